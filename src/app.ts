@@ -1,0 +1,152 @@
+/**
+ * buildApp(deps): platform plugins first, then modules in dependency order. Every route declares its access
+ * (checked at registration) and gets the shared error responses and security in the OpenAPI document.
+ */
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { coreModule } from './modules/core/index.ts';
+import { healthRoutes } from './modules/health/index.ts';
+import {
+  createIdentity,
+  type IdentityService,
+  identityPlugin,
+  registerAccessGuard,
+} from './modules/identity/index.ts';
+import { RedisStore } from './platform/cache.ts';
+import type { Dependencies } from './platform/dependencies.ts';
+import { commonErrors, ErrorBody, registerErrorHandling } from './platform/errors.ts';
+import { loggerOptions } from './platform/logging.ts';
+import { registerMetrics } from './platform/metrics.ts';
+import { compileValidator } from './platform/validation.ts';
+
+export interface BuildOptions {
+  /** Where logs go (tests capture them); default stdout. */
+  logStream?: DestinationStream;
+  logLevel?: string;
+}
+
+export interface Application {
+  app: FastifyInstance;
+  identity: IdentityService;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const ERROR_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 503];
+export const API_VERSION = '0.1.0';
+
+function documentRoute(route: RouteOptions): void {
+  const access = route.config?.access;
+  if (route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*')) {
+    route.config = { ...route.config, access: { public: true } };
+    route.schema = { ...route.schema, hide: true };
+    return;
+  }
+  if (!access)
+    throw new Error(`route ${route.method} ${route.url} declares no access (permission or public)`);
+  route.schema ??= {};
+  const schema = route.schema;
+  schema.response ??= {};
+  const response = schema.response as Record<string, unknown>;
+  for (const status of ERROR_STATUSES) response[status] ??= { $ref: 'ErrorBody#' };
+  const documented = schema as Record<string, unknown>;
+  documented.security = 'public' in access ? [] : [{ bearerAuth: [] }];
+  if (!('public' in access)) {
+    const requirement =
+      'permission' in access
+        ? `Requires \`${access.permission}\`${access.allowCustomer ? ' (customers: own resources)' : ''}.`
+        : 'Any signed-in principal.';
+    documented.description = [documented.description, requirement].filter(Boolean).join('\n\n');
+  }
+}
+
+export async function buildApp(deps: Dependencies, options: BuildOptions = {}): Promise<Application> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? config.LOG_LEVEL, options.logStream),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: {} },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema, httpPart));
+  app.addSchema(ErrorBody);
+  registerErrorHandling(app);
+  app.addHook('onRoute', documentRoute);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: config.PRODUCTION ? { maxAge: 31536000, includeSubDomains: true } : false,
+  });
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
+    credentials: true,
+    exposedHeaders: ['x-request-id', 'retry-after'],
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.RATE_LIMIT_MAX,
+    timeWindow: config.RATE_LIMIT_WINDOW_MS,
+    ...(deps.store instanceof RedisStore
+      ? { redis: deps.store.client, nameSpace: `${config.REDIS_KEY_PREFIX}rl:` }
+      : {}),
+    errorResponseBuilder: (_request, context) =>
+      commonErrors.tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+    allowList: (request) => request.url.startsWith('/health/') || request.url === '/metrics',
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CodeForge Suite API',
+        version: API_VERSION,
+        description:
+          'Digital-banking and mobile-money platform. Errors always use the standard body ' +
+          '`{status_code, error_code, message, details, request_id}`. Amounts are integers in minor units.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const metrics = registerMetrics(app, deps);
+  const identity = await createIdentity(deps);
+  registerAccessGuard(app, identity);
+
+  await app.register(healthRoutes(deps, metrics));
+  await identityPlugin(app, identity);
+  await app.register(coreModule(deps));
+
+  app.get(
+    '/openapi.json',
+    {
+      config: { access: { public: true } },
+      schema: { operationId: 'getOpenApi', tags: ['docs'], summary: 'This OpenAPI document', hide: true },
+    },
+    async () => app.swagger(),
+  );
+  return { app, identity };
+}

@@ -1,0 +1,319 @@
+/**
+ * One configuration schema, parsed once from the environment (and `.env`), frozen.
+ * Every variable is declared here with its type, default and documentation; `.env.example`
+ * must document each one (a test checks). Parsing collects every problem before failing, so an
+ * operator sees the whole list at once.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+
+interface VariableSpec<T, F extends string | undefined = string | undefined> {
+  readonly doc: string;
+  readonly secret: boolean;
+  /** The value used when the variable is unset; `undefined` means optional with no value. */
+  readonly fallback: F;
+  readonly parse: (raw: string) => T;
+}
+
+class ConfigProblem extends Error {}
+
+function variable<T, F extends string | undefined>(
+  doc: string,
+  fallback: F,
+  parse: (raw: string) => T,
+  secret = false,
+): VariableSpec<T, F> {
+  return { doc, fallback, parse, secret };
+}
+
+const text = (raw: string): string => raw;
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigProblem(`must be an integer, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max)
+      throw new ConfigProblem(`must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+}
+
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
+  throw new ConfigProblem(`must be true or false, got "${raw}"`);
+}
+
+function oneOf<const T extends string>(...allowed: T[]) {
+  return (raw: string): T => {
+    if ((allowed as string[]).includes(raw)) return raw as T;
+    throw new ConfigProblem(`must be one of ${allowed.join(', ')}, got "${raw}"`);
+  };
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function url(protocols: string[]) {
+  return (raw: string): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigProblem('must be a URL');
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigProblem(`must use ${protocols.join(' or ')}`);
+    }
+    return raw;
+  };
+}
+
+function base64Key(bytes: number) {
+  return (raw: string): Buffer => {
+    const key = Buffer.from(raw, 'base64');
+    if (key.length !== bytes) throw new ConfigProblem(`must be ${bytes} bytes, base64-encoded`);
+    return key;
+  };
+}
+
+/** Previous master keys kept for unwrapping after a rotation: `id:base64key,id:base64key`. */
+function keyRing(raw: string): Map<string, Buffer> {
+  const ring = new Map<string, Buffer>();
+  for (const entry of list(raw)) {
+    const [id, encoded] = entry.split(':');
+    if (!id || !encoded) throw new ConfigProblem('entries must look like id:base64key');
+    ring.set(id, base64Key(32)(encoded));
+  }
+  return ring;
+}
+
+/** Well-known development values: fine on a laptop, refused when PRODUCTION=true. */
+export const DEVELOPMENT_SECRETS = {
+  MASTER_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTMyYiE=',
+  HMAC_PEPPER: 'development-only-pepper-change-me-in-production',
+} as const;
+
+export const variables = {
+  // Server
+  LOCAL_HOST: variable('Address the API listens on.', '0.0.0.0', text),
+  LOCAL_PORT: variable('Port the API listens on.', '8000', integer(0, 65535)),
+  PRODUCTION: variable(
+    'Production mode: refuses the embedded database, a missing Redis and development secrets.',
+    'false',
+    boolean,
+  ),
+  LOG_LEVEL: variable(
+    'pino log level.',
+    'info',
+    oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  ),
+  DATA_DIR: variable('Directory for the embedded database and stored documents.', './data', text),
+  PUBLIC_BASE_URL: variable(
+    'External URL of the API (links in emails, callbacks).',
+    'http://localhost:8000',
+    url(['http:', 'https:']),
+  ),
+  CORS_ORIGINS: variable('Comma-separated browser origins allowed by CORS; empty allows none.', '', list),
+  TRUST_PROXY: variable('Trust X-Forwarded-* headers from a load balancer.', 'false', boolean),
+  BODY_LIMIT_BYTES: variable(
+    'Largest accepted request body (JSON), in bytes.',
+    '1048576',
+    integer(1024, 104857600),
+  ),
+  RATE_LIMIT_MAX: variable('Requests per client IP per window before 429.', '600', integer(1, 1000000)),
+  RATE_LIMIT_WINDOW_MS: variable('Rate-limit window, in milliseconds.', '60000', integer(1000, 86400000)),
+  SHUTDOWN_TIMEOUT_MS: variable(
+    'Time allowed for in-flight requests on SIGTERM.',
+    '10000',
+    integer(0, 600000),
+  ),
+  // Database
+  DATABASE_URL: variable(
+    'PostgreSQL (>=15) connection URL. Unset: embedded PGlite database in DATA_DIR.',
+    undefined,
+    url(['postgres:', 'postgresql:']),
+  ),
+  DATABASE_POOL_SIZE: variable('PostgreSQL connection pool size.', '10', integer(1, 500)),
+  DATABASE_STATEMENT_TIMEOUT_MS: variable(
+    'Statement timeout on PostgreSQL connections.',
+    '30000',
+    integer(0, 3600000),
+  ),
+  // Redis
+  REDIS_URL: variable(
+    'Redis URL for shared ephemeral state. Unset: in-process store (single node only).',
+    undefined,
+    url(['redis:', 'rediss:']),
+  ),
+  REDIS_KEY_PREFIX: variable('Prefix of every Redis key written by this deployment.', 'cf:', text),
+  // Jobs
+  WORKER_IN_PROCESS: variable(
+    'Run the background worker inside the API process (auto: only on the embedded database).',
+    'auto',
+    oneOf('auto', 'true', 'false'),
+  ),
+  JOB_BATCH_SIZE: variable('Jobs fetched per worker poll.', '10', integer(1, 1000)),
+  // Tokens
+  ACCESS_TOKEN_EXPIRE_MINUTES: variable('Lifetime of access tokens.', '60', integer(1, 1440)),
+  REFRESH_TOKEN_EXPIRE_MINUTES: variable('Lifetime of refresh tokens.', '10080', integer(5, 525600)),
+  JWT_ISSUER: variable('`iss` of issued tokens.', 'codeforge-suite', text),
+  JWT_AUDIENCE: variable('`aud` of issued tokens.', 'codeforge-api', text),
+  // Secrets
+  MASTER_KEY: variable(
+    'Key-encryption key (32 bytes, base64) wrapping per-object data keys and signing keys.',
+    DEVELOPMENT_SECRETS.MASTER_KEY,
+    base64Key(32),
+    true,
+  ),
+  MASTER_KEY_ID: variable('Identifier of MASTER_KEY, stored beside every wrapped key.', 'k1', text),
+  MASTER_KEYS_PREVIOUS: variable(
+    'Retired master keys still able to unwrap: `id:base64,id:base64`.',
+    '',
+    keyRing,
+    true,
+  ),
+  HMAC_PEPPER: variable(
+    'Server secret keying PIN/OTP HMACs and PII blind indexes (>=32 characters).',
+    DEVELOPMENT_SECRETS.HMAC_PEPPER,
+    (raw) => {
+      if (raw.length < 32) throw new ConfigProblem('must be at least 32 characters');
+      return raw;
+    },
+    true,
+  ),
+  // Identity
+  ADMIN_EMAIL: variable(
+    'Email of the first administrator created on an empty database.',
+    'admin@example.com',
+    text,
+  ),
+  ADMIN_PASSWORD: variable(
+    'Password of the first administrator; unset: a random one is printed once.',
+    undefined,
+    text,
+    true,
+  ),
+  LOGIN_MAX_FAILURES: variable('Failed logins before an account is locked.', '10', integer(1, 100)),
+  LOGIN_LOCK_MINUTES: variable('How long a locked account stays locked.', '30', integer(1, 10080)),
+  PASSWORD_MIN_LENGTH: variable('Shortest password accepted (NIST: 8 or more).', '8', integer(8, 64)),
+  PASSWORD_MAX_LENGTH: variable('Longest password accepted (never truncated).', '128', integer(64, 1024)),
+  IDEMPOTENCY_TTL_HOURS: variable(
+    'How long idempotency keys and their responses are kept.',
+    '24',
+    integer(24, 720),
+  ),
+  // Email / SMS / push (spec names)
+  SMTP_SERVER: variable('SMTP host for email.', undefined, text),
+  SMTP_PORT: variable('SMTP port.', '587', integer(1, 65535)),
+  SMTP_USERNAME: variable('SMTP user.', undefined, text),
+  SMTP_PASSWORD: variable('SMTP password.', undefined, text, true),
+  SMTP_FROM: variable('From address of outgoing email.', 'no-reply@example.com', text),
+  TWILIO_ACCOUNT_SID: variable('Twilio account SID (SMS).', undefined, text),
+  TWILIO_AUTH_TOKEN: variable('Twilio auth token.', undefined, text, true),
+  TWILIO_FROM_NUMBER: variable('Twilio sender number (E.164).', undefined, text),
+  FIREBASE_PROJECT_ID: variable('Firebase project for FCM push.', undefined, text),
+  FIREBASE_CREDENTIALS: variable('Path to, or JSON of, the Firebase service account.', undefined, text, true),
+  // Federation (spec names)
+  SAML_CONFIG_FILE: variable('SAML service-provider settings file.', undefined, text),
+  LDAP_SERVER: variable('LDAP server URL (ldap:// or ldaps://).', undefined, text),
+  LDAP_BIND_DN: variable('DN used to search the directory.', undefined, text),
+  LDAP_BIND_PASSWORD: variable('Password of LDAP_BIND_DN.', undefined, text, true),
+  LDAP_BASE_DN: variable('Search base for users.', undefined, text),
+} as const;
+
+type Variables = typeof variables;
+type Parsed<S> = S extends VariableSpec<infer T, string | undefined> ? T : never;
+type HasFallback<S> = S extends { fallback: string } ? true : false;
+export type Config = {
+  readonly [K in keyof Variables]: HasFallback<Variables[K]> extends true
+    ? Parsed<Variables[K]>
+    : Parsed<Variables[K]> | undefined;
+};
+export type VariableName = keyof Variables;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads `.env` from the working directory; real environment variables win. */
+export function environmentWithDotenv(
+  env: NodeJS.ProcessEnv = process.env,
+  file = '.env',
+): Record<string, string | undefined> {
+  if (!existsSync(file)) return { ...env };
+  return { ...parseDotenv(readFileSync(file)), ...env };
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables) as [string, VariableSpec<unknown>][]) {
+    const raw = env[name];
+    const source = raw === undefined || raw === '' ? spec.fallback : raw;
+    if (source === undefined) {
+      values[name] = undefined;
+      continue;
+    }
+    try {
+      values[name] = spec.parse(source);
+    } catch (error) {
+      problems.push(`${name} ${error instanceof ConfigProblem ? error.message : String(error)}`);
+    }
+  }
+  if (problems.length === 0) problems.push(...productionProblems(values as Config, env));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(values) as Config;
+}
+
+function productionProblems(config: Config, env: Record<string, string | undefined>): string[] {
+  if (!config.PRODUCTION) return [];
+  const problems: string[] = [];
+  if (!config.DATABASE_URL)
+    problems.push('DATABASE_URL is required in production (the embedded database is single-node)');
+  if (!config.REDIS_URL)
+    problems.push('REDIS_URL is required in production (shared rate limits, denylist, sessions)');
+  for (const name of Object.keys(DEVELOPMENT_SECRETS) as (keyof typeof DEVELOPMENT_SECRETS)[]) {
+    if (!env[name]) problems.push(`${name} must be set in production`);
+    else if (env[name] === DEVELOPMENT_SECRETS[name]) problems.push(`${name} is the development default`);
+  }
+  const pairs: [VariableName, VariableName][] = [
+    ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+    ['SMTP_USERNAME', 'SMTP_PASSWORD'],
+    ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD'],
+    ['FIREBASE_PROJECT_ID', 'FIREBASE_CREDENTIALS'],
+  ];
+  for (const [owner, secret] of pairs) {
+    if (config[owner] && !config[secret]) problems.push(`${secret} is required when ${owner} is set`);
+  }
+  if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 12) {
+    problems.push('ADMIN_PASSWORD must be at least 12 characters in production');
+  }
+  return problems;
+}
+
+/** Names of variables whose values must never be printed. */
+export const secretVariableNames: readonly string[] = Object.entries(variables)
+  .filter(([, spec]) => spec.secret)
+  .map(([name]) => name);
+
+export function describeConfig(config: Config): Record<string, string> {
+  const described: Record<string, string> = {};
+  for (const name of Object.keys(variables)) {
+    const value = config[name as VariableName];
+    if (value === undefined) described[name] = '(unset)';
+    else if (secretVariableNames.includes(name)) described[name] = '(set, hidden)';
+    else described[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return described;
+}

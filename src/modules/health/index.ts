@@ -1,0 +1,94 @@
+/** Liveness, readiness (database and Redis) and Prometheus metrics. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
+import { Type } from 'typebox';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError } from '../../platform/errors.ts';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function check(probe: () => Promise<void>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const Status = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
+const Ready = Type.Object({
+  status: Status,
+  checks: Type.Object({ database: Status, redis: Type.Union([Status, Type.Literal('not_configured')]) }),
+  database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+});
+
+export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/health/live',
+      {
+        config: { access: { public: true } },
+        logLevel: 'warn',
+        schema: {
+          operationId: 'healthLive',
+          tags: ['health'],
+          summary: 'The process is up',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
+
+    app.get(
+      '/health/ready',
+      {
+        config: { access: { public: true } },
+        logLevel: 'warn',
+        schema: {
+          operationId: 'healthReady',
+          tags: ['health'],
+          summary: 'Database and Redis answer; 503 names the one that does not',
+          response: { 200: Ready },
+        },
+      },
+      async () => {
+        const database = await check(() => deps.database.ping());
+        const redis =
+          deps.store.kind === 'redis' ? await check(() => deps.store.ping()) : ('not_configured' as const);
+        const checks = { database, redis };
+        if (database === 'down' || redis === 'down') {
+          const down = Object.entries(checks)
+            .filter(([, state]) => state === 'down')
+            .map(([name]) => name);
+          throw new AppError(503, 'SERVICE_UNAVAILABLE', `Not ready: ${down.join(', ')} down`, {
+            checks,
+            down,
+          });
+        }
+        return { status: 'ok' as const, checks, database: deps.database.kind };
+      },
+    );
+
+    app.get(
+      '/metrics',
+      {
+        config: { access: { public: true } },
+        logLevel: 'warn',
+        schema: { operationId: 'metrics', tags: ['health'], summary: 'Prometheus metrics' },
+      },
+      async (_request, reply) => {
+        const body = await metrics.metrics();
+        return reply.type(metrics.contentType).send(body);
+      },
+    );
+  };
+}

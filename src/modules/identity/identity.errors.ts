@@ -1,0 +1,23 @@
+/** The identity module's closed set of error codes. */
+import { AppError } from '../../platform/errors.ts';
+
+export const identityErrors = {
+  invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid username or password'),
+  invalidToken: (reason = 'Invalid or expired token') => new AppError(401, 'INVALID_TOKEN', reason),
+  tokenRevoked: () => new AppError(401, 'TOKEN_REVOKED', 'This session has been revoked'),
+  accountLocked: (retryAfterSeconds: number) =>
+    new AppError(
+      423,
+      'ACCOUNT_LOCKED',
+      'Too many failed attempts; try again later',
+      { retry_after_seconds: retryAfterSeconds },
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
+  accountInactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This account is not active'),
+  passwordRejected: (reasons: string[]) =>
+    new AppError(422, 'PASSWORD_POLICY', 'The password does not meet the password policy', { reasons }),
+  duplicateUser: (field: string) =>
+    new AppError(409, 'USER_EXISTS', `A user with this ${field} already exists`, { field }),
+  permissionDenied: (permission: string) =>
+    new AppError(403, 'FORBIDDEN', 'You do not have permission to do this', { permission }),
+};

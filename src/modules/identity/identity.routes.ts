@@ -1,0 +1,195 @@
+/** HTTP routes of `/api/v1/auth` and the JWKS document. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import {
+  Jwks,
+  LoginBody,
+  MeView,
+  PasswordChangeBody,
+  RefreshBody,
+  RegisterBody,
+  RevokedCount,
+  SessionList,
+  SessionParams,
+  TokenPair,
+  UserView,
+} from './identity.schemas.ts';
+import type { IdentityService } from './identity.service.ts';
+
+export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/.well-known/jwks.json',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'getJwks',
+          tags: ['auth'],
+          summary: 'Public keys that verify issued tokens',
+          response: { 200: Jwks },
+        },
+      },
+      async () => identity.tokens.jwks(),
+    );
+
+    app.post(
+      '/api/v1/auth/login',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'login',
+          tags: ['auth'],
+          summary: 'Log in with username, email or phone and password',
+          body: LoginBody,
+          response: { 200: TokenPair },
+        },
+      },
+      async (request) => identity.login(request.body.username, request.body.password, contextOf(request)),
+    );
+
+    app.post(
+      '/api/v1/auth/refresh',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'refreshToken',
+          tags: ['auth'],
+          summary: 'Exchange a refresh token for a new pair (the old one is spent)',
+          body: RefreshBody,
+          response: { 200: TokenPair },
+        },
+      },
+      async (request) => identity.refresh(request.body.refresh_token, contextOf(request)),
+    );
+
+    app.post(
+      '/api/v1/auth/logout',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'logout',
+          tags: ['auth'],
+          summary: 'End the current session',
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        await identity.logout(requirePrincipal(request), contextOf(request));
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/api/v1/auth/me',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'getMe',
+          tags: ['auth'],
+          summary: 'The signed-in principal',
+          response: { 200: MeView },
+        },
+      },
+      async (request) => identity.me(requirePrincipal(request)),
+    );
+
+    app.get(
+      '/api/v1/auth/sessions',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'listSessions',
+          tags: ['auth'],
+          summary: 'Active sessions of the signed-in principal',
+          response: { 200: SessionList },
+        },
+      },
+      async (request) => ({ items: await identity.listSessions(requirePrincipal(request)) }),
+    );
+
+    app.delete(
+      '/api/v1/auth/sessions/:id',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'revokeSession',
+          tags: ['auth'],
+          summary: 'Revoke one of your sessions',
+          params: SessionParams,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        await identity.revokeSession(requirePrincipal(request), request.params.id, contextOf(request));
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/sessions/revoke-others',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'revokeOtherSessions',
+          tags: ['auth'],
+          summary: 'Revoke every session but this one',
+          response: { 200: RevokedCount },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        const revoked = await identity.revokeAllSessions(
+          principal.id,
+          'revoked_by_owner',
+          contextOf(request),
+          principal.sessionId,
+        );
+        return { revoked };
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/password/change',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'changePassword',
+          tags: ['auth'],
+          summary: 'Change your password; every session, this one included, ends',
+          body: PasswordChangeBody,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        await identity.changePassword(
+          requirePrincipal(request),
+          request.body.current_password,
+          request.body.new_password,
+          contextOf(request),
+        );
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/register',
+      {
+        config: { access: { permission: 'user:create' } },
+        schema: {
+          operationId: 'registerUser',
+          tags: ['auth'],
+          summary: 'Register a staff user (administrators)',
+          body: RegisterBody,
+          response: { 201: UserView },
+        },
+      },
+      async (request, reply) => {
+        const user = await identity.createUser(
+          { ...request.body, roles: request.body.roles ?? [] },
+          contextOf(request),
+        );
+        return reply.code(201).send(user);
+      },
+    );
+  };
+}

@@ -1,0 +1,69 @@
+/** Request and response schemas of `/api/v1/auth`. */
+import { Type } from 'typebox';
+
+export const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 254, description: 'Username, email or E.164 phone' }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+});
+
+export const TokenPair = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+  refresh_expires_in: Type.Integer({ description: 'Seconds until the refresh token expires' }),
+});
+
+export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 4096 }) });
+
+export const UserView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  email: Type.String(),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  full_name: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('disabled')]),
+  roles: Type.Array(Type.String()),
+  must_change_password: Type.Boolean(),
+  last_login_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+export const MeView = Type.Object({
+  type: Type.Union([Type.Literal('user'), Type.Literal('customer')]),
+  id: Type.String(),
+  roles: Type.Array(Type.String()),
+  permissions: Type.Array(Type.String()),
+  user: Type.Union([UserView, Type.Null()]),
+});
+
+export const SessionView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  current: Type.Boolean(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  last_refreshed_at: Type.String({ format: 'date-time' }),
+  expires_at: Type.String({ format: 'date-time' }),
+});
+
+export const SessionList = Type.Object({ items: Type.Array(SessionView) });
+export const SessionParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const RevokedCount = Type.Object({ revoked: Type.Integer() });
+
+export const PasswordChangeBody = Type.Object({
+  current_password: Type.String({ minLength: 1, maxLength: 1024 }),
+  new_password: Type.String({ minLength: 1, maxLength: 1024 }),
+});
+
+export const RegisterBody = Type.Object({
+  username: Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
+  email: Type.String({ format: 'email', maxLength: 254 }),
+  full_name: Type.String({ minLength: 1, maxLength: 200 }),
+  phone: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164' })),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+  roles: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20, default: [] }),
+});
+
+export const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
+export const Empty = Type.Null({ description: 'No content' });

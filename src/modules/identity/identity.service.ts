@@ -1,0 +1,439 @@
+/** Use cases of local identity: login with brute-force protection, token refresh with rotation, logout, sessions. */
+import { createHash } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { burnPasswordVerification, hashPassword, verifyPassword } from '../../platform/crypto.ts';
+import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { commonErrors } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { identityErrors } from './identity.errors.ts';
+import { passwordProblems } from './identity.passwords.ts';
+import * as repository from './identity.repository.ts';
+import { refreshTokens, userRoles, users } from './identity.tables.ts';
+import {
+  ACCESS_TOKEN_TYPE,
+  type IssuedTokens,
+  REFRESH_TOKEN_TYPE,
+  type TokenService,
+  tokenHash,
+} from './identity.tokens.ts';
+
+/** What a principal may do, resolved per request so disabling or re-roling takes effect at once. */
+export interface PrincipalAccess {
+  active: boolean;
+  roles: string[];
+  permissions: string[];
+}
+
+export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
+
+const LOGIN_IP_WINDOW_MS = 15 * 60 * 1000;
+const LOGIN_IP_MAX_ATTEMPTS = 200;
+
+export interface UserView {
+  id: string;
+  username: string;
+  email: string;
+  phone: string | null;
+  full_name: string;
+  status: repository.UserRow['status'];
+  roles: string[];
+  must_change_password: boolean;
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function userView(user: repository.UserRow, roles: string[]): UserView {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    phone: user.phone,
+    full_name: user.fullName,
+    status: user.status,
+    roles,
+    must_change_password: user.mustChangePassword,
+    last_login_at: user.lastLoginAt?.toISOString() ?? null,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+  };
+}
+
+export class IdentityService {
+  readonly #deps: Dependencies;
+  readonly tokens: TokenService;
+  readonly #resolvers = new Map<Principal['type'], PrincipalResolver>();
+
+  constructor(deps: Dependencies, tokens: TokenService) {
+    this.#deps = deps;
+    this.tokens = tokens;
+    this.#resolvers.set('user', async (id) => {
+      const access = await repository.userAccess(deps.database.db, id);
+      if (!access) return null;
+      return { active: access.status === 'active', roles: access.roles, permissions: access.permissions };
+    });
+  }
+
+  /** Lets another module (customers) say how its principals are resolved. */
+  registerPrincipalResolver(type: Principal['type'], resolver: PrincipalResolver): void {
+    this.#resolvers.set(type, resolver);
+  }
+
+  get #db() {
+    return this.#deps.database.db;
+  }
+
+  get #policy() {
+    const config = this.#deps.config;
+    return {
+      minLength: config.PASSWORD_MIN_LENGTH,
+      maxLength: config.PASSWORD_MAX_LENGTH,
+      requireComplexity: false,
+    };
+  }
+
+  /** Verifies an access token and resolves what its principal may do now. */
+  async authenticate(token: string): Promise<Principal> {
+    const claims = await this.tokens.verify(token, ACCESS_TOKEN_TYPE);
+    if (await this.#deps.store.get(`deny:sid:${claims.sid}`)) throw identityErrors.tokenRevoked();
+    const resolver = this.#resolvers.get(claims.ptype);
+    const access = resolver ? await resolver(claims.sub) : null;
+    if (!access?.active) throw identityErrors.tokenRevoked();
+    return {
+      type: claims.ptype,
+      id: claims.sub,
+      sessionId: claims.sid,
+      tokenId: claims.jti,
+      tokenExpiresAt: claims.exp,
+      roles: access.roles,
+      permissions: new Set(access.permissions),
+    };
+  }
+
+  async #lockRemainingSeconds(subject: string): Promise<number | null> {
+    const ttl = await this.#deps.store.ttlMs(`login:lock:${subject}`);
+    return ttl === null ? null : Math.max(1, Math.ceil(ttl / 1000));
+  }
+
+  /**
+   * Local login. Attempts are counted before the password is checked, per account (or per unknown identifier,
+   * so a missing account behaves like a present one) and per IP; the lock refuses even the right password.
+   */
+  async login(username: string, password: string, context: RequestContext): Promise<IssuedTokens> {
+    const { store, config } = this.#deps;
+    const identifier = username.trim();
+    const ip = context.ip ?? 'unknown';
+    const ipAttempts = await store.increment(`login:ip:${ip}`, LOGIN_IP_WINDOW_MS);
+    if (ipAttempts > LOGIN_IP_MAX_ATTEMPTS) {
+      const ttl = (await store.ttlMs(`login:ip:${ip}`)) ?? LOGIN_IP_WINDOW_MS;
+      throw commonErrors.tooManyRequests(Math.ceil(ttl / 1000), 'Too many login attempts from this address');
+    }
+    const user = await repository.findUserByIdentifier(this.#db, identifier);
+    const subject = user
+      ? `u:${user.id}`
+      : `i:${createHash('sha256').update(identifier.toLowerCase()).digest('hex')}`;
+    const locked = await this.#lockRemainingSeconds(subject);
+    if (locked !== null) throw identityErrors.accountLocked(locked);
+    const lockMs = config.LOGIN_LOCK_MINUTES * 60 * 1000;
+    const attempts = await store.increment(`login:attempts:${subject}`, lockMs);
+    if (attempts > config.LOGIN_MAX_FAILURES) {
+      await store.setIfAbsent(`login:lock:${subject}`, '1', lockMs);
+      throw identityErrors.accountLocked(
+        (await this.#lockRemainingSeconds(subject)) ?? Math.ceil(lockMs / 1000),
+      );
+    }
+    const check = user ? await verifyPassword(password, user.passwordHash) : null;
+    if (!user || !check?.valid) {
+      if (!user) await burnPasswordVerification(password);
+      if (attempts >= config.LOGIN_MAX_FAILURES)
+        await store.setIfAbsent(`login:lock:${subject}`, '1', lockMs);
+      throw identityErrors.invalidCredentials();
+    }
+    await store.delete(`login:attempts:${subject}`);
+    if (user.status !== 'active') throw identityErrors.accountInactive();
+    const newHash = check.needsRehash ? await hashPassword(password) : null;
+    return inTransaction(this.#db, async (tx) => {
+      await tx
+        .update(users)
+        .set({ lastLoginAt: new Date(), ...(newHash ? { passwordHash: newHash } : {}) })
+        .where(eq(users.id, user.id));
+      const tokens = await this.#startSession(tx, { type: 'user', id: user.id }, context);
+      await writeAudit(
+        tx,
+        { ...context, actor: { type: 'user', id: user.id } },
+        {
+          action: 'auth.login',
+          entityType: 'user',
+          entityId: user.id,
+          after: { rehashed: newHash !== null },
+        },
+      );
+      return tokens;
+    });
+  }
+
+  async #startSession(
+    tx: Executor,
+    principal: { type: 'user' | 'customer'; id: string },
+    context: RequestContext,
+  ): Promise<IssuedTokens> {
+    const familyId = uuidv7();
+    const refreshId = uuidv7();
+    const tokens = await this.tokens.issuePair(principal, familyId, refreshId);
+    await tx.insert(refreshTokens).values({
+      id: refreshId,
+      familyId,
+      principalType: principal.type,
+      principalId: principal.id,
+      tokenHash: tokenHash(tokens.refresh_token),
+      generation: 0,
+      expiresAt: new Date(Date.now() + this.tokens.refreshTtlSeconds * 1000),
+      ip: context.ip,
+      userAgent: context.userAgent,
+    });
+    return tokens;
+  }
+
+  /** Rotates a refresh token. A token used twice means it leaked: the whole session family is revoked. */
+  async refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens> {
+    const claims = await this.tokens.verify(refreshToken, REFRESH_TOKEN_TYPE);
+    const outcome = await inTransaction(this.#db, async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(refreshTokens)
+        .where(eq(refreshTokens.id, claims.jti))
+        .for('update')
+        .limit(1);
+      if (!row || row.tokenHash !== tokenHash(refreshToken) || row.familyId !== claims.sid) {
+        return { kind: 'invalid' as const };
+      }
+      if (row.revokedAt) return { kind: 'invalid' as const };
+      if (row.usedAt) {
+        await repository.revokeFamilies(tx, [row.familyId], 'refresh_token_reuse');
+        await writeAudit(tx, context, {
+          action: 'auth.refresh_reuse_detected',
+          entityType: row.principalType,
+          entityId: row.principalId,
+          after: { session_id: row.familyId },
+        });
+        return { kind: 'reused' as const, familyId: row.familyId };
+      }
+      if (row.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
+      const resolver = this.#resolvers.get(row.principalType);
+      const access = resolver ? await resolver(row.principalId) : null;
+      if (!access?.active) return { kind: 'invalid' as const };
+      await tx
+        .update(refreshTokens)
+        .set({ usedAt: new Date(), updatedAt: new Date() })
+        .where(eq(refreshTokens.id, row.id));
+      const nextId = uuidv7();
+      const tokens = await this.tokens.issuePair(
+        { type: row.principalType, id: row.principalId },
+        row.familyId,
+        nextId,
+      );
+      await tx.insert(refreshTokens).values({
+        id: nextId,
+        familyId: row.familyId,
+        principalType: row.principalType,
+        principalId: row.principalId,
+        tokenHash: tokenHash(tokens.refresh_token),
+        generation: row.generation + 1,
+        expiresAt: row.expiresAt,
+        ip: context.ip,
+        userAgent: context.userAgent,
+      });
+      return { kind: 'ok' as const, tokens };
+    });
+    if (outcome.kind === 'reused') {
+      await this.#denySessions([outcome.familyId]);
+      throw identityErrors.tokenRevoked();
+    }
+    if (outcome.kind === 'invalid') throw identityErrors.invalidToken();
+    return outcome.tokens;
+  }
+
+  /** Access tokens of these sessions are refused on every node until they would have expired. */
+  async #denySessions(familyIds: string[]): Promise<void> {
+    const ttlMs = this.tokens.accessTtlSeconds * 1000 + 60_000;
+    for (const familyId of familyIds) await this.#deps.store.set(`deny:sid:${familyId}`, '1', ttlMs);
+  }
+
+  async logout(principal: Principal, context: RequestContext): Promise<void> {
+    await inTransaction(this.#db, async (tx) => {
+      await repository.revokeFamilies(tx, [principal.sessionId], 'logout');
+      await writeAudit(tx, context, {
+        action: 'auth.logout',
+        entityType: principal.type,
+        entityId: principal.id,
+      });
+    });
+    await this.#denySessions([principal.sessionId]);
+  }
+
+  /** Revokes every session of a principal (password change, disabling), optionally sparing one. */
+  async revokeAllSessions(principalId: string, reason: string, context: RequestContext, except?: string) {
+    const families = (await repository.liveFamilyIds(this.#db, principalId)).filter((id) => id !== except);
+    await inTransaction(this.#db, async (tx) => {
+      await repository.revokeFamilies(tx, families, reason);
+      await writeAudit(tx, context, {
+        action: 'auth.sessions_revoked',
+        entityType: 'principal',
+        entityId: principalId,
+        after: { reason, sessions: families.length },
+      });
+    });
+    await this.#denySessions(families);
+    return families.length;
+  }
+
+  async listSessions(principal: Principal) {
+    const rows = await repository.activeSessions(this.#db, principal.id);
+    return rows.map((row) => ({
+      id: row.familyId,
+      current: row.familyId === principal.sessionId,
+      ip: row.ip,
+      user_agent: row.userAgent,
+      last_refreshed_at: row.createdAt.toISOString(),
+      expires_at: row.expiresAt.toISOString(),
+    }));
+  }
+
+  async revokeSession(principal: Principal, sessionId: string, context: RequestContext): Promise<void> {
+    const families = await repository.liveFamilyIds(this.#db, principal.id);
+    if (!families.includes(sessionId)) throw commonErrors.notFound('Session');
+    await inTransaction(this.#db, async (tx) => {
+      await repository.revokeFamilies(tx, [sessionId], 'revoked_by_owner');
+      await writeAudit(tx, context, {
+        action: 'auth.session_revoked',
+        entityType: 'session',
+        entityId: sessionId,
+      });
+    });
+    await this.#denySessions([sessionId]);
+  }
+
+  async me(principal: Principal) {
+    if (principal.type !== 'user') {
+      return {
+        type: principal.type,
+        id: principal.id,
+        roles: [...principal.roles],
+        permissions: [] as string[],
+        user: null,
+      };
+    }
+    const user = await repository.findUserById(this.#db, principal.id);
+    if (!user) throw identityErrors.tokenRevoked();
+    return {
+      type: principal.type,
+      id: principal.id,
+      roles: [...principal.roles],
+      permissions: [...principal.permissions].sort(),
+      user: userView(user, [...principal.roles]),
+    };
+  }
+
+  async changePassword(principal: Principal, current: string, next: string, context: RequestContext) {
+    if (principal.type !== 'user') throw commonErrors.forbidden();
+    const user = await repository.findUserById(this.#db, principal.id);
+    if (!user) throw identityErrors.tokenRevoked();
+    const check = await verifyPassword(current, user.passwordHash);
+    if (!check.valid) throw identityErrors.invalidCredentials();
+    const problems = passwordProblems(next, this.#policy, [user.username, user.email]);
+    if ((await verifyPassword(next, user.passwordHash)).valid)
+      problems.push('must differ from the current password');
+    if (problems.length > 0) throw identityErrors.passwordRejected(problems);
+    const passwordHash = await hashPassword(next);
+    await inTransaction(this.#db, async (tx) => {
+      await tx
+        .update(users)
+        .set({
+          passwordHash,
+          passwordChangedAt: new Date(),
+          mustChangePassword: false,
+          updatedAt: new Date(),
+        })
+        .where(eq(users.id, user.id));
+      await writeAudit(tx, context, {
+        action: 'auth.password_changed',
+        entityType: 'user',
+        entityId: user.id,
+      });
+    });
+    // Every session ends, the current one too: the client logs in again with the new password.
+    await this.revokeAllSessions(user.id, 'password_changed', context);
+  }
+
+  async createUser(
+    input: {
+      username: string;
+      email: string;
+      full_name: string;
+      password: string;
+      phone?: string;
+      roles: string[];
+    },
+    context: RequestContext,
+    options: { mustChangePassword?: boolean } = {},
+  ): Promise<UserView> {
+    const problems = passwordProblems(input.password, this.#policy, [input.username, input.email]);
+    if (problems.length > 0) throw identityErrors.passwordRejected(problems);
+    const roleRows = await repository.findRolesByCodes(this.#db, input.roles);
+    const unknown = input.roles.filter((code) => !roleRows.some((role) => role.code === code));
+    if (unknown.length > 0) throw commonErrors.validation('Unknown roles', { roles: unknown });
+    const passwordHash = await hashPassword(input.password);
+    const id = uuidv7();
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        const [user] = await tx
+          .insert(users)
+          .values({
+            id,
+            username: input.username,
+            email: input.email,
+            phone: input.phone ?? null,
+            fullName: input.full_name,
+            passwordHash,
+            mustChangePassword: options.mustChangePassword ?? false,
+          })
+          .returning();
+        if (roleRows.length > 0) {
+          await tx.insert(userRoles).values(roleRows.map((role) => ({ userId: id, roleId: role.id })));
+        }
+        const view = userView(user!, roleRows.map((role) => role.code).sort());
+        await writeAudit(tx, context, {
+          action: 'user.created',
+          entityType: 'user',
+          entityId: id,
+          after: view,
+        });
+        return view;
+      });
+    } catch (error) {
+      const constraint = violatedConstraint(error);
+      if (constraint === 'users_username_key') throw identityErrors.duplicateUser('username');
+      if (constraint === 'users_email_key') throw identityErrors.duplicateUser('email');
+      if (constraint === 'users_phone_key') throw identityErrors.duplicateUser('phone');
+      throw error;
+    }
+  }
+
+  /** Refresh tokens still live for a principal; used to check revocation in tests and admin views. */
+  async liveRefreshTokenCount(principalId: string): Promise<number> {
+    const rows = await this.#db
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(
+        and(
+          eq(refreshTokens.principalId, principalId),
+          isNull(refreshTokens.revokedAt),
+          isNull(refreshTokens.usedAt),
+        ),
+      );
+    return rows.length;
+  }
+}

@@ -1,0 +1,129 @@
+/** Staff identities, roles and permissions, signing keys and refresh-token sessions. */
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { timestamps } from '../../platform/platform.tables.ts';
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    username: text('username').notNull(),
+    email: text('email').notNull(),
+    phone: text('phone'),
+    fullName: text('full_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    passwordChangedAt: timestamp('password_changed_at', { withTimezone: true, mode: 'date' })
+      .notNull()
+      .defaultNow(),
+    mustChangePassword: boolean('must_change_password').notNull().default(false),
+    status: text('status', { enum: ['active', 'suspended', 'disabled'] })
+      .notNull()
+      .default('active'),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('users_username_key').on(sql`lower(${table.username})`),
+    uniqueIndex('users_email_key').on(sql`lower(${table.email})`),
+    uniqueIndex('users_phone_key').on(table.phone),
+  ],
+);
+
+export const roles = pgTable(
+  'roles',
+  {
+    id: uuid('id').primaryKey(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    system: boolean('system').notNull().default(false),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('roles_code_key').on(table.code)],
+);
+
+export const permissions = pgTable('permissions', {
+  code: text('code').primaryKey(),
+  module: text('module').notNull(),
+  action: text('action').notNull(),
+  description: text('description').notNull(),
+  ...timestamps,
+});
+
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    roleId: uuid('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    permissionCode: text('permission_code')
+      .notNull()
+      .references(() => permissions.code, { onDelete: 'cascade' }),
+    ...timestamps,
+  },
+  (table) => [primaryKey({ columns: [table.roleId, table.permissionCode] })],
+);
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roleId: uuid('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    ...timestamps,
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.roleId] }),
+    index('user_roles_role_idx').on(table.roleId),
+  ],
+);
+
+/** Ed25519 signing keys; the private half wrapped by the master key. Retired keys still verify until expiry. */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  algorithm: text('algorithm').notNull(),
+  publicJwk: jsonb('public_jwk').notNull(),
+  privateKeyWrapped: text('private_key_wrapped').notNull(),
+  status: text('status', { enum: ['active', 'retired'] }).notNull(),
+  retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
+  ...timestamps,
+});
+
+/** One row per refresh token; a family is one login session, rotated on every refresh. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    familyId: uuid('family_id').notNull(),
+    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalId: uuid('principal_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    generation: integer('generation').notNull().default(0),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    revokedReason: text('revoked_reason'),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('refresh_tokens_hash_key').on(table.tokenHash),
+    index('refresh_tokens_family_idx').on(table.familyId),
+    index('refresh_tokens_principal_idx').on(table.principalId, table.principalType),
+  ],
+);

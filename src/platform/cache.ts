@@ -1,0 +1,237 @@
+/**
+ * The ephemeral-state port: shared across API nodes through Redis, or in-process when REDIS_URL is unset
+ * (single node only). Holds rate-limit counters, the token denylist, OTP counters, USSD sessions, locks and pub/sub.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+export type Unsubscribe = () => Promise<void>;
+
+export interface EphemeralStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets only when absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Atomically adds one; the first increment of a key starts its time-to-live (a fixed window). */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** Remaining time-to-live in ms, or null when the key is absent or has none. */
+  ttlMs(key: string): Promise<number | null>;
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
+  /** A lock held until released or until `ttlMs` passes; null when another holder has it. */
+  acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const INCREMENT_SCRIPT = `local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n`;
+
+export class RedisStore implements EphemeralStore {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+  readonly #prefix: string;
+  #subscriber: Redis | undefined;
+  readonly #handlers = new Map<string, Set<(message: string) => void>>();
+
+  constructor(url: string, prefix: string) {
+    this.#prefix = prefix;
+    this.client = new Redis(url, {
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      connectTimeout: 3000,
+      lazyConnect: false,
+    });
+    this.client.on('error', () => {});
+  }
+
+  #key(key: string): string {
+    return this.#prefix + key;
+  }
+
+  async get(key: string) {
+    return this.client.get(this.#key(key));
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    if (ttlMs === undefined) await this.client.set(this.#key(key), value);
+    else await this.client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    const result = await this.client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+    return result === 'OK';
+  }
+
+  async delete(key: string) {
+    await this.client.del(this.#key(key));
+  }
+
+  async increment(key: string, ttlMs: number) {
+    const result = await this.client.eval(INCREMENT_SCRIPT, 1, this.#key(key), String(Math.ceil(ttlMs)));
+    return Number(result);
+  }
+
+  async ttlMs(key: string) {
+    const ttl = await this.client.pttl(this.#key(key));
+    return ttl < 0 ? null : ttl;
+  }
+
+  async publish(channel: string, message: string) {
+    await this.client.publish(this.#key(channel), message);
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
+    if (!this.#subscriber) {
+      this.#subscriber = this.client.duplicate();
+      this.#subscriber.on('error', () => {});
+      this.#subscriber.on('message', (fullChannel: string, message: string) => {
+        for (const listener of this.#handlers.get(fullChannel) ?? []) listener(message);
+      });
+    }
+    const fullChannel = this.#key(channel);
+    let listeners = this.#handlers.get(fullChannel);
+    if (!listeners) {
+      listeners = new Set();
+      this.#handlers.set(fullChannel, listeners);
+      await this.#subscriber.subscribe(fullChannel);
+    }
+    listeners.add(handler);
+    return async () => {
+      listeners.delete(handler);
+      if (listeners.size === 0) {
+        this.#handlers.delete(fullChannel);
+        await this.#subscriber?.unsubscribe(fullChannel);
+      }
+    };
+  }
+
+  async acquireLock(name: string, ttlMs: number) {
+    const token = randomUUID();
+    const key = this.#key(`lock:${name}`);
+    const acquired = await this.client.set(key, token, 'PX', Math.ceil(ttlMs), 'NX');
+    if (acquired !== 'OK') return null;
+    return async () => {
+      await this.client.eval(RELEASE_SCRIPT, 1, key, token);
+    };
+  }
+
+  async ping() {
+    await this.client.ping();
+  }
+
+  async close() {
+    this.#subscriber?.disconnect();
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+interface MemoryEntry {
+  value: string;
+  expiresAt: number | null;
+}
+
+export class MemoryStore implements EphemeralStore {
+  readonly kind = 'memory' as const;
+  readonly #entries = new Map<string, MemoryEntry>();
+  readonly #handlers = new Map<string, Set<(message: string) => void>>();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+    // Expired entries are dropped lazily on read and swept here so memory stays bounded.
+    this.#sweeper = setInterval(() => this.#sweep(), 30_000);
+    this.#sweeper.unref();
+  }
+
+  #sweep() {
+    const now = this.#now();
+    for (const [key, entry] of this.#entries)
+      if (entry.expiresAt !== null && entry.expiresAt <= now) this.#entries.delete(key);
+  }
+
+  #live(key: string): MemoryEntry | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== null && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async get(key: string) {
+    return this.#live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    this.#entries.set(key, { value, expiresAt: ttlMs === undefined ? null : this.#now() + ttlMs });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    if (this.#live(key)) return false;
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
+    return true;
+  }
+
+  async delete(key: string) {
+    this.#entries.delete(key);
+  }
+
+  async increment(key: string, ttlMs: number) {
+    const entry = this.#live(key);
+    if (!entry) {
+      this.#entries.set(key, { value: '1', expiresAt: this.#now() + ttlMs });
+      return 1;
+    }
+    const next = Number(entry.value) + 1;
+    entry.value = String(next);
+    return next;
+  }
+
+  async ttlMs(key: string) {
+    const entry = this.#live(key);
+    if (!entry || entry.expiresAt === null) return null;
+    return entry.expiresAt - this.#now();
+  }
+
+  async publish(channel: string, message: string) {
+    for (const handler of this.#handlers.get(channel) ?? []) queueMicrotask(() => handler(message));
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
+    let listeners = this.#handlers.get(channel);
+    if (!listeners) {
+      listeners = new Set();
+      this.#handlers.set(channel, listeners);
+    }
+    listeners.add(handler);
+    return async () => {
+      listeners.delete(handler);
+    };
+  }
+
+  async acquireLock(name: string, ttlMs: number) {
+    const key = `lock:${name}`;
+    const token = randomUUID();
+    if (!(await this.setIfAbsent(key, token, ttlMs))) return null;
+    return async () => {
+      if (this.#live(key)?.value === token) this.#entries.delete(key);
+    };
+  }
+
+  async ping() {}
+
+  async close() {
+    clearInterval(this.#sweeper);
+    this.#entries.clear();
+    this.#handlers.clear();
+  }
+}
+
+export function openStore(redisUrl: string | undefined, prefix: string): EphemeralStore {
+  return redisUrl ? new RedisStore(redisUrl, prefix) : new MemoryStore();
+}

@@ -1,0 +1,171 @@
+/**
+ * The database port: Drizzle over PostgreSQL (node-postgres pool) or embedded PGlite, one migration set for both.
+ * Services own transactions through `inTransaction`; repositories receive the executor they run on.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+
+/** Anything queries can run on: the database or an open transaction. */
+export type Executor = PgDatabase<PgQueryResultHKT>;
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Executor;
+  /** Present on PostgreSQL. */
+  readonly pool: pg.Pool | undefined;
+  /** Present on PGlite. */
+  readonly pglite: PGlite | undefined;
+  readonly connectionString: string | undefined;
+  poolStats(): PoolStats;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_FOLDER = join(import.meta.dirname, '..', '..', 'migrations');
+
+export interface DatabaseOptions {
+  url: string | undefined;
+  dataDir: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options.poolSize, options.statementTimeoutMs);
+  return openPglite(options.dataDir === ':memory:' ? undefined : join(options.dataDir, 'pglite'));
+}
+
+function openPostgres(url: string, poolSize: number, statementTimeoutMs: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    statement_timeout: statementTimeoutMs || undefined,
+    connectionTimeoutMillis: 5000,
+    application_name: 'codeforge-suite',
+  });
+  // A dropped idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = drizzlePg({ client: pool }) as unknown as Executor;
+  return {
+    kind: 'postgres',
+    db,
+    pool,
+    pglite: undefined,
+    connectionString: url,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(directory: string | undefined): Promise<Database> {
+  if (directory) mkdirSync(directory, { recursive: true });
+  const client = directory ? await PGlite.create(directory) : await PGlite.create();
+  const db = drizzlePglite({ client }) as unknown as Executor;
+  return {
+    kind: 'pglite',
+    db,
+    pool: undefined,
+    pglite: client,
+    connectionString: undefined,
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: () => client.close(),
+  };
+}
+
+export async function runMigrations(database: Database): Promise<void> {
+  if (database.kind === 'postgres') {
+    // One migrator at a time across API processes starting together.
+    const client = await database.pool!.connect();
+    try {
+      await client.query('select pg_advisory_lock(7401)');
+      await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await client.query('select pg_advisory_unlock(7401)').catch(() => {});
+      client.release();
+    }
+    return;
+  }
+  await migratePglite(drizzlePglite({ client: database.pglite! }), { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+/** The SQLSTATE of a driver error, looking through Drizzle's wrapper. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The constraint a unique/foreign-key violation names, if any. */
+export function violatedConstraint(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const constraint = (current as { constraint?: unknown }).constraint;
+    if (typeof constraint === 'string') return constraint;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface TransactionOptions {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  maxAttempts?: number;
+}
+
+/**
+ * Runs `work` in one transaction, retrying serialization failures and deadlocks with jittered backoff,
+ * so callers never see them as 5xx. `work` must be safe to re-run (it only touches the database).
+ */
+export async function inTransaction<T>(
+  db: Executor,
+  work: (tx: Executor) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.transaction(async (tx) => work(tx as unknown as Executor), {
+        isolationLevel: options.isolation ?? 'read committed',
+      });
+    } catch (error) {
+      const state = sqlState(error);
+      if (attempt >= maxAttempts || !state || !RETRYABLE_SQLSTATES.has(state)) throw error;
+      const backoffMs = Math.min(200, 2 ** attempt) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    }
+  }
+}
+
+/** Rows of a raw query, for the few places (health, metrics) that need no table definitions. */
+export async function rawRows<T extends Record<string, unknown>>(
+  db: Executor,
+  query: ReturnType<typeof sql>,
+) {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}

@@ -1,0 +1,185 @@
+/**
+ * The one error shape of the API, the spec's: {status_code, error_code, message, details, request_id}.
+ * Modules throw `AppError` with a code from their closed set; mapping to HTTP and hiding the internals
+ * of unexpected failures happen only here.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+
+export type ErrorDetails = Record<string, unknown> | unknown[] | null;
+
+export class AppError extends Error {
+  readonly statusCode: number;
+  readonly errorCode: string;
+  readonly details: ErrorDetails;
+  readonly headers: Record<string, string>;
+  constructor(
+    statusCode: number,
+    errorCode: string,
+    message: string,
+    details: ErrorDetails = null,
+    headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.statusCode = statusCode;
+    this.errorCode = errorCode;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+/** Errors every module may raise. */
+export const commonErrors = {
+  badRequest: (message: string, details: ErrorDetails = null) =>
+    new AppError(400, 'BAD_REQUEST', message, details),
+  unauthorized: (message = 'Authentication required') => new AppError(401, 'UNAUTHORIZED', message),
+  forbidden: (message = 'You do not have permission to do this') => new AppError(403, 'FORBIDDEN', message),
+  notFound: (entity = 'Resource') => new AppError(404, 'NOT_FOUND', `${entity} not found`),
+  conflict: (message: string, details: ErrorDetails = null) =>
+    new AppError(409, 'CONFLICT', message, details),
+  validation: (message: string, details: ErrorDetails = null) =>
+    new AppError(422, 'VALIDATION_ERROR', message, details),
+  locked: (message: string, retryAfterSeconds?: number) =>
+    new AppError(
+      423,
+      'LOCKED',
+      message,
+      null,
+      retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
+    ),
+  tooManyRequests: (retryAfterSeconds: number, message = 'Too many requests') =>
+    new AppError(
+      429,
+      'RATE_LIMITED',
+      message,
+      { retry_after_seconds: retryAfterSeconds },
+      {
+        'retry-after': String(retryAfterSeconds),
+      },
+    ),
+  unavailable: (message = 'A dependency is unavailable') => new AppError(503, 'SERVICE_UNAVAILABLE', message),
+};
+
+export const ErrorBody = Type.Object(
+  {
+    status_code: Type.Integer(),
+    error_code: Type.String(),
+    message: Type.String(),
+    details: Type.Union([
+      Type.Object({}, { additionalProperties: true }),
+      Type.Array(Type.Unknown()),
+      Type.Null(),
+    ]),
+    request_id: Type.String(),
+  },
+  { $id: 'ErrorBody', additionalProperties: false, description: 'Standard error body' },
+);
+
+export interface ErrorBodyShape {
+  status_code: number;
+  error_code: string;
+  message: string;
+  details: ErrorDetails;
+  request_id: string;
+}
+
+export function errorBody(error: AppError, requestId: string): ErrorBodyShape {
+  return {
+    status_code: error.statusCode,
+    error_code: error.errorCode,
+    message: error.message,
+    details: error.details,
+    request_id: requestId,
+  };
+}
+
+interface AjvLikeError {
+  instancePath?: string;
+  params?: Record<string, unknown>;
+  message?: string;
+  keyword?: string;
+}
+
+function validationDetails(error: FastifyError): ErrorDetails {
+  const context = error.validationContext ?? 'body';
+  const issues = (error.validation ?? []) as AjvLikeError[];
+  return {
+    errors: issues.map((issue) => {
+      let field = `${context}${(issue.instancePath ?? '').replaceAll('/', '.')}`;
+      const extra = issue.params?.additionalProperty ?? issue.params?.missingProperty;
+      if (typeof extra === 'string') field = `${field}.${extra}`;
+      return { field, message: issue.message ?? 'is invalid', rule: issue.keyword ?? 'invalid' };
+    }),
+  };
+}
+
+/** Converts anything thrown into an AppError without leaking internals. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as Partial<FastifyError> & { type?: string };
+  if (fastifyError?.validation) {
+    return new AppError(
+      422,
+      'VALIDATION_ERROR',
+      'Request validation failed',
+      validationDetails(error as FastifyError),
+    );
+  }
+  const status = fastifyError?.statusCode;
+  const code = fastifyError?.code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyError?.type === 'entity.parse.failed') {
+    return new AppError(400, 'MALFORMED_REQUEST', 'Request body is not valid JSON');
+  }
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return new AppError(400, 'MALFORMED_REQUEST', 'Request body is empty but content-type is JSON');
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type');
+  }
+  if (status === 429) {
+    return new AppError(429, 'RATE_LIMITED', 'Too many requests');
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(
+      status,
+      status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST',
+      fastifyError.message ?? 'Bad request',
+    );
+  }
+  return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred');
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error);
+    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ error_code: appError.errorCode, status: appError.statusCode }, 'request refused');
+    const headers = { ...appError.headers };
+    const upstream = (error as { headers?: Record<string, string> })?.headers;
+    if (appError.statusCode === 429 && upstream?.['retry-after'])
+      headers['retry-after'] = upstream['retry-after'];
+    return reply
+      .code(appError.statusCode)
+      .headers(headers)
+      .type('application/json; charset=utf-8')
+      .send(errorBody(appError, request.id));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new AppError(
+      404,
+      'NOT_FOUND',
+      `Route ${request.method} ${request.url.split('?')[0]} not found`,
+    );
+    return reply.code(404).send(errorBody(error, request.id));
+  });
+}
+
+/** Standard error responses added to every operation of the OpenAPI document. */
+export function errorResponses(codes: number[]): Record<number, typeof ErrorBody> {
+  const responses: Record<number, typeof ErrorBody> = {};
+  for (const code of codes) responses[code] = ErrorBody;
+  return responses;
+}

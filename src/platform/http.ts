@@ -1,0 +1,107 @@
+/**
+ * HTTP conventions shared by every module: route access declarations, the principal on the request,
+ * the request context for audit, and cursor pagination.
+ */
+import type {} from '@fastify/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { RequestContext } from './audit.ts';
+import { commonErrors } from './errors.ts';
+
+/** Every route declares exactly one of these in `config.access`; a route without one fails to register. */
+export type RouteAccess =
+  | { public: true }
+  /** Any signed-in principal (staff or customer), e.g. `/auth/me`. */
+  | { authenticated: true }
+  /** Staff holding this permission (`module:action`). */
+  | { permission: string; allowCustomer?: false }
+  /** Customers acting on their own resources; staff need the permission. */
+  | { permission: string; allowCustomer: true };
+
+export interface Principal {
+  type: 'user' | 'customer';
+  id: string;
+  /** Session (refresh-token family) the access token belongs to. */
+  sessionId: string;
+  tokenId: string;
+  tokenExpiresAt: number;
+  permissions: ReadonlySet<string>;
+  roles: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw commonErrors.unauthorized();
+  return request.principal;
+}
+
+export function contextOf(request: FastifyRequest): RequestContext {
+  const principal = request.principal;
+  return {
+    actor: principal ? { type: principal.type, id: principal.id } : { type: 'anonymous', id: null },
+    ip: request.ip ?? null,
+    userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+    requestId: request.id,
+  };
+}
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1–100)' }),
+  ),
+  cursor: Type.Optional(Type.String({ maxLength: 512, description: 'Opaque cursor from `next_cursor`' })),
+});
+
+export function pageOf<T extends ReturnType<typeof Type.Object>>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as `cursor` for the next page',
+    }),
+  });
+}
+
+/** Cursors are opaque to clients: base64url JSON of the last row's sort key. */
+export function encodeCursor(position: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeCursor<K extends string>(
+  cursor: string | undefined,
+  keys: readonly K[],
+): Record<K, string> | null {
+  if (!cursor) return null;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const position = {} as Record<K, string>;
+    for (const key of keys) {
+      const value = parsed[key];
+      if (typeof value !== 'string' && typeof value !== 'number') throw new Error('bad cursor');
+      position[key] = String(value);
+    }
+    return position;
+  } catch {
+    throw commonErrors.validation('Invalid cursor', {
+      errors: [{ field: 'query.cursor', message: 'is not a cursor' }],
+    });
+  }
+}
+
+/** Splits a fetched `limit + 1` rows into the page and the next cursor. */
+export function paginate<T>(
+  rows: T[],
+  limit: number,
+  positionOf: (row: T) => Record<string, string | number>,
+): { items: T[]; next_cursor: string | null } {
+  if (rows.length <= limit) return { items: rows, next_cursor: null };
+  const items = rows.slice(0, limit);
+  return { items, next_cursor: encodeCursor(positionOf(items[items.length - 1]!)) };
+}

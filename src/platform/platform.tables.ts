@@ -1,0 +1,94 @@
+/** Tables owned by the platform: audit trail, idempotency keys, runtime settings, entity categories. */
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+export const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+/** Append-only, hash-chained: each row's hash covers its content and the previous row's hash. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigserial('seq', { mode: 'bigint' }).primaryKey(),
+    id: uuid('id').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('audit_log_id_key').on(table.id),
+    index('audit_log_entity_idx').on(table.entityType, table.entityId, table.seq),
+    index('audit_log_actor_idx').on(table.actorId, table.seq),
+    index('audit_log_action_idx').on(table.action, table.seq),
+    index('audit_log_occurred_idx').on(table.occurredAt),
+  ],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    id: uuid('id').primaryKey(),
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    state: text('state', { enum: ['in_progress', 'completed'] }).notNull(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'date' }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('idempotency_keys_scope_key').on(table.scope, table.key),
+    index('idempotency_keys_expires_idx').on(table.expiresAt),
+  ],
+);
+
+export const appSettings = pgTable('app_settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedBy: text('updated_by'),
+  version: integer('version').notNull().default(1),
+  ...timestamps,
+});
+
+export const entityCategories = pgTable(
+  'entity_categories',
+  {
+    id: uuid('id').primaryKey(),
+    entityType: text('entity_type').notNull(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    active: boolean('active').notNull().default(true),
+    sortOrder: integer('sort_order').notNull().default(0),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('entity_categories_type_code').on(table.entityType, table.code)],
+);
+
+export const nowSql = sql`now()`;

@@ -1,0 +1,41 @@
+/**
+ * Two Ajv instances: bodies are strict (no coercion, unknown fields rejected), path and query parameters
+ * coerce strings to their declared types.
+ */
+import { Ajv, type AnySchema } from 'ajv';
+import addFormats from 'ajv-formats';
+
+const int64 = { type: 'number' as const, validate: (value: number) => Number.isSafeInteger(value) };
+const int32 = {
+  type: 'number' as const,
+  validate: (value: number) => Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31,
+};
+
+function instance(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, ...options });
+  addFormats.default(ajv);
+  ajv.addFormat('int64', int64);
+  ajv.addFormat('int32', int32);
+  ajv.addKeyword({ keyword: 'example' });
+  return ajv;
+}
+
+export const bodyAjv = instance({ coerceTypes: false, removeAdditional: false });
+export const parameterAjv = instance({ coerceTypes: 'array', removeAdditional: false });
+
+/** Closes every object schema that does not say otherwise, so unknown body fields are a 422. */
+export function closeObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closeObjects);
+  if (!schema || typeof schema !== 'object') return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) copy[key] = closeObjects(value);
+  if (copy.type === 'object' && copy.properties && copy.additionalProperties === undefined) {
+    copy.additionalProperties = false;
+  }
+  return copy;
+}
+
+export function compileValidator(schema: AnySchema, httpPart: string | undefined) {
+  if (httpPart === 'body') return bodyAjv.compile(closeObjects(schema) as AnySchema);
+  return parameterAjv.compile(schema);
+}

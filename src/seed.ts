@@ -1,0 +1,18 @@
+/** Loads the seed data every installation needs (idempotent): permissions and roles, categories, settings. */
+import { seedCategories } from './modules/core/index.ts';
+import {
+  ensureFirstAdmin,
+  type IdentityService,
+  SEED_DIR,
+  seedPermissionsAndRoles,
+} from './modules/identity/index.ts';
+import type { Dependencies } from './platform/dependencies.ts';
+
+export async function seedAll(deps: Dependencies) {
+  await seedPermissionsAndRoles(deps.database.db);
+  await seedCategories(deps.database.db, SEED_DIR);
+}
+
+export async function seedFirstAdmin(deps: Dependencies, identity: IdentityService) {
+  return ensureFirstAdmin(deps.database.db, identity, deps.config.ADMIN_EMAIL, deps.config.ADMIN_PASSWORD);
+}
