@@ -19,9 +19,11 @@ import {
   identityPlugin,
   registerAccessGuard,
 } from './modules/identity/index.ts';
+import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
 import { RedisStore } from './platform/cache.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { commonErrors, ErrorBody, registerErrorHandling } from './platform/errors.ts';
+import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { compileValidator } from './platform/validation.ts';
@@ -35,6 +37,7 @@ export interface BuildOptions {
 export interface Application {
   app: FastifyInstance;
   identity: IdentityService;
+  settings: SettingsService;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -135,10 +138,13 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   const metrics = registerMetrics(app, deps);
   const identity = await createIdentity(deps);
   registerAccessGuard(app, identity);
+  registerIdempotency(app, new IdempotencyService(deps.database.db, config.IDEMPOTENCY_TTL_HOURS));
 
   await app.register(healthRoutes(deps, metrics));
   await identityPlugin(app, identity);
   await app.register(coreModule(deps));
+  const settings = await createSettings(deps);
+  await app.register(settingsModule(settings, API_VERSION));
 
   app.get(
     '/openapi.json',
@@ -148,5 +154,5 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     },
     async () => app.swagger(),
   );
-  return { app, identity };
+  return { app, identity, settings };
 }

@@ -139,6 +139,11 @@ export const variables = {
     undefined,
     url(['postgres:', 'postgresql:']),
   ),
+  AUTO_MIGRATE: variable(
+    'Apply migrations and seed data when the API starts (one node at a time).',
+    'true',
+    boolean,
+  ),
   DATABASE_POOL_SIZE: variable('PostgreSQL connection pool size.', '10', integer(1, 500)),
   DATABASE_STATEMENT_TIMEOUT_MS: variable(
     'Statement timeout on PostgreSQL connections.',

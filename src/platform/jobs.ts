@@ -14,6 +14,8 @@ export interface JobDefinition<T extends object> {
   retryDelaySeconds?: number;
   expireInSeconds?: number;
   batchSize?: number;
+  /** Cron expression (UTC): the worker process enqueues the job on this schedule. */
+  schedule?: string;
   handle: (data: T, meta: { id: string; retryCount: number }) => Promise<void>;
 }
 
@@ -29,8 +31,10 @@ export class Jobs {
   readonly #definitions = new Map<string, JobDefinition<object>>();
   #started = false;
   #working = false;
+  readonly #supervise: boolean;
 
   constructor(database: Database, options: { supervise: boolean }) {
+    this.#supervise = options.supervise;
     const common = {
       supervise: options.supervise,
       schedule: options.supervise,
@@ -66,6 +70,8 @@ export class Jobs {
         expireInSeconds: definition.expireInSeconds ?? 300,
         deadLetter,
       });
+      if (definition.schedule && this.#supervise)
+        await this.boss.schedule(definition.name, definition.schedule, {});
     }
     this.#started = true;
   }

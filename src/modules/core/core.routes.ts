@@ -78,7 +78,7 @@ export function coreRoutes(core: CoreService): FastifyPluginAsyncTypebox {
     app.post(
       '/api/v1/core/category/add',
       {
-        config: { access: { permission: 'core:category_manage' } },
+        config: { access: { permission: 'core:category_manage' }, idempotency: 'optional' },
         schema: {
           operationId: 'createCategory',
           tags: ['core'],
@@ -88,7 +88,9 @@ export function coreRoutes(core: CoreService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await core.createCategory(request.body, contextOf(request))),
+        reply
+          .code(201)
+          .send(await core.createCategory(request.body, contextOf(request), request.idempotency)),
     );
 
     app.patch(

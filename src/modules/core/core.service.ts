@@ -6,6 +6,7 @@ import { type RequestContext, verifyAuditChain, writeAudit } from '../../platfor
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { auditLog, entityCategories } from '../../platform/platform.tables.ts';
 
@@ -123,6 +124,7 @@ export class CoreService {
   async createCategory(
     input: { entity_type: string; code: string; name: string; description?: string; sort_order?: number },
     context: RequestContext,
+    claim: IdempotencyClaim | null = null,
   ) {
     try {
       return await inTransaction(this.#db, async (tx) => {

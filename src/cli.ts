@@ -1,0 +1,124 @@
+/**
+ * Operator commands: `npm run cli -- <command>`.
+ *   migrate | seed | create-admin [--email E] [--username U] [--name N] | audit-verify | config-check | rotate-signing-key
+ * Exit code 0 on success, 1 on failure (audit-verify: 1 when the chain is broken), 2 on bad usage.
+ */
+import { parseArgs } from 'node:util';
+import { type Config, ConfigError, describeConfig, environmentWithDotenv, parseConfig } from './config.ts';
+import { createIdentity } from './modules/identity/index.ts';
+import { systemContext, verifyAuditChain } from './platform/audit.ts';
+import { randomToken } from './platform/crypto.ts';
+import { runMigrations } from './platform/db.ts';
+import { closeDependencies, type Dependencies, openDependencies } from './platform/dependencies.ts';
+import { seedAll } from './seed.ts';
+
+const USAGE = `usage: npm run cli -- <command>
+  migrate              apply database migrations
+  seed                 load seed data (permissions, roles, categories); safe to re-run
+  create-admin         create a super administrator (--email, --username, --name; password from ADMIN_PASSWORD or generated)
+  audit-verify         check the audit log's hash chain; exit 1 and name the first tampered row if broken
+  config-check         validate the configuration and print it with secrets hidden
+  rotate-signing-key   make a new JWT signing key active; tokens signed by the old one stay valid until they expire`;
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+async function withDependencies<T>(config: Config, work: (deps: Dependencies) => Promise<T>): Promise<T> {
+  const deps = await openDependencies(config, { migrate: false, runsWorker: false });
+  try {
+    return await work(deps);
+  } finally {
+    await closeDependencies(deps);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    print(USAGE);
+    return command ? 0 : 2;
+  }
+  let config: Config;
+  try {
+    config = parseConfig(environmentWithDotenv());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  switch (command) {
+    case 'config-check': {
+      for (const [name, value] of Object.entries(describeConfig(config))) print(`${name}=${value}`);
+      print('configuration is valid');
+      return 0;
+    }
+    case 'migrate':
+      return withDependencies(config, async (deps) => {
+        await runMigrations(deps.database);
+        print(`migrations applied (${deps.database.kind})`);
+        return 0;
+      });
+    case 'seed':
+      return withDependencies(config, async (deps) => {
+        await runMigrations(deps.database);
+        await seedAll(deps);
+        print('seed data loaded');
+        return 0;
+      });
+    case 'create-admin': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { email: { type: 'string' }, username: { type: 'string' }, name: { type: 'string' } },
+      });
+      return withDependencies(config, async (deps) => {
+        const identity = await createIdentity(deps);
+        const password = config.ADMIN_PASSWORD ?? randomToken(18);
+        const user = await identity.createUser(
+          {
+            username: values.username ?? 'admin',
+            email: values.email ?? config.ADMIN_EMAIL,
+            full_name: values.name ?? 'Administrator',
+            password,
+            roles: ['super_admin'],
+          },
+          systemContext(),
+          { mustChangePassword: config.ADMIN_PASSWORD === undefined },
+        );
+        print(`created super administrator ${user.username} <${user.email}> (${user.id})`);
+        if (!config.ADMIN_PASSWORD) print(`password (shown once; change at first login): ${password}`);
+        return 0;
+      });
+    }
+    case 'audit-verify':
+      return withDependencies(config, async (deps) => {
+        const result = await verifyAuditChain(deps.database.db);
+        if (result.ok) {
+          print(`audit chain intact: ${result.checked} rows verified`);
+          return 0;
+        }
+        print(
+          `audit chain BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.checked} rows verified before it)`,
+        );
+        return 1;
+      });
+    case 'rotate-signing-key':
+      return withDependencies(config, async (deps) => {
+        const identity = await createIdentity(deps);
+        const kid = await identity.tokens.rotate();
+        print(`new signing key ${kid} is active`);
+        return 0;
+      });
+    default:
+      process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

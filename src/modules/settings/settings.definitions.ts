@@ -1,0 +1,113 @@
+/**
+ * Runtime settings: each has a JSON schema for its value, a default, and whether clients may read it
+ * (public settings feed `/api/v1/app/config`). Changing one is validated, versioned and audited.
+ */
+import { Type } from 'typebox';
+
+const Language = Type.Union([Type.Literal('en'), Type.Literal('fr'), Type.Literal('sw')]);
+const Channel = Type.Union([
+  Type.Literal('web'),
+  Type.Literal('mobile'),
+  Type.Literal('ussd'),
+  Type.Literal('agent'),
+]);
+const Version = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$', maxLength: 32 });
+
+export const settingDefinitions = {
+  'app.maintenance_mode': {
+    description: 'Clients show a maintenance notice and stop offering money movement',
+    schema: Type.Boolean(),
+    default: false,
+    public: true,
+  },
+  'app.min_version_android': {
+    description: 'Oldest Android app version allowed',
+    schema: Version,
+    default: '1.0.0',
+    public: true,
+  },
+  'app.min_version_ios': {
+    description: 'Oldest iOS app version allowed',
+    schema: Version,
+    default: '1.0.0',
+    public: true,
+  },
+  'app.supported_languages': {
+    description: 'Languages offered to customers',
+    schema: Type.Array(Language, { minItems: 1, uniqueItems: true }),
+    default: ['en', 'fr', 'sw'],
+    public: true,
+  },
+  'app.supported_channels': {
+    description: 'Channels customers may use',
+    schema: Type.Array(Channel, { minItems: 1, uniqueItems: true }),
+    default: ['web', 'mobile', 'ussd', 'agent'],
+    public: true,
+  },
+  'app.support_contact': {
+    description: 'Support phone or email shown to customers',
+    schema: Type.String({ maxLength: 200 }),
+    default: 'support@example.com',
+    public: true,
+  },
+  'features.p2p_transfers': {
+    description: 'P2P transfers enabled',
+    schema: Type.Boolean(),
+    default: true,
+    public: true,
+  },
+  'features.qr_payments': {
+    description: 'QR merchant payments enabled',
+    schema: Type.Boolean(),
+    default: true,
+    public: true,
+  },
+  'features.bill_payments': {
+    description: 'Bill payments enabled',
+    schema: Type.Boolean(),
+    default: true,
+    public: true,
+  },
+  'features.loans': {
+    description: 'Loan applications enabled',
+    schema: Type.Boolean(),
+    default: true,
+    public: true,
+  },
+  'features.self_registration': {
+    description: 'Customers may register themselves on the mobile app',
+    schema: Type.Boolean(),
+    default: true,
+    public: true,
+  },
+  'auth.otp_ttl_seconds': {
+    description: 'Lifetime of SMS/email one-time codes (at most 10 minutes)',
+    schema: Type.Integer({ minimum: 60, maximum: 600 }),
+    default: 300,
+    public: false,
+  },
+  'auth.staff_mfa_required': {
+    description: 'Staff must complete a second factor at login',
+    schema: Type.Boolean(),
+    default: false,
+    public: false,
+  },
+  'auth.password_expiry_days': {
+    description: 'Days after which staff must change their password (0: never, as NIST advises)',
+    schema: Type.Integer({ minimum: 0, maximum: 3650 }),
+    default: 0,
+    public: false,
+  },
+  'auth.password_complexity': {
+    description: 'Require upper, lower, digit and symbol in passwords (the original system’s rule)',
+    schema: Type.Boolean(),
+    default: false,
+    public: false,
+  },
+} as const;
+
+export type SettingKey = keyof typeof settingDefinitions;
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(settingDefinitions, key);
+}

@@ -1,0 +1,219 @@
+/**
+ * Idempotency-Key (Stripe semantics, IETF draft): the same key and body replays the stored response byte for byte;
+ * the same key with another body is a 422; a request still running under the key is a 409; keys live
+ * IDEMPOTENCY_TTL_HOURS (>= 24 h), scoped to the principal.
+ *
+ * A claim row is written in its own short transaction before the use case runs. The use case stores its response
+ * through `claim.commit(tx, …)` inside its own transaction, so the effect and the stored response commit together.
+ * A definite 4xx is stored after the rollback; a 5xx releases the claim so a retry runs again (nothing committed).
+ */
+import { createHash } from 'node:crypto';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Executor } from './db.ts';
+import { AppError } from './errors.ts';
+import { uuidv7 } from './ids.ts';
+import { canonicalJson, stringifyWithBigInt } from './json.ts';
+import { idempotencyKeys } from './platform.tables.ts';
+
+export type IdempotencyMode = 'required' | 'optional';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `required` on every money-moving POST. */
+    idempotency?: IdempotencyMode;
+  }
+  interface FastifyRequest {
+    idempotency: IdempotencyClaim | null;
+  }
+}
+
+/** How long a running claim blocks others before a crashed holder's claim may be taken over. */
+const CLAIM_LOCK_MS = 60_000;
+const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
+/** Outcomes stored for replay after a rollback: definite refusals, not transient ones. */
+const STORABLE_FAILURES = new Set([400, 404, 422]);
+
+export const idempotencyErrors = {
+  keyRequired: () =>
+    new AppError(
+      400,
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'This operation requires an Idempotency-Key header (8–255 printable characters)',
+    ),
+  keyInvalid: () =>
+    new AppError(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 8–255 printable ASCII characters'),
+  keyReused: () =>
+    new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request'),
+  inProgress: () =>
+    new AppError(
+      409,
+      'IDEMPOTENCY_IN_PROGRESS',
+      'A request with this Idempotency-Key is still being processed',
+      null,
+      {
+        'retry-after': '1',
+      },
+    ),
+};
+
+export class IdempotencyClaim {
+  readonly id: string;
+  /** The exact bytes stored with the effect; sent instead of a fresh serialisation. */
+  response: { status: number; body: string } | null = null;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  /** Stores the response inside the use case's transaction; returns nothing the caller needs. */
+  async commit(tx: Executor, status: number, payload: unknown): Promise<void> {
+    const body = stringifyWithBigInt(payload);
+    await tx
+      .update(idempotencyKeys)
+      .set({ state: 'completed', responseStatus: status, responseBody: body, updatedAt: new Date() })
+      .where(eq(idempotencyKeys.id, this.id));
+    this.response = { status, body };
+  }
+}
+
+export function requestHash(method: string, route: string, params: unknown, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${route}\n${canonicalJson(params ?? {})}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
+}
+
+type Begin = { kind: 'proceed'; claim: IdempotencyClaim } | { kind: 'replay'; status: number; body: string };
+
+export class IdempotencyService {
+  readonly #db: Executor;
+  readonly #ttlMs: number;
+
+  constructor(db: Executor, ttlHours: number) {
+    this.#db = db;
+    this.#ttlMs = ttlHours * 3600 * 1000;
+  }
+
+  async begin(scope: string, key: string, hash: string): Promise<Begin> {
+    const now = new Date();
+    const id = uuidv7();
+    const inserted = await this.#db
+      .insert(idempotencyKeys)
+      .values({
+        id,
+        scope,
+        key,
+        requestHash: hash,
+        state: 'in_progress',
+        lockedUntil: new Date(now.getTime() + CLAIM_LOCK_MS),
+        expiresAt: new Date(now.getTime() + this.#ttlMs),
+      })
+      .onConflictDoNothing()
+      .returning({ id: idempotencyKeys.id });
+    if (inserted.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(id) };
+    const [existing] = await this.#db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+      .limit(1);
+    if (!existing) return this.begin(scope, key, hash);
+    if (existing.expiresAt.getTime() <= now.getTime()) {
+      await this.#db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, existing.id));
+      return this.begin(scope, key, hash);
+    }
+    if (existing.requestHash !== hash) throw idempotencyErrors.keyReused();
+    if (existing.state === 'completed') {
+      return {
+        kind: 'replay',
+        status: existing.responseStatus ?? 200,
+        body: existing.responseBody ?? 'null',
+      };
+    }
+    // A claim whose holder died (crash, kill) is taken over once its lock has lapsed.
+    const taken = await this.#db
+      .update(idempotencyKeys)
+      .set({ lockedUntil: new Date(now.getTime() + CLAIM_LOCK_MS), updatedAt: now })
+      .where(
+        and(
+          eq(idempotencyKeys.id, existing.id),
+          eq(idempotencyKeys.state, 'in_progress'),
+          lt(idempotencyKeys.lockedUntil, now),
+        ),
+      )
+      .returning({ id: idempotencyKeys.id });
+    if (taken.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(existing.id) };
+    throw idempotencyErrors.inProgress();
+  }
+
+  /** A definite refusal is kept so a retry gets the same answer. */
+  async storeFailure(claim: IdempotencyClaim, status: number, body: string): Promise<void> {
+    await this.#db
+      .update(idempotencyKeys)
+      .set({ state: 'completed', responseStatus: status, responseBody: body, updatedAt: new Date() })
+      .where(and(eq(idempotencyKeys.id, claim.id), eq(idempotencyKeys.state, 'in_progress')));
+  }
+
+  async release(claim: IdempotencyClaim): Promise<void> {
+    await this.#db
+      .delete(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.id, claim.id), eq(idempotencyKeys.state, 'in_progress')));
+  }
+
+  async purgeExpired(): Promise<number> {
+    const removed = await this.#db
+      .delete(idempotencyKeys)
+      .where(lt(idempotencyKeys.expiresAt, sql`now()`))
+      .returning({ id: idempotencyKeys.id });
+    return removed.length;
+  }
+}
+
+function scopeOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  return principal ? `${principal.type}:${principal.id}` : `anonymous:${request.ip}`;
+}
+
+/** Wires the `idempotency` route option: claim before the handler, stored bytes out, release on failure. */
+export function registerIdempotency(app: FastifyInstance, service: IdempotencyService): void {
+  app.decorateRequest('idempotency', null);
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const mode = request.routeOptions.config?.idempotency;
+    if (!mode) return;
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) {
+      if (mode === 'required') throw idempotencyErrors.keyRequired();
+      return;
+    }
+    if (typeof header !== 'string' || !KEY_PATTERN.test(header)) throw idempotencyErrors.keyInvalid();
+    const hash = requestHash(
+      request.method,
+      request.routeOptions.url ?? request.url,
+      request.params,
+      request.body,
+    );
+    const outcome = await service.begin(scopeOf(request), header, hash);
+    if (outcome.kind === 'replay') {
+      return reply
+        .code(outcome.status)
+        .header('idempotent-replayed', 'true')
+        .type('application/json; charset=utf-8')
+        .send(outcome.body);
+    }
+    request.idempotency = outcome.claim;
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (!claim) return payload;
+    if (claim.response) {
+      reply.code(claim.response.status);
+      return claim.response.body;
+    }
+    request.idempotency = null;
+    if (STORABLE_FAILURES.has(reply.statusCode) && typeof payload === 'string') {
+      await service.storeFailure(claim, reply.statusCode, payload).catch(() => {});
+    } else {
+      await service.release(claim).catch(() => {});
+    }
+    return payload;
+  });
+}
