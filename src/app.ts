@@ -44,7 +44,7 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const ERROR_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 503];
 export const API_VERSION = '0.1.0';
 
-function documentRoute(route: RouteOptions): void {
+export function documentRoute(route: RouteOptions): void {
   const access = route.config?.access;
   if (route.url.startsWith('/docs') || (route.method === 'OPTIONS' && route.url === '*')) {
     route.config = { ...route.config, access: { public: true } };

@@ -281,6 +281,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze(values) as Config;
 }
 
+/** Compares parsed values, so the development master key is caught however its base64 is spelled. */
+function isDevelopmentSecret(config: Config, name: keyof typeof DEVELOPMENT_SECRETS): boolean {
+  if (name === 'MASTER_KEY')
+    return config.MASTER_KEY.equals(Buffer.from(DEVELOPMENT_SECRETS.MASTER_KEY, 'base64'));
+  return config[name] === DEVELOPMENT_SECRETS[name];
+}
+
 function productionProblems(config: Config, env: Record<string, string | undefined>): string[] {
   if (!config.PRODUCTION) return [];
   const problems: string[] = [];
@@ -290,7 +297,7 @@ function productionProblems(config: Config, env: Record<string, string | undefin
     problems.push('REDIS_URL is required in production (shared rate limits, denylist, sessions)');
   for (const name of Object.keys(DEVELOPMENT_SECRETS) as (keyof typeof DEVELOPMENT_SECRETS)[]) {
     if (!env[name]) problems.push(`${name} must be set in production`);
-    else if (env[name] === DEVELOPMENT_SECRETS[name]) problems.push(`${name} is the development default`);
+    else if (isDevelopmentSecret(config, name)) problems.push(`${name} is the development default`);
   }
   const pairs: [VariableName, VariableName][] = [
     ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
