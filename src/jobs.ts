@@ -1,4 +1,5 @@
 /** Every background job of the application, defined once for the API (enqueue) and the worker (consume). */
+import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
 
@@ -10,6 +11,14 @@ export function defineJobs(deps: Dependencies): void {
     retryLimit: 2,
     handle: async () => {
       await idempotency.purgeExpired();
+    },
+  });
+  deps.jobs.define({
+    name: 'maintenance.purge-expired-sessions',
+    schedule: '41 3 * * *',
+    retryLimit: 2,
+    handle: async () => {
+      await purgeExpiredRefreshTokens(deps.database.db);
     },
   });
 }

@@ -27,11 +27,15 @@ export interface Principal {
   tokenExpiresAt: number;
   permissions: ReadonlySet<string>;
   roles: readonly string[];
+  /** A temporary or expired password: only the password-change routes are open until it is changed. */
+  passwordChangeRequired: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** Reachable by a user who must change their password first (me, logout, password change). */
+    allowPendingPasswordChange?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

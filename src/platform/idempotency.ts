@@ -59,7 +59,10 @@ export const idempotencyErrors = {
 
 export class IdempotencyClaim {
   readonly id: string;
-  /** The exact bytes stored with the effect; sent instead of a fresh serialisation. */
+  /**
+   * The exact bytes stored with the effect, sent instead of a fresh serialisation. Trusted only when the handler
+   * succeeded: a transaction that stored them and then rolled back leaves the claim `in_progress` instead.
+   */
   response: { status: number; body: string } | null = null;
 
   constructor(id: string) {
@@ -204,14 +207,15 @@ export function registerIdempotency(app: FastifyInstance, service: IdempotencySe
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
     if (!claim) return payload;
-    if (claim.response) {
+    request.idempotency = null;
+    if (claim.response && reply.statusCode < 400) {
       reply.code(claim.response.status);
       return claim.response.body;
     }
-    request.idempotency = null;
     if (STORABLE_FAILURES.has(reply.statusCode) && typeof payload === 'string') {
       await service.storeFailure(claim, reply.statusCode, payload).catch(() => {});
     } else {
+      // Deletes only a claim still in progress: one whose transaction committed keeps its stored response.
       await service.release(claim).catch(() => {});
     }
     return payload;

@@ -16,6 +16,13 @@ export function baseDatabaseUrl(): string | undefined {
   return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 }
 
+/**
+ * Cross-node behaviour needs a shared PostgreSQL and Redis. Without them (a fresh clone, `npm test` with no
+ * services) the suite runs on embedded PGlite and the memory store, and the cross-node tests are not defined;
+ * CI always sets both, so there they always run.
+ */
+export const sharedServices = Boolean(baseDatabaseUrl() && process.env.REDIS_URL);
+
 /** Creates an empty database on the server of TEST_DATABASE_URL and returns its URL and a drop function. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
   const base = baseDatabaseUrl();

@@ -146,6 +146,7 @@ export class CoreService {
           entityId: row!.id,
           after: view,
         });
+        await claim?.commit(tx, 201, view);
         return view;
       });
     } catch (error) {

@@ -18,6 +18,8 @@ export const identityErrors = {
     new AppError(422, 'PASSWORD_POLICY', 'The password does not meet the password policy', { reasons }),
   duplicateUser: (field: string) =>
     new AppError(409, 'USER_EXISTS', `A user with this ${field} already exists`, { field }),
+  passwordChangeRequired: () =>
+    new AppError(403, 'PASSWORD_CHANGE_REQUIRED', 'Change your password before doing anything else'),
   permissionDenied: (permission: string) =>
     new AppError(403, 'FORBIDDEN', 'You do not have permission to do this', { permission }),
 };

@@ -1,5 +1,5 @@
 /** Queries of the identity module; each takes the executor it runs on. */
-import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
 import { permissions, refreshTokens, rolePermissions, roles, userRoles, users } from './identity.tables.ts';
 
@@ -30,8 +30,12 @@ export async function findUserById(db: Executor, id: string): Promise<UserRow | 
 export async function userAccess(
   db: Executor,
   userId: string,
-): Promise<{ status: UserRow['status']; roles: string[]; permissions: string[] } | null> {
-  const [user] = await db.select({ status: users.status }).from(users).where(eq(users.id, userId)).limit(1);
+): Promise<{ status: UserRow['status']; mustChangePassword: boolean; roles: string[]; permissions: string[] } | null> {
+  const [user] = await db
+    .select({ status: users.status, mustChangePassword: users.mustChangePassword })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1);
   if (!user) return null;
   const rows = await db
     .select({ role: roles.code, permission: rolePermissions.permissionCode })
@@ -45,7 +49,12 @@ export async function userAccess(
     roleCodes.add(row.role);
     if (row.permission) permissionCodes.add(row.permission);
   }
-  return { status: user.status, roles: [...roleCodes].sort(), permissions: [...permissionCodes].sort() };
+  return {
+    status: user.status,
+    mustChangePassword: user.mustChangePassword,
+    roles: [...roleCodes].sort(),
+    permissions: [...permissionCodes].sort(),
+  };
 }
 
 export async function rolesOfUsers(db: Executor, userIds: string[]): Promise<Map<string, string[]>> {
@@ -107,4 +116,13 @@ export async function liveFamilyIds(db: Executor, principalId: string): Promise<
       ),
     );
   return rows.map((row) => row.familyId);
+}
+
+/** Refresh-token rows past expiry (plus a day of grace for investigations) are deleted by a scheduled job. */
+export async function purgeExpiredRefreshTokens(db: Executor): Promise<number> {
+  const removed = await db
+    .delete(refreshTokens)
+    .where(lt(refreshTokens.expiresAt, sql`now() - interval '1 day'`))
+    .returning({ id: refreshTokens.id });
+  return removed.length;
 }

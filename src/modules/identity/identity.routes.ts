@@ -40,8 +40,9 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
           operationId: 'login',
           tags: ['auth'],
           summary: 'Log in with username, email or phone and password',
+          description: 'Locked accounts answer 423 with Retry-After, whether or not the account exists.',
           body: LoginBody,
-          response: { 200: TokenPair },
+          response: { 200: TokenPair, 423: { $ref: 'ErrorBody#' } },
         },
       },
       async (request) => identity.login(request.body.username, request.body.password, contextOf(request)),
@@ -65,7 +66,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
     app.post(
       '/api/v1/auth/logout',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingPasswordChange: true },
         schema: {
           operationId: 'logout',
           tags: ['auth'],
@@ -82,7 +83,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
     app.get(
       '/api/v1/auth/me',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingPasswordChange: true },
         schema: {
           operationId: 'getMe',
           tags: ['auth'],
@@ -151,7 +152,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
     app.post(
       '/api/v1/auth/password/change',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingPasswordChange: true },
         schema: {
           operationId: 'changePassword',
           tags: ['auth'],

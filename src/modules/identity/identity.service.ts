@@ -25,6 +25,7 @@ export interface PrincipalAccess {
   active: boolean;
   roles: string[];
   permissions: string[];
+  passwordChangeRequired?: boolean;
 }
 
 export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
@@ -73,7 +74,12 @@ export class IdentityService {
     this.#resolvers.set('user', async (id) => {
       const access = await repository.userAccess(deps.database.db, id);
       if (!access) return null;
-      return { active: access.status === 'active', roles: access.roles, permissions: access.permissions };
+      return {
+        active: access.status === 'active',
+        roles: access.roles,
+        permissions: access.permissions,
+        passwordChangeRequired: access.mustChangePassword,
+      };
     });
   }
 
@@ -110,6 +116,7 @@ export class IdentityService {
       tokenExpiresAt: claims.exp,
       roles: access.roles,
       permissions: new Set(access.permissions),
+      passwordChangeRequired: access.passwordChangeRequired ?? false,
     };
   }
 
@@ -200,6 +207,10 @@ export class IdentityService {
   /** Rotates a refresh token. A token used twice means it leaked: the whole session family is revoked. */
   async refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens> {
     const claims = await this.tokens.verify(refreshToken, REFRESH_TOKEN_TYPE);
+    // Resolved before the transaction: the resolver queries the pool, and asking the pool for a second
+    // connection while holding a row lock exhausts it under concurrent refreshes (everyone waits for everyone).
+    const resolver = this.#resolvers.get(claims.ptype);
+    const access = resolver ? await resolver(claims.sub) : null;
     const outcome = await inTransaction(this.#db, async (tx) => {
       const [row] = await tx
         .select()
@@ -207,7 +218,13 @@ export class IdentityService {
         .where(eq(refreshTokens.id, claims.jti))
         .for('update')
         .limit(1);
-      if (!row || row.tokenHash !== tokenHash(refreshToken) || row.familyId !== claims.sid) {
+      if (
+        !row ||
+        row.tokenHash !== tokenHash(refreshToken) ||
+        row.familyId !== claims.sid ||
+        row.principalId !== claims.sub ||
+        row.principalType !== claims.ptype
+      ) {
         return { kind: 'invalid' as const };
       }
       if (row.revokedAt) return { kind: 'invalid' as const };
@@ -222,8 +239,6 @@ export class IdentityService {
         return { kind: 'reused' as const, familyId: row.familyId };
       }
       if (row.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
-      const resolver = this.#resolvers.get(row.principalType);
-      const access = resolver ? await resolver(row.principalId) : null;
       if (!access?.active) return { kind: 'invalid' as const };
       await tx
         .update(refreshTokens)

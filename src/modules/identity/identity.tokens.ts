@@ -22,6 +22,7 @@ import {
   SignJWT,
 } from 'jose';
 import type { Config } from '../../config.ts';
+import type { EphemeralStore } from '../../platform/cache.ts';
 import { type KeyRing, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
@@ -31,6 +32,7 @@ import { signingKeys } from './identity.tables.ts';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
 const ALGORITHM = 'EdDSA';
+const ROTATION_CHANNEL = 'signing-keys:rotated';
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'];
 
 export interface TokenClaims {
@@ -71,10 +73,21 @@ export class TokenService {
   #activeKid: string | null = null;
   #lastReload = 0;
 
-  constructor(db: Executor, keys: KeyRing, config: Config) {
+  readonly #store: EphemeralStore;
+  #unsubscribe: (() => Promise<void>) | null = null;
+  #refreshTimer: NodeJS.Timeout | null = null;
+
+  constructor(db: Executor, keys: KeyRing, config: Config, store: EphemeralStore) {
     this.#db = db;
     this.#keys = keys;
     this.#config = config;
+    this.#store = store;
+  }
+
+  /** Stops listening for rotations made by other processes. */
+  async stop(): Promise<void> {
+    if (this.#refreshTimer) clearInterval(this.#refreshTimer);
+    await this.#unsubscribe?.();
   }
 
   get accessTtlSeconds() {
@@ -88,13 +101,18 @@ export class TokenService {
   /** Loads the keys; creates the first one on an empty database (one creator across nodes). */
   async init(): Promise<void> {
     await this.#reload();
-    if (this.#activeKid) return;
-    await inTransaction(this.#db, async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(7403)`);
-      const [existing] = await tx.select().from(signingKeys).where(eq(signingKeys.status, 'active')).limit(1);
-      if (!existing) await this.#insertKey(tx);
-    });
-    await this.#reload();
+    if (!this.#activeKid) {
+      await inTransaction(this.#db, async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(7403)`);
+        const [existing] = await tx.select().from(signingKeys).where(eq(signingKeys.status, 'active')).limit(1);
+        if (!existing) await this.#insertKey(tx);
+      });
+      await this.#reload();
+    }
+    // A rotation on any node (or the CLI) is announced; every node also re-reads the keys every few minutes.
+    this.#unsubscribe = await this.#store.subscribe(ROTATION_CHANNEL, () => void this.#reload().catch(() => {}));
+    this.#refreshTimer = setInterval(() => void this.#reload().catch(() => {}), 5 * 60 * 1000);
+    this.#refreshTimer.unref();
   }
 
   /** Makes a new key active; the previous one keeps verifying tokens it signed. */
@@ -108,6 +126,7 @@ export class TokenService {
       return this.#insertKey(tx);
     });
     await this.#reload();
+    await this.#store.publish(ROTATION_CHANNEL, kid).catch(() => {});
     return kid;
   }
 

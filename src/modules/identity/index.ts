@@ -7,13 +7,14 @@ import { identityRoutes } from './identity.routes.ts';
 import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
 
+export { purgeExpiredRefreshTokens } from './identity.repository.ts';
 export { ensureFirstAdmin, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
 export { IdentityService } from './identity.service.ts';
 export { users } from './identity.tables.ts';
 
 export async function createIdentity(deps: Dependencies): Promise<IdentityService> {
-  const tokens = new TokenService(deps.database.db, deps.keys, deps.config);
+  const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);
   await tokens.init();
   return new IdentityService(deps, tokens);
 }
@@ -24,24 +25,30 @@ export async function createIdentity(deps: Dependencies): Promise<IdentityServic
  */
 export function registerAccessGuard(app: FastifyInstance, identity: IdentityService): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  // preParsing: after every onRequest hook (rate limiting is one, per route) and before the body is parsed.
+  app.addHook('preParsing', async (request, _reply, payload) => {
     const access = request.routeOptions.config?.access;
-    if (!access || 'public' in access) return;
+    if (!access || 'public' in access) return payload;
     const header = request.headers.authorization;
     const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
     if (!match) throw commonErrors.unauthorized();
     const principal = await identity.authenticate(match[1]!);
     request.principal = principal;
-    if ('authenticated' in access) return;
+    if (principal.passwordChangeRequired && !request.routeOptions.config.allowPendingPasswordChange) {
+      throw identityErrors.passwordChangeRequired();
+    }
+    if ('authenticated' in access) return payload;
     if (principal.type === 'customer') {
-      if (access.allowCustomer) return;
+      if (access.allowCustomer) return payload;
       throw identityErrors.permissionDenied(access.permission);
     }
     if (!principal.permissions.has(access.permission))
       throw identityErrors.permissionDenied(access.permission);
+    return payload;
   });
 }
 
 export async function identityPlugin(app: FastifyInstance, identity: IdentityService): Promise<void> {
+  app.addHook('onClose', async () => identity.tokens.stop());
   await app.register(identityRoutes(identity));
 }
