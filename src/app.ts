@@ -57,7 +57,9 @@ export function documentRoute(route: RouteOptions): void {
   const schema = route.schema;
   schema.response ??= {};
   const response = schema.response as Record<string, unknown>;
-  const statuses = ['POST', 'PUT', 'PATCH'].includes(String(route.method)) ? [...ERROR_STATUSES, 413] : ERROR_STATUSES;
+  const statuses = ['POST', 'PUT', 'PATCH'].includes(String(route.method))
+    ? [...ERROR_STATUSES, 413]
+    : ERROR_STATUSES;
   for (const status of statuses) response[status] ??= { $ref: 'ErrorBody#' };
   const documented = schema as Record<string, unknown>;
   documented.security = 'public' in access ? [] : [{ bearerAuth: [] }];

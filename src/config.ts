@@ -276,7 +276,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       problems.push(`${name} ${error instanceof ConfigProblem ? error.message : String(error)}`);
     }
   }
-  if (problems.length === 0) problems.push(...productionProblems(values as Config, env));
+  problems.push(...productionProblems(values as Config, env));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as Config;
 }

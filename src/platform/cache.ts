@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { DependencyUnavailableError } from './errors.ts';
 
 export type Unsubscribe = () => Promise<void>;
 
@@ -38,11 +39,11 @@ export class RedisStore implements EphemeralStore {
 
   constructor(url: string, prefix: string) {
     this.#prefix = prefix;
+    // Fail fast rather than queue: a request waiting on a dead Redis should get a 503, not hang.
     this.client = new Redis(url, {
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: true,
-      connectTimeout: 3000,
-      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      connectTimeout: 2000,
     });
     this.client.on('error', () => {});
   }
@@ -51,44 +52,65 @@ export class RedisStore implements EphemeralStore {
     return this.#prefix + key;
   }
 
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new DependencyUnavailableError('redis', error);
+    }
+  }
+
   async get(key: string) {
-    return this.client.get(this.#key(key));
+    return this.#run(() => this.client.get(this.#key(key)));
   }
 
   async set(key: string, value: string, ttlMs?: number) {
-    if (ttlMs === undefined) await this.client.set(this.#key(key), value);
-    else await this.client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await this.#run(() =>
+      ttlMs === undefined
+        ? this.client.set(this.#key(key), value)
+        : this.client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))),
+    );
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number) {
-    const result = await this.client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+    const result = await this.#run(() =>
+      this.client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
+    );
     return result === 'OK';
   }
 
   async delete(key: string) {
-    await this.client.del(this.#key(key));
+    await this.#run(() => this.client.del(this.#key(key)));
   }
 
   async increment(key: string, ttlMs: number) {
-    const result = await this.client.eval(INCREMENT_SCRIPT, 1, this.#key(key), String(Math.ceil(ttlMs)));
+    const result = await this.#run(() =>
+      this.client.eval(INCREMENT_SCRIPT, 1, this.#key(key), String(Math.ceil(ttlMs))),
+    );
     return Number(result);
   }
 
   async ttlMs(key: string) {
-    const ttl = await this.client.pttl(this.#key(key));
+    const ttl = await this.#run(() => this.client.pttl(this.#key(key)));
     return ttl < 0 ? null : ttl;
   }
 
   async publish(channel: string, message: string) {
-    await this.client.publish(this.#key(channel), message);
+    await this.#run(() => this.client.publish(this.#key(channel), message));
   }
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
     if (!this.#subscriber) {
-      this.#subscriber = this.client.duplicate();
-      this.#subscriber.on('error', () => {});
-      this.#subscriber.on('message', (fullChannel: string, message: string) => {
+      const subscriber = this.client.duplicate();
+      this.#subscriber = subscriber;
+      subscriber.on('error', () => {});
+      subscriber.on('message', (fullChannel: string, message: string) => {
         for (const listener of this.#handlers.get(fullChannel) ?? []) listener(message);
+      });
+      // After an outage (or when Redis was down at start) every channel is subscribed again.
+      subscriber.on('ready', () => {
+        const channels = [...this.#handlers.keys()];
+        if (channels.length > 0) subscriber.subscribe(...channels).catch(() => {});
       });
     }
     const fullChannel = this.#key(channel);
@@ -96,14 +118,15 @@ export class RedisStore implements EphemeralStore {
     if (!listeners) {
       listeners = new Set();
       this.#handlers.set(fullChannel, listeners);
-      await this.#subscriber.subscribe(fullChannel);
+      // A Redis that is down must not stop the process from starting; the 'ready' handler catches up.
+      await this.#subscriber.subscribe(fullChannel).catch(() => {});
     }
     listeners.add(handler);
     return async () => {
       listeners.delete(handler);
       if (listeners.size === 0) {
         this.#handlers.delete(fullChannel);
-        await this.#subscriber?.unsubscribe(fullChannel);
+        await this.#subscriber?.unsubscribe(fullChannel).catch(() => {});
       }
     };
   }
@@ -111,15 +134,15 @@ export class RedisStore implements EphemeralStore {
   async acquireLock(name: string, ttlMs: number) {
     const token = randomUUID();
     const key = this.#key(`lock:${name}`);
-    const acquired = await this.client.set(key, token, 'PX', Math.ceil(ttlMs), 'NX');
+    const acquired = await this.#run(() => this.client.set(key, token, 'PX', Math.ceil(ttlMs), 'NX'));
     if (acquired !== 'OK') return null;
     return async () => {
-      await this.client.eval(RELEASE_SCRIPT, 1, key, token);
+      await this.#run(() => this.client.eval(RELEASE_SCRIPT, 1, key, token));
     };
   }
 
   async ping() {
-    await this.client.ping();
+    await this.#run(() => this.client.ping());
   }
 
   async close() {

@@ -62,14 +62,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (match) {
     const [, memory, passes, parallelism, salt, hash] = match;
     const expected = Buffer.from(hash!, 'base64');
-    const actual = await argon2idRaw(
-      password.normalize('NFKC'),
-      Buffer.from(salt!, 'base64'),
-      Number(memory),
-      Number(passes),
-      Number(parallelism),
-      expected.length,
-    );
+    let actual: Buffer;
+    try {
+      actual = await argon2idRaw(
+        password.normalize('NFKC'),
+        Buffer.from(salt!, 'base64'),
+        Number(memory),
+        Number(passes),
+        Number(parallelism),
+        expected.length,
+      );
+    } catch {
+      // A corrupt stored hash (parameters out of range) is a failed check, not a server error.
+      return { valid: false, needsRehash: false };
+    }
     const valid = actual.length === expected.length && timingSafeEqual(actual, expected);
     const needsRehash =
       Number(memory) < ARGON2_PARAMETERS.memoryKiB ||

@@ -29,6 +29,16 @@ export class AppError extends Error {
   }
 }
 
+/** A backing service (Redis, a provider) failed; answered as 503 so money paths fail closed. */
+export class DependencyUnavailableError extends Error {
+  readonly dependency: string;
+  constructor(dependency: string, cause?: unknown) {
+    super(`${dependency} is unavailable`, { cause });
+    this.name = 'DependencyUnavailableError';
+    this.dependency = dependency;
+  }
+}
+
 /** Errors every module may raise. */
 export const commonErrors = {
   badRequest: (message: string, details: ErrorDetails = null) =>
@@ -114,9 +124,44 @@ function validationDetails(error: FastifyError): ErrorDetails {
   };
 }
 
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** True when the database or Redis could not be reached (as opposed to a query that failed). */
+function isDependencyUnreachable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || /^(08|57P0)/.test(code)))
+      return true;
+    const message = (current as { message?: unknown }).message;
+    if (
+      typeof message === 'string' &&
+      /timeout exceeded when trying to connect|pool after calling end|Connection terminated|PGlite is closed|Command timed out|max retries per request|Stream isn't writeable|Connection is closed/i.test(
+        message,
+      )
+    ) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Converts anything thrown into an AppError without leaking internals. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof DependencyUnavailableError || isDependencyUnreachable(error)) {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'A dependency is unavailable; try again shortly', null, {
+      'retry-after': '5',
+    });
+  }
   const fastifyError = error as Partial<FastifyError> & { type?: string };
   if (fastifyError?.validation) {
     return new AppError(

@@ -15,7 +15,13 @@ describe('Idempotency-Key', () => {
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: bearer(t.adminToken),
-      payload: { username: 'ops2', email: 'ops2@bank.test', full_name: 'Ops Two', password: 'second admin pass 77', roles: ['admin'] },
+      payload: {
+        username: 'ops2',
+        email: 'ops2@bank.test',
+        full_name: 'Ops Two',
+        password: 'second admin pass 77',
+        roles: ['admin'],
+      },
     });
     assert.equal(created.statusCode, 201);
     otherAdminToken = (await login(t.app, 'ops2', 'second admin pass 77')).access_token;
@@ -72,7 +78,10 @@ describe('Idempotency-Key', () => {
 
   test('the same key with another body is a 422 and changes nothing', async () => {
     const key = randomUUID();
-    assert.equal((await post(key, { entity_type: 'merchant', code: 'first_body', name: 'A' })).statusCode, 201);
+    assert.equal(
+      (await post(key, { entity_type: 'merchant', code: 'first_body', name: 'A' })).statusCode,
+      201,
+    );
     const misuse = await post(key, { entity_type: 'merchant', code: 'second_body', name: 'B' });
     assert.equal(misuse.statusCode, 422);
     assert.equal(misuse.json().error_code, 'IDEMPOTENCY_KEY_REUSED');

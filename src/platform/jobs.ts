@@ -4,7 +4,7 @@
  * (handlers must be idempotent, since a worker killed mid-job runs it again).
  */
 import { sql } from 'drizzle-orm';
-import { fromDrizzle, fromPglite, PgBoss, type SendOptions } from 'pg-boss';
+import { fromDrizzle, fromPglite, type JobResult, PgBoss, type SendOptions } from 'pg-boss';
 import type { Database, Executor } from './db.ts';
 
 export interface JobDefinition<T extends object> {
@@ -90,12 +90,22 @@ export class Jobs {
     if (this.#working) return;
     this.#working = true;
     for (const definition of this.#definitions.values()) {
+      // Each job of a batch is settled on its own: one failing job must not re-run (or dead-letter)
+      // the healthy jobs fetched with it, as throwing from the batch handler would.
       await this.boss.work(
         definition.name,
-        { batchSize: definition.batchSize ?? 10, pollingIntervalSeconds: 1 },
+        { batchSize: definition.batchSize ?? 10, pollingIntervalSeconds: 1, perJobResults: true },
         async (jobs) => {
-          for (const job of jobs)
-            await definition.handle(job.data as object, { id: job.id, retryCount: job.retryCount });
+          const results: JobResult[] = [];
+          for (const job of jobs) {
+            try {
+              await definition.handle(job.data as object, { id: job.id, retryCount: job.retryCount });
+              results.push({ id: job.id, status: 'completed' });
+            } catch (error) {
+              results.push({ id: job.id, status: 'failed', output: error });
+            }
+          }
+          return results;
         },
       );
     }

@@ -25,7 +25,11 @@ describe('first administrator', () => {
     assert.ok(first.generatedPassword && first.generatedPassword.length >= 20);
     generated = first.generatedPassword;
     const again = await seedFirstAdmin(deps, application.identity);
-    assert.deepEqual([again.created, again.generatedPassword], [false, null], 'a second start creates no second admin');
+    assert.deepEqual(
+      [again.created, again.generatedPassword],
+      [false, null],
+      'a second start creates no second admin',
+    );
     cleanup.push(async () => {
       await app.close();
       await closeDependencies(deps);
@@ -38,10 +42,18 @@ describe('first administrator', () => {
 
   test('the generated password only opens the password change; afterwards everything works', async () => {
     const first = await login(app, 'admin', generated);
-    const blocked = await app.inject({ method: 'GET', url: '/api/v1/core/category', headers: bearer(first.access_token) });
+    const blocked = await app.inject({
+      method: 'GET',
+      url: '/api/v1/core/category',
+      headers: bearer(first.access_token),
+    });
     assert.equal(blocked.statusCode, 403);
     assert.equal(blocked.json().error_code, 'PASSWORD_CHANGE_REQUIRED');
-    const me = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(first.access_token) });
+    const me = await app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: bearer(first.access_token),
+    });
     assert.equal(me.statusCode, 200);
     assert.equal(me.json().user.must_change_password, true);
 
@@ -52,11 +64,19 @@ describe('first administrator', () => {
       payload: { current_password: generated, new_password: 'a brand new operator passphrase' },
     });
     assert.equal(changed.statusCode, 204, changed.body);
-    const stale = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(first.access_token) });
+    const stale = await app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: bearer(first.access_token),
+    });
     assert.equal(stale.statusCode, 401, 'the password change ended the session');
 
     const second = await login(app, 'admin@bank.test', 'a brand new operator passphrase');
-    const open = await app.inject({ method: 'GET', url: '/api/v1/core/category', headers: bearer(second.access_token) });
+    const open = await app.inject({
+      method: 'GET',
+      url: '/api/v1/core/category',
+      headers: bearer(second.access_token),
+    });
     assert.equal(open.statusCode, 200);
   });
 });

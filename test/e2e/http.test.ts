@@ -192,7 +192,11 @@ describe('HTTP platform with tight limits', () => {
   test('requests without a token are rate limited too (the limit runs before the access check)', async () => {
     const statuses = new Set<number>();
     for (let index = 0; index < 30; index += 1) {
-      const response = await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', remoteAddress: '10.8.8.8' });
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        remoteAddress: '10.8.8.8',
+      });
       statuses.add(response.statusCode);
     }
     assert.deepEqual([...statuses].sort(), [401, 429]);

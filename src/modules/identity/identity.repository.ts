@@ -30,7 +30,12 @@ export async function findUserById(db: Executor, id: string): Promise<UserRow | 
 export async function userAccess(
   db: Executor,
   userId: string,
-): Promise<{ status: UserRow['status']; mustChangePassword: boolean; roles: string[]; permissions: string[] } | null> {
+): Promise<{
+  status: UserRow['status'];
+  mustChangePassword: boolean;
+  roles: string[];
+  permissions: string[];
+} | null> {
   const [user] = await db
     .select({ status: users.status, mustChangePassword: users.mustChangePassword })
     .from(users)

@@ -104,13 +104,20 @@ export class TokenService {
     if (!this.#activeKid) {
       await inTransaction(this.#db, async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(7403)`);
-        const [existing] = await tx.select().from(signingKeys).where(eq(signingKeys.status, 'active')).limit(1);
+        const [existing] = await tx
+          .select()
+          .from(signingKeys)
+          .where(eq(signingKeys.status, 'active'))
+          .limit(1);
         if (!existing) await this.#insertKey(tx);
       });
       await this.#reload();
     }
     // A rotation on any node (or the CLI) is announced; every node also re-reads the keys every few minutes.
-    this.#unsubscribe = await this.#store.subscribe(ROTATION_CHANNEL, () => void this.#reload().catch(() => {}));
+    this.#unsubscribe = await this.#store.subscribe(
+      ROTATION_CHANNEL,
+      () => void this.#reload().catch(() => {}),
+    );
     this.#refreshTimer = setInterval(() => void this.#reload().catch(() => {}), 5 * 60 * 1000);
     this.#refreshTimer.unref();
   }
