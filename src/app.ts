@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { accessModule } from './modules/access/index.ts';
 import { coreModule } from './modules/core/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import {
@@ -145,6 +146,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
 
   await app.register(healthRoutes(deps, metrics));
   await identityPlugin(app, identity);
+  await app.register(accessModule(deps, identity));
   await app.register(coreModule(deps));
   const settings = await createSettings(deps);
   await app.register(settingsModule(settings, API_VERSION));

@@ -7,11 +7,12 @@ import { identityRoutes } from './identity.routes.ts';
 import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
 
+export { passwordProblems } from './identity.passwords.ts';
 export { purgeExpiredRefreshTokens } from './identity.repository.ts';
-export { ensureFirstAdmin, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
+export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
-export { IdentityService } from './identity.service.ts';
-export { users } from './identity.tables.ts';
+export { IdentityService, type UserView, userView } from './identity.service.ts';
+export { permissions, rolePermissions, roles, userRoles, users } from './identity.tables.ts';
 
 export async function createIdentity(deps: Dependencies): Promise<IdentityService> {
   const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);

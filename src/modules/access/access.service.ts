@@ -1,0 +1,461 @@
+/**
+ * Administration of staff users, roles and role permissions. Guards against locking the platform out of itself:
+ * nobody changes their own status, the last active super administrator stays, super_admin keeps permission:manage.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { and, asc, eq, gt, ilike, inArray, ne, or, type SQL, sql } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
+import { decodeCursor, paginate } from '../../platform/http.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import {
+  type IdentityService,
+  permissions,
+  rolePermissions,
+  roles,
+  SEED_DIR,
+  userRoles,
+  users,
+  userView,
+} from '../identity/index.ts';
+
+type UserRow = typeof users.$inferSelect;
+type RoleRow = typeof roles.$inferSelect;
+
+const SUPER_ADMIN = 'super_admin';
+
+export const accessErrors = {
+  selfStatusChange: () =>
+    new AppError(409, 'SELF_STATUS_CHANGE', 'You cannot change the status of your own account'),
+  lastSuperAdmin: () =>
+    new AppError(409, 'LAST_SUPER_ADMIN', 'At least one active super administrator must remain'),
+  roleExists: () => new AppError(409, 'ROLE_EXISTS', 'A role with this code already exists'),
+  roleInUse: (users: number) =>
+    new AppError(409, 'ROLE_IN_USE', 'Remove the role from its users first', { user_count: users }),
+  systemRole: () => new AppError(409, 'SYSTEM_ROLE', 'System roles cannot be deleted'),
+  unknownPermissions: (codes: string[]) =>
+    new AppError(422, 'UNKNOWN_PERMISSION', 'Unknown permissions', { permissions: codes }),
+  unknownRole: (code: string) => new AppError(422, 'UNKNOWN_ROLE', `Unknown role ${code}`, { role: code }),
+  protectedPermission: () =>
+    new AppError(
+      409,
+      'PROTECTED_PERMISSION',
+      'super_admin must keep permission:manage, or nobody could grant it back',
+    ),
+};
+
+export class AccessService {
+  readonly #db: Executor;
+  readonly #identity: IdentityService;
+
+  constructor(db: Executor, identity: IdentityService) {
+    this.#db = db;
+    this.#identity = identity;
+  }
+
+  async #rolesOf(tx: Executor, userIds: string[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>();
+    if (userIds.length === 0) return result;
+    const rows = await tx
+      .select({ userId: userRoles.userId, code: roles.code })
+      .from(userRoles)
+      .innerJoin(roles, eq(roles.id, userRoles.roleId))
+      .where(inArray(userRoles.userId, userIds))
+      .orderBy(asc(roles.code));
+    for (const row of rows) result.set(row.userId, [...(result.get(row.userId) ?? []), row.code]);
+    return result;
+  }
+
+  async #user(tx: Executor, id: string, lock = false): Promise<UserRow> {
+    const query = tx.select().from(users).where(eq(users.id, id)).limit(1);
+    const [user] = lock ? await query.for('update') : await query;
+    if (!user) throw commonErrors.notFound('User');
+    return user;
+  }
+
+  async #view(tx: Executor, user: UserRow) {
+    return userView(user, (await this.#rolesOf(tx, [user.id])).get(user.id) ?? []);
+  }
+
+  async listUsers(filters: {
+    status?: UserRow['status'];
+    role?: string;
+    q?: string;
+    limit?: number;
+    cursor?: string;
+  }) {
+    const limit = filters.limit ?? 20;
+    const conditions: SQL[] = [];
+    if (filters.status) conditions.push(eq(users.status, filters.status));
+    if (filters.q) {
+      const pattern = `%${filters.q.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
+      conditions.push(
+        or(ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.fullName, pattern))!,
+      );
+    }
+    if (filters.role) {
+      conditions.push(
+        inArray(
+          users.id,
+          this.#db
+            .select({ id: userRoles.userId })
+            .from(userRoles)
+            .innerJoin(roles, eq(roles.id, userRoles.roleId))
+            .where(eq(roles.code, filters.role)),
+        ),
+      );
+    }
+    const position = decodeCursor(filters.cursor, ['id'] as const);
+    if (position) conditions.push(gt(users.id, position.id));
+    const rows = await this.#db
+      .select()
+      .from(users)
+      .where(and(...conditions))
+      .orderBy(asc(users.id))
+      .limit(limit + 1);
+    const page = paginate(rows, limit, (row) => ({ id: row.id }));
+    const roleMap = await this.#rolesOf(
+      this.#db,
+      page.items.map((row) => row.id),
+    );
+    return {
+      items: page.items.map((row) => userView(row, roleMap.get(row.id) ?? [])),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  async getUser(id: string) {
+    return this.#view(this.#db, await this.#user(this.#db, id));
+  }
+
+  async createUser(
+    input: {
+      username: string;
+      email: string;
+      full_name: string;
+      phone?: string;
+      password: string;
+      roles: string[];
+      must_change_password?: boolean;
+    },
+    context: RequestContext,
+  ) {
+    return this.#identity.createUser(input, context, {
+      mustChangePassword: input.must_change_password ?? true,
+    });
+  }
+
+  async updateUser(
+    id: string,
+    changes: { email?: string; full_name?: string; phone?: string | null },
+    context: RequestContext,
+  ) {
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        const before = await this.#view(tx, await this.#user(tx, id, true));
+        const [row] = await tx
+          .update(users)
+          .set({
+            ...(changes.email !== undefined ? { email: changes.email } : {}),
+            ...(changes.full_name !== undefined ? { fullName: changes.full_name } : {}),
+            ...(changes.phone !== undefined ? { phone: changes.phone } : {}),
+            updatedAt: new Date(),
+          })
+          .where(eq(users.id, id))
+          .returning();
+        const after = await this.#view(tx, row!);
+        await writeAudit(tx, context, {
+          action: 'user.updated',
+          entityType: 'user',
+          entityId: id,
+          before,
+          after,
+        });
+        return after;
+      });
+    } catch (error) {
+      const constraint = violatedConstraint(error);
+      if (constraint === 'users_email_key')
+        throw new AppError(409, 'USER_EXISTS', 'A user with this email exists', { field: 'email' });
+      if (constraint === 'users_phone_key')
+        throw new AppError(409, 'USER_EXISTS', 'A user with this phone exists', { field: 'phone' });
+      throw error;
+    }
+  }
+
+  /** Suspending or disabling ends every session of the user on every node at once. */
+  async changeStatus(userId: string, status: UserRow['status'], reason: string, context: RequestContext) {
+    if (context.actor.id === userId) throw accessErrors.selfStatusChange();
+    const view = await inTransaction(this.#db, async (tx) => {
+      const user = await this.#user(tx, userId, true);
+      const before = await this.#view(tx, user);
+      if (status !== 'active' && before.roles.includes(SUPER_ADMIN) && user.status === 'active') {
+        await tx.execute(sql`select pg_advisory_xact_lock(7404)`);
+        const [others] = await tx
+          .select({ count: sql<number>`count(*)::int` })
+          .from(users)
+          .innerJoin(userRoles, eq(userRoles.userId, users.id))
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(and(eq(roles.code, SUPER_ADMIN), eq(users.status, 'active'), ne(users.id, userId)));
+        if ((others?.count ?? 0) === 0) throw accessErrors.lastSuperAdmin();
+      }
+      const [row] = await tx
+        .update(users)
+        .set({ status, updatedAt: new Date() })
+        .where(eq(users.id, userId))
+        .returning();
+      const after = await this.#view(tx, row!);
+      await writeAudit(tx, context, {
+        action: 'user.status_changed',
+        entityType: 'user',
+        entityId: userId,
+        before: { status: before.status },
+        after: { status, reason },
+      });
+      return after;
+    });
+    if (status !== 'active') await this.#identity.revokeAllSessions(userId, `user_${status}`, context);
+    return view;
+  }
+
+  async #roleByCode(tx: Executor, code: string): Promise<RoleRow> {
+    const [role] = await tx.select().from(roles).where(eq(roles.code, code)).limit(1);
+    if (!role) throw accessErrors.unknownRole(code);
+    return role;
+  }
+
+  async assignRole(userId: string, roleCode: string, context: RequestContext) {
+    return inTransaction(this.#db, async (tx) => {
+      const user = await this.#user(tx, userId, true);
+      const role = await this.#roleByCode(tx, roleCode);
+      await tx.insert(userRoles).values({ userId, roleId: role.id }).onConflictDoNothing();
+      const after = await this.#view(tx, user);
+      await writeAudit(tx, context, {
+        action: 'user.role_assigned',
+        entityType: 'user',
+        entityId: userId,
+        after: { role: roleCode },
+      });
+      return after;
+    });
+  }
+
+  async removeRole(userId: string, roleCode: string, context: RequestContext) {
+    return inTransaction(this.#db, async (tx) => {
+      const user = await this.#user(tx, userId, true);
+      const role = await this.#roleByCode(tx, roleCode);
+      if (roleCode === SUPER_ADMIN && user.status === 'active') {
+        await tx.execute(sql`select pg_advisory_xact_lock(7404)`);
+        const [others] = await tx
+          .select({ count: sql<number>`count(*)::int` })
+          .from(users)
+          .innerJoin(userRoles, eq(userRoles.userId, users.id))
+          .where(and(eq(userRoles.roleId, role.id), eq(users.status, 'active'), ne(users.id, userId)));
+        if ((others?.count ?? 0) === 0) throw accessErrors.lastSuperAdmin();
+      }
+      await tx.delete(userRoles).where(and(eq(userRoles.userId, userId), eq(userRoles.roleId, role.id)));
+      const after = await this.#view(tx, user);
+      await writeAudit(tx, context, {
+        action: 'user.role_removed',
+        entityType: 'user',
+        entityId: userId,
+        before: { role: roleCode },
+      });
+      return after;
+    });
+  }
+
+  async #roleView(tx: Executor, role: RoleRow) {
+    const granted = await tx
+      .select({ code: rolePermissions.permissionCode })
+      .from(rolePermissions)
+      .where(eq(rolePermissions.roleId, role.id))
+      .orderBy(asc(rolePermissions.permissionCode));
+    const [members] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(userRoles)
+      .where(eq(userRoles.roleId, role.id));
+    return {
+      id: role.id,
+      code: role.code,
+      name: role.name,
+      description: role.description,
+      system: role.system,
+      permissions: granted.map((row) => row.code),
+      user_count: members?.count ?? 0,
+      created_at: role.createdAt.toISOString(),
+      updated_at: role.updatedAt.toISOString(),
+    };
+  }
+
+  async #role(tx: Executor, id: string): Promise<RoleRow> {
+    const [role] = await tx.select().from(roles).where(eq(roles.id, id)).limit(1);
+    if (!role) throw commonErrors.notFound('Role');
+    return role;
+  }
+
+  async listRoles() {
+    const rows = await this.#db.select().from(roles).orderBy(asc(roles.code)).limit(500);
+    const items = [];
+    for (const row of rows) items.push(await this.#roleView(this.#db, row));
+    return { items };
+  }
+
+  async getRole(id: string) {
+    return this.#roleView(this.#db, await this.#role(this.#db, id));
+  }
+
+  async #checkPermissions(tx: Executor, codes: string[]) {
+    if (codes.length === 0) return;
+    const known = await tx
+      .select({ code: permissions.code })
+      .from(permissions)
+      .where(inArray(permissions.code, codes));
+    const unknown = codes.filter((code) => !known.some((row) => row.code === code));
+    if (unknown.length > 0) throw accessErrors.unknownPermissions(unknown);
+  }
+
+  async createRole(
+    input: { code: string; name: string; description?: string; permissions: string[] },
+    context: RequestContext,
+  ) {
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        await this.#checkPermissions(tx, input.permissions);
+        const [role] = await tx
+          .insert(roles)
+          .values({
+            id: uuidv7(),
+            code: input.code,
+            name: input.name,
+            description: input.description ?? null,
+            system: false,
+          })
+          .returning();
+        if (input.permissions.length > 0) {
+          await tx
+            .insert(rolePermissions)
+            .values(
+              [...new Set(input.permissions)].map((code) => ({ roleId: role!.id, permissionCode: code })),
+            );
+        }
+        const view = await this.#roleView(tx, role!);
+        await writeAudit(tx, context, {
+          action: 'role.created',
+          entityType: 'role',
+          entityId: role!.id,
+          after: view,
+        });
+        return view;
+      });
+    } catch (error) {
+      if (violatedConstraint(error) === 'roles_code_key') throw accessErrors.roleExists();
+      throw error;
+    }
+  }
+
+  async updateRole(
+    id: string,
+    changes: { name?: string; description?: string | null },
+    context: RequestContext,
+  ) {
+    return inTransaction(this.#db, async (tx) => {
+      const before = await this.#roleView(tx, await this.#role(tx, id));
+      const [role] = await tx
+        .update(roles)
+        .set({
+          ...(changes.name !== undefined ? { name: changes.name } : {}),
+          ...(changes.description !== undefined ? { description: changes.description } : {}),
+          updatedAt: new Date(),
+        })
+        .where(eq(roles.id, id))
+        .returning();
+      const after = await this.#roleView(tx, role!);
+      await writeAudit(tx, context, {
+        action: 'role.updated',
+        entityType: 'role',
+        entityId: id,
+        before,
+        after,
+      });
+      return after;
+    });
+  }
+
+  async deleteRole(id: string, context: RequestContext) {
+    await inTransaction(this.#db, async (tx) => {
+      const role = await this.#role(tx, id);
+      if (role.system) throw accessErrors.systemRole();
+      const view = await this.#roleView(tx, role);
+      if (view.user_count > 0) throw accessErrors.roleInUse(view.user_count);
+      await tx.delete(roles).where(eq(roles.id, id));
+      await writeAudit(tx, context, {
+        action: 'role.deleted',
+        entityType: 'role',
+        entityId: id,
+        before: view,
+      });
+    });
+  }
+
+  async listPermissions() {
+    const rows = await this.#db.select().from(permissions).orderBy(asc(permissions.code));
+    return {
+      items: rows.map((row) => ({
+        code: row.code,
+        module: row.module,
+        action: row.action,
+        description: row.description,
+      })),
+    };
+  }
+
+  listActions() {
+    const items = JSON.parse(readFileSync(join(SEED_DIR, 'actions.json'), 'utf8')) as {
+      code: string;
+      description: string;
+    }[];
+    return { items };
+  }
+
+  async grantPermissions(roleId: string, codes: string[], context: RequestContext) {
+    return inTransaction(this.#db, async (tx) => {
+      const role = await this.#role(tx, roleId);
+      await this.#checkPermissions(tx, codes);
+      await tx
+        .insert(rolePermissions)
+        .values([...new Set(codes)].map((code) => ({ roleId, permissionCode: code })))
+        .onConflictDoNothing();
+      const view = await this.#roleView(tx, role);
+      await writeAudit(tx, context, {
+        action: 'role.permissions_granted',
+        entityType: 'role',
+        entityId: roleId,
+        after: { permissions: codes },
+      });
+      return view;
+    });
+  }
+
+  async revokePermissions(roleId: string, codes: string[], context: RequestContext) {
+    return inTransaction(this.#db, async (tx) => {
+      const role = await this.#role(tx, roleId);
+      if (role.code === SUPER_ADMIN && codes.includes('permission:manage'))
+        throw accessErrors.protectedPermission();
+      await this.#checkPermissions(tx, codes);
+      await tx
+        .delete(rolePermissions)
+        .where(and(eq(rolePermissions.roleId, roleId), inArray(rolePermissions.permissionCode, codes)));
+      const view = await this.#roleView(tx, role);
+      await writeAudit(tx, context, {
+        action: 'role.permissions_revoked',
+        entityType: 'role',
+        entityId: roleId,
+        before: { permissions: codes },
+      });
+      return view;
+    });
+  }
+}

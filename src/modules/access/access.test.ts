@@ -1,0 +1,234 @@
+/** `/api/v1/user` and `/api/v1/permissions`: users, roles, permissions, with the guards against lock-out. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN_PASSWORD, bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+
+describe('staff users, roles and permissions', () => {
+  let t: TestContext;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => t.close());
+
+  const call = (
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+    token = t.adminToken,
+  ) => t.app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) });
+
+  const adminId = async () => (await call('GET', '/api/v1/auth/me')).json().id as string;
+
+  async function createUser(username: string, roles: string[], mustChange = false) {
+    const response = await call('POST', '/api/v1/user/user/add', {
+      username,
+      email: `${username}@bank.test`,
+      full_name: `User ${username}`,
+      password: 'quiet meadow lantern 8',
+      roles,
+      must_change_password: mustChange,
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json() as { id: string; roles: string[]; must_change_password: boolean };
+  }
+
+  test('users are created, listed with filters, read and changed; no hash ever leaves the API', async () => {
+    const teller = await createUser('teller1', ['operations']);
+    assert.deepEqual(teller.roles, ['operations']);
+    const forced = await call('POST', '/api/v1/user/user/add', {
+      username: 'newbie',
+      email: 'newbie@bank.test',
+      full_name: 'New Bie',
+      password: 'quiet meadow lantern 8',
+      roles: [],
+    });
+    assert.equal(
+      forced.json().must_change_password,
+      true,
+      'new staff change their password at first login by default',
+    );
+
+    const byRole = await call('GET', '/api/v1/user/user?role=operations');
+    assert.deepEqual(
+      byRole.json().items.map((user: { username: string }) => user.username),
+      ['teller1'],
+    );
+    const bySearch = await call('GET', '/api/v1/user/user?q=NEWB');
+    assert.equal(bySearch.json().items[0].username, 'newbie');
+    const wildcard = await call('GET', '/api/v1/user/user?q=%25');
+    assert.equal(wildcard.json().items.length, 0, 'LIKE wildcards are matched literally');
+
+    const changed = await call('PATCH', `/api/v1/user/user/${teller.id}`, {
+      full_name: 'Teller One',
+      phone: '+254700000001',
+    });
+    assert.equal(changed.statusCode, 200);
+    assert.deepEqual([changed.json().full_name, changed.json().phone], ['Teller One', '+254700000001']);
+    const clash = await call('PATCH', `/api/v1/user/user/${forced.json().id}`, {
+      email: 'teller1@bank.test',
+    });
+    assert.equal(clash.statusCode, 409);
+
+    const listing = await call('GET', '/api/v1/user/user?limit=100');
+    assert.doesNotMatch(listing.body, /argon2|password_hash|\$2[aby]\$/);
+    const missing = await call('GET', '/api/v1/user/user/01a20000-0000-7000-8000-000000000000');
+    assert.equal(missing.statusCode, 404);
+  });
+
+  test('roles are assigned and removed, and the permissions follow on the next request', async () => {
+    const clerk = await createUser('clerk1', []);
+    const token = (await login(t.app, 'clerk1', 'quiet meadow lantern 8')).access_token;
+    assert.equal((await call('GET', '/api/v1/core/audit', undefined, token)).statusCode, 403);
+    assert.equal(
+      (await call('POST', '/api/v1/user/role/assign', { user_id: clerk.id, role: 'auditor' })).statusCode,
+      200,
+    );
+    assert.equal((await call('GET', '/api/v1/core/audit', undefined, token)).statusCode, 200);
+    const removed = await call('POST', '/api/v1/user/role/remove', { user_id: clerk.id, role: 'auditor' });
+    assert.deepEqual(removed.json().roles, []);
+    assert.equal((await call('GET', '/api/v1/core/audit', undefined, token)).statusCode, 403);
+    const unknown = await call('POST', '/api/v1/user/role/assign', { user_id: clerk.id, role: 'wizard' });
+    assert.equal(unknown.statusCode, 422);
+  });
+
+  test('suspending a user ends their sessions at once; reactivating lets them log in again', async () => {
+    const agent = await createUser('agent1', ['support_agent']);
+    const token = (await login(t.app, 'agent1', 'quiet meadow lantern 8')).access_token;
+    assert.equal((await call('GET', '/api/v1/auth/me', undefined, token)).statusCode, 200);
+    const suspended = await call('POST', '/api/v1/user/user/status', {
+      user_id: agent.id,
+      status: 'suspended',
+      reason: 'investigation',
+    });
+    assert.equal(suspended.json().status, 'suspended');
+    assert.equal((await call('GET', '/api/v1/auth/me', undefined, token)).statusCode, 401);
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'agent1', password: 'quiet meadow lantern 8' },
+    });
+    assert.equal(refused.statusCode, 403);
+    await call('POST', '/api/v1/user/user/status', {
+      user_id: agent.id,
+      status: 'active',
+      reason: 'cleared',
+    });
+    await login(t.app, 'agent1', 'quiet meadow lantern 8');
+  });
+
+  test('nobody changes their own status, and the last super administrator cannot be removed', async () => {
+    const me = await adminId();
+    const self = await call('POST', '/api/v1/user/user/status', {
+      user_id: me,
+      status: 'disabled',
+      reason: 'oops',
+    });
+    assert.equal(self.statusCode, 409);
+    assert.equal(self.json().error_code, 'SELF_STATUS_CHANGE');
+    const last = await call('POST', '/api/v1/user/role/remove', { user_id: me, role: 'super_admin' });
+    assert.equal(last.statusCode, 409);
+    assert.equal(last.json().error_code, 'LAST_SUPER_ADMIN');
+
+    const second = await createUser('root2', ['super_admin']);
+    const secondToken = (await login(t.app, 'root2', 'quiet meadow lantern 8')).access_token;
+    const disableFirst = await call(
+      'POST',
+      '/api/v1/user/user/status',
+      { user_id: me, status: 'suspended', reason: 'rotation' },
+      secondToken,
+    );
+    assert.equal(disableFirst.statusCode, 200);
+    const disableLast = await call(
+      'POST',
+      '/api/v1/user/user/status',
+      { user_id: second.id, status: 'disabled', reason: 'leaving' },
+      secondToken,
+    );
+    assert.equal(disableLast.statusCode, 409, 'self change refused first');
+    // Restore the first administrator for the remaining tests.
+    await call(
+      'POST',
+      '/api/v1/user/user/status',
+      { user_id: me, status: 'active', reason: 'back' },
+      secondToken,
+    );
+    t.adminToken = (
+      await login(t.app, 'admin', (await import('../../../test/helpers/app.ts')).ADMIN_PASSWORD)
+    ).access_token;
+  });
+
+  test('custom roles: create with permissions, grant, revoke, delete when unused; system roles stay', async () => {
+    const created = await call('POST', '/api/v1/user/role/add', {
+      code: 'branch_teller',
+      name: 'Branch teller',
+      permissions: ['wallet:deposit', 'wallet:withdraw'],
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const role = created.json();
+    assert.deepEqual(role.permissions, ['wallet:deposit', 'wallet:withdraw']);
+    assert.equal(
+      (await call('POST', '/api/v1/user/role/add', { code: 'branch_teller', name: 'x', permissions: [] }))
+        .statusCode,
+      409,
+    );
+    const bogus = await call('POST', '/api/v1/permissions/role/grant', {
+      role_id: role.id,
+      permissions: ['wallet:teleport'],
+    });
+    assert.equal(bogus.statusCode, 422);
+    const granted = await call('POST', '/api/v1/permissions/role/grant', {
+      role_id: role.id,
+      permissions: ['wallet:read'],
+    });
+    assert.deepEqual(granted.json().permissions, ['wallet:deposit', 'wallet:read', 'wallet:withdraw']);
+    const revoked = await call('POST', '/api/v1/permissions/role/revoke', {
+      role_id: role.id,
+      permissions: ['wallet:withdraw'],
+    });
+    assert.deepEqual(revoked.json().permissions, ['wallet:deposit', 'wallet:read']);
+
+    const holder = await createUser('teller2', ['branch_teller']);
+    const inUse = await call('DELETE', `/api/v1/user/role/${role.id}`);
+    assert.equal(inUse.statusCode, 409);
+    await call('POST', '/api/v1/user/role/remove', { user_id: holder.id, role: 'branch_teller' });
+    assert.equal((await call('DELETE', `/api/v1/user/role/${role.id}`)).statusCode, 204);
+    assert.equal((await call('GET', `/api/v1/user/role/${role.id}`)).statusCode, 404);
+
+    const roles = (await call('GET', '/api/v1/user/role')).json().items as {
+      id: string;
+      code: string;
+      system: boolean;
+    }[];
+    const superAdmin = roles.find((item) => item.code === 'super_admin')!;
+    assert.equal((await call('DELETE', `/api/v1/user/role/${superAdmin.id}`)).statusCode, 409);
+    const lockout = await call('POST', '/api/v1/permissions/role/revoke', {
+      role_id: superAdmin.id,
+      permissions: ['permission:manage'],
+    });
+    assert.equal(lockout.statusCode, 409);
+    assert.equal(
+      roles.filter((item) => item.system).length,
+      9,
+      'seeded: super admin, admin, operations, loan officer, compliance, support, field agent, auditor, customer',
+    );
+  });
+
+  test('permissions and actions are listed; only permission:manage may change role permissions', async () => {
+    const list = await call('GET', '/api/v1/permissions/permission');
+    const codes = list.json().items.map((item: { code: string }) => item.code);
+    assert.ok(codes.includes('core:audit_read') && codes.includes('wallet:deposit'));
+    const actions = await call('GET', '/api/v1/permissions/action');
+    assert.ok(actions.json().items.some((item: { code: string }) => item.code === 'approve'));
+    await createUser('admin2', ['admin']);
+    const adminToken = (await login(t.app, 'admin2', 'quiet meadow lantern 8')).access_token;
+    const roles = (await call('GET', '/api/v1/user/role')).json().items as { id: string; code: string }[];
+    const auditor = roles.find((role) => role.code === 'auditor')!;
+    const refused = await call(
+      'POST',
+      '/api/v1/permissions/role/grant',
+      { role_id: auditor.id, permissions: ['wallet:deposit'] },
+      adminToken,
+    );
+    assert.equal(refused.statusCode, 403, 'admins do not hold permission:manage');
+  });
+});
