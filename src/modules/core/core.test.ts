@@ -162,7 +162,15 @@ describe('core module', () => {
     }
 
     const db = t.deps.database.db;
+    await assert.rejects(
+      db.execute(sql`update audit_log set after = '{"name":"forged"}'::jsonb where seq = 3`),
+      'the append-only trigger refuses updates',
+    );
+    await assert.rejects(db.execute(sql`delete from audit_log where seq = 3`));
+    // An attacker with owner rights switches the trigger off: the hash chain still gives them away.
+    await db.execute(sql`alter table audit_log disable trigger audit_log_append_only`);
     await db.execute(sql`update audit_log set after = '{"name":"forged"}'::jsonb where seq = 3`);
+    await db.execute(sql`alter table audit_log enable trigger audit_log_append_only`);
     const broken = await t.app.inject({
       method: 'GET',
       url: '/api/v1/core/audit/verify',
