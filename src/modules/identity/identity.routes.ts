@@ -4,6 +4,7 @@ import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import {
   Jwks,
   LoginBody,
+  LoginResult,
   MeView,
   PasswordChangeBody,
   RefreshBody,
@@ -40,9 +41,11 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
           operationId: 'login',
           tags: ['auth'],
           summary: 'Log in with username, email or phone and password',
-          description: 'Locked accounts answer 423 with Retry-After, whether or not the account exists.',
+          description:
+            'Answers a token pair, or `mfa_required` with an MFA token when a second factor is on. ' +
+            'Locked accounts answer 423 with Retry-After, whether or not the account exists.',
           body: LoginBody,
-          response: { 200: TokenPair, 423: { $ref: 'ErrorBody#' } },
+          response: { 200: LoginResult, 423: { $ref: 'ErrorBody#' } },
         },
       },
       async (request) => identity.login(request.body.username, request.body.password, contextOf(request)),

@@ -67,3 +67,41 @@ export const RegisterBody = Type.Object({
 
 export const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
 export const Empty = Type.Null({ description: 'No content' });
+
+export const Factor = Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]);
+
+export const MfaChallenge = Type.Object({
+  mfa_required: Type.Literal(true),
+  mfa_token: Type.String({ description: 'Pass to /api/v1/auth/mfa/verify with a code; 5 tries, 5 minutes' }),
+  factors: Type.Array(Factor),
+  expires_in: Type.Integer(),
+});
+
+export const LoginResult = Type.Union([TokenPair, MfaChallenge]);
+
+export const MfaVerifyBody = Type.Object({
+  mfa_token: Type.String({ minLength: 1, maxLength: 4096 }),
+  factor: Factor,
+  code: Type.String({ minLength: 6, maxLength: 20 }),
+});
+
+export const TotpStatus = Type.Object({
+  enabled: Type.Boolean(),
+  pending: Type.Boolean(),
+  confirmed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  recovery_codes_remaining: Type.Integer(),
+});
+
+export const TotpEnrolment = Type.Object({
+  secret: Type.String({ description: 'Base32 secret for manual entry; shown once' }),
+  otpauth_uri: Type.String(),
+  qr_png: Type.String({ description: 'data:image/png;base64 QR code of the otpauth URI' }),
+});
+
+export const TotpCodeBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) });
+export const RecoveryCodes = Type.Object({
+  recovery_codes: Type.Array(Type.String(), {
+    description: 'Single-use codes, shown once: store them safely',
+  }),
+});
+export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) });

@@ -9,6 +9,7 @@ import { commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
+import type { Factor, MfaService } from './identity.mfa.ts';
 import { passwordProblems } from './identity.passwords.ts';
 import * as repository from './identity.repository.ts';
 import { refreshTokens, userRoles, users } from './identity.tables.ts';
@@ -32,6 +33,13 @@ export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
 
 const LOGIN_IP_WINDOW_MS = 15 * 60 * 1000;
 const LOGIN_IP_MAX_ATTEMPTS = 200;
+
+export interface MfaChallenge {
+  mfa_required: true;
+  mfa_token: string;
+  factors: Factor[];
+  expires_in: number;
+}
 
 export interface UserView {
   id: string;
@@ -129,7 +137,14 @@ export class IdentityService {
    * Local login. Attempts are counted before the password is checked, per account (or per unknown identifier,
    * so a missing account behaves like a present one) and per IP; the lock refuses even the right password.
    */
-  async login(username: string, password: string, context: RequestContext): Promise<IssuedTokens> {
+  /** Set once at start-up: second factors a login must pass. */
+  mfa: MfaService | null = null;
+
+  async login(
+    username: string,
+    password: string,
+    context: RequestContext,
+  ): Promise<IssuedTokens | MfaChallenge> {
     const { store, config } = this.#deps;
     const identifier = username.trim();
     const ip = context.ip ?? 'unknown';
@@ -162,11 +177,40 @@ export class IdentityService {
     await store.delete(`login:attempts:${subject}`);
     if (user.status !== 'active') throw identityErrors.accountInactive();
     const newHash = check.needsRehash ? await hashPassword(password) : null;
+    if (newHash) await this.#db.update(users).set({ passwordHash: newHash }).where(eq(users.id, user.id));
+    const factors = (await this.mfa?.activeFactors({ type: 'user', id: user.id })) ?? [];
+    if (this.mfa && factors.length > 0)
+      return this.mfa.issueChallenge({ type: 'user', id: user.id }, factors);
+    return this.#completeLogin(user.id, context, { rehashed: newHash !== null, mfa: false });
+  }
+
+  /** Second step of a login with MFA: the code, then a session. */
+  async completeMfaLogin(
+    mfaToken: string,
+    factor: Factor,
+    code: string,
+    context: RequestContext,
+  ): Promise<IssuedTokens> {
+    if (!this.mfa) throw identityErrors.invalidToken();
+    const principal = await this.mfa.completeChallenge(mfaToken, factor, code, context);
+    const resolver = this.#resolvers.get(principal.type);
+    const access = resolver ? await resolver(principal.id) : null;
+    if (!access?.active) throw identityErrors.accountInactive();
+    return this.#completeLogin(principal.id, context, { rehashed: false, mfa: true });
+  }
+
+  /** Re-checks the signed-in user's password before a sensitive change (turning MFA off). */
+  async confirmPassword(principal: Principal, password: string): Promise<void> {
+    const user =
+      principal.type === 'user' ? await repository.findUserById(this.#db, principal.id) : undefined;
+    if (!user || !(await verifyPassword(password, user.passwordHash)).valid)
+      throw identityErrors.invalidCredentials();
+  }
+
+  async #completeLogin(userId: string, context: RequestContext, detail: { rehashed: boolean; mfa: boolean }) {
     return inTransaction(this.#db, async (tx) => {
-      await tx
-        .update(users)
-        .set({ lastLoginAt: new Date(), ...(newHash ? { passwordHash: newHash } : {}) })
-        .where(eq(users.id, user.id));
+      await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, userId));
+      const user = { id: userId };
       const tokens = await this.#startSession(tx, { type: 'user', id: user.id }, context);
       await writeAudit(
         tx,
@@ -175,7 +219,7 @@ export class IdentityService {
           action: 'auth.login',
           entityType: 'user',
           entityId: user.id,
-          after: { rehashed: newHash !== null },
+          after: detail,
         },
       );
       return tokens;

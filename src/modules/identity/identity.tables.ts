@@ -1,6 +1,7 @@
 /** Staff identities, roles and permissions, signing keys and refresh-token sessions. */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -126,4 +127,37 @@ export const refreshTokens = pgTable(
     index('refresh_tokens_family_idx').on(table.familyId),
     index('refresh_tokens_principal_idx').on(table.principalId, table.principalType),
   ],
+);
+
+/** Second factors. A TOTP secret is stored sealed (envelope encryption); `last_used_step` refuses code replay. */
+export const mfaFactors = pgTable(
+  'mfa_factors',
+  {
+    id: uuid('id').primaryKey(),
+    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalId: uuid('principal_id').notNull(),
+    kind: text('kind', { enum: ['totp'] }).notNull(),
+    secretSealed: text('secret_sealed').notNull(),
+    status: text('status', { enum: ['pending', 'active'] }).notNull(),
+    lastUsedStep: bigint('last_used_step', { mode: 'number' }).notNull().default(0),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('mfa_factors_principal_kind').on(table.principalType, table.principalId, table.kind),
+  ],
+);
+
+/** Single-use recovery codes, stored as keyed hashes. */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: uuid('id').primaryKey(),
+    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalId: uuid('principal_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('recovery_codes_principal_hash').on(table.principalId, table.codeHash)],
 );

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { identityErrors } from './identity.errors.ts';
+import { mfaRoutes } from './identity.mfa.routes.ts';
+import { MfaService } from './identity.mfa.ts';
 import { identityRoutes } from './identity.routes.ts';
 import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
@@ -17,7 +19,9 @@ export { permissions, rolePermissions, roles, userRoles, users } from './identit
 export async function createIdentity(deps: Dependencies): Promise<IdentityService> {
   const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);
   await tokens.init();
-  return new IdentityService(deps, tokens);
+  const identity = new IdentityService(deps, tokens);
+  identity.mfa = new MfaService(deps, tokens);
+  return identity;
 }
 
 /**
@@ -52,4 +56,5 @@ export function registerAccessGuard(app: FastifyInstance, identity: IdentityServ
 export async function identityPlugin(app: FastifyInstance, identity: IdentityService): Promise<void> {
   app.addHook('onClose', async () => identity.tokens.stop());
   await app.register(identityRoutes(identity));
+  if (identity.mfa) await app.register(mfaRoutes(identity, identity.mfa));
 }
