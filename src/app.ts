@@ -140,7 +140,12 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const metrics = registerMetrics(app, deps);
+  const settings = await createSettings(deps);
   const identity = await createIdentity(deps);
+  identity.passwordSettings = {
+    complexity: () => settings.get('auth.password_complexity'),
+    expiryDays: () => settings.get('auth.password_expiry_days'),
+  };
   registerAccessGuard(app, identity);
   registerIdempotency(app, new IdempotencyService(deps.database.db, config.IDEMPOTENCY_TTL_HOURS));
 
@@ -148,7 +153,6 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await identityPlugin(app, identity);
   await app.register(accessModule(deps, identity));
   await app.register(coreModule(deps));
-  const settings = await createSettings(deps);
   await app.register(settingsModule(settings, API_VERSION));
 
   app.get(

@@ -208,6 +208,11 @@ export const variables = {
   LOGIN_LOCK_MINUTES: variable('How long a locked account stays locked.', '30', integer(1, 10080)),
   PASSWORD_MIN_LENGTH: variable('Shortest password accepted (NIST: 8 or more).', '8', integer(8, 64)),
   PASSWORD_MAX_LENGTH: variable('Longest password accepted (never truncated).', '128', integer(64, 1024)),
+  PASSWORD_HISTORY: variable(
+    'How many previous passwords a user may not reuse (0 turns the check off).',
+    '5',
+    integer(0, 24),
+  ),
   IDEMPOTENCY_TTL_HOURS: variable(
     'How long idempotency keys and their responses are kept.',
     '24',

@@ -33,11 +33,16 @@ export async function userAccess(
 ): Promise<{
   status: UserRow['status'];
   mustChangePassword: boolean;
+  passwordChangedAt: Date;
   roles: string[];
   permissions: string[];
 } | null> {
   const [user] = await db
-    .select({ status: users.status, mustChangePassword: users.mustChangePassword })
+    .select({
+      status: users.status,
+      mustChangePassword: users.mustChangePassword,
+      passwordChangedAt: users.passwordChangedAt,
+    })
     .from(users)
     .where(eq(users.id, userId))
     .limit(1);
@@ -57,6 +62,7 @@ export async function userAccess(
   return {
     status: user.status,
     mustChangePassword: user.mustChangePassword,
+    passwordChangedAt: user.passwordChangedAt,
     roles: [...roleCodes].sort(),
     permissions: [...permissionCodes].sort(),
   };

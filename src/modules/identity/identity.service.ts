@@ -1,6 +1,6 @@
 /** Use cases of local identity: login with brute-force protection, token refresh with rotation, logout, sessions. */
 import { createHash } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { burnPasswordVerification, hashPassword, verifyPassword } from '../../platform/crypto.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
@@ -12,7 +12,7 @@ import { identityErrors } from './identity.errors.ts';
 import type { Factor, MfaService } from './identity.mfa.ts';
 import { passwordProblems } from './identity.passwords.ts';
 import * as repository from './identity.repository.ts';
-import { refreshTokens, userRoles, users } from './identity.tables.ts';
+import { passwordHistory, refreshTokens, userRoles, users } from './identity.tables.ts';
 import {
   ACCESS_TOKEN_TYPE,
   type IssuedTokens,
@@ -33,6 +33,11 @@ export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
 
 const LOGIN_IP_WINDOW_MS = 15 * 60 * 1000;
 const LOGIN_IP_MAX_ATTEMPTS = 200;
+
+export interface PasswordSettings {
+  complexity(): Promise<boolean>;
+  expiryDays(): Promise<number>;
+}
 
 export interface MfaChallenge {
   mfa_required: true;
@@ -82,11 +87,14 @@ export class IdentityService {
     this.#resolvers.set('user', async (id) => {
       const access = await repository.userAccess(deps.database.db, id);
       if (!access) return null;
+      const expiryDays = (await this.passwordSettings?.expiryDays()) ?? 0;
+      const expired =
+        expiryDays > 0 && access.passwordChangedAt.getTime() < Date.now() - expiryDays * 86_400_000;
       return {
         active: access.status === 'active',
         roles: access.roles,
         permissions: access.permissions,
-        passwordChangeRequired: access.mustChangePassword,
+        passwordChangeRequired: access.mustChangePassword || expired,
       };
     });
   }
@@ -100,13 +108,30 @@ export class IdentityService {
     return this.#deps.database.db;
   }
 
-  get #policy() {
+  /** Runtime password settings (complexity, expiry); wired to the settings module at start-up. */
+  passwordSettings: PasswordSettings | null = null;
+
+  async #policy() {
     const config = this.#deps.config;
     return {
       minLength: config.PASSWORD_MIN_LENGTH,
       maxLength: config.PASSWORD_MAX_LENGTH,
-      requireComplexity: false,
+      requireComplexity: (await this.passwordSettings?.complexity()) ?? false,
     };
+  }
+
+  /** True when the password matches one of the user's last PASSWORD_HISTORY passwords. */
+  async #inHistory(userId: string, password: string): Promise<boolean> {
+    const depth = this.#deps.config.PASSWORD_HISTORY;
+    if (depth === 0) return false;
+    const earlier = await this.#db
+      .select({ hash: passwordHistory.passwordHash })
+      .from(passwordHistory)
+      .where(eq(passwordHistory.userId, userId))
+      .orderBy(desc(passwordHistory.createdAt))
+      .limit(depth);
+    for (const row of earlier) if ((await verifyPassword(password, row.hash)).valid) return true;
+    return false;
   }
 
   /** Verifies an access token and resolves what its principal may do now. */
@@ -402,9 +427,10 @@ export class IdentityService {
     if (!user) throw identityErrors.tokenRevoked();
     const check = await verifyPassword(current, user.passwordHash);
     if (!check.valid) throw identityErrors.invalidCredentials();
-    const problems = passwordProblems(next, this.#policy, [user.username, user.email]);
+    const problems = passwordProblems(next, await this.#policy(), [user.username, user.email]);
     if ((await verifyPassword(next, user.passwordHash)).valid)
       problems.push('must differ from the current password');
+    else if (await this.#inHistory(user.id, next)) problems.push('must differ from your recent passwords');
     if (problems.length > 0) throw identityErrors.passwordRejected(problems);
     const passwordHash = await hashPassword(next);
     await inTransaction(this.#db, async (tx) => {
@@ -417,6 +443,10 @@ export class IdentityService {
           updatedAt: new Date(),
         })
         .where(eq(users.id, user.id));
+      // The replaced hash joins the history the next change is checked against.
+      await tx
+        .insert(passwordHistory)
+        .values({ id: uuidv7(), userId: user.id, passwordHash: user.passwordHash });
       await writeAudit(tx, context, {
         action: 'auth.password_changed',
         entityType: 'user',
@@ -439,7 +469,7 @@ export class IdentityService {
     context: RequestContext,
     options: { mustChangePassword?: boolean } = {},
   ): Promise<UserView> {
-    const problems = passwordProblems(input.password, this.#policy, [input.username, input.email]);
+    const problems = passwordProblems(input.password, await this.#policy(), [input.username, input.email]);
     if (problems.length > 0) throw identityErrors.passwordRejected(problems);
     const roleRows = await repository.findRolesByCodes(this.#db, input.roles);
     const unknown = input.roles.filter((code) => !roleRows.some((role) => role.code === code));

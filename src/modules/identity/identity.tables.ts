@@ -161,3 +161,17 @@ export const recoveryCodes = pgTable(
   },
   (table) => [uniqueIndex('recovery_codes_principal_hash').on(table.principalId, table.codeHash)],
 );
+
+/** Earlier password hashes of a user, so the last N cannot be reused. */
+export const passwordHistory = pgTable(
+  'password_history',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    passwordHash: text('password_hash').notNull(),
+    ...timestamps,
+  },
+  (table) => [index('password_history_user_idx').on(table.userId, table.createdAt)],
+);
