@@ -12,6 +12,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { accessModule } from './modules/access/index.ts';
+import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
 import { coreModule } from './modules/core/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import {
@@ -151,7 +152,9 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
 
   await app.register(healthRoutes(deps, metrics));
   await identityPlugin(app, identity);
-  await app.register(accessModule(deps, identity));
+  const approvals = createApprovals(deps, settings);
+  await app.register(approvalsModule(approvals, settings));
+  await app.register(accessModule(deps, identity, approvals));
   await app.register(coreModule(deps));
   await app.register(settingsModule(settings, API_VERSION));
 

@@ -1,4 +1,5 @@
 /** Every background job of the application, defined once for the API (enqueue) and the worker (consume). */
+import { expireStaleApprovals } from './modules/approvals/index.ts';
 import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
@@ -11,6 +12,14 @@ export function defineJobs(deps: Dependencies): void {
     retryLimit: 2,
     handle: async () => {
       await idempotency.purgeExpired();
+    },
+  });
+  deps.jobs.define({
+    name: 'maintenance.expire-approval-requests',
+    schedule: '*/15 * * * *',
+    retryLimit: 2,
+    handle: async () => {
+      await expireStaleApprovals(deps.database.db);
     },
   });
   deps.jobs.define({

@@ -1,6 +1,7 @@
 /** HTTP routes of `/api/v1/user` (users and roles) and `/api/v1/permissions`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { contextOf } from '../../platform/http.ts';
+import { type ApprovalService, ApprovalViewSchema } from '../approvals/index.ts';
 import {
   ActionList,
   IdParams,
@@ -20,7 +21,7 @@ import {
 } from './access.schemas.ts';
 import type { AccessService } from './access.service.ts';
 
-export function accessRoutes(access: AccessService): FastifyPluginAsyncTypebox {
+export function accessRoutes(access: AccessService, approvals: ApprovalService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/v1/user/user',
@@ -111,12 +112,26 @@ export function accessRoutes(access: AccessService): FastifyPluginAsyncTypebox {
         schema: {
           operationId: 'assignRole',
           tags: ['user'],
-          summary: 'Give a user a role',
+          summary: 'Give a user a role (202 with a request when maker-checker applies to user.role_assign)',
           body: RoleAssignment,
-          response: { 200: UserView },
+          response: { 200: UserView, 202: ApprovalViewSchema },
         },
       },
-      async (request) => access.assignRole(request.body.user_id, request.body.role, contextOf(request)),
+      async (request, reply) => {
+        const { user_id, role } = request.body;
+        const outcome = await approvals.run<
+          { user_id: string; role: string },
+          Awaited<ReturnType<AccessService['assignRole']>>
+        >(
+          'user.role_assign',
+          { user_id, role },
+          { summary: `Give role ${role} to user ${user_id}`, entityType: 'user', entityId: user_id },
+          contextOf(request),
+        );
+        return outcome.kind === 'pending'
+          ? reply.code(202).send(outcome.request)
+          : reply.code(200).send(outcome.result);
+      },
     );
     app.post(
       '/api/v1/user/role/remove',
@@ -246,13 +261,31 @@ export function accessRoutes(access: AccessService): FastifyPluginAsyncTypebox {
         schema: {
           operationId: 'grantPermissions',
           tags: ['permissions'],
-          summary: 'Add permissions to a role',
+          summary:
+            'Add permissions to a role (202 with a request when maker-checker applies to permission.grant)',
           body: PermissionChange,
-          response: { 200: RoleView },
+          response: { 200: RoleView, 202: ApprovalViewSchema },
         },
       },
-      async (request) =>
-        access.grantPermissions(request.body.role_id, request.body.permissions, contextOf(request)),
+      async (request, reply) => {
+        const { role_id, permissions } = request.body;
+        const outcome = await approvals.run<
+          { role_id: string; permissions: string[] },
+          Awaited<ReturnType<AccessService['grantPermissions']>>
+        >(
+          'permission.grant',
+          { role_id, permissions },
+          {
+            summary: `Grant ${permissions.join(', ')} to role ${role_id}`,
+            entityType: 'role',
+            entityId: role_id,
+          },
+          contextOf(request),
+        );
+        return outcome.kind === 'pending'
+          ? reply.code(202).send(outcome.request)
+          : reply.code(200).send(outcome.result);
+      },
     );
     app.post(
       '/api/v1/permissions/role/revoke',

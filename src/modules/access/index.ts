@@ -1,12 +1,30 @@
 /** Administration of staff users, roles and permissions (`/api/v1/user`, `/api/v1/permissions`). */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
+import type { ApprovalService } from '../approvals/index.ts';
 import type { IdentityService } from '../identity/index.ts';
 import { accessRoutes } from './access.routes.ts';
 import { AccessService } from './access.service.ts';
 
-export function accessModule(deps: Dependencies, identity: IdentityService): FastifyPluginAsync {
+export function accessModule(
+  deps: Dependencies,
+  identity: IdentityService,
+  approvals: ApprovalService,
+): FastifyPluginAsync {
   return async (app) => {
-    await app.register(accessRoutes(new AccessService(deps.database.db, identity)));
+    const access = new AccessService(deps.database.db, identity);
+    approvals.register<{ user_id: string; role: string }>({
+      name: 'user.role_assign',
+      description: 'Give a staff user a role',
+      permission: 'user:role_manage',
+      execute: (payload, context) => access.assignRole(payload.user_id, payload.role, context),
+    });
+    approvals.register<{ role_id: string; permissions: string[] }>({
+      name: 'permission.grant',
+      description: 'Add permissions to a role',
+      permission: 'permission:manage',
+      execute: (payload, context) => access.grantPermissions(payload.role_id, payload.permissions, context),
+    });
+    await app.register(accessRoutes(access, approvals));
   };
 }

@@ -104,6 +104,21 @@ export const settingDefinitions = {
     default: false,
     public: false,
   },
+  'approvals.required_actions': {
+    description: 'Actions that need a second staff member’s approval (maker-checker), e.g. user.role_assign',
+    schema: Type.Array(Type.String({ pattern: '^[a-z_]+\\.[a-z_]+$', maxLength: 64 }), {
+      uniqueItems: true,
+      maxItems: 100,
+    }),
+    default: [] as string[],
+    public: false,
+  },
+  'approvals.expiry_hours': {
+    description: 'Hours a maker-checker request waits before it lapses',
+    schema: Type.Integer({ minimum: 1, maximum: 720 }),
+    default: 72,
+    public: false,
+  },
 } as const;
 
 export type SettingKey = keyof typeof settingDefinitions;

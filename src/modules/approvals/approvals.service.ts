@@ -1,0 +1,234 @@
+/**
+ * Maker-checker. Modules register actions (name, the permission a checker must also hold, how to execute);
+ * runtime setting `approvals.required_actions` says which of them wait for a second staff member.
+ * The maker cannot approve their own request, and an approved request executes exactly once: the transition
+ * out of `pending` is a guarded update that only one checker can win.
+ */
+import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http.ts';
+import { decodeCursor, paginate } from '../../platform/http.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { toJsonSafe } from '../../platform/json.ts';
+import type { SettingsService } from '../settings/index.ts';
+import { approvalRequests } from './approvals.tables.ts';
+
+type Row = typeof approvalRequests.$inferSelect;
+
+export interface ApprovalAction<P extends object = object> {
+  name: string;
+  description: string;
+  /** A checker needs approval:decide and this permission (they must be allowed to do the thing themselves). */
+  permission: string;
+  execute(payload: P, context: RequestContext): Promise<unknown>;
+}
+
+export const approvalErrors = {
+  ownRequest: () => new AppError(403, 'OWN_REQUEST', 'The maker of a request cannot approve or reject it'),
+  notPending: (status: string) => new AppError(409, 'NOT_PENDING', `This request is ${status}`, { status }),
+  unknownAction: (name: string) => new AppError(422, 'UNKNOWN_ACTION', `Unknown action ${name}`),
+};
+
+export function approvalView(row: Row) {
+  return {
+    id: row.id,
+    action: row.action,
+    summary: row.summary,
+    payload: row.payload,
+    entity_type: row.entityType,
+    entity_id: row.entityId,
+    maker_id: row.makerId,
+    status: row.status,
+    checker_id: row.checkerId,
+    decided_at: row.decidedAt?.toISOString() ?? null,
+    reason: row.reason,
+    result: row.result ?? null,
+    error: row.error,
+    expires_at: row.expiresAt.toISOString(),
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export type ApprovalView = ReturnType<typeof approvalView>;
+
+/** What a route answers: the action's own result, or the request now waiting for approval. */
+export type Outcome<T> = { kind: 'done'; result: T } | { kind: 'pending'; request: ApprovalView };
+
+export class ApprovalService {
+  readonly #db: Executor;
+  readonly #settings: SettingsService;
+  readonly #actions = new Map<string, ApprovalAction>();
+
+  constructor(db: Executor, settings: SettingsService) {
+    this.#db = db;
+    this.#settings = settings;
+  }
+
+  register<P extends object>(action: ApprovalAction<P>): void {
+    if (this.#actions.has(action.name)) throw new Error(`approval action ${action.name} registered twice`);
+    this.#actions.set(action.name, action as unknown as ApprovalAction);
+  }
+
+  get actions() {
+    return [...this.#actions.values()].map(({ name, description, permission }) => ({
+      name,
+      description,
+      permission,
+    }));
+  }
+
+  /** Runs the action now, or files it for approval when the action is configured to need one. */
+  async run<P extends object, T>(
+    name: string,
+    payload: P,
+    detail: { summary: string; entityType?: string; entityId?: string },
+    context: RequestContext,
+  ): Promise<Outcome<T>> {
+    const action = this.#actions.get(name);
+    if (!action) throw approvalErrors.unknownAction(name);
+    const required = await this.#settings.get('approvals.required_actions');
+    if (!required.includes(name))
+      return { kind: 'done', result: (await action.execute(payload, context)) as T };
+    if (!context.actor.id) throw commonErrors.unauthorized();
+    const hours = await this.#settings.get('approvals.expiry_hours');
+    const request = await inTransaction(this.#db, async (tx) => {
+      const [row] = await tx
+        .insert(approvalRequests)
+        .values({
+          id: uuidv7(),
+          action: name,
+          summary: detail.summary,
+          payload: toJsonSafe(payload),
+          entityType: detail.entityType ?? null,
+          entityId: detail.entityId ?? null,
+          makerId: context.actor.id!,
+          status: 'pending',
+          expiresAt: new Date(Date.now() + hours * 3_600_000),
+        })
+        .returning();
+      const view = approvalView(row!);
+      await writeAudit(tx, context, {
+        action: 'approval.requested',
+        entityType: 'approval',
+        entityId: row!.id,
+        after: view,
+      });
+      return view;
+    });
+    return { kind: 'pending', request };
+  }
+
+  async list(filters: { status?: Row['status']; action?: string; limit?: number; cursor?: string }) {
+    const limit = filters.limit ?? 20;
+    const conditions: SQL[] = [];
+    if (filters.status) conditions.push(eq(approvalRequests.status, filters.status));
+    if (filters.action) conditions.push(eq(approvalRequests.action, filters.action));
+    const position = decodeCursor(filters.cursor, ['id'] as const);
+    if (position) conditions.push(lt(approvalRequests.id, position.id));
+    const rows = await this.#db
+      .select()
+      .from(approvalRequests)
+      .where(and(...conditions))
+      .orderBy(desc(approvalRequests.id))
+      .limit(limit + 1);
+    const page = paginate(rows, limit, (row) => ({ id: row.id }));
+    return { items: page.items.map(approvalView), next_cursor: page.next_cursor };
+  }
+
+  async get(id: string) {
+    const [row] = await this.#db.select().from(approvalRequests).where(eq(approvalRequests.id, id)).limit(1);
+    if (!row) throw commonErrors.notFound('Approval request');
+    return approvalView(row);
+  }
+
+  /** Moves a pending request to `to`; only one caller can win. Returns the row as it was. */
+  async #transition(
+    id: string,
+    checker: Principal,
+    to: Row['status'],
+    reason: string | null,
+    context: RequestContext,
+  ) {
+    return inTransaction(this.#db, async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(approvalRequests)
+        .where(eq(approvalRequests.id, id))
+        .for('update')
+        .limit(1);
+      if (!row) throw commonErrors.notFound('Approval request');
+      if (row.status !== 'pending') throw approvalErrors.notPending(row.status);
+      if (row.expiresAt.getTime() <= Date.now()) throw approvalErrors.notPending('expired');
+      if (to !== 'cancelled' && row.makerId === checker.id) throw approvalErrors.ownRequest();
+      if (to === 'cancelled' && row.makerId !== checker.id) throw commonErrors.notFound('Approval request');
+      const action = this.#actions.get(row.action);
+      if (to === 'executing' && action && !checker.permissions.has(action.permission)) {
+        throw new AppError(403, 'FORBIDDEN', 'You do not have permission to approve this action', {
+          permission: action.permission,
+        });
+      }
+      await tx
+        .update(approvalRequests)
+        .set({
+          status: to,
+          checkerId: to === 'cancelled' ? null : checker.id,
+          decidedAt: new Date(),
+          reason,
+          updatedAt: new Date(),
+        })
+        .where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'pending')));
+      await writeAudit(tx, context, {
+        action: `approval.${to === 'executing' ? 'approved' : to}`,
+        entityType: 'approval',
+        entityId: id,
+        before: { status: 'pending' },
+        after: { status: to === 'executing' ? 'approved' : to, reason },
+      });
+      return row;
+    });
+  }
+
+  async approve(id: string, checker: Principal, context: RequestContext) {
+    const row = await this.#transition(id, checker, 'executing', null, context);
+    const action = this.#actions.get(row.action);
+    let status: Row['status'] = 'approved';
+    let result: unknown = null;
+    let error: string | null = null;
+    try {
+      if (!action) throw approvalErrors.unknownAction(row.action);
+      // The effect is the maker's request, carried out on the checker's approval.
+      result = await action.execute(row.payload as object, context);
+    } catch (failure) {
+      status = 'failed';
+      error = failure instanceof AppError ? `${failure.errorCode}: ${failure.message}` : 'execution failed';
+    }
+    const [updated] = await this.#db
+      .update(approvalRequests)
+      .set({ status, result: result === null ? null : toJsonSafe(result), error, updatedAt: new Date() })
+      .where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'executing')))
+      .returning();
+    return approvalView(updated!);
+  }
+
+  async reject(id: string, reason: string, checker: Principal, context: RequestContext) {
+    await this.#transition(id, checker, 'rejected', reason, context);
+    return this.get(id);
+  }
+
+  async cancel(id: string, maker: Principal, context: RequestContext) {
+    await this.#transition(id, maker, 'cancelled', null, context);
+    return this.get(id);
+  }
+}
+
+/** Pending requests past their expiry are closed by a scheduled job. */
+export async function expireStaleApprovals(db: Executor): Promise<number> {
+  const rows = await db
+    .update(approvalRequests)
+    .set({ status: 'cancelled', reason: 'expired', updatedAt: new Date() })
+    .where(and(eq(approvalRequests.status, 'pending'), lt(approvalRequests.expiresAt, sql`now()`)))
+    .returning({ id: approvalRequests.id });
+  return rows.length;
+}

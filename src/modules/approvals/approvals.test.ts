@@ -1,0 +1,172 @@
+/** Maker-checker: configured actions wait for a second staff member, run exactly once, and never self-approve. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+
+const PASSWORD = 'tidal compass morning 4';
+
+describe('maker-checker', () => {
+  let t: TestContext;
+  let makerToken: string;
+  let checkerToken: string;
+  let weakCheckerToken: string;
+  let targetId: string;
+
+  async function staff(username: string, roles: string[]) {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/user/user/add',
+      headers: bearer(t.adminToken),
+      payload: {
+        username,
+        email: `${username}@bank.test`,
+        full_name: username,
+        password: PASSWORD,
+        roles,
+        must_change_password: false,
+      },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json().id as string;
+  }
+
+  before(async () => {
+    t = await startTestApp();
+    await staff('maker', ['admin']);
+    await staff('checker', ['admin']);
+    await staff('weakchecker', ['operations']);
+    targetId = await staff('target', []);
+    makerToken = (await login(t.app, 'maker', PASSWORD)).access_token;
+    checkerToken = (await login(t.app, 'checker', PASSWORD)).access_token;
+    weakCheckerToken = (await login(t.app, 'weakchecker', PASSWORD)).access_token;
+    const configured = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/approvals.required_actions',
+      headers: bearer(t.adminToken),
+      payload: { value: ['user.role_assign'] },
+    });
+    assert.equal(configured.statusCode, 200, configured.body);
+  });
+  after(async () => t.close());
+
+  const assign = (token: string, role: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/user/role/assign',
+      headers: bearer(token),
+      payload: { user_id: targetId, role },
+    });
+  const decide = (verb: 'approve' | 'reject' | 'cancel', token: string, payload: object) =>
+    t.app.inject({ method: 'POST', url: `/api/v1/policy/approval/${verb}`, headers: bearer(token), payload });
+  const rolesOfTarget = async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/user/user/${targetId}`,
+      headers: bearer(t.adminToken),
+    });
+    return response.json().roles as string[];
+  };
+
+  test('a configured action waits (202) and changes nothing until approved', async () => {
+    const filed = await assign(makerToken, 'auditor');
+    assert.equal(filed.statusCode, 202, filed.body);
+    const request = filed.json();
+    assert.equal(request.status, 'pending');
+    assert.equal(request.action, 'user.role_assign');
+    assert.deepEqual(await rolesOfTarget(), []);
+
+    const queue = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/policy/approval?status=pending',
+      headers: bearer(checkerToken),
+    });
+    assert.ok(queue.json().items.some((item: { id: string }) => item.id === request.id));
+
+    const own = await decide('approve', makerToken, { request_id: request.id });
+    assert.equal(own.statusCode, 403);
+    assert.equal(own.json().error_code, 'OWN_REQUEST');
+
+    const approved = await decide('approve', checkerToken, { request_id: request.id });
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.equal(approved.json().status, 'approved');
+    assert.deepEqual(approved.json().result.roles, ['auditor']);
+    assert.deepEqual(await rolesOfTarget(), ['auditor']);
+
+    const again = await decide('approve', checkerToken, { request_id: request.id });
+    assert.equal(again.statusCode, 409);
+  });
+
+  test('parallel approvals execute the action exactly once', async () => {
+    const request = (await assign(makerToken, 'support_agent')).json();
+    const [first, second] = await Promise.all([
+      decide('approve', checkerToken, { request_id: request.id }),
+      decide('approve', t.adminToken, { request_id: request.id }),
+    ]);
+    assert.deepEqual([first.statusCode, second.statusCode].sort(), [200, 409]);
+    const audit = (await t.deps.database.db.execute(
+      sql`select count(*)::int as n from audit_log where action = 'user.role_assigned' and after->>'role' = 'support_agent'`,
+    )) as unknown as { rows: { n: number }[] };
+    assert.equal(audit.rows[0]!.n, 1);
+  });
+
+  test('rejection needs a reason and leaves things unchanged; a checker without the permission cannot approve', async () => {
+    const request = (await assign(makerToken, 'loan_officer')).json();
+    assert.equal(
+      (await decide('reject', checkerToken, { request_id: request.id, reason: 'no' })).statusCode,
+      422,
+    );
+    const weak = await decide('approve', weakCheckerToken, { request_id: request.id });
+    assert.equal(weak.statusCode, 403, 'operations may decide approvals but may not manage roles');
+    const rejected = await decide('reject', checkerToken, {
+      request_id: request.id,
+      reason: 'not needed for this job',
+    });
+    assert.equal(rejected.json().status, 'rejected');
+    assert.ok(!(await rolesOfTarget()).includes('loan_officer'));
+  });
+
+  test('the maker may cancel their own request, nobody else can; expired requests lapse', async () => {
+    const request = (await assign(makerToken, 'field_agent')).json();
+    assert.equal((await decide('cancel', checkerToken, { request_id: request.id })).statusCode, 404);
+    const cancelled = await decide('cancel', makerToken, { request_id: request.id });
+    assert.equal(cancelled.json().status, 'cancelled');
+
+    const stale = (await assign(makerToken, 'field_agent')).json();
+    await t.deps.database.db.execute(
+      sql`update approval_requests set expires_at = now() - interval '1 minute' where id = ${stale.id}`,
+    );
+    const late = await decide('approve', checkerToken, { request_id: stale.id });
+    assert.equal(late.statusCode, 409);
+    const { expireStaleApprovals } = await import('./approvals.service.ts');
+    assert.equal(await expireStaleApprovals(t.deps.database.db), 1);
+  });
+
+  test('actions not configured run at once; the catalogue says which are', async () => {
+    const roles = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/user/role', headers: bearer(t.adminToken) })
+    ).json();
+    const auditor = roles.items.find((role: { code: string }) => role.code === 'auditor');
+    const grant = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/permissions/role/grant',
+      headers: bearer(t.adminToken),
+      payload: { role_id: auditor.id, permissions: ['report:read'] },
+    });
+    assert.equal(grant.statusCode, 200);
+    const catalogue = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/policy/approval/action',
+      headers: bearer(checkerToken),
+    });
+    const byName = Object.fromEntries(
+      catalogue
+        .json()
+        .items.map((item: { name: string; requires_approval: boolean }) => [
+          item.name,
+          item.requires_approval,
+        ]),
+    );
+    assert.deepEqual(byName, { 'user.role_assign': true, 'permission.grant': false });
+  });
+});
