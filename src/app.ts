@@ -21,6 +21,7 @@ import {
   identityPlugin,
   registerAccessGuard,
 } from './modules/identity/index.ts';
+import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
 import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
 import { RedisStore } from './platform/cache.ts';
 import type { Dependencies } from './platform/dependencies.ts';
@@ -148,10 +149,13 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     expiryDays: () => settings.get('auth.password_expiry_days'),
   };
   registerAccessGuard(app, identity);
+  const policy = createPolicy(deps);
+  registerPolicyGuard(app, policy);
   registerIdempotency(app, new IdempotencyService(deps.database.db, config.IDEMPOTENCY_TTL_HOURS));
 
   await app.register(healthRoutes(deps, metrics));
   await identityPlugin(app, identity);
+  await app.register(policyModule(policy));
   const approvals = createApprovals(deps, settings);
   await app.register(approvalsModule(approvals, settings));
   await app.register(accessModule(deps, identity, approvals));

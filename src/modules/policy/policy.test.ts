@@ -1,0 +1,180 @@
+/** `/api/v1/policy`: access policies enforced on staff requests, and transaction-control limits. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { withinWindow } from './policy.service.ts';
+
+describe('policies', () => {
+  let t: TestContext;
+  let supportToken: string;
+  before(async () => {
+    t = await startTestApp();
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/user/user/add',
+      headers: bearer(t.adminToken),
+      payload: {
+        username: 'helpdesk',
+        email: 'helpdesk@bank.test',
+        full_name: 'Help Desk',
+        password: 'amber window falcon 3',
+        roles: ['support_agent'],
+        must_change_password: false,
+      },
+    });
+    assert.equal(created.statusCode, 201);
+    supportToken = (await login(t.app, 'helpdesk', 'amber window falcon 3')).access_token;
+  });
+  after(async () => t.close());
+
+  const call = (
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+    token = t.adminToken,
+    ip = '127.0.0.1',
+  ) =>
+    t.app.inject({ method, url, headers: bearer(token), remoteAddress: ip, ...(payload ? { payload } : {}) });
+
+  test('time windows follow the time zone and may run past midnight', () => {
+    const window = { start: '22:00', end: '06:00', timezone: 'Africa/Nairobi', days: [] };
+    assert.equal(withinWindow(window, new Date('2026-11-25T20:30:00Z')), true, '23:30 in Nairobi');
+    assert.equal(withinWindow(window, new Date('2026-11-25T09:00:00Z')), false, '12:00 in Nairobi');
+    const weekdays = { start: '08:00', end: '17:00', timezone: 'Africa/Nairobi', days: [1, 2, 3, 4, 5] };
+    assert.equal(withinWindow(weekdays, new Date('2026-11-25T07:00:00Z')), true, 'Wednesday 10:00');
+    assert.equal(withinWindow(weekdays, new Date('2026-11-28T07:00:00Z')), false, 'Saturday 10:00');
+  });
+
+  test('an IP allowlist for a role refuses its staff elsewhere, and only them', async () => {
+    const created = await call('POST', '/api/v1/policy/access/add', {
+      name: 'support from the office',
+      role_code: 'support_agent',
+      ip_allowlist: ['10.20.0.0/16', '192.0.2.7'],
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const office = await call('GET', '/api/v1/auth/me', undefined, supportToken, '10.20.3.4');
+    assert.equal(office.statusCode, 200);
+    const mapped = await call('GET', '/api/v1/auth/me', undefined, supportToken, '::ffff:192.0.2.7');
+    assert.equal(mapped.statusCode, 200, 'IPv4-mapped IPv6 addresses match their IPv4 entry');
+    const cafe = await call('GET', '/api/v1/auth/me', undefined, supportToken, '198.51.100.9');
+    assert.equal(cafe.statusCode, 403);
+    assert.equal(cafe.json().error_code, 'ACCESS_POLICY');
+    const admin = await call('GET', '/api/v1/auth/me', undefined, t.adminToken, '198.51.100.9');
+    assert.equal(admin.statusCode, 200, 'other roles are not bound');
+
+    const evaluated = await call('POST', '/api/v1/policy/access/evaluate', {
+      roles: ['support_agent'],
+      ip: '198.51.100.9',
+      channel: 'web',
+    });
+    assert.deepEqual(evaluated.json(), {
+      allowed: false,
+      reasons: ['support from the office: address not allowed'],
+    });
+
+    const bad = await call('POST', '/api/v1/policy/access/add', {
+      name: 'broken',
+      ip_allowlist: ['10.0.0.0/99'],
+    });
+    assert.equal(bad.statusCode, 422);
+    const zone = await call('POST', '/api/v1/policy/access/add', {
+      name: 'broken zone',
+      time_window: { start: '08:00', end: '17:00', timezone: 'Mars/Olympus', days: [] },
+    });
+    assert.equal(zone.statusCode, 422);
+
+    assert.equal((await call('DELETE', `/api/v1/policy/access/${created.json().id}`)).statusCode, 204);
+    const after = await call('GET', '/api/v1/auth/me', undefined, supportToken, '198.51.100.9');
+    assert.equal(after.statusCode, 200, 'the policy is gone on this node at once');
+  });
+
+  test('channel restrictions use the X-Channel header', async () => {
+    const created = await call('POST', '/api/v1/policy/access/add', {
+      name: 'support on web only',
+      role_code: 'support_agent',
+      allowed_channels: ['web'],
+    });
+    const ussd = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { ...bearer(supportToken), 'x-channel': 'ussd' },
+    });
+    assert.equal(ussd.statusCode, 403);
+    const web = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { ...bearer(supportToken), 'x-channel': 'web' },
+    });
+    assert.equal(web.statusCode, 200);
+    await call('PATCH', `/api/v1/policy/access/${created.json().id}`, { active: false });
+    const inactive = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { ...bearer(supportToken), 'x-channel': 'ussd' },
+    });
+    assert.equal(inactive.statusCode, 200);
+  });
+
+  test('transaction limits: CRUD and evaluation per tier, channel, type and period, exact to the minor unit', async () => {
+    const single = await call('POST', '/api/v1/policy/transaction/add', {
+      kyc_tier: 'basic',
+      channel: '*',
+      transaction_type: '*',
+      period: 'single',
+      currency: 'KES',
+      max_amount: 7_000_000,
+    });
+    assert.equal(single.statusCode, 201, single.body);
+    assert.equal(single.json().max_amount, 7_000_000);
+    await call('POST', '/api/v1/policy/transaction/add', {
+      kyc_tier: 'basic',
+      channel: 'ussd',
+      transaction_type: 'p2p',
+      period: 'daily',
+      currency: 'KES',
+      max_amount: 10_000_000,
+      max_count: 5,
+    });
+    const ask = (amount: number, used: Partial<Record<string, number>> = {}, channel = 'ussd') =>
+      call('POST', '/api/v1/policy/transaction/evaluate', {
+        kyc_tier: 'basic',
+        channel,
+        transaction_type: 'p2p',
+        currency: 'KES',
+        amount,
+        used: { daily_amount: 0, daily_count: 0, monthly_amount: 0, monthly_count: 0, ...used },
+      });
+    assert.deepEqual((await ask(7_000_000)).json(), { allowed: true, violations: [] });
+    const overSingle = (await ask(7_000_001)).json();
+    assert.equal(overSingle.allowed, false);
+    assert.deepEqual(
+      overSingle.violations.map((item: { period: string; would_be: number }) => [item.period, item.would_be]),
+      [['single', 7_000_001]],
+    );
+    const overDaily = (await ask(1, { daily_amount: 10_000_000 })).json();
+    assert.deepEqual(
+      overDaily.violations.map((item: { period: string; kind: string; remaining: number }) => [
+        item.period,
+        item.kind,
+        item.remaining,
+      ]),
+      [['daily', 'amount', 0]],
+    );
+    const tooMany = (await ask(100, { daily_count: 5 })).json();
+    assert.equal(tooMany.violations[0].kind, 'count');
+    assert.equal(
+      (await ask(1, { daily_amount: 10_000_000 }, 'mobile')).json().allowed,
+      true,
+      'the daily cap is USSD-only',
+    );
+    const lowered = await call('PATCH', `/api/v1/policy/transaction/${single.json().id}`, {
+      max_amount: 500,
+    });
+    assert.equal(lowered.json().max_amount, 500);
+    assert.equal((await ask(501, {}, 'web')).json().allowed, false);
+    const list = await call('GET', '/api/v1/policy/transaction?kyc_tier=basic&currency=KES');
+    assert.equal(list.json().items.length, 2);
+    assert.equal((await call('DELETE', `/api/v1/policy/transaction/${single.json().id}`)).statusCode, 204);
+    assert.equal((await call('GET', `/api/v1/policy/transaction/${single.json().id}`)).statusCode, 404);
+  });
+});
