@@ -152,9 +152,7 @@ describe('staff users, roles and permissions', () => {
       { user_id: me, status: 'active', reason: 'back' },
       secondToken,
     );
-    t.adminToken = (
-      await login(t.app, 'admin', (await import('../../../test/helpers/app.ts')).ADMIN_PASSWORD)
-    ).access_token;
+    t.adminToken = (await login(t.app, 'admin', ADMIN_PASSWORD)).access_token;
   });
 
   test('custom roles: create with permissions, grant, revoke, delete when unused; system roles stay', async () => {

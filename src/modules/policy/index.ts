@@ -17,7 +17,7 @@ export function registerPolicyGuard(app: FastifyInstance, policy: PolicyService)
   // preValidation runs after the access guard (preParsing), so the principal is known.
   app.addHook('preValidation', async (request) => {
     const principal = request.principal;
-    if (!principal || principal.type !== 'user') return;
+    if (principal?.type !== 'user') return;
     const header = request.headers['x-channel'];
     const channel = typeof header === 'string' && CHANNELS.has(header) ? header : 'web';
     const verdict = await policy.evaluateAccess({ roles: principal.roles, ip: request.ip, channel });
