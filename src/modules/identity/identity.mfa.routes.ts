@@ -2,9 +2,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import type { MfaService } from './identity.mfa.ts';
+import { MIN_QUESTIONS, questionCatalogue } from './identity.questions.ts';
 import {
   MfaVerifyBody,
   PasswordBody,
+  QuestionCatalogue,
+  QuestionsBody,
+  QuestionsStatus,
   RecoveryCodes,
   TokenPair,
   TotpCodeBody,
@@ -31,7 +35,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
         identity.completeMfaLogin(
           request.body.mfa_token,
           request.body.factor,
-          request.body.code,
+          { code: request.body.code, answers: request.body.answers },
           contextOf(request),
         ),
     );
@@ -97,6 +101,77 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
       },
       async (request) =>
         mfa.regenerateRecoveryCodes(requirePrincipal(request), request.body.code, contextOf(request)),
+    );
+
+    app.get(
+      '/api/v1/2fa/questions/catalogue',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'listSecurityQuestions',
+          tags: ['2fa'],
+          summary: 'Questions one may answer',
+          response: { 200: QuestionCatalogue },
+        },
+      },
+      async () => ({ items: questionCatalogue() }),
+    );
+
+    app.get(
+      '/api/v1/2fa/questions/status',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'getSecurityQuestionsStatus',
+          tags: ['2fa'],
+          summary: 'Which questions you have answered',
+          response: { 200: QuestionsStatus },
+        },
+      },
+      async (request) => {
+        const questions = await mfa.questions.questionsOf(requirePrincipal(request));
+        return { enabled: questions.length >= MIN_QUESTIONS, questions };
+      },
+    );
+
+    app.post(
+      '/api/v1/2fa/questions/set',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'setSecurityQuestions',
+          tags: ['2fa'],
+          summary: 'Answer 3–5 security questions (replaces earlier answers; needs your password)',
+          body: QuestionsBody,
+          response: { 200: QuestionsStatus },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        await identity.confirmPassword(principal, request.body.password);
+        const questions = await mfa.questions.set(principal, request.body.answers, contextOf(request));
+        return { enabled: questions.length >= MIN_QUESTIONS, questions };
+      },
+    );
+
+    app.post(
+      '/api/v1/2fa/questions/clear',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'clearSecurityQuestions',
+          tags: ['2fa'],
+          summary: 'Remove your security questions (needs your password)',
+          body: PasswordBody,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        const principal = requirePrincipal(request);
+        await identity.confirmPassword(principal, request.body.password);
+        await mfa.questions.clear(principal, contextOf(request));
+        return reply.code(204).send(null);
+      },
     );
 
     app.post(

@@ -14,6 +14,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
+import { MIN_QUESTIONS, SecurityQuestions } from './identity.questions.ts';
 import { mfaFactors, recoveryCodes } from './identity.tables.ts';
 import type { TokenService } from './identity.tokens.ts';
 
@@ -23,7 +24,7 @@ const MFA_MAX_TRIES = 5;
 const RECOVERY_CODE_COUNT = 10;
 const TOTP_PERIOD = 30;
 
-export type Factor = 'totp' | 'recovery_code';
+export type Factor = 'totp' | 'recovery_code' | 'security_questions';
 type PrincipalRef = { type: 'user' | 'customer'; id: string };
 
 export const mfaErrors = {
@@ -50,10 +51,12 @@ export function normaliseRecoveryCode(code: string): string {
 export class MfaService {
   readonly #deps: Dependencies;
   readonly #tokens: TokenService;
+  readonly questions: SecurityQuestions;
 
   constructor(deps: Dependencies, tokens: TokenService) {
     this.#deps = deps;
     this.#tokens = tokens;
+    this.questions = new SecurityQuestions(deps.database.db);
   }
 
   get #db(): Executor {
@@ -93,7 +96,10 @@ export class MfaService {
   /** Factors a login must complete; empty when MFA is off for this principal. */
   async activeFactors(principal: PrincipalRef): Promise<Factor[]> {
     const factor = await this.#factor(principal);
-    return factor?.status === 'active' ? ['totp', 'recovery_code'] : [];
+    const factors: Factor[] = factor?.status === 'active' ? ['totp', 'recovery_code'] : [];
+    if ((await this.questions.questionsOf(principal)).length >= MIN_QUESTIONS)
+      factors.push('security_questions');
+    return factors;
   }
 
   async status(principal: PrincipalRef) {
@@ -253,28 +259,35 @@ export class MfaService {
   }
 
   async issueChallenge(principal: PrincipalRef, factors: Factor[]) {
+    // The questions are chosen now and bound into the token, so a caller cannot pick the ones they know.
+    const questions = factors.includes('security_questions') ? await this.questions.pick(principal) : [];
     const mfa_token = await this.#tokens.signPurpose(
-      { sub: principal.id, ptype: principal.type, sid: 'mfa' },
+      { sub: principal.id, ptype: principal.type, sid: 'mfa', q: questions.map((question) => question.code) },
       MFA_TOKEN_TYPE,
       MFA_TOKEN_TTL_SECONDS,
     );
-    return { mfa_required: true as const, mfa_token, factors, expires_in: MFA_TOKEN_TTL_SECONDS };
+    return { mfa_required: true as const, mfa_token, factors, questions, expires_in: MFA_TOKEN_TTL_SECONDS };
   }
 
   /** Verifies the second factor of a login; returns who logged in. Five tries per token, one success. */
   async completeChallenge(
     mfaToken: string,
     factor: Factor,
-    code: string,
+    proof: { code?: string; answers?: { question: string; answer: string }[] },
     context: RequestContext,
   ): Promise<PrincipalRef> {
+    const code = proof.code ?? '';
     const claims = await this.#tokens.verify(mfaToken, MFA_TOKEN_TYPE);
     const { store } = this.#deps;
     if (await store.get(`mfa:spent:${claims.jti}`)) throw identityErrors.invalidToken();
     const principal: PrincipalRef = { type: claims.ptype, id: claims.sub };
     const tries = await store.increment(`mfa:tries:${claims.jti}`, MFA_TOKEN_TTL_SECONDS * 1000);
     if (tries > MFA_MAX_TRIES) throw identityErrors.invalidToken('Too many wrong codes; log in again');
+    const asked = Array.isArray(claims.q)
+      ? claims.q.filter((item): item is string => typeof item === 'string')
+      : [];
     const accepted = await inTransaction(this.#db, async (tx) => {
+      if (factor === 'security_questions') return this.questions.check(principal, asked, proof.answers ?? []);
       if (factor === 'recovery_code') {
         const hash = keyedHash(this.#deps.config.HMAC_PEPPER, 'recovery-code', normaliseRecoveryCode(code));
         const used = await tx

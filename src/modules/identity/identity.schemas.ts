@@ -68,12 +68,25 @@ export const RegisterBody = Type.Object({
 export const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
 export const Empty = Type.Null({ description: 'No content' });
 
-export const Factor = Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]);
+export const Factor = Type.Union([
+  Type.Literal('totp'),
+  Type.Literal('recovery_code'),
+  Type.Literal('security_questions'),
+]);
+
+const Question = Type.Object({ code: Type.String(), text: Type.String() });
+const Answer = Type.Object({
+  question: Type.String({ maxLength: 64 }),
+  answer: Type.String({ minLength: 1, maxLength: 200 }),
+});
 
 export const MfaChallenge = Type.Object({
   mfa_required: Type.Literal(true),
   mfa_token: Type.String({ description: 'Pass to /api/v1/auth/mfa/verify with a code; 5 tries, 5 minutes' }),
   factors: Type.Array(Factor),
+  questions: Type.Array(Question, {
+    description: 'The two security questions to answer, when that factor is offered',
+  }),
   expires_in: Type.Integer(),
 });
 
@@ -82,8 +95,16 @@ export const LoginResult = Type.Union([TokenPair, MfaChallenge]);
 export const MfaVerifyBody = Type.Object({
   mfa_token: Type.String({ minLength: 1, maxLength: 4096 }),
   factor: Factor,
-  code: Type.String({ minLength: 6, maxLength: 20 }),
+  code: Type.Optional(Type.String({ minLength: 6, maxLength: 20, description: 'TOTP or recovery code' })),
+  answers: Type.Optional(Type.Array(Answer, { maxItems: 5, description: 'Answers to the questions asked' })),
 });
+
+export const QuestionCatalogue = Type.Object({ items: Type.Array(Question) });
+export const QuestionsBody = Type.Object({
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+  answers: Type.Array(Answer, { minItems: 3, maxItems: 5 }),
+});
+export const QuestionsStatus = Type.Object({ enabled: Type.Boolean(), questions: Type.Array(Type.String()) });
 
 export const TotpStatus = Type.Object({
   enabled: Type.Boolean(),

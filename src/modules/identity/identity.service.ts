@@ -43,6 +43,7 @@ export interface MfaChallenge {
   mfa_required: true;
   mfa_token: string;
   factors: Factor[];
+  questions: { code: string; text: string }[];
   expires_in: number;
 }
 
@@ -213,11 +214,11 @@ export class IdentityService {
   async completeMfaLogin(
     mfaToken: string,
     factor: Factor,
-    code: string,
+    proof: { code?: string; answers?: { question: string; answer: string }[] },
     context: RequestContext,
   ): Promise<IssuedTokens> {
     if (!this.mfa) throw identityErrors.invalidToken();
-    const principal = await this.mfa.completeChallenge(mfaToken, factor, code, context);
+    const principal = await this.mfa.completeChallenge(mfaToken, factor, proof, context);
     const resolver = this.#resolvers.get(principal.type);
     const access = resolver ? await resolver(principal.id) : null;
     if (!access?.active) throw identityErrors.accountInactive();

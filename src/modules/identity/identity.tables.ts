@@ -175,3 +175,17 @@ export const passwordHistory = pgTable(
   },
   (table) => [index('password_history_user_idx').on(table.userId, table.createdAt)],
 );
+
+/** Answers to security questions, normalised and hashed like passwords. */
+export const securityAnswers = pgTable(
+  'security_answers',
+  {
+    id: uuid('id').primaryKey(),
+    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalId: uuid('principal_id').notNull(),
+    questionCode: text('question_code').notNull(),
+    answerHash: text('answer_hash').notNull(),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('security_answers_principal_question').on(table.principalId, table.questionCode)],
+);
