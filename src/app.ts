@@ -147,6 +147,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   identity.passwordSettings = {
     complexity: () => settings.get('auth.password_complexity'),
     expiryDays: () => settings.get('auth.password_expiry_days'),
+    staffMfaRequired: () => settings.get('auth.staff_mfa_required'),
   };
   registerAccessGuard(app, identity);
   const policy = createPolicy(deps);

@@ -29,6 +29,8 @@ export interface Principal {
   roles: readonly string[];
   /** A temporary or expired password: only the password-change routes are open until it is changed. */
   passwordChangeRequired: boolean;
+  /** Staff MFA is required and none is enrolled: only enrolment is open. */
+  mfaEnrollmentRequired: boolean;
 }
 
 declare module 'fastify' {
@@ -36,6 +38,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Reachable by a user who must change their password first (me, logout, password change). */
     allowPendingPasswordChange?: boolean;
+    /** Reachable by a user who must enrol a second factor first (me, logout, the 2fa routes). */
+    allowPendingMfaEnrollment?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -20,6 +20,12 @@ export const identityErrors = {
     new AppError(409, 'USER_EXISTS', `A user with this ${field} already exists`, { field }),
   passwordChangeRequired: () =>
     new AppError(403, 'PASSWORD_CHANGE_REQUIRED', 'Change your password before doing anything else'),
+  mfaEnrollmentRequired: () =>
+    new AppError(
+      403,
+      'MFA_ENROLLMENT_REQUIRED',
+      'Set up a second factor (authenticator app or security questions) first',
+    ),
   permissionDenied: (permission: string) =>
     new AppError(403, 'FORBIDDEN', 'You do not have permission to do this', { permission }),
 };

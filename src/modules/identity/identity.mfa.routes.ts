@@ -43,7 +43,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.get(
       '/api/v1/2fa/totp/status',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'getTotpStatus',
           tags: ['2fa'],
@@ -57,7 +57,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.post(
       '/api/v1/2fa/totp/enrol',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'enrolTotp',
           tags: ['2fa'],
@@ -75,7 +75,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.post(
       '/api/v1/2fa/totp/confirm',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'confirmTotp',
           tags: ['2fa'],
@@ -90,7 +90,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.post(
       '/api/v1/2fa/totp/recovery-codes',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'regenerateRecoveryCodes',
           tags: ['2fa'],
@@ -106,7 +106,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.get(
       '/api/v1/2fa/questions/catalogue',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'listSecurityQuestions',
           tags: ['2fa'],
@@ -120,7 +120,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.get(
       '/api/v1/2fa/questions/status',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'getSecurityQuestionsStatus',
           tags: ['2fa'],
@@ -137,7 +137,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.post(
       '/api/v1/2fa/questions/set',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'setSecurityQuestions',
           tags: ['2fa'],
@@ -157,7 +157,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.post(
       '/api/v1/2fa/questions/clear',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'clearSecurityQuestions',
           tags: ['2fa'],
@@ -177,7 +177,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     app.post(
       '/api/v1/2fa/totp/disable',
       {
-        config: { access: { authenticated: true } },
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
         schema: {
           operationId: 'disableTotp',
           tags: ['2fa'],

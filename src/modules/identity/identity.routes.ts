@@ -69,7 +69,11 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
     app.post(
       '/api/v1/auth/logout',
       {
-        config: { access: { authenticated: true }, allowPendingPasswordChange: true },
+        config: {
+          access: { authenticated: true },
+          allowPendingPasswordChange: true,
+          allowPendingMfaEnrollment: true,
+        },
         schema: {
           operationId: 'logout',
           tags: ['auth'],
@@ -86,7 +90,11 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
     app.get(
       '/api/v1/auth/me',
       {
-        config: { access: { authenticated: true }, allowPendingPasswordChange: true },
+        config: {
+          access: { authenticated: true },
+          allowPendingPasswordChange: true,
+          allowPendingMfaEnrollment: true,
+        },
         schema: {
           operationId: 'getMe',
           tags: ['auth'],
@@ -155,7 +163,11 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
     app.post(
       '/api/v1/auth/password/change',
       {
-        config: { access: { authenticated: true }, allowPendingPasswordChange: true },
+        config: {
+          access: { authenticated: true },
+          allowPendingPasswordChange: true,
+          allowPendingMfaEnrollment: true,
+        },
         schema: {
           operationId: 'changePassword',
           tags: ['auth'],

@@ -27,6 +27,7 @@ export interface PrincipalAccess {
   roles: string[];
   permissions: string[];
   passwordChangeRequired?: boolean;
+  mfaEnrollmentRequired?: boolean;
 }
 
 export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
@@ -37,6 +38,7 @@ const LOGIN_IP_MAX_ATTEMPTS = 200;
 export interface PasswordSettings {
   complexity(): Promise<boolean>;
   expiryDays(): Promise<number>;
+  staffMfaRequired(): Promise<boolean>;
 }
 
 export interface MfaChallenge {
@@ -91,11 +93,16 @@ export class IdentityService {
       const expiryDays = (await this.passwordSettings?.expiryDays()) ?? 0;
       const expired =
         expiryDays > 0 && access.passwordChangedAt.getTime() < Date.now() - expiryDays * 86_400_000;
+      // Step-up policy: with staff MFA required, a user without a second factor may only enrol one.
+      const mfaRequired = (await this.passwordSettings?.staffMfaRequired()) ?? false;
+      const mfaEnrollmentRequired =
+        mfaRequired && this.mfa !== null && (await this.mfa.activeFactors({ type: 'user', id })).length === 0;
       return {
         active: access.status === 'active',
         roles: access.roles,
         permissions: access.permissions,
         passwordChangeRequired: access.mustChangePassword || expired,
+        mfaEnrollmentRequired,
       };
     });
   }
@@ -151,6 +158,7 @@ export class IdentityService {
       roles: access.roles,
       permissions: new Set(access.permissions),
       passwordChangeRequired: access.passwordChangeRequired ?? false,
+      mfaEnrollmentRequired: access.mfaEnrollmentRequired ?? false,
     };
   }
 

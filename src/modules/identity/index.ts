@@ -42,6 +42,9 @@ export function registerAccessGuard(app: FastifyInstance, identity: IdentityServ
     if (principal.passwordChangeRequired && !request.routeOptions.config.allowPendingPasswordChange) {
       throw identityErrors.passwordChangeRequired();
     }
+    if (principal.mfaEnrollmentRequired && !request.routeOptions.config.allowPendingMfaEnrollment) {
+      throw identityErrors.mfaEnrollmentRequired();
+    }
     if ('authenticated' in access) return payload;
     if (principal.type === 'customer') {
       if (access.allowCustomer) return payload;
