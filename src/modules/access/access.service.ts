@@ -15,6 +15,7 @@ import {
   permissions,
   rolePermissions,
   roles,
+  rolesOfUsers,
   SEED_DIR,
   userRoles,
   users,
@@ -55,19 +56,6 @@ export class AccessService {
     this.#identity = identity;
   }
 
-  async #rolesOf(tx: Executor, userIds: string[]): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>();
-    if (userIds.length === 0) return result;
-    const rows = await tx
-      .select({ userId: userRoles.userId, code: roles.code })
-      .from(userRoles)
-      .innerJoin(roles, eq(roles.id, userRoles.roleId))
-      .where(inArray(userRoles.userId, userIds))
-      .orderBy(asc(roles.code));
-    for (const row of rows) result.set(row.userId, [...(result.get(row.userId) ?? []), row.code]);
-    return result;
-  }
-
   async #user(tx: Executor, id: string, lock = false): Promise<UserRow> {
     const query = tx.select().from(users).where(eq(users.id, id)).limit(1);
     const [user] = lock ? await query.for('update') : await query;
@@ -76,7 +64,7 @@ export class AccessService {
   }
 
   async #view(tx: Executor, user: UserRow) {
-    return userView(user, (await this.#rolesOf(tx, [user.id])).get(user.id) ?? []);
+    return userView(user, (await rolesOfUsers(tx, [user.id])).get(user.id) ?? []);
   }
 
   async listUsers(filters: {
@@ -116,7 +104,7 @@ export class AccessService {
       .orderBy(asc(users.id))
       .limit(limit + 1);
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
-    const roleMap = await this.#rolesOf(
+    const roleMap = await rolesOfUsers(
       this.#db,
       page.items.map((row) => row.id),
     );
