@@ -14,6 +14,7 @@ import type { DestinationStream } from 'pino';
 import { accessModule } from './modules/access/index.ts';
 import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
 import { coreModule } from './modules/core/index.ts';
+import { customersModule } from './modules/customers/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import {
   createIdentity,
@@ -161,6 +162,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(approvalsModule(approvals, settings));
   await app.register(accessModule(deps, identity, approvals));
   await app.register(coreModule(deps));
+  await app.register(customersModule(deps));
   await app.register(settingsModule(settings, API_VERSION));
 
   app.get(

@@ -1,0 +1,155 @@
+/** HTTP routes of `/api/v1/customer` (the canonical `/customer/customer/add` and its `/customer/add` alias). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import {
+  CustomerCreate,
+  CustomerExport,
+  CustomerPage,
+  CustomerQuery,
+  CustomerStatusChange,
+  CustomerUpdate,
+  CustomerView,
+  ErasureBody,
+  IdParams,
+  PiiQuery,
+} from './customers.schemas.ts';
+import type { CustomersService } from './customers.service.ts';
+
+export function customerRoutes(customers: CustomersService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    for (const [url, operationId, summary] of [
+      ['/api/v1/customer/customer/add', 'createCustomer', 'Register a customer'],
+      [
+        '/api/v1/customer/add',
+        'createCustomerAlias',
+        'Register a customer (alias of /customer/customer/add)',
+      ],
+    ] as const) {
+      app.post(
+        url,
+        {
+          config: { access: { permission: 'customer:create' }, idempotency: 'optional' },
+          schema: {
+            operationId,
+            tags: ['customer'],
+            summary,
+            description:
+              'Starts in status `pending` at KYC tier `basic`. Send an Idempotency-Key to retry safely.',
+            body: CustomerCreate,
+            response: { 201: CustomerView },
+          },
+        },
+        async (request, reply) =>
+          reply.code(201).send(await customers.create(request.body, contextOf(request), request.idempotency)),
+      );
+    }
+
+    app.get(
+      '/api/v1/customer/customer',
+      {
+        config: { access: { permission: 'customer:read' } },
+        schema: {
+          operationId: 'searchCustomers',
+          tags: ['customer'],
+          summary: 'Search customers by phone (E.164), email, name, national ID or customer number',
+          querystring: CustomerQuery,
+          response: { 200: CustomerPage },
+        },
+      },
+      async (request) => customers.search(request.query),
+    );
+
+    app.get(
+      '/api/v1/customer/customer/:id',
+      {
+        config: { access: { permission: 'customer:read' } },
+        schema: {
+          operationId: 'getCustomer',
+          tags: ['customer'],
+          summary:
+            'One customer; national ID and date of birth masked unless include_pii (customer:pii_read)',
+          params: IdParams,
+          querystring: PiiQuery,
+          response: { 200: CustomerView },
+        },
+      },
+      async (request) =>
+        customers.get(
+          request.params.id,
+          requirePrincipal(request),
+          request.query.include_pii ?? false,
+          contextOf(request),
+        ),
+    );
+
+    app.patch(
+      '/api/v1/customer/customer/:id',
+      {
+        config: { access: { permission: 'customer:update' } },
+        schema: {
+          operationId: 'updateCustomer',
+          tags: ['customer'],
+          summary: 'Change a customer’s profile',
+          params: IdParams,
+          body: CustomerUpdate,
+          response: { 200: CustomerView },
+        },
+      },
+      async (request) => customers.update(request.params.id, request.body, contextOf(request)),
+    );
+
+    app.post(
+      '/api/v1/customer/customer/status',
+      {
+        config: { access: { permission: 'customer:update' } },
+        schema: {
+          operationId: 'changeCustomerStatus',
+          tags: ['customer'],
+          summary: 'Activate, suspend or close a customer, with a reason',
+          body: CustomerStatusChange,
+          response: { 200: CustomerView },
+        },
+      },
+      async (request) =>
+        customers.changeStatus(
+          request.body.customer_id,
+          request.body.status,
+          request.body.reason,
+          contextOf(request),
+        ),
+    );
+
+    app.get(
+      '/api/v1/customer/customer/:id/export',
+      {
+        config: { access: { permission: 'customer:export' } },
+        schema: {
+          operationId: 'exportCustomer',
+          tags: ['customer'],
+          summary: 'Everything held about a customer (data-protection right of access), as JSON',
+          params: IdParams,
+          response: { 200: CustomerExport },
+        },
+      },
+      async (request, reply) => {
+        reply.header('content-disposition', `attachment; filename="customer-${request.params.id}.json"`);
+        return customers.export(request.params.id, contextOf(request));
+      },
+    );
+
+    app.post(
+      '/api/v1/customer/customer/erase',
+      {
+        config: { access: { permission: 'customer:erase' } },
+        schema: {
+          operationId: 'eraseCustomer',
+          tags: ['customer'],
+          summary: 'Anonymise a customer’s personal data, keeping the records the law requires',
+          body: ErasureBody,
+          response: { 200: CustomerView },
+        },
+      },
+      async (request) => customers.erase(request.body.customer_id, request.body.reason, contextOf(request)),
+    );
+  };
+}

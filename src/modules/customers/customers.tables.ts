@@ -1,0 +1,99 @@
+/**
+ * Customers and their contacts. National ID and date of birth are stored sealed (envelope encryption, bound to the
+ * row id) with an HMAC blind index for exact search; only the last four ID characters are kept for display.
+ */
+import { sql } from 'drizzle-orm';
+import { boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { timestamps } from '../../platform/platform.tables.ts';
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: uuid('id').primaryKey(),
+    customerNumber: text('customer_number').notNull(),
+    customerType: text('customer_type', { enum: ['individual', 'business'] }).notNull(),
+    firstName: text('first_name').notNull(),
+    middleName: text('middle_name'),
+    lastName: text('last_name').notNull(),
+    businessName: text('business_name'),
+    gender: text('gender', { enum: ['female', 'male', 'other', 'undisclosed'] }),
+    nationality: text('nationality'),
+    occupation: text('occupation'),
+    incomeBand: text('income_band'),
+    nationalIdType: text('national_id_type'),
+    nationalIdSealed: text('national_id_sealed'),
+    nationalIdIndex: text('national_id_index'),
+    nationalIdLast4: text('national_id_last4'),
+    dateOfBirthSealed: text('date_of_birth_sealed'),
+    status: text('status', { enum: ['pending', 'active', 'suspended', 'closed'] }).notNull(),
+    statusReason: text('status_reason'),
+    kycTier: text('kyc_tier').notNull().default('basic'),
+    channel: text('channel', { enum: ['web', 'mobile', 'ussd', 'agent'] }).notNull(),
+    registeredByType: text('registered_by_type'),
+    registeredById: text('registered_by_id'),
+    erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('customers_number_key').on(table.customerNumber),
+    uniqueIndex('customers_national_id_key').on(table.nationalIdType, table.nationalIdIndex),
+    index('customers_name_idx').on(sql`lower(${table.lastName})`, sql`lower(${table.firstName})`),
+    index('customers_status_idx').on(table.status, table.id),
+  ],
+);
+
+export const customerPhones = pgTable(
+  'customer_phones',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    phone: text('phone').notNull(),
+    primary: boolean('is_primary').notNull().default(false),
+    verifiedAt: timestamp('verified_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('customer_phones_phone_key').on(table.phone),
+    index('customer_phones_customer_idx').on(table.customerId),
+  ],
+);
+
+export const customerEmails = pgTable(
+  'customer_emails',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    primary: boolean('is_primary').notNull().default(false),
+    verifiedAt: timestamp('verified_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('customer_emails_email_key').on(sql`lower(${table.email})`),
+    index('customer_emails_customer_idx').on(table.customerId),
+  ],
+);
+
+export const customerAddresses = pgTable(
+  'customer_addresses',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['home', 'work', 'postal', 'business'] }).notNull(),
+    line1: text('line1').notNull(),
+    line2: text('line2'),
+    city: text('city').notNull(),
+    region: text('region'),
+    postalCode: text('postal_code'),
+    country: text('country').notNull(),
+    primary: boolean('is_primary').notNull().default(false),
+    ...timestamps,
+  },
+  (table) => [index('customer_addresses_customer_idx').on(table.customerId)],
+);
