@@ -206,6 +206,11 @@ export const variables = {
   ),
   LOGIN_MAX_FAILURES: variable('Failed logins before an account is locked.', '10', integer(1, 100)),
   LOGIN_LOCK_MINUTES: variable('How long a locked account stays locked.', '30', integer(1, 10080)),
+  PIN_MAX_FAILURES: variable(
+    'Wrong PINs before a customer PIN locks (until staff reset it).',
+    '5',
+    integer(1, 10),
+  ),
   PASSWORD_MIN_LENGTH: variable('Shortest password accepted (NIST: 8 or more).', '8', integer(8, 64)),
   PASSWORD_MAX_LENGTH: variable('Longest password accepted (never truncated).', '128', integer(64, 1024)),
   PASSWORD_HISTORY: variable(

@@ -1,6 +1,9 @@
 /** HTTP routes of `/api/v1/customer` (the canonical `/customer/customer/add` and its `/customer/add` alias). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { commonErrors } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { TokenPairSchema } from '../identity/index.ts';
+import type { CustomerAuth } from './customers.auth.ts';
 import {
   CustomerCreate,
   CustomerExport,
@@ -12,10 +15,13 @@ import {
   ErasureBody,
   IdParams,
   PiiQuery,
+  PinChange,
+  PinLogin,
+  PinSet,
 } from './customers.schemas.ts';
 import type { CustomersService } from './customers.service.ts';
 
-export function customerRoutes(customers: CustomersService): FastifyPluginAsyncTypebox {
+export function customerRoutes(customers: CustomersService, auth: CustomerAuth): FastifyPluginAsyncTypebox {
   return async (app) => {
     for (const [url, operationId, summary] of [
       ['/api/v1/customer/customer/add', 'createCustomer', 'Register a customer'],
@@ -62,7 +68,7 @@ export function customerRoutes(customers: CustomersService): FastifyPluginAsyncT
     app.get(
       '/api/v1/customer/customer/:id',
       {
-        config: { access: { permission: 'customer:read' } },
+        config: { access: { permission: 'customer:read', allowCustomer: true } },
         schema: {
           operationId: 'getCustomer',
           tags: ['customer'],
@@ -73,13 +79,90 @@ export function customerRoutes(customers: CustomersService): FastifyPluginAsyncT
           response: { 200: CustomerView },
         },
       },
-      async (request) =>
-        customers.get(
-          request.params.id,
-          requirePrincipal(request),
-          request.query.include_pii ?? false,
+      async (request) => {
+        const principal = requirePrincipal(request);
+        // A customer reads only themselves; anyone else's id answers 404, as if it did not exist.
+        if (principal.type === 'customer' && principal.id !== request.params.id)
+          throw commonErrors.notFound('Customer');
+        const includePii = principal.type === 'user' && (request.query.include_pii ?? false);
+        return customers.get(request.params.id, principal, includePii, contextOf(request));
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/customer/login',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'customerLogin',
+          tags: ['auth'],
+          summary: 'Customer sign-in with phone (E.164) and PIN (mobile app, USSD)',
+          body: PinLogin,
+          response: { 200: TokenPairSchema, 423: { $ref: 'ErrorBody#' } },
+        },
+      },
+      async (request) => auth.login(request.body.phone, request.body.pin, contextOf(request)),
+    );
+
+    app.get(
+      '/api/v1/customer/me',
+      {
+        config: { access: { permission: 'customer:read', allowCustomer: true } },
+        schema: {
+          operationId: 'getMyProfile',
+          tags: ['customer'],
+          summary: 'The signed-in customer’s own profile',
+          response: { 200: CustomerView },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        if (principal.type !== 'customer') throw commonErrors.notFound('Customer');
+        return customers.get(principal.id, principal, false, contextOf(request));
+      },
+    );
+
+    app.post(
+      '/api/v1/customer/me/pin',
+      {
+        config: { access: { permission: 'customer:update', allowCustomer: true } },
+        schema: {
+          operationId: 'changeMyPin',
+          tags: ['customer'],
+          summary: 'Change your PIN (needs the current one)',
+          body: PinChange,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        const principal = requirePrincipal(request);
+        if (principal.type !== 'customer') throw commonErrors.notFound('Customer');
+        await auth.changePin(
+          principal.id,
+          request.body.current_pin,
+          request.body.new_pin,
           contextOf(request),
-        ),
+        );
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/customer/credentials/pin',
+      {
+        config: { access: { permission: 'customer:update' } },
+        schema: {
+          operationId: 'setCustomerPin',
+          tags: ['customer'],
+          summary: 'Set or reset a customer’s PIN (lifts a PIN lock)',
+          body: PinSet,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        await auth.setPin(request.body.customer_id, request.body.pin, contextOf(request));
+        return reply.code(204).send(null);
+      },
     );
 
     app.patch(

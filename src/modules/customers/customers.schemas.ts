@@ -131,3 +131,11 @@ export const ErasureBody = Type.Object({
   customer_id: Type.String({ format: 'uuid' }),
   reason: Type.String({ minLength: 3, maxLength: 500 }),
 });
+
+const Pin = Type.String({ pattern: '^[0-9]{4,6}$', description: '4–6 digits' });
+export const PinLogin = Type.Object({ phone: Phone, pin: Type.String({ minLength: 1, maxLength: 12 }) });
+export const PinSet = Type.Object({ customer_id: Type.String({ format: 'uuid' }), pin: Pin });
+export const PinChange = Type.Object({
+  current_pin: Type.String({ minLength: 1, maxLength: 12 }),
+  new_pin: Pin,
+});

@@ -3,7 +3,7 @@
  * row id) with an HMAC blind index for exact search; only the last four ID characters are kept for display.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/platform.tables.ts';
 
 export const customers = pgTable(
@@ -97,3 +97,18 @@ export const customerAddresses = pgTable(
   },
   (table) => [index('customer_addresses_customer_idx').on(table.customerId)],
 );
+
+/**
+ * A customer's transaction PIN: an HMAC keyed by the server pepper (a 4–6 digit space falls to any offline attack
+ * whatever the hash; the key is what protects it). Failed attempts are counted in the row, before the check.
+ */
+export const customerCredentials = pgTable('customer_credentials', {
+  customerId: uuid('customer_id')
+    .primaryKey()
+    .references(() => customers.id, { onDelete: 'cascade' }),
+  pinHash: text('pin_hash').notNull(),
+  pinFailedAttempts: integer('pin_failed_attempts').notNull().default(0),
+  pinLockedAt: timestamp('pin_locked_at', { withTimezone: true, mode: 'date' }),
+  pinChangedAt: timestamp('pin_changed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  ...timestamps,
+});

@@ -1,13 +1,31 @@
-/** Customers: profiles, contacts, masked and encrypted PII, search, data-protection rights. */
+/** Customers: profiles, contacts, masked and encrypted PII, search, data-protection rights, phone + PIN sign-in. */
+import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
+import type { IdentityService } from '../identity/index.ts';
+import { CustomerAuth } from './customers.auth.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
+import { customers } from './customers.tables.ts';
 
 export { CustomersService, normalisePhone } from './customers.service.ts';
 
-export function customersModule(deps: Dependencies): FastifyPluginAsync {
+export function customersModule(deps: Dependencies, identity: IdentityService): FastifyPluginAsync {
   return async (app) => {
-    await app.register(customerRoutes(new CustomersService(deps)));
+    // Customers are principals: pending and active ones may sign in; suspended and closed ones are refused at once.
+    identity.registerPrincipalResolver('customer', async (id) => {
+      const [row] = await deps.database.db
+        .select({ status: customers.status })
+        .from(customers)
+        .where(eq(customers.id, id))
+        .limit(1);
+      if (!row) return null;
+      return {
+        active: row.status === 'pending' || row.status === 'active',
+        roles: ['customer'],
+        permissions: [],
+      };
+    });
+    await app.register(customerRoutes(new CustomersService(deps), new CustomerAuth(deps, identity)));
   };
 }

@@ -245,7 +245,7 @@ export class IdentityService {
     return inTransaction(this.#db, async (tx) => {
       await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, userId));
       const user = { id: userId };
-      const tokens = await this.#startSession(tx, { type: 'user', id: user.id }, context);
+      const tokens = await this.openSession(tx, { type: 'user', id: user.id }, context);
       await writeAudit(
         tx,
         { ...context, actor: { type: 'user', id: user.id } },
@@ -260,7 +260,8 @@ export class IdentityService {
     });
   }
 
-  async #startSession(
+  /** Opens a session (refresh-token family) inside the caller's transaction; used by every login flow. */
+  async openSession(
     tx: Executor,
     principal: { type: 'user' | 'customer'; id: string },
     context: RequestContext,

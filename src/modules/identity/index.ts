@@ -11,6 +11,7 @@ import { TokenService } from './identity.tokens.ts';
 
 export { passwordProblems } from './identity.passwords.ts';
 export { purgeExpiredRefreshTokens, rolesOfUsers } from './identity.repository.ts';
+export { TokenPair as TokenPairSchema } from './identity.schemas.ts';
 export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
 export { IdentityService, type UserView, userView } from './identity.service.ts';

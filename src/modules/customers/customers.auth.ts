@@ -1,0 +1,166 @@
+/**
+ * Customer sign-in with phone + PIN (mobile and USSD) and PIN management. Wrong PINs are counted in the database
+ * before the PIN is checked, with a guarded update, so parallel guesses cannot exceed the configured count: the
+ * lock holds until staff reset the PIN. The PIN itself is an HMAC keyed by the server pepper, never logged.
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
+import type { IdentityService } from '../identity/index.ts';
+import { customerErrors, normalisePhone } from './customers.service.ts';
+import { customerCredentials, customerPhones, customers } from './customers.tables.ts';
+
+export const pinErrors = {
+  invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid phone number or PIN'),
+  wrongPin: (attemptsLeft: number) =>
+    new AppError(401, 'INVALID_PIN', 'The PIN is wrong', { attempts_left: attemptsLeft }),
+  locked: () =>
+    new AppError(
+      423,
+      'PIN_LOCKED',
+      'The PIN is locked after too many wrong tries; contact support to reset it',
+    ),
+  notSet: () => new AppError(409, 'PIN_NOT_SET', 'No PIN is set for this customer'),
+  weak: (reason: string) => new AppError(422, 'PIN_POLICY', `The PIN ${reason}`, { reason }),
+  inactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This customer account is not active'),
+};
+
+/** 4–6 digits, not one repeated digit, not a run like 1234 or 4321. */
+export function pinProblem(pin: string): string | null {
+  if (!/^\d{4,6}$/.test(pin)) return 'must be 4 to 6 digits';
+  if (/^(\d)\1+$/.test(pin)) return 'must not repeat one digit';
+  const digits = [...pin].map(Number);
+  const steps = digits.slice(1).map((digit, index) => digit - digits[index]!);
+  if (steps.every((step) => step === 1) || steps.every((step) => step === -1))
+    return 'must not be a sequence';
+  return null;
+}
+
+export class CustomerAuth {
+  readonly #deps: Dependencies;
+  readonly #identity: IdentityService;
+
+  constructor(deps: Dependencies, identity: IdentityService) {
+    this.#deps = deps;
+    this.#identity = identity;
+  }
+
+  get #db(): Executor {
+    return this.#deps.database.db;
+  }
+
+  #hash(customerId: string, pin: string): string {
+    return keyedHash(this.#deps.config.HMAC_PEPPER, `pin:${customerId}`, pin);
+  }
+
+  /** Staff set or reset a PIN (this also lifts a lock). */
+  async setPin(customerId: string, pin: string, context: RequestContext): Promise<void> {
+    const problem = pinProblem(pin);
+    if (problem) throw pinErrors.weak(problem);
+    await inTransaction(this.#db, async (tx) => {
+      const [customer] = await tx
+        .select({ id: customers.id, erasedAt: customers.erasedAt })
+        .from(customers)
+        .where(eq(customers.id, customerId))
+        .limit(1);
+      if (!customer) throw commonErrors.notFound('Customer');
+      if (customer.erasedAt) throw customerErrors.erased();
+      const values = {
+        pinHash: this.#hash(customerId, pin),
+        pinFailedAttempts: 0,
+        pinLockedAt: null,
+        pinChangedAt: new Date(),
+        updatedAt: new Date(),
+      };
+      await tx
+        .insert(customerCredentials)
+        .values({ customerId, ...values })
+        .onConflictDoUpdate({ target: customerCredentials.customerId, set: values });
+      await writeAudit(tx, context, {
+        action: 'customer.pin_set',
+        entityType: 'customer',
+        entityId: customerId,
+      });
+    });
+  }
+
+  /**
+   * Counts the attempt first (refused when the PIN is locked), then compares. Exactly PIN_MAX_FAILURES wrong
+   * PINs are ever checked, however many arrive at once.
+   */
+  async verifyPin(customerId: string, pin: string): Promise<void> {
+    const max = this.#deps.config.PIN_MAX_FAILURES;
+    const [counted] = await this.#db
+      .update(customerCredentials)
+      .set({
+        pinFailedAttempts: sql`${customerCredentials.pinFailedAttempts} + 1`,
+        pinLockedAt: sql`case when ${customerCredentials.pinFailedAttempts} + 1 >= ${max} then now() else null end`,
+      })
+      .where(and(eq(customerCredentials.customerId, customerId), isNull(customerCredentials.pinLockedAt)))
+      .returning({ hash: customerCredentials.pinHash, attempts: customerCredentials.pinFailedAttempts });
+    if (!counted) {
+      const [row] = await this.#db
+        .select({ lockedAt: customerCredentials.pinLockedAt })
+        .from(customerCredentials)
+        .where(eq(customerCredentials.customerId, customerId))
+        .limit(1);
+      throw row ? pinErrors.locked() : pinErrors.notSet();
+    }
+    if (!constantTimeEqualHex(counted.hash, this.#hash(customerId, pin))) {
+      if (counted.attempts >= max) throw pinErrors.locked();
+      throw pinErrors.wrongPin(max - counted.attempts);
+    }
+    await this.#db
+      .update(customerCredentials)
+      .set({ pinFailedAttempts: 0, pinLockedAt: null })
+      .where(eq(customerCredentials.customerId, customerId));
+  }
+
+  async changePin(customerId: string, current: string, next: string, context: RequestContext): Promise<void> {
+    await this.verifyPin(customerId, current);
+    if (current === next) throw pinErrors.weak('must differ from the current PIN');
+    await this.setPin(customerId, next, context);
+  }
+
+  /** Phone + PIN login for customers; unknown phones answer exactly like a wrong PIN would, minus the count. */
+  async login(phone: string, pin: string, context: RequestContext) {
+    let normalised: string;
+    try {
+      normalised = normalisePhone(phone);
+    } catch {
+      throw pinErrors.invalidCredentials();
+    }
+    const [found] = await this.#db
+      .select({ id: customers.id, status: customers.status })
+      .from(customerPhones)
+      .innerJoin(customers, eq(customers.id, customerPhones.customerId))
+      .where(eq(customerPhones.phone, normalised))
+      .limit(1);
+    if (!found) throw pinErrors.invalidCredentials();
+    try {
+      await this.verifyPin(found.id, pin);
+    } catch (error) {
+      if (error instanceof AppError && error.errorCode === 'PIN_NOT_SET')
+        throw pinErrors.invalidCredentials();
+      throw error;
+    }
+    if (found.status === 'suspended' || found.status === 'closed') throw pinErrors.inactive();
+    return inTransaction(this.#db, async (tx) => {
+      const tokens = await this.#identity.openSession(tx, { type: 'customer', id: found.id }, context);
+      await writeAudit(
+        tx,
+        { ...context, actor: { type: 'customer', id: found.id } },
+        {
+          action: 'auth.login',
+          entityType: 'customer',
+          entityId: found.id,
+          after: { method: 'pin' },
+        },
+      );
+      return tokens;
+    });
+  }
+}
