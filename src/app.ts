@@ -162,7 +162,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(approvalsModule(approvals, settings));
   await app.register(accessModule(deps, identity, approvals));
   await app.register(coreModule(deps));
-  await app.register(customersModule(deps, identity));
+  await app.register(customersModule(deps, identity, policy));
   await app.register(settingsModule(settings, API_VERSION));
 
   app.get(

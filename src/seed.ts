@@ -1,5 +1,6 @@
 /** Loads the seed data every installation needs (idempotent): permissions and roles, categories, settings. */
 import { seedCategories } from './modules/core/index.ts';
+import { seedKycTiers } from './modules/customers/index.ts';
 import {
   ensureFirstAdmin,
   type IdentityService,
@@ -11,6 +12,7 @@ import type { Dependencies } from './platform/dependencies.ts';
 export async function seedAll(deps: Dependencies) {
   await seedPermissionsAndRoles(deps.database.db);
   await seedCategories(deps.database.db, SEED_DIR);
+  await seedKycTiers(deps.database.db);
 }
 
 export async function seedFirstAdmin(deps: Dependencies, identity: IdentityService) {

@@ -3,14 +3,22 @@ import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import type { IdentityService } from '../identity/index.ts';
+import type { PolicyService } from '../policy/index.ts';
 import { CustomerAuth } from './customers.auth.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
 import { customers } from './customers.tables.ts';
+import { kycRoutes } from './kyc.routes.ts';
+import { KycService } from './kyc.service.ts';
 
 export { CustomersService, normalisePhone } from './customers.service.ts';
+export { seedKycTiers } from './kyc.service.ts';
 
-export function customersModule(deps: Dependencies, identity: IdentityService): FastifyPluginAsync {
+export function customersModule(
+  deps: Dependencies,
+  identity: IdentityService,
+  policy: PolicyService,
+): FastifyPluginAsync {
   return async (app) => {
     // Customers are principals: pending and active ones may sign in; suspended and closed ones are refused at once.
     identity.registerPrincipalResolver('customer', async (id) => {
@@ -27,5 +35,6 @@ export function customersModule(deps: Dependencies, identity: IdentityService): 
       };
     });
     await app.register(customerRoutes(new CustomersService(deps), new CustomerAuth(deps, identity)));
+    await app.register(kycRoutes(new KycService(deps.database.db, policy)));
   };
 }

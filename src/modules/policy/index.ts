@@ -1,8 +1,13 @@
 /** Access policies (enforced on every staff request) and transaction-control limits. */
+
+import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
+import { uuidv7 } from '../../platform/ids.ts';
 import { policyRoutes } from './policy.routes.ts';
 import { PolicyService, policyErrors } from './policy.service.ts';
+import { transactionLimits } from './policy.tables.ts';
 
 export { PolicyService, type TransactionQuestion } from './policy.service.ts';
 
@@ -29,4 +34,43 @@ export function policyModule(policy: PolicyService): FastifyPluginAsync {
   return async (app) => {
     await app.register(policyRoutes(policy));
   };
+}
+
+export interface LimitSeed {
+  kyc_tier: string;
+  channel: string;
+  transaction_type: string;
+  period: 'single' | 'daily' | 'monthly';
+  currency: string;
+  max_amount: bigint;
+}
+
+/** Loads default limits for a tier and currency only when none exist yet, so operators' changes survive re-seeding. */
+export async function seedTransactionLimits(db: Executor, seeds: LimitSeed[]): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    for (const seed of seeds) {
+      const [existing] = await tx
+        .select({ id: transactionLimits.id })
+        .from(transactionLimits)
+        .where(
+          and(
+            eq(transactionLimits.kycTier, seed.kyc_tier),
+            eq(transactionLimits.currency, seed.currency),
+            eq(transactionLimits.transactionType, seed.transaction_type),
+            eq(transactionLimits.period, seed.period),
+          ),
+        )
+        .limit(1);
+      if (existing) continue;
+      await tx.insert(transactionLimits).values({
+        id: uuidv7(),
+        kycTier: seed.kyc_tier,
+        channel: seed.channel,
+        transactionType: seed.transaction_type,
+        period: seed.period,
+        currency: seed.currency,
+        maxAmountMinor: seed.max_amount,
+      });
+    }
+  });
 }

@@ -117,7 +117,7 @@ describe('policies', () => {
 
   test('transaction limits: CRUD and evaluation per tier, channel, type and period, exact to the minor unit', async () => {
     const single = await call('POST', '/api/v1/policy/transaction/add', {
-      kyc_tier: 'basic',
+      kyc_tier: 'trial',
       channel: '*',
       transaction_type: '*',
       period: 'single',
@@ -127,7 +127,7 @@ describe('policies', () => {
     assert.equal(single.statusCode, 201, single.body);
     assert.equal(single.json().max_amount, 7_000_000);
     await call('POST', '/api/v1/policy/transaction/add', {
-      kyc_tier: 'basic',
+      kyc_tier: 'trial',
       channel: 'ussd',
       transaction_type: 'p2p',
       period: 'daily',
@@ -137,7 +137,7 @@ describe('policies', () => {
     });
     const ask = (amount: number, used: Partial<Record<string, number>> = {}, channel = 'ussd') =>
       call('POST', '/api/v1/policy/transaction/evaluate', {
-        kyc_tier: 'basic',
+        kyc_tier: 'trial',
         channel,
         transaction_type: 'p2p',
         currency: 'KES',
@@ -172,7 +172,7 @@ describe('policies', () => {
     });
     assert.equal(lowered.json().max_amount, 500);
     assert.equal((await ask(501, {}, 'web')).json().allowed, false);
-    const list = await call('GET', '/api/v1/policy/transaction?kyc_tier=basic&currency=KES');
+    const list = await call('GET', '/api/v1/policy/transaction?kyc_tier=trial&currency=KES');
     assert.equal(list.json().items.length, 2);
     assert.equal((await call('DELETE', `/api/v1/policy/transaction/${single.json().id}`)).statusCode, 204);
     assert.equal((await call('GET', `/api/v1/policy/transaction/${single.json().id}`)).statusCode, 404);

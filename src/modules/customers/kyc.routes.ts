@@ -1,0 +1,128 @@
+/** HTTP routes of `/api/v1/customer/kyc`: tiers, features, and starting an upgrade. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { commonErrors } from '../../platform/errors.ts';
+import { contextOf, type Principal, requirePrincipal } from '../../platform/http.ts';
+import {
+  ApplicationList,
+  ApplicationQuery,
+  FeatureList,
+  FeatureQuery,
+  InitiateBody,
+  InitiateResult,
+  TierList,
+  TierParams,
+  TierUpdate,
+  TierView,
+} from './kyc.schemas.ts';
+import type { KycService } from './kyc.service.ts';
+
+/** Customers act on themselves only; another customer's id answers 404. */
+function ownCustomer(principal: Principal, customerId: string): void {
+  if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Customer');
+}
+
+export function kycRoutes(kyc: KycService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/api/v1/customer/kyc/tier',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'listKycTiers',
+          tags: ['kyc'],
+          summary: 'KYC tiers with requirements, limits and features',
+          response: { 200: TierList },
+        },
+      },
+      async () => kyc.listTiers(),
+    );
+    app.get(
+      '/api/v1/customer/kyc/tier/:code',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'getKycTier',
+          tags: ['kyc'],
+          summary: 'One KYC tier',
+          params: TierParams,
+          response: { 200: TierView },
+        },
+      },
+      async (request) => kyc.getTier(request.params.code),
+    );
+    app.patch(
+      '/api/v1/customer/kyc/tier/:code',
+      {
+        config: { access: { permission: 'policy:manage' } },
+        schema: {
+          operationId: 'updateKycTier',
+          tags: ['kyc'],
+          summary:
+            'Change a tier’s requirements, balance cap, features or validity (limits: /api/v1/policy/transaction)',
+          params: TierParams,
+          body: TierUpdate,
+          response: { 200: TierView },
+        },
+      },
+      async (request) => kyc.updateTier(request.params.code, request.body, contextOf(request)),
+    );
+    app.get(
+      '/api/v1/customer/kyc/features',
+      {
+        config: { access: { authenticated: true } },
+        schema: {
+          operationId: 'listKycFeatures',
+          tags: ['kyc'],
+          summary: 'Features a tier opens on a channel',
+          querystring: FeatureQuery,
+          response: { 200: FeatureList },
+        },
+      },
+      async (request) => ({
+        tier: request.query.tier,
+        channel: request.query.channel,
+        features: await kyc.features(request.query.tier, request.query.channel),
+      }),
+    );
+    app.post(
+      '/api/v1/customer/kyc/initiate',
+      {
+        config: { access: { permission: 'kyc:submit', allowCustomer: true } },
+        schema: {
+          operationId: 'initiateKyc',
+          tags: ['kyc'],
+          summary: 'Start an upgrade to a higher tier; returns the application and its checklist',
+          body: InitiateBody,
+          response: { 200: InitiateResult },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        ownCustomer(principal, request.body.customer_id);
+        return kyc.initiate(
+          request.body.customer_id,
+          request.body.target_tier,
+          principal,
+          contextOf(request),
+        );
+      },
+    );
+    app.get(
+      '/api/v1/customer/kyc/application',
+      {
+        config: { access: { permission: 'kyc:read', allowCustomer: true } },
+        schema: {
+          operationId: 'listKycApplications',
+          tags: ['kyc'],
+          summary: 'A customer’s KYC applications, newest first',
+          querystring: ApplicationQuery,
+          response: { 200: ApplicationList },
+        },
+      },
+      async (request) => {
+        ownCustomer(requirePrincipal(request), request.query.customer_id);
+        return kyc.applications(request.query.customer_id);
+      },
+    );
+  };
+}
