@@ -15,6 +15,7 @@ import { accessModule } from './modules/access/index.ts';
 import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
 import { coreModule } from './modules/core/index.ts';
 import { customersModule } from './modules/customers/index.ts';
+import { documentsModule } from './modules/documents/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import {
   createIdentity,
@@ -163,6 +164,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(accessModule(deps, identity, approvals));
   await app.register(coreModule(deps));
   await app.register(customersModule(deps, identity, policy));
+  await app.register(documentsModule(deps));
   await app.register(settingsModule(settings, API_VERSION));
 
   app.get(

@@ -218,6 +218,7 @@ export const variables = {
     '5',
     integer(0, 24),
   ),
+  DOCUMENT_MAX_BYTES: variable('Largest document upload, in bytes.', '10485760', integer(1024, 104857600)),
   IDEMPOTENCY_TTL_HOURS: variable(
     'How long idempotency keys and their responses are kept.',
     '24',

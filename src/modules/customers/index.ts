@@ -12,6 +12,7 @@ import { kycRoutes } from './kyc.routes.ts';
 import { KycService } from './kyc.service.ts';
 
 export { CustomersService, normalisePhone } from './customers.service.ts';
+export { customers } from './customers.tables.ts';
 export { seedKycTiers } from './kyc.service.ts';
 
 export function customersModule(

@@ -11,6 +11,7 @@ import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
 import { customerEmails, customerPhones, customers } from './customers.tables.ts';
@@ -274,9 +275,14 @@ export class KycService {
         phone: Boolean(phone?.verifiedAt),
         email: Boolean(email?.verifiedAt),
       };
+      const documentsHeld = await verifiedDocumentTypes(tx, customerId);
       const items = [
-        // Documents are satisfied by verified uploads once the document service records them.
-        ...target.requiredDocuments.map((code) => ({ kind: 'document' as const, code, satisfied: false })),
+        // A document counts once staff verified it and it has not expired.
+        ...target.requiredDocuments.map((code) => ({
+          kind: 'document' as const,
+          code,
+          satisfied: documentsHeld.has(code),
+        })),
         ...target.requiredVerifications.map((code) => ({
           kind: 'verification' as const,
           code,

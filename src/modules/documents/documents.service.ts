@@ -1,0 +1,221 @@
+/**
+ * Documents: uploads checked by their bytes, encrypted with a per-file data key (AES-256-GCM, wrapped by the master
+ * key), checksummed, reviewed by staff, and served back only to their owner or permitted staff. Tampered ciphertext
+ * fails authentication and is refused.
+ */
+import { createHash } from 'node:crypto';
+import { and, desc, eq } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { DecryptionError, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { customers } from '../customers/index.ts';
+import { inspectDocument } from './documents.inspect.ts';
+import type { DocumentStorage } from './documents.storage.ts';
+import { documents } from './documents.tables.ts';
+
+type Row = typeof documents.$inferSelect;
+
+export const DOCUMENT_TYPES = [
+  'national_id',
+  'passport',
+  'drivers_license',
+  'proof_of_address',
+  'selfie',
+  'business_registration',
+  'tax_certificate',
+  'payslip',
+  'bank_statement',
+] as const;
+
+export const documentErrors = {
+  rejected: (reason: string) =>
+    new AppError(422, 'DOCUMENT_REJECTED', `The file was refused: ${reason}`, { reason }),
+  unknownType: (type: string) =>
+    new AppError(422, 'VALIDATION_ERROR', `Unknown document type ${type}`, { field: 'document_type' }),
+  integrity: () => new AppError(409, 'DOCUMENT_INTEGRITY', 'The stored document failed its integrity check'),
+  notReviewable: (status: string) =>
+    new AppError(409, 'NOT_REVIEWABLE', `The document is ${status}`, { status }),
+};
+
+export function documentView(row: Row) {
+  return {
+    id: row.id,
+    customer_id: row.customerId,
+    document_type: row.documentType,
+    status: row.status,
+    mime_type: row.mimeType,
+    size_bytes: row.sizeBytes,
+    sha256: row.sha256,
+    uploaded_by: { type: row.uploadedByType, id: row.uploadedById },
+    reviewed_by: row.reviewedById,
+    reviewed_at: row.reviewedAt?.toISOString() ?? null,
+    review_reason: row.reviewReason,
+    expires_at: row.expiresAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+/** Customers reach only their own documents; anyone else's answer 404. */
+function assertOwner(principal: Principal, customerId: string) {
+  if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Document');
+}
+
+export class DocumentsService {
+  readonly #deps: Dependencies;
+  readonly #storage: DocumentStorage;
+
+  constructor(deps: Dependencies, storage: DocumentStorage) {
+    this.#deps = deps;
+    this.#storage = storage;
+  }
+
+  get #db(): Executor {
+    return this.#deps.database.db;
+  }
+
+  async upload(
+    customerId: string,
+    documentType: string,
+    data: Buffer,
+    principal: Principal,
+    context: RequestContext,
+  ) {
+    if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Customer');
+    if (!(DOCUMENT_TYPES as readonly string[]).includes(documentType))
+      throw documentErrors.unknownType(documentType);
+    const [customer] = await this.#db
+      .select({ id: customers.id, erasedAt: customers.erasedAt })
+      .from(customers)
+      .where(eq(customers.id, customerId))
+      .limit(1);
+    if (!customer || customer.erasedAt) throw commonErrors.notFound('Customer');
+    const inspection = inspectDocument(data);
+    if (!inspection.ok) throw documentErrors.rejected(inspection.reason);
+    const id = uuidv7();
+    const envelope = sealEnvelope(this.#deps.keys, data, `document:${id}`);
+    await this.#storage.put(id, Buffer.from(envelope.payload));
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        const [row] = await tx
+          .insert(documents)
+          .values({
+            id,
+            customerId,
+            documentType,
+            status: 'uploaded',
+            mimeType: inspection.mime,
+            sizeBytes: data.length,
+            sha256: createHash('sha256').update(data).digest('hex'),
+            wrappedKey: envelope.wrappedKey,
+            uploadedByType: principal.type,
+            uploadedById: principal.id,
+          })
+          .returning();
+        const view = documentView(row!);
+        await writeAudit(tx, context, {
+          action: 'document.uploaded',
+          entityType: 'document',
+          entityId: id,
+          after: view,
+        });
+        return view;
+      });
+    } catch (error) {
+      await this.#storage.delete(id).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #row(id: string, principal: Principal): Promise<Row> {
+    const [row] = await this.#db.select().from(documents).where(eq(documents.id, id)).limit(1);
+    if (!row) throw commonErrors.notFound('Document');
+    assertOwner(principal, row.customerId);
+    return row;
+  }
+
+  async get(id: string, principal: Principal) {
+    return documentView(await this.#row(id, principal));
+  }
+
+  async list(customerId: string, principal: Principal) {
+    assertOwner(principal, customerId);
+    const rows = await this.#db
+      .select()
+      .from(documents)
+      .where(eq(documents.customerId, customerId))
+      .orderBy(desc(documents.createdAt))
+      .limit(100);
+    return { items: rows.map(documentView) };
+  }
+
+  /** Decrypts and checks the checksum; a tampered file never reaches the caller. */
+  async download(id: string, principal: Principal, context: RequestContext) {
+    const row = await this.#row(id, principal);
+    let data: Buffer;
+    try {
+      const payload = (await this.#storage.get(id)).toString('utf8');
+      data = openEnvelope(this.#deps.keys, { wrappedKey: row.wrappedKey, payload }, `document:${id}`);
+    } catch (error) {
+      if (error instanceof DecryptionError) throw documentErrors.integrity();
+      throw error;
+    }
+    if (createHash('sha256').update(data).digest('hex') !== row.sha256) throw documentErrors.integrity();
+    await inTransaction(this.#db, (tx) =>
+      writeAudit(tx, context, { action: 'document.downloaded', entityType: 'document', entityId: id }),
+    );
+    const extension =
+      row.mimeType === 'application/pdf' ? 'pdf' : row.mimeType === 'image/png' ? 'png' : 'jpg';
+    return { data, mime: row.mimeType, filename: `${row.documentType}-${id}.${extension}` };
+  }
+
+  async review(
+    id: string,
+    decision: 'verified' | 'rejected',
+    reason: string | undefined,
+    expiresAt: string | undefined,
+    context: RequestContext,
+  ) {
+    return inTransaction(this.#db, async (tx) => {
+      const [row] = await tx.select().from(documents).where(eq(documents.id, id)).for('update').limit(1);
+      if (!row) throw commonErrors.notFound('Document');
+      if (row.status !== 'uploaded') throw documentErrors.notReviewable(row.status);
+      const [updated] = await tx
+        .update(documents)
+        .set({
+          status: decision,
+          reviewedById: context.actor.id,
+          reviewedAt: new Date(),
+          reviewReason: reason ?? null,
+          expiresAt: expiresAt ? new Date(expiresAt) : null,
+          updatedAt: new Date(),
+        })
+        .where(eq(documents.id, id))
+        .returning();
+      const view = documentView(updated!);
+      await writeAudit(tx, context, {
+        action: `document.${decision}`,
+        entityType: 'document',
+        entityId: id,
+        before: { status: row.status },
+        after: { status: decision, reason: reason ?? null },
+      });
+      return view;
+    });
+  }
+}
+
+/** Document types a customer holds verified and unexpired (the KYC checklist asks). */
+export async function verifiedDocumentTypes(db: Executor, customerId: string): Promise<Set<string>> {
+  const rows = await db
+    .select({ type: documents.documentType, expiresAt: documents.expiresAt })
+    .from(documents)
+    .where(and(eq(documents.customerId, customerId), eq(documents.status, 'verified')));
+  const now = Date.now();
+  return new Set(
+    rows.filter((row) => !row.expiresAt || row.expiresAt.getTime() > now).map((row) => row.type),
+  );
+}
