@@ -1,5 +1,6 @@
 /** Every background job of the application, defined once for the API (enqueue) and the worker (consume). */
 import { expireStaleApprovals } from './modules/approvals/index.ts';
+import { expireKycTiers } from './modules/customers/index.ts';
 import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
@@ -20,6 +21,14 @@ export function defineJobs(deps: Dependencies): void {
     retryLimit: 2,
     handle: async () => {
       await expireStaleApprovals(deps.database.db);
+    },
+  });
+  deps.jobs.define({
+    name: 'kyc.expire-tiers',
+    schedule: '5 1 * * *',
+    retryLimit: 3,
+    handle: async () => {
+      await expireKycTiers(deps.database.db);
     },
   });
   deps.jobs.define({

@@ -14,6 +14,8 @@ import {
   CustomerView,
   ErasureBody,
   IdParams,
+  PhoneVerified,
+  PhoneVerify,
   PiiQuery,
   PinChange,
   PinLogin,
@@ -218,6 +220,21 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
         reply.header('content-disposition', `attachment; filename="customer-${request.params.id}.json"`);
         return customers.export(request.params.id, contextOf(request));
       },
+    );
+
+    app.post(
+      '/api/v1/customer/phone/verify',
+      {
+        config: { access: { permission: 'customer:update' } },
+        schema: {
+          operationId: 'verifyCustomerPhone',
+          tags: ['customer'],
+          summary: 'Mark a customer’s primary phone as verified (checked in person)',
+          body: PhoneVerify,
+          response: { 200: PhoneVerified },
+        },
+      },
+      async (request) => customers.verifyPhone(request.body.customer_id, contextOf(request)),
     );
 
     app.post(

@@ -139,3 +139,9 @@ export const PinChange = Type.Object({
   current_pin: Type.String({ minLength: 1, maxLength: 12 }),
   new_pin: Pin,
 });
+export const PhoneVerify = Type.Object({ customer_id: Type.String({ format: 'uuid' }) });
+export const PhoneVerified = Type.Object({
+  customer_id: Type.String({ format: 'uuid' }),
+  phone: Type.String(),
+  verified_at: Type.String({ format: 'date-time' }),
+});

@@ -386,6 +386,27 @@ export class CustomersService {
     });
   }
 
+  /** Staff confirm the primary phone (e.g. at a branch); one-time-code verification will set the same mark. */
+  async verifyPhone(id: string, context: RequestContext) {
+    return inTransaction(this.#db, async (tx) => {
+      const row = await this.#row(tx, id, true);
+      if (row.erasedAt) throw customerErrors.erased();
+      const [phone] = await tx
+        .update(customerPhones)
+        .set({ verifiedAt: new Date(), updatedAt: new Date() })
+        .where(and(eq(customerPhones.customerId, id), eq(customerPhones.primary, true)))
+        .returning();
+      if (!phone) throw commonErrors.notFound('Phone');
+      await writeAudit(tx, context, {
+        action: 'customer.phone_verified',
+        entityType: 'customer',
+        entityId: id,
+        after: { phone: phone.phone },
+      });
+      return { customer_id: id, phone: phone.phone, verified_at: phone.verifiedAt!.toISOString() };
+    });
+  }
+
   /** Everything held about a customer, PII in clear (the data subject's right of access); audited. */
   async export(id: string, context: RequestContext) {
     const row = await this.#row(this.#db, id);

@@ -28,6 +28,8 @@ export const customers = pgTable(
     status: text('status', { enum: ['pending', 'active', 'suspended', 'closed'] }).notNull(),
     statusReason: text('status_reason'),
     kycTier: text('kyc_tier').notNull().default('basic'),
+    /** When the granted tier lapses and re-KYC is due (null: never). */
+    kycTierExpiresAt: timestamp('kyc_tier_expires_at', { withTimezone: true, mode: 'date' }),
     channel: text('channel', { enum: ['web', 'mobile', 'ussd', 'agent'] }).notNull(),
     registeredByType: text('registered_by_type'),
     registeredById: text('registered_by_id'),

@@ -13,7 +13,7 @@ import { KycService } from './kyc.service.ts';
 
 export { CustomersService, normalisePhone } from './customers.service.ts';
 export { customers } from './customers.tables.ts';
-export { seedKycTiers } from './kyc.service.ts';
+export { expireKycTiers, seedKycTiers } from './kyc.service.ts';
 
 export function customersModule(
   deps: Dependencies,

@@ -5,10 +5,13 @@ import { contextOf, type Principal, requirePrincipal } from '../../platform/http
 import {
   ApplicationList,
   ApplicationQuery,
+  ApplicationRef,
+  ApplicationView,
   FeatureList,
   FeatureQuery,
   InitiateBody,
   InitiateResult,
+  ReviewBody,
   TierList,
   TierParams,
   TierUpdate,
@@ -106,6 +109,43 @@ export function kycRoutes(kyc: KycService): FastifyPluginAsyncTypebox {
           contextOf(request),
         );
       },
+    );
+    app.post(
+      '/api/v1/customer/kyc/submit',
+      {
+        config: { access: { permission: 'kyc:submit', allowCustomer: true } },
+        schema: {
+          operationId: 'submitKyc',
+          tags: ['kyc'],
+          summary: 'Hand in an application once every required document is uploaded',
+          body: ApplicationRef,
+          response: { 200: ApplicationView },
+        },
+      },
+      async (request) =>
+        kyc.submit(request.body.application_id, requirePrincipal(request), contextOf(request)),
+    );
+    app.post(
+      '/api/v1/customer/kyc/review',
+      {
+        config: { access: { permission: 'kyc:review' } },
+        schema: {
+          operationId: 'reviewKyc',
+          tags: ['kyc'],
+          summary:
+            'Approve (moves the customer to the tier) or reject (with a reason) a submitted application',
+          body: ReviewBody,
+          response: { 200: ApplicationView },
+        },
+      },
+      async (request) =>
+        kyc.review(
+          request.body.application_id,
+          request.body.decision,
+          request.body.reason,
+          requirePrincipal(request),
+          contextOf(request),
+        ),
     );
     app.get(
       '/api/v1/customer/kyc/application',

@@ -58,7 +58,7 @@ export const FeatureList = Type.Object({
   features: Type.Array(Type.String()),
 });
 
-const ApplicationView = Type.Object({
+export const ApplicationView = Type.Object({
   id: Type.String({ format: 'uuid' }),
   customer_id: Type.String({ format: 'uuid' }),
   from_tier: Type.String(),
@@ -87,3 +87,9 @@ export const InitiateResult = Type.Object({
 });
 export const ApplicationQuery = Type.Object({ customer_id: Type.String({ format: 'uuid' }) });
 export const ApplicationList = Type.Object({ items: Type.Array(ApplicationView) });
+export const ApplicationRef = Type.Object({ application_id: Type.String({ format: 'uuid' }) });
+export const ReviewBody = Type.Object({
+  application_id: Type.String({ format: 'uuid' }),
+  decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+  reason: Type.Optional(Type.String({ minLength: 3, maxLength: 500 })),
+});

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
-import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { and, asc, desc, eq, inArray, lt, ne } from 'drizzle-orm';
+import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { verifiedDocumentTypes } from '../documents/index.ts';
+import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
 import { customerEmails, customerPhones, customers } from './customers.tables.ts';
@@ -39,6 +39,11 @@ export const kycErrors = {
       current_tier: current,
       target_tier: target,
     }),
+  wrongState: (status: string) =>
+    new AppError(409, 'KYC_WRONG_STATE', `The application is ${status}`, { status }),
+  incomplete: (missing: string[]) =>
+    new AppError(409, 'CHECKLIST_INCOMPLETE', 'Requirements of the tier are not met yet', { missing }),
+  ownApplication: () => new AppError(403, 'OWN_REQUEST', 'Staff cannot decide an application they started'),
   openApplication: (id: string, target: string) =>
     new AppError(409, 'KYC_IN_PROGRESS', `An application for ${target} is already open`, {
       application_id: id,
@@ -261,37 +266,165 @@ export class KycService {
           after: { application_id: row!.id, from_tier: current.code, target_tier: targetTier },
         });
       }
-      const [phone] = await tx
-        .select({ verifiedAt: customerPhones.verifiedAt })
-        .from(customerPhones)
-        .where(and(eq(customerPhones.customerId, customerId), eq(customerPhones.primary, true)))
-        .limit(1);
-      const [email] = await tx
-        .select({ verifiedAt: customerEmails.verifiedAt })
-        .from(customerEmails)
-        .where(and(eq(customerEmails.customerId, customerId), eq(customerEmails.primary, true)))
-        .limit(1);
-      const verified: Record<string, boolean> = {
-        phone: Boolean(phone?.verifiedAt),
-        email: Boolean(email?.verifiedAt),
-      };
-      const documentsHeld = await verifiedDocumentTypes(tx, customerId);
-      const items = [
-        // A document counts once staff verified it and it has not expired.
-        ...target.requiredDocuments.map((code) => ({
-          kind: 'document' as const,
-          code,
-          satisfied: documentsHeld.has(code),
-        })),
-        ...target.requiredVerifications.map((code) => ({
-          kind: 'verification' as const,
-          code,
-          satisfied: verified[code] ?? false,
-        })),
-      ];
+      const items = await this.#checklist(tx, customerId, target);
       return { application: applicationView(row!), checklist: items };
     });
     return { application, target_tier: await this.getTier(targetTier), checklist };
+  }
+
+  /** What the target tier still needs: documents verified by staff, and verifications done. */
+  async #checklist(tx: Executor, customerId: string, target: TierRow) {
+    const [phone] = await tx
+      .select({ verifiedAt: customerPhones.verifiedAt })
+      .from(customerPhones)
+      .where(and(eq(customerPhones.customerId, customerId), eq(customerPhones.primary, true)))
+      .limit(1);
+    const [email] = await tx
+      .select({ verifiedAt: customerEmails.verifiedAt })
+      .from(customerEmails)
+      .where(and(eq(customerEmails.customerId, customerId), eq(customerEmails.primary, true)))
+      .limit(1);
+    const held = await verifiedDocumentTypes(tx, customerId);
+    const verified: Record<string, boolean> = {
+      phone: Boolean(phone?.verifiedAt),
+      email: Boolean(email?.verifiedAt),
+      id_document: ['national_id', 'passport', 'drivers_license'].some((type) => held.has(type)),
+      address: held.has('proof_of_address'),
+      business_registration: held.has('business_registration'),
+    };
+    return [
+      // A document counts once staff verified it and it has not expired.
+      ...target.requiredDocuments.map((code) => ({
+        kind: 'document' as const,
+        code,
+        satisfied: held.has(code),
+      })),
+      ...target.requiredVerifications.map((code) => ({
+        kind: 'verification' as const,
+        code,
+        satisfied: verified[code] ?? false,
+      })),
+    ];
+  }
+
+  async #application(tx: Executor, id: string, principal: Principal): Promise<ApplicationRow> {
+    const [row] = await tx
+      .select()
+      .from(kycApplications)
+      .where(eq(kycApplications.id, id))
+      .for('update')
+      .limit(1);
+    if (!row || (principal.type === 'customer' && principal.id !== row.customerId))
+      throw commonErrors.notFound('KYC application');
+    return row;
+  }
+
+  /** The customer (or staff for them) says the documents are in; every required document must be on file. */
+  async submit(applicationId: string, principal: Principal, context: RequestContext) {
+    return inTransaction(this.#db, async (tx) => {
+      const row = await this.#application(tx, applicationId, principal);
+      if (row.status !== 'initiated') throw kycErrors.wrongState(row.status);
+      const target = await this.#tier(tx, row.targetTier);
+      const onFile = await documentTypesOnFile(tx, row.customerId);
+      const missing = target.requiredDocuments.filter((code) => !onFile.has(code));
+      if (missing.length > 0) throw kycErrors.incomplete(missing);
+      const [updated] = await tx
+        .update(kycApplications)
+        .set({ status: 'submitted', updatedAt: new Date() })
+        .where(eq(kycApplications.id, applicationId))
+        .returning();
+      await writeAudit(tx, context, {
+        action: 'kyc.submitted',
+        entityType: 'customer',
+        entityId: row.customerId,
+        after: { application_id: applicationId },
+      });
+      return applicationView(updated!);
+    });
+  }
+
+  /**
+   * Staff decide. Approval needs the whole checklist satisfied; it moves the customer to the tier (activating a
+   * pending customer) and sets when re-KYC is due. Every decision is kept on the application and in the audit log.
+   */
+  async review(
+    applicationId: string,
+    decision: 'approve' | 'reject',
+    reason: string | undefined,
+    principal: Principal,
+    context: RequestContext,
+  ) {
+    return inTransaction(this.#db, async (tx) => {
+      const row = await this.#application(tx, applicationId, principal);
+      if (row.status !== 'submitted') throw kycErrors.wrongState(row.status);
+      if (row.initiatedById === principal.id) throw kycErrors.ownApplication();
+      if (decision === 'reject') {
+        if (!reason)
+          throw commonErrors.validation('A rejection needs a reason', {
+            errors: [{ field: 'body.reason', message: 'is required' }],
+          });
+        const [rejected] = await tx
+          .update(kycApplications)
+          .set({
+            status: 'rejected',
+            decidedById: principal.id,
+            decidedAt: new Date(),
+            reason,
+            updatedAt: new Date(),
+          })
+          .where(eq(kycApplications.id, applicationId))
+          .returning();
+        await writeAudit(tx, context, {
+          action: 'kyc.rejected',
+          entityType: 'customer',
+          entityId: row.customerId,
+          after: { application_id: applicationId, reason },
+        });
+        return applicationView(rejected!);
+      }
+      const target = await this.#tier(tx, row.targetTier);
+      const missing = (await this.#checklist(tx, row.customerId, target)).filter((item) => !item.satisfied);
+      if (missing.length > 0) throw kycErrors.incomplete(missing.map((item) => `${item.kind}:${item.code}`));
+      const [customer] = await tx
+        .select()
+        .from(customers)
+        .where(eq(customers.id, row.customerId))
+        .for('update')
+        .limit(1);
+      const expiresAt = target.validityDays ? new Date(Date.now() + target.validityDays * 86_400_000) : null;
+      await tx
+        .update(customers)
+        .set({
+          kycTier: target.code,
+          kycTierExpiresAt: expiresAt,
+          status: customer!.status === 'pending' ? 'active' : customer!.status,
+          updatedAt: new Date(),
+        })
+        .where(eq(customers.id, row.customerId));
+      const [approved] = await tx
+        .update(kycApplications)
+        .set({
+          status: 'approved',
+          decidedById: principal.id,
+          decidedAt: new Date(),
+          reason: reason ?? null,
+          updatedAt: new Date(),
+        })
+        .where(eq(kycApplications.id, applicationId))
+        .returning();
+      await writeAudit(tx, context, {
+        action: 'kyc.approved',
+        entityType: 'customer',
+        entityId: row.customerId,
+        before: { kyc_tier: customer!.kycTier },
+        after: {
+          kyc_tier: target.code,
+          application_id: applicationId,
+          expires_at: expiresAt?.toISOString() ?? null,
+        },
+      });
+      return applicationView(approved!);
+    });
   }
 
   async applications(customerId: string) {
@@ -303,4 +436,24 @@ export class KycService {
       .limit(100);
     return { items: rows.map(applicationView) };
   }
+}
+
+/** Tiers past their validity fall back to basic (re-KYC was due); run daily by the worker. */
+export async function expireKycTiers(db: Executor): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    const lapsed = await tx
+      .update(customers)
+      .set({ kycTier: 'basic', kycTierExpiresAt: null, updatedAt: new Date() })
+      .where(and(lt(customers.kycTierExpiresAt, new Date()), ne(customers.kycTier, 'basic')))
+      .returning({ id: customers.id });
+    for (const row of lapsed) {
+      await writeAudit(tx, systemContext(), {
+        action: 'kyc.tier_expired',
+        entityType: 'customer',
+        entityId: row.id,
+        after: { kyc_tier: 'basic' },
+      });
+    }
+    return lapsed.length;
+  });
 }

@@ -219,3 +219,21 @@ export async function verifiedDocumentTypes(db: Executor, customerId: string): P
     rows.filter((row) => !row.expiresAt || row.expiresAt.getTime() > now).map((row) => row.type),
   );
 }
+
+/** Document types on file and not refused (uploaded or verified, unexpired): enough to submit a KYC application. */
+export async function documentTypesOnFile(db: Executor, customerId: string): Promise<Set<string>> {
+  const rows = await db
+    .select({ type: documents.documentType, status: documents.status, expiresAt: documents.expiresAt })
+    .from(documents)
+    .where(eq(documents.customerId, customerId));
+  const now = Date.now();
+  return new Set(
+    rows
+      .filter(
+        (row) =>
+          (row.status === 'uploaded' || row.status === 'verified') &&
+          (!row.expiresAt || row.expiresAt.getTime() > now),
+      )
+      .map((row) => row.type),
+  );
+}
