@@ -1,6 +1,7 @@
 /**
  * Operator commands: `npm run cli -- <command>`.
- *   migrate | seed | create-admin [--email E] [--username U] [--name N] | audit-verify | config-check | rotate-signing-key
+ *   migrate | seed | create-admin [--email E] [--username U] [--name N] | audit-verify | config-check
+ *   | rotate-signing-key | rewrap-keys
  * Exit code 0 on success, 1 on failure (audit-verify: 1 when the chain is broken), 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { systemContext, verifyAuditChain } from './platform/audit.ts';
 import { randomToken } from './platform/crypto.ts';
 import { runMigrations } from './platform/db.ts';
 import { closeDependencies, type Dependencies, openDependencies } from './platform/dependencies.ts';
+import { rewrapAll } from './rewrap.ts';
 import { seedAll } from './seed.ts';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -18,7 +20,8 @@ const USAGE = `usage: npm run cli -- <command>
   create-admin         create a super administrator (--email, --username, --name; password from ADMIN_PASSWORD or generated)
   audit-verify         check the audit log's hash chain; exit 1 and name the first tampered row if broken
   config-check         validate the configuration and print it with secrets hidden
-  rotate-signing-key   make a new JWT signing key active; tokens signed by the old one stay valid until they expire`;
+  rotate-signing-key   make a new JWT signing key active; tokens signed by the old one stay valid until they expire
+  rewrap-keys          after a master-key rotation, re-wrap every data key under MASTER_KEY (payloads untouched)`;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -107,6 +110,15 @@ async function run(argv: string[]): Promise<number> {
         const identity = await createIdentity(deps);
         const kid = await identity.tokens.rotate();
         print(`new signing key ${kid} is active`);
+        return 0;
+      });
+    case 'rewrap-keys':
+      return withDependencies(config, async (deps) => {
+        const counts = await rewrapAll(deps.database.db, deps.keys);
+        for (const [target, count] of Object.entries(counts)) print(`${target}: ${count} re-wrapped`);
+        print(
+          `all data keys are under master key ${deps.keys.activeId}; retired keys may leave MASTER_KEYS_PREVIOUS`,
+        );
         return 0;
       });
     default:

@@ -215,3 +215,14 @@ export function openEnvelope(ring: KeyRing, envelope: Envelope, context: string)
     throw new DecryptionError('ciphertext failed authentication');
   }
 }
+
+/** A sealed JSON envelope (`{wrappedKey, payload}`) re-wrapped under the active master key; payload untouched. */
+export function rewrapSealed(ring: KeyRing, sealed: string): string {
+  const envelope = JSON.parse(sealed) as Envelope;
+  return JSON.stringify({ ...envelope, wrappedKey: rewrapKey(ring, envelope.wrappedKey) });
+}
+
+/** Whether a wrapped key is already under the active master key. */
+export function wrappedWithActiveKey(ring: KeyRing, wrapped: string): boolean {
+  return wrapped.startsWith(`${ring.activeId}.`);
+}

@@ -7,6 +7,7 @@ import { documentDirectory, LocalDirectoryStorage } from './documents.storage.ts
 
 export { inspectDocument } from './documents.inspect.ts';
 export { documentTypesOnFile, verifiedDocumentTypes } from './documents.service.ts';
+export { documents } from './documents.tables.ts';
 
 export function documentsModule(deps: Dependencies): FastifyPluginAsync {
   return async (app) => {

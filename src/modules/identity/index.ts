@@ -15,7 +15,15 @@ export { TokenPair as TokenPairSchema } from './identity.schemas.ts';
 export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
 export { IdentityService, type UserView, userView } from './identity.service.ts';
-export { permissions, rolePermissions, roles, userRoles, users } from './identity.tables.ts';
+export {
+  mfaFactors,
+  permissions,
+  rolePermissions,
+  roles,
+  signingKeys,
+  userRoles,
+  users,
+} from './identity.tables.ts';
 
 export async function createIdentity(deps: Dependencies): Promise<IdentityService> {
   const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);
