@@ -1,6 +1,7 @@
 /** Every background job of the application, defined once for the API (enqueue) and the worker (consume). */
 import { expireStaleApprovals } from './modules/approvals/index.ts';
 import { expireKycTiers } from './modules/customers/index.ts';
+import { expireDocuments } from './modules/documents/index.ts';
 import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
@@ -21,6 +22,14 @@ export function defineJobs(deps: Dependencies): void {
     retryLimit: 2,
     handle: async () => {
       await expireStaleApprovals(deps.database.db);
+    },
+  });
+  deps.jobs.define({
+    name: 'documents.expire',
+    schedule: '55 0 * * *',
+    retryLimit: 3,
+    handle: async () => {
+      await expireDocuments(deps.database.db);
     },
   });
   deps.jobs.define({

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { expireKycTiers } from '../../src/modules/customers/index.ts';
+import { expireDocuments, verifiedDocumentTypes } from '../../src/modules/documents/index.ts';
 import { bearer, login, startTestApp, type TestContext } from '../helpers/app.ts';
 
 const PNG = Buffer.concat([
@@ -184,6 +185,27 @@ describe('KYC upgrade Basic → Standard', () => {
       headers: bearer(t.adminToken),
     });
     assert.deepEqual(history.json().items[0].after.kyc_tier, 'standard');
+  });
+
+  test('expired documents stop counting for KYC', async () => {
+    await t.deps.database.db.execute(
+      sql`update documents set expires_at = now() - interval '1 hour' where customer_id = ${customerId} and document_type = 'selfie'`,
+    );
+    assert.equal(await expireDocuments(t.deps.database.db), 1);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/document/document?customer_id=${customerId}`,
+      headers: bearer(customerToken),
+    });
+    const selfie = list
+      .json()
+      .items.find((item: { document_type: string }) => item.document_type === 'selfie');
+    assert.equal(selfie.status, 'expired');
+    const held = await verifiedDocumentTypes(t.deps.database.db, customerId);
+    assert.deepEqual([held.has('national_id'), held.has('selfie')], [true, false]);
+    await t.deps.database.db.execute(
+      sql`update documents set status = 'verified', expires_at = null where id = ${selfie.id}`,
+    );
   });
 
   test('a lapsed tier falls back to basic when the expiry job runs', async () => {

@@ -4,8 +4,8 @@
  * fails authentication and is refused.
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq } from 'drizzle-orm';
-import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { DecryptionError, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
@@ -236,4 +236,23 @@ export async function documentTypesOnFile(db: Executor, customerId: string): Pro
       )
       .map((row) => row.type),
   );
+}
+
+/** Verified documents past their own expiry become `expired` (they stop counting for KYC); run daily. */
+export async function expireDocuments(db: Executor): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    const expired = await tx
+      .update(documents)
+      .set({ status: 'expired', updatedAt: new Date() })
+      .where(and(eq(documents.status, 'verified'), lt(documents.expiresAt, new Date())))
+      .returning({ id: documents.id });
+    for (const row of expired) {
+      await writeAudit(tx, systemContext(), {
+        action: 'document.expired',
+        entityType: 'document',
+        entityId: row.id,
+      });
+    }
+    return expired.length;
+  });
 }

@@ -6,7 +6,7 @@ import { DocumentsService } from './documents.service.ts';
 import { documentDirectory, LocalDirectoryStorage } from './documents.storage.ts';
 
 export { inspectDocument } from './documents.inspect.ts';
-export { documentTypesOnFile, verifiedDocumentTypes } from './documents.service.ts';
+export { documentTypesOnFile, expireDocuments, verifiedDocumentTypes } from './documents.service.ts';
 export { documents } from './documents.tables.ts';
 
 export function documentsModule(deps: Dependencies): FastifyPluginAsync {
