@@ -163,7 +163,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(approvalsModule(approvals, settings));
   await app.register(accessModule(deps, identity, approvals));
   await app.register(coreModule(deps));
-  await app.register(customersModule(deps, identity, policy));
+  await app.register(customersModule(deps, identity, policy, approvals));
   await app.register(documentsModule(deps));
   await app.register(settingsModule(settings, API_VERSION));
 

@@ -243,4 +243,44 @@ describe('KYC upgrade Basic → Standard', () => {
     });
     assert.equal(again.statusCode, 409);
   });
+
+  test('with maker-checker on kyc.approve, an approval waits for a second staff member', async () => {
+    const configured = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/approvals.required_actions',
+      headers: bearer(t.adminToken),
+      payload: { value: ['kyc.approve'] },
+    });
+    assert.equal(configured.statusCode, 200);
+    const started = await asCustomer('/api/v1/customer/kyc/initiate', {
+      customer_id: customerId,
+      target_tier: 'standard',
+    });
+    const applicationId = started.json().application.id;
+    assert.equal(
+      (await asCustomer('/api/v1/customer/kyc/submit', { application_id: applicationId })).statusCode,
+      200,
+    );
+    const held = await asOfficer('/api/v1/customer/kyc/review', {
+      application_id: applicationId,
+      decision: 'approve',
+    });
+    assert.equal(held.statusCode, 202, held.body);
+    let me = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/customer/me', headers: bearer(customerToken) })
+    ).json();
+    assert.equal(me.kyc_tier, 'basic', 'nothing changes before the second approval');
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/policy/approval/approve',
+      headers: bearer(t.adminToken),
+      payload: { request_id: held.json().id },
+    });
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.equal(approved.json().status, 'approved');
+    me = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/customer/me', headers: bearer(customerToken) })
+    ).json();
+    assert.equal(me.kyc_tier, 'standard');
+  });
 });

@@ -167,6 +167,6 @@ describe('maker-checker', () => {
           item.requires_approval,
         ]),
     );
-    assert.deepEqual(byName, { 'user.role_assign': true, 'permission.grant': false });
+    assert.deepEqual(byName, { 'user.role_assign': true, 'permission.grant': false, 'kyc.approve': false });
   });
 });

@@ -2,6 +2,7 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
+import type { ApprovalService } from '../approvals/index.ts';
 import type { IdentityService } from '../identity/index.ts';
 import type { PolicyService } from '../policy/index.ts';
 import { CustomerAuth } from './customers.auth.ts';
@@ -19,6 +20,7 @@ export function customersModule(
   deps: Dependencies,
   identity: IdentityService,
   policy: PolicyService,
+  approvals: ApprovalService,
 ): FastifyPluginAsync {
   return async (app) => {
     // Customers are principals: pending and active ones may sign in; suspended and closed ones are refused at once.
@@ -36,6 +38,21 @@ export function customersModule(
       };
     });
     await app.register(customerRoutes(new CustomersService(deps), new CustomerAuth(deps, identity)));
-    await app.register(kycRoutes(new KycService(deps.database.db, policy)));
+    const kyc = new KycService(deps.database.db, policy);
+    approvals.register<{ application_id: string; reason?: string }>({
+      name: 'kyc.approve',
+      description: 'Approve a KYC application (moves the customer to the tier)',
+      permission: 'kyc:review',
+      // The checker who approves the request is the one recorded as deciding the application.
+      execute: (payload, context) =>
+        kyc.review(
+          payload.application_id,
+          'approve',
+          payload.reason,
+          { type: 'user', id: context.actor.id ?? '' },
+          context,
+        ),
+    });
+    await app.register(kycRoutes(kyc, approvals));
   };
 }

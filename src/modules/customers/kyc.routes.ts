@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { commonErrors } from '../../platform/errors.ts';
 import { contextOf, type Principal, requirePrincipal } from '../../platform/http.ts';
+import { type ApprovalService, ApprovalViewSchema } from '../approvals/index.ts';
 import {
   ApplicationList,
   ApplicationQuery,
@@ -24,7 +25,7 @@ function ownCustomer(principal: Principal, customerId: string): void {
   if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Customer');
 }
 
-export function kycRoutes(kyc: KycService): FastifyPluginAsyncTypebox {
+export function kycRoutes(kyc: KycService, approvals: ApprovalService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/v1/customer/kyc/tier',
@@ -135,17 +136,32 @@ export function kycRoutes(kyc: KycService): FastifyPluginAsyncTypebox {
           summary:
             'Approve (moves the customer to the tier) or reject (with a reason) a submitted application',
           body: ReviewBody,
-          response: { 200: ApplicationView },
+          response: { 200: ApplicationView, 202: ApprovalViewSchema },
         },
       },
-      async (request) =>
-        kyc.review(
-          request.body.application_id,
-          request.body.decision,
-          request.body.reason,
-          requirePrincipal(request),
+      async (request, reply) => {
+        const { application_id, decision, reason } = request.body;
+        const principal = requirePrincipal(request);
+        if (decision === 'reject')
+          return kyc.review(application_id, decision, reason, principal, contextOf(request));
+        // Approval may be held for a second staff member (maker-checker on kyc.approve).
+        const outcome = await approvals.run<
+          { application_id: string; reason?: string },
+          Awaited<ReturnType<KycService['review']>>
+        >(
+          'kyc.approve',
+          { application_id, ...(reason ? { reason } : {}) },
+          {
+            summary: `Approve KYC application ${application_id}`,
+            entityType: 'kyc_application',
+            entityId: application_id,
+          },
           contextOf(request),
-        ),
+        );
+        return outcome.kind === 'pending'
+          ? reply.code(202).send(outcome.request)
+          : reply.code(200).send(outcome.result);
+      },
     );
     app.get(
       '/api/v1/customer/kyc/application',

@@ -307,7 +307,11 @@ export class KycService {
     ];
   }
 
-  async #application(tx: Executor, id: string, principal: Principal): Promise<ApplicationRow> {
+  async #application(
+    tx: Executor,
+    id: string,
+    principal: Pick<Principal, 'type' | 'id'>,
+  ): Promise<ApplicationRow> {
     const [row] = await tx
       .select()
       .from(kycApplications)
@@ -351,7 +355,7 @@ export class KycService {
     applicationId: string,
     decision: 'approve' | 'reject',
     reason: string | undefined,
-    principal: Principal,
+    principal: Pick<Principal, 'type' | 'id'>,
     context: RequestContext,
   ) {
     return inTransaction(this.#db, async (tx) => {
