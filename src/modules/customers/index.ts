@@ -6,6 +6,8 @@ import type { ApprovalService } from '../approvals/index.ts';
 import type { IdentityService } from '../identity/index.ts';
 import type { PolicyService } from '../policy/index.ts';
 import { CustomerAuth } from './customers.auth.ts';
+import { contactRoutes } from './customers.contacts.routes.ts';
+import { CustomerContacts } from './customers.contacts.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
 import { customers } from './customers.tables.ts';
@@ -37,7 +39,9 @@ export function customersModule(
         permissions: [],
       };
     });
-    await app.register(customerRoutes(new CustomersService(deps), new CustomerAuth(deps, identity)));
+    const service = new CustomersService(deps);
+    await app.register(customerRoutes(service, new CustomerAuth(deps, identity)));
+    await app.register(contactRoutes(new CustomerContacts(deps.database.db), service));
     const kyc = new KycService(deps.database.db, policy);
     approvals.register<{ application_id: string; reason?: string }>({
       name: 'kyc.approve',
