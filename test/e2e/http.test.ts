@@ -113,6 +113,16 @@ describe('HTTP platform', () => {
     assert.match(String(hostile.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
 
+  test('tokens are never taken from cookies, so cross-site requests cannot ride on them (no CSRF surface)', async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { cookie: `access_token=${t.adminToken}; token=${t.adminToken}` },
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.headers['set-cookie'], undefined);
+  });
+
   test('security headers are set', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/health/live' });
     assert.equal(response.headers['x-content-type-options'], 'nosniff');
