@@ -204,7 +204,8 @@ export class AccessService {
       });
       return after;
     });
-    if (status !== 'active') await this.#identity.revokeAllSessions(userId, `user_${status}`, context);
+    if (status !== 'active')
+      await this.#identity.sessions.revokeAllSessions(userId, `user_${status}`, context);
     return view;
   }
 

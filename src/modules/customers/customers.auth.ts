@@ -149,7 +149,11 @@ export class CustomerAuth {
     }
     if (found.status === 'suspended' || found.status === 'closed') throw pinErrors.inactive();
     return inTransaction(this.#db, async (tx) => {
-      const tokens = await this.#identity.openSession(tx, { type: 'customer', id: found.id }, context);
+      const tokens = await this.#identity.sessions.openSession(
+        tx,
+        { type: 'customer', id: found.id },
+        context,
+      );
       await writeAudit(
         tx,
         { ...context, actor: { type: 'customer', id: found.id } },

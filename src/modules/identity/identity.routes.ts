@@ -63,7 +63,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
           response: { 200: TokenPair },
         },
       },
-      async (request) => identity.refresh(request.body.refresh_token, contextOf(request)),
+      async (request) => identity.sessions.refresh(request.body.refresh_token, contextOf(request)),
     );
 
     app.post(
@@ -82,7 +82,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
         },
       },
       async (request, reply) => {
-        await identity.logout(requirePrincipal(request), contextOf(request));
+        await identity.sessions.logout(requirePrincipal(request), contextOf(request));
         return reply.code(204).send(null);
       },
     );
@@ -116,7 +116,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
           response: { 200: SessionList },
         },
       },
-      async (request) => ({ items: await identity.listSessions(requirePrincipal(request)) }),
+      async (request) => ({ items: await identity.sessions.listSessions(requirePrincipal(request)) }),
     );
 
     app.delete(
@@ -132,7 +132,11 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
         },
       },
       async (request, reply) => {
-        await identity.revokeSession(requirePrincipal(request), request.params.id, contextOf(request));
+        await identity.sessions.revokeSession(
+          requirePrincipal(request),
+          request.params.id,
+          contextOf(request),
+        );
         return reply.code(204).send(null);
       },
     );
@@ -150,7 +154,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
       },
       async (request) => {
         const principal = requirePrincipal(request);
-        const revoked = await identity.revokeAllSessions(
+        const revoked = await identity.sessions.revokeAllSessions(
           principal.id,
           'revoked_by_owner',
           contextOf(request),

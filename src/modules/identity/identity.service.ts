@@ -1,9 +1,9 @@
 /** Use cases of local identity: login with brute-force protection, token refresh with rotation, logout, sessions. */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { burnPasswordVerification, hashPassword, verifyPassword } from '../../platform/crypto.ts';
-import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
+import { inTransaction, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
@@ -12,14 +12,9 @@ import { identityErrors } from './identity.errors.ts';
 import type { Factor, MfaService } from './identity.mfa.ts';
 import { passwordProblems } from './identity.passwords.ts';
 import * as repository from './identity.repository.ts';
-import { passwordHistory, refreshTokens, userRoles, users } from './identity.tables.ts';
-import {
-  ACCESS_TOKEN_TYPE,
-  type IssuedTokens,
-  REFRESH_TOKEN_TYPE,
-  type TokenService,
-  tokenHash,
-} from './identity.tokens.ts';
+import { SessionService } from './identity.sessions.ts';
+import { passwordHistory, userRoles, users } from './identity.tables.ts';
+import { ACCESS_TOKEN_TYPE, type IssuedTokens, type TokenService } from './identity.tokens.ts';
 
 /** What a principal may do, resolved per request so disabling or re-roling takes effect at once. */
 export interface PrincipalAccess {
@@ -83,10 +78,15 @@ export class IdentityService {
   readonly #deps: Dependencies;
   readonly tokens: TokenService;
   readonly #resolvers = new Map<Principal['type'], PrincipalResolver>();
+  readonly sessions: SessionService;
 
   constructor(deps: Dependencies, tokens: TokenService) {
     this.#deps = deps;
     this.tokens = tokens;
+    this.sessions = new SessionService(deps, tokens, async (type, id) => {
+      const resolver = this.#resolvers.get(type);
+      return resolver ? resolver(id) : null;
+    });
     this.#resolvers.set('user', async (id) => {
       const access = await repository.userAccess(deps.database.db, id);
       if (!access) return null;
@@ -245,7 +245,7 @@ export class IdentityService {
     return inTransaction(this.#db, async (tx) => {
       await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, userId));
       const user = { id: userId };
-      const tokens = await this.openSession(tx, { type: 'user', id: user.id }, context);
+      const tokens = await this.sessions.openSession(tx, { type: 'user', id: user.id }, context);
       await writeAudit(
         tx,
         { ...context, actor: { type: 'user', id: user.id } },
@@ -258,156 +258,6 @@ export class IdentityService {
       );
       return tokens;
     });
-  }
-
-  /** Opens a session (refresh-token family) inside the caller's transaction; used by every login flow. */
-  async openSession(
-    tx: Executor,
-    principal: { type: 'user' | 'customer'; id: string },
-    context: RequestContext,
-  ): Promise<IssuedTokens> {
-    const familyId = uuidv7();
-    const refreshId = uuidv7();
-    const tokens = await this.tokens.issuePair(principal, familyId, refreshId);
-    await tx.insert(refreshTokens).values({
-      id: refreshId,
-      familyId,
-      principalType: principal.type,
-      principalId: principal.id,
-      tokenHash: tokenHash(tokens.refresh_token),
-      generation: 0,
-      expiresAt: new Date(Date.now() + this.tokens.refreshTtlSeconds * 1000),
-      ip: context.ip,
-      userAgent: context.userAgent,
-    });
-    return tokens;
-  }
-
-  /** Rotates a refresh token. A token used twice means it leaked: the whole session family is revoked. */
-  async refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens> {
-    const claims = await this.tokens.verify(refreshToken, REFRESH_TOKEN_TYPE);
-    // Resolved before the transaction: the resolver queries the pool, and asking the pool for a second
-    // connection while holding a row lock exhausts it under concurrent refreshes (everyone waits for everyone).
-    const resolver = this.#resolvers.get(claims.ptype);
-    const access = resolver ? await resolver(claims.sub) : null;
-    const outcome = await inTransaction(this.#db, async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(refreshTokens)
-        .where(eq(refreshTokens.id, claims.jti))
-        .for('update')
-        .limit(1);
-      if (
-        !row ||
-        row.tokenHash !== tokenHash(refreshToken) ||
-        row.familyId !== claims.sid ||
-        row.principalId !== claims.sub ||
-        row.principalType !== claims.ptype
-      ) {
-        return { kind: 'invalid' as const };
-      }
-      if (row.revokedAt) return { kind: 'invalid' as const };
-      if (row.usedAt) {
-        await repository.revokeFamilies(tx, [row.familyId], 'refresh_token_reuse');
-        await writeAudit(tx, context, {
-          action: 'auth.refresh_reuse_detected',
-          entityType: row.principalType,
-          entityId: row.principalId,
-          after: { session_id: row.familyId },
-        });
-        return { kind: 'reused' as const, familyId: row.familyId };
-      }
-      if (row.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
-      if (!access?.active) return { kind: 'invalid' as const };
-      await tx
-        .update(refreshTokens)
-        .set({ usedAt: new Date(), updatedAt: new Date() })
-        .where(eq(refreshTokens.id, row.id));
-      const nextId = uuidv7();
-      const tokens = await this.tokens.issuePair(
-        { type: row.principalType, id: row.principalId },
-        row.familyId,
-        nextId,
-      );
-      await tx.insert(refreshTokens).values({
-        id: nextId,
-        familyId: row.familyId,
-        principalType: row.principalType,
-        principalId: row.principalId,
-        tokenHash: tokenHash(tokens.refresh_token),
-        generation: row.generation + 1,
-        expiresAt: row.expiresAt,
-        ip: context.ip,
-        userAgent: context.userAgent,
-      });
-      return { kind: 'ok' as const, tokens };
-    });
-    if (outcome.kind === 'reused') {
-      await this.#denySessions([outcome.familyId]);
-      throw identityErrors.tokenRevoked();
-    }
-    if (outcome.kind === 'invalid') throw identityErrors.invalidToken();
-    return outcome.tokens;
-  }
-
-  /** Access tokens of these sessions are refused on every node until they would have expired. */
-  async #denySessions(familyIds: string[]): Promise<void> {
-    const ttlMs = this.tokens.accessTtlSeconds * 1000 + 60_000;
-    for (const familyId of familyIds) await this.#deps.store.set(`deny:sid:${familyId}`, '1', ttlMs);
-  }
-
-  async logout(principal: Principal, context: RequestContext): Promise<void> {
-    await inTransaction(this.#db, async (tx) => {
-      await repository.revokeFamilies(tx, [principal.sessionId], 'logout');
-      await writeAudit(tx, context, {
-        action: 'auth.logout',
-        entityType: principal.type,
-        entityId: principal.id,
-      });
-    });
-    await this.#denySessions([principal.sessionId]);
-  }
-
-  /** Revokes every session of a principal (password change, disabling), optionally sparing one. */
-  async revokeAllSessions(principalId: string, reason: string, context: RequestContext, except?: string) {
-    const families = (await repository.liveFamilyIds(this.#db, principalId)).filter((id) => id !== except);
-    await inTransaction(this.#db, async (tx) => {
-      await repository.revokeFamilies(tx, families, reason);
-      await writeAudit(tx, context, {
-        action: 'auth.sessions_revoked',
-        entityType: 'principal',
-        entityId: principalId,
-        after: { reason, sessions: families.length },
-      });
-    });
-    await this.#denySessions(families);
-    return families.length;
-  }
-
-  async listSessions(principal: Principal) {
-    const rows = await repository.activeSessions(this.#db, principal.id);
-    return rows.map((row) => ({
-      id: row.familyId,
-      current: row.familyId === principal.sessionId,
-      ip: row.ip,
-      user_agent: row.userAgent,
-      last_refreshed_at: row.createdAt.toISOString(),
-      expires_at: row.expiresAt.toISOString(),
-    }));
-  }
-
-  async revokeSession(principal: Principal, sessionId: string, context: RequestContext): Promise<void> {
-    const families = await repository.liveFamilyIds(this.#db, principal.id);
-    if (!families.includes(sessionId)) throw commonErrors.notFound('Session');
-    await inTransaction(this.#db, async (tx) => {
-      await repository.revokeFamilies(tx, [sessionId], 'revoked_by_owner');
-      await writeAudit(tx, context, {
-        action: 'auth.session_revoked',
-        entityType: 'session',
-        entityId: sessionId,
-      });
-    });
-    await this.#denySessions([sessionId]);
   }
 
   async me(principal: Principal) {
@@ -464,7 +314,7 @@ export class IdentityService {
       });
     });
     // Every session ends, the current one too: the client logs in again with the new password.
-    await this.revokeAllSessions(user.id, 'password_changed', context);
+    await this.sessions.revokeAllSessions(user.id, 'password_changed', context);
   }
 
   async createUser(
@@ -519,20 +369,5 @@ export class IdentityService {
       if (constraint === 'users_phone_key') throw identityErrors.duplicateUser('phone');
       throw error;
     }
-  }
-
-  /** Refresh tokens still live for a principal; used to check revocation in tests and admin views. */
-  async liveRefreshTokenCount(principalId: string): Promise<number> {
-    const rows = await this.#db
-      .select({ id: refreshTokens.id })
-      .from(refreshTokens)
-      .where(
-        and(
-          eq(refreshTokens.principalId, principalId),
-          isNull(refreshTokens.revokedAt),
-          isNull(refreshTokens.usedAt),
-        ),
-      );
-    return rows.length;
   }
 }
