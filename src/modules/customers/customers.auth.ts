@@ -139,7 +139,11 @@ export class CustomerAuth {
       .innerJoin(customers, eq(customers.id, customerPhones.customerId))
       .where(eq(customerPhones.phone, normalised))
       .limit(1);
-    if (!found) throw pinErrors.invalidCredentials();
+    if (!found) {
+      // Unknown numbers are counted too, so they lock exactly like real accounts and 423 reveals nothing.
+      const tries = await this.#deps.store.increment(`pin:unknown:${normalised}`, 24 * 3600 * 1000);
+      throw tries >= this.#deps.config.PIN_MAX_FAILURES ? pinErrors.locked() : pinErrors.invalidCredentials();
+    }
     try {
       await this.verifyPin(found.id, pin);
     } catch (error) {
