@@ -98,8 +98,13 @@ describe('customer sign-in and ownership', () => {
     const unknown = await pinLogin('+254711999999', '2580');
     assert.equal(unknown.statusCode, 401);
     const statuses = [];
-    for (let index = 0; index < 5; index += 1) statuses.push((await pinLogin('+254711999999', '2580')).statusCode);
-    assert.deepEqual(statuses, [401, 401, 401, 423, 423], 'an unknown number locks after as many tries as a real one');
+    for (let index = 0; index < 5; index += 1)
+      statuses.push((await pinLogin('+254711999999', '2580')).statusCode);
+    assert.deepEqual(
+      statuses,
+      [401, 401, 401, 423, 423],
+      'an unknown number locks after as many tries as a real one',
+    );
     const wrong = await pinLogin('+254711000002', '2581');
     assert.equal(wrong.statusCode, 401);
     assert.equal(wrong.json().details.attempts_left, 4);
