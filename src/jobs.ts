@@ -3,49 +3,37 @@ import { expireStaleApprovals } from './modules/approvals/index.ts';
 import { expireKycTiers } from './modules/customers/index.ts';
 import { expireDocuments } from './modules/documents/index.ts';
 import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
+import type { Executor } from './platform/db.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
 
-export function defineJobs(deps: Dependencies): void {
+/** Housekeeping run by the worker on a cron schedule (UTC); each is idempotent, so a retry is harmless. */
+function scheduledTasks(
+  deps: Dependencies,
+): { name: string; schedule: string; run: (db: Executor) => Promise<unknown> }[] {
   const idempotency = new IdempotencyService(deps.database.db, deps.config.IDEMPOTENCY_TTL_HOURS);
-  deps.jobs.define({
-    name: 'maintenance.purge-idempotency-keys',
-    schedule: '17 * * * *',
-    retryLimit: 2,
-    handle: async () => {
-      await idempotency.purgeExpired();
+  return [
+    {
+      name: 'maintenance.purge-idempotency-keys',
+      schedule: '17 * * * *',
+      run: () => idempotency.purgeExpired(),
     },
-  });
-  deps.jobs.define({
-    name: 'maintenance.expire-approval-requests',
-    schedule: '*/15 * * * *',
-    retryLimit: 2,
-    handle: async () => {
-      await expireStaleApprovals(deps.database.db);
-    },
-  });
-  deps.jobs.define({
-    name: 'documents.expire',
-    schedule: '55 0 * * *',
-    retryLimit: 3,
-    handle: async () => {
-      await expireDocuments(deps.database.db);
-    },
-  });
-  deps.jobs.define({
-    name: 'kyc.expire-tiers',
-    schedule: '5 1 * * *',
-    retryLimit: 3,
-    handle: async () => {
-      await expireKycTiers(deps.database.db);
-    },
-  });
-  deps.jobs.define({
-    name: 'maintenance.purge-expired-sessions',
-    schedule: '41 3 * * *',
-    retryLimit: 2,
-    handle: async () => {
-      await purgeExpiredRefreshTokens(deps.database.db);
-    },
-  });
+    { name: 'maintenance.expire-approval-requests', schedule: '*/15 * * * *', run: expireStaleApprovals },
+    { name: 'documents.expire', schedule: '55 0 * * *', run: expireDocuments },
+    { name: 'kyc.expire-tiers', schedule: '5 1 * * *', run: expireKycTiers },
+    { name: 'maintenance.purge-expired-sessions', schedule: '41 3 * * *', run: purgeExpiredRefreshTokens },
+  ];
+}
+
+export function defineJobs(deps: Dependencies): void {
+  for (const task of scheduledTasks(deps)) {
+    deps.jobs.define({
+      name: task.name,
+      schedule: task.schedule,
+      retryLimit: 3,
+      handle: async () => {
+        await task.run(deps.database.db);
+      },
+    });
+  }
 }
