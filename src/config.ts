@@ -176,7 +176,14 @@ export const variables = {
     base64Key(32),
     true,
   ),
-  MASTER_KEY_ID: variable('Identifier of MASTER_KEY, stored beside every wrapped key.', 'k1', text),
+  MASTER_KEY_ID: variable(
+    'Identifier of MASTER_KEY, stored beside every wrapped key (letters, digits, _ or -).',
+    'k1',
+    (raw) => {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(raw)) throw new ConfigProblem('must be 1–32 letters, digits, _ or -');
+      return raw;
+    },
+  ),
   MASTER_KEYS_PREVIOUS: variable(
     'Retired master keys still able to unwrap: `id:base64,id:base64`.',
     '',
@@ -286,6 +293,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     } catch (error) {
       problems.push(`${name} ${error instanceof ConfigProblem ? error.message : String(error)}`);
     }
+  }
+  const ring = values.MASTER_KEYS_PREVIOUS as Map<string, Buffer> | undefined;
+  if (ring?.has(values.MASTER_KEY_ID as string)) {
+    problems.push(
+      'MASTER_KEY_ID must not also name a key in MASTER_KEYS_PREVIOUS (it would replace that key)',
+    );
   }
   problems.push(...productionProblems(values as Config, env));
   if (problems.length > 0) throw new ConfigError(problems);

@@ -17,6 +17,7 @@ import {
   roles,
   rolesOfUsers,
   SEED_DIR,
+  userAccess,
   userRoles,
   users,
   userView,
@@ -39,6 +40,10 @@ export const accessErrors = {
   unknownPermissions: (codes: string[]) =>
     new AppError(422, 'UNKNOWN_PERMISSION', 'Unknown permissions', { permissions: codes }),
   unknownRole: (code: string) => new AppError(422, 'UNKNOWN_ROLE', `Unknown role ${code}`, { role: code }),
+  beyondOwnPermissions: (codes: string[]) =>
+    new AppError(403, 'BEYOND_OWN_PERMISSIONS', 'You cannot grant permissions you do not hold', {
+      permissions: codes,
+    }),
   protectedPermission: () =>
     new AppError(
       409,
@@ -215,10 +220,30 @@ export class AccessService {
     return role;
   }
 
+  /**
+   * Nobody hands out more than they hold: a role (or permissions) may be granted only by a staff member who holds
+   * every permission in it, so an admin cannot make anyone — themselves included — a super administrator.
+   */
+  async #assertGrantable(tx: Executor, context: RequestContext, codes: string[]) {
+    if (context.actor.type !== 'user' || !context.actor.id) return;
+    const held = new Set((await userAccess(tx, context.actor.id))?.permissions ?? []);
+    const beyond = codes.filter((code) => !held.has(code));
+    if (beyond.length > 0) throw accessErrors.beyondOwnPermissions(beyond);
+  }
+
   async assignRole(userId: string, roleCode: string, context: RequestContext) {
     return inTransaction(this.#db, async (tx) => {
       const user = await this.#user(tx, userId, true);
       const role = await this.#roleByCode(tx, roleCode);
+      const granted = await tx
+        .select({ code: rolePermissions.permissionCode })
+        .from(rolePermissions)
+        .where(eq(rolePermissions.roleId, role.id));
+      await this.#assertGrantable(
+        tx,
+        context,
+        granted.map((row) => row.code),
+      );
       await tx.insert(userRoles).values({ userId, roleId: role.id }).onConflictDoNothing();
       const after = await this.#view(tx, user);
       await writeAudit(tx, context, {
@@ -413,6 +438,7 @@ export class AccessService {
     return inTransaction(this.#db, async (tx) => {
       const role = await this.#role(tx, roleId);
       await this.#checkPermissions(tx, codes);
+      await this.#assertGrantable(tx, context, codes);
       await tx
         .insert(rolePermissions)
         .values([...new Set(codes)].map((code) => ({ roleId, permissionCode: code })))

@@ -229,4 +229,25 @@ describe('staff users, roles and permissions', () => {
     );
     assert.equal(refused.statusCode, 403, 'admins do not hold permission:manage');
   });
+
+  test('nobody grants what they do not hold: an admin cannot make anyone a super administrator', async () => {
+    const admin3 = await createUser('admin3', ['admin']);
+    const token = (await login(t.app, 'admin3', 'quiet meadow lantern 8')).access_token;
+    const self = await call(
+      'POST',
+      '/api/v1/user/role/assign',
+      { user_id: admin3.id, role: 'super_admin' },
+      token,
+    );
+    assert.equal(self.statusCode, 403);
+    assert.equal(self.json().error_code, 'BEYOND_OWN_PERMISSIONS');
+    assert.ok(self.json().details.permissions.includes('permission:manage'));
+    const within = await call(
+      'POST',
+      '/api/v1/user/role/assign',
+      { user_id: admin3.id, role: 'auditor' },
+      token,
+    );
+    assert.equal(within.statusCode, 200, 'a role inside their own permissions is fine');
+  });
 });

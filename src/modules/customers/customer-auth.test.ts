@@ -97,6 +97,14 @@ describe('customer sign-in and ownership', () => {
   test('unknown phones and wrong PINs answer 401; a suspended customer is refused at once', async () => {
     const unknown = await pinLogin('+254711999999', '2580');
     assert.equal(unknown.statusCode, 401);
+    const realWrong = await pinLogin('+254711000001', '0246');
+    const strip = (body: string) => ({ ...JSON.parse(body), request_id: null });
+    assert.deepEqual(
+      strip(unknown.body),
+      strip(realWrong.body),
+      'an unknown number answers exactly like a wrong PIN',
+    );
+    await pinLogin('+254711000001', '2580');
     const statuses = [];
     for (let index = 0; index < 5; index += 1)
       statuses.push((await pinLogin('+254711999999', '2580')).statusCode);

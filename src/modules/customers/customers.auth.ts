@@ -125,6 +125,16 @@ export class CustomerAuth {
     await this.setPin(customerId, next, context);
   }
 
+  /**
+   * A number with no PIN on file answers exactly as a wrong PIN would (same code, same attempts count, same lock),
+   * so the answers do not tell which numbers are customers. The count lives in the ephemeral store for 30 days.
+   */
+  async #refuseUnknown(phone: string): Promise<never> {
+    const max = this.#deps.config.PIN_MAX_FAILURES;
+    const tries = await this.#deps.store.increment(`pin:unknown:${phone}`, 30 * 24 * 3600 * 1000);
+    throw tries >= max ? pinErrors.locked() : pinErrors.wrongPin(max - tries);
+  }
+
   /** Phone + PIN login for customers; unknown phones answer exactly like a wrong PIN would, minus the count. */
   async login(phone: string, pin: string, context: RequestContext) {
     let normalised: string;
@@ -139,11 +149,7 @@ export class CustomerAuth {
       .innerJoin(customers, eq(customers.id, customerPhones.customerId))
       .where(eq(customerPhones.phone, normalised))
       .limit(1);
-    if (!found) {
-      // Unknown numbers are counted too, so they lock exactly like real accounts and 423 reveals nothing.
-      const tries = await this.#deps.store.increment(`pin:unknown:${normalised}`, 24 * 3600 * 1000);
-      throw tries >= this.#deps.config.PIN_MAX_FAILURES ? pinErrors.locked() : pinErrors.invalidCredentials();
-    }
+    if (!found) return this.#refuseUnknown(normalised);
     try {
       await this.verifyPin(found.id, pin);
     } catch (error) {

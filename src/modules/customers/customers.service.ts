@@ -201,11 +201,16 @@ export class CustomersService {
             .values({ id: uuidv7(), customerId: id, email: input.email.toLowerCase(), primary: true });
         }
         const view = this.#view(row!, phone, input.email?.toLowerCase() ?? null, false);
+        // The append-only audit log must survive erasure, so it records what happened, never who the person is.
         await writeAudit(tx, context, {
           action: 'customer.created',
           entityType: 'customer',
           entityId: id,
-          after: view,
+          after: {
+            customer_number: view.customer_number,
+            customer_type: view.customer_type,
+            channel: view.channel,
+          },
         });
         await claim?.commit(tx, 201, view);
         return view;
@@ -354,12 +359,16 @@ export class CustomersService {
         .returning();
       const { phones, emails } = await this.#contacts(tx, [id]);
       const after = this.#view(row!, phones.get(id) ?? null, emails.get(id) ?? null, false);
+      // Field names only: personal values stay out of the append-only log so erasure can remove them.
       await writeAudit(tx, context, {
         action: 'customer.updated',
         entityType: 'customer',
         entityId: id,
-        before: this.#view(before, phones.get(id) ?? null, emails.get(id) ?? null, false),
-        after,
+        after: {
+          fields: Object.keys(changes)
+            .filter((key) => changes[key as keyof typeof changes] !== undefined)
+            .sort(),
+        },
       });
       return after;
     });

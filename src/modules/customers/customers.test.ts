@@ -204,6 +204,14 @@ describe('customers', () => {
       payload: { customer_id: customerId, reason: 'twice' },
     });
     assert.equal(again.statusCode, 409);
+    const leftovers = (await t.deps.database.db.execute(
+      sql`select count(*)::int as n from audit_log where coalesce(after::text, '') || coalesce(before::text, '') ~* '(amina|otieno|254712345678)'`,
+    )) as unknown as { rows: { n: number }[] };
+    assert.equal(
+      leftovers.rows[0]!.n,
+      0,
+      'the append-only audit log holds no personal data that erasure would miss',
+    );
     const reuse = await add({ first_name: 'New', last_name: 'Owner', phone: '+254712345678' });
     assert.equal(reuse.statusCode, 201, 'the erased phone number can belong to someone else');
   });

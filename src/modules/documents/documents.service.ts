@@ -160,7 +160,9 @@ export class DocumentsService {
       const payload = (await this.#storage.get(id)).toString('utf8');
       data = openEnvelope(this.#deps.keys, { wrappedKey: row.wrappedKey, payload }, `document:${id}`);
     } catch (error) {
-      if (error instanceof DecryptionError) throw documentErrors.integrity();
+      // A missing file is an integrity failure too; the operator sees it in the logs, the caller a clean 409.
+      if (error instanceof DecryptionError || (error as { code?: string }).code === 'ENOENT')
+        throw documentErrors.integrity();
       throw error;
     }
     if (createHash('sha256').update(data).digest('hex') !== row.sha256) throw documentErrors.integrity();

@@ -21,12 +21,13 @@ export class LocalDirectoryStorage implements DocumentStorage {
   #path(key: string): string {
     // Keys are server-made UUIDs: nothing a client sends ever becomes part of a path.
     if (!KEY_PATTERN.test(key)) throw new Error('invalid storage key');
-    return join(this.#directory, key.slice(0, 2), `${key}.bin`);
+    // UUIDv7 starts with a timestamp; its random tail spreads files over 256 directories.
+    return join(this.#directory, key.slice(-2), `${key}.bin`);
   }
 
   async put(key: string, data: Buffer): Promise<void> {
     const path = this.#path(key);
-    await mkdir(join(this.#directory, key.slice(0, 2)), { recursive: true });
+    await mkdir(join(this.#directory, key.slice(-2)), { recursive: true });
     await writeFile(path, data, { mode: 0o600 });
   }
 

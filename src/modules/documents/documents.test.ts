@@ -182,7 +182,7 @@ describe('documents', () => {
       ['application/pdf', 'uploaded', original.length],
     );
 
-    const path = join(documentDirectory(t.config.DATA_DIR), document.id.slice(0, 2), `${document.id}.bin`);
+    const path = join(documentDirectory(t.config.DATA_DIR), document.id.slice(-2), `${document.id}.bin`);
     const atRest = await readFile(path);
     assert.ok(!atRest.includes('%PDF'), 'the bytes at rest are ciphertext');
 

@@ -208,13 +208,15 @@ export class IdentityService {
         await store.setIfAbsent(`login:lock:${subject}`, '1', lockMs);
       throw identityErrors.invalidCredentials();
     }
-    await store.delete(`login:attempts:${subject}`);
     if (user.status !== 'active') throw identityErrors.accountInactive();
     const newHash = check.needsRehash ? await hashPassword(password) : null;
     if (newHash) await this.#db.update(users).set({ passwordHash: newHash }).where(eq(users.id, user.id));
     const factors = (await this.mfa?.activeFactors({ type: 'user', id: user.id })) ?? [];
+    // With a second factor the attempt counter stays until that factor succeeds, so guessing codes across
+    // many password logins still locks the account.
     if (this.mfa && factors.length > 0)
       return this.mfa.issueChallenge({ type: 'user', id: user.id }, factors);
+    await store.delete(`login:attempts:${subject}`);
     return this.#completeLogin(user.id, context, { rehashed: newHash !== null, mfa: false });
   }
 
@@ -230,6 +232,7 @@ export class IdentityService {
     const resolver = this.#resolvers.get(principal.type);
     const access = resolver ? await resolver(principal.id) : null;
     if (!access?.active) throw identityErrors.accountInactive();
+    await this.#deps.store.delete(`login:attempts:u:${principal.id}`);
     return this.#completeLogin(principal.id, context, { rehashed: false, mfa: true });
   }
 

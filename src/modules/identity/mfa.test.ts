@@ -125,6 +125,40 @@ describe('multi-factor authentication', () => {
     assert.equal(status.json().recovery_codes_remaining, 8);
   });
 
+  test('password logins that never finish the second factor still count towards the lock', async () => {
+    const locked = await startTestApp({ LOGIN_MAX_FAILURES: '3' });
+    try {
+      const enrol = await locked.app.inject({
+        method: 'POST',
+        url: '/api/v1/2fa/totp/enrol',
+        headers: bearer(locked.adminToken),
+      });
+      const secretB = enrol.json().secret as string;
+      await locked.app.inject({
+        method: 'POST',
+        url: '/api/v1/2fa/totp/confirm',
+        headers: bearer(locked.adminToken),
+        payload: { code: codeAt(secretB) },
+      });
+      const statuses: number[] = [];
+      for (let index = 0; index < 4; index += 1) {
+        const response = await locked.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        });
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(
+        statuses,
+        [200, 200, 200, 423],
+        'three unfinished MFA logins lock like three failures',
+      );
+    } finally {
+      await locked.close();
+    }
+  });
+
   test('disabling needs the password; afterwards login is one step again', async () => {
     const refused = await post('/api/v1/2fa/totp/disable', { password: 'not my password' });
     assert.equal(refused.statusCode, 401);
