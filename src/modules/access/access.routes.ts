@@ -1,5 +1,6 @@
 /** HTTP routes of `/api/v1/user` (users and roles) and `/api/v1/permissions`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../../platform/errors.ts';
 import { contextOf } from '../../platform/http.ts';
 import { type ApprovalService, ApprovalViewSchema } from '../approvals/index.ts';
 import {
@@ -172,15 +173,20 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
           response: { 201: RoleView },
         },
       },
-      async (request, reply) =>
-        reply
+      async (request, reply) => {
+        const permissions = request.body.permissions ?? [];
+        // Permissions given at creation follow the same rules as granting them later.
+        if (permissions.length > 0 && (await approvals.isRequired('permission.grant'))) {
+          throw new AppError(
+            409,
+            'PERMISSIONS_NEED_APPROVAL',
+            'Create the role without permissions, then grant them for approval',
+          );
+        }
+        return reply
           .code(201)
-          .send(
-            await access.createRole(
-              { ...request.body, permissions: request.body.permissions ?? [] },
-              contextOf(request),
-            ),
-          ),
+          .send(await access.createRole({ ...request.body, permissions }, contextOf(request)));
+      },
     );
     app.get(
       '/api/v1/user/role/:id',

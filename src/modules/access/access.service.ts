@@ -13,6 +13,7 @@ import { uuidv7 } from '../../platform/ids.ts';
 import {
   type IdentityService,
   permissions,
+  permissionsOfRoles,
   rolePermissions,
   roles,
   rolesOfUsers,
@@ -338,6 +339,7 @@ export class AccessService {
     try {
       return await inTransaction(this.#db, async (tx) => {
         await this.#checkPermissions(tx, input.permissions);
+        await this.#assertGrantable(tx, context, input.permissions);
         const [role] = await tx
           .insert(roles)
           .values({

@@ -79,6 +79,11 @@ export class ApprovalService {
     }));
   }
 
+  /** Whether an action currently waits for a second staff member. */
+  async isRequired(name: string): Promise<boolean> {
+    return (await this.#settings.get('approvals.required_actions')).includes(name);
+  }
+
   /** Runs the action now, or files it for approval when the action is configured to need one. */
   async run<P extends object, T>(
     name: string,

@@ -169,4 +169,21 @@ describe('maker-checker', () => {
     );
     assert.deepEqual(byName, { 'user.role_assign': true, 'permission.grant': false, 'kyc.approve': false });
   });
+
+  test('roles given at user creation cannot skip the approval of role assignment', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/user/user/add',
+      headers: bearer(makerToken),
+      payload: {
+        username: 'sneaky',
+        email: 'sneaky@bank.test',
+        full_name: 'Sneaky',
+        password: PASSWORD,
+        roles: ['auditor'],
+      },
+    });
+    assert.equal(response.statusCode, 409);
+    assert.equal(response.json().error_code, 'ROLES_NEED_APPROVAL');
+  });
 });

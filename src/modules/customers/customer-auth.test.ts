@@ -86,6 +86,12 @@ describe('customer sign-in and ownership', () => {
       });
       assert.equal(response.statusCode, 403, `${method} ${url}`);
     }
+    const totp = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/2fa/totp/enrol',
+      headers: bearer(token),
+    });
+    assert.equal(totp.statusCode, 403, 'staff second factors are not for customers');
     const pii = await t.app.inject({
       method: 'GET',
       url: `/api/v1/customer/customer/${ids.alice}?include_pii=true`,

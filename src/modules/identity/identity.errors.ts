@@ -26,6 +26,16 @@ export const identityErrors = {
       'MFA_ENROLLMENT_REQUIRED',
       'Set up a second factor (authenticator app or security questions) first',
     ),
+  rolesNeedApproval: () =>
+    new AppError(
+      409,
+      'ROLES_NEED_APPROVAL',
+      'Role assignment needs a second approval: create the user without roles, then assign them',
+    ),
+  beyondOwnPermissions: (codes: string[]) =>
+    new AppError(403, 'BEYOND_OWN_PERMISSIONS', 'You cannot grant permissions you do not hold', {
+      permissions: codes,
+    }),
   permissionDenied: (permission: string) =>
     new AppError(403, 'FORBIDDEN', 'You do not have permission to do this', { permission }),
 };

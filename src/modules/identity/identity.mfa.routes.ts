@@ -1,5 +1,6 @@
 /** `/api/v1/2fa/totp` (authenticator-app enrolment) and the MFA step of a login. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import type { MfaService } from './identity.mfa.ts';
 import { MIN_QUESTIONS, questionCatalogue } from './identity.questions.ts';
@@ -19,6 +20,12 @@ import type { IdentityService } from './identity.service.ts';
 
 export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // Second factors are for staff sign-in; customers confirm money movements with their PIN (and OTP, later).
+    app.addHook('preValidation', async (request) => {
+      if (request.url.startsWith('/api/v1/2fa/') && request.principal?.type === 'customer') {
+        throw new AppError(403, 'FORBIDDEN', 'Second factors here are for staff accounts');
+      }
+    });
     app.post(
       '/api/v1/auth/mfa/verify',
       {

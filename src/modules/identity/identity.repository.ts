@@ -137,3 +137,13 @@ export async function purgeExpiredRefreshTokens(db: Executor): Promise<number> {
     .returning({ id: refreshTokens.id });
   return removed.length;
 }
+
+/** Every permission the given roles carry, without duplicates. */
+export async function permissionsOfRoles(db: Executor, roleIds: string[]): Promise<string[]> {
+  if (roleIds.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ code: rolePermissions.permissionCode })
+    .from(rolePermissions)
+    .where(inArray(rolePermissions.roleId, roleIds));
+  return rows.map((row) => row.code);
+}

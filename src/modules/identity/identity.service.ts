@@ -116,6 +116,9 @@ export class IdentityService {
     return this.#deps.database.db;
   }
 
+  /** Whether role assignment is under maker-checker; wired to the approvals module at start-up. */
+  roleAssignmentNeedsApproval: (() => Promise<boolean>) | null = null;
+
   /** Runtime password settings (complexity, expiry); wired to the settings module at start-up. */
   passwordSettings: PasswordSettings | null = null;
 
@@ -337,6 +340,17 @@ export class IdentityService {
     const roleRows = await repository.findRolesByCodes(this.#db, input.roles);
     const unknown = input.roles.filter((code) => !roleRows.some((role) => role.code === code));
     if (unknown.length > 0) throw commonErrors.validation('Unknown roles', { roles: unknown });
+    if (roleRows.length > 0 && context.actor.type === 'user' && context.actor.id) {
+      // Roles given at creation follow the same rules as assigning them later.
+      if (await this.roleAssignmentNeedsApproval?.()) throw identityErrors.rolesNeedApproval();
+      const held = new Set((await repository.userAccess(this.#db, context.actor.id))?.permissions ?? []);
+      const granted = await repository.permissionsOfRoles(
+        this.#db,
+        roleRows.map((role) => role.id),
+      );
+      const beyond = granted.filter((code) => !held.has(code));
+      if (beyond.length > 0) throw identityErrors.beyondOwnPermissions(beyond);
+    }
     const passwordHash = await hashPassword(input.password);
     const id = uuidv7();
     try {

@@ -10,7 +10,12 @@ import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
 
 export { passwordProblems } from './identity.passwords.ts';
-export { purgeExpiredRefreshTokens, rolesOfUsers, userAccess } from './identity.repository.ts';
+export {
+  permissionsOfRoles,
+  purgeExpiredRefreshTokens,
+  rolesOfUsers,
+  userAccess,
+} from './identity.repository.ts';
 export { TokenPair as TokenPairSchema } from './identity.schemas.ts';
 export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';

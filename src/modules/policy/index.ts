@@ -45,7 +45,10 @@ export interface LimitSeed {
   max_amount: bigint;
 }
 
-/** Loads default limits for a tier and currency only when none exist yet, so operators' changes survive re-seeding. */
+/**
+ * Loads a default limit only when no limit exists for its tier, currency, transaction type and period, so changed
+ * limits survive re-seeding (a deleted default comes back at the next start: deactivate rather than delete).
+ */
 export async function seedTransactionLimits(db: Executor, seeds: LimitSeed[]): Promise<void> {
   await inTransaction(db, async (tx) => {
     for (const seed of seeds) {

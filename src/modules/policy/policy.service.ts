@@ -149,7 +149,14 @@ export class PolicyService {
 
   #validate(input: Partial<AccessPolicyInput>) {
     if (input.ip_allowlist) blockListOf(input.ip_allowlist);
-    if (input.time_window) localTime(new Date(), input.time_window.timezone);
+    if (input.time_window) {
+      localTime(new Date(), input.time_window.timezone);
+      if (input.time_window.start === input.time_window.end) {
+        throw new AppError(422, 'VALIDATION_ERROR', 'A time window needs different start and end times', {
+          field: 'time_window',
+        });
+      }
+    }
   }
 
   async #activePolicies() {

@@ -82,6 +82,11 @@ describe('policies', () => {
       time_window: { start: '08:00', end: '17:00', timezone: 'Mars/Olympus', days: [] },
     });
     assert.equal(zone.statusCode, 422);
+    const empty = await call('POST', '/api/v1/policy/access/add', {
+      name: 'never',
+      time_window: { start: '08:00', end: '08:00', timezone: 'Africa/Nairobi', days: [] },
+    });
+    assert.equal(empty.statusCode, 422);
 
     assert.equal((await call('DELETE', `/api/v1/policy/access/${created.json().id}`)).statusCode, 204);
     const after = await call('GET', '/api/v1/auth/me', undefined, supportToken, '198.51.100.9');
