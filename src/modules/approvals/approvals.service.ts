@@ -5,7 +5,7 @@
  * out of `pending` is a guarded update that only one checker can win.
  */
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
-import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
@@ -64,6 +64,11 @@ export class ApprovalService {
   constructor(db: Executor, settings: SettingsService) {
     this.#db = db;
     this.#settings = settings;
+  }
+
+  /** Names in `approvals.required_actions` must be registered actions: a typo would otherwise gate nothing. */
+  unknownActions(names: string[]): string[] {
+    return names.filter((name) => !this.#actions.has(name));
   }
 
   register<P extends object>(action: ApprovalAction<P>): void {
@@ -209,11 +214,20 @@ export class ApprovalService {
       status = 'failed';
       error = failure instanceof AppError ? `${failure.errorCode}: ${failure.message}` : 'execution failed';
     }
-    const [updated] = await this.#db
-      .update(approvalRequests)
-      .set({ status, result: result === null ? null : toJsonSafe(result), error, updatedAt: new Date() })
-      .where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'executing')))
-      .returning();
+    const updated = await inTransaction(this.#db, async (tx) => {
+      const [row] = await tx
+        .update(approvalRequests)
+        .set({ status, result: result === null ? null : toJsonSafe(result), error, updatedAt: new Date() })
+        .where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'executing')))
+        .returning();
+      await writeAudit(tx, context, {
+        action: status === 'approved' ? 'approval.executed' : 'approval.failed',
+        entityType: 'approval',
+        entityId: id,
+        after: { status, error },
+      });
+      return row;
+    });
     return approvalView(updated!);
   }
 
@@ -230,10 +244,19 @@ export class ApprovalService {
 
 /** Pending requests past their expiry are closed by a scheduled job. */
 export async function expireStaleApprovals(db: Executor): Promise<number> {
-  const rows = await db
-    .update(approvalRequests)
-    .set({ status: 'cancelled', reason: 'expired', updatedAt: new Date() })
-    .where(and(eq(approvalRequests.status, 'pending'), lt(approvalRequests.expiresAt, sql`now()`)))
-    .returning({ id: approvalRequests.id });
-  return rows.length;
+  return inTransaction(db, async (tx) => {
+    const rows = await tx
+      .update(approvalRequests)
+      .set({ status: 'cancelled', reason: 'expired', updatedAt: new Date() })
+      .where(and(eq(approvalRequests.status, 'pending'), lt(approvalRequests.expiresAt, sql`now()`)))
+      .returning({ id: approvalRequests.id });
+    for (const row of rows) {
+      await writeAudit(tx, systemContext(), {
+        action: 'approval.expired',
+        entityType: 'approval',
+        entityId: row.id,
+      });
+    }
+    return rows.length;
+  });
 }

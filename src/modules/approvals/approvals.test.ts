@@ -186,4 +186,21 @@ describe('maker-checker', () => {
     assert.equal(response.statusCode, 409);
     assert.equal(response.json().error_code, 'ROLES_NEED_APPROVAL');
   });
+
+  test('only registered actions can be put under maker-checker; outcomes are audited', async () => {
+    const typo = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/approvals.required_actions',
+      headers: bearer(t.adminToken),
+      payload: { value: ['user.role_asign'] },
+    });
+    assert.equal(typo.statusCode, 422);
+    assert.match(typo.json().details.errors[0].message, /unknown actions: user\.role_asign/);
+    const audit = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/core/audit?action=approval.executed',
+      headers: bearer(t.adminToken),
+    });
+    assert.ok(audit.json().items.length >= 2);
+  });
 });

@@ -15,7 +15,12 @@ export {
 } from './approvals.service.ts';
 
 export function createApprovals(deps: Dependencies, settings: SettingsService): ApprovalService {
-  return new ApprovalService(deps.database.db, settings);
+  const approvals = new ApprovalService(deps.database.db, settings);
+  settings.addCheck('approvals.required_actions', (value) => {
+    const unknown = approvals.unknownActions(value as string[]);
+    return unknown.length > 0 ? `unknown actions: ${unknown.join(', ')}` : null;
+  });
+  return approvals;
 }
 
 export function approvalsModule(approvals: ApprovalService, settings: SettingsService): FastifyPluginAsync {

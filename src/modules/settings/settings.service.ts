@@ -110,8 +110,21 @@ export class SettingsService {
   }
 
   /** Sets a value after validating it; `expectedVersion` (optimistic concurrency) refuses lost updates with 409. */
+  readonly #checks = new Map<string, (value: unknown) => string | null>();
+
+  /** Another module adds a rule a value must also meet (e.g. names it knows); the check returns a problem or null. */
+  addCheck(key: SettingKey, check: (value: unknown) => string | null): void {
+    this.#checks.set(key, check);
+  }
+
   async update(key: string, value: unknown, expectedVersion: number | undefined, context: RequestContext) {
     if (!isSettingKey(key)) throw commonErrors.notFound('Setting');
+    const problem = validators.get(key)!(value) ? (this.#checks.get(key)?.(value) ?? null) : null;
+    if (problem) {
+      throw commonErrors.validation(`Invalid value for ${key}`, {
+        errors: [{ field: 'body.value', message: problem, rule: 'check' }],
+      });
+    }
     const validate = validators.get(key)!;
     if (!validate(value)) {
       throw commonErrors.validation(`Invalid value for ${key}`, {
