@@ -286,41 +286,49 @@ export class MfaService {
     const asked = Array.isArray(claims.q)
       ? claims.q.filter((item): item is string => typeof item === 'string')
       : [];
-    const accepted = await inTransaction(this.#db, async (tx) => {
-      if (factor === 'security_questions') return this.questions.check(principal, asked, proof.answers ?? []);
-      if (factor === 'recovery_code') {
-        const hash = keyedHash(this.#deps.config.HMAC_PEPPER, 'recovery-code', normaliseRecoveryCode(code));
-        const used = await tx
-          .update(recoveryCodes)
-          .set({ usedAt: new Date(), updatedAt: new Date() })
-          .where(
-            and(
-              eq(recoveryCodes.principalId, principal.id),
-              eq(recoveryCodes.codeHash, hash),
-              isNull(recoveryCodes.usedAt),
-            ),
-          )
-          .returning({ id: recoveryCodes.id });
-        if (used.length === 0) return false;
-        await writeAudit(
-          tx,
-          { ...context, actor: principal },
-          {
-            action: 'mfa.recovery_code_used',
-            entityType: principal.type,
-            entityId: principal.id,
-          },
-        );
-        return true;
-      }
-      const [row] = await tx
-        .select()
-        .from(mfaFactors)
-        .where(and(eq(mfaFactors.principalId, principal.id), eq(mfaFactors.status, 'active')))
-        .for('update')
-        .limit(1);
-      return row ? this.#acceptTotp(tx, row, code) : false;
-    });
+    // Answers are checked outside any transaction: two argon2 verifications must not hold row locks (and on the
+    // single-connection embedded database a query beside an open transaction would wait for it forever).
+    const accepted =
+      factor === 'security_questions'
+        ? await this.questions.check(principal, asked, proof.answers ?? [])
+        : await inTransaction(this.#db, async (tx) => {
+            if (factor === 'recovery_code') {
+              const hash = keyedHash(
+                this.#deps.config.HMAC_PEPPER,
+                'recovery-code',
+                normaliseRecoveryCode(code),
+              );
+              const used = await tx
+                .update(recoveryCodes)
+                .set({ usedAt: new Date(), updatedAt: new Date() })
+                .where(
+                  and(
+                    eq(recoveryCodes.principalId, principal.id),
+                    eq(recoveryCodes.codeHash, hash),
+                    isNull(recoveryCodes.usedAt),
+                  ),
+                )
+                .returning({ id: recoveryCodes.id });
+              if (used.length === 0) return false;
+              await writeAudit(
+                tx,
+                { ...context, actor: principal },
+                {
+                  action: 'mfa.recovery_code_used',
+                  entityType: principal.type,
+                  entityId: principal.id,
+                },
+              );
+              return true;
+            }
+            const [row] = await tx
+              .select()
+              .from(mfaFactors)
+              .where(and(eq(mfaFactors.principalId, principal.id), eq(mfaFactors.status, 'active')))
+              .for('update')
+              .limit(1);
+            return row ? this.#acceptTotp(tx, row, code) : false;
+          });
     if (!accepted) throw mfaErrors.invalidCode(Math.max(0, MFA_MAX_TRIES - tries));
     if (!(await store.setIfAbsent(`mfa:spent:${claims.jti}`, '1', MFA_TOKEN_TTL_SECONDS * 1000))) {
       throw identityErrors.invalidToken();
