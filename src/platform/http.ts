@@ -51,6 +51,18 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/**
+ * The ownership rule every customer-facing route uses: a customer reaches only their own resources, and anyone
+ * else's answer 404, as if they did not exist. Staff pass (their permission was checked by the guard).
+ */
+export function assertOwnership(
+  principal: Pick<Principal, 'type' | 'id'>,
+  customerId: string,
+  entity = 'Customer',
+): void {
+  if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound(entity);
+}
+
 export function contextOf(request: FastifyRequest): RequestContext {
   const principal = request.principal;
   return {

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { expireKycTiers } from '../../src/modules/customers/index.ts';
 import { expireDocuments, verifiedDocumentTypes } from '../../src/modules/documents/index.ts';
 import { bearer, login, startTestApp, type TestContext } from '../helpers/app.ts';
+import { multipart } from '../helpers/multipart.ts';
 
 const PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -12,26 +13,6 @@ const PNG = Buffer.concat([
   Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]),
 ]);
 const PDF = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n');
-
-function multipart(fields: Record<string, string>, file: Buffer) {
-  const boundary = '----kyc-boundary';
-  const head = Object.entries(fields)
-    .map(
-      ([name, value]) =>
-        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-    )
-    .join('');
-  return {
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-    payload: Buffer.concat([
-      Buffer.from(
-        `${head}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-      ),
-      file,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]),
-  };
-}
 
 describe('KYC upgrade Basic → Standard', () => {
   let t: TestContext;
@@ -90,7 +71,12 @@ describe('KYC upgrade Basic → Standard', () => {
   const asOfficer = (url: string, payload: object) =>
     t.app.inject({ method: 'POST', url, headers: bearer(officerToken), payload });
   const upload = (type: string, file: Buffer) => {
-    const body = multipart({ customer_id: customerId, document_type: type }, file);
+    const body = multipart(
+      { customer_id: customerId, document_type: type },
+      file,
+      'f',
+      'application/octet-stream',
+    );
     return t.app.inject({
       method: 'POST',
       url: '/api/v1/document/document/upload',

@@ -13,7 +13,6 @@ import { uuidv7 } from '../../platform/ids.ts';
 import {
   type IdentityService,
   permissions,
-  permissionsOfRoles,
   rolePermissions,
   roles,
   rolesOfUsers,

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { commonErrors } from '../../platform/errors.ts';
-import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { assertOwnership, contextOf, requirePrincipal } from '../../platform/http.ts';
 import type { CustomerContacts } from './customers.contacts.ts';
 import { CustomerView, IdParams } from './customers.schemas.ts';
 import type { CustomersService } from './customers.service.ts';
@@ -96,8 +96,7 @@ export function contactRoutes(
       },
       async (request) => {
         const principal = requirePrincipal(request);
-        if (principal.type === 'customer' && principal.id !== request.params.id)
-          throw commonErrors.notFound('Customer');
+        assertOwnership(principal, request.params.id);
         return contacts.list(request.params.id);
       },
     );

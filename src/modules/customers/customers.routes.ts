@@ -1,7 +1,7 @@
 /** HTTP routes of `/api/v1/customer` (the canonical `/customer/customer/add` and its `/customer/add` alias). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { commonErrors } from '../../platform/errors.ts';
-import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { assertOwnership, contextOf, requirePrincipal } from '../../platform/http.ts';
 import { TokenPairSchema } from '../identity/index.ts';
 import type { CustomerAuth } from './customers.auth.ts';
 import {
@@ -84,8 +84,7 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
       async (request) => {
         const principal = requirePrincipal(request);
         // A customer reads only themselves; anyone else's id answers 404, as if it did not exist.
-        if (principal.type === 'customer' && principal.id !== request.params.id)
-          throw commonErrors.notFound('Customer');
+        assertOwnership(principal, request.params.id);
         const includePii = principal.type === 'user' && (request.query.include_pii ?? false);
         return customers.get(request.params.id, principal, includePii, contextOf(request));
       },

@@ -1,7 +1,6 @@
 /** HTTP routes of `/api/v1/customer/kyc`: tiers, features, and starting an upgrade. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { commonErrors } from '../../platform/errors.ts';
-import { contextOf, type Principal, requirePrincipal } from '../../platform/http.ts';
+import { assertOwnership, contextOf, requirePrincipal } from '../../platform/http.ts';
 import { type ApprovalService, ApprovalViewSchema } from '../approvals/index.ts';
 import {
   ApplicationList,
@@ -19,11 +18,6 @@ import {
   TierView,
 } from './kyc.schemas.ts';
 import type { KycService } from './kyc.service.ts';
-
-/** Customers act on themselves only; another customer's id answers 404. */
-function ownCustomer(principal: Principal, customerId: string): void {
-  if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Customer');
-}
 
 export function kycRoutes(kyc: KycService, approvals: ApprovalService): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -102,7 +96,7 @@ export function kycRoutes(kyc: KycService, approvals: ApprovalService): FastifyP
       },
       async (request) => {
         const principal = requirePrincipal(request);
-        ownCustomer(principal, request.body.customer_id);
+        assertOwnership(principal, request.body.customer_id);
         return kyc.initiate(
           request.body.customer_id,
           request.body.target_tier,
@@ -176,7 +170,7 @@ export function kycRoutes(kyc: KycService, approvals: ApprovalService): FastifyP
         },
       },
       async (request) => {
-        ownCustomer(requirePrincipal(request), request.query.customer_id);
+        assertOwnership(requirePrincipal(request), request.query.customer_id);
         return kyc.applications(request.query.customer_id);
       },
     );

@@ -9,7 +9,7 @@ import { and, asc, desc, eq, inArray, lt, ne } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http.ts';
+import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
@@ -318,8 +318,8 @@ export class KycService {
       .where(eq(kycApplications.id, id))
       .for('update')
       .limit(1);
-    if (!row || (principal.type === 'customer' && principal.id !== row.customerId))
-      throw commonErrors.notFound('KYC application');
+    if (!row) throw commonErrors.notFound('KYC application');
+    assertOwnership(principal, row.customerId, 'KYC application');
     return row;
   }
 

@@ -10,7 +10,7 @@ import { DecryptionError, openEnvelope, sealEnvelope } from '../../platform/cryp
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http.ts';
+import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { customers } from '../customers/index.ts';
 import { inspectDocument } from './documents.inspect.ts';
@@ -59,11 +59,6 @@ export function documentView(row: Row) {
   };
 }
 
-/** Customers reach only their own documents; anyone else's answer 404. */
-function assertOwner(principal: Principal, customerId: string) {
-  if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Document');
-}
-
 export class DocumentsService {
   readonly #deps: Dependencies;
   readonly #storage: DocumentStorage;
@@ -84,7 +79,7 @@ export class DocumentsService {
     principal: Principal,
     context: RequestContext,
   ) {
-    if (principal.type === 'customer' && principal.id !== customerId) throw commonErrors.notFound('Customer');
+    assertOwnership(principal, customerId);
     if (!(DOCUMENT_TYPES as readonly string[]).includes(documentType))
       throw documentErrors.unknownType(documentType);
     const [customer] = await this.#db
@@ -133,7 +128,7 @@ export class DocumentsService {
   async #row(id: string, principal: Principal): Promise<Row> {
     const [row] = await this.#db.select().from(documents).where(eq(documents.id, id)).limit(1);
     if (!row) throw commonErrors.notFound('Document');
-    assertOwner(principal, row.customerId);
+    assertOwnership(principal, row.customerId, 'Document');
     return row;
   }
 
@@ -142,7 +137,7 @@ export class DocumentsService {
   }
 
   async list(customerId: string, principal: Principal) {
-    assertOwner(principal, customerId);
+    assertOwnership(principal, customerId, 'Document');
     const rows = await this.#db
       .select()
       .from(documents)

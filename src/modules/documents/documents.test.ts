@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
 import { documentDirectory } from './documents.storage.ts';
 
 const PNG_HEAD = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -69,32 +70,6 @@ const HOSTILE: [string, Buffer, string][] = [
   ['7z', Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4]), 'id.7z'],
   ['path traversal name, text body', Buffer.from('root:x:0:0'), '../../../etc/passwd'],
 ];
-
-function multipart(
-  fields: Record<string, string>,
-  file: Buffer,
-  filename: string,
-  contentType = 'application/pdf',
-) {
-  const boundary = '----codeforge-test-boundary';
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
-    );
-  }
-  parts.push(
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
-    ),
-    file,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  );
-  return {
-    payload: Buffer.concat(parts),
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
-}
 
 describe('documents', () => {
   let t: TestContext;
