@@ -41,7 +41,7 @@ describe('operations', () => {
     });
     await t.app.inject({
       method: 'GET',
-      url: '/api/v1/auth/me?token=CANARY-query-token&pin=9931',
+      url: '/api/v1/auth/me?token=CANARY-query-token&pin=CANARY-query-pin',
       headers: { authorization: `Bearer ${t.adminToken}`, cookie: 'session=CANARY-cookie' },
     });
     await t.app.inject({
@@ -62,7 +62,7 @@ describe('operations', () => {
       'CANARY-direct',
       'CANARY-pin',
       'CANARY-otp',
-      '9931',
+      'CANARY-query-pin',
     ]) {
       assert.ok(!logs.includes(canary), `${canary} leaked into the logs`);
     }
