@@ -23,8 +23,11 @@ import {
   identityPlugin,
   registerAccessGuard,
 } from './modules/identity/index.ts';
+import { LedgerService } from './modules/ledger/index.ts';
 import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
 import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
+import { createTransactions, type TransactionsService } from './modules/transactions/index.ts';
+import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
 import { RedisStore } from './platform/cache.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { commonErrors, ErrorBody, registerErrorHandling } from './platform/errors.ts';
@@ -43,6 +46,9 @@ export interface Application {
   app: FastifyInstance;
   identity: IdentityService;
   settings: SettingsService;
+  ledger: LedgerService;
+  wallets: WalletsService;
+  transactions: TransactionsService;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -167,6 +173,11 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(customersModule(deps, identity, policy, approvals));
   await app.register(documentsModule(deps));
   await app.register(settingsModule(settings, API_VERSION));
+  const ledger = new LedgerService(deps.database.db);
+  const wallets = new WalletsService(deps, ledger, new ProductsService(deps.database.db));
+  await app.register(walletRoutes(wallets));
+  const transactions = createTransactions({ deps, identity, wallets, ledger, policy, settings, approvals });
+  await app.register(transactions.plugin);
 
   app.get(
     '/openapi.json',
@@ -176,5 +187,5 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     },
     async () => app.swagger(),
   );
-  return { app, identity, settings };
+  return { app, identity, settings, ledger, wallets, transactions: transactions.service };
 }

@@ -242,6 +242,17 @@ export const variables = {
   TWILIO_FROM_NUMBER: variable('Twilio sender number (E.164).', undefined, text),
   FIREBASE_PROJECT_ID: variable('Firebase project for FCM push.', undefined, text),
   FIREBASE_CREDENTIALS: variable('Path to, or JSON of, the Firebase service account.', undefined, text, true),
+  // Core banking (Apache Fineract): bank top-ups, withdrawals to bank, linked-account verification
+  FINERACT_BASE_URL: variable(
+    'Fineract API root, e.g. https://cbs.example:8443/fineract-provider/api/v1; unset: bank transfers answer 503.',
+    undefined,
+    url(['http:', 'https:']),
+  ),
+  FINERACT_USERNAME: variable('Fineract API user (Basic auth).', undefined, text),
+  FINERACT_PASSWORD: variable('Fineract API password.', undefined, text, true),
+  FINERACT_TENANT_ID: variable('Fineract-Platform-TenantId header.', 'default', text),
+  FINERACT_PAYMENT_TYPE_ID: variable('Fineract payment type of wallet transfers.', '1', integer(1, 1000000)),
+  FINERACT_TIMEOUT_MS: variable('Timeout of one Fineract call.', '10000', integer(100, 120000)),
   // Federation (spec names)
   SAML_CONFIG_FILE: variable('SAML service-provider settings file.', undefined, text),
   LDAP_SERVER: variable('LDAP server URL (ldap:// or ldaps://).', undefined, text),
@@ -328,6 +339,7 @@ function productionProblems(config: Config, env: Record<string, string | undefin
     ['SMTP_USERNAME', 'SMTP_PASSWORD'],
     ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD'],
     ['FIREBASE_PROJECT_ID', 'FIREBASE_CREDENTIALS'],
+    ['FINERACT_USERNAME', 'FINERACT_PASSWORD'],
   ];
   for (const [owner, secret] of pairs) {
     if (config[owner] && !config[secret]) problems.push(`${secret} is required when ${owner} is set`);

@@ -7,12 +7,14 @@ import {
   SEED_DIR,
   seedPermissionsAndRoles,
 } from './modules/identity/index.ts';
+import { seedWalletProducts } from './modules/wallets/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 
 export async function seedAll(deps: Dependencies) {
   await seedPermissionsAndRoles(deps.database.db);
   await seedCategories(deps.database.db, SEED_DIR);
   await seedKycTiers(deps.database.db);
+  await seedWalletProducts(deps.database.db);
 }
 
 export async function seedFirstAdmin(deps: Dependencies, identity: IdentityService) {

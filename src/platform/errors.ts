@@ -99,9 +99,23 @@ export function errorBody(error: AppError, requestId: string): ErrorBodyShape {
     status_code: error.statusCode,
     error_code: error.errorCode,
     message: error.message,
-    details: error.details,
+    details: jsonDetails(error.details) as ErrorDetails,
     request_id: requestId,
   };
+}
+
+/** Money in details is bigint: a JSON number when exact (as the spec's example shows), else a decimal string. */
+function jsonDetails(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (Array.isArray(value)) return value.map(jsonDetails);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, jsonDetails(item)]));
+  }
+  return value;
 }
 
 interface AjvLikeError {

@@ -125,3 +125,14 @@ export function paginate<T>(
   const items = rows.slice(0, limit);
   return { items, next_cursor: encodeCursor(positionOf(items[items.length - 1]!)) };
 }
+
+export const CHANNELS = ['web', 'mobile', 'ussd', 'agent', 'api'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** The channel a request declares in `X-Channel` (client-declared: a hint for features and limits, not a boundary). */
+export function channelOf(request: FastifyRequest, fallback: Channel = 'web'): Channel {
+  const header = request.headers['x-channel'];
+  return typeof header === 'string' && (CHANNELS as readonly string[]).includes(header)
+    ? (header as Channel)
+    : fallback;
+}

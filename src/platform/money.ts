@@ -2,6 +2,7 @@
  * Money is a bigint count of the currency's minor units plus its ISO 4217 code; never a float. The exponent table
  * is the ISO one for the currencies the platform serves; an unknown code is refused rather than guessed.
  */
+import { Type } from 'typebox';
 import { AppError } from './errors.ts';
 
 export interface CurrencyInfo {
@@ -58,6 +59,16 @@ export function formatMoney(amountMinor: bigint, currency: string): string {
   return `${negative ? '-' : ''}${currency} ${whole}${fraction}`;
 }
 
+/** "1500.00" for 150000n KES: plain decimal, for CSV and QR codes. */
+export function formatDecimal(amountMinor: bigint, currency: string): string {
+  const { exponent } = currencyInfo(currency);
+  const negative = amountMinor < 0n;
+  const digits = (negative ? -amountMinor : amountMinor).toString().padStart(exponent + 1, '0');
+  const whole = digits.slice(0, digits.length - exponent);
+  const fraction = exponent > 0 ? `.${digits.slice(digits.length - exponent)}` : '';
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}
+
 /** A positive request amount in minor units, refused when zero or negative. */
 export function positiveAmount(value: number | bigint, field = 'amount'): bigint {
   const amount = BigInt(value);
@@ -70,3 +81,14 @@ export function mulDivRound(amount: bigint, numerator: bigint, denominator: bigi
   if (denominator <= 0n) throw new Error('denominator must be positive');
   return (amount * numerator * 2n + denominator) / (denominator * 2n);
 }
+
+/** Request amounts: whole minor units, exact in a JSON number (≤ 2^53 − 1). */
+export const MoneyIn = Type.Integer({
+  format: 'int64',
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Minor units (KES 1,500.00 is 150000)',
+});
+/** Response amounts: bigint serialised exactly as a JSON integer. */
+export const MoneyOut = Type.Unsafe<bigint>({ type: 'integer', format: 'int64' });
+export const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. KES' });

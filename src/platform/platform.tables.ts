@@ -92,3 +92,25 @@ export const entityCategories = pgTable(
 );
 
 export const nowSql = sql`now()`;
+
+/**
+ * The transactional outbox of domain events (transaction completed, dispute opened, OTP requested …), written in
+ * the same transaction as the change they describe. Consumers (notifications, AML, webhooks) read in id order and
+ * mark what they dispatched; a rolled-back change leaves no event.
+ */
+export const outboxEvents = pgTable(
+  'outbox_events',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    topic: text('topic').notNull(),
+    aggregateType: text('aggregate_type').notNull(),
+    aggregateId: text('aggregate_id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    index('outbox_events_undispatched_idx').on(table.id).where(sql`${table.dispatchedAt} is null`),
+    index('outbox_events_aggregate_idx').on(table.aggregateType, table.aggregateId, table.id),
+  ],
+);

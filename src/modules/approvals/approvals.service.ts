@@ -95,11 +95,13 @@ export class ApprovalService {
     payload: P,
     detail: { summary: string; entityType?: string; entityId?: string },
     context: RequestContext,
+    /** `always`: the action needs a checker whatever `approvals.required_actions` says (reversals, large cash). */
+    options: { always?: boolean } = {},
   ): Promise<Outcome<T>> {
     const action = this.#actions.get(name);
     if (!action) throw approvalErrors.unknownAction(name);
     const required = await this.#settings.get('approvals.required_actions');
-    if (!required.includes(name))
+    if (!options.always && !required.includes(name))
       return { kind: 'done', result: (await action.execute(payload, context)) as T };
     if (!context.actor.id) throw commonErrors.unauthorized();
     const hours = await this.#settings.get('approvals.expiry_hours');

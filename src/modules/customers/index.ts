@@ -14,9 +14,11 @@ import { customers } from './customers.tables.ts';
 import { kycRoutes } from './kyc.routes.ts';
 import { KycService } from './kyc.service.ts';
 
+export { CustomerAuth, pinErrors } from './customers.auth.ts';
 export { CustomersService, normalisePhone } from './customers.service.ts';
-export { customers } from './customers.tables.ts';
+export { customerPhones, customers } from './customers.tables.ts';
 export { expireKycTiers, seedKycTiers } from './kyc.service.ts';
+export { kycTiers } from './kyc.tables.ts';
 
 export function customersModule(
   deps: Dependencies,

@@ -104,6 +104,32 @@ export const settingDefinitions = {
     default: false,
     public: false,
   },
+  'payments.otp_threshold': {
+    description:
+      'Per currency: transfers of at least this many minor units need a one-time code bound to payee and amount',
+    schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
+    default: { KES: 10_000_000, UGX: 3_000_000, TZS: 200_000_000, USD: 100_000 } as Record<string, number>,
+    public: true,
+  },
+  'payments.cash_withdrawal_approval_threshold': {
+    description:
+      'Per currency: teller cash withdrawals of at least this many minor units need a second staff member',
+    schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
+    default: { KES: 10_000_000, USD: 100_000 } as Record<string, number>,
+    public: false,
+  },
+  'payments.dispute_window_days': {
+    description: 'Days after a payment during which its payer may dispute it',
+    schema: Type.Integer({ minimum: 1, maximum: 540 }),
+    default: 30,
+    public: true,
+  },
+  'payments.dynamic_qr_ttl_seconds': {
+    description: 'Lifetime of a dynamic (single-payment) merchant QR code',
+    schema: Type.Integer({ minimum: 30, maximum: 86_400 }),
+    default: 900,
+    public: false,
+  },
   'approvals.required_actions': {
     description: 'Actions that need a second staff member’s approval (maker-checker), e.g. user.role_assign',
     schema: Type.Array(Type.String({ pattern: '^[a-z_]+\\.[a-z_]+$', maxLength: 64 }), {

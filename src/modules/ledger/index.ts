@@ -1,0 +1,16 @@
+/** The double-entry ledger: the only module that writes money. Other modules post through `LedgerService`. */
+export {
+  type Balance,
+  balanceOf,
+  HOUSE_ACCOUNTS,
+  LEDGER_STATES,
+  LedgerError,
+  LedgerService,
+  type LedgerVerification,
+  type Leg,
+  normalBalance,
+  type PostedBatch,
+  type Posting,
+  verifyLedger,
+} from './ledger.service.ts';
+export { ledgerAccounts, ledgerBatches, ledgerEntries, ledgerTransfers } from './ledger.tables.ts';

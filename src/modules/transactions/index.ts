@@ -1,0 +1,65 @@
+/** Money movements: the payment engine, P2P and teller cash, transaction history, receipts. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import type { ApprovalService } from '../approvals/index.ts';
+import { CustomerAuth } from '../customers/index.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { LedgerService } from '../ledger/index.ts';
+import type { PolicyService } from '../policy/index.ts';
+import type { SettingsService } from '../settings/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
+import { PaymentEngine } from './transactions.engine.ts';
+import { transactionRoutes } from './transactions.routes.ts';
+import { type CashInput, TransactionsService } from './transactions.service.ts';
+
+export {
+  type MovementPlan,
+  newReference,
+  type Party,
+  PaymentEngine,
+  type TransactionRow,
+} from './transactions.engine.ts';
+export { transactionErrors } from './transactions.errors.ts';
+export { TransactionView as TransactionViewSchema } from './transactions.schemas.ts';
+export { type Authorization, TransactionsService } from './transactions.service.ts';
+export { disputes, TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
+export { transactionView } from './transactions.views.ts';
+
+export interface TransactionsModule {
+  service: TransactionsService;
+  plugin: FastifyPluginAsync;
+}
+
+export function createTransactions(options: {
+  deps: Dependencies;
+  identity: IdentityService;
+  wallets: WalletsService;
+  ledger: LedgerService;
+  policy: PolicyService;
+  settings: SettingsService;
+  approvals: ApprovalService;
+}): TransactionsModule {
+  const engine = new PaymentEngine(options.deps, options.wallets, options.ledger, options.policy);
+  const service = new TransactionsService({
+    deps: options.deps,
+    engine,
+    wallets: options.wallets,
+    ledger: options.ledger,
+    pins: new CustomerAuth(options.deps, options.identity),
+    settings: options.settings,
+    approvals: options.approvals,
+  });
+  options.approvals.register<Omit<CashInput, 'amount'> & { amount: string; teller_id: string }>({
+    name: 'wallet.cash_withdrawal',
+    description:
+      'Pay out cash from a wallet at a branch (always above payments.cash_withdrawal_approval_threshold)',
+    permission: 'wallet:withdraw',
+    execute: (payload, context) => service.executeCashWithdrawal(payload, context),
+  });
+  return {
+    service,
+    plugin: async (app) => {
+      await app.register(transactionRoutes(service));
+    },
+  };
+}

@@ -1,0 +1,454 @@
+/**
+ * The payment engine: every money movement goes initiated → validated → authorized → processing → completed
+ * (or failed). `prepare` checks what can be checked without locks (fast refusals before asking for a PIN);
+ * `commit` re-checks under the wallet locks and posts, in one transaction with the usage counters, the record,
+ * the outbox event and the stored idempotent response. Business refusals are recorded as failed transactions.
+ */
+import { randomInt } from 'node:crypto';
+import type { RequestContext } from '../../platform/audit.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
+import type { PolicyService } from '../policy/index.ts';
+import { feeFor, type WalletRow, type WalletsService } from '../wallets/index.ts';
+import { transactionErrors } from './transactions.errors.ts';
+import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
+import { transactionView } from './transactions.views.ts';
+
+export type TransactionRow = typeof transactions.$inferSelect;
+
+export type Party =
+  | { kind: 'wallet'; walletId: string }
+  /** A house or settlement ledger account (teller cash, biller settlement, suspense …). */
+  | { kind: 'account'; accountId: string };
+
+export interface Initiator {
+  type: 'customer' | 'user' | 'system';
+  id: string | null;
+}
+
+export interface MovementPlan {
+  type: TransactionType;
+  channel: string;
+  initiator: Initiator;
+  source: Party;
+  destination: Party;
+  amount: bigint;
+  currency: string;
+  /** The product fee rule charged to the source wallet (default: the type); null charges none. */
+  feeRule?: string | null;
+  /** The tier feature a customer needs on the channel (p2p, qr_payment, bill_payment …). */
+  feature?: string;
+  /** Send limits on the source wallet and receive limits on the destination wallet (customer wallets). */
+  limits?: boolean;
+  narration?: string | null;
+  metadata?: Record<string, unknown>;
+  merchantId?: string | null;
+  billerId?: string | null;
+  relatedTransactionId?: string | null;
+  /** Legs added after principal, fee and tax (e.g. the merchant's discount fee). */
+  extraLegs?: (context: { sourceAccount: string; destinationAccount: string }) => Promise<Leg[]> | Leg[];
+  /** Replaces the default legs entirely (FX, reversals). */
+  legs?: () => Promise<Leg[]> | Leg[];
+  /** Overrides what the destination receives (FX). */
+  destinationAmount?: bigint;
+  destinationCurrency?: string;
+  /** Runs inside the transaction after posting (mark a QR code used, link a dispute …). */
+  beforeCommit?: (tx: Executor, record: TransactionRow) => Promise<void>;
+  /** Response stored with the effect for Idempotency-Key replays. */
+  claim?: IdempotencyClaim | null;
+  status?: 201 | 200;
+}
+
+export interface Quote {
+  fee: bigint;
+  tax: bigint;
+  total: bigint;
+}
+
+const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const RECORDED_FAILURES = new Set([
+  'INSUFFICIENT_BALANCE',
+  'LIMIT_EXCEEDED',
+  'RECIPIENT_LIMIT_EXCEEDED',
+  'BALANCE_CAP_EXCEEDED',
+]);
+
+/** Ten characters, unambiguous letters and digits (no 0/O, 1/I): read over the phone. */
+export function newReference(): string {
+  let text = '';
+  for (let index = 0; index < 10; index += 1)
+    text += REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)];
+  return text;
+}
+
+type Step = { state: TransactionState; at: string; reason?: string };
+
+export class PaymentEngine {
+  readonly #deps: Dependencies;
+  readonly #wallets: WalletsService;
+  readonly #ledger: LedgerService;
+  readonly #policy: PolicyService;
+
+  constructor(deps: Dependencies, wallets: WalletsService, ledger: LedgerService, policy: PolicyService) {
+    this.#deps = deps;
+    this.#wallets = wallets;
+    this.#ledger = ledger;
+    this.#policy = policy;
+  }
+
+  get #db(): Executor {
+    return this.#deps.database.db;
+  }
+
+  /** Checks without locks and computes the fee; throws the same refusals `commit` would. */
+  async prepare(plan: MovementPlan): Promise<Quote> {
+    const wallets = await this.#walletsOf(this.#db, plan, false);
+    return this.#validate(this.#db, plan, wallets, new Date());
+  }
+
+  /**
+   * Posts the movement. `steps` carries the states already passed (initiated, validated, authorized) with their
+   * times so the record shows the whole path.
+   */
+  async commit(
+    plan: MovementPlan,
+    steps: Step[],
+    context: RequestContext,
+  ): Promise<ReturnType<typeof transactionView>> {
+    const id = uuidv7();
+    const reference = newReference();
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        const now = new Date();
+        const wallets = await this.#walletsOf(tx, plan, true);
+        const quote = await this.#validate(tx, plan, wallets, now);
+        const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
+        const sourceAccount = plan.source.kind === 'wallet' ? plan.source.walletId : plan.source.accountId;
+        const destinationAccount =
+          plan.destination.kind === 'wallet' ? plan.destination.walletId : plan.destination.accountId;
+        const legs = plan.legs
+          ? await plan.legs()
+          : await this.#defaultLegs(plan, quote, sourceAccount, destinationAccount);
+        const destinationWallet =
+          plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
+        const caps = [];
+        if (destinationWallet?.ownerType === 'customer') {
+          const { maxBalance } = await this.#wallets.limitsOf(tx, destinationWallet);
+          if (maxBalance !== null) caps.push({ accountId: destinationWallet.id, cap: maxBalance });
+        }
+        const batch = await this.#post(
+          tx,
+          {
+            key: `transaction:${id}`,
+            code: plan.type,
+            reference,
+            metadata: { transaction_id: id, narration: plan.narration ?? null },
+            legs,
+            caps,
+          },
+          quote,
+        );
+        if (plan.limits !== false) await this.#countUsage(tx, plan, wallets, now);
+        history.push({ state: 'completed', at: new Date().toISOString() });
+        const [record] = await tx
+          .insert(transactions)
+          .values({
+            ...this.#recordValues(id, reference, plan, wallets, quote),
+            // Who asked, from where: fraud and dispute investigations start here.
+            metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip },
+            status: 'completed',
+            ledgerBatchId: batch.batchId,
+            history,
+            completedAt: new Date(),
+          })
+          .returning();
+        await plan.beforeCommit?.(tx, record!);
+        await emitEvent(tx, {
+          topic: 'transaction.completed',
+          aggregateType: 'transaction',
+          aggregateId: id,
+          payload: eventPayload(record!, wallets),
+        });
+        const view = transactionView(record!);
+        await plan.claim?.commit(tx, plan.status ?? 201, view);
+        return view;
+      });
+    } catch (error) {
+      if (error instanceof AppError && RECORDED_FAILURES.has(error.errorCode))
+        await this.#recordFailure(id, reference, plan, steps, error).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #walletsOf(executor: Executor, plan: MovementPlan, lock: boolean): Promise<Map<string, WalletRow>> {
+    const ids = [plan.source, plan.destination].flatMap((party) =>
+      party.kind === 'wallet' ? [party.walletId] : [],
+    );
+    if (lock) return this.#wallets.lock(executor, ids);
+    const rows = await Promise.all(ids.map((id) => this.#wallets.row(id, executor)));
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  async #validate(
+    executor: Executor,
+    plan: MovementPlan,
+    wallets: Map<string, WalletRow>,
+    at: Date,
+  ): Promise<Quote> {
+    if (
+      plan.source.kind === 'wallet' &&
+      plan.destination.kind === 'wallet' &&
+      plan.source.walletId === plan.destination.walletId
+    )
+      throw transactionErrors.sameWallet();
+    const source = plan.source.kind === 'wallet' ? wallets.get(plan.source.walletId) : undefined;
+    const destination =
+      plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
+    if (plan.source.kind === 'wallet' && !source) throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
+    if (plan.destination.kind === 'wallet' && !destination) throw transactionErrors.recipientUnavailable();
+    if (source) {
+      if (source.status !== 'active')
+        throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${source.status}`, {
+          status: source.status,
+        });
+      if (source.currency !== plan.currency)
+        throw transactionErrors.currencyMismatch(source.currency, plan.currency);
+    }
+    if (destination) {
+      if (destination.status !== 'active') throw transactionErrors.recipientUnavailable();
+      const expected = plan.destinationCurrency ?? plan.currency;
+      if (destination.currency !== expected)
+        throw transactionErrors.currencyMismatch(destination.currency, expected);
+    }
+    let quote: Quote = { fee: 0n, tax: 0n, total: plan.amount };
+    if (source) {
+      const limits = await this.#wallets.limitsOf(executor, source);
+      const product = await this.#wallets.productOf(source);
+      if (plan.initiator.type === 'customer') {
+        if (!product.allowedChannels.includes(plan.channel))
+          throw transactionErrors.channelNotAllowed(plan.channel);
+        if (plan.feature && !(limits.features[plan.channel] ?? []).includes(plan.feature))
+          throw transactionErrors.featureNotAllowed(plan.feature, plan.channel, limits.tier);
+      }
+      const rule = plan.feeRule === null ? undefined : product.fees[plan.feeRule ?? plan.type];
+      const { fee, tax } = feeFor(rule, plan.amount);
+      quote = { fee, tax, total: plan.amount + fee + tax };
+      if (plan.limits !== false && source.ownerType === 'customer')
+        await this.#checkLimits(executor, source, 'send', plan, limits, at);
+    }
+    if (destination && plan.limits !== false && destination.ownerType === 'customer') {
+      const limits = await this.#wallets.limitsOf(executor, destination);
+      try {
+        await this.#checkLimits(executor, destination, 'receive', plan, limits, at);
+      } catch (error) {
+        if (error instanceof AppError && error.errorCode === 'LIMIT_EXCEEDED')
+          throw transactionErrors.recipientLimit();
+        throw error;
+      }
+    }
+    return quote;
+  }
+
+  async #checkLimits(
+    executor: Executor,
+    wallet: WalletRow,
+    direction: 'send' | 'receive',
+    plan: MovementPlan,
+    limits: Awaited<ReturnType<WalletsService['limitsOf']>>,
+    at: Date,
+  ): Promise<void> {
+    const amount = direction === 'receive' ? (plan.destinationAmount ?? plan.amount) : plan.amount;
+    const used = await this.#wallets.usage(executor, wallet.id, direction, at);
+    if (limits.tier) {
+      const verdict = await this.#policy.evaluateTransaction(
+        {
+          kyc_tier: limits.tier,
+          channel: plan.channel,
+          transaction_type: direction,
+          currency: wallet.currency,
+          amount,
+          used,
+        },
+        executor,
+      );
+      const [first] = verdict.violations;
+      if (first)
+        throw transactionErrors.limitExceeded({
+          scope: 'kyc_tier',
+          period: first.period,
+          kind: first.kind,
+          limit: first.limit,
+          remaining: first.remaining,
+        });
+    }
+    if (direction !== 'send') return;
+    const product = limits.product;
+    const checks: [string, number | undefined, bigint][] = [
+      ['single', product.single, 0n],
+      ['daily', product.daily, used.daily_amount],
+      ['monthly', product.monthly, used.monthly_amount],
+    ];
+    for (const [period, limit, usedAmount] of checks) {
+      if (limit === undefined) continue;
+      if (usedAmount + amount > BigInt(limit)) {
+        const remaining = BigInt(limit) > usedAmount ? BigInt(limit) - usedAmount : 0n;
+        throw transactionErrors.limitExceeded({
+          scope: 'product',
+          period,
+          kind: 'amount',
+          limit: BigInt(limit),
+          remaining,
+        });
+      }
+    }
+  }
+
+  async #defaultLegs(plan: MovementPlan, quote: Quote, source: string, destination: string): Promise<Leg[]> {
+    const legs: Leg[] = [{ debit: source, credit: destination, amount: plan.amount, code: 'principal' }];
+    if (quote.fee > 0n)
+      legs.push({
+        debit: source,
+        credit: await this.#ledger.houseAccount(`fee_income:${plan.currency}`),
+        amount: quote.fee,
+        code: 'fee',
+      });
+    if (quote.tax > 0n)
+      legs.push({
+        debit: source,
+        credit: await this.#ledger.houseAccount(`tax_payable:${plan.currency}`),
+        amount: quote.tax,
+        code: 'tax',
+      });
+    if (plan.extraLegs)
+      legs.push(...(await plan.extraLegs({ sourceAccount: source, destinationAccount: destination })));
+    return legs;
+  }
+
+  async #post(tx: Executor, posting: Parameters<LedgerService['post']>[1], quote: Quote) {
+    try {
+      return await this.#ledger.post(tx, posting);
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      if (error.state === LEDGER_STATES.insufficientFunds) {
+        const available = BigInt(error.detail.available ?? '0');
+        const sourceLeg = posting.legs[0]!;
+        if (error.detail.account_id === sourceLeg.debit)
+          throw transactionErrors.insufficientBalance(quote.total, available);
+        throw new AppError(
+          409,
+          'COUNTERPARTY_INSUFFICIENT_FUNDS',
+          'The counterparty account cannot cover this movement',
+          {
+            required: BigInt(error.detail.required ?? '0'),
+            available,
+          },
+        );
+      }
+      if (error.state === LEDGER_STATES.capExceeded) throw transactionErrors.balanceCap();
+      if (error.state === LEDGER_STATES.currencyMismatch)
+        throw transactionErrors.currencyMismatch(String(error.detail.debit), String(error.detail.credit));
+      throw error;
+    }
+  }
+
+  async #countUsage(
+    tx: Executor,
+    plan: MovementPlan,
+    wallets: Map<string, WalletRow>,
+    at: Date,
+  ): Promise<void> {
+    if (plan.source.kind === 'wallet' && wallets.get(plan.source.walletId)?.ownerType === 'customer')
+      await this.#wallets.addUsage(tx, plan.source.walletId, 'send', plan.amount, at);
+    if (
+      plan.destination.kind === 'wallet' &&
+      wallets.get(plan.destination.walletId)?.ownerType === 'customer'
+    )
+      await this.#wallets.addUsage(
+        tx,
+        plan.destination.walletId,
+        'receive',
+        plan.destinationAmount ?? plan.amount,
+        at,
+      );
+  }
+
+  #recordValues(
+    id: string,
+    reference: string,
+    plan: MovementPlan,
+    wallets: Map<string, WalletRow>,
+    quote: Quote,
+  ) {
+    const source = plan.source.kind === 'wallet' ? wallets.get(plan.source.walletId) : undefined;
+    const destination =
+      plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
+    return {
+      id,
+      reference,
+      type: plan.type,
+      channel: plan.channel,
+      customerId: source?.customerId ?? (plan.initiator.type === 'customer' ? plan.initiator.id : null),
+      sourceWalletId: source?.id ?? null,
+      destinationWalletId: destination?.id ?? null,
+      counterpartyCustomerId: destination?.customerId ?? null,
+      merchantId: plan.merchantId ?? destination?.merchantId ?? null,
+      billerId: plan.billerId ?? null,
+      amount: plan.amount,
+      currency: plan.currency,
+      fee: quote.fee,
+      tax: quote.tax,
+      destinationAmount: plan.destinationAmount ?? null,
+      destinationCurrency: plan.destinationCurrency ?? null,
+      narration: plan.narration ?? null,
+      relatedTransactionId: plan.relatedTransactionId ?? null,
+      metadata: plan.metadata ?? null,
+      initiatedByType: plan.initiator.type,
+      initiatedById: plan.initiator.id,
+    };
+  }
+
+  async #recordFailure(
+    id: string,
+    reference: string,
+    plan: MovementPlan,
+    steps: Step[],
+    error: AppError,
+  ): Promise<void> {
+    await inTransaction(this.#db, async (tx) => {
+      const wallets = await this.#walletsOf(tx, plan, false).catch(() => new Map<string, WalletRow>());
+      const at = new Date().toISOString();
+      await tx.insert(transactions).values({
+        ...this.#recordValues(id, reference, plan, wallets, { fee: 0n, tax: 0n, total: plan.amount }),
+        status: 'failed',
+        failureCode: error.errorCode,
+        failureReason: error.message,
+        history: [...steps, { state: 'processing', at }, { state: 'failed', at, reason: error.errorCode }],
+      });
+    });
+  }
+}
+
+function eventPayload(record: TransactionRow, wallets: Map<string, WalletRow>) {
+  return {
+    transaction_id: record.id,
+    reference: record.reference,
+    type: record.type,
+    amount: record.amount,
+    currency: record.currency,
+    fee: record.fee,
+    tax: record.tax,
+    source_wallet_id: record.sourceWalletId,
+    destination_wallet_id: record.destinationWalletId,
+    source_customer_id: record.customerId,
+    destination_customer_id: record.counterpartyCustomerId,
+    merchant_id: record.merchantId,
+    destination_merchant: record.destinationWalletId
+      ? (wallets.get(record.destinationWalletId)?.merchantId ?? null)
+      : null,
+  };
+}

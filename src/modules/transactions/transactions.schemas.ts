@@ -1,0 +1,118 @@
+/** Schemas of `/api/v1/wallet/transaction` and `/api/v1/transaction`. */
+import { Type } from 'typebox';
+import { PageQuery, pageOf } from '../../platform/http.ts';
+import { CurrencyCode, MoneyIn, MoneyOut } from '../../platform/money.ts';
+import { TRANSACTION_STATES, TRANSACTION_TYPES } from './transactions.tables.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+const Narration = Type.String({ minLength: 1, maxLength: 140 });
+export const Pin = Type.String({ pattern: '^[0-9]{4,6}$', description: 'Transaction PIN (customers)' });
+export const OtpAnswer = Type.Object({
+  challenge_id: Type.String({ minLength: 8, maxLength: 128 }),
+  code: Type.String({ pattern: '^[0-9]{6}$' }),
+});
+const TypeName = Type.Enum(TRANSACTION_TYPES);
+const StateName = Type.Enum(TRANSACTION_STATES);
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const TransferBody = Type.Object({
+  source_wallet_id: Type.Optional(
+    Type.String({ format: 'uuid', description: 'Default: your wallet in the currency' }),
+  ),
+  to_wallet_number: Type.Optional(Type.String({ pattern: '^[0-9]{6,20}$' })),
+  to_phone: Type.Optional(Type.String({ minLength: 8, maxLength: 20, description: 'E.164' })),
+  amount: MoneyIn,
+  currency: CurrencyCode,
+  narration: Type.Optional(Narration),
+  pin: Type.Optional(Pin),
+  otp: Type.Optional(OtpAnswer),
+});
+
+export const QuoteView = Type.Object({
+  amount: MoneyOut,
+  currency: Type.String(),
+  fee: MoneyOut,
+  tax: MoneyOut,
+  total: MoneyOut,
+  total_display: Type.String(),
+  recipient_wallet_number: Type.String(),
+  otp_required: Type.Boolean(),
+});
+
+export const CashBody = Type.Object({
+  wallet_id: Type.String({ format: 'uuid' }),
+  amount: MoneyIn,
+  currency: CurrencyCode,
+  narration: Type.Optional(Narration),
+  branch_code: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{2,12}$', description: 'Default HQ' })),
+});
+
+export const TransactionView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  reference: Type.String(),
+  type: TypeName,
+  status: StateName,
+  channel: Type.String(),
+  amount: MoneyOut,
+  currency: Type.String(),
+  fee: MoneyOut,
+  tax: MoneyOut,
+  total: MoneyOut,
+  amount_display: Type.String(),
+  total_display: Type.String(),
+  destination_amount: Nullable(MoneyOut),
+  destination_currency: Nullable(Type.String()),
+  customer_id: Nullable(Type.String()),
+  source_wallet_id: Nullable(Type.String()),
+  destination_wallet_id: Nullable(Type.String()),
+  counterparty_customer_id: Nullable(Type.String()),
+  merchant_id: Nullable(Type.String()),
+  biller_id: Nullable(Type.String()),
+  narration: Nullable(Type.String()),
+  related_transaction_id: Nullable(Type.String()),
+  failure_code: Nullable(Type.String()),
+  failure_reason: Nullable(Type.String()),
+  initiated_by: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
+  history: Type.Array(
+    Type.Object({ state: StateName, at: Type.String(), reason: Type.Optional(Type.String()) }),
+  ),
+  created_at: Type.String({ format: 'date-time' }),
+  completed_at: Nullable(Type.String({ format: 'date-time' })),
+});
+
+export const TransactionQuery = Type.Intersect([
+  PageQuery,
+  Type.Object({
+    customer_id: Type.Optional(Type.String({ format: 'uuid' })),
+    wallet_id: Type.Optional(Type.String({ format: 'uuid' })),
+    type: Type.Optional(TypeName),
+    status: Type.Optional(StateName),
+    reference: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{10}$' })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  }),
+]);
+export const TransactionPage = pageOf(TransactionView);
+
+export const ReceiptQuery = Type.Object({
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('pdf')], { default: 'json' })),
+});
+
+export const ReceiptView = Type.Object({
+  reference: Type.String(),
+  type: Type.String(),
+  status: Type.String(),
+  occurred_at: Type.String({ format: 'date-time' }),
+  from: Nullable(Type.Object({ wallet_number: Type.String() })),
+  to: Nullable(Type.Object({ wallet_number: Type.String() })),
+  amount: MoneyOut,
+  currency: Type.String(),
+  amount_display: Type.String(),
+  fee: MoneyOut,
+  tax: MoneyOut,
+  total: MoneyOut,
+  total_display: Type.String(),
+  narration: Nullable(Type.String()),
+});

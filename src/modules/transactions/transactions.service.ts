@@ -1,0 +1,508 @@
+/**
+ * Payment use cases: P2P transfers to a wallet number or phone, teller cash deposit and withdrawal, quotes; the
+ * authorization step (transaction PIN, and a one-time code bound to payee and amount above a threshold); and the
+ * transaction history customers and staff read, with receipts.
+ */
+import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
+import type { RequestContext } from '../../platform/audit.ts';
+import { sealEnvelope } from '../../platform/crypto.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError } from '../../platform/errors.ts';
+import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
+import { OtpService } from '../../platform/otp.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import { renderReceiptPdf } from '../../platform/pdf.ts';
+import type { ApprovalService } from '../approvals/index.ts';
+import { type CustomerAuth, customerPhones, normalisePhone } from '../customers/index.ts';
+import type { LedgerService } from '../ledger/index.ts';
+import type { SettingsService } from '../settings/index.ts';
+import { type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import type { MovementPlan, PaymentEngine } from './transactions.engine.ts';
+import { transactionErrors } from './transactions.errors.ts';
+import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
+import { transactionView } from './transactions.views.ts';
+
+export interface Authorization {
+  pin?: string;
+  otp?: { challenge_id: string; code: string };
+}
+
+export interface TransferInput extends Authorization {
+  source_wallet_id?: string;
+  to_wallet_number?: string;
+  to_phone?: string;
+  amount: number;
+  currency: string;
+  narration?: string;
+}
+
+export interface CashInput {
+  wallet_id: string;
+  amount: number;
+  currency: string;
+  narration?: string;
+  branch_code?: string;
+}
+
+type Step = { state: TransactionState; at: string; reason?: string };
+
+export class TransactionsService {
+  readonly #deps: Dependencies;
+  readonly engine: PaymentEngine;
+  readonly wallets: WalletsService;
+  readonly #ledger: LedgerService;
+  readonly #pins: CustomerAuth;
+  readonly #settings: SettingsService;
+  readonly #approvals: ApprovalService;
+
+  constructor(options: {
+    deps: Dependencies;
+    engine: PaymentEngine;
+    wallets: WalletsService;
+    ledger: LedgerService;
+    pins: CustomerAuth;
+    settings: SettingsService;
+    approvals: ApprovalService;
+  }) {
+    this.#deps = options.deps;
+    this.engine = options.engine;
+    this.wallets = options.wallets;
+    this.#ledger = options.ledger;
+    this.#pins = options.pins;
+    this.#settings = options.settings;
+    this.#approvals = options.approvals;
+  }
+
+  get #db(): Executor {
+    return this.#deps.database.db;
+  }
+
+  /**
+   * Validate (fast refusals, no PIN try spent), authorize (PIN, then the bound one-time code when the amount needs
+   * one), then post. Customers must give their PIN; staff acting by permission are recorded as the initiator.
+   */
+  async run(plan: MovementPlan, principal: Principal, authorization: Authorization, context: RequestContext) {
+    const steps: Step[] = [{ state: 'initiated', at: new Date().toISOString() }];
+    await this.engine.prepare(plan);
+    steps.push({ state: 'validated', at: new Date().toISOString() });
+    if (principal.type === 'customer') await this.#authorize(principal.id, plan, authorization);
+    steps.push({ state: 'authorized', at: new Date().toISOString() });
+    return this.engine.commit(plan, steps, context);
+  }
+
+  async #authorize(customerId: string, plan: MovementPlan, authorization: Authorization): Promise<void> {
+    if (!authorization.pin) throw transactionErrors.pinRequired();
+    await this.#pins.verifyPin(customerId, authorization.pin);
+    const thresholds = await this.#settings.get('payments.otp_threshold');
+    const threshold = thresholds[plan.currency];
+    if (threshold === undefined || plan.amount < BigInt(threshold)) return;
+    const otp = new OtpService({
+      store: this.#deps.store,
+      pepper: this.#deps.config.HMAC_PEPPER,
+      ttlMs: (await this.#settings.get('auth.otp_ttl_seconds')) * 1000,
+    });
+    const binding = bindingOf(plan);
+    if (authorization.otp) {
+      await otp.verify({
+        purpose: 'transaction',
+        challengeId: authorization.otp.challenge_id,
+        code: authorization.otp.code,
+        binding,
+      });
+      return;
+    }
+    const issued = await otp.issue({ purpose: 'transaction', subject: customerId, binding });
+    await inTransaction(this.#db, (tx) =>
+      emitEvent(tx, {
+        topic: 'otp.requested',
+        aggregateType: 'customer',
+        aggregateId: customerId,
+        payload: {
+          customer_id: customerId,
+          purpose: 'transaction',
+          channel: 'sms',
+          challenge_id: issued.challengeId,
+          expires_at: issued.expiresAt.toISOString(),
+          // Sealed: only the delivery worker opens it; the outbox never holds a usable code.
+          code_sealed: JSON.stringify(
+            sealEnvelope(this.#deps.keys, Buffer.from(issued.code), `otp:${issued.challengeId}`),
+          ),
+          amount: plan.amount,
+          currency: plan.currency,
+        },
+      }),
+    );
+    throw transactionErrors.otpRequired(issued.challengeId, issued.expiresAt);
+  }
+
+  /** The customer's own wallet in the currency, or the one named (which must be theirs). */
+  async #sourceWallet(
+    principal: Principal,
+    walletId: string | undefined,
+    currency: string,
+  ): Promise<WalletRow> {
+    if (walletId) {
+      const row = await this.wallets.row(walletId);
+      if (principal.type === 'customer' && row.customerId !== principal.id)
+        throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
+      return row;
+    }
+    if (principal.type !== 'customer')
+      throw new AppError(422, 'VALIDATION_ERROR', 'source_wallet_id is required', {
+        errors: [{ field: 'body.source_wallet_id', message: 'is required for staff' }],
+      });
+    const [row] = await this.#db
+      .select()
+      .from(wallets)
+      .where(
+        and(
+          eq(wallets.customerId, principal.id),
+          eq(wallets.currency, currency),
+          eq(wallets.ownerType, 'customer'),
+        ),
+      )
+      .limit(1);
+    if (!row) throw new AppError(404, 'NOT_FOUND', `You have no ${currency} wallet`);
+    return row;
+  }
+
+  /** A recipient wallet by wallet number, or by the phone of a customer holding a wallet in the currency. */
+  async recipient(
+    input: { to_wallet_number?: string; to_phone?: string },
+    currency: string,
+  ): Promise<WalletRow> {
+    if (Boolean(input.to_wallet_number) === Boolean(input.to_phone))
+      throw new AppError(422, 'VALIDATION_ERROR', 'Give exactly one of to_wallet_number and to_phone', {
+        errors: [{ field: 'body.to_wallet_number', message: 'exactly one of to_wallet_number, to_phone' }],
+      });
+    if (input.to_wallet_number) {
+      const [row] = await this.#db
+        .select()
+        .from(wallets)
+        .where(eq(wallets.walletNumber, input.to_wallet_number))
+        .limit(1);
+      if (!row || row.currency !== currency)
+        throw new AppError(
+          404,
+          'RECIPIENT_NOT_FOUND',
+          'No wallet in this currency for that wallet number or phone',
+        );
+      return row;
+    }
+    let phone: string;
+    try {
+      phone = normalisePhone(input.to_phone!);
+    } catch {
+      throw new AppError(422, 'VALIDATION_ERROR', 'to_phone is not a valid phone number', {
+        errors: [{ field: 'body.to_phone', message: 'is not a valid E.164 number' }],
+      });
+    }
+    const [row] = await this.#db
+      .select({ wallet: wallets })
+      .from(customerPhones)
+      .innerJoin(
+        wallets,
+        and(
+          eq(wallets.customerId, customerPhones.customerId),
+          eq(wallets.currency, currency),
+          eq(wallets.ownerType, 'customer'),
+        ),
+      )
+      .where(eq(customerPhones.phone, phone))
+      .limit(1);
+    if (!row)
+      throw new AppError(
+        404,
+        'RECIPIENT_NOT_FOUND',
+        'No wallet in this currency for that wallet number or phone',
+      );
+    return row.wallet;
+  }
+
+  async #transferPlan(
+    principal: Principal,
+    input: TransferInput,
+    channel: string,
+    claim: IdempotencyClaim | null,
+  ): Promise<MovementPlan> {
+    currencyInfo(input.currency);
+    const amount = positiveAmount(input.amount);
+    const source = await this.#sourceWallet(principal, input.source_wallet_id, input.currency);
+    const destination = await this.recipient(input, input.currency);
+    if (!(await this.#settings.get('features.p2p_transfers')))
+      throw transactionErrors.disabled('p2p_transfers');
+    return {
+      type: 'p2p',
+      channel,
+      initiator: { type: principal.type, id: principal.id },
+      source: { kind: 'wallet', walletId: source.id },
+      destination: { kind: 'wallet', walletId: destination.id },
+      amount,
+      currency: input.currency,
+      feature: 'p2p',
+      narration: input.narration ?? null,
+      claim,
+    };
+  }
+
+  async transfer(
+    principal: Principal,
+    input: TransferInput,
+    channel: string,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const plan = await this.#transferPlan(principal, input, channel, claim);
+    return this.run(plan, principal, input, context);
+  }
+
+  /** Fee and total of a transfer before the customer confirms it. */
+  async quote(principal: Principal, input: TransferInput, channel: string) {
+    const plan = await this.#transferPlan(principal, input, channel, null);
+    const quote = await this.engine.prepare(plan);
+    const destination = await this.wallets.row((plan.destination as { walletId: string }).walletId);
+    const thresholds = await this.#settings.get('payments.otp_threshold');
+    const threshold = thresholds[input.currency];
+    return {
+      amount: plan.amount,
+      currency: plan.currency,
+      fee: quote.fee,
+      tax: quote.tax,
+      total: quote.total,
+      total_display: formatMoney(quote.total, plan.currency),
+      recipient_wallet_number: destination.walletNumber,
+      otp_required: threshold !== undefined && plan.amount >= BigInt(threshold),
+    };
+  }
+
+  async #tillAccount(branch: string, currency: string): Promise<string> {
+    return this.#ledger.houseAccount(`branch_cash:${branch}:${currency}`, {
+      name: `Branch cash ${branch}`,
+      kind: 'asset',
+      deferred: false,
+      creditsMustNotExceedDebits: true,
+    });
+  }
+
+  /** Cash paid in at a branch: the till (an asset) is debited, the wallet credited. */
+  async cashDeposit(
+    principal: Principal,
+    input: CashInput,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const amount = positiveAmount(input.amount);
+    currencyInfo(input.currency);
+    const till = await this.#tillAccount(input.branch_code ?? 'HQ', input.currency);
+    return this.run(
+      {
+        type: 'cash_deposit',
+        channel: 'branch',
+        initiator: { type: 'user', id: principal.id },
+        source: { kind: 'account', accountId: till },
+        destination: { kind: 'wallet', walletId: input.wallet_id },
+        amount,
+        currency: input.currency,
+        narration: input.narration ?? null,
+        metadata: { branch_code: input.branch_code ?? 'HQ', teller_id: principal.id },
+        claim,
+      },
+      principal,
+      {},
+      context,
+    );
+  }
+
+  /** Cash paid out at a branch; at or above the configured amount a second staff member must approve it. */
+  async cashWithdraw(
+    principal: Principal,
+    input: CashInput,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const amount = positiveAmount(input.amount);
+    currencyInfo(input.currency);
+    const thresholds = await this.#settings.get('payments.cash_withdrawal_approval_threshold');
+    const threshold = thresholds[input.currency];
+    const payload = { ...input, amount: amount.toString(), teller_id: principal.id };
+    const large = threshold !== undefined && amount >= BigInt(threshold);
+    if (!large && !(await this.#approvals.isRequired('wallet.cash_withdrawal')))
+      return { status: 201 as const, body: await this.executeCashWithdrawal(payload, context, claim) };
+    const outcome = await this.#approvals.run<typeof payload, ReturnType<typeof transactionView>>(
+      'wallet.cash_withdrawal',
+      payload,
+      {
+        summary: `Cash withdrawal of ${formatMoney(amount, input.currency)}`,
+        entityType: 'wallet',
+        entityId: input.wallet_id,
+      },
+      context,
+      { always: true },
+    );
+    if (outcome.kind === 'done') return { status: 201 as const, body: outcome.result };
+    await claim?.commit(this.#db, 202, outcome.request);
+    return { status: 202 as const, body: outcome.request };
+  }
+
+  /** The withdrawal itself (directly, or when a checker approves it). */
+  async executeCashWithdrawal(
+    payload: Omit<CashInput, 'amount'> & { amount: number | string; teller_id: string },
+    context: RequestContext,
+    claim: IdempotencyClaim | null = null,
+  ) {
+    const till = await this.#tillAccount(payload.branch_code ?? 'HQ', payload.currency);
+    return this.engine.commit(
+      {
+        type: 'cash_withdrawal',
+        channel: 'branch',
+        initiator: { type: 'user', id: payload.teller_id },
+        source: { kind: 'wallet', walletId: payload.wallet_id },
+        destination: { kind: 'account', accountId: till },
+        amount: BigInt(payload.amount),
+        currency: payload.currency,
+        feeRule: 'cash_withdrawal',
+        narration: payload.narration ?? null,
+        metadata: {
+          branch_code: payload.branch_code ?? 'HQ',
+          teller_id: payload.teller_id,
+          approved_by: context.actor.id,
+        },
+        claim,
+      },
+      [
+        { state: 'initiated', at: new Date().toISOString() },
+        { state: 'validated', at: new Date().toISOString() },
+        { state: 'authorized', at: new Date().toISOString() },
+      ],
+      context,
+    );
+  }
+
+  async row(id: string): Promise<typeof transactions.$inferSelect> {
+    const [row] = await this.#db.select().from(transactions).where(eq(transactions.id, id)).limit(1);
+    if (!row) throw transactionErrors.notFound();
+    return row;
+  }
+
+  /** A transaction the principal may see: customers only their own side of it (others answer 404). */
+  async get(id: string, principal: Principal) {
+    const row = await this.row(id);
+    if (
+      principal.type === 'customer' &&
+      row.customerId !== principal.id &&
+      row.counterpartyCustomerId !== principal.id
+    )
+      throw transactionErrors.notFound();
+    return transactionView(row);
+  }
+
+  async list(
+    filters: {
+      customer_id?: string;
+      wallet_id?: string;
+      type?: TransactionType;
+      status?: TransactionState;
+      reference?: string;
+      from?: string;
+      to?: string;
+      limit?: number;
+      cursor?: string;
+    },
+    principal: Principal,
+  ) {
+    const limit = filters.limit ?? 20;
+    const conditions = [];
+    const customerId = principal.type === 'customer' ? principal.id : filters.customer_id;
+    if (principal.type === 'customer' && filters.customer_id) assertOwnership(principal, filters.customer_id);
+    if (customerId)
+      conditions.push(
+        or(eq(transactions.customerId, customerId), eq(transactions.counterpartyCustomerId, customerId)),
+      );
+    if (filters.wallet_id)
+      conditions.push(
+        or(
+          eq(transactions.sourceWalletId, filters.wallet_id),
+          eq(transactions.destinationWalletId, filters.wallet_id),
+        ),
+      );
+    if (filters.type) conditions.push(eq(transactions.type, filters.type));
+    if (filters.status) conditions.push(eq(transactions.status, filters.status));
+    if (filters.reference) conditions.push(eq(transactions.reference, filters.reference.toUpperCase()));
+    if (filters.from) conditions.push(gte(transactions.createdAt, new Date(filters.from)));
+    if (filters.to) conditions.push(lte(transactions.createdAt, new Date(filters.to)));
+    const position = decodeCursor(filters.cursor, ['id'] as const);
+    if (position) conditions.push(sql`${transactions.id} < ${position.id}`);
+    const rows = await this.#db
+      .select()
+      .from(transactions)
+      .where(conditions.length > 0 ? and(...conditions) : undefined)
+      .orderBy(desc(transactions.id))
+      .limit(limit + 1);
+    const page = paginate(rows, limit, (row) => ({ id: row.id }));
+    return { items: page.items.map(transactionView), next_cursor: page.next_cursor };
+  }
+
+  /** The receipt: reference, parties, amounts, fee and time, as JSON or PDF. */
+  async receipt(id: string, principal: Principal) {
+    const view = await this.get(id, principal);
+    const [source, destination] = await Promise.all([
+      view.source_wallet_id ? this.wallets.row(view.source_wallet_id) : null,
+      view.destination_wallet_id ? this.wallets.row(view.destination_wallet_id) : null,
+    ]);
+    // The payee does not see the payer's fee: only what they received.
+    const isPayer = principal.type !== 'customer' || view.customer_id === principal.id;
+    return {
+      reference: view.reference,
+      type: view.type,
+      status: view.status,
+      occurred_at: view.completed_at ?? view.created_at,
+      from: source ? { wallet_number: source.walletNumber } : null,
+      to: destination ? { wallet_number: destination.walletNumber } : null,
+      amount: view.amount,
+      currency: view.currency,
+      amount_display: view.amount_display,
+      fee: isPayer ? view.fee : 0n,
+      tax: isPayer ? view.tax : 0n,
+      total: isPayer ? view.total : view.amount,
+      total_display: isPayer ? view.total_display : view.amount_display,
+      narration: view.narration,
+    };
+  }
+
+  async receiptPdf(id: string, principal: Principal): Promise<Buffer> {
+    const receipt = await this.receipt(id, principal);
+    const money = (value: bigint) => formatMoney(value, receipt.currency);
+    return renderReceiptPdf({
+      institution: 'CodeForge Suite',
+      title: 'Transaction receipt',
+      reference: receipt.reference,
+      status: receipt.status,
+      occurredAt: new Date(receipt.occurred_at),
+      lines: [
+        { label: 'Type', value: receipt.type },
+        { label: 'From', value: receipt.from?.wallet_number ?? '-' },
+        { label: 'To', value: receipt.to?.wallet_number ?? '-' },
+        { label: 'Amount', value: money(receipt.amount) },
+        { label: 'Fee', value: money(receipt.fee) },
+        { label: 'Excise duty', value: money(receipt.tax) },
+        { label: 'Total', value: money(receipt.total) },
+        { label: 'Narration', value: receipt.narration ?? '-' },
+      ],
+    });
+  }
+}
+
+function bindingOf(plan: MovementPlan): Record<string, string> {
+  const party = (value: MovementPlan['source']) =>
+    value.kind === 'wallet' ? value.walletId : value.accountId;
+  return {
+    type: plan.type,
+    source: party(plan.source),
+    payee: party(plan.destination),
+    amount: plan.amount.toString(),
+    currency: plan.currency,
+  };
+}

@@ -1,0 +1,358 @@
+/** P2P transfers, teller cash and the transaction record end to end through the API. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import {
+  balanceOf,
+  createCustomer,
+  deposit,
+  idempotent,
+  openWallet,
+  TEST_PIN,
+  type TestCustomer,
+  type TestWallet,
+} from '../../../test/helpers/money.ts';
+
+describe('P2P transfers and cash', () => {
+  let t: TestContext;
+  let alice: TestCustomer;
+  let bob: TestCustomer;
+  let aliceWallet: TestWallet;
+  let bobWallet: TestWallet;
+
+  before(async () => {
+    t = await startTestApp();
+    alice = await createCustomer(t, 'Alice', '+254722000001');
+    bob = await createCustomer(t, 'Bob', '+254722000002');
+    aliceWallet = await openWallet(t, alice.id);
+    bobWallet = await openWallet(t, bob.id);
+    await deposit(t, aliceWallet.id, 1_000_000);
+  });
+  after(async () => t.close());
+
+  const transfer = (customer: TestCustomer, payload: object, key?: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/transfer',
+      headers: idempotent(customer.token, key),
+      payload,
+    });
+
+  test('a wallet is one per customer and currency, with a number and a zero balance', async () => {
+    assert.match(aliceWallet.wallet_number, /^7\d{11}$/);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/wallet/create',
+      headers: bearer(t.adminToken),
+      payload: { customer_id: alice.id, currency: 'KES' },
+    });
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().error_code, 'WALLET_EXISTS');
+    const view = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallet/wallet/${bobWallet.id}`,
+      headers: bearer(bob.token),
+    });
+    assert.equal(view.statusCode, 200);
+    assert.equal(view.json().balance, 0);
+  });
+
+  test('P2P by phone: amount plus fee and duty leave the sender; the recipient gets the amount', async () => {
+    const response = await transfer(alice, {
+      to_phone: '+254 722 000 002',
+      amount: 100_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+      narration: 'Rent',
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    const body = response.json();
+    // 0.5% of 1,000.00 = 5.00, below the 10.00 minimum; duty 15% of 10.00 = 1.50.
+    assert.equal(body.fee, 1000);
+    assert.equal(body.tax, 150);
+    assert.equal(body.total, 101_150);
+    assert.equal(body.status, 'completed');
+    assert.deepEqual(
+      body.history.map((step: { state: string }) => step.state),
+      ['initiated', 'validated', 'authorized', 'processing', 'completed'],
+    );
+    assert.match(body.reference, /^[A-Z2-9]{10}$/);
+    assert.equal((await balanceOf(t, aliceWallet.id)).balance, 1_000_000 - 101_150);
+    assert.equal((await balanceOf(t, bobWallet.id)).balance, 100_000);
+  });
+
+  test('P2P by wallet number; the replay with the same key is byte-identical and moves nothing', async () => {
+    const key = 'transfer-replay-0001';
+    const first = await transfer(
+      alice,
+      { to_wallet_number: bobWallet.wallet_number, amount: 5_000, currency: 'KES', pin: TEST_PIN },
+      key,
+    );
+    assert.equal(first.statusCode, 201, first.body);
+    const before = await balanceOf(t, aliceWallet.id);
+    const replay = await transfer(
+      alice,
+      { to_wallet_number: bobWallet.wallet_number, amount: 5_000, currency: 'KES', pin: TEST_PIN },
+      key,
+    );
+    assert.equal(replay.statusCode, 201);
+    assert.equal(replay.body, first.body);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(await balanceOf(t, aliceWallet.id), before);
+    const other = await transfer(
+      alice,
+      { to_wallet_number: bobWallet.wallet_number, amount: 5_001, currency: 'KES', pin: TEST_PIN },
+      key,
+    );
+    assert.equal(other.statusCode, 422);
+    assert.equal(other.json().error_code, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
+  test('a money POST without Idempotency-Key is refused', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/transfer',
+      headers: bearer(alice.token),
+      payload: { to_wallet_number: bobWallet.wallet_number, amount: 100, currency: 'KES', pin: TEST_PIN },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error_code, 'IDEMPOTENCY_KEY_REQUIRED');
+  });
+
+  test('insufficient balance answers the spec’s body and records a failed transaction', async () => {
+    const response = await transfer(bob, {
+      to_wallet_number: aliceWallet.wallet_number,
+      amount: 200_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(response.statusCode, 422, response.body);
+    const body = response.json();
+    assert.equal(body.error_code, 'INSUFFICIENT_BALANCE');
+    assert.equal(body.details.available, 105_000);
+    assert.equal(body.details.required, 200_000 + 1_000 + 150);
+    assert.equal(body.details.deficit, body.details.required - body.details.available);
+    const failed = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/transaction/transaction?status=failed',
+      headers: bearer(bob.token),
+    });
+    assert.equal(failed.json().items[0].failure_code, 'INSUFFICIENT_BALANCE');
+  });
+
+  test('a wrong PIN says how many tries are left and moves nothing', async () => {
+    const response = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 100,
+      currency: 'KES',
+      pin: '9137',
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.json().error_code, 'INVALID_PIN');
+    assert.equal(typeof response.json().details.attempts_left, 'number');
+    const missing = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 100,
+      currency: 'KES',
+    });
+    assert.equal(missing.statusCode, 422);
+  });
+
+  test('refusals: same wallet, other currency, unknown recipient, zero amount, someone else’s wallet', async () => {
+    const self = await transfer(alice, {
+      to_wallet_number: aliceWallet.wallet_number,
+      amount: 100,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(self.json().error_code, 'SAME_WALLET');
+    const usd = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 100,
+      currency: 'USD',
+      pin: TEST_PIN,
+    });
+    assert.equal(usd.statusCode, 404);
+    const unknown = await transfer(alice, {
+      to_phone: '+254799999999',
+      amount: 100,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(unknown.json().error_code, 'RECIPIENT_NOT_FOUND');
+    const zero = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 0,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(zero.statusCode, 422);
+    const stolen = await transfer(bob, {
+      source_wallet_id: aliceWallet.id,
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 100,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(stolen.statusCode, 404);
+  });
+
+  test('customers see their own wallets and transactions only; others answer 404', async () => {
+    const carol = await createCustomer(t, 'Carol', '+254722000003');
+    for (const url of [
+      `/api/v1/wallet/wallet/${aliceWallet.id}`,
+      `/api/v1/wallet/wallet/${aliceWallet.id}/balance`,
+      `/api/v1/wallet/wallet/${aliceWallet.id}/statement`,
+    ]) {
+      const response = await t.app.inject({ method: 'GET', url, headers: bearer(carol.token) });
+      assert.equal(response.statusCode, 404, url);
+    }
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/transaction/transaction',
+      headers: bearer(alice.token),
+    });
+    const [latest] = list.json().items;
+    const peek = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transaction/transaction/${latest.id}`,
+      headers: bearer(carol.token),
+    });
+    assert.equal(peek.statusCode, 404);
+    const others = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/transaction/transaction',
+      headers: bearer(carol.token),
+    });
+    assert.equal(others.json().items.length, 0);
+  });
+
+  test('the statement shows each line with its running balance; the receipt as JSON and PDF', async () => {
+    const statement = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallet/wallet/${aliceWallet.id}/statement`,
+      headers: bearer(alice.token),
+    });
+    assert.equal(statement.statusCode, 200, statement.body);
+    const body = statement.json();
+    let running = body.opening_balance;
+    for (const line of body.items) {
+      running += line.amount;
+      assert.equal(line.balance_after, running);
+    }
+    assert.equal(body.closing_balance, (await balanceOf(t, aliceWallet.id)).balance);
+    const csv = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallet/wallet/${aliceWallet.id}/statement/export?format=csv`,
+      headers: bearer(alice.token),
+    });
+    assert.equal(csv.statusCode, 200);
+    assert.match(csv.headers['content-type'] as string, /text\/csv/);
+    assert.match(csv.body, /posted_at,reference,type/);
+    const pdf = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallet/wallet/${aliceWallet.id}/statement/export?format=pdf`,
+      headers: bearer(alice.token),
+    });
+    assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/transaction/transaction?type=p2p&status=completed',
+      headers: bearer(alice.token),
+    });
+    const id = list.json().items[0].id;
+    const receipt = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transaction/transaction/${id}/receipt`,
+      headers: bearer(alice.token),
+    });
+    assert.equal(receipt.statusCode, 200, receipt.body);
+    assert.equal(receipt.json().from.wallet_number, aliceWallet.wallet_number);
+    const receiptPdf = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transaction/transaction/${id}/receipt?format=pdf`,
+      headers: bearer(bob.token),
+    });
+    assert.equal(receiptPdf.statusCode, 200);
+    assert.equal(receiptPdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
+  });
+
+  test('teller cash withdrawal charges the fee; the till cannot pay out cash it does not hold', async () => {
+    const before = await balanceOf(t, bobWallet.id);
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/withdraw',
+      headers: idempotent(t.adminToken),
+      payload: { wallet_id: bobWallet.id, amount: 10_000, currency: 'KES' },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    assert.equal(response.json().type, 'cash_withdrawal');
+    assert.equal((await balanceOf(t, bobWallet.id)).balance, before.balance - response.json().total);
+    const emptyTill = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/withdraw',
+      headers: idempotent(t.adminToken),
+      payload: { wallet_id: bobWallet.id, amount: 1_000, currency: 'KES', branch_code: 'MSA01' },
+    });
+    assert.equal(emptyTill.statusCode, 409, emptyTill.body);
+    assert.equal(emptyTill.json().error_code, 'COUNTERPARTY_INSUFFICIENT_FUNDS');
+  });
+
+  test('large cash withdrawals wait for a second staff member', async () => {
+    const setting = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/payments.cash_withdrawal_approval_threshold',
+      headers: bearer(t.adminToken),
+      payload: { value: { KES: 500_000 } },
+    });
+    assert.equal(setting.statusCode, 200, setting.body);
+    await deposit(t, bobWallet.id, 1_000_000);
+    const before = await balanceOf(t, bobWallet.id);
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/withdraw',
+      headers: idempotent(t.adminToken),
+      payload: { wallet_id: bobWallet.id, amount: 600_000, currency: 'KES' },
+    });
+    assert.equal(response.statusCode, 202, response.body);
+    assert.equal(response.json().action, 'wallet.cash_withdrawal');
+    assert.equal(response.json().status, 'pending');
+    assert.deepEqual(await balanceOf(t, bobWallet.id), before);
+  });
+
+  test('a frozen wallet neither sends nor receives', async () => {
+    const frozen = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/wallet/wallet/${bobWallet.id}/freeze`,
+      headers: bearer(t.adminToken),
+      payload: { reason: 'fraud check' },
+    });
+    assert.equal(frozen.statusCode, 200, frozen.body);
+    const toFrozen = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 100,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(toFrozen.json().error_code, 'RECIPIENT_UNAVAILABLE');
+    const fromFrozen = await transfer(bob, {
+      to_wallet_number: aliceWallet.wallet_number,
+      amount: 100,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(fromFrozen.json().error_code, 'WALLET_NOT_ACTIVE');
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/wallet/wallet/${bobWallet.id}/unfreeze`,
+      headers: bearer(t.adminToken),
+      payload: { reason: 'cleared' },
+    });
+  });
+
+  test('the ledger verifies clean after all of it', async () => {
+    await t.application.ledger.rollUp();
+    const verification = await t.application.ledger.verify();
+    assert.ok(verification.ok, JSON.stringify(verification));
+  });
+});

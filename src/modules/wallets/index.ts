@@ -1,0 +1,19 @@
+/** Wallets, wallet products, balances and statements. */
+export { walletErrors } from './wallets.errors.ts';
+export {
+  feeFor,
+  type ProductRow,
+  ProductsService,
+  productView,
+  seedWalletProducts,
+} from './wallets.products.ts';
+export { walletRoutes } from './wallets.routes.ts';
+export {
+  periodsOf,
+  type Usage,
+  type WalletRow,
+  WalletsService,
+  type WalletView,
+  walletView,
+} from './wallets.service.ts';
+export { billers, fxRates, linkedBankAccounts, wallets } from './wallets.tables.ts';

@@ -1,0 +1,439 @@
+/**
+ * Wallets: one ledger account each (same id), opened per customer and currency on a product; balances come from
+ * the ledger; statements are the account's journal lines with their running balance. Wallet rows are the lock
+ * every posting that moves a wallet's money takes first (in id order), which keeps usage counters and limits exact.
+ */
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { commonErrors } from '../../platform/errors.ts';
+import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { humanNumber, uuidv7 } from '../../platform/ids.ts';
+import { currencyInfo, formatMoney } from '../../platform/money.ts';
+import { customers, kycTiers } from '../customers/index.ts';
+import {
+  type Balance,
+  balanceOf,
+  type LedgerService,
+  type ledgerAccounts,
+  ledgerBatches,
+  ledgerEntries,
+} from '../ledger/index.ts';
+import { walletErrors } from './wallets.errors.ts';
+import type { ProductsService } from './wallets.products.ts';
+import { type ProductLimits, walletProducts, wallets, walletUsage } from './wallets.tables.ts';
+
+export type WalletRow = typeof wallets.$inferSelect;
+type AccountRow = typeof ledgerAccounts.$inferSelect;
+
+export function walletView(row: WalletRow, account: AccountRow, productCode: string) {
+  const balance = balanceOf(account, account.debitsPosted, account.creditsPosted);
+  return {
+    id: row.id,
+    wallet_number: row.walletNumber,
+    owner_type: row.ownerType,
+    customer_id: row.customerId,
+    merchant_id: row.merchantId,
+    currency: row.currency,
+    product_id: row.productId,
+    product_code: productCode,
+    status: row.status,
+    status_reason: row.statusReason,
+    balance: balance.balance,
+    available_balance: balance.available,
+    pending_debits: balance.pendingDebits,
+    pending_credits: balance.pendingCredits,
+    balance_display: formatMoney(balance.balance, row.currency),
+    available_balance_display: formatMoney(balance.available, row.currency),
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export type WalletView = ReturnType<typeof walletView>;
+
+export interface Usage {
+  daily_amount: bigint;
+  daily_count: number;
+  monthly_amount: bigint;
+  monthly_count: number;
+}
+
+/** UTC period keys of a usage counter. */
+export function periodsOf(at: Date): { day: string; month: string } {
+  const iso = at.toISOString();
+  return { day: `d:${iso.slice(0, 10)}`, month: `m:${iso.slice(0, 7)}` };
+}
+
+export class WalletsService {
+  readonly #deps: Dependencies;
+  readonly ledger: LedgerService;
+  readonly products: ProductsService;
+
+  constructor(deps: Dependencies, ledger: LedgerService, products: ProductsService) {
+    this.#deps = deps;
+    this.ledger = ledger;
+    this.products = products;
+  }
+
+  get #db(): Executor {
+    return this.#deps.database.db;
+  }
+
+  async create(
+    input: { customer_id: string; currency: string; product_id?: string },
+    principal: Principal,
+    context: RequestContext,
+    claim: IdempotencyClaim | null,
+  ): Promise<WalletView> {
+    assertOwnership(principal, input.customer_id);
+    currencyInfo(input.currency);
+    const product = input.product_id
+      ? await this.products.get(input.product_id)
+      : await this.products.defaultFor(input.currency);
+    if (product.currency !== input.currency) throw walletErrors.productCurrency();
+    if (!product.active) throw walletErrors.noProduct(input.currency);
+    await this.ledger.ensureHouseAccounts(input.currency);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await inTransaction(this.#db, async (tx) => {
+          const [customer] = await tx
+            .select({ id: customers.id, status: customers.status, erasedAt: customers.erasedAt })
+            .from(customers)
+            .where(eq(customers.id, input.customer_id))
+            .limit(1);
+          if (!customer) throw commonErrors.notFound('Customer');
+          if (customer.erasedAt || customer.status === 'closed' || customer.status === 'suspended')
+            throw walletErrors.customerUnavailable(customer.erasedAt ? 'erased' : customer.status);
+          const [existing] = await tx
+            .select({ id: wallets.id })
+            .from(wallets)
+            .where(
+              and(
+                eq(wallets.customerId, input.customer_id),
+                eq(wallets.currency, input.currency),
+                eq(wallets.ownerType, 'customer'),
+              ),
+            )
+            .limit(1);
+          if (existing) throw walletErrors.exists(existing.id);
+          const view = await this.#open(
+            tx,
+            { ownerType: 'customer', customerId: input.customer_id },
+            input.currency,
+            product.id,
+            product.code,
+          );
+          await writeAudit(tx, context, {
+            action: 'wallet.create',
+            entityType: 'wallet',
+            entityId: view.id,
+            after: { currency: view.currency, product: product.code },
+          });
+          await claim?.commit(tx, 201, view);
+          return view;
+        });
+      } catch (error) {
+        // A wallet number collision (one in 10^11) just draws another number.
+        if (violatedConstraint(error) === 'wallets_number_key' && attempt < 3) continue;
+        if (violatedConstraint(error) === 'wallets_customer_currency_key') throw walletErrors.exists('');
+        throw error;
+      }
+    }
+  }
+
+  /** Opens a wallet and its ledger account inside the caller's transaction (customers and merchants). */
+  async #open(
+    tx: Executor,
+    owner: { ownerType: 'customer'; customerId: string } | { ownerType: 'merchant'; merchantId: string },
+    currency: string,
+    productId: string,
+    productCode: string,
+  ): Promise<WalletView> {
+    const id = uuidv7();
+    const account = await this.ledger.createAccount(tx, {
+      id,
+      name: `Wallet ${owner.ownerType}`,
+      currency,
+      kind: 'liability',
+      debitsMustNotExceedCredits: true,
+    });
+    const [row] = await tx
+      .insert(wallets)
+      .values({ id, walletNumber: humanNumber('7', 11), ...owner, currency, productId, status: 'active' })
+      .returning();
+    return walletView(row!, account, productCode);
+  }
+
+  async openMerchantWallet(tx: Executor, merchantId: string, currency: string): Promise<WalletView> {
+    const product = await this.products.defaultFor(currency);
+    await this.ledger.ensureHouseAccounts(currency);
+    return this.#open(tx, { ownerType: 'merchant', merchantId }, currency, product.id, product.code);
+  }
+
+  async row(id: string, executor: Executor = this.#db): Promise<WalletRow> {
+    const [row] = await executor.select().from(wallets).where(eq(wallets.id, id)).limit(1);
+    if (!row) throw walletErrors.notFound();
+    return row;
+  }
+
+  /** A wallet the principal may see: customers only their own (others answer 404). */
+  async get(id: string, principal: Principal): Promise<WalletView> {
+    const row = await this.row(id);
+    if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+    return this.view(row);
+  }
+
+  async view(row: WalletRow, executor: Executor = this.#db): Promise<WalletView> {
+    const [account] = await this.ledger.accounts([row.id], executor);
+    const product = await this.products.get(row.productId);
+    return walletView(row, account!, product.code);
+  }
+
+  async balance(id: string, principal: Principal): Promise<Balance & { currency: string }> {
+    const row = await this.row(id);
+    if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+    return { ...(await this.ledger.balance(id)), currency: row.currency };
+  }
+
+  async list(
+    filters: {
+      customer_id?: string;
+      merchant_id?: string;
+      currency?: string;
+      status?: WalletRow['status'];
+      limit?: number;
+      cursor?: string;
+    },
+    principal: Principal,
+  ) {
+    const limit = filters.limit ?? 20;
+    const conditions = [];
+    if (principal.type === 'customer') conditions.push(eq(wallets.customerId, principal.id));
+    else if (filters.customer_id) conditions.push(eq(wallets.customerId, filters.customer_id));
+    if (filters.merchant_id) conditions.push(eq(wallets.merchantId, filters.merchant_id));
+    if (filters.currency) conditions.push(eq(wallets.currency, filters.currency));
+    if (filters.status) conditions.push(eq(wallets.status, filters.status));
+    const position = decodeCursor(filters.cursor, ['id'] as const);
+    if (position) conditions.push(sql`${wallets.id} > ${position.id}`);
+    const rows = await this.#db
+      .select()
+      .from(wallets)
+      .where(conditions.length > 0 ? and(...conditions) : undefined)
+      .orderBy(asc(wallets.id))
+      .limit(limit + 1);
+    const page = paginate(rows, limit, (row) => ({ id: row.id }));
+    const accounts = new Map(
+      (await this.ledger.accounts(page.items.map((row) => row.id))).map((a) => [a.id, a]),
+    );
+    const products = await this.products.codes();
+    return {
+      items: page.items.map((row) =>
+        walletView(row, accounts.get(row.id)!, products.get(row.productId) ?? ''),
+      ),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  /** Freeze, unfreeze or close (close needs a zero balance and no holds). */
+  async setStatus(
+    id: string,
+    status: WalletRow['status'],
+    reason: string,
+    context: RequestContext,
+  ): Promise<WalletView> {
+    return inTransaction(this.#db, async (tx) => {
+      const [row] = await tx.select().from(wallets).where(eq(wallets.id, id)).for('update').limit(1);
+      if (!row) throw walletErrors.notFound();
+      if (row.status === 'closed') throw walletErrors.closed();
+      if (status === 'closed') {
+        const [account] = await this.ledger.accounts([id], tx);
+        const balance = balanceOf(account!, account!.debitsPosted, account!.creditsPosted);
+        if (balance.balance !== 0n || account!.debitsPending !== 0n || account!.creditsPending !== 0n)
+          throw walletErrors.notEmpty(balance.balance);
+      }
+      const [updated] = await tx
+        .update(wallets)
+        .set({ status, statusReason: reason, updatedAt: new Date() })
+        .where(eq(wallets.id, id))
+        .returning();
+      await writeAudit(tx, context, {
+        action: `wallet.${status === 'active' ? 'unfreeze' : status === 'frozen' ? 'freeze' : 'close'}`,
+        entityType: 'wallet',
+        entityId: id,
+        before: { status: row.status },
+        after: { status, reason },
+      });
+      return this.view(updated!, tx);
+    });
+  }
+
+  /** Locks the wallets (id order, so two opposite transfers never deadlock) and returns them by id. */
+  async lock(tx: Executor, ids: string[]): Promise<Map<string, WalletRow>> {
+    const unique = [...new Set(ids)].sort();
+    const rows = await tx
+      .select()
+      .from(wallets)
+      .where(inArray(wallets.id, unique))
+      .orderBy(asc(wallets.id))
+      .for('update');
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  async usage(tx: Executor, walletId: string, direction: 'send' | 'receive', at: Date): Promise<Usage> {
+    const { day, month } = periodsOf(at);
+    const rows = await tx
+      .select()
+      .from(walletUsage)
+      .where(
+        and(
+          eq(walletUsage.walletId, walletId),
+          eq(walletUsage.direction, direction),
+          inArray(walletUsage.period, [day, month]),
+        ),
+      );
+    const daily = rows.find((row) => row.period === day);
+    const monthly = rows.find((row) => row.period === month);
+    return {
+      daily_amount: daily?.amount ?? 0n,
+      daily_count: daily?.count ?? 0,
+      monthly_amount: monthly?.amount ?? 0n,
+      monthly_count: monthly?.count ?? 0,
+    };
+  }
+
+  async addUsage(
+    tx: Executor,
+    walletId: string,
+    direction: 'send' | 'receive',
+    amount: bigint,
+    at: Date,
+  ): Promise<void> {
+    const { day, month } = periodsOf(at);
+    await tx
+      .insert(walletUsage)
+      .values([
+        { walletId, period: day, direction, amount, count: 1 },
+        { walletId, period: month, direction, amount, count: 1 },
+      ])
+      .onConflictDoUpdate({
+        target: [walletUsage.walletId, walletUsage.period, walletUsage.direction],
+        set: { amount: sql`${walletUsage.amount} + excluded.amount`, count: sql`${walletUsage.count} + 1` },
+      });
+  }
+
+  /** The tier's and the product's caps for a customer wallet (the stricter applies). */
+  async limitsOf(
+    tx: Executor,
+    wallet: WalletRow,
+  ): Promise<{
+    tier: string | null;
+    features: Record<string, string[]>;
+    maxBalance: bigint | null;
+    product: ProductLimits;
+  }> {
+    const product = await this.products.get(wallet.productId);
+    if (wallet.ownerType !== 'customer' || !wallet.customerId)
+      return { tier: null, features: {}, maxBalance: null, product: product.limits };
+    const [row] = await tx
+      .select({
+        tier: customers.kycTier,
+        maxBalance: kycTiers.maxBalance,
+        features: kycTiers.features,
+        status: customers.status,
+      })
+      .from(customers)
+      .innerJoin(kycTiers, eq(kycTiers.code, customers.kycTier))
+      .where(eq(customers.id, wallet.customerId))
+      .limit(1);
+    const tierCap = row?.maxBalance[wallet.currency] ? BigInt(row.maxBalance[wallet.currency]!) : null;
+    const productCap = product.limits.max_balance !== undefined ? BigInt(product.limits.max_balance) : null;
+    const maxBalance =
+      tierCap === null
+        ? productCap
+        : productCap === null
+          ? tierCap
+          : tierCap < productCap
+            ? tierCap
+            : productCap;
+    return { tier: row?.tier ?? null, features: row?.features ?? {}, maxBalance, product: product.limits };
+  }
+
+  /** Journal lines of a wallet with running balances, oldest first, between two instants. */
+  async statement(
+    id: string,
+    query: { from?: string; to?: string; limit?: number; cursor?: string },
+    principal: Principal,
+  ) {
+    const row = await this.row(id);
+    if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+    const limit = query.limit ?? 100;
+    const conditions = [eq(ledgerEntries.accountId, id)];
+    if (query.from) conditions.push(gte(ledgerEntries.createdAt, new Date(query.from)));
+    if (query.to) conditions.push(lte(ledgerEntries.createdAt, new Date(query.to)));
+    const position = decodeCursor(query.cursor, ['id'] as const);
+    if (position) conditions.push(sql`${ledgerEntries.id} > ${BigInt(position.id)}`);
+    const rows = await this.#db
+      .select({
+        entry: ledgerEntries,
+        reference: ledgerBatches.reference,
+        code: ledgerBatches.code,
+        metadata: ledgerBatches.metadata,
+      })
+      .from(ledgerEntries)
+      .innerJoin(ledgerBatches, eq(ledgerBatches.id, ledgerEntries.batchId))
+      .where(and(...conditions))
+      .orderBy(asc(ledgerEntries.id))
+      .limit(limit + 1);
+    const [opening] = await this.#db
+      .select({ balance: ledgerEntries.balanceAfter })
+      .from(ledgerEntries)
+      .where(
+        and(
+          eq(ledgerEntries.accountId, id),
+          position
+            ? lt(ledgerEntries.id, BigInt(position.id) + 1n)
+            : query.from
+              ? lt(ledgerEntries.createdAt, new Date(query.from))
+              : sql`false`,
+        ),
+      )
+      .orderBy(desc(ledgerEntries.id))
+      .limit(1);
+    const page = paginate(rows, limit, (item) => ({ id: item.entry.id.toString() }));
+    const openingBalance = opening?.balance ?? 0n;
+    const items = page.items.map(({ entry, reference, code, metadata }) => {
+      const signed = entry.direction === 'credit' ? entry.amount : -entry.amount;
+      return {
+        entry_id: entry.id.toString(),
+        posted_at: entry.createdAt.toISOString(),
+        reference,
+        type: code,
+        narration: typeof metadata?.narration === 'string' ? metadata.narration : null,
+        transaction_id: typeof metadata?.transaction_id === 'string' ? metadata.transaction_id : null,
+        direction: entry.direction,
+        amount: signed,
+        amount_display: formatMoney(signed, row.currency),
+        balance_after: entry.balanceAfter ?? 0n,
+      };
+    });
+    const closing = items.length > 0 ? items[items.length - 1]!.balance_after : openingBalance;
+    return {
+      wallet_id: id,
+      wallet_number: row.walletNumber,
+      currency: row.currency,
+      opening_balance: openingBalance,
+      closing_balance: closing,
+      items,
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  /** Product codes by id, for lists. */
+  async productOf(row: WalletRow) {
+    return this.products.get(row.productId);
+  }
+}
+
+export { walletProducts };
