@@ -1,12 +1,14 @@
 /**
  * Operator commands: `npm run cli -- <command>`.
- *   migrate | seed | create-admin [--email E] [--username U] [--name N] | audit-verify | config-check
+ *   migrate | seed | create-admin [--email E] [--username U] [--name N] | audit-verify | ledger-verify |
+ *   ledger-roll-up | config-check
  *   | rotate-signing-key | rewrap-keys
  * Exit code 0 on success, 1 on failure (audit-verify: 1 when the chain is broken), 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, describeConfig, environmentWithDotenv, parseConfig } from './config.ts';
 import { createIdentity } from './modules/identity/index.ts';
+import { LedgerService } from './modules/ledger/index.ts';
 import { systemContext, verifyAuditChain } from './platform/audit.ts';
 import { randomToken } from './platform/crypto.ts';
 import { runMigrations } from './platform/db.ts';
@@ -18,6 +20,9 @@ const USAGE = `usage: npm run cli -- <command>
   migrate              apply database migrations
   seed                 load seed data (permissions, roles, categories); safe to re-run
   create-admin         create a super administrator (--email, --username, --name; password from ADMIN_PASSWORD or generated)
+  ledger-verify        check the ledger: debits = credits per currency, stored balances = journal lines, no
+                       wallet below zero; exit 1 and name every mismatch if broken
+  ledger-roll-up       add pending deltas of hot house accounts (fees, tax, settlement) to their balances
   audit-verify         check the audit log's hash chain; exit 1 and name the first tampered row if broken
   config-check         validate the configuration and print it with secrets hidden
   rotate-signing-key   make a new JWT signing key active; tokens signed by the old one stay valid until they expire
@@ -104,6 +109,29 @@ async function run(argv: string[]): Promise<number> {
           `audit chain BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.checked} rows verified before it)`,
         );
         return 1;
+      });
+    case 'ledger-verify':
+      return withDependencies(config, async (deps) => {
+        const ledger = new LedgerService(deps.database.db);
+        const result = await ledger.verify();
+        for (const row of result.currencies)
+          print(
+            `${row.currency}: debits ${row.debits} credits ${row.credits}${row.debits === row.credits ? '' : '  UNBALANCED'}`,
+          );
+        if (result.ok) {
+          print(
+            'ledger verified: double entry holds, stored balances equal the journal, no guarded account below zero',
+          );
+          return 0;
+        }
+        print(`ledger BROKEN: ${JSON.stringify(result, null, 2)}`);
+        return 1;
+      });
+    case 'ledger-roll-up':
+      return withDependencies(config, async (deps) => {
+        const moved = await new LedgerService(deps.database.db).rollUp();
+        print(`${moved} deferred postings rolled up into house-account balances`);
+        return 0;
       });
     case 'rotate-signing-key':
       return withDependencies(config, async (deps) => {

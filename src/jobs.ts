@@ -3,6 +3,7 @@ import { expireStaleApprovals } from './modules/approvals/index.ts';
 import { expireKycTiers } from './modules/customers/index.ts';
 import { expireDocuments } from './modules/documents/index.ts';
 import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
+import { LedgerService } from './modules/ledger/index.ts';
 import type { Executor } from './platform/db.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
@@ -12,7 +13,11 @@ function scheduledTasks(
   deps: Dependencies,
 ): { name: string; schedule: string; run: (db: Executor) => Promise<unknown> }[] {
   const idempotency = new IdempotencyService(deps.database.db, deps.config.IDEMPOTENCY_TTL_HOURS);
+  const ledger = new LedgerService(deps.database.db);
   return [
+    // Hot house accounts take deltas instead of row updates; balances read them too, so this only keeps them short.
+    { name: 'ledger.roll-up', schedule: '* * * * *', run: () => ledger.rollUp() },
+    { name: 'ledger.void-expired-holds', schedule: '*/5 * * * *', run: () => ledger.voidExpired() },
     {
       name: 'maintenance.purge-idempotency-keys',
       schedule: '17 * * * *',

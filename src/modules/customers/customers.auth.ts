@@ -5,7 +5,7 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
+import { keyedHash } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
@@ -88,19 +88,26 @@ export class CustomerAuth {
   }
 
   /**
-   * Counts the attempt first (refused when the PIN is locked), then compares. Exactly PIN_MAX_FAILURES wrong
-   * PINs are ever checked, however many arrive at once.
+   * One guarded statement compares and counts: the HMAC of the candidate is compared with the stored one inside the
+   * UPDATE, so parallel tries on one customer serialise on the row. A wrong PIN adds one (and locks at
+   * PIN_MAX_FAILURES), a right one resets the count; exactly PIN_MAX_FAILURES wrong PINs are ever checked, and
+   * parallel right PINs (one customer's parallel payments) never lock each other out.
    */
   async verifyPin(customerId: string, pin: string): Promise<void> {
     const max = this.#deps.config.PIN_MAX_FAILURES;
+    const candidate = this.#hash(customerId, pin);
+    const matches = sql`${customerCredentials.pinHash} = ${candidate}`;
     const [counted] = await this.#db
       .update(customerCredentials)
       .set({
-        pinFailedAttempts: sql`${customerCredentials.pinFailedAttempts} + 1`,
-        pinLockedAt: sql`case when ${customerCredentials.pinFailedAttempts} + 1 >= ${max} then now() else null end`,
+        pinFailedAttempts: sql`case when ${matches} then 0 else ${customerCredentials.pinFailedAttempts} + 1 end`,
+        pinLockedAt: sql`case when not (${matches}) and ${customerCredentials.pinFailedAttempts} + 1 >= ${max} then now() else null end`,
       })
       .where(and(eq(customerCredentials.customerId, customerId), isNull(customerCredentials.pinLockedAt)))
-      .returning({ hash: customerCredentials.pinHash, attempts: customerCredentials.pinFailedAttempts });
+      .returning({
+        attempts: customerCredentials.pinFailedAttempts,
+        locked: customerCredentials.pinLockedAt,
+      });
     if (!counted) {
       const [row] = await this.#db
         .select({ lockedAt: customerCredentials.pinLockedAt })
@@ -109,14 +116,8 @@ export class CustomerAuth {
         .limit(1);
       throw row ? pinErrors.locked() : pinErrors.notSet();
     }
-    if (!constantTimeEqualHex(counted.hash, this.#hash(customerId, pin))) {
-      if (counted.attempts >= max) throw pinErrors.locked();
-      throw pinErrors.wrongPin(max - counted.attempts);
-    }
-    await this.#db
-      .update(customerCredentials)
-      .set({ pinFailedAttempts: 0, pinLockedAt: null })
-      .where(eq(customerCredentials.customerId, customerId));
+    if (counted.locked) throw pinErrors.locked();
+    if (counted.attempts > 0) throw pinErrors.wrongPin(max - counted.attempts);
   }
 
   async changePin(customerId: string, current: string, next: string, context: RequestContext): Promise<void> {

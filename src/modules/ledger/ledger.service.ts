@@ -314,6 +314,35 @@ export class LedgerService {
     }
   }
 
+  /** Voids pending transfers whose time ran out (each in its own transaction, keyed so a retry is harmless). */
+  async voidExpired(limit = 500): Promise<number> {
+    const expired = await rawRows<{ id: string }>(
+      this.#db,
+      sql`select t.id from ledger_transfers t
+          where t.kind = 'pending' and t.expires_at < now()
+            and not exists (select 1 from ledger_transfers r where r.pending_id = t.id)
+          order by t.expires_at limit ${limit}`,
+    );
+    let voided = 0;
+    for (const { id } of expired) {
+      try {
+        await inTransaction(this.#db, (tx) =>
+          this.resolve(tx, {
+            key: `expire:${id}`,
+            code: 'pending_expired',
+            pending: [{ transferId: id }],
+            void: true,
+          }),
+        );
+        voided += 1;
+      } catch (error) {
+        // Resolved meanwhile by its owner: nothing to do.
+        if (!(error instanceof LedgerError && error.state === LEDGER_STATES.alreadyResolved)) throw error;
+      }
+    }
+    return voided;
+  }
+
   /** Journal lines of an account after `afterId` (ascending), for statements. */
   async entries(
     accountId: string,

@@ -161,6 +161,15 @@ describe('ledger', () => {
     assert.equal((await ledger.balance(alice)).available, start.available - 400n);
   });
 
+  test('expired holds are voided by the housekeeping job, once', async () => {
+    const start = await ledger.balance(alice);
+    await post([{ debit: alice, credit: bob, amount: 700n }], { pendingUntil: new Date(Date.now() - 1000) });
+    assert.equal((await ledger.balance(alice)).available, start.available - 700n);
+    assert.ok((await ledger.voidExpired()) >= 1);
+    assert.equal(await ledger.voidExpired(), 0);
+    assert.deepEqual(await ledger.balance(alice), start);
+  });
+
   test('deferred house accounts roll up to the same balance; verify stays clean', async () => {
     const before = await ledger.balance(fees);
     await Promise.all(

@@ -25,6 +25,18 @@ export { type Authorization, TransactionsService } from './transactions.service.
 export { disputes, TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
 export { transactionView } from './transactions.views.ts';
 
+/** What the payment modules built on the engine (merchants, bills, banking, disputes) receive. */
+export interface PaymentModuleOptions {
+  deps: Dependencies;
+  identity: IdentityService;
+  wallets: WalletsService;
+  ledger: LedgerService;
+  policy: PolicyService;
+  settings: SettingsService;
+  approvals: ApprovalService;
+  transactions: TransactionsService;
+}
+
 export interface TransactionsModule {
   service: TransactionsService;
   plugin: FastifyPluginAsync;
