@@ -13,8 +13,11 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { accessModule } from './modules/access/index.ts';
 import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
+import { createBanking } from './modules/banking/index.ts';
+import { createBills } from './modules/bills/index.ts';
 import { coreModule } from './modules/core/index.ts';
 import { customersModule } from './modules/customers/index.ts';
+import { createDisputes } from './modules/disputes/index.ts';
 import { documentsModule } from './modules/documents/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import {
@@ -24,6 +27,7 @@ import {
   registerAccessGuard,
 } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
+import { createMerchants } from './modules/merchants/index.ts';
 import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
 import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
 import { createTransactions, type TransactionsService } from './modules/transactions/index.ts';
@@ -178,6 +182,18 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(walletRoutes(wallets));
   const transactions = createTransactions({ deps, identity, wallets, ledger, policy, settings, approvals });
   await app.register(transactions.plugin);
+  const payments = {
+    deps,
+    identity,
+    wallets,
+    ledger,
+    policy,
+    settings,
+    approvals,
+    transactions: transactions.service,
+  };
+  for (const module of [createMerchants, createBills, createBanking, createDisputes])
+    await app.register(module(payments).plugin);
 
   app.get(
     '/openapi.json',

@@ -40,7 +40,7 @@ function random(seed: number): () => number {
 interface Sent {
   key: string;
   sender: number;
-  payload: object;
+  payload: { to_wallet_number: string; amount: number; currency: string; pin: string };
   status: number;
   body: string;
 }

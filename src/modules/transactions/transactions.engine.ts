@@ -52,8 +52,8 @@ export interface MovementPlan {
   relatedTransactionId?: string | null;
   /** Legs added after principal, fee and tax (e.g. the merchant's discount fee). */
   extraLegs?: (context: { sourceAccount: string; destinationAccount: string }) => Promise<Leg[]> | Leg[];
-  /** Replaces the default legs entirely (FX, reversals). */
-  legs?: () => Promise<Leg[]> | Leg[];
+  /** Replaces the default legs entirely (FX, reversals); receives the fee quote of the source wallet's product. */
+  legs?: (quote: Quote) => Promise<Leg[]> | Leg[];
   /** Overrides what the destination receives (FX). */
   destinationAmount?: bigint;
   destinationCurrency?: string;
@@ -132,7 +132,7 @@ export class PaymentEngine {
         const destinationAccount =
           plan.destination.kind === 'wallet' ? plan.destination.walletId : plan.destination.accountId;
         const legs = plan.legs
-          ? await plan.legs()
+          ? await plan.legs(quote)
           : await this.#defaultLegs(plan, quote, sourceAccount, destinationAccount);
         const destinationWallet =
           plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
