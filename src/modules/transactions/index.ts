@@ -9,6 +9,8 @@ import type { PolicyService } from '../policy/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import { PaymentEngine } from './transactions.engine.ts';
+import { fxRoutes } from './transactions.fx.routes.ts';
+import { FxService } from './transactions.fx.ts';
 import { transactionRoutes } from './transactions.routes.ts';
 import { type CashInput, TransactionsService } from './transactions.service.ts';
 
@@ -72,6 +74,7 @@ export function createTransactions(options: {
     service,
     plugin: async (app) => {
       await app.register(transactionRoutes(service));
+      await app.register(fxRoutes(new FxService(options.deps.database.db, options.ledger, service)));
     },
   };
 }

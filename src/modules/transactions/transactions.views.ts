@@ -19,8 +19,10 @@ export function transactionView(row: Row) {
     total,
     amount_display: formatMoney(row.amount, row.currency),
     total_display: formatMoney(total, row.currency),
-    destination_amount: row.destinationAmount,
-    destination_currency: row.destinationCurrency,
+    // Only conversions have a destination amount; absent otherwise (a bigint cannot share a schema with null).
+    ...(row.destinationAmount === null
+      ? {}
+      : { destination_amount: row.destinationAmount, destination_currency: row.destinationCurrency ?? '' }),
     customer_id: row.customerId,
     source_wallet_id: row.sourceWalletId,
     destination_wallet_id: row.destinationWalletId,
