@@ -12,8 +12,16 @@
  * - Expired, unknown, voided, consumed and wrong all answer with the same message, so nothing leaks.
  */
 import type { EphemeralStore } from './cache.ts';
-import { constantTimeEqualHex, keyedHash, randomDigits, randomToken } from './crypto.ts';
+import {
+  constantTimeEqualHex,
+  type KeyRing,
+  keyedHash,
+  randomDigits,
+  randomToken,
+  sealEnvelope,
+} from './crypto.ts';
 import { AppError } from './errors.ts';
+import type { DomainEvent } from './outbox.ts';
 
 export type OtpBinding = Record<string, string | number | bigint>;
 
@@ -220,4 +228,31 @@ export class OtpService {
     // A code issued while this one was being checked voided it.
     if ((await this.#store.get(pointerKey)) !== challengeId) throw invalid(0);
   }
+}
+
+/**
+ * The outbox event that asks the notification worker to deliver a code. The code travels sealed (envelope
+ * encryption bound to the challenge), so the outbox table never holds a usable code.
+ */
+export function otpRequestedEvent(
+  keys: KeyRing,
+  customerId: string,
+  purpose: string,
+  issued: OtpIssued,
+  extra: Record<string, unknown> = {},
+): DomainEvent {
+  return {
+    topic: 'otp.requested',
+    aggregateType: 'customer',
+    aggregateId: customerId,
+    payload: {
+      customer_id: customerId,
+      purpose,
+      channel: 'sms',
+      challenge_id: issued.challengeId,
+      expires_at: issued.expiresAt.toISOString(),
+      code_sealed: JSON.stringify(sealEnvelope(keys, Buffer.from(issued.code), `otp:${issued.challengeId}`)),
+      ...extra,
+    },
+  };
 }

@@ -46,9 +46,9 @@ export function approvalRoutes(
       async () => {
         const required = await settings.get('approvals.required_actions');
         return {
-          items: approvals.actions.map((action) => ({
+          items: approvals.actions.map(({ always, ...action }) => ({
             ...action,
-            requires_approval: required.includes(action.name),
+            requires_approval: always || required.includes(action.name),
           })),
         };
       },

@@ -22,6 +22,8 @@ export interface ApprovalAction<P extends object = object> {
   description: string;
   /** A checker needs approval:decide and this permission (they must be allowed to do the thing themselves). */
   permission: string;
+  /** Always needs a checker whatever `approvals.required_actions` says (reversals, merchant registration). */
+  always?: boolean;
   execute(payload: P, context: RequestContext): Promise<unknown>;
 }
 
@@ -77,15 +79,17 @@ export class ApprovalService {
   }
 
   get actions() {
-    return [...this.#actions.values()].map(({ name, description, permission }) => ({
+    return [...this.#actions.values()].map(({ name, description, permission, always }) => ({
       name,
       description,
       permission,
+      always: always ?? false,
     }));
   }
 
   /** Whether an action currently waits for a second staff member. */
   async isRequired(name: string): Promise<boolean> {
+    if (this.#actions.get(name)?.always) return true;
     return (await this.#settings.get('approvals.required_actions')).includes(name);
   }
 
@@ -101,7 +105,7 @@ export class ApprovalService {
     const action = this.#actions.get(name);
     if (!action) throw approvalErrors.unknownAction(name);
     const required = await this.#settings.get('approvals.required_actions');
-    if (!options.always && !required.includes(name))
+    if (!options.always && !action.always && !required.includes(name))
       return { kind: 'done', result: (await action.execute(payload, context)) as T };
     if (!context.actor.id) throw commonErrors.unauthorized();
     const hours = await this.#settings.get('approvals.expiry_hours');

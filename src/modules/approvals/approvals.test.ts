@@ -167,7 +167,11 @@ describe('maker-checker', () => {
           item.requires_approval,
         ]),
     );
-    assert.deepEqual(byName, { 'user.role_assign': true, 'permission.grant': false, 'kyc.approve': false });
+    assert.equal(byName['user.role_assign'], true);
+    assert.equal(byName['permission.grant'], false);
+    assert.equal(byName['kyc.approve'], false);
+    assert.equal(byName['wallet.cash_withdrawal'], false, 'only above the threshold, decided per request');
+    assert.equal(byName['transaction.reverse'], true, 'reversals always wait for a checker');
   });
 
   test('roles given at user creation cannot skip the approval of role assignment', async () => {

@@ -5,12 +5,14 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { keyedHash } from '../../platform/crypto.ts';
+import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
+import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
+import { emitEvent } from '../../platform/outbox.ts';
 import type { IdentityService } from '../identity/index.ts';
-import { customerErrors, normalisePhone } from './customers.service.ts';
+import { customerErrors, normaliseNationalId, normalisePhone } from './customers.service.ts';
 import { customerCredentials, customerPhones, customers } from './customers.tables.ts';
 
 export const pinErrors = {
@@ -26,6 +28,8 @@ export const pinErrors = {
   notSet: () => new AppError(409, 'PIN_NOT_SET', 'No PIN is set for this customer'),
   weak: (reason: string) => new AppError(422, 'PIN_POLICY', `The PIN ${reason}`, { reason }),
   inactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This customer account is not active'),
+  identityMismatch: () =>
+    new AppError(401, 'IDENTITY_MISMATCH', 'The ID number does not match our records; the code is used up'),
 };
 
 /** 4–6 digits, not one repeated digit, not a run like 1234 or 4321. */
@@ -124,6 +128,85 @@ export class CustomerAuth {
     await this.verifyPin(customerId, current);
     if (current === next) throw pinErrors.weak('must differ from the current PIN');
     await this.setPin(customerId, next, context);
+  }
+
+  #otp(): OtpService {
+    return new OtpService({ store: this.#deps.store, pepper: this.#deps.config.HMAC_PEPPER });
+  }
+
+  /**
+   * Forgotten PIN, step 1: a code to the registered phone. Unknown numbers get the same answer (and the same cooldown
+   * and hourly cap) but no message, so the answer does not tell who is a customer.
+   */
+  async requestPinReset(phone: string): Promise<{ challenge_id: string; expires_at: string }> {
+    let normalised: string;
+    try {
+      normalised = normalisePhone(phone);
+    } catch {
+      throw customerErrors.invalidPhone(phone);
+    }
+    const issued = await this.#otp().issue({
+      purpose: 'pin_reset',
+      subject: normalised,
+      binding: { phone: normalised },
+    });
+    const [found] = await this.#db
+      .select({ id: customers.id })
+      .from(customerPhones)
+      .innerJoin(customers, eq(customers.id, customerPhones.customerId))
+      .where(eq(customerPhones.phone, normalised))
+      .limit(1);
+    if (found) {
+      await inTransaction(this.#db, (tx) =>
+        emitEvent(
+          tx,
+          otpRequestedEvent(this.#deps.keys, found.id, 'pin_reset', issued, { phone: normalised }),
+        ),
+      );
+    }
+    return { challenge_id: issued.challengeId, expires_at: issued.expiresAt.toISOString() };
+  }
+
+  /**
+   * Step 2: the code, the new PIN and — when the customer has an ID on file — the ID number, so a swapped SIM alone
+   * does not take over the wallet. Lifts a PIN lock.
+   */
+  async confirmPinReset(
+    input: { phone: string; challenge_id: string; code: string; new_pin: string; national_id?: string },
+    context: RequestContext,
+  ): Promise<void> {
+    const problem = pinProblem(input.new_pin);
+    if (problem) throw pinErrors.weak(problem);
+    let normalised: string;
+    try {
+      normalised = normalisePhone(input.phone);
+    } catch {
+      throw customerErrors.invalidPhone(input.phone);
+    }
+    await this.#otp().verify({
+      purpose: 'pin_reset',
+      challengeId: input.challenge_id,
+      code: input.code,
+      binding: { phone: normalised },
+    });
+    const [found] = await this.#db
+      .select({ id: customers.id, idType: customers.nationalIdType, idIndex: customers.nationalIdIndex })
+      .from(customerPhones)
+      .innerJoin(customers, eq(customers.id, customerPhones.customerId))
+      .where(eq(customerPhones.phone, normalised))
+      .limit(1);
+    if (!found) throw pinErrors.invalidCredentials();
+    if (found.idIndex) {
+      const given = input.national_id
+        ? keyedHash(
+            this.#deps.config.HMAC_PEPPER,
+            `national-id:${found.idType}`,
+            normaliseNationalId(input.national_id),
+          )
+        : '';
+      if (!constantTimeEqualHex(given, found.idIndex)) throw pinErrors.identityMismatch();
+    }
+    await this.setPin(found.id, input.new_pin, { ...context, actor: { type: 'customer', id: found.id } });
   }
 
   /**

@@ -19,6 +19,9 @@ import {
   PiiQuery,
   PinChange,
   PinLogin,
+  PinResetChallenge,
+  PinResetConfirm,
+  PinResetRequest,
   PinSet,
 } from './customers.schemas.ts';
 import type { CustomersService } from './customers.service.ts';
@@ -144,6 +147,42 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
           request.body.new_pin,
           contextOf(request),
         );
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/customer/pin/reset/request',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'requestPinReset',
+          tags: ['customer'],
+          summary: 'Forgotten PIN: send a one-time code to the registered phone',
+          description:
+            'Answers the same for unknown numbers (no message is sent). Resends wait for a cooldown and are capped ' +
+            'per hour (429 with Retry-After).',
+          body: PinResetRequest,
+          response: { 202: PinResetChallenge },
+        },
+      },
+      async (request, reply) => reply.code(202).send(await auth.requestPinReset(request.body.phone)),
+    );
+
+    app.post(
+      '/api/v1/customer/pin/reset/confirm',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'confirmPinReset',
+          tags: ['customer'],
+          summary: 'Set a new PIN with the code (and the ID number when one is on file); lifts a PIN lock',
+          body: PinResetConfirm,
+          response: { 204: { type: 'null' }, 423: { $ref: 'ErrorBody#' } },
+        },
+      },
+      async (request, reply) => {
+        await auth.confirmPinReset(request.body, contextOf(request));
         return reply.code(204).send(null);
       },
     );

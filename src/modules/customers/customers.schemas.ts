@@ -139,6 +139,20 @@ export const PinChange = Type.Object({
   current_pin: Type.String({ minLength: 1, maxLength: 12 }),
   new_pin: Pin,
 });
+export const PinResetRequest = Type.Object({ phone: Phone });
+export const PinResetChallenge = Type.Object({
+  challenge_id: Type.String(),
+  expires_at: Type.String({ format: 'date-time' }),
+});
+export const PinResetConfirm = Type.Object({
+  phone: Phone,
+  challenge_id: Type.String({ minLength: 8, maxLength: 128 }),
+  code: Type.String({ pattern: '^[0-9]{6}$' }),
+  new_pin: Pin,
+  national_id: Type.Optional(
+    Type.String({ minLength: 4, maxLength: 32, description: 'Required when an ID is on file' }),
+  ),
+});
 export const PhoneVerify = Type.Object({ customer_id: Type.String({ format: 'uuid' }) });
 export const PhoneVerified = Type.Object({
   customer_id: Type.String({ format: 'uuid' }),

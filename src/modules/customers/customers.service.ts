@@ -47,7 +47,7 @@ export function normalisePhone(value: string): string {
   return parsed.number;
 }
 
-function normaliseNationalId(value: string): string {
+export function normaliseNationalId(value: string): string {
   return value.replace(/[\s-]/g, '').toUpperCase();
 }
 

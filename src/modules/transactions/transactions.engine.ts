@@ -57,6 +57,11 @@ export interface MovementPlan {
   /** Overrides what the destination receives (FX). */
   destinationAmount?: bigint;
   destinationCurrency?: string;
+  /**
+   * Staff corrections (reversals, refunds) still work on frozen wallets: freezing stops the customer, not the bank.
+   * Closed wallets stay closed.
+   */
+  allowFrozen?: boolean;
   /** Runs inside the transaction after posting (mark a QR code used, link a dispute …). */
   beforeCommit?: (tx: Executor, record: TransactionRow) => Promise<void>;
   /** Response stored with the effect for Idempotency-Key replays. */
@@ -212,7 +217,7 @@ export class PaymentEngine {
     if (plan.source.kind === 'wallet' && !source) throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
     if (plan.destination.kind === 'wallet' && !destination) throw transactionErrors.recipientUnavailable();
     if (source) {
-      if (source.status !== 'active')
+      if (source.status !== 'active' && !(plan.allowFrozen && source.status === 'frozen'))
         throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${source.status}`, {
           status: source.status,
         });
@@ -220,7 +225,8 @@ export class PaymentEngine {
         throw transactionErrors.currencyMismatch(source.currency, plan.currency);
     }
     if (destination) {
-      if (destination.status !== 'active') throw transactionErrors.recipientUnavailable();
+      if (destination.status !== 'active' && !(plan.allowFrozen && destination.status === 'frozen'))
+        throw transactionErrors.recipientUnavailable();
       const expected = plan.destinationCurrency ?? plan.currency;
       if (destination.currency !== expected)
         throw transactionErrors.currencyMismatch(destination.currency, expected);

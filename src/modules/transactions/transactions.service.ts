@@ -5,14 +5,13 @@
  */
 import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
-import { sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
-import { OtpService } from '../../platform/otp.ts';
+import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { renderReceiptPdf } from '../../platform/pdf.ts';
 import type { ApprovalService } from '../approvals/index.ts';
@@ -116,24 +115,13 @@ export class TransactionsService {
     }
     const issued = await otp.issue({ purpose: 'transaction', subject: customerId, binding });
     await inTransaction(this.#db, (tx) =>
-      emitEvent(tx, {
-        topic: 'otp.requested',
-        aggregateType: 'customer',
-        aggregateId: customerId,
-        payload: {
-          customer_id: customerId,
-          purpose: 'transaction',
-          channel: 'sms',
-          challenge_id: issued.challengeId,
-          expires_at: issued.expiresAt.toISOString(),
-          // Sealed: only the delivery worker opens it; the outbox never holds a usable code.
-          code_sealed: JSON.stringify(
-            sealEnvelope(this.#deps.keys, Buffer.from(issued.code), `otp:${issued.challengeId}`),
-          ),
+      emitEvent(
+        tx,
+        otpRequestedEvent(this.#deps.keys, customerId, 'transaction', issued, {
           amount: plan.amount,
           currency: plan.currency,
-        },
-      }),
+        }),
+      ),
     );
     throw transactionErrors.otpRequired(issued.challengeId, issued.expiresAt);
   }

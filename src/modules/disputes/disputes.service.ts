@@ -1,0 +1,582 @@
+/**
+ * Customer disputes. The payer opens one within `payments.dispute_window_days` of a completed payment; what the
+ * recipient's wallet still holds of the amount is put on hold (a pending ledger transfer to suspense), so the money
+ * cannot be spent while staff investigate. Staff then refund (the hold is posted to suspense and paid back, the
+ * rest taken from the recipient) or reject (the hold is voided). Every step is one database transaction with its
+ * audit entry and outbox event; both parties' ids travel in the events so notifications reach both.
+ */
+import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
+import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { formatMoney } from '../../platform/money.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import {
+  LEDGER_STATES,
+  LedgerError,
+  type LedgerService,
+  type Leg,
+  ledgerTransfers,
+} from '../ledger/index.ts';
+import type { SettingsService } from '../settings/index.ts';
+import {
+  disputes,
+  type Party,
+  type TransactionRow,
+  type TransactionsService,
+  transactions,
+} from '../transactions/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
+import { disputeErrors } from './disputes.errors.ts';
+import type { DisputeReason } from './disputes.schemas.ts';
+
+type DisputeRow = typeof disputes.$inferSelect;
+type DisputeStatus = DisputeRow['status'];
+
+export const DISPUTABLE_TYPES: ReadonlySet<string> = new Set(['p2p', 'merchant', 'bill']);
+const OPEN_STATES: DisputeStatus[] = ['open', 'investigating'];
+/** Holds outlive any investigation; an expired hold is voided by the ledger sweeper (the refund then takes it all). */
+const HOLD_DAYS = 180;
+const DAY_MS = 86_400_000;
+
+const hold = alias(ledgerTransfers, 'dispute_hold');
+const holdEnd = alias(ledgerTransfers, 'dispute_hold_end');
+
+interface Loaded {
+  dispute: DisputeRow;
+  reference: string;
+  holdAmount: bigint | null;
+  holdExpiresAt: Date | null;
+  holdEndKind: string | null;
+}
+
+export function disputeView(loaded: Loaded) {
+  const { dispute } = loaded;
+  let holdStatus: 'none' | 'held' | 'released' | 'captured' = 'none';
+  if (loaded.holdAmount !== null)
+    holdStatus =
+      loaded.holdEndKind === 'post_pending'
+        ? 'captured'
+        : loaded.holdEndKind === 'void_pending'
+          ? 'released'
+          : 'held';
+  return {
+    id: dispute.id,
+    transaction_id: dispute.transactionId,
+    transaction_reference: loaded.reference,
+    customer_id: dispute.customerId,
+    reason: dispute.reason as DisputeReason,
+    description: dispute.description,
+    status: dispute.status,
+    amount: dispute.amount,
+    currency: dispute.currency,
+    amount_display: formatMoney(dispute.amount, dispute.currency),
+    held_amount: loaded.holdAmount ?? 0n,
+    hold_status: holdStatus,
+    resolution: dispute.resolution,
+    resolved_by_id: dispute.resolvedById,
+    refund_transaction_id: dispute.refundTransactionId,
+    resolved_at: dispute.resolvedAt?.toISOString() ?? null,
+    created_at: dispute.createdAt.toISOString(),
+    updated_at: dispute.updatedAt.toISOString(),
+  };
+}
+
+export type DisputeView = ReturnType<typeof disputeView>;
+
+export interface OpenInput {
+  transaction_id: string;
+  reason: DisputeReason;
+  description?: string;
+}
+
+export class DisputesService {
+  readonly #db: Executor;
+  readonly #ledger: LedgerService;
+  readonly #wallets: WalletsService;
+  readonly #settings: SettingsService;
+  readonly #transactions: TransactionsService;
+
+  constructor(options: {
+    db: Executor;
+    ledger: LedgerService;
+    wallets: WalletsService;
+    settings: SettingsService;
+    transactions: TransactionsService;
+  }) {
+    this.#db = options.db;
+    this.#ledger = options.ledger;
+    this.#wallets = options.wallets;
+    this.#settings = options.settings;
+    this.#transactions = options.transactions;
+  }
+
+  /** The payer (or staff on their behalf) disputes a payment; what the recipient still holds is put on hold. */
+  async open(
+    principal: Principal,
+    input: OpenInput,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const original = await this.#original(input.transaction_id);
+    // Only the payer may dispute; anyone else is told the transaction does not exist.
+    if (principal.type === 'customer' && original.customerId !== principal.id)
+      throw disputeErrors.transactionNotFound();
+    const windowDays = await this.#settings.get('payments.dispute_window_days');
+    this.#assertDisputable(original, windowDays);
+    const suspense = await this.#ledger.houseAccount(`suspense:${original.currency}`);
+    const id = uuidv7();
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        // Wallet first, then the transaction row: the same order as the payment engine and reversals.
+        const recipientWallet = original.destinationWalletId;
+        if (recipientWallet) await this.#wallets.lock(tx, [recipientWallet]);
+        const [locked] = await tx
+          .select()
+          .from(transactions)
+          .where(eq(transactions.id, original.id))
+          .for('update');
+        this.#assertDisputable(locked!, windowDays);
+        const [existing] = await tx
+          .select({ id: disputes.id, status: disputes.status })
+          .from(disputes)
+          .where(
+            and(
+              eq(disputes.transactionId, original.id),
+              inArray(disputes.status, [...OPEN_STATES, 'refunded']),
+            ),
+          )
+          .limit(1);
+        if (existing) throw disputeErrors.exists(existing.id, existing.status);
+        let holdTransferId: string | null = null;
+        let held = 0n;
+        if (recipientWallet) {
+          const { available } = await this.#ledger.balance(recipientWallet, tx);
+          held = available < original.amount ? (available > 0n ? available : 0n) : original.amount;
+          if (held > 0n) {
+            const posted = await this.#ledger.post(tx, {
+              key: `dispute-hold:${id}`,
+              code: 'dispute_hold',
+              reference: original.reference,
+              metadata: { dispute_id: id, transaction_id: original.id },
+              legs: [{ debit: recipientWallet, credit: suspense, amount: held, code: 'hold' }],
+              pendingUntil: new Date(Date.now() + HOLD_DAYS * DAY_MS),
+            });
+            holdTransferId = posted.transferIds[0]!;
+          }
+        }
+        const customerId = locked!.customerId!;
+        await tx.insert(disputes).values({
+          id,
+          transactionId: original.id,
+          customerId,
+          reason: input.reason,
+          description: input.description ?? null,
+          status: 'open',
+          amount: original.amount,
+          currency: original.currency,
+          holdTransferId,
+        });
+        const view = await this.#view(tx, id);
+        await emitEvent(tx, {
+          topic: 'dispute.opened',
+          aggregateType: 'dispute',
+          aggregateId: id,
+          payload: {
+            ...partiesOf(locked!),
+            dispute_id: id,
+            reason: input.reason,
+            amount: original.amount,
+            currency: original.currency,
+            held_amount: held,
+            opened_by: { type: principal.type, id: principal.id },
+          },
+        });
+        await writeAudit(tx, context, {
+          action: 'dispute.opened',
+          entityType: 'dispute',
+          entityId: id,
+          after: view,
+        });
+        await claim?.commit(tx, 201, view);
+        return view;
+      });
+    } catch (error) {
+      if (violatedConstraint(error) === 'disputes_open_per_transaction_key')
+        throw disputeErrors.exists(null, 'open');
+      throw error;
+    }
+  }
+
+  async get(id: string, principal: Principal): Promise<DisputeView> {
+    const [loaded] = await this.#select(this.#db, eq(disputes.id, id));
+    if (!loaded) throw disputeErrors.notFound();
+    if (principal.type === 'customer' && loaded.dispute.customerId !== principal.id)
+      throw disputeErrors.notFound();
+    return disputeView(loaded);
+  }
+
+  async list(
+    filters: {
+      status?: DisputeStatus;
+      customer_id?: string;
+      transaction_id?: string;
+      limit?: number;
+      cursor?: string;
+    },
+    principal: Principal,
+  ) {
+    const limit = filters.limit ?? 20;
+    const conditions: SQL[] = [];
+    if (principal.type === 'customer') {
+      // Customers see the disputes they opened; asking for someone else's finds nothing.
+      if (filters.customer_id && filters.customer_id !== principal.id)
+        return { items: [], next_cursor: null };
+      conditions.push(eq(disputes.customerId, principal.id));
+    } else if (filters.customer_id) conditions.push(eq(disputes.customerId, filters.customer_id));
+    if (filters.status) conditions.push(eq(disputes.status, filters.status));
+    if (filters.transaction_id) conditions.push(eq(disputes.transactionId, filters.transaction_id));
+    const position = decodeCursor(filters.cursor, ['id'] as const);
+    if (position) conditions.push(lt(disputes.id, position.id));
+    const rows = await this.#select(this.#db, and(...conditions), limit + 1);
+    const page = paginate(rows, limit, (row) => ({ id: row.dispute.id }));
+    return { items: page.items.map(disputeView), next_cursor: page.next_cursor };
+  }
+
+  /** Staff take an open dispute into investigation. */
+  async investigate(
+    principal: Principal,
+    input: { dispute_id: string; note?: string },
+    context: RequestContext,
+  ): Promise<DisputeView> {
+    return inTransaction(this.#db, async (tx) => {
+      const dispute = await this.#lock(tx, input.dispute_id);
+      if (dispute.status !== 'open') {
+        if (!OPEN_STATES.includes(dispute.status)) throw disputeErrors.closed(dispute.status);
+        throw disputeErrors.notOpen(dispute.status);
+      }
+      await tx
+        .update(disputes)
+        .set({ status: 'investigating', updatedAt: new Date() })
+        .where(eq(disputes.id, dispute.id));
+      const original = await this.#original(dispute.transactionId, tx);
+      await emitEvent(tx, {
+        topic: 'dispute.investigating',
+        aggregateType: 'dispute',
+        aggregateId: dispute.id,
+        payload: { ...partiesOf(original), dispute_id: dispute.id, investigator_id: principal.id },
+      });
+      await writeAudit(tx, context, {
+        action: 'dispute.investigating',
+        entityType: 'dispute',
+        entityId: dispute.id,
+        before: { status: 'open' },
+        after: { status: 'investigating', note: input.note ?? null },
+      });
+      return this.#view(tx, dispute.id);
+    });
+  }
+
+  async resolve(
+    principal: Principal,
+    input: { dispute_id: string; outcome: 'refund' | 'reject'; resolution: string },
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ): Promise<DisputeView> {
+    const [loaded] = await this.#select(this.#db, eq(disputes.id, input.dispute_id));
+    if (!loaded) throw disputeErrors.notFound();
+    if (!OPEN_STATES.includes(loaded.dispute.status)) throw disputeErrors.closed(loaded.dispute.status);
+    try {
+      if (input.outcome === 'reject') return await this.#reject(principal, input, claim, context);
+      return await this.#refund(loaded, principal, input.resolution, claim, context);
+    } catch (error) {
+      if (
+        error instanceof LedgerError &&
+        (error.state === LEDGER_STATES.alreadyResolved || error.state === LEDGER_STATES.expired)
+      )
+        throw disputeErrors.holdChanged();
+      throw error;
+    }
+  }
+
+  async #reject(
+    principal: Principal,
+    input: { dispute_id: string; resolution: string },
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ): Promise<DisputeView> {
+    return inTransaction(this.#db, async (tx) => {
+      const dispute = await this.#lock(tx, input.dispute_id);
+      if (!OPEN_STATES.includes(dispute.status)) throw disputeErrors.closed(dispute.status);
+      const released = await this.#settleHold(tx, dispute, 'void');
+      const view = await this.#decide(tx, dispute, {
+        status: 'rejected',
+        resolution: input.resolution,
+        principal,
+        refundTransactionId: null,
+        moved: { released, captured: 0n, refunded: 0n },
+        context,
+      });
+      await claim?.commit(tx, 200, view);
+      return view;
+    });
+  }
+
+  /**
+   * Pays the payer back in one transaction: the hold is posted to suspense and paid out from there, the part that
+   * could not be held comes from the recipient now (refused with 409, nothing changed, when they lack it).
+   */
+  async #refund(
+    loaded: Loaded,
+    principal: Principal,
+    resolution: string,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ): Promise<DisputeView> {
+    const { dispute } = loaded;
+    const original = await this.#original(dispute.transactionId);
+    if (original.status !== 'completed') throw disputeErrors.notDisputableStatus(original.status);
+    const holdOpen =
+      loaded.holdAmount !== null &&
+      loaded.holdEndKind === null &&
+      (loaded.holdExpiresAt === null || loaded.holdExpiresAt.getTime() > Date.now());
+    const held = holdOpen ? loaded.holdAmount! : 0n;
+    const rest = dispute.amount - held;
+    const payerWallet = original.sourceWalletId!;
+    const suspense = await this.#ledger.houseAccount(`suspense:${dispute.currency}`);
+    const recipientAccount = await this.#recipientAccount(original);
+    const legs: Leg[] = [];
+    if (held > 0n) legs.push({ debit: suspense, credit: payerWallet, amount: held, code: 'refund' });
+    if (rest > 0n) {
+      await this.#assertRecipientHolds(recipientAccount, rest);
+      legs.push({ debit: recipientAccount, credit: payerWallet, amount: rest, code: 'refund' });
+    }
+    const source: Party =
+      rest === 0n
+        ? { kind: 'account', accountId: suspense }
+        : original.destinationWalletId
+          ? { kind: 'wallet', walletId: original.destinationWalletId }
+          : { kind: 'account', accountId: recipientAccount };
+    let view: DisputeView | null = null;
+    const now = new Date().toISOString();
+    await this.#transactions.engine.commit(
+      {
+        type: 'refund',
+        allowFrozen: true,
+        channel: 'back_office',
+        initiator: { type: 'user', id: principal.id },
+        source,
+        destination: { kind: 'wallet', walletId: payerWallet },
+        amount: dispute.amount,
+        currency: dispute.currency,
+        feeRule: null,
+        limits: false,
+        legs: () => legs,
+        relatedTransactionId: original.id,
+        narration: `Refund of disputed payment ${original.reference}`,
+        metadata: {
+          dispute_id: dispute.id,
+          resolution,
+          resolved_by: principal.id,
+          from_hold: held.toString(),
+          from_recipient: rest.toString(),
+        },
+        beforeCommit: async (tx, record) => {
+          const locked = await this.#lock(tx, dispute.id);
+          if (!OPEN_STATES.includes(locked.status)) throw disputeErrors.closed(locked.status);
+          const [current] = await tx
+            .select({ status: transactions.status })
+            .from(transactions)
+            .where(eq(transactions.id, original.id))
+            .for('update');
+          if (current?.status !== 'completed')
+            throw disputeErrors.notDisputableStatus(String(current?.status));
+          // The legs were priced on the hold as read before: it must still be exactly that.
+          const captured = await this.#settleHold(tx, locked, held > 0n ? 'post' : 'void');
+          if (captured !== held && held > 0n) throw disputeErrors.holdChanged();
+          view = await this.#decide(tx, locked, {
+            status: 'refunded',
+            resolution,
+            principal,
+            refundTransactionId: record.id,
+            moved: { released: 0n, captured: held, refunded: dispute.amount },
+            context,
+          });
+          await claim?.commit(tx, 200, view);
+        },
+      },
+      [
+        { state: 'initiated', at: now },
+        { state: 'validated', at: now },
+        { state: 'authorized', at: now },
+      ],
+      context,
+    );
+    return view!;
+  }
+
+  /**
+   * Posts or voids the dispute's hold if it is still pending; returns the amount posted (post) or released (void).
+   * A hold the sweeper voided after expiry is already released: nothing to do.
+   */
+  async #settleHold(tx: Executor, dispute: DisputeRow, mode: 'post' | 'void'): Promise<bigint> {
+    if (!dispute.holdTransferId) return 0n;
+    const [pending] = await tx
+      .select()
+      .from(ledgerTransfers)
+      .where(eq(ledgerTransfers.id, dispute.holdTransferId));
+    const [ended] = await tx
+      .select({ id: ledgerTransfers.id })
+      .from(ledgerTransfers)
+      .where(eq(ledgerTransfers.pendingId, dispute.holdTransferId));
+    if (!pending || ended) return 0n;
+    const expired = pending.expiresAt !== null && pending.expiresAt.getTime() <= Date.now();
+    const voiding = mode === 'void' || expired;
+    await this.#ledger.resolve(tx, {
+      key: `${voiding ? 'dispute-void' : 'dispute-post'}:${dispute.id}`,
+      code: voiding ? 'dispute_release' : 'dispute_capture',
+      pending: [{ transferId: dispute.holdTransferId }],
+      void: voiding,
+    });
+    return mode === 'void' || !expired ? pending.amount : 0n;
+  }
+
+  async #decide(
+    tx: Executor,
+    dispute: DisputeRow,
+    decision: {
+      status: 'refunded' | 'rejected';
+      resolution: string;
+      principal: Principal;
+      refundTransactionId: string | null;
+      moved: { released: bigint; captured: bigint; refunded: bigint };
+      context: RequestContext;
+    },
+  ): Promise<DisputeView> {
+    const now = new Date();
+    await tx
+      .update(disputes)
+      .set({
+        status: decision.status,
+        resolution: decision.resolution,
+        resolvedById: decision.principal.id,
+        refundTransactionId: decision.refundTransactionId,
+        resolvedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(disputes.id, dispute.id));
+    const original = await this.#original(dispute.transactionId, tx);
+    const view = await this.#view(tx, dispute.id);
+    await emitEvent(tx, {
+      topic: 'dispute.resolved',
+      aggregateType: 'dispute',
+      aggregateId: dispute.id,
+      payload: {
+        ...partiesOf(original),
+        dispute_id: dispute.id,
+        outcome: decision.status === 'refunded' ? 'refund' : 'reject',
+        status: decision.status,
+        amount: dispute.amount,
+        currency: dispute.currency,
+        refunded_amount: decision.moved.refunded,
+        released_amount: decision.moved.released,
+        refund_transaction_id: decision.refundTransactionId,
+        resolution: decision.resolution,
+      },
+    });
+    await writeAudit(tx, decision.context, {
+      action: 'dispute.resolved',
+      entityType: 'dispute',
+      entityId: dispute.id,
+      before: { status: dispute.status },
+      after: {
+        status: decision.status,
+        resolution: decision.resolution,
+        refund_transaction_id: decision.refundTransactionId,
+        captured: decision.moved.captured,
+        released: decision.moved.released,
+      },
+    });
+    return view;
+  }
+
+  #assertDisputable(original: TransactionRow, windowDays: number): void {
+    if (!DISPUTABLE_TYPES.has(original.type) || !original.sourceWalletId || !original.customerId)
+      throw disputeErrors.notDisputableType(original.type);
+    if (original.status !== 'completed') throw disputeErrors.notDisputableStatus(original.status);
+    const completedAt = original.completedAt ?? original.createdAt;
+    const closesAt = new Date(completedAt.getTime() + windowDays * DAY_MS);
+    if (closesAt.getTime() < Date.now()) throw disputeErrors.windowClosed(windowDays, closesAt);
+  }
+
+  /** The ledger account that received the principal (the recipient's wallet, or a settlement account). */
+  async #recipientAccount(original: TransactionRow): Promise<string> {
+    if (original.destinationWalletId) return original.destinationWalletId;
+    const [principal] = await this.#db
+      .select({ credit: ledgerTransfers.creditAccountId })
+      .from(ledgerTransfers)
+      .where(and(eq(ledgerTransfers.batchId, original.ledgerBatchId!), eq(ledgerTransfers.code, 'principal')))
+      .limit(1);
+    if (!principal) throw disputeErrors.notDisputableType(original.type);
+    return principal.credit;
+  }
+
+  /** A clear 409 before posting when the recipient cannot cover the part that was not held. */
+  async #assertRecipientHolds(accountId: string, required: bigint): Promise<void> {
+    const [account] = await this.#ledger.accounts([accountId]);
+    if (!account?.debitsMustNotExceedCredits) return;
+    const available = account.creditsPosted - account.debitsPosted - account.debitsPending;
+    if (available < required) throw disputeErrors.counterpartyFunds(required, available);
+  }
+
+  async #original(id: string, executor: Executor = this.#db): Promise<TransactionRow> {
+    const [row] = await executor.select().from(transactions).where(eq(transactions.id, id)).limit(1);
+    if (!row) throw disputeErrors.transactionNotFound();
+    return row;
+  }
+
+  async #lock(tx: Executor, id: string): Promise<DisputeRow> {
+    const [row] = await tx.select().from(disputes).where(eq(disputes.id, id)).for('update');
+    if (!row) throw disputeErrors.notFound();
+    return row;
+  }
+
+  async #view(executor: Executor, id: string): Promise<DisputeView> {
+    const [loaded] = await this.#select(executor, eq(disputes.id, id));
+    if (!loaded) throw disputeErrors.notFound();
+    return disputeView(loaded);
+  }
+
+  #select(executor: Executor, where: SQL | undefined, limit = 1): Promise<Loaded[]> {
+    return executor
+      .select({
+        dispute: disputes,
+        reference: transactions.reference,
+        holdAmount: hold.amount,
+        holdExpiresAt: hold.expiresAt,
+        holdEndKind: holdEnd.kind,
+      })
+      .from(disputes)
+      .innerJoin(transactions, eq(transactions.id, disputes.transactionId))
+      .leftJoin(hold, eq(hold.id, disputes.holdTransferId))
+      .leftJoin(holdEnd, eq(holdEnd.pendingId, disputes.holdTransferId))
+      .where(where)
+      .orderBy(desc(disputes.id))
+      .limit(limit);
+  }
+}
+
+/** Both sides of the disputed payment: who paid, who received (customer or merchant). */
+function partiesOf(original: TransactionRow) {
+  return {
+    transaction_id: original.id,
+    reference: original.reference,
+    payer_customer_id: original.customerId,
+    recipient_customer_id: original.counterpartyCustomerId,
+    merchant_id: original.merchantId,
+    biller_id: original.billerId,
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Reversals: staff undo a completed transaction, always with a second staff member's approval (maker-checker).
+ * A reversal is a NEW ledger batch whose legs are the original's legs inverted (principal, fee and tax all come
+ * back); the original's postings are never touched, only its record is marked `reversed`, in the same database
+ * transaction as the new batch.
+ */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { type Executor, violatedConstraint } from '../../platform/db.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { formatMoney } from '../../platform/money.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import type { ApprovalService } from '../approvals/index.ts';
+import { type LedgerService, type Leg, ledgerTransfers } from '../ledger/index.ts';
+import {
+  disputes,
+  type Party,
+  type TransactionRow,
+  type TransactionsService,
+  transactionErrors,
+  transactions,
+  transactionView,
+} from '../transactions/index.ts';
+import { disputeErrors } from './disputes.errors.ts';
+
+export const REVERSIBLE_TYPES: ReadonlySet<string> = new Set([
+  'p2p',
+  'merchant',
+  'bill',
+  'cash_deposit',
+  'cash_withdrawal',
+]);
+
+export interface ReversalPayload {
+  transaction_id: string;
+  reason: string;
+  /** The maker: recorded as the reversal's initiator (the checker is `approved_by`). */
+  requested_by: string;
+}
+
+type HistoryStep = TransactionRow['history'][number];
+
+export class ReversalService {
+  readonly #db: Executor;
+  readonly #ledger: LedgerService;
+  readonly #transactions: TransactionsService;
+  readonly #approvals: ApprovalService;
+
+  constructor(options: {
+    db: Executor;
+    ledger: LedgerService;
+    transactions: TransactionsService;
+    approvals: ApprovalService;
+  }) {
+    this.#db = options.db;
+    this.#ledger = options.ledger;
+    this.#transactions = options.transactions;
+    this.#approvals = options.approvals;
+  }
+
+  /** Files the reversal for a checker (fast refusals first: a request that cannot succeed is not queued). */
+  async request(
+    input: { transaction_id: string; reason: string },
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const original = await this.#original(input.transaction_id);
+    await this.#assertReversible(this.#db, original);
+    const payload: ReversalPayload = {
+      transaction_id: original.id,
+      reason: input.reason,
+      requested_by: context.actor.id ?? '',
+    };
+    const outcome = await this.#approvals.run<ReversalPayload, unknown>(
+      'transaction.reverse',
+      payload,
+      {
+        summary: `Reverse ${original.type} ${original.reference} of ${formatMoney(original.amount, original.currency)}`,
+        entityType: 'transaction',
+        entityId: original.id,
+      },
+      context,
+      { always: true },
+    );
+    if (outcome.kind === 'pending') {
+      await claim?.commit(this.#db, 202, outcome.request);
+      return outcome.request;
+    }
+    // `always` files every request; an immediate result would mean the approvals service changed under us.
+    throw new Error('transaction.reverse ran without approval');
+  }
+
+  /** The reversal itself, run once when a checker approves the request. */
+  async execute(payload: ReversalPayload, context: RequestContext) {
+    const original = await this.#original(payload.transaction_id);
+    await this.#assertReversible(this.#db, original);
+    const originalLegs = await this.#db
+      .select()
+      .from(ledgerTransfers)
+      .where(and(eq(ledgerTransfers.batchId, original.ledgerBatchId!), eq(ledgerTransfers.kind, 'posted')))
+      .orderBy(asc(ledgerTransfers.id));
+    if (originalLegs.length === 0) throw transactionErrors.notReversible(original.status);
+    const legs: Leg[] = originalLegs.map((leg) => ({
+      debit: leg.creditAccountId,
+      credit: leg.debitAccountId,
+      amount: leg.amount,
+      code: leg.code,
+    }));
+    await this.#assertFunds(legs);
+    const principal = originalLegs.find((leg) => leg.code === 'principal') ?? originalLegs[0]!;
+    const originalSource: Party = original.sourceWalletId
+      ? { kind: 'wallet', walletId: original.sourceWalletId }
+      : { kind: 'account', accountId: principal.debitAccountId };
+    const originalDestination: Party = original.destinationWalletId
+      ? { kind: 'wallet', walletId: original.destinationWalletId }
+      : { kind: 'account', accountId: principal.creditAccountId };
+    const now = new Date().toISOString();
+    const reversal = await this.#transactions.engine.commit(
+      {
+        type: 'reversal',
+        allowFrozen: true,
+        channel: 'back_office',
+        initiator: { type: 'user', id: payload.requested_by },
+        source: originalDestination,
+        destination: originalSource,
+        amount: original.amount,
+        currency: original.currency,
+        feeRule: null,
+        limits: false,
+        legs: () => legs,
+        narration: `Reversal of ${original.reference}`,
+        // The link is set in beforeCommit, not here: a refused attempt is recorded as a failed transaction, and
+        // a failed record holding related_transaction_id would take the one-reversal-per-transaction slot.
+        metadata: {
+          reason: payload.reason,
+          requested_by: payload.requested_by,
+          approved_by: context.actor.id,
+          reversal_of: original.id,
+          original_reference: original.reference,
+          refunded_fee: original.fee.toString(),
+          refunded_tax: original.tax.toString(),
+        },
+        beforeCommit: (tx, record) => this.#markReversed(tx, original, record, payload, context),
+      },
+      [
+        { state: 'initiated', at: now },
+        { state: 'validated', at: now },
+        { state: 'authorized', at: now },
+      ],
+      context,
+    );
+    return transactionView(await this.#transactions.row(reversal.id));
+  }
+
+  async #original(id: string): Promise<TransactionRow> {
+    const [row] = await this.#db.select().from(transactions).where(eq(transactions.id, id)).limit(1);
+    if (!row) throw disputeErrors.transactionNotFound();
+    return row;
+  }
+
+  async #assertReversible(executor: Executor, original: TransactionRow): Promise<void> {
+    if (original.status === 'reversed') throw transactionErrors.alreadyReversed();
+    if (!REVERSIBLE_TYPES.has(original.type)) throw disputeErrors.notReversibleType(original.type);
+    if (original.status !== 'completed' || !original.ledgerBatchId)
+      throw transactionErrors.notReversible(original.status);
+    const [dispute] = await executor
+      .select({ id: disputes.id, status: disputes.status })
+      .from(disputes)
+      .where(
+        and(
+          eq(disputes.transactionId, original.id),
+          inArray(disputes.status, ['open', 'investigating', 'refunded']),
+        ),
+      )
+      .limit(1);
+    if (dispute?.status === 'refunded') throw disputeErrors.alreadyRefunded(dispute.id);
+    if (dispute) throw disputeErrors.disputeOpen(dispute.id);
+  }
+
+  /**
+   * Refuses before posting when a guarded account (a wallet, a till) cannot give back what it received, so a
+   * recipient who spent the money gets a clear 409 and nothing is recorded. The ledger re-checks under its locks.
+   */
+  async #assertFunds(legs: Leg[]): Promise<void> {
+    const debits = new Map<string, bigint>();
+    const credits = new Map<string, bigint>();
+    for (const leg of legs) {
+      debits.set(leg.debit, (debits.get(leg.debit) ?? 0n) + leg.amount);
+      credits.set(leg.credit, (credits.get(leg.credit) ?? 0n) + leg.amount);
+    }
+    const accounts = await this.#ledger.accounts([...new Set([...debits.keys(), ...credits.keys()])]);
+    for (const account of accounts) {
+      const debit = debits.get(account.id) ?? 0n;
+      const credit = credits.get(account.id) ?? 0n;
+      if (account.debitsMustNotExceedCredits && debit > 0n) {
+        const available = account.creditsPosted - account.debitsPosted - account.debitsPending;
+        if (debit > available) throw transactionErrors.reversalFunds(available, debit);
+      }
+      if (account.creditsMustNotExceedDebits && credit > 0n) {
+        const available = account.debitsPosted - account.creditsPosted - account.creditsPending;
+        if (credit > available) throw transactionErrors.reversalFunds(available, credit);
+      }
+    }
+  }
+
+  /** Inside the posting transaction: the original becomes `reversed`, linked to its reversal, exactly once. */
+  async #markReversed(
+    tx: Executor,
+    original: TransactionRow,
+    reversal: TransactionRow,
+    payload: ReversalPayload,
+    context: RequestContext,
+  ): Promise<void> {
+    const step: HistoryStep = { state: 'reversed', at: new Date().toISOString(), reason: payload.reason };
+    const [marked] = await tx
+      .update(transactions)
+      .set({
+        status: 'reversed',
+        history: sql`${transactions.history} || ${JSON.stringify([step])}::jsonb`,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(transactions.id, original.id), eq(transactions.status, 'completed')))
+      .returning();
+    if (!marked) {
+      const [current] = await tx
+        .select({ status: transactions.status })
+        .from(transactions)
+        .where(eq(transactions.id, original.id));
+      if (current?.status === 'reversed') throw transactionErrors.alreadyReversed();
+      throw transactionErrors.notReversible(current?.status ?? 'unknown');
+    }
+    // The original's row is locked now: a dispute opened meanwhile is visible here and wins.
+    await this.#assertReversible(tx, { ...marked, status: 'completed' });
+    try {
+      await tx
+        .update(transactions)
+        .set({ relatedTransactionId: original.id })
+        .where(eq(transactions.id, reversal.id));
+    } catch (error) {
+      if (violatedConstraint(error) === 'transactions_one_reversal_key')
+        throw transactionErrors.alreadyReversed();
+      throw error;
+    }
+    await emitEvent(tx, {
+      topic: 'transaction.reversed',
+      aggregateType: 'transaction',
+      aggregateId: original.id,
+      payload: {
+        transaction_id: original.id,
+        reference: original.reference,
+        reversal_transaction_id: reversal.id,
+        reversal_reference: reversal.reference,
+        type: original.type,
+        amount: original.amount,
+        fee: original.fee,
+        tax: original.tax,
+        currency: original.currency,
+        reason: payload.reason,
+        source_customer_id: original.customerId,
+        destination_customer_id: original.counterpartyCustomerId,
+        merchant_id: original.merchantId,
+        requested_by: payload.requested_by,
+        approved_by: context.actor.id,
+      },
+    });
+    await writeAudit(tx, context, {
+      action: 'transaction.reversed',
+      entityType: 'transaction',
+      entityId: original.id,
+      before: { status: 'completed' },
+      after: {
+        status: 'reversed',
+        reversal_transaction_id: reversal.id,
+        reason: payload.reason,
+        requested_by: payload.requested_by,
+      },
+    });
+  }
+}
