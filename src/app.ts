@@ -179,6 +179,8 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(settingsModule(settings, API_VERSION));
   const ledger = new LedgerService(deps.database.db);
   const wallets = new WalletsService(deps, ledger, new ProductsService(deps.database.db));
+  // Every currency's house accounts exist (and are cached) before the first payment, so postings never look them up.
+  for (const product of await wallets.products.list()) await ledger.ensureHouseAccounts(product.currency);
   await app.register(walletRoutes(wallets));
   const transactions = createTransactions({ deps, identity, wallets, ledger, policy, settings, approvals });
   await app.register(transactions.plugin);

@@ -186,11 +186,18 @@ export class LedgerService {
     return row!;
   }
 
-  /** The id of a house account by code (`fee_income:KES`), created on first use. */
-  async houseAccount(code: string, spec?: Omit<HouseAccountSpec, 'prefix'>): Promise<string> {
+  /**
+   * The id of a house account by code (`fee_income:KES`), created on first use. Inside a transaction pass it as
+   * `executor` (the embedded database has one connection: a query beside an open transaction would wait forever).
+   */
+  async houseAccount(
+    code: string,
+    spec?: Omit<HouseAccountSpec, 'prefix'>,
+    executor: Executor = this.#db,
+  ): Promise<string> {
     const cached = this.#houseIds.get(code);
     if (cached) return cached;
-    const [found] = await this.#db
+    const [found] = await executor
       .select({ id: ledgerAccounts.id })
       .from(ledgerAccounts)
       .where(eq(ledgerAccounts.code, code))
@@ -202,7 +209,7 @@ export class LedgerService {
     const [prefix, currency] = [code.slice(0, code.lastIndexOf(':')), code.slice(code.lastIndexOf(':') + 1)];
     const known = spec ?? HOUSE_ACCOUNTS.find((entry) => entry.prefix === prefix);
     if (!known) throw new Error(`unknown house account ${code}`);
-    await this.#db
+    await executor
       .insert(ledgerAccounts)
       .values({
         id: uuidv7(),
@@ -214,7 +221,7 @@ export class LedgerService {
         creditsMustNotExceedDebits: known.creditsMustNotExceedDebits ?? false,
       })
       .onConflictDoNothing();
-    return this.houseAccount(code);
+    return this.houseAccount(code, spec, executor);
   }
 
   /** Seeds every house account of a currency (idempotent). */

@@ -142,6 +142,8 @@ export interface TransactionQuestion {
 export class PolicyService {
   readonly #db: Executor;
   #cache: { at: number; policies: { row: AccessRow; ips: BlockList | null }[] } | null = null;
+  /** Active limits per `tier:currency`, read on every payment; kept CACHE_MS per node, dropped on local changes. */
+  readonly #limitCache = new Map<string, { at: number; rows: LimitRow[] }>();
 
   constructor(db: Executor) {
     this.#db = db;
@@ -302,6 +304,7 @@ export class PolicyService {
   }
 
   async createLimit(input: LimitInput, context: RequestContext) {
+    this.#limitCache.clear();
     return inTransaction(this.#db, async (tx) => {
       const [row] = await tx
         .insert(transactionLimits)
@@ -333,6 +336,7 @@ export class PolicyService {
     changes: { max_amount?: bigint; max_count?: number | null; active?: boolean },
     context: RequestContext,
   ) {
+    this.#limitCache.clear();
     return inTransaction(this.#db, async (tx) => {
       const [before] = await tx
         .select()
@@ -364,6 +368,7 @@ export class PolicyService {
   }
 
   async deleteLimit(id: string, context: RequestContext) {
+    this.#limitCache.clear();
     await inTransaction(this.#db, async (tx) => {
       const [row] = await tx.delete(transactionLimits).where(eq(transactionLimits.id, id)).returning();
       if (!row) throw commonErrors.notFound('Transaction limit');
@@ -376,18 +381,27 @@ export class PolicyService {
     });
   }
 
-  /** Which active limits the transaction would break; every matching limit must hold. */
-  async evaluateTransaction(question: TransactionQuestion, executor: Executor = this.#db) {
+  async #activeLimits(tier: string, currency: string, executor: Executor): Promise<LimitRow[]> {
+    const key = `${tier}:${currency}`;
+    const cached = this.#limitCache.get(key);
+    if (cached && Date.now() - cached.at < CACHE_MS) return cached.rows;
     const rows = await executor
       .select()
       .from(transactionLimits)
       .where(
         and(
-          eq(transactionLimits.kycTier, question.kyc_tier),
-          eq(transactionLimits.currency, question.currency),
+          eq(transactionLimits.kycTier, tier),
+          eq(transactionLimits.currency, currency),
           eq(transactionLimits.active, true),
         ),
       );
+    this.#limitCache.set(key, { at: Date.now(), rows });
+    return rows;
+  }
+
+  /** Which active limits the transaction would break; every matching limit must hold. */
+  async evaluateTransaction(question: TransactionQuestion, executor: Executor = this.#db) {
+    const rows = await this.#activeLimits(question.kyc_tier, question.currency, executor);
     const violations = [];
     for (const row of rows) {
       if (row.channel !== '*' && row.channel !== question.channel) continue;

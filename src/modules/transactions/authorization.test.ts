@@ -167,7 +167,7 @@ describe('transaction authorization and limits', () => {
       ),
     );
     const codes = responses.map((response) => response.json().error_code as string);
-    assert.equal(codes.filter((code) => code === 'INVALID_PIN').length, 4);
+    assert.equal(codes.filter((code) => code === 'INVALID_PIN').length, 4, codes.join(','));
     assert.equal(codes.filter((code) => code === 'PIN_LOCKED').length, 16);
     const right = await transfer(other, {
       to_wallet_number: payeeWallet.wallet_number,

@@ -110,10 +110,13 @@ export class PaymentEngine {
     return this.#deps.database.db;
   }
 
-  /** Checks without locks and computes the fee; throws the same refusals `commit` would. */
-  async prepare(plan: MovementPlan): Promise<Quote> {
-    const wallets = await this.#walletsOf(this.#db, plan, false);
-    return this.#validate(this.#db, plan, wallets, new Date());
+  /**
+   * Checks without locks and computes the fee; throws the same refusals `commit` would. `known` passes wallet rows the
+   * caller already read (they are re-read under lock at commit).
+   */
+  async prepare(plan: MovementPlan, known: WalletRow[] = []): Promise<Quote> {
+    const wallets = await this.#walletsOf(this.#db, plan, false, known);
+    return (await this.#validate(this.#db, plan, wallets, new Date())).quote;
   }
 
   /**
@@ -127,25 +130,29 @@ export class PaymentEngine {
   ): Promise<ReturnType<typeof transactionView>> {
     const id = uuidv7();
     const reference = newReference();
+    // House accounts are resolved before the transaction opens (cached after the first use).
+    const house = {
+      fee: await this.#ledger.houseAccount(`fee_income:${plan.currency}`),
+      tax: await this.#ledger.houseAccount(`tax_payable:${plan.currency}`),
+    };
     try {
       return await inTransaction(this.#db, async (tx) => {
         const now = new Date();
         const wallets = await this.#walletsOf(tx, plan, true);
-        const quote = await this.#validate(tx, plan, wallets, now);
+        const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, now);
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
         const sourceAccount = plan.source.kind === 'wallet' ? plan.source.walletId : plan.source.accountId;
         const destinationAccount =
           plan.destination.kind === 'wallet' ? plan.destination.walletId : plan.destination.accountId;
         const legs = plan.legs
           ? await plan.legs(quote)
-          : await this.#defaultLegs(plan, quote, sourceAccount, destinationAccount);
+          : await this.#defaultLegs(plan, quote, house, sourceAccount, destinationAccount);
         const destinationWallet =
           plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
-        const caps = [];
-        if (destinationWallet?.ownerType === 'customer') {
-          const { maxBalance } = await this.#wallets.limitsOf(tx, destinationWallet);
-          if (maxBalance !== null) caps.push({ accountId: destinationWallet.id, cap: maxBalance });
-        }
+        const caps =
+          destinationWallet && destinationMaxBalance !== null
+            ? [{ accountId: destinationWallet.id, cap: destinationMaxBalance }]
+            : [];
         const batch = await this.#post(
           tx,
           {
@@ -190,12 +197,19 @@ export class PaymentEngine {
     }
   }
 
-  async #walletsOf(executor: Executor, plan: MovementPlan, lock: boolean): Promise<Map<string, WalletRow>> {
+  async #walletsOf(
+    executor: Executor,
+    plan: MovementPlan,
+    lock: boolean,
+    known: WalletRow[] = [],
+  ): Promise<Map<string, WalletRow>> {
     const ids = [plan.source, plan.destination].flatMap((party) =>
       party.kind === 'wallet' ? [party.walletId] : [],
     );
     if (lock) return this.#wallets.lock(executor, ids);
-    const rows = await Promise.all(ids.map((id) => this.#wallets.row(id, executor)));
+    const rows = await Promise.all(
+      ids.map((id) => known.find((row) => row.id === id) ?? this.#wallets.row(id, executor)),
+    );
     return new Map(rows.map((row) => [row.id, row]));
   }
 
@@ -204,7 +218,7 @@ export class PaymentEngine {
     plan: MovementPlan,
     wallets: Map<string, WalletRow>,
     at: Date,
-  ): Promise<Quote> {
+  ): Promise<{ quote: Quote; destinationMaxBalance: bigint | null }> {
     if (
       plan.source.kind === 'wallet' &&
       plan.destination.kind === 'wallet' &&
@@ -234,7 +248,7 @@ export class PaymentEngine {
     let quote: Quote = { fee: 0n, tax: 0n, total: plan.amount };
     if (source) {
       const limits = await this.#wallets.limitsOf(executor, source);
-      const product = await this.#wallets.productOf(source);
+      const product = await this.#wallets.productOf(source, executor);
       if (plan.initiator.type === 'customer') {
         if (!product.allowedChannels.includes(plan.channel))
           throw transactionErrors.channelNotAllowed(plan.channel);
@@ -247,17 +261,20 @@ export class PaymentEngine {
       if (plan.limits !== false && source.ownerType === 'customer')
         await this.#checkLimits(executor, source, 'send', plan, limits, at);
     }
-    if (destination && plan.limits !== false && destination.ownerType === 'customer') {
+    let destinationMaxBalance: bigint | null = null;
+    if (destination?.ownerType === 'customer') {
       const limits = await this.#wallets.limitsOf(executor, destination);
+      destinationMaxBalance = limits.maxBalance;
       try {
-        await this.#checkLimits(executor, destination, 'receive', plan, limits, at);
+        if (plan.limits !== false)
+          await this.#checkLimits(executor, destination, 'receive', plan, limits, at);
       } catch (error) {
         if (error instanceof AppError && error.errorCode === 'LIMIT_EXCEEDED')
           throw transactionErrors.recipientLimit();
         throw error;
       }
     }
-    return quote;
+    return { quote, destinationMaxBalance };
   }
 
   async #checkLimits(
@@ -314,19 +331,25 @@ export class PaymentEngine {
     }
   }
 
-  async #defaultLegs(plan: MovementPlan, quote: Quote, source: string, destination: string): Promise<Leg[]> {
+  async #defaultLegs(
+    plan: MovementPlan,
+    quote: Quote,
+    house: { fee: string; tax: string },
+    source: string,
+    destination: string,
+  ): Promise<Leg[]> {
     const legs: Leg[] = [{ debit: source, credit: destination, amount: plan.amount, code: 'principal' }];
     if (quote.fee > 0n)
       legs.push({
         debit: source,
-        credit: await this.#ledger.houseAccount(`fee_income:${plan.currency}`),
+        credit: house.fee,
         amount: quote.fee,
         code: 'fee',
       });
     if (quote.tax > 0n)
       legs.push({
         debit: source,
-        credit: await this.#ledger.houseAccount(`tax_payable:${plan.currency}`),
+        credit: house.tax,
         amount: quote.tax,
         code: 'tax',
       });
@@ -368,19 +391,19 @@ export class PaymentEngine {
     wallets: Map<string, WalletRow>,
     at: Date,
   ): Promise<void> {
+    const entries: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[] = [];
     if (plan.source.kind === 'wallet' && wallets.get(plan.source.walletId)?.ownerType === 'customer')
-      await this.#wallets.addUsage(tx, plan.source.walletId, 'send', plan.amount, at);
+      entries.push({ walletId: plan.source.walletId, direction: 'send', amount: plan.amount });
     if (
       plan.destination.kind === 'wallet' &&
       wallets.get(plan.destination.walletId)?.ownerType === 'customer'
     )
-      await this.#wallets.addUsage(
-        tx,
-        plan.destination.walletId,
-        'receive',
-        plan.destinationAmount ?? plan.amount,
-        at,
-      );
+      entries.push({
+        walletId: plan.destination.walletId,
+        direction: 'receive',
+        amount: plan.destinationAmount ?? plan.amount,
+      });
+    await this.#wallets.addUsage(tx, entries, at);
   }
 
   #recordValues(

@@ -83,9 +83,15 @@ export class TransactionsService {
    * Validate (fast refusals, no PIN try spent), authorize (PIN, then the bound one-time code when the amount needs
    * one), then post. Customers must give their PIN; staff acting by permission are recorded as the initiator.
    */
-  async run(plan: MovementPlan, principal: Principal, authorization: Authorization, context: RequestContext) {
+  async run(
+    plan: MovementPlan,
+    principal: Principal,
+    authorization: Authorization,
+    context: RequestContext,
+    known: WalletRow[] = [],
+  ) {
     const steps: Step[] = [{ state: 'initiated', at: new Date().toISOString() }];
-    await this.engine.prepare(plan);
+    await this.engine.prepare(plan, known);
     steps.push({ state: 'validated', at: new Date().toISOString() });
     if (principal.type === 'customer') await this.#authorize(principal.id, plan, authorization);
     steps.push({ state: 'authorized', at: new Date().toISOString() });
@@ -172,7 +178,8 @@ export class TransactionsService {
         .from(wallets)
         .where(eq(wallets.walletNumber, input.to_wallet_number))
         .limit(1);
-      if (!row || row.currency !== currency)
+      // Merchants are paid through the merchant route (their status and discount fee apply), not by P2P.
+      if (!row || row.currency !== currency || row.ownerType !== 'customer')
         throw new AppError(
           404,
           'RECIPIENT_NOT_FOUND',
@@ -215,7 +222,7 @@ export class TransactionsService {
     input: TransferInput,
     channel: string,
     claim: IdempotencyClaim | null,
-  ): Promise<MovementPlan> {
+  ): Promise<MovementPlan & { known: WalletRow[] }> {
     currencyInfo(input.currency);
     const amount = positiveAmount(input.amount);
     const source = await this.#sourceWallet(principal, input.source_wallet_id, input.currency);
@@ -233,6 +240,7 @@ export class TransactionsService {
       feature: 'p2p',
       narration: input.narration ?? null,
       claim,
+      known: [source, destination],
     };
   }
 
@@ -243,15 +251,15 @@ export class TransactionsService {
     claim: IdempotencyClaim | null,
     context: RequestContext,
   ) {
-    const plan = await this.#transferPlan(principal, input, channel, claim);
-    return this.run(plan, principal, input, context);
+    const { known, ...plan } = await this.#transferPlan(principal, input, channel, claim);
+    return this.run(plan, principal, input, context, known);
   }
 
   /** Fee and total of a transfer before the customer confirms it. */
   async quote(principal: Principal, input: TransferInput, channel: string) {
-    const plan = await this.#transferPlan(principal, input, channel, null);
-    const quote = await this.engine.prepare(plan);
-    const destination = await this.wallets.row((plan.destination as { walletId: string }).walletId);
+    const { known, ...plan } = await this.#transferPlan(principal, input, channel, null);
+    const quote = await this.engine.prepare(plan, known);
+    const destination = known[1]!;
     const thresholds = await this.#settings.get('payments.otp_threshold');
     const threshold = thresholds[input.currency];
     return {

@@ -57,17 +57,17 @@ export class ProductsService {
   }
 
   /** Products change rarely and are read on every payment: cached for a few seconds per node. */
-  async get(id: string): Promise<ProductRow> {
+  async get(id: string, executor: Executor = this.#db): Promise<ProductRow> {
     const cached = this.#cache.get(id);
     if (cached && Date.now() - cached.at < 5_000) return cached.row;
-    const [row] = await this.#db.select().from(walletProducts).where(eq(walletProducts.id, id)).limit(1);
+    const [row] = await executor.select().from(walletProducts).where(eq(walletProducts.id, id)).limit(1);
     if (!row) throw walletErrors.productNotFound();
     this.#cache.set(id, { row, at: Date.now() });
     return row;
   }
 
-  async defaultFor(currency: string): Promise<ProductRow> {
-    const [row] = await this.#db
+  async defaultFor(currency: string, executor: Executor = this.#db): Promise<ProductRow> {
+    const [row] = await executor
       .select()
       .from(walletProducts)
       .where(

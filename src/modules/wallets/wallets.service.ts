@@ -166,9 +166,9 @@ export class WalletsService {
     return walletView(row!, account, productCode);
   }
 
+  /** Inside the caller's transaction (merchant registration); every query runs on `tx`. */
   async openMerchantWallet(tx: Executor, merchantId: string, currency: string): Promise<WalletView> {
-    const product = await this.products.defaultFor(currency);
-    await this.ledger.ensureHouseAccounts(currency);
+    const product = await this.products.defaultFor(currency, tx);
     return this.#open(tx, { ownerType: 'merchant', merchantId }, currency, product.id, product.code);
   }
 
@@ -187,7 +187,7 @@ export class WalletsService {
 
   async view(row: WalletRow, executor: Executor = this.#db): Promise<WalletView> {
     const [account] = await this.ledger.accounts([row.id], executor);
-    const product = await this.products.get(row.productId);
+    const product = await this.products.get(row.productId, executor);
     return walletView(row, account!, product.code);
   }
 
@@ -303,23 +303,28 @@ export class WalletsService {
     };
   }
 
+  /** Adds what moved to the day and month counters of each wallet side, in one statement. */
   async addUsage(
     tx: Executor,
-    walletId: string,
-    direction: 'send' | 'receive',
-    amount: bigint,
+    entries: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[],
     at: Date,
   ): Promise<void> {
+    if (entries.length === 0) return;
     const { day, month } = periodsOf(at);
     await tx
       .insert(walletUsage)
-      .values([
-        { walletId, period: day, direction, amount, count: 1 },
-        { walletId, period: month, direction, amount, count: 1 },
-      ])
+      .values(
+        entries.flatMap(({ walletId, direction, amount }) => [
+          { walletId, period: day, direction, amount, count: 1 },
+          { walletId, period: month, direction, amount, count: 1 },
+        ]),
+      )
       .onConflictDoUpdate({
         target: [walletUsage.walletId, walletUsage.period, walletUsage.direction],
-        set: { amount: sql`${walletUsage.amount} + excluded.amount`, count: sql`${walletUsage.count} + 1` },
+        set: {
+          amount: sql`${walletUsage.amount} + excluded.amount`,
+          count: sql`${walletUsage.count} + 1`,
+        },
       });
   }
 
@@ -333,7 +338,7 @@ export class WalletsService {
     maxBalance: bigint | null;
     product: ProductLimits;
   }> {
-    const product = await this.products.get(wallet.productId);
+    const product = await this.products.get(wallet.productId, tx);
     if (wallet.ownerType !== 'customer' || !wallet.customerId)
       return { tier: null, features: {}, maxBalance: null, product: product.limits };
     const [row] = await tx
@@ -431,8 +436,8 @@ export class WalletsService {
   }
 
   /** Product codes by id, for lists. */
-  async productOf(row: WalletRow) {
-    return this.products.get(row.productId);
+  async productOf(row: WalletRow, executor: Executor = this.#db) {
+    return this.products.get(row.productId, executor);
   }
 }
 

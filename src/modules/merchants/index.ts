@@ -1,0 +1,36 @@
+/** Merchants: registration (maker-checker), merchant wallets, EMVCo QR codes and payment by id or QR. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { PaymentModuleOptions } from '../transactions/index.ts';
+import { merchantRoutes } from './merchants.routes.ts';
+import { MerchantsService, type RegistrationPayload } from './merchants.service.ts';
+
+export { merchantErrors } from './merchants.errors.ts';
+export {
+  MERCHANT_QR_GUID,
+  MerchantsService,
+  type MerchantView,
+  merchantView,
+  qrView,
+} from './merchants.service.ts';
+export { merchantQrCodes, merchants } from './merchants.tables.ts';
+
+export interface MerchantsModule {
+  service: MerchantsService;
+  plugin: FastifyPluginAsync;
+}
+
+export function createMerchants(options: PaymentModuleOptions): MerchantsModule {
+  const service = new MerchantsService(options);
+  options.approvals.register<RegistrationPayload>({
+    name: 'merchant.register',
+    description: 'Register a merchant and open its merchant wallet (always needs a second staff member)',
+    permission: 'merchant:manage',
+    execute: (payload, context) => service.executeRegistration(payload, context),
+  });
+  return {
+    service,
+    plugin: async (app) => {
+      await app.register(merchantRoutes(service));
+    },
+  };
+}
