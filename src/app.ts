@@ -14,7 +14,7 @@ import type { DestinationStream } from 'pino';
 import { accessModule } from './modules/access/index.ts';
 import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
 import { createBanking } from './modules/banking/index.ts';
-import { createBills } from './modules/bills/index.ts';
+import { BillPayBody, createBills } from './modules/bills/index.ts';
 import { coreModule } from './modules/core/index.ts';
 import { customersModule } from './modules/customers/index.ts';
 import { createDisputes } from './modules/disputes/index.ts';
@@ -27,10 +27,15 @@ import {
   registerAccessGuard,
 } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
-import { createMerchants } from './modules/merchants/index.ts';
+import { createMerchants, MerchantPayment } from './modules/merchants/index.ts';
 import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
 import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
-import { createTransactions, type TransactionsService } from './modules/transactions/index.ts';
+import {
+  createTransactions,
+  paymentDispatchRoutes,
+  type TransactionsService,
+  TransferBody,
+} from './modules/transactions/index.ts';
 import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
 import { RedisStore } from './platform/cache.ts';
 import type { Dependencies } from './platform/dependencies.ts';
@@ -194,8 +199,36 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     approvals,
     transactions: transactions.service,
   };
-  for (const module of [createMerchants, createBills, createBanking, createDisputes])
-    await app.register(module(payments).plugin);
+  const merchants = createMerchants(payments);
+  const bills = createBills(payments);
+  for (const module of [merchants, bills, createBanking(payments), createDisputes(payments)])
+    await app.register(module.plugin);
+  // The spec's single "Process Payment" entry point, over the same use cases as the per-type routes.
+  await app.register(
+    paymentDispatchRoutes([
+      {
+        type: 'p2p',
+        summary: 'a transfer to a wallet number or phone (as `/wallet/transaction/transfer`)',
+        body: TransferBody,
+        handle: (principal, body, channel, claim, context) =>
+          transactions.service.transfer(principal, body, channel, claim, context),
+      },
+      {
+        type: 'merchant',
+        summary: 'a merchant payment by id or QR (as `/wallet/transaction/merchant`)',
+        body: MerchantPayment,
+        handle: (principal, body, channel, claim, context) =>
+          merchants.service.pay(principal, body, channel, claim, context),
+      },
+      {
+        type: 'bill',
+        summary: 'a bill payment (as `/wallet/transaction/bill`)',
+        body: BillPayBody,
+        handle: (principal, body, channel, claim, context) =>
+          bills.service.pay(principal, body, channel, claim, context),
+      },
+    ]),
+  );
 
   app.get(
     '/openapi.json',

@@ -1,4 +1,6 @@
 /** Loads the seed data every installation needs (idempotent): permissions and roles, categories, settings. */
+
+import { seedBillers } from './modules/bills/index.ts';
 import { seedCategories } from './modules/core/index.ts';
 import { seedKycTiers } from './modules/customers/index.ts';
 import {
@@ -7,6 +9,7 @@ import {
   SEED_DIR,
   seedPermissionsAndRoles,
 } from './modules/identity/index.ts';
+import { LedgerService } from './modules/ledger/index.ts';
 import { seedWalletProducts } from './modules/wallets/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 
@@ -15,6 +18,7 @@ export async function seedAll(deps: Dependencies) {
   await seedCategories(deps.database.db, SEED_DIR);
   await seedKycTiers(deps.database.db);
   await seedWalletProducts(deps.database.db);
+  await seedBillers(deps.database.db, new LedgerService(deps.database.db));
 }
 
 export async function seedFirstAdmin(deps: Dependencies, identity: IdentityService) {

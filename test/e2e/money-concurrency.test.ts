@@ -22,7 +22,9 @@ import {
 const WALLETS = 50;
 const CLIENTS = 20;
 // The done-when figure on PostgreSQL; a shorter run on the single-connection embedded database.
-const TRANSFERS = Number(process.env.MONEY_CONCURRENCY_TRANSFERS ?? (process.env.TEST_DATABASE_URL ? 2000 : 300));
+const TRANSFERS = Number(
+  process.env.MONEY_CONCURRENCY_TRANSFERS ?? (process.env.TEST_DATABASE_URL ? 2000 : 300),
+);
 const OPENING = 200_000;
 const SEED = Number(process.env.MONEY_CONCURRENCY_SEED ?? Date.now() % 1_000_000);
 

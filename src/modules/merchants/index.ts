@@ -5,6 +5,7 @@ import { merchantRoutes } from './merchants.routes.ts';
 import { MerchantsService, type RegistrationPayload } from './merchants.service.ts';
 
 export { merchantErrors } from './merchants.errors.ts';
+export { MerchantPayment } from './merchants.schemas.ts';
 export {
   MERCHANT_QR_GUID,
   MerchantsService,
@@ -25,6 +26,7 @@ export function createMerchants(options: PaymentModuleOptions): MerchantsModule 
     name: 'merchant.register',
     description: 'Register a merchant and open its merchant wallet (always needs a second staff member)',
     permission: 'merchant:manage',
+    always: true,
     execute: (payload, context) => service.executeRegistration(payload, context),
   });
   return {

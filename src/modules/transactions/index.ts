@@ -2,18 +2,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { CustomerAuth } from '../customers/index.ts';
 import type { IdentityService } from '../identity/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import type { PolicyService } from '../policy/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import { PaymentAuthorizer } from './transactions.authorize.ts';
 import { PaymentEngine } from './transactions.engine.ts';
 import { fxRoutes } from './transactions.fx.routes.ts';
 import { FxService } from './transactions.fx.ts';
 import { transactionRoutes } from './transactions.routes.ts';
 import { type CashInput, TransactionsService } from './transactions.service.ts';
 
+export {
+  type Authorization,
+  type AuthorizationBinding,
+  PaymentAuthorizer,
+} from './transactions.authorize.ts';
+export { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 export {
   type MovementPlan,
   newReference,
@@ -22,8 +28,8 @@ export {
   type TransactionRow,
 } from './transactions.engine.ts';
 export { transactionErrors } from './transactions.errors.ts';
-export { TransactionView as TransactionViewSchema } from './transactions.schemas.ts';
-export { type Authorization, TransactionsService } from './transactions.service.ts';
+export { TransactionView as TransactionViewSchema, TransferBody } from './transactions.schemas.ts';
+export { TransactionsService } from './transactions.service.ts';
 export { disputes, TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
 export { transactionView } from './transactions.views.ts';
 
@@ -59,7 +65,7 @@ export function createTransactions(options: {
     engine,
     wallets: options.wallets,
     ledger: options.ledger,
-    pins: new CustomerAuth(options.deps, options.identity),
+    authorizer: new PaymentAuthorizer(options.deps, options.identity, options.settings),
     settings: options.settings,
     approvals: options.approvals,
   });

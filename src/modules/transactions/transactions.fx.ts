@@ -13,7 +13,8 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
 import type { LedgerService, Leg } from '../ledger/index.ts';
 import { fxRates, wallets } from '../wallets/index.ts';
-import type { Authorization, TransactionsService } from './transactions.service.ts';
+import type { Authorization } from './transactions.authorize.ts';
+import type { TransactionsService } from './transactions.service.ts';
 
 type RateRow = typeof fxRates.$inferSelect;
 

@@ -5,29 +5,23 @@
  */
 import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
-import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
-import { emitEvent } from '../../platform/outbox.ts';
 import { renderReceiptPdf } from '../../platform/pdf.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { type CustomerAuth, customerPhones, normalisePhone } from '../customers/index.ts';
+import { customerPhones, normalisePhone } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import type { Authorization, AuthorizationBinding, PaymentAuthorizer } from './transactions.authorize.ts';
 import type { MovementPlan, PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
 import { transactionView } from './transactions.views.ts';
-
-export interface Authorization {
-  pin?: string;
-  otp?: { challenge_id: string; code: string };
-}
 
 export interface TransferInput extends Authorization {
   source_wallet_id?: string;
@@ -53,7 +47,7 @@ export class TransactionsService {
   readonly engine: PaymentEngine;
   readonly wallets: WalletsService;
   readonly #ledger: LedgerService;
-  readonly #pins: CustomerAuth;
+  readonly authorizer: PaymentAuthorizer;
   readonly #settings: SettingsService;
   readonly #approvals: ApprovalService;
 
@@ -62,7 +56,7 @@ export class TransactionsService {
     engine: PaymentEngine;
     wallets: WalletsService;
     ledger: LedgerService;
-    pins: CustomerAuth;
+    authorizer: PaymentAuthorizer;
     settings: SettingsService;
     approvals: ApprovalService;
   }) {
@@ -70,7 +64,7 @@ export class TransactionsService {
     this.engine = options.engine;
     this.wallets = options.wallets;
     this.#ledger = options.ledger;
-    this.#pins = options.pins;
+    this.authorizer = options.authorizer;
     this.#settings = options.settings;
     this.#approvals = options.approvals;
   }
@@ -93,43 +87,10 @@ export class TransactionsService {
     const steps: Step[] = [{ state: 'initiated', at: new Date().toISOString() }];
     await this.engine.prepare(plan, known);
     steps.push({ state: 'validated', at: new Date().toISOString() });
-    if (principal.type === 'customer') await this.#authorize(principal.id, plan, authorization);
+    if (principal.type === 'customer')
+      await this.authorizer.authorize(principal.id, bindingOf(plan), authorization);
     steps.push({ state: 'authorized', at: new Date().toISOString() });
     return this.engine.commit(plan, steps, context);
-  }
-
-  async #authorize(customerId: string, plan: MovementPlan, authorization: Authorization): Promise<void> {
-    if (!authorization.pin) throw transactionErrors.pinRequired();
-    await this.#pins.verifyPin(customerId, authorization.pin);
-    const thresholds = await this.#settings.get('payments.otp_threshold');
-    const threshold = thresholds[plan.currency];
-    if (threshold === undefined || plan.amount < BigInt(threshold)) return;
-    const otp = new OtpService({
-      store: this.#deps.store,
-      pepper: this.#deps.config.HMAC_PEPPER,
-      ttlMs: (await this.#settings.get('auth.otp_ttl_seconds')) * 1000,
-    });
-    const binding = bindingOf(plan);
-    if (authorization.otp) {
-      await otp.verify({
-        purpose: 'transaction',
-        challengeId: authorization.otp.challenge_id,
-        code: authorization.otp.code,
-        binding,
-      });
-      return;
-    }
-    const issued = await otp.issue({ purpose: 'transaction', subject: customerId, binding });
-    await inTransaction(this.#db, (tx) =>
-      emitEvent(
-        tx,
-        otpRequestedEvent(this.#deps.keys, customerId, 'transaction', issued, {
-          amount: plan.amount,
-          currency: plan.currency,
-        }),
-      ),
-    );
-    throw transactionErrors.otpRequired(issued.challengeId, issued.expiresAt);
   }
 
   /** The customer's own wallet in the currency, or the one named (which must be theirs). */
@@ -491,14 +452,14 @@ export class TransactionsService {
   }
 }
 
-function bindingOf(plan: MovementPlan): Record<string, string> {
+function bindingOf(plan: MovementPlan): AuthorizationBinding {
   const party = (value: MovementPlan['source']) =>
     value.kind === 'wallet' ? value.walletId : value.accountId;
   return {
     type: plan.type,
     source: party(plan.source),
     payee: party(plan.destination),
-    amount: plan.amount.toString(),
+    amount: plan.amount,
     currency: plan.currency,
   };
 }

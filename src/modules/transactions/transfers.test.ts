@@ -350,6 +350,51 @@ describe('P2P transfers and cash', () => {
     });
   });
 
+  test('POST /transaction/add runs the use case its type names', async () => {
+    const add = (payload: object) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/transaction/add',
+        headers: idempotent(alice.token),
+        payload,
+      });
+    const p2p = await add({
+      type: 'p2p',
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 2_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(p2p.statusCode, 201, p2p.body);
+    assert.equal(p2p.json().type, 'p2p');
+    const unknownType = await add({ type: 'lottery', amount: 2_000, currency: 'KES' });
+    assert.equal(unknownType.statusCode, 422);
+    const untyped = await add({
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 2_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(untyped.statusCode, 422);
+    const foreignField = await add({
+      type: 'p2p',
+      biller_code: 'KPLC',
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 1,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(foreignField.statusCode, 422, 'fields of another type are refused');
+    const merchant = await add({
+      type: 'merchant',
+      merchant_id: '01a20000-0000-7000-8000-000000000000',
+      amount: 100,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(merchant.statusCode, 404, merchant.body);
+  });
+
   test('the ledger verifies clean after all of it', async () => {
     await t.application.ledger.rollUp();
     const verification = await t.application.ledger.verify();

@@ -1,0 +1,543 @@
+/**
+ * Money between a wallet and the customer's verified bank account, through the core banking system. The bank call
+ * cannot sit inside a database transaction, so each movement is three steps:
+ *
+ * 1. Validate and authorize (engine `prepare`, PIN/OTP), then commit the record in `processing` (a withdrawal also
+ *    holds amount + fee + duty on the wallet as pending ledger transfers) together with the idempotent answer
+ *    "outcome unknown (503)": a retry or a crash from here on can never send the bank a second posting.
+ * 2. Call the CBS with the transaction reference as the receipt number.
+ * 3. Confirmed: post (or post the hold), mark completed, emit `transaction.completed` and store the 201 answer, in
+ *    one transaction. Refused by the bank: mark failed (void the hold) and store the 422. No answer: the record
+ *    stays `processing` (with its hold) for reconciliation, which finds it at the bank by its reference.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { CoreBankingPort } from '../../integrations/fineract/fineract.client.ts';
+import type { RequestContext } from '../../platform/audit.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError, errorBody } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { currencyInfo, positiveAmount } from '../../platform/money.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
+import type { PaymentAuthorizer } from '../transactions/index.ts';
+import {
+  type Authorization,
+  type MovementPlan,
+  newReference,
+  type TransactionRow,
+  type TransactionsService,
+  transactionErrors,
+  transactions,
+  transactionView,
+} from '../transactions/index.ts';
+import { type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import { BANK_HOLD_DAYS, type LinkedAccountRow, type LinkedAccountsService } from './banking.accounts.ts';
+import { classifyPostingFailure, type PostingFailure, postingDate } from './banking.cbs.ts';
+import { bankErrors } from './banking.errors.ts';
+
+type Step = TransactionRow['history'][number];
+
+export interface BankMoneyInput extends Authorization {
+  bank_account_id: string;
+  amount: number;
+  currency?: string;
+  narration?: string;
+}
+
+const now = () => new Date().toISOString();
+
+export class BankTransfersService {
+  readonly #deps: Dependencies;
+  readonly #ledger: LedgerService;
+  readonly #wallets: WalletsService;
+  readonly #transactions: TransactionsService;
+  readonly #accounts: LinkedAccountsService;
+  readonly #authorizer: PaymentAuthorizer;
+
+  constructor(options: {
+    deps: Dependencies;
+    ledger: LedgerService;
+    wallets: WalletsService;
+    transactions: TransactionsService;
+    accounts: LinkedAccountsService;
+    authorizer: PaymentAuthorizer;
+  }) {
+    this.#deps = options.deps;
+    this.#ledger = options.ledger;
+    this.#wallets = options.wallets;
+    this.#transactions = options.transactions;
+    this.#accounts = options.accounts;
+    this.#authorizer = options.authorizer;
+  }
+
+  get #db(): Executor {
+    return this.#deps.database.db;
+  }
+
+  /** Pulls money from the customer's bank account into their wallet. */
+  async topUp(
+    principal: Principal,
+    input: BankMoneyInput,
+    channel: string,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const { cbs, account, wallet, amount } = await this.#parties(principal, input);
+    const settlement = await this.#ledger.houseAccount(`settlement:${account.currency}`);
+    const plan: MovementPlan = {
+      type: 'bank_topup',
+      channel,
+      initiator: { type: 'customer', id: principal.id },
+      source: { kind: 'account', accountId: settlement },
+      destination: { kind: 'wallet', walletId: wallet.id },
+      amount,
+      currency: account.currency,
+      feeRule: null,
+      narration: input.narration ?? null,
+    };
+    const steps: Step[] = [{ state: 'initiated', at: now() }];
+    await this.#assertBankFeature(wallet, channel);
+    const quote = await this.#transactions.engine.prepare(plan);
+    steps.push({ state: 'validated', at: now() });
+    await this.#authorizer.authorize(
+      principal.id,
+      {
+        type: plan.type,
+        source: `bank-account:${account.id}`,
+        payee: wallet.id,
+        amount,
+        currency: plan.currency,
+      },
+      input,
+    );
+    steps.push({ state: 'authorized', at: now() });
+
+    const record = await inTransaction(this.#db, async (tx) => {
+      const locked = await this.#lockActive(tx, wallet.id);
+      // Refused before the bank is asked: money the wallet could not take would be stranded.
+      const { maxBalance } = await this.#wallets.limitsOf(tx, locked);
+      if (maxBalance !== null) {
+        const balance = await this.#ledger.balance(wallet.id, tx);
+        if (balance.balance + balance.pendingCredits + amount > maxBalance)
+          throw transactionErrors.balanceCap();
+      }
+      return this.#begin(tx, { plan, account, wallet, quote, steps, metadata: {}, claim, context });
+    });
+
+    let cbsTransactionId: string;
+    try {
+      const posting = await cbs.withdraw(
+        Number(account.externalAccountId),
+        amount,
+        currencyInfo(account.currency).exponent,
+        { reference: record.reference, date: postingDate() },
+      );
+      cbsTransactionId = posting.transactionId;
+    } catch (error) {
+      return this.#settleFailure(record, classifyPostingFailure(error), claim, context, null);
+    }
+
+    try {
+      return await inTransaction(this.#db, async (tx) => {
+        const locked = await this.#lockActive(tx, wallet.id, false);
+        const { maxBalance } = await this.#wallets.limitsOf(tx, locked);
+        const batch = await this.#ledger.post(tx, {
+          key: `transaction:${record.id}`,
+          code: 'bank_topup',
+          reference: record.reference,
+          metadata: { transaction_id: record.id, cbs_transaction_id: cbsTransactionId },
+          legs: [{ debit: settlement, credit: wallet.id, amount, code: 'principal' }],
+          caps: maxBalance === null ? [] : [{ accountId: wallet.id, cap: maxBalance }],
+        });
+        await this.#wallets.addUsage(tx, [{ walletId: wallet.id, direction: 'receive', amount }], new Date());
+        return this.#complete(tx, record, batch.batchId, cbsTransactionId, claim);
+      });
+    } catch (error) {
+      // Only a credit arriving between step 1 and now can push the wallet over its cap: the bank has the money
+      // booked, so the record stays processing for reconciliation (refund to the bank, or credit once allowed).
+      if (error instanceof LedgerError && error.state === LEDGER_STATES.capExceeded) {
+        await this.#note(record.id, {
+          settlement_blocked: 'BALANCE_CAP_EXCEEDED',
+          cbs_transaction_id: cbsTransactionId,
+        });
+        throw bankErrors.outcomeUnknown(unknownDetails(record));
+      }
+      throw error;
+    }
+  }
+
+  /** Pays money out of the wallet into the customer's bank account (amount; fee and duty stay with us). */
+  async withdraw(
+    principal: Principal,
+    input: BankMoneyInput,
+    channel: string,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const { cbs, account, wallet, amount } = await this.#parties(principal, input);
+    const settlement = await this.#ledger.houseAccount(`settlement:${account.currency}`);
+    const feeIncome = await this.#ledger.houseAccount(`fee_income:${account.currency}`);
+    const taxPayable = await this.#ledger.houseAccount(`tax_payable:${account.currency}`);
+    const plan: MovementPlan = {
+      type: 'bank_withdrawal',
+      channel,
+      initiator: { type: 'customer', id: principal.id },
+      source: { kind: 'wallet', walletId: wallet.id },
+      destination: { kind: 'account', accountId: settlement },
+      amount,
+      currency: account.currency,
+      feeRule: 'bank_withdrawal',
+      feature: 'bank_transfer',
+      narration: input.narration ?? null,
+    };
+    const steps: Step[] = [{ state: 'initiated', at: now() }];
+    const quote = await this.#transactions.engine.prepare(plan);
+    steps.push({ state: 'validated', at: now() });
+    await this.#authorizer.authorize(
+      principal.id,
+      {
+        type: plan.type,
+        source: wallet.id,
+        payee: `bank-account:${account.id}`,
+        amount,
+        currency: plan.currency,
+      },
+      input,
+    );
+    steps.push({ state: 'authorized', at: now() });
+
+    const id = uuidv7();
+    const reference = newReference();
+    const legs: Leg[] = [{ debit: wallet.id, credit: settlement, amount, code: 'principal' }];
+    if (quote.fee > 0n) legs.push({ debit: wallet.id, credit: feeIncome, amount: quote.fee, code: 'fee' });
+    if (quote.tax > 0n) legs.push({ debit: wallet.id, credit: taxPayable, amount: quote.tax, code: 'tax' });
+    let record: TransactionRow;
+    try {
+      record = await inTransaction(this.#db, async (tx) => {
+        await this.#lockActive(tx, wallet.id);
+        const hold = await this.#ledger.post(tx, {
+          key: `transaction:${id}:hold`,
+          code: 'bank_withdrawal',
+          reference,
+          metadata: { transaction_id: id, hold: true },
+          legs,
+          pendingUntil: new Date(Date.now() + BANK_HOLD_DAYS * 86_400_000),
+        });
+        return this.#begin(tx, {
+          plan,
+          account,
+          wallet,
+          quote,
+          steps,
+          metadata: { hold_batch_id: hold.batchId, hold_transfer_ids: hold.transferIds },
+          claim,
+          context,
+          id,
+          reference,
+        });
+      });
+    } catch (error) {
+      if (error instanceof LedgerError && error.state === LEDGER_STATES.insufficientFunds) {
+        const refusal = transactionErrors.insufficientBalance(
+          quote.total,
+          BigInt(error.detail.available ?? '0'),
+        );
+        await this.#recordRefusal({ id, reference, plan, account, wallet, steps, refusal, context });
+        throw refusal;
+      }
+      throw error;
+    }
+    const holds = ((record.metadata?.hold_transfer_ids as string[]) ?? []).map((transferId) => ({
+      transferId,
+    }));
+
+    let cbsTransactionId: string;
+    try {
+      const posting = await cbs.deposit(
+        Number(account.externalAccountId),
+        amount,
+        currencyInfo(account.currency).exponent,
+        { reference, date: postingDate() },
+      );
+      cbsTransactionId = posting.transactionId;
+    } catch (error) {
+      return this.#settleFailure(record, classifyPostingFailure(error), claim, context, holds);
+    }
+
+    return inTransaction(this.#db, async (tx) => {
+      const batch = await this.#ledger.resolve(tx, {
+        key: `transaction:${id}`,
+        code: 'bank_withdrawal',
+        reference,
+        pending: holds,
+        void: false,
+      });
+      await this.#wallets.addUsage(tx, [{ walletId: wallet.id, direction: 'send', amount }], new Date());
+      return this.#complete(tx, record, batch.batchId, cbsTransactionId, claim);
+    });
+  }
+
+  /** The customer, the CBS, their verified bank account and their wallet in its currency. */
+  async #parties(principal: Principal, input: BankMoneyInput) {
+    if (principal.type !== 'customer') throw bankErrors.customerOnly();
+    const cbs: CoreBankingPort = this.#accounts.cbs();
+    const amount = positiveAmount(input.amount);
+    const account = await this.#accounts.verifiedRow(principal, input.bank_account_id);
+    if (input.currency !== undefined && input.currency !== account.currency)
+      throw transactionErrors.currencyMismatch(account.currency, input.currency);
+    const [wallet] = await this.#db
+      .select()
+      .from(wallets)
+      .where(
+        and(
+          eq(wallets.customerId, principal.id),
+          eq(wallets.currency, account.currency),
+          eq(wallets.ownerType, 'customer'),
+        ),
+      )
+      .limit(1);
+    if (!wallet) throw new AppError(404, 'NOT_FOUND', `You have no ${account.currency} wallet`);
+    return { cbs, account, wallet, amount };
+  }
+
+  /**
+   * The engine checks channel and tier features only for the paying wallet; a top-up pays into the wallet, so the
+   * same rule (the `bank_transfer` feature of the customer's tier on this channel) is checked here.
+   */
+  async #assertBankFeature(wallet: WalletRow, channel: string): Promise<void> {
+    const product = await this.#wallets.productOf(wallet);
+    if (!product.allowedChannels.includes(channel)) throw transactionErrors.channelNotAllowed(channel);
+    const limits = await this.#wallets.limitsOf(this.#db, wallet);
+    if (!(limits.features[channel] ?? []).includes('bank_transfer'))
+      throw transactionErrors.featureNotAllowed('bank_transfer', channel, limits.tier);
+  }
+
+  async #lockActive(tx: Executor, walletId: string, requireActive = true): Promise<WalletRow> {
+    const locked = (await this.#wallets.lock(tx, [walletId])).get(walletId);
+    if (!locked) throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
+    if (requireActive && locked.status !== 'active')
+      throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${locked.status}`, {
+        status: locked.status,
+      });
+    return locked;
+  }
+
+  /** Step 1: the record in `processing`, and the answer a retry gets until the outcome is known. */
+  async #begin(
+    tx: Executor,
+    input: {
+      plan: MovementPlan;
+      account: LinkedAccountRow;
+      wallet: WalletRow;
+      quote: { fee: bigint; tax: bigint };
+      steps: Step[];
+      metadata: Record<string, unknown>;
+      claim: IdempotencyClaim | null;
+      context: RequestContext;
+      id?: string;
+      reference?: string;
+    },
+  ): Promise<TransactionRow> {
+    const [record] = await tx
+      .insert(transactions)
+      .values({
+        ...recordValues(input),
+        status: 'processing',
+        history: [...input.steps, { state: 'processing', at: now() }],
+      })
+      .returning();
+    await input.claim?.commit(
+      tx,
+      503,
+      errorBody(bankErrors.outcomeUnknown(unknownDetails(record!)), input.context.requestId ?? ''),
+    );
+    return record!;
+  }
+
+  /** Step 3 on success: the record completed with the money's batch, the event, the stored 201. */
+  async #complete(
+    tx: Executor,
+    record: TransactionRow,
+    batchId: string,
+    cbsTransactionId: string,
+    claim: IdempotencyClaim | null,
+  ) {
+    const [updated] = await tx
+      .update(transactions)
+      .set({
+        status: 'completed',
+        ledgerBatchId: batchId,
+        completedAt: new Date(),
+        history: [...record.history, { state: 'completed', at: now() }],
+        metadata: { ...record.metadata, cbs_transaction_id: cbsTransactionId },
+        updatedAt: new Date(),
+      })
+      .where(and(eq(transactions.id, record.id), eq(transactions.status, 'processing')))
+      .returning();
+    if (!updated) throw new AppError(409, 'CONFLICT', 'The transaction was settled by someone else');
+    await emitEvent(tx, {
+      topic: 'transaction.completed',
+      aggregateType: 'transaction',
+      aggregateId: updated.id,
+      payload: eventPayload(updated),
+    });
+    const view = transactionView(updated);
+    await claim?.commit(tx, 201, view);
+    return view;
+  }
+
+  /** Step 3 when the bank did not confirm: failed (hold voided) when nothing was booked, else left processing. */
+  async #settleFailure(
+    record: TransactionRow,
+    failure: PostingFailure,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+    holds: { transferId: string }[] | null,
+  ): Promise<never> {
+    if (failure.kind === 'unknown') {
+      await this.#note(record.id, {
+        cbs_outcome: 'unknown',
+        cbs_failure: failure.cause,
+        cbs_failed_at: now(),
+      });
+      throw bankErrors.outcomeUnknown(unknownDetails(record));
+    }
+    const refusal =
+      failure.kind === 'rejected'
+        ? bankErrors.rejected(record.id, failure.reason, failure.code)
+        : bankErrors.cbsUnavailable({
+            transaction_id: record.id,
+            reference: record.reference,
+            status: 'failed',
+          });
+    const [code, reason] =
+      failure.kind === 'rejected' ? ['BANK_REJECTED', failure.reason] : ['CBS_UNAVAILABLE', refusal.message];
+    await inTransaction(this.#db, async (tx) => {
+      if (holds && holds.length > 0)
+        await this.#ledger.resolve(tx, {
+          key: `transaction:${record.id}:void`,
+          code: record.type,
+          reference: record.reference,
+          pending: holds,
+          void: true,
+        });
+      await tx
+        .update(transactions)
+        .set({
+          status: 'failed',
+          failureCode: code,
+          failureReason: reason,
+          history: [...record.history, { state: 'failed', at: now(), reason: code }],
+          updatedAt: new Date(),
+        })
+        .where(and(eq(transactions.id, record.id), eq(transactions.status, 'processing')));
+      await claim?.commit(tx, refusal.statusCode, errorBody(refusal, context.requestId ?? ''));
+    });
+    throw refusal;
+  }
+
+  /** Notes for reconciliation on a record left processing (no state change). */
+  async #note(id: string, note: Record<string, string>): Promise<void> {
+    await this.#db
+      .update(transactions)
+      .set({
+        metadata: sql`coalesce(${transactions.metadata}, '{}'::jsonb) || ${JSON.stringify(note)}::jsonb`,
+        updatedAt: new Date(),
+      })
+      .where(eq(transactions.id, id));
+  }
+
+  /** A refusal before anything moved (insufficient balance), recorded as a failed transaction like the engine's. */
+  async #recordRefusal(input: {
+    id: string;
+    reference: string;
+    plan: MovementPlan;
+    account: LinkedAccountRow;
+    wallet: WalletRow;
+    steps: Step[];
+    refusal: AppError;
+    context: RequestContext;
+  }): Promise<void> {
+    const at = now();
+    await this.#db
+      .insert(transactions)
+      .values({
+        ...recordValues({ ...input, quote: { fee: 0n, tax: 0n }, metadata: {} }),
+        status: 'failed',
+        failureCode: input.refusal.errorCode,
+        failureReason: input.refusal.message,
+        history: [
+          ...input.steps,
+          { state: 'processing', at },
+          { state: 'failed', at, reason: input.refusal.errorCode },
+        ],
+      })
+      .catch(() => {});
+  }
+}
+
+function recordValues(input: {
+  plan: MovementPlan;
+  account: LinkedAccountRow;
+  wallet: WalletRow;
+  quote: { fee: bigint; tax: bigint };
+  metadata: Record<string, unknown>;
+  context: RequestContext;
+  id?: string;
+  reference?: string;
+}) {
+  const { plan, account, wallet } = input;
+  const outgoing = plan.type === 'bank_withdrawal';
+  return {
+    id: input.id ?? uuidv7(),
+    reference: input.reference ?? newReference(),
+    type: plan.type,
+    channel: plan.channel,
+    customerId: account.customerId,
+    sourceWalletId: outgoing ? wallet.id : null,
+    destinationWalletId: outgoing ? null : wallet.id,
+    counterpartyCustomerId: outgoing ? null : wallet.customerId,
+    amount: plan.amount,
+    currency: plan.currency,
+    fee: input.quote.fee,
+    tax: input.quote.tax,
+    narration: plan.narration ?? null,
+    metadata: {
+      ...input.metadata,
+      bank_account_id: account.id,
+      bank_code: account.bankCode,
+      bank_account_last4: account.accountNumberLast4,
+      // Who asked, from where: fraud and dispute investigations start here.
+      request_id: input.context.requestId,
+      ip: input.context.ip,
+    },
+    initiatedByType: plan.initiator.type,
+    initiatedById: plan.initiator.id,
+  };
+}
+
+function unknownDetails(record: TransactionRow) {
+  return { transaction_id: record.id, reference: record.reference, status: 'processing' };
+}
+
+function eventPayload(record: TransactionRow) {
+  return {
+    transaction_id: record.id,
+    reference: record.reference,
+    type: record.type,
+    amount: record.amount,
+    currency: record.currency,
+    fee: record.fee,
+    tax: record.tax,
+    source_wallet_id: record.sourceWalletId,
+    destination_wallet_id: record.destinationWalletId,
+    source_customer_id: record.customerId,
+    destination_customer_id: record.counterpartyCustomerId,
+    merchant_id: null,
+    destination_merchant: null,
+    bank_account_id: record.metadata?.bank_account_id ?? null,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The authorization step of every customer payment: the transaction PIN (one guarded statement), then — at or above
+ * `payments.otp_threshold` — a one-time code bound to type, source, payee, amount and currency. Without a code the
+ * first call issues one into the outbox and answers 428 OTP_REQUIRED; a code for another payee or amount fails.
+ */
+import { inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import { CustomerAuth } from '../customers/index.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { SettingsService } from '../settings/index.ts';
+import { transactionErrors } from './transactions.errors.ts';
+
+export interface Authorization {
+  pin?: string;
+  otp?: { challenge_id: string; code: string };
+}
+
+export interface AuthorizationBinding {
+  type: string;
+  source: string;
+  payee: string;
+  amount: bigint;
+  currency: string;
+}
+
+export class PaymentAuthorizer {
+  readonly #deps: Dependencies;
+  readonly #pins: CustomerAuth;
+  readonly #settings: SettingsService;
+
+  constructor(deps: Dependencies, identity: IdentityService, settings: SettingsService) {
+    this.#deps = deps;
+    this.#pins = new CustomerAuth(deps, identity);
+    this.#settings = settings;
+  }
+
+  async authorize(
+    customerId: string,
+    binding: AuthorizationBinding,
+    authorization: Authorization,
+  ): Promise<void> {
+    if (!authorization.pin) throw transactionErrors.pinRequired();
+    await this.#pins.verifyPin(customerId, authorization.pin);
+    const thresholds = await this.#settings.get('payments.otp_threshold');
+    const threshold = thresholds[binding.currency];
+    if (threshold === undefined || binding.amount < BigInt(threshold)) return;
+    const otp = new OtpService({
+      store: this.#deps.store,
+      pepper: this.#deps.config.HMAC_PEPPER,
+      ttlMs: (await this.#settings.get('auth.otp_ttl_seconds')) * 1000,
+    });
+    const bound = {
+      type: binding.type,
+      source: binding.source,
+      payee: binding.payee,
+      amount: binding.amount.toString(),
+      currency: binding.currency,
+    };
+    if (authorization.otp) {
+      await otp.verify({
+        purpose: 'transaction',
+        challengeId: authorization.otp.challenge_id,
+        code: authorization.otp.code,
+        binding: bound,
+      });
+      return;
+    }
+    const issued = await otp.issue({ purpose: 'transaction', subject: customerId, binding: bound });
+    await inTransaction(this.#deps.database.db, (tx) =>
+      emitEvent(
+        tx,
+        otpRequestedEvent(this.#deps.keys, customerId, 'transaction', issued, {
+          amount: binding.amount,
+          currency: binding.currency,
+        }),
+      ),
+    );
+    throw transactionErrors.otpRequired(issued.challengeId, issued.expiresAt);
+  }
+}
