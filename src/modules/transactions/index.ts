@@ -25,6 +25,7 @@ export {
   newReference,
   type Party,
   PaymentEngine,
+  type PrePostingHook,
   type TransactionRow,
 } from './transactions.engine.ts';
 export { transactionErrors } from './transactions.errors.ts';

@@ -69,6 +69,14 @@ export interface MovementPlan {
   status?: 201 | 200;
 }
 
+export type PrePostingHook = (check: {
+  tx: Executor;
+  plan: MovementPlan;
+  quote: Quote;
+  wallets: ReadonlyMap<string, WalletRow>;
+  context: RequestContext;
+}) => Promise<void>;
+
 export interface Quote {
   fee: bigint;
   tax: bigint;
@@ -98,6 +106,7 @@ export class PaymentEngine {
   readonly #wallets: WalletsService;
   readonly #ledger: LedgerService;
   readonly #policy: PolicyService;
+  readonly #hooks: PrePostingHook[] = [];
 
   constructor(deps: Dependencies, wallets: WalletsService, ledger: LedgerService, policy: PolicyService) {
     this.#deps = deps;
@@ -108,6 +117,14 @@ export class PaymentEngine {
 
   get #db(): Executor {
     return this.#deps.database.db;
+  }
+
+  /**
+   * Adds a check that runs inside the posting transaction, after validation and before the ledger moves (the AML
+   * module's screening plugs in here). Throwing an AppError refuses the payment with nothing written.
+   */
+  addPrePostingHook(hook: PrePostingHook): void {
+    this.#hooks.push(hook);
   }
 
   /**
@@ -140,6 +157,7 @@ export class PaymentEngine {
         const now = new Date();
         const wallets = await this.#walletsOf(tx, plan, true);
         const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, now);
+        for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
         const sourceAccount = plan.source.kind === 'wallet' ? plan.source.walletId : plan.source.accountId;
         const destinationAccount =

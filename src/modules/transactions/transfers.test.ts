@@ -12,6 +12,7 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
+import { AppError } from '../../platform/errors.ts';
 
 describe('P2P transfers and cash', () => {
   let t: TestContext;
@@ -393,6 +394,30 @@ describe('P2P transfers and cash', () => {
       pin: TEST_PIN,
     });
     assert.equal(merchant.statusCode, 404, merchant.body);
+  });
+
+  test('a pre-posting hook (where AML plugs in) refuses inside the transaction and nothing moves', async () => {
+    t.application.transactions.engine.addPrePostingHook(async ({ plan, context }) => {
+      assert.ok(context.requestId, 'the hook sees who asked');
+      if (plan.amount === 4_321n) throw new AppError(422, 'AML_REFUSED', 'Screening refused this payment');
+    });
+    const before = await balanceOf(t, aliceWallet.id);
+    const refused = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 4_321,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(refused.statusCode, 422, refused.body);
+    assert.equal(refused.json().error_code, 'AML_REFUSED');
+    assert.deepEqual(await balanceOf(t, aliceWallet.id), before);
+    const passed = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 4_322,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(passed.statusCode, 201, passed.body);
   });
 
   test('the ledger verifies clean after all of it', async () => {
