@@ -212,6 +212,7 @@ describe('describeConfig', () => {
       TWILIO_AUTH_TOKEN: `twilio-${randomBytes(12).toString('hex')}`,
       FIREBASE_CREDENTIALS: `firebase-${randomBytes(12).toString('hex')}`,
       LDAP_BIND_PASSWORD: `ldap-${randomBytes(12).toString('hex')}`,
+      FINERACT_PASSWORD: `fineract-${randomBytes(12).toString('hex')}`,
     };
     const config = parseConfig({
       ...secrets,

@@ -89,6 +89,14 @@ export function pageOf<T extends ReturnType<typeof Type.Object>>(item: T) {
   });
 }
 
+/** What each cursor key may hold: ids are UUIDs, sequence numbers and journal entries digits. */
+const CURSOR_SHAPES: Record<string, RegExp> = {
+  id: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  seq: /^\d{1,19}$/,
+  entry: /^\d{1,19}$/,
+};
+const ANY_CURSOR_VALUE = /^[\x21-\x7e]{1,256}$/;
+
 /** Cursors are opaque to clients: base64url JSON of the last row's sort key. */
 export function encodeCursor(position: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
@@ -105,6 +113,8 @@ export function decodeCursor<K extends string>(
     for (const key of keys) {
       const value = parsed[key];
       if (typeof value !== 'string' && typeof value !== 'number') throw new Error('bad cursor');
+      // A forged cursor must fail here as a 422, not later as a database cast error.
+      if (!(CURSOR_SHAPES[key] ?? ANY_CURSOR_VALUE).test(String(value))) throw new Error('bad cursor');
       position[key] = String(value);
     }
     return position;

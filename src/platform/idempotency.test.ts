@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { bearer, login, startTestApp, type TestContext } from '../../test/helpers/app.ts';
+import { inTransaction } from './db.ts';
 import { IdempotencyService, requestHash } from './idempotency.ts';
 
 describe('Idempotency-Key', () => {
@@ -128,6 +129,15 @@ describe('Idempotency-Key', () => {
     );
     const takeover = await service.begin('user:crash', 'crash-key-1', hash);
     assert.equal(takeover.kind, 'proceed');
+    // The slow first holder can no longer store its effect: its transaction would roll back, so only one applies.
+    assert.ok(first.kind === 'proceed' && takeover.kind === 'proceed');
+    await assert.rejects(
+      inTransaction(t.deps.database.db, (tx) => first.claim.commit(tx, 201, { holder: 'first' })),
+      /still being processed/,
+    );
+    await inTransaction(t.deps.database.db, (tx) => takeover.claim.commit(tx, 201, { holder: 'second' }));
+    const replay = await service.begin('user:crash', 'crash-key-1', hash);
+    assert.deepEqual(replay, { kind: 'replay', status: 201, body: '{"holder":"second"}' });
     await t.deps.database.db.execute(
       sql`update idempotency_keys set expires_at = now() - interval '1 second' where key = 'crash-key-1'`,
     );

@@ -59,23 +59,34 @@ export const idempotencyErrors = {
 
 export class IdempotencyClaim {
   readonly id: string;
+  /** The lock this holder set; a retry that took the claim over after it lapsed set another one. */
+  readonly lockedUntil: Date;
   /**
    * The exact bytes stored with the effect, sent instead of a fresh serialisation. Trusted only when the handler
    * succeeded: a transaction that stored them and then rolled back leaves the claim `in_progress` instead.
    */
   response: { status: number; body: string } | null = null;
 
-  constructor(id: string) {
+  constructor(id: string, lockedUntil: Date) {
     this.id = id;
+    this.lockedUntil = lockedUntil;
   }
 
-  /** Stores the response inside the use case's transaction; returns nothing the caller needs. */
+  /**
+   * Stores the response inside the use case's transaction. Only the current holder may: when a retry took the claim
+   * over (this holder ran past its lock), this throws and the use case's transaction rolls back, so the effect is
+   * applied once — by whichever holder stores first.
+   */
   async commit(tx: Executor, status: number, payload: unknown): Promise<void> {
     const body = stringifyWithBigInt(payload);
-    await tx
+    const stored = await tx
       .update(idempotencyKeys)
       .set({ state: 'completed', responseStatus: status, responseBody: body, updatedAt: new Date() })
-      .where(eq(idempotencyKeys.id, this.id));
+      // The lock is the holder's token: a takeover replaces it, and a completed claim is never taken over. The same
+      // holder may store again (a bank transfer stores "outcome unknown", then the outcome).
+      .where(and(eq(idempotencyKeys.id, this.id), eq(idempotencyKeys.lockedUntil, this.lockedUntil)))
+      .returning({ id: idempotencyKeys.id });
+    if (stored.length === 0) throw idempotencyErrors.inProgress();
     this.response = { status, body };
   }
 }
@@ -100,6 +111,7 @@ export class IdempotencyService {
   async begin(scope: string, key: string, hash: string): Promise<Begin> {
     const now = new Date();
     const id = uuidv7();
+    const lockedUntil = new Date(now.getTime() + CLAIM_LOCK_MS);
     const inserted = await this.#db
       .insert(idempotencyKeys)
       .values({
@@ -108,12 +120,12 @@ export class IdempotencyService {
         key,
         requestHash: hash,
         state: 'in_progress',
-        lockedUntil: new Date(now.getTime() + CLAIM_LOCK_MS),
+        lockedUntil,
         expiresAt: new Date(now.getTime() + this.#ttlMs),
       })
       .onConflictDoNothing()
       .returning({ id: idempotencyKeys.id });
-    if (inserted.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(id) };
+    if (inserted.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(id, lockedUntil) };
     const [existing] = await this.#db
       .select()
       .from(idempotencyKeys)
@@ -135,7 +147,7 @@ export class IdempotencyService {
     // A claim whose holder died (crash, kill) is taken over once its lock has lapsed.
     const taken = await this.#db
       .update(idempotencyKeys)
-      .set({ lockedUntil: new Date(now.getTime() + CLAIM_LOCK_MS), updatedAt: now })
+      .set({ lockedUntil, updatedAt: now })
       .where(
         and(
           eq(idempotencyKeys.id, existing.id),
@@ -144,7 +156,7 @@ export class IdempotencyService {
         ),
       )
       .returning({ id: idempotencyKeys.id });
-    if (taken.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(existing.id) };
+    if (taken.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(existing.id, lockedUntil) };
     throw idempotencyErrors.inProgress();
   }
 

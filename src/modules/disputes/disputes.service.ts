@@ -146,7 +146,14 @@ export class DisputesService {
           .where(
             and(
               eq(disputes.transactionId, original.id),
-              inArray(disputes.status, [...OPEN_STATES, 'refunded']),
+              // A rejected dispute is final for the payer (reopening would freeze the recipient's money again and
+              // again); staff may reopen one on their behalf.
+              inArray(
+                disputes.status,
+                principal.type === 'customer'
+                  ? [...OPEN_STATES, 'refunded', 'rejected']
+                  : [...OPEN_STATES, 'refunded'],
+              ),
             ),
           )
           .limit(1);

@@ -269,6 +269,10 @@ describe('reversals and disputes', () => {
     assert.equal(twiceResolved.statusCode, 409);
     assert.equal(twiceResolved.json().error_code, 'DISPUTE_CLOSED');
     assert.deepEqual(await balanceOf(t, bobWallet.id), bobBefore);
+    const reopened = await openDispute(alice.token, paid.id);
+    assert.equal(reopened.statusCode, 409, 'a rejected dispute is final for the payer');
+    assert.equal(reopened.json().error_code, 'DISPUTE_EXISTS');
+    assert.deepEqual(await balanceOf(t, bobWallet.id), bobBefore, 'no new hold');
 
     const topics = (await eventsOf(t.deps.database.db, 'dispute', dispute.id)).map((event) => event.topic);
     assert.deepEqual(topics, ['dispute.opened', 'dispute.investigating', 'dispute.resolved']);

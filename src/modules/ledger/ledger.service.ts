@@ -8,7 +8,7 @@ import { type Executor, inTransaction, rawRows, sqlState } from '../../platform/
 import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo } from '../../platform/money.ts';
-import { type AccountKind, ledgerAccounts, ledgerDeferredDeltas, ledgerEntries } from './ledger.tables.ts';
+import { type AccountKind, ledgerAccounts, ledgerEntries, ledgerTransfers } from './ledger.tables.ts';
 
 export type AccountRow = typeof ledgerAccounts.$inferSelect;
 
@@ -248,10 +248,25 @@ export class LedgerService {
           ${uuidArray(caps.map((cap) => cap.accountId))}::uuid[],
           ${bigintArray(caps.map((cap) => cap.cap))}::bigint[])`,
       );
-      return { batchId: row!.batch_id, replayed: row!.replayed, transferIds };
+      if (!row!.replayed) return { batchId: row!.batch_id, replayed: false, transferIds };
+      return {
+        batchId: row!.batch_id,
+        replayed: true,
+        transferIds: await this.#transferIdsOf(tx, row!.batch_id),
+      };
     } catch (error) {
       throw translate(error);
     }
+  }
+
+  /** The legs a batch actually wrote (a replay's freshly drawn ids were never inserted). */
+  async #transferIdsOf(executor: Executor, batchId: string): Promise<string[]> {
+    const rows = await executor
+      .select({ id: ledgerTransfers.id })
+      .from(ledgerTransfers)
+      .where(eq(ledgerTransfers.batchId, batchId))
+      .orderBy(asc(ledgerTransfers.id));
+    return rows.map((row) => row.id);
   }
 
   /** Posts (amount ≤ pending; omitted = all) or voids pending transfers, each exactly once. */
@@ -277,7 +292,12 @@ export class LedgerService {
           ${`{${input.pending.map((entry) => (entry.amount === undefined ? 'NULL' : entry.amount.toString())).join(',')}}`}::bigint[],
           ${input.void})`,
       );
-      return { batchId: row!.batch_id, replayed: row!.replayed, transferIds };
+      if (!row!.replayed) return { batchId: row!.batch_id, replayed: false, transferIds };
+      return {
+        batchId: row!.batch_id,
+        replayed: true,
+        transferIds: await this.#transferIdsOf(tx, row!.batch_id),
+      };
     } catch (error) {
       throw translate(error);
     }
@@ -288,24 +308,27 @@ export class LedgerService {
     return executor.select().from(ledgerAccounts).where(inArray(ledgerAccounts.id, ids));
   }
 
-  /** Balance of one account, including un-rolled deltas of a deferred account. */
+  /**
+   * Balance of one account, including un-rolled deltas of a deferred account — read in one statement, so a roll-up
+   * committing meanwhile cannot count a delta twice or not at all.
+   */
   async balance(accountId: string, executor: Executor = this.#db): Promise<Balance> {
-    const [account] = await this.accounts([accountId], executor);
-    if (!account) throw new AppError(404, 'NOT_FOUND', 'Ledger account not found');
-    let debits = account.debitsPosted;
-    let credits = account.creditsPosted;
-    if (account.deferred) {
-      const [deltas] = await executor
-        .select({
-          debits: sql<string>`coalesce(sum(${ledgerDeferredDeltas.debits}), 0)::text`,
-          credits: sql<string>`coalesce(sum(${ledgerDeferredDeltas.credits}), 0)::text`,
-        })
-        .from(ledgerDeferredDeltas)
-        .where(eq(ledgerDeferredDeltas.accountId, accountId));
-      debits += BigInt(deltas?.debits ?? '0');
-      credits += BigInt(deltas?.credits ?? '0');
-    }
-    return balanceOf(account, debits, credits);
+    const [row] = await executor
+      .select({
+        account: ledgerAccounts,
+        debits: sql<string>`(select coalesce(sum(d.debits), 0) from ledger_deferred_deltas d where d.account_id = ledger_accounts.id)::text`,
+        credits: sql<string>`(select coalesce(sum(d.credits), 0) from ledger_deferred_deltas d where d.account_id = ledger_accounts.id)::text`,
+      })
+      .from(ledgerAccounts)
+      .where(eq(ledgerAccounts.id, accountId))
+      .limit(1);
+    if (!row) throw new AppError(404, 'NOT_FOUND', 'Ledger account not found');
+    const { account } = row;
+    return balanceOf(
+      account,
+      account.debitsPosted + BigInt(row.debits),
+      account.creditsPosted + BigInt(row.credits),
+    );
   }
 
   /** Moves deferred deltas into account totals; returns how many were rolled up. */

@@ -129,6 +129,8 @@ export const ledgerEntries = pgTable(
   },
   (table) => [
     index('ledger_entries_account_idx').on(table.accountId, table.id),
+    // Statements by period (and their opening balance) without walking an account's whole history.
+    index('ledger_entries_account_time_idx').on(table.accountId, table.createdAt, table.id),
     index('ledger_entries_batch_idx').on(table.batchId),
   ],
 );

@@ -106,6 +106,7 @@ export const disputes = pgTable(
       .on(table.transactionId)
       .where(sql`${table.status} in ('open', 'investigating')`),
     index('disputes_customer_idx').on(table.customerId, table.id),
+    index('disputes_transaction_idx').on(table.transactionId),
     index('disputes_status_idx').on(table.status, table.id),
   ],
 );

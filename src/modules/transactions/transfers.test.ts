@@ -396,6 +396,19 @@ describe('P2P transfers and cash', () => {
     assert.equal(merchant.statusCode, 404, merchant.body);
   });
 
+  test('forged cursors answer 422, not a database error', async () => {
+    const forged = Buffer.from(JSON.stringify({ id: 'abc', entry: 'abc' })).toString('base64url');
+    for (const url of [
+      `/api/v1/wallet/wallet/${aliceWallet.id}/statement?cursor=${forged}`,
+      `/api/v1/transaction/transaction?cursor=${forged}`,
+      `/api/v1/wallet/wallet?cursor=${forged}`,
+      `/api/v1/transaction/dispute?cursor=${forged}`,
+    ]) {
+      const response = await t.app.inject({ method: 'GET', url, headers: bearer(alice.token) });
+      assert.equal(response.statusCode, 422, `${url}: ${response.body}`);
+    }
+  });
+
   test('a pre-posting hook (where AML plugs in) refuses inside the transaction and nothing moves', async () => {
     t.application.transactions.engine.addPrePostingHook(async ({ plan, context }) => {
       assert.ok(context.requestId, 'the hook sees who asked');

@@ -93,6 +93,9 @@ export class WalletsService {
       ? await this.products.get(input.product_id)
       : await this.products.defaultFor(input.currency);
     if (product.currency !== input.currency) throw walletErrors.productCurrency();
+    // Customers open the currency's default product; other products (lower fees, higher limits) are staff's choice.
+    if (principal.type === 'customer' && input.product_id && !product.isDefault)
+      throw commonErrors.forbidden('Only staff open wallets on a product other than the default');
     if (!product.active) throw walletErrors.noProduct(input.currency);
     await this.ledger.ensureHouseAccounts(input.currency);
     for (let attempt = 0; ; attempt += 1) {
@@ -377,8 +380,8 @@ export class WalletsService {
     const conditions = [eq(ledgerEntries.accountId, id)];
     if (query.from) conditions.push(gte(ledgerEntries.createdAt, new Date(query.from)));
     if (query.to) conditions.push(lte(ledgerEntries.createdAt, new Date(query.to)));
-    const position = decodeCursor(query.cursor, ['id'] as const);
-    if (position) conditions.push(sql`${ledgerEntries.id} > ${BigInt(position.id)}`);
+    const position = decodeCursor(query.cursor, ['entry'] as const);
+    if (position) conditions.push(sql`${ledgerEntries.id} > ${BigInt(position.entry)}`);
     const rows = await this.#db
       .select({
         entry: ledgerEntries,
@@ -398,7 +401,7 @@ export class WalletsService {
         and(
           eq(ledgerEntries.accountId, id),
           position
-            ? lt(ledgerEntries.id, BigInt(position.id) + 1n)
+            ? lt(ledgerEntries.id, BigInt(position.entry) + 1n)
             : query.from
               ? lt(ledgerEntries.createdAt, new Date(query.from))
               : sql`false`,
@@ -406,7 +409,7 @@ export class WalletsService {
       )
       .orderBy(desc(ledgerEntries.id))
       .limit(1);
-    const page = paginate(rows, limit, (item) => ({ id: item.entry.id.toString() }));
+    const page = paginate(rows, limit, (item) => ({ entry: item.entry.id.toString() }));
     const openingBalance = opening?.balance ?? 0n;
     const items = page.items.map(({ entry, reference, code, metadata }) => {
       const signed = entry.direction === 'credit' ? entry.amount : -entry.amount;
