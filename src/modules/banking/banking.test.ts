@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { FakeFineract } from '../../../test/fakes/fineract.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import {
@@ -487,7 +487,11 @@ describe('linked bank accounts and bank transfers (fake Fineract)', () => {
     assert.equal(pending.status, 'processing');
     assert.equal(pending.ledgerBatchId, null);
     assert.equal(pending.metadata?.cbs_outcome, 'unknown');
-    assert.deepEqual(await balanceOf(t, aliceWallet.id), before);
+    // The credit waits as a pending transfer: not spendable, but counted against the balance cap.
+    const during = (await balanceOf(t, aliceWallet.id)) as typeof before & { pending_credits: number };
+    assert.equal(during.balance, before.balance);
+    assert.equal(during.available, before.available);
+    assert.equal(during.pending_credits, (before as typeof during).pending_credits + 50_000);
     // A retry with the same key never asks the bank again: it gets the same transaction.
     const requests = fake.requests.length;
     const retry = await money('topup', alice.token, payload, key);
@@ -645,6 +649,62 @@ describe('linked bank accounts and bank transfers (fake Fineract)', () => {
       payload: { bank_account_id: id },
     });
     assert.equal(twice.statusCode, 404);
+  });
+
+  test('parallel bank moves respect the daily limit and the balance cap exactly (checked under the wallet lock)', async () => {
+    const products = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/wallet/product',
+      headers: bearer(t.adminToken),
+    });
+    const kes = products.json().items.find((item: { code: string }) => item.code === 'KES_STANDARD');
+    const setLimits = (limits: object) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/wallet/product/${kes.id}`,
+        headers: bearer(t.adminToken),
+        payload: { limits },
+      });
+    const current = await balanceOf(t, aliceWallet.id);
+    const requests = fake.requests.length;
+    // A cap that leaves room for one top-up of 200,000 but not two (pending ones included).
+    assert.equal(
+      (await setLimits({ ...kes.limits, max_balance: current.balance + 250_000 })).statusCode,
+      200,
+    );
+    const topUps = await Promise.all(
+      [1, 2, 3].map(() =>
+        money('topup', alice.token, { bank_account_id: aliceBank, amount: 200_000, pin: TEST_PIN }),
+      ),
+    );
+    const topUpCodes = topUps.map((response) => response.statusCode).sort();
+    assert.deepEqual(topUpCodes, [201, 422, 422], topUps.map((response) => response.body).join('\n'));
+    for (const refused of topUps.filter((response) => response.statusCode === 422))
+      assert.equal(refused.json().error_code, 'BALANCE_CAP_EXCEEDED');
+    const bankCalls = fake.requests.slice(requests).filter((request) => request.method === 'POST');
+    assert.equal(bankCalls.length, 1, 'the bank was asked once: refused top-ups never reached it');
+
+    // A daily limit the withdrawals already counted today leave room for exactly one more of 150,000.
+    const usedToday = await t.deps.database.db.execute(
+      sql`select coalesce(sum(amount), 0)::text as used from wallet_usage
+          where wallet_id = ${aliceWallet.id} and direction = 'send' and period like 'd:%'`,
+    );
+    const used = BigInt((usedToday as unknown as { rows: { used: string }[] }).rows[0]!.used);
+    assert.equal((await setLimits({ ...kes.limits, daily: Number(used) + 200_000 })).statusCode, 200);
+    const withdrawals = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        money('bank-withdraw', alice.token, { bank_account_id: aliceBank, amount: 150_000, pin: TEST_PIN }),
+      ),
+    );
+    const withdrawalCodes = withdrawals.map((response) => response.statusCode).sort();
+    assert.deepEqual(
+      withdrawalCodes,
+      [201, 422, 422, 422],
+      withdrawals.map((response) => response.body).join('\n'),
+    );
+    for (const refused of withdrawals.filter((response) => response.statusCode === 422))
+      assert.equal(refused.json().error_code, 'LIMIT_EXCEEDED');
+    assert.equal((await setLimits(kes.limits)).statusCode, 200);
   });
 
   test('the ledger balances (holds included)', async () => {

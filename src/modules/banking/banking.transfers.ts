@@ -115,17 +115,49 @@ export class BankTransfersService {
     );
     steps.push({ state: 'authorized', at: now() });
 
-    const record = await inTransaction(this.#db, async (tx) => {
-      const locked = await this.#lockActive(tx, wallet.id);
-      // Refused before the bank is asked: money the wallet could not take would be stranded.
-      const { maxBalance } = await this.#wallets.limitsOf(tx, locked);
-      if (maxBalance !== null) {
-        const balance = await this.#ledger.balance(wallet.id, tx);
-        if (balance.balance + balance.pendingCredits + amount > maxBalance)
-          throw transactionErrors.balanceCap();
-      }
-      return this.#begin(tx, { plan, account, wallet, quote, steps, metadata: {}, claim, context });
-    });
+    // Step 1, under the wallet lock: limits re-checked, the credit reserved as a pending transfer (so the balance
+    // cap counts top-ups still at the bank), usage counted. Nothing can be taken from the bank that the wallet
+    // could not accept.
+    const id = uuidv7();
+    const reference = newReference();
+    let record: TransactionRow;
+    try {
+      record = await inTransaction(this.#db, async (tx) => {
+        const { destinationMaxBalance, wallets: locked } = await this.#transactions.engine.validateLocked(
+          tx,
+          plan,
+        );
+        const hold = await this.#ledger.post(tx, {
+          key: `transaction:${id}:hold`,
+          code: 'bank_topup',
+          reference,
+          metadata: { transaction_id: id, hold: true },
+          legs: [{ debit: settlement, credit: wallet.id, amount, code: 'principal' }],
+          pendingUntil: new Date(Date.now() + BANK_HOLD_DAYS * 86_400_000),
+          caps: destinationMaxBalance === null ? [] : [{ accountId: wallet.id, cap: destinationMaxBalance }],
+        });
+        await this.#transactions.engine.countUsage(tx, plan, locked);
+        return this.#begin(tx, {
+          plan,
+          account,
+          wallet,
+          quote,
+          steps,
+          metadata: { hold_batch_id: hold.batchId, hold_transfer_ids: hold.transferIds },
+          claim,
+          context,
+          id,
+          reference,
+        });
+      });
+    } catch (error) {
+      if (error instanceof LedgerError && error.state === LEDGER_STATES.capExceeded)
+        throw transactionErrors.balanceCap();
+      throw error;
+    }
+    const holds = ((record.metadata?.hold_transfer_ids as string[]) ?? []).map((transferId) => ({
+      transferId,
+    }));
 
     let cbsTransactionId: string;
     try {
@@ -137,36 +169,19 @@ export class BankTransfersService {
       );
       cbsTransactionId = posting.transactionId;
     } catch (error) {
-      return this.#settleFailure(record, classifyPostingFailure(error), claim, context, null);
+      return this.#settleFailure(record, classifyPostingFailure(error), claim, context, holds);
     }
 
-    try {
-      return await inTransaction(this.#db, async (tx) => {
-        const locked = await this.#lockActive(tx, wallet.id, false);
-        const { maxBalance } = await this.#wallets.limitsOf(tx, locked);
-        const batch = await this.#ledger.post(tx, {
-          key: `transaction:${record.id}`,
-          code: 'bank_topup',
-          reference: record.reference,
-          metadata: { transaction_id: record.id, cbs_transaction_id: cbsTransactionId },
-          legs: [{ debit: settlement, credit: wallet.id, amount, code: 'principal' }],
-          caps: maxBalance === null ? [] : [{ accountId: wallet.id, cap: maxBalance }],
-        });
-        await this.#wallets.addUsage(tx, [{ walletId: wallet.id, direction: 'receive', amount }], new Date());
-        return this.#complete(tx, record, batch.batchId, cbsTransactionId, claim);
+    return inTransaction(this.#db, async (tx) => {
+      const batch = await this.#ledger.resolve(tx, {
+        key: `transaction:${record.id}`,
+        code: 'bank_topup',
+        reference: record.reference,
+        pending: holds,
+        void: false,
       });
-    } catch (error) {
-      // Only a credit arriving between step 1 and now can push the wallet over its cap: the bank has the money
-      // booked, so the record stays processing for reconciliation (refund to the bank, or credit once allowed).
-      if (error instanceof LedgerError && error.state === LEDGER_STATES.capExceeded) {
-        await this.#note(record.id, {
-          settlement_blocked: 'BALANCE_CAP_EXCEEDED',
-          cbs_transaction_id: cbsTransactionId,
-        });
-        throw bankErrors.outcomeUnknown(unknownDetails(record));
-      }
-      throw error;
-    }
+      return this.#complete(tx, record, batch.batchId, cbsTransactionId, claim);
+    });
   }
 
   /** Pays money out of the wallet into the customer's bank account (amount; fee and duty stay with us). */
@@ -217,7 +232,9 @@ export class BankTransfersService {
     let record: TransactionRow;
     try {
       record = await inTransaction(this.#db, async (tx) => {
-        await this.#lockActive(tx, wallet.id);
+        // Limits are re-checked under the wallet lock and usage counted with the hold, so parallel withdrawals
+        // cannot together pass a daily limit.
+        const { wallets: locked } = await this.#transactions.engine.validateLocked(tx, plan);
         const hold = await this.#ledger.post(tx, {
           key: `transaction:${id}:hold`,
           code: 'bank_withdrawal',
@@ -226,6 +243,7 @@ export class BankTransfersService {
           legs,
           pendingUntil: new Date(Date.now() + BANK_HOLD_DAYS * 86_400_000),
         });
+        await this.#transactions.engine.countUsage(tx, plan, locked);
         return this.#begin(tx, {
           plan,
           account,
@@ -275,7 +293,6 @@ export class BankTransfersService {
         pending: holds,
         void: false,
       });
-      await this.#wallets.addUsage(tx, [{ walletId: wallet.id, direction: 'send', amount }], new Date());
       return this.#complete(tx, record, batch.batchId, cbsTransactionId, claim);
     });
   }
@@ -313,16 +330,6 @@ export class BankTransfersService {
     const limits = await this.#wallets.limitsOf(this.#db, wallet);
     if (!(limits.features[channel] ?? []).includes('bank_transfer'))
       throw transactionErrors.featureNotAllowed('bank_transfer', channel, limits.tier);
-  }
-
-  async #lockActive(tx: Executor, walletId: string, requireActive = true): Promise<WalletRow> {
-    const locked = (await this.#wallets.lock(tx, [walletId])).get(walletId);
-    if (!locked) throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
-    if (requireActive && locked.status !== 'active')
-      throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${locked.status}`, {
-        status: locked.status,
-      });
-    return locked;
   }
 
   /** Step 1: the record in `processing`, and the answer a retry gets until the outcome is known. */
@@ -424,6 +431,14 @@ export class BankTransfersService {
           pending: holds,
           void: true,
         });
+      // The movement did not happen: it no longer counts against the customer's limits.
+      const walletId = record.type === 'bank_topup' ? record.destinationWalletId : record.sourceWalletId;
+      if (walletId)
+        await this.#wallets.releaseUsage(
+          tx,
+          [{ walletId, direction: record.type === 'bank_topup' ? 'receive' : 'send', amount: record.amount }],
+          record.createdAt,
+        );
       await tx
         .update(transactions)
         .set({

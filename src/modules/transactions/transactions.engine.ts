@@ -137,6 +137,22 @@ export class PaymentEngine {
   }
 
   /**
+   * For movements posted in steps around an outside call (bank transfers): locks the plan's wallets inside the
+   * caller's transaction and checks everything `commit` checks, limits included, so the caller can reserve the
+   * money and count usage under the same lock.
+   */
+  async validateLocked(tx: Executor, plan: MovementPlan) {
+    const wallets = await this.#walletsOf(tx, plan, true);
+    const checked = await this.#validate(tx, plan, wallets, new Date());
+    return { ...checked, wallets };
+  }
+
+  /** Counts the movement against the wallets' day and month usage (inside the caller's transaction). */
+  async countUsage(tx: Executor, plan: MovementPlan, wallets: Map<string, WalletRow>): Promise<void> {
+    await this.#countUsage(tx, plan, wallets, new Date());
+  }
+
+  /**
    * Posts the movement. `steps` carries the states already passed (initiated, validated, authorized) with their
    * times so the record shows the whole path.
    */

@@ -331,6 +331,30 @@ export class WalletsService {
       });
   }
 
+  /** Takes back usage counted for a movement that did not happen (a bank refusal after the hold), by its day. */
+  async releaseUsage(
+    tx: Executor,
+    entries: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[],
+    at: Date,
+  ): Promise<void> {
+    const { day, month } = periodsOf(at);
+    for (const { walletId, direction, amount } of entries) {
+      await tx
+        .update(walletUsage)
+        .set({
+          amount: sql`greatest(${walletUsage.amount} - ${amount}, 0)`,
+          count: sql`greatest(${walletUsage.count} - 1, 0)`,
+        })
+        .where(
+          and(
+            eq(walletUsage.walletId, walletId),
+            eq(walletUsage.direction, direction),
+            inArray(walletUsage.period, [day, month]),
+          ),
+        );
+    }
+  }
+
   /** The tier's and the product's caps for a customer wallet (the stricter applies). */
   async limitsOf(
     tx: Executor,
