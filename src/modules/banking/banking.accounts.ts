@@ -25,6 +25,10 @@ import { bankErrors } from './banking.errors.ts';
 export type LinkedAccountRow = typeof linkedBankAccounts.$inferSelect;
 type Status = LinkedAccountRow['status'];
 
+/** Links of one bank account number in this window (per customer), and failed verifications (by anyone). */
+const LINK_WINDOW_DAYS = 30;
+const MAX_LINKS_PER_WINDOW = 3;
+const MAX_FAILED_LINKS = 2;
 /** Accounts a customer may have linked (pending, verified or failed) at once. */
 export const MAX_LINKED_ACCOUNTS = 5;
 /** Confirmations of a micro deposit before the account is marked failed. */
@@ -104,6 +108,7 @@ export class LinkedAccountsService {
     assertOwnership(principal, customerId);
     currencyInfo(input.currency);
     const id = uuidv7();
+    const accountIndex = keyedHash(this.#deps.config.HMAC_PEPPER, 'linked-account', input.account_number);
     try {
       return await inTransaction(this.#db, async (tx) => {
         // The customer row is the lock that keeps the per-customer cap exact under parallel links.
@@ -123,6 +128,7 @@ export class LinkedAccountsService {
             and(eq(linkedBankAccounts.customerId, customerId), ne(linkedBankAccounts.status, 'unlinked')),
           );
         if ((linked?.total ?? 0) >= MAX_LINKED_ACCOUNTS) throw bankErrors.linkLimit(MAX_LINKED_ACCOUNTS);
+        await this.#assertLinkable(tx, customerId, input.bank_code, accountIndex);
         const [row] = await tx
           .insert(linkedBankAccounts)
           .values({
@@ -130,11 +136,7 @@ export class LinkedAccountsService {
             customerId,
             bankCode: input.bank_code,
             accountNumberSealed: this.#seal(id, input.account_number),
-            accountNumberIndex: keyedHash(
-              this.#deps.config.HMAC_PEPPER,
-              'linked-account',
-              input.account_number,
-            ),
+            accountNumberIndex: accountIndex,
             accountNumberLast4: input.account_number.slice(-4),
             accountName: input.account_name,
             currency: input.currency,
@@ -154,6 +156,58 @@ export class LinkedAccountsService {
       if (violatedConstraint(error) === 'linked_bank_accounts_active_key') throw bankErrors.alreadyLinked();
       throw error;
     }
+  }
+
+  /**
+   * One bank account belongs to one customer here, and verification cannot be retried without end: otherwise anyone
+   * who knows an account number could link it and guess the micro-deposit (1–99 cents, 3 tries) round after round,
+   * then pull money from it. Counted over a window on every link of the number, unlinked and failed ones included.
+   */
+  async #assertLinkable(
+    tx: Executor,
+    customerId: string,
+    bankCode: string,
+    accountIndex: string,
+  ): Promise<void> {
+    const samePerson = and(
+      eq(linkedBankAccounts.bankCode, bankCode),
+      eq(linkedBankAccounts.accountNumberIndex, accountIndex),
+    );
+    const [elsewhere] = await tx
+      .select({ id: linkedBankAccounts.id })
+      .from(linkedBankAccounts)
+      .where(
+        and(
+          samePerson,
+          ne(linkedBankAccounts.customerId, customerId),
+          sql`${linkedBankAccounts.status} in ('pending', 'verified')`,
+        ),
+      )
+      .limit(1);
+    if (elsewhere) throw bankErrors.linkedElsewhere();
+    const since = new Date(Date.now() - LINK_WINDOW_DAYS * 86_400_000);
+    const [failures] = await tx
+      .select({ total: count() })
+      .from(linkedBankAccounts)
+      .where(
+        and(
+          samePerson,
+          eq(linkedBankAccounts.status, 'failed'),
+          sql`${linkedBankAccounts.updatedAt} > ${since}`,
+        ),
+      );
+    const [attempts] = await tx
+      .select({ total: count() })
+      .from(linkedBankAccounts)
+      .where(
+        and(
+          samePerson,
+          eq(linkedBankAccounts.customerId, customerId),
+          sql`${linkedBankAccounts.createdAt} > ${since}`,
+        ),
+      );
+    if ((failures?.total ?? 0) >= MAX_FAILED_LINKS || (attempts?.total ?? 0) >= MAX_LINKS_PER_WINDOW)
+      throw bankErrors.linkAttemptsExhausted(LINK_WINDOW_DAYS);
   }
 
   /** A linked account the principal may reach: customers only their own (others answer 404). */

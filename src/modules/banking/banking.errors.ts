@@ -27,6 +27,16 @@ export const bankErrors = {
     new AppError(409, 'CUSTOMER_UNAVAILABLE', `The customer is ${status}`, { status }),
   alreadyLinked: () =>
     new AppError(409, 'ACCOUNT_ALREADY_LINKED', 'This bank account is already linked to the customer'),
+  linkedElsewhere: () =>
+    new AppError(409, 'ACCOUNT_NOT_LINKABLE', 'This bank account cannot be linked; contact support'),
+  linkAttemptsExhausted: (days: number) =>
+    new AppError(
+      429,
+      'LINK_ATTEMPTS_EXHAUSTED',
+      `This bank account had too many verification attempts; try again after ${days} days or contact support`,
+      { retry_after_seconds: days * 86_400 },
+      { 'retry-after': String(days * 86_400) },
+    ),
   linkLimit: (max: number) =>
     new AppError(409, 'LINKED_ACCOUNT_LIMIT', `A customer may link at most ${max} bank accounts`, { max }),
   notVerified: (status: string) =>

@@ -651,6 +651,35 @@ describe('linked bank accounts and bank transfers (fake Fineract)', () => {
     assert.equal(twice.statusCode, 404);
   });
 
+  test('another customer cannot link an account already linked here, nor retry verification without end', async () => {
+    const taken = await link(bob.token, {
+      bank_code: BANK,
+      account_number: '000000001',
+      account_name: 'Alice Test',
+      currency: 'KES',
+    });
+    assert.equal(taken.statusCode, 409, taken.body);
+    assert.equal(taken.json().error_code, 'ACCOUNT_NOT_LINKABLE');
+    const statuses: number[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      const attempt = await link(bob.token, {
+        bank_code: BANK,
+        account_number: '000000777',
+        account_name: 'Bob Test',
+        currency: 'KES',
+      });
+      statuses.push(attempt.statusCode);
+      if (attempt.statusCode === 201)
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/wallet/bank-account/unlink',
+          headers: bearer(bob.token),
+          payload: { bank_account_id: attempt.json().id },
+        });
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 429], 'three links of one number per 30 days');
+  });
+
   test('parallel bank moves respect the daily limit and the balance cap exactly (checked under the wallet lock)', async () => {
     const products = await t.app.inject({
       method: 'GET',
