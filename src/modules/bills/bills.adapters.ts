@@ -38,11 +38,58 @@ export function compileReferencePattern(pattern: string): RegExp {
     throw billErrors.invalidPattern(`must be 1–${MAX_PATTERN_LENGTH} characters`);
   if (!pattern.startsWith('^') || !pattern.endsWith('$') || pattern.endsWith('\\$'))
     throw billErrors.invalidPattern('must be anchored: start with ^ and end with $');
+  const unsafe = backtrackingHazard(pattern);
+  if (unsafe) throw billErrors.invalidPattern(unsafe);
   try {
     return new RegExp(`^(?:${pattern})$`);
   } catch (error) {
     throw billErrors.invalidPattern(error instanceof Error ? error.message : 'does not compile');
   }
+}
+
+const UNBOUNDED = /^(?:[*+]|\{\d+,\d*\})/;
+
+/**
+ * Patterns come from staff and run on customer input, so a catastrophic-backtracking pattern (`^(a+)+$`) would stall
+ * the server: repetition of a group that itself repeats or alternates is refused, as are back-references and
+ * lookarounds. What is left (classes, literals, bounded and single-level repetition) runs in linear-ish time on
+ * references of at most MAX_REFERENCE_LENGTH characters.
+ */
+export function backtrackingHazard(pattern: string): string | null {
+  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not allowed';
+  if (/\(\?<?[=!]/.test(pattern)) return 'lookarounds are not allowed';
+  const groups: { repeats: boolean; alternates: boolean }[] = [];
+  for (let index = 0; index < pattern.length; index += 1) {
+    const char = pattern[index]!;
+    if (char === '\\') {
+      index += 1;
+      continue;
+    }
+    if (char === '[') {
+      // Skip the character class: nothing inside it repeats.
+      for (index += 1; index < pattern.length && pattern[index] !== ']'; index += 1)
+        if (pattern[index] === '\\') index += 1;
+      continue;
+    }
+    if (char === '(') {
+      groups.push({ repeats: false, alternates: false });
+      continue;
+    }
+    const group = groups.at(-1);
+    if (char === '|' && group) group.alternates = true;
+    if (group && (char === '*' || char === '+' || (char === '{' && UNBOUNDED.test(pattern.slice(index)))))
+      group.repeats = true;
+    if (char === ')') {
+      const closed = groups.pop();
+      if (!closed) return 'unbalanced parentheses';
+      const after = pattern.slice(index + 1);
+      if (UNBOUNDED.test(after) && (closed.repeats || closed.alternates))
+        return 'a repeated group must not itself repeat or alternate (catastrophic backtracking)';
+      const parent = groups.at(-1);
+      if (parent && (closed.repeats || UNBOUNDED.test(after))) parent.repeats = true;
+    }
+  }
+  return groups.length > 0 ? 'unbalanced parentheses' : null;
 }
 
 /** Customers type meter numbers with spaces ("1234 5678 901"); the biller knows them without. */

@@ -14,12 +14,28 @@ import {
 } from '../../../test/helpers/money.ts';
 import { systemContext } from '../../platform/audit.ts';
 import { luhnCheckDigit } from '../../platform/ids.ts';
+import { backtrackingHazard } from './bills.adapters.ts';
 import { luhnValid, PatternAdapter, seedBillers } from './index.ts';
 
 /** An 11-digit meter number with a valid Luhn check digit, and the same with the check digit broken. */
 const METER_BODY = '1422830459';
 const METER = `${METER_BODY}${luhnCheckDigit(METER_BODY)}`;
 const BAD_METER = `${METER_BODY}${(luhnCheckDigit(METER_BODY) + 1) % 10}`;
+
+test('patterns that backtrack catastrophically are refused when a biller is saved', () => {
+  for (const pattern of [
+    '^(a+)+$',
+    '^(\\d|\\d\\d)*$',
+    '^(?:[0-9]{1,3})+$',
+    '^(a*)*b$',
+    '^(\\w+\\s?)*$',
+    '^(a)\\1$',
+    '^(?=a)a$',
+  ])
+    assert.ok(backtrackingHazard(pattern), pattern);
+  for (const pattern of ['^[0-9]{11}$', '^(?:01|02)[0-9]{8}$', '^[A-Z]{2}-[0-9]{4,8}$', '^\\d+(?:-\\d{2})?$'])
+    assert.equal(backtrackingHazard(pattern), null, pattern);
+});
 
 describe('bill payment adapters', () => {
   test('the pattern adapter anchors the pattern and checks the Luhn digit when asked', async () => {
