@@ -2,6 +2,8 @@
 import { AppError } from '../../platform/errors.ts';
 
 export const disputeErrors = {
+  ownRefund: () =>
+    new AppError(403, 'OWN_REQUEST', 'Whoever opened a dispute on the payer’s behalf cannot also refund it'),
   notFound: () => new AppError(404, 'NOT_FOUND', 'Dispute not found'),
   transactionNotFound: () => new AppError(404, 'NOT_FOUND', 'Transaction not found'),
   notDisputableType: (type: string) =>

@@ -14,6 +14,7 @@ import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
+import { auditLog } from '../../platform/platform.tables.ts';
 import {
   LEDGER_STATES,
   LedgerError,
@@ -86,6 +87,17 @@ export function disputeView(loaded: Loaded) {
 }
 
 export type DisputeView = ReturnType<typeof disputeView>;
+
+/**
+ * Customers see the disputed amount and whether something is held, not how much: the held amount is the smaller of
+ * the payment and what the recipient holds, which would tell the payer the recipient's balance. Staff ids stay
+ * internal too.
+ */
+export function disputeViewFor(view: DisputeView, principal: Pick<Principal, 'type'>) {
+  if (principal.type !== 'customer') return view;
+  const { held_amount: _held, resolved_by_id: _resolver, ...visible } = view;
+  return visible;
+}
 
 export interface OpenInput {
   transaction_id: string;
@@ -208,8 +220,9 @@ export class DisputesService {
           entityId: id,
           after: view,
         });
-        await claim?.commit(tx, 201, view);
-        return view;
+        const shown = disputeViewFor(view, principal);
+        await claim?.commit(tx, 201, shown);
+        return shown;
       });
     } catch (error) {
       if (violatedConstraint(error) === 'disputes_open_per_transaction_key')
@@ -218,12 +231,12 @@ export class DisputesService {
     }
   }
 
-  async get(id: string, principal: Principal): Promise<DisputeView> {
+  async get(id: string, principal: Principal) {
     const [loaded] = await this.#select(this.#db, eq(disputes.id, id));
     if (!loaded) throw disputeErrors.notFound();
     if (principal.type === 'customer' && loaded.dispute.customerId !== principal.id)
       throw disputeErrors.notFound();
-    return disputeView(loaded);
+    return disputeViewFor(disputeView(loaded), principal);
   }
 
   async list(
@@ -250,7 +263,10 @@ export class DisputesService {
     if (position) conditions.push(lt(disputes.id, position.id));
     const rows = await this.#select(this.#db, and(...conditions), limit + 1);
     const page = paginate(rows, limit, (row) => ({ id: row.dispute.id }));
-    return { items: page.items.map(disputeView), next_cursor: page.next_cursor };
+    return {
+      items: page.items.map((loaded) => disputeViewFor(disputeView(loaded), principal)),
+      next_cursor: page.next_cursor,
+    };
   }
 
   /** Staff take an open dispute into investigation. */
@@ -344,6 +360,20 @@ export class DisputesService {
     context: RequestContext,
   ): Promise<DisputeView> {
     const { dispute } = loaded;
+    // A refund takes money from the recipient: like a reversal it needs two staff members, so whoever opened the
+    // dispute on the payer's behalf cannot also refund it.
+    const [opened] = await this.#db
+      .select({ actorType: auditLog.actorType, actorId: auditLog.actorId })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.entityType, 'dispute'),
+          eq(auditLog.entityId, dispute.id),
+          eq(auditLog.action, 'dispute.opened'),
+        ),
+      )
+      .limit(1);
+    if (opened?.actorType === 'user' && opened.actorId === principal.id) throw disputeErrors.ownRefund();
     const original = await this.#original(dispute.transactionId);
     if (original.status !== 'completed') throw disputeErrors.notDisputableStatus(original.status);
     const holdOpen =

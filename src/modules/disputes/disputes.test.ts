@@ -210,8 +210,10 @@ describe('reversals and disputes', () => {
     assert.equal(dispute.status, 'open');
     assert.equal(dispute.customer_id, alice.id);
     assert.equal(dispute.amount, 30_000);
-    assert.equal(dispute.held_amount, 30_000);
+    assert.equal(dispute.held_amount, undefined, 'the payer is not told how much the recipient holds');
     assert.equal(dispute.hold_status, 'held');
+    const staffView = await get(`/api/v1/transaction/dispute/${dispute.id}`, supportToken);
+    assert.equal(staffView.json().held_amount, 30_000);
     assert.equal(dispute.transaction_reference, paid.reference);
     const replay = await openDispute(alice.token, paid.id, 'not_received', key);
     assert.equal(replay.statusCode, 201);
@@ -284,7 +286,10 @@ describe('reversals and disputes', () => {
   test('a refund with a full hold pays the payer back from suspense', async () => {
     const paid = await pay(alice, bobWallet, 10_000);
     const dispute = (await openDispute(alice.token, paid.id, 'wrong_amount')).json();
-    assert.equal(dispute.held_amount, 10_000);
+    assert.equal(
+      (await get(`/api/v1/transaction/dispute/${dispute.id}`, supportToken)).json().held_amount,
+      10_000,
+    );
     const aliceBefore = await balanceOf(t, aliceWallet.id);
     const bobBefore = await balanceOf(t, bobWallet.id);
     const refunded = await resolve(supportToken, dispute.id, 'refund');
@@ -311,7 +316,10 @@ describe('reversals and disputes', () => {
     const opened = await openDispute(alice.token, paid.id, 'unauthorized');
     assert.equal(opened.statusCode, 201, opened.body);
     const dispute = opened.json();
-    assert.equal(dispute.held_amount, 20_000);
+    assert.equal(
+      (await get(`/api/v1/transaction/dispute/${dispute.id}`, supportToken)).json().held_amount,
+      20_000,
+    );
     assert.equal((await balanceOf(t, bobWallet.id)).available, 0);
 
     const aliceBefore = await balanceOf(t, aliceWallet.id);
@@ -392,6 +400,9 @@ describe('reversals and disputes', () => {
       supportToken,
     );
     assert.ok(byCustomer.json().items.some((item: { id: string }) => item.id === onBehalf.json().id));
+    const ownRefund = await resolve(supportToken, onBehalf.json().id, 'refund');
+    assert.equal(ownRefund.statusCode, 403, 'who opened it for the payer cannot also refund it');
+    assert.equal(ownRefund.json().error_code, 'OWN_REQUEST');
     assert.equal((await resolve(supportToken, onBehalf.json().id, 'reject')).statusCode, 200);
     assert.equal(
       (await get('/api/v1/transaction/dispute/01890000-0000-7000-8000-000000000000', supportToken))

@@ -21,7 +21,7 @@ import type { Authorization, AuthorizationBinding, PaymentAuthorizer } from './t
 import type { MovementPlan, PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
-import { transactionView } from './transactions.views.ts';
+import { type transactionView, transactionViewFor } from './transactions.views.ts';
 
 export interface TransferInput extends Authorization {
   source_wallet_id?: string;
@@ -353,7 +353,7 @@ export class TransactionsService {
       row.counterpartyCustomerId !== principal.id
     )
       throw transactionErrors.notFound();
-    return transactionView(row);
+    return transactionViewFor(row, principal);
   }
 
   async list(
@@ -399,7 +399,10 @@ export class TransactionsService {
       .orderBy(desc(transactions.id))
       .limit(limit + 1);
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
-    return { items: page.items.map(transactionView), next_cursor: page.next_cursor };
+    return {
+      items: page.items.map((row) => transactionViewFor(row, principal)),
+      next_cursor: page.next_cursor,
+    };
   }
 
   /** The receipt: reference, parties, amounts, fee and time, as JSON or PDF. */

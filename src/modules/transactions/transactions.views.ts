@@ -41,3 +41,25 @@ export function transactionView(row: Row) {
 }
 
 export type TransactionView = ReturnType<typeof transactionView>;
+
+/**
+ * What a customer sees of a transaction: the payer everything; the payee what they received — not the payer's fee,
+ * duty, wallet or customer id.
+ */
+export function transactionViewFor(
+  row: Row,
+  viewer: { type: 'user' | 'customer'; id: string },
+): TransactionView {
+  const view = transactionView(row);
+  if (viewer.type !== 'customer' || row.customerId === viewer.id) return view;
+  return {
+    ...view,
+    fee: 0n,
+    tax: 0n,
+    total: row.amount,
+    total_display: view.amount_display,
+    customer_id: null,
+    source_wallet_id: null,
+    initiated_by: { type: row.initiatedByType, id: null },
+  };
+}

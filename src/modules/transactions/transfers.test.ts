@@ -220,6 +220,18 @@ describe('P2P transfers and cash', () => {
       headers: bearer(carol.token),
     });
     assert.equal(peek.statusCode, 404);
+    const received = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/transaction/transaction?type=p2p&status=completed',
+      headers: bearer(bob.token),
+    });
+    const incoming = received
+      .json()
+      .items.find((item: { customer_id: string | null }) => item.customer_id === null);
+    assert.ok(incoming, 'the payee sees the payment without the payer’s id');
+    assert.equal(incoming.fee, 0, 'nor the payer’s fee');
+    assert.equal(incoming.total, incoming.amount);
+    assert.equal(incoming.source_wallet_id, null);
     const others = await t.app.inject({
       method: 'GET',
       url: '/api/v1/transaction/transaction',
