@@ -92,8 +92,9 @@ export function pageOf<T extends ReturnType<typeof Type.Object>>(item: T) {
 /** What each cursor key may hold: ids are UUIDs, sequence numbers and journal entries digits. */
 const CURSOR_SHAPES: Record<string, RegExp> = {
   id: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  seq: /^\d{1,19}$/,
-  entry: /^\d{1,19}$/,
+  // 18 digits always fit a PostgreSQL bigint.
+  seq: /^\d{1,18}$/,
+  entry: /^\d{1,18}$/,
 };
 const ANY_CURSOR_VALUE = /^[\x21-\x7e]{1,256}$/;
 

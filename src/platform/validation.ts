@@ -11,9 +11,31 @@ const int32 = {
   validate: (value: number) => Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31,
 };
 
+/**
+ * RFC 3339 as ajv-formats reads it also admits a leap second (`23:59:60`), which `new Date()` cannot represent: the
+ * value would pass validation and then fail as an invalid date. Instants must also be real JavaScript dates.
+ */
+function realInstants(ajv: Ajv): void {
+  const rfc3339 = ajv.formats['date-time'];
+  const valid =
+    typeof rfc3339 === 'function'
+      ? rfc3339
+      : rfc3339 &&
+          typeof rfc3339 === 'object' &&
+          'validate' in rfc3339 &&
+          typeof rfc3339.validate === 'function'
+        ? (rfc3339.validate as (value: string) => boolean)
+        : () => true;
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (value: string) => valid(value) && !Number.isNaN(Date.parse(value)),
+  });
+}
+
 function instance(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, ...options });
   addFormats.default(ajv);
+  realInstants(ajv);
   ajv.addFormat('int64', int64);
   ajv.addFormat('int32', int32);
   ajv.addKeyword({ keyword: 'example' });

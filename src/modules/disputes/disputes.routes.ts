@@ -123,7 +123,7 @@ export function disputeRoutes(
     app.post(
       '/api/v1/transaction/dispute/resolve',
       {
-        config: { access: { permission: 'transaction:dispute_manage' }, idempotency: 'optional' },
+        config: { access: { permission: 'transaction:dispute_manage' }, idempotency: 'required' },
         schema: {
           operationId: 'resolveDispute',
           tags: ['transaction'],

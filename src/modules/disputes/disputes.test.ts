@@ -1,5 +1,6 @@
 /** Reversals under maker-checker and customer disputes with holds, end to end through the API. */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
@@ -88,11 +89,17 @@ describe('reversals and disputes', () => {
       key ? { 'idempotency-key': key } : {},
     );
   const resolve = (token: string, disputeId: string, outcome: 'refund' | 'reject') =>
-    post('/api/v1/transaction/dispute/resolve', token, {
-      dispute_id: disputeId,
-      outcome,
-      resolution: outcome === 'refund' ? 'Recipient confirmed the mistake' : 'Goods were delivered',
-    });
+    post(
+      '/api/v1/transaction/dispute/resolve',
+      token,
+      {
+        dispute_id: disputeId,
+        outcome,
+        resolution: outcome === 'refund' ? 'Recipient confirmed the mistake' : 'Goods were delivered',
+      },
+      // A refund moves money: like every money POST it needs an Idempotency-Key.
+      { 'idempotency-key': `resolve-${randomUUID()}` },
+    );
   const transaction = async (id: string) =>
     (await get(`/api/v1/transaction/transaction/${id}`, t.adminToken)).json();
 

@@ -23,6 +23,8 @@ export interface AuthorizationBinding {
   payee: string;
   amount: bigint;
   currency: string;
+  /** What else identifies the payment to the customer (bill account, QR code): a code for one is void for another. */
+  detail?: string;
 }
 
 export class PaymentAuthorizer {
@@ -57,6 +59,7 @@ export class PaymentAuthorizer {
       payee: binding.payee,
       amount: binding.amount.toString(),
       currency: binding.currency,
+      detail: binding.detail ?? '',
     };
     if (authorization.otp) {
       await otp.verify({

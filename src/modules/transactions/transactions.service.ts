@@ -464,5 +464,6 @@ function bindingOf(plan: MovementPlan): AuthorizationBinding {
     payee: party(plan.destination),
     amount: plan.amount,
     currency: plan.currency,
+    detail: [plan.metadata?.bill_reference, plan.metadata?.qr_id].filter(Boolean).join(':'),
   };
 }

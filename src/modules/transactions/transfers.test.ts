@@ -408,13 +408,16 @@ describe('P2P transfers and cash', () => {
     assert.equal(merchant.statusCode, 404, merchant.body);
   });
 
-  test('forged cursors answer 422, not a database error', async () => {
+  test('forged cursors and impossible instants answer 422, not a database error', async () => {
     const forged = Buffer.from(JSON.stringify({ id: 'abc', entry: 'abc' })).toString('base64url');
     for (const url of [
       `/api/v1/wallet/wallet/${aliceWallet.id}/statement?cursor=${forged}`,
       `/api/v1/transaction/transaction?cursor=${forged}`,
       `/api/v1/wallet/wallet?cursor=${forged}`,
       `/api/v1/transaction/dispute?cursor=${forged}`,
+      `/api/v1/wallet/wallet/${aliceWallet.id}/statement?cursor=${Buffer.from('{"entry":"9999999999999999999"}').toString('base64url')}`,
+      `/api/v1/wallet/wallet/${aliceWallet.id}/statement?from=2026-06-30T23:59:60Z`,
+      '/api/v1/transaction/transaction?from=2026-02-30T10:00:00Z',
     ]) {
       const response = await t.app.inject({ method: 'GET', url, headers: bearer(alice.token) });
       assert.equal(response.statusCode, 422, `${url}: ${response.body}`);

@@ -1,6 +1,7 @@
 /** HTTP routes of `/api/v1/wallet/wallet` (wallets, balances, statements) and `/api/v1/wallet/product`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toCsv } from '../../platform/csv.ts';
+import { AppError } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import { formatDecimal, formatMoney } from '../../platform/money.ts';
 import { renderStatementPdf } from '../../platform/pdf.ts';
@@ -140,6 +141,16 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
           { from: request.query.from, to: request.query.to, limit: EXPORT_ROWS },
           requirePrincipal(request),
         );
+        // A cut-off export would show the last exported line's balance as the period's closing balance.
+        if (statement.next_cursor !== null)
+          throw new AppError(
+            422,
+            'EXPORT_TOO_LARGE',
+            `The period has more than ${EXPORT_ROWS} lines; narrow it`,
+            {
+              max_lines: EXPORT_ROWS,
+            },
+          );
         const name = `statement-${statement.wallet_number}`;
         const money = (value: bigint) => formatDecimal(value, statement.currency);
         if (request.query.format === 'csv') {
