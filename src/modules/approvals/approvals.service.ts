@@ -10,6 +10,7 @@ import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { toJsonSafe } from '../../platform/json.ts';
 import type { SettingsService } from '../settings/index.ts';
@@ -99,8 +100,12 @@ export class ApprovalService {
     payload: P,
     detail: { summary: string; entityType?: string; entityId?: string },
     context: RequestContext,
-    /** `always`: the action needs a checker whatever `approvals.required_actions` says (reversals, large cash). */
-    options: { always?: boolean } = {},
+    /**
+     * `always`: the action needs a checker whatever `approvals.required_actions` says (reversals, large cash).
+     * `claim`: the Idempotency-Key's stored answer (202 with the request) commits with the request itself, so a retry
+     * after a crash cannot file a second one.
+     */
+    options: { always?: boolean; claim?: IdempotencyClaim | null } = {},
   ): Promise<Outcome<T>> {
     const action = this.#actions.get(name);
     if (!action) throw approvalErrors.unknownAction(name);
@@ -131,6 +136,7 @@ export class ApprovalService {
         entityId: row!.id,
         after: view,
       });
+      await options.claim?.commit(tx, 202, view);
       return view;
     });
     return { kind: 'pending', request };

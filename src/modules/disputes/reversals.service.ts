@@ -80,10 +80,9 @@ export class ReversalService {
         entityId: original.id,
       },
       context,
-      { always: true },
+      { always: true, claim },
     );
     if (outcome.kind === 'pending') {
-      await claim?.commit(this.#db, 202, outcome.request);
       return outcome.request;
     }
     // `always` files every request; an immediate result would mean the approvals service changed under us.

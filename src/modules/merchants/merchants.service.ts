@@ -157,10 +157,9 @@ export class MerchantsService {
         entityType: 'merchant',
       },
       context,
-      { always: true },
+      { always: true, claim },
     );
     if (outcome.kind === 'done') return { status: 201 as const, body: outcome.result };
-    await claim?.commit(this.#db, 202, outcome.request);
     return { status: 202 as const, body: outcome.request };
   }
 
