@@ -1,8 +1,10 @@
 /** Merchants: registration (maker-checker), merchant wallets, EMVCo QR codes and payment by id or QR. */
+import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { PaymentModuleOptions } from '../transactions/index.ts';
 import { merchantRoutes } from './merchants.routes.ts';
 import { MerchantsService, type RegistrationPayload } from './merchants.service.ts';
+import { merchants } from './merchants.tables.ts';
 
 export { merchantErrors } from './merchants.errors.ts';
 export { MerchantPayment } from './merchants.schemas.ts';
@@ -22,6 +24,16 @@ export interface MerchantsModule {
 
 export function createMerchants(options: PaymentModuleOptions): MerchantsModule {
   const service = new MerchantsService(options);
+  // A merchant's owner reads the merchant wallet (balance, statement, payments) like their own.
+  options.wallets.addOwnerCheck(async (wallet, customerId) => {
+    if (!wallet.merchantId) return false;
+    const [merchant] = await options.deps.database.db
+      .select({ owner: merchants.ownerCustomerId })
+      .from(merchants)
+      .where(eq(merchants.id, wallet.merchantId))
+      .limit(1);
+    return merchant?.owner === customerId;
+  });
   options.approvals.register<RegistrationPayload>({
     name: 'merchant.register',
     description: 'Register a merchant and open its merchant wallet (always needs a second staff member)',

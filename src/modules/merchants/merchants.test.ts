@@ -507,6 +507,34 @@ describe('merchants and merchant payments', () => {
     assert.equal(peek.statusCode, 404);
   });
 
+  test('the owner reads the merchant wallet and its payments; other customers get 404', async () => {
+    for (const url of [
+      `/api/v1/wallet/wallet/${shop.wallet_id}`,
+      `/api/v1/wallet/wallet/${shop.wallet_id}/balance`,
+      `/api/v1/wallet/wallet/${shop.wallet_id}/statement`,
+      `/api/v1/transaction/transaction?wallet_id=${shop.wallet_id}`,
+    ]) {
+      const own = await t.app.inject({ method: 'GET', url, headers: bearer(owner.token) });
+      assert.equal(own.statusCode, 200, `${url}: ${own.body}`);
+      const other = await t.app.inject({ method: 'GET', url, headers: bearer(carol.token) });
+      assert.equal(other.statusCode, 404, url);
+    }
+    const payments = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transaction/transaction?wallet_id=${shop.wallet_id}&type=merchant`,
+      headers: bearer(owner.token),
+    });
+    const [latest] = payments.json().items;
+    assert.ok(latest, 'the owner sees payments into the merchant wallet');
+    assert.equal(latest.customer_id, null, 'not the payers’ ids');
+    const one = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transaction/transaction/${latest.id}`,
+      headers: bearer(owner.token),
+    });
+    assert.equal(one.statusCode, 200);
+  });
+
   test('the ledger verifies clean after all of it', async () => {
     await t.application.ledger.rollUp();
     const verification = await t.application.ledger.verify();

@@ -7,7 +7,7 @@ import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
@@ -350,8 +350,15 @@ export class TransactionsService {
       principal.type === 'customer' &&
       row.customerId !== principal.id &&
       row.counterpartyCustomerId !== principal.id
-    )
-      throw transactionErrors.notFound();
+    ) {
+      const destination = row.destinationWalletId ? await this.wallets.row(row.destinationWalletId) : null;
+      if (
+        !destination ||
+        destination.ownerType !== 'merchant' ||
+        !(await this.wallets.visibleTo(destination, principal))
+      )
+        throw transactionErrors.notFound();
+    }
     return transactionViewFor(row, principal);
   }
 
@@ -371,8 +378,15 @@ export class TransactionsService {
   ) {
     const limit = filters.limit ?? 20;
     const conditions = [];
-    const customerId = principal.type === 'customer' ? principal.id : filters.customer_id;
+    let customerId = principal.type === 'customer' ? principal.id : filters.customer_id;
     if (principal.type === 'customer' && filters.customer_id) assertOwnership(principal, filters.customer_id);
+    if (principal.type === 'customer' && filters.wallet_id) {
+      // A merchant's owner lists every payment into the merchant wallet; anyone else's wallet answers 404.
+      const wallet = await this.wallets.row(filters.wallet_id).catch(() => null);
+      if (!wallet || !(await this.wallets.visibleTo(wallet, principal)))
+        throw commonErrors.notFound('Wallet');
+      if (wallet.ownerType === 'merchant') customerId = undefined;
+    }
     if (customerId)
       conditions.push(
         or(eq(transactions.customerId, customerId), eq(transactions.counterpartyCustomerId, customerId)),

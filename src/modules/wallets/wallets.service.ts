@@ -70,6 +70,7 @@ export class WalletsService {
   readonly #deps: Dependencies;
   readonly ledger: LedgerService;
   readonly products: ProductsService;
+  readonly #ownerChecks: ((row: WalletRow, customerId: string) => Promise<boolean>)[] = [];
 
   constructor(deps: Dependencies, ledger: LedgerService, products: ProductsService) {
     this.#deps = deps;
@@ -175,6 +176,21 @@ export class WalletsService {
     return this.#open(tx, { ownerType: 'merchant', merchantId }, currency, product.id, product.code);
   }
 
+  /**
+   * Other owners of wallets (a merchant's owner sees the merchant wallet): modules that own such wallets register a
+   * check, so this module needs no knowledge of merchants.
+   */
+  addOwnerCheck(check: (row: WalletRow, customerId: string) => Promise<boolean>): void {
+    this.#ownerChecks.push(check);
+  }
+
+  /** Staff pass (their permission was checked); customers see their own wallets and those they own otherwise. */
+  async visibleTo(row: WalletRow, principal: Pick<Principal, 'type' | 'id'>): Promise<boolean> {
+    if (principal.type !== 'customer' || row.customerId === principal.id) return true;
+    for (const check of this.#ownerChecks) if (await check(row, principal.id)) return true;
+    return false;
+  }
+
   async row(id: string, executor: Executor = this.#db): Promise<WalletRow> {
     const [row] = await executor.select().from(wallets).where(eq(wallets.id, id)).limit(1);
     if (!row) throw walletErrors.notFound();
@@ -184,7 +200,7 @@ export class WalletsService {
   /** A wallet the principal may see: customers only their own (others answer 404). */
   async get(id: string, principal: Principal): Promise<WalletView> {
     const row = await this.row(id);
-    if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+    if (!(await this.visibleTo(row, principal))) throw walletErrors.notFound();
     return this.view(row);
   }
 
@@ -196,7 +212,7 @@ export class WalletsService {
 
   async balance(id: string, principal: Principal): Promise<Balance & { currency: string }> {
     const row = await this.row(id);
-    if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+    if (!(await this.visibleTo(row, principal))) throw walletErrors.notFound();
     return { ...(await this.ledger.balance(id)), currency: row.currency };
   }
 
@@ -399,7 +415,7 @@ export class WalletsService {
     principal: Principal,
   ) {
     const row = await this.row(id);
-    if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+    if (!(await this.visibleTo(row, principal))) throw walletErrors.notFound();
     const limit = query.limit ?? 100;
     const conditions = [eq(ledgerEntries.accountId, id)];
     if (query.from) conditions.push(gte(ledgerEntries.createdAt, new Date(query.from)));
