@@ -1,11 +1,20 @@
-/** `/api/v1/2fa/totp` (authenticator-app enrolment) and the MFA step of a login. */
+/**
+ * `/api/v1/2fa/*` (authenticator app, SMS and email codes, security questions, the factor list) and the MFA step of a
+ * login (`/api/v1/auth/mfa/send`, `/api/v1/auth/mfa/verify`).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import type { MfaService } from './identity.mfa.ts';
+import { OTP_CHANNEL, OTP_FACTORS, otpFactorErrors } from './identity.mfa-otp.ts';
 import { MIN_QUESTIONS, questionCatalogue } from './identity.questions.ts';
 import {
+  CodeSent,
+  FactorList,
+  LoginCodeSent,
+  MfaSendBody,
   MfaVerifyBody,
+  OtpFactorStatus,
   PasswordBody,
   QuestionCatalogue,
   QuestionsBody,
@@ -33,7 +42,11 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
         schema: {
           operationId: 'verifyMfa',
           tags: ['auth'],
-          summary: 'Second step of a login: the MFA token and a TOTP or recovery code',
+          summary:
+            'Second step of a login: the MFA token and a TOTP, recovery, SMS or email code, or answers',
+          description:
+            'Five tries per MFA token; the first success spends it. For `sms_otp` and `email_otp`, ask for the ' +
+            'code with `/api/v1/auth/mfa/send` first.',
           body: MfaVerifyBody,
           response: { 200: TokenPair },
         },
@@ -46,6 +59,121 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
           contextOf(request),
         ),
     );
+
+    app.post(
+      '/api/v1/auth/mfa/send',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'sendMfaCode',
+          tags: ['auth'],
+          summary: 'Send an SMS or email code for a login waiting at its second factor',
+          description:
+            'A new code voids the previous one. One code a minute and five an hour per user and factor ' +
+            '(429 with Retry-After). Sending spends none of the MFA token’s tries.',
+          body: MfaSendBody,
+          response: { 202: LoginCodeSent, 429: { $ref: 'ErrorBody#' } },
+        },
+      },
+      async (request, reply) =>
+        reply.code(202).send(await mfa.sendLoginCode(request.body.mfa_token, request.body.factor)),
+    );
+
+    app.get(
+      '/api/v1/2fa/factors',
+      {
+        config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
+        schema: {
+          operationId: 'listMfaFactors',
+          tags: ['2fa'],
+          summary: 'Your second factors and whether each is on',
+          response: { 200: FactorList },
+        },
+      },
+      async (request) => mfa.listFactors(requirePrincipal(request)),
+    );
+
+    for (const factor of OTP_FACTORS) {
+      const channel = OTP_CHANNEL[factor];
+      const Name = channel === 'sms' ? 'Sms' : 'Email';
+      const what = channel === 'sms' ? 'SMS-code' : 'email-code';
+      app.get(
+        `/api/v1/2fa/${channel}/status`,
+        {
+          config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
+          schema: {
+            operationId: `get${Name}OtpStatus`,
+            tags: ['2fa'],
+            summary: `Whether ${what} sign-in is on, and where codes go (masked)`,
+            response: { 200: OtpFactorStatus },
+          },
+        },
+        async (request) => mfa.otp.status(requirePrincipal(request), factor),
+      );
+
+      app.post(
+        `/api/v1/2fa/${channel}/enrol`,
+        {
+          config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
+          schema: {
+            operationId: `enrol${Name}Otp`,
+            tags: ['2fa'],
+            summary: `Start ${what} sign-in: a code goes to your account ${channel === 'sms' ? 'phone' : 'email'}`,
+            description:
+              'Asking again sends a new code and voids the previous one (one a minute, five an hour: 429 with ' +
+              'Retry-After).' +
+              (channel === 'sms' ? ' Needs a phone number on the account (409 `PHONE_REQUIRED`).' : ''),
+            response: { 202: CodeSent, 429: { $ref: 'ErrorBody#' } },
+          },
+        },
+        async (request, reply) => {
+          const principal = requirePrincipal(request);
+          const user = (await identity.me(principal)).user;
+          const destination = channel === 'sms' ? user?.phone : user?.email;
+          if (!destination) throw otpFactorErrors.phoneRequired();
+          return reply
+            .code(202)
+            .send(await mfa.otp.enrol(principal, factor, destination, contextOf(request)));
+        },
+      );
+
+      app.post(
+        `/api/v1/2fa/${channel}/confirm`,
+        {
+          config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
+          schema: {
+            operationId: `confirm${Name}Otp`,
+            tags: ['2fa'],
+            summary: `Turn ${what} sign-in on with the code that was sent`,
+            description: 'Five tries per code (401 `OTP_INVALID`, then 423 `OTP_LOCKED`: enrol again).',
+            body: TotpCodeBody,
+            response: { 200: OtpFactorStatus, 423: { $ref: 'ErrorBody#' } },
+          },
+        },
+        async (request) =>
+          mfa.otp.confirm(requirePrincipal(request), factor, request.body.code, contextOf(request)),
+      );
+
+      app.post(
+        `/api/v1/2fa/${channel}/disable`,
+        {
+          config: { access: { authenticated: true }, allowPendingMfaEnrollment: true },
+          schema: {
+            operationId: `disable${Name}Otp`,
+            tags: ['2fa'],
+            summary: `Turn ${what} sign-in off (needs your password)`,
+            body: PasswordBody,
+            response: { 204: { type: 'null' } },
+          },
+        },
+        async (request, reply) => {
+          const principal = requirePrincipal(request);
+          await identity.confirmPassword(principal, request.body.password);
+          await mfa.otp.disable(principal, factor, contextOf(request));
+          return reply.code(204).send(null);
+        },
+      );
+    }
 
     app.get(
       '/api/v1/2fa/totp/status',

@@ -1,5 +1,6 @@
 /**
- * Second factors: TOTP (RFC 6238) with an otpauth URI and QR code, and 10 single-use recovery codes.
+ * Second factors: TOTP (RFC 6238) with an otpauth URI and QR code, 10 single-use recovery codes, SMS and email codes
+ * (identity.mfa-otp.ts) and security questions (identity.questions.ts).
  * A login that needs a second factor gets a short-lived MFA token (typ mfa+jwt) instead of a session; the token
  * allows 5 tries, is spent by its first success, and a TOTP code is accepted once (its time step is remembered).
  */
@@ -14,6 +15,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
+import { OTP_FACTORS, type OtpFactor, OtpFactors, otpFactorErrors } from './identity.mfa-otp.ts';
 import { MIN_QUESTIONS, SecurityQuestions } from './identity.questions.ts';
 import { mfaFactors, recoveryCodes } from './identity.tables.ts';
 import type { TokenService } from './identity.tokens.ts';
@@ -24,7 +26,7 @@ const MFA_MAX_TRIES = 5;
 const RECOVERY_CODE_COUNT = 10;
 const TOTP_PERIOD = 30;
 
-export type Factor = 'totp' | 'recovery_code' | 'security_questions';
+export type Factor = 'totp' | 'recovery_code' | 'security_questions' | OtpFactor;
 type PrincipalRef = { type: 'user' | 'customer'; id: string };
 
 export const mfaErrors = {
@@ -44,6 +46,12 @@ export const mfaErrors = {
     ),
 };
 
+/** The factors an MFA token was issued for. */
+function offeredFactors(claims: Record<string, unknown>): string[] {
+  const offered = claims.f;
+  return Array.isArray(offered) ? offered.filter((item): item is string => typeof item === 'string') : [];
+}
+
 export function normaliseRecoveryCode(code: string): string {
   return code.replace(/[\s-]/g, '').toLowerCase();
 }
@@ -52,11 +60,14 @@ export class MfaService {
   readonly #deps: Dependencies;
   readonly #tokens: TokenService;
   readonly questions: SecurityQuestions;
+  /** SMS and email codes. */
+  readonly otp: OtpFactors;
 
   constructor(deps: Dependencies, tokens: TokenService) {
     this.#deps = deps;
     this.#tokens = tokens;
     this.questions = new SecurityQuestions(deps.database.db);
+    this.otp = new OtpFactors(deps, (factorId) => this.#sealContext(factorId));
   }
 
   get #db(): Executor {
@@ -93,10 +104,21 @@ export class MfaService {
     return factor;
   }
 
-  /** Factors a login must complete; empty when MFA is off for this principal. */
+  /** Factors a login must complete (any one of them); empty when MFA is off for this principal. */
   async activeFactors(principal: PrincipalRef): Promise<Factor[]> {
-    const factor = await this.#factor(principal);
-    const factors: Factor[] = factor?.status === 'active' ? ['totp', 'recovery_code'] : [];
+    const rows = await this.#db
+      .select({ kind: mfaFactors.kind })
+      .from(mfaFactors)
+      .where(
+        and(
+          eq(mfaFactors.principalType, principal.type),
+          eq(mfaFactors.principalId, principal.id),
+          eq(mfaFactors.status, 'active'),
+        ),
+      );
+    const active = new Set(rows.map((row) => row.kind));
+    const factors: Factor[] = active.has('totp') ? ['totp', 'recovery_code'] : [];
+    for (const factor of OTP_FACTORS) if (active.has(factor)) factors.push(factor);
     if ((await this.questions.questionsOf(principal)).length >= MIN_QUESTIONS)
       factors.push('security_questions');
     return factors;
@@ -114,6 +136,36 @@ export class MfaService {
       confirmed_at: factor?.confirmedAt?.toISOString() ?? null,
       recovery_codes_remaining: factor?.status === 'active' ? (remaining?.count ?? 0) : 0,
     };
+  }
+
+  /** Every second factor of the principal and whether it is on. */
+  async listFactors(principal: PrincipalRef) {
+    const totp = await this.status(principal);
+    const items: {
+      factor: 'totp' | OtpFactor | 'security_questions';
+      enabled: boolean;
+      pending: boolean;
+      destination: string | null;
+      confirmed_at: string | null;
+    }[] = [
+      {
+        factor: 'totp',
+        enabled: totp.enabled,
+        pending: totp.pending,
+        destination: null,
+        confirmed_at: totp.confirmed_at,
+      },
+    ];
+    for (const factor of OTP_FACTORS) items.push({ factor, ...(await this.otp.status(principal, factor)) });
+    const answered = await this.questions.questionsOf(principal);
+    items.push({
+      factor: 'security_questions',
+      enabled: answered.length >= MIN_QUESTIONS,
+      pending: false,
+      destination: null,
+      confirmed_at: null,
+    });
+    return { items, recovery_codes_remaining: totp.recovery_codes_remaining };
   }
 
   /** Starts (or restarts) enrolment: a new secret, shown once as text, otpauth URI and QR code. */
@@ -226,7 +278,7 @@ export class MfaService {
       const [factor] = await tx
         .select()
         .from(mfaFactors)
-        .where(eq(mfaFactors.principalId, principal.id))
+        .where(and(eq(mfaFactors.principalId, principal.id), eq(mfaFactors.kind, 'totp')))
         .for('update')
         .limit(1);
       if (factor?.status !== 'active') throw mfaErrors.notEnabled();
@@ -241,12 +293,12 @@ export class MfaService {
     });
   }
 
-  /** Turns MFA off (the caller has re-checked the password). */
+  /** Turns authenticator-app sign-in off, with its recovery codes (the caller has re-checked the password). */
   async disable(principal: PrincipalRef, context: RequestContext) {
     await inTransaction(this.#db, async (tx) => {
       const removed = await tx
         .delete(mfaFactors)
-        .where(eq(mfaFactors.principalId, principal.id))
+        .where(and(eq(mfaFactors.principalId, principal.id), eq(mfaFactors.kind, 'totp')))
         .returning({ id: mfaFactors.id });
       if (removed.length === 0) throw mfaErrors.notEnabled();
       await tx.delete(recoveryCodes).where(eq(recoveryCodes.principalId, principal.id));
@@ -262,7 +314,14 @@ export class MfaService {
     // The questions are chosen now and bound into the token, so a caller cannot pick the ones they know.
     const questions = factors.includes('security_questions') ? await this.questions.pick(principal) : [];
     const mfa_token = await this.#tokens.signPurpose(
-      { sub: principal.id, ptype: principal.type, sid: 'mfa', q: questions.map((question) => question.code) },
+      // The factors offered are bound too: a factor enabled or offered later does not apply to this token.
+      {
+        sub: principal.id,
+        ptype: principal.type,
+        sid: 'mfa',
+        q: questions.map((question) => question.code),
+        f: factors,
+      },
       MFA_TOKEN_TYPE,
       MFA_TOKEN_TTL_SECONDS,
     );
@@ -286,54 +345,99 @@ export class MfaService {
     const asked = Array.isArray(claims.q)
       ? claims.q.filter((item): item is string => typeof item === 'string')
       : [];
-    // Answers are checked outside any transaction: two argon2 verifications must not hold row locks (and on the
-    // single-connection embedded database a query beside an open transaction would wait for it forever).
     const accepted =
-      factor === 'security_questions'
-        ? await this.questions.check(principal, asked, proof.answers ?? [])
-        : await inTransaction(this.#db, async (tx) => {
-            if (factor === 'recovery_code') {
-              const hash = keyedHash(
-                this.#deps.config.HMAC_PEPPER,
-                'recovery-code',
-                normaliseRecoveryCode(code),
-              );
-              const used = await tx
-                .update(recoveryCodes)
-                .set({ usedAt: new Date(), updatedAt: new Date() })
-                .where(
-                  and(
-                    eq(recoveryCodes.principalId, principal.id),
-                    eq(recoveryCodes.codeHash, hash),
-                    isNull(recoveryCodes.usedAt),
-                  ),
-                )
-                .returning({ id: recoveryCodes.id });
-              if (used.length === 0) return false;
-              await writeAudit(
-                tx,
-                { ...context, actor: principal },
-                {
-                  action: 'mfa.recovery_code_used',
-                  entityType: principal.type,
-                  entityId: principal.id,
-                },
-              );
-              return true;
-            }
-            const [row] = await tx
-              .select()
-              .from(mfaFactors)
-              .where(and(eq(mfaFactors.principalId, principal.id), eq(mfaFactors.status, 'active')))
-              .for('update')
-              .limit(1);
-            return row ? this.#acceptTotp(tx, row, code) : false;
-          });
+      offeredFactors(claims).includes(factor) &&
+      (await this.#accept(
+        principal,
+        factor,
+        claims.jti,
+        { code, asked, answers: proof.answers ?? [] },
+        context,
+      ));
     if (!accepted) throw mfaErrors.invalidCode(Math.max(0, MFA_MAX_TRIES - tries));
     if (!(await store.setIfAbsent(`mfa:spent:${claims.jti}`, '1', MFA_TOKEN_TTL_SECONDS * 1000))) {
       throw identityErrors.invalidToken();
     }
     return principal;
+  }
+
+  /**
+   * Checks one proof. Answers and one-time codes are checked outside any transaction: argon2 verifications must not
+   * hold row locks (and on the single-connection embedded database a query beside an open transaction would wait for
+   * it forever).
+   */
+  async #accept(
+    principal: PrincipalRef,
+    factor: Factor,
+    mfaTokenId: string,
+    proof: { code: string; asked: string[]; answers: { question: string; answer: string }[] },
+    context: RequestContext,
+  ): Promise<boolean> {
+    const { code } = proof;
+    if (factor === 'sms_otp' || factor === 'email_otp')
+      return this.otp.acceptLoginCode(principal, factor, mfaTokenId, code);
+    if (factor === 'security_questions') return this.questions.check(principal, proof.asked, proof.answers);
+    return inTransaction(this.#db, async (tx) => {
+      if (factor === 'recovery_code') {
+        const hash = keyedHash(this.#deps.config.HMAC_PEPPER, 'recovery-code', normaliseRecoveryCode(code));
+        const used = await tx
+          .update(recoveryCodes)
+          .set({ usedAt: new Date(), updatedAt: new Date() })
+          .where(
+            and(
+              eq(recoveryCodes.principalId, principal.id),
+              eq(recoveryCodes.codeHash, hash),
+              isNull(recoveryCodes.usedAt),
+            ),
+          )
+          .returning({ id: recoveryCodes.id });
+        if (used.length === 0) return false;
+        await writeAudit(
+          tx,
+          { ...context, actor: principal },
+          {
+            action: 'mfa.recovery_code_used',
+            entityType: principal.type,
+            entityId: principal.id,
+          },
+        );
+        return true;
+      }
+      const [row] = await tx
+        .select()
+        .from(mfaFactors)
+        .where(
+          and(
+            eq(mfaFactors.principalId, principal.id),
+            eq(mfaFactors.kind, 'totp'),
+            eq(mfaFactors.status, 'active'),
+          ),
+        )
+        .for('update')
+        .limit(1);
+      return row ? this.#acceptTotp(tx, row, code) : false;
+    });
+  }
+
+  /**
+   * Sends an SMS or email code for a login waiting at its second factor. Sending spends none of the token's five
+   * tries; OtpService throttles it (cooldown and hourly cap per user, 429 with Retry-After).
+   */
+  async sendLoginCode(mfaToken: string, factor: OtpFactor) {
+    const claims = await this.#tokens.verify(mfaToken, MFA_TOKEN_TYPE);
+    const { store } = this.#deps;
+    if (await store.get(`mfa:spent:${claims.jti}`)) throw identityErrors.invalidToken();
+    if (Number((await store.get(`mfa:tries:${claims.jti}`)) ?? 0) >= MFA_MAX_TRIES)
+      throw identityErrors.invalidToken('Too many wrong codes; log in again');
+    if (!offeredFactors(claims).includes(factor)) throw otpFactorErrors.notOffered(factor);
+    const ttlMs = Math.max(1000, claims.exp * 1000 - Date.now());
+    const sent = await this.otp.sendLoginCode(
+      { type: claims.ptype, id: claims.sub },
+      factor,
+      claims.jti,
+      ttlMs,
+    );
+    return { ...sent, expires_in: Math.max(1, Math.ceil((Date.parse(sent.expires_at) - Date.now()) / 1000)) };
   }
 }
 

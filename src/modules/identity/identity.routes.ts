@@ -1,5 +1,6 @@
 /** HTTP routes of `/api/v1/auth` and the JWKS document. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { commonErrors } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import {
   Jwks,
@@ -7,6 +8,9 @@ import {
   LoginResult,
   MeView,
   PasswordChangeBody,
+  PasswordForgotAccepted,
+  PasswordForgotBody,
+  PasswordResetBody,
   RefreshBody,
   RegisterBody,
   RevokedCount,
@@ -187,6 +191,55 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
           request.body.new_password,
           contextOf(request),
         );
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/password/forgot',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'forgotPassword',
+          tags: ['auth'],
+          summary: 'Ask for a password-reset link (staff)',
+          description:
+            'Give `username` (a username, email or phone) or `email`. Always 202 with the same body, whether or ' +
+            'not the account exists; an active account gets a single-use token valid 30 minutes through the ' +
+            'notification outbox. Per address and per identifier requests are limited (429 with Retry-After).',
+          body: PasswordForgotBody,
+          response: { 202: PasswordForgotAccepted, 429: { $ref: 'ErrorBody#' } },
+        },
+      },
+      async (request, reply) => {
+        const { username, email } = request.body;
+        const identifier = username ?? email;
+        if (identifier === undefined || (username !== undefined && email !== undefined)) {
+          throw commonErrors.validation('Give either username or email', {
+            errors: [{ field: 'body', message: 'needs exactly one of username, email', rule: 'oneOf' }],
+          });
+        }
+        return reply.code(202).send(await identity.passwordReset.request(identifier, contextOf(request)));
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/password/reset',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'resetPassword',
+          tags: ['auth'],
+          summary: 'Set a new password with a reset token; every session ends and a login lock lifts',
+          description:
+            'The token works once and for 30 minutes (401 `INVALID_TOKEN` otherwise). The password policy ' +
+            'applies (422 `PASSWORD_POLICY`; the token stays usable then).',
+          body: PasswordResetBody,
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (request, reply) => {
+        await identity.passwordReset.reset(request.body.token, request.body.new_password, contextOf(request));
         return reply.code(204).send(null);
       },
     );

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { desc, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { burnPasswordVerification, hashPassword, verifyPassword } from '../../platform/crypto.ts';
-import { inTransaction, violatedConstraint } from '../../platform/db.ts';
+import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
@@ -11,7 +11,9 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
 import type { Factor, MfaService } from './identity.mfa.ts';
 import { passwordProblems } from './identity.passwords.ts';
+import { PushApprovals } from './identity.push.ts';
 import * as repository from './identity.repository.ts';
+import { PasswordResetService } from './identity.reset.ts';
 import { SessionService } from './identity.sessions.ts';
 import { passwordHistory, userRoles, users } from './identity.tables.ts';
 import { ACCESS_TOKEN_TYPE, type IssuedTokens, type TokenService } from './identity.tokens.ts';
@@ -79,10 +81,15 @@ export class IdentityService {
   readonly tokens: TokenService;
   readonly #resolvers = new Map<Principal['type'], PrincipalResolver>();
   readonly sessions: SessionService;
+  readonly passwordReset: PasswordResetService;
+  /** Registered devices and push approvals. */
+  readonly push: PushApprovals;
 
   constructor(deps: Dependencies, tokens: TokenService) {
     this.#deps = deps;
     this.tokens = tokens;
+    this.passwordReset = new PasswordResetService(deps, this);
+    this.push = new PushApprovals(deps);
     this.sessions = new SessionService(deps, tokens, async (type, id) => {
       const resolver = this.#resolvers.get(type);
       return resolver ? resolver(id) : null;
@@ -293,34 +300,54 @@ export class IdentityService {
     if (!user) throw identityErrors.tokenRevoked();
     const check = await verifyPassword(current, user.passwordHash);
     if (!check.valid) throw identityErrors.invalidCredentials();
+    await this.assertAcceptablePassword(user, next);
+    const passwordHash = await hashPassword(next);
+    await inTransaction(this.#db, (tx) =>
+      this.replacePassword(tx, user, passwordHash, context, 'auth.password_changed'),
+    );
+    // Every session ends, the current one too: the client logs in again with the new password.
+    await this.sessions.revokeAllSessions(user.id, 'password_changed', context);
+  }
+
+  /**
+   * The password policy for a new password of this user: length, common passwords, own names, complexity, and
+   * different from the current and the last PASSWORD_HISTORY passwords. 422 PASSWORD_POLICY with every reason.
+   */
+  async assertAcceptablePassword(user: repository.UserRow, next: string): Promise<void> {
     const problems = passwordProblems(next, await this.#policy(), [user.username, user.email]);
     if ((await verifyPassword(next, user.passwordHash)).valid)
       problems.push('must differ from the current password');
     else if (await this.#inHistory(user.id, next)) problems.push('must differ from your recent passwords');
     if (problems.length > 0) throw identityErrors.passwordRejected(problems);
-    const passwordHash = await hashPassword(next);
-    await inTransaction(this.#db, async (tx) => {
-      await tx
-        .update(users)
-        .set({
-          passwordHash,
-          passwordChangedAt: new Date(),
-          mustChangePassword: false,
-          updatedAt: new Date(),
-        })
-        .where(eq(users.id, user.id));
-      // The replaced hash joins the history the next change is checked against.
-      await tx
-        .insert(passwordHistory)
-        .values({ id: uuidv7(), userId: user.id, passwordHash: user.passwordHash });
-      await writeAudit(tx, context, {
-        action: 'auth.password_changed',
-        entityType: 'user',
-        entityId: user.id,
-      });
-    });
-    // Every session ends, the current one too: the client logs in again with the new password.
-    await this.sessions.revokeAllSessions(user.id, 'password_changed', context);
+  }
+
+  /** Stores a new password hash inside the caller's transaction; the replaced hash joins the history. */
+  async replacePassword(
+    tx: Executor,
+    user: repository.UserRow,
+    passwordHash: string,
+    context: RequestContext,
+    action: 'auth.password_changed' | 'auth.password_reset',
+  ): Promise<void> {
+    await tx
+      .update(users)
+      .set({
+        passwordHash,
+        passwordChangedAt: new Date(),
+        mustChangePassword: false,
+        updatedAt: new Date(),
+      })
+      .where(eq(users.id, user.id));
+    await tx
+      .insert(passwordHistory)
+      .values({ id: uuidv7(), userId: user.id, passwordHash: user.passwordHash });
+    await writeAudit(tx, context, { action, entityType: 'user', entityId: user.id });
+  }
+
+  /** Lifts a login lock and clears the failure count of a user (after a password reset). */
+  async clearLoginLock(userId: string): Promise<void> {
+    await this.#deps.store.delete(`login:lock:u:${userId}`);
+    await this.#deps.store.delete(`login:attempts:u:${userId}`);
   }
 
   async createUser(

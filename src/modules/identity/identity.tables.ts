@@ -129,14 +129,17 @@ export const refreshTokens = pgTable(
   ],
 );
 
-/** Second factors. A TOTP secret is stored sealed (envelope encryption); `last_used_step` refuses code replay. */
+/**
+ * Second factors. A TOTP secret is stored sealed (envelope encryption); `last_used_step` refuses code replay. SMS and
+ * email factors keep their proven destination (phone, email) sealed in `secret_sealed` the same way.
+ */
 export const mfaFactors = pgTable(
   'mfa_factors',
   {
     id: uuid('id').primaryKey(),
     principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
     principalId: uuid('principal_id').notNull(),
-    kind: text('kind', { enum: ['totp'] }).notNull(),
+    kind: text('kind', { enum: ['totp', 'sms_otp', 'email_otp'] }).notNull(),
     secretSealed: text('secret_sealed').notNull(),
     status: text('status', { enum: ['pending', 'active'] }).notNull(),
     lastUsedStep: bigint('last_used_step', { mode: 'number' }).notNull().default(0),
@@ -188,4 +191,82 @@ export const securityAnswers = pgTable(
     ...timestamps,
   },
   (table) => [uniqueIndex('security_answers_principal_question').on(table.principalId, table.questionCode)],
+);
+
+/**
+ * Single-use password-reset tokens: only a keyed hash of the token is kept, with its expiry. A new request voids the
+ * user's earlier unused tokens; a reset consumes its row with one guarded update, so a token works once.
+ */
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    voidedAt: timestamp('voided_at', { withTimezone: true, mode: 'date' }),
+    requestedIp: text('requested_ip'),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('password_reset_tokens_hash_key').on(table.tokenHash),
+    index('password_reset_tokens_user_idx').on(table.userId, table.createdAt),
+  ],
+);
+
+/**
+ * Devices that approve push challenges, per principal: the device's Ed25519 public key (SPKI PEM; the private key
+ * never leaves the device) and its push token. Revoked devices stay for the audit trail but answer nothing.
+ */
+export const registeredDevices = pgTable(
+  'registered_devices',
+  {
+    id: uuid('id').primaryKey(),
+    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalId: uuid('principal_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    name: text('name').notNull(),
+    platform: text('platform', { enum: ['ios', 'android', 'web'] }).notNull(),
+    publicKey: text('public_key').notNull(),
+    pushToken: text('push_token').notNull(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('registered_devices_principal_device').on(
+      table.principalType,
+      table.principalId,
+      table.deviceId,
+    ),
+  ],
+);
+
+/**
+ * Push approvals: a short-lived challenge sent to the principal's devices, answered once (approve or deny) by a
+ * request signed with a registered device key, then consumed once by the step that waited for it. The id is
+ * random (144 bits), not a UUID: the waiting client holds it.
+ */
+export const pushChallenges = pgTable(
+  'push_challenges',
+  {
+    id: text('id').primaryKey(),
+    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalId: uuid('principal_id').notNull(),
+    /** Only this device may answer; null: any active device of the principal. */
+    targetDeviceId: uuid('target_device_id'),
+    purpose: text('purpose', { enum: ['login', 'transaction'] }).notNull(),
+    details: jsonb('details').$type<Record<string, string | number>>().notNull(),
+    nonce: text('nonce').notNull(),
+    status: text('status', { enum: ['pending', 'approved', 'denied', 'expired'] }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    respondedAt: timestamp('responded_at', { withTimezone: true, mode: 'date' }),
+    respondedDeviceId: uuid('responded_device_id'),
+    consumedAt: timestamp('consumed_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [index('push_challenges_principal_idx').on(table.principalId, table.createdAt)],
 );

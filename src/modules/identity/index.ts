@@ -2,20 +2,30 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
+import { SettingsService } from '../settings/index.ts';
 import { identityErrors } from './identity.errors.ts';
 import { mfaRoutes } from './identity.mfa.routes.ts';
 import { MfaService } from './identity.mfa.ts';
+import { DEFAULT_OTP_POLICY } from './identity.mfa-otp.ts';
+import { pushRoutes } from './identity.push.routes.ts';
 import { identityRoutes } from './identity.routes.ts';
 import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
 
 export { passwordProblems } from './identity.passwords.ts';
 export {
+  type PushApprovals,
+  type PushDecision,
+  type PushPurpose,
+  pushSigningString,
+} from './identity.push.ts';
+export {
   permissionsOfRoles,
   purgeExpiredRefreshTokens,
   rolesOfUsers,
   userAccess,
 } from './identity.repository.ts';
+export { PASSWORD_RESET_TOPIC } from './identity.reset.ts';
 export { TokenPair as TokenPairSchema } from './identity.schemas.ts';
 export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
@@ -34,7 +44,15 @@ export async function createIdentity(deps: Dependencies): Promise<IdentityServic
   const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);
   await tokens.init();
   const identity = new IdentityService(deps, tokens);
-  identity.mfa = new MfaService(deps, tokens);
+  const mfa = new MfaService(deps, tokens);
+  // A read-only view of the runtime settings: its few-second cache is fresh enough for the code lifetime, so it
+  // needs no change subscription (and nothing to stop).
+  const settings = new SettingsService(deps.database.db, deps.store);
+  mfa.otp.policy = async () => ({
+    ...DEFAULT_OTP_POLICY,
+    ttlMs: (await settings.get('auth.otp_ttl_seconds')) * 1000,
+  });
+  identity.mfa = mfa;
   return identity;
 }
 
@@ -73,5 +91,6 @@ export function registerAccessGuard(app: FastifyInstance, identity: IdentityServ
 export async function identityPlugin(app: FastifyInstance, identity: IdentityService): Promise<void> {
   app.addHook('onClose', async () => identity.tokens.stop());
   await app.register(identityRoutes(identity));
+  await app.register(pushRoutes(identity.push));
   if (identity.mfa) await app.register(mfaRoutes(identity, identity.mfa));
 }

@@ -352,11 +352,7 @@ export class TransactionsService {
       row.counterpartyCustomerId !== principal.id
     ) {
       const destination = row.destinationWalletId ? await this.wallets.row(row.destinationWalletId) : null;
-      if (
-        !destination ||
-        destination.ownerType !== 'merchant' ||
-        !(await this.wallets.visibleTo(destination, principal))
-      )
+      if (destination?.ownerType !== 'merchant' || !(await this.wallets.visibleTo(destination, principal)))
         throw transactionErrors.notFound();
     }
     return transactionViewFor(row, principal);
