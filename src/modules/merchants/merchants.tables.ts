@@ -43,8 +43,9 @@ export const merchantQrCodes = pgTable(
   },
   (table) => [
     index('merchant_qr_codes_merchant_idx').on(table.merchantId, table.id),
+    // Per merchant: one merchant's references neither block nor reveal another's.
     uniqueIndex('merchant_qr_codes_reference_key')
-      .on(table.reference)
+      .on(table.merchantId, table.reference)
       .where(sql`${table.reference} is not null`),
   ],
 );
