@@ -165,6 +165,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     complexity: () => settings.get('auth.password_complexity'),
     expiryDays: () => settings.get('auth.password_expiry_days'),
     staffMfaRequired: () => settings.get('auth.staff_mfa_required'),
+    mfaPolicy: () => settings.get('auth.mfa_policy'),
   };
   registerAccessGuard(app, identity);
   const policy = createPolicy(deps);

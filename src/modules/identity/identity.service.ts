@@ -36,6 +36,27 @@ export interface PasswordSettings {
   complexity(): Promise<boolean>;
   expiryDays(): Promise<number>;
   staffMfaRequired(): Promise<boolean>;
+  /** Per-role step-up (`auth.mfa_policy`); absent: none. */
+  mfaPolicy?(): Promise<Record<string, { required: boolean; factors: string[] }>>;
+}
+
+/**
+ * The step-up rule for a staff user: whether a second factor is mandatory, and which of their active factors satisfy
+ * it. A role's `factors` list restricts; with several roles every list must allow the factor.
+ */
+export function stepUpFor(
+  roles: readonly string[],
+  active: readonly Factor[],
+  policy: Record<string, { required: boolean; factors: string[] }>,
+  staffRequired: boolean,
+): { required: boolean; offered: Factor[] } {
+  const rules = roles.flatMap((role) => (policy[role] ? [policy[role]] : []));
+  const required = staffRequired || rules.some((rule) => rule.required);
+  const offered = active.filter((factor) =>
+    rules.every((rule) => rule.factors.length === 0 || rule.factors.includes(factor)),
+  );
+  // Where nothing is required, a factor the user chose to add still protects them.
+  return { required, offered: !required && offered.length === 0 ? [...active] : offered };
 }
 
 export interface MfaChallenge {
@@ -100,10 +121,9 @@ export class IdentityService {
       const expiryDays = (await this.passwordSettings?.expiryDays()) ?? 0;
       const expired =
         expiryDays > 0 && access.passwordChangedAt.getTime() < Date.now() - expiryDays * 86_400_000;
-      // Step-up policy: with staff MFA required, a user without a second factor may only enrol one.
-      const mfaRequired = (await this.passwordSettings?.staffMfaRequired()) ?? false;
-      const mfaEnrollmentRequired =
-        mfaRequired && this.mfa !== null && (await this.mfa.activeFactors({ type: 'user', id })).length === 0;
+      // Step-up policy: when a second factor is required (all staff, or one of the user's roles) and the user has
+      // none that the policy accepts, they may only enrol one.
+      const mfaEnrollmentRequired = await this.#mustEnrol(id, access.roles);
       return {
         active: access.status === 'active',
         roles: access.roles,
@@ -112,6 +132,23 @@ export class IdentityService {
         mfaEnrollmentRequired,
       };
     });
+  }
+
+  async #stepUp(userId: string, roles: readonly string[]): Promise<{ required: boolean; offered: Factor[] }> {
+    if (!this.mfa) return { required: false, offered: [] };
+    const active = await this.mfa.activeFactors({ type: 'user', id: userId });
+    const policy = (await this.passwordSettings?.mfaPolicy?.()) ?? {};
+    const staffRequired = (await this.passwordSettings?.staffMfaRequired()) ?? false;
+    return stepUpFor(roles, active, policy, staffRequired);
+  }
+
+  /** Checked on every staff request: factors are read only when the policy requires one for these roles. */
+  async #mustEnrol(userId: string, roles: readonly string[]): Promise<boolean> {
+    if (!this.mfa) return false;
+    const policy = (await this.passwordSettings?.mfaPolicy?.()) ?? {};
+    const staffRequired = (await this.passwordSettings?.staffMfaRequired()) ?? false;
+    if (!stepUpFor(roles, [], policy, staffRequired).required) return false;
+    return (await this.#stepUp(userId, roles)).offered.length === 0;
   }
 
   /** Lets another module (customers) say how its principals are resolved. */
@@ -221,11 +258,13 @@ export class IdentityService {
     if (user.status !== 'active') throw identityErrors.accountInactive();
     const newHash = check.needsRehash ? await hashPassword(password) : null;
     if (newHash) await this.#db.update(users).set({ passwordHash: newHash }).where(eq(users.id, user.id));
-    const factors = (await this.mfa?.activeFactors({ type: 'user', id: user.id })) ?? [];
+    const access = await repository.userAccess(this.#db, user.id);
+    const { offered } = await this.#stepUp(user.id, access?.roles ?? []);
     // With a second factor the attempt counter stays until that factor succeeds, so guessing codes across
-    // many password logins still locks the account.
-    if (this.mfa && factors.length > 0)
-      return this.mfa.issueChallenge({ type: 'user', id: user.id }, factors);
+    // many password logins still locks the account. Only factors the role's policy accepts are offered; a user with
+    // none of them (and a policy that requires one) signs in to enrolment only (see the principal resolver).
+    if (this.mfa && offered.length > 0)
+      return this.mfa.issueChallenge({ type: 'user', id: user.id }, offered);
     await store.delete(`login:attempts:${subject}`);
     return this.#completeLogin(user.id, context, { rehashed: newHash !== null, mfa: false });
   }

@@ -92,6 +92,30 @@ export const settingDefinitions = {
     default: false,
     public: false,
   },
+  'auth.mfa_policy': {
+    description:
+      'Step-up per staff role: `required` makes a second factor mandatory for anyone holding the role (as ' +
+      'auth.staff_mfa_required does for all staff); `factors` lists the only factors that satisfy it for that role ' +
+      '(several roles: every list must allow the factor). Customers step up per payment (payments.otp_threshold).',
+    schema: Type.Record(
+      Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
+      Type.Object({
+        required: Type.Boolean(),
+        factors: Type.Array(
+          Type.Union([
+            Type.Literal('totp'),
+            Type.Literal('recovery_code'),
+            Type.Literal('security_questions'),
+            Type.Literal('sms_otp'),
+            Type.Literal('email_otp'),
+          ]),
+          { uniqueItems: true, maxItems: 5 },
+        ),
+      }),
+    ),
+    default: {} as Record<string, { required: boolean; factors: string[] }>,
+    public: false,
+  },
   'auth.password_expiry_days': {
     description: 'Days after which staff must change their password (0: never, as NIST advises)',
     schema: Type.Integer({ minimum: 0, maximum: 3650 }),
