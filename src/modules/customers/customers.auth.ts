@@ -15,6 +15,9 @@ import type { IdentityService } from '../identity/index.ts';
 import { customerErrors, normaliseNationalId, normalisePhone } from './customers.service.ts';
 import { customerCredentials, customerPhones, customers } from './customers.tables.ts';
 
+const PUSH_LOGIN_TOKEN = 'customer-push-login+jwt';
+const PUSH_LOGIN_TTL_SECONDS = 150;
+
 export const pinErrors = {
   invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid phone number or PIN'),
   wrongPin: (attemptsLeft: number) =>
@@ -28,6 +31,8 @@ export const pinErrors = {
   notSet: () => new AppError(409, 'PIN_NOT_SET', 'No PIN is set for this customer'),
   weak: (reason: string) => new AppError(422, 'PIN_POLICY', `The PIN ${reason}`, { reason }),
   inactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This customer account is not active'),
+  pushNotApproved: (status: string) =>
+    new AppError(401, 'PUSH_NOT_APPROVED', 'The sign-in was not approved on your device', { status }),
   identityMismatch: () =>
     new AppError(401, 'IDENTITY_MISMATCH', 'The ID number does not match our records; the code is used up'),
 };
@@ -242,20 +247,75 @@ export class CustomerAuth {
       throw error;
     }
     if (found.status === 'suspended' || found.status === 'closed') throw pinErrors.inactive();
+    // With push approval on, a customer with a registered device approves the sign-in on it; the app polls.
+    if (await this.#identity.passwordSettings?.customerPushLogin?.()) {
+      const challenge = await this.#identity.push
+        .createChallenge(
+          { type: 'customer', id: found.id },
+          { purpose: 'login', details: { channel: 'mobile' } },
+        )
+        .catch((error: unknown) => {
+          if (error instanceof AppError && error.errorCode === 'NO_DEVICE') return null;
+          throw error;
+        });
+      if (challenge) {
+        const mfaToken = await this.#identity.tokens.signPurpose(
+          { sub: found.id, ptype: 'customer', sid: 'push-login', ch: challenge.challenge_id },
+          PUSH_LOGIN_TOKEN,
+          PUSH_LOGIN_TTL_SECONDS,
+        );
+        return {
+          mfa_required: true as const,
+          factors: ['push'],
+          mfa_token: mfaToken,
+          push_challenge_id: challenge.challenge_id,
+          expires_in: PUSH_LOGIN_TTL_SECONDS,
+        };
+      }
+    }
+    return this.#openSession(found.id, context, 'pin');
+  }
+
+  /**
+   * The polling step of a push-approved sign-in: pending answers 202 (poll again), approved opens the session once,
+   * denied or expired end it.
+   */
+  async completePushLogin(mfaToken: string, context: RequestContext) {
+    const claims = await this.#identity.tokens.verify(mfaToken, PUSH_LOGIN_TOKEN);
+    const principal = { type: 'customer' as const, id: String(claims.sub) };
+    const challengeId = String(claims.ch);
+    const { status } = await this.#identity.push.status(principal, challengeId);
+    if (status === 'pending') return { status: 'pending' as const, retry_after_seconds: 2 };
+    if (
+      status !== 'approved' ||
+      !(await this.#identity.push.consumeApproval(principal, challengeId, 'login'))
+    )
+      throw pinErrors.pushNotApproved(status);
+    const [customer] = await this.#db
+      .select({ status: customers.status })
+      .from(customers)
+      .where(eq(customers.id, principal.id))
+      .limit(1);
+    if (!customer || customer.status === 'suspended' || customer.status === 'closed')
+      throw pinErrors.inactive();
+    return this.#openSession(principal.id, context, 'pin+push');
+  }
+
+  async #openSession(customerId: string, context: RequestContext, method: string) {
     return inTransaction(this.#db, async (tx) => {
       const tokens = await this.#identity.sessions.openSession(
         tx,
-        { type: 'customer', id: found.id },
+        { type: 'customer', id: customerId },
         context,
       );
       await writeAudit(
         tx,
-        { ...context, actor: { type: 'customer', id: found.id } },
+        { ...context, actor: { type: 'customer', id: customerId } },
         {
           action: 'auth.login',
           entityType: 'customer',
-          entityId: found.id,
-          after: { method: 'pin' },
+          entityId: customerId,
+          after: { method },
         },
       );
       return tokens;

@@ -1,5 +1,6 @@
 /** HTTP routes of `/api/v1/customer` (the canonical `/customer/customer/add` and its `/customer/add` alias). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, contextOf, requirePrincipal } from '../../platform/http.ts';
 import { TokenPairSchema } from '../identity/index.ts';
@@ -23,6 +24,9 @@ import {
   PinResetConfirm,
   PinResetRequest,
   PinSet,
+  PushLoginPending,
+  PushLoginPoll,
+  PushLoginRequired,
 } from './customers.schemas.ts';
 import type { CustomersService } from './customers.service.ts';
 
@@ -101,11 +105,34 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
           operationId: 'customerLogin',
           tags: ['auth'],
           summary: 'Customer sign-in with phone (E.164) and PIN (mobile app, USSD)',
+          description:
+            'With `auth.customer_push_login` on, a customer with a registered device gets `mfa_required` with a push ' +
+            'challenge instead of tokens; the app polls `/api/v1/auth/customer/login/push` until the device answers.',
           body: PinLogin,
-          response: { 200: TokenPairSchema, 423: { $ref: 'ErrorBody#' } },
+          response: { 200: Type.Union([TokenPairSchema, PushLoginRequired]), 423: { $ref: 'ErrorBody#' } },
         },
       },
       async (request) => auth.login(request.body.phone, request.body.pin, contextOf(request)),
+    );
+
+    app.post(
+      '/api/v1/auth/customer/login/push',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'customerLoginPush',
+          tags: ['auth'],
+          summary:
+            'Poll a push-approved sign-in: 202 while the device has not answered, tokens once it approves',
+          body: PushLoginPoll,
+          response: { 200: TokenPairSchema, 202: PushLoginPending },
+        },
+      },
+      async (request, reply) => {
+        const outcome = await auth.completePushLogin(request.body.mfa_token, contextOf(request));
+        if ('status' in outcome) return reply.code(202).send(outcome);
+        return reply.code(200).send(outcome);
+      },
     );
 
     app.get(

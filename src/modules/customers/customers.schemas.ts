@@ -139,6 +139,18 @@ export const PinChange = Type.Object({
   current_pin: Type.String({ minLength: 1, maxLength: 12 }),
   new_pin: Pin,
 });
+export const PushLoginRequired = Type.Object({
+  mfa_required: Type.Literal(true),
+  factors: Type.Array(Type.String()),
+  mfa_token: Type.String(),
+  push_challenge_id: Type.String(),
+  expires_in: Type.Integer(),
+});
+export const PushLoginPoll = Type.Object({ mfa_token: Type.String({ minLength: 20, maxLength: 4096 }) });
+export const PushLoginPending = Type.Object({
+  status: Type.Literal('pending'),
+  retry_after_seconds: Type.Integer(),
+});
 export const PinResetRequest = Type.Object({ phone: Phone });
 export const PinResetChallenge = Type.Object({
   challenge_id: Type.String(),

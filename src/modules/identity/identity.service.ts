@@ -38,6 +38,8 @@ export interface PasswordSettings {
   staffMfaRequired(): Promise<boolean>;
   /** Per-role step-up (`auth.mfa_policy`); absent: none. */
   mfaPolicy?(): Promise<Record<string, { required: boolean; factors: string[] }>>;
+  /** Customers with a registered device approve each sign-in on it (`auth.customer_push_login`). */
+  customerPushLogin?(): Promise<boolean>;
 }
 
 /**

@@ -8,7 +8,7 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import { createCustomer, type TestCustomer } from '../../../test/helpers/money.ts';
+import { createCustomer, TEST_PIN, type TestCustomer } from '../../../test/helpers/money.ts';
 import { outboxEvents } from '../../platform/platform.tables.ts';
 import { type PushDecision, pushSigningString } from './identity.push.ts';
 import { pushChallenges } from './identity.tables.ts';
@@ -443,5 +443,66 @@ describe('push approval', () => {
       401,
       'UNAUTHORIZED',
     );
+  });
+
+  test('push-approved customer sign-in: the app polls until the device approves; a denial ends it', async () => {
+    const dora = await createCustomer(t, 'Dora', '+254733100009');
+    const doraPhone = newDevice('dora-phone');
+    const registered = await register(dora.token, {
+      device_id: doraPhone.device_id,
+      name: 'Dora’s phone',
+      platform: 'android',
+      public_key: doraPhone.publicPem,
+      push_token: 'fcm-token-dora',
+    });
+    assert.equal(registered.statusCode, 201, registered.body);
+    const eve = await createCustomer(t, 'Eve', '+254733100010');
+    const on = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/auth.customer_push_login',
+      headers: bearer(t.adminToken),
+      payload: { value: true },
+    });
+    assert.equal(on.statusCode, 200, on.body);
+    const signIn = (phone: string) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/auth/customer/login', payload: { phone, pin: TEST_PIN } });
+    const pollLogin = (mfaToken: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/customer/login/push',
+        payload: { mfa_token: mfaToken },
+      });
+
+    const started = await signIn(dora.phone);
+    assert.equal(started.statusCode, 200, started.body);
+    assert.equal(started.json().mfa_required, true);
+    assert.equal(started.json().access_token, undefined, 'no tokens before the device approves');
+    const { mfa_token, push_challenge_id } = started.json();
+    const waiting = await pollLogin(mfa_token);
+    assert.equal(waiting.statusCode, 202, waiting.body);
+    assert.equal(waiting.json().status, 'pending');
+    assert.equal((await answer(doraPhone, push_challenge_id, 'approve')).statusCode, 200);
+    const approved = await pollLogin(mfa_token);
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.ok(approved.json().access_token);
+    const again = await pollLogin(mfa_token);
+    assert.equal(again.statusCode, 401, 'an approval opens one session');
+
+    const second = (await signIn(dora.phone)).json();
+    assert.equal((await answer(doraPhone, second.push_challenge_id, 'deny')).statusCode, 200);
+    const denied = await pollLogin(second.mfa_token);
+    assert.equal(denied.statusCode, 401);
+    assert.equal(denied.json().error_code, 'PUSH_NOT_APPROVED');
+
+    const withoutDevice = await signIn(eve.phone);
+    assert.ok(withoutDevice.json().access_token, 'no registered device: the PIN alone signs in');
+    const forged = await pollLogin('not-a-token-at-all-but-long-enough');
+    assert.equal(forged.statusCode, 401);
+    await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/auth.customer_push_login',
+      headers: bearer(t.adminToken),
+      payload: { value: false },
+    });
   });
 });

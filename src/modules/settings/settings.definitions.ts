@@ -92,6 +92,14 @@ export const settingDefinitions = {
     default: false,
     public: false,
   },
+  'auth.customer_push_login': {
+    description:
+      'Customers with a registered device approve each phone + PIN sign-in on that device (push challenge); ' +
+      'customers without one sign in with the PIN alone',
+    schema: Type.Boolean(),
+    default: false,
+    public: false,
+  },
   'auth.mfa_policy': {
     description:
       'Step-up per staff role: `required` makes a second factor mandatory for anyone holding the role (as ' +
