@@ -22,18 +22,19 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, positiveAmount } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
-import type { PaymentAuthorizer } from '../transactions/index.ts';
 import {
   type Authorization,
+  completedEventPayload,
   type MovementPlan,
   newReference,
+  type PaymentAuthorizer,
   type TransactionRow,
   type TransactionsService,
   transactionErrors,
   transactions,
   transactionView,
 } from '../transactions/index.ts';
-import { type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import type { WalletRow, WalletsService } from '../wallets/index.ts';
 import { BANK_HOLD_DAYS, type LinkedAccountRow, type LinkedAccountsService } from './banking.accounts.ts';
 import { classifyPostingFailure, type PostingFailure, postingDate } from './banking.cbs.ts';
 import { bankErrors } from './banking.errors.ts';
@@ -305,18 +306,7 @@ export class BankTransfersService {
     const account = await this.#accounts.verifiedRow(principal, input.bank_account_id);
     if (input.currency !== undefined && input.currency !== account.currency)
       throw transactionErrors.currencyMismatch(account.currency, input.currency);
-    const [wallet] = await this.#db
-      .select()
-      .from(wallets)
-      .where(
-        and(
-          eq(wallets.customerId, principal.id),
-          eq(wallets.currency, account.currency),
-          eq(wallets.ownerType, 'customer'),
-        ),
-      )
-      .limit(1);
-    if (!wallet) throw new AppError(404, 'NOT_FOUND', `You have no ${account.currency} wallet`);
+    const wallet = await this.#wallets.customerWallet(principal.id, account.currency);
     return { cbs, account, wallet, amount };
   }
 
@@ -539,20 +529,5 @@ function unknownDetails(record: TransactionRow) {
 }
 
 function eventPayload(record: TransactionRow) {
-  return {
-    transaction_id: record.id,
-    reference: record.reference,
-    type: record.type,
-    amount: record.amount,
-    currency: record.currency,
-    fee: record.fee,
-    tax: record.tax,
-    source_wallet_id: record.sourceWalletId,
-    destination_wallet_id: record.destinationWalletId,
-    source_customer_id: record.customerId,
-    destination_customer_id: record.counterpartyCustomerId,
-    merchant_id: null,
-    destination_merchant: null,
-    bank_account_id: record.metadata?.bank_account_id ?? null,
-  };
+  return { ...completedEventPayload(record), bank_account_id: record.metadata?.bank_account_id ?? null };
 }

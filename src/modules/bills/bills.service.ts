@@ -14,7 +14,7 @@ import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { type Authorization, type TransactionsService, transactionErrors } from '../transactions/index.ts';
-import { billers, type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import { billers, type WalletsService } from '../wallets/index.ts';
 import { adapterFor, type BillValidation, normaliseReference } from './bills.adapters.ts';
 import { billErrors } from './bills.errors.ts';
 import { createSettlementAccount } from './bills.seed.ts';
@@ -234,36 +234,6 @@ export class BillsService {
     };
   }
 
-  async #sourceWallet(
-    principal: Principal,
-    walletId: string | undefined,
-    currency: string,
-  ): Promise<WalletRow> {
-    if (walletId) {
-      const row = await this.#wallets.row(walletId);
-      if (principal.type === 'customer' && row.customerId !== principal.id)
-        throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
-      return row;
-    }
-    if (principal.type !== 'customer')
-      throw new AppError(422, 'VALIDATION_ERROR', 'source_wallet_id is required', {
-        errors: [{ field: 'body.source_wallet_id', message: 'is required for staff' }],
-      });
-    const [row] = await this.#db
-      .select()
-      .from(wallets)
-      .where(
-        and(
-          eq(wallets.customerId, principal.id),
-          eq(wallets.currency, currency),
-          eq(wallets.ownerType, 'customer'),
-        ),
-      )
-      .limit(1);
-    if (!row) throw new AppError(404, 'NOT_FOUND', `You have no ${currency} wallet`);
-    return row;
-  }
-
   /**
    * Checks the biller (switched on, active, amount within its range, reference valid), then runs the payment:
    * PIN (and a bound one-time code above the threshold), limits and the `bill` fee of the wallet's product.
@@ -287,7 +257,7 @@ export class BillsService {
     const reference = normaliseReference(input.reference);
     const validation = await this.#check(biller, reference);
     if (!validation.valid) throw billErrors.invalidReference(biller.code, validation.reason ?? 'invalid');
-    const source = await this.#sourceWallet(principal, input.source_wallet_id, biller.currency);
+    const source = await this.#wallets.payingWallet(principal, input.source_wallet_id, biller.currency);
     return this.#transactions.run(
       {
         type: 'bill',

@@ -3,12 +3,12 @@
  * resolve pending transfers, read balances (deferred accounts include their un-rolled deltas), roll deltas up, and
  * verify the invariants (double entry per currency, stored totals = journal lines, nothing guarded below zero).
  */
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import { type Executor, inTransaction, rawRows, sqlState } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo } from '../../platform/money.ts';
-import { type AccountKind, ledgerAccounts, ledgerEntries, ledgerTransfers } from './ledger.tables.ts';
+import { type AccountKind, ledgerAccounts, ledgerTransfers } from './ledger.tables.ts';
 
 export type AccountRow = typeof ledgerAccounts.$inferSelect;
 
@@ -371,22 +371,6 @@ export class LedgerService {
       }
     }
     return voided;
-  }
-
-  /** Journal lines of an account after `afterId` (ascending), for statements. */
-  async entries(
-    accountId: string,
-    options: { afterId?: bigint; beforeId?: bigint; limit: number; descending?: boolean },
-  ) {
-    const conditions = [eq(ledgerEntries.accountId, accountId)];
-    if (options.afterId !== undefined) conditions.push(gt(ledgerEntries.id, options.afterId));
-    if (options.beforeId !== undefined) conditions.push(sql`${ledgerEntries.id} < ${options.beforeId}`);
-    return this.#db
-      .select()
-      .from(ledgerEntries)
-      .where(and(...conditions))
-      .orderBy(options.descending ? sql`${ledgerEntries.id} desc` : asc(ledgerEntries.id))
-      .limit(options.limit);
   }
 
   async verify(): Promise<LedgerVerification> {

@@ -24,7 +24,7 @@ import {
   type TransactionsService,
   transactionErrors,
 } from '../transactions/index.ts';
-import { type WalletRow, type WalletsService, wallets as walletTable } from '../wallets/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
 import {
   encodeMerchantQr,
   formatQrAmount,
@@ -497,7 +497,7 @@ export class MerchantsService {
     if (merchant.status !== 'active' || !merchant.walletId) throw merchantErrors.unavailable(merchant.status);
     if (input.currency && input.currency !== merchant.currency)
       throw transactionErrors.currencyMismatch(merchant.currency, input.currency);
-    const source = await this.#sourceWallet(principal, input.source_wallet_id, merchant.currency);
+    const source = await this.#wallets.payingWallet(principal, input.source_wallet_id, merchant.currency);
     const merchantFee = mulDivRound(amount, BigInt(merchant.feeBps), 10_000n);
     // Resolved before the posting transaction so the legs need no query of their own.
     const feeIncome = await this.#ledger.houseAccount(`fee_income:${merchant.currency}`);
@@ -609,35 +609,6 @@ export class MerchantsService {
     if (qr.expiresAt && qr.expiresAt.getTime() <= Date.now()) throw merchantErrors.expired(qr.expiresAt);
     if (given !== undefined && given !== qr.amount) throw merchantErrors.amountMismatch(qr.amount, given);
     return { merchant, amount: qr.amount, qr, mode: 'dynamic' };
-  }
-
-  /** The customer's own wallet in the currency, or the one named (which must be theirs); staff must name one. */
-  async #sourceWallet(
-    principal: Principal,
-    walletId: string | undefined,
-    currency: string,
-  ): Promise<WalletRow> {
-    if (walletId) {
-      const row = await this.#wallets.row(walletId);
-      if (principal.type === 'customer' && row.customerId !== principal.id)
-        throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
-      return row;
-    }
-    if (principal.type !== 'customer')
-      throw merchantErrors.validation('source_wallet_id', 'is required for staff');
-    const [row] = await this.#db
-      .select()
-      .from(walletTable)
-      .where(
-        and(
-          eq(walletTable.customerId, principal.id),
-          eq(walletTable.currency, currency),
-          eq(walletTable.ownerType, 'customer'),
-        ),
-      )
-      .limit(1);
-    if (!row) throw new AppError(404, 'NOT_FOUND', `You have no ${currency} wallet`);
-    return row;
   }
 
   /** Re-checked under a share lock inside the posting: a suspension that committed first wins. */

@@ -21,6 +21,7 @@ export {
 } from './transactions.authorize.ts';
 export { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 export {
+  completedEventPayload,
   type MovementPlan,
   newReference,
   type Party,

@@ -218,7 +218,7 @@ export class PaymentEngine {
           topic: 'transaction.completed',
           aggregateType: 'transaction',
           aggregateId: id,
-          payload: eventPayload(record!, wallets),
+          payload: completedEventPayload(record!),
         });
         const view = transactionView(record!);
         await plan.claim?.commit(tx, plan.status ?? 201, view);
@@ -496,7 +496,8 @@ export class PaymentEngine {
   }
 }
 
-function eventPayload(record: TransactionRow, wallets: Map<string, WalletRow>) {
+/** The `transaction.completed` payload: parties and amounts for notifications, AML and webhooks (no secrets). */
+export function completedEventPayload(record: TransactionRow) {
   return {
     transaction_id: record.id,
     reference: record.reference,
@@ -510,8 +511,5 @@ function eventPayload(record: TransactionRow, wallets: Map<string, WalletRow>) {
     source_customer_id: record.customerId,
     destination_customer_id: record.counterpartyCustomerId,
     merchant_id: record.merchantId,
-    destination_merchant: record.destinationWalletId
-      ? (wallets.get(record.destinationWalletId)?.merchantId ?? null)
-      : null,
   };
 }

@@ -12,7 +12,7 @@ import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
 import type { LedgerService, Leg } from '../ledger/index.ts';
-import { fxRates, wallets } from '../wallets/index.ts';
+import { fxRates } from '../wallets/index.ts';
 import type { Authorization } from './transactions.authorize.ts';
 import type { TransactionsService } from './transactions.service.ts';
 
@@ -32,7 +32,6 @@ export const fxErrors = {
       'AMOUNT_TOO_SMALL',
       'The amount converts to less than one minor unit of the target currency',
     ),
-  noWallet: (currency: string) => new AppError(404, 'NOT_FOUND', `You have no ${currency} wallet`),
 };
 
 /** "129.5" → 1295/10, exactly. */
@@ -173,22 +172,6 @@ export class FxService {
     };
   }
 
-  async #ownWallet(customerId: string, currency: string) {
-    const [row] = await this.#db
-      .select()
-      .from(wallets)
-      .where(
-        and(
-          eq(wallets.customerId, customerId),
-          eq(wallets.currency, currency),
-          eq(wallets.ownerType, 'customer'),
-        ),
-      )
-      .limit(1);
-    if (!row) throw fxErrors.noWallet(currency);
-    return row;
-  }
-
   /** Converts between two of a customer's wallets (staff: name the customer). */
   async convert(
     principal: Principal,
@@ -208,8 +191,8 @@ export class FxService {
         errors: [{ field: 'body.customer_id', message: 'is required for staff' }],
       });
     const quote = await this.quote(input);
-    const source = await this.#ownWallet(customerId, input.from_currency);
-    const destination = await this.#ownWallet(customerId, input.to_currency);
+    const source = await this.#transactions.wallets.customerWallet(customerId, input.from_currency);
+    const destination = await this.#transactions.wallets.customerWallet(customerId, input.to_currency);
     const fromPosition = await this.#ledger.houseAccount(`fx_position:${input.from_currency}`);
     const toPosition = await this.#ledger.houseAccount(`fx_position:${input.to_currency}`);
     const feeIncome = await this.#ledger.houseAccount(`fee_income:${input.from_currency}`);

@@ -93,37 +93,6 @@ export class TransactionsService {
     return this.engine.commit(plan, steps, context);
   }
 
-  /** The customer's own wallet in the currency, or the one named (which must be theirs). */
-  async #sourceWallet(
-    principal: Principal,
-    walletId: string | undefined,
-    currency: string,
-  ): Promise<WalletRow> {
-    if (walletId) {
-      const row = await this.wallets.row(walletId);
-      if (principal.type === 'customer' && row.customerId !== principal.id)
-        throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
-      return row;
-    }
-    if (principal.type !== 'customer')
-      throw new AppError(422, 'VALIDATION_ERROR', 'source_wallet_id is required', {
-        errors: [{ field: 'body.source_wallet_id', message: 'is required for staff' }],
-      });
-    const [row] = await this.#db
-      .select()
-      .from(wallets)
-      .where(
-        and(
-          eq(wallets.customerId, principal.id),
-          eq(wallets.currency, currency),
-          eq(wallets.ownerType, 'customer'),
-        ),
-      )
-      .limit(1);
-    if (!row) throw new AppError(404, 'NOT_FOUND', `You have no ${currency} wallet`);
-    return row;
-  }
-
   /** A recipient wallet by wallet number, or by the phone of a customer holding a wallet in the currency. */
   async recipient(
     input: { to_wallet_number?: string; to_phone?: string },
@@ -186,7 +155,7 @@ export class TransactionsService {
   ): Promise<MovementPlan & { known: WalletRow[] }> {
     currencyInfo(input.currency);
     const amount = positiveAmount(input.amount);
-    const source = await this.#sourceWallet(principal, input.source_wallet_id, input.currency);
+    const source = await this.wallets.payingWallet(principal, input.source_wallet_id, input.currency);
     const destination = await this.recipient(input, input.currency);
     if (!(await this.#settings.get('features.p2p_transfers')))
       throw transactionErrors.disabled('p2p_transfers');

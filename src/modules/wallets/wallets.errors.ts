@@ -3,6 +3,7 @@ import { AppError } from '../../platform/errors.ts';
 
 export const walletErrors = {
   notFound: () => new AppError(404, 'NOT_FOUND', 'Wallet not found'),
+  noWalletIn: (currency: string) => new AppError(404, 'NOT_FOUND', `You have no ${currency} wallet`),
   recipientNotFound: () =>
     new AppError(404, 'RECIPIENT_NOT_FOUND', 'No wallet in this currency for that wallet number or phone'),
   exists: (walletId: string) =>

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { commonErrors } from '../../platform/errors.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
@@ -23,7 +23,7 @@ import {
 } from '../ledger/index.ts';
 import { walletErrors } from './wallets.errors.ts';
 import type { ProductsService } from './wallets.products.ts';
-import { type ProductLimits, walletProducts, wallets, walletUsage } from './wallets.tables.ts';
+import { type ProductLimits, wallets, walletUsage } from './wallets.tables.ts';
 
 export type WalletRow = typeof wallets.$inferSelect;
 type AccountRow = typeof ledgerAccounts.$inferSelect;
@@ -195,6 +195,44 @@ export class WalletsService {
     const [row] = await executor.select().from(wallets).where(eq(wallets.id, id)).limit(1);
     if (!row) throw walletErrors.notFound();
     return row;
+  }
+
+  /** A customer's own wallet in a currency (404 "You have no KES wallet" when there is none). */
+  async customerWallet(customerId: string, currency: string): Promise<WalletRow> {
+    const [row] = await this.#db
+      .select()
+      .from(wallets)
+      .where(
+        and(
+          eq(wallets.customerId, customerId),
+          eq(wallets.currency, currency),
+          eq(wallets.ownerType, 'customer'),
+        ),
+      )
+      .limit(1);
+    if (!row) throw walletErrors.noWalletIn(currency);
+    return row;
+  }
+
+  /**
+   * The wallet a payment comes from: the one named (a customer may name only their own; others answer 404), or the
+   * customer's wallet in the currency. Staff acting by permission must name it.
+   */
+  async payingWallet(
+    principal: Principal,
+    walletId: string | undefined,
+    currency: string,
+  ): Promise<WalletRow> {
+    if (walletId) {
+      const row = await this.row(walletId);
+      if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+      return row;
+    }
+    if (principal.type !== 'customer')
+      throw new AppError(422, 'VALIDATION_ERROR', 'source_wallet_id is required', {
+        errors: [{ field: 'body.source_wallet_id', message: 'is required for staff' }],
+      });
+    return this.customerWallet(principal.id, currency);
   }
 
   /** A wallet the principal may see: customers only their own (others answer 404). */
@@ -483,5 +521,3 @@ export class WalletsService {
     return this.products.get(row.productId, executor);
   }
 }
-
-export { walletProducts };
