@@ -28,7 +28,15 @@ import {
 } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
 import { createMerchants, MerchantPayment } from './modules/merchants/index.ts';
+import {
+  createNotificationsRuntime,
+  DELIVER_JOB,
+  defineNotificationJobs,
+  type NotificationsRuntime,
+  notificationsModule,
+} from './modules/notifications/index.ts';
 import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
+import { realtimeModule } from './modules/realtime/index.ts';
 import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
 import {
   createTransactions,
@@ -43,18 +51,22 @@ import { commonErrors, ErrorBody, registerErrorHandling } from './platform/error
 import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
+import { RealtimeHub } from './platform/realtime.ts';
 import { compileValidator } from './platform/validation.ts';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
   logStream?: DestinationStream;
   logLevel?: string;
+  /** The notifications runtime the process's jobs were defined with (main.ts); built here otherwise. */
+  notifications?: NotificationsRuntime;
 }
 
 export interface Application {
   app: FastifyInstance;
   identity: IdentityService;
   settings: SettingsService;
+  notifications: NotificationsRuntime;
   ledger: LedgerService;
   wallets: WalletsService;
   transactions: TransactionsService;
@@ -205,6 +217,11 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   const bills = createBills(payments);
   for (const module of [merchants, bills, createBanking(payments), createDisputes(payments)])
     await app.register(module.plugin);
+  const notifications =
+    options.notifications ?? createNotificationsRuntime(deps, { realtime: new RealtimeHub(deps.store) });
+  if (!deps.jobs.names.includes(DELIVER_JOB)) defineNotificationJobs(deps, notifications);
+  await app.register(notificationsModule(deps, notifications));
+  await app.register(realtimeModule(deps, identity, new RealtimeHub(deps.store)));
   // The spec's single "Process Payment" entry point, over the same use cases as the per-type routes.
   await app.register(
     paymentDispatchRoutes([
@@ -240,5 +257,5 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     },
     async () => app.swagger(),
   );
-  return { app, identity, settings, ledger, wallets, transactions: transactions.service };
+  return { app, identity, settings, ledger, wallets, transactions: transactions.service, notifications };
 }

@@ -181,8 +181,10 @@ describe('parseConfig in production', () => {
       SMTP_USERNAME: 'mailer',
       LDAP_BIND_DN: 'cn=svc,dc=bank,dc=test',
       FIREBASE_PROJECT_ID: 'bank-app',
+      AFRICASTALKING_USERNAME: 'bank',
     });
     assert.deepEqual(error.problems.sort(), [
+      'AFRICASTALKING_API_KEY is required when AFRICASTALKING_USERNAME is set',
       'FIREBASE_CREDENTIALS is required when FIREBASE_PROJECT_ID is set',
       'LDAP_BIND_PASSWORD is required when LDAP_BIND_DN is set',
       'SMTP_PASSWORD is required when SMTP_USERNAME is set',
@@ -213,6 +215,9 @@ describe('describeConfig', () => {
       FIREBASE_CREDENTIALS: `firebase-${randomBytes(12).toString('hex')}`,
       LDAP_BIND_PASSWORD: `ldap-${randomBytes(12).toString('hex')}`,
       FINERACT_PASSWORD: `fineract-${randomBytes(12).toString('hex')}`,
+      SENDGRID_API_KEY: `SG.${randomBytes(12).toString('hex')}`,
+      AFRICASTALKING_API_KEY: `at-${randomBytes(12).toString('hex')}`,
+      AFRICASTALKING_CALLBACK_SECRET: `cb-${randomBytes(12).toString('hex')}`,
     };
     const config = parseConfig({
       ...secrets,

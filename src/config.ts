@@ -232,16 +232,93 @@ export const variables = {
     integer(24, 720),
   ),
   // Email / SMS / push (spec names)
+  SMS_PROVIDERS: variable(
+    'SMS providers in order of preference (twilio, africastalking); the next one takes over when one fails. Empty: no SMS.',
+    '',
+    list,
+  ),
+  EMAIL_PROVIDER: variable(
+    'Email provider: smtp or sendgrid; empty: no email.',
+    '',
+    oneOf('', 'smtp', 'sendgrid'),
+  ),
   SMTP_SERVER: variable('SMTP host for email.', undefined, text),
   SMTP_PORT: variable('SMTP port.', '587', integer(1, 65535)),
+  SMTP_SECURE: variable(
+    'SMTP over TLS from the first byte (port 465); false uses STARTTLS when offered.',
+    'false',
+    boolean,
+  ),
   SMTP_USERNAME: variable('SMTP user.', undefined, text),
   SMTP_PASSWORD: variable('SMTP password.', undefined, text, true),
   SMTP_FROM: variable('From address of outgoing email.', 'no-reply@example.com', text),
+  SMTP_FROM_NAME: variable('Display name of the From address.', 'CodeForge', text),
+  SENDGRID_API_KEY: variable('SendGrid v3 API key (SG.…).', undefined, text, true),
+  SENDGRID_BASE_URL: variable('SendGrid API root.', 'https://api.sendgrid.com', url(['http:', 'https:'])),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: variable(
+    'Base64 DER public key (ECDSA P-256) that verifies SendGrid event webhooks; unset: the webhook is refused.',
+    undefined,
+    text,
+  ),
   TWILIO_ACCOUNT_SID: variable('Twilio account SID (SMS).', undefined, text),
   TWILIO_AUTH_TOKEN: variable('Twilio auth token.', undefined, text, true),
   TWILIO_FROM_NUMBER: variable('Twilio sender number (E.164).', undefined, text),
+  TWILIO_MESSAGING_SERVICE_SID: variable(
+    'Twilio messaging service (MG…), used instead of TWILIO_FROM_NUMBER.',
+    undefined,
+    text,
+  ),
+  TWILIO_BASE_URL: variable('Twilio API root.', 'https://api.twilio.com', url(['http:', 'https:'])),
+  AFRICASTALKING_USERNAME: variable(
+    "Africa's Talking application username (sandbox for the sandbox).",
+    undefined,
+    text,
+  ),
+  AFRICASTALKING_API_KEY: variable("Africa's Talking API key.", undefined, text, true),
+  AFRICASTALKING_SENDER_ID: variable(
+    "Africa's Talking sender id or short code; unset: the account default.",
+    undefined,
+    text,
+  ),
+  AFRICASTALKING_BASE_URL: variable(
+    "Africa's Talking API root (https://api.sandbox.africastalking.com for the sandbox).",
+    'https://api.africastalking.com',
+    url(['http:', 'https:']),
+  ),
+  AFRICASTALKING_CALLBACK_SECRET: variable(
+    "Secret path segment of the Africa's Talking delivery-report callback (the reports are unsigned); unset: refused.",
+    undefined,
+    text,
+    true,
+  ),
   FIREBASE_PROJECT_ID: variable('Firebase project for FCM push.', undefined, text),
   FIREBASE_CREDENTIALS: variable('Path to, or JSON of, the Firebase service account.', undefined, text, true),
+  FCM_BASE_URL: variable('FCM HTTP v1 API root.', 'https://fcm.googleapis.com', url(['http:', 'https:'])),
+  PASSWORD_RESET_URL: variable(
+    'Link sent in password-reset emails; {token} is replaced by the reset token.',
+    'http://localhost:8000/reset-password?token={token}',
+    (raw: string) => {
+      if (!raw.includes('{token}')) throw new ConfigProblem('must contain {token}');
+      url(['http:', 'https:'])(raw.replace('{token}', 'token'));
+      return raw;
+    },
+  ),
+  CRASH_POINTS: variable(
+    'Reliability tests only: name:n,… makes the process kill itself the n-th time it passes that point; refused in production.',
+    undefined,
+    text,
+  ),
+  NOTIFY_MAX_ATTEMPTS: variable(
+    'Delivery attempts of one notification before it is dead-lettered.',
+    '8',
+    integer(1, 50),
+  ),
+  NOTIFY_RETRY_BASE_SECONDS: variable(
+    'First retry delay of a failed delivery; doubles each attempt, with jitter.',
+    '5',
+    integer(1, 3600),
+  ),
+  NOTIFY_PROVIDER_TIMEOUT_MS: variable('Timeout of one provider call.', '10000', integer(100, 120000)),
   // Core banking (Apache Fineract): bank top-ups, withdrawals to bank, linked-account verification
   FINERACT_BASE_URL: variable(
     'Fineract API root, e.g. https://cbs.example:8443/fineract-provider/api/v1; unset: bank transfers answer 503.',
@@ -336,6 +413,7 @@ function productionProblems(config: Config, env: Record<string, string | undefin
   }
   const pairs: [VariableName, VariableName][] = [
     ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+    ['AFRICASTALKING_USERNAME', 'AFRICASTALKING_API_KEY'],
     ['SMTP_USERNAME', 'SMTP_PASSWORD'],
     ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD'],
     ['FIREBASE_PROJECT_ID', 'FIREBASE_CREDENTIALS'],
@@ -344,6 +422,7 @@ function productionProblems(config: Config, env: Record<string, string | undefin
   for (const [owner, secret] of pairs) {
     if (config[owner] && !config[secret]) problems.push(`${secret} is required when ${owner} is set`);
   }
+  if (config.CRASH_POINTS) problems.push('CRASH_POINTS must not be set in production');
   if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 12) {
     problems.push('ADMIN_PASSWORD must be at least 12 characters in production');
   }

@@ -4,9 +4,15 @@ import { expireKycTiers } from './modules/customers/index.ts';
 import { expireDocuments } from './modules/documents/index.ts';
 import { purgeExpiredRefreshTokens } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
+import {
+  createNotificationsRuntime,
+  defineNotificationJobs,
+  type NotificationsRuntime,
+} from './modules/notifications/index.ts';
 import type { Executor } from './platform/db.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
+import { RealtimeHub } from './platform/realtime.ts';
 
 /** Housekeeping run by the worker on a cron schedule (UTC); each is idempotent, so a retry is harmless. */
 function scheduledTasks(
@@ -30,7 +36,14 @@ function scheduledTasks(
   ];
 }
 
-export function defineJobs(deps: Dependencies): void {
+export interface Background {
+  notifications: NotificationsRuntime;
+  /** Starts the loops that are not queue jobs (the outbox dispatcher); only in a process that runs the worker. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function defineJobs(deps: Dependencies): Background {
   for (const task of scheduledTasks(deps)) {
     deps.jobs.define({
       name: task.name,
@@ -41,4 +54,11 @@ export function defineJobs(deps: Dependencies): void {
       },
     });
   }
+  const notifications = createNotificationsRuntime(deps, { realtime: new RealtimeHub(deps.store) });
+  defineNotificationJobs(deps, notifications);
+  return {
+    notifications,
+    start: () => notifications.dispatcher.start(),
+    stop: () => notifications.dispatcher.stop(),
+  };
 }

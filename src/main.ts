@@ -28,8 +28,8 @@ async function main() {
     await runMigrations(deps.database);
     await seedAll(deps);
   }
-  defineJobs(deps);
-  const { app, identity } = await buildApp(deps);
+  const background = defineJobs(deps);
+  const { app, identity } = await buildApp(deps, { notifications: background.notifications });
   const admin = await seedFirstAdmin(deps, identity);
   if (admin.created && admin.generatedPassword) {
     process.stdout.write(
@@ -38,7 +38,10 @@ async function main() {
     );
   }
   await deps.jobs.start();
-  if (deps.runsWorker) await deps.jobs.work();
+  if (deps.runsWorker) {
+    await deps.jobs.work();
+    background.start();
+  }
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -51,6 +54,7 @@ async function main() {
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     await app.close();
+    await background.stop();
     await closeDependencies(deps);
     process.exit(0);
   };

@@ -1,4 +1,7 @@
-/** Loads the seed data every installation needs (idempotent): permissions and roles, categories, settings. */
+/**
+ * Loads the seed data every installation needs (idempotent): permissions and roles, categories, settings, KYC tiers,
+ * wallet products, billers, notification templates (only those missing: staff edits survive).
+ */
 
 import { seedBillers } from './modules/bills/index.ts';
 import { seedCategories } from './modules/core/index.ts';
@@ -10,6 +13,7 @@ import {
   seedPermissionsAndRoles,
 } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
+import { seedTemplates } from './modules/notifications/index.ts';
 import { seedWalletProducts } from './modules/wallets/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 
@@ -19,6 +23,7 @@ export async function seedAll(deps: Dependencies) {
   await seedKycTiers(deps.database.db);
   await seedWalletProducts(deps.database.db);
   await seedBillers(deps.database.db, new LedgerService(deps.database.db));
+  await seedTemplates(deps);
 }
 
 export async function seedFirstAdmin(deps: Dependencies, identity: IdentityService) {

@@ -21,11 +21,13 @@ async function main() {
     process.exit(1);
   }
   const deps = await openDependencies(config, { migrate: false, runsWorker: true });
-  defineJobs(deps);
+  const background = defineJobs(deps);
   await deps.jobs.start();
   await deps.jobs.work();
+  background.start();
   process.stdout.write(`worker consuming: ${deps.jobs.names.join(', ')}\n`);
   const shutdown = async () => {
+    await background.stop();
     await closeDependencies(deps);
     process.exit(0);
   };

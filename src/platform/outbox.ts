@@ -32,3 +32,5 @@ export async function eventsOf(db: Executor, aggregateType: string, aggregateId:
     .orderBy(asc(outboxEvents.id))
     .limit(limit);
 }
+
+export type OutboxEventRow = typeof outboxEvents.$inferSelect;

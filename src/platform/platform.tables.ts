@@ -108,6 +108,9 @@ export const outboxEvents = pgTable(
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     dispatchedAt: timestamp('dispatched_at', { withTimezone: true, mode: 'date' }),
+    /** Failed dispatch attempts; after the limit the event is set aside (dispatched with its error) for an operator. */
+    dispatchAttempts: integer('dispatch_attempts').notNull().default(0),
+    dispatchError: text('dispatch_error'),
   },
   (table) => [
     index('outbox_events_undispatched_idx').on(table.id).where(sql`${table.dispatchedAt} is null`),

@@ -16,7 +16,7 @@ import { KycService } from './kyc.service.ts';
 
 export { CustomerAuth, pinErrors } from './customers.auth.ts';
 export { CustomersService, normalisePhone } from './customers.service.ts';
-export { customerPhones, customers } from './customers.tables.ts';
+export { customerEmails, customerPhones, customers } from './customers.tables.ts';
 export { expireKycTiers, seedKycTiers } from './kyc.service.ts';
 export { kycTiers } from './kyc.tables.ts';
 

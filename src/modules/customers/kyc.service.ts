@@ -11,6 +11,7 @@ import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { emitEvent } from '../../platform/outbox.ts';
 import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
@@ -384,6 +385,17 @@ export class KycService {
           entityId: row.customerId,
           after: { application_id: applicationId, reason },
         });
+        await emitEvent(tx, {
+          topic: 'kyc.decided',
+          aggregateType: 'customer',
+          aggregateId: row.customerId,
+          payload: {
+            customer_id: row.customerId,
+            application_id: applicationId,
+            decision: 'rejected',
+            reason,
+          },
+        });
         return applicationView(rejected!);
       }
       const target = await this.#tier(tx, row.targetTier);
@@ -425,6 +437,18 @@ export class KycService {
           kyc_tier: target.code,
           application_id: applicationId,
           expires_at: expiresAt?.toISOString() ?? null,
+        },
+      });
+      await emitEvent(tx, {
+        topic: 'kyc.decided',
+        aggregateType: 'customer',
+        aggregateId: row.customerId,
+        payload: {
+          customer_id: row.customerId,
+          application_id: applicationId,
+          decision: 'approved',
+          tier: target.name,
+          tier_code: target.code,
         },
       });
       return applicationView(approved!);

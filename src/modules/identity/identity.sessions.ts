@@ -3,13 +3,14 @@
  * means it leaked, and the whole family is revoked. Revoked sessions go on the denylist of the ephemeral store
  * for the access-token lifetime, so every API node refuses their access tokens on the next request.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrors } from './identity.errors.ts';
 import * as repository from './identity.repository.ts';
 import type { PrincipalAccess } from './identity.service.ts';
@@ -41,6 +42,7 @@ export class SessionService {
     principal: { type: 'user' | 'customer'; id: string },
     context: RequestContext,
   ): Promise<IssuedTokens> {
+    await this.#alertNewDevice(tx, principal, context);
     const familyId = uuidv7();
     const refreshId = uuidv7();
     const tokens = await this.tokens.issuePair(principal, familyId, refreshId);
@@ -56,6 +58,42 @@ export class SessionService {
       userAgent: context.userAgent,
     });
     return tokens;
+  }
+
+  /**
+   * A sign-in from a device (user agent) this principal has not signed in from before emits `auth.new_device_login`,
+   * which the notifications module turns into an alert. The very first sign-in alerts nobody.
+   */
+  async #alertNewDevice(
+    tx: Executor,
+    principal: { type: 'user' | 'customer'; id: string },
+    context: RequestContext,
+  ): Promise<void> {
+    const mine = and(
+      eq(refreshTokens.principalType, principal.type),
+      eq(refreshTokens.principalId, principal.id),
+    );
+    const [earlier] = await tx
+      .select({
+        any: sql<number>`1`,
+        sameDevice: sql<boolean>`bool_or(${refreshTokens.userAgent} is not distinct from ${context.userAgent})`,
+      })
+      .from(refreshTokens)
+      .where(mine)
+      .groupBy(refreshTokens.principalId);
+    if (!earlier || earlier.sameDevice) return;
+    await emitEvent(tx, {
+      topic: 'auth.new_device_login',
+      aggregateType: principal.type,
+      aggregateId: principal.id,
+      payload: {
+        principal_type: principal.type,
+        principal_id: principal.id,
+        device: (context.userAgent ?? 'an unknown device').slice(0, 120),
+        ip: context.ip,
+        at: new Date().toISOString(),
+      },
+    });
   }
 
   /** Rotates a refresh token. A token used twice means it leaked: the whole session family is revoked. */

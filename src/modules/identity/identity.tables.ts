@@ -231,7 +231,8 @@ export const registeredDevices = pgTable(
     name: text('name').notNull(),
     platform: text('platform', { enum: ['ios', 'android', 'web'] }).notNull(),
     publicKey: text('public_key').notNull(),
-    pushToken: text('push_token').notNull(),
+    /** FCM registration token; cleared when FCM answers UNREGISTERED. */
+    pushToken: text('push_token'),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,

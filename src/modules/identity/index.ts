@@ -33,6 +33,7 @@ export { IdentityService, type UserView, userView } from './identity.service.ts'
 export {
   mfaFactors,
   permissions,
+  registeredDevices,
   rolePermissions,
   roles,
   signingKeys,

@@ -1,0 +1,92 @@
+/**
+ * The delivery channels behind one interface each. A provider client (src/integrations/<provider>) speaks its wire
+ * format; the delivery worker only sees these shapes and `ProviderError`, and decides retries, fail-over and
+ * dead-lettering from `retryable` and `code`.
+ */
+
+export type SmsProviderName = 'twilio' | 'africastalking';
+export type EmailProviderName = 'smtp' | 'sendgrid';
+export type PushProviderName = 'fcm';
+export type ProviderName = SmsProviderName | EmailProviderName | PushProviderName | 'in_app';
+
+/** What the provider said about a message it accepted. */
+export interface SendResult {
+  provider: ProviderName;
+  /** The provider's id of the message (Twilio SM…, AT ATXid_…, SendGrid X-Message-Id, FCM projects/…/messages/…). */
+  providerMessageId: string;
+  /** The provider's own status word, verbatim (queued, accepted, Success, 202, …). */
+  providerStatus: string;
+  /** SMS segments billed (Twilio num_segments; counted locally for Africa's Talking). */
+  segments?: number;
+}
+
+/**
+ * A refusal or failure of a provider. `retryable` means the same message may succeed later (5xx, 429, network);
+ * `code` is the provider's code (21211, 403 InvalidPhoneNumber, UNREGISTERED, …) or NETWORK / TIMEOUT.
+ */
+export class ProviderError extends Error {
+  readonly provider: ProviderName;
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly httpStatus: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  /** The address itself is dead (FCM UNREGISTERED, or INVALID_ARGUMENT about the token): forget it. */
+  readonly addressGone: boolean;
+
+  constructor(
+    provider: ProviderName,
+    code: string,
+    message: string,
+    options: { retryable: boolean; httpStatus?: number; retryAfterSeconds?: number; addressGone?: boolean },
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+    this.provider = provider;
+    this.code = code;
+    this.retryable = options.retryable;
+    this.httpStatus = options.httpStatus;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.addressGone = options.addressGone ?? false;
+  }
+}
+
+export interface SmsMessage {
+  /** E.164, e.g. +254712345678. */
+  to: string;
+  body: string;
+  /** Where the provider posts delivery status (Twilio StatusCallback); absent when callbacks are not configured. */
+  statusCallbackUrl?: string;
+}
+
+export interface SmsProvider {
+  readonly name: SmsProviderName;
+  send(message: SmsMessage): Promise<SendResult>;
+}
+
+export interface EmailMessage {
+  to: string;
+  toName?: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface EmailProvider {
+  readonly name: EmailProviderName;
+  send(message: EmailMessage): Promise<SendResult>;
+  close?(): Promise<void>;
+}
+
+export interface PushMessage {
+  /** The device's FCM registration token. */
+  token: string;
+  title: string;
+  body: string;
+  /** String to string only (FCM rule). */
+  data?: Record<string, string>;
+}
+
+export interface PushProvider {
+  readonly name: PushProviderName;
+  send(message: PushMessage): Promise<SendResult>;
+}

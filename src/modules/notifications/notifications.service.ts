@@ -1,0 +1,488 @@
+/**
+ * Queuing notifications inside the caller's transaction (the outbox rule: a rolled-back use case sends nothing, a
+ * committed one queues each message once, by its dedupe key), the in-app inbox, and staff views of messages.
+ */
+import { and, desc, eq, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { sealEnvelope } from '../../platform/crypto.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { commonErrors } from '../../platform/errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { customerEmails, customerPhones, customers } from '../customers/index.ts';
+import { registeredDevices, users } from '../identity/index.ts';
+import {
+  NOTIFICATION_CHANNELS,
+  type NotificationCategory,
+  type NotificationChannel,
+  notifications,
+} from './notifications.tables.ts';
+import { afterQuietHours, type PrincipalRef, preferencesOf } from './preferences.ts';
+import type { TemplatesService } from './templates.service.ts';
+import { checkVariables, render } from './templates.ts';
+
+export const DELIVER_JOB = 'notify.deliver';
+
+export type NotificationRow = typeof notifications.$inferSelect;
+
+export interface NotifyRequest {
+  recipient: PrincipalRef;
+  template: string;
+  /** Default: every channel the template has. */
+  channels?: NotificationChannel[];
+  variables: Record<string, string>;
+  /** Values of the template's secret variables: sealed, never stored in clear. */
+  secrets?: Record<string, string>;
+  /** Ids for push data and WebSocket events (strings only, never secrets). */
+  data?: Record<string, string>;
+  /** Send here instead of the principal's primary address (a factor's own phone or email). */
+  addresses?: Partial<Record<'sms' | 'email', string>>;
+  /** Language instead of the principal's preference. */
+  language?: string;
+  /** Unique per intended message set: the outbox event id or the caller's idempotency key. */
+  dedupeKey: string;
+  sourceEventId?: bigint;
+  createdBy?: { type: string; id: string | null };
+  /** Record a `suppressed` row for each requested channel that cannot be used (staff sends want to see why). */
+  reportSuppressed?: boolean;
+}
+
+export interface Queued {
+  id: string;
+  channel: NotificationChannel;
+  status: NotificationRow['status'];
+  address: string | null;
+  error_code: string | null;
+}
+
+export function notificationView(row: NotificationRow) {
+  return {
+    id: row.id,
+    recipient_type: row.recipientType,
+    recipient_id: row.recipientId,
+    channel: row.channel,
+    category: row.category,
+    template_code: row.templateCode,
+    template_id: row.templateId,
+    language: row.language,
+    address: row.address,
+    subject: row.subject,
+    body: row.body,
+    status: row.status,
+    provider: row.provider,
+    provider_message_id: row.providerMessageId,
+    provider_status: row.providerStatus,
+    segments: row.segments,
+    attempts: row.attempts,
+    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+    error_code: row.errorCode,
+    error: row.error,
+    sent_at: row.sentAt?.toISOString() ?? null,
+    delivered_at: row.deliveredAt?.toISOString() ?? null,
+    failed_at: row.failedAt?.toISOString() ?? null,
+    read_at: row.readAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export function inboxView(row: NotificationRow) {
+  return {
+    id: row.id,
+    template_code: row.templateCode,
+    category: row.category,
+    title: row.subject,
+    body: row.body,
+    data: row.data,
+    read: row.readAt !== null,
+    read_at: row.readAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+interface Target {
+  channel: NotificationChannel;
+  address: string | null;
+}
+
+export class NotificationsService {
+  readonly #deps: Dependencies;
+  readonly #templates: TemplatesService;
+
+  constructor(deps: Dependencies, templates: TemplatesService) {
+    this.#deps = deps;
+    this.#templates = templates;
+  }
+
+  get templates(): TemplatesService {
+    return this.#templates;
+  }
+
+  get database(): Executor {
+    return this.#deps.database.db;
+  }
+
+  /**
+   * Renders and queues inside `tx`: one row per channel and address plus its delivery job. Variables are checked
+   * against every template first, so a bad request queues nothing. A repeated dedupe key queues nothing again.
+   */
+  async queue(tx: Executor, request: NotifyRequest): Promise<Queued[]> {
+    const preferences = await preferencesOf(tx, request.recipient);
+    const language = request.language ?? preferences.language;
+    const templates = await this.#templates.resolve(tx, request.template, language);
+    if (templates.size === 0) throw commonErrors.notFound(`Template ${request.template}`);
+    const channels = request.channels ?? NOTIFICATION_CHANNELS.filter((channel) => templates.has(channel));
+    const missing = channels.filter((channel) => !templates.has(channel));
+    if (missing.length > 0)
+      throw commonErrors.validation(`Template ${request.template} has no ${missing.join(', ')} version`, {
+        errors: missing.map((channel) => ({ field: 'body.channels', message: `no ${channel} template` })),
+      });
+    // Checked against the channels together: the SMS of a template may leave out a variable (the title) that
+    // the other channels use, and one request carries the values for all of them.
+    checkVariables(
+      channels.map((channel) => templateText(templates.get(channel)!)),
+      request.variables,
+      request.secrets ?? {},
+    );
+
+    const queued: Queued[] = [];
+    const now = new Date();
+    for (const channel of channels) {
+      const template = templates.get(channel)!;
+      const category = template.category as NotificationCategory;
+      const targets = await this.#targets(tx, request, channel);
+      let suppression: string | null = null;
+      if (targets.length === 0) suppression = 'NO_ADDRESS';
+      else if (category === 'marketing' && !preferences.marketing_channels.includes(channel))
+        suppression = 'OPTED_OUT';
+      if (suppression && !request.reportSuppressed) continue;
+      const startAt = category === 'marketing' ? afterQuietHours(preferences, now) : now;
+      const text = templateText(template);
+      const shown = render(text, request.variables, null);
+      for (const target of targets.length > 0 ? targets : [{ channel, address: null }]) {
+        const id = uuidv7();
+        const secrets = request.secrets && Object.keys(request.secrets).length > 0 ? request.secrets : null;
+        const [row] = await tx
+          .insert(notifications)
+          .values({
+            id,
+            recipientType: request.recipient.type,
+            recipientId: request.recipient.id,
+            channel,
+            category,
+            templateCode: template.code,
+            templateId: template.id,
+            language: template.language,
+            address: target.address,
+            subject: shown.subject,
+            body: shown.body,
+            variables: request.variables,
+            secretsSealed: secrets
+              ? JSON.stringify(
+                  sealEnvelope(this.#deps.keys, Buffer.from(JSON.stringify(secrets)), `notification:${id}`),
+                )
+              : null,
+            data: request.data ?? {},
+            status: suppression ? 'suppressed' : 'queued',
+            errorCode: suppression,
+            nextAttemptAt: suppression ? null : startAt,
+            dedupeKey: `${request.dedupeKey}|${channel}|${target.address ?? '-'}`,
+            sourceEventId: request.sourceEventId ?? null,
+            createdByType: request.createdBy?.type ?? null,
+            createdById: request.createdBy?.id ?? null,
+          })
+          .onConflictDoNothing({ target: notifications.dedupeKey })
+          .returning();
+        if (!row) continue;
+        if (!suppression) await this.#deps.jobs.enqueue(tx, DELIVER_JOB, { id }, { startAfter: startAt });
+        queued.push({
+          id,
+          channel,
+          status: row.status,
+          address: row.address,
+          error_code: row.errorCode,
+        });
+      }
+    }
+    return queued;
+  }
+
+  /** Where a channel reaches the principal: primary phone or email, each device with a push token, the inbox. */
+  async #targets(tx: Executor, request: NotifyRequest, channel: NotificationChannel): Promise<Target[]> {
+    const { recipient } = request;
+    if (channel === 'in_app') return [{ channel, address: null }];
+    if (channel === 'push') {
+      const devices = await tx
+        .select({ id: registeredDevices.id })
+        .from(registeredDevices)
+        .where(
+          and(
+            eq(registeredDevices.principalType, recipient.type),
+            eq(registeredDevices.principalId, recipient.id),
+            isNull(registeredDevices.revokedAt),
+            isNotNull(registeredDevices.pushToken),
+            ne(registeredDevices.pushToken, ''),
+          ),
+        );
+      return devices.map((device) => ({ channel, address: device.id }));
+    }
+    const override = request.addresses?.[channel];
+    if (override) return [{ channel, address: override }];
+    if (recipient.type === 'user') {
+      const [user] = await tx
+        .select({ email: users.email, phone: users.phone })
+        .from(users)
+        .where(eq(users.id, recipient.id))
+        .limit(1);
+      const address = channel === 'sms' ? user?.phone : user?.email;
+      return address ? [{ channel, address }] : [];
+    }
+    const [customer] = await tx
+      .select({ status: customers.status })
+      .from(customers)
+      .where(eq(customers.id, recipient.id))
+      .limit(1);
+    if (!customer || customer.status === 'closed') return [];
+    const table = channel === 'sms' ? customerPhones : customerEmails;
+    const column = channel === 'sms' ? customerPhones.phone : customerEmails.email;
+    const [contact] = await tx
+      .select({ address: column })
+      .from(table)
+      .where(eq(table.customerId, recipient.id))
+      .orderBy(desc(table.primary), table.createdAt)
+      .limit(1);
+    return contact ? [{ channel, address: contact.address }] : [];
+  }
+
+  /**
+   * A staff member's message to one customer or user: every channel of the template (or those asked), queued in one
+   * transaction with its audit row. Channels that cannot be used come back `suppressed` with the reason. Templates
+   * with secret variables (codes, reset links) are only sent by the system.
+   */
+  async send(
+    input: {
+      recipient_type: 'customer' | 'user';
+      recipient_id: string;
+      template: string;
+      channels?: NotificationChannel[];
+      variables: Record<string, string>;
+      language?: string;
+    },
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ): Promise<{ notifications: Queued[] }> {
+    return inTransaction(this.#deps.database.db, async (tx) => {
+      const exists =
+        input.recipient_type === 'customer'
+          ? await tx
+              .select({ id: customers.id })
+              .from(customers)
+              .where(eq(customers.id, input.recipient_id))
+              .limit(1)
+          : await tx.select({ id: users.id }).from(users).where(eq(users.id, input.recipient_id)).limit(1);
+      if (exists.length === 0)
+        throw commonErrors.notFound(input.recipient_type === 'customer' ? 'Customer' : 'User');
+      const templates = await this.#templates.resolve(tx, input.template, input.language ?? 'en');
+      if ([...templates.values()].some((template) => template.secretVariables.length > 0))
+        throw commonErrors.validation('This template carries secrets and is sent by the system only', {
+          errors: [{ field: 'body.template', message: 'has secret variables' }],
+        });
+      const queued = await this.queue(tx, {
+        recipient: { type: input.recipient_type, id: input.recipient_id },
+        template: input.template,
+        ...(input.channels ? { channels: input.channels } : {}),
+        variables: input.variables,
+        ...(input.language ? { language: input.language } : {}),
+        dedupeKey: claim ? `send:${claim.id}` : `send:${uuidv7()}`,
+        createdBy: context.actor,
+        reportSuppressed: true,
+        data: { kind: 'message' },
+      });
+      await writeAudit(tx, context, {
+        action: 'notify.send',
+        entityType: input.recipient_type,
+        entityId: input.recipient_id,
+        after: { template: input.template, notifications: queued.map((item) => item.id) },
+      });
+      const result = { notifications: queued };
+      await claim?.commit(tx, 202, result);
+      return result;
+    });
+  }
+
+  /** Puts a failed or dead-lettered message back in the queue (a fixed number, a provider back up). */
+  async retry(id: string, context: RequestContext) {
+    return inTransaction(this.#deps.database.db, async (tx) => {
+      const [row] = await tx
+        .update(notifications)
+        .set({
+          status: 'queued',
+          attempts: 0,
+          nextAttemptAt: new Date(),
+          errorCode: null,
+          error: null,
+          updatedAt: new Date(),
+        })
+        .where(
+          and(
+            eq(notifications.id, id),
+            sql`${notifications.status} in ('failed', 'dead')`,
+            ne(notifications.channel, 'in_app'),
+          ),
+        )
+        .returning();
+      if (!row) {
+        const [current] = await tx
+          .select({ status: notifications.status })
+          .from(notifications)
+          .where(eq(notifications.id, id))
+          .limit(1);
+        if (!current) throw commonErrors.notFound('Notification');
+        throw commonErrors.conflict(`A ${current.status} notification cannot be retried`, {
+          status: current.status,
+        });
+      }
+      await this.#deps.jobs.enqueue(tx, DELIVER_JOB, { id });
+      await writeAudit(tx, context, {
+        action: 'notify.retry',
+        entityType: 'notification',
+        entityId: id,
+        after: { status: 'queued' },
+      });
+      return notificationView(row);
+    });
+  }
+
+  async inbox(principal: PrincipalRef, query: { unread?: boolean; limit?: number; cursor?: string }) {
+    const limit = query.limit ?? 20;
+    const position = decodeCursor(query.cursor, ['id'] as const);
+    const db = this.#deps.database.db;
+    const owner = and(
+      eq(notifications.recipientType, principal.type),
+      eq(notifications.recipientId, principal.id),
+      eq(notifications.channel, 'in_app'),
+      // Only what was delivered: a message still queued (marketing held by quiet hours) is not there yet, and
+      // appears together with its live event; suppressed ones never do.
+      eq(notifications.status, 'delivered'),
+    );
+    const rows = await db
+      .select()
+      .from(notifications)
+      .where(
+        and(
+          owner,
+          query.unread ? isNull(notifications.readAt) : undefined,
+          position ? lt(notifications.id, position.id) : undefined,
+        ),
+      )
+      .orderBy(desc(notifications.id))
+      .limit(limit + 1);
+    const [counted] = await db
+      .select({ unread: sql<number>`count(*)::int` })
+      .from(notifications)
+      .where(and(owner, isNull(notifications.readAt)));
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(inboxView),
+      unread: counted?.unread ?? 0,
+      next_cursor: rows.length > limit ? encodeCursor({ id: page.at(-1)!.id }) : null,
+    };
+  }
+
+  async markRead(principal: PrincipalRef, id: string) {
+    const db = this.#deps.database.db;
+    const mine = and(
+      eq(notifications.id, id),
+      eq(notifications.recipientType, principal.type),
+      eq(notifications.recipientId, principal.id),
+      eq(notifications.channel, 'in_app'),
+      eq(notifications.status, 'delivered'),
+    );
+    await db
+      .update(notifications)
+      .set({ readAt: new Date(), updatedAt: new Date() })
+      .where(and(mine, isNull(notifications.readAt)));
+    const [row] = await db.select().from(notifications).where(mine).limit(1);
+    if (!row) throw commonErrors.notFound('Notification');
+    return inboxView(row);
+  }
+
+  async markAllRead(principal: PrincipalRef): Promise<{ marked: number }> {
+    const rows = await this.#deps.database.db
+      .update(notifications)
+      .set({ readAt: new Date(), updatedAt: new Date() })
+      .where(
+        and(
+          eq(notifications.recipientType, principal.type),
+          eq(notifications.recipientId, principal.id),
+          eq(notifications.channel, 'in_app'),
+          eq(notifications.status, 'delivered'),
+          isNull(notifications.readAt),
+        ),
+      )
+      .returning({ id: notifications.id });
+    return { marked: rows.length };
+  }
+
+  async get(id: string) {
+    const [row] = await this.#deps.database.db
+      .select()
+      .from(notifications)
+      .where(eq(notifications.id, id))
+      .limit(1);
+    if (!row) throw commonErrors.notFound('Notification');
+    return notificationView(row);
+  }
+
+  async list(query: {
+    recipient_type?: 'customer' | 'user';
+    recipient_id?: string;
+    channel?: NotificationChannel;
+    status?: NotificationRow['status'];
+    template_code?: string;
+    limit?: number;
+    cursor?: string;
+  }) {
+    const limit = query.limit ?? 20;
+    const position = decodeCursor(query.cursor, ['id'] as const);
+    const rows = await this.#deps.database.db
+      .select()
+      .from(notifications)
+      .where(
+        and(
+          query.recipient_type ? eq(notifications.recipientType, query.recipient_type) : undefined,
+          query.recipient_id ? eq(notifications.recipientId, query.recipient_id) : undefined,
+          query.channel ? eq(notifications.channel, query.channel) : undefined,
+          query.status ? eq(notifications.status, query.status) : undefined,
+          query.template_code ? eq(notifications.templateCode, query.template_code) : undefined,
+          position ? lt(notifications.id, position.id) : undefined,
+        ),
+      )
+      .orderBy(desc(notifications.id))
+      .limit(limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(notificationView),
+      next_cursor: rows.length > limit ? encodeCursor({ id: page.at(-1)!.id }) : null,
+    };
+  }
+}
+
+export function templateText(row: {
+  channel: NotificationChannel;
+  subject: string | null;
+  body: string;
+  htmlBody: string | null;
+  variables: string[];
+  secretVariables: string[];
+}) {
+  return {
+    channel: row.channel,
+    subject: row.subject,
+    body: row.body,
+    htmlBody: row.htmlBody,
+    variables: row.variables,
+    secretVariables: row.secretVariables,
+  };
+}
