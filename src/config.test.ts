@@ -218,6 +218,7 @@ describe('describeConfig', () => {
       SENDGRID_API_KEY: `SG.${randomBytes(12).toString('hex')}`,
       AFRICASTALKING_API_KEY: `at-${randomBytes(12).toString('hex')}`,
       AFRICASTALKING_CALLBACK_SECRET: `cb-${randomBytes(12).toString('hex')}`,
+      TWILIO_AUTH_TOKEN_PREVIOUS: `twilio-old-${randomBytes(12).toString('hex')}`,
     };
     const config = parseConfig({
       ...secrets,

@@ -256,12 +256,18 @@ export const variables = {
   SENDGRID_API_KEY: variable('SendGrid v3 API key (SG.…).', undefined, text, true),
   SENDGRID_BASE_URL: variable('SendGrid API root.', 'https://api.sendgrid.com', url(['http:', 'https:'])),
   SENDGRID_WEBHOOK_PUBLIC_KEY: variable(
-    'Base64 DER public key (ECDSA P-256) that verifies SendGrid event webhooks; unset: the webhook is refused.',
+    'Base64 DER public key (ECDSA P-256) that verifies SendGrid event webhooks, or a comma-separated list during a key rotation; unset: the webhook is refused.',
     undefined,
     text,
   ),
   TWILIO_ACCOUNT_SID: variable('Twilio account SID (SMS).', undefined, text),
   TWILIO_AUTH_TOKEN: variable('Twilio auth token.', undefined, text, true),
+  TWILIO_AUTH_TOKEN_PREVIOUS: variable(
+    'The auth token before a rotation: status callbacks signed with it are still accepted until it is unset.',
+    undefined,
+    text,
+    true,
+  ),
   TWILIO_FROM_NUMBER: variable('Twilio sender number (E.164).', undefined, text),
   TWILIO_MESSAGING_SERVICE_SID: variable(
     'Twilio messaging service (MG…), used instead of TWILIO_FROM_NUMBER.',
@@ -286,7 +292,7 @@ export const variables = {
     url(['http:', 'https:']),
   ),
   AFRICASTALKING_CALLBACK_SECRET: variable(
-    "Secret path segment of the Africa's Talking delivery-report callback (the reports are unsigned); unset: refused.",
+    "Secret path segment of the Africa's Talking delivery-report callback (the reports are unsigned), or a comma-separated list during a rotation; unset: refused.",
     undefined,
     text,
     true,

@@ -27,12 +27,23 @@ import {
 } from './identity.schemas.ts';
 import type { IdentityService } from './identity.service.ts';
 
+const STAFF_ACCOUNTS_ONLY = 'Staff accounts only: customers get 403 (they confirm payments with their PIN).';
+
 export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Second factors are for staff sign-in; customers confirm money movements with their PIN (and OTP, later).
     app.addHook('preValidation', async (request) => {
       if (request.url.startsWith('/api/v1/2fa/') && request.principal?.type === 'customer') {
         throw new AppError(403, 'FORBIDDEN', 'Second factors here are for staff accounts');
+      }
+    });
+    // …and the document says so: their access alone ("any signed-in principal") would promise customers a way in.
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/api/v1/2fa/')) return;
+      route.schema ??= {};
+      const schema = route.schema as { description?: string };
+      if (!schema.description?.includes(STAFF_ACCOUNTS_ONLY)) {
+        schema.description = [schema.description, STAFF_ACCOUNTS_ONLY].filter(Boolean).join('\n\n');
       }
     });
     app.post(

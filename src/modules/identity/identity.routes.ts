@@ -180,6 +180,7 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
           operationId: 'changePassword',
           tags: ['auth'],
           summary: 'Change your password; every session, this one included, ends',
+          description: 'Staff accounts only: customers have a PIN, not a password, and get 403.',
           body: PasswordChangeBody,
           response: { 204: { type: 'null' } },
         },

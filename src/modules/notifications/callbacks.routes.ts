@@ -35,6 +35,14 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A secret or key, or several during a rotation (comma-separated, current first). */
+function listOf(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
 const forged = () => commonErrors.forbidden('The callback could not be verified');
 
 export function callbackRoutes(config: Config, delivery: NotificationDelivery): FastifyPluginAsyncTypebox {
@@ -62,13 +70,13 @@ export function callbackRoutes(config: Config, delivery: NotificationDelivery): 
         },
       },
       async (request) => {
-        if (!config.TWILIO_AUTH_TOKEN) throw forged();
+        const tokens = [config.TWILIO_AUTH_TOKEN, config.TWILIO_AUTH_TOKEN_PREVIOUS].filter(
+          (token): token is string => Boolean(token),
+        );
         const fields = formFields(request.body);
         const url = `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}${request.url}`;
-        if (
-          !verifyTwilioSignature(config.TWILIO_AUTH_TOKEN, url, fields, request.headers['x-twilio-signature'])
-        )
-          throw forged();
+        const signature = request.headers['x-twilio-signature'];
+        if (!tokens.some((token) => verifyTwilioSignature(token, url, fields, signature))) throw forged();
         const sid = fields.MessageSid ?? fields.SmsSid;
         const status = fields.MessageStatus ?? fields.SmsStatus;
         if (!sid || !status) throw commonErrors.badRequest('MessageSid and MessageStatus are required');
@@ -97,8 +105,11 @@ export function callbackRoutes(config: Config, delivery: NotificationDelivery): 
         },
       },
       async (request) => {
-        const expected = config.AFRICASTALKING_CALLBACK_SECRET;
-        if (!expected || !sameSecret(request.params.secret, expected)) throw commonErrors.notFound('Route');
+        // Every configured secret is compared (no early exit), so timing does not tell which one nearly matched.
+        const matches = listOf(config.AFRICASTALKING_CALLBACK_SECRET).map((secret) =>
+          sameSecret(request.params.secret, secret),
+        );
+        if (!matches.includes(true)) throw commonErrors.notFound('Route');
         const fields = formFields(request.body);
         if (!fields.id || !fields.status) throw commonErrors.badRequest('id and status are required');
         const outcome = await delivery.report({
@@ -125,15 +136,14 @@ export function callbackRoutes(config: Config, delivery: NotificationDelivery): 
         },
       },
       async (request) => {
-        const key = config.SENDGRID_WEBHOOK_PUBLIC_KEY;
+        const keys = listOf(config.SENDGRID_WEBHOOK_PUBLIC_KEY);
         const raw = typeof request.body === 'string' ? request.body : '';
         const signature = request.headers[SENDGRID_SIGNATURE_HEADER];
         const timestamp = request.headers[SENDGRID_TIMESTAMP_HEADER];
         if (
-          !key ||
           typeof signature !== 'string' ||
           typeof timestamp !== 'string' ||
-          !verifySendGridSignature(key, raw, signature, timestamp)
+          !keys.some((key) => verifySendGridSignature(key, raw, signature, timestamp))
         )
           throw forged();
         let parsed: unknown;

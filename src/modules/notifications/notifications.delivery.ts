@@ -8,7 +8,7 @@
  * NOTIFY_MAX_ATTEMPTS, then the message is dead-lettered (`dead`); a refusal that cannot change (bad number,
  * unregistered device) fails at once. SMS fails over to the next configured provider within the attempt.
  */
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
@@ -241,12 +241,18 @@ export class NotificationDelivery {
 
   async #sent(row: NotificationRow, result: SendResult): Promise<DeliveryOutcome> {
     return inTransaction(this.#db, async (tx) => {
+      // Serialised with `report` for this provider message, so a report arriving while the id is being recorded
+      // is either seen here or sees the id: never both missed.
+      // An empty id (a provider answer without one) is stored as none: ids are unique per provider, and a second
+      // '' would fail this update after the message went out, so the job would send it again and again.
+      const providerMessageId = result.providerMessageId || null;
+      if (providerMessageId) await lockProviderMessage(tx, result.provider, providerMessageId);
       await tx
         .update(notifications)
         .set({
           status: 'sent',
           provider: result.provider,
-          providerMessageId: result.providerMessageId,
+          providerMessageId,
           providerStatus: result.providerStatus,
           segments: result.segments ?? null,
           sentAt: new Date(),
@@ -257,24 +263,26 @@ export class NotificationDelivery {
           updatedAt: new Date(),
         })
         .where(eq(notifications.id, row.id));
-      // A fast provider may have reported delivery before we recorded its id.
-      const [early] = await tx
+      // A fast provider may have reported before we recorded its id, in any order: apply every such report in
+      // the order received (a final status is never undone, so a late "sent" cannot hide an earlier "delivered").
+      if (!providerMessageId) return 'sent' as const;
+      const early = await tx
         .select()
         .from(notificationDeliveryReports)
         .where(
           and(
             eq(notificationDeliveryReports.provider, result.provider),
-            eq(notificationDeliveryReports.providerMessageId, result.providerMessageId),
+            eq(notificationDeliveryReports.providerMessageId, providerMessageId),
+            isNull(notificationDeliveryReports.notificationId),
           ),
         )
-        .orderBy(desc(notificationDeliveryReports.receivedAt))
-        .limit(1);
-      if (early) {
-        await applyStatus(tx, row.id, early.providerStatus, early.errorCode);
+        .orderBy(asc(notificationDeliveryReports.receivedAt), asc(notificationDeliveryReports.id));
+      for (const report of early) {
+        await applyStatus(tx, row.id, report.providerStatus, report.errorCode);
         await tx
           .update(notificationDeliveryReports)
           .set({ notificationId: row.id })
-          .where(eq(notificationDeliveryReports.id, early.id));
+          .where(eq(notificationDeliveryReports.id, report.id));
       }
       return 'sent' as const;
     });
@@ -331,6 +339,7 @@ export class NotificationDelivery {
     payload: Record<string, unknown>;
   }): Promise<'recorded' | 'duplicate'> {
     return inTransaction(this.#db, async (tx) => {
+      await lockProviderMessage(tx, input.provider, input.providerMessageId);
       const [message] = await tx
         .select({ id: notifications.id })
         .from(notifications)
@@ -384,8 +393,15 @@ export class NotificationDelivery {
   }
 }
 
+async function lockProviderMessage(tx: Executor, provider: string, providerMessageId: string): Promise<void> {
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`notify-report:${provider}:${providerMessageId}`}, 0))`,
+  );
+}
+
 async function applyStatus(tx: Executor, id: string, providerStatus: string, errorCode: string | null) {
-  const status = FINAL_STATUS[providerStatus];
+  // Own keys only: a report saying "constructor" is not a status.
+  const status = Object.hasOwn(FINAL_STATUS, providerStatus) ? FINAL_STATUS[providerStatus] : undefined;
   const now = new Date();
   if (status === 'delivered')
     await tx

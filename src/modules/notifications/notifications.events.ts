@@ -24,8 +24,9 @@ type Payload = Record<string, unknown>;
 const str = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
 
 function money(amount: unknown, currency: unknown): string {
-  if ((typeof amount !== 'string' && typeof amount !== 'number') || typeof currency !== 'string') return '';
-  return formatMoney(BigInt(amount), currency);
+  const kind = typeof amount;
+  if ((kind !== 'string' && kind !== 'number' && kind !== 'bigint') || typeof currency !== 'string') return '';
+  return formatMoney(BigInt(amount as string | number | bigint), currency);
 }
 
 function minutesUntil(expiresAt: unknown, from: Date): string {

@@ -322,6 +322,8 @@ export class NotificationsService {
           nextAttemptAt: new Date(),
           errorCode: null,
           error: null,
+          failedAt: null,
+          leaseUntil: null,
           updatedAt: new Date(),
         })
         .where(
