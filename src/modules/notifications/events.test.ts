@@ -1,0 +1,138 @@
+/**
+ * Event wiring: the domain events other modules emit become templated messages once the dispatcher runs — a PIN-reset
+ * code by SMS (the code works, and is stored masked), a sign-in from a new device, a KYC decision.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { and, eq, sql } from 'drizzle-orm';
+import { type FakeTwilio, startFakeTwilio } from '../../../test/fakes/twilio.ts';
+import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { createCustomer, TEST_PIN } from '../../../test/helpers/money.ts';
+import { kycApplications } from '../customers/kyc.tables.ts';
+import { notifications } from './notifications.tables.ts';
+
+const ACCOUNT_SID = 'AC11111111111111111111111111111111';
+
+describe('domain events to messages', () => {
+  let t: TestContext;
+  let twilio: FakeTwilio;
+
+  before(async () => {
+    twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: 'events-token' });
+    t = await startTestApp({
+      SMS_PROVIDERS: 'twilio',
+      TWILIO_BASE_URL: twilio.url,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: 'events-token',
+      TWILIO_FROM_NUMBER: '+15005550006',
+    });
+    await t.deps.jobs.start();
+  });
+  after(async () => {
+    await t?.close();
+    await twilio?.close();
+  });
+
+  const runtime = () => t.application.notifications;
+
+  /** Dispatches the outbox and delivers what it queued for this customer and template. */
+  async function dispatchAndDeliver(customerId: string, template: string) {
+    while ((await runtime().dispatcher.dispatchBatch()) > 0) {}
+    const rows = await t.deps.database.db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.recipientId, customerId), eq(notifications.templateCode, template)));
+    for (const row of rows) await runtime().delivery.deliver(row.id);
+    return t.deps.database.db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.recipientId, customerId), eq(notifications.templateCode, template)));
+  }
+
+  test('a PIN-reset code reaches the phone by SMS, works, and is stored masked', async () => {
+    const customer = await createCustomer(t, 'Otieno', '+254722000301');
+    const asked = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/pin/reset/request',
+      payload: { phone: customer.phone },
+    });
+    assert.equal(asked.statusCode, 202, asked.body);
+    const rows = await dispatchAndDeliver(customer.id, 'otp.code');
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.channel, 'sms');
+    assert.equal(rows[0]!.status, 'sent');
+    assert.doesNotMatch(rows[0]!.body, /\d{6}/, 'the stored copy has the code masked');
+    const sms = twilio.messages.filter((message) => message.to === customer.phone);
+    assert.equal(sms.length, 1);
+    const code = /\b(\d{6})\b/.exec(sms[0]!.body)?.[1];
+    assert.ok(code, sms[0]!.body);
+    const done = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/pin/reset/confirm',
+      payload: { phone: customer.phone, challenge_id: asked.json().challenge_id, code, new_pin: '4826' },
+    });
+    assert.equal(done.statusCode, 204, done.body);
+  });
+
+  test('a sign-in from a new device alerts the customer; the same device again does not', async () => {
+    const customer = await createCustomer(t, 'Njeri', '+254722000302');
+    const signIn = (agent: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/customer/login',
+        headers: { 'user-agent': agent },
+        payload: { phone: customer.phone, pin: TEST_PIN },
+      });
+    assert.equal((await signIn('CodeForgeApp/2.1 (Android 14; Tecno Spark 20)')).statusCode, 200);
+    let rows = await dispatchAndDeliver(customer.id, 'auth.new_device');
+    assert.deepEqual(rows.map((row) => row.channel).sort(), ['in_app', 'sms']);
+    assert.match(rows.find((row) => row.channel === 'sms')!.body, /Tecno Spark 20/);
+    assert.equal((await signIn('CodeForgeApp/2.1 (Android 14; Tecno Spark 20)')).statusCode, 200);
+    rows = await dispatchAndDeliver(customer.id, 'auth.new_device');
+    assert.equal(rows.length, 2, 'a known device raises no new alert');
+  });
+
+  test('a KYC rejection tells the customer why, in their language', async () => {
+    const customer = await createCustomer(t, 'Amani', '+254722000303');
+    const preferences = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/notify/preferences',
+      headers: bearer(customer.token),
+      payload: { language: 'sw' },
+    });
+    assert.equal(preferences.statusCode, 200, preferences.body);
+    const started = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/kyc/initiate',
+      headers: bearer(customer.token),
+      payload: { customer_id: customer.id, target_tier: 'standard' },
+    });
+    assert.equal(started.statusCode, 200, started.body);
+    const applicationId = started.json().application.id as string;
+    // Documents are another module's business: the application is put straight into review.
+    await t.deps.database.db
+      .update(kycApplications)
+      .set({ status: 'submitted' })
+      .where(eq(kycApplications.id, applicationId));
+    const reviewed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/kyc/review',
+      headers: bearer(t.adminToken),
+      payload: { application_id: applicationId, decision: 'reject', reason: 'selfie unclear' },
+    });
+    assert.equal(reviewed.statusCode, 200, reviewed.body);
+    const rows = await dispatchAndDeliver(customer.id, 'kyc.rejected');
+    const sms = rows.find((row) => row.channel === 'sms');
+    assert.ok(sms, JSON.stringify(rows.map((row) => row.channel)));
+    assert.equal(sms.language, 'sw');
+    assert.match(sms.body, /selfie unclear/);
+    assert.match(sms.body, /Amani/);
+    const sent = twilio.messages.filter((message) => message.to === customer.phone);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.body, sms.body, 'what was stored is what was sent (no secrets here)');
+    const events = (await t.deps.database.db.execute(
+      sql`select count(*)::int as n from outbox_events where topic = 'kyc.decided' and dispatched_at is null`,
+    )) as unknown as { rows: { n: number }[] };
+    assert.equal(events.rows[0]!.n, 0);
+  });
+});
