@@ -14,6 +14,7 @@ import {
   type PushProvider,
   type SendResult,
 } from '../../modules/notifications/channels.ts';
+import { retryAfterSeconds } from '../http.ts';
 
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
@@ -371,15 +372,6 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-function retryAfterSeconds(value: string | null): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
 function networkError(error: unknown): ProviderError {

@@ -9,6 +9,7 @@ import {
   ProviderError,
   type SendResult,
 } from '../../modules/notifications/channels.ts';
+import { retryAfterSeconds } from '../http.ts';
 
 export interface SendGridEmailClientOptions {
   /** https://api.sendgrid.com, or https://api.eu.sendgrid.com for EU-pinned subusers. */
@@ -121,16 +122,6 @@ function firstErrorMessage(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterSeconds(value: string | null, nowMs: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - nowMs) / 1000));
 }
 
 function networkError(error: unknown): ProviderError {

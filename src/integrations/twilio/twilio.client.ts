@@ -11,6 +11,7 @@ import {
   type SmsMessage,
   type SmsProvider,
 } from '../../modules/notifications/channels.ts';
+import { errorText, isTimeout, retryAfterSeconds } from '../http.ts';
 
 export interface TwilioSmsClientOptions {
   /** The API root without path, e.g. `https://api.twilio.com`. */
@@ -133,25 +134,6 @@ function readCreated(text: string): SendResult {
     providerStatus: status,
     ...(Number.isInteger(segments) && segments > 0 ? { segments } : {}),
   };
-}
-
-/** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-function retryAfterSeconds(value: string | null): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
