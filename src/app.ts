@@ -47,7 +47,7 @@ import {
 import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
 import { RedisStore } from './platform/cache.ts';
 import type { Dependencies } from './platform/dependencies.ts';
-import { commonErrors, ErrorBody, registerErrorHandling } from './platform/errors.ts';
+import { commonErrors, ErrorBody, frameworkErrors, registerErrorHandling } from './platform/errors.ts';
 import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
@@ -89,8 +89,9 @@ export function documentRoute(route: RouteOptions): void {
   const schema = route.schema;
   schema.response ??= {};
   const response = schema.response as Record<string, unknown>;
-  const statuses = ['POST', 'PUT', 'PATCH'].includes(String(route.method))
-    ? [...ERROR_STATUSES, 413]
+  // Any method that may carry a body can meet a body too large (413) or of a type no parser takes (415).
+  const statuses = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(String(route.method))
+    ? [...ERROR_STATUSES, 413, 415]
     : ERROR_STATUSES;
   for (const status of statuses) response[status] ??= { $ref: 'ErrorBody#' };
   const documented = schema as Record<string, unknown>;
@@ -100,7 +101,10 @@ export function documentRoute(route: RouteOptions): void {
       'permission' in access
         ? `Requires \`${access.permission}\`${access.allowCustomer ? ' (customers: own resources)' : ''}.`
         : 'Any signed-in principal.';
-    documented.description = [documented.description, requirement].filter(Boolean).join('\n\n');
+    // onRoute runs again for the HEAD route Fastify adds beside each GET, on the same schema object.
+    if (!String(documented.description ?? '').endsWith(requirement)) {
+      documented.description = [documented.description, requirement].filter(Boolean).join('\n\n');
+    }
   }
 }
 
@@ -117,6 +121,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     },
     ajv: { customOptions: {} },
     return503OnClosing: true,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema, httpPart));

@@ -46,7 +46,11 @@ function collector() {
   };
 }
 
-const event = (type: string, data: unknown = null): RealtimeEvent => ({ channel: 'notifications', type, data });
+const event = (type: string, data: unknown = null): RealtimeEvent => ({
+  channel: 'notifications',
+  type,
+  data,
+});
 
 describe('RealtimeHub', () => {
   test('listeners of one principal share one store subscription, dropped with the last listener', async () => {
@@ -87,7 +91,11 @@ describe('RealtimeHub', () => {
     await hub.subscribePrincipal('customer', 'same-id', alice.listener);
     await hub.subscribePrincipal('user', 'same-id', bobUser.listener);
     await hub.subscribeTopic('support:1', topic.listener);
-    await hub.publishToTopic('support:1', { channel: 'support:1', type: 'chat.message', data: { text: 'hi' } });
+    await hub.publishToTopic('support:1', {
+      channel: 'support:1',
+      type: 'chat.message',
+      data: { text: 'hi' },
+    });
     await hub.publishToPrincipal('user', 'same-id', event('for staff'));
     await topic.waitFor(1);
     await bobUser.waitFor(1);
@@ -125,7 +133,10 @@ describe('RealtimeHub', () => {
     }
     const store = new FlakyStore();
     const hub = new RealtimeHub(store);
-    await assert.rejects(hub.subscribeTopic('t', () => {}), /redis down/);
+    await assert.rejects(
+      hub.subscribeTopic('t', () => {}),
+      /redis down/,
+    );
     assert.equal(hub.subscribedChannels, 0);
     const later = collector();
     await hub.subscribeTopic('t', later.listener);
