@@ -24,6 +24,7 @@ import {
 } from './channels.ts';
 import { DELIVER_JOB, inboxView, type NotificationRow, templateText } from './notifications.service.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
+import { toE164 } from './sms.ts';
 import type { TemplatesService } from './templates.service.ts';
 import { render } from './templates.ts';
 
@@ -214,9 +215,20 @@ export class NotificationDelivery {
   }
 
   /** Each SMS provider in turn; the last error decides, retryable when any provider could succeed later. */
-  async #sendSms(to: string, body: string): Promise<SendResult> {
+  async #sendSms(address: string, body: string): Promise<SendResult> {
     const providers = this.#channels.sms;
     if (providers.length === 0) throw notConfigured('sms');
+    // Providers take E.164 only; a number that is not one will not become one on retry.
+    const to = toE164(address);
+    if (!to)
+      throw new ProviderError(
+        providers[0]!.name,
+        'INVALID_ADDRESS',
+        'The phone number is not a valid E.164 number',
+        {
+          retryable: false,
+        },
+      );
     const statusCallbackUrl = `${this.#deps.config.PUBLIC_BASE_URL.replace(/\/$/, '')}/api/v1/notify/callback/twilio`;
     const errors: ProviderError[] = [];
     for (const provider of providers) {
