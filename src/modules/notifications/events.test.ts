@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
 import { type FakeTwilio, startFakeTwilio } from '../../../test/fakes/twilio.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import { createCustomer, TEST_PIN } from '../../../test/helpers/money.ts';
+import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../../test/helpers/money.ts';
 import { kycApplications } from '../customers/kyc.tables.ts';
 import { notifications } from './notifications.tables.ts';
 
@@ -134,5 +134,47 @@ describe('domain events to messages', () => {
       sql`select count(*)::int as n from outbox_events where topic = 'kyc.decided' and dispatched_at is null`,
     )) as unknown as { rows: { n: number }[] };
     assert.equal(events.rows[0]!.n, 0);
+  });
+
+  test('a dispute tells the payer it was opened and how it ended, and the recipient that money is on hold', async () => {
+    const payer = await createCustomer(t, 'Baraka', '+254722000304');
+    const payee = await createCustomer(t, 'Zawadi', '+254722000305');
+    const payerWallet = await openWallet(t, payer.id);
+    const payeeWallet = await openWallet(t, payee.id);
+    await deposit(t, payerWallet.id, 500_000);
+    const paid = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/transfer',
+      headers: idempotent(payer.token),
+      payload: {
+        to_wallet_number: payeeWallet.wallet_number,
+        amount: 120_000,
+        currency: 'KES',
+        pin: TEST_PIN,
+      },
+    });
+    assert.equal(paid.statusCode, 201, paid.body);
+    const opened = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transaction/dispute/add',
+      headers: bearer(payer.token),
+      payload: { transaction_id: paid.json().id, reason: 'not_received', description: 'never arrived' },
+    });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const payerOpened = await dispatchAndDeliver(payer.id, 'dispute.opened');
+    assert.deepEqual(payerOpened.map((row) => row.channel).sort(), ['in_app', 'sms']);
+    assert.match(payerOpened[0]!.body, /KES 1,200\.00/);
+    const payeeOpened = await dispatchAndDeliver(payee.id, 'dispute.opened_recipient');
+    assert.deepEqual(payeeOpened.map((row) => row.channel).sort(), ['in_app', 'sms']);
+    const resolved = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transaction/dispute/resolve',
+      headers: { ...bearer(t.adminToken), 'idempotency-key': `resolve-${payer.id}` },
+      payload: { dispute_id: opened.json().id, outcome: 'reject', resolution: 'Goods were delivered' },
+    });
+    assert.equal(resolved.statusCode, 200, resolved.body);
+    const rejected = await dispatchAndDeliver(payer.id, 'dispute.rejected');
+    assert.deepEqual(rejected.map((row) => row.channel).sort(), ['in_app', 'sms']);
+    assert.ok(rejected.every((row) => row.status === 'sent' || row.status === 'delivered'));
   });
 });
