@@ -25,7 +25,8 @@ const str = (value: unknown): string | null => (typeof value === 'string' && val
 
 function money(amount: unknown, currency: unknown): string {
   const kind = typeof amount;
-  if ((kind !== 'string' && kind !== 'number' && kind !== 'bigint') || typeof currency !== 'string') return '';
+  if ((kind !== 'string' && kind !== 'number' && kind !== 'bigint') || typeof currency !== 'string')
+    return '';
   return formatMoney(BigInt(amount as string | number | bigint), currency);
 }
 
