@@ -12,6 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { DependencyUnavailableError } from './errors.ts';
 
 /** Anything queries can run on: the database or an open transaction. */
 export type Executor = PgDatabase<PgQueryResultHKT>;
@@ -59,6 +60,8 @@ function openPostgres(url: string, poolSize: number, statementTimeoutMs: number)
   });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor one dropped while checked out (mid-transaction): its query fails (503), the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg({ client: pool }) as unknown as Executor;
   return {
     kind: 'postgres',
@@ -149,15 +152,38 @@ export async function inTransaction<T>(
   const maxAttempts = options.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await db.transaction(async (tx) => work(tx as unknown as Executor), {
-        isolationLevel: options.isolation ?? 'read committed',
-      });
+      return await transactionOn(db, work, options.isolation ?? 'read committed');
     } catch (error) {
+      // The connection died mid-transaction: the ROLLBACK on the dead client fails and hides the first error.
+      if (/not queryable/.test(String((error as { cause?: Error }).cause?.message)))
+        throw new DependencyUnavailableError('postgres', error);
       const state = sqlState(error);
       if (attempt >= maxAttempts || !state || !RETRYABLE_SQLSTATES.has(state)) throw error;
       const backoffMs = Math.min(200, 2 ** attempt) * (0.5 + Math.random());
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
     }
+  }
+}
+
+/**
+ * drizzle's node-postgres `transaction` checks a client out of the pool and sends BEGIN outside its try/finally: when
+ * BEGIN fails (the connection was lost) the client is never released and the pool shrinks for good, until the node
+ * answers only 503. On a pool the client is checked out here and always given back.
+ */
+async function transactionOn<T>(
+  db: Executor,
+  work: (tx: Executor) => Promise<T>,
+  isolationLevel: NonNullable<TransactionOptions['isolation']>,
+): Promise<T> {
+  const pool = (db as { $client?: unknown }).$client;
+  const run = (on: Executor) =>
+    on.transaction(async (tx) => work(tx as unknown as Executor), { isolationLevel });
+  if (!(pool instanceof pg.Pool)) return run(db);
+  const client = await pool.connect();
+  try {
+    return await run(drizzlePg({ client }) as unknown as Executor);
+  } finally {
+    client.release();
   }
 }
 

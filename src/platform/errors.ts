@@ -211,6 +211,27 @@ export function toAppError(error: unknown): AppError {
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred');
 }
 
+/**
+ * Errors the router raises before any route (and so before the error handler): a malformed percent-encoding in
+ * the URL, or a path parameter longer than any identifier the API issues. Answered with the standard body; the
+ * latter as the 404 it amounts to (no object has such an id), not Fastify's own 414 body.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? commonErrors.notFound()
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new AppError(400, 'MALFORMED_REQUEST', 'The URL is not valid')
+        : toAppError(error);
+  request.log.info({ error_code: appError.errorCode, status: appError.statusCode }, 'request refused');
+  reply
+    .code(appError.statusCode)
+    .header('x-request-id', request.id)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(errorBody(appError, request.id));
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error);

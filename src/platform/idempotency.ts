@@ -10,8 +10,9 @@
 import { createHash } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { crashPoint } from './crashpoints.ts';
 import type { Executor } from './db.ts';
-import { AppError } from './errors.ts';
+import { AppError, DependencyUnavailableError, errorBody, toAppError } from './errors.ts';
 import { uuidv7 } from './ids.ts';
 import { canonicalJson, stringifyWithBigInt } from './json.ts';
 import { idempotencyKeys } from './platform.tables.ts';
@@ -215,17 +216,30 @@ export function registerIdempotency(app: FastifyInstance, service: IdempotencySe
         .send(outcome.body);
     }
     request.idempotency = outcome.claim;
+    crashPoint('transfer.after-claim');
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
     if (claim.response && reply.statusCode < 400) {
+      crashPoint('transfer.before-response');
       reply.code(claim.response.status);
       return claim.response.body;
     }
     if (STORABLE_FAILURES.has(reply.statusCode) && typeof payload === 'string') {
-      await service.storeFailure(claim, reply.statusCode, payload).catch(() => {});
+      // A refusal is definite only once stored: unstored, a retry after the lock lapses would run again (and might
+      // succeed). So it is answered as what it then is, an unknown outcome (503; the client retries with its key).
+      const stored = await service.storeFailure(claim, reply.statusCode, payload).then(
+        () => true,
+        () => false,
+      );
+      if (!stored) {
+        await service.release(claim).catch(() => {});
+        const unavailable = toAppError(new DependencyUnavailableError('postgres'));
+        reply.code(unavailable.statusCode).headers(unavailable.headers);
+        return JSON.stringify(errorBody(unavailable, request.id));
+      }
     } else {
       // Deletes only a claim still in progress: one whose transaction committed keeps its stored response.
       await service.release(claim).catch(() => {});

@@ -34,6 +34,18 @@ const Review = Type.Object({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The multipart parser's own errors (a body cut short, no boundary, a broken part header) carry no status and would
+ * answer 500: they are the client's malformed request. Its limit errors already carry their 4xx status.
+ */
+function multipartError(error: unknown): never {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (error instanceof AppError || (typeof status === 'number' && status >= 400 && status < 500)) throw error;
+  throw new AppError(400, 'MALFORMED_REQUEST', 'The multipart body is malformed', {
+    reason: error instanceof Error ? error.message.slice(0, 200) : 'unreadable',
+  });
+}
+
 export function documentRoutes(service: DocumentsService, maxBytes: number): FastifyPluginAsyncTypebox {
   return async (app) => {
     await app.register(multipart, {
@@ -58,7 +70,7 @@ export function documentRoutes(service: DocumentsService, maxBytes: number): Fas
       async (request, reply) => {
         if (!request.isMultipart())
           throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the document as multipart/form-data');
-        const part = await request.file();
+        const part = await request.file().catch(multipartError);
         if (!part)
           throw commonErrors.validation('No file was sent', {
             errors: [{ field: 'file', message: 'is required' }],
@@ -84,7 +96,7 @@ export function documentRoutes(service: DocumentsService, maxBytes: number): Fas
           if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
             throw new AppError(413, 'PAYLOAD_TOO_LARGE', `Documents may be at most ${maxBytes} bytes`);
           }
-          throw error;
+          return multipartError(error);
         }
         const view = await service.upload(
           customerId,
@@ -136,6 +148,17 @@ export function documentRoutes(service: DocumentsService, maxBytes: number): Fas
           tags: ['document'],
           summary: 'The document’s bytes, as an attachment (never rendered inline)',
           params: IdParams,
+          response: {
+            200: {
+              description: 'The file, in the type its bytes were recognised as',
+              content: Object.fromEntries(
+                ['application/pdf', 'image/jpeg', 'image/png'].map((type) => [
+                  type,
+                  { schema: { type: 'string', format: 'binary' } },
+                ]),
+              ),
+            },
+          },
         },
       },
       async (request, reply) => {

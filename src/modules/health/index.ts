@@ -83,7 +83,17 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
       {
         config: { access: { public: true } },
         logLevel: 'warn',
-        schema: { operationId: 'metrics', tags: ['health'], summary: 'Prometheus metrics' },
+        schema: {
+          operationId: 'metrics',
+          tags: ['health'],
+          summary: 'Prometheus metrics',
+          response: {
+            200: {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
       },
       async (_request, reply) => {
         const body = await metrics.metrics();

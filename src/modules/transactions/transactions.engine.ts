@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { RequestContext } from '../../platform/audit.ts';
+import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -174,6 +175,7 @@ export class PaymentEngine {
         const wallets = await this.#walletsOf(tx, plan, true);
         const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, now);
         for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
+        crashPoint('transfer.before-posting');
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
         const sourceAccount = plan.source.kind === 'wallet' ? plan.source.walletId : plan.source.accountId;
         const destinationAccount =
@@ -199,6 +201,7 @@ export class PaymentEngine {
           },
           quote,
         );
+        crashPoint('transfer.after-posting');
         if (plan.limits !== false) await this.#countUsage(tx, plan, wallets, now);
         history.push({ state: 'completed', at: new Date().toISOString() });
         const [record] = await tx
@@ -214,6 +217,7 @@ export class PaymentEngine {
           })
           .returning();
         await plan.beforeCommit?.(tx, record!);
+        crashPoint('transfer.after-record');
         await emitEvent(tx, {
           topic: 'transaction.completed',
           aggregateType: 'transaction',
@@ -221,6 +225,7 @@ export class PaymentEngine {
           payload: completedEventPayload(record!),
         });
         const view = transactionView(record!);
+        crashPoint('transfer.after-outbox');
         await plan.claim?.commit(tx, plan.status ?? 201, view);
         return view;
       });

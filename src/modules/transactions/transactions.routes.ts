@@ -156,7 +156,15 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
           summary: 'Receipt with reference, parties, amounts, fee and time (JSON, or a PDF attachment)',
           params: IdParams,
           querystring: ReceiptQuery,
-          response: { 200: ReceiptView },
+          response: {
+            200: {
+              description: 'The receipt (`format=json`), or a PDF attachment (`format=pdf`)',
+              content: {
+                'application/json': { schema: ReceiptView },
+                'application/pdf': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
+          },
         },
       },
       async (request, reply) => {

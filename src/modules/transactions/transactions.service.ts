@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
+import { crashPoint } from '../../platform/crashpoints.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
@@ -86,10 +87,12 @@ export class TransactionsService {
   ) {
     const steps: Step[] = [{ state: 'initiated', at: new Date().toISOString() }];
     await this.engine.prepare(plan, known);
+    crashPoint('transfer.after-prepare');
     steps.push({ state: 'validated', at: new Date().toISOString() });
     if (principal.type === 'customer')
       await this.authorizer.authorize(principal.id, bindingOf(plan), authorization);
     steps.push({ state: 'authorized', at: new Date().toISOString() });
+    crashPoint('transfer.after-pin');
     return this.engine.commit(plan, steps, context);
   }
 

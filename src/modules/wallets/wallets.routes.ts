@@ -133,6 +133,15 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
           description: `Up to ${EXPORT_ROWS} lines; narrow the period for more.`,
           params: IdParams,
           querystring: StatementExportQuery,
+          response: {
+            200: {
+              description: 'The statement as a CSV (UTF-8 with BOM) or PDF attachment',
+              content: {
+                'text/csv': { schema: { type: 'string' } },
+                'application/pdf': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
+          },
         },
       },
       async (request, reply) => {
@@ -207,7 +216,7 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
         return reply
           .type('application/pdf')
           .header('content-disposition', `attachment; filename="${name}.pdf"`)
-          .send(pdf);
+          .send(pdf as never);
       },
     );
 
