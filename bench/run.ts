@@ -13,6 +13,7 @@
  * Prints one markdown table per scenario and writes bench/results/<date>-bench[-quick|-full|-partial].md (+ .json).
  * See bench/README.md.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -610,6 +611,7 @@ async function main() {
           bigRounds: big.map((result) => f0(result.rps)).join(' / '),
           verifySmall: await verify(),
           verifyBig: await verifyLedger(grown.ledger),
+          cli: await cliLedgerVerify(grown),
           insertSeconds,
           settleSeconds,
           scans: scanDeltas(statsBefore, statsAfter, bigResult.ok),
@@ -687,6 +689,13 @@ async function main() {
     api = null;
     const finalFacts = { loadEnd: loadavg(), ...(await otherActivity(admin)) };
     section(factsSection(facts, finalFacts, seedSeconds));
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const cause = (error as { cause?: { message?: string } })?.cause?.message;
+    section(
+      `## Machine and commands\n\n**The run stopped early**: ${message}${cause ? ` (${cause})` : ''}. The tables above are what was measured before.\n\n- Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`\n- Restarts of the shared PostgreSQL seen: ${restarts.length === 0 ? 'none' : restarts.join(', ')}`,
+    );
+    throw error;
   } finally {
     killAll();
     await api?.stop().catch(() => {});
@@ -754,7 +763,9 @@ async function setupDatabase(name: string, options: { staff: boolean }): Promise
     ADMIN_PASSWORD: 'bench operator passphrase 2026',
     DATA_DIR: join(tmpdir(), `cf-bench-${stamp}`),
   };
-  const config = parseConfig({ ...env, DATABASE_POOL_SIZE: '6' });
+  // The orchestrator's own connections: no statement timeout (ledger-verify over 10M rows runs longer than the
+  // API's 30 s default; the CLI's behaviour with the default is checked separately in the growth scenario).
+  const config = parseConfig({ ...env, DATABASE_POOL_SIZE: '6', DATABASE_STATEMENT_TIMEOUT_MS: '0' });
   const deps = await openDependencies(config, { migrate: false, runsWorker: false });
   const pool = deps.database.pool!;
   const ledger = new LedgerService(deps.database.db);
@@ -960,6 +971,43 @@ async function verifyLedger(ledger: LedgerService): Promise<string> {
   await resilient(() => ledger.rollUp());
   if (result.ok) return `clean (${seconds.toFixed(1)} s)`;
   return `**BROKEN**: ${result.unbalancedCurrencies.length} currencies, ${result.accountMismatches.length} accounts, ${result.negativeGuarded.length} negative, ${result.unbalancedTransfers.length} transfers`;
+}
+
+/** The operator's `ledger-verify` (src/cli.ts) with the API's own environment, timed; its verdict line or error. */
+async function cliLedgerVerify(db: AppDatabase): Promise<string> {
+  const started = Date.now();
+  const outcome = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'src', 'cli.ts'), 'ledger-verify'],
+      {
+        env: db.env,
+        cwd: join(import.meta.dirname, '..'),
+        timeout: 15 * 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? ((error as { code?: number }).code ?? 1) : 0,
+          output: `${stdout}\n${stderr}`,
+        }),
+    );
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const lines = outcome.output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const failed = lines.find((line) => /^Failed query:/.test(line));
+  const verdict =
+    lines.find((line) => /ledger verified|ledger BROKEN/.test(line)) ??
+    lines.find((line) => /timeout|canceling/i.test(line)) ??
+    (failed
+      ? `${failed.replace(/\s+/g, ' ').slice(0, 90)}… (the CLI prints no cause; ${outcome.code === 1 && Number(seconds) >= 30 ? 'it failed past the 30 s statement timeout' : 'see the CLI output'})`
+      : undefined) ??
+    lines.at(-1) ??
+    '';
+  return `exit ${outcome.code} after ${seconds} s: ${verdict.slice(0, 160)}`;
 }
 
 async function postgresPids(pool: pg.Pool): Promise<number[]> {
@@ -1190,6 +1238,8 @@ interface GrowthStep {
   bigRounds: string;
   verifySmall: string;
   verifyBig: string;
+  /** `npm run cli -- ledger-verify` on B as an operator would run it (the API's configuration, 30 s timeout). */
+  cli: string;
   insertSeconds: number;
   settleSeconds: number;
   scans: { table: string; rows: number; seqPerRequest: number; idxPerRequest: number }[];
@@ -1561,6 +1611,8 @@ function growthSection(
     '',
     `Per round (req/s): ${steps.map((step) => `${step.label}: A ${step.smallRounds}; B ${step.bigRounds}`).join(' — ')}.`,
     '',
+    `The operator's \`npm run cli -- ledger-verify\` on B, with the API's configuration (DATABASE_STATEMENT_TIMEOUT_MS default, 30 s): ${steps.map((step) => `${step.label}: ${step.cli}`).join(' — ')}. (The ledger-verify column runs the same checks from the benchmark with no statement timeout.)`,
+    '',
     `Table scans per transfer on B during the last step (pg_stat_user_tables deltas; "rows" is the planner's estimate; sequential scans on tables of a few rows are the planner's right choice):`,
     '',
     '| table | rows | seq scans / transfer | index scans / transfer |',
@@ -1702,7 +1754,7 @@ function writeReport() {
   if (report.length === 0) return;
   const date = new Date().toISOString().slice(0, 10);
   const complete = ALL_SCENARIOS.every((name) => scenarios.has(name));
-  const suffix = quick ? '-quick' : !complete ? '-partial' : full ? '-full' : '';
+  const suffix = `${quick ? '-quick' : full ? '-full' : ''}${complete ? '' : '-partial'}`;
   const directory = join(import.meta.dirname, 'results');
   mkdirSync(directory, { recursive: true });
   const header = [
@@ -1742,7 +1794,12 @@ process.on('SIGINT', () => {
 main()
   .then(() => process.exit(0))
   .catch((error) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    let text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    for (let cause = (error as { cause?: unknown })?.cause, depth = 0; cause && depth < 3; depth += 1) {
+      text += `\ncaused by: ${cause instanceof Error ? cause.message : String(cause)}`;
+      cause = (cause as { cause?: unknown }).cause;
+    }
+    process.stderr.write(`${text}\n`);
     killAll();
     process.exit(1);
   });

@@ -43,7 +43,7 @@ const SELF_SERVICE = [
 ];
 
 type Expected =
-  | { kind: 'status'; status: 401 | 403 | 404; why: string }
+  | { kind: 'status'; status: 401 | 403 | 404; why: string; code?: string }
   | { kind: 'allowed'; why: string }
   | { kind: 'public'; why: string }
   /** A list filtered by A's ids, asked by B: 404, or a page holding none of A's objects. */
@@ -51,6 +51,8 @@ type Expected =
 
 /** Routes open to any signed-in principal by their access, but documented as refusing customers. */
 const STAFF_ACCOUNTS_ONLY = /Staff accounts only/;
+/** Routes open to customers and a permission, but documented as refusing staff (who get CUSTOMER_ONLY). */
+const CUSTOMERS_ONLY = /Customers only/;
 
 function expectation(
   operation: Operation,
@@ -86,9 +88,12 @@ function expectation(
       : { kind: 'allowed', why: 'any signed-in' };
   }
   const held = permissions.get(principal.role!) ?? new Set<string>();
-  return held.has(access.permission)
-    ? { kind: 'allowed', why: `${principal.role} holds ${access.permission}` }
-    : { kind: 'status', status: 403, why: `${principal.role} lacks ${access.permission}` };
+  if (!held.has(access.permission)) {
+    return { kind: 'status', status: 403, why: `${principal.role} lacks ${access.permission}` };
+  }
+  return CUSTOMERS_ONLY.test(operation.raw.description ?? '')
+    ? { kind: 'status', status: 403, why: 'documented as customers only', code: 'CUSTOMER_ONLY' }
+    : { kind: 'allowed', why: `${principal.role} holds ${access.permission}` };
 }
 
 interface Outcome {
@@ -130,7 +135,7 @@ function verdict(
       );
     case 'status':
       if (expected.status === 401) return status === 401 && errorCode === 'UNAUTHORIZED';
-      if (expected.status === 403) return status === 403 && errorCode === 'FORBIDDEN';
+      if (expected.status === 403) return status === 403 && errorCode === (expected.code ?? 'FORBIDDEN');
       return status === 404;
   }
 }

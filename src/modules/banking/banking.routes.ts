@@ -28,6 +28,9 @@ const BANK_OUTCOME =
   'it. A refusal by the bank is 422 BANK_REJECTED (the transaction is failed). Without a configured core banking ' +
   'system: 503 CBS_NOT_CONFIGURED.';
 
+/** Money between a wallet and a bank moves only at the account holder's request; the document says so. */
+const CUSTOMERS_ONLY = 'Customers only: staff get 403 CUSTOMER_ONLY.';
+
 export function bankingRoutes(
   accounts: LinkedAccountsService,
   transfers: BankTransfersService,
@@ -130,7 +133,7 @@ export function bankingRoutes(
           operationId: 'topUpFromBank',
           tags: ['banking'],
           summary: 'Top up the wallet from a verified linked bank account (customers)',
-          description: `Needs the customer's PIN (and a one-time code at or above \`payments.otp_threshold\`). ${BANK_OUTCOME} Requires an Idempotency-Key.`,
+          description: `Needs the customer's PIN (and a one-time code at or above \`payments.otp_threshold\`). ${BANK_OUTCOME} Requires an Idempotency-Key. ${CUSTOMERS_ONLY}`,
           body: BankMoneyBody,
           response: { 201: TransactionViewSchema, ...moneyErrors },
         },
@@ -162,7 +165,8 @@ export function bankingRoutes(
           summary: 'Send money from the wallet to a verified linked bank account (customers)',
           description:
             'Amount, the product’s `bank_withdrawal` fee and excise duty are held on the wallet while the bank is ' +
-            `asked, then taken (or released when the bank refuses). ${BANK_OUTCOME} Requires an Idempotency-Key.`,
+            `asked, then taken (or released when the bank refuses). ${BANK_OUTCOME} Requires an Idempotency-Key. ` +
+            CUSTOMERS_ONLY,
           body: BankMoneyBody,
           response: { 201: TransactionViewSchema, ...moneyErrors },
         },

@@ -232,7 +232,7 @@ export async function buildWorld(options: WorldOptions = {}): Promise<World> {
       FINERACT_BASE_URL: server.baseUrl,
       FINERACT_USERNAME: 'mifos',
       FINERACT_PASSWORD: 'password',
-      FINERACT_TIMEOUT_MS: '3000',
+      FINERACT_TIMEOUT_MS: '10000',
       ...options.config,
     });
   } catch (error) {
