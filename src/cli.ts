@@ -47,7 +47,9 @@ async function run(argv: string[]): Promise<number> {
   }
   let config: Config;
   try {
-    config = parseConfig(environmentWithDotenv());
+    // Operator commands scan whole tables (ledger-verify over 10M journal rows takes longer than the API's 30 s
+    // statement timeout): a person runs them and can interrupt them, so they run without one.
+    config = { ...parseConfig(environmentWithDotenv()), DATABASE_STATEMENT_TIMEOUT_MS: 0 };
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -158,7 +160,9 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    // drizzle wraps the driver's error ("Failed query: …"): the cause is what the operator needs.
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    process.stderr.write(`${error instanceof Error ? error.message.split('\nparams:')[0] : String(error)}${cause}\n`);
     process.exit(1);
   },
 );

@@ -146,7 +146,7 @@ export const variables = {
   ),
   DATABASE_POOL_SIZE: variable('PostgreSQL connection pool size.', '10', integer(1, 500)),
   DATABASE_STATEMENT_TIMEOUT_MS: variable(
-    'Statement timeout on PostgreSQL connections.',
+    "Statement timeout on the API's and worker's PostgreSQL connections (0: none). The CLI's operator commands run without one.",
     '30000',
     integer(0, 3600000),
   ),

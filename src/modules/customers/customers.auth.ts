@@ -3,10 +3,10 @@
  * before the PIN is checked, with a guarded update, so parallel guesses cannot exceed the configured count: the
  * lock holds until staff reset the PIN. The PIN itself is an HMAC keyed by the server pepper, never logged.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
+import { type Executor, inTransaction, rawRows } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
@@ -100,33 +100,47 @@ export class CustomerAuth {
    * One guarded statement compares and counts: the HMAC of the candidate is compared with the stored one inside the
    * UPDATE, so parallel tries on one customer serialise on the row. A wrong PIN adds one (and locks at
    * PIN_MAX_FAILURES), a right one resets the count; exactly PIN_MAX_FAILURES wrong PINs are ever checked, and
-   * parallel right PINs (one customer's parallel payments) never lock each other out.
+   * parallel right PINs (one customer's parallel payments) never lock each other out. A right PIN with no failures
+   * to reset writes nothing (the common case of every payment: no row version, no WAL flush); the statement's own
+   * read of the row tells that case apart from a locked or missing credential.
    */
   async verifyPin(customerId: string, pin: string): Promise<void> {
     const max = this.#deps.config.PIN_MAX_FAILURES;
     const candidate = this.#hash(customerId, pin);
-    const matches = sql`${customerCredentials.pinHash} = ${candidate}`;
-    const [counted] = await this.#db
-      .update(customerCredentials)
-      .set({
-        pinFailedAttempts: sql`case when ${matches} then 0 else ${customerCredentials.pinFailedAttempts} + 1 end`,
-        pinLockedAt: sql`case when not (${matches}) and ${customerCredentials.pinFailedAttempts} + 1 >= ${max} then now() else null end`,
-      })
-      .where(and(eq(customerCredentials.customerId, customerId), isNull(customerCredentials.pinLockedAt)))
-      .returning({
-        attempts: customerCredentials.pinFailedAttempts,
-        locked: customerCredentials.pinLockedAt,
-      });
-    if (!counted) {
-      const [row] = await this.#db
-        .select({ lockedAt: customerCredentials.pinLockedAt })
-        .from(customerCredentials)
-        .where(eq(customerCredentials.customerId, customerId))
-        .limit(1);
-      throw row ? pinErrors.locked() : pinErrors.notSet();
+    const [row] = await rawRows<{
+      matched: boolean;
+      attempts: number;
+      locked: boolean;
+      counted: boolean;
+      counted_attempts: number | null;
+      counted_locked: boolean | null;
+    }>(
+      this.#db,
+      sql`with seen as (
+            select pin_hash = ${candidate} as matched, pin_failed_attempts as attempts,
+                   pin_locked_at is not null as locked
+            from customer_credentials where customer_id = ${customerId}
+          ), counted as (
+            update customer_credentials
+            set pin_failed_attempts = case when pin_hash = ${candidate} then 0 else pin_failed_attempts + 1 end,
+                pin_locked_at = case when pin_hash <> ${candidate} and pin_failed_attempts + 1 >= ${max}
+                                     then now() else null end
+            where customer_id = ${customerId} and pin_locked_at is null
+              and not (pin_hash = ${candidate} and pin_failed_attempts = 0)
+            returning pin_failed_attempts, pin_locked_at
+          )
+          select seen.matched, seen.attempts, seen.locked, counted.pin_failed_attempts is not null as counted,
+                 counted.pin_failed_attempts as counted_attempts, counted.pin_locked_at is not null as counted_locked
+          from seen left join counted on true`,
+    );
+    if (!row) throw pinErrors.notSet();
+    if (row.counted) {
+      if (row.counted_locked) throw pinErrors.locked();
+      if ((row.counted_attempts ?? 0) > 0) throw pinErrors.wrongPin(max - row.counted_attempts!);
+      return;
     }
-    if (counted.locked) throw pinErrors.locked();
-    if (counted.attempts > 0) throw pinErrors.wrongPin(max - counted.attempts);
+    // Nothing was written: either the PIN was right with nothing to reset, or the row was (or just became) locked.
+    if (row.locked || !row.matched || row.attempts !== 0) throw pinErrors.locked();
   }
 
   async changePin(customerId: string, current: string, next: string, context: RequestContext): Promise<void> {
