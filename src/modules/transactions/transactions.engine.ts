@@ -15,7 +15,14 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
 import type { PolicyService } from '../policy/index.ts';
-import { feeFor, type WalletRow, type WalletsService } from '../wallets/index.ts';
+import {
+  feeFor,
+  type Usage,
+  type WalletFacts,
+  type WalletLimits,
+  type WalletRow,
+  type WalletsService,
+} from '../wallets/index.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
 import { transactionView } from './transactions.views.ts';
@@ -134,7 +141,9 @@ export class PaymentEngine {
    */
   async prepare(plan: MovementPlan, known: WalletRow[] = []): Promise<Quote> {
     const wallets = await this.#walletsOf(this.#db, plan, false, known);
-    return (await this.#validate(this.#db, plan, wallets, new Date())).quote;
+    const at = new Date();
+    const facts = await this.#wallets.facts(this.#db, wallets.values(), at);
+    return (await this.#validate(this.#db, plan, wallets, facts)).quote;
   }
 
   /**
@@ -144,7 +153,9 @@ export class PaymentEngine {
    */
   async validateLocked(tx: Executor, plan: MovementPlan) {
     const wallets = await this.#walletsOf(tx, plan, true);
-    const checked = await this.#validate(tx, plan, wallets, new Date());
+    const at = new Date();
+    const facts = await this.#wallets.facts(tx, wallets.values(), at);
+    const checked = await this.#validate(tx, plan, wallets, facts);
     return { ...checked, wallets };
   }
 
@@ -173,7 +184,9 @@ export class PaymentEngine {
       return await inTransaction(this.#db, async (tx) => {
         const now = new Date();
         const wallets = await this.#walletsOf(tx, plan, true);
-        const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, now);
+        // A statement of its own after the lock: it sees every payment committed before the lock was granted.
+        const facts = await this.#wallets.facts(tx, wallets.values(), now);
+        const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, facts);
         for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
         crashPoint('transfer.before-posting');
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
@@ -256,7 +269,7 @@ export class PaymentEngine {
     executor: Executor,
     plan: MovementPlan,
     wallets: Map<string, WalletRow>,
-    at: Date,
+    facts: Map<string, WalletFacts>,
   ): Promise<{ quote: Quote; destinationMaxBalance: bigint | null }> {
     if (
       plan.source.kind === 'wallet' &&
@@ -286,8 +299,7 @@ export class PaymentEngine {
     }
     let quote: Quote = { fee: 0n, tax: 0n, total: plan.amount };
     if (source) {
-      const limits = await this.#wallets.limitsOf(executor, source);
-      const product = await this.#wallets.productOf(source, executor);
+      const { limits, product, usage } = facts.get(source.id)!;
       if (plan.initiator.type === 'customer') {
         if (!product.allowedChannels.includes(plan.channel))
           throw transactionErrors.channelNotAllowed(plan.channel);
@@ -298,15 +310,15 @@ export class PaymentEngine {
       const { fee, tax } = feeFor(rule, plan.amount);
       quote = { fee, tax, total: plan.amount + fee + tax };
       if (plan.limits !== false && source.ownerType === 'customer')
-        await this.#checkLimits(executor, source, 'send', plan, limits, at);
+        await this.#checkLimits(executor, source, 'send', plan, limits, usage.send);
     }
     let destinationMaxBalance: bigint | null = null;
     if (destination?.ownerType === 'customer') {
-      const limits = await this.#wallets.limitsOf(executor, destination);
+      const { limits, usage } = facts.get(destination.id)!;
       destinationMaxBalance = limits.maxBalance;
       try {
         if (plan.limits !== false)
-          await this.#checkLimits(executor, destination, 'receive', plan, limits, at);
+          await this.#checkLimits(executor, destination, 'receive', plan, limits, usage.receive);
       } catch (error) {
         if (error instanceof AppError && error.errorCode === 'LIMIT_EXCEEDED')
           throw transactionErrors.recipientLimit();
@@ -321,11 +333,10 @@ export class PaymentEngine {
     wallet: WalletRow,
     direction: 'send' | 'receive',
     plan: MovementPlan,
-    limits: Awaited<ReturnType<WalletsService['limitsOf']>>,
-    at: Date,
+    limits: WalletLimits,
+    used: Usage,
   ): Promise<void> {
     const amount = direction === 'receive' ? (plan.destinationAmount ?? plan.amount) : plan.amount;
-    const used = await this.#wallets.usage(executor, wallet.id, direction, at);
     if (limits.tier) {
       const verdict = await this.#policy.evaluateTransaction(
         {

@@ -11,6 +11,8 @@ export { walletRoutes } from './wallets.routes.ts';
 export {
   periodsOf,
   type Usage,
+  type WalletFacts,
+  type WalletLimits,
   type WalletRow,
   WalletsService,
   type WalletView,

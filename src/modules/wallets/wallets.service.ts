@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
+import { type Executor, inTransaction, rawRows, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
@@ -22,7 +22,7 @@ import {
   ledgerEntries,
 } from '../ledger/index.ts';
 import { walletErrors } from './wallets.errors.ts';
-import type { ProductsService } from './wallets.products.ts';
+import type { ProductRow, ProductsService } from './wallets.products.ts';
 import { type ProductLimits, wallets, walletUsage } from './wallets.tables.ts';
 
 export type WalletRow = typeof wallets.$inferSelect;
@@ -64,6 +64,41 @@ export interface Usage {
 export function periodsOf(at: Date): { day: string; month: string } {
   const iso = at.toISOString();
   return { day: `d:${iso.slice(0, 10)}`, month: `m:${iso.slice(0, 7)}` };
+}
+
+export interface WalletLimits {
+  tier: string | null;
+  features: Record<string, string[]>;
+  maxBalance: bigint | null;
+  product: ProductLimits;
+}
+
+/** What a payment reads of a wallet before moving money: see `WalletsService.facts`. */
+export interface WalletFacts {
+  product: ProductRow;
+  limits: WalletLimits;
+  usage: { send: Usage; receive: Usage };
+}
+
+/** The balance cap is the lower of the KYC tier's (per currency) and the product's. */
+function limitsFrom(
+  wallet: WalletRow,
+  product: ProductRow,
+  tier: { tier: string; maxBalance: Record<string, string>; features: Record<string, string[]> } | undefined,
+): WalletLimits {
+  if (wallet.ownerType !== 'customer' || !wallet.customerId)
+    return { tier: null, features: {}, maxBalance: null, product: product.limits };
+  const tierCap = tier?.maxBalance[wallet.currency] ? BigInt(tier.maxBalance[wallet.currency]!) : null;
+  const productCap = product.limits.max_balance !== undefined ? BigInt(product.limits.max_balance) : null;
+  const maxBalance =
+    tierCap === null
+      ? productCap
+      : productCap === null
+        ? tierCap
+        : tierCap < productCap
+          ? tierCap
+          : productCap;
+  return { tier: tier?.tier ?? null, features: tier?.features ?? {}, maxBalance, product: product.limits };
 }
 
 export class WalletsService {
@@ -338,28 +373,6 @@ export class WalletsService {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
-  async usage(tx: Executor, walletId: string, direction: 'send' | 'receive', at: Date): Promise<Usage> {
-    const { day, month } = periodsOf(at);
-    const rows = await tx
-      .select()
-      .from(walletUsage)
-      .where(
-        and(
-          eq(walletUsage.walletId, walletId),
-          eq(walletUsage.direction, direction),
-          inArray(walletUsage.period, [day, month]),
-        ),
-      );
-    const daily = rows.find((row) => row.period === day);
-    const monthly = rows.find((row) => row.period === month);
-    return {
-      daily_amount: daily?.amount ?? 0n,
-      daily_count: daily?.count ?? 0,
-      monthly_amount: monthly?.amount ?? 0n,
-      monthly_count: monthly?.count ?? 0,
-    };
-  }
-
   /** Adds what moved to the day and month counters of each wallet side, in one statement. */
   async addUsage(
     tx: Executor,
@@ -410,40 +423,89 @@ export class WalletsService {
   }
 
   /** The tier's and the product's caps for a customer wallet (the stricter applies). */
-  async limitsOf(
-    tx: Executor,
-    wallet: WalletRow,
-  ): Promise<{
-    tier: string | null;
-    features: Record<string, string[]>;
-    maxBalance: bigint | null;
-    product: ProductLimits;
-  }> {
+  async limitsOf(tx: Executor, wallet: WalletRow): Promise<WalletLimits> {
     const product = await this.products.get(wallet.productId, tx);
-    if (wallet.ownerType !== 'customer' || !wallet.customerId)
-      return { tier: null, features: {}, maxBalance: null, product: product.limits };
+    if (wallet.ownerType !== 'customer' || !wallet.customerId) return limitsFrom(wallet, product, undefined);
     const [row] = await tx
-      .select({
-        tier: customers.kycTier,
-        maxBalance: kycTiers.maxBalance,
-        features: kycTiers.features,
-        status: customers.status,
-      })
+      .select({ tier: customers.kycTier, maxBalance: kycTiers.maxBalance, features: kycTiers.features })
       .from(customers)
       .innerJoin(kycTiers, eq(kycTiers.code, customers.kycTier))
       .where(eq(customers.id, wallet.customerId))
       .limit(1);
-    const tierCap = row?.maxBalance[wallet.currency] ? BigInt(row.maxBalance[wallet.currency]!) : null;
-    const productCap = product.limits.max_balance !== undefined ? BigInt(product.limits.max_balance) : null;
-    const maxBalance =
-      tierCap === null
-        ? productCap
-        : productCap === null
-          ? tierCap
-          : tierCap < productCap
-            ? tierCap
-            : productCap;
-    return { tier: row?.tier ?? null, features: row?.features ?? {}, maxBalance, product: product.limits };
+    return limitsFrom(wallet, product, row);
+  }
+
+  /**
+   * What a payment checks of each wallet, in one statement for all of them: the product, the owner's KYC tier
+   * (features, balance cap) and the day and month usage in both directions. Payments call it right after locking
+   * the wallets, as a statement of its own, so it sees every payment committed before the lock was granted.
+   */
+  async facts(executor: Executor, rows: Iterable<WalletRow>, at: Date): Promise<Map<string, WalletFacts>> {
+    const list = [...rows];
+    const facts = new Map<string, WalletFacts>();
+    const customerWallets = list.filter((row) => row.ownerType === 'customer' && row.customerId);
+    const found = new Map<
+      string,
+      {
+        tier: string | null;
+        max_balance: Record<string, string> | null;
+        features: Record<string, string[]> | null;
+        usage: { period: string; direction: string; amount: string; count: number }[];
+      }
+    >();
+    if (customerWallets.length > 0) {
+      const { day, month } = periodsOf(at);
+      const ids = sql.join(
+        customerWallets.map((row) => sql`${row.id}::uuid`),
+        sql`, `,
+      );
+      const result = await rawRows<{
+        wallet_id: string;
+        tier: string | null;
+        max_balance: Record<string, string> | null;
+        features: Record<string, string[]> | null;
+        usage: { period: string; direction: string; amount: string; count: number }[];
+      }>(
+        executor,
+        sql`select w.id as wallet_id, t.code as tier, t.max_balance, t.features,
+              coalesce((select json_agg(json_build_object('period', u.period, 'direction', u.direction,
+                                                          'amount', u.amount::text, 'count', u.count))
+                        from wallet_usage u where u.wallet_id = w.id and u.period in (${day}, ${month})),
+                       '[]'::json) as usage
+            from wallets w
+            left join customers c on c.id = w.customer_id
+            left join kyc_tiers t on t.code = c.kyc_tier
+            where w.id in (${ids})`,
+      );
+      for (const row of result) found.set(row.wallet_id, row);
+    }
+    for (const wallet of list) {
+      const product = await this.products.get(wallet.productId, executor);
+      const row = found.get(wallet.id);
+      const { day, month } = periodsOf(at);
+      const usageOf = (direction: 'send' | 'receive'): Usage => {
+        const daily = row?.usage.find((entry) => entry.direction === direction && entry.period === day);
+        const monthly = row?.usage.find((entry) => entry.direction === direction && entry.period === month);
+        return {
+          daily_amount: daily ? BigInt(daily.amount) : 0n,
+          daily_count: daily?.count ?? 0,
+          monthly_amount: monthly ? BigInt(monthly.amount) : 0n,
+          monthly_count: monthly?.count ?? 0,
+        };
+      };
+      facts.set(wallet.id, {
+        product,
+        limits: limitsFrom(
+          wallet,
+          product,
+          row?.tier
+            ? { tier: row.tier, maxBalance: row.max_balance ?? {}, features: row.features ?? {} }
+            : undefined,
+        ),
+        usage: { send: usageOf('send'), receive: usageOf('receive') },
+      });
+    }
+    return facts;
   }
 
   /** Journal lines of a wallet with running balances, oldest first, between two instants. */
