@@ -1,6 +1,8 @@
 /** The double-entry ledger: the only module that writes money. Other modules post through `LedgerService`. */
 export {
   type Balance,
+  balanceColumns,
+  balanceFrom,
   balanceOf,
   HOUSE_ACCOUNTS,
   LEDGER_STATES,

@@ -314,21 +314,12 @@ export class LedgerService {
    */
   async balance(accountId: string, executor: Executor = this.#db): Promise<Balance> {
     const [row] = await executor
-      .select({
-        account: ledgerAccounts,
-        debits: sql<string>`(select coalesce(sum(d.debits), 0) from ledger_deferred_deltas d where d.account_id = ledger_accounts.id)::text`,
-        credits: sql<string>`(select coalesce(sum(d.credits), 0) from ledger_deferred_deltas d where d.account_id = ledger_accounts.id)::text`,
-      })
+      .select(balanceColumns)
       .from(ledgerAccounts)
       .where(eq(ledgerAccounts.id, accountId))
       .limit(1);
     if (!row) throw new AppError(404, 'NOT_FOUND', 'Ledger account not found');
-    const { account } = row;
-    return balanceOf(
-      account,
-      account.debitsPosted + BigInt(row.debits),
-      account.creditsPosted + BigInt(row.credits),
-    );
+    return balanceFrom(row);
   }
 
   /** Moves deferred deltas into account totals; returns how many were rolled up. */
@@ -376,6 +367,29 @@ export class LedgerService {
   async verify(): Promise<LedgerVerification> {
     return verifyLedger(this.#db);
   }
+}
+
+/**
+ * What a balance is computed from (the account and its deferred deltas not yet rolled up), for any query that
+ * reads `ledger_accounts`, alone or joined to the row it belongs to (a wallet); `balanceFrom` turns it into a balance.
+ */
+export const balanceColumns = {
+  account: ledgerAccounts,
+  deferredDebits: sql<string>`(select coalesce(sum(d.debits), 0) from ledger_deferred_deltas d where d.account_id = ledger_accounts.id)::text`,
+  deferredCredits: sql<string>`(select coalesce(sum(d.credits), 0) from ledger_deferred_deltas d where d.account_id = ledger_accounts.id)::text`,
+};
+
+export function balanceFrom(row: {
+  account: AccountRow;
+  deferredDebits: string;
+  deferredCredits: string;
+}): Balance {
+  const { account } = row;
+  return balanceOf(
+    account,
+    account.debitsPosted + BigInt(row.deferredDebits),
+    account.creditsPosted + BigInt(row.deferredCredits),
+  );
 }
 
 export function balanceOf(account: AccountRow, debits: bigint, credits: bigint): Balance {

@@ -15,9 +15,11 @@ import { currencyInfo, formatMoney } from '../../platform/money.ts';
 import { customers, kycTiers } from '../customers/index.ts';
 import {
   type Balance,
+  balanceColumns,
+  balanceFrom,
   balanceOf,
   type LedgerService,
-  type ledgerAccounts,
+  ledgerAccounts,
   ledgerBatches,
   ledgerEntries,
 } from '../ledger/index.ts';
@@ -283,10 +285,16 @@ export class WalletsService {
     return walletView(row, account!, product.code);
   }
 
+  /** The wallet and its ledger account in one statement (a wallet's account has the wallet's id). */
   async balance(id: string, principal: Principal): Promise<Balance & { currency: string }> {
-    const row = await this.row(id);
-    if (!(await this.visibleTo(row, principal))) throw walletErrors.notFound();
-    return { ...(await this.ledger.balance(id)), currency: row.currency };
+    const [found] = await this.#db
+      .select({ wallet: wallets, ...balanceColumns })
+      .from(wallets)
+      .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, wallets.id))
+      .where(eq(wallets.id, id))
+      .limit(1);
+    if (!found || !(await this.visibleTo(found.wallet, principal))) throw walletErrors.notFound();
+    return { ...balanceFrom(found), currency: found.wallet.currency };
   }
 
   async list(
