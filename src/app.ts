@@ -121,6 +121,8 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     },
     ajv: { customOptions: {} },
     return503OnClosing: true,
+    // One access-log line per request, written when it completes (below), instead of fastify's two.
+    disableRequestLogging: true,
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -131,6 +133,16 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+  // The access log: method, URL (sensitive query values redacted by the serializer), client address, status and
+  // time, with the request id. Logging each request twice (arrival and completion) cost a tenth of a balance read's
+  // CPU in the benchmark profile; a request that never completes still shows in the error log and the metrics.
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+    done();
   });
 
   await app.register(helmet, {

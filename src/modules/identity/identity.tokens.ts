@@ -32,6 +32,9 @@ import { signingKeys } from './identity.tables.ts';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
 const ALGORITHM = 'EdDSA';
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** Verified tokens remembered per node (a few hundred bytes each). */
+const VERIFIED_CACHE_SIZE = 10_000;
 const ROTATION_CHANNEL = 'signing-keys:rotated';
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'];
 
@@ -72,6 +75,12 @@ export class TokenService {
   #loaded = new Map<string, LoadedKey>();
   #activeKid: string | null = null;
   #lastReload = 0;
+  /**
+   * Tokens whose signature and claims were checked, until they expire: the same bytes verify the same way every
+   * time, and an access token is presented on every request of a session. An entry counts only while the key that
+   * verified it is still the loaded one (any reload of the key set drops them all). Bounded, oldest out first.
+   */
+  readonly #verified = new Map<string, { type: string; key: LoadedKey; claims: TokenClaims & JWTPayload }>();
 
   readonly #store: EphemeralStore;
   #unsubscribe: (() => Promise<void>) | null = null;
@@ -231,6 +240,12 @@ export class TokenService {
   }
 
   async verify(token: string, type: string): Promise<TokenClaims & JWTPayload> {
+    const known = this.#verified.get(token);
+    if (known && known.type === type && this.#loaded.get(known.key.kid) === known.key) {
+      if ((known.claims.exp ?? 0) + CLOCK_TOLERANCE_SECONDS > Date.now() / 1000) return known.claims;
+      this.#verified.delete(token);
+      throw identityErrors.invalidToken('Token has expired');
+    }
     let kid: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -255,7 +270,7 @@ export class TokenService {
         issuer: this.#config.JWT_ISSUER,
         audience: this.#config.JWT_AUDIENCE,
         typ: type,
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'iat', 'nbf', 'jti', 'sub'],
       });
       const claims = payload as TokenClaims & JWTPayload;
@@ -266,6 +281,9 @@ export class TokenService {
       ) {
         throw identityErrors.invalidToken();
       }
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE)
+        this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, { type, key, claims: Object.freeze(claims) });
       return claims;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw identityErrors.invalidToken('Token has expired');
