@@ -1,6 +1,7 @@
 /** Customers: profiles, contacts, masked and encrypted PII, search, data-protection rights, phone + PIN sign-in. */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { IdentityService } from '../identity/index.ts';
@@ -28,12 +29,12 @@ export function customersModule(
 ): FastifyPluginAsync {
   return async (app) => {
     // Customers are principals: pending and active ones may sign in; suspended and closed ones are refused at once.
+    // Read on every customer request: a named prepared statement (built once; see wallets' `preparedReads`).
+    let statusOf: { db: unknown; query: ReturnType<typeof customerStatusQuery> } | null = null;
     identity.registerPrincipalResolver('customer', async (id) => {
-      const [row] = await deps.database.db
-        .select({ status: customers.status })
-        .from(customers)
-        .where(eq(customers.id, id))
-        .limit(1);
+      if (statusOf?.db !== deps.database.db)
+        statusOf = { db: deps.database.db, query: customerStatusQuery(deps.database.db) };
+      const [row] = await statusOf.query.execute({ id });
       if (!row) return null;
       return {
         active: row.status === 'pending' || row.status === 'active',
@@ -61,4 +62,13 @@ export function customersModule(
     });
     await app.register(kycRoutes(kyc, approvals));
   };
+}
+
+function customerStatusQuery(db: Executor) {
+  return db
+    .select({ status: customers.status })
+    .from(customers)
+    .where(eq(customers.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('customer_principal_status');
 }
