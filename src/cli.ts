@@ -162,7 +162,9 @@ run(process.argv.slice(2)).then(
   (error) => {
     // drizzle wraps the driver's error ("Failed query: …"): the cause is what the operator needs.
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    process.stderr.write(`${error instanceof Error ? error.message.split('\nparams:')[0] : String(error)}${cause}\n`);
+    process.stderr.write(
+      `${error instanceof Error ? error.message.split('\nparams:')[0] : String(error)}${cause}\n`,
+    );
     process.exit(1);
   },
 );
