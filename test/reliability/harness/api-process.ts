@@ -6,12 +6,37 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 const TAIL_LINES = 400;
+
+/**
+ * Every API process this test process started and that is still running. The test process may end without its
+ * `after` hooks (an uncaught error, the runner's SIGTERM): the API processes must not outlive it (they would keep
+ * their ports, their database sessions and the CPU), so they are SIGKILLed on the way out.
+ */
+const live = new Set<ChildProcess>();
+let reaperInstalled = false;
+
+function installReaper(): void {
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  const reap = () => {
+    for (const child of live) child.kill('SIGKILL');
+    live.clear();
+  };
+  process.on('exit', reap);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      reap();
+      // Other handlers (PostgreSQL's safety net in faults.ts) run too; then the default outcome of the signal.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+}
 
 export interface ExitInfo {
   code: number | null;
@@ -24,12 +49,56 @@ export interface ExitInfo {
   tail?: string;
 }
 
-/** A free TCP port on 127.0.0.1 (the API keeps it across restarts). */
-export async function freePort(): Promise<number> {
+const handedOut = new Set<number>();
+
+/** Whether `port` can be listened on at 127.0.0.1 right now. */
+async function canListen(port: number): Promise<number | null> {
   const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (!bound) return null;
+  const { port: actual } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  return actual;
+}
+
+/** The kernel's range of ephemeral ports (the source ports of outgoing connections). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for an API node, which keeps it across restarts. Taken below the ephemeral range: a
+ * port from that range is free while a killed node restarts, and any outgoing connection of the machine (the clients'
+ * and the proxies') may take it as its source port in that gap, after which the node can never listen again.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const floor = 20_000;
+  if (low - floor > 1000)
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const candidate = floor + Math.floor(Math.random() * (low - floor));
+      // Not one handed out already in this process (its node may be down, restarting, right now).
+      if (handedOut.has(candidate)) continue;
+      const port = await canListen(candidate);
+      if (port !== null) {
+        handedOut.add(port);
+        return port;
+      }
+    }
+  const port = await canListen(0);
+  if (port === null) throw new Error('no free port');
   return port;
 }
 
@@ -47,6 +116,7 @@ export class ApiProcess {
   #supervised = false;
   #stopping = false;
   #nextEnv: Record<string, string> | null = null;
+  #lifeEnv: Record<string, string> = {};
   #ready: Promise<void> = Promise.resolve();
   starts = 0;
   exits: ExitInfo[] = [];
@@ -60,6 +130,11 @@ export class ApiProcess {
 
   get running(): boolean {
     return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** The environment given to the current life only (e.g. its CRASH_POINTS). */
+  get lifeEnv(): Readonly<Record<string, string>> {
+    return this.#lifeEnv;
   }
 
   get pid(): number | undefined {
@@ -76,6 +151,7 @@ export class ApiProcess {
     if (this.running) throw new Error('the API is already running');
     this.#requested = false;
     this.#wasReady = false;
+    this.#lifeEnv = extraEnv;
     this.starts += 1;
     const child = spawn(process.execPath, ['src/main.ts'], {
       cwd: ROOT,
@@ -90,6 +166,9 @@ export class ApiProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    installReaper();
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     for (const stream of [child.stdout!, child.stderr!]) {
       let partial = '';
       stream.setEncoding('utf8');
@@ -150,7 +229,11 @@ export class ApiProcess {
           this.#requested = true;
           this.#child!.kill('SIGKILL');
         }
-        await this.#exited;
+        const exit = await this.#exited;
+        // A life that could not start (PostgreSQL down) never had its chance: the next one carries its environment
+        // (an armed crash point), unless that life died of the crash point itself while it was being polled.
+        const crashPoint = exit?.signal === 'SIGKILL' && !exit.requested;
+        if (!crashPoint && Object.keys(env).length > 0) this.#nextEnv ??= env;
         if (Date.now() > deadline) {
           this.#supervised = true;
           throw error;
@@ -189,6 +272,26 @@ export class ApiProcess {
   /** Resolves when the current process has exited (immediately if none). */
   async exited(): Promise<ExitInfo | null> {
     return this.#exited ? this.#exited : null;
+  }
+
+  /**
+   * Waits at most `ms` for the current process to exit by itself (a crash point); if it is still running then, it is
+   * SIGKILLed (so nothing is left behind) and `null` is returned.
+   */
+  async exitWithin(ms: number): Promise<ExitInfo | null> {
+    if (!this.#exited) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      const outcome = await Promise.race([this.#exited, timeout]);
+      if (outcome !== 'timeout') return outcome;
+      await this.kill();
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** SIGKILL, and wait for the exit. */

@@ -60,6 +60,8 @@ export interface ScheduleOptions {
   to: number;
   /** One PostgreSQL immediate restart in the run (it disturbs everything on the server: at most one). */
   postgresRestart: boolean;
+  /** Overrides of the draw weights (e.g. fewer kills in the short mode: each restart costs seconds of CPU). */
+  weights?: Partial<Record<Exclude<FaultKind, 'pg-restart'>, number>>;
 }
 
 const WEIGHTS: [Exclude<FaultKind, 'pg-restart'>, number][] = [
@@ -119,12 +121,13 @@ function drawFault(random: Prng, kind: FaultKind, nodes: number): Fault {
  */
 export function faultSchedule(seed: number, options: ScheduleOptions): ScheduledFault[] {
   const random = Prng.derive(seed, 'faults');
-  const total = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
+  const weights = WEIGHTS.map(([kind, weight]) => [kind, options.weights?.[kind] ?? weight] as const);
+  const total = weights.reduce((sum, [, weight]) => sum + weight, 0);
   const kinds: FaultKind[] = ['kill-api', 'crash-point'];
   if (options.postgresRestart) kinds.push('pg-restart');
   while (kinds.length < options.faults) {
     let draw = random.next() * total;
-    for (const [kind, weight] of WEIGHTS) {
+    for (const [kind, weight] of weights) {
       draw -= weight;
       if (draw < 0) {
         kinds.push(kind);
@@ -270,6 +273,8 @@ export class FaultDriver {
   readonly #background: Promise<void>[] = [];
   /** Armed crash points: whether each went off within 20 s of its life becoming ready. */
   readonly crashPoints: { description: string; fired: boolean }[] = [];
+  /** Per node, the watch of a crash point armed on it: a later kill of that node waits for it (or would void it). */
+  readonly #armed = new Map<ApiProcess, Promise<void>>();
   #active = 0;
 
   constructor(targets: FaultTargets) {
@@ -337,19 +342,21 @@ export class FaultDriver {
   async #watchCrashPoint(
     api: ApiProcess,
     base: number,
-    armedLife: number,
+    crashPoints: string,
     description: string,
   ): Promise<void> {
     // The armed life may die while it is still being polled for readiness (clients retry on it as soon as it
-    // listens): every exit after the kill counts.
+    // listens): every exit after the kill counts. A life that could not start (PostgreSQL down) passes the crash
+    // point on to the next one, so the watch lasts while the current life, or the next, carries it.
     const fired = () =>
       api.exits.slice(base + 1).some((exit) => exit.signal === 'SIGKILL' && !exit.requested);
+    const armed = () => api.lifeEnv.CRASH_POINTS === crashPoints;
     await api.whenReady().catch(() => {});
     const deadline = Date.now() + 20_000;
-    while (!fired() && api.starts === armedLife && api.running && Date.now() < deadline)
+    while (!fired() && armed() && api.running && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 25));
     // Not reached in time: end that life by hand so the crash point cannot go off later unobserved.
-    if (!fired() && api.starts === armedLife && api.running) await api.kill();
+    if (!fired() && armed() && api.running) await api.kill();
     this.crashPoints.push({ description, fired: fired() });
   }
 
@@ -360,19 +367,23 @@ export class FaultDriver {
         // A node still coming back from the last kill is left to finish starting; the supervisor restarts the
         // killed ones while the next faults go on (the other node keeps serving).
         const nodes = fault.node === -1 ? apis : [apis[fault.node % apis.length]!];
+        await Promise.all(nodes.map((api) => this.#armed.get(api)));
         await Promise.all(nodes.map((api) => api.whenReady().catch(() => {})));
         await Promise.all(nodes.map((api) => api.kill()));
         return `${nodes.length} node(s) SIGKILLed (restarting)`;
       }
       case 'crash-point': {
         const api = apis[fault.node % apis.length]!;
+        await this.#armed.get(api);
         await api.whenReady().catch(() => {});
         const base = api.exits.length;
         // The life after this kill carries the crash point; the supervisor starts it and, once it is dead, a clean one.
-        const armedLife = api.starts + 1;
-        api.armNext({ CRASH_POINTS: `${fault.point}:${fault.pass}` });
+        const crashPoints = `${fault.point}:${fault.pass}`;
+        api.armNext({ CRASH_POINTS: crashPoints });
         await api.kill();
-        this.#background.push(this.#watchCrashPoint(api, base, armedLife, describeFault(fault)));
+        const watch = this.#watchCrashPoint(api, base, crashPoints, describeFault(fault));
+        this.#armed.set(api, watch);
+        this.#background.push(watch);
         return 'SIGKILLed; restarting with the crash point armed';
       }
       case 'pg-terminate': {

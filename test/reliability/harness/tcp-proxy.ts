@@ -1,9 +1,9 @@
 /**
  * A small TCP proxy put between the API process and PostgreSQL or Redis, so the reliability driver can break the
- * network the way production breaks it: pass-through, added latency (with seeded jitter, order kept), every current
- * connection dropped (RST both ways), new connections refused for a while, and resets in the middle of a stream (the
- * next connections that carry a byte are cut at that byte). Toxiproxy and `tc netem` are not available on these
- * machines; this is the part of them the properties need.
+ * network the way production breaks it: pass-through, added latency (with seeded jitter; the bytes stay in order, as
+ * TCP keeps them), every current connection dropped (RST both ways), new connections refused for a while, and resets
+ * in the middle of a stream (the next connections that carry a byte are cut at that byte). Toxiproxy and `tc netem`
+ * are not available on these machines; this is the part of them the properties need.
  */
 import net from 'node:net';
 import { Prng } from './prng.ts';
@@ -17,13 +17,23 @@ export interface ProxyStats {
   bytesDown: number;
 }
 
+/**
+ * What is waiting to be delivered in one direction, in arrival order. One timer per direction, for the head only:
+ * separate timers per chunk could fire out of order (a timer's expiry counts from the event loop's cached time, not
+ * from `Date.now()`, so two chunks scheduled in one loop turn with due times 1 ms apart may swap) and reorder the
+ * byte stream, which TCP never does (found: Redis replies handed to the wrong commands under redis-latency).
+ */
+interface Lane {
+  queue: { due: number; action: () => void }[];
+  timer: NodeJS.Timeout | undefined;
+}
+
 interface Pair {
   id: number;
   client: net.Socket;
   upstream: net.Socket;
-  /** Per direction: the time the last delayed chunk is due, so delayed chunks keep their order. */
-  dueUp: number;
-  dueDown: number;
+  up: Lane;
+  down: Lane;
   closed: boolean;
 }
 
@@ -49,7 +59,6 @@ export class TcpProxy {
   readonly #server: net.Server;
   readonly #pairs = new Map<number, Pair>();
   readonly #random: Prng;
-  readonly #timers = new Set<NodeJS.Timeout>();
   #nextId = 1;
   #latencyMs = 0;
   #jitterMs = 0;
@@ -139,8 +148,6 @@ export class TcpProxy {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
     for (const pair of this.#pairs.values()) this.#reset(pair);
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -154,7 +161,14 @@ export class TcpProxy {
     }
     this.stats.accepted += 1;
     const upstream = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
-    const pair: Pair = { id: this.#nextId++, client, upstream, dueUp: 0, dueDown: 0, closed: false };
+    const pair: Pair = {
+      id: this.#nextId++,
+      client,
+      upstream,
+      up: { queue: [], timer: undefined },
+      down: { queue: [], timer: undefined },
+      closed: false,
+    };
     this.#pairs.set(pair.id, pair);
     client.on('data', (chunk: Buffer) => this.#forward(pair, chunk, 'up'));
     upstream.on('data', (chunk: Buffer) => this.#forward(pair, chunk, 'down'));
@@ -183,36 +197,56 @@ export class TcpProxy {
     if (direction === 'up') this.stats.bytesUp += chunk.length;
     else this.stats.bytesDown += chunk.length;
     const destination = direction === 'up' ? pair.upstream : pair.client;
-    const delay = this.#delay();
-    const pending = (direction === 'up' ? pair.dueUp : pair.dueDown) - Date.now();
-    if (delay === 0 && pending <= 0) {
-      destination.write(chunk);
-      return;
-    }
-    this.#after(pair, direction, () => destination.write(chunk), delay);
+    this.#after(pair, direction, () => destination.write(chunk), this.#delay());
   }
 
-  /** Runs `action` after the chunks already delayed in that direction (and `delay` from now, if later). */
+  /**
+   * Runs `action` in order after everything already waiting in that direction, and not before `delay` from now.
+   * With nothing waiting and no delay it runs at once (pass-through).
+   */
   #after(pair: Pair, direction: 'up' | 'down', action: () => void, delay = 0): void {
-    const now = Date.now();
-    const due = Math.max(now + delay, direction === 'up' ? pair.dueUp : pair.dueDown);
-    if (direction === 'up') pair.dueUp = due;
-    else pair.dueDown = due;
-    if (due <= now) {
+    const lane = direction === 'up' ? pair.up : pair.down;
+    if (delay <= 0 && lane.queue.length === 0) {
       action();
       return;
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!pair.closed) action();
-    }, due - now);
-    this.#timers.add(timer);
+    const last = lane.queue.at(-1)?.due ?? 0;
+    lane.queue.push({ due: Math.max(Date.now() + delay, last), action });
+    if (lane.queue.length === 1) this.#arm(pair, lane);
+  }
+
+  /** A timer for the head of the lane; when it fires, everything due is delivered in order. */
+  #arm(pair: Pair, lane: Lane): void {
+    const head = lane.queue[0];
+    if (!head) return;
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = undefined;
+        if (pair.closed) {
+          lane.queue.length = 0;
+          return;
+        }
+        const now = Date.now();
+        while (lane.queue.length > 0 && lane.queue[0]!.due <= now) lane.queue.shift()!.action();
+        this.#arm(pair, lane);
+      },
+      Math.max(0, head.due - Date.now()),
+    );
+  }
+
+  #forget(pair: Pair): void {
+    pair.closed = true;
+    this.#pairs.delete(pair.id);
+    for (const lane of [pair.up, pair.down]) {
+      clearTimeout(lane.timer);
+      lane.timer = undefined;
+      lane.queue.length = 0;
+    }
   }
 
   #reset(pair: Pair): void {
     if (pair.closed) return;
-    pair.closed = true;
-    this.#pairs.delete(pair.id);
+    this.#forget(pair);
     for (const socket of [pair.client, pair.upstream]) {
       socket.on('error', () => {});
       if (!socket.destroyed) {
@@ -229,15 +263,13 @@ export class TcpProxy {
   #closed(pair: Pair, direction: 'up' | 'down'): void {
     if (pair.closed) return;
     if (pair.client.destroyed && pair.upstream.destroyed) {
-      pair.closed = true;
-      this.#pairs.delete(pair.id);
+      this.#forget(pair);
       return;
     }
     this.#after(pair, direction, () => {
       const other = direction === 'up' ? pair.upstream : pair.client;
       if (other.writableEnded) {
-        pair.closed = true;
-        this.#pairs.delete(pair.id);
+        this.#forget(pair);
         other.destroy();
       } else this.#reset(pair);
     });

@@ -1,26 +1,165 @@
 /**
- * The set-up the reliability suites share: a test database (migrated, seeded, an administrator), a wallet product
- * of our own whose P2P fee rule the model reads back from the database, KYC transaction limits raised out of reach
- * (limits are not what these properties are about; a LIMIT_EXCEEDED would be reported as an unexpected refusal),
- * customers with a PIN and a session, one wallet each, paid in at the teller; and the environment of an API process
- * pointing at the same database and Redis prefix (optionally through the fault proxies).
+ * The set-up the reliability suites share, all of it through a real API process (no application is built inside
+ * the test process: it would cost as much CPU as another node):
+ *
+ * - a test database of its own (created empty, dropped at the end), migrated and seeded by the first API process
+ *   (AUTO_MIGRATE for that life only), with an administrator whose password the harness chose;
+ * - a wallet product of our own whose P2P fee rule the model reads back from the database, and every KES transaction
+ *   limit raised out of reach (limits are not what these properties are about: a LIMIT_EXCEEDED is reported as an
+ *   unexpected refusal);
+ * - customers with a PIN and a session, one wallet each, paid in at the teller;
+ * - a database pool of the harness's own for the checks (ledger-verify, balances in one statement).
  */
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { LedgerService } from '../../../src/modules/ledger/index.ts';
 import type { Executor } from '../../../src/platform/db.ts';
-import { bearer, type TestContext } from '../../helpers/app.ts';
-import { createCustomer, deposit, TEST_PIN, type TestCustomer } from '../../helpers/money.ts';
+import type { ApiProcess } from './api-process.ts';
+import { type Answer, call } from './client.ts';
 import type { FeeRule } from './model.ts';
 
-export { TEST_PIN };
+/** The customers' transaction PIN (as in test/helpers/money.ts). */
+export const TEST_PIN = '2580';
+
+/** A fresh administrator password per run (the policy refuses guessable ones). */
+const ADMIN_PASSWORD = `Qz7-${randomBytes(12).toString('base64url')}-wallet`;
 
 /**
  * The P2P fee of the product under test: 0.3 % plus 5, at least 10, at most 120 (minor units), duty 15 % of the fee.
  * Both roundings meet exact halves (amounts ending in 500; a fee of 10 has a duty of 1.5), so rounding is tested.
  */
 export const RELIABILITY_FEE_RULE: FeeRule = { fixed: 5, percent_bps: 30, min: 10, max: 120, tax_bps: 1500 };
+
+export interface HarnessDatabase {
+  url: string;
+  pool: pg.Pool;
+  ledger: LedgerService;
+  close: () => Promise<void>;
+}
+
+/**
+ * A pool of the harness's own. A node-postgres client whose connection dies while checked out emits 'error';
+ * without a listener that is an uncaught exception, so every client gets one here (the query itself still fails).
+ */
+export function harnessDatabase(url: string): HarnessDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3000 });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const ledger = new LedgerService(drizzle({ client: pool }) as unknown as Executor);
+  return { url, pool, ledger, close: () => pool.end().catch(() => {}) };
+}
+
+/**
+ * The suites need a shared PostgreSQL and Redis: they are defined only when TEST_DATABASE_URL (or DATABASE_URL) and
+ * REDIS_URL are set, as CI always does (test/helpers/app.ts's `sharedServices`, without loading the application).
+ */
+export const sharedServices = Boolean(
+  (process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL) && process.env.REDIS_URL,
+);
+
+/** An empty database on the server of TEST_DATABASE_URL, and how to drop it (as test/helpers/app.ts does). */
+async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is required');
+  const name = `cf_rel_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** The system under test as the harness sees it: its database, its Redis prefix, an administrator's token. */
+export interface Bank {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  db: HarnessDatabase;
+  adminToken: string;
+  /** For `after`: closes the harness pool and drops the database. */
+  close: () => Promise<void>;
+}
+
+/** An empty database and a Redis prefix for one suite; `adminToken` is set by `signIn`. */
+export async function createBank(): Promise<Bank> {
+  const database = await createTestDatabase();
+  if (!process.env.REDIS_URL) throw new Error('REDIS_URL is required');
+  const db = harnessDatabase(database.url);
+  return {
+    databaseUrl: database.url,
+    redisUrl: process.env.REDIS_URL,
+    redisPrefix: `cfr:${randomBytes(4).toString('hex')}:`,
+    db,
+    adminToken: '',
+    close: async () => {
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+/** The environment of an API process on the bank's database and Redis prefix (URLs may go through proxies). */
+export function apiEnvironment(
+  bank: Bank,
+  urls: { database: string; redis: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: urls.database,
+    REDIS_URL: urls.redis,
+    REDIS_KEY_PREFIX: bank.redisPrefix,
+    AUTO_MIGRATE: 'false',
+    WORKER_IN_PROCESS: 'false',
+    RATE_LIMIT_MAX: '1000000',
+    LOG_LEVEL: 'warn',
+    DATABASE_POOL_SIZE: '12',
+    ADMIN_EMAIL: 'admin@reliability.test',
+    ADMIN_PASSWORD,
+    ...extra,
+  };
+}
+
+/** The environment of the first life of the first process: it migrates, seeds and creates the administrator. */
+export const FIRST_START = { AUTO_MIGRATE: 'true' };
+
+function ok(answer: Answer, status: number, what: string): Extract<Answer, { kind: 'http' }> {
+  assert.equal(answer.kind, 'http', `${what}: ${answer.kind === 'error' ? answer.error : ''}`);
+  const response = answer as Extract<Answer, { kind: 'http' }>;
+  assert.equal(response.status, status, `${what}: ${response.body}`);
+  return response;
+}
+
+/** Signs the administrator in through `api` and keeps the token on the bank. */
+export async function signIn(bank: Bank, api: ApiProcess): Promise<string> {
+  const answer = ok(
+    await call(api.url, 'POST', '/api/v1/auth/login', {
+      body: { username: 'admin', password: ADMIN_PASSWORD },
+    }),
+    200,
+    'administrator login',
+  );
+  bank.adminToken = (JSON.parse(answer.body) as { access_token: string }).access_token;
+  return bank.adminToken;
+}
+
+export interface TestCustomer {
+  id: string;
+  phone: string;
+  token: string;
+}
 
 export interface Person {
   index: number;
@@ -37,105 +176,110 @@ export interface World {
   opening: Map<string, bigint>;
 }
 
-async function call(t: TestContext, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) {
-  return t.app.inject({ method, url, headers: bearer(t.adminToken), ...(payload ? { payload } : {}) });
-}
-
-/** Every KES transaction limit of every tier raised out of reach, counts unlimited. */
-export async function raiseLimits(t: TestContext): Promise<number> {
-  const list = await call(t, 'GET', '/api/v1/policy/transaction?currency=KES');
-  assert.equal(list.statusCode, 200, list.body);
-  const items = list.json().items as { id: string }[];
-  for (const item of items) {
-    const patched = await call(t, 'PATCH', `/api/v1/policy/transaction/${item.id}`, {
-      max_amount: 1_000_000_000_000,
-      max_count: null,
-    });
-    assert.equal(patched.statusCode, 200, patched.body);
-  }
-  return items.length;
-}
-
-export async function createProduct(t: TestContext, code: string): Promise<{ id: string; rule: FeeRule }> {
-  const created = await call(t, 'POST', '/api/v1/wallet/product/add', {
-    code,
-    name: 'Reliability wallet (KES)',
-    currency: 'KES',
-    fees: { p2p: RELIABILITY_FEE_RULE },
-    limits: {},
-    allowed_channels: ['web', 'mobile', 'ussd', 'agent', 'api'],
-  });
-  assert.equal(created.statusCode, 201, created.body);
-  const body = created.json() as { id: string; fees: Record<string, FeeRule> };
-  return { id: body.id, rule: body.fees.p2p! };
-}
-
-/** The P2P fee rule of a product, read back from the database. */
-export async function storedFeeRule(t: TestContext, productId: string): Promise<FeeRule | undefined> {
-  const result = await t.deps.database.pool!.query<{ fees: Record<string, FeeRule> }>(
-    'select fees from wallet_products where id = $1',
-    [productId],
+/** Cash paid in by the administrator acting as teller. */
+export async function deposit(bank: Bank, api: ApiProcess, walletId: string, amount: number): Promise<void> {
+  ok(
+    await call(api.url, 'POST', '/api/v1/wallet/transaction/deposit', {
+      token: bank.adminToken,
+      key: `deposit-${randomUUID()}`,
+      body: { wallet_id: walletId, amount, currency: 'KES' },
+    }),
+    201,
+    'teller deposit',
   );
-  return result.rows[0]?.fees.p2p;
 }
 
 export async function buildWorld(
-  t: TestContext,
+  bank: Bank,
+  api: ApiProcess,
   options: { wallets: number; opening: (index: number) => number; phonePrefix: string },
 ): Promise<World> {
-  await raiseLimits(t);
-  const product = await createProduct(t, 'RELIABILITY_KES');
-  const people: Person[] = [];
+  const admin = (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) =>
+    call(api.url, method, path, { token: bank.adminToken, body, timeoutMs: 60_000 });
+
+  // Every KES transaction limit of every tier out of reach, counts unlimited.
+  const limits = ok(await admin('GET', '/api/v1/policy/transaction?currency=KES'), 200, 'limits');
+  for (const item of (JSON.parse(limits.body) as { items: { id: string }[] }).items)
+    ok(
+      await admin('PATCH', `/api/v1/policy/transaction/${item.id}`, {
+        max_amount: 1_000_000_000_000,
+        max_count: null,
+      }),
+      200,
+      'raise a limit',
+    );
+  const product = ok(
+    await admin('POST', '/api/v1/wallet/product/add', {
+      code: 'RELIABILITY_KES',
+      name: 'Reliability wallet (KES)',
+      currency: 'KES',
+      fees: { p2p: RELIABILITY_FEE_RULE },
+      limits: {},
+      allowed_channels: ['web', 'mobile', 'ussd', 'agent', 'api'],
+    }),
+    201,
+    'wallet product',
+  );
+  const productId = (JSON.parse(product.body) as { id: string }).id;
+
   const opening = new Map<string, bigint>();
   const open = async (index: number): Promise<Person> => {
-    const customer = await createCustomer(
-      t,
-      `Rel${index}`,
-      `${options.phonePrefix}${String(index).padStart(5, '0')}`,
+    const phone = `${options.phonePrefix}${String(index).padStart(5, '0')}`;
+    const created = ok(
+      await admin('POST', '/api/v1/customer/customer/add', {
+        first_name: `Rel${index}`,
+        last_name: 'Test',
+        phone,
+      }),
+      201,
+      'customer',
     );
-    const created = await call(t, 'POST', '/api/v1/wallet/wallet/create', {
-      customer_id: customer.id,
-      currency: 'KES',
-      product_id: product.id,
-    });
-    assert.equal(created.statusCode, 201, created.body);
-    const wallet = created.json() as { id: string; wallet_number: string };
+    const id = (JSON.parse(created.body) as { id: string }).id;
+    ok(
+      await admin('POST', '/api/v1/customer/credentials/pin', { customer_id: id, pin: TEST_PIN }),
+      204,
+      'PIN',
+    );
+    const session = ok(
+      await call(api.url, 'POST', '/api/v1/auth/customer/login', { body: { phone, pin: TEST_PIN } }),
+      200,
+      'customer login',
+    );
+    const wallet = ok(
+      await admin('POST', '/api/v1/wallet/wallet/create', {
+        customer_id: id,
+        currency: 'KES',
+        product_id: productId,
+      }),
+      201,
+      'wallet',
+    );
+    const { id: walletId, wallet_number } = JSON.parse(wallet.body) as { id: string; wallet_number: string };
     const amount = options.opening(index);
-    if (amount > 0) await deposit(t, wallet.id, amount);
-    opening.set(wallet.id, BigInt(amount));
-    return { index, customer, wallet };
+    if (amount > 0) await deposit(bank, api, walletId, amount);
+    opening.set(walletId, BigInt(amount));
+    return {
+      index,
+      customer: { id, phone, token: (JSON.parse(session.body) as { access_token: string }).access_token },
+      wallet: { id: walletId, wallet_number },
+    };
   };
-  // A few at a time: the round trips overlap, the order of `people` stays the index order.
+  // A few at a time: the round trips overlap; `people` stays in index order.
+  const people: Person[] = [];
   for (let start = 0; start < options.wallets; start += 8) {
     const batch = Array.from({ length: Math.min(8, options.wallets - start) }, (_, offset) => start + offset);
     people.push(...(await Promise.all(batch.map(open))));
   }
-  return { productId: product.id, feeRule: await storedFeeRule(t, product.id), people, opening };
-}
-
-/** The environment of an API process on the test app's database and Redis prefix (URLs may go through proxies). */
-export function apiEnvironment(
-  t: TestContext,
-  urls: { database: string; redis: string },
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    DATABASE_URL: urls.database,
-    REDIS_URL: urls.redis,
-    REDIS_KEY_PREFIX: t.config.REDIS_KEY_PREFIX,
-    AUTO_MIGRATE: 'false',
-    WORKER_IN_PROCESS: 'false',
-    RATE_LIMIT_MAX: '1000000',
-    LOG_LEVEL: 'warn',
-    DATABASE_POOL_SIZE: '12',
-    ...extra,
-  };
+  const rule = await bank.db.pool.query<{ fees: Record<string, FeeRule> }>(
+    'select fees from wallet_products where id = $1',
+    [productId],
+  );
+  return { productId, feeRule: rule.rows[0]?.fees.p2p, people, opening };
 }
 
 /** Ledger balances of the given accounts (wallets: credits − debits) read in one statement: one snapshot. */
-export async function walletBalances(t: TestContext, ids: string[]): Promise<Map<string, bigint>> {
-  const result = await t.deps.database.pool!.query<{ id: string; balance: string }>(
+export async function walletBalances(bank: Bank, ids: string[]): Promise<Map<string, bigint>> {
+  const result = await bank.db.pool.query<{ id: string; balance: string }>(
     'select id, (credits_posted - debits_posted)::text as balance from ledger_accounts where id = any($1::uuid[])',
     [ids],
   );
@@ -143,8 +287,8 @@ export async function walletBalances(t: TestContext, ids: string[]): Promise<Map
 }
 
 /** Fee income and duty payable of a currency including the deltas not yet rolled up (one statement). */
-export async function houseIncome(t: TestContext, currency = 'KES'): Promise<{ fee: bigint; duty: bigint }> {
-  const result = await t.deps.database.pool!.query<{ code: string; balance: string }>(
+export async function houseIncome(bank: Bank, currency = 'KES'): Promise<{ fee: bigint; duty: bigint }> {
+  const result = await bank.db.pool.query<{ code: string; balance: string }>(
     `select a.code,
         (a.credits_posted - a.debits_posted
           + coalesce((select sum(d.credits) - sum(d.debits) from ledger_deferred_deltas d where d.account_id = a.id), 0)
@@ -154,23 +298,6 @@ export async function houseIncome(t: TestContext, currency = 'KES'): Promise<{ f
   );
   const of = (code: string) => BigInt(result.rows.find((row) => row.code === code)?.balance ?? '0');
   return { fee: of(`fee_income:${currency}`), duty: of(`tax_payable:${currency}`) };
-}
-
-/**
- * A pool of the harness's own for work done while faults are going on (the snapshot reader, the roll-up the worker
- * would run). A node-postgres client whose connection dies while checked out emits 'error'; without a listener that
- * is an uncaught exception, so every client gets one here (the query itself still fails and is counted).
- */
-export function harnessDatabase(url: string): {
-  pool: pg.Pool;
-  ledger: LedgerService;
-  close: () => Promise<void>;
-} {
-  const pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 3000 });
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  const ledger = new LedgerService(drizzle({ client: pool }) as unknown as Executor);
-  return { pool, ledger, close: () => pool.end().catch(() => {}) };
 }
 
 /** Runs `step`, giving up after `ms` (for `after` hooks that must not hang on a broken dependency). */
@@ -192,7 +319,8 @@ export async function bounded(label: string, ms: number, step: () => Promise<unk
 
 /**
  * For the end of `after`: if the process is still alive `ms` later (something left open keeps the event loop
- * running, and the test runner would wait for ever), says what is still open. The timer itself does not keep it alive.
+ * running, and the test runner would wait for ever), says what is still open, and `ms` after that ends the process
+ * (with the exit code the test runner set: a failed test stays failed). The timers themselves do not keep it alive.
  */
 export function reportIfStillAlive(suite: string, ms = 15_000): void {
   const cpu = process.cpuUsage();
@@ -201,7 +329,8 @@ export function reportIfStillAlive(suite: string, ms = 15_000): void {
     // stderr: the test runner may no longer be reading this file's stdout.
     process.stderr.write(
       `# ${suite}: still running ${ms / 1000} s after cleanup; open: ${process.getActiveResourcesInfo().join(', ')}; ` +
-        `cpu ${((used.user + used.system) / 1000).toFixed(0)} ms\n`,
+        `cpu ${((used.user + used.system) / 1000).toFixed(0)} ms; exiting in ${ms / 1000} s\n`,
     );
+    setTimeout(() => process.exit(), ms).unref();
   }, ms).unref();
 }
