@@ -920,7 +920,7 @@ if (sharedServices)
         const explained = states.find(
           (state) =>
             state.balance < required &&
-            model.reportedAvailable(state.balance, amount) === BigInt(details.available),
+            model.reportedAvailable(state.balance) === BigInt(details.available),
         );
         if (!explained) {
           divergences.push(

@@ -77,7 +77,7 @@ describe('ledger', () => {
     assert.equal((await ledger.balance(cash)).balance, 10_000n);
   });
 
-  test('insufficient funds refuses the whole batch with the available amount', async () => {
+  test('insufficient funds refuses the whole batch with the balance before it and what it asks', async () => {
     const before = await ledger.balance(alice);
     await assert.rejects(
       post([
@@ -87,7 +87,9 @@ describe('ledger', () => {
       (error: unknown) =>
         error instanceof LedgerError &&
         error.state === LEDGER_STATES.insufficientFunds &&
-        error.detail.available === String(before.available - 100n),
+        // Not the balance left after the first leg fitted: what the account had, and the batch's whole demand.
+        error.detail.available === String(before.available) &&
+        error.detail.required === '1000100',
     );
     assert.deepEqual(await ledger.balance(alice), before);
   });

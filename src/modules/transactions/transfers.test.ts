@@ -141,6 +141,21 @@ describe('P2P transfers and cash', () => {
     assert.equal(failed.json().items[0].failure_code, 'INSUFFICIENT_BALANCE');
   });
 
+  test('when the amount fits but the fee does not, "available" is the whole balance before the payment', async () => {
+    // The ledger posts amount, fee and duty as legs in order: the amount leg fits exactly, the fee leg does not.
+    const response = await transfer(bob, {
+      to_wallet_number: aliceWallet.wallet_number,
+      amount: 105_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(response.statusCode, 422, response.body);
+    const { details } = response.json();
+    assert.equal(details.available, 105_000);
+    assert.ok(details.required > 105_000, 'the fee and duty are part of what is required');
+    assert.equal(details.deficit, details.required - 105_000);
+  });
+
   test('a wrong PIN says how many tries are left and moves nothing', async () => {
     const response = await transfer(alice, {
       to_wallet_number: bobWallet.wallet_number,

@@ -131,14 +131,10 @@ export class WalletModel {
   }
 
   /**
-   * What the ledger reports as `available` when it refuses a transfer from a wallet holding `balance`: it posts the
-   * legs in order (principal, fee, duty) and reports the balance left when the first leg does not fit.
+   * What the ledger reports as `available` when it refuses a transfer from a wallet holding `balance`: the balance
+   * before the batch (migration 0023; it used to be the balance left after the legs that fitted).
    */
-  reportedAvailable(balance: bigint, amount: bigint): bigint {
-    const { fee, tax } = this.quote(amount);
-    if (balance < amount) return balance;
-    if (balance - amount < fee) return balance - amount;
-    if (balance - amount - fee < tax) return balance - amount - fee;
+  reportedAvailable(balance: bigint): bigint {
     return balance;
   }
 
