@@ -919,8 +919,7 @@ if (sharedServices)
         const states = model.history(source).slice(low, Math.max(low, high + 1));
         const explained = states.find(
           (state) =>
-            state.balance < required &&
-            model.reportedAvailable(state.balance) === BigInt(details.available),
+            state.balance < required && model.reportedAvailable(state.balance) === BigInt(details.available),
         );
         if (!explained) {
           divergences.push(
