@@ -226,6 +226,11 @@ export const variables = {
     integer(0, 24),
   ),
   DOCUMENT_MAX_BYTES: variable('Largest document upload, in bytes.', '10485760', integer(1024, 104857600)),
+  OUTBOX_RETENTION_DAYS: variable(
+    'Days a dispatched domain event is kept in outbox_events before the hourly purge (0: keep them all). Undelivered events and those set aside with an error are always kept.',
+    '7',
+    integer(0, 3650),
+  ),
   IDEMPOTENCY_TTL_HOURS: variable(
     'How long idempotency keys and their responses are kept.',
     '24',

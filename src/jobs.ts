@@ -12,6 +12,7 @@ import {
 import type { Executor } from './platform/db.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { IdempotencyService } from './platform/idempotency.ts';
+import { purgeDispatchedEvents } from './platform/outbox.ts';
 import { RealtimeHub } from './platform/realtime.ts';
 
 /** Housekeeping run by the worker on a cron schedule (UTC); each is idempotent, so a retry is harmless. */
@@ -28,6 +29,11 @@ function scheduledTasks(
       name: 'maintenance.purge-idempotency-keys',
       schedule: '17 * * * *',
       run: () => idempotency.purgeExpired(),
+    },
+    {
+      name: 'maintenance.purge-dispatched-events',
+      schedule: '23 * * * *',
+      run: (db) => purgeDispatchedEvents(db, deps.config.OUTBOX_RETENTION_DAYS),
     },
     { name: 'maintenance.expire-approval-requests', schedule: '*/15 * * * *', run: expireStaleApprovals },
     { name: 'documents.expire', schedule: '55 0 * * *', run: expireDocuments },

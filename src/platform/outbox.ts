@@ -2,8 +2,8 @@
  * Domain events go to the outbox table inside the business transaction: a rolled-back use case emits nothing, a
  * committed one exactly one event. Payloads carry ids and amounts, never secrets in clear (an OTP is sealed).
  */
-import { and, asc, eq } from 'drizzle-orm';
-import type { Executor } from './db.ts';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { type Executor, rawRows } from './db.ts';
 import { toJsonSafe } from './json.ts';
 import { outboxEvents } from './platform.tables.ts';
 
@@ -31,6 +31,37 @@ export async function eventsOf(db: Executor, aggregateType: string, aggregateId:
     .where(and(eq(outboxEvents.aggregateType, aggregateType), eq(outboxEvents.aggregateId, aggregateId)))
     .orderBy(asc(outboxEvents.id))
     .limit(limit);
+}
+
+/**
+ * Retention: deletes events that occurred more than `days` ago and were dispatched, in batches; undelivered events
+ * and those set aside with an error (an operator's to look at) stay. Ids grow with time, so each batch is an index
+ * range below the first event inside the window (no index on the dispatch time, which would cost every dispatch).
+ */
+export async function purgeDispatchedEvents(db: Executor, days: number, batchSize = 5000): Promise<number> {
+  if (days <= 0) return 0;
+  let total = 0;
+  for (;;) {
+    const [row] = await rawRows<{ removed: number }>(
+      db,
+      sql`with bound as (
+            select coalesce(
+              (select id from outbox_events where occurred_at >= now() - make_interval(days => ${days})
+               order by id limit 1),
+              (select max(id) + 1 from outbox_events)) as id
+          ), doomed as (
+            select id from outbox_events
+            where id < (select id from bound) and dispatched_at is not null and dispatch_error is null
+            order by id limit ${batchSize}
+          ), removed as (
+            delete from outbox_events o using doomed where o.id = doomed.id returning 1
+          )
+          select count(*)::int as removed from removed`,
+    );
+    const removed = Number(row?.removed ?? 0);
+    total += removed;
+    if (removed < batchSize) return total;
+  }
 }
 
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
