@@ -123,6 +123,16 @@ describe('parseConfig', () => {
     }
     assert.equal(error.problems.length, 7, error.message);
   });
+
+  test('a callback path secret the router could never match is refused (over 100 characters, or not URL-safe)', () => {
+    for (const bad of ['x'.repeat(101), 'ok-secret,has space', 'slash/inside']) {
+      const error = configError({ AFRICASTALKING_CALLBACK_SECRET: bad });
+      assert.ok(
+        error.problems.some((problem) => problem.startsWith('AFRICASTALKING_CALLBACK_SECRET ')),
+        error.message,
+      );
+    }
+  });
 });
 
 describe('parseConfig in production', () => {

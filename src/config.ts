@@ -52,6 +52,17 @@ function oneOf<const T extends string>(...allowed: T[]) {
   };
 }
 
+/**
+ * Secrets that become one URL path segment (comma-separated during a rotation): URL-safe characters, at most 100 each
+ * (the router's limit for a path parameter; a longer one could never match).
+ */
+function pathSecrets(raw: string): string {
+  for (const item of list(raw))
+    if (!/^[A-Za-z0-9._~-]{1,100}$/.test(item))
+      throw new ConfigProblem('each secret must be 1–100 URL-safe characters (A–Z, a–z, 0–9, . _ ~ -)');
+  return raw;
+}
+
 function list(raw: string): string[] {
   return raw
     .split(',')
@@ -297,9 +308,9 @@ export const variables = {
     url(['http:', 'https:']),
   ),
   AFRICASTALKING_CALLBACK_SECRET: variable(
-    "Secret path segment of the Africa's Talking delivery-report callback (the reports are unsigned), or a comma-separated list during a rotation; unset: refused.",
+    "Secret path segment of the Africa's Talking delivery-report callback (the reports are unsigned; 1–100 URL-safe characters), or a comma-separated list during a rotation; unset: refused.",
     undefined,
-    text,
+    pathSecrets,
     true,
   ),
   FIREBASE_PROJECT_ID: variable('Firebase project for FCM push.', undefined, text),

@@ -206,4 +206,4 @@ export const PreferencesBody = Type.Object(
 );
 
 export const CallbackAccepted = Type.Object({ status: Type.Enum(['recorded', 'duplicate', 'ignored']) });
-export const SecretParams = Type.Object({ secret: Type.String({ minLength: 1, maxLength: 200 }) });
+export const SecretParams = Type.Object({ secret: Type.String({ minLength: 1, maxLength: 100 }) });
