@@ -187,6 +187,19 @@ async function transactionOn<T>(
   }
 }
 
+/**
+ * A value built once per database handle (drizzle prepared queries, which are bound to the handle they were built
+ * on): the returned function gives the cached value while the handle stays the same, and builds it again when the
+ * application's handle is replaced.
+ */
+export function perDatabase<T>(build: (db: Executor) => T): (db: Executor) => T {
+  let cached: { db: Executor; value: T } | null = null;
+  return (db) => {
+    if (cached?.db !== db) cached = { db, value: build(db) };
+    return cached.value;
+  };
+}
+
 /** Rows of a raw query, for the few places (health, metrics) that need no table definitions. */
 export async function rawRows<T extends Record<string, unknown>>(
   db: Executor,

@@ -315,9 +315,8 @@ export class BankTransfersService {
    * same rule (the `bank_transfer` feature of the customer's tier on this channel) is checked here.
    */
   async #assertBankFeature(wallet: WalletRow, channel: string): Promise<void> {
-    const product = await this.#wallets.productOf(wallet);
+    const { product, limits } = (await this.#wallets.facts(this.#db, [wallet], new Date())).get(wallet.id)!;
     if (!product.allowedChannels.includes(channel)) throw transactionErrors.channelNotAllowed(channel);
-    const limits = await this.#wallets.limitsOf(this.#db, wallet);
     if (!(limits.features[channel] ?? []).includes('bank_transfer'))
       throw transactionErrors.featureNotAllowed('bank_transfer', channel, limits.tier);
   }

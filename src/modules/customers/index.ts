@@ -1,7 +1,7 @@
 /** Customers: profiles, contacts, masked and encrypted PII, search, data-protection rights, phone + PIN sign-in. */
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Executor } from '../../platform/db.ts';
+import { type Executor, perDatabase } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { IdentityService } from '../identity/index.ts';
@@ -29,12 +29,10 @@ export function customersModule(
 ): FastifyPluginAsync {
   return async (app) => {
     // Customers are principals: pending and active ones may sign in; suspended and closed ones are refused at once.
-    // Read on every customer request: a named prepared statement (built once; see wallets' `preparedReads`).
-    let statusOf: { db: unknown; query: ReturnType<typeof customerStatusQuery> } | null = null;
+    // Read on every customer request: a named prepared statement, built once per database handle.
+    const statusQuery = perDatabase(customerStatusQuery);
     identity.registerPrincipalResolver('customer', async (id) => {
-      if (statusOf?.db !== deps.database.db)
-        statusOf = { db: deps.database.db, query: customerStatusQuery(deps.database.db) };
-      const [row] = await statusOf.query.execute({ id });
+      const [row] = await statusQuery(deps.database.db).execute({ id });
       if (!row) return null;
       return {
         active: row.status === 'pending' || row.status === 'active',

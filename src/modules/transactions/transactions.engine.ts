@@ -18,7 +18,6 @@ import type { PolicyService } from '../policy/index.ts';
 import {
   feeFor,
   type Usage,
-  type WalletFacts,
   type WalletLimits,
   type WalletRow,
   type WalletsService,
@@ -141,9 +140,7 @@ export class PaymentEngine {
    */
   async prepare(plan: MovementPlan, known: WalletRow[] = []): Promise<Quote> {
     const wallets = await this.#walletsOf(this.#db, plan, false, known);
-    const at = new Date();
-    const facts = await this.#wallets.facts(this.#db, wallets.values(), at);
-    return (await this.#validate(this.#db, plan, wallets, facts)).quote;
+    return (await this.#validate(this.#db, plan, wallets, new Date())).quote;
   }
 
   /**
@@ -153,9 +150,7 @@ export class PaymentEngine {
    */
   async validateLocked(tx: Executor, plan: MovementPlan) {
     const wallets = await this.#walletsOf(tx, plan, true);
-    const at = new Date();
-    const facts = await this.#wallets.facts(tx, wallets.values(), at);
-    const checked = await this.#validate(tx, plan, wallets, facts);
+    const checked = await this.#validate(tx, plan, wallets, new Date());
     return { ...checked, wallets };
   }
 
@@ -184,9 +179,7 @@ export class PaymentEngine {
       return await inTransaction(this.#db, async (tx) => {
         const now = new Date();
         const wallets = await this.#walletsOf(tx, plan, true);
-        // A statement of its own after the lock: it sees every payment committed before the lock was granted.
-        const facts = await this.#wallets.facts(tx, wallets.values(), now);
-        const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, facts);
+        const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, now);
         for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
         crashPoint('transfer.before-posting');
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
@@ -269,7 +262,7 @@ export class PaymentEngine {
     executor: Executor,
     plan: MovementPlan,
     wallets: Map<string, WalletRow>,
-    facts: Map<string, WalletFacts>,
+    at: Date,
   ): Promise<{ quote: Quote; destinationMaxBalance: bigint | null }> {
     if (
       plan.source.kind === 'wallet' &&
@@ -297,6 +290,9 @@ export class PaymentEngine {
       if (destination.currency !== expected)
         throw transactionErrors.currencyMismatch(destination.currency, expected);
     }
+    // Under lock this is a statement of its own after the locking one, so it sees every payment committed before
+    // the lock was granted (a daily limit holds under any concurrency).
+    const facts = await this.#wallets.facts(executor, wallets.values(), at);
     let quote: Quote = { fee: 0n, tax: 0n, total: plan.amount };
     if (source) {
       const { limits, product, usage } = facts.get(source.id)!;

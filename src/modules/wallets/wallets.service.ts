@@ -5,14 +5,14 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { type Executor, inTransaction, rawRows, violatedConstraint } from '../../platform/db.ts';
+import { type Executor, inTransaction, perDatabase, rawRows, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney } from '../../platform/money.ts';
-import { customers, kycTiers } from '../customers/index.ts';
+import { customers } from '../customers/index.ts';
 import {
   type Balance,
   balanceColumns,
@@ -82,6 +82,15 @@ export interface WalletFacts {
   usage: { send: Usage; receive: Usage };
 }
 
+/** One wallet's row of the `facts` statement. */
+type FactsRow = {
+  wallet_id: string;
+  tier: string | null;
+  max_balance: Record<string, string> | null;
+  features: Record<string, string[]> | null;
+  usage: { period: string; direction: string; amount: string; count: number }[];
+};
+
 /** The balance cap is the lower of the KYC tier's (per currency) and the product's. */
 function limitsFrom(
   wallet: WalletRow,
@@ -110,7 +119,6 @@ function limitsFrom(
  */
 function preparedReads(db: Executor) {
   return {
-    db,
     byId: db
       .select()
       .from(wallets)
@@ -155,11 +163,10 @@ export class WalletsService {
     return this.#deps.database.db;
   }
 
-  #prepared: ReturnType<typeof preparedReads> | null = null;
+  readonly #prepared = perDatabase(preparedReads);
 
   get #reads(): ReturnType<typeof preparedReads> {
-    if (this.#prepared?.db !== this.#db) this.#prepared = preparedReads(this.#db);
-    return this.#prepared;
+    return this.#prepared(this.#db);
   }
 
   async create(
@@ -461,19 +468,6 @@ export class WalletsService {
     }
   }
 
-  /** The tier's and the product's caps for a customer wallet (the stricter applies). */
-  async limitsOf(tx: Executor, wallet: WalletRow): Promise<WalletLimits> {
-    const product = await this.products.get(wallet.productId, tx);
-    if (wallet.ownerType !== 'customer' || !wallet.customerId) return limitsFrom(wallet, product, undefined);
-    const [row] = await tx
-      .select({ tier: customers.kycTier, maxBalance: kycTiers.maxBalance, features: kycTiers.features })
-      .from(customers)
-      .innerJoin(kycTiers, eq(kycTiers.code, customers.kycTier))
-      .where(eq(customers.id, wallet.customerId))
-      .limit(1);
-    return limitsFrom(wallet, product, row);
-  }
-
   /**
    * What a payment checks of each wallet, in one statement for all of them: the product, the owner's KYC tier
    * (features, balance cap) and the day and month usage in both directions. Payments call it right after locking
@@ -481,30 +475,17 @@ export class WalletsService {
    */
   async facts(executor: Executor, rows: Iterable<WalletRow>, at: Date): Promise<Map<string, WalletFacts>> {
     const list = [...rows];
-    const facts = new Map<string, WalletFacts>();
-    const customerWallets = list.filter((row) => row.ownerType === 'customer' && row.customerId);
-    const found = new Map<
-      string,
-      {
-        tier: string | null;
-        max_balance: Record<string, string> | null;
-        features: Record<string, string[]> | null;
-        usage: { period: string; direction: string; amount: string; count: number }[];
-      }
-    >();
-    if (customerWallets.length > 0) {
-      const { day, month } = periodsOf(at);
+    const { day, month } = periodsOf(at);
+    const customerIds = list
+      .filter((row) => row.ownerType === 'customer' && row.customerId)
+      .map((row) => row.id);
+    const found = new Map<string, FactsRow>();
+    if (customerIds.length > 0) {
       const ids = sql.join(
-        customerWallets.map((row) => sql`${row.id}::uuid`),
+        customerIds.map((id) => sql`${id}::uuid`),
         sql`, `,
       );
-      const result = await rawRows<{
-        wallet_id: string;
-        tier: string | null;
-        max_balance: Record<string, string> | null;
-        features: Record<string, string[]> | null;
-        usage: { period: string; direction: string; amount: string; count: number }[];
-      }>(
+      const result = await rawRows<FactsRow>(
         executor,
         sql`select w.id as wallet_id, t.code as tier, t.max_balance, t.features,
               coalesce((select json_agg(json_build_object('period', u.period, 'direction', u.direction,
@@ -518,10 +499,10 @@ export class WalletsService {
       );
       for (const row of result) found.set(row.wallet_id, row);
     }
+    const facts = new Map<string, WalletFacts>();
     for (const wallet of list) {
       const product = await this.products.get(wallet.productId, executor);
       const row = found.get(wallet.id);
-      const { day, month } = periodsOf(at);
       const usageOf = (direction: 'send' | 'receive'): Usage => {
         const daily = row?.usage.find((entry) => entry.direction === direction && entry.period === day);
         const monthly = row?.usage.find((entry) => entry.direction === direction && entry.period === month);
@@ -618,7 +599,4 @@ export class WalletsService {
   }
 
   /** Product codes by id, for lists. */
-  async productOf(row: WalletRow, executor: Executor = this.#db) {
-    return this.products.get(row.productId, executor);
-  }
 }
