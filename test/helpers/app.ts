@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { type Application, buildApp } from '../../src/app.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { closeDependencies, type Dependencies, openDependencies } from '../../src/platform/dependencies.ts';
@@ -12,38 +11,9 @@ import { seedAll, seedFirstAdmin } from '../../src/seed.ts';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple 42';
 
-export function baseDatabaseUrl(): string | undefined {
-  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-}
+import { createTestDatabase } from './databases.ts';
 
-/**
- * Cross-node behaviour needs a shared PostgreSQL and Redis. Without them (a fresh clone, `npm test` with no
- * services) the suite runs on embedded PGlite and the memory store, and the cross-node tests are not defined;
- * CI always sets both, so there they always run.
- */
-export const sharedServices = Boolean(baseDatabaseUrl() && process.env.REDIS_URL);
-
-/** Creates an empty database on the server of TEST_DATABASE_URL and returns its URL and a drop function. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const base = baseDatabaseUrl();
-  if (!base) return null;
-  const name = `cf_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
+export { baseDatabaseUrl, createTestDatabase, sharedServices } from './databases.ts';
 
 export class LogCapture extends Writable {
   lines: string[] = [];
@@ -91,30 +61,48 @@ export async function login(app: Application['app'], username: string, password:
   return response.json() as { access_token: string; refresh_token: string };
 }
 
-/** A migrated, seeded app with an administrator signed in. */
-export async function startTestApp(overrides: Record<string, string | undefined> = {}): Promise<TestContext> {
+/**
+ * A migrated, seeded app with an administrator signed in. `startJobs` also starts the job queue (for tests whose
+ * routes queue work). Torn down when any step fails: a database briefly unavailable at start-up fails the test file
+ * instead of leaving pools open that keep the process alive until the runner's timeout.
+ */
+export async function startTestApp(
+  overrides: Record<string, string | undefined> = {},
+  options: { startJobs?: boolean } = {},
+): Promise<TestContext> {
   const database = await createTestDatabase();
-  const config = testConfig(overrides, database?.url);
-  const deps = await openDependencies(config, { migrate: true, runsWorker: false });
-  await seedAll(deps);
-  const logs = new LogCapture();
-  const application = await buildApp(deps, { logStream: logs });
-  await seedFirstAdmin(deps, application.identity);
-  await application.app.ready();
-  const tokens = await login(application.app, 'admin', ADMIN_PASSWORD);
-  return {
-    deps,
-    application,
-    app: application.app,
-    config,
-    logs,
-    adminToken: tokens.access_token,
-    close: async () => {
-      await application.app.close();
-      await closeDependencies(deps);
-      await database?.drop();
-    },
-  };
+  let deps: Dependencies | undefined;
+  let application: Application | undefined;
+  try {
+    const config = testConfig(overrides, database?.url);
+    deps = await openDependencies(config, { migrate: true, runsWorker: false });
+    await seedAll(deps);
+    const logs = new LogCapture();
+    application = await buildApp(deps, { logStream: logs });
+    await seedFirstAdmin(deps, application.identity);
+    await application.app.ready();
+    if (options.startJobs) await deps.jobs.start();
+    const tokens = await login(application.app, 'admin', ADMIN_PASSWORD);
+    const opened = { deps, application };
+    return {
+      deps,
+      application,
+      app: application.app,
+      config,
+      logs,
+      adminToken: tokens.access_token,
+      close: async () => {
+        await opened.application.app.close();
+        await closeDependencies(opened.deps);
+        await database?.drop();
+      },
+    };
+  } catch (error) {
+    await application?.app.close().catch(() => {});
+    if (deps) await closeDependencies(deps).catch(() => {});
+    await database?.drop().catch(() => {});
+    throw error;
+  }
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

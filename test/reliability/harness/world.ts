@@ -16,6 +16,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { LedgerService } from '../../../src/modules/ledger/index.ts';
 import type { Executor } from '../../../src/platform/db.ts';
+import { createTestDatabase } from '../../helpers/databases.ts';
 import type { ApiProcess } from './api-process.ts';
 import { type Answer, call } from './client.ts';
 import type { FeeRule } from './model.ts';
@@ -53,33 +54,9 @@ export function harnessDatabase(url: string): HarnessDatabase {
 
 /**
  * The suites need a shared PostgreSQL and Redis: they are defined only when TEST_DATABASE_URL (or DATABASE_URL) and
- * REDIS_URL are set, as CI always does (test/helpers/app.ts's `sharedServices`, without loading the application).
+ * REDIS_URL are set, as CI always does.
  */
-export const sharedServices = Boolean(
-  (process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL) && process.env.REDIS_URL,
-);
-
-/** An empty database on the server of TEST_DATABASE_URL, and how to drop it (as test/helpers/app.ts does). */
-async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!base) throw new Error('TEST_DATABASE_URL is required');
-  const name = `cf_rel_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
+export { sharedServices } from '../../helpers/databases.ts';
 
 /** The system under test as the harness sees it: its database, its Redis prefix, an administrator's token. */
 export interface Bank {
@@ -94,7 +71,8 @@ export interface Bank {
 
 /** An empty database and a Redis prefix for one suite; `adminToken` is set by `signIn`. */
 export async function createBank(): Promise<Bank> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase('cf_rel');
+  if (!database) throw new Error('TEST_DATABASE_URL is required');
   if (!process.env.REDIS_URL) throw new Error('REDIS_URL is required');
   const db = harnessDatabase(database.url);
   return {

@@ -8,24 +8,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { type Application, buildApp } from '../../../src/app.ts';
 import { customers } from '../../../src/modules/customers/index.ts';
-import {
-  closeDependencies,
-  type Dependencies,
-  openDependencies,
-} from '../../../src/platform/dependencies.ts';
-import { seedAll, seedFirstAdmin } from '../../../src/seed.ts';
 import { FakeFineract } from '../../fakes/fineract.ts';
-import {
-  ADMIN_PASSWORD,
-  bearer,
-  createTestDatabase,
-  LogCapture,
-  login,
-  type TestContext,
-  testConfig,
-} from '../../helpers/app.ts';
+import { bearer, login, startTestApp, type TestContext } from '../../helpers/app.ts';
 import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../helpers/money.ts';
 import { multipart } from '../../helpers/multipart.ts';
 
@@ -165,47 +150,6 @@ export async function ensureSignedIn(t: TestContext, principal: Principal): Prom
   principal.token = await principal.relogin();
 }
 
-/**
- * startTestApp (test/helpers/app.ts), plus what src/main.ts does before serving (pg-boss started: notification
- * routes queue jobs), and torn down when any step fails: a database briefly unavailable at start-up must fail the
- * suite, not leave pools open that keep the process alive until the runner's timeout.
- */
-async function startApp(overrides: Record<string, string>): Promise<TestContext> {
-  const database = await createTestDatabase();
-  let deps: Dependencies | undefined;
-  let application: Application | undefined;
-  try {
-    const config = testConfig(overrides, database?.url);
-    deps = await openDependencies(config, { migrate: true, runsWorker: false });
-    await seedAll(deps);
-    const logs = new LogCapture();
-    application = await buildApp(deps, { logStream: logs });
-    await seedFirstAdmin(deps, application.identity);
-    await application.app.ready();
-    await deps.jobs.start();
-    const tokens = await login(application.app, 'admin', ADMIN_PASSWORD);
-    const opened = { deps, application };
-    return {
-      deps,
-      application,
-      app: application.app,
-      config,
-      logs,
-      adminToken: tokens.access_token,
-      close: async () => {
-        await opened.application.app.close();
-        await closeDependencies(opened.deps);
-        await database?.drop();
-      },
-    };
-  } catch (error) {
-    await application?.app.close().catch(() => {});
-    if (deps) await closeDependencies(deps).catch(() => {});
-    await database?.drop().catch(() => {});
-    throw error;
-  }
-}
-
 export interface WorldOptions {
   /** Environment overrides for the app. */
   config?: Record<string, string>;
@@ -228,13 +172,16 @@ export async function buildWorld(options: WorldOptions = {}): Promise<World> {
   const server = await fake.start();
   let t: TestContext;
   try {
-    t = await startApp({
-      FINERACT_BASE_URL: server.baseUrl,
-      FINERACT_USERNAME: 'mifos',
-      FINERACT_PASSWORD: 'password',
-      FINERACT_TIMEOUT_MS: '10000',
-      ...options.config,
-    });
+    t = await startTestApp(
+      {
+        FINERACT_BASE_URL: server.baseUrl,
+        FINERACT_USERNAME: 'mifos',
+        FINERACT_PASSWORD: 'password',
+        FINERACT_TIMEOUT_MS: '10000',
+        ...options.config,
+      },
+      { startJobs: true },
+    );
   } catch (error) {
     await server.close();
     throw error;
