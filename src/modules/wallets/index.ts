@@ -1,5 +1,6 @@
 /** Wallets, wallet products, balances and statements. */
 export { walletErrors } from './wallets.errors.ts';
+export { periodsOf, type Usage, type WalletFacts, type WalletLimits } from './wallets.facts.ts';
 export {
   feeFor,
   type ProductRow,
@@ -9,10 +10,6 @@ export {
 } from './wallets.products.ts';
 export { walletRoutes } from './wallets.routes.ts';
 export {
-  periodsOf,
-  type Usage,
-  type WalletFacts,
-  type WalletLimits,
   type WalletRow,
   WalletsService,
   type WalletView,
