@@ -242,6 +242,11 @@ export const variables = {
     '7',
     integer(0, 3650),
   ),
+  PAYMENT_COMMIT: variable(
+    'How a checked payment commits: one-call (one PostgreSQL call that locks, re-checks and writes everything) or stepwise (lock, check again and write statement by statement; diagnosis and comparison).',
+    'one-call',
+    oneOf('one-call', 'stepwise'),
+  ),
   IDEMPOTENCY_TTL_HOURS: variable(
     'How long idempotency keys and their responses are kept.',
     '24',

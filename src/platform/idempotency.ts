@@ -90,6 +90,11 @@ export class IdempotencyClaim {
     if (stored.length === 0) throw idempotencyErrors.inProgress();
     this.response = { status, body };
   }
+
+  /** Records that a use case stored these bytes itself, inside its own statement (see `payment_commit`). */
+  stored(status: number, body: string): void {
+    this.response = { status, body };
+  }
 }
 
 export function requestHash(method: string, route: string, params: unknown, body: unknown): string {

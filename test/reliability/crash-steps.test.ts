@@ -3,11 +3,12 @@
  * fault ends.
  *
  * The transfer path carries `crashPoint('transfer.<step>')` at each step (src/platform/idempotency.ts and the
- * transactions module): after the idempotency claim, after prepare, after the PIN check, inside the posting
- * transaction before the ledger posting, after the posting (before usage and the record), after the record (before the
- * outbox event), after the outbox event (before the stored response), and after the commit before the response is
- * sent. For each step an API process started with CRASH_POINTS=<step>:1 receives one transfer and SIGKILLs itself
- * there; the state it leaves is checked (nothing committed before the commit; all of it after). Then the same
+ * transactions module): after the idempotency claim, after prepare, after the PIN check, before the commit, and then
+ * for the one-call commit (the default) after the call, and for the stepwise commit (PAYMENT_COMMIT=stepwise, also the
+ * fallback of a one-call commit whose wallets changed after the checks) inside its transaction after the posting
+ * (before usage and the record), after the record (before the outbox event) and after the outbox event (before the
+ * stored response); finally after the commit, before the response is sent. For each step an API process started with
+ * CRASH_POINTS=<step>:1 (and the commit mode of the case) receives one transfer and SIGKILLs itself there; the state it leaves is checked (nothing committed before the commit; all of it after). Then the same
  * request with the same Idempotency-Key goes to a healthy API process: while the dead holder's claim is locked it
  * answers 409 IDEMPOTENCY_IN_PROGRESS, afterwards it takes the claim over and runs (or, when the crash came after the
  * commit, replays the stored answer). Every wallet pair must end exactly as the reference pair that ran without a
@@ -18,7 +19,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiProcess, freePort } from './harness/api-process.ts';
 import { type Answer, call, errorCode } from './harness/client.ts';
-import { TRANSFER_CRASH_POINTS } from './harness/faults.ts';
+import { STEPWISE_CRASH_POINTS, TRANSFER_CRASH_POINTS } from './harness/faults.ts';
 import { announceSeed, LONG, Prng, runSeed } from './harness/prng.ts';
 import {
   apiEnvironment,
@@ -37,8 +38,20 @@ import {
 } from './harness/world.ts';
 
 const SEED = runSeed();
-/** The crash point after which the transaction has committed (everything before it leaves nothing behind). */
-const COMMITTED_AT = new Set<string>(['transfer.before-response']);
+/** The crash points after which the transaction has committed (everything before them leaves nothing behind). */
+const COMMITTED_AT = new Set<string>(['transfer.after-commit', 'transfer.before-response']);
+/**
+ * Every point of both commits: the one-call commit (the default) and the stepwise one (PAYMENT_COMMIT=stepwise, also
+ * what a one-call commit falls back to when its wallets changed after the checks), which has points inside its
+ * transaction. `transfer.before-posting` is in both.
+ */
+const STEPS: { point: string; mode: 'one-call' | 'stepwise' }[] = [
+  ...TRANSFER_CRASH_POINTS.map((point) => ({ point, mode: 'one-call' as const })),
+  ...['transfer.before-posting', ...STEPWISE_CRASH_POINTS].map((point) => ({
+    point,
+    mode: 'stepwise' as const,
+  })),
+];
 const OPENING = 1_000_000;
 /** Upper bounds, so that a run always ends (`after` then stops every API process). */
 const SETUP_TIMEOUT_MS = 240_000;
@@ -47,6 +60,8 @@ const CLEANUP_TIMEOUT_MS = 120_000;
 
 interface Case {
   name: string;
+  point: string;
+  mode: 'one-call' | 'stepwise';
   sender: Person;
   recipient: Person;
   key: string;
@@ -82,19 +97,22 @@ if (sharedServices)
         await healthy.start(FIRST_START, 180_000);
         await signIn(bank, healthy);
         world = await buildWorld(bank, healthy, {
-          wallets: 2 * (TRANSFER_CRASH_POINTS.length + 1),
+          wallets: 2 * (STEPS.length + 1),
           opening: () => OPENING,
           phonePrefix: '+2547470',
         });
-        const pair = (index: number, name: string): Case => {
+        const pair = (index: number, point: string, mode: Case['mode']): Case => {
           const sender = world.people[2 * index]!;
           const recipient = world.people[2 * index + 1]!;
-          const key = `crash-${runId}-${name}`;
-          return { name, sender, recipient, key, body: transferBody(recipient, amount, key) };
+          const name = mode === 'one-call' ? point : `${point} (stepwise)`;
+          const key = `crash-${runId}-${point}-${mode}`;
+          return { name, point, mode, sender, recipient, key, body: transferBody(recipient, amount, key) };
         };
-        reference = pair(0, 'reference');
-        for (const [index, point] of TRANSFER_CRASH_POINTS.entries()) cases.push(pair(index + 1, point));
-        process.stdout.write(`# amount ${amount}; crash points: ${TRANSFER_CRASH_POINTS.join(', ')}\n`);
+        reference = pair(0, 'reference', 'one-call');
+        for (const [index, step] of STEPS.entries()) cases.push(pair(index + 1, step.point, step.mode));
+        process.stdout.write(
+          `# amount ${amount}; crash points: ${cases.map((item) => item.name).join(', ')}\n`,
+        );
       },
       { timeout: SETUP_TIMEOUT_MS },
     );
@@ -227,7 +245,7 @@ if (sharedServices)
       const crashOne = async (item: Case) => {
         const api = new ApiProcess({ port: await freePort(), env });
         crashed.push(api);
-        await api.start({ CRASH_POINTS: `${item.name}:1` }, 180_000);
+        await api.start({ CRASH_POINTS: `${item.point}:1`, PAYMENT_COMMIT: item.mode }, 180_000);
         const answer = await send(api, item);
         // Bounded: a crash point the request never reached must fail the test, not hang it.
         const exit = await api.exitWithin(answer.kind === 'error' ? 15_000 : 1_000);
@@ -243,7 +261,7 @@ if (sharedServices)
         const state = await endState(item);
         const claim = await claimOf(item);
         assert.ok(claim, `${item.name}: the claim was written before the crash`);
-        if (COMMITTED_AT.has(item.name)) {
+        if (COMMITTED_AT.has(item.point)) {
           assert.equal(claim.state, 'completed', `${item.name}: the answer was stored with the effect`);
           assert.equal(state.transactions.length, 1, `${item.name}: committed`);
           assert.equal(
@@ -265,7 +283,7 @@ if (sharedServices)
         }
         process.stdout.write(
           `#   ${item.name}: killed; claim ${claim.state}; ${state.transactions.length} transaction(s)` +
-            `${COMMITTED_AT.has(item.name) ? '' : '; retry while locked → 409'}\n`,
+            `${COMMITTED_AT.has(item.point) ? '' : '; retry while locked → 409'}\n`,
         );
       };
       // Start-up is the slow part (and CPU-bound): two at a time on a two-core machine, each transfer sent as soon
@@ -280,7 +298,7 @@ if (sharedServices)
     test('a retry with the same key ends exactly as the run without a fault', {
       timeout: TEST_TIMEOUT_MS,
     }, async () => {
-      const held = cases.filter((item) => !COMMITTED_AT.has(item.name));
+      const held = cases.filter((item) => !COMMITTED_AT.has(item.point));
       assert.ok(
         held.every((item) => item.crashedAt !== undefined),
         'every crash point went off (previous test)',
@@ -320,7 +338,7 @@ if (sharedServices)
         const answer = retry as Extract<Answer, { kind: 'http' }>;
         assert.equal(answer.status, 201, `${item.name}: ${answer.body}`);
         // After the commit the stored answer is replayed; before it, the taken-over claim runs the transfer.
-        assert.equal(answer.replayed, COMMITTED_AT.has(item.name), `${item.name}: replayed?`);
+        assert.equal(answer.replayed, COMMITTED_AT.has(item.point), `${item.name}: replayed?`);
         const view = JSON.parse(answer.body) as Record<string, unknown>;
         const referenceView = JSON.parse(reference.answer!.body) as Record<string, unknown>;
         for (const field of ['status', 'amount', 'fee', 'tax', 'total', 'currency', 'type'])

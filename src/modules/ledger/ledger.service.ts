@@ -65,16 +65,17 @@ export const LEDGER_STATES = {
 const CODE_PATTERN = /^[a-z][a-z0-9_:.-]{0,63}$/;
 const UUID_LIST = /^[0-9a-f-]{36}$/;
 
-function uuidArray(values: string[]): string {
+/** PostgreSQL array literals of checked values, for `ledger_post` and the calls that pass legs on to it. */
+export function uuidArray(values: string[]): string {
   for (const value of values) if (!UUID_LIST.test(value)) throw new Error(`not a uuid: ${value}`);
   return `{${values.join(',')}}`;
 }
 
-function bigintArray(values: bigint[]): string {
+export function bigintArray(values: bigint[]): string {
   return `{${values.map((value) => value.toString()).join(',')}}`;
 }
 
-function codeArray(values: string[]): string {
+export function codeArray(values: string[]): string {
   for (const value of values) if (!CODE_PATTERN.test(value)) throw new Error(`bad leg code: ${value}`);
   return `{${values.join(',')}}`;
 }
@@ -96,7 +97,8 @@ function detailOf(error: unknown): Record<string, string> {
 }
 
 /** Turns the functions' LDxxx errors into LedgerError; anything else passes through. */
-function translate(error: unknown): unknown {
+/** A `LedgerError` for the ledger's SQLSTATEs (LDxxx), raised by `ledger_post` directly or through a caller's function. */
+export function ledgerErrorOf(error: unknown): unknown {
   const state = sqlState(error);
   if (state?.startsWith('LD')) return new LedgerError(state, messageOf(error), detailOf(error));
   if (state === '23505' && String(messageOf(error)).includes('ledger_transfers_pending_key'))
@@ -255,7 +257,7 @@ export class LedgerService {
         transferIds: await this.#transferIdsOf(tx, row!.batch_id),
       };
     } catch (error) {
-      throw translate(error);
+      throw ledgerErrorOf(error);
     }
   }
 
@@ -299,7 +301,7 @@ export class LedgerService {
         transferIds: await this.#transferIdsOf(tx, row!.batch_id),
       };
     } catch (error) {
-      throw translate(error);
+      throw ledgerErrorOf(error);
     }
   }
 

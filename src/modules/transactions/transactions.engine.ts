@@ -1,8 +1,9 @@
 /**
  * The payment engine: every money movement goes initiated → validated → authorized → processing → completed
- * (or failed). `prepare` checks what can be checked without locks (fast refusals before asking for a PIN);
- * `commit` re-checks under the wallet locks and posts, in one transaction with the usage counters, the record,
- * the outbox event and the stored idempotent response. Business refusals are recorded as failed transactions.
+ * (or failed). `check`/`prepare` check everything without locks against one read of the wallets' state (fast refusals
+ * before asking for a PIN); `commit` posts, in one transaction with the usage counters, the record, the outbox event
+ * and the stored idempotent response — in one call while the wallets' state is the one checked (ADR 0016), otherwise
+ * step by step after checking again under the wallet locks. Business refusals are recorded as failed transactions.
  */
 import { randomInt } from 'node:crypto';
 import type { RequestContext } from '../../platform/audit.ts';
@@ -12,19 +13,23 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { stringifyWithBigInt } from '../../platform/json.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
 import type { PolicyService } from '../policy/index.ts';
 import {
   feeFor,
+  periodsOf,
   type Usage,
+  type WalletFacts,
   type WalletLimits,
   type WalletRow,
   type WalletsService,
 } from '../wallets/index.ts';
+import { commitPayment } from './transactions.commit.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
-import { transactionView } from './transactions.views.ts';
+import { type TransactionView, transactionView } from './transactions.views.ts';
 
 export type TransactionRow = typeof transactions.$inferSelect;
 
@@ -90,6 +95,16 @@ export interface Quote {
   total: bigint;
 }
 
+/** A payment that passed every check, with what the checks read (the wallets' state, at one instant). */
+export interface Checked {
+  quote: Quote;
+  destinationMaxBalance: bigint | null;
+  /** The plan's wallets as the checks saw them. */
+  wallets: Map<string, WalletRow>;
+  facts: Map<string, WalletFacts>;
+  at: Date;
+}
+
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const RECORDED_FAILURES = new Set([
   'INSUFFICIENT_BALANCE',
@@ -114,6 +129,8 @@ export class PaymentEngine {
   readonly #ledger: LedgerService;
   readonly #policy: PolicyService;
   readonly #hooks: PrePostingHook[] = [];
+  /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
+  readonly commits = { oneCall: 0, stale: 0, locked: 0 };
 
   constructor(deps: Dependencies, wallets: WalletsService, ledger: LedgerService, policy: PolicyService) {
     this.#deps = deps;
@@ -139,8 +156,13 @@ export class PaymentEngine {
    * caller already read (they are re-read under lock at commit).
    */
   async prepare(plan: MovementPlan, known: WalletRow[] = []): Promise<Quote> {
+    return (await this.check(plan, known)).quote;
+  }
+
+  /** `prepare` with what the checks read: handed to `commit`, it lets the commit go in one call. */
+  async check(plan: MovementPlan, known: WalletRow[] = []): Promise<Checked> {
     const wallets = await this.#walletsOf(this.#db, plan, false, known);
-    return (await this.#validate(this.#db, plan, wallets, new Date())).quote;
+    return this.#validate(this.#db, plan, wallets, new Date());
   }
 
   /**
@@ -148,25 +170,26 @@ export class PaymentEngine {
    * caller's transaction and checks everything `commit` checks, limits included, so the caller can reserve the
    * money and count usage under the same lock.
    */
-  async validateLocked(tx: Executor, plan: MovementPlan) {
-    const wallets = await this.#walletsOf(tx, plan, true);
-    const checked = await this.#validate(tx, plan, wallets, new Date());
-    return { ...checked, wallets };
+  async validateLocked(tx: Executor, plan: MovementPlan): Promise<Checked> {
+    return this.#validate(tx, plan, await this.#walletsOf(tx, plan, true), new Date());
   }
 
   /** Counts the movement against the wallets' day and month usage (inside the caller's transaction). */
   async countUsage(tx: Executor, plan: MovementPlan, wallets: Map<string, WalletRow>): Promise<void> {
-    await this.#countUsage(tx, plan, wallets, new Date());
+    await this.#wallets.addUsage(tx, this.#usageEntries(plan, wallets), new Date());
   }
 
   /**
    * Posts the movement. `steps` carries the states already passed (initiated, validated, authorized) with their
-   * times so the record shows the whole path.
+   * times so the record shows the whole path. Given the `check` it passed, the commit is one call to PostgreSQL
+   * (`payment_commit`) while the wallets' state is still the one checked; otherwise, and for plans that write more
+   * inside the transaction (`beforeCommit`, pre-posting hooks), it locks, checks again and posts step by step.
    */
   async commit(
     plan: MovementPlan,
     steps: Step[],
     context: RequestContext,
+    checked?: Checked,
   ): Promise<ReturnType<typeof transactionView>> {
     const id = uuidv7();
     const reference = newReference();
@@ -176,39 +199,30 @@ export class PaymentEngine {
       tax: await this.#ledger.houseAccount(`tax_payable:${plan.currency}`),
     };
     try {
+      if (
+        checked &&
+        this.#hooks.length === 0 &&
+        !plan.beforeCommit &&
+        this.#deps.config.PAYMENT_COMMIT === 'one-call'
+      ) {
+        const view = await this.#commitInOneCall(plan, steps, context, checked, { id, reference, house });
+        if (view) {
+          this.commits.oneCall += 1;
+          return view;
+        }
+        this.commits.stale += 1;
+      } else this.commits.locked += 1;
       return await inTransaction(this.#db, async (tx) => {
         const now = new Date();
-        const wallets = await this.#walletsOf(tx, plan, true);
-        const { quote, destinationMaxBalance } = await this.#validate(tx, plan, wallets, now);
+        const locked = await this.#validate(tx, plan, await this.#walletsOf(tx, plan, true), now);
+        const { quote, wallets } = locked;
         for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
         crashPoint('transfer.before-posting');
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
-        const sourceAccount = plan.source.kind === 'wallet' ? plan.source.walletId : plan.source.accountId;
-        const destinationAccount =
-          plan.destination.kind === 'wallet' ? plan.destination.walletId : plan.destination.accountId;
-        const legs = plan.legs
-          ? await plan.legs(quote)
-          : await this.#defaultLegs(plan, quote, house, sourceAccount, destinationAccount);
-        const destinationWallet =
-          plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
-        const caps =
-          destinationWallet && destinationMaxBalance !== null
-            ? [{ accountId: destinationWallet.id, cap: destinationMaxBalance }]
-            : [];
-        const batch = await this.#post(
-          tx,
-          {
-            key: `transaction:${id}`,
-            code: plan.type,
-            reference,
-            metadata: { transaction_id: id, narration: plan.narration ?? null },
-            legs,
-            caps,
-          },
-          quote,
-        );
+        const posting = await this.#posting(plan, locked, house, id, reference);
+        const batch = await this.#post(tx, posting, quote);
         crashPoint('transfer.after-posting');
-        if (plan.limits !== false) await this.#countUsage(tx, plan, wallets, now);
+        if (plan.limits !== false) await this.#wallets.addUsage(tx, this.#usageEntries(plan, wallets), now);
         history.push({ state: 'completed', at: new Date().toISOString() });
         const [record] = await tx
           .insert(transactions)
@@ -258,23 +272,33 @@ export class PaymentEngine {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
+  /**
+   * Every check of a payment, against one read of its wallets' state (`WalletsService.facts`): status, currency,
+   * channel and tier features, fee, product and tier limits. Under lock that read is a statement of its own after the
+   * locking one, so it sees every payment committed before the lock was granted (a daily limit holds under any
+   * concurrency); without locks, `payment_commit` compares the same state again under the lock.
+   */
   async #validate(
     executor: Executor,
     plan: MovementPlan,
-    wallets: Map<string, WalletRow>,
+    rows: Map<string, WalletRow>,
     at: Date,
-  ): Promise<{ quote: Quote; destinationMaxBalance: bigint | null }> {
+  ): Promise<Checked> {
     if (
       plan.source.kind === 'wallet' &&
       plan.destination.kind === 'wallet' &&
       plan.source.walletId === plan.destination.walletId
     )
       throw transactionErrors.sameWallet();
+    if (plan.source.kind === 'wallet' && !rows.has(plan.source.walletId))
+      throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
+    if (plan.destination.kind === 'wallet' && !rows.has(plan.destination.walletId))
+      throw transactionErrors.recipientUnavailable();
+    const facts = await this.#wallets.facts(executor, rows.values(), at);
+    const wallets = new Map([...facts].map(([id, fact]) => [id, fact.wallet]));
     const source = plan.source.kind === 'wallet' ? wallets.get(plan.source.walletId) : undefined;
     const destination =
       plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
-    if (plan.source.kind === 'wallet' && !source) throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
-    if (plan.destination.kind === 'wallet' && !destination) throw transactionErrors.recipientUnavailable();
     if (source) {
       if (source.status !== 'active' && !(plan.allowFrozen && source.status === 'frozen'))
         throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${source.status}`, {
@@ -290,9 +314,6 @@ export class PaymentEngine {
       if (destination.currency !== expected)
         throw transactionErrors.currencyMismatch(destination.currency, expected);
     }
-    // Under lock this is a statement of its own after the locking one, so it sees every payment committed before
-    // the lock was granted (a daily limit holds under any concurrency).
-    const facts = await this.#wallets.facts(executor, wallets.values(), at);
     let quote: Quote = { fee: 0n, tax: 0n, total: plan.amount };
     if (source) {
       const { limits, product, usage } = facts.get(source.id)!;
@@ -321,7 +342,7 @@ export class PaymentEngine {
         throw error;
       }
     }
-    return { quote, destinationMaxBalance };
+    return { quote, destinationMaxBalance, wallets, facts, at };
   }
 
   async #checkLimits(
@@ -408,35 +429,35 @@ export class PaymentEngine {
     try {
       return await this.#ledger.post(tx, posting);
     } catch (error) {
-      if (!(error instanceof LedgerError)) throw error;
-      if (error.state === LEDGER_STATES.insufficientFunds) {
-        const available = BigInt(error.detail.available ?? '0');
-        const sourceLeg = posting.legs[0]!;
-        if (error.detail.account_id === sourceLeg.debit)
-          throw transactionErrors.insufficientBalance(quote.total, available);
-        throw new AppError(
-          409,
-          'COUNTERPARTY_INSUFFICIENT_FUNDS',
-          'The counterparty account cannot cover this movement',
-          {
-            required: BigInt(error.detail.required ?? '0'),
-            available,
-          },
-        );
-      }
-      if (error.state === LEDGER_STATES.capExceeded) throw transactionErrors.balanceCap();
-      if (error.state === LEDGER_STATES.currencyMismatch)
-        throw transactionErrors.currencyMismatch(String(error.detail.debit), String(error.detail.credit));
-      throw error;
+      throw this.#refusal(error, posting.legs, quote);
     }
   }
 
-  async #countUsage(
-    tx: Executor,
-    plan: MovementPlan,
-    wallets: Map<string, WalletRow>,
-    at: Date,
-  ): Promise<void> {
+  /** A ledger refusal in the payment's terms (the payer's balance, the counterparty's, a cap); other errors as they are. */
+  #refusal(error: unknown, legs: Leg[], quote: Quote): unknown {
+    if (!(error instanceof LedgerError)) return error;
+    if (error.state === LEDGER_STATES.insufficientFunds) {
+      const available = BigInt(error.detail.available ?? '0');
+      if (error.detail.account_id === legs[0]!.debit)
+        return transactionErrors.insufficientBalance(quote.total, available);
+      return new AppError(
+        409,
+        'COUNTERPARTY_INSUFFICIENT_FUNDS',
+        'The counterparty account cannot cover this movement',
+        {
+          required: BigInt(error.detail.required ?? '0'),
+          available,
+        },
+      );
+    }
+    if (error.state === LEDGER_STATES.capExceeded) return transactionErrors.balanceCap();
+    if (error.state === LEDGER_STATES.currencyMismatch)
+      return transactionErrors.currencyMismatch(String(error.detail.debit), String(error.detail.credit));
+    return error;
+  }
+
+  /** What the movement adds to the day and month usage of its customer wallets. */
+  #usageEntries(plan: MovementPlan, wallets: Map<string, WalletRow>) {
     const entries: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[] = [];
     if (plan.source.kind === 'wallet' && wallets.get(plan.source.walletId)?.ownerType === 'customer')
       entries.push({ walletId: plan.source.walletId, direction: 'send', amount: plan.amount });
@@ -449,7 +470,104 @@ export class PaymentEngine {
         direction: 'receive',
         amount: plan.destinationAmount ?? plan.amount,
       });
-    await this.#wallets.addUsage(tx, entries, at);
+    return entries;
+  }
+
+  /** The ledger posting of a checked movement: its legs (default or the plan's) and the recipient's balance cap. */
+  async #posting(
+    plan: MovementPlan,
+    checked: Pick<Checked, 'quote' | 'destinationMaxBalance' | 'wallets'>,
+    house: { fee: string; tax: string },
+    id: string,
+    reference: string,
+  ) {
+    const { quote, destinationMaxBalance, wallets } = checked;
+    const sourceAccount = plan.source.kind === 'wallet' ? plan.source.walletId : plan.source.accountId;
+    const destinationAccount =
+      plan.destination.kind === 'wallet' ? plan.destination.walletId : plan.destination.accountId;
+    const legs = plan.legs
+      ? await plan.legs(quote)
+      : await this.#defaultLegs(plan, quote, house, sourceAccount, destinationAccount);
+    const destinationWallet =
+      plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
+    const caps =
+      destinationWallet && destinationMaxBalance !== null
+        ? [{ accountId: destinationWallet.id, cap: destinationMaxBalance }]
+        : [];
+    return {
+      key: `transaction:${id}`,
+      code: plan.type,
+      reference,
+      metadata: { transaction_id: id, narration: plan.narration ?? null },
+      legs,
+      caps,
+    };
+  }
+
+  /**
+   * The commit as one statement (`payment_commit`), for a movement checked without locks: every row is built here,
+   * and PostgreSQL writes them only while the wallets' state under lock is the state the checks read. Null when it
+   * was not (another payment, a freeze, a tier change came between): nothing was written and the caller takes the
+   * locked path, which checks again.
+   */
+  async #commitInOneCall(
+    plan: MovementPlan,
+    steps: Step[],
+    context: RequestContext,
+    checked: Checked,
+    ids: { id: string; reference: string; house: { fee: string; tax: string } },
+  ): Promise<TransactionView | null> {
+    const now = new Date();
+    const { day, month } = periodsOf(checked.at);
+    // Usage is counted in the period the checks read; a commit past midnight checks again under lock.
+    if (periodsOf(now).day !== day) return null;
+    const { id, reference, house } = ids;
+    const posting = await this.#posting(plan, checked, house, id, reference);
+    const at = now.toISOString();
+    const record: TransactionRow = {
+      ...this.#recordValues(id, reference, plan, checked.wallets, checked.quote),
+      metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip },
+      status: 'completed',
+      ledgerBatchId: uuidv7(),
+      failureCode: null,
+      failureReason: null,
+      history: [...steps, { state: 'processing', at }, { state: 'completed', at }],
+      completedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const view = transactionView(record);
+    const status = plan.status ?? 201;
+    const claim = plan.claim
+      ? { id: plan.claim.id, lockedUntil: plan.claim.lockedUntil, status, body: stringifyWithBigInt(view) }
+      : null;
+    crashPoint('transfer.before-posting');
+    let outcome: 'committed' | 'stale';
+    try {
+      outcome = await commitPayment(this.#db, {
+        expected: new Map([...checked.facts].map(([walletId, fact]) => [walletId, fact.state])),
+        day,
+        month,
+        batchId: record.ledgerBatchId!,
+        ...posting,
+        legIds: posting.legs.map(() => uuidv7()),
+        usage: plan.limits === false ? [] : this.#usageEntries(plan, checked.wallets),
+        record,
+        event: {
+          topic: 'transaction.completed',
+          aggregateType: 'transaction',
+          aggregateId: id,
+          payload: completedEventPayload(record),
+        },
+        claim,
+      });
+    } catch (error) {
+      throw this.#refusal(error, posting.legs, checked.quote);
+    }
+    if (outcome === 'stale') return null;
+    crashPoint('transfer.after-commit');
+    if (claim) plan.claim!.stored(claim.status, claim.body);
+    return view;
   }
 
   #recordValues(

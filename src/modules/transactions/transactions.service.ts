@@ -86,14 +86,14 @@ export class TransactionsService {
     known: WalletRow[] = [],
   ) {
     const steps: Step[] = [{ state: 'initiated', at: new Date().toISOString() }];
-    await this.engine.prepare(plan, known);
+    const checked = await this.engine.check(plan, known);
     crashPoint('transfer.after-prepare');
     steps.push({ state: 'validated', at: new Date().toISOString() });
     if (principal.type === 'customer')
       await this.authorizer.authorize(principal.id, bindingOf(plan), authorization);
     steps.push({ state: 'authorized', at: new Date().toISOString() });
     crashPoint('transfer.after-pin');
-    return this.engine.commit(plan, steps, context);
+    return this.engine.commit(plan, steps, context, checked);
   }
 
   /** A recipient wallet by wallet number, or by the phone of a customer holding a wallet in the currency. */

@@ -1,6 +1,7 @@
 /** P2P transfers, teller cash and the transaction record end to end through the API. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import {
   balanceOf,
@@ -12,7 +13,9 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
+import { rawRows } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
+import { eventsOf } from '../../platform/outbox.ts';
 
 describe('P2P transfers and cash', () => {
   let t: TestContext;
@@ -437,6 +440,108 @@ describe('P2P transfers and cash', () => {
       const response = await t.app.inject({ method: 'GET', url, headers: bearer(alice.token) });
       assert.equal(response.statusCode, 422, `${url}: ${response.body}`);
     }
+  });
+
+  test('a transfer commits in one call: record, ledger, usage, event and the stored answer together', async () => {
+    const { engine } = t.application.transactions;
+    const before = { ...engine.commits };
+    const db = t.deps.database.db;
+    const usageOf = async () =>
+      (
+        await rawRows<{ amount: string }>(
+          db,
+          sql`select coalesce(sum(amount), 0)::text as amount from wallet_usage
+              where wallet_id = ${aliceWallet.id}::uuid and direction = 'send' and period like 'd:%'`,
+        )
+      )[0]!.amount;
+    const usedBefore = BigInt(await usageOf());
+    const key = `one-call-${Date.now()}`;
+    const payload = {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 2_500,
+      currency: 'KES',
+      pin: TEST_PIN,
+    };
+    const response = await transfer(alice, payload, key);
+    assert.equal(response.statusCode, 201, response.body);
+    assert.deepEqual(engine.commits, { ...before, oneCall: before.oneCall + 1 });
+    const body = response.json();
+    // What was stored is what was answered: the record read back, the replay's bytes.
+    const read = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/transaction/transaction/${body.id}`,
+      headers: bearer(alice.token),
+    });
+    assert.equal(read.statusCode, 200, read.body);
+    assert.deepEqual(read.json(), body);
+    const replay = await transfer(alice, payload, key);
+    assert.equal(replay.body, response.body);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    assert.equal(BigInt(await usageOf()), usedBefore + 2_500n);
+    const events = await eventsOf(db, 'transaction', body.id);
+    assert.deepEqual(
+      events.map((event) => event.topic),
+      ['transaction.completed'],
+    );
+    assert.equal(events[0]!.payload.amount, '2500');
+    const [batch] = await rawRows<{ legs: number }>(
+      db,
+      sql`select count(*)::int as legs from ledger_transfers lt join transactions tx on tx.ledger_batch_id = lt.batch_id
+          where tx.id = ${body.id}::uuid`,
+    );
+    assert.equal(batch!.legs, 3, 'amount, fee and duty');
+  });
+
+  test('a payment whose wallets changed after its checks is checked again under lock', async () => {
+    const { engine } = t.application.transactions;
+    const db = t.deps.database.db;
+    const context = {
+      actor: { type: 'customer' as const, id: alice.id },
+      ip: null,
+      userAgent: null,
+      requestId: 'r',
+    };
+    const plan = {
+      type: 'p2p' as const,
+      channel: 'mobile',
+      initiator: { type: 'customer' as const, id: alice.id },
+      source: { kind: 'wallet' as const, walletId: aliceWallet.id },
+      destination: { kind: 'wallet' as const, walletId: bobWallet.id },
+      amount: 1_000n,
+      currency: 'KES',
+      feature: 'p2p',
+    };
+    const steps = [{ state: 'initiated' as const, at: new Date().toISOString() }];
+    // Frozen between the check and the commit: the commit finds the state changed, checks again and refuses.
+    const before = { ...engine.commits };
+    const aliceBefore = await balanceOf(t, aliceWallet.id);
+    const checked = await engine.check(plan);
+    await db.execute(sql`update wallets set status = 'frozen' where id = ${bobWallet.id}::uuid`);
+    try {
+      await assert.rejects(engine.commit(plan, steps, context, checked), (error: AppError) => {
+        assert.equal(error.errorCode, 'RECIPIENT_UNAVAILABLE');
+        return true;
+      });
+    } finally {
+      await db.execute(sql`update wallets set status = 'active' where id = ${bobWallet.id}::uuid`);
+    }
+    assert.equal(engine.commits.stale, before.stale + 1);
+    assert.deepEqual(await balanceOf(t, aliceWallet.id), aliceBefore);
+    // Another payment between the check and the commit (usage moved): posted under lock, both counted.
+    const again = await engine.check(plan);
+    const between = await transfer(alice, {
+      to_wallet_number: bobWallet.wallet_number,
+      amount: 1_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(between.statusCode, 201, between.body);
+    const view = await engine.commit(plan, steps, context, again);
+    assert.equal(view.status, 'completed');
+    assert.equal(engine.commits.stale, before.stale + 2);
+    assert.equal(engine.commits.oneCall, before.oneCall + 1, 'only the payment in between went in one call');
+    const after = await balanceOf(t, aliceWallet.id);
+    assert.equal(BigInt(aliceBefore.balance) - BigInt(after.balance), 2n * (1_000n + 1_000n + 150n));
   });
 
   test('a pre-posting hook (where AML plugs in) refuses inside the transaction and nothing moves', async () => {

@@ -1,6 +1,12 @@
 /** Wallets, wallet products, balances and statements. */
 export { walletErrors } from './wallets.errors.ts';
-export { periodsOf, type Usage, type WalletFacts, type WalletLimits } from './wallets.facts.ts';
+export {
+  periodsOf,
+  type Usage,
+  type WalletFacts,
+  type WalletLimits,
+  type WalletState,
+} from './wallets.facts.ts';
 export {
   feeFor,
   type ProductRow,

@@ -28,21 +28,34 @@ export interface WalletLimits {
   product: ProductLimits;
 }
 
-/** What a payment reads of a wallet before moving money: see `WalletsService.facts`. */
-export interface WalletFacts {
-  product: ProductRow;
-  limits: WalletLimits;
-  usage: { send: Usage; receive: Usage };
-}
-
-/** One wallet's row of the `facts` statement. */
-type FactsRow = {
-  wallet_id: string;
+/**
+ * A wallet as `payment_wallet_state` (migration 0024) reports it: the wallet's own fields, its owner's KYC tier and
+ * the day and month usage. The payment checks read nothing else of the wallet, and `payment_commit` compares it again
+ * under the lock, so a payment validated against this state is posted only while the state is the same.
+ */
+export interface WalletState {
+  status: WalletRow['status'];
+  currency: string;
+  product_id: string;
+  owner_type: WalletRow['ownerType'];
+  customer_id: string | null;
+  merchant_id: string | null;
   tier: string | null;
   max_balance: Record<string, string> | null;
   features: Record<string, string[]> | null;
   usage: { period: string; direction: string; amount: string; count: number }[];
-};
+}
+
+/** What a payment reads of a wallet before moving money: see `WalletsService.facts`. */
+export interface WalletFacts {
+  /** The wallet row with the fields of `state` (status, currency, product, owner) as read with it. */
+  wallet: WalletRow;
+  product: ProductRow;
+  limits: WalletLimits;
+  usage: { send: Usage; receive: Usage };
+  /** Exactly as read, for the re-check under lock (a JSON value compared as jsonb). */
+  state: WalletState;
+}
 
 /** The balance cap is the lower of the KYC tier's (per currency) and the product's. */
 function limitsFrom(
@@ -66,9 +79,10 @@ function limitsFrom(
 }
 
 /**
- * What a payment checks of each wallet, in one statement for all of them: the product, the owner's KYC tier
- * (features, balance cap) and the day and month usage in both directions. Payments call it right after locking
- * the wallets, as a statement of its own, so it sees every payment committed before the lock was granted.
+ * What a payment checks of each wallet, in one statement for all of them: the wallet's status, currency and product,
+ * the owner's KYC tier (features, balance cap) and the day and month usage in both directions. Payments call it right
+ * after locking the wallets, as a statement of its own, so it sees every payment committed before the lock was
+ * granted; or without locks, and `payment_commit` reads the same state again under the lock.
  */
 export async function readFacts(
   executor: Executor,
@@ -77,37 +91,32 @@ export async function readFacts(
   at: Date,
 ): Promise<Map<string, WalletFacts>> {
   const list = [...rows];
-  const { day, month } = periodsOf(at);
-  const customerIds = list
-    .filter((row) => row.ownerType === 'customer' && row.customerId)
-    .map((row) => row.id);
-  const found = new Map<string, FactsRow>();
-  if (customerIds.length > 0) {
-    const ids = sql.join(
-      customerIds.map((id) => sql`${id}::uuid`),
-      sql`, `,
-    );
-    const result = await rawRows<FactsRow>(
-      executor,
-      sql`select w.id as wallet_id, t.code as tier, t.max_balance, t.features,
-            coalesce((select json_agg(json_build_object('period', u.period, 'direction', u.direction,
-                                                        'amount', u.amount::text, 'count', u.count))
-                      from wallet_usage u where u.wallet_id = w.id and u.period in (${day}, ${month})),
-                     '[]'::json) as usage
-          from wallets w
-          left join customers c on c.id = w.customer_id
-          left join kyc_tiers t on t.code = c.kyc_tier
-          where w.id in (${ids})`,
-    );
-    for (const row of result) found.set(row.wallet_id, row);
-  }
   const facts = new Map<string, WalletFacts>();
-  for (const wallet of list) {
+  if (list.length === 0) return facts;
+  const { day, month } = periodsOf(at);
+  const result = await rawRows<{ wallet_id: string; state: WalletState }>(
+    executor,
+    sql`select wallet_id, state from payment_wallet_state(${`{${list.map((row) => row.id).join(',')}}`}::uuid[],
+          ${day}, ${month})`,
+  );
+  const found = new Map(result.map((row) => [row.wallet_id, row.state]));
+  for (const row of list) {
+    const state = found.get(row.id);
+    // Wallets are never deleted: a row the caller holds has a state.
+    if (!state) throw new Error(`payment_wallet_state: no wallet ${row.id}`);
+    const wallet: WalletRow = {
+      ...row,
+      status: state.status,
+      currency: state.currency,
+      productId: state.product_id,
+      ownerType: state.owner_type,
+      customerId: state.customer_id,
+      merchantId: state.merchant_id,
+    };
     const product = await products.get(wallet.productId, executor);
-    const row = found.get(wallet.id);
     const usageOf = (direction: 'send' | 'receive'): Usage => {
-      const daily = row?.usage.find((entry) => entry.direction === direction && entry.period === day);
-      const monthly = row?.usage.find((entry) => entry.direction === direction && entry.period === month);
+      const daily = state.usage.find((entry) => entry.direction === direction && entry.period === day);
+      const monthly = state.usage.find((entry) => entry.direction === direction && entry.period === month);
       return {
         daily_amount: daily ? BigInt(daily.amount) : 0n,
         daily_count: daily?.count ?? 0,
@@ -115,16 +124,18 @@ export async function readFacts(
         monthly_count: monthly?.count ?? 0,
       };
     };
-    facts.set(wallet.id, {
+    facts.set(row.id, {
+      wallet,
       product,
       limits: limitsFrom(
         wallet,
         product,
-        row?.tier
-          ? { tier: row.tier, maxBalance: row.max_balance ?? {}, features: row.features ?? {} }
+        state.tier
+          ? { tier: state.tier, maxBalance: state.max_balance ?? {}, features: state.features ?? {} }
           : undefined,
       ),
       usage: { send: usageOf('send'), receive: usageOf('receive') },
+      state,
     });
   }
   return facts;

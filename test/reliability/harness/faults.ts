@@ -22,10 +22,19 @@ export const TRANSFER_CRASH_POINTS = [
   'transfer.after-prepare',
   'transfer.after-pin',
   'transfer.before-posting',
+  // The one-call commit (PAYMENT_COMMIT=one-call, the default): after it, everything is committed.
+  'transfer.after-commit',
+  'transfer.before-response',
+] as const;
+
+/**
+ * The stepwise commit's own points, inside its transaction (PAYMENT_COMMIT=stepwise, and a one-call commit that found
+ * its wallets changed since the checks); it passes `transfer.before-posting` too.
+ */
+export const STEPWISE_CRASH_POINTS = [
   'transfer.after-posting',
   'transfer.after-record',
   'transfer.after-outbox',
-  'transfer.before-response',
 ] as const;
 
 export type Fault =
@@ -86,7 +95,7 @@ function drawFault(random: Prng, kind: FaultKind, nodes: number): Fault {
       return {
         kind,
         node: random.int(0, nodes - 1),
-        point: random.pick(TRANSFER_CRASH_POINTS),
+        point: random.pick([...TRANSFER_CRASH_POINTS, ...STEPWISE_CRASH_POINTS]),
         pass: random.int(2, 25),
       };
     case 'pg-terminate':
