@@ -175,10 +175,20 @@ async function main() {
   let api: Server | null = null;
   let growthApi: Server | null = null;
 
-  const startApi = async (db: AppDatabase, workers: number, execArgv: string[] = []): Promise<Server> => {
+  const startApi = async (
+    db: AppDatabase,
+    workers: number,
+    execArgv: string[] = [],
+    extraEnv: Record<string, string> = {},
+  ): Promise<Server> => {
     const server = await startServer({
       script: 'bench/cluster.ts',
-      env: { ...db.env, BENCH_WORKERS: String(workers), BENCH_WORKER_EXEC_ARGV: JSON.stringify(execArgv) },
+      env: {
+        ...db.env,
+        ...extraEnv,
+        BENCH_WORKERS: String(workers),
+        BENCH_WORKER_EXEC_ARGV: JSON.stringify(execArgv),
+      },
       port: db.port,
       logFile: logDirectory ? join(logDirectory, `api-${db.name}-${workers}w-${Date.now()}.log`) : undefined,
       timeoutMs: 90_000,
@@ -255,8 +265,8 @@ async function main() {
 
     // ------------------------------------------------------------------------------------------- transfer
     const transferRows: TransferRow[] = [];
-    const runTransfers = async (workers: number) => {
-      for (const connections of S.connections) {
+    const runTransfers = async (workers: number, connectionCounts = S.connections, commit = 'one-call') => {
+      for (const connections of connectionCounts) {
         const reference = await pgbench(urlFor(tpcbName), connections, S.seconds);
         commands.push(reference.command);
         log(`pgbench -c ${connections}: ${f0(reference.tps)} tps`);
@@ -269,13 +279,23 @@ async function main() {
           cpuPids: cpuOf(api!, primary),
         });
         const verification = await verify();
-        transferRows.push({ workers, connections, result, reference, verification });
+        transferRows.push({ workers, connections, result, reference, verification, commit });
         log(
-          `transfer c=${connections} w=${workers}: ${f0(result.rps)} req/s (ratio ${f2(result.rps / reference.tps)}), p99 ${f1(result.p99)} ms, errors ${result.errors}; ledger ${verification}`,
+          `transfer (${commit}) c=${connections} w=${workers}: ${f0(result.rps)} req/s (ratio ${f2(result.rps / reference.tps)}), p99 ${f1(result.p99)} ms, errors ${result.errors}; ledger ${verification}`,
         );
       }
     };
     if (scenarios.has('transfer') && S.workers.includes(1)) await runTransfers(1);
+    if (scenarios.has('transfer')) {
+      // The same goal row with the payment committed statement by statement (ADR 0016's comparison, same run).
+      await api.stop();
+      api = await startApi(primary, 1, [], { PAYMENT_COMMIT: 'stepwise' });
+      await warm(api);
+      await runTransfers(1, [S.pool], 'stepwise');
+      await api.stop();
+      api = await startApi(primary, 1);
+      await warm(api);
+    }
 
     // ------------------------------------------------------------------------------------------- hot account
     if (scenarios.has('hot')) {
@@ -1221,6 +1241,8 @@ async function cleanRedis(url: string, prefix: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------- report
 
 interface TransferRow {
+  /** PAYMENT_COMMIT of the API (ADR 0016). */
+  commit: string;
   workers: number;
   connections: number;
   result: LoadResult;
@@ -1285,7 +1307,7 @@ function transferSection(rows: TransferRow[]): string {
   const lines = [
     '## 1. transfer — `POST /api/v1/wallet/transaction/transfer` vs pgbench TPC-B (scale 10)',
     '',
-    `Random payer (one of ${S.tokenHolders.toLocaleString('en-US')} signed-in customers) and payee (one of ${S.customers.toLocaleString('en-US')} wallets), 1–9.99 KES + fee + excise duty, fresh Idempotency-Key, PIN; ${S.seconds} s measured after ${S.warmup} s warm-up; API pool ${S.pool} connections per worker. Reference: \`pgbench -c N -j 2 -T ${S.seconds} -M prepared\` run right before each row. The PERFORMANCE.md goal is the row at the pool size's client count (${S.pool} connections, 1 worker); the other rows use the same criteria for information.`,
+    `Random payer (one of ${S.tokenHolders.toLocaleString('en-US')} signed-in customers) and payee (one of ${S.customers.toLocaleString('en-US')} wallets), 1–9.99 KES + fee + excise duty, fresh Idempotency-Key, PIN; ${S.seconds} s measured after ${S.warmup} s warm-up; API pool ${S.pool} connections per worker. Reference: \`pgbench -c N -j 2 -T ${S.seconds} -M prepared\` run right before each row. The PERFORMANCE.md goal is the row at the pool size's client count (${S.pool} connections, 1 worker); the other rows use the same criteria for information. The row marked \`PAYMENT_COMMIT=stepwise\` runs the same load on an API that commits statement by statement instead of in one call (ADR 0016), for comparison in the same run.`,
     '',
     HEADER,
   ];
@@ -1296,10 +1318,14 @@ function transferSection(rows: TransferRow[]): string {
       entry.result.p99 <= 25 &&
       entry.result.errors === 0 &&
       entry.verification.startsWith('clean');
-    const goal = entry.connections === S.pool && entry.workers === 1;
+    const goal = entry.connections === S.pool && entry.workers === 1 && entry.commit === 'one-call';
     lines.push(
       row([
-        goal ? '**transfer (goal row)**' : 'transfer',
+        goal
+          ? '**transfer (goal row)**'
+          : entry.commit === 'one-call'
+            ? 'transfer'
+            : `transfer, PAYMENT_COMMIT=${entry.commit}`,
         entry.connections,
         entry.workers,
         f0(entry.result.rps),
@@ -1335,7 +1361,7 @@ function transferSection(rows: TransferRow[]): string {
     '',
     cpuLines(
       rows.map((entry) => ({
-        label: `c=${entry.connections} w=${entry.workers}`,
+        label: `c=${entry.connections} w=${entry.workers}${entry.commit === 'one-call' ? '' : ` ${entry.commit}`}`,
         cpu: entry.result.cpu,
         ok: entry.result.ok,
       })),
