@@ -24,6 +24,7 @@ import {
   type WalletFacts,
   type WalletLimits,
   type WalletRow,
+  type WalletState,
   type WalletsService,
 } from '../wallets/index.ts';
 import { commitPayment } from './transactions.commit.ts';
@@ -159,10 +160,17 @@ export class PaymentEngine {
     return (await this.check(plan, known)).quote;
   }
 
-  /** `prepare` with what the checks read: handed to `commit`, it lets the commit go in one call. */
-  async check(plan: MovementPlan, known: WalletRow[] = []): Promise<Checked> {
+  /**
+   * `prepare` with what the checks read: handed to `commit`, it lets the commit go in one call. `read` gives the
+   * wallets' states when the caller read them with the wallets (`WalletsService.transferParties`).
+   */
+  async check(
+    plan: MovementPlan,
+    known: WalletRow[] = [],
+    read?: { states: ReadonlyMap<string, WalletState>; at: Date },
+  ): Promise<Checked> {
     const wallets = await this.#walletsOf(this.#db, plan, false, known);
-    return this.#validate(this.#db, plan, wallets, new Date());
+    return this.#validate(this.#db, plan, wallets, read?.at ?? new Date(), read?.states);
   }
 
   /**
@@ -283,6 +291,7 @@ export class PaymentEngine {
     plan: MovementPlan,
     rows: Map<string, WalletRow>,
     at: Date,
+    states?: ReadonlyMap<string, WalletState>,
   ): Promise<Checked> {
     if (
       plan.source.kind === 'wallet' &&
@@ -294,7 +303,7 @@ export class PaymentEngine {
       throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
     if (plan.destination.kind === 'wallet' && !rows.has(plan.destination.walletId))
       throw transactionErrors.recipientUnavailable();
-    const facts = await this.#wallets.facts(executor, rows.values(), at);
+    const facts = await this.#wallets.facts(executor, rows.values(), at, states);
     const wallets = new Map([...facts].map(([id, fact]) => [id, fact.wallet]));
     const source = plan.source.kind === 'wallet' ? wallets.get(plan.source.walletId) : undefined;
     const destination =

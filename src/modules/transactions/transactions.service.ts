@@ -17,7 +17,13 @@ import type { ApprovalService } from '../approvals/index.ts';
 import { customerPhones, normalisePhone } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
-import { type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import {
+  type PartiesRead,
+  type WalletRow,
+  type WalletsService,
+  walletErrors,
+  wallets,
+} from '../wallets/index.ts';
 import type { Authorization, AuthorizationBinding, PaymentAuthorizer } from './transactions.authorize.ts';
 import type { MovementPlan, PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
@@ -42,6 +48,12 @@ export interface CashInput {
 }
 
 type Step = { state: TransactionState; at: string; reason?: string };
+
+/** A P2P recipient: a customer's wallet in the transfer's currency (merchants are paid through the merchant route, where
+ * their status and discount fee apply). */
+function isRecipient(row: WalletRow | undefined, currency: string): row is WalletRow {
+  return row !== undefined && row.currency === currency && row.ownerType === 'customer';
+}
 
 export class TransactionsService {
   readonly #deps: Dependencies;
@@ -84,9 +96,10 @@ export class TransactionsService {
     authorization: Authorization,
     context: RequestContext,
     known: WalletRow[] = [],
+    read?: Pick<PartiesRead, 'states' | 'at'>,
   ) {
     const steps: Step[] = [{ state: 'initiated', at: new Date().toISOString() }];
-    const checked = await this.engine.check(plan, known);
+    const checked = await this.engine.check(plan, known, read);
     crashPoint('transfer.after-prepare');
     steps.push({ state: 'validated', at: new Date().toISOString() });
     if (principal.type === 'customer')
@@ -111,13 +124,7 @@ export class TransactionsService {
         .from(wallets)
         .where(eq(wallets.walletNumber, input.to_wallet_number))
         .limit(1);
-      // Merchants are paid through the merchant route (their status and discount fee apply), not by P2P.
-      if (!row || row.currency !== currency || row.ownerType !== 'customer')
-        throw new AppError(
-          404,
-          'RECIPIENT_NOT_FOUND',
-          'No wallet in this currency for that wallet number or phone',
-        );
+      if (!isRecipient(row, currency)) throw walletErrors.recipientNotFound();
       return row;
     }
     let phone: string;
@@ -141,12 +148,7 @@ export class TransactionsService {
       )
       .where(eq(customerPhones.phone, phone))
       .limit(1);
-    if (!row)
-      throw new AppError(
-        404,
-        'RECIPIENT_NOT_FOUND',
-        'No wallet in this currency for that wallet number or phone',
-      );
+    if (!row) throw walletErrors.recipientNotFound();
     return row.wallet;
   }
 
@@ -155,11 +157,29 @@ export class TransactionsService {
     input: TransferInput,
     channel: string,
     claim: IdempotencyClaim | null,
-  ): Promise<MovementPlan & { known: WalletRow[] }> {
+  ): Promise<MovementPlan & { known: WalletRow[]; read?: PartiesRead }> {
     currencyInfo(input.currency);
     const amount = positiveAmount(input.amount);
-    const source = await this.wallets.payingWallet(principal, input.source_wallet_id, input.currency);
-    const destination = await this.recipient(input, input.currency);
+    let source: WalletRow;
+    let destination: WalletRow;
+    let read: PartiesRead | undefined;
+    if (
+      principal.type === 'customer' &&
+      !input.source_wallet_id &&
+      input.to_wallet_number &&
+      !input.to_phone
+    ) {
+      // The app's usual transfer: the customer's wallet, the recipient's by number and both wallets' payment state
+      // in one statement (the same refusals as the separate lookups below).
+      read = await this.wallets.transferParties(principal.id, input.currency, input.to_wallet_number);
+      if (!read.source) throw walletErrors.noWalletIn(input.currency);
+      source = read.source;
+      if (!isRecipient(read.destination, input.currency)) throw walletErrors.recipientNotFound();
+      destination = read.destination;
+    } else {
+      source = await this.wallets.payingWallet(principal, input.source_wallet_id, input.currency);
+      destination = await this.recipient(input, input.currency);
+    }
     if (!(await this.#settings.get('features.p2p_transfers')))
       throw transactionErrors.disabled('p2p_transfers');
     return {
@@ -174,6 +194,7 @@ export class TransactionsService {
       narration: input.narration ?? null,
       claim,
       known: [source, destination],
+      ...(read ? { read } : {}),
     };
   }
 
@@ -184,14 +205,14 @@ export class TransactionsService {
     claim: IdempotencyClaim | null,
     context: RequestContext,
   ) {
-    const { known, ...plan } = await this.#transferPlan(principal, input, channel, claim);
-    return this.run(plan, principal, input, context, known);
+    const { known, read, ...plan } = await this.#transferPlan(principal, input, channel, claim);
+    return this.run(plan, principal, input, context, known, read);
   }
 
   /** Fee and total of a transfer before the customer confirms it. */
   async quote(principal: Principal, input: TransferInput, channel: string) {
-    const { known, ...plan } = await this.#transferPlan(principal, input, channel, null);
-    const quote = await this.engine.prepare(plan, known);
+    const { known, read, ...plan } = await this.#transferPlan(principal, input, channel, null);
+    const { quote } = await this.engine.check(plan, known, read);
     const destination = known[1]!;
     const thresholds = await this.#settings.get('payments.otp_threshold');
     const threshold = thresholds[input.currency];

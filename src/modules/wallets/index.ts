@@ -1,6 +1,7 @@
 /** Wallets, wallet products, balances and statements. */
 export { walletErrors } from './wallets.errors.ts';
 export {
+  type PartiesRead,
   periodsOf,
   type Usage,
   type WalletFacts,

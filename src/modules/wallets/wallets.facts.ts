@@ -2,11 +2,11 @@
  * What a payment reads of its wallets before moving money: product, the owner's KYC tier (features, balance cap) and
  * the day and month usage, for all the payment's wallets in one statement.
  */
-import { sql } from 'drizzle-orm';
-import { type Executor, rawRows } from '../../platform/db.ts';
+import { and, eq, or, sql } from 'drizzle-orm';
+import { type Executor, perDatabase, rawRows } from '../../platform/db.ts';
 import type { ProductRow, ProductsService } from './wallets.products.ts';
 import type { WalletRow } from './wallets.service.ts';
-import type { ProductLimits } from './wallets.tables.ts';
+import { type ProductLimits, wallets } from './wallets.tables.ts';
 
 export interface Usage {
   daily_amount: bigint;
@@ -89,17 +89,21 @@ export async function readFacts(
   products: ProductsService,
   rows: Iterable<WalletRow>,
   at: Date,
+  known?: ReadonlyMap<string, WalletState>,
 ): Promise<Map<string, WalletFacts>> {
   const list = [...rows];
   const facts = new Map<string, WalletFacts>();
   if (list.length === 0) return facts;
   const { day, month } = periodsOf(at);
-  const result = await rawRows<{ wallet_id: string; state: WalletState }>(
-    executor,
-    sql`select wallet_id, state from payment_wallet_state(${`{${list.map((row) => row.id).join(',')}}`}::uuid[],
-          ${day}, ${month})`,
-  );
-  const found = new Map(result.map((row) => [row.wallet_id, row.state]));
+  let found = known;
+  if (!found || list.some((row) => !found!.has(row.id))) {
+    const result = await rawRows<{ wallet_id: string; state: WalletState }>(
+      executor,
+      sql`select wallet_id, state from payment_wallet_state(${`{${list.map((row) => row.id).join(',')}}`}::uuid[],
+            ${day}, ${month})`,
+    );
+    found = new Map(result.map((row) => [row.wallet_id, row.state]));
+  }
   for (const row of list) {
     const state = found.get(row.id);
     // Wallets are never deleted: a row the caller holds has a state.
@@ -139,4 +143,56 @@ export async function readFacts(
     });
   }
   return facts;
+}
+
+/** Wallets found together with their `payment_wallet_state`, as of `at` (see `readTransferParties`). */
+export interface PartiesRead {
+  source: WalletRow | undefined;
+  destination: WalletRow | undefined;
+  states: Map<string, WalletState>;
+  at: Date;
+}
+
+const partiesQuery = perDatabase((db: Executor) =>
+  db
+    .select({
+      wallet: wallets,
+      state: sql<WalletState>`(select s.state from payment_wallet_state(array[${wallets.id}],
+        ${sql.placeholder('day')}, ${sql.placeholder('month')}) s)`,
+    })
+    .from(wallets)
+    .where(
+      or(
+        and(
+          eq(wallets.customerId, sql.placeholder('customerId')),
+          eq(wallets.currency, sql.placeholder('currency')),
+          eq(wallets.ownerType, 'customer'),
+        ),
+        eq(wallets.walletNumber, sql.placeholder('walletNumber')),
+      ),
+    )
+    .limit(2)
+    .prepare('wallets_transfer_parties'),
+);
+
+/**
+ * A customer's wallet in a currency and the wallet with a number, each with its payment state, in one statement: a
+ * P2P transfer's lookups and its checks' read together (the state is compared again under lock at commit). Either
+ * may be missing; the destination is returned whatever its currency and owner (the caller decides).
+ */
+export async function readTransferParties(
+  executor: Executor,
+  input: { customerId: string; currency: string; walletNumber: string },
+  at: Date,
+): Promise<PartiesRead> {
+  const { day, month } = periodsOf(at);
+  const rows = await partiesQuery(executor).execute({ ...input, day, month });
+  const source = rows.find(
+    ({ wallet }) =>
+      wallet.customerId === input.customerId &&
+      wallet.currency === input.currency &&
+      wallet.ownerType === 'customer',
+  )?.wallet;
+  const destination = rows.find(({ wallet }) => wallet.walletNumber === input.walletNumber)?.wallet;
+  return { source, destination, states: new Map(rows.map(({ wallet, state }) => [wallet.id, state])), at };
 }

@@ -24,7 +24,14 @@ import {
   ledgerEntries,
 } from '../ledger/index.ts';
 import { walletErrors } from './wallets.errors.ts';
-import { periodsOf, readFacts, type WalletFacts } from './wallets.facts.ts';
+import {
+  type PartiesRead,
+  periodsOf,
+  readFacts,
+  readTransferParties,
+  type WalletFacts,
+  type WalletState,
+} from './wallets.facts.ts';
 import type { ProductsService } from './wallets.products.ts';
 import { wallets, walletUsage } from './wallets.tables.ts';
 
@@ -412,9 +419,19 @@ export class WalletsService {
     }
   }
 
-  /** What a payment checks of each wallet (see `readFacts`). */
-  facts(executor: Executor, rows: Iterable<WalletRow>, at: Date): Promise<Map<string, WalletFacts>> {
-    return readFacts(executor, this.products, rows, at);
+  /** What a payment checks of each wallet (see `readFacts`); `known` states read with the wallets are used as they are. */
+  facts(
+    executor: Executor,
+    rows: Iterable<WalletRow>,
+    at: Date,
+    known?: ReadonlyMap<string, WalletState>,
+  ): Promise<Map<string, WalletFacts>> {
+    return readFacts(executor, this.products, rows, at, known);
+  }
+
+  /** A P2P transfer's wallets and their payment state in one statement (see `readTransferParties`). */
+  transferParties(customerId: string, currency: string, walletNumber: string): Promise<PartiesRead> {
+    return readTransferParties(this.#db, { customerId, currency, walletNumber }, new Date());
   }
 
   /** Journal lines of a wallet with running balances, oldest first, between two instants. */
