@@ -52,12 +52,12 @@ import {
   TransferBody,
 } from './modules/transactions/index.ts';
 import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
-import { RedisStore } from './platform/cache.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { commonErrors, ErrorBody, frameworkErrors, registerErrorHandling } from './platform/errors.ts';
 import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
+import { rateLimitStore } from './platform/rate-limit.ts';
 import { RealtimeHub } from './platform/realtime.ts';
 import { compileValidator } from './platform/validation.ts';
 
@@ -181,9 +181,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     global: true,
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    ...(deps.store instanceof RedisStore
-      ? { redis: deps.store.client, nameSpace: `${config.REDIS_KEY_PREFIX}rl:` }
-      : {}),
+    store: rateLimitStore(deps.store, 'rl:'),
     errorResponseBuilder: (_request, context) =>
       commonErrors.tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
     allowList: (request) => request.url.startsWith('/health/') || request.url === '/metrics',

@@ -123,6 +123,22 @@ function storeSuite(name: string, open: () => Promise<EphemeralStore>, cleanUp: 
       assert.equal(await store.increment(k, 300), 1);
     });
 
+    test('hit counts and tells the window left; a counter without a ttl gets the window again', async () => {
+      const k = key('hit');
+      const first = await store.hit(k, 5_000);
+      assert.equal(first.count, 1);
+      assert.ok(first.ttlMs > 4_000 && first.ttlMs <= 5_000, `ttl ${first.ttlMs}`);
+      const second = await store.hit(k, 5_000);
+      assert.equal(second.count, 2);
+      assert.ok(second.ttlMs <= first.ttlMs, 'a fixed window: a hit does not extend it');
+      const stuck = key('hit-stuck');
+      await store.set(stuck, '7');
+      const unstuck = await store.hit(stuck, 5_000);
+      assert.equal(unstuck.count, 8);
+      assert.ok(unstuck.ttlMs > 4_000 && unstuck.ttlMs <= 5_000, `ttl ${unstuck.ttlMs}`);
+      assert.notEqual(await store.ttlMs(stuck), null);
+    });
+
     test('ttlMs is null for an absent key and for a key without ttl', async () => {
       const k = key('ttlms');
       assert.equal(await store.ttlMs(k), null);

@@ -17,6 +17,11 @@ export interface EphemeralStore {
   delete(key: string): Promise<void>;
   /** Atomically adds one; the first increment of a key starts its time-to-live (a fixed window). */
   increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * `increment` and the window's remaining time in one call (rate limits): a key that somehow has no time-to-live gets
+   * the window again, so a counter never sticks.
+   */
+  hit(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
   /** Remaining time-to-live in ms, or null when the key is absent or has none. */
   ttlMs(key: string): Promise<number | null>;
   publish(channel: string, message: string): Promise<void>;
@@ -29,6 +34,8 @@ export interface EphemeralStore {
 
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const INCREMENT_SCRIPT = `local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n`;
+const HIT_SCRIPT = `local n = redis.call('incr', KEYS[1]) local t = redis.call('pttl', KEYS[1])
+if t < 0 then redis.call('pexpire', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end return {n, t}`;
 
 export class RedisStore implements EphemeralStore {
   readonly kind = 'redis' as const;
@@ -88,6 +95,16 @@ export class RedisStore implements EphemeralStore {
       this.client.eval(INCREMENT_SCRIPT, 1, this.#key(key), String(Math.ceil(ttlMs))),
     );
     return Number(result);
+  }
+
+  async hit(key: string, windowMs: number) {
+    const reply = await this.#run(() =>
+      this.client.eval(HIT_SCRIPT, 1, this.#key(key), String(Math.max(1, Math.ceil(windowMs)))),
+    );
+    // Checked, not trusted: a reply mangled on the way (a broken connection or proxy) is Redis being unavailable.
+    if (!Array.isArray(reply) || reply.length !== 2 || !reply.every((value) => Number.isSafeInteger(value)))
+      throw new DependencyUnavailableError('redis', new Error(`unexpected reply to a rate-limit hit`));
+    return { count: reply[0] as number, ttlMs: reply[1] as number };
   }
 
   async ttlMs(key: string) {
@@ -213,6 +230,13 @@ export class MemoryStore implements EphemeralStore {
     const next = Number(entry.value) + 1;
     entry.value = String(next);
     return next;
+  }
+
+  async hit(key: string, windowMs: number) {
+    const count = await this.increment(key, windowMs);
+    const entry = this.#live(key)!;
+    if (entry.expiresAt === null) entry.expiresAt = this.#now() + windowMs;
+    return { count, ttlMs: entry.expiresAt - this.#now() };
   }
 
   async ttlMs(key: string) {

@@ -82,6 +82,10 @@ function recording(inner: EphemeralStore, seen: string[]): EphemeralStore {
       seen.push(key);
       return inner.increment(key, ttlMs);
     },
+    hit: (key, windowMs) => {
+      seen.push(key);
+      return inner.hit(key, windowMs);
+    },
     ttlMs: (key) => inner.ttlMs(key),
     publish: (channel, message) => inner.publish(channel, message),
     subscribe: (channel, handler) => inner.subscribe(channel, handler),
