@@ -213,6 +213,14 @@ describe('parseConfig in production', () => {
   });
 });
 
+test('a metrics token shorter than 32 characters or with spaces is refused', () => {
+  for (const value of ['short-token', `${'a'.repeat(31)}`, `${'a'.repeat(20)} ${'b'.repeat(20)}`]) {
+    const error = configError({ METRICS_TOKEN: value });
+    assert.equal(problemsAbout(error, 'METRICS_TOKEN').length, 1, value);
+  }
+  assert.equal(parseConfig({ METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN, 'm'.repeat(32));
+});
+
 describe('describeConfig', () => {
   test('secrets are hidden, other values shown, unset ones marked', () => {
     const secrets = {
@@ -229,6 +237,7 @@ describe('describeConfig', () => {
       AFRICASTALKING_API_KEY: `at-${randomBytes(12).toString('hex')}`,
       AFRICASTALKING_CALLBACK_SECRET: `cb-${randomBytes(12).toString('hex')}`,
       TWILIO_AUTH_TOKEN_PREVIOUS: `twilio-old-${randomBytes(12).toString('hex')}`,
+      METRICS_TOKEN: `metrics-${randomBytes(16).toString('hex')}`,
     };
     const config = parseConfig({
       ...secrets,

@@ -63,6 +63,13 @@ function pathSecrets(raw: string): string {
   return raw;
 }
 
+/** A bearer token: at least 32 visible ASCII characters (a guessable token would make the check pointless). */
+function bearerToken(raw: string): string {
+  if (!/^[\x21-\x7e]{32,512}$/.test(raw))
+    throw new ConfigProblem('must be 32–512 visible ASCII characters (e.g. openssl rand -hex 32)');
+  return raw;
+}
+
 function list(raw: string): string[] {
   return raw
     .split(',')
@@ -132,6 +139,12 @@ export const variables = {
   ),
   CORS_ORIGINS: variable('Comma-separated browser origins allowed by CORS; empty allows none.', '', list),
   TRUST_PROXY: variable('Trust X-Forwarded-* headers from a load balancer.', 'false', boolean),
+  METRICS_TOKEN: variable(
+    'Bearer token Prometheus must send to read /metrics (32+ characters). Unset: /metrics is open, except with PRODUCTION=true, where it is not served.',
+    undefined,
+    bearerToken,
+    true,
+  ),
   BODY_LIMIT_BYTES: variable(
     'Largest accepted request body (JSON), in bytes.',
     '1048576',

@@ -144,3 +144,62 @@ describe('readiness when a dependency is down', () => {
     }
   });
 });
+
+describe('who may read /metrics', () => {
+  const TOKEN = 'metrics-token-0123456789abcdef0123456789';
+
+  /** The app on `config` (built directly, so production mode needs no production secrets here). */
+  async function appOn(overrides: Record<string, string>, production: boolean) {
+    const database = await createTestDatabase();
+    const config = { ...testConfig(overrides, database?.url), PRODUCTION: production };
+    const deps = await openDependencies(config, { migrate: true, runsWorker: false });
+    const { app } = await buildApp(deps, { logStream: new LogCapture() });
+    await app.ready();
+    return {
+      app,
+      close: async () => {
+        await app.close();
+        await closeDependencies(deps);
+        await database?.drop();
+      },
+    };
+  }
+
+  test('with METRICS_TOKEN only that bearer token reads them', async () => {
+    const { app, close } = await appOn({ METRICS_TOKEN: TOKEN }, false);
+    try {
+      for (const authorization of [undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, TOKEN]) {
+        const refused = await app.inject({
+          method: 'GET',
+          url: '/metrics',
+          headers: authorization ? { authorization } : {},
+        });
+        assert.equal(refused.statusCode, 401, `${authorization}: ${refused.body}`);
+        assert.equal(refused.json().error_code, 'UNAUTHORIZED');
+        assert.match(String(refused.headers['www-authenticate']), /^Bearer/);
+      }
+      const read = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TOKEN) });
+      assert.equal(read.statusCode, 200, read.body);
+      assert.match(read.body, /db_pool_connections/);
+    } finally {
+      await close();
+    }
+  });
+
+  test('in production without a token /metrics is not served; with one it is', async () => {
+    const closed = await appOn({}, true);
+    try {
+      const response = await closed.app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(response.statusCode, 404, response.body);
+    } finally {
+      await closed.close();
+    }
+    const open = await appOn({ METRICS_TOKEN: TOKEN }, true);
+    try {
+      const response = await open.app.inject({ method: 'GET', url: '/metrics', headers: bearer(TOKEN) });
+      assert.equal(response.statusCode, 200, response.body);
+    } finally {
+      await open.close();
+    }
+  });
+});

@@ -1,11 +1,21 @@
 /** Liveness, readiness (database and Redis) and Prometheus metrics. */
+
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
+
+/** `Authorization: Bearer <token>` compared in constant time (on digests, so the length leaks nothing either). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+  if (presented === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(token));
+}
 
 async function check(probe: () => Promise<void>): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
@@ -87,6 +97,9 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
           operationId: 'metrics',
           tags: ['health'],
           summary: 'Prometheus metrics',
+          description:
+            'Open unless METRICS_TOKEN is set, then only with `Authorization: Bearer <METRICS_TOKEN>`; not served ' +
+            'with PRODUCTION=true and no token.',
           response: {
             200: {
               description: 'Prometheus text exposition format',
@@ -95,7 +108,13 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
           },
         },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
+        const token = deps.config.METRICS_TOKEN;
+        if (token === undefined && deps.config.PRODUCTION) throw commonErrors.notFound('Route');
+        if (token !== undefined && !bearerMatches(request.headers.authorization, token))
+          throw new AppError(401, 'UNAUTHORIZED', 'The metrics token is missing or wrong', null, {
+            'www-authenticate': 'Bearer realm="metrics"',
+          });
         const body = await metrics.metrics();
         return reply.type(metrics.contentType).send(body);
       },
