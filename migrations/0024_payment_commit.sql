@@ -45,6 +45,11 @@ DECLARE
   v_actual jsonb;
   v_claimed integer;
 BEGIN
+  -- The re-read below sees what committed before the lock only under READ COMMITTED (the default, and what the
+  -- stepwise path sets). Under another default_transaction_isolation, leave the payment to the stepwise path.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RETURN 'stale';
+  END IF;
   -- The same order as every other locker of wallets (ascending id), so two payments never deadlock.
   PERFORM 1 FROM wallets WHERE id = ANY (p_wallet_ids) ORDER BY id FOR UPDATE;
   -- A statement of its own after the lock: under READ COMMITTED it sees every payment committed before the lock.
@@ -67,7 +72,18 @@ BEGIN
     DO UPDATE SET amount = wallet_usage.amount + excluded.amount, count = wallet_usage.count + 1;
   END IF;
 
-  INSERT INTO transactions SELECT * FROM jsonb_populate_record(NULL::transactions, p_record);
+  -- Columns named, so a column added later takes its default while an older API sends records without it.
+  INSERT INTO transactions (id, reference, type, status, channel, customer_id, source_wallet_id, destination_wallet_id,
+                            counterparty_customer_id, merchant_id, biller_id, amount, currency, fee, tax,
+                            destination_amount, destination_currency, narration, ledger_batch_id,
+                            related_transaction_id, failure_code, failure_reason, metadata, initiated_by_type,
+                            initiated_by_id, history, completed_at, created_at, updated_at)
+  SELECT id, reference, type, status, channel, customer_id, source_wallet_id, destination_wallet_id,
+         counterparty_customer_id, merchant_id, biller_id, amount, currency, fee, tax,
+         destination_amount, destination_currency, narration, ledger_batch_id,
+         related_transaction_id, failure_code, failure_reason, metadata, initiated_by_type,
+         initiated_by_id, history, completed_at, created_at, updated_at
+  FROM jsonb_populate_record(NULL::transactions, p_record);
 
   INSERT INTO outbox_events (topic, aggregate_type, aggregate_id, payload)
   VALUES (p_event->>'topic', p_event->>'aggregate_type', p_event->>'aggregate_id', p_event->'payload');

@@ -8,7 +8,7 @@
 import { randomInt } from 'node:crypto';
 import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
+import { type Executor, inTransaction, sqlState } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
@@ -107,6 +107,8 @@ export interface Checked {
 }
 
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+/** Serialization failure and deadlock: nothing was written, the stepwise commit (which retries them) goes next. */
+const RETRIED_STATES = new Set(['40001', '40P01']);
 const RECORDED_FAILURES = new Set([
   'INSUFFICIENT_BALANCE',
   'LIMIT_EXCEEDED',
@@ -252,7 +254,9 @@ export class PaymentEngine {
           aggregateId: id,
           payload: completedEventPayload(record!),
         });
-        const view = transactionView(record!);
+        // The history as built here, not as jsonb returned it (its keys reordered): the stored answer, the replay and
+        // a later read then have the same bytes, as on the one-call path.
+        const view = transactionView({ ...record!, history });
         crashPoint('transfer.after-outbox');
         await plan.claim?.commit(tx, plan.status ?? 201, view);
         return view;
@@ -571,6 +575,8 @@ export class PaymentEngine {
         claim,
       });
     } catch (error) {
+      // A serialization failure or deadlock wrote nothing: the stepwise path retries those.
+      if (RETRIED_STATES.has(sqlState(error) ?? '')) return null;
       throw this.#refusal(error, posting.legs, checked.quote);
     }
     if (outcome === 'stale') return null;

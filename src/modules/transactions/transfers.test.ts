@@ -544,6 +544,24 @@ describe('P2P transfers and cash', () => {
     assert.equal(BigInt(aliceBefore.balance) - BigInt(after.balance), 2n * (1_000n + 1_000n + 150n));
   });
 
+  test('outside READ COMMITTED the one call writes nothing and leaves the payment to the stepwise path', async () => {
+    // Its re-read after the lock would see a stale snapshot (a database whose default isolation was changed).
+    const outcome = await t.deps.database.db.transaction(
+      async (tx) => {
+        const [row] = await rawRows<{ outcome: string }>(
+          tx,
+          sql`select payment_commit(array[${aliceWallet.id}::uuid], '{}'::jsonb, 'd:x', 'm:x', gen_random_uuid(),
+                'k', 'p2p', null, null, '{}'::uuid[], '{}'::uuid[], '{}'::uuid[], '{}'::bigint[], '{}'::text[],
+                '{}'::uuid[], '{}'::bigint[], '{}'::uuid[], '{}'::text[], '{}'::bigint[], '{}'::jsonb, '{}'::jsonb,
+                null, null, null, null) as outcome`,
+        );
+        return row!.outcome;
+      },
+      { isolationLevel: 'repeatable read' },
+    );
+    assert.equal(outcome, 'stale');
+  });
+
   test('a pre-posting hook (where AML plugs in) refuses inside the transaction and nothing moves', async () => {
     t.application.transactions.engine.addPrePostingHook(async ({ plan, context }) => {
       assert.ok(context.requestId, 'the hook sees who asked');
