@@ -28,8 +28,9 @@ $$;
 --> statement-breakpoint
 
 -- The whole commit of a payment the API has validated: lock, re-check, post, count usage, record, outbox event, stored
--- idempotent response. Returns 'committed', or 'stale' (nothing written) when the state under the lock differs from
--- `p_expected` (an object: wallet id -> payment_wallet_state). Ledger refusals raise LD1xx as ledger_post does; a claim
+-- idempotent response. Returns 'committed'; 'pin' (nothing written) when the customer's PIN attempt `p_pin_hash` is not
+-- a right PIN with nothing to reset (the API then runs its counting PIN check); or 'stale' (nothing written) when the
+-- state under the lock differs from `p_expected` (an object: wallet id -> payment_wallet_state). Ledger refusals raise LD1xx as ledger_post does; a claim
 -- taken over by a retry raises PC001 (nothing is written: the statement is one transaction).
 CREATE OR REPLACE FUNCTION payment_commit(
   p_wallet_ids uuid[], p_expected jsonb, p_day text, p_month text,
@@ -38,7 +39,8 @@ CREATE OR REPLACE FUNCTION payment_commit(
   p_cap_accounts uuid[], p_caps bigint[],
   p_usage_wallets uuid[], p_usage_directions text[], p_usage_amounts bigint[],
   p_record jsonb, p_event jsonb,
-  p_claim_id uuid, p_claim_locked_until timestamptz, p_response_status integer, p_response_body text
+  p_claim_id uuid, p_claim_locked_until timestamptz, p_response_status integer, p_response_body text,
+  p_pin_customer uuid, p_pin_hash text
 ) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -49,6 +51,15 @@ BEGIN
   -- stepwise path sets). Under another default_transaction_isolation, leave the payment to the stepwise path.
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RETURN 'stale';
+  END IF;
+  -- A right PIN with no failures to reset writes nothing (ADR 0013); anything else is the API's counting check.
+  IF p_pin_customer IS NOT NULL THEN
+    PERFORM 1 FROM customer_credentials
+    WHERE customer_id = p_pin_customer AND pin_hash = p_pin_hash AND pin_failed_attempts = 0
+      AND pin_locked_at IS NULL;
+    IF NOT FOUND THEN
+      RETURN 'pin';
+    END IF;
   END IF;
   -- The same order as every other locker of wallets (ascending id), so two payments never deadlock.
   PERFORM 1 FROM wallets WHERE id = ANY (p_wallet_ids) ORDER BY id FOR UPDATE;

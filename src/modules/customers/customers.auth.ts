@@ -65,6 +65,14 @@ export class CustomerAuth {
     return keyedHash(this.#deps.config.HMAC_PEPPER, `pin:${customerId}`, pin);
   }
 
+  /**
+   * The keyed hash a PIN attempt is compared as, for a caller that compares it inside its own statement (the payment
+   * commit: a right PIN with nothing to reset, otherwise it writes nothing and `verifyPin` runs).
+   */
+  pinCandidate(customerId: string, pin: string): string {
+    return this.#hash(customerId, pin);
+  }
+
   /** Staff set or reset a PIN (this also lifts a lock). */
   async setPin(customerId: string, pin: string, context: RequestContext): Promise<void> {
     const problem = pinProblem(pin);

@@ -20,16 +20,16 @@ export {
   PaymentAuthorizer,
 } from './transactions.authorize.ts';
 export { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
+export { PaymentEngine } from './transactions.engine.ts';
+export { transactionErrors } from './transactions.errors.ts';
 export {
   completedEventPayload,
   type MovementPlan,
   newReference,
   type Party,
-  PaymentEngine,
   type PrePostingHook,
   type TransactionRow,
-} from './transactions.engine.ts';
-export { transactionErrors } from './transactions.errors.ts';
+} from './transactions.plan.ts';
 export { TransactionView as TransactionViewSchema, TransferBody } from './transactions.schemas.ts';
 export { TransactionsService } from './transactions.service.ts';
 export { disputes, TRANSACTION_TYPES, transactions } from './transactions.tables.ts';

@@ -27,6 +27,16 @@ export interface AuthorizationBinding {
   detail?: string;
 }
 
+/**
+ * A customer's PIN to be compared inside the payment's commit call: the attempt's keyed hash, and the full check
+ * (counting failures, locking) for when the commit finds it is not a right PIN with nothing to reset.
+ */
+export interface PinCheck {
+  customerId: string;
+  candidate: string;
+  verify(): Promise<void>;
+}
+
 export class PaymentAuthorizer {
   readonly #deps: Dependencies;
   readonly #pins: CustomerAuth;
@@ -45,9 +55,43 @@ export class PaymentAuthorizer {
   ): Promise<void> {
     if (!authorization.pin) throw transactionErrors.pinRequired();
     await this.#pins.verifyPin(customerId, authorization.pin);
+    if (await this.#needsCode(binding)) await this.#code(customerId, binding, authorization);
+  }
+
+  /**
+   * `authorize` for a payment that commits next: when no one-time code is needed, the PIN is left to the commit, which
+   * compares it inside its one call (`PinCheck`); otherwise everything is checked now and this returns null.
+   */
+  async authorizeAtCommit(
+    customerId: string,
+    binding: AuthorizationBinding,
+    authorization: Authorization,
+  ): Promise<PinCheck | null> {
+    const pin = authorization.pin;
+    if (!pin) throw transactionErrors.pinRequired();
+    if (!(await this.#needsCode(binding)))
+      return {
+        customerId,
+        candidate: this.#pins.pinCandidate(customerId, pin),
+        verify: () => this.#pins.verifyPin(customerId, pin),
+      };
+    await this.#pins.verifyPin(customerId, pin);
+    await this.#code(customerId, binding, authorization);
+    return null;
+  }
+
+  async #needsCode(binding: AuthorizationBinding): Promise<boolean> {
     const thresholds = await this.#settings.get('payments.otp_threshold');
     const threshold = thresholds[binding.currency];
-    if (threshold === undefined || binding.amount < BigInt(threshold)) return;
+    return threshold !== undefined && binding.amount >= BigInt(threshold);
+  }
+
+  /** The one-time code step: verifies the code given, or issues one and answers 428 OTP_REQUIRED. */
+  async #code(
+    customerId: string,
+    binding: AuthorizationBinding,
+    authorization: Authorization,
+  ): Promise<void> {
     const otp = new OtpService({
       store: this.#deps.store,
       pepper: this.#deps.config.HMAC_PEPPER,

@@ -32,6 +32,8 @@ export interface PaymentCommit {
   record: TransactionRow;
   event: { topic: string; aggregateType: string; aggregateId: string; payload: unknown };
   claim: { id: string; lockedUntil: Date; status: number; body: string } | null;
+  /** A customer's PIN attempt compared inside the call ('pin' when it is not right with nothing to reset). */
+  pin: { customerId: string; candidate: string } | null;
 }
 
 /** PC001: the idempotency claim was taken over by a retry (this holder ran past its lock). */
@@ -55,11 +57,14 @@ function recordJson(record: TransactionRow): Record<string, unknown> {
   return json;
 }
 
-export async function commitPayment(db: Executor, input: PaymentCommit): Promise<'committed' | 'stale'> {
+export async function commitPayment(
+  db: Executor,
+  input: PaymentCommit,
+): Promise<'committed' | 'stale' | 'pin'> {
   const ids = [...input.expected.keys()].sort();
   const expected = Object.fromEntries(input.expected);
   try {
-    const [row] = await rawRows<{ outcome: 'committed' | 'stale' }>(
+    const [row] = await rawRows<{ outcome: 'committed' | 'stale' | 'pin' }>(
       db,
       sql`select payment_commit(${uuidArray(ids)}::uuid[], ${JSON.stringify(expected)}::jsonb, ${input.day},
         ${input.month}, ${input.batchId}::uuid, ${input.key}, ${input.code}, ${input.reference},
@@ -81,7 +86,8 @@ export async function commitPayment(db: Executor, input: PaymentCommit): Promise
           payload: toJsonSafe(input.event.payload),
         })}::jsonb,
         ${input.claim?.id ?? null}::uuid, ${input.claim?.lockedUntil.toISOString() ?? null}::timestamptz,
-        ${input.claim?.status ?? null}::integer, ${input.claim?.body ?? null}) as outcome`,
+        ${input.claim?.status ?? null}::integer, ${input.claim?.body ?? null},
+        ${input.pin?.customerId ?? null}::uuid, ${input.pin?.candidate ?? null}) as outcome`,
     );
     return row!.outcome;
   } catch (error) {

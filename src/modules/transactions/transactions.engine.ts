@@ -5,108 +5,34 @@
  * and the stored idempotent response — in one call while the wallets' state is the one checked (ADR 0016), otherwise
  * step by step after checking again under the wallet locks. Business refusals are recorded as failed transactions.
  */
-import { randomInt } from 'node:crypto';
 import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, inTransaction, sqlState } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
 import type { PolicyService } from '../policy/index.ts';
-import {
-  feeFor,
-  periodsOf,
-  type Usage,
-  type WalletFacts,
-  type WalletLimits,
-  type WalletRow,
-  type WalletState,
-  type WalletsService,
-} from '../wallets/index.ts';
+import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
+import type { PinCheck } from './transactions.authorize.ts';
+import { PaymentChecks } from './transactions.checks.ts';
 import { commitPayment } from './transactions.commit.ts';
 import { transactionErrors } from './transactions.errors.ts';
-import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
+import {
+  type Checked,
+  completedEventPayload,
+  type MovementPlan,
+  newReference,
+  type PrePostingHook,
+  type Quote,
+  type Step,
+  type TransactionRow,
+} from './transactions.plan.ts';
+import { transactions } from './transactions.tables.ts';
 import { type TransactionView, transactionView } from './transactions.views.ts';
 
-export type TransactionRow = typeof transactions.$inferSelect;
-
-export type Party =
-  | { kind: 'wallet'; walletId: string }
-  /** A house or settlement ledger account (teller cash, biller settlement, suspense …). */
-  | { kind: 'account'; accountId: string };
-
-export interface Initiator {
-  type: 'customer' | 'user' | 'system';
-  id: string | null;
-}
-
-export interface MovementPlan {
-  type: TransactionType;
-  channel: string;
-  initiator: Initiator;
-  source: Party;
-  destination: Party;
-  amount: bigint;
-  currency: string;
-  /** The product fee rule charged to the source wallet (default: the type); null charges none. */
-  feeRule?: string | null;
-  /** The tier feature a customer needs on the channel (p2p, qr_payment, bill_payment …). */
-  feature?: string;
-  /** Send limits on the source wallet and receive limits on the destination wallet (customer wallets). */
-  limits?: boolean;
-  narration?: string | null;
-  metadata?: Record<string, unknown>;
-  merchantId?: string | null;
-  billerId?: string | null;
-  relatedTransactionId?: string | null;
-  /** Legs added after principal, fee and tax (e.g. the merchant's discount fee). */
-  extraLegs?: (context: { sourceAccount: string; destinationAccount: string }) => Promise<Leg[]> | Leg[];
-  /** Replaces the default legs entirely (FX, reversals); receives the fee quote of the source wallet's product. */
-  legs?: (quote: Quote) => Promise<Leg[]> | Leg[];
-  /** Overrides what the destination receives (FX). */
-  destinationAmount?: bigint;
-  destinationCurrency?: string;
-  /**
-   * Staff corrections (reversals, refunds) still work on frozen wallets: freezing stops the customer, not the bank.
-   * Closed wallets stay closed.
-   */
-  allowFrozen?: boolean;
-  /** Runs inside the transaction after posting (mark a QR code used, link a dispute …). */
-  beforeCommit?: (tx: Executor, record: TransactionRow) => Promise<void>;
-  /** Response stored with the effect for Idempotency-Key replays. */
-  claim?: IdempotencyClaim | null;
-  status?: 201 | 200;
-}
-
-export type PrePostingHook = (check: {
-  tx: Executor;
-  plan: MovementPlan;
-  quote: Quote;
-  wallets: ReadonlyMap<string, WalletRow>;
-  context: RequestContext;
-}) => Promise<void>;
-
-export interface Quote {
-  fee: bigint;
-  tax: bigint;
-  total: bigint;
-}
-
-/** A payment that passed every check, with what the checks read (the wallets' state, at one instant). */
-export interface Checked {
-  quote: Quote;
-  destinationMaxBalance: bigint | null;
-  /** The plan's wallets as the checks saw them. */
-  wallets: Map<string, WalletRow>;
-  facts: Map<string, WalletFacts>;
-  at: Date;
-}
-
-const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 /** Serialization failure and deadlock: nothing was written, the stepwise commit (which retries them) goes next. */
 const RETRIED_STATES = new Set(['40001', '40P01']);
 const RECORDED_FAILURES = new Set([
@@ -116,21 +42,11 @@ const RECORDED_FAILURES = new Set([
   'BALANCE_CAP_EXCEEDED',
 ]);
 
-/** Ten characters, unambiguous letters and digits (no 0/O, 1/I): read over the phone. */
-export function newReference(): string {
-  let text = '';
-  for (let index = 0; index < 10; index += 1)
-    text += REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)];
-  return text;
-}
-
-type Step = { state: TransactionState; at: string; reason?: string };
-
 export class PaymentEngine {
   readonly #deps: Dependencies;
   readonly #wallets: WalletsService;
   readonly #ledger: LedgerService;
-  readonly #policy: PolicyService;
+  readonly #checks: PaymentChecks;
   readonly #hooks: PrePostingHook[] = [];
   /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
   readonly commits = { oneCall: 0, stale: 0, locked: 0 };
@@ -139,7 +55,7 @@ export class PaymentEngine {
     this.#deps = deps;
     this.#wallets = wallets;
     this.#ledger = ledger;
-    this.#policy = policy;
+    this.#checks = new PaymentChecks(wallets, policy);
   }
 
   get #db(): Executor {
@@ -172,7 +88,7 @@ export class PaymentEngine {
     read?: { states: ReadonlyMap<string, WalletState>; at: Date },
   ): Promise<Checked> {
     const wallets = await this.#walletsOf(this.#db, plan, false, known);
-    return this.#validate(this.#db, plan, wallets, read?.at ?? new Date(), read?.states);
+    return this.#checks.validate(this.#db, plan, wallets, read?.at ?? new Date(), read?.states);
   }
 
   /**
@@ -181,7 +97,7 @@ export class PaymentEngine {
    * money and count usage under the same lock.
    */
   async validateLocked(tx: Executor, plan: MovementPlan): Promise<Checked> {
-    return this.#validate(tx, plan, await this.#walletsOf(tx, plan, true), new Date());
+    return this.#checks.validate(tx, plan, await this.#walletsOf(tx, plan, true), new Date());
   }
 
   /** Counts the movement against the wallets' day and month usage (inside the caller's transaction). */
@@ -193,13 +109,15 @@ export class PaymentEngine {
    * Posts the movement. `steps` carries the states already passed (initiated, validated, authorized) with their
    * times so the record shows the whole path. Given the `check` it passed, the commit is one call to PostgreSQL
    * (`payment_commit`) while the wallets' state is still the one checked; otherwise, and for plans that write more
-   * inside the transaction (`beforeCommit`, pre-posting hooks), it locks, checks again and posts step by step.
+   * inside the transaction (`beforeCommit`, pre-posting hooks), it locks, checks again and posts step by step. A
+   * customer's `pin` is compared inside the one call; any other outcome runs its full check before going on.
    */
   async commit(
     plan: MovementPlan,
     steps: Step[],
     context: RequestContext,
     checked?: Checked,
+    pin?: PinCheck | null,
   ): Promise<ReturnType<typeof transactionView>> {
     const id = uuidv7();
     const reference = newReference();
@@ -215,16 +133,24 @@ export class PaymentEngine {
         !plan.beforeCommit &&
         this.#deps.config.PAYMENT_COMMIT === 'one-call'
       ) {
-        const view = await this.#commitInOneCall(plan, steps, context, checked, { id, reference, house });
-        if (view) {
+        const ids = { id, reference, house };
+        let view = await this.#commitInOneCall(plan, steps, context, checked, ids, pin ?? null);
+        if (view === 'pin') {
+          // Not a right PIN with nothing to reset: the counting check answers (or resets), then the call again.
+          await pin!.verify();
+          pin = null;
+          view = await this.#commitInOneCall(plan, steps, context, checked, ids, null);
+        }
+        if (view !== null && view !== 'pin') {
           this.commits.oneCall += 1;
           return view;
         }
         this.commits.stale += 1;
       } else this.commits.locked += 1;
+      if (pin) await pin.verify();
       return await inTransaction(this.#db, async (tx) => {
         const now = new Date();
-        const locked = await this.#validate(tx, plan, await this.#walletsOf(tx, plan, true), now);
+        const locked = await this.#checks.validate(tx, plan, await this.#walletsOf(tx, plan, true), now);
         const { quote, wallets } = locked;
         for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
         crashPoint('transfer.before-posting');
@@ -282,133 +208,6 @@ export class PaymentEngine {
       ids.map((id) => known.find((row) => row.id === id) ?? this.#wallets.row(id, executor)),
     );
     return new Map(rows.map((row) => [row.id, row]));
-  }
-
-  /**
-   * Every check of a payment, against one read of its wallets' state (`WalletsService.facts`): status, currency,
-   * channel and tier features, fee, product and tier limits. Under lock that read is a statement of its own after the
-   * locking one, so it sees every payment committed before the lock was granted (a daily limit holds under any
-   * concurrency); without locks, `payment_commit` compares the same state again under the lock.
-   */
-  async #validate(
-    executor: Executor,
-    plan: MovementPlan,
-    rows: Map<string, WalletRow>,
-    at: Date,
-    states?: ReadonlyMap<string, WalletState>,
-  ): Promise<Checked> {
-    if (
-      plan.source.kind === 'wallet' &&
-      plan.destination.kind === 'wallet' &&
-      plan.source.walletId === plan.destination.walletId
-    )
-      throw transactionErrors.sameWallet();
-    if (plan.source.kind === 'wallet' && !rows.has(plan.source.walletId))
-      throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
-    if (plan.destination.kind === 'wallet' && !rows.has(plan.destination.walletId))
-      throw transactionErrors.recipientUnavailable();
-    const facts = await this.#wallets.facts(executor, rows.values(), at, states);
-    const wallets = new Map([...facts].map(([id, fact]) => [id, fact.wallet]));
-    const source = plan.source.kind === 'wallet' ? wallets.get(plan.source.walletId) : undefined;
-    const destination =
-      plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
-    if (source) {
-      if (source.status !== 'active' && !(plan.allowFrozen && source.status === 'frozen'))
-        throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${source.status}`, {
-          status: source.status,
-        });
-      if (source.currency !== plan.currency)
-        throw transactionErrors.currencyMismatch(source.currency, plan.currency);
-    }
-    if (destination) {
-      if (destination.status !== 'active' && !(plan.allowFrozen && destination.status === 'frozen'))
-        throw transactionErrors.recipientUnavailable();
-      const expected = plan.destinationCurrency ?? plan.currency;
-      if (destination.currency !== expected)
-        throw transactionErrors.currencyMismatch(destination.currency, expected);
-    }
-    let quote: Quote = { fee: 0n, tax: 0n, total: plan.amount };
-    if (source) {
-      const { limits, product, usage } = facts.get(source.id)!;
-      if (plan.initiator.type === 'customer') {
-        if (!product.allowedChannels.includes(plan.channel))
-          throw transactionErrors.channelNotAllowed(plan.channel);
-        if (plan.feature && !(limits.features[plan.channel] ?? []).includes(plan.feature))
-          throw transactionErrors.featureNotAllowed(plan.feature, plan.channel, limits.tier);
-      }
-      const rule = plan.feeRule === null ? undefined : product.fees[plan.feeRule ?? plan.type];
-      const { fee, tax } = feeFor(rule, plan.amount);
-      quote = { fee, tax, total: plan.amount + fee + tax };
-      if (plan.limits !== false && source.ownerType === 'customer')
-        await this.#checkLimits(executor, source, 'send', plan, limits, usage.send);
-    }
-    let destinationMaxBalance: bigint | null = null;
-    if (destination?.ownerType === 'customer') {
-      const { limits, usage } = facts.get(destination.id)!;
-      destinationMaxBalance = limits.maxBalance;
-      try {
-        if (plan.limits !== false)
-          await this.#checkLimits(executor, destination, 'receive', plan, limits, usage.receive);
-      } catch (error) {
-        if (error instanceof AppError && error.errorCode === 'LIMIT_EXCEEDED')
-          throw transactionErrors.recipientLimit();
-        throw error;
-      }
-    }
-    return { quote, destinationMaxBalance, wallets, facts, at };
-  }
-
-  async #checkLimits(
-    executor: Executor,
-    wallet: WalletRow,
-    direction: 'send' | 'receive',
-    plan: MovementPlan,
-    limits: WalletLimits,
-    used: Usage,
-  ): Promise<void> {
-    const amount = direction === 'receive' ? (plan.destinationAmount ?? plan.amount) : plan.amount;
-    if (limits.tier) {
-      const verdict = await this.#policy.evaluateTransaction(
-        {
-          kyc_tier: limits.tier,
-          channel: plan.channel,
-          transaction_type: direction,
-          currency: wallet.currency,
-          amount,
-          used,
-        },
-        executor,
-      );
-      const [first] = verdict.violations;
-      if (first)
-        throw transactionErrors.limitExceeded({
-          scope: 'kyc_tier',
-          period: first.period,
-          kind: first.kind,
-          limit: first.limit,
-          remaining: first.remaining,
-        });
-    }
-    if (direction !== 'send') return;
-    const product = limits.product;
-    const checks: [string, number | undefined, bigint][] = [
-      ['single', product.single, 0n],
-      ['daily', product.daily, used.daily_amount],
-      ['monthly', product.monthly, used.monthly_amount],
-    ];
-    for (const [period, limit, usedAmount] of checks) {
-      if (limit === undefined) continue;
-      if (usedAmount + amount > BigInt(limit)) {
-        const remaining = BigInt(limit) > usedAmount ? BigInt(limit) - usedAmount : 0n;
-        throw transactionErrors.limitExceeded({
-          scope: 'product',
-          period,
-          kind: 'amount',
-          limit: BigInt(limit),
-          remaining,
-        });
-      }
-    }
   }
 
   async #defaultLegs(
@@ -529,7 +328,8 @@ export class PaymentEngine {
     context: RequestContext,
     checked: Checked,
     ids: { id: string; reference: string; house: { fee: string; tax: string } },
-  ): Promise<TransactionView | null> {
+    pin: PinCheck | null,
+  ): Promise<TransactionView | 'pin' | null> {
     const now = new Date();
     const { day, month } = periodsOf(checked.at);
     // Usage is counted in the period the checks read; a commit past midnight checks again under lock.
@@ -555,7 +355,7 @@ export class PaymentEngine {
       ? { id: plan.claim.id, lockedUntil: plan.claim.lockedUntil, status, body: stringifyWithBigInt(view) }
       : null;
     crashPoint('transfer.before-posting');
-    let outcome: 'committed' | 'stale';
+    let outcome: 'committed' | 'stale' | 'pin';
     try {
       outcome = await commitPayment(this.#db, {
         expected: new Map([...checked.facts].map(([walletId, fact]) => [walletId, fact.state])),
@@ -573,6 +373,7 @@ export class PaymentEngine {
           payload: completedEventPayload(record),
         },
         claim,
+        pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
       });
     } catch (error) {
       // A serialization failure or deadlock wrote nothing: the stepwise path retries those.
@@ -580,6 +381,7 @@ export class PaymentEngine {
       throw this.#refusal(error, posting.legs, checked.quote);
     }
     if (outcome === 'stale') return null;
+    if (outcome === 'pin') return 'pin';
     crashPoint('transfer.after-commit');
     if (claim) plan.claim!.stored(claim.status, claim.body);
     return view;
@@ -639,22 +441,4 @@ export class PaymentEngine {
       });
     });
   }
-}
-
-/** The `transaction.completed` payload: parties and amounts for notifications, AML and webhooks (no secrets). */
-export function completedEventPayload(record: TransactionRow) {
-  return {
-    transaction_id: record.id,
-    reference: record.reference,
-    type: record.type,
-    amount: record.amount,
-    currency: record.currency,
-    fee: record.fee,
-    tax: record.tax,
-    source_wallet_id: record.sourceWalletId,
-    destination_wallet_id: record.destinationWalletId,
-    source_customer_id: record.customerId,
-    destination_customer_id: record.counterpartyCustomerId,
-    merchant_id: record.merchantId,
-  };
 }

@@ -25,8 +25,9 @@ import {
   wallets,
 } from '../wallets/index.ts';
 import type { Authorization, AuthorizationBinding, PaymentAuthorizer } from './transactions.authorize.ts';
-import type { MovementPlan, PaymentEngine } from './transactions.engine.ts';
+import type { PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
+import type { MovementPlan, Step } from './transactions.plan.ts';
 import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
 import { type transactionView, transactionViewFor } from './transactions.views.ts';
 
@@ -46,8 +47,6 @@ export interface CashInput {
   narration?: string;
   branch_code?: string;
 }
-
-type Step = { state: TransactionState; at: string; reason?: string };
 
 /** A P2P recipient: a customer's wallet in the transfer's currency (merchants are paid through the merchant route, where
  * their status and discount fee apply). */
@@ -102,11 +101,15 @@ export class TransactionsService {
     const checked = await this.engine.check(plan, known, read);
     crashPoint('transfer.after-prepare');
     steps.push({ state: 'validated', at: new Date().toISOString() });
-    if (principal.type === 'customer')
-      await this.authorizer.authorize(principal.id, bindingOf(plan), authorization);
+    // Below the one-time-code threshold the PIN is compared inside the commit (one statement fewer); the refusals
+    // of a wrong or locked PIN are the same.
+    const pin =
+      principal.type === 'customer'
+        ? await this.authorizer.authorizeAtCommit(principal.id, bindingOf(plan), authorization)
+        : null;
     steps.push({ state: 'authorized', at: new Date().toISOString() });
     crashPoint('transfer.after-pin');
-    return this.engine.commit(plan, steps, context, checked);
+    return this.engine.commit(plan, steps, context, checked, pin);
   }
 
   /** A recipient wallet by wallet number, or by the phone of a customer holding a wallet in the currency. */

@@ -553,13 +553,37 @@ describe('P2P transfers and cash', () => {
           sql`select payment_commit(array[${aliceWallet.id}::uuid], '{}'::jsonb, 'd:x', 'm:x', gen_random_uuid(),
                 'k', 'p2p', null, null, '{}'::uuid[], '{}'::uuid[], '{}'::uuid[], '{}'::bigint[], '{}'::text[],
                 '{}'::uuid[], '{}'::bigint[], '{}'::uuid[], '{}'::text[], '{}'::bigint[], '{}'::jsonb, '{}'::jsonb,
-                null, null, null, null) as outcome`,
+                null, null, null, null, null, null) as outcome`,
         );
         return row!.outcome;
       },
       { isolationLevel: 'repeatable read' },
     );
     assert.equal(outcome, 'stale');
+  });
+
+  test('the PIN is compared inside the commit call; a wrong one counts, and a right one after it resets the count', async () => {
+    const { engine } = t.application.transactions;
+    const send = (pin: string) =>
+      transfer(alice, { to_wallet_number: bobWallet.wallet_number, amount: 300, currency: 'KES', pin });
+    const before = { ...engine.commits };
+    const aliceBefore = await balanceOf(t, aliceWallet.id);
+    const wrong = await send('9138');
+    assert.equal(wrong.statusCode, 401, wrong.body);
+    assert.equal(wrong.json().error_code, 'INVALID_PIN');
+    const left = wrong.json().details.attempts_left as number;
+    const again = await send('9139');
+    assert.equal(again.json().details.attempts_left, left - 1, 'each wrong PIN is counted');
+    assert.deepEqual(await balanceOf(t, aliceWallet.id), aliceBefore, 'nothing moved');
+    // Right PIN with failures to reset: the call answers 'pin', the counting check resets, the call commits.
+    const right = await send(TEST_PIN);
+    assert.equal(right.statusCode, 201, right.body);
+    const after = await send('9140');
+    assert.equal(after.json().details.attempts_left, left, 'the right PIN reset the count');
+    const clean = await send(TEST_PIN);
+    assert.equal(clean.statusCode, 201, clean.body);
+    assert.equal(engine.commits.oneCall, before.oneCall + 2, 'both right PINs committed in one call');
+    assert.equal(engine.commits.locked, before.locked);
   });
 
   test('a pre-posting hook (where AML plugs in) refuses inside the transaction and nothing moves', async () => {

@@ -1,0 +1,115 @@
+/**
+ * What a money movement is made of: the plan a use case hands the payment engine (parties, amount, channel, legs,
+ * hooks), the quote and the checks it passed, the record's reference and the `transaction.completed` payload.
+ */
+import { randomInt } from 'node:crypto';
+import type { RequestContext } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import type { Leg } from '../ledger/index.ts';
+import type { WalletFacts, WalletRow } from '../wallets/index.ts';
+import type { TransactionState, TransactionType, transactions } from './transactions.tables.ts';
+
+export type TransactionRow = typeof transactions.$inferSelect;
+
+export type Party =
+  | { kind: 'wallet'; walletId: string }
+  /** A house or settlement ledger account (teller cash, biller settlement, suspense …). */
+  | { kind: 'account'; accountId: string };
+
+export interface Initiator {
+  type: 'customer' | 'user' | 'system';
+  id: string | null;
+}
+
+export interface MovementPlan {
+  type: TransactionType;
+  channel: string;
+  initiator: Initiator;
+  source: Party;
+  destination: Party;
+  amount: bigint;
+  currency: string;
+  /** The product fee rule charged to the source wallet (default: the type); null charges none. */
+  feeRule?: string | null;
+  /** The tier feature a customer needs on the channel (p2p, qr_payment, bill_payment …). */
+  feature?: string;
+  /** Send limits on the source wallet and receive limits on the destination wallet (customer wallets). */
+  limits?: boolean;
+  narration?: string | null;
+  metadata?: Record<string, unknown>;
+  merchantId?: string | null;
+  billerId?: string | null;
+  relatedTransactionId?: string | null;
+  /** Legs added after principal, fee and tax (e.g. the merchant's discount fee). */
+  extraLegs?: (context: { sourceAccount: string; destinationAccount: string }) => Promise<Leg[]> | Leg[];
+  /** Replaces the default legs entirely (FX, reversals); receives the fee quote of the source wallet's product. */
+  legs?: (quote: Quote) => Promise<Leg[]> | Leg[];
+  /** Overrides what the destination receives (FX). */
+  destinationAmount?: bigint;
+  destinationCurrency?: string;
+  /**
+   * Staff corrections (reversals, refunds) still work on frozen wallets: freezing stops the customer, not the bank.
+   * Closed wallets stay closed.
+   */
+  allowFrozen?: boolean;
+  /** Runs inside the transaction after posting (mark a QR code used, link a dispute …). */
+  beforeCommit?: (tx: Executor, record: TransactionRow) => Promise<void>;
+  /** Response stored with the effect for Idempotency-Key replays. */
+  claim?: IdempotencyClaim | null;
+  status?: 201 | 200;
+}
+
+export type PrePostingHook = (check: {
+  tx: Executor;
+  plan: MovementPlan;
+  quote: Quote;
+  wallets: ReadonlyMap<string, WalletRow>;
+  context: RequestContext;
+}) => Promise<void>;
+
+export interface Quote {
+  fee: bigint;
+  tax: bigint;
+  total: bigint;
+}
+
+/** A payment that passed every check, with what the checks read (the wallets' state, at one instant). */
+export interface Checked {
+  quote: Quote;
+  destinationMaxBalance: bigint | null;
+  /** The plan's wallets as the checks saw them. */
+  wallets: Map<string, WalletRow>;
+  facts: Map<string, WalletFacts>;
+  at: Date;
+}
+
+const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** Ten characters, unambiguous letters and digits (no 0/O, 1/I): read over the phone. */
+export function newReference(): string {
+  let text = '';
+  for (let index = 0; index < 10; index += 1)
+    text += REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)];
+  return text;
+}
+
+export type Step = { state: TransactionState; at: string; reason?: string };
+
+/** The `transaction.completed` payload: parties and amounts for notifications, AML and webhooks (no secrets). */
+export function completedEventPayload(record: TransactionRow) {
+  return {
+    transaction_id: record.id,
+    reference: record.reference,
+    type: record.type,
+    amount: record.amount,
+    currency: record.currency,
+    fee: record.fee,
+    tax: record.tax,
+    source_wallet_id: record.sourceWalletId,
+    destination_wallet_id: record.destinationWalletId,
+    source_customer_id: record.customerId,
+    destination_customer_id: record.counterpartyCustomerId,
+    merchant_id: record.merchantId,
+  };
+}
