@@ -255,6 +255,11 @@ export const variables = {
     '7',
     integer(0, 3650),
   ),
+  NOTIFICATION_RETENTION_DAYS: variable(
+    'Days a finished notification (sent, delivered, failed, dead, suppressed) and a provider delivery report are kept before the daily purge (0: keep them all). Queued ones are always kept.',
+    '365',
+    integer(0, 3650),
+  ),
   PAYMENT_COMMIT: variable(
     'How a checked payment commits: one-call (one PostgreSQL call that locks, re-checks and writes everything) or stepwise (lock, check again and write statement by statement; diagnosis and comparison).',
     'one-call',

@@ -8,6 +8,7 @@ import {
   createNotificationsRuntime,
   defineNotificationJobs,
   type NotificationsRuntime,
+  purgeOldNotifications,
 } from './modules/notifications/index.ts';
 import type { Executor } from './platform/db.ts';
 import type { Dependencies } from './platform/dependencies.ts';
@@ -34,6 +35,11 @@ function scheduledTasks(
       name: 'maintenance.purge-dispatched-events',
       schedule: '23 * * * *',
       run: (db) => purgeDispatchedEvents(db, deps.config.OUTBOX_RETENTION_DAYS),
+    },
+    {
+      name: 'maintenance.purge-old-notifications',
+      schedule: '37 2 * * *',
+      run: (db) => purgeOldNotifications(db, deps.config.NOTIFICATION_RETENTION_DAYS),
     },
     { name: 'maintenance.expire-approval-requests', schedule: '*/15 * * * *', run: expireStaleApprovals },
     { name: 'documents.expire', schedule: '55 0 * * *', run: expireDocuments },

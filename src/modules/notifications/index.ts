@@ -21,6 +21,7 @@ import { TemplatesService } from './templates.service.ts';
 
 export type { DeliveryChannels, RealtimePublisher } from './notifications.delivery.ts';
 export { backoffMs, NotificationDelivery } from './notifications.delivery.ts';
+export { purgeOldNotifications } from './notifications.retention.ts';
 export { NotificationsService, type NotifyRequest } from './notifications.service.ts';
 export { notifications, notificationTemplates } from './notifications.tables.ts';
 export { channelsFromConfig } from './providers.ts';

@@ -267,6 +267,9 @@ export class NotificationDelivery {
           providerMessageId,
           providerStatus: result.providerStatus,
           segments: result.segments ?? null,
+          // The secrets (codes, reset links) were needed to render this send only: once it went out, nothing sends
+          // it again (only failed messages are retried), so the sealed copy is dropped.
+          secretsSealed: null,
           sentAt: new Date(),
           leaseUntil: null,
           nextAttemptAt: null,
