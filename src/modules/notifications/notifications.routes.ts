@@ -37,7 +37,8 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
           'Renders the template in the recipient’s language (falling back to English) for each of its channels, ' +
           'or those asked, and queues one message per channel and address; delivery happens in the worker with ' +
           'retries. A missing or undeclared variable is a 422 and nothing is queued. Channels that cannot be used ' +
-          'come back `suppressed` with `error_code` NO_ADDRESS or OPTED_OUT (marketing without consent). ' +
+          'come back `suppressed` with `error_code` NO_ADDRESS, OPTED_OUT (marketing without consent) or ' +
+          'RECIPIENT_CLOSED (a closed customer is reached on no channel). ' +
           'Templates with secret variables (codes, reset links) are sent by the system only.',
         body: SendBody,
         response: { 202: SendResponse },

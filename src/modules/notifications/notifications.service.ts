@@ -148,12 +148,16 @@ export class NotificationsService {
 
     const queued: Queued[] = [];
     const now = new Date();
+    // A closed customer is reached on no channel: not the inbox they can no longer open, nor their devices.
+    const closed =
+      request.recipient.type === 'customer' && (await this.#customerClosed(tx, request.recipient.id));
     for (const channel of channels) {
       const template = templates.get(channel)!;
       const category = template.category as NotificationCategory;
-      const targets = await this.#targets(tx, request, channel);
+      const targets = closed ? [] : await this.#targets(tx, request, channel);
       let suppression: string | null = null;
-      if (targets.length === 0) suppression = 'NO_ADDRESS';
+      if (closed) suppression = 'RECIPIENT_CLOSED';
+      else if (targets.length === 0) suppression = 'NO_ADDRESS';
       else if (category === 'marketing' && !preferences.marketing_channels.includes(channel))
         suppression = 'OPTED_OUT';
       if (suppression && !request.reportSuppressed) continue;
@@ -208,6 +212,15 @@ export class NotificationsService {
     return queued;
   }
 
+  async #customerClosed(tx: Executor, customerId: string): Promise<boolean> {
+    const [customer] = await tx
+      .select({ status: customers.status })
+      .from(customers)
+      .where(eq(customers.id, customerId))
+      .limit(1);
+    return !customer || customer.status === 'closed';
+  }
+
   /** Where a channel reaches the principal: primary phone or email, each device with a push token, the inbox. */
   async #targets(tx: Executor, request: NotifyRequest, channel: NotificationChannel): Promise<Target[]> {
     const { recipient } = request;
@@ -238,12 +251,6 @@ export class NotificationsService {
       const address = channel === 'sms' ? user?.phone : user?.email;
       return address ? [{ channel, address }] : [];
     }
-    const [customer] = await tx
-      .select({ status: customers.status })
-      .from(customers)
-      .where(eq(customers.id, recipient.id))
-      .limit(1);
-    if (!customer || customer.status === 'closed') return [];
     const table = channel === 'sms' ? customerPhones : customerEmails;
     const column = channel === 'sms' ? customerPhones.phone : customerEmails.email;
     const [contact] = await tx

@@ -369,6 +369,33 @@ describe('notification templates, staff sends, preferences and the inbox', () =>
       assert.equal(inApp.body, 'Branch hours: We open at 9 on Monday.');
     });
 
+    test('a closed customer is reached on no channel, the inbox included', async () => {
+      const gone = await createCustomer(t, 'Gone', '+254711200009');
+      const closed = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/customer/customer/status',
+        headers: bearer(t.adminToken),
+        payload: { customer_id: gone.id, status: 'closed', reason: 'customer asked to close' },
+      });
+      assert.equal(closed.statusCode, 200, closed.body);
+      const queued = await sent({
+        recipient_type: 'customer',
+        recipient_id: gone.id,
+        template: 'notification.message',
+        variables: { title: 'Hello', message: 'Anyone there?' },
+      });
+      assert.deepEqual(
+        queued.map((item) => `${item.channel}:${item.status}:${item.error_code ?? ''}`).sort(),
+        [
+          'email:suppressed:RECIPIENT_CLOSED',
+          'in_app:suppressed:RECIPIENT_CLOSED',
+          'push:suppressed:RECIPIENT_CLOSED',
+          'sms:suppressed:RECIPIENT_CLOSED',
+        ],
+      );
+      for (const item of queued) assert.equal((await jobsFor(item.id)).length, 0, 'nothing is delivered');
+    });
+
     test('the alias /api/v1/notify/send queues the same way', async () => {
       const response = await t.app.inject({
         method: 'POST',
