@@ -136,6 +136,33 @@ describe('domain events to messages', () => {
     assert.equal(events.rows[0]!.n, 0);
   });
 
+  test("money in from a teller is labelled in the customer's language, not in English", async () => {
+    const cases = [
+      { language: 'sw', phone: '+254722000311', label: 'Kuweka pesa taslimu' },
+      { language: 'fr', phone: '+254722000312', label: "Dépôt d'espèces" },
+      { language: 'en', phone: '+254722000313', label: 'Cash deposit' },
+    ];
+    for (const { language, phone, label } of cases) {
+      const customer = await createCustomer(t, `Label ${language}`, phone);
+      const preferences = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/notify/preferences',
+        headers: bearer(customer.token),
+        payload: { language },
+      });
+      assert.equal(preferences.statusCode, 200, preferences.body);
+      const wallet = await openWallet(t, customer.id);
+      await deposit(t, wallet.id, 25_000);
+      const rows = await dispatchAndDeliver(customer.id, 'transfer.received');
+      assert.ok(rows.length > 0, `${language}: a received-money message`);
+      for (const row of rows) {
+        assert.equal(row.language, language);
+        assert.ok(row.body.includes(label), `${language} ${row.channel}: ${row.body}`);
+        if (language !== 'en') assert.ok(!row.body.includes('Cash deposit'), `${language}: ${row.body}`);
+      }
+    }
+  });
+
   test('a dispute tells the payer it was opened and how it ended, and the recipient that money is on hold', async () => {
     const payer = await createCustomer(t, 'Baraka', '+254722000304');
     const payee = await createCustomer(t, 'Zawadi', '+254722000305');

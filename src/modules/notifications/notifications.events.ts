@@ -36,13 +36,16 @@ function minutesUntil(expiresAt: unknown, from: Date): string {
   return String(Math.max(1, Math.round((at - from.getTime()) / 60_000)));
 }
 
-const COUNTERPARTY_LABELS: Record<string, string> = {
-  cash_deposit: 'Cash deposit',
-  cash_withdrawal: 'Cash withdrawal',
-  bank_topup: 'Bank account',
-  bank_withdrawal: 'Bank account',
-  fx: 'Currency exchange',
+/** Who is on the other side when it is not a person, merchant or biller: per language (en is the fallback). */
+const COUNTERPARTY_LABELS: Record<string, Record<string, string>> = {
+  cash_deposit: { en: 'Cash deposit', fr: "Dépôt d'espèces", sw: 'Kuweka pesa taslimu' },
+  cash_withdrawal: { en: 'Cash withdrawal', fr: "Retrait d'espèces", sw: 'Kutoa pesa taslimu' },
+  bank_topup: { en: 'Bank account', fr: 'Compte bancaire', sw: 'Akaunti ya benki' },
+  bank_withdrawal: { en: 'Bank account', fr: 'Compte bancaire', sw: 'Akaunti ya benki' },
+  fx: { en: 'Currency exchange', fr: 'Change de devises', sw: 'Kubadilisha fedha' },
 };
+const UNNAMED_PAYEE = { en: 'the recipient', fr: 'le bénéficiaire', sw: 'mpokeaji' };
+const UNNAMED_PAYER = { en: 'a sender', fr: 'un expéditeur', sw: 'mtumaji' };
 
 const PUSH_PURPOSES: Record<string, string> = {
   login: 'Sign-in',
@@ -78,9 +81,15 @@ export function notificationHandlers(
   const open = (sealed: unknown, context: string): string =>
     openEnvelope(deps.keys, JSON.parse(String(sealed)) as Envelope, context).toString('utf8');
 
-  async function counterpartyName(tx: Executor, payload: Payload, side: 'payer' | 'payee'): Promise<string> {
+  /** The other side's name (a person, merchant or biller), or a label in each language. */
+  async function counterpartyName(
+    tx: Executor,
+    payload: Payload,
+    side: 'payer' | 'payee',
+  ): Promise<Record<string, string>> {
     const type = String(payload.type);
     if (COUNTERPARTY_LABELS[type]) return COUNTERPARTY_LABELS[type]!;
+    const named = (name: string | null | undefined) => (name ? { en: name } : null);
     if (side === 'payer') {
       if (str(payload.merchant_id)) {
         const [row] = await tx
@@ -88,7 +97,7 @@ export function notificationHandlers(
           .from(merchants)
           .where(eq(merchants.id, String(payload.merchant_id)))
           .limit(1);
-        if (row) return row.name;
+        if (row) return { en: row.name };
       }
       if (type === 'bill' && str(payload.biller_id)) {
         const [row] = await tx
@@ -96,11 +105,11 @@ export function notificationHandlers(
           .from(billers)
           .where(eq(billers.id, String(payload.biller_id)))
           .limit(1);
-        if (row) return row.name;
+        if (row) return { en: row.name };
       }
-      return (await customerName(tx, str(payload.destination_customer_id))) ?? 'the recipient';
+      return named(await customerName(tx, str(payload.destination_customer_id))) ?? UNNAMED_PAYEE;
     }
-    return (await customerName(tx, str(payload.source_customer_id))) ?? 'a sender';
+    return named(await customerName(tx, str(payload.source_customer_id))) ?? UNNAMED_PAYER;
   }
 
   const handlers = new Map<string, EventHandler>();
@@ -198,10 +207,10 @@ export function notificationHandlers(
         template: 'transfer.sent',
         variables: {
           amount: money(p.amount, p.currency),
-          counterparty: await counterpartyName(tx, p, 'payer'),
           fee: money(BigInt(String(p.fee ?? 0)) + BigInt(String(p.tax ?? 0)), p.currency),
           reference,
         },
+        localized: { counterparty: await counterpartyName(tx, p, 'payer') },
         data,
       });
     if (payee && payee !== payer)
@@ -210,9 +219,9 @@ export function notificationHandlers(
         template: 'transfer.received',
         variables: {
           amount: money(p.amount, p.currency),
-          counterparty: await counterpartyName(tx, p, 'payee'),
           reference,
         },
+        localized: { counterparty: await counterpartyName(tx, p, 'payee') },
         data,
       });
   });

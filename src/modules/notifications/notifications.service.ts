@@ -33,6 +33,11 @@ export interface NotifyRequest {
   /** Default: every channel the template has. */
   channels?: NotificationChannel[];
   variables: Record<string, string>;
+  /**
+   * Variables whose text depends on the language each channel's template is in (a label such as "Cash deposit"):
+   * name → language → text, English when that language has none.
+   */
+  localized?: Record<string, Record<string, string>>;
   /** Values of the template's secret variables: sealed, never stored in clear. */
   secrets?: Record<string, string>;
   /** Ids for push data and WebSocket events (strings only, never secrets). */
@@ -140,9 +145,18 @@ export class NotificationsService {
       });
     // Checked against the channels together: the SMS of a template may leave out a variable (the title) that
     // the other channels use, and one request carries the values for all of them.
+    const variablesIn = (language: string): Record<string, string> => ({
+      ...request.variables,
+      ...Object.fromEntries(
+        Object.entries(request.localized ?? {}).map(([name, texts]) => [
+          name,
+          texts[language] ?? texts.en ?? '',
+        ]),
+      ),
+    });
     checkVariables(
       channels.map((channel) => templateText(templates.get(channel)!)),
-      request.variables,
+      variablesIn(language),
       request.secrets ?? {},
     );
 
@@ -163,7 +177,8 @@ export class NotificationsService {
       if (suppression && !request.reportSuppressed) continue;
       const startAt = category === 'marketing' ? afterQuietHours(preferences, now) : now;
       const text = templateText(template);
-      const shown = render(text, request.variables, null);
+      const variables = variablesIn(template.language);
+      const shown = render(text, variables, null);
       for (const target of targets.length > 0 ? targets : [{ channel, address: null }]) {
         const id = uuidv7();
         const secrets = request.secrets && Object.keys(request.secrets).length > 0 ? request.secrets : null;
@@ -181,7 +196,7 @@ export class NotificationsService {
             address: target.address,
             subject: shown.subject,
             body: shown.body,
-            variables: request.variables,
+            variables,
             secretsSealed: secrets
               ? JSON.stringify(
                   sealEnvelope(this.#deps.keys, Buffer.from(JSON.stringify(secrets)), `notification:${id}`),
