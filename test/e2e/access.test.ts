@@ -126,3 +126,41 @@ describe('access on every documented operation', () => {
     }
   });
 });
+
+describe('a customer naming another customer in a list filter', () => {
+  let t: TestContext;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(async () => t.close());
+
+  test('is not found on every customer-scoped list (derived from the OpenAPI document), never an empty or own page', async () => {
+    const { createCustomer } = await import('../helpers/money.ts');
+    const asker = await createCustomer(t, 'Filter Asker', '+254799100001');
+    const other = await createCustomer(t, 'Filter Other', '+254799100002');
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+    };
+    const probed: string[] = [];
+    for (const [path, methods] of Object.entries(document.paths)) {
+      const parameters = methods.get?.parameters ?? [];
+      if (path.includes('{')) continue;
+      for (const name of ['customer_id', 'owner_customer_id']) {
+        if (!parameters.some((parameter) => parameter.in === 'query' && parameter.name === name)) continue;
+        const answer = await t.app.inject({
+          method: 'GET',
+          url: `${path}?${name}=${other.id}`,
+          headers: bearer(asker.token),
+        });
+        probed.push(`${path}?${name}: ${answer.statusCode}`);
+        // 403 where customers may not list at all; otherwise the other customer is not found.
+        assert.ok(
+          [403, 404].includes(answer.statusCode),
+          `${path}?${name}: ${answer.statusCode} ${answer.body}`,
+        );
+        assert.equal(answer.json().error_code, answer.statusCode === 404 ? 'NOT_FOUND' : 'FORBIDDEN');
+      }
+    }
+    assert.ok(probed.filter((line) => line.endsWith('404')).length >= 8, probed.join('\n'));
+  });
+});

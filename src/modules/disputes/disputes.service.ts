@@ -9,7 +9,7 @@ import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
-import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { formatMoney } from '../../platform/money.ts';
@@ -252,9 +252,8 @@ export class DisputesService {
     const limit = filters.limit ?? 20;
     const conditions: SQL[] = [];
     if (principal.type === 'customer') {
-      // Customers see the disputes they opened; asking for someone else's finds nothing.
-      if (filters.customer_id && filters.customer_id !== principal.id)
-        return { items: [], next_cursor: null };
+      // Customers see the disputes they opened; naming another customer is a 404, as everywhere else.
+      if (filters.customer_id) assertOwnership(principal, filters.customer_id);
       conditions.push(eq(disputes.customerId, principal.id));
     } else if (filters.customer_id) conditions.push(eq(disputes.customerId, filters.customer_id));
     if (filters.status) conditions.push(eq(disputes.status, filters.status));

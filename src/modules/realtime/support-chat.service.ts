@@ -229,7 +229,8 @@ export class SupportChatService {
     const limit = filters.limit ?? 20;
     const conditions: SQL[] = [];
     if (actor.type === 'customer') {
-      if (filters.customer_id && filters.customer_id !== actor.id) return { items: [], next_cursor: null };
+      // Another customer's conversations are not found, as everywhere else a customer names someone else.
+      if (filters.customer_id && filters.customer_id !== actor.id) throw supportChatErrors.customerNotFound();
       conditions.push(eq(supportConversations.customerId, actor.id));
     } else {
       if (!SupportChatService.isStaffAgent(actor)) return { items: [], next_cursor: null };

@@ -299,8 +299,11 @@ export class WalletsService {
   ) {
     const limit = filters.limit ?? 20;
     const conditions = [];
-    if (principal.type === 'customer') conditions.push(eq(wallets.customerId, principal.id));
-    else if (filters.customer_id) conditions.push(eq(wallets.customerId, filters.customer_id));
+    if (principal.type === 'customer') {
+      // Naming another customer is a 404, as in every customer-scoped list (not the caller's own wallets).
+      if (filters.customer_id) assertOwnership(principal, filters.customer_id);
+      conditions.push(eq(wallets.customerId, principal.id));
+    } else if (filters.customer_id) conditions.push(eq(wallets.customerId, filters.customer_id));
     if (filters.merchant_id) conditions.push(eq(wallets.merchantId, filters.merchant_id));
     if (filters.currency) conditions.push(eq(wallets.currency, filters.currency));
     if (filters.status) conditions.push(eq(wallets.status, filters.status));
