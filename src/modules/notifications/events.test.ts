@@ -163,6 +163,38 @@ describe('domain events to messages', () => {
     }
   });
 
+  test('a staff reply in a support conversation reaches the customer in the app, without the reply itself', async () => {
+    const customer = await createCustomer(t, 'Zuri', '+254722000321');
+    const opened = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/support/chat/conversation/add',
+      headers: bearer(customer.token),
+      payload: { subject: 'Card not arriving', text: 'Where is my card?' },
+    });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const conversationId = opened.json().id as string;
+    const post = (token: string, text: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/support/chat/conversation/${conversationId}/message`,
+        headers: bearer(token),
+        payload: { text },
+      });
+    assert.equal((await post(customer.token, 'Any news?')).statusCode, 201);
+    assert.deepEqual(
+      await dispatchAndDeliver(customer.id, 'support.reply'),
+      [],
+      "the customer's own messages raise none",
+    );
+    assert.equal((await post(t.adminToken, 'It ships on Friday, secret-tracking-881.')).statusCode, 201);
+    const rows = await dispatchAndDeliver(customer.id, 'support.reply');
+    const inApp = rows.find((row) => row.channel === 'in_app');
+    assert.ok(inApp, JSON.stringify(rows.map((row) => `${row.channel}:${row.status}`)));
+    assert.match(inApp.body, /Card not arriving/);
+    assert.doesNotMatch(inApp.body, /secret-tracking-881/);
+    assert.equal(inApp.data.conversation_id, conversationId);
+  });
+
   test('a dispute tells the payer it was opened and how it ended, and the recipient that money is on hold', async () => {
     const payer = await createCustomer(t, 'Baraka', '+254722000304');
     const payee = await createCustomer(t, 'Zawadi', '+254722000305');

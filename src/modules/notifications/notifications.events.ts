@@ -300,5 +300,17 @@ export function notificationHandlers(
     });
   });
 
+  handlers.set('support.reply', async (tx, event) => {
+    const p = event.payload;
+    const subject = String(p.subject ?? '');
+    await queue(tx, event, {
+      recipient: { type: 'customer', id: String(p.customer_id) },
+      template: 'support.reply',
+      // The reply itself stays in the conversation: a lock screen shows only that there is one.
+      variables: { subject: subject.length > 60 ? `${subject.slice(0, 59)}…` : subject },
+      data: { kind: 'support', conversation_id: String(p.conversation_id) },
+    });
+  });
+
   return handlers;
 }

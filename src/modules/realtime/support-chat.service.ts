@@ -11,6 +11,7 @@ import { AppError, commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { emitEvent } from '../../platform/outbox.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
 import { customers } from '../customers/index.ts';
 import { TEXT_MAX } from './support-chat.schemas.ts';
@@ -323,6 +324,20 @@ export class SupportChatService {
             : {}),
         })
         .where(eq(supportConversations.id, conversationId));
+      // A customer who is not in the app hears of a staff reply through the notifications (push, inbox); the
+      // event commits with the message, so neither exists without the other.
+      if (actor.type === 'user')
+        await emitEvent(tx, {
+          topic: 'support.reply',
+          aggregateType: 'support_conversation',
+          aggregateId: conversationId,
+          payload: {
+            conversation_id: conversationId,
+            message_id: inserted.id,
+            customer_id: conversation.customerId,
+            subject: conversation.subject,
+          },
+        });
       return { message: messageView(inserted), created: true };
     });
     if (result.created) await this.#fanOut(conversationId, { type: 'chat.message', data: result.message });
