@@ -2,11 +2,11 @@
  * What a payment reads of its wallets before moving money: product, the owner's KYC tier (features, balance cap) and
  * the day and month usage, for all the payment's wallets in one statement.
  */
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { type Executor, perDatabase, rawRows } from '../../platform/db.ts';
 import type { ProductRow, ProductsService } from './wallets.products.ts';
 import type { WalletRow } from './wallets.service.ts';
-import { type ProductLimits, wallets } from './wallets.tables.ts';
+import { type ProductLimits, wallets, walletUsage } from './wallets.tables.ts';
 
 export interface Usage {
   daily_amount: bigint;
@@ -195,4 +195,52 @@ export async function readTransferParties(
   )?.wallet;
   const destination = rows.find(({ wallet }) => wallet.walletNumber === input.walletNumber)?.wallet;
   return { source, destination, states: new Map(rows.map(({ wallet, state }) => [wallet.id, state])), at };
+}
+
+/** What one movement adds to (or takes back from) one wallet side's counters. */
+export interface UsageEntry {
+  walletId: string;
+  direction: 'send' | 'receive';
+  amount: bigint;
+}
+
+/** Adds what moved to the day and month counters of each wallet side, in one statement. */
+export async function addUsage(tx: Executor, entries: UsageEntry[], at: Date): Promise<void> {
+  if (entries.length === 0) return;
+  const { day, month } = periodsOf(at);
+  await tx
+    .insert(walletUsage)
+    .values(
+      entries.flatMap(({ walletId, direction, amount }) => [
+        { walletId, period: day, direction, amount, count: 1 },
+        { walletId, period: month, direction, amount, count: 1 },
+      ]),
+    )
+    .onConflictDoUpdate({
+      target: [walletUsage.walletId, walletUsage.period, walletUsage.direction],
+      set: {
+        amount: sql`${walletUsage.amount} + excluded.amount`,
+        count: sql`${walletUsage.count} + 1`,
+      },
+    });
+}
+
+/** Takes back usage counted for a movement that did not happen (a bank refusal after the hold), by its day. */
+export async function releaseUsage(tx: Executor, entries: UsageEntry[], at: Date): Promise<void> {
+  const { day, month } = periodsOf(at);
+  for (const { walletId, direction, amount } of entries) {
+    await tx
+      .update(walletUsage)
+      .set({
+        amount: sql`greatest(${walletUsage.amount} - ${amount}, 0)`,
+        count: sql`greatest(${walletUsage.count} - 1, 0)`,
+      })
+      .where(
+        and(
+          eq(walletUsage.walletId, walletId),
+          eq(walletUsage.direction, direction),
+          inArray(walletUsage.period, [day, month]),
+        ),
+      );
+  }
 }

@@ -25,15 +25,17 @@ import {
 } from '../ledger/index.ts';
 import { walletErrors } from './wallets.errors.ts';
 import {
+  addUsage,
   type PartiesRead,
-  periodsOf,
   readFacts,
   readTransferParties,
+  releaseUsage,
+  type UsageEntry,
   type WalletFacts,
   type WalletState,
 } from './wallets.facts.ts';
 import type { ProductsService } from './wallets.products.ts';
-import { wallets, walletUsage } from './wallets.tables.ts';
+import { wallets } from './wallets.tables.ts';
 
 export type WalletRow = typeof wallets.$inferSelect;
 type AccountRow = typeof ledgerAccounts.$inferSelect;
@@ -373,53 +375,14 @@ export class WalletsService {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
-  /** Adds what moved to the day and month counters of each wallet side, in one statement. */
-  async addUsage(
-    tx: Executor,
-    entries: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[],
-    at: Date,
-  ): Promise<void> {
-    if (entries.length === 0) return;
-    const { day, month } = periodsOf(at);
-    await tx
-      .insert(walletUsage)
-      .values(
-        entries.flatMap(({ walletId, direction, amount }) => [
-          { walletId, period: day, direction, amount, count: 1 },
-          { walletId, period: month, direction, amount, count: 1 },
-        ]),
-      )
-      .onConflictDoUpdate({
-        target: [walletUsage.walletId, walletUsage.period, walletUsage.direction],
-        set: {
-          amount: sql`${walletUsage.amount} + excluded.amount`,
-          count: sql`${walletUsage.count} + 1`,
-        },
-      });
+  /** Adds what moved to the day and month counters of each wallet side, in one statement (see `addUsage`). */
+  addUsage(tx: Executor, entries: UsageEntry[], at: Date): Promise<void> {
+    return addUsage(tx, entries, at);
   }
 
-  /** Takes back usage counted for a movement that did not happen (a bank refusal after the hold), by its day. */
-  async releaseUsage(
-    tx: Executor,
-    entries: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[],
-    at: Date,
-  ): Promise<void> {
-    const { day, month } = periodsOf(at);
-    for (const { walletId, direction, amount } of entries) {
-      await tx
-        .update(walletUsage)
-        .set({
-          amount: sql`greatest(${walletUsage.amount} - ${amount}, 0)`,
-          count: sql`greatest(${walletUsage.count} - 1, 0)`,
-        })
-        .where(
-          and(
-            eq(walletUsage.walletId, walletId),
-            eq(walletUsage.direction, direction),
-            inArray(walletUsage.period, [day, month]),
-          ),
-        );
-    }
+  /** Takes back usage counted for a movement that did not happen (see `releaseUsage`). */
+  releaseUsage(tx: Executor, entries: UsageEntry[], at: Date): Promise<void> {
+    return releaseUsage(tx, entries, at);
   }
 
   /** What a payment checks of each wallet (see `readFacts`); `known` states read with the wallets are used as they are. */
