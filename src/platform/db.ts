@@ -168,7 +168,9 @@ export async function inTransaction<T>(
 /**
  * drizzle's node-postgres `transaction` checks a client out of the pool and sends BEGIN outside its try/finally: when
  * BEGIN fails (the connection was lost) the client is never released and the pool shrinks for good, until the node
- * answers only 503. On a pool the client is checked out here and always given back.
+ * answers only 503. On a pool the client is checked out here and always given back. A connection found dead at BEGIN
+ * (dropped while idle in the pool: a database restart, a network cut) is discarded and the transaction starts again
+ * once on a fresh one — nothing ran yet, neither in the database nor in `work` — instead of answering 503.
  */
 async function transactionOn<T>(
   db: Executor,
@@ -176,15 +178,44 @@ async function transactionOn<T>(
   isolationLevel: NonNullable<TransactionOptions['isolation']>,
 ): Promise<T> {
   const pool = (db as { $client?: unknown }).$client;
+  let started = false;
   const run = (on: Executor) =>
-    on.transaction(async (tx) => work(tx as unknown as Executor), { isolationLevel });
+    on.transaction(
+      async (tx) => {
+        started = true;
+        return work(tx as unknown as Executor);
+      },
+      { isolationLevel },
+    );
   if (!(pool instanceof pg.Pool)) return run(db);
-  const client = await pool.connect();
-  try {
-    return await run(drizzlePg({ client }) as unknown as Executor);
-  } finally {
-    client.release();
+  for (let attempt = 1; ; attempt += 1) {
+    const client = await pool.connect();
+    let dead: Error | undefined;
+    try {
+      return await run(drizzlePg({ client }) as unknown as Executor);
+    } catch (error) {
+      if (started || attempt >= 2 || !isConnectionLoss(error)) throw error;
+      dead = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      // A client whose connection is gone is destroyed, not handed out again.
+      client.release(dead);
+    }
   }
+}
+
+/** The connection itself failed (reset, closed, terminated), as opposed to a statement the database refused. */
+function isConnectionLoss(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (['ECONNRESET', 'EPIPE'].includes(code) || /^(08|57P0)/.test(code)))
+      return true;
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string' && /Connection terminated|not queryable|Connection is closed/i.test(message))
+      return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The database layer under a lost connection, deterministically (the bank test meets these by chance; here the proxy
- * cuts the connection at one chosen statement): BEGIN, a statement inside the transaction, and COMMIT. Each time the
- * caller must get an error the API answers as 503 (outcome unknown: the client retries with its key), never a 500;
+ * cuts the connection at one chosen statement): BEGIN, a statement inside the transaction, and COMMIT. A connection
+ * found dead at BEGIN is replaced once (nothing ran yet); otherwise the caller must get an error the API answers as
+ * 503 (outcome unknown: the client retries with its key), never a 500;
  * the process must not die of an unhandled 'error' event; and the pool must get its client back, so the node keeps
  * serving (a client lost at BEGIN used to stay checked out for good — found by bank.test.ts, seed 424242).
  */
@@ -84,10 +85,31 @@ if (sharedServices)
       await healthy(label);
     }
 
-    test('lost at BEGIN: 503, and the pool gets its client back', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('lost at BEGIN: started again once on a fresh connection; the work runs once', {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
       // Armed before the transaction: the idle client is handed out, its BEGIN is the next chunk.
       proxy.resetMidStream(1);
-      await lost('BEGIN', async (tx) => {
+      const resetsBefore = proxy.stats.resetMidStream;
+      let runs = 0;
+      const value = await inTransaction(database.db, async (tx) => {
+        runs += 1;
+        const result = (await tx.execute(sql`select 7 as answer`)) as unknown as {
+          rows: { answer: number }[];
+        };
+        return result.rows[0]!.answer;
+      });
+      assert.equal(value, 7);
+      assert.equal(runs, 1, 'nothing ran on the dead connection');
+      assert.equal(proxy.stats.resetMidStream, resetsBefore + 1, 'the first BEGIN was cut');
+      await healthy('BEGIN retried');
+    });
+
+    test('lost at BEGIN and again on the fresh connection: 503, and the pool gets its clients back', {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      proxy.resetMidStream(2);
+      await lost('BEGIN twice', async (tx) => {
         await tx.execute(sql`select 1`);
       });
     });
