@@ -211,7 +211,10 @@ function isConnectionLoss(error: unknown): boolean {
     if (typeof code === 'string' && (['ECONNRESET', 'EPIPE'].includes(code) || /^(08|57P0)/.test(code)))
       return true;
     const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && /Connection terminated|not queryable|Connection is closed/i.test(message))
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|not queryable|Connection is closed/i.test(message)
+    )
       return true;
     current = (current as { cause?: unknown }).cause;
   }
