@@ -203,6 +203,20 @@ async function transactionOn<T>(
   }
 }
 
+/**
+ * A read on the pool (never inside a transaction, never a write) started again once when the connection it was given
+ * turns out to be dead — dropped while idle in the pool by a database restart or a network cut: a read has no effect
+ * to repeat, and the dead client has left the pool. The hot reads of every request use it.
+ */
+export async function readRetried<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isConnectionLoss(error)) throw error;
+    return read();
+  }
+}
+
 /** The connection itself failed (reset, closed, terminated), as opposed to a statement the database refused. */
 function isConnectionLoss(error: unknown): boolean {
   let current: unknown = error;

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { type Database, inTransaction, openDatabase } from '../../src/platform/db.ts';
+import { type Database, inTransaction, openDatabase, readRetried } from '../../src/platform/db.ts';
 import { toAppError } from '../../src/platform/errors.ts';
 import { announceSeed, runSeed } from './harness/prng.ts';
 import { TcpProxy } from './harness/tcp-proxy.ts';
@@ -112,6 +112,29 @@ if (sharedServices)
       await lost('BEGIN twice', async (tx) => {
         await tx.execute(sql`select 1`);
       });
+    });
+
+    test('a hot read on a dead pooled connection is read again once; a plain read answers 503', {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      const read = async () => {
+        const result = (await database.db.execute(sql`select 5 as answer`)) as unknown as {
+          rows: { answer: number }[];
+        };
+        return result.rows[0]!.answer;
+      };
+      // Without the retry the read on the cut connection fails (so the next assertion tests something).
+      proxy.resetMidStream(1);
+      const error = await read().then(
+        () => assert.fail('the read on the cut connection should have failed'),
+        (caught: unknown) => caught,
+      );
+      assert.equal(toAppError(error).statusCode, 503, String(error));
+      proxy.resetMidStream(1);
+      const resetsBefore = proxy.stats.resetMidStream;
+      assert.equal(await readRetried(read), 5);
+      assert.equal(proxy.stats.resetMidStream, resetsBefore + 1, 'the first attempt was cut');
+      await healthy('read retried');
     });
 
     // Armed after BEGIN went through: the next statement is the one cut.

@@ -1,7 +1,7 @@
 /** Customers: profiles, contacts, masked and encrypted PII, search, data-protection rights, phone + PIN sign-in. */
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import { type Executor, perDatabase } from '../../platform/db.ts';
+import { type Executor, perDatabase, readRetried } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { IdentityService } from '../identity/index.ts';
@@ -32,7 +32,7 @@ export function customersModule(
     // Read on every customer request: a named prepared statement, built once per database handle.
     const statusQuery = perDatabase(customerStatusQuery);
     identity.registerPrincipalResolver('customer', async (id) => {
-      const [row] = await statusQuery(deps.database.db).execute({ id });
+      const [row] = await readRetried(() => statusQuery(deps.database.db).execute({ id }));
       if (!row) return null;
       return {
         active: row.status === 'pending' || row.status === 'active',

@@ -3,7 +3,7 @@
  * the day and month usage, for all the payment's wallets in one statement.
  */
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
-import { type Executor, perDatabase, rawRows } from '../../platform/db.ts';
+import { type Executor, perDatabase, rawRows, readRetried } from '../../platform/db.ts';
 import type { ProductRow, ProductsService } from './wallets.products.ts';
 import type { WalletRow } from './wallets.service.ts';
 import { type ProductLimits, wallets, walletUsage } from './wallets.tables.ts';
@@ -186,7 +186,7 @@ export async function readTransferParties(
   at: Date,
 ): Promise<PartiesRead> {
   const { day, month } = periodsOf(at);
-  const rows = await partiesQuery(executor).execute({ ...input, day, month });
+  const rows = await readRetried(() => partiesQuery(executor).execute({ ...input, day, month }));
   const source = rows.find(
     ({ wallet }) =>
       wallet.customerId === input.customerId &&

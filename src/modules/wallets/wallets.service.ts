@@ -5,7 +5,13 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { type Executor, inTransaction, perDatabase, violatedConstraint } from '../../platform/db.ts';
+import {
+  type Executor,
+  inTransaction,
+  perDatabase,
+  readRetried,
+  violatedConstraint,
+} from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
@@ -234,7 +240,7 @@ export class WalletsService {
   async row(id: string, executor: Executor = this.#db): Promise<WalletRow> {
     const [row] =
       executor === this.#db
-        ? await this.#reads.byId.execute({ id })
+        ? await readRetried(() => this.#reads.byId.execute({ id }))
         : await executor.select().from(wallets).where(eq(wallets.id, id)).limit(1);
     if (!row) throw walletErrors.notFound();
     return row;
@@ -242,7 +248,7 @@ export class WalletsService {
 
   /** A customer's own wallet in a currency (404 "You have no KES wallet" when there is none). */
   async customerWallet(customerId: string, currency: string): Promise<WalletRow> {
-    const [row] = await this.#reads.ofCustomer.execute({ customerId, currency });
+    const [row] = await readRetried(() => this.#reads.ofCustomer.execute({ customerId, currency }));
     if (!row) throw walletErrors.noWalletIn(currency);
     return row;
   }
@@ -283,7 +289,7 @@ export class WalletsService {
 
   /** The wallet and its ledger account in one statement (a wallet's account has the wallet's id). */
   async balance(id: string, principal: Principal): Promise<Balance & { currency: string }> {
-    const [found] = await this.#reads.balance.execute({ id });
+    const [found] = await readRetried(() => this.#reads.balance.execute({ id }));
     if (!found || !(await this.visibleTo(found.wallet, principal))) throw walletErrors.notFound();
     return { ...balanceFrom(found), currency: found.wallet.currency };
   }
