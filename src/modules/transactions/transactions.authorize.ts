@@ -53,9 +53,7 @@ export class PaymentAuthorizer {
     binding: AuthorizationBinding,
     authorization: Authorization,
   ): Promise<void> {
-    if (!authorization.pin) throw transactionErrors.pinRequired();
-    await this.#pins.verifyPin(customerId, authorization.pin);
-    if (await this.#needsCode(binding)) await this.#code(customerId, binding, authorization);
+    await (await this.authorizeAtCommit(customerId, binding, authorization))?.verify();
   }
 
   /**
