@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -246,6 +246,31 @@ export function perDatabase<T>(build: (db: Executor) => T): (db: Executor) => T 
     if (cached?.db !== db) cached = { db, value: build(db) };
     return cached.value;
   };
+}
+
+/**
+ * Retention deletes: removes the rows of `table` whose `id` the `doomed` query selects, at most `batchSize` per
+ * statement (short transactions, no long lock), until a batch comes back short. Returns how many went.
+ */
+export async function deleteInBatches(
+  db: Executor,
+  table: string,
+  doomed: ReturnType<typeof sql>,
+  batchSize = 5000,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const [row] = await rawRows<{ removed: number }>(
+      db,
+      sql`with doomed as (${doomed} limit ${batchSize}), removed as (
+               delete from ${sql.identifier(table)} t using doomed where t.id = doomed.id returning 1
+             )
+             select count(*)::int as removed from removed`,
+    );
+    const removed = Number(row?.removed ?? 0);
+    total += removed;
+    if (removed < batchSize) return total;
+  }
 }
 
 /** Rows of a raw query, for the few places (health, metrics) that need no table definitions. */

@@ -3,7 +3,7 @@
  * committed one exactly one event. Payloads carry ids and amounts, never secrets in clear (an OTP is sealed).
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { type Executor, rawRows } from './db.ts';
+import { deleteInBatches, type Executor } from './db.ts';
 import { toJsonSafe } from './json.ts';
 import { outboxEvents } from './platform.tables.ts';
 
@@ -40,28 +40,18 @@ export async function eventsOf(db: Executor, aggregateType: string, aggregateId:
  */
 export async function purgeDispatchedEvents(db: Executor, days: number, batchSize = 5000): Promise<number> {
   if (days <= 0) return 0;
-  let total = 0;
-  for (;;) {
-    const [row] = await rawRows<{ removed: number }>(
-      db,
-      sql`with bound as (
-            select coalesce(
-              (select id from outbox_events where occurred_at >= now() - make_interval(days => ${days})
-               order by id limit 1),
-              (select max(id) + 1 from outbox_events)) as id
-          ), doomed as (
-            select id from outbox_events
-            where id < (select id from bound) and dispatched_at is not null and dispatch_error is null
-            order by id limit ${batchSize}
-          ), removed as (
-            delete from outbox_events o using doomed where o.id = doomed.id returning 1
-          )
-          select count(*)::int as removed from removed`,
-    );
-    const removed = Number(row?.removed ?? 0);
-    total += removed;
-    if (removed < batchSize) return total;
-  }
+  return deleteInBatches(
+    db,
+    'outbox_events',
+    sql`select id from outbox_events
+        where id < coalesce(
+                (select id from outbox_events where occurred_at >= now() - make_interval(days => ${days})
+                 order by id limit 1),
+                (select max(id) + 1 from outbox_events))
+          and dispatched_at is not null and dispatch_error is null
+        order by id`,
+    batchSize,
+  );
 }
 
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;

@@ -5,7 +5,7 @@
  * creation time is needed, and each batch is a bounded delete.
  */
 import { sql } from 'drizzle-orm';
-import { type Executor, rawRows } from '../../platform/db.ts';
+import { deleteInBatches, type Executor } from '../../platform/db.ts';
 
 const FINAL_STATES = ['sent', 'delivered', 'failed', 'dead', 'suppressed'];
 
@@ -13,15 +13,6 @@ const FINAL_STATES = ['sent', 'delivered', 'failed', 'dead', 'suppressed'];
 export function uuidv7Floor(ms: number): string {
   const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
-}
-
-async function purgeBatches(run: () => Promise<number>, batchSize: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const removed = await run();
-    total += removed;
-    if (removed < batchSize) return total;
-  }
 }
 
 /** Deletes old finished notifications and old delivery reports; 0 days keeps everything. */
@@ -33,37 +24,17 @@ export async function purgeOldNotifications(
 ): Promise<{ notifications: number; reports: number }> {
   if (days <= 0) return { notifications: 0, reports: 0 };
   const bound = uuidv7Floor(now - days * 86_400_000);
-  const count = (rows: { removed: number }[]) => Number(rows[0]?.removed ?? 0);
-  const notifications = await purgeBatches(
-    async () =>
-      count(
-        await rawRows<{ removed: number }>(
-          db,
-          sql`with doomed as (
-                select id from notifications
-                where status = any(${`{${FINAL_STATES.join(',')}}`}::text[]) and id < ${bound}::uuid
-                limit ${batchSize}
-              ), removed as (
-                delete from notifications n using doomed where n.id = doomed.id returning 1
-              )
-              select count(*)::int as removed from removed`,
-        ),
-      ),
+  const notifications = await deleteInBatches(
+    db,
+    'notifications',
+    sql`select id from notifications
+        where status = any(${`{${FINAL_STATES.join(',')}}`}::text[]) and id < ${bound}::uuid`,
     batchSize,
   );
-  const reports = await purgeBatches(
-    async () =>
-      count(
-        await rawRows<{ removed: number }>(
-          db,
-          sql`with doomed as (
-                select id from notification_delivery_reports where id < ${bound}::uuid order by id limit ${batchSize}
-              ), removed as (
-                delete from notification_delivery_reports r using doomed where r.id = doomed.id returning 1
-              )
-              select count(*)::int as removed from removed`,
-        ),
-      ),
+  const reports = await deleteInBatches(
+    db,
+    'notification_delivery_reports',
+    sql`select id from notification_delivery_reports where id < ${bound}::uuid order by id`,
     batchSize,
   );
   return { notifications, reports };
