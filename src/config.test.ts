@@ -86,6 +86,31 @@ describe('parseConfig', () => {
     assert.deepEqual([...config.MASTER_KEYS_PREVIOUS.keys()], ['k0']);
   });
 
+  test('PUBLIC_BASE_URL follows LOCAL_PORT when unset, and the reset link follows PUBLIC_BASE_URL', () => {
+    const moved = parseConfig({ LOCAL_PORT: '9001' });
+    assert.equal(moved.PUBLIC_BASE_URL, 'http://localhost:9001');
+    assert.equal(moved.PASSWORD_RESET_URL, 'http://localhost:9001/reset-password?token={token}');
+    assert.equal(parseConfig({}).PUBLIC_BASE_URL, 'http://localhost:8000');
+    const external = parseConfig({ LOCAL_PORT: '9001', PUBLIC_BASE_URL: 'https://api.bank.example' });
+    assert.equal(external.PUBLIC_BASE_URL, 'https://api.bank.example', 'a set value wins');
+    assert.equal(external.PASSWORD_RESET_URL, 'https://api.bank.example/reset-password?token={token}');
+    // The line .env.example documents, copied as it is, works too.
+    const copied = parseConfig({ LOCAL_PORT: '9002', PUBLIC_BASE_URL: 'http://localhost:{LOCAL_PORT}' });
+    assert.equal(copied.PUBLIC_BASE_URL, 'http://localhost:9002');
+    const explicit = parseConfig({ PASSWORD_RESET_URL: 'https://app.example/r?t={token}' });
+    assert.equal(explicit.PASSWORD_RESET_URL, 'https://app.example/r?t={token}');
+    // A bad port is one problem, not also a bad URL built from it.
+    assert.deepEqual(configError({ LOCAL_PORT: 'x' }).problems, ['LOCAL_PORT must be an integer, got "x"']);
+  });
+
+  test('the development message sink is on by default outside production and can be turned off', () => {
+    assert.equal(parseConfig({}).DEV_MESSAGE_SINK, true);
+    assert.equal(parseConfig({ DEV_MESSAGE_SINK: 'false' }).DEV_MESSAGE_SINK, false);
+    assert.equal(parseConfig({ DEV_MESSAGE_SINK: 'true' }).DEV_MESSAGE_SINK, true);
+    assert.equal(parseConfig({}).DEV_MESSAGE_SINK_SIZE, 20);
+    assert.deepEqual(problemsAbout(configError({ DEV_MESSAGE_SINK: 'maybe' }), 'DEV_MESSAGE_SINK').length, 1);
+  });
+
   test('every bad value is reported in one ConfigError', () => {
     const error = configError({ LOCAL_PORT: 'abc', DATABASE_POOL_SIZE: '0', LOG_LEVEL: 'loud' });
     assert.equal(error.problems.length, 3, error.message);
@@ -206,6 +231,15 @@ describe('parseConfig in production', () => {
     const error = configError({ ...productionEnv(), ADMIN_PASSWORD: 'short-pw' });
     assert.deepEqual(error.problems, ['ADMIN_PASSWORD must be at least 12 characters in production']);
     assert.equal(parseConfig({ ADMIN_PASSWORD: 'short-pw' }).ADMIN_PASSWORD, 'short-pw');
+  });
+
+  test('the development message sink is off in production, and refused when turned on there', () => {
+    assert.equal(parseConfig(productionEnv()).DEV_MESSAGE_SINK, false);
+    assert.equal(parseConfig({ ...productionEnv(), DEV_MESSAGE_SINK: 'auto' }).DEV_MESSAGE_SINK, false);
+    const error = configError({ ...productionEnv(), DEV_MESSAGE_SINK: 'true' });
+    assert.deepEqual(error.problems, [
+      'DEV_MESSAGE_SINK must not be on in production (it shows codes and reset links)',
+    ]);
   });
 
   test('Twilio without its token is accepted outside production', () => {

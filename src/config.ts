@@ -133,8 +133,8 @@ export const variables = {
   ),
   DATA_DIR: variable('Directory for the embedded database and stored documents.', './data', text),
   PUBLIC_BASE_URL: variable(
-    'External URL of the API (links in emails, callbacks).',
-    'http://localhost:8000',
+    'External URL of the API (links in emails, callbacks). Unset: http://localhost on LOCAL_PORT.',
+    'http://localhost:{LOCAL_PORT}',
     url(['http:', 'https:']),
   ),
   CORS_ORIGINS: variable('Comma-separated browser origins allowed by CORS; empty allows none.', '', list),
@@ -340,8 +340,8 @@ export const variables = {
   FIREBASE_CREDENTIALS: variable('Path to, or JSON of, the Firebase service account.', undefined, text, true),
   FCM_BASE_URL: variable('FCM HTTP v1 API root.', 'https://fcm.googleapis.com', url(['http:', 'https:'])),
   PASSWORD_RESET_URL: variable(
-    'Link sent in password-reset emails; {token} is replaced by the reset token.',
-    'http://localhost:8000/reset-password?token={token}',
+    'Link sent in password-reset emails; {token} is replaced by the reset token. Unset: under PUBLIC_BASE_URL.',
+    '{PUBLIC_BASE_URL}/reset-password?token={token}',
     (raw: string) => {
       if (!raw.includes('{token}')) throw new ConfigProblem('must contain {token}');
       url(['http:', 'https:'])(raw.replace('{token}', 'token'));
@@ -364,6 +364,16 @@ export const variables = {
     integer(1, 3600),
   ),
   NOTIFY_PROVIDER_TIMEOUT_MS: variable('Timeout of one provider call.', '10000', integer(100, 120000)),
+  DEV_MESSAGE_SINK: variable(
+    'Development message sink: SMS and email with no provider configured are kept (last DEV_MESSAGE_SINK_SIZE per recipient) for GET /api/v1/dev/messages and logged at info, so codes and reset links can be read without a provider. auto: on unless PRODUCTION=true; true is refused in production.',
+    'auto',
+    (raw: string): boolean | 'auto' => (raw.trim().toLowerCase() === 'auto' ? 'auto' : boolean(raw)),
+  ),
+  DEV_MESSAGE_SINK_SIZE: variable(
+    'Messages the development sink keeps per recipient (older ones are dropped).',
+    '20',
+    integer(1, 1000),
+  ),
   // Core banking (Apache Fineract): bank top-ups, withdrawals to bank, linked-account verification
   FINERACT_BASE_URL: variable(
     'Fineract API root, e.g. https://cbs.example:8443/fineract-provider/api/v1; unset: bank transfers answer 503.',
@@ -416,7 +426,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(variables) as [string, VariableSpec<unknown>][]) {
     const raw = env[name];
-    const source = raw === undefined || raw === '' ? spec.fallback : raw;
+    const unexpanded = raw === undefined || raw === '' ? spec.fallback : raw;
+    const source = spec.secret ? unexpanded : expandReferences(unexpanded, values);
+    // A reference to a variable that failed to parse: that problem is reported already.
+    if (source === null) continue;
     if (source === undefined) {
       values[name] = undefined;
       continue;
@@ -433,9 +446,31 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'MASTER_KEY_ID must not also name a key in MASTER_KEYS_PREVIOUS (it would replace that key)',
     );
   }
+  // auto: the development sink is on outside production only; an explicit true in production is refused below.
+  if (values.DEV_MESSAGE_SINK === 'auto') values.DEV_MESSAGE_SINK = values.PRODUCTION !== true;
   problems.push(...productionProblems(values as Config, env));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as Config;
+}
+
+/**
+ * `{NAME}` in a non-secret value (or default) stands for the value of NAME, a variable declared before it: the default
+ * PUBLIC_BASE_URL follows LOCAL_PORT, and the default reset link follows PUBLIC_BASE_URL. Lower-case placeholders
+ * (`{token}`) and other text are left as they are; null when NAME is declared but has no value (it failed to parse).
+ */
+function expandReferences(
+  source: string | undefined,
+  values: Record<string, unknown>,
+): string | undefined | null {
+  let unresolved = false;
+  const expanded = source?.replace(/\{([A-Z][A-Z0-9_]*)\}/g, (whole, name: string) => {
+    if (!Object.hasOwn(variables, name)) return whole;
+    const value = values[name];
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    unresolved = true;
+    return whole;
+  });
+  return unresolved ? null : expanded;
 }
 
 /** Compares parsed values, so the development master key is caught however its base64 is spelled. */
@@ -468,6 +503,8 @@ function productionProblems(config: Config, env: Record<string, string | undefin
     if (config[owner] && !config[secret]) problems.push(`${secret} is required when ${owner} is set`);
   }
   if (config.CRASH_POINTS) problems.push('CRASH_POINTS must not be set in production');
+  if (config.DEV_MESSAGE_SINK === true)
+    problems.push('DEV_MESSAGE_SINK must not be on in production (it shows codes and reset links)');
   if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 12) {
     problems.push('ADMIN_PASSWORD must be at least 12 characters in production');
   }
