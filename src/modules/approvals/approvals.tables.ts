@@ -1,5 +1,6 @@
 /** Maker-checker requests: an action held until a second staff member approves it. */
-import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/platform.tables.ts';
 
 export const approvalRequests = pgTable(
@@ -9,6 +10,11 @@ export const approvalRequests = pgTable(
     action: text('action').notNull(),
     summary: text('summary').notNull(),
     payload: jsonb('payload').notNull(),
+    /**
+     * What makes two requests the same (declared by the action, hashed with its name): at most one open request
+     * (`pending` or `executing`) per key, enforced by a partial unique index so concurrent filings cannot both win.
+     */
+    dedupeKey: text('dedupe_key').notNull(),
     entityType: text('entity_type'),
     entityId: text('entity_id'),
     makerId: uuid('maker_id').notNull(),
@@ -26,5 +32,8 @@ export const approvalRequests = pgTable(
   (table) => [
     index('approval_requests_status_idx').on(table.status, table.id),
     index('approval_requests_maker_idx').on(table.makerId),
+    uniqueIndex('approval_requests_open_dedupe_key')
+      .on(table.action, table.dedupeKey)
+      .where(sql`${table.status} in ('pending', 'executing')`),
   ],
 );
