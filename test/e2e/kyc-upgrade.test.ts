@@ -12,7 +12,7 @@ const PNG = Buffer.concat([
   Buffer.from('IHDR-selfie'),
   Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]),
 ]);
-const PDF = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n');
+const PDF = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
 describe('KYC upgrade Basic → Standard', () => {
   let t: TestContext;

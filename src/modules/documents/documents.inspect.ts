@@ -2,7 +2,10 @@
  * What a file really is, by its bytes (never by name or claimed type), and whether it carries something hostile.
  * Only PDF, JPEG and PNG are accepted; each must also end as its format ends, so appended payloads (polyglots:
  * JPEG+ZIP, PNG+HTML) are refused, and PDFs with active content (JavaScript, launch actions, embedded files) too.
+ * A PDF is also parsed (documents.pdf.ts): escaped names and compressed object streams cannot hide active content.
  */
+import { DEFAULT_PDF_SCAN_LIMITS, type PdfScanLimits, scanPdf } from './documents.pdf.ts';
+
 export type DocumentMime = 'application/pdf' | 'image/jpeg' | 'image/png';
 
 export type Inspection = { ok: true; mime: DocumentMime; extension: string } | { ok: false; reason: string };
@@ -17,7 +20,10 @@ function contains(data: Buffer, needle: string | Buffer, from = 0): boolean {
   return data.indexOf(needle, from) >= 0;
 }
 
-export function inspectDocument(data: Buffer): Inspection {
+export async function inspectDocument(
+  data: Buffer,
+  pdfLimits: PdfScanLimits = DEFAULT_PDF_SCAN_LIMITS,
+): Promise<Inspection> {
   if (data.length === 0) return { ok: false, reason: 'the file is empty' };
   const latin = data.toString('latin1');
   if (latin.includes(EICAR)) return { ok: false, reason: 'the file matches a malware signature' };
@@ -33,6 +39,8 @@ export function inspectDocument(data: Buffer): Inspection {
     if (afterEof.trim().length > 0) return { ok: false, reason: 'the PDF has data after its end' };
     if (PDF_ACTIVE.test(latin)) return { ok: false, reason: 'the PDF contains active content' };
     if (MARKUP.test(latin)) return { ok: false, reason: 'the PDF contains markup or script' };
+    const scan = await scanPdf(data, pdfLimits);
+    if (!scan.ok) return { ok: false, reason: scan.reason };
     return { ok: true, mime: 'application/pdf', extension: 'pdf' };
   }
 

@@ -88,7 +88,7 @@ export class DocumentsService {
       .where(eq(customers.id, customerId))
       .limit(1);
     if (!customer || customer.erasedAt) throw commonErrors.notFound('Customer');
-    const inspection = inspectDocument(data);
+    const inspection = await inspectDocument(data);
     if (!inspection.ok) throw documentErrors.rejected(inspection.reason);
     const id = uuidv7();
     const envelope = sealEnvelope(this.#deps.keys, data, `document:${id}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { deflateSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { multipart } from '../../../test/helpers/multipart.ts';
@@ -13,8 +14,21 @@ const PNG_END = Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 const png = (middle = 'IHDR-pixels') => Buffer.concat([PNG_HEAD, Buffer.from(middle), PNG_END]);
 const jpeg = (middle = 'JFIF-pixels') =>
   Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(middle), Buffer.from([0xff, 0xd9])]);
-const pdf = (body = '1 0 obj << /Type /Catalog >> endobj') =>
-  Buffer.from(`%PDF-1.7\n${body}\ntrailer\n%%EOF\n`);
+const pdf = (
+  body = '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj 2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj',
+) => Buffer.from(`%PDF-1.7\n${body}\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n`);
+/** An object stream holding `hidden` as object 3, compressed: the raw bytes show none of its names. */
+const objectStreamPdf = (hidden: string) => {
+  const compressed = deflateSync(Buffer.from(`3 0 ${hidden}`));
+  return Buffer.concat([
+    pdf().subarray(0, pdf().indexOf('trailer')),
+    Buffer.from(
+      `4 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${compressed.length} >>\nstream\n`,
+    ),
+    compressed,
+    Buffer.from('\nendstream endobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+  ]);
+};
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 const ZIP = Buffer.concat([
   Buffer.from([0x50, 0x4b, 0x03, 0x04]),
@@ -54,6 +68,21 @@ const HOSTILE: [string, Buffer, string][] = [
   ['PDF with JavaScript', pdf('<< /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>'), 'id.pdf'],
   ['PDF with a launch action', pdf('<< /A << /S /Launch /F (cmd.exe) >> >>'), 'id.pdf'],
   ['PDF with an embedded file', pdf('<< /Type /EmbeddedFile >>'), 'id.pdf'],
+  [
+    'PDF with escaped names',
+    pdf('1 0 obj << /Type /Catalog /Open#41ction << /S /J#61vaScript /J#53 (app.alert(1)) >> >> endobj'),
+    'id.pdf',
+  ],
+  [
+    'PDF with JavaScript in an object stream',
+    objectStreamPdf('<< /S /JavaScript /JS (app.alert(1)) >>'),
+    'id.pdf',
+  ],
+  [
+    'PDF with a launch action in an object stream',
+    objectStreamPdf('<< /S /Launch /F (cmd.exe) >>'),
+    'id.pdf',
+  ],
   ['PDF without an end', Buffer.from('%PDF-1.7\n1 0 obj\n'), 'id.pdf'],
   ['PDF with data after its end', Buffer.concat([pdf(), Buffer.from('MZ-payload-after-eof')]), 'id.pdf'],
   ['GIF', Buffer.from('GIF89a\x01\x00\x01\x00'), 'id.gif'],
