@@ -4,8 +4,9 @@
  * dead-lettering from `retryable` and `code`.
  */
 
-export type SmsProviderName = 'twilio' | 'africastalking';
-export type EmailProviderName = 'smtp' | 'sendgrid';
+/** `dev_sink`: the development message sink (dev-sink.ts), never in production. */
+export type SmsProviderName = 'twilio' | 'africastalking' | 'dev_sink';
+export type EmailProviderName = 'smtp' | 'sendgrid' | 'dev_sink';
 export type PushProviderName = 'fcm';
 export type ProviderName = SmsProviderName | EmailProviderName | PushProviderName | 'in_app';
 

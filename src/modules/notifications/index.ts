@@ -8,6 +8,8 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { OutboxDispatcher } from '../../platform/outbox-dispatcher.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { callbackRoutes } from './callbacks.routes.ts';
+import { devMessageRoutes } from './dev-messages.routes.ts';
+import { type DevMessageSink, devSinkFromConfig } from './dev-sink.ts';
 import {
   type DeliveryChannels,
   NotificationDelivery,
@@ -19,6 +21,7 @@ import { DELIVER_JOB, NotificationsService } from './notifications.service.ts';
 import { channelsFromConfig } from './providers.ts';
 import { TemplatesService } from './templates.service.ts';
 
+export { type DevMessage, DevMessageSink } from './dev-sink.ts';
 export type { DeliveryChannels, RealtimePublisher } from './notifications.delivery.ts';
 export { backoffMs, NotificationDelivery } from './notifications.delivery.ts';
 export { purgeOldNotifications } from './notifications.retention.ts';
@@ -33,6 +36,18 @@ export interface NotificationsRuntime {
   service: NotificationsService;
   delivery: NotificationDelivery;
   dispatcher: OutboxDispatcher;
+  /** The development message sink when DEV_MESSAGE_SINK is on (never in production). */
+  devSink: DevMessageSink | null;
+}
+
+/** The configured providers, with the development sink standing in for a channel that has none. */
+function channelsWithDevSink(channels: DeliveryChannels, sink: DevMessageSink | null): DeliveryChannels {
+  if (!sink) return channels;
+  return {
+    ...channels,
+    sms: channels.sms.length > 0 ? channels.sms : [sink.sms],
+    email: channels.email ?? sink.email,
+  };
 }
 
 /** Everything but the routes: what the worker needs (delivery job, dispatcher) and what the API enqueues with. */
@@ -42,14 +57,15 @@ export function createNotificationsRuntime(
 ): NotificationsRuntime {
   const templates = new TemplatesService(deps.database.db);
   const service = new NotificationsService(deps, templates);
+  const devSink = devSinkFromConfig(deps.config, deps.store);
   const delivery = new NotificationDelivery(
     deps,
     templates,
-    options.channels ?? channelsFromConfig(deps.config),
+    options.channels ?? channelsWithDevSink(channelsFromConfig(deps.config), devSink),
     options.realtime ?? null,
   );
   const dispatcher = new OutboxDispatcher(deps.database.db, notificationHandlers(deps, service));
-  return { templates, service, delivery, dispatcher };
+  return { templates, service, delivery, dispatcher, devSink };
 }
 
 /** Defines the delivery job and the sweeper; call once per process, before `jobs.start()`. */
@@ -80,6 +96,10 @@ export function notificationsModule(deps: Dependencies, runtime: NotificationsRu
   return async (app) => {
     await app.register(notificationRoutes(runtime.service));
     await app.register(callbackRoutes(deps.config, runtime.delivery));
+    if (runtime.devSink) {
+      runtime.devSink.log = app.log;
+      await app.register(devMessageRoutes(runtime.devSink));
+    }
   };
 }
 
