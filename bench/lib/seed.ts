@@ -14,7 +14,7 @@ import { keyedHash } from '../../src/platform/crypto.ts';
 import { type Executor, inTransaction } from '../../src/platform/db.ts';
 import { luhnCheckDigit, uuidv7 } from '../../src/platform/ids.ts';
 
-export const BENCH_PIN = '2580';
+export const BENCH_PIN = '5827';
 export const OPENING_BALANCE = 5_000_000n;
 
 export interface SeededCustomer {

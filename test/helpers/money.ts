@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { bearer, type TestContext } from './app.ts';
 
-export const TEST_PIN = '2580';
+export const TEST_PIN = '5827';
 
 export interface TestCustomer {
   id: string;

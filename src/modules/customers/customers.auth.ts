@@ -12,11 +12,14 @@ import { AppError, commonErrors } from '../../platform/errors.ts';
 import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { IdentityService } from '../identity/index.ts';
+import { type PinVerdict, pinVerdict } from './customers.pin-policy.ts';
 import { customerErrors, normaliseNationalId, normalisePhone } from './customers.service.ts';
 import { customerCredentials, customerPhones, customers } from './customers.tables.ts';
 
 const PUSH_LOGIN_TOKEN = 'customer-push-login+jwt';
 const PUSH_LOGIN_TTL_SECONDS = 150;
+/** Stands in for the customer id of an unknown number, so its PIN check runs the same statement (matching no row). */
+const NO_CUSTOMER_ID = '00000000-0000-0000-0000-000000000000';
 
 export const pinErrors = {
   invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid phone number or PIN'),
@@ -29,7 +32,16 @@ export const pinErrors = {
       'The PIN is locked after too many wrong tries; contact support to reset it',
     ),
   notSet: () => new AppError(409, 'PIN_NOT_SET', 'No PIN is set for this customer'),
-  weak: (reason: string) => new AppError(422, 'PIN_POLICY', `The PIN ${reason}`, { reason }),
+  malformed: (reason: string) => new AppError(422, 'PIN_POLICY', `The PIN ${reason}`, { reason }),
+  weak: (verdict: PinVerdict) =>
+    new AppError(422, 'WEAK_PIN', `The PIN ${verdict.reason}; choose one that is hard to guess`, {
+      reason: verdict.reason,
+      weakness: verdict.weakness,
+    }),
+  sameAsCurrent: () =>
+    new AppError(422, 'PIN_POLICY', 'The PIN must differ from the current PIN', {
+      reason: 'must differ from the current PIN',
+    }),
   inactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This customer account is not active'),
   pushNotApproved: (status: string) =>
     new AppError(401, 'PUSH_NOT_APPROVED', 'The sign-in was not approved on your device', { status }),
@@ -37,15 +49,11 @@ export const pinErrors = {
     new AppError(401, 'IDENTITY_MISMATCH', 'The ID number does not match our records; the code is used up'),
 };
 
-/** 4–6 digits, not one repeated digit, not a run like 1234 or 4321. */
-export function pinProblem(pin: string): string | null {
-  if (!/^\d{4,6}$/.test(pin)) return 'must be 4 to 6 digits';
-  if (/^(\d)\1+$/.test(pin)) return 'must not repeat one digit';
-  const digits = [...pin].map(Number);
-  const steps = digits.slice(1).map((digit, index) => digit - digits[index]!);
-  if (steps.every((step) => step === 1) || steps.every((step) => step === -1))
-    return 'must not be a sequence';
-  return null;
+/** 422 `PIN_POLICY` for a malformed PIN, 422 `WEAK_PIN` for a guessable one. */
+function assertPinAllowed(pin: string): void {
+  const verdict = pinVerdict(pin);
+  if (!verdict) return;
+  throw verdict.weakness === 'format' ? pinErrors.malformed(verdict.reason) : pinErrors.weak(verdict);
 }
 
 export class CustomerAuth {
@@ -75,8 +83,7 @@ export class CustomerAuth {
 
   /** Staff set or reset a PIN (this also lifts a lock). */
   async setPin(customerId: string, pin: string, context: RequestContext): Promise<void> {
-    const problem = pinProblem(pin);
-    if (problem) throw pinErrors.weak(problem);
+    assertPinAllowed(pin);
     await inTransaction(this.#db, async (tx) => {
       const [customer] = await tx
         .select({ id: customers.id, erasedAt: customers.erasedAt })
@@ -152,8 +159,10 @@ export class CustomerAuth {
   }
 
   async changePin(customerId: string, current: string, next: string, context: RequestContext): Promise<void> {
+    // A weak new PIN is refused before the current one is checked, so the refusal spends no attempt.
+    assertPinAllowed(next);
     await this.verifyPin(customerId, current);
-    if (current === next) throw pinErrors.weak('must differ from the current PIN');
+    if (current === next) throw pinErrors.sameAsCurrent();
     await this.setPin(customerId, next, context);
   }
 
@@ -202,8 +211,7 @@ export class CustomerAuth {
     input: { phone: string; challenge_id: string; code: string; new_pin: string; national_id?: string },
     context: RequestContext,
   ): Promise<void> {
-    const problem = pinProblem(input.new_pin);
-    if (problem) throw pinErrors.weak(problem);
+    assertPinAllowed(input.new_pin);
     let normalised: string;
     try {
       normalised = normalisePhone(input.phone);
@@ -237,17 +245,58 @@ export class CustomerAuth {
   }
 
   /**
-   * A number with no PIN on file answers exactly as a wrong PIN would (same code, same attempts count, same lock),
-   * so the answers do not tell which numbers are customers. The count lives in the ephemeral store for 30 days.
+   * A number that is no customer's, or a customer's with no PIN yet, answers exactly as a wrong PIN would (same code,
+   * same attempts count, same lock), so the answers do not tell which numbers are customers or which have a PIN.
+   * The count lives in the ephemeral store for 30 days.
    */
-  async #refuseUnknown(phone: string): Promise<never> {
+  async #refuseWithoutPin(phone: string): Promise<never> {
     const max = this.#deps.config.PIN_MAX_FAILURES;
     const tries = await this.#deps.store.increment(`pin:unknown:${phone}`, 30 * 24 * 3600 * 1000);
     throw tries >= max ? pinErrors.locked() : pinErrors.wrongPin(max - tries);
   }
 
-  /** Phone + PIN login for customers; unknown phones answer exactly like a wrong PIN would, minus the count. */
-  async login(phone: string, pin: string, context: RequestContext) {
+  /**
+   * Velocity limits of PIN sign-in per IP address and per device, shared across nodes (the ephemeral store), so one
+   * client cannot spray common PINs over many numbers (each number locks on its own after PIN_MAX_FAILURES, which
+   * alone does not stop that). Every attempt is counted before its PIN is checked (parallel tries cannot slip past)
+   * and a right PIN counts as a success; the limit is on attempts minus successes in a fixed window, so the many
+   * customers behind one carrier NAT who sign in correctly never use it up. Both counters of a window expire
+   * together (the window is in their key).
+   */
+  async #checkVelocity(keys: string[]): Promise<string[]> {
+    const { store, config } = this.#deps;
+    const windowMs = config.PIN_LOGIN_WINDOW_SECONDS * 1000;
+    const now = Date.now();
+    const window = Math.floor(now / windowMs);
+    const retryAfter = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
+    const counted = keys.map((key) => `pin-login:${key}:${window}`);
+    for (const [index, key] of counted.entries()) {
+      const max = keys[index]!.startsWith('ip:')
+        ? config.PIN_LOGIN_MAX_FAILURES_PER_IP
+        : config.PIN_LOGIN_MAX_FAILURES_PER_DEVICE;
+      const attempts = await store.increment(`${key}:attempts`, windowMs);
+      const successes = Number((await store.get(`${key}:successes`)) ?? 0);
+      if (attempts - successes > max)
+        throw commonErrors.tooManyRequests(retryAfter, 'Too many sign-in attempts; try again later');
+    }
+    return counted;
+  }
+
+  async #countSuccess(counted: string[]): Promise<void> {
+    const windowMs = this.#deps.config.PIN_LOGIN_WINDOW_SECONDS * 1000;
+    for (const key of counted) await this.#deps.store.increment(`${key}:successes`, windowMs);
+  }
+
+  /**
+   * Phone + PIN login for customers. Every path does the same work — the velocity limits, one lookup of the number,
+   * the keyed hash of the PIN compared in the same statement (against no row for an unknown number) — and an unknown
+   * number, a customer without a PIN and a wrong PIN answer alike.
+   */
+  async login(phone: string, pin: string, context: RequestContext, deviceId?: string) {
+    const counted = await this.#checkVelocity([
+      `ip:${context.ip ?? 'unknown'}`,
+      ...(deviceId ? [`device:${deviceId}`] : []),
+    ]);
     let normalised: string;
     try {
       normalised = normalisePhone(phone);
@@ -260,14 +309,16 @@ export class CustomerAuth {
       .innerJoin(customers, eq(customers.id, customerPhones.customerId))
       .where(eq(customerPhones.phone, normalised))
       .limit(1);
-    if (!found) return this.#refuseUnknown(normalised);
     try {
-      await this.verifyPin(found.id, pin);
+      await this.verifyPin(found?.id ?? NO_CUSTOMER_ID, pin);
     } catch (error) {
       if (error instanceof AppError && error.errorCode === 'PIN_NOT_SET')
-        throw pinErrors.invalidCredentials();
+        return this.#refuseWithoutPin(normalised);
       throw error;
     }
+    // verifyPin passes only on a stored PIN, so a customer was found.
+    if (!found) throw pinErrors.invalidCredentials();
+    await this.#countSuccess(counted);
     if (found.status === 'suspended' || found.status === 'closed') throw pinErrors.inactive();
     // With push approval on, a customer with a registered device approves the sign-in on it; the app polls.
     if (await this.#identity.passwordSettings?.customerPushLogin?.()) {

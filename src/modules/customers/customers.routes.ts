@@ -107,12 +107,15 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
           summary: 'Customer sign-in with phone (E.164) and PIN (mobile app, USSD)',
           description:
             'With `auth.customer_push_login` on, a customer with a registered device gets `mfa_required` with a push ' +
-            'challenge instead of tokens; the app polls `/api/v1/auth/customer/login/push` until the device answers.',
+            'challenge instead of tokens; the app polls `/api/v1/auth/customer/login/push` until the device answers. ' +
+            'An unknown number, a customer with no PIN yet and a wrong PIN answer alike (401 `INVALID_PIN`). ' +
+            'Failed sign-ins are limited per IP address and per `device_id` (429 `RATE_LIMITED` with Retry-After).',
           body: PinLogin,
           response: { 200: Type.Union([TokenPairSchema, PushLoginRequired]), 423: { $ref: 'ErrorBody#' } },
         },
       },
-      async (request) => auth.login(request.body.phone, request.body.pin, contextOf(request)),
+      async (request) =>
+        auth.login(request.body.phone, request.body.pin, contextOf(request), request.body.device_id),
     );
 
     app.post(

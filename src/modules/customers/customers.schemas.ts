@@ -133,7 +133,17 @@ export const ErasureBody = Type.Object({
 });
 
 const Pin = Type.String({ pattern: '^[0-9]{4,6}$', description: '4–6 digits' });
-export const PinLogin = Type.Object({ phone: Phone, pin: Type.String({ minLength: 1, maxLength: 12 }) });
+export const PinLogin = Type.Object({
+  phone: Phone,
+  pin: Type.String({ minLength: 1, maxLength: 12 }),
+  device_id: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9._:-]{1,128}$',
+      description:
+        'The id the app chose for this install; failed sign-ins are limited per device as well as per IP',
+    }),
+  ),
+});
 export const PinSet = Type.Object({ customer_id: Type.String({ format: 'uuid' }), pin: Pin });
 export const PinChange = Type.Object({
   current_pin: Type.String({ minLength: 1, maxLength: 12 }),

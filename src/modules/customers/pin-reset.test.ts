@@ -34,7 +34,7 @@ describe('PIN reset with a one-time code', () => {
         method: 'POST',
         url: '/api/v1/customer/credentials/pin',
         headers: bearer(t.adminToken),
-        payload: { customer_id: ids[name], pin: '2580' },
+        payload: { customer_id: ids[name], pin: '5827' },
       });
     }
   });
@@ -64,7 +64,7 @@ describe('PIN reset with a one-time code', () => {
 
   test('a locked customer resets with the code and the ID number, then signs in', async () => {
     for (let attempt = 0; attempt < 3; attempt += 1) await login('+254766000001', '9137');
-    assert.equal((await login('+254766000001', '2580')).statusCode, 423);
+    assert.equal((await login('+254766000001', '5827')).statusCode, 423);
     const asked = await request('+254766000001');
     assert.equal(asked.statusCode, 202, asked.body);
     const { challenge_id } = asked.json();
@@ -88,10 +88,13 @@ describe('PIN reset with a one-time code', () => {
     assert.equal(reused.statusCode, 401, 'a code works once');
   });
 
-  test('without the ID number on file, the code alone resets', async () => {
+  test('without the ID number on file, the code alone resets (to a PIN that is not guessable)', async () => {
     const asked = await request('+254766000002');
     const { challenge_id } = asked.json();
     const code = await codeFor(ids.noid!, challenge_id);
+    const weak = await confirm({ phone: '+254766000002', challenge_id, code, new_pin: '1999' });
+    assert.equal(weak.statusCode, 422, weak.body);
+    assert.equal(weak.json().error_code, 'WEAK_PIN', 'a forgotten-PIN reset refuses a guessable PIN too');
     const done = await confirm({ phone: '+254766000002', challenge_id, code, new_pin: '4826' });
     assert.equal(done.statusCode, 204, done.body);
   });
@@ -109,7 +112,7 @@ describe('PIN reset with a one-time code', () => {
     });
     assert.equal(wrong.statusCode, 401);
     assert.equal(wrong.json().error_code, 'IDENTITY_MISMATCH');
-    assert.equal((await login('+254766000003', '2580')).statusCode, 200, 'the old PIN still works');
+    assert.equal((await login('+254766000003', '5827')).statusCode, 200, 'the old PIN still works');
   });
 
   test('unknown numbers get the same answer and no message; resends wait for the cooldown', async () => {

@@ -22,7 +22,7 @@ import { type Answer, call } from './client.ts';
 import type { FeeRule } from './model.ts';
 
 /** The customers' transaction PIN (as in test/helpers/money.ts). */
-export const TEST_PIN = '2580';
+export const TEST_PIN = '5827';
 
 /** A fresh administrator password per run (the policy refuses guessable ones). */
 const ADMIN_PASSWORD = `Qz7-${randomBytes(12).toString('base64url')}-wallet`;
