@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { bearer, login, startTestApp, type TestContext } from '../../test/helpers/app.ts';
 import { inTransaction } from './db.ts';
-import { IdempotencyService, requestHash } from './idempotency.ts';
+import { HOLDER_LOCK_CLASS, IdempotencyService, requestHash } from './idempotency.ts';
 
 describe('Idempotency-Key', () => {
   let t: TestContext;
@@ -21,10 +21,13 @@ describe('Idempotency-Key', () => {
         email: 'ops2@bank.test',
         full_name: 'Ops Two',
         password: 'second admin pass 77',
-        roles: ['admin'],
       },
     });
-    assert.equal(created.statusCode, 201);
+    assert.equal(created.statusCode, 201, created.body);
+    // A role with category rights needs a second approver through the API; the test's second user gets it directly.
+    await t.deps.database.db.execute(
+      sql`insert into user_roles (user_id, role_id) select ${created.json().id}::uuid, id from roles where code = 'admin'`,
+    );
     otherAdminToken = (await login(t.app, 'ops2', 'second admin pass 77')).access_token;
   });
   after(async () => t.close());
@@ -118,8 +121,9 @@ describe('Idempotency-Key', () => {
     assert.equal(unknownCategory.statusCode, 400);
   });
 
-  test('a claim left by a crashed request is taken over after its lock lapses; an expired key is forgotten', async () => {
+  test('a claim left by a crashed request is taken over after its lock lapses; an expired key is forgotten', async (context) => {
     const service = new IdempotencyService(t.deps.database.db, 24);
+    context.after(() => service.close());
     const hash = requestHash('POST', '/x', {}, { a: 1 });
     const first = await service.begin('user:crash', 'crash-key-1', hash);
     assert.equal(first.kind, 'proceed');
@@ -142,5 +146,71 @@ describe('Idempotency-Key', () => {
       sql`update idempotency_keys set expires_at = now() - interval '1 second' where key = 'crash-key-1'`,
     );
     assert.equal(await service.purgeExpired(), 1);
+  });
+
+  /** The advisory lock behind a claim's holder on PostgreSQL, as a test (or an operator) sees it. */
+  const holderSession = async (key: string) => {
+    const result = (await t.deps.database.db.execute(
+      sql`select l.pid from idempotency_keys k join pg_locks l on l.locktype = 'advisory' and l.granted
+            and l.database = (select oid from pg_database where datname = current_database())
+            and l.classid = ${HOLDER_LOCK_CLASS}::oid and l.objid = k.holder::oid and l.objsubid = 2
+          where k.key = ${key}`,
+    )) as unknown as { rows: { pid: number }[] };
+    return result.rows[0]?.pid ?? null;
+  };
+
+  test('a claim whose holder is gone is taken over at once; a live holder keeps it (409)', async (context) => {
+    // Two services: two processes (PostgreSQL), or the one process of an embedded database (PGlite).
+    const first = new IdempotencyService(t.deps.database.db, 24);
+    const second = new IdempotencyService(t.deps.database.db, 24);
+    context.after(() => Promise.all([first.close(), second.close()]));
+    const hash = requestHash('POST', '/x', {}, { a: 2 });
+    const held = await first.begin('user:holder', 'holder-key-1', hash);
+    assert.equal(held.kind, 'proceed');
+    // The holder is alive and its lease runs: the request is still running.
+    await assert.rejects(second.begin('user:holder', 'holder-key-1', hash), /still being processed/);
+    const lease = async () =>
+      (
+        (await t.deps.database.db.execute(
+          sql`select locked_until > now() + interval '50 seconds' as running, holder from idempotency_keys
+                where key = 'holder-key-1'`,
+        )) as unknown as { rows: { running: boolean; holder: number | null }[] }
+      ).rows[0]!;
+    assert.ok((await lease()).holder !== null, 'the claim names its holder');
+    if (t.deps.database.kind === 'postgres') {
+      // The holder's session ends (its process killed, its backend terminated): the claim is free at once.
+      const pid = await holderSession('holder-key-1');
+      assert.ok(pid, "the holder's session holds its advisory lock");
+      await t.deps.database.db.execute(sql`select pg_terminate_backend(${pid}::int)`);
+      for (let waited = 0; (await holderSession('holder-key-1')) !== null; waited += 20) {
+        assert.ok(waited < 5_000, 'the terminated session ends');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } else {
+      // PGlite lives in this one process: every claim this process holds is live, and a claim of any other holder
+      // was left by a previous life of the process (killed before it completed).
+      await t.deps.database.db.execute(
+        sql`update idempotency_keys set holder = holder + 1 where key = 'holder-key-1'`,
+      );
+    }
+    assert.equal((await lease()).running, true, 'the lease has not lapsed');
+    const takeover = await second.begin('user:holder', 'holder-key-1', hash);
+    assert.equal(takeover.kind, 'proceed', 'taken over without waiting for the lease');
+    // The first holder can no longer store anything (if it is still running somewhere): one effect.
+    assert.ok(held.kind === 'proceed' && takeover.kind === 'proceed');
+    await assert.rejects(
+      inTransaction(t.deps.database.db, (tx) => held.claim.commit(tx, 201, { holder: 'first' })),
+      /still being processed/,
+    );
+    assert.equal(await first.storeFailure(held.claim, 422, '{}'), false, 'nor its refusal');
+    await first.release(held.claim);
+    // The new holder is alive: a third copy waits for it.
+    await assert.rejects(first.begin('user:holder', 'holder-key-1', hash), /still being processed/);
+    await inTransaction(t.deps.database.db, (tx) => takeover.claim.commit(tx, 201, { holder: 'second' }));
+    assert.deepEqual(await first.begin('user:holder', 'holder-key-1', hash), {
+      kind: 'replay',
+      status: 201,
+      body: '{"holder":"second"}',
+    });
   });
 });

@@ -4,12 +4,19 @@
  * IDEMPOTENCY_TTL_HOURS (>= 24 h), scoped to the principal.
  *
  * A claim row is written in its own short transaction before the use case runs. The use case stores its response
- * through `claim.commit(tx, …)` inside its own transaction, so the effect and the stored response commit together.
- * A definite 4xx is stored after the rollback; a 5xx releases the claim so a retry runs again (nothing committed).
+ * through `claim.commit(tx, …)` inside its own transaction, so the effect and the stored response commit together —
+ * a refusal the use case records (a failed transaction) likewise stores its answer with its record. Any other
+ * definite 4xx is stored after the rollback; a 5xx releases the claim so a retry runs again (nothing committed).
+ *
+ * A claim names its holder: the database session of the process that runs it (`ClaimHolder`). A claim whose holder's
+ * session has ended — the process was killed, its backend terminated, its connection lost — is taken over by the
+ * next request at once; a claim whose holder is alive answers 409 until it completes or its lease lapses (ADR 0006).
  */
-import { createHash } from 'node:crypto';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { createHash, randomInt } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { and, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import pg from 'pg';
 import { crashPoint } from './crashpoints.ts';
 import type { Executor } from './db.ts';
 import { AppError, DependencyUnavailableError, errorBody, toAppError } from './errors.ts';
@@ -29,8 +36,15 @@ declare module 'fastify' {
   }
 }
 
-/** How long a running claim blocks others before a crashed holder's claim may be taken over. */
+/**
+ * How long a claim blocks others while its holder's session looks alive: the backstop for a holder whose host vanished
+ * without closing its connection (until PostgreSQL's keepalives notice), and for a claim without a known holder.
+ */
 const CLAIM_LOCK_MS = 60_000;
+/** The first key of the session-level advisory locks that mark live claim holders ('IDEM'); the second is the id. */
+export const HOLDER_LOCK_CLASS = 0x4944454d;
+/** This process's holder id on PGlite, where every session is this process's own. */
+const PROCESS_HOLDER = randomInt(1, 2 ** 31 - 1);
 const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
 /** Outcomes stored for replay after a rollback: definite refusals, not transient ones. */
 const STORABLE_FAILURES = new Set([400, 404, 422]);
@@ -105,19 +119,159 @@ export function requestHash(method: string, route: string, params: unknown, body
 
 type Begin = { kind: 'proceed'; claim: IdempotencyClaim } | { kind: 'replay'; status: number; body: string };
 
+/**
+ * Who holds this process's claims, and whether the holder of a claim is alive.
+ *
+ * PostgreSQL: one dedicated connection (not from the pool: it lives as long as the process) holds the session-level
+ * advisory lock (HOLDER_LOCK_CLASS, id) with an id no other live session holds. PostgreSQL releases it the moment the
+ * session ends — the process was killed (the kernel closes its socket), the backend was terminated, the connection was
+ * lost — so a claim whose holder's lock is gone from `pg_locks` belongs to no running request. A holder that loses its
+ * session opens a new one with a new id at its next claim; its running requests' claims may then be taken over, and
+ * their commits then fail on the token (409), so the effect still applies once.
+ *
+ * PGlite: the database lives inside this one process, so a claim held by this process is live and any other holder is
+ * a previous life of the process (killed before it completed the claim).
+ */
+export interface ClaimHolder {
+  /** This process's holder id; null when its session cannot be had now (the claim then relies on its lease). */
+  current(): Promise<number | null>;
+  /** SQL true when the claim row's holder is alive. */
+  alive(holder: SQL | typeof idempotencyKeys.holder): SQL;
+  close(): Promise<void>;
+}
+
+class SessionHolder implements ClaimHolder {
+  readonly #config: pg.ClientConfig;
+  #client: pg.Client | null = null;
+  #id: number | null = null;
+  #opening: Promise<number | null> | null = null;
+  /** After a failed open, claims go without a holder (lease only) until this time instead of waiting each time. */
+  #retryAt = 0;
+  #closed = false;
+
+  constructor(config: pg.ClientConfig) {
+    this.#config = config;
+  }
+
+  current(): Promise<number | null> {
+    if (this.#id !== null) return Promise.resolve(this.#id);
+    if (this.#closed || Date.now() < this.#retryAt) return Promise.resolve(null);
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = null;
+    });
+    return this.#opening;
+  }
+
+  alive(holder: SQL | typeof idempotencyKeys.holder): SQL {
+    return sql`exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted
+      and l.database = (select oid from pg_database where datname = current_database())
+      and l.classid = ${HOLDER_LOCK_CLASS}::oid and l.objid = (${holder})::oid and l.objsubid = 2)`;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#opening;
+    const client = this.#client;
+    this.#client = null;
+    this.#id = null;
+    await client?.end().catch(() => {});
+  }
+
+  async #open(): Promise<number | null> {
+    const client = new pg.Client({
+      ...this.#config,
+      application_name: 'codeforge-suite idempotency holder',
+      keepAlive: true,
+      connectionTimeoutMillis: 5_000,
+    });
+    const lost = () => {
+      if (this.#client !== client) return;
+      this.#client = null;
+      this.#id = null;
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      // The session must outlive idle periods; and a holder whose host vanished is noticed within ~20 s.
+      await client.query(`select set_config(name, value, false) from (values
+        ('idle_session_timeout', '0'), ('tcp_keepalives_idle', '10'), ('tcp_keepalives_interval', '3'),
+        ('tcp_keepalives_count', '3')) as wanted(name, value) where name in (select name from pg_settings)`);
+      for (let attempt = 0; attempt < 16; attempt += 1) {
+        const id = randomInt(1, 2 ** 31 - 1);
+        const result = await client.query<{ locked: boolean }>(
+          'select pg_try_advisory_lock($1, $2) as locked',
+          [HOLDER_LOCK_CLASS, id],
+        );
+        if (result.rows[0]?.locked) {
+          if (this.#closed) break;
+          this.#client = client;
+          this.#id = id;
+          return id;
+        }
+      }
+    } catch {
+      // No holder for now: claims rely on their lease, and the session is tried again shortly.
+    }
+    this.#retryAt = Date.now() + 1_000;
+    await client.end().catch(() => {});
+    return null;
+  }
+}
+
+class ProcessHolder implements ClaimHolder {
+  current(): Promise<number | null> {
+    return Promise.resolve(PROCESS_HOLDER);
+  }
+
+  alive(holder: SQL | typeof idempotencyKeys.holder): SQL {
+    return sql`(${holder}) = ${PROCESS_HOLDER}`;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Claims without a holder: only the lease (a database this module does not know how to watch). */
+class NoHolder implements ClaimHolder {
+  current(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+
+  alive(): SQL {
+    return sql`true`;
+  }
+
+  async close(): Promise<void> {}
+}
+
+function holderFor(db: Executor): ClaimHolder {
+  const client = (db as { $client?: unknown }).$client;
+  if (client instanceof pg.Pool) return new SessionHolder(client.options);
+  if (client instanceof PGlite) return new ProcessHolder();
+  return new NoHolder();
+}
+
 export class IdempotencyService {
   readonly #db: Executor;
   readonly #ttlMs: number;
+  readonly #holder: ClaimHolder;
 
-  constructor(db: Executor, ttlHours: number) {
+  constructor(db: Executor, ttlHours: number, holder: ClaimHolder = holderFor(db)) {
     this.#db = db;
     this.#ttlMs = ttlHours * 3600 * 1000;
+    this.#holder = holder;
+  }
+
+  /** Ends the holder's session (its claims are then free to be taken over). */
+  close(): Promise<void> {
+    return this.#holder.close();
   }
 
   async begin(scope: string, key: string, hash: string): Promise<Begin> {
     const now = new Date();
     const id = uuidv7();
     const lockedUntil = new Date(now.getTime() + CLAIM_LOCK_MS);
+    const holder = await this.#holder.current();
     const inserted = await this.#db
       .insert(idempotencyKeys)
       .values({
@@ -127,6 +281,7 @@ export class IdempotencyService {
         requestHash: hash,
         state: 'in_progress',
         lockedUntil,
+        holder,
         expiresAt: new Date(now.getTime() + this.#ttlMs),
       })
       .onConflictDoNothing()
@@ -150,34 +305,52 @@ export class IdempotencyService {
         body: existing.responseBody ?? 'null',
       };
     }
-    // A claim whose holder died (crash, kill) is taken over once its lock has lapsed.
+    // A claim whose holder's session has ended (the process was killed, its backend terminated) is taken over at
+    // once; one whose holder is alive only once its lease has lapsed. The new lease is the new holder's token: it
+    // differs from the old one even within the same millisecond.
+    const lease = new Date(Math.max(lockedUntil.getTime(), existing.lockedUntil.getTime() + 1));
     const taken = await this.#db
       .update(idempotencyKeys)
-      .set({ lockedUntil, updatedAt: now })
+      .set({ lockedUntil: lease, holder, updatedAt: now })
       .where(
         and(
           eq(idempotencyKeys.id, existing.id),
           eq(idempotencyKeys.state, 'in_progress'),
-          lt(idempotencyKeys.lockedUntil, now),
+          or(
+            lt(idempotencyKeys.lockedUntil, now),
+            and(isNotNull(idempotencyKeys.holder), sql`not ${this.#holder.alive(idempotencyKeys.holder)}`),
+          ),
         ),
       )
       .returning({ id: idempotencyKeys.id });
-    if (taken.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(existing.id, lockedUntil) };
+    if (taken.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(existing.id, lease) };
     throw idempotencyErrors.inProgress();
   }
 
-  /** A definite refusal is kept so a retry gets the same answer. */
-  async storeFailure(claim: IdempotencyClaim, status: number, body: string): Promise<void> {
-    await this.#db
+  /**
+   * A definite refusal is kept so a retry gets the same answer. False when the claim is no longer this holder's (a
+   * retry took it over): the refusal is then not the request's answer.
+   */
+  async storeFailure(claim: IdempotencyClaim, status: number, body: string): Promise<boolean> {
+    const stored = await this.#db
       .update(idempotencyKeys)
       .set({ state: 'completed', responseStatus: status, responseBody: body, updatedAt: new Date() })
-      .where(and(eq(idempotencyKeys.id, claim.id), eq(idempotencyKeys.state, 'in_progress')));
+      .where(this.#held(claim))
+      .returning({ id: idempotencyKeys.id });
+    return stored.length > 0;
   }
 
+  /** Deletes the claim while it is still this holder's and in progress (never a retry's that took it over). */
   async release(claim: IdempotencyClaim): Promise<void> {
-    await this.#db
-      .delete(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.id, claim.id), eq(idempotencyKeys.state, 'in_progress')));
+    await this.#db.delete(idempotencyKeys).where(this.#held(claim));
+  }
+
+  #held(claim: IdempotencyClaim) {
+    return and(
+      eq(idempotencyKeys.id, claim.id),
+      eq(idempotencyKeys.state, 'in_progress'),
+      eq(idempotencyKeys.lockedUntil, claim.lockedUntil),
+    );
   }
 
   async purgeExpired(): Promise<number> {
@@ -197,6 +370,7 @@ function scopeOf(request: FastifyRequest): string {
 /** Wires the `idempotency` route option: claim before the handler, stored bytes out, release on failure. */
 export function registerIdempotency(app: FastifyInstance, service: IdempotencyService): void {
   app.decorateRequest('idempotency', null);
+  app.addHook('onClose', () => service.close());
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const mode = request.routeOptions.config?.idempotency;
     if (!mode) return;
@@ -227,23 +401,28 @@ export function registerIdempotency(app: FastifyInstance, service: IdempotencySe
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
-    if (claim.response && reply.statusCode < 400) {
+    const stored = claim.response;
+    // The bytes stored with the effect — or with the record of a refusal (the same status): what every replay sends.
+    if (stored && (reply.statusCode < 400 || reply.statusCode === stored.status)) {
       crashPoint('transfer.before-response');
-      reply.code(claim.response.status);
-      return claim.response.body;
+      reply.code(stored.status);
+      return stored.body;
     }
     if (STORABLE_FAILURES.has(reply.statusCode) && typeof payload === 'string') {
-      // A refusal is definite only once stored: unstored, a retry after the lock lapses would run again (and might
-      // succeed). So it is answered as what it then is, an unknown outcome (503; the client retries with its key).
-      const stored = await service.storeFailure(claim, reply.statusCode, payload).then(
-        () => true,
-        () => false,
+      // A refusal is definite only once stored: unstored, a retry would run again (and might succeed). So it is
+      // answered as what it then is, an unknown outcome (503; the client retries with its key) — or, when a retry
+      // took the claim over meanwhile, as in progress: the retry's answer is the request's.
+      const outcome = await service.storeFailure(claim, reply.statusCode, payload).then(
+        (done) => (done ? 'stored' : 'taken'),
+        () => 'failed' as const,
       );
-      if (!stored) {
-        await service.release(claim).catch(() => {});
-        const unavailable = toAppError(new DependencyUnavailableError('postgres'));
-        reply.code(unavailable.statusCode).headers(unavailable.headers);
-        return JSON.stringify(errorBody(unavailable, request.id));
+      if (outcome !== 'stored') {
+        if (outcome === 'failed') await service.release(claim).catch(() => {});
+        const error = toAppError(
+          outcome === 'taken' ? idempotencyErrors.inProgress() : new DependencyUnavailableError('postgres'),
+        );
+        reply.code(error.statusCode).headers(error.headers);
+        return JSON.stringify(errorBody(error, request.id));
       }
     } else {
       // Deletes only a claim still in progress: one whose transaction committed keeps its stored response.
