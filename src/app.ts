@@ -18,6 +18,7 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { API_EXAMPLES } from './api-examples.ts';
 import { accessModule } from './modules/access/index.ts';
 import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
 import { createBanking } from './modules/banking/index.ts';
@@ -52,6 +53,7 @@ import {
   TransferBody,
 } from './modules/transactions/index.ts';
 import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
+import { documentOperation, WEBSOCKET_DESCRIPTION } from './platform/api-contract.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { commonErrors, ErrorBody, frameworkErrors, registerErrorHandling } from './platform/errors.ts';
 import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
@@ -101,6 +103,14 @@ export function documentRoute(route: RouteOptions): void {
     ? [...ERROR_STATUSES, 413, 415]
     : ERROR_STATUSES;
   for (const status of statuses) response[status] ??= { $ref: 'ErrorBody#' };
+  // The document shows a completed copy of the schema (headers, multipart body, named responses, examples).
+  route.config = {
+    ...route.config,
+    swaggerTransform: ({ route: documented }) => ({
+      schema: documentOperation(documented, { examples: API_EXAMPLES }),
+      url: documented.url,
+    }),
+  };
   const documented = schema as Record<string, unknown>;
   documented.security = 'public' in access ? [] : [{ bearerAuth: [] }];
   if (!('public' in access)) {
@@ -195,7 +205,8 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
         version: API_VERSION,
         description:
           'Digital-banking and mobile-money platform. Errors always use the standard body ' +
-          '`{status_code, error_code, message, details, request_id}`. Amounts are integers in minor units.',
+          '`{status_code, error_code, message, details, request_id}`. Amounts are integers in minor units.' +
+          WEBSOCKET_DESCRIPTION,
       },
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

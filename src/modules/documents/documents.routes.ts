@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
-import type { DocumentsService } from './documents.service.ts';
+import { DOCUMENT_TYPES, type DocumentsService } from './documents.service.ts';
 
 const DocumentView = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -32,6 +32,13 @@ const Review = Type.Object({
   ),
 });
 
+/** The upload's parts, in the order they must be sent (documented; the handler reads them as a stream). */
+const UploadForm = Type.Object({
+  customer_id: Type.String({ format: 'uuid' }),
+  document_type: Type.Union(DOCUMENT_TYPES.map((type) => Type.Literal(type))),
+  file: Type.String({ format: 'binary', description: 'PDF, JPEG or PNG' }),
+});
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -55,7 +62,15 @@ export function documentRoutes(service: DocumentsService, maxBytes: number): Fas
     app.post(
       '/api/v1/document/document/upload',
       {
-        config: { access: { permission: 'document:upload', allowCustomer: true } },
+        config: {
+          access: { permission: 'document:upload', allowCustomer: true },
+          multipart: {
+            schema: UploadForm,
+            description:
+              'multipart/form-data: the fields `customer_id` and `document_type` first, then one file part. ' +
+              'Fields are read only before the file: sent after it they are missing (422).',
+          },
+        },
         schema: {
           operationId: 'uploadDocument',
           tags: ['document'],
