@@ -16,6 +16,16 @@ export function baseDatabaseUrl(): string | undefined {
  */
 export const sharedServices = Boolean(baseDatabaseUrl() && process.env.REDIS_URL);
 
+/**
+ * node:test `skip` options for tests that need a service: `false` where it is given (CI), else the reason, so a run
+ * without services counts them as skipped with that reason instead of passing a suite that defined nothing.
+ */
+export const needsSharedServices: false | string = sharedServices
+  ? false
+  : 'needs TEST_DATABASE_URL and REDIS_URL';
+export const needsRedis: false | string = process.env.REDIS_URL ? false : 'needs REDIS_URL';
+export const needsPostgres: false | string = baseDatabaseUrl() ? false : 'needs TEST_DATABASE_URL';
+
 /** Creates an empty database on the server of TEST_DATABASE_URL and returns its URL and a drop function. */
 export async function createTestDatabase(
   prefix = 'cf_test',

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { contextOf } from '../../platform/http.ts';
+import { featureMounted } from './settings.features.ts';
 import type { SettingsService } from './settings.service.ts';
 
 const SettingView = Type.Object({
@@ -104,6 +105,9 @@ export function settingsRoutes(settings: SettingsService, apiVersion: string): F
           operationId: 'getAppConfig',
           tags: ['app'],
           summary: 'Public client configuration: feature flags, minimum app versions, channels, languages',
+          description:
+            'A feature is `true` only when its setting is on and the routes that serve it are mounted: `loans` and ' +
+            '`self_registration` stay `false` until their modules exist.',
           response: { 200: AppConfig },
         },
       },
@@ -111,7 +115,10 @@ export function settingsRoutes(settings: SettingsService, apiVersion: string): F
         const values = await settings.publicValues();
         const features: Record<string, boolean> = {};
         for (const [key, value] of Object.entries(values)) {
-          if (key.startsWith('features.')) features[key.slice('features.'.length)] = value === true;
+          if (!key.startsWith('features.')) continue;
+          const name = key.slice('features.'.length);
+          // On only when switched on and served: a flag for a module that is not mounted is never advertised.
+          features[name] = value === true && featureMounted((route) => app.hasRoute(route), name);
         }
         reply.header('cache-control', 'public, max-age=60');
         return {

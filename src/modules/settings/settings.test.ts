@@ -1,15 +1,14 @@
 /** `/api/v1/admin/config` and `/api/v1/app/config`: typed, validated, versioned, audited runtime settings. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  bearer,
-  LogCapture,
-  sharedServices,
-  startTestApp,
-  type TestContext,
-} from '../../../test/helpers/app.ts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import { bearer, LogCapture, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { needsSharedServices } from '../../../test/helpers/databases.ts';
 import { buildApp } from '../../app.ts';
 import { closeDependencies, openDependencies } from '../../platform/dependencies.ts';
+import { FEATURE_ROUTES } from './settings.features.ts';
+import { settingsRoutes } from './settings.routes.ts';
 
 describe('settings', () => {
   let t: TestContext;
@@ -65,6 +64,48 @@ describe('settings', () => {
     assert.deepEqual([entry.action, entry.before, entry.after], ['setting.updated', '1.0.0', '2.3.0']);
   });
 
+  test('app config advertises a feature only when its routes are mounted, whatever its setting says', async () => {
+    const client = await t.app.inject({ method: 'GET', url: '/api/v1/app/config' });
+    assert.equal(client.statusCode, 200, client.body);
+    // Loans and self registration are switched on by default but no module serves them yet.
+    assert.deepEqual(client.json().features, {
+      p2p_transfers: true,
+      qr_payments: true,
+      bill_payments: true,
+      loans: false,
+      self_registration: false,
+    });
+    for (const [name, route] of Object.entries(FEATURE_ROUTES))
+      assert.equal(
+        t.app.hasRoute(route),
+        client.json().features[name],
+        `${name}: advertised exactly when ${route.method} ${route.url} exists`,
+      );
+
+    // The same settings with an onboarding module mounted (its route stands in for it): self registration is
+    // advertised, and switched off it is not.
+    const withOnboarding = Fastify().withTypeProvider<TypeBoxTypeProvider>();
+    withOnboarding.post(FEATURE_ROUTES.self_registration.url, async () => ({}));
+    await withOnboarding.register(settingsRoutes(t.application.settings, 'test'));
+    try {
+      const config = await withOnboarding.inject({ method: 'GET', url: '/api/v1/app/config' });
+      assert.equal(config.statusCode, 200, config.body);
+      assert.equal(config.json().features.self_registration, true);
+      assert.equal(config.json().features.loans, false);
+      assert.equal(config.json().features.p2p_transfers, false, 'no transfer route in this app');
+      assert.equal((await patch('features.self_registration', { value: false })).statusCode, 200);
+      const off = await withOnboarding.inject({ method: 'GET', url: '/api/v1/app/config' });
+      assert.equal(off.json().features.self_registration, false);
+    } finally {
+      await t.app.inject({
+        method: 'DELETE',
+        url: '/api/v1/admin/config/features.self_registration',
+        headers: bearer(t.adminToken),
+      });
+      await withOnboarding.close();
+    }
+  });
+
   test('invalid values are a 422 and change nothing', async () => {
     for (const [key, value] of [
       ['auth.otp_ttl_seconds', 3600],
@@ -100,24 +141,25 @@ describe('settings', () => {
     assert.deepEqual([reset.json().value, reset.json().overridden], [true, false]);
   });
 
-  if (sharedServices)
-    test('a change on one node reaches another node at once through the shared store', async () => {
-      const second = await openDependencies(t.config, { migrate: false, runsWorker: false });
-      const other = await buildApp(second, { logStream: new LogCapture() });
-      try {
-        await other.app.ready();
-        const before = await other.settings.get('app.maintenance_mode');
-        assert.equal(before, false);
-        assert.equal((await patch('app.maintenance_mode', { value: true })).statusCode, 200);
-        let seen = false;
-        for (let attempt = 0; attempt < 50 && !seen; attempt += 1) {
-          seen = (await other.settings.get('app.maintenance_mode')) === true;
-          if (!seen) await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        assert.ok(seen, 'node B still serves the old value (its cache was not invalidated)');
-      } finally {
-        await other.app.close();
-        await closeDependencies(second);
+  test('a change on one node reaches another node at once through the shared store', {
+    skip: needsSharedServices,
+  }, async () => {
+    const second = await openDependencies(t.config, { migrate: false, runsWorker: false });
+    const other = await buildApp(second, { logStream: new LogCapture() });
+    try {
+      await other.app.ready();
+      const before = await other.settings.get('app.maintenance_mode');
+      assert.equal(before, false);
+      assert.equal((await patch('app.maintenance_mode', { value: true })).statusCode, 200);
+      let seen = false;
+      for (let attempt = 0; attempt < 50 && !seen; attempt += 1) {
+        seen = (await other.settings.get('app.maintenance_mode')) === true;
+        if (!seen) await new Promise((resolve) => setTimeout(resolve, 20));
       }
-    });
+      assert.ok(seen, 'node B still serves the old value (its cache was not invalidated)');
+    } finally {
+      await other.app.close();
+      await closeDependencies(second);
+    }
+  });
 });
