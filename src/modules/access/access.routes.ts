@@ -113,13 +113,17 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
         schema: {
           operationId: 'assignRole',
           tags: ['user'],
-          summary: 'Give a user a role (202 with a request when maker-checker applies to user.role_assign)',
+          summary:
+            'Give a user a role (202 with a request when maker-checker applies to user.role_assign, and always for a privileged role such as super_admin)',
           body: RoleAssignment,
           response: { 200: UserView, 202: ApprovalViewSchema },
         },
       },
       async (request, reply) => {
         const { user_id, role } = request.body;
+        await access.assertCanAssign(user_id, role, contextOf(request));
+        // A privileged role (super_admin, admin, …) always waits for a second staff member (ADR 0007).
+        const privileged = await access.rolesNeedFourEyes([role]);
         const outcome = await approvals.run<
           { user_id: string; role: string },
           Awaited<ReturnType<AccessService['assignRole']>>
@@ -128,6 +132,7 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
           { user_id, role },
           { summary: `Give role ${role} to user ${user_id}`, entityType: 'user', entityId: user_id },
           contextOf(request),
+          { always: privileged },
         );
         return outcome.kind === 'pending'
           ? reply.code(202).send(outcome.request)
@@ -176,7 +181,10 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
       async (request, reply) => {
         const permissions = request.body.permissions ?? [];
         // Permissions given at creation follow the same rules as granting them later.
-        if (permissions.length > 0 && (await approvals.isRequired('permission.grant'))) {
+        if (
+          permissions.length > 0 &&
+          ((await approvals.isRequired('permission.grant')) || access.permissionsNeedFourEyes(permissions))
+        ) {
           throw new AppError(
             409,
             'PERMISSIONS_NEED_APPROVAL',
@@ -275,6 +283,7 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
       },
       async (request, reply) => {
         const { role_id, permissions } = request.body;
+        await access.assertCanGrant(role_id, permissions, contextOf(request));
         const outcome = await approvals.run<
           { role_id: string; permissions: string[] },
           Awaited<ReturnType<AccessService['grantPermissions']>>
@@ -287,6 +296,8 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
             entityId: role_id,
           },
           contextOf(request),
+          // Privileged permissions (permission:manage, …) always wait for a second staff member.
+          { always: access.permissionsNeedFourEyes(permissions) },
         );
         return outcome.kind === 'pending'
           ? reply.code(202).send(outcome.request)

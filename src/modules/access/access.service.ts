@@ -13,6 +13,7 @@ import { uuidv7 } from '../../platform/ids.ts';
 import {
   type IdentityService,
   permissions,
+  readPermissionSeed,
   rolePermissions,
   roles,
   rolesOfUsers,
@@ -27,6 +28,26 @@ type UserRow = typeof users.$inferSelect;
 type RoleRow = typeof roles.$inferSelect;
 
 const SUPER_ADMIN = 'super_admin';
+
+/**
+ * Permissions that make a role privileged: they change who may do what (roles, permissions, access policies) or
+ * switch controls off (runtime settings, maker-checker included). Giving a role that holds one, or granting one to a
+ * role, needs a second staff member by default (`PRIVILEGED_ROLE_FOUR_EYES`). The list is `privileged` in
+ * seed/permissions.json (patterns as in roles: `module:*`, `*:action`); these apply when it is missing.
+ */
+const DEFAULT_PRIVILEGED = ['permission:manage', 'user:role_manage', 'admin:config_update', 'policy:manage'];
+
+function matchesPattern(pattern: string, code: string): boolean {
+  if (pattern === '*') return true;
+  const [module, action] = pattern.split(':');
+  const [codeModule, codeAction] = code.split(':');
+  return (module === '*' || module === codeModule) && (action === '*' || action === codeAction);
+}
+
+export function privilegedPatterns(): string[] {
+  const seed = readPermissionSeed() as { privileged?: unknown };
+  return Array.isArray(seed.privileged) ? (seed.privileged as string[]) : DEFAULT_PRIVILEGED;
+}
 
 export const accessErrors = {
   selfStatusChange: () =>
@@ -55,10 +76,14 @@ export const accessErrors = {
 export class AccessService {
   readonly #db: Executor;
   readonly #identity: IdentityService;
+  readonly #privilegedFourEyes: boolean;
+  readonly #privileged: string[];
 
-  constructor(db: Executor, identity: IdentityService) {
+  constructor(db: Executor, identity: IdentityService, options: { privilegedFourEyes: boolean }) {
     this.#db = db;
     this.#identity = identity;
+    this.#privilegedFourEyes = options.privilegedFourEyes;
+    this.#privileged = privilegedPatterns();
   }
 
   async #user(tx: Executor, id: string, lock = false): Promise<UserRow> {
@@ -229,6 +254,52 @@ export class AccessService {
     const held = new Set((await userAccess(tx, context.actor.id))?.permissions ?? []);
     const beyond = codes.filter((code) => !held.has(code));
     if (beyond.length > 0) throw accessErrors.beyondOwnPermissions(beyond);
+  }
+
+  /**
+   * Refusals known when a role assignment is filed: an unknown user or role, or a role beyond the maker's own
+   * permissions (a maker may not ask a checker for what they could not do themselves). Checked again on execution.
+   */
+  async assertCanAssign(userId: string, roleCode: string, context: RequestContext): Promise<void> {
+    await this.#user(this.#db, userId);
+    const role = await this.#roleByCode(this.#db, roleCode);
+    const granted = await this.#db
+      .select({ code: rolePermissions.permissionCode })
+      .from(rolePermissions)
+      .where(eq(rolePermissions.roleId, role.id));
+    await this.#assertGrantable(
+      this.#db,
+      context,
+      granted.map((row) => row.code),
+    );
+  }
+
+  /** The same for granting permissions to a role: the role exists, the permissions exist, the maker holds them. */
+  async assertCanGrant(roleId: string, codes: string[], context: RequestContext): Promise<void> {
+    await this.#role(this.#db, roleId);
+    await this.#checkPermissions(this.#db, codes);
+    await this.#assertGrantable(this.#db, context, codes);
+  }
+
+  /** The privileged permissions among `codes`. */
+  privilegedAmong(codes: string[]): string[] {
+    return codes.filter((code) => this.#privileged.some((pattern) => matchesPattern(pattern, code)));
+  }
+
+  /** Whether giving these roles needs a second staff member because one of them is privileged. */
+  async rolesNeedFourEyes(roleCodes: string[]): Promise<boolean> {
+    if (!this.#privilegedFourEyes || roleCodes.length === 0) return false;
+    const held = await this.#db
+      .select({ code: rolePermissions.permissionCode })
+      .from(rolePermissions)
+      .innerJoin(roles, eq(roles.id, rolePermissions.roleId))
+      .where(inArray(roles.code, roleCodes));
+    return this.privilegedAmong(held.map((row) => row.code)).length > 0;
+  }
+
+  /** Whether granting these permissions needs a second staff member because one of them is privileged. */
+  permissionsNeedFourEyes(codes: string[]): boolean {
+    return this.#privilegedFourEyes && this.privilegedAmong(codes).length > 0;
   }
 
   async assignRole(userId: string, roleCode: string, context: RequestContext) {

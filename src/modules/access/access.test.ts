@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_PASSWORD, bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { systemContext } from '../../platform/audit.ts';
 
 describe('staff users, roles and permissions', () => {
   let t: TestContext;
@@ -30,6 +31,24 @@ describe('staff users, roles and permissions', () => {
     });
     assert.equal(response.statusCode, 201, response.body);
     return response.json() as { id: string; roles: string[]; must_change_password: boolean };
+  }
+
+  /**
+   * Administrators made outside the API, like `cli create-admin` does: over the API a privileged role needs a second
+   * staff member, and with one super administrator there is nobody to approve it.
+   */
+  async function bootstrapAdministrator(username: string, role: 'admin' | 'super_admin') {
+    return t.application.identity.createUser(
+      {
+        username,
+        email: `${username}@bank.test`,
+        full_name: `User ${username}`,
+        password: 'quiet meadow lantern 8',
+        roles: [role],
+      },
+      systemContext(),
+      { mustChangePassword: false },
+    );
   }
 
   test('users are created, listed with filters, read and changed; no hash ever leaves the API', async () => {
@@ -129,7 +148,7 @@ describe('staff users, roles and permissions', () => {
     assert.equal(last.statusCode, 409);
     assert.equal(last.json().error_code, 'LAST_SUPER_ADMIN');
 
-    const second = await createUser('root2', ['super_admin']);
+    const second = await bootstrapAdministrator('root2', 'super_admin');
     const secondToken = (await login(t.app, 'root2', 'quiet meadow lantern 8')).access_token;
     const disableFirst = await call(
       'POST',
@@ -217,7 +236,7 @@ describe('staff users, roles and permissions', () => {
     assert.ok(codes.includes('core:audit_read') && codes.includes('wallet:deposit'));
     const actions = await call('GET', '/api/v1/permissions/action');
     assert.ok(actions.json().items.some((item: { code: string }) => item.code === 'approve'));
-    await createUser('admin2', ['admin']);
+    await bootstrapAdministrator('admin2', 'admin');
     const adminToken = (await login(t.app, 'admin2', 'quiet meadow lantern 8')).access_token;
     const roles = (await call('GET', '/api/v1/user/role')).json().items as { id: string; code: string }[];
     const auditor = roles.find((role) => role.code === 'auditor')!;
@@ -231,7 +250,7 @@ describe('staff users, roles and permissions', () => {
   });
 
   test('nobody grants what they do not hold: an admin cannot make anyone a super administrator', async () => {
-    const admin3 = await createUser('admin3', ['admin']);
+    const admin3 = await bootstrapAdministrator('admin3', 'admin');
     const token = (await login(t.app, 'admin3', 'quiet meadow lantern 8')).access_token;
     const self = await call(
       'POST',
@@ -249,5 +268,74 @@ describe('staff users, roles and permissions', () => {
       token,
     );
     assert.equal(within.statusCode, 200, 'a role inside their own permissions is fine');
+  });
+
+  test('privileged roles and permissions need a second staff member by default, whatever is configured', async () => {
+    const root2Token = (await login(t.app, 'root2', 'quiet meadow lantern 8')).access_token;
+    const target = await createUser('promoted', []);
+    const roleOf = async () => (await call('GET', `/api/v1/user/user/${target.id}`)).json().roles as string[];
+    for (const role of ['super_admin', 'admin']) {
+      const filed = await call('POST', '/api/v1/user/role/assign', { user_id: target.id, role });
+      assert.equal(filed.statusCode, 202, `${role}: ${filed.body}`);
+      assert.equal(filed.json().status, 'pending');
+      assert.equal(filed.json().action, 'user.role_assign');
+    }
+    assert.deepEqual(await roleOf(), [], 'nothing changes before a checker approves');
+    // Roles given at creation, on either route, cannot skip it.
+    for (const url of ['/api/v1/user/user/add', '/api/v1/auth/register']) {
+      const created = await call('POST', url, {
+        username: `sneaky${url.length}`,
+        email: `sneaky${url.length}@bank.test`,
+        full_name: 'Sneaky',
+        password: 'quiet meadow lantern 8',
+        roles: ['super_admin'],
+      });
+      assert.equal(created.statusCode, 409, `${url}: ${created.body}`);
+      assert.equal(created.json().error_code, 'ROLES_NEED_APPROVAL');
+    }
+    // A role without privileged permissions is given at once.
+    const auditor = await call('POST', '/api/v1/user/role/assign', { user_id: target.id, role: 'auditor' });
+    assert.equal(auditor.statusCode, 200, auditor.body);
+    // A second super administrator approves the super_admin request.
+    const pending = (
+      await call('GET', '/api/v1/policy/approval?status=pending&action=user.role_assign')
+    ).json().items as { id: string; payload: { role: string; user_id: string } }[];
+    const request = pending.find(
+      (item) => item.payload.user_id === target.id && item.payload.role === 'super_admin',
+    )!;
+    const own = await call('POST', '/api/v1/policy/approval/approve', { request_id: request.id });
+    assert.equal(own.json().error_code, 'OWN_REQUEST');
+    const approved = await call(
+      'POST',
+      '/api/v1/policy/approval/approve',
+      { request_id: request.id },
+      root2Token,
+    );
+    assert.equal(approved.json().status, 'approved', approved.body);
+    assert.deepEqual((await roleOf()).sort(), ['auditor', 'super_admin']);
+
+    // Granting a privileged permission to a role waits too; creating a role holding one is refused.
+    const custom = await call('POST', '/api/v1/user/role/add', {
+      code: 'desk',
+      name: 'Desk',
+      permissions: [],
+    });
+    const grant = await call('POST', '/api/v1/permissions/role/grant', {
+      role_id: custom.json().id,
+      permissions: ['report:read', 'permission:manage'],
+    });
+    assert.equal(grant.statusCode, 202, grant.body);
+    const plain = await call('POST', '/api/v1/permissions/role/grant', {
+      role_id: custom.json().id,
+      permissions: ['report:read'],
+    });
+    assert.equal(plain.statusCode, 200, plain.body);
+    const withPrivileged = await call('POST', '/api/v1/user/role/add', {
+      code: 'desk2',
+      name: 'Desk 2',
+      permissions: ['policy:manage'],
+    });
+    assert.equal(withPrivileged.statusCode, 409);
+    assert.equal(withPrivileged.json().error_code, 'PERMISSIONS_NEED_APPROVAL');
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Maker-checker. Modules register actions (name, the permission a checker must also hold, how to execute);
- * runtime setting `approvals.required_actions` says which of them wait for a second staff member.
- * The maker cannot approve their own request, and an approved request executes exactly once: the transition
- * out of `pending` is a guarded update that only one checker can win.
+ * Maker-checker. Modules register actions (name, the permission a checker must also hold, what makes two requests
+ * the same, how to execute); runtime setting `approvals.required_actions` says which of them wait for a second staff
+ * member. The maker cannot approve their own request, and an approved request executes exactly once: the transition
+ * out of `pending` is a guarded update that only one checker can win. Filing is idempotent per subject: while a
+ * request is open (pending or executing), the same action on the same subject is refused with 409 (ADR 0007).
  */
-import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
+import { and, desc, eq, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
@@ -12,7 +14,6 @@ import type { Principal } from '../../platform/http.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { toJsonSafe } from '../../platform/json.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { approvalRequests } from './approvals.tables.ts';
 
@@ -25,6 +26,11 @@ export interface ApprovalAction<P extends object = object> {
   permission: string;
   /** Always needs a checker whatever `approvals.required_actions` says (reversals, merchant registration). */
   always?: boolean;
+  /**
+   * What makes two requests the same, from the payload (e.g. the transaction a reversal undoes, the user and role
+   * of an assignment). Only one open request may hold a key; filing another answers 409 APPROVAL_ALREADY_PENDING.
+   */
+  dedupeKey(payload: P): string;
   execute(payload: P, context: RequestContext): Promise<unknown>;
 }
 
@@ -32,7 +38,45 @@ export const approvalErrors = {
   ownRequest: () => new AppError(403, 'OWN_REQUEST', 'The maker of a request cannot approve or reject it'),
   notPending: (status: string) => new AppError(409, 'NOT_PENDING', `This request is ${status}`, { status }),
   unknownAction: (name: string) => new AppError(422, 'UNKNOWN_ACTION', `Unknown action ${name}`),
+  alreadyPending: (existing: Row | null) =>
+    new AppError(
+      409,
+      'APPROVAL_ALREADY_PENDING',
+      'The same request is already waiting for approval; approve, reject or cancel it first',
+      existing
+        ? {
+            request_id: existing.id,
+            action: existing.action,
+            status: existing.status,
+            maker_id: existing.makerId,
+            created_at: existing.createdAt.toISOString(),
+          }
+        : {},
+    ),
 };
+
+/**
+ * A JSON copy for the payload and result columns: bigint (money in minor units) becomes a JSON integer, like every
+ * amount the API answers — never a decimal string. A value beyond 2^53 cannot be a JSON number a client reads exactly,
+ * so it stays a string (no amount reaches that: request schemas cap amounts at Number.MAX_SAFE_INTEGER).
+ */
+export function toJsonWithIntegers(value: unknown): unknown {
+  if (value === undefined) return null;
+  return JSON.parse(
+    JSON.stringify(value, (_key, item) =>
+      typeof item === 'bigint'
+        ? item >= BigInt(Number.MIN_SAFE_INTEGER) && item <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(item)
+          : item.toString()
+        : item,
+    ),
+  );
+}
+
+/** The stored key: the action's name and its declared key, hashed (a key may be long; the index holds 64 hex). */
+export function dedupeHash(action: string, key: string): string {
+  return createHash('sha256').update(`${action}\n${key}`).digest('hex');
+}
 
 export function approvalView(row: Row) {
   return {
@@ -114,26 +158,62 @@ export class ApprovalService {
       return { kind: 'done', result: (await action.execute(payload, context)) as T };
     if (!context.actor.id) throw commonErrors.unauthorized();
     const hours = await this.#settings.get('approvals.expiry_hours');
+    const dedupeKey = dedupeHash(name, action.dedupeKey(payload));
     const request = await inTransaction(this.#db, async (tx) => {
-      const [row] = await tx
-        .insert(approvalRequests)
-        .values({
-          id: uuidv7(),
-          action: name,
-          summary: detail.summary,
-          payload: toJsonSafe(payload),
-          entityType: detail.entityType ?? null,
-          entityId: detail.entityId ?? null,
-          makerId: context.actor.id!,
-          status: 'pending',
-          expiresAt: new Date(Date.now() + hours * 3_600_000),
-        })
-        .returning();
-      const view = approvalView(row!);
+      // A request past its expiry that the sweeping job has not closed yet does not block a new filing.
+      const lapsed = await tx
+        .update(approvalRequests)
+        .set({ status: 'cancelled', reason: 'expired', updatedAt: new Date() })
+        .where(
+          and(
+            eq(approvalRequests.action, name),
+            eq(approvalRequests.dedupeKey, dedupeKey),
+            eq(approvalRequests.status, 'pending'),
+            lte(approvalRequests.expiresAt, sql`now()`),
+          ),
+        )
+        .returning({ id: approvalRequests.id });
+      for (const { id } of lapsed)
+        await writeAudit(tx, context, { action: 'approval.expired', entityType: 'approval', entityId: id });
+      // A concurrent filing of the same key waits here for the other to commit, then finds the conflict.
+      let row: Row | undefined;
+      for (let attempt = 1; !row; attempt += 1) {
+        [row] = await tx
+          .insert(approvalRequests)
+          .values({
+            id: uuidv7(),
+            action: name,
+            summary: detail.summary,
+            payload: toJsonWithIntegers(payload),
+            dedupeKey,
+            entityType: detail.entityType ?? null,
+            entityId: detail.entityId ?? null,
+            makerId: context.actor.id!,
+            status: 'pending',
+            expiresAt: new Date(Date.now() + hours * 3_600_000),
+          })
+          .onConflictDoNothing()
+          .returning();
+        if (row) break;
+        const [open] = await tx
+          .select()
+          .from(approvalRequests)
+          .where(
+            and(
+              eq(approvalRequests.action, name),
+              eq(approvalRequests.dedupeKey, dedupeKey),
+              inArray(approvalRequests.status, ['pending', 'executing']),
+            ),
+          )
+          .limit(1);
+        // Found: refused. Not found: the other request closed between the conflict and this read; file again.
+        if (open || attempt >= 3) throw approvalErrors.alreadyPending(open ?? null);
+      }
+      const view = approvalView(row);
       await writeAudit(tx, context, {
         action: 'approval.requested',
         entityType: 'approval',
-        entityId: row!.id,
+        entityId: row.id,
         after: view,
       });
       await options.claim?.commit(tx, 202, view);
@@ -181,10 +261,12 @@ export class ApprovalService {
         .for('update')
         .limit(1);
       if (!row) throw commonErrors.notFound('Approval request');
+      // Only the maker may withdraw a request, and to anyone else it does not exist: another principal's request
+      // answers 404 like a random id, whatever its status (no 409 telling them it exists and how it ended).
+      if (to === 'cancelled' && row.makerId !== checker.id) throw commonErrors.notFound('Approval request');
       if (row.status !== 'pending') throw approvalErrors.notPending(row.status);
       if (row.expiresAt.getTime() <= Date.now()) throw approvalErrors.notPending('expired');
       if (to !== 'cancelled' && row.makerId === checker.id) throw approvalErrors.ownRequest();
-      if (to === 'cancelled' && row.makerId !== checker.id) throw commonErrors.notFound('Approval request');
       const action = this.#actions.get(row.action);
       if (to === 'executing' && action && !checker.permissions.has(action.permission)) {
         throw new AppError(403, 'FORBIDDEN', 'You do not have permission to approve this action', {
@@ -229,7 +311,12 @@ export class ApprovalService {
     const updated = await inTransaction(this.#db, async (tx) => {
       const [row] = await tx
         .update(approvalRequests)
-        .set({ status, result: result === null ? null : toJsonSafe(result), error, updatedAt: new Date() })
+        .set({
+          status,
+          result: result === null ? null : toJsonWithIntegers(result),
+          error,
+          updatedAt: new Date(),
+        })
         .where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'executing')))
         .returning();
       await writeAudit(tx, context, {

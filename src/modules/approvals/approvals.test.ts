@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { systemContext } from '../../platform/audit.ts';
 
 const PASSWORD = 'tidal compass morning 4';
 
@@ -31,10 +32,19 @@ describe('maker-checker', () => {
     return response.json().id as string;
   }
 
+  /** Administrators made outside the API (like `cli create-admin`): over HTTP a privileged role needs four eyes. */
+  async function administrator(username: string) {
+    await t.application.identity.createUser(
+      { username, email: `${username}@bank.test`, full_name: username, password: PASSWORD, roles: ['admin'] },
+      systemContext(),
+      { mustChangePassword: false },
+    );
+  }
+
   before(async () => {
     t = await startTestApp();
-    await staff('maker', ['admin']);
-    await staff('checker', ['admin']);
+    await administrator('maker');
+    await administrator('checker');
     await staff('weakchecker', ['operations']);
     targetId = await staff('target', []);
     makerToken = (await login(t.app, 'maker', PASSWORD)).access_token;
@@ -206,5 +216,85 @@ describe('maker-checker', () => {
       headers: bearer(t.adminToken),
     });
     assert.ok(audit.json().items.length >= 2);
+  });
+
+  test('filing the same request again answers 409 APPROVAL_ALREADY_PENDING naming the open one, whoever files it', async () => {
+    const first = await assign(makerToken, 'compliance_officer');
+    assert.equal(first.statusCode, 202, first.body);
+    for (const token of [makerToken, checkerToken]) {
+      const again = await assign(token, 'compliance_officer');
+      assert.equal(again.statusCode, 409, again.body);
+      assert.equal(again.json().error_code, 'APPROVAL_ALREADY_PENDING');
+      assert.equal(again.json().details.request_id, first.json().id);
+      assert.equal(again.json().details.status, 'pending');
+    }
+    // Another subject is another request.
+    const other = await assign(makerToken, 'auditor');
+    assert.equal(other.statusCode, 202, other.body);
+    // Once the first is closed, the same request may be filed again.
+    assert.equal((await decide('cancel', makerToken, { request_id: first.json().id })).statusCode, 200);
+    const refiled = await assign(makerToken, 'compliance_officer');
+    assert.equal(refiled.statusCode, 202, refiled.body);
+    assert.notEqual(refiled.json().id, first.json().id);
+    for (const id of [refiled.json().id, other.json().id])
+      await decide('cancel', makerToken, { request_id: id });
+  });
+
+  test('concurrent filings of the same request leave exactly one pending; approving it runs it once', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => assign(makerToken, 'operations')));
+    const statuses = answers.map((answer) => answer.statusCode).sort();
+    assert.deepEqual(statuses, [202, 409, 409, 409, 409, 409], answers.map((a) => a.body).join('\n'));
+    const open = (await t.deps.database.db.execute(
+      sql`select count(*)::int as n from approval_requests
+          where action = 'user.role_assign' and status = 'pending' and payload->>'role' = 'operations'`,
+    )) as unknown as { rows: { n: number }[] };
+    assert.equal(open.rows[0]!.n, 1);
+    const filed = answers.find((answer) => answer.statusCode === 202)!.json();
+    const approved = await decide('approve', checkerToken, { request_id: filed.id });
+    assert.equal(approved.json().status, 'approved', approved.body);
+    // Decided: the same assignment may be asked for again (it is a no-op when approved).
+    const again = await assign(makerToken, 'operations');
+    assert.equal(again.statusCode, 202, again.body);
+    await decide('cancel', makerToken, { request_id: again.json().id });
+  });
+
+  test('a request past its expiry that the job has not swept yet does not block filing it again', async () => {
+    const stale = (await assign(makerToken, 'loan_officer')).json();
+    await t.deps.database.db.execute(
+      sql`update approval_requests set expires_at = now() - interval '1 minute' where id = ${stale.id}`,
+    );
+    const fresh = await assign(makerToken, 'loan_officer');
+    assert.equal(fresh.statusCode, 202, fresh.body);
+    const old = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/policy/approval/${stale.id}`,
+      headers: bearer(checkerToken),
+    });
+    assert.equal(old.json().status, 'cancelled');
+    assert.equal(old.json().reason, 'expired');
+    await decide('cancel', makerToken, { request_id: fresh.json().id });
+  });
+
+  test('cancel answers 404 for any request the caller did not file, decided or not, as for a random id', async () => {
+    const request = (await assign(makerToken, 'field_agent')).json();
+    const rejected = await decide('reject', checkerToken, {
+      request_id: request.id,
+      reason: 'not for this person',
+    });
+    assert.equal(rejected.json().status, 'rejected');
+    const theirs = await decide('cancel', checkerToken, { request_id: request.id });
+    const random = await decide('cancel', checkerToken, {
+      request_id: '0193e0a0-0000-7000-8000-000000000000',
+    });
+    for (const answer of [theirs, random]) {
+      assert.equal(answer.statusCode, 404, answer.body);
+      assert.equal(answer.json().error_code, 'NOT_FOUND');
+      assert.equal(answer.json().details?.status, undefined, 'nothing about the request leaks');
+    }
+    assert.equal(theirs.json().message, random.json().message);
+    // The maker sees their own request: it is no longer pending.
+    const own = await decide('cancel', makerToken, { request_id: request.id });
+    assert.equal(own.statusCode, 409);
+    assert.equal(own.json().error_code, 'NOT_PENDING');
   });
 });

@@ -48,6 +48,8 @@ export function customersModule(
       name: 'kyc.approve',
       description: 'Approve a KYC application (moves the customer to the tier)',
       permission: 'kyc:review',
+      // One open approval per application.
+      dedupeKey: (payload) => payload.application_id,
       // The checker who approves the request is the one recorded as deciding the application.
       execute: (payload, context) =>
         kyc.review(

@@ -38,6 +38,8 @@ export function createDisputes(options: PaymentModuleOptions): {
       'Reverse a completed transaction: a new ledger batch inverting its legs (always needs a second staff member)',
     permission: 'transaction:reverse',
     always: true,
+    // One open reversal request per transaction: a second is refused at filing (409), not failed at approval.
+    dedupeKey: (payload) => payload.transaction_id,
     execute: (payload, context) => reversals.execute(payload, context),
   });
   return {

@@ -162,8 +162,11 @@ export class IdentityService {
     return this.#deps.database.db;
   }
 
-  /** Whether role assignment is under maker-checker; wired to the approvals module at start-up. */
-  roleAssignmentNeedsApproval: (() => Promise<boolean>) | null = null;
+  /**
+   * Whether giving these roles is under maker-checker (the action is configured, or a role is privileged); wired to
+   * the access module at start-up.
+   */
+  roleAssignmentNeedsApproval: ((roles: string[]) => Promise<boolean>) | null = null;
 
   /** Runtime password settings (complexity, expiry); wired to the settings module at start-up. */
   passwordSettings: PasswordSettings | null = null;
@@ -410,7 +413,7 @@ export class IdentityService {
     if (unknown.length > 0) throw commonErrors.validation('Unknown roles', { roles: unknown });
     if (roleRows.length > 0 && context.actor.type === 'user' && context.actor.id) {
       // Roles given at creation follow the same rules as assigning them later.
-      if (await this.roleAssignmentNeedsApproval?.()) throw identityErrors.rolesNeedApproval();
+      if (await this.roleAssignmentNeedsApproval?.(input.roles)) throw identityErrors.rolesNeedApproval();
       const held = new Set((await repository.userAccess(this.#db, context.actor.id))?.permissions ?? []);
       const granted = await repository.permissionsOfRoles(
         this.#db,

@@ -39,6 +39,16 @@ export function createMerchants(options: PaymentModuleOptions): MerchantsModule 
     description: 'Register a merchant and open its merchant wallet (always needs a second staff member)',
     permission: 'merchant:manage',
     always: true,
+    // The same business: its name (case and spacing aside), owner, place and currency. A corrected filing (another
+    // MCC or fee) while the first waits is refused too: cancel the first, then file again.
+    dedupeKey: (payload) =>
+      JSON.stringify([
+        payload.name.trim().replace(/\s+/g, ' ').toLowerCase(),
+        payload.owner_customer_id ?? null,
+        payload.city.trim().toLowerCase(),
+        payload.country,
+        payload.currency,
+      ]),
     execute: (payload, context) => service.executeRegistration(payload, context),
   });
   return {

@@ -71,11 +71,13 @@ export function createTransactions(options: {
     settings: options.settings,
     approvals: options.approvals,
   });
-  options.approvals.register<Omit<CashInput, 'amount'> & { amount: string; teller_id: string }>({
+  options.approvals.register<Omit<CashInput, 'amount'> & { amount: number | string; teller_id: string }>({
     name: 'wallet.cash_withdrawal',
     description:
       'Pay out cash from a wallet at a branch (always above payments.cash_withdrawal_approval_threshold)',
     permission: 'wallet:withdraw',
+    // The same amount from the same wallet while one is waiting is taken for a repeat of it.
+    dedupeKey: (payload) => `${payload.wallet_id}:${payload.currency}:${payload.amount}`,
     execute: (payload, context) => service.executeCashWithdrawal(payload, context),
   });
   return {

@@ -280,7 +280,8 @@ export class TransactionsService {
     currencyInfo(input.currency);
     const thresholds = await this.#settings.get('payments.cash_withdrawal_approval_threshold');
     const threshold = thresholds[input.currency];
-    const payload = { ...input, amount: amount.toString(), teller_id: principal.id };
+    // The amount stays an integer in minor units in the request's payload (requests filed before hold a string).
+    const payload = { ...input, teller_id: principal.id };
     const large = threshold !== undefined && amount >= BigInt(threshold);
     if (!large && !(await this.#approvals.isRequired('wallet.cash_withdrawal')))
       return { status: 201 as const, body: await this.executeCashWithdrawal(payload, context, claim) };
