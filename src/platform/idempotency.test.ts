@@ -11,7 +11,8 @@ describe('Idempotency-Key', () => {
   let t: TestContext;
   let otherAdminToken: string;
   before(async () => {
-    t = await startTestApp();
+    // A second administrator made over the API: privileged roles otherwise need a second staff member (ADR 0007).
+    t = await startTestApp({ PRIVILEGED_ROLE_FOUR_EYES: 'false' });
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',

@@ -178,6 +178,8 @@ export async function buildWorld(options: WorldOptions = {}): Promise<World> {
         FINERACT_USERNAME: 'mifos',
         FINERACT_PASSWORD: 'password',
         FINERACT_TIMEOUT_MS: '10000',
+        // One staff user per role over the API, admin and super_admin included: no second staff member to approve.
+        PRIVILEGED_ROLE_FOUR_EYES: 'false',
         ...options.config,
       },
       { startJobs: true },
