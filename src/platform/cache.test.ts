@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { needsRedis } from '../../test/helpers/databases.ts';
 import { type EphemeralStore, MemoryStore, RedisStore } from './cache.ts';
 
 const RUN = randomBytes(4).toString('hex');
@@ -242,6 +243,7 @@ if (process.env.REDIS_URL)
       await redisCleaner.close();
     },
   );
+else test('RedisStore', { skip: needsRedis }, () => {});
 
 if (process.env.REDIS_URL)
   describe('RedisStore across instances', () => {
@@ -291,3 +293,4 @@ if (process.env.REDIS_URL)
       await other();
     });
   });
+else test('RedisStore across instances', { skip: needsRedis }, () => {});

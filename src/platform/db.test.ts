@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { baseDatabaseUrl, createTestDatabase } from '../../test/helpers/app.ts';
+import { needsPostgres } from '../../test/helpers/databases.ts';
 import {
   type Database,
   type Executor,
@@ -279,6 +280,7 @@ if (baseDatabaseUrl())
       });
     });
   });
+else test('database on PostgreSQL', { skip: needsPostgres }, () => {});
 
 describe('sqlState', () => {
   test('finds the SQLSTATE through wrapper errors', () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { needsRedis } from '../../test/helpers/databases.ts';
 import { type EphemeralStore, MemoryStore, RedisStore } from './cache.ts';
 import { AppError } from './errors.ts';
 import { canonical, OTP_MAX_TTL_MS, OtpService, type OtpServiceOptions } from './otp.ts';
@@ -373,3 +374,4 @@ if (process.env.REDIS_URL)
       await redisCleaner.close();
     },
   );
+else test('OtpService on RedisStore', { skip: needsRedis }, () => {});

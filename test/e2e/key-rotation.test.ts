@@ -16,6 +16,7 @@ import {
   startTestApp,
   type TestContext,
 } from '../helpers/app.ts';
+import { needsPostgres } from '../helpers/databases.ts';
 
 // Needs a database a second process can open (PostgreSQL; always in CI): the rotation runs as a separate step.
 if (baseDatabaseUrl())
@@ -96,3 +97,4 @@ if (baseDatabaseUrl())
       }
     });
   });
+else test('master-key rotation', { skip: needsPostgres }, () => {});

@@ -19,6 +19,7 @@ import {
   startTestApp,
   type TestContext,
 } from '../helpers/app.ts';
+import { needsSharedServices } from '../helpers/databases.ts';
 
 const PASSWORD = 'granite orchard signal 71';
 
@@ -215,3 +216,4 @@ if (sharedServices)
       assert.ok(jwks.keys.some((key) => key.kid === newKid));
     });
   });
+else test('two API nodes sharing PostgreSQL and Redis', { skip: needsSharedServices }, () => {});

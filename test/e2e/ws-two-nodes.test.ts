@@ -20,6 +20,7 @@ import {
   startTestApp,
   type TestContext,
 } from '../helpers/app.ts';
+import { needsSharedServices } from '../helpers/databases.ts';
 import { createCustomer, type TestCustomer } from '../helpers/money.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -273,3 +274,4 @@ if (sharedServices)
       assert.equal((await onB.request({ type: 'ping' })).type, 'pong');
     });
   });
+else test('WebSocket delivery across two API processes', { skip: needsSharedServices }, () => {});

@@ -20,6 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { needsSharedServices } from '../helpers/databases.ts';
 import { ApiProcess, freePort } from './harness/api-process.ts';
 import { type Answer, call, errorCode, label } from './harness/client.ts';
 import {
@@ -980,3 +981,4 @@ if (sharedServices)
       );
     });
   });
+else test('reliability: the bank under faults', { skip: needsSharedServices }, () => {});

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { type Database, inTransaction, openDatabase, readRetried } from '../../src/platform/db.ts';
 import { toAppError } from '../../src/platform/errors.ts';
+import { needsSharedServices } from '../helpers/databases.ts';
 import { announceSeed, runSeed } from './harness/prng.ts';
 import { TcpProxy } from './harness/tcp-proxy.ts';
 import { bounded, reportIfStillAlive, sharedServices } from './harness/world.ts';
@@ -157,3 +158,4 @@ if (sharedServices)
       });
     });
   });
+else test('reliability: a database connection lost mid-request', { skip: needsSharedServices }, () => {});

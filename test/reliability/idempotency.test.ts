@@ -13,6 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { needsSharedServices } from '../helpers/databases.ts';
 import { ApiProcess, freePort } from './harness/api-process.ts';
 import { type Answer, call, errorCode, label } from './harness/client.ts';
 import { announceSeed, Prng, runSeed } from './harness/prng.ts';
@@ -455,3 +456,4 @@ if (sharedServices)
       assert.equal((await effects(`${key('shared')}-bob`)).completed.length, 1, "B's");
     });
   });
+else test('reliability: idempotency keys', { skip: needsSharedServices }, () => {});
