@@ -5,17 +5,24 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { ERROR_CATALOGUE, type ErrorCode, type ErrorStatus } from './error-catalogue.ts';
+
+export { ERROR_CATALOGUE, type ErrorCode, type ErrorStatus, isErrorCode } from './error-catalogue.ts';
 
 export type ErrorDetails = Record<string, unknown> | unknown[] | null;
 
-export class AppError extends Error {
+/**
+ * A refusal with a code of the catalogue (src/platform/error-catalogue.ts) and the status the catalogue gives it:
+ * `new AppError(404, 'NOT_FOUND', …)`; a code missing from the catalogue, or another status, does not compile.
+ */
+export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   readonly statusCode: number;
-  readonly errorCode: string;
+  readonly errorCode: C;
   readonly details: ErrorDetails;
   readonly headers: Record<string, string>;
   constructor(
-    statusCode: number,
-    errorCode: string,
+    statusCode: ErrorStatus<C>,
+    errorCode: C,
     message: string,
     details: ErrorDetails = null,
     headers: Record<string, string> = {},
@@ -26,6 +33,22 @@ export class AppError extends Error {
     this.errorCode = errorCode;
     this.details = details;
     this.headers = headers;
+  }
+
+  /** The catalogue's status for the code, for codes chosen at run time. */
+  static of<C extends ErrorCode>(
+    errorCode: C,
+    message: string,
+    details: ErrorDetails = null,
+    headers: Record<string, string> = {},
+  ): AppError<C> {
+    return new AppError<C>(
+      ERROR_CATALOGUE[errorCode].status as ErrorStatus<C>,
+      errorCode,
+      message,
+      details,
+      headers,
+    );
   }
 }
 
@@ -202,11 +225,11 @@ export function toAppError(error: unknown): AppError {
     return new AppError(429, 'RATE_LIMITED', 'Too many requests');
   }
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AppError(
-      status,
-      status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST',
-      fastifyError.message ?? 'Bad request',
-    );
+    // Another 4xx of Fastify or a plugin (multipart limits are 413): its catalogue code.
+    const code = ({ 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' } as const)[
+      status as 404 | 413 | 415
+    ];
+    return AppError.of(code ?? 'BAD_REQUEST', fastifyError.message ?? 'Bad request');
   }
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred');
 }

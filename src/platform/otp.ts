@@ -87,7 +87,11 @@ function invalid(attemptsLeft: number): AppError {
   return new AppError(401, 'OTP_INVALID', INVALID_MESSAGE, { attempts_left: attemptsLeft });
 }
 
-function tooManyRequests(errorCode: string, message: string, remainingMs: number | null): AppError {
+function tooManyRequests(
+  errorCode: 'OTP_COOLDOWN' | 'OTP_RATE_LIMITED',
+  message: string,
+  remainingMs: number | null,
+): AppError {
   const seconds = Math.max(1, Math.ceil((remainingMs ?? 1000) / 1000));
   return new AppError(
     429,

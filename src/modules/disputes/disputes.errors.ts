@@ -9,7 +9,7 @@ export const disputeErrors = {
   notDisputableType: (type: string) =>
     new AppError(422, 'NOT_DISPUTABLE', `A ${type} transaction cannot be disputed`, { type }),
   notDisputableStatus: (status: string) =>
-    new AppError(409, 'NOT_DISPUTABLE', `A ${status} transaction cannot be disputed`, { status }),
+    new AppError(409, 'NOT_DISPUTABLE_STATUS', `A ${status} transaction cannot be disputed`, { status }),
   windowClosed: (windowDays: number, closedAt: Date) =>
     new AppError(422, 'DISPUTE_WINDOW_CLOSED', `Payments can be disputed within ${windowDays} days`, {
       window_days: windowDays,

@@ -6,7 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { Unsubscribe } from '../../platform/cache.ts';
-import { AppError, toAppError } from '../../platform/errors.ts';
+import { AppError, type ErrorCode, toAppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
@@ -71,8 +71,8 @@ export interface ConnectionDependencies {
 type Frame = Record<string, unknown> & { type: string };
 type ClientMessage = Record<string, unknown> & { type: string };
 
-function frameError(code: string, message: string): AppError {
-  return new AppError(400, code, message);
+function frameError(code: ErrorCode, message: string): AppError {
+  return AppError.of(code, message);
 }
 
 function textOf(data: RawData): string {
