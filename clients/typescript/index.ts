@@ -45,3 +45,17 @@ export function createCodeForgeClient(options: CodeForgeClientOptions = {}): Cod
     },
   });
 }
+
+/**
+ * A `bodySerializer` for multipart operations (document upload): the text fields first, then the files, as the
+ * API reads fields only before the file part.
+ *
+ *   api.POST('/api/v1/document/document/upload', { body: { customer_id, document_type, file }, bodySerializer: formData })
+ */
+export function formData(body: Record<string, string | Blob>): FormData {
+  const form = new FormData();
+  const entries = Object.entries(body);
+  for (const [name, value] of entries) if (typeof value === 'string') form.append(name, value);
+  for (const [name, value] of entries) if (typeof value !== 'string') form.append(name, value);
+  return form;
+}
