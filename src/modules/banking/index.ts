@@ -9,6 +9,12 @@ import { LinkedAccountsService } from './banking.accounts.ts';
 import { coreBankingFrom } from './banking.cbs.ts';
 import { bankingRoutes } from './banking.routes.ts';
 import { BankTransfersService } from './banking.transfers.ts';
+import { staffTransferRoutes } from './staff-transfers.routes.ts';
+import {
+  STAFF_TRANSFER_ACTION,
+  type StaffTransferPayload,
+  StaffTransfersService,
+} from './staff-transfers.service.ts';
 
 export {
   BANK_HOLD_DAYS,
@@ -19,11 +25,13 @@ export {
 } from './banking.accounts.ts';
 export { classifyPostingFailure, coreBankingFrom, postingDate } from './banking.cbs.ts';
 export { BankTransfersService } from './banking.transfers.ts';
+export { StaffTransfersService } from './staff-transfers.service.ts';
 
 export interface BankingModule {
   plugin: FastifyPluginAsync;
   accounts: LinkedAccountsService;
   transfers: BankTransfersService;
+  staffTransfers: StaffTransfersService;
 }
 
 /** `cbs` overrides the client built from config (FINERACT_*); null there means no core banking system. */
@@ -40,11 +48,24 @@ export function createBanking(
     accounts,
     authorizer: options.transactions.authorizer,
   });
+  const staffTransfers = new StaffTransfersService(options);
+  options.approvals.register<StaffTransferPayload>({
+    name: STAFF_TRANSFER_ACTION,
+    description:
+      "Staff move a customer's money to another wallet without their PIN (always at or above payments.staff_transfer_approval_threshold)",
+    permission: 'transaction:transfer_for_customer',
+    // The same amount between the same wallets while one is waiting is taken for a repeat of it.
+    dedupeKey: (payload) =>
+      `${payload.source_wallet_id}:${payload.destination_wallet_id}:${payload.currency}:${payload.amount}`,
+    execute: (payload, context) => staffTransfers.execute(payload, context),
+  });
   return {
     accounts,
     transfers,
+    staffTransfers,
     plugin: async (app) => {
       await app.register(bankingRoutes(accounts, transfers));
+      await app.register(staffTransferRoutes(staffTransfers));
     },
   };
 }

@@ -37,6 +37,8 @@ export const documentErrors = {
   unknownType: (type: string) =>
     new AppError(422, 'VALIDATION_ERROR', `Unknown document type ${type}`, { field: 'document_type' }),
   integrity: () => new AppError(409, 'DOCUMENT_INTEGRITY', 'The stored document failed its integrity check'),
+  ownDocument: () =>
+    new AppError(403, 'OWN_DOCUMENT', 'The staff member who uploaded a document cannot review it'),
   notReviewable: (status: string) =>
     new AppError(409, 'NOT_REVIEWABLE', `The document is ${status}`, { status }),
 };
@@ -180,6 +182,9 @@ export class DocumentsService {
       const [row] = await tx.select().from(documents).where(eq(documents.id, id)).for('update').limit(1);
       if (!row) throw commonErrors.notFound('Document');
       if (row.status !== 'uploaded') throw documentErrors.notReviewable(row.status);
+      // Four eyes: whoever uploaded a document (a field agent, a teller) does not also vouch for it.
+      if (row.uploadedByType === 'user' && row.uploadedById === context.actor.id)
+        throw documentErrors.ownDocument();
       const [updated] = await tx
         .update(documents)
         .set({

@@ -150,6 +150,13 @@ export const settingDefinitions = {
     default: { KES: 10_000_000, USD: 100_000 } as Record<string, number>,
     public: false,
   },
+  'payments.staff_transfer_approval_threshold': {
+    description:
+      "Per currency: staff transfers from a customer's wallet (without the customer's PIN) of at least this many minor units need a second staff member",
+    schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
+    default: { KES: 1_000_000, USD: 10_000 } as Record<string, number>,
+    public: false,
+  },
   'payments.dispute_window_days': {
     description: 'Days after a payment during which its payer may dispute it',
     schema: Type.Integer({ minimum: 1, maximum: 540 }),

@@ -26,4 +26,10 @@ export const walletErrors = {
       balance,
     }),
   closed: () => new AppError(409, 'WALLET_CLOSED', 'A closed wallet cannot be reopened'),
+  staffPayment: () =>
+    new AppError(
+      403,
+      'STAFF_PAYMENT_NOT_ALLOWED',
+      "Staff cannot pay from a customer's wallet on a customer payment route (it needs the customer's PIN); use POST /api/v1/wallet/transaction/staff-transfer with a reason",
+    ),
 };

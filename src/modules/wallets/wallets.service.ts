@@ -13,7 +13,7 @@ import {
   violatedConstraint,
 } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
@@ -254,23 +254,23 @@ export class WalletsService {
   }
 
   /**
-   * The wallet a payment comes from: the one named (a customer may name only their own; others answer 404), or the
-   * customer's wallet in the currency. Staff acting by permission must name it.
+   * The wallet a customer's payment (transfer, merchant, bill) comes from: the one named (a customer may name only
+   * their own; others answer 404), or the customer's wallet in the currency. Staff are refused: these payments are
+   * authorised by the customer's PIN, which staff do not give, so staff could otherwise move any customer's money with
+   * `transaction:create` alone. Staff move a customer's money by `POST /api/v1/wallet/transaction/staff-transfer`
+   * (its own permission, a reason, maker-checker above a threshold; ADR 0007).
    */
   async payingWallet(
     principal: Principal,
     walletId: string | undefined,
     currency: string,
   ): Promise<WalletRow> {
+    if (principal.type !== 'customer') throw walletErrors.staffPayment();
     if (walletId) {
       const row = await this.row(walletId);
-      if (principal.type === 'customer' && row.customerId !== principal.id) throw walletErrors.notFound();
+      if (row.customerId !== principal.id) throw walletErrors.notFound();
       return row;
     }
-    if (principal.type !== 'customer')
-      throw new AppError(422, 'VALIDATION_ERROR', 'source_wallet_id is required', {
-        errors: [{ field: 'body.source_wallet_id', message: 'is required for staff' }],
-      });
     return this.customerWallet(principal.id, currency);
   }
 
