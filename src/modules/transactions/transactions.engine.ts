@@ -9,7 +9,7 @@ import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, inTransaction, sqlState } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, errorBody } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
 import { emitEvent } from '../../platform/outbox.ts';
@@ -189,7 +189,7 @@ export class PaymentEngine {
       });
     } catch (error) {
       if (error instanceof AppError && RECORDED_FAILURES.has(error.errorCode))
-        await this.#recordFailure(id, reference, plan, steps, error).catch(() => {});
+        await this.#recordFailure(id, reference, plan, steps, error, context).catch(() => {});
       throw error;
     }
   }
@@ -422,12 +422,19 @@ export class PaymentEngine {
     };
   }
 
+  /**
+   * Records a refused movement as a failed transaction and, in the same transaction, stores the refusal as the
+   * request's idempotent answer: a crash between the two would leave a record the retry contradicts (it would run
+   * again, and might succeed). When the claim was taken over meanwhile, nothing is recorded (the retry's run is the
+   * request's); the refusal is answered as in progress.
+   */
   async #recordFailure(
     id: string,
     reference: string,
     plan: MovementPlan,
     steps: Step[],
     error: AppError,
+    context: RequestContext,
   ): Promise<void> {
     await inTransaction(this.#db, async (tx) => {
       const wallets = await this.#walletsOf(tx, plan, false).catch(() => new Map<string, WalletRow>());
@@ -439,6 +446,8 @@ export class PaymentEngine {
         failureReason: error.message,
         history: [...steps, { state: 'processing', at }, { state: 'failed', at, reason: error.errorCode }],
       });
+      crashPoint('transfer.after-refusal-record');
+      await plan.claim?.commit(tx, error.statusCode, errorBody(error, context.requestId ?? ''));
     });
   }
 }
