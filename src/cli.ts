@@ -11,6 +11,7 @@ import { createIdentity } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
 import { systemContext, verifyAuditChain } from './platform/audit.ts';
 import { randomToken } from './platform/crypto.ts';
+import { lockDataDir } from './platform/data-dir-lock.ts';
 import { runMigrations } from './platform/db.ts';
 import { closeDependencies, type Dependencies, openDependencies } from './platform/dependencies.ts';
 import { rewrapAll } from './rewrap.ts';
@@ -31,13 +32,23 @@ const USAGE = `usage: npm run cli -- <command>
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 async function withDependencies<T>(config: Config, work: (deps: Dependencies) => Promise<T>): Promise<T> {
-  const deps = await openDependencies(config, { migrate: false, runsWorker: false });
+  // The embedded database allows one process: refused (with who holds it) while the API runs on the same directory.
+  const release = embedded(config)
+    ? lockDataDir(config.DATA_DIR, `the CLI (${process.argv[2] ?? 'command'})`)
+    : () => {};
   try {
-    return await work(deps);
+    const deps = await openDependencies(config, { migrate: false, runsWorker: false });
+    try {
+      return await work(deps);
+    } finally {
+      await closeDependencies(deps);
+    }
   } finally {
-    await closeDependencies(deps);
+    release();
   }
 }
+
+const embedded = (config: Config) => !config.DATABASE_URL && config.DATA_DIR !== ':memory:';
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

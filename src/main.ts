@@ -5,6 +5,7 @@
 import { buildApp } from './app.ts';
 import { type Config, ConfigError, environmentWithDotenv, parseConfig } from './config.ts';
 import { defineJobs } from './jobs.ts';
+import { DataDirLockedError, lockDataDir } from './platform/data-dir-lock.ts';
 import { runMigrations } from './platform/db.ts';
 import { closeDependencies, openDependencies } from './platform/dependencies.ts';
 import { seedAll, seedFirstAdmin } from './seed.ts';
@@ -21,8 +22,23 @@ function loadConfigOrExit(): Config {
   }
 }
 
+/** The embedded data directory is this process's while it runs (the CLI refuses to open it meanwhile). */
+function lockEmbeddedOrExit(config: Config): () => void {
+  if (config.DATABASE_URL || config.DATA_DIR === ':memory:') return () => {};
+  try {
+    return lockDataDir(config.DATA_DIR, 'the API');
+  } catch (error) {
+    if (error instanceof DataDirLockedError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
 async function main() {
   const config = loadConfigOrExit();
+  const releaseDataDir = lockEmbeddedOrExit(config);
   const deps = await openDependencies(config, { migrate: false });
   if (config.AUTO_MIGRATE || deps.database.kind === 'pglite') {
     await runMigrations(deps.database);
@@ -56,6 +72,7 @@ async function main() {
     await app.close();
     await background.stop();
     await closeDependencies(deps);
+    releaseDataDir();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
