@@ -264,6 +264,11 @@ export const variables = {
   ),
   PASSWORD_MIN_LENGTH: variable('Shortest password accepted (NIST: 8 or more).', '8', integer(8, 64)),
   PASSWORD_MAX_LENGTH: variable('Longest password accepted (never truncated).', '128', integer(64, 1024)),
+  PASSWORD_MIN_SCORE: variable(
+    'Lowest zxcvbn strength score (0-4) a new password must reach; 3 means about 10^8 guesses or more, so random passwords need about 9 characters and passphrases pass easily.',
+    '3',
+    integer(2, 4),
+  ),
   PASSWORD_HISTORY: variable(
     'How many previous passwords a user may not reuse (0 turns the check off).',
     '5',

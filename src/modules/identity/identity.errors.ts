@@ -14,8 +14,15 @@ export const identityErrors = {
       { 'retry-after': String(retryAfterSeconds) },
     ),
   accountInactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This account is not active'),
-  passwordRejected: (reasons: string[]) =>
-    new AppError(422, 'PASSWORD_POLICY', 'The password does not meet the password policy', { reasons }),
+  /** `feedback`: the strength estimator's score (0–4), warning and suggestions, for the form to show. */
+  passwordRejected: (
+    reasons: string[],
+    feedback: { score: number; warning: string | null; suggestions: string[] } | null = null,
+  ) =>
+    new AppError(422, 'PASSWORD_POLICY', 'The password does not meet the password policy', {
+      reasons,
+      ...(feedback ? { feedback } : {}),
+    }),
   duplicateUser: (field: string) =>
     new AppError(409, 'USER_EXISTS', `A user with this ${field} already exists`, { field }),
   passwordChangeRequired: () =>

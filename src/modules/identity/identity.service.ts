@@ -10,7 +10,7 @@ import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
 import type { Factor, MfaService } from './identity.mfa.ts';
-import { passwordProblems } from './identity.passwords.ts';
+import { checkPassword } from './identity.passwords.ts';
 import { PushApprovals } from './identity.push.ts';
 import * as repository from './identity.repository.ts';
 import { PasswordResetService } from './identity.reset.ts';
@@ -38,6 +38,8 @@ export interface PasswordSettings {
   staffMfaRequired(): Promise<boolean>;
   /** Per-role step-up (`auth.mfa_policy`); absent: none. */
   mfaPolicy?(): Promise<Record<string, { required: boolean; factors: string[] }>>;
+  /** The institution's name (`institution.name`): a context word of the password strength check. */
+  institutionName?(): Promise<string | null>;
   /** Customers with a registered device approve each sign-in on it (`auth.customer_push_login`). */
   customerPushLogin?(): Promise<boolean>;
 }
@@ -176,8 +178,15 @@ export class IdentityService {
     return {
       minLength: config.PASSWORD_MIN_LENGTH,
       maxLength: config.PASSWORD_MAX_LENGTH,
+      minScore: config.PASSWORD_MIN_SCORE,
       requireComplexity: (await this.passwordSettings?.complexity()) ?? false,
     };
+  }
+
+  /** What else a guesser of this user's password knows: their names and phone, the institution's name (if set). */
+  async #passwordContext(...values: (string | null | undefined)[]): Promise<(string | null | undefined)[]> {
+    const institution = await this.passwordSettings?.institutionName?.().catch(() => null);
+    return [...values, institution];
   }
 
   /** True when the password matches one of the user's last PASSWORD_HISTORY passwords. */
@@ -358,11 +367,16 @@ export class IdentityService {
    * different from the current and the last PASSWORD_HISTORY passwords. 422 PASSWORD_POLICY with every reason.
    */
   async assertAcceptablePassword(user: repository.UserRow, next: string): Promise<void> {
-    const problems = passwordProblems(next, await this.#policy(), [user.username, user.email]);
+    const { problems, strength } = checkPassword(
+      next,
+      await this.#policy(),
+      [user.username, user.email],
+      await this.#passwordContext(user.fullName, user.phone),
+    );
     if ((await verifyPassword(next, user.passwordHash)).valid)
       problems.push('must differ from the current password');
     else if (await this.#inHistory(user.id, next)) problems.push('must differ from your recent passwords');
-    if (problems.length > 0) throw identityErrors.passwordRejected(problems);
+    if (problems.length > 0) throw identityErrors.passwordRejected(problems, strength);
   }
 
   /** Stores a new password hash inside the caller's transaction; the replaced hash joins the history. */
@@ -406,8 +420,13 @@ export class IdentityService {
     context: RequestContext,
     options: { mustChangePassword?: boolean } = {},
   ): Promise<UserView> {
-    const problems = passwordProblems(input.password, await this.#policy(), [input.username, input.email]);
-    if (problems.length > 0) throw identityErrors.passwordRejected(problems);
+    const { problems, strength } = checkPassword(
+      input.password,
+      await this.#policy(),
+      [input.username, input.email],
+      await this.#passwordContext(input.full_name, input.phone),
+    );
+    if (problems.length > 0) throw identityErrors.passwordRejected(problems, strength);
     const roleRows = await repository.findRolesByCodes(this.#db, input.roles);
     const unknown = input.roles.filter((code) => !roleRows.some((role) => role.code === code));
     if (unknown.length > 0) throw commonErrors.validation('Unknown roles', { roles: unknown });

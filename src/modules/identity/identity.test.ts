@@ -350,9 +350,63 @@ describe('identity routes', () => {
       assert.equal(row, undefined);
     });
 
+    test('zxcvbn refuses guessable passwords the old 239-entry list let through, with its feedback (F6)', async () => {
+      const refused = [
+        'Password123!',
+        'Summer2024!',
+        'Welcome2026!',
+        'Qwerty12345!',
+        'kq7!vzpe',
+        'CodeForge2026!',
+        'Wanjiku1990!',
+      ];
+      for (const password of refused) {
+        const response = await register(t, {
+          username: 'strength.tester',
+          email: 'strength.tester@bank.test',
+          full_name: 'Wanjiku Otieno',
+          password,
+        });
+        const details = assertError(response, 422, 'PASSWORD_POLICY').details as {
+          reasons: string[];
+          feedback: { score: number; warning: string | null; suggestions: string[] };
+        };
+        assert.ok(
+          details.reasons.some((reason) => /^is too (common|easy to guess)$/.test(reason)),
+          `${password}: ${response.body}`,
+        );
+        const feedback = details.feedback;
+        assert.ok(feedback.score < t.config.PASSWORD_MIN_SCORE, password);
+        assert.ok(feedback.warning !== null || feedback.suggestions.length > 0, `${password}: some advice`);
+      }
+      const common = await register(t, {
+        username: 'strength.tester',
+        email: 'strength.tester@bank.test',
+        full_name: 'Wanjiku Otieno',
+        password: 'Password123!',
+      });
+      const commonDetails = assertError(common, 422, 'PASSWORD_POLICY').details as { reasons: string[] };
+      assert.ok(commonDetails.reasons.includes('is too common'));
+      const named = await register(t, {
+        username: 'strength.tester',
+        email: 'strength.tester@bank.test',
+        full_name: 'Wanjiku Otieno',
+        password: 'otienowanjiku',
+      });
+      assert.equal(named.statusCode, 422, 'the user’s own names count as known words');
+      const other = await register(t, {
+        username: 'strength.other',
+        email: 'strength.other@bank.test',
+        full_name: 'Someone Else',
+        password: 'otienowanjiku',
+      });
+      assert.equal(other.statusCode, 201, 'the same words are fine for someone else');
+    });
+
     test('8, 15, 64 and 65+ character passphrases and Unicode ones are accepted and not truncated', async () => {
       const accepted = [
-        'kq7!vzpe',
+        // Eight characters are the floor; an eight-character random string scores 2, nine score 3.
+        'kq7!vzpe9',
         'amber-kettle-17',
         'a long passphrase of sixty four characters for the policy test!!',
         'a long passphrase of ninety nine characters where truncation at seventy two would be a disaster, ok',
