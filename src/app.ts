@@ -42,6 +42,7 @@ import {
   defineNotificationJobs,
   type NotificationsRuntime,
   notificationsModule,
+  storedTimeZone,
 } from './modules/notifications/index.ts';
 import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
 import { realtimeModule } from './modules/realtime/index.ts';
@@ -246,6 +247,11 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await app.register(settingsModule(settings, API_VERSION));
   const ledger = new LedgerService(deps.database.db);
   const wallets = new WalletsService(deps, ledger, new ProductsService(deps.database.db));
+  // Receipts and statements: the letterhead from settings, times in the customer's own zone (their preferences).
+  wallets.documents.configure({
+    settings,
+    storedTimeZone: (customerId) => storedTimeZone(deps.database.db, { type: 'customer', id: customerId }),
+  });
   // Every currency's house accounts exist (and are cached) before the first payment, so postings never look them up.
   for (const product of await wallets.products.list()) await ledger.ensureHouseAccounts(product.currency);
   await app.register(walletRoutes(wallets));

@@ -1,676 +1,411 @@
 /**
- * A small, dependency-free PDF 1.4 writer for receipts and statements: A4 pages, the standard-14 fonts Helvetica
- * and Helvetica-Bold in WinAnsiEncoding (every reader has them, so nothing is embedded and files stay small), text,
- * rules and a table that flows onto new pages with its header repeated and "Page X of Y" in every footer.
- *
- * Positions are in points with y measured DOWN from the top edge (the way a page is read and laid out); the
- * conversion to PDF's bottom-up space happens only where operators are written. Content streams are left
- * uncompressed: statements are small, and tests and auditors can read them as they are.
+ * Receipts and statements as PDF, written with pdfkit and an embedded DejaVu Sans (regular and bold, subset to the
+ * glyphs used), so every name prints as it is spelled — "Wanjikũ", "Nguyễn", "Ωμέγα", "Алия" — instead of the
+ * standard-14 fonts' Latin-1 (docs/adr/0017-pdf-receipts-with-pdfkit-and-dejavu.md). Each document carries the
+ * institution's letterhead (name, logo, registration line); a receipt also carries a QR code of its verification
+ * URL. Callers format amounts and times; these functions only lay them out.
  */
-import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
 
-export const PAGE_WIDTH = 595;
-export const PAGE_HEIGHT = 842;
-export const MARGIN = 50;
-/** Flowing content stops here so it never runs into the footer. */
-const BODY_BOTTOM = PAGE_HEIGHT - MARGIN;
-const FOOTER_RULE = PAGE_HEIGHT - 40;
-const FOOTER_BASELINE = PAGE_HEIGHT - 28;
-const FOOTER_SIZE = 8;
-const CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN;
+const require = createRequire(import.meta.url);
 
-export type PdfFont = 'Helvetica' | 'Helvetica-Bold';
-export type Align = 'left' | 'right';
-
-const FONT_RESOURCE: Record<PdfFont, string> = { Helvetica: 'F1', 'Helvetica-Bold': 'F2' };
-
-/*
- * Advance widths (1/1000 em) of WinAnsi codes 32..255, from Adobe's Helvetica and Helvetica-Bold AFM files.
- * Codes WinAnsi leaves undefined (127, 129, 141, 143, 144, 157) are 0: the encoder never produces them.
- */
-const HELVETICA_WIDTHS = [
-  278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556,
-  556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278,
-  500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469,
-  556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500,
-  278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584, 0, 556, 0, 222, 556, 333, 1000, 556, 556, 333, 1000,
-  667, 333, 1000, 0, 611, 0, 0, 222, 222, 333, 333, 350, 556, 1000, 333, 1000, 500, 333, 944, 0, 500, 667,
-  278, 333, 556, 556, 556, 556, 260, 556, 333, 737, 370, 556, 584, 333, 737, 333, 400, 584, 333, 333, 333,
-  578, 537, 278, 333, 333, 365, 556, 834, 834, 834, 611, 667, 667, 667, 667, 667, 667, 1000, 722, 667, 667,
-  667, 667, 278, 278, 278, 278, 722, 722, 778, 778, 778, 778, 778, 584, 778, 722, 722, 722, 722, 667, 667,
-  611, 556, 556, 556, 556, 556, 556, 889, 500, 556, 556, 556, 556, 278, 278, 278, 278, 556, 556, 556, 556,
-  556, 556, 556, 584, 611, 556, 556, 556, 556, 500, 556, 500,
-];
-const HELVETICA_BOLD_WIDTHS = [
-  278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556,
-  556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667, 611, 778, 722, 278,
-  556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584,
-  556, 333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611, 611, 611, 389, 556,
-  333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584, 0, 556, 0, 278, 556, 500, 1000, 556, 556, 333, 1000,
-  667, 333, 1000, 0, 611, 0, 0, 278, 278, 500, 500, 350, 556, 1000, 333, 1000, 556, 333, 944, 0, 500, 667,
-  278, 333, 556, 556, 556, 556, 280, 556, 333, 737, 370, 556, 584, 333, 737, 333, 400, 584, 333, 333, 333,
-  611, 556, 278, 333, 333, 365, 556, 834, 834, 834, 611, 722, 722, 722, 722, 722, 722, 1000, 722, 667, 667,
-  667, 667, 278, 278, 278, 278, 722, 722, 778, 778, 778, 778, 778, 584, 778, 722, 722, 722, 722, 667, 667,
-  611, 556, 556, 556, 556, 556, 556, 889, 556, 556, 556, 556, 556, 278, 278, 278, 278, 611, 611, 611, 611,
-  611, 611, 611, 584, 611, 611, 611, 611, 611, 556, 611, 556,
-];
-const WIDTHS: Record<PdfFont, readonly number[]> = {
-  Helvetica: HELVETICA_WIDTHS,
-  'Helvetica-Bold': HELVETICA_BOLD_WIDTHS,
-};
-
-/** WinAnsi is Latin-1 except at 0x80..0x9F, where it places these (Windows-1252) characters instead of controls. */
-const WIN_ANSI_HIGH = new Map<number, number>([
-  [0x20ac, 0x80],
-  [0x201a, 0x82],
-  [0x0192, 0x83],
-  [0x201e, 0x84],
-  [0x2026, 0x85],
-  [0x2020, 0x86],
-  [0x2021, 0x87],
-  [0x02c6, 0x88],
-  [0x2030, 0x89],
-  [0x0160, 0x8a],
-  [0x2039, 0x8b],
-  [0x0152, 0x8c],
-  [0x017d, 0x8e],
-  [0x2018, 0x91],
-  [0x2019, 0x92],
-  [0x201c, 0x93],
-  [0x201d, 0x94],
-  [0x2022, 0x95],
-  [0x2013, 0x96],
-  [0x2014, 0x97],
-  [0x02dc, 0x98],
-  [0x2122, 0x99],
-  [0x0161, 0x9a],
-  [0x203a, 0x9b],
-  [0x0153, 0x9c],
-  [0x017e, 0x9e],
-  [0x0178, 0x9f],
-]);
-/** Dashes and primes that have no decomposition but an obvious stand-in; a minus must not print as '?'. */
-const LOOKALIKES = new Map<number, string>([
-  [0x2010, '-'],
-  [0x2011, '-'],
-  [0x2012, '-'],
-  [0x2212, '-'],
-  [0x2032, "'"],
-  [0x2033, '"'],
-  [0x2044, '/'],
-]);
-const ELLIPSIS = '\x85';
-const FORMAT_CHARACTER = /^\p{Cf}$/u;
-const COMBINING_MARK = /\p{M}/gu;
-
-/** The WinAnsi byte for a printable code point, or undefined when WinAnsi has no such character. */
-function printableByte(code: number): number | undefined {
-  if ((code >= 0x20 && code < 0x7f) || (code >= 0xa0 && code <= 0xff && code !== 0xad)) return code;
-  return WIN_ANSI_HIGH.get(code);
+/** Read once per process: ~1.4 MB of TrueType that pdfkit subsets into each document. */
+let fonts: { regular: Buffer; bold: Buffer } | null = null;
+function fontFiles(): { regular: Buffer; bold: Buffer } {
+  fonts ??= {
+    regular: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
+    bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
+  };
+  return fonts;
 }
 
-/** A character WinAnsi lacks: "ő" keeps its base letter, "ﬁ" its letters; anything else becomes '?'. */
-function fallback(char: string, code: number): string {
-  const lookalike = LOOKALIKES.get(code);
-  if (lookalike !== undefined) return lookalike;
-  const base = char.normalize('NFKD').replace(COMBINING_MARK, '');
-  if (base === '' || base === char) return '?';
-  let out = '';
-  for (const part of base) {
-    const byte = printableByte(part.codePointAt(0)!);
-    if (byte === undefined) return '?';
-    out += String.fromCharCode(byte);
-  }
-  return out;
-}
+const REGULAR = 'Body';
+const BOLD = 'Body-Bold';
+const MARGIN = 50;
+const FOOTER_SPACE = 40;
+const GREY = '#555555';
+const RULE = '#bbbbbb';
 
-function encodeCharacter(char: string): string {
-  const code = char.codePointAt(0)!;
-  if (code >= 0x20 && code < 0x7f) return char;
-  // Line breaks and tabs separate words; dropping them would glue "Paid\nin full" into "Paidin full".
-  if (code === 0x09 || code === 0x0a || code === 0x0d) return ' ';
-  // Other controls and invisible format characters (soft hyphen, zero-width, bidi overrides) carry no glyph.
-  if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || FORMAT_CHARACTER.test(char)) return '';
-  const byte = printableByte(code);
-  return byte === undefined ? fallback(char, code) : String.fromCharCode(byte);
-}
-
-/**
- * Text as a string of WinAnsi bytes: each char's code is the byte (so "€" becomes "\x80"), all in 0x20..0xFF.
- * Lone surrogates are made well-formed and text is composed first, so "e" + combining acute finds "é".
- */
-export function toWinAnsi(text: string): string {
-  let out = '';
-  for (const char of text.toWellFormed().normalize('NFC')) out += encodeCharacter(char);
-  return out;
-}
-
-/** Width in points of an already WinAnsi-encoded string. */
-function encodedWidth(encoded: string, font: PdfFont, size: number): number {
-  const widths = WIDTHS[font];
-  let units = 0;
-  for (let index = 0; index < encoded.length; index += 1)
-    units += widths[encoded.charCodeAt(index) - 32] ?? 0;
-  return (units * size) / 1000;
-}
-
-/** Width in points of text as it will be printed (after WinAnsi substitution). */
-export function textWidth(text: string, font: PdfFont, size: number): number {
-  return encodedWidth(toWinAnsi(text), font, size);
-}
-
-/**
- * A PDF literal string. Backslash and both parentheses are escaped (unbalanced ones would end the string early);
- * bytes above 0x7E are written as octal escapes so the whole file stays 7-bit outside its binary marker line.
- */
-function literal(encoded: string): string {
-  const escaped = encoded
-    .replace(/[()\\]/g, '\\$&')
-    .replace(/[\x7f-\xff]/g, (char) => `\\${char.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return `(${escaped})`;
-}
-
-/** A number operand; NaN or Infinity would corrupt the content stream, so they are refused. */
-function num(value: number): string {
-  if (!Number.isFinite(value)) throw new RangeError(`PDF coordinate is not a finite number: ${value}`);
-  const rounded = Math.round(value * 100) / 100;
-  return Object.is(rounded, -0) ? '0' : String(rounded);
-}
-
-/** Cuts an encoded string to fit a width, marking the cut with an ellipsis. */
-function truncate(encoded: string, font: PdfFont, size: number, width: number): string {
-  if (encodedWidth(encoded, font, size) <= width) return encoded;
-  let end = encoded.length;
-  while (end > 0 && encodedWidth(encoded.slice(0, end) + ELLIPSIS, font, size) > width) end -= 1;
-  return encoded.slice(0, end) + ELLIPSIS;
-}
-
-/** Splits a word too wide for a line into pieces that fit (at least one character each, so it always ends). */
-function breakWord(word: string, font: PdfFont, size: number, width: number): string[] {
-  const pieces: string[] = [];
-  let piece = '';
-  for (const char of word) {
-    if (piece !== '' && encodedWidth(piece + char, font, size) > width) {
-      pieces.push(piece);
-      piece = '';
-    }
-    piece += char;
-  }
-  pieces.push(piece);
-  return pieces;
-}
-
-/** Greedy word wrap of an encoded string; never returns an empty list, so a blank cell still takes a line. */
-function wrapEncoded(encoded: string, font: PdfFont, size: number, width: number): string[] {
-  const lines: string[] = [];
-  const space = encodedWidth(' ', font, size);
-  let line = '';
-  let lineWidth = 0;
-  for (const word of encoded.split(' ').filter((part) => part !== '')) {
-    const wordWidth = encodedWidth(word, font, size);
-    if (line !== '' && lineWidth + space + wordWidth <= width) {
-      line += ` ${word}`;
-      lineWidth += space + wordWidth;
-      continue;
-    }
-    if (line !== '') lines.push(line);
-    const pieces = wordWidth <= width ? [word] : breakWord(word, font, size, width);
-    lines.push(...pieces.slice(0, -1));
-    line = pieces.at(-1)!;
-    lineWidth = encodedWidth(line, font, size);
-  }
-  lines.push(line);
-  return lines;
-}
-
-export interface TextOptions {
-  font?: PdfFont;
-  size?: number;
-  /** With 'right' x is the right edge of the text, with 'center' its middle. */
-  align?: Align | 'center';
-  /** 0 is black, 1 white. */
-  gray?: number;
-}
-
-export interface RuleOptions {
-  from?: number;
-  to?: number;
-  lineWidth?: number;
-  gray?: number;
+/** The letterhead printed on every receipt and statement (settings `institution.*`). */
+export interface Institution {
+  name: string;
+  /** e.g. "Licensed by the Central Bank of Kenya · Reg. No. PVT-123"; empty for none. */
+  registration: string;
+  /** A PNG or JPEG image, or null for none. */
+  logo: Buffer | null;
 }
 
 export interface TableColumn {
   header: string;
-  align: Align;
-  /** Relative width: columns are scaled to fill the printable width, so points or percentages both work. */
+  align: 'left' | 'right';
+  /** Relative width: columns are scaled to the printable width. */
   width: number;
-  font?: PdfFont;
 }
 
-export interface TableOptions {
-  fontSize?: number;
-  /** Draw (and repeat on every page) the header row; default true. */
-  header?: boolean;
-}
-
-export interface PdfDocumentOptions {
+export interface ReceiptPdfInput {
+  institution: Institution;
   title: string;
-  /** Defaults to now; inject it for byte-identical output in tests. */
-  creationDate?: Date;
-  producer?: string;
-  /** Printed at the left of every footer, e.g. "Generated 2025-01-01T00:00:00.000Z". */
-  footerNote?: string;
-  /** "Page X of Y" at the right of every footer; default true. */
-  pageNumbers?: boolean;
+  reference: string;
+  status: string;
+  /** Already in the customer's time zone, e.g. "7 Dec 2026, 01:55 (Africa/Nairobi)". */
+  occurredAt: string;
+  lines: Array<{ label: string; value: string }>;
+  /** The QR code's content (the verification URL) and the text printed under it; null for no code. */
+  verification: { url: string; caption: string } | null;
+  /** Footer text, e.g. "Generated 7 Dec 2026, 01:56 (Africa/Nairobi)". */
+  footer: string;
+  /** PDF /CreationDate. */
+  generatedAt: Date;
+}
+
+export interface StatementPdfInput {
+  institution: Institution;
+  title: string;
+  accountLabel: string;
+  holder: string;
+  period: string;
+  timeZone: string;
+  openingBalance: string;
+  closingBalance: string;
+  columns: TableColumn[];
+  rows: string[][];
+  footer: string;
+  generatedAt: Date;
+}
+
+type Doc = PDFKit.PDFDocument;
+
+function newDocument(title: string, generatedAt: Date): Doc {
+  if (Number.isNaN(generatedAt.getTime())) throw new RangeError('generatedAt is an invalid Date');
+  const doc = new PDFDocument({
+    size: 'A4',
+    margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER_SPACE / 2 },
+    bufferPages: true,
+    info: { Title: title, Producer: 'codeforge-suite (pdfkit)', CreationDate: generatedAt },
+    lang: 'en',
+    displayTitle: true,
+  });
+  const files = fontFiles();
+  doc.registerFont(REGULAR, files.regular);
+  doc.registerFont(BOLD, files.bold);
+  doc.font(REGULAR);
+  return doc;
+}
+
+function contentWidth(doc: Doc): number {
+  return doc.page.width - doc.page.margins.left - doc.page.margins.right;
+}
+
+function bottom(doc: Doc): number {
+  return doc.page.height - doc.page.margins.bottom;
+}
+
+/** Collects the document's bytes: pdfkit streams them while it writes. */
+function finish(doc: Doc, footer: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  drawFooters(doc, footer);
+  doc.end();
+  return done;
+}
+
+/** "Page X of Y" and the footer note on every page, written once all pages exist. */
+function drawFooters(doc: Doc, note: string): void {
+  const range = doc.bufferedPageRange();
+  for (let index = range.start; index < range.start + range.count; index += 1) {
+    doc.switchToPage(index);
+    // Text below the bottom margin would otherwise open a new page.
+    const margin = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    const y = doc.page.height - MARGIN + 10;
+    const left = doc.page.margins.left;
+    const width = contentWidth(doc);
+    doc
+      .moveTo(left, y - 6)
+      .lineTo(left + width, y - 6)
+      .lineWidth(0.5)
+      .strokeColor(RULE)
+      .stroke();
+    doc.font(REGULAR).fontSize(7.5).fillColor(GREY);
+    doc.text(note, left, y, { width: width * 0.75, lineBreak: false, ellipsis: true });
+    doc.text(`Page ${index - range.start + 1} of ${range.count}`, left, y, {
+      width,
+      align: 'right',
+      lineBreak: false,
+    });
+    doc.page.margins.bottom = margin;
+  }
+  doc.fillColor('black');
+}
+
+/** Logo (when set) at the left, name and registration line beside it, the document title below, then a rule. */
+function letterhead(doc: Doc, institution: Institution, title: string): void {
+  const left = doc.page.margins.left;
+  const top = doc.y;
+  let textLeft = left;
+  if (institution.logo) {
+    try {
+      doc.image(institution.logo, left, top, { fit: [56, 56] });
+      textLeft = left + 68;
+    } catch {
+      // A logo pdfkit cannot read (settings validate the data URI, not the image inside) is left out.
+    }
+  }
+  const width = contentWidth(doc) - (textLeft - left);
+  doc.font(BOLD).fontSize(16).fillColor('black').text(institution.name, textLeft, top, { width });
+  if (institution.registration !== '')
+    doc
+      .font(REGULAR)
+      .fontSize(8)
+      .fillColor(GREY)
+      .text(institution.registration, textLeft, doc.y + 2, { width });
+  doc.y = Math.max(doc.y, institution.logo && textLeft !== left ? top + 56 : doc.y) + 10;
+  doc
+    .font(BOLD)
+    .fontSize(12)
+    .fillColor('#333333')
+    .text(title, left, doc.y, { width: contentWidth(doc) });
+  doc.y += 6;
+  rule(doc);
+  doc.y += 8;
+  doc.fillColor('black');
+}
+
+function rule(doc: Doc, color = RULE, width = 0.75): void {
+  const left = doc.page.margins.left;
+  doc
+    .moveTo(left, doc.y)
+    .lineTo(left + contentWidth(doc), doc.y)
+    .lineWidth(width)
+    .strokeColor(color)
+    .stroke();
+}
+
+/** Label/value pairs: bold labels in a narrow column, values wrapping beside them. */
+function keyValues(doc: Doc, pairs: Array<{ label: string; value: string }>, fontSize = 10): void {
+  const left = doc.page.margins.left;
+  const labelWidth = contentWidth(doc) * 0.32;
+  const valueWidth = contentWidth(doc) - labelWidth;
+  for (const pair of pairs) {
+    doc.fontSize(fontSize);
+    const height = Math.max(
+      doc.font(BOLD).heightOfString(pair.label, { width: labelWidth - 8 }),
+      doc.font(REGULAR).heightOfString(pair.value, { width: valueWidth }),
+    );
+    if (doc.y + height > bottom(doc)) doc.addPage();
+    const y = doc.y;
+    doc.font(BOLD).text(pair.label, left, y, { width: labelWidth - 8 });
+    doc.font(REGULAR).text(pair.value, left + labelWidth, y, { width: valueWidth });
+    doc.y = y + height + 4;
+  }
+}
+
+/** A QR code drawn as vector squares (sharp at any zoom, a few hundred bytes). */
+function qrCode(doc: Doc, text: string, x: number, y: number, size: number): void {
+  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const count = qr.modules.size;
+  const quiet = 2;
+  const cell = size / (count + 2 * quiet);
+  doc.save();
+  doc.rect(x, y, size, size).fill('white');
+  for (let row = 0; row < count; row += 1)
+    for (let column = 0; column < count; column += 1)
+      if (qr.modules.get(row, column))
+        doc.rect(x + (column + quiet) * cell, y + (row + quiet) * cell, cell, cell);
+  doc.fill('black');
+  doc.restore();
+}
+
+export async function renderReceiptPdf(receipt: ReceiptPdfInput): Promise<Buffer> {
+  const doc = newDocument(`${receipt.title} ${receipt.reference}`, receipt.generatedAt);
+  letterhead(doc, receipt.institution, receipt.title);
+  keyValues(doc, [
+    { label: 'Reference', value: receipt.reference },
+    { label: 'Status', value: receipt.status },
+    { label: 'Date', value: receipt.occurredAt },
+    ...receipt.lines,
+  ]);
+  if (receipt.verification) {
+    const size = 110;
+    if (doc.y + size + 30 > bottom(doc)) doc.addPage();
+    doc.y += 10;
+    const left = doc.page.margins.left;
+    const y = doc.y;
+    qrCode(doc, receipt.verification.url, left, y, size);
+    doc
+      .font(REGULAR)
+      .fontSize(8)
+      .fillColor(GREY)
+      .text(receipt.verification.caption, left + size + 14, y + 8, { width: contentWidth(doc) - size - 14 });
+    doc
+      .fontSize(7.5)
+      .text(receipt.verification.url, left + size + 14, doc.y + 4, { width: contentWidth(doc) - size - 14 });
+    doc.fillColor('black');
+    doc.y = Math.max(doc.y, y + size);
+  }
+  return finish(doc, receipt.footer);
 }
 
 interface ColumnLayout {
   x: number;
   width: number;
-  align: Align;
-  font: PdfFont;
+  align: 'left' | 'right';
 }
 
-interface TableLayout {
-  columns: ColumnLayout[];
-  size: number;
-  lineHeight: number;
-  padding: number;
-  maxLines: number;
-}
+const CELL_PADDING = 3;
 
-/** A cell's wrapped, encoded lines. */
-type RowLines = string[][];
-
-const CELL_PADDING = 4;
-
-function tableLayout(columns: TableColumn[], size: number, rowFont: PdfFont): TableLayout {
+function layoutColumns(doc: Doc, columns: TableColumn[]): ColumnLayout[] {
   if (columns.length === 0) throw new RangeError('A table needs at least one column');
   const total = columns.reduce((sum, column) => {
     if (!(Number.isFinite(column.width) && column.width > 0))
       throw new RangeError('Column widths must be > 0');
     return sum + column.width;
   }, 0);
-  let x = MARGIN;
-  const layout = columns.map((column) => {
-    const width = (column.width / total) * CONTENT_WIDTH;
-    const cell: ColumnLayout = { x, width, align: column.align, font: column.font ?? rowFont };
+  let x = doc.page.margins.left;
+  return columns.map((column) => {
+    const width = (column.width / total) * contentWidth(doc);
+    const cell = { x, width, align: column.align };
     x += width;
     return cell;
   });
-  const lineHeight = size * 1.25;
-  // A row may not be taller than an empty page below a header row of one line.
-  const maxLines = Math.max(
-    1,
-    Math.floor((BODY_BOTTOM - MARGIN - 2 * (lineHeight + 2 * CELL_PADDING)) / lineHeight),
-  );
-  return { columns: layout, size, lineHeight, padding: CELL_PADDING, maxLines };
 }
 
-export class PdfDocument {
-  readonly #title: string;
-  readonly #creationDate: Date;
-  readonly #producer: string;
-  readonly #footerNote: string;
-  readonly #pageNumbers: boolean;
-  readonly #pages: string[][] = [];
-  #cursor = MARGIN;
-
-  /** A new document starts with one empty page and the cursor at its top margin. */
-  constructor(options: PdfDocumentOptions) {
-    const creationDate = options.creationDate ?? new Date();
-    if (Number.isNaN(creationDate.getTime())) throw new RangeError('creationDate is an invalid Date');
-    this.#title = options.title;
-    this.#creationDate = creationDate;
-    this.#producer = options.producer ?? 'codeforge-suite PDF writer';
-    this.#footerNote = options.footerNote ?? '';
-    this.#pageNumbers = options.pageNumbers ?? true;
-    this.addPage();
-  }
-
-  get pageCount(): number {
-    return this.#pages.length;
-  }
-
-  /** Where flowing content (paragraph, table) goes next: y of the top of the next line, from the page top. */
-  get cursor(): number {
-    return this.#cursor;
-  }
-
-  addPage(): void {
-    this.#pages.push([]);
-    this.#cursor = MARGIN;
-  }
-
-  /** Starts a new page unless `height` more points fit above the footer (or the page is still empty). */
-  ensureSpace(height: number): void {
-    if (this.#cursor + height > BODY_BOTTOM && this.#cursor > MARGIN) this.addPage();
-  }
-
-  /** Moves the flowing cursor down. */
-  space(points: number): void {
-    this.#cursor += points;
-  }
-
-  /** One line of text with its baseline at y (from the top) on the current page. */
-  text(x: number, y: number, text: string, options: TextOptions = {}): void {
-    const font = options.font ?? 'Helvetica';
-    const size = options.size ?? 10;
-    const encoded = toWinAnsi(text);
-    const width = encodedWidth(encoded, font, size);
-    const left = options.align === 'right' ? x - width : options.align === 'center' ? x - width / 2 : x;
-    this.#current().push(textOperators(left, y, encoded, font, size, options.gray ?? 0));
-  }
-
-  /** A horizontal line at y (from the top), across the printable width unless from/to say otherwise. */
-  rule(y: number, options: RuleOptions = {}): void {
-    const from = options.from ?? MARGIN;
-    const to = options.to ?? PAGE_WIDTH - MARGIN;
-    const pdfY = num(PAGE_HEIGHT - y);
-    const style = `${num(options.lineWidth ?? 0.5)} w ${num(options.gray ?? 0)} G`;
-    this.#current().push(`q ${style} ${num(from)} ${pdfY} m ${num(to)} ${pdfY} l S Q\n`);
-  }
-
-  /** Flowing text: wrapped to the printable width, continuing on a new page when the current one is full. */
-  paragraph(text: string, options: TextOptions = {}): void {
-    const font = options.font ?? 'Helvetica';
-    const size = options.size ?? 10;
-    const lineHeight = size * 1.3;
-    const x =
-      options.align === 'right' ? PAGE_WIDTH - MARGIN : options.align === 'center' ? PAGE_WIDTH / 2 : MARGIN;
-    for (const line of wrapEncoded(toWinAnsi(text), font, size, CONTENT_WIDTH)) {
-      this.ensureSpace(lineHeight);
-      const width = encodedWidth(line, font, size);
-      const left = options.align === 'right' ? x - width : options.align === 'center' ? x - width / 2 : x;
-      this.#current().push(textOperators(left, this.#cursor + size, line, font, size, options.gray ?? 0));
-      this.#cursor += lineHeight;
-    }
-  }
-
-  /** A horizontal rule at the cursor, with a little air on both sides. */
-  separator(): void {
-    this.ensureSpace(8);
-    this.rule(this.#cursor + 4, { gray: 0.6 });
-    this.#cursor += 8;
-  }
-
-  /**
-   * Rows laid out in columns at the cursor. Cells wrap inside their column (nothing is cut off, so an amount is
-   * never shown truncated); a row that does not fit goes to a new page, which gets the header row again.
-   */
-  table(columns: TableColumn[], rows: readonly (readonly string[])[], options: TableOptions = {}): void {
-    const layout = tableLayout(columns, options.fontSize ?? 9, 'Helvetica');
-    const headerLines =
-      options.header === false
-        ? undefined
-        : cellLines(
-            layout,
-            columns.map((column) => column.header),
-            'Helvetica-Bold',
-          );
-    const header = () => {
-      if (headerLines !== undefined) this.#drawRow(layout, headerLines, true);
-    };
-    const first = rows[0] === undefined ? undefined : cellLines(layout, rows[0]);
-    // Keep the header together with the first row instead of leaving it alone at the bottom of a page.
-    this.ensureSpace(rowHeight(layout, headerLines) + rowHeight(layout, first));
-    header();
-    for (const [index, row] of rows.entries()) {
-      const lines = index === 0 && first !== undefined ? first : cellLines(layout, row);
-      if (this.#cursor + rowHeight(layout, lines) > BODY_BOTTOM) {
-        this.addPage();
-        header();
-      }
-      this.#drawRow(layout, lines, false);
-    }
-  }
-
-  toBuffer(): Buffer {
-    const total = this.#pages.length;
-    const objects: string[] = [
-      '<< /Type /Catalog /Pages 2 0 R >>',
-      `<< /Type /Pages /Kids [${this.#pages.map((_, index) => `${6 + 2 * index} 0 R`).join(' ')}] /Count ${total} >>`,
-      fontObject('Helvetica'),
-      fontObject('Helvetica-Bold'),
-      this.#infoObject(),
-    ];
-    for (const [index, operators] of this.#pages.entries()) {
-      objects.push(pageObject(7 + 2 * index));
-      objects.push(streamObject(operators.join('') + this.#footer(index + 1, total)));
-    }
-    return serialize(objects);
-  }
-
-  #current(): string[] {
-    return this.#pages.at(-1)!;
-  }
-
-  #drawRow(layout: TableLayout, lines: RowLines, isHeader: boolean): void {
-    const height = rowHeight(layout, lines);
-    const ops = this.#current();
-    const top = this.#cursor;
-    if (isHeader) {
-      const y = num(PAGE_HEIGHT - top - height);
-      ops.push(`q 0.92 g ${num(MARGIN)} ${y} ${num(CONTENT_WIDTH)} ${num(height)} re f Q\n`);
-    }
-    for (const [index, column] of layout.columns.entries()) {
-      const font = isHeader ? 'Helvetica-Bold' : column.font;
-      for (const [lineIndex, line] of (lines[index] ?? []).entries()) {
-        const baseline = top + layout.padding + lineIndex * layout.lineHeight + layout.size;
-        const x =
-          column.align === 'right'
-            ? column.x + column.width - layout.padding - encodedWidth(line, font, layout.size)
-            : column.x + layout.padding;
-        ops.push(textOperators(x, baseline, line, font, layout.size, 0));
-      }
-    }
-    this.#cursor += height;
-    this.rule(this.#cursor, { lineWidth: isHeader ? 0.75 : 0.25, gray: isHeader ? 0.4 : 0.8 });
-  }
-
-  #footer(page: number, total: number): string {
-    const ops = [
-      `q 0.5 w 0.6 G ${MARGIN} ${PAGE_HEIGHT - FOOTER_RULE} m ${PAGE_WIDTH - MARGIN} ${PAGE_HEIGHT - FOOTER_RULE} l S Q\n`,
-    ];
-    const label = this.#pageNumbers ? `Page ${page} of ${total}` : '';
-    const labelWidth = encodedWidth(label, 'Helvetica', FOOTER_SIZE);
-    const right = PAGE_WIDTH - MARGIN;
-    if (this.#footerNote !== '') {
-      const room = CONTENT_WIDTH - labelWidth - 20;
-      const note = truncate(toWinAnsi(this.#footerNote), 'Helvetica', FOOTER_SIZE, room);
-      ops.push(textOperators(MARGIN, FOOTER_BASELINE, note, 'Helvetica', FOOTER_SIZE, 0.35));
-    }
-    if (label !== '') {
-      ops.push(textOperators(right - labelWidth, FOOTER_BASELINE, label, 'Helvetica', FOOTER_SIZE, 0.35));
-    }
-    return ops.join('');
-  }
-
-  #infoObject(): string {
-    const title = textString(this.#title);
-    const producer = textString(this.#producer);
-    return `<< /Title ${title} /Producer ${producer} /CreationDate (${pdfDate(this.#creationDate)}) >>`;
-  }
-}
-
-/** Each cell wrapped to its column, capped at what fits on a page (the last kept line then ends in "…"). */
-function cellLines(layout: TableLayout, row: readonly string[], fontOverride?: PdfFont): RowLines {
-  return layout.columns.map((column, index) => {
-    const font = fontOverride ?? column.font;
-    const width = column.width - 2 * layout.padding;
-    const lines = wrapEncoded(toWinAnsi(row[index] ?? ''), font, layout.size, width);
-    if (lines.length <= layout.maxLines) return lines;
-    const kept = lines.slice(0, layout.maxLines);
-    kept[kept.length - 1] = truncate(`${kept.at(-1)!} ${ELLIPSIS}`, font, layout.size, width);
-    return kept;
-  });
-}
-
-function rowHeight(layout: TableLayout, lines: RowLines | undefined): number {
-  if (lines === undefined) return 0;
-  const count = Math.max(1, ...lines.map((cell) => cell.length));
-  return count * layout.lineHeight + 2 * layout.padding;
-}
-
-function textOperators(
-  x: number,
-  y: number,
-  encoded: string,
-  font: PdfFont,
-  size: number,
-  gray: number,
-): string {
-  const text = `BT /${FONT_RESOURCE[font]} ${num(size)} Tf ${num(x)} ${num(PAGE_HEIGHT - y)} Td ${literal(encoded)} Tj ET`;
-  return gray === 0 ? `${text}\n` : `q ${num(gray)} g ${text} Q\n`;
-}
-
-function fontObject(font: PdfFont): string {
-  return `<< /Type /Font /Subtype /Type1 /BaseFont /${font} /Encoding /WinAnsiEncoding >>`;
-}
-
-function pageObject(contents: number): string {
-  const resources = `<< /Font << /F1 3 0 R /F2 4 0 R >> >>`;
-  return `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${PAGE_WIDTH} ${PAGE_HEIGHT}] /Resources ${resources} /Contents ${contents} 0 R >>`;
-}
-
-/** Content streams hold only 7-bit text (see literal), so the string length is the byte length. */
-function streamObject(data: string): string {
-  return `<< /Length ${data.length} >>\nstream\n${data}\nendstream`;
-}
-
-/** A document-information string as UTF-16BE with a byte-order mark: any title survives, nothing to escape. */
-function textString(value: string): string {
-  const clean = value.toWellFormed().replace(/\p{Cc}/gu, '');
-  return `<${Buffer.from(`\ufeff${clean}`, 'utf16le').swap16().toString('hex').toUpperCase()}>`;
-}
-
-/** PDF date in UTC: D:YYYYMMDDHHmmSSZ. */
-function pdfDate(date: Date): string {
-  return `D:${date.toISOString().slice(0, 19).replace(/[-:T]/g, '')}Z`;
-}
-
-/**
- * Header, numbered objects, cross-reference table and trailer. Offsets are counted in bytes while writing, so
- * every xref entry points exactly at its "N 0 obj". Entries are 20 bytes ("nnnnnnnnnn ggggg n" + space + LF).
- * The /ID is a digest of the body: stable for identical documents, different for different ones.
- */
-function serialize(objects: string[]): Buffer {
-  // The comment line of bytes above 0x7F tells transfer tools the file is binary.
-  const chunks = [Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
-  const digest = createHash('md5');
-  const offsets: number[] = [];
-  let offset = chunks[0]!.length;
-  for (const [index, body] of objects.entries()) {
-    const chunk = Buffer.from(`${index + 1} 0 obj\n${body}\nendobj\n`, 'latin1');
-    offsets.push(offset);
-    chunks.push(chunk);
-    digest.update(chunk);
-    offset += chunk.length;
-  }
-  const id = digest.digest('hex');
-  const entries = offsets.map((value) => `${String(value).padStart(10, '0')} 00000 n \n`).join('');
-  const size = objects.length + 1;
-  const tail =
-    `xref\n0 ${size}\n0000000000 65535 f \n${entries}` +
-    `trailer\n<< /Size ${size} /Root 1 0 R /Info 5 0 R /ID [<${id}> <${id}>] >>\n` +
-    `startxref\n${offset}\n%%EOF\n`;
-  chunks.push(Buffer.from(tail, 'latin1'));
-  return Buffer.concat(chunks);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Documents the wallet module renders. Callers format amounts; these only lay them out.
-// ---------------------------------------------------------------------------------------------------------------
-
-export interface ReceiptPdfInput {
-  institution: string;
-  title: string;
-  reference: string;
-  status: string;
-  occurredAt: Date;
-  lines: Array<{ label: string; value: string }>;
-}
-
-export interface StatementPdfInput {
-  institution: string;
-  title: string;
-  accountLabel: string;
-  period: string;
-  openingBalance: string;
-  closingBalance: string;
-  columns: TableColumn[];
-  rows: string[][];
-}
-
-export interface RenderOptions {
-  /** When the document was produced: footer "Generated …" and /CreationDate. Defaults to now. */
-  generatedAt?: Date;
-}
-
-function documentFor(title: string, options: RenderOptions): PdfDocument {
-  const generatedAt = options.generatedAt ?? new Date();
-  return new PdfDocument({
-    title,
-    creationDate: generatedAt,
-    footerNote: `Generated ${isoTime(generatedAt)}`,
-  });
-}
-
-function isoTime(date: Date): string {
-  if (Number.isNaN(date.getTime())) throw new RangeError('Invalid Date in PDF document');
-  return date.toISOString();
-}
-
-function letterhead(doc: PdfDocument, institution: string, title: string): void {
-  doc.paragraph(institution, { font: 'Helvetica-Bold', size: 16 });
-  doc.space(2);
-  doc.paragraph(title, { font: 'Helvetica-Bold', size: 12, gray: 0.25 });
-  doc.space(4);
-  doc.separator();
-  doc.space(6);
-}
-
-/** A label/value list: bold labels on the left, values wrapping in the wider right column. */
-function keyValues(doc: PdfDocument, pairs: Array<{ label: string; value: string }>): void {
-  const columns: TableColumn[] = [
-    { header: '', align: 'left', width: 35, font: 'Helvetica-Bold' },
-    { header: '', align: 'left', width: 65 },
-  ];
-  doc.table(
-    columns,
-    pairs.map((pair) => [pair.label, pair.value]),
-    { header: false, fontSize: 10 },
+function rowHeight(doc: Doc, layout: ColumnLayout[], cells: readonly string[], font: string): number {
+  doc.font(font);
+  return (
+    Math.max(
+      ...layout.map((column, index) =>
+        doc.heightOfString(cells[index] ?? '', { width: column.width - 2 * CELL_PADDING }),
+      ),
+    ) +
+    2 * CELL_PADDING
   );
 }
 
-export function renderReceiptPdf(receipt: ReceiptPdfInput, options: RenderOptions = {}): Buffer {
-  const doc = documentFor(`${receipt.title} ${receipt.reference}`, options);
-  letterhead(doc, receipt.institution, receipt.title);
-  keyValues(doc, [
-    { label: 'Reference', value: receipt.reference },
-    { label: 'Status', value: receipt.status },
-    { label: 'Date', value: isoTime(receipt.occurredAt) },
-    ...receipt.lines,
-  ]);
-  return doc.toBuffer();
+function drawRow(
+  doc: Doc,
+  layout: ColumnLayout[],
+  cells: readonly string[],
+  options: { header: boolean },
+): void {
+  const font = options.header ? BOLD : REGULAR;
+  const height = rowHeight(doc, layout, cells, font);
+  const top = doc.y;
+  const left = doc.page.margins.left;
+  if (options.header) doc.rect(left, top, contentWidth(doc), height).fill('#ececec');
+  doc.fillColor('black').font(font);
+  for (const [index, column] of layout.entries())
+    doc.text(cells[index] ?? '', column.x + CELL_PADDING, top + CELL_PADDING, {
+      width: column.width - 2 * CELL_PADDING,
+      align: column.align,
+    });
+  doc.y = top + height;
+  rule(doc, options.header ? '#777777' : '#dddddd', options.header ? 0.75 : 0.25);
 }
 
-export function renderStatementPdf(statement: StatementPdfInput, options: RenderOptions = {}): Buffer {
-  const doc = documentFor(`${statement.title} ${statement.accountLabel} ${statement.period}`, options);
+/** Rows in columns; a row that does not fit goes to a new page, which gets the header row again. */
+function table(doc: Doc, columns: TableColumn[], rows: readonly (readonly string[])[], fontSize = 8.5): void {
+  const layout = layoutColumns(doc, columns);
+  const headers = columns.map((column) => column.header);
+  doc.fontSize(fontSize);
+  const first = rows[0];
+  // Keep the header with the first row instead of alone at the bottom of a page.
+  const needed = rowHeight(doc, layout, headers, BOLD) + (first ? rowHeight(doc, layout, first, REGULAR) : 0);
+  if (doc.y + needed > bottom(doc)) doc.addPage();
+  drawRow(doc, layout, headers, { header: true });
+  for (const row of rows) {
+    doc.fontSize(fontSize);
+    if (doc.y + rowHeight(doc, layout, row, REGULAR) > bottom(doc)) {
+      doc.addPage();
+      doc.fontSize(fontSize);
+      drawRow(doc, layout, headers, { header: true });
+    }
+    doc.fontSize(fontSize);
+    drawRow(doc, layout, row, { header: false });
+  }
+}
+
+export async function renderStatementPdf(statement: StatementPdfInput): Promise<Buffer> {
+  const doc = newDocument(
+    `${statement.title} ${statement.accountLabel} ${statement.period}`,
+    statement.generatedAt,
+  );
   letterhead(doc, statement.institution, statement.title);
   keyValues(doc, [
+    { label: 'Account holder', value: statement.holder },
     { label: 'Account', value: statement.accountLabel },
     { label: 'Period', value: statement.period },
+    { label: 'Times shown in', value: statement.timeZone },
     { label: 'Opening balance', value: statement.openingBalance },
     { label: 'Closing balance', value: statement.closingBalance },
   ]);
-  doc.space(14);
-  doc.table(statement.columns, statement.rows);
+  doc.y += 10;
+  table(doc, statement.columns, statement.rows);
+  const left = doc.page.margins.left;
   if (statement.rows.length === 0) {
-    doc.space(6);
-    doc.paragraph('No transactions in this period.', { gray: 0.35 });
+    doc.y += 6;
+    doc.font(REGULAR).fontSize(9).fillColor(GREY).text('No transactions in this period.', left, doc.y);
+    doc.fillColor('black');
   }
-  doc.space(8);
-  doc.paragraph(`Closing balance: ${statement.closingBalance}`, { font: 'Helvetica-Bold', align: 'right' });
-  return doc.toBuffer();
+  doc.y += 8;
+  if (doc.y + 20 > bottom(doc)) doc.addPage();
+  doc
+    .font(BOLD)
+    .fontSize(10)
+    .text(`Closing balance: ${statement.closingBalance}`, left, doc.y, {
+      width: contentWidth(doc),
+      align: 'right',
+    });
+  return finish(doc, statement.footer);
+}
+
+/**
+ * A time as people read it in a zone: "7 Dec 2026, 01:55 GMT+3" (the zone's short name in en-GB, often its GMT
+ * offset); without the zone name where the page already says which zone its times are in. Throws RangeError for
+ * an unknown zone.
+ */
+export function formatLocalTime(date: Date, timeZone: string, options: { zoneName?: boolean } = {}): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('Invalid Date');
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    ...(options.zoneName === false ? {} : { timeZoneName: 'short' as const }),
+  }).format(date);
+}
+
+/** ISO 8601 with the zone's offset at that instant: "2026-12-07T01:55:03.120+03:00" (machine-readable, local). */
+export function localIsoTime(date: Date, timeZone: string): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('Invalid Date');
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      fractionalSecondDigits: 3,
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    })
+      .formatToParts(date)
+      .map((part) => [part.type, part.value]),
+  );
+  // "GMT+03:00", "GMT-05:30", or plain "GMT" for UTC.
+  const offset = String(parts.timeZoneName).replace('GMT', '') || '+00:00';
+  const time = `${parts.hour}:${parts.minute}:${parts.second}.${parts.fractionalSecond}`;
+  return `${parts.year}-${parts.month}-${parts.day}T${time}${offset}`;
 }

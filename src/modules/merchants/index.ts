@@ -1,5 +1,5 @@
 /** Merchants: registration (maker-checker), merchant wallets, EMVCo QR codes and payment by id or QR. */
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { PaymentModuleOptions } from '../transactions/index.ts';
 import { merchantRoutes } from './merchants.routes.ts';
@@ -33,6 +33,14 @@ export function createMerchants(options: PaymentModuleOptions): MerchantsModule 
       .where(eq(merchants.id, wallet.merchantId))
       .limit(1);
     return merchant?.owner === customerId;
+  });
+  // Receipts and statements name the merchant paid.
+  options.wallets.documents.setMerchantNames(async (ids) => {
+    const rows = await options.deps.database.db
+      .select({ id: merchants.id, name: merchants.name })
+      .from(merchants)
+      .where(inArray(merchants.id, ids));
+    return new Map(rows.map((row) => [row.id, row.name]));
   });
   options.approvals.register<RegistrationPayload>({
     name: 'merchant.register',

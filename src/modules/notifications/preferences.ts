@@ -73,6 +73,21 @@ export async function preferencesOf(executor: Executor, principal: PrincipalRef)
   };
 }
 
+/** The time zone the principal chose, or null when they never set preferences (callers pick the default). */
+export async function storedTimeZone(executor: Executor, principal: PrincipalRef): Promise<string | null> {
+  const [row] = await executor
+    .select({ zone: notificationPreferences.timeZone })
+    .from(notificationPreferences)
+    .where(
+      and(
+        eq(notificationPreferences.principalType, principal.type),
+        eq(notificationPreferences.principalId, principal.id),
+      ),
+    )
+    .limit(1);
+  return row?.zone ?? null;
+}
+
 export async function savePreferences(
   executor: Executor,
   principal: PrincipalRef,

@@ -11,6 +11,7 @@ import { PaymentAuthorizer } from './transactions.authorize.ts';
 import { PaymentEngine } from './transactions.engine.ts';
 import { fxRoutes } from './transactions.fx.routes.ts';
 import { FxService } from './transactions.fx.ts';
+import { ReceiptsService } from './transactions.receipts.ts';
 import { transactionRoutes } from './transactions.routes.ts';
 import { type CashInput, TransactionsService } from './transactions.service.ts';
 
@@ -80,10 +81,13 @@ export function createTransactions(options: {
     dedupeKey: (payload) => `${payload.wallet_id}:${payload.currency}:${payload.amount}`,
     execute: (payload, context) => service.executeCashWithdrawal(payload, context),
   });
+  const receipts = new ReceiptsService({ deps: options.deps, transactions: service, wallets: options.wallets });
+  // Statement lines say what each payment was (biller and account, merchant, the other person).
+  options.wallets.documents.setTransactionDescriber((ids, walletId) => receipts.describe(ids, walletId));
   return {
     service,
     plugin: async (app) => {
-      await app.register(transactionRoutes(service));
+      await app.register(transactionRoutes(service, receipts));
       await app.register(fxRoutes(new FxService(options.deps.database.db, options.ledger, service)));
     },
   };

@@ -2,11 +2,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { channelOf, contextOf, requirePrincipal } from '../../platform/http.ts';
 import { ApprovalViewSchema } from '../approvals/index.ts';
+import type { ReceiptsService } from './transactions.receipts.ts';
 import {
   CashBody,
   IdParams,
   QuoteView,
   ReceiptQuery,
+  ReceiptVerification,
+  ReceiptVerifyQuery,
   ReceiptView,
   TransactionPage,
   TransactionQuery,
@@ -18,7 +21,10 @@ import type { TransactionsService } from './transactions.service.ts';
 /** Refusals a money POST documents beyond the shared ones: 423 PIN locked, 428 one-time code needed. */
 const moneyErrors = { 423: { $ref: 'ErrorBody#' }, 428: { $ref: 'ErrorBody#' } };
 
-export function transactionRoutes(service: TransactionsService): FastifyPluginAsyncTypebox {
+export function transactionRoutes(
+  service: TransactionsService,
+  receipts: ReceiptsService,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/api/v1/wallet/transaction/transfer',
@@ -169,13 +175,32 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
       },
       async (request, reply) => {
         const principal = requirePrincipal(request);
-        if (request.query.format !== 'pdf') return service.receipt(request.params.id, principal);
-        const pdf = await service.receiptPdf(request.params.id, principal);
+        if (request.query.format !== 'pdf') return receipts.receipt(request.params.id, principal);
+        const pdf = await receipts.receiptPdf(request.params.id, principal);
         return reply
           .type('application/pdf')
           .header('content-disposition', `attachment; filename="receipt-${request.params.id}.pdf"`)
           .send(pdf as never);
       },
+    );
+
+    app.get(
+      '/api/v1/transaction/receipt/verify',
+      {
+        config: { access: { public: true } },
+        schema: {
+          operationId: 'verifyTransactionReceipt',
+          tags: ['transaction'],
+          summary: 'Check that a receipt is genuine (the URL in its QR code)',
+          description:
+            'Public: `code` is printed on the receipt (in its verification URL and QR code), so only someone ' +
+            'holding the receipt can check it. A wrong code and an unknown reference both answer 404. Shows the ' +
+            'payment’s reference, type, status, amount and time, no names or wallets.',
+          querystring: ReceiptVerifyQuery,
+          response: { 200: ReceiptVerification },
+        },
+      },
+      async (request) => receipts.verify(request.query.reference, request.query.code),
     );
   };
 }

@@ -100,13 +100,39 @@ export const ReceiptQuery = Type.Object({
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('pdf')], { default: 'json' })),
 });
 
+const ReceiptParty = Type.Object({
+  wallet_number: Nullable(
+    Type.String({ description: 'Absent (null) for the payer’s wallet on a payee’s receipt' }),
+  ),
+  name: Nullable(Type.String({ description: 'The wallet owner: a customer or a merchant' })),
+});
+
 export const ReceiptView = Type.Object({
   reference: Type.String(),
   type: Type.String(),
+  type_label: Type.String({ description: 'e.g. "Bill payment", "Merchant payment", "Transfer"' }),
   status: Type.String(),
   occurred_at: Type.String({ format: 'date-time' }),
-  from: Nullable(Type.Object({ wallet_number: Type.String() })),
-  to: Nullable(Type.Object({ wallet_number: Type.String() })),
+  occurred_at_local: Type.String({
+    format: 'date-time',
+    description: 'The same instant in `time_zone`, with its offset',
+  }),
+  time_zone: Type.String({
+    description: 'IANA zone: the customer’s own (notification preferences), else `institution.time_zone`',
+  }),
+  from: Nullable(ReceiptParty),
+  to: Nullable(ReceiptParty),
+  biller: Nullable(
+    Type.Object({
+      code: Type.String(),
+      name: Type.String(),
+      account_number: Nullable(Type.String({ description: 'The account or meter number paid' })),
+      account_name: Nullable(Type.String()),
+    }),
+  ),
+  merchant: Nullable(
+    Type.Object({ merchant_number: Nullable(Type.String()), name: Nullable(Type.String()) }),
+  ),
   amount: MoneyOut,
   currency: Type.String(),
   amount_display: Type.String(),
@@ -115,4 +141,24 @@ export const ReceiptView = Type.Object({
   total: MoneyOut,
   total_display: Type.String(),
   narration: Nullable(Type.String()),
+  verification_url: Type.String({
+    format: 'uri',
+    description: 'Where anyone holding the receipt can check it (also in the PDF’s QR code)',
+  }),
+});
+
+export const ReceiptVerifyQuery = Type.Object({
+  reference: Type.String({ pattern: '^[A-Za-z0-9]{10}$' }),
+  code: Type.String({ pattern: '^[0-9a-fA-F]{16}$' }),
+});
+
+export const ReceiptVerification = Type.Object({
+  valid: Type.Literal(true),
+  reference: Type.String(),
+  type: TypeName,
+  status: StateName,
+  amount: MoneyOut,
+  currency: Type.String(),
+  amount_display: Type.String(),
+  occurred_at: Type.String({ format: 'date-time' }),
 });

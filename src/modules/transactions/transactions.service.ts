@@ -1,7 +1,7 @@
 /**
  * Payment use cases: P2P transfers to a wallet number or phone, teller cash deposit and withdrawal, quotes; the
  * authorization step (transaction PIN, and a one-time code bound to payee and amount above a threshold); and the
- * transaction history customers and staff read, with receipts.
+ * transaction history customers and staff read (receipts: transactions.receipts.ts).
  */
 import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
@@ -12,7 +12,6 @@ import { AppError, commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
-import { renderReceiptPdf } from '../../platform/pdf.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import { customerPhones, normalisePhone } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
@@ -409,55 +408,6 @@ export class TransactionsService {
       items: page.items.map((row) => transactionViewFor(row, principal)),
       next_cursor: page.next_cursor,
     };
-  }
-
-  /** The receipt: reference, parties, amounts, fee and time, as JSON or PDF. */
-  async receipt(id: string, principal: Principal) {
-    const view = await this.get(id, principal);
-    const [source, destination] = await Promise.all([
-      view.source_wallet_id ? this.wallets.row(view.source_wallet_id) : null,
-      view.destination_wallet_id ? this.wallets.row(view.destination_wallet_id) : null,
-    ]);
-    // The payee does not see the payer's fee: only what they received.
-    const isPayer = principal.type !== 'customer' || view.customer_id === principal.id;
-    return {
-      reference: view.reference,
-      type: view.type,
-      status: view.status,
-      occurred_at: view.completed_at ?? view.created_at,
-      from: source ? { wallet_number: source.walletNumber } : null,
-      to: destination ? { wallet_number: destination.walletNumber } : null,
-      amount: view.amount,
-      currency: view.currency,
-      amount_display: view.amount_display,
-      fee: isPayer ? view.fee : 0n,
-      tax: isPayer ? view.tax : 0n,
-      total: isPayer ? view.total : view.amount,
-      total_display: isPayer ? view.total_display : view.amount_display,
-      narration: view.narration,
-    };
-  }
-
-  async receiptPdf(id: string, principal: Principal): Promise<Buffer> {
-    const receipt = await this.receipt(id, principal);
-    const money = (value: bigint) => formatMoney(value, receipt.currency);
-    return renderReceiptPdf({
-      institution: 'CodeForge Suite',
-      title: 'Transaction receipt',
-      reference: receipt.reference,
-      status: receipt.status,
-      occurredAt: new Date(receipt.occurred_at),
-      lines: [
-        { label: 'Type', value: receipt.type },
-        { label: 'From', value: receipt.from?.wallet_number ?? '-' },
-        { label: 'To', value: receipt.to?.wallet_number ?? '-' },
-        { label: 'Amount', value: money(receipt.amount) },
-        { label: 'Fee', value: money(receipt.fee) },
-        { label: 'Excise duty', value: money(receipt.tax) },
-        { label: 'Total', value: money(receipt.total) },
-        { label: 'Narration', value: receipt.narration ?? '-' },
-      ],
-    });
   }
 }
 

@@ -4,7 +4,7 @@ import { toCsv } from '../../platform/csv.ts';
 import { AppError } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import { formatDecimal, formatMoney } from '../../platform/money.ts';
-import { renderStatementPdf } from '../../platform/pdf.ts';
+import { formatLocalTime, renderStatementPdf } from '../../platform/pdf.ts';
 import {
   BalanceView,
   IdParams,
@@ -145,10 +145,11 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
         },
       },
       async (request, reply) => {
+        const principal = requirePrincipal(request);
         const statement = await service.statement(
           request.params.id,
           { from: request.query.from, to: request.query.to, limit: EXPORT_ROWS },
-          requirePrincipal(request),
+          principal,
         );
         // A cut-off export would show the last exported line's balance as the period's closing balance.
         if (statement.next_cursor !== null)
@@ -162,12 +163,14 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
           );
         const name = `statement-${statement.wallet_number}`;
         const money = (value: bigint) => formatDecimal(value, statement.currency);
+        // Times in the customer's zone: with their offset in the CSV, as people read them in the PDF.
         if (request.query.format === 'csv') {
           const csv = toCsv(
             [
               'posted_at',
               'reference',
               'type',
+              'description',
               'narration',
               'direction',
               'amount',
@@ -175,9 +178,10 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
               'currency',
             ],
             statement.items.map((line) => [
-              line.posted_at,
+              line.posted_at_local,
               line.reference,
               line.type,
+              line.description,
               line.narration,
               line.direction,
               money(line.amount < 0n ? -line.amount : line.amount),
@@ -191,27 +195,40 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
             .header('content-disposition', `attachment; filename="${name}.csv"`)
             .send(csv);
         }
-        const pdf = renderStatementPdf({
-          institution: 'CodeForge Suite',
+        const zone = statement.time_zone;
+        const now = new Date();
+        const wallet = await service.row(request.params.id);
+        const [institution, holders] = await Promise.all([
+          service.documents.institution(),
+          service.documents.ownerNames([wallet]),
+        ]);
+        const from = request.query.from ? formatLocalTime(new Date(request.query.from), zone) : 'opening';
+        const to = formatLocalTime(request.query.to ? new Date(request.query.to) : now, zone);
+        const pdf = await renderStatementPdf({
+          institution,
           title: 'Wallet statement',
           accountLabel: `Wallet ${statement.wallet_number} (${statement.currency})`,
-          period: `${request.query.from ?? 'opening'} to ${request.query.to ?? new Date().toISOString()}`,
+          holder: holders.get(wallet.id) ?? '-',
+          period: `${from} to ${to}`,
+          timeZone: zone,
           openingBalance: formatMoney(statement.opening_balance, statement.currency),
           closingBalance: formatMoney(statement.closing_balance, statement.currency),
           columns: [
-            { header: 'Date', align: 'left', width: 22 },
-            { header: 'Reference', align: 'left', width: 16 },
-            { header: 'Details', align: 'left', width: 26 },
-            { header: 'Amount', align: 'right', width: 18 },
-            { header: 'Balance', align: 'right', width: 18 },
+            { header: 'Date', align: 'left', width: 19 },
+            { header: 'Reference', align: 'left', width: 15 },
+            { header: 'Details', align: 'left', width: 36 },
+            { header: 'Amount', align: 'right', width: 15 },
+            { header: 'Balance', align: 'right', width: 15 },
           ],
           rows: statement.items.map((line) => [
-            line.posted_at.slice(0, 16).replace('T', ' '),
+            formatLocalTime(new Date(line.posted_at), zone, { zoneName: false }),
             line.reference ?? '',
-            line.narration ?? line.type,
+            line.description,
             money(line.amount),
             money(line.balance_after),
           ]),
+          footer: `Generated ${formatLocalTime(now, zone)} (${zone})`,
+          generatedAt: now,
         });
         return reply
           .type('application/pdf')

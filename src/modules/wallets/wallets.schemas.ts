@@ -82,8 +82,18 @@ export const StatementExportQuery = Type.Object({
 export const StatementLine = Type.Object({
   entry_id: Type.String(),
   posted_at: Type.String({ format: 'date-time' }),
+  posted_at_local: Type.String({
+    format: 'date-time',
+    description: 'The same instant in the statement’s `time_zone`, with its offset',
+  }),
   reference: Nullable(Type.String()),
   type: Type.String(),
+  leg: Type.String({ description: 'What the line is: `principal`, `fee`, `tax` (excise duty), `refund`, …' }),
+  description: Type.String({
+    description:
+      'What the line was: "Fee", "Excise duty", "Bill payment: Kenya Power, account 37150012345", ' +
+      '"Payment to Mama Mboga Stores", "Transfer to …"',
+  }),
   narration: Nullable(Type.String()),
   transaction_id: Nullable(Type.String()),
   direction: Type.Union([Type.Literal('debit'), Type.Literal('credit')]),
@@ -96,6 +106,9 @@ export const StatementView = Type.Object({
   wallet_id: Type.String(),
   wallet_number: Type.String(),
   currency: Type.String(),
+  time_zone: Type.String({
+    description: 'IANA zone of `posted_at_local`: the customer’s own, else the institution’s',
+  }),
   opening_balance: MoneyOut,
   closing_balance: MoneyOut,
   items: Type.Array(StatementLine),
