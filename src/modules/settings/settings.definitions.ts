@@ -184,6 +184,38 @@ export const settingDefinitions = {
     default: 72,
     public: false,
   },
+  'institution.name': {
+    description: 'The institution’s name, printed at the top of receipts and statements',
+    schema: Type.String({ minLength: 1, maxLength: 120 }),
+    default: 'CodeForge Suite',
+    public: true,
+  },
+  'institution.registration': {
+    description:
+      'The registration or licence line under the name on receipts and statements (empty: none), e.g. ' +
+      '"Licensed by the Central Bank of Kenya · Reg. No. …"',
+    schema: Type.String({ maxLength: 300 }),
+    default: '',
+    public: true,
+  },
+  'institution.logo': {
+    description:
+      'The logo on receipts and statements: a PNG or JPEG data URI (at most ~200 KB), or null for none',
+    schema: Type.Union([
+      Type.String({ pattern: '^data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$', maxLength: 280_000 }),
+      Type.Null(),
+    ]),
+    default: null as string | null,
+    public: false,
+  },
+  'institution.time_zone': {
+    description:
+      'IANA time zone for times on receipts and statements when the customer has not chosen their own ' +
+      '(notification preferences)',
+    schema: Type.String({ pattern: '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$', maxLength: 64 }),
+    default: 'Africa/Nairobi',
+    public: true,
+  },
 } as const;
 
 export type SettingKey = keyof typeof settingDefinitions;

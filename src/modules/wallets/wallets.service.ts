@@ -18,6 +18,7 @@ import { assertOwnership, decodeCursor, type Principal, paginate } from '../../p
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney } from '../../platform/money.ts';
+import { localIsoTime } from '../../platform/pdf.ts';
 import { customers } from '../customers/index.ts';
 import {
   type Balance,
@@ -28,7 +29,9 @@ import {
   ledgerAccounts,
   ledgerBatches,
   ledgerEntries,
+  ledgerTransfers,
 } from '../ledger/index.ts';
+import { WalletDocuments } from './wallets.documents.ts';
 import { walletErrors } from './wallets.errors.ts';
 import {
   addUsage,
@@ -106,16 +109,26 @@ function preparedReads(db: Executor) {
   };
 }
 
+/** Lines that are not the payment itself say what they are, whatever the payment's narration. */
+const LEG_LABELS: Record<string, string> = {
+  fee: 'Fee',
+  tax: 'Excise duty',
+  hold: 'Held for a dispute',
+};
+
 export class WalletsService {
   readonly #deps: Dependencies;
   readonly ledger: LedgerService;
   readonly products: ProductsService;
+  /** Letterhead, time zones and names for receipts and statements. */
+  readonly documents: WalletDocuments;
   readonly #ownerChecks: ((row: WalletRow, customerId: string) => Promise<boolean>)[] = [];
 
   constructor(deps: Dependencies, ledger: LedgerService, products: ProductsService) {
     this.#deps = deps;
     this.ledger = ledger;
     this.products = products;
+    this.documents = new WalletDocuments(deps.database.db);
   }
 
   get #db(): Executor {
@@ -406,7 +419,11 @@ export class WalletsService {
     return readTransferParties(this.#db, { customerId, currency, walletNumber }, new Date());
   }
 
-  /** Journal lines of a wallet with running balances, oldest first, between two instants. */
+  /**
+   * Journal lines of a wallet with running balances, oldest first, between two instants. Each line says what it
+   * was: a fee line "Fee", a duty line "Excise duty", the payment itself what the transactions module describes
+   * (the biller and account number, the merchant, the other person); times also in the customer's time zone.
+   */
   async statement(
     id: string,
     query: { from?: string; to?: string; limit?: number; cursor?: string },
@@ -426,9 +443,11 @@ export class WalletsService {
         reference: ledgerBatches.reference,
         code: ledgerBatches.code,
         metadata: ledgerBatches.metadata,
+        leg: ledgerTransfers.code,
       })
       .from(ledgerEntries)
       .innerJoin(ledgerBatches, eq(ledgerBatches.id, ledgerEntries.batchId))
+      .innerJoin(ledgerTransfers, eq(ledgerTransfers.id, ledgerEntries.transferId))
       .where(and(...conditions))
       .orderBy(asc(ledgerEntries.id))
       .limit(limit + 1);
@@ -449,15 +468,30 @@ export class WalletsService {
       .limit(1);
     const page = paginate(rows, limit, (item) => ({ entry: item.entry.id.toString() }));
     const openingBalance = opening?.balance ?? 0n;
-    const items = page.items.map(({ entry, reference, code, metadata }) => {
+    const transactionOf = (metadata: Record<string, unknown> | null) =>
+      typeof metadata?.transaction_id === 'string' ? metadata.transaction_id : null;
+    const [timeZone, descriptions] = await Promise.all([
+      this.documents.timeZoneFor(principal.type === 'customer' ? principal.id : row.customerId),
+      this.documents.describe(
+        [...new Set(page.items.map((item) => transactionOf(item.metadata)).filter((id) => id !== null))],
+        id,
+      ),
+    ]);
+    const items = page.items.map(({ entry, reference, code, metadata, leg }) => {
       const signed = entry.direction === 'credit' ? entry.amount : -entry.amount;
+      const transactionId = transactionOf(metadata);
+      const narration = typeof metadata?.narration === 'string' ? metadata.narration : null;
       return {
         entry_id: entry.id.toString(),
         posted_at: entry.createdAt.toISOString(),
+        posted_at_local: localIsoTime(entry.createdAt, timeZone),
         reference,
         type: code,
-        narration: typeof metadata?.narration === 'string' ? metadata.narration : null,
-        transaction_id: typeof metadata?.transaction_id === 'string' ? metadata.transaction_id : null,
+        leg,
+        description:
+          LEG_LABELS[leg] ?? (transactionId && descriptions.get(transactionId)) ?? narration ?? code,
+        narration,
+        transaction_id: transactionId,
         direction: entry.direction,
         amount: signed,
         amount_display: formatMoney(signed, row.currency),
@@ -469,6 +503,7 @@ export class WalletsService {
       wallet_id: id,
       wallet_number: row.walletNumber,
       currency: row.currency,
+      time_zone: timeZone,
       opening_balance: openingBalance,
       closing_balance: closing,
       items,
