@@ -19,6 +19,7 @@ import Fastify, {
 } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { API_EXAMPLES } from './api-examples.ts';
+import { apiDocsMode, trustProxyOption } from './config.ts';
 import { accessModule } from './modules/access/index.ts';
 import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
 import { createBanking } from './modules/banking/index.ts';
@@ -62,7 +63,7 @@ import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { rateLimitStore } from './platform/rate-limit.ts';
 import { RealtimeHub } from './platform/realtime.ts';
-import { compileValidator } from './platform/validation.ts';
+import { compileValidator, registerJsonParser } from './platform/validation.ts';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
@@ -152,12 +153,42 @@ class AccessLog extends LogController {
   }
 }
 
+/**
+ * `/docs` and `/openapi.json` as API_DOCS says: public; staff (a staff bearer token: the access guard authenticates,
+ * customers are refused); or off (not served at all; `npm run openapi:write` still generates the document).
+ */
+async function registerApiDocs(app: FastifyInstance, mode: 'public' | 'staff' | 'off'): Promise<void> {
+  if (mode === 'off') return;
+  const access = mode === 'public' ? ({ public: true } as const) : ({ authenticated: true } as const);
+  await app.register(async (docs) => {
+    // Runs after documentRoute, which marks every /docs route public: here the mode decides.
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access };
+    });
+    if (mode === 'staff') {
+      docs.addHook('preHandler', async (request) => {
+        if (request.principal?.type !== 'user')
+          throw commonErrors.forbidden('The API documentation is for staff');
+      });
+    }
+    await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+    docs.get(
+      '/openapi.json',
+      {
+        config: { access },
+        schema: { operationId: 'getOpenApi', tags: ['docs'], summary: 'This OpenAPI document', hide: true },
+      },
+      async () => app.swagger(),
+    );
+  });
+}
+
 export async function buildApp(deps: Dependencies, options: BuildOptions = {}): Promise<Application> {
   const { config } = deps;
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? config.LOG_LEVEL, options.logStream),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
@@ -170,6 +201,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema, httpPart));
+  registerJsonParser(app);
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
   app.addHook('onRoute', documentRoute);
@@ -217,7 +249,6 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const metrics = registerMetrics(app, deps);
   const settings = await createSettings(deps);
@@ -303,13 +334,6 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     ]),
   );
 
-  app.get(
-    '/openapi.json',
-    {
-      config: { access: { public: true } },
-      schema: { operationId: 'getOpenApi', tags: ['docs'], summary: 'This OpenAPI document', hide: true },
-    },
-    async () => app.swagger(),
-  );
+  await registerApiDocs(app, apiDocsMode(config));
   return { app, identity, settings, ledger, wallets, transactions: transactions.service, notifications };
 }

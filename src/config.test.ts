@@ -79,7 +79,7 @@ describe('parseConfig', () => {
       MASTER_KEYS_PREVIOUS: `k0:${randomBytes(32).toString('base64')}`,
     });
     assert.equal(config.LOCAL_PORT, 9001);
-    assert.equal(config.TRUST_PROXY, true);
+    assert.equal(config.TRUST_PROXY, 1, 'true is one trusted hop, never every hop');
     assert.deepEqual(config.CORS_ORIGINS, ['https://a.example', 'https://b.example']);
     assert.equal(config.LOG_LEVEL, 'debug');
     assert.equal(config.DATABASE_POOL_SIZE, 10);

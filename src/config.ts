@@ -5,6 +5,7 @@
  * operator sees the whole list at once.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
 
 interface VariableSpec<T, F extends string | undefined = string | undefined> {
@@ -61,6 +62,50 @@ function pathSecrets(raw: string): string {
     if (!/^[A-Za-z0-9._~-]{1,100}$/.test(item))
       throw new ConfigProblem('each secret must be 1–100 URL-safe characters (A–Z, a–z, 0–9, . _ ~ -)');
   return raw;
+}
+
+/**
+ * Which `X-Forwarded-For` hops to believe (Fastify's `trustProxy`): `false` (the socket address), a hop count, or the
+ * addresses/CIDRs of the proxies in front. `true` is read as 1 hop, never as "trust every hop": that takes the
+ * left-most address, which the client writes itself, and so lets any client choose its own IP for rate limits and
+ * IP allowlists.
+ */
+export type TrustProxy = false | number | string[];
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy`. Fastify 5 no longer takes a hop count (it fails closed: a direct client
+ * could otherwise send enough hops to pick its address), so a count becomes the function proxy-addr used for one:
+ * the socket peer and the next `hops - 1` X-Forwarded-For entries from the right are proxies. Use it only where
+ * clients cannot reach the API around the balancer; proxy CIDRs do not need that assumption.
+ */
+export function trustProxyOption(
+  value: TrustProxy,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
+function trustProxy(raw: string): TrustProxy {
+  const value = raw.trim().toLowerCase();
+  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
+  if (['true', 'yes', 'on'].includes(value)) return 1;
+  if (/^\d+$/.test(value)) return integer(1, 32)(value);
+  const entries = list(raw);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const validBits =
+      bits === undefined ||
+      (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32)) ||
+      (family === 4 && isIP(bits) === 4);
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    if (family === 0 || !validBits || extra !== undefined)
+      throw new ConfigProblem(
+        `must be false, a hop count, or comma-separated proxy addresses/CIDRs (or ${PROXY_RANGE_NAMES.join(', ')}); "${entry}" is none of these`,
+      );
+  }
+  return entries;
 }
 
 /** A bearer token: at least 32 visible ASCII characters (a guessable token would make the check pointless). */
@@ -138,7 +183,16 @@ export const variables = {
     url(['http:', 'https:']),
   ),
   CORS_ORIGINS: variable('Comma-separated browser origins allowed by CORS; empty allows none.', '', list),
-  TRUST_PROXY: variable('Trust X-Forwarded-* headers from a load balancer.', 'false', boolean),
+  TRUST_PROXY: variable(
+    'Client address behind load balancers, from X-Forwarded-For: false (the socket address; clients connect directly), a hop count (1: one proxy in front, 2: a CDN then a load balancer), or comma-separated addresses/CIDRs of your proxies (e.g. 10.0.0.0/8,loopback). true means 1 hop. Trusting more hops than there are proxies lets a client pick its own address (per-IP rate limits, IP allowlists).',
+    'false',
+    trustProxy,
+  ),
+  API_DOCS: variable(
+    'Who may read /docs and /openapi.json: public, staff (any signed-in staff bearer token) or off (not served). Unset: off with PRODUCTION=true, public otherwise.',
+    undefined,
+    oneOf('public', 'staff', 'off'),
+  ),
   METRICS_TOKEN: variable(
     'Bearer token Prometheus must send to read /metrics (32+ characters). Unset: /metrics is open, except with PRODUCTION=true, where it is not served.',
     undefined,
@@ -534,6 +588,11 @@ function productionProblems(config: Config, env: Record<string, string | undefin
     problems.push('ADMIN_PASSWORD must be at least 12 characters in production');
   }
   return problems;
+}
+
+/** API_DOCS with its default applied: off in production, public otherwise. */
+export function apiDocsMode(config: Pick<Config, 'API_DOCS' | 'PRODUCTION'>): 'public' | 'staff' | 'off' {
+  return config.API_DOCS ?? (config.PRODUCTION ? 'off' : 'public');
 }
 
 /** Names of variables whose values must never be printed. */

@@ -2,6 +2,7 @@
  * The database port: Drizzle over PostgreSQL (node-postgres pool) or embedded PGlite, one migration set for both.
  * Services own transactions through `inTransaction`; repositories receive the executor they run on.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -122,6 +123,55 @@ export function sqlState(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** What a log may say about a failed query: never its bound parameters, nor the database's message about them. */
+export interface QueryFailure {
+  /** A name for the statement: its verb and first table or function, and a hash of its text (`update wallets#1a2b3c4d`). */
+  statement: string;
+  /** SQLSTATE, e.g. 57014 for a statement timeout. */
+  code: string | undefined;
+  constraint?: string;
+  table?: string;
+  column?: string;
+}
+
+const STATEMENT_TARGET =
+  /^(?:with\b.*?\)\s*)?(select|insert|update|delete|call|lock|truncate|copy)\b(?:.*?\b(?:into|from|update|call|table)\b)?\s*"?([a-z_][a-z0-9_.]*)"?/is;
+
+/** The statement name of a query's text (the text itself holds placeholders, but is long and may inline literals). */
+export function statementName(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const match = STATEMENT_TARGET.exec(flat);
+  const verb = (match?.[1] ?? flat.split(' ')[0] ?? 'query').toLowerCase();
+  const target = match?.[2] && match[2].toLowerCase() !== verb ? ` ${match[2].toLowerCase()}` : '';
+  return `${verb}${target}#${createHash('sha256').update(text).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * The failed query or database error in an error's cause chain (drizzle's `DrizzleQueryError` carries the statement and its bound
+ * parameters — a PIN's keyed hash, a new password's hash, phone numbers — and puts both in its message; the driver's
+ * error carries the SQLSTATE and, in its message and `detail`, the offending values). Null when neither is there.
+ */
+export function queryFailure(error: unknown): QueryFailure | null {
+  let text: string | undefined;
+  let code: string | undefined;
+  let fromDatabase = false;
+  const names: Pick<QueryFailure, 'constraint' | 'table' | 'column'> = {};
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth += 1) {
+    const node = current as Record<string, unknown>;
+    if (text === undefined && typeof node.query === 'string' && 'params' in node) text = node.query;
+    if (code === undefined && typeof node.code === 'string' && /^[0-9A-Z]{5}$/.test(node.code))
+      code = node.code;
+    // The driver's error (node-postgres, PGlite): its message and `detail` may quote the values it refused.
+    if (typeof node.severity === 'string' && 'routine' in node) fromDatabase = true;
+    for (const key of ['constraint', 'table', 'column'] as const)
+      if (names[key] === undefined && typeof node[key] === 'string') names[key] = node[key] as string;
+    current = node.cause;
+  }
+  if (text === undefined && !fromDatabase) return null;
+  return { statement: text === undefined ? 'unknown' : statementName(text), code, ...names };
 }
 
 /** The constraint a unique/foreign-key violation names, if any. */

@@ -149,14 +149,21 @@ interface AjvLikeError {
 }
 
 function validationDetails(error: FastifyError): ErrorDetails {
-  const context = error.validationContext ?? 'body';
+  // Fastify names the query string `querystring`; clients know it as the query (`query.limit`).
+  const context = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
   const issues = (error.validation ?? []) as AjvLikeError[];
   return {
     errors: issues.map((issue) => {
       let field = `${context}${(issue.instancePath ?? '').replaceAll('/', '.')}`;
       const extra = issue.params?.additionalProperty ?? issue.params?.missingProperty;
       if (typeof extra === 'string') field = `${field}.${extra}`;
-      return { field, message: issue.message ?? 'is invalid', rule: issue.keyword ?? 'invalid' };
+      const allowed = issue.params?.allowedValues;
+      return {
+        field,
+        message: issue.message ?? 'is invalid',
+        rule: issue.keyword ?? 'invalid',
+        ...(Array.isArray(allowed) ? { allowed } : {}),
+      };
     }),
   };
 }
@@ -191,9 +198,27 @@ function isDependencyUnreachable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A statement the database cancelled (SQLSTATE 57014: `statement_timeout`, or an operator's `pg_cancel_backend`):
+ * the database is overloaded or a lock is held, not the request wrong.
+ */
+function isStatementCancelled(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    if ((current as { code?: unknown }).code === '57014') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Converts anything thrown into an AppError without leaking internals. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isStatementCancelled(error)) {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is busy; try again shortly', null, {
+      'retry-after': '5',
+    });
+  }
   if (error instanceof DependencyUnavailableError || isDependencyUnreachable(error)) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'A dependency is unavailable; try again shortly', null, {
       'retry-after': '5',

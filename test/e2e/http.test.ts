@@ -96,6 +96,132 @@ describe('HTTP platform', () => {
     assert.equal(badCursor.statusCode, 422);
   });
 
+  test('an error about a query parameter names it query.<name>', async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/core/category?limit=101',
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(response.statusCode, 422);
+    const fields = response.json().details.errors.map((error: { field: string }) => error.field);
+    assert.deepEqual(fields, ['query.limit']);
+  });
+
+  test('an enum error lists the allowed values, once', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/customer/add',
+      headers: bearer(t.adminToken),
+      payload: { first_name: 'Enum', last_name: 'Case', phone: '+254700111222', gender: 'robot', channel: 3 },
+    });
+    assert.equal(response.statusCode, 422, response.body);
+    const errors = response.json().details.errors as {
+      field: string;
+      message: string;
+      allowed?: unknown[];
+    }[];
+    assert.deepEqual(
+      errors.map((error) => [error.field, error.message, error.allowed]),
+      [
+        [
+          'body.gender',
+          'must be one of "female", "male", "other", "undisclosed"',
+          ['female', 'male', 'other', 'undisclosed'],
+        ],
+        [
+          'body.channel',
+          'must be one of "web", "mobile", "ussd", "agent"',
+          ['web', 'mobile', 'ussd', 'agent'],
+        ],
+      ],
+    );
+    // A nullable enum lists null too.
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/customer/customer/00000000-0000-7000-8000-000000000000',
+      headers: bearer(t.adminToken),
+      payload: { gender: 'robot' },
+    });
+    assert.equal(patched.statusCode, 422, patched.body);
+    assert.deepEqual(patched.json().details.errors[0].allowed, [
+      'female',
+      'male',
+      'other',
+      'undisclosed',
+      null,
+    ]);
+  });
+
+  test('a date of birth in the future or more than 120 years ago is refused', async () => {
+    const day = (offsetDays: number, years = 0) => {
+      const date = new Date(Date.now() + offsetDays * 86_400_000);
+      date.setUTCFullYear(date.getUTCFullYear() - years);
+      return date.toISOString().slice(0, 10);
+    };
+    const add = (dateOfBirth: string, phone: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/customer/customer/add',
+        headers: bearer(t.adminToken),
+        payload: { first_name: 'Birth', last_name: 'Date', phone, date_of_birth: dateOfBirth },
+      });
+    for (const [dateOfBirth, message] of [
+      [day(2), /future/],
+      ['2999-01-01', /future/],
+      [day(-2, 120), /120 years/],
+      ['1850-06-01', /120 years/],
+    ] as const) {
+      const refused = await add(dateOfBirth, '+254700333444');
+      assert.equal(refused.statusCode, 422, `${dateOfBirth}: ${refused.body}`);
+      const [error] = refused.json().details.errors;
+      assert.equal(error.field, 'body.date_of_birth');
+      assert.match(error.message, message);
+    }
+    const accepted = await add(day(0, 119), '+254700333445');
+    assert.equal(accepted.statusCode, 201, accepted.body);
+    const id = accepted.json().id as string;
+    const update = (dateOfBirth: string) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/customer/customer/${id}`,
+        headers: bearer(t.adminToken),
+        payload: { date_of_birth: dateOfBirth },
+      });
+    assert.equal((await update(day(3))).statusCode, 422, 'an update is checked too');
+    assert.equal((await update('1990-04-12')).statusCode, 200);
+  });
+
+  test('a body holding __proto__ is refused naming that key, not as invalid JSON', async () => {
+    for (const [payload, field, key] of [
+      ['{"username":"admin","password":"x","__proto__":{"admin":true}}', 'body.__proto__', '__proto__'],
+      [
+        '{"username":"admin","password":"x","extra":{"constructor":{"prototype":{"admin":true}}}}',
+        'body.extra.constructor.prototype',
+        'constructor.prototype',
+      ],
+    ]) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(response.statusCode, 400, response.body);
+      const body = response.json();
+      assertErrorBody(body, 400, 'MALFORMED_REQUEST');
+      assert.equal(body.message, `The key "${key}" is not allowed in a request body`);
+      assert.equal(body.details.errors[0].field, field);
+    }
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"__proto__": ',
+    });
+    assert.equal(broken.statusCode, 400);
+    assert.equal(broken.json().message, 'Request body is not valid JSON');
+  });
+
   test('an incoming X-Request-ID is echoed and used in errors; a hostile one is replaced', async () => {
     const response = await t.app.inject({
       method: 'GET',

@@ -1,6 +1,7 @@
 /** What operators rely on: readiness that names what is down, Prometheus metrics, and logs free of secrets. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { buildApp } from '../../src/app.ts';
 import { closeDependencies, openDependencies } from '../../src/platform/dependencies.ts';
 import {
@@ -12,10 +13,12 @@ import {
   testConfig,
 } from '../helpers/app.ts';
 
+const CALLBACK_SECRET = 'CANARYcallbackSecret4815';
+
 describe('operations', () => {
   let t: TestContext;
   before(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ AFRICASTALKING_CALLBACK_SECRET: CALLBACK_SECRET });
   });
   after(async () => t.close());
 
@@ -68,6 +71,95 @@ describe('operations', () => {
     }
     assert.ok(!logs.includes(t.adminToken), 'an access token leaked into the logs');
     assert.match(logs, /"url":"\/api\/v1\/auth\/me\?token=%5BREDACTED%5D&pin=%5BREDACTED%5D"/);
+  });
+
+  test('secret path segments and personal query values never reach the logs', async () => {
+    const before = t.logs.lines.length;
+    const callback = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/notify/callback/africastalking/${CALLBACK_SECRET}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'status=Success',
+    });
+    assert.equal(callback.statusCode, 400, callback.body);
+    const search = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/customer/customer?phone=%2B254700999111&email=canary.person%40bank.test&national_id=CANARYID99&name=Canaryname&limit=5',
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(search.statusCode, 200, search.body);
+    const logs = t.logs.lines.slice(before).join('\n');
+    for (const canary of [CALLBACK_SECRET, '254700999111', 'canary.person', 'CANARYID99', 'Canaryname']) {
+      assert.ok(!logs.includes(canary), `${canary} leaked into the logs`);
+    }
+    assert.match(logs, /"url":"\/api\/v1\/notify\/callback\/africastalking\/\[REDACTED\]"/);
+    assert.match(
+      logs,
+      /"url":"\/api\/v1\/customer\/customer\?phone=%5BREDACTED%5D&email=%5BREDACTED%5D&national_id=%5BREDACTED%5D&name=%5BREDACTED%5D&limit=5"/,
+    );
+  });
+
+  test('a statement timeout logs the statement and its SQLSTATE, never its parameters, and answers 503', async () => {
+    const phone = '+254700481516';
+    // The insert of this phone number is made to time out: for real on PostgreSQL (a sleep longer than the
+    // statement timeout of an app built for this test), raised with the same SQLSTATE on PGlite (no timer there).
+    const postgres = t.deps.database.kind === 'postgres';
+    await t.deps.database.db.execute(
+      sql.raw(`create or replace function canary_timeout() returns trigger language plpgsql as $$
+        begin
+          if new.phone = '${phone}' then
+            ${postgres ? 'perform pg_sleep(10);' : "raise exception 'canceling statement due to statement timeout' using errcode = 'query_canceled';"}
+          end if;
+          return new;
+        end $$`),
+    );
+    await t.deps.database.db.execute(
+      sql.raw(
+        'create trigger canary_timeout before insert on customer_phones for each row execute function canary_timeout()',
+      ),
+    );
+    const timed = postgres
+      ? await openDependencies(
+          { ...t.config, DATABASE_STATEMENT_TIMEOUT_MS: 1000 },
+          { migrate: false, runsWorker: false },
+        )
+      : null;
+    const logs = postgres ? new LogCapture() : t.logs;
+    const app = timed ? (await buildApp(timed, { logStream: logs })).app : t.app;
+    const before = logs.lines.length;
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/customer/customer/add',
+        headers: bearer(t.adminToken),
+        payload: { first_name: 'Timothy', last_name: 'Timeout', phone },
+      });
+      assert.equal(response.statusCode, 503, response.body);
+      assert.equal(response.json().error_code, 'SERVICE_UNAVAILABLE');
+      assert.ok(Number(response.headers['retry-after']) > 0, 'Retry-After is set');
+      const written = logs.lines.slice(before).join('\n');
+      assert.ok(written.length > 0, 'nothing was logged');
+      for (const leak of ['254700481516', 'Timothy', 'Failed query', 'params:', 'insert into']) {
+        assert.ok(!written.includes(leak), `${leak} leaked into the logs`);
+      }
+      const failed = logs.lines
+        .slice(before)
+        .map(
+          (line) =>
+            JSON.parse(line) as { level: number; err?: { query?: { statement: string; code: string } } },
+        )
+        .find((line) => line.err?.query);
+      assert.ok(failed, 'the failure is logged');
+      assert.equal(failed.level, 50, 'at error level');
+      assert.equal(failed.err?.query?.code, '57014');
+      assert.match(String(failed.err?.query?.statement), /^insert customer_phones#[0-9a-f]{8}$/);
+    } finally {
+      if (timed) {
+        await app.close();
+        await closeDependencies(timed);
+      }
+      await t.deps.database.db.execute(sql.raw('drop trigger canary_timeout on customer_phones'));
+    }
   });
 
   test('a CRLF in the URL cannot forge a log line', async () => {

@@ -6,6 +6,12 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
   Type.Union([schema, Type.Null()]);
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Phone = Type.String({ minLength: 8, maxLength: 20, description: 'E.164, e.g. +254712345678' });
+/** Not in the future, at most 120 years ago (the `x-date-of-birth` keyword, checked by the validator). */
+const DateOfBirth = Type.String({
+  format: 'date',
+  'x-date-of-birth': true,
+  description: 'YYYY-MM-DD; not in the future and at most 120 years ago',
+});
 const CustomerType = Type.Union([Type.Literal('individual'), Type.Literal('business')]);
 const Gender = Type.Union([
   Type.Literal('female'),
@@ -67,7 +73,7 @@ export const CustomerCreate = Type.Object({
   middle_name: Type.Optional(Name),
   phone: Phone,
   email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
-  date_of_birth: Type.Optional(Type.String({ format: 'date' })),
+  date_of_birth: Type.Optional(DateOfBirth),
   national_id: Type.Optional(Type.String({ minLength: 4, maxLength: 32, pattern: '^[A-Za-z0-9 -]+$' })),
   national_id_type: Type.Optional(IdType),
   customer_type: Type.Optional(CustomerType),
@@ -89,7 +95,7 @@ export const CustomerUpdate = Type.Object(
     nationality: Type.Optional(Nullable(Type.String({ pattern: '^[A-Z]{2}$' }))),
     occupation: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
     income_band: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
-    date_of_birth: Type.Optional(Type.String({ format: 'date' })),
+    date_of_birth: Type.Optional(DateOfBirth),
   },
   { minProperties: 1 },
 );

@@ -95,7 +95,7 @@ export function callbackRoutes(config: Config, delivery: NotificationDelivery): 
     app.post(
       '/api/v1/notify/callback/africastalking/:secret',
       {
-        config: { access: { public: true } },
+        config: { access: { public: true }, secretParams: ['secret'] },
         schema: {
           operationId: 'africasTalkingDeliveryReport',
           tags,
