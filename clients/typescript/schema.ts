@@ -1266,7 +1266,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Give a user a role (202 with a request when maker-checker applies to user.role_assign)
+         * Give a user a role (202 with a request when maker-checker applies to user.role_assign, and always for a privileged role such as super_admin)
          * @description Requires `user:role_manage`.
          */
         post: operations["assignRole"];
@@ -2279,7 +2279,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public client configuration: feature flags, minimum app versions, channels, languages */
+        /**
+         * Public client configuration: feature flags, minimum app versions, channels, languages
+         * @description A feature is `true` only when its setting is on and the routes that serve it are mounted: `loans` and `self_registration` stay `false` until their modules exist.
+         */
         get: operations["getAppConfig"];
         put?: never;
         post?: never;
@@ -2665,6 +2668,26 @@ export interface paths {
          * @description Requires `transaction:read` (customers: own resources).
          */
         get: operations["getTransactionReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transaction/receipt/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check that a receipt is genuine (the URL in its QR code)
+         * @description Public: `code` is printed on the receipt (in its verification URL and QR code), so only someone holding the receipt can check it. A wrong code and an unknown reference both answer 404. Shows the payment’s reference, type, status, amount and time, no names or wallets.
+         */
+        get: operations["verifyTransactionReceipt"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3211,6 +3234,28 @@ export interface paths {
          *     Requires `transaction:create` (customers: own resources).
          */
         post: operations["withdrawToBank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet/transaction/staff-transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Staff move a customer's money to another wallet, with a reason (no customer PIN)
+         * @description Staff only, with `transaction:transfer_for_customer`. The customer payment routes refuse staff (403 STAFF_PAYMENT_NOT_ALLOWED). Below `payments.staff_transfer_approval_threshold` the transfer runs at once (201); at or above it a second staff member must approve it (202 with the request; the checker needs `approval:decide` and this permission). The same transfer (wallets, amount, currency) already waiting answers 409 APPROVAL_ALREADY_PENDING. Requires an Idempotency-Key.
+         *
+         *     Requires `transaction:transfer_for_customer`.
+         */
+        post: operations["staffTransfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -16052,7 +16097,10 @@ export interface operations {
                     phone: string;
                     /** Format: email */
                     email?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD; not in the future and at most 120 years ago
+                     */
                     date_of_birth?: string;
                     national_id?: string;
                     national_id_type?: "national_id" | "passport" | "alien_id" | "drivers_license" | "business_registration";
@@ -16288,7 +16336,10 @@ export interface operations {
                     phone: string;
                     /** Format: email */
                     email?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD; not in the future and at most 120 years ago
+                     */
                     date_of_birth?: string;
                     national_id?: string;
                     national_id_type?: "national_id" | "passport" | "alien_id" | "drivers_license" | "business_registration";
@@ -16876,7 +16927,10 @@ export interface operations {
                     nationality?: string | null;
                     occupation?: string | null;
                     income_band?: string | null;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD; not in the future and at most 120 years ago
+                     */
                     date_of_birth?: string;
                 };
             };
@@ -23814,14 +23868,18 @@ export interface operations {
                      *       "wallet_id": "wallet id",
                      *       "wallet_number": "wallet number",
                      *       "currency": "KES",
+                     *       "time_zone": "Africa/Nairobi",
                      *       "opening_balance": 150000,
                      *       "closing_balance": 150000,
                      *       "items": [
                      *         {
                      *           "entry_id": "entry id",
                      *           "posted_at": "2026-03-14T09:26:53.000Z",
+                     *           "posted_at_local": "2026-03-14T09:26:53.000Z",
                      *           "reference": "reference",
                      *           "type": "type",
+                     *           "leg": "leg",
+                     *           "description": "description",
                      *           "narration": "narration",
                      *           "transaction_id": "transaction id",
                      *           "direction": "debit",
@@ -23837,6 +23895,8 @@ export interface operations {
                         wallet_id: string;
                         wallet_number: string;
                         currency: string;
+                        /** @description IANA zone of `posted_at_local`: the customer’s own, else the institution’s */
+                        time_zone: string;
                         /** Format: int64 */
                         opening_balance: number;
                         /** Format: int64 */
@@ -23845,8 +23905,17 @@ export interface operations {
                             entry_id: string;
                             /** Format: date-time */
                             posted_at: string;
+                            /**
+                             * Format: date-time
+                             * @description The same instant in the statement’s `time_zone`, with its offset
+                             */
+                            posted_at_local: string;
                             reference: string | null;
                             type: string;
+                            /** @description What the line is: `principal`, `fee`, `tax` (excise duty), `refund`, … */
+                            leg: string;
+                            /** @description What the line was: "Fee", "Excise duty", "Bill payment: Kenya Power, account 37150012345", "Payment to Mama Mboga Stores", "Transfer to …" */
+                            description: string;
                             narration: string | null;
                             transaction_id: string | null;
                             direction: "debit" | "credit";
@@ -26636,13 +26705,28 @@ export interface operations {
                      * @example {
                      *       "reference": "reference",
                      *       "type": "type",
+                     *       "type_label": "type label",
                      *       "status": "status",
                      *       "occurred_at": "2026-03-14T09:26:53.000Z",
+                     *       "occurred_at_local": "2026-03-14T09:26:53.000Z",
+                     *       "time_zone": "Africa/Nairobi",
                      *       "from": {
-                     *         "wallet_number": "wallet number"
+                     *         "wallet_number": "wallet number",
+                     *         "name": "name"
                      *       },
                      *       "to": {
-                     *         "wallet_number": "wallet number"
+                     *         "wallet_number": "wallet number",
+                     *         "name": "name"
+                     *       },
+                     *       "biller": {
+                     *         "code": "code",
+                     *         "name": "name",
+                     *         "account_number": "account number",
+                     *         "account_name": "account name"
+                     *       },
+                     *       "merchant": {
+                     *         "merchant_number": "merchant number",
+                     *         "name": "name"
                      *       },
                      *       "amount": 150000,
                      *       "currency": "KES",
@@ -26651,20 +26735,42 @@ export interface operations {
                      *       "tax": 1,
                      *       "total": 150000,
                      *       "total_display": "total display",
-                     *       "narration": "narration"
+                     *       "narration": "narration",
+                     *       "verification_url": "https://bank.example.com/"
                      *     }
                      */
                     "application/json": {
                         reference: string;
                         type: string;
+                        /** @description e.g. "Bill payment", "Merchant payment", "Transfer" */
+                        type_label: string;
                         status: string;
                         /** Format: date-time */
                         occurred_at: string;
+                        /**
+                         * Format: date-time
+                         * @description The same instant in `time_zone`, with its offset
+                         */
+                        occurred_at_local: string;
+                        /** @description IANA zone: the customer’s own (notification preferences), else `institution.time_zone` */
+                        time_zone: string;
                         from: {
-                            wallet_number: string;
+                            wallet_number: string | null;
+                            name: string | null;
                         } | null;
                         to: {
-                            wallet_number: string;
+                            wallet_number: string | null;
+                            name: string | null;
+                        } | null;
+                        biller: {
+                            code: string;
+                            name: string;
+                            account_number: string | null;
+                            account_name: string | null;
+                        } | null;
+                        merchant: {
+                            merchant_number: string | null;
+                            name: string | null;
                         } | null;
                         /** Format: int64 */
                         amount: number;
@@ -26678,8 +26784,147 @@ export interface operations {
                         total: number;
                         total_display: string;
                         narration: string | null;
+                        /**
+                         * Format: uri
+                         * @description Where anyone holding the receipt can check it (also in the PDF’s QR code)
+                         */
+                        verification_url: string;
                     };
                     "application/pdf": Blob;
+                };
+            };
+            /** @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable: the request is well formed but refused (validation, business rule) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: slow down and retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error: an unexpected failure (details are in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    verifyTransactionReceipt: {
+        parameters: {
+            query: {
+                reference: string;
+                code: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "valid": true,
+                     *       "reference": "reference",
+                     *       "type": "p2p",
+                     *       "status": "initiated",
+                     *       "amount": 150000,
+                     *       "currency": "KES",
+                     *       "amount_display": "amount display",
+                     *       "occurred_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        valid: true;
+                        reference: string;
+                        /** @enum {unknown} */
+                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /** @enum {unknown} */
+                        status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
+                        /** Format: int64 */
+                        amount: number;
+                        currency: string;
+                        amount_display: string;
+                        /** Format: date-time */
+                        occurred_at: string;
+                    };
                 };
             };
             /** @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key) */
@@ -31886,6 +32131,319 @@ export interface operations {
             };
             /** @description Precondition required: repeat the request with a one-time code */
             428: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: slow down and retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error: an unexpected failure (details are in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    staffTransfer: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "source_wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "amount": 150000,
+                 *       "currency": "KES",
+                 *       "reason": "reasonreason"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The customer's wallet the money leaves
+                     */
+                    source_wallet_id: string;
+                    to_wallet_number?: string;
+                    /** @description E.164 */
+                    to_phone?: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount: number;
+                    /** @description ISO 4217 code, e.g. KES */
+                    currency: string;
+                    narration?: string;
+                    /** @description Why staff move this money (the customer’s instruction, a ticket number); kept on the transaction */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "reference": "reference",
+                     *       "type": "p2p",
+                     *       "status": "initiated",
+                     *       "channel": "mobile",
+                     *       "amount": 150000,
+                     *       "currency": "KES",
+                     *       "fee": 150000,
+                     *       "tax": 1,
+                     *       "total": 150000,
+                     *       "amount_display": "amount display",
+                     *       "total_display": "total display",
+                     *       "destination_amount": 150000,
+                     *       "destination_currency": "KES",
+                     *       "customer_id": "customer id",
+                     *       "source_wallet_id": "source wallet id",
+                     *       "destination_wallet_id": "destination wallet id",
+                     *       "counterparty_customer_id": "counterparty customer id",
+                     *       "merchant_id": "merchant id",
+                     *       "biller_id": "biller id",
+                     *       "narration": "narration",
+                     *       "related_transaction_id": "related transaction id",
+                     *       "failure_code": "failure code",
+                     *       "failure_reason": "failure reason",
+                     *       "initiated_by": {
+                     *         "type": "type",
+                     *         "id": "id"
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "state": "initiated",
+                     *           "at": "at",
+                     *           "reason": "reason"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "completed_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        reference: string;
+                        /** @enum {unknown} */
+                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /** @enum {unknown} */
+                        status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
+                        channel: string;
+                        /** Format: int64 */
+                        amount: number;
+                        currency: string;
+                        /** Format: int64 */
+                        fee: number;
+                        /** Format: int64 */
+                        tax: number;
+                        /** Format: int64 */
+                        total: number;
+                        amount_display: string;
+                        total_display: string;
+                        /** Format: int64 */
+                        destination_amount?: number;
+                        destination_currency?: string;
+                        customer_id: string | null;
+                        source_wallet_id: string | null;
+                        destination_wallet_id: string | null;
+                        counterparty_customer_id: string | null;
+                        merchant_id: string | null;
+                        biller_id: string | null;
+                        narration: string | null;
+                        related_transaction_id: string | null;
+                        failure_code: string | null;
+                        failure_reason: string | null;
+                        initiated_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        history: {
+                            /** @enum {unknown} */
+                            state: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
+                            at: string;
+                            reason?: string;
+                        }[];
+                        /** Format: date-time */
+                        created_at: string;
+                        completed_at: string | null;
+                    };
+                };
+            };
+            /** @description Accepted: filed and waiting (for a second staff member, or for a device) */
+            202: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "action": "action",
+                     *       "summary": "summary",
+                     *       "payload": {},
+                     *       "entity_type": "entity type",
+                     *       "entity_id": "entity id",
+                     *       "maker_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "status": "pending",
+                     *       "checker_id": "checker id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "reason": "reason",
+                     *       "result": {},
+                     *       "error": "error",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        action: string;
+                        summary: string;
+                        payload: unknown;
+                        entity_type: string | null;
+                        entity_id: string | null;
+                        /** Format: uuid */
+                        maker_id: string;
+                        status: "pending" | "executing" | "approved" | "rejected" | "cancelled" | "failed";
+                        checker_id: string | null;
+                        decided_at: string | null;
+                        reason: string | null;
+                        result: unknown;
+                        error: string | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key) */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable: the request is well formed but refused (validation, business rule) */
+            422: {
                 headers: {
                     /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
                     "Idempotent-Replayed"?: "true";
