@@ -5,9 +5,9 @@ import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, contextOf, requirePrincipal } from '../../platform/http.ts';
 import { TokenPairSchema } from '../identity/index.ts';
 import type { CustomerAuth } from './customers.auth.ts';
+import { CustomerDataExport } from './customers.export.ts';
 import {
   CustomerCreate,
-  CustomerExport,
   CustomerPage,
   CustomerQuery,
   CustomerStatusChange,
@@ -281,7 +281,11 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
           tags: ['customer'],
           summary: 'Everything held about a customer (data-protection right of access), as JSON',
           params: IdParams,
-          response: { 200: CustomerExport },
+          description:
+            'Wallets, transactions (those received too, but not a payer’s refused attempts), documents (metadata), ' +
+            'KYC applications, consents, notifications, support conversations, devices, sessions and the audit ' +
+            'trail. Hashes, sealed values and keys are never included.',
+          response: { 200: CustomerDataExport },
         },
       },
       async (request, reply) => {

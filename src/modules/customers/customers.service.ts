@@ -15,6 +15,7 @@ import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { auditLog } from '../../platform/platform.tables.ts';
+import { customerHeldData } from './customers.export.ts';
 import type { CustomerView } from './customers.schemas.ts';
 import { customerAddresses, customerEmails, customerPhones, customers } from './customers.tables.ts';
 
@@ -424,12 +425,24 @@ export class CustomersService {
       this.#db.select().from(customerEmails).where(eq(customerEmails.customerId, id)),
       this.#db.select().from(customerAddresses).where(eq(customerAddresses.customerId, id)),
       this.#db
-        .select({ action: auditLog.action, occurredAt: auditLog.occurredAt, actorType: auditLog.actorType })
+        .select({
+          action: auditLog.action,
+          occurredAt: auditLog.occurredAt,
+          actorType: auditLog.actorType,
+          entityType: auditLog.entityType,
+        })
         .from(auditLog)
-        .where(and(eq(auditLog.entityType, 'customer'), eq(auditLog.entityId, id)))
+        // What was done to the customer, and what the customer did (to their wallets, devices, disputes, …).
+        .where(
+          or(
+            and(eq(auditLog.entityType, 'customer'), eq(auditLog.entityId, id)),
+            and(eq(auditLog.actorType, 'customer'), eq(auditLog.actorId, id)),
+          ),
+        )
         .orderBy(desc(auditLog.seq))
         .limit(1000),
     ]);
+    const held = await customerHeldData(this.#db, id);
     await inTransaction(this.#db, (tx) =>
       writeAudit(tx, context, { action: 'customer.exported', entityType: 'customer', entityId: id }),
     );
@@ -461,7 +474,9 @@ export class CustomersService {
         action: entry.action,
         occurred_at: entry.occurredAt.toISOString(),
         actor_type: entry.actorType,
+        entity_type: entry.entityType,
       })),
+      ...held,
     };
   }
 
