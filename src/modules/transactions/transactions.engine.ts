@@ -42,6 +42,20 @@ const RECORDED_FAILURES = new Set([
   'BALANCE_CAP_EXCEEDED',
 ]);
 
+/**
+ * The fee and duty a movement's record shows: what its payer was charged — and for a reversal, which charges nothing,
+ * the fee and duty it gives back to the original payer (its legs coded `fee` and `tax` that credit its destination),
+ * so that its `total` is what was credited back.
+ */
+function charges(plan: MovementPlan, quote: Quote, legs: readonly Leg[]): Pick<Quote, 'fee' | 'tax'> {
+  if (plan.type !== 'reversal') return quote;
+  const destination =
+    plan.destination.kind === 'wallet' ? plan.destination.walletId : plan.destination.accountId;
+  const refunded = (code: string) =>
+    legs.reduce((sum, leg) => (leg.code === code && leg.credit === destination ? sum + leg.amount : sum), 0n);
+  return { fee: refunded('fee'), tax: refunded('tax') };
+}
+
 export class PaymentEngine {
   readonly #deps: Dependencies;
   readonly #wallets: WalletsService;
@@ -163,7 +177,7 @@ export class PaymentEngine {
         const [record] = await tx
           .insert(transactions)
           .values({
-            ...this.#recordValues(id, reference, plan, wallets, quote),
+            ...this.#recordValues(id, reference, plan, wallets, charges(plan, quote, posting.legs)),
             // Who asked, from where: fraud and dispute investigations start here.
             metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip },
             status: 'completed',
@@ -338,7 +352,7 @@ export class PaymentEngine {
     const posting = await this.#posting(plan, checked, house, id, reference);
     const at = now.toISOString();
     const record: TransactionRow = {
-      ...this.#recordValues(id, reference, plan, checked.wallets, checked.quote),
+      ...this.#recordValues(id, reference, plan, checked.wallets, charges(plan, checked.quote, posting.legs)),
       metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip },
       status: 'completed',
       ledgerBatchId: uuidv7(),
@@ -392,7 +406,7 @@ export class PaymentEngine {
     reference: string,
     plan: MovementPlan,
     wallets: Map<string, WalletRow>,
-    quote: Quote,
+    quote: Pick<Quote, 'fee' | 'tax'>,
   ) {
     const source = plan.source.kind === 'wallet' ? wallets.get(plan.source.walletId) : undefined;
     const destination =
@@ -440,7 +454,7 @@ export class PaymentEngine {
       const wallets = await this.#walletsOf(tx, plan, false).catch(() => new Map<string, WalletRow>());
       const at = new Date().toISOString();
       await tx.insert(transactions).values({
-        ...this.#recordValues(id, reference, plan, wallets, { fee: 0n, tax: 0n, total: plan.amount }),
+        ...this.#recordValues(id, reference, plan, wallets, { fee: 0n, tax: 0n }),
         status: 'failed',
         failureCode: error.errorCode,
         failureReason: error.message,

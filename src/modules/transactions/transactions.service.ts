@@ -3,7 +3,7 @@
  * authorization step (transaction PIN, and a one-time code bound to payee and amount above a threshold); and the
  * transaction history customers and staff read (receipts: transactions.receipts.ts).
  */
-import { and, desc, eq, gte, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import type { Executor } from '../../platform/db.ts';
@@ -28,7 +28,13 @@ import type { PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { MovementPlan, Step } from './transactions.plan.ts';
 import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
-import { type transactionView, transactionViewFor } from './transactions.views.ts';
+import {
+  madeBy,
+  SETTLED_STATES,
+  settled,
+  type transactionView,
+  transactionViewFor,
+} from './transactions.views.ts';
 
 export interface TransferInput extends Authorization {
   source_wallet_id?: string;
@@ -339,17 +345,19 @@ export class TransactionsService {
     return row;
   }
 
-  /** A transaction the principal may see: customers only their own side of it (others answer 404). */
+  /**
+   * A transaction the principal may see: customers only their own side of it, and a movement they did not make only
+   * once settled — a payer's refused attempt is not the payee's business (others answer 404, as for a random id).
+   */
   async get(id: string, principal: Principal) {
     const row = await this.row(id);
-    if (
-      principal.type === 'customer' &&
-      row.customerId !== principal.id &&
-      row.counterpartyCustomerId !== principal.id
-    ) {
-      const destination = row.destinationWalletId ? await this.wallets.row(row.destinationWalletId) : null;
-      if (destination?.ownerType !== 'merchant' || !(await this.wallets.visibleTo(destination, principal)))
-        throw transactionErrors.notFound();
+    if (principal.type === 'customer' && !madeBy(row, principal.id)) {
+      if (!settled(row)) throw transactionErrors.notFound();
+      if (row.counterpartyCustomerId !== principal.id) {
+        const destination = row.destinationWalletId ? await this.wallets.row(row.destinationWalletId) : null;
+        if (destination?.ownerType !== 'merchant' || !(await this.wallets.visibleTo(destination, principal)))
+          throw transactionErrors.notFound();
+      }
     }
     return transactionViewFor(row, principal);
   }
@@ -382,6 +390,15 @@ export class TransactionsService {
     if (customerId)
       conditions.push(
         or(eq(transactions.customerId, customerId), eq(transactions.counterpartyCustomerId, customerId)),
+      );
+    // A customer sees the movements they made in every state, anyone else's only settled (see `get`).
+    if (principal.type === 'customer')
+      conditions.push(
+        or(
+          eq(transactions.customerId, principal.id),
+          and(eq(transactions.initiatedByType, 'customer'), eq(transactions.initiatedById, principal.id)),
+          inArray(transactions.status, [...SETTLED_STATES]),
+        ),
       );
     if (filters.wallet_id)
       conditions.push(

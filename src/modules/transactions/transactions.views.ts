@@ -43,23 +43,47 @@ export function transactionView(row: Row) {
 export type TransactionView = ReturnType<typeof transactionView>;
 
 /**
+ * The states a customer who did not make a movement sees it in: what happened to their money. A payer's refused or
+ * unfinished attempts (and why they failed: "Insufficient balance" tells the payer's balance) are the payer's own.
+ */
+export const SETTLED_STATES = ['completed', 'reversed'] as const satisfies readonly Row['status'][];
+
+/** Whether a customer made the movement (its paying customer, or its initiator): they see it in every state. */
+export function madeBy(row: Row, customerId: string): boolean {
+  return (
+    row.customerId === customerId || (row.initiatedByType === 'customer' && row.initiatedById === customerId)
+  );
+}
+
+/** Whether a customer party who did not make the movement may see it (in which state it is). */
+export function settled(row: Row): boolean {
+  return (SETTLED_STATES as readonly string[]).includes(row.status);
+}
+
+/**
  * What a customer sees of a transaction: the payer everything; the payee what they received — not the payer's fee,
- * duty, wallet or customer id.
+ * duty, wallet, customer id or any failure. A reversal gives the original payer back amount, fee and duty (its
+ * `total`, what was credited back), and takes from the original payee only the amount.
  */
 export function transactionViewFor(
   row: Row,
   viewer: { type: 'user' | 'customer'; id: string },
 ): TransactionView {
   const view = transactionView(row);
-  if (viewer.type !== 'customer' || row.customerId === viewer.id) return view;
+  if (viewer.type !== 'customer') return view;
+  const payer = row.customerId === viewer.id;
+  const seesCharges = row.type === 'reversal' ? !payer : payer;
+  const amounts = seesCharges
+    ? {}
+    : { fee: 0n, tax: 0n, total: row.amount, total_display: view.amount_display };
+  if (payer) return { ...view, ...amounts };
   return {
     ...view,
-    fee: 0n,
-    tax: 0n,
-    total: row.amount,
-    total_display: view.amount_display,
+    ...amounts,
     customer_id: null,
     source_wallet_id: null,
+    failure_code: null,
+    failure_reason: null,
     initiated_by: { type: row.initiatedByType, id: null },
   };
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import {
   balanceOf,
   createCustomer,
@@ -608,6 +608,148 @@ describe('P2P transfers and cash', () => {
       pin: TEST_PIN,
     });
     assert.equal(passed.statusCode, 201, passed.body);
+  });
+
+  test("the payee never sees the payer's refused attempts: not listed, 404 by id and receipt, not in the statement", async () => {
+    const payer = await createCustomer(t, 'Dora', '+254722000010');
+    const payee = await createCustomer(t, 'Evans', '+254722000011');
+    const payerWallet = await openWallet(t, payer.id);
+    const payeeWallet = await openWallet(t, payee.id);
+    await deposit(t, payerWallet.id, 20_000);
+    const paid = await transfer(payer, {
+      to_wallet_number: payeeWallet.wallet_number,
+      amount: 5_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(paid.statusCode, 201, paid.body);
+    const refused = await transfer(payer, {
+      to_wallet_number: payeeWallet.wallet_number,
+      amount: 500_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(refused.statusCode, 422, refused.body);
+    const get = (token: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
+    // The payer sees their own refused attempt, and why.
+    const mine = (await get(payer.token, '/api/v1/transaction/transaction?status=failed')).json().items;
+    assert.equal(mine.length, 1);
+    const failed = mine[0] as { id: string; reference: string; failure_reason: string };
+    assert.match(failed.failure_reason, /Insufficient balance/);
+    assert.equal((await get(payer.token, `/api/v1/transaction/transaction/${failed.id}`)).statusCode, 200);
+    // The payee sees the completed payment and nothing of the refused one.
+    const seen = (await get(payee.token, '/api/v1/transaction/transaction')).json().items as {
+      id: string;
+      status: string;
+    }[];
+    assert.deepEqual(
+      seen.map((item) => [item.id, item.status]),
+      [[paid.json().id, 'completed']],
+    );
+    assert.deepEqual(
+      (await get(payee.token, '/api/v1/transaction/transaction?status=failed')).json().items,
+      [],
+    );
+    assert.deepEqual(
+      (await get(payee.token, `/api/v1/transaction/transaction?reference=${failed.reference}`)).json().items,
+      [],
+    );
+    for (const url of [
+      `/api/v1/transaction/transaction/${failed.id}`,
+      `/api/v1/transaction/transaction/${failed.id}/receipt`,
+      `/api/v1/transaction/transaction/${failed.id}/receipt?format=pdf`,
+    ]) {
+      const response = await get(payee.token, url);
+      assert.equal(response.statusCode, 404, url);
+      assert.equal(response.json().error_code, 'NOT_FOUND');
+      assert.doesNotMatch(response.body, /nsufficient/);
+    }
+    const statement = await get(payee.token, `/api/v1/wallet/wallet/${payeeWallet.id}/statement`);
+    assert.equal(statement.statusCode, 200);
+    assert.doesNotMatch(statement.body, new RegExp(failed.reference));
+    assert.doesNotMatch(statement.body, /nsufficient/);
+    // Staff see every attempt.
+    assert.equal(
+      (await get(t.adminToken, `/api/v1/transaction/transaction/${failed.id}`)).json().failure_code,
+      'INSUFFICIENT_BALANCE',
+    );
+  });
+
+  test("a reversal's total is what was credited back: amount, fee and duty to the payer, the amount from the payee", async () => {
+    const payer = await createCustomer(t, 'Faith', '+254722000012');
+    const payee = await createCustomer(t, 'Gitau', '+254722000013');
+    const payerWallet = await openWallet(t, payer.id);
+    const payeeWallet = await openWallet(t, payee.id);
+    await deposit(t, payerWallet.id, 200_000);
+    const paid = await transfer(payer, {
+      to_wallet_number: payeeWallet.wallet_number,
+      amount: 100_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    });
+    assert.equal(paid.statusCode, 201, paid.body);
+    assert.equal(paid.json().total, 101_150);
+    const payerBefore = (await balanceOf(t, payerWallet.id)).balance;
+    const payeeBefore = (await balanceOf(t, payeeWallet.id)).balance;
+    const staff = async (username: string) => {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/user/user/add',
+        headers: bearer(t.adminToken),
+        payload: {
+          username,
+          email: `${username}@bank.test`,
+          full_name: username,
+          password: 'amber lantern river 7',
+          roles: ['operations'],
+          must_change_password: false,
+        },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      return (await login(t.app, username, 'amber lantern river 7')).access_token;
+    };
+    const maker = await staff('transfers_maker');
+    const checker = await staff('transfers_checker');
+    const filed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transaction/transaction/reverse',
+      headers: idempotent(maker),
+      payload: { transaction_id: paid.json().id, reason: 'Sent to the wrong wallet' },
+    });
+    assert.equal(filed.statusCode, 202, filed.body);
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/policy/approval/approve',
+      headers: bearer(checker),
+      payload: { request_id: filed.json().id },
+    });
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.equal(approved.json().status, 'approved', approved.body);
+    const reversalId = approved.json().result.id as string;
+    const credited = (await balanceOf(t, payerWallet.id)).balance - payerBefore;
+    const debited = payeeBefore - (await balanceOf(t, payeeWallet.id)).balance;
+    assert.equal(credited, 101_150, 'amount, fee and duty came back');
+    assert.equal(debited, 100_000);
+    const view = async (token: string) =>
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/transaction/transaction/${reversalId}`,
+          headers: bearer(token),
+        })
+      ).json();
+    const asStaff = await view(t.adminToken);
+    assert.deepEqual(
+      [asStaff.amount, asStaff.fee, asStaff.tax, asStaff.total],
+      [100_000, 1_000, 150, credited],
+    );
+    assert.equal(Number(approved.json().result.total), credited, "the approval's result says the same");
+    const asPayer = await view(payer.token);
+    assert.equal(asPayer.total, credited, 'the original payer: what came back');
+    assert.deepEqual([asPayer.fee, asPayer.tax], [1_000, 150]);
+    const asPayee = await view(payee.token);
+    assert.equal(asPayee.total, debited, 'the original payee: what was taken back');
+    assert.deepEqual([asPayee.fee, asPayee.tax], [0, 0]);
   });
 
   test('the ledger verifies clean after all of it', async () => {
