@@ -6,13 +6,16 @@
  *    every replay byte-identical with `Idempotent-Replayed: true`; 51 simultaneous copies of a new request (the
  *    database slowed through the proxy so they overlap): one runs, each other one gets the replay or 409
  *    IDEMPOTENCY_IN_PROGRESS, and a 409 retried later gets the replay; a refusal (insufficient funds) replays too,
- *    even once the money is there.
+ *    even once the money is there; a request still running (waiting on a wallet lock) keeps its key (409), and once
+ *    its holder's database session ends (as when its process dies) a retry takes the key over at once — the first
+ *    holder's commit then finds its claim taken and writes nothing.
  * 6. misuse — the same key with another body: 422 IDEMPOTENCY_KEY_REUSED and nothing moves; no key (or a malformed
  *    one) on a money POST: 400 and nothing moves; customer B using A's key: B's request runs as B's own, A's answer
  *    is untouched, and B's key is then B's (B with A's exact body is a reuse in B's scope, not A's replay).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { HOLDER_LOCK_CLASS } from '../../src/platform/idempotency.ts';
 import { needsSharedServices } from '../helpers/databases.ts';
 import { ApiProcess, freePort } from './harness/api-process.ts';
 import { type Answer, call, errorCode, label } from './harness/client.ts';
@@ -306,6 +309,106 @@ if (sharedServices)
       assert.equal(errorCode(retry.body), 'INSUFFICIENT_BALANCE');
       const replay = http(await transfer(0, poor, body, unstored));
       assert.equal(replay.body, retry.body, 'now stored: replayed byte for byte');
+      assert.equal(replay.replayed, true);
+    });
+
+    /** Polls `probe` until it gives a value (bounded: a condition that never comes fails the test). */
+    async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null>): Promise<T> {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined && value !== null) return value;
+        assert.ok(Date.now() < deadline, `waited 10 s for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    test('property 5: a claim whose holder session ended is taken over at once; a running holder keeps it (409)', {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      const amount = random.int(1_000, 90_000);
+      const name = key('holder');
+      const body = transferBody(payee, amount, name);
+      const pool = bank.db.pool;
+      const [carolBefore, payeeBefore] = await balances(carol, payee);
+      const claimRow = async () =>
+        (
+          await pool.query<{ holder: number | null; locked_until: Date }>(
+            `select holder, locked_until from idempotency_keys where key = $1 and state = 'in_progress'`,
+            [name],
+          )
+        ).rows[0];
+      const holderPid = async (holder: number) =>
+        (
+          await pool.query<{ pid: number }>(
+            `select pid from pg_locks where locktype = 'advisory' and granted and classid = $1::oid
+                and objid = $2::oid and objsubid = 2
+                and database = (select oid from pg_database where datname = current_database())`,
+            [HOLDER_LOCK_CLASS, holder],
+          )
+        ).rows[0]?.pid;
+      // The test holds the sender's wallet row: node 0's transfer takes its claim, then waits on that lock — a
+      // request that is genuinely still running.
+      const blocker = await pool.connect();
+      let first: Promise<Answer>;
+      let second: Promise<Answer>;
+      try {
+        await blocker.query('begin');
+        await blocker.query('select 1 from wallets where id = $1 for update', [carol.wallet.id]);
+        first = transfer(0, carol, body, name);
+        const claim = await waitFor("node 0's claim", claimRow);
+        assert.ok(claim.holder !== null, 'the claim names its holder');
+        await waitFor('node 0 waiting on the wallet lock', async () =>
+          (
+            await pool.query<{ n: number }>(
+              `select count(*)::int as n from pg_stat_activity where datname = current_database()
+                  and wait_event_type = 'Lock' and query like '%payment_commit%'`,
+            )
+          ).rows[0]!.n > 0
+            ? true
+            : null,
+        );
+        // Its holder is alive: a copy on the other node is told to come back later.
+        const early = http(await transfer(1, carol, body, name));
+        assert.equal(early.status, 409, early.body);
+        assert.equal(errorCode(early.body), 'IDEMPOTENCY_IN_PROGRESS');
+        assert.ok(early.headers.get('retry-after'), '409 says when to retry');
+        // Node 0's holder session ends (as when its process dies): its claims are free at once.
+        const pid = await holderPid(claim.holder!);
+        assert.ok(pid, "node 0's holder session holds its advisory lock");
+        await pool.query('select pg_terminate_backend($1)', [pid]);
+        await waitFor('the terminated session to end', async () =>
+          (await holderPid(claim.holder!)) === undefined ? true : null,
+        );
+        second = transfer(1, carol, body, name);
+        const taken = await waitFor('the takeover', async () => {
+          const row = await claimRow();
+          return row && row.holder !== claim.holder ? row : null;
+        });
+        assert.ok(
+          claim.locked_until.getTime() > Date.now() + 30_000,
+          "taken over while the first holder's 60 s lease still ran",
+        );
+        assert.ok(taken.locked_until.getTime() > claim.locked_until.getTime(), 'with a new token');
+      } finally {
+        await blocker.query('rollback');
+        blocker.release();
+      }
+      // The first holder reaches its commit and finds its claim taken: nothing of it is written.
+      const firstAnswer = http(await first);
+      const secondAnswer = http(await second);
+      assert.equal(firstAnswer.status, 409, firstAnswer.body);
+      assert.equal(errorCode(firstAnswer.body), 'IDEMPOTENCY_IN_PROGRESS');
+      assert.equal(secondAnswer.status, 201, secondAnswer.body);
+      assert.equal(secondAnswer.replayed, false, 'the retry ran');
+      const view = JSON.parse(secondAnswer.body) as { id: string; total: number };
+      assert.deepEqual(await effects(name), { rows: 1, completed: [view.id], batches: 1, events: 1 });
+      assert.deepEqual(await balances(carol, payee), [
+        carolBefore! - BigInt(view.total),
+        payeeBefore! + BigInt(amount),
+      ]);
+      const replay = http(await transfer(0, carol, body, name));
+      assert.equal(replay.body, secondAnswer.body, 'node 0 (with a new holder session) replays it');
       assert.equal(replay.replayed, true);
     });
 
