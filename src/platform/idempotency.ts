@@ -262,6 +262,11 @@ export class IdempotencyService {
     this.#holder = holder;
   }
 
+  /** Opens the holder's session ahead of the first claim (a failure only means claims wait for it or go on leases). */
+  async warm(): Promise<void> {
+    await this.#holder.current();
+  }
+
   /** Ends the holder's session (its claims are then free to be taken over). */
   close(): Promise<void> {
     return this.#holder.close();
@@ -370,6 +375,7 @@ function scopeOf(request: FastifyRequest): string {
 /** Wires the `idempotency` route option: claim before the handler, stored bytes out, release on failure. */
 export function registerIdempotency(app: FastifyInstance, service: IdempotencyService): void {
   app.decorateRequest('idempotency', null);
+  app.addHook('onReady', () => service.warm());
   app.addHook('onClose', () => service.close());
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const mode = request.routeOptions.config?.idempotency;
