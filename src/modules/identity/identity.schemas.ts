@@ -63,6 +63,9 @@ export const RegisterBody = Type.Object({
   phone: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164' })),
   password: Type.String({ minLength: 1, maxLength: 1024 }),
   roles: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20, default: [] }),
+  must_change_password: Type.Optional(
+    Type.Boolean({ description: 'Force a change at first login (default true, as for /user/user/add)' }),
+  ),
 });
 
 export const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
@@ -122,7 +125,10 @@ export const TotpStatus = Type.Object({
 export const TotpEnrolment = Type.Object({
   secret: Type.String({ description: 'Base32 secret for manual entry; shown once' }),
   otpauth_uri: Type.String(),
-  qr_png: Type.String({ description: 'data:image/png;base64 QR code of the otpauth URI' }),
+  qr_png: Type.String({
+    pattern: '^data:image/png;base64,',
+    description: 'The QR code of the otpauth URI as a PNG data URI (data:image/png;base64,…)',
+  }),
 });
 
 export const TotpCodeBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) });
