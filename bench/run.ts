@@ -1067,7 +1067,6 @@ async function mintTokens(
               userAgent: 'codeforge-bench',
               requestId: null,
             },
-            'mobile',
           );
           tokens[index] = issued.access_token;
         }

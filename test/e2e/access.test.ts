@@ -59,7 +59,6 @@ describe('access on every documented operation', () => {
         full_name: 'No Roles',
         password: 'no roles at all 123',
         roles: [],
-        must_change_password: false,
       },
     });
     assert.equal(created.statusCode, 201, created.body);

@@ -160,8 +160,9 @@ export class AccessService {
     },
     context: RequestContext,
   ) {
-    // The default (unset) is identity's, shared with /auth/register.
-    return this.#identity.createUser(input, context, { mustChangePassword: input.must_change_password });
+    return this.#identity.createUser(input, context, {
+      mustChangePassword: input.must_change_password ?? true,
+    });
   }
 
   async updateUser(

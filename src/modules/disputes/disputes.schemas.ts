@@ -56,14 +56,12 @@ export const DisputeView = Type.Object({
   amount: MoneyOut,
   currency: Type.String(),
   amount_display: Type.String(),
-  held_amount: Type.Optional(
-    Type.Unsafe<bigint>({
-      type: 'integer',
-      format: 'int64',
-      description:
-        'Staff only: what was held on the recipient’s side when the dispute opened (0: nothing could be held)',
-    }),
-  ),
+  held_amount: Type.Unsafe<bigint>({
+    type: 'integer',
+    format: 'int64',
+    description:
+      'Minor units held on the recipient’s side when the dispute opened, at most `amount` (0: nothing could be held)',
+  }),
   hold_status: Type.Enum(HOLD_STATUSES),
   resolution: NullableString,
   resolved_by_id: Type.Optional(NullableString),

@@ -89,13 +89,13 @@ export function disputeView(loaded: Loaded) {
 export type DisputeView = ReturnType<typeof disputeView>;
 
 /**
- * Customers see the disputed amount and whether something is held, not how much: the held amount is the smaller of
- * the payment and what the recipient holds, which would tell the payer the recipient's balance. Staff ids stay
- * internal too.
+ * Customers see the whole view but the deciding staff member's id. The payer sees `held_amount` too: how much of
+ * the money they paid is secured for them. It is at most the amount they paid, and below it only when the
+ * recipient already spent part of that very payment; nothing of the recipient's balance beyond the payment shows.
  */
 export function disputeViewFor(view: DisputeView, principal: Pick<Principal, 'type'>) {
   if (principal.type !== 'customer') return view;
-  const { held_amount: _held, resolved_by_id: _resolver, ...visible } = view;
+  const { resolved_by_id: _resolver, ...visible } = view;
   return visible;
 }
 

@@ -218,7 +218,8 @@ describe('reversals and disputes', () => {
     assert.equal(dispute.status, 'open');
     assert.equal(dispute.customer_id, alice.id);
     assert.equal(dispute.amount, 30_000);
-    assert.equal(dispute.held_amount, undefined, 'the payer is not told how much the recipient holds');
+    assert.equal(dispute.held_amount, 30_000, 'dispute/add answers what it held, in minor units');
+    assert.equal(dispute.resolved_by_id, undefined, 'staff ids stay internal');
     assert.equal(dispute.hold_status, 'held');
     const staffView = await get(`/api/v1/transaction/dispute/${dispute.id}`, supportToken);
     assert.equal(staffView.json().held_amount, 30_000);
@@ -324,6 +325,7 @@ describe('reversals and disputes', () => {
     const opened = await openDispute(alice.token, paid.id, 'unauthorized');
     assert.equal(opened.statusCode, 201, opened.body);
     const dispute = opened.json();
+    assert.equal(dispute.held_amount, 20_000, 'the payer sees how much of their payment is secured');
     assert.equal(
       (await get(`/api/v1/transaction/dispute/${dispute.id}`, supportToken)).json().held_amount,
       20_000,

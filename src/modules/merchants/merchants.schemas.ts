@@ -106,7 +106,10 @@ const qrFields = {
 export const QrView = Type.Object(qrFields);
 export const QrCreated = Type.Object({
   ...qrFields,
-  png_base64: Type.String({ description: 'The QR code as a PNG image, base64' }),
+  qr_png: Type.String({
+    pattern: '^data:image/png;base64,',
+    description: 'The QR code as a PNG image: a data URI (data:image/png;base64,…)',
+  }),
 });
 
 const Pin = Type.String({ pattern: '^[0-9]{4,6}$', description: 'Transaction PIN (customers)' });

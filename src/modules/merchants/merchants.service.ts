@@ -372,15 +372,16 @@ export class MerchantsService {
     context: RequestContext,
     claim: IdempotencyClaim | null,
   ) {
-    // Rendered before the transaction: the PNG is the slow part and needs no lock.
-    const png = (await merchantQrPng(values.payload)).toString('base64');
+    // Rendered before the transaction: the PNG is the slow part and needs no lock. A data URI, like every image in
+    // the API's JSON (the MFA enrolment QR too): a client can show it as it is.
+    const png = `data:image/png;base64,${(await merchantQrPng(values.payload)).toString('base64')}`;
     try {
       return await inTransaction(this.#db, async (tx) => {
         const [row] = await tx
           .insert(merchantQrCodes)
           .values({ id: uuidv7(), merchantId: merchant.id, currency: merchant.currency, ...values })
           .returning();
-        const view = { ...qrView(row!), png_base64: png };
+        const view = { ...qrView(row!), qr_png: png };
         await writeAudit(tx, context, {
           action: 'merchant_qr.create',
           entityType: 'merchant_qr',

@@ -61,14 +61,7 @@ describe('development message sink, end to end through the worker', () => {
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: bearer(t.adminToken),
-      payload: {
-        username,
-        email,
-        full_name: `Sink Staff ${counter}`,
-        password: PASSWORD,
-        roles,
-        must_change_password: false,
-      },
+      payload: { username, email, full_name: `Sink Staff ${counter}`, password: PASSWORD, roles },
     });
     assert.equal(created.statusCode, 201, created.body);
     return { id: created.json().id as string, username, email };

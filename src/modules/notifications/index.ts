@@ -27,8 +27,8 @@ export { backoffMs, NotificationDelivery } from './notifications.delivery.ts';
 export { purgeOldNotifications } from './notifications.retention.ts';
 export { NotificationsService, type NotifyRequest } from './notifications.service.ts';
 export { notifications, notificationTemplates } from './notifications.tables.ts';
-export { channelsFromConfig } from './providers.ts';
 export { storedTimeZone } from './preferences.ts';
+export { channelsFromConfig } from './providers.ts';
 export { TemplatesService } from './templates.service.ts';
 export { DELIVER_JOB };
 

@@ -316,7 +316,7 @@ export class NotificationDelivery {
       const common = {
         leaseUntil: null,
         errorCode: failure.code,
-        error: `${failure.provider}: ${failure.message}`.slice(0, 1000),
+        error: failureReason(failure),
         updatedAt: now,
       };
       if (failure.retryable && !exhausted) {
@@ -451,10 +451,21 @@ async function applyStatus(tx: Executor, id: string, providerStatus: string, err
       .where(and(eq(notifications.id, id), eq(notifications.status, 'sent')));
 }
 
-function notConfigured(channel: string): ProviderError {
-  return new ProviderError('in_app', 'CHANNEL_NOT_CONFIGURED', `No ${channel} provider is configured`, {
+const CHANNEL_NAMES: Record<'sms' | 'email' | 'push', string> = { sms: 'SMS', email: 'email', push: 'push' };
+const NOT_CONFIGURED = 'CHANNEL_NOT_CONFIGURED';
+
+/** No provider behind the channel: the failure reason names the channel ("No SMS provider is configured"). */
+function notConfigured(channel: 'sms' | 'email' | 'push'): ProviderError {
+  return new ProviderError('in_app', NOT_CONFIGURED, `No ${CHANNEL_NAMES[channel]} provider is configured`, {
     retryable: false,
   });
+}
+
+/** The stored failure reason: the provider's name and message, or the message alone when no provider was asked. */
+function failureReason(failure: ProviderError): string {
+  const reason =
+    failure.code === NOT_CONFIGURED ? failure.message : `${failure.provider}: ${failure.message}`;
+  return reason.slice(0, 1000);
 }
 
 function asProviderError(provider: ProviderName, error: unknown): ProviderError {

@@ -52,6 +52,27 @@ const PUSH_PURPOSES: Record<string, string> = {
   payment: 'Payment',
 };
 
+/** The customer who owns a merchant (a merchant wallet has no customer of its own), or null. */
+async function merchantOwner(tx: Executor, merchantId: string | null): Promise<string | null> {
+  if (!merchantId) return null;
+  const [row] = await tx
+    .select({ owner: merchants.ownerCustomerId })
+    .from(merchants)
+    .where(eq(merchants.id, merchantId))
+    .limit(1);
+  return row?.owner ?? null;
+}
+
+async function billerName(tx: Executor, billerId: string | null): Promise<string | null> {
+  if (!billerId) return null;
+  const [row] = await tx
+    .select({ name: billers.name })
+    .from(billers)
+    .where(eq(billers.id, billerId))
+    .limit(1);
+  return row?.name ?? null;
+}
+
 async function customerName(tx: Executor, id: string | null): Promise<string | null> {
   if (!id) return null;
   const [row] = await tx
@@ -99,13 +120,9 @@ export function notificationHandlers(
           .limit(1);
         if (row) return { en: row.name };
       }
-      if (type === 'bill' && str(payload.biller_id)) {
-        const [row] = await tx
-          .select({ name: billers.name })
-          .from(billers)
-          .where(eq(billers.id, String(payload.biller_id)))
-          .limit(1);
-        if (row) return { en: row.name };
+      if (type === 'bill') {
+        const name = await billerName(tx, str(payload.biller_id));
+        if (name) return { en: name };
       }
       return named(await customerName(tx, str(payload.destination_customer_id))) ?? UNNAMED_PAYEE;
     }
@@ -201,6 +218,22 @@ export function notificationHandlers(
     const payee = str(p.destination_customer_id);
     const reference = String(p.reference ?? '');
     const data = { kind: 'transaction', transaction_id: String(p.transaction_id), reference };
+    if (payer && type === 'bill') {
+      // A bill is paid to the biller, for an account or meter: not "sent to the recipient".
+      await queue(tx, event, {
+        recipient: { type: 'customer', id: payer },
+        template: 'bill.paid',
+        variables: {
+          amount: money(p.amount, p.currency),
+          fee: money(BigInt(String(p.fee ?? 0)) + BigInt(String(p.tax ?? 0)), p.currency),
+          biller: (await billerName(tx, str(p.biller_id))) ?? 'the biller',
+          account: str(p.bill_reference) ?? '-',
+          reference,
+        },
+        data,
+      });
+      return;
+    }
     if (payer)
       await queue(tx, event, {
         recipient: { type: 'customer', id: payer },
@@ -228,15 +261,24 @@ export function notificationHandlers(
 
   handlers.set('transaction.reversed', async (tx, event) => {
     const p = event.payload;
-    const parties = new Set(
-      [str(p.source_customer_id), str(p.destination_customer_id)].filter((id) => id !== null),
-    );
-    for (const id of parties)
+    const variables = { amount: money(p.amount, p.currency), reference: String(p.reference ?? '') };
+    const data = { kind: 'transaction', transaction_id: String(p.transaction_id) };
+    // The payer gets the money back; the recipient (a person, or a merchant's owner) loses it and is told so.
+    const payer = str(p.source_customer_id);
+    const recipient = str(p.destination_customer_id) ?? (await merchantOwner(tx, str(p.merchant_id)));
+    if (payer)
       await queue(tx, event, {
-        recipient: { type: 'customer', id: id! },
+        recipient: { type: 'customer', id: payer },
         template: 'transaction.reversed',
-        variables: { amount: money(p.amount, p.currency), reference: String(p.reference ?? '') },
-        data: { kind: 'transaction', transaction_id: String(p.transaction_id) },
+        variables,
+        data,
+      });
+    if (recipient && recipient !== payer)
+      await queue(tx, event, {
+        recipient: { type: 'customer', id: recipient },
+        template: 'transaction.reversed_debit',
+        variables,
+        data,
       });
   });
 
@@ -273,16 +315,37 @@ export function notificationHandlers(
 
   handlers.set('dispute.resolved', async (tx, event) => {
     const p = event.payload;
-    if (!str(p.payer_customer_id)) return;
     const refunded = p.status === 'refunded';
-    await queue(tx, event, {
-      recipient: { type: 'customer', id: String(p.payer_customer_id) },
-      template: refunded ? 'dispute.refunded' : 'dispute.rejected',
-      variables: refunded
-        ? { amount: money(p.refunded_amount ?? p.amount, p.currency), reference: String(p.reference ?? '') }
-        : { reference: String(p.reference ?? '') },
-      data: { kind: 'dispute', dispute_id: String(p.dispute_id) },
-    });
+    const reference = String(p.reference ?? '');
+    const data = { kind: 'dispute', dispute_id: String(p.dispute_id) };
+    const payer = str(p.payer_customer_id);
+    if (payer)
+      await queue(tx, event, {
+        recipient: { type: 'customer', id: payer },
+        template: refunded ? 'dispute.refunded' : 'dispute.rejected',
+        variables: refunded
+          ? { amount: money(p.refunded_amount ?? p.amount, p.currency), reference }
+          : { reference },
+        data,
+      });
+    // The recipient was told money went on hold: a refund takes it (and any rest) from them, a rejection frees it.
+    const recipient = str(p.recipient_customer_id) ?? (await merchantOwner(tx, str(p.merchant_id)));
+    if (!recipient || recipient === payer) return;
+    const released = BigInt(String(p.released_amount ?? 0));
+    if (refunded)
+      await queue(tx, event, {
+        recipient: { type: 'customer', id: recipient },
+        template: 'dispute.refunded_recipient',
+        variables: { amount: money(p.refunded_amount ?? p.amount, p.currency), reference },
+        data,
+      });
+    else if (released > 0n)
+      await queue(tx, event, {
+        recipient: { type: 'customer', id: recipient },
+        template: 'dispute.released_recipient',
+        variables: { amount: money(released, p.currency), reference },
+        data,
+      });
   });
 
   handlers.set('kyc.decided', async (tx, event) => {

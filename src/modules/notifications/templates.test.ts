@@ -107,9 +107,9 @@ describe('notification templates, staff sends, preferences and the inbox', () =>
     t.app.inject({ method: 'POST', url: '/api/v1/notify/template/add', headers: admin(), payload });
 
   describe('templates', () => {
-    test('the seed is loaded: 123 templates; transfer.sent has sms, push and in_app in en, fr and sw', async () => {
+    test('the seed is loaded: 150 templates; transfer.sent has sms, push and in_app in en, fr and sw', async () => {
       const [count] = await db().select({ n: sql<number>`count(*)::int` }).from(notificationTemplates);
-      assert.equal(count!.n, 123);
+      assert.equal(count!.n, 150);
       const listed = await t.app.inject({
         method: 'GET',
         url: '/api/v1/notify/template?code=transfer.sent&limit=100',

@@ -111,5 +111,9 @@ export function completedEventPayload(record: TransactionRow) {
     source_customer_id: record.customerId,
     destination_customer_id: record.counterpartyCustomerId,
     merchant_id: record.merchantId,
+    // A bill payment's alert names the biller and the account or meter number paid.
+    biller_id: record.billerId,
+    bill_reference:
+      typeof record.metadata?.bill_reference === 'string' ? record.metadata.bill_reference : null,
   };
 }
