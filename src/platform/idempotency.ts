@@ -188,6 +188,7 @@ class SessionHolder implements ClaimHolder {
       if (this.#client !== client) return;
       this.#client = null;
       this.#id = null;
+      client.end().catch(() => {});
     };
     client.on('error', lost);
     client.on('end', lost);
