@@ -142,7 +142,8 @@ describe('reversals and disputes', () => {
     assert.equal(reversal.related_transaction_id, paid.id);
     // Money in the approval's result is in minor units as JSON integers, like every amount the API answers.
     assert.equal(reversal.amount, 100_000);
-    assert.equal(reversal.fee, 0);
+    assert.equal(reversal.fee, paid.fee);
+    assert.equal(reversal.total, paid.total);
 
     const original = await transaction(paid.id);
     assert.equal(original.status, 'reversed');
