@@ -72,7 +72,8 @@ export function transactionViewFor(
   const view = transactionView(row);
   if (viewer.type !== 'customer') return view;
   const payer = row.customerId === viewer.id;
-  const seesCharges = row.type === 'reversal' ? !payer : payer;
+  // A reversal's fee and duty went to the party it credits (the original payer), not to the one it debits.
+  const seesCharges = row.type === 'reversal' ? row.counterpartyCustomerId === viewer.id : payer;
   const amounts = seesCharges
     ? {}
     : { fee: 0n, tax: 0n, total: row.amount, total_display: view.amount_display };
