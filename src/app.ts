@@ -258,6 +258,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
     expiryDays: () => settings.get('auth.password_expiry_days'),
     staffMfaRequired: () => settings.get('auth.staff_mfa_required'),
     mfaPolicy: () => settings.get('auth.mfa_policy'),
+    institutionName: () => settings.get('institution.name'),
     customerPushLogin: () => settings.get('auth.customer_push_login'),
   };
   registerAccessGuard(app, identity);

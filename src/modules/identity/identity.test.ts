@@ -9,6 +9,7 @@ import bcrypt from 'bcryptjs';
 import { eq } from 'drizzle-orm';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ADMIN_PASSWORD, bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { MUST_CHANGE_PASSWORD_BY_DEFAULT } from './identity.service.ts';
 import { users } from './identity.tables.ts';
 
 const ERROR_KEYS = ['details', 'error_code', 'message', 'request_id', 'status_code'];
@@ -78,6 +79,7 @@ async function createStaff(t: TestContext, password = STRONG_PASSWORD, roles: st
     full_name: `Staff Member ${userCounter}`,
     password,
     roles,
+    must_change_password: false,
   });
   assert.equal(response.statusCode, 201, response.body);
   return username;
@@ -288,7 +290,11 @@ describe('identity routes', () => {
       assert.equal(body.phone, '+254700000001');
       assert.equal(body.status, 'active');
       assert.deepEqual(body.roles, ['support_agent']);
-      assert.equal(body.must_change_password, false);
+      assert.equal(
+        body.must_change_password,
+        true,
+        'the password someone else chose is changed at first login',
+      );
       assert.match(body.id, /^[0-9a-f-]{36}$/);
       assert.doesNotMatch(response.body, /argon2|password_hash|"password"|violet tractor/i);
       const tokens = await loginOk(t, 'teller.one', STRONG_PASSWORD);
@@ -403,6 +409,41 @@ describe('identity routes', () => {
       assert.equal(other.statusCode, 201, 'the same words are fine for someone else');
     });
 
+    test('the institution’s name (setting institution.name) counts as a known word', async () => {
+      const password = 'Mwangaza2026!';
+      const before = await register(t, {
+        username: 'institution.before',
+        email: 'institution.before@bank.test',
+        full_name: 'Before Rename',
+        password,
+      });
+      assert.equal(before.statusCode, 201, before.body);
+      const renamed = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/admin/config/institution.name',
+        headers: bearer(t.adminToken),
+        payload: { value: 'Mwangaza Savings Bank' },
+      });
+      assert.equal(renamed.statusCode, 200, renamed.body);
+      try {
+        const after = await register(t, {
+          username: 'institution.after',
+          email: 'institution.after@bank.test',
+          full_name: 'After Rename',
+          password,
+        });
+        const details = assertError(after, 422, 'PASSWORD_POLICY').details as { reasons: string[] };
+        assert.ok(details.reasons.includes('is too easy to guess'), after.body);
+      } finally {
+        await t.app.inject({
+          method: 'PATCH',
+          url: '/api/v1/admin/config/institution.name',
+          headers: bearer(t.adminToken),
+          payload: { value: 'CodeForge Suite' },
+        });
+      }
+    });
+
     test('8, 15, 64 and 65+ character passphrases and Unicode ones are accepted and not truncated', async () => {
       const accepted = [
         // Eight characters are the floor; an eight-character random string scores 2, nine score 3.
@@ -474,6 +515,43 @@ describe('identity routes', () => {
         },
       });
       assertError(anonymous, 401, 'UNAUTHORIZED');
+    });
+
+    test('/auth/register and /user/user/add share one default: a new user changes the password first', async () => {
+      const created: boolean[] = [];
+      for (const [index, url] of ['/api/v1/auth/register', '/api/v1/user/user/add'].entries()) {
+        const username = `first.login${index}`;
+        const response = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: bearer(t.adminToken),
+          payload: {
+            username,
+            email: `${username}@bank.test`,
+            full_name: 'First Login',
+            password: STRONG_PASSWORD,
+          },
+        });
+        assert.equal(response.statusCode, 201, response.body);
+        created.push(response.json().must_change_password);
+        const token = (await loginOk(t, username, STRONG_PASSWORD)).access_token;
+        const blocked = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/core/category',
+          headers: bearer(token),
+        });
+        assertError(blocked, 403, 'PASSWORD_CHANGE_REQUIRED');
+      }
+      assert.deepEqual(created, [MUST_CHANGE_PASSWORD_BY_DEFAULT, MUST_CHANGE_PASSWORD_BY_DEFAULT]);
+      assert.equal(MUST_CHANGE_PASSWORD_BY_DEFAULT, true);
+      const optedOut = await register(t, {
+        username: 'first.login.optout',
+        email: 'first.login.optout@bank.test',
+        full_name: 'Opted Out',
+        password: STRONG_PASSWORD,
+        must_change_password: false,
+      });
+      assert.equal(optedOut.json().must_change_password, false);
     });
 
     test('unknown roles are refused', async () => {
