@@ -1067,6 +1067,7 @@ async function mintTokens(
               userAgent: 'codeforge-bench',
               requestId: null,
             },
+            'mobile',
           );
           tokens[index] = issued.access_token;
         }

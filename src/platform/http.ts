@@ -31,6 +31,11 @@ export interface Principal {
   passwordChangeRequired: boolean;
   /** Staff MFA is required and none is enrolled: only enrolment is open. */
   mfaEnrollmentRequired: boolean;
+  /**
+   * The channel the session was opened on, from the signed token (set at sign-in by what authenticated it: the
+   * customer app's PIN sign-in, a staff sign-in, later the USSD gateway or an agent device). Never from a header.
+   */
+  channel: Channel;
 }
 
 declare module 'fastify' {
@@ -140,10 +145,15 @@ export function paginate<T>(
 export const CHANNELS = ['web', 'mobile', 'ussd', 'agent', 'api'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** The channel a request declares in `X-Channel` (client-declared: a hint for features and limits, not a boundary). */
+export function isChannel(value: unknown): value is Channel {
+  return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value);
+}
+
+/**
+ * The channel of a request, for feature gates and limits: the signed-in principal's session channel (see
+ * `Principal.channel`). A client-sent `X-Channel` header is ignored, so a client cannot pick a channel with wider
+ * features or limits. `fallback` applies only to a request without a principal.
+ */
 export function channelOf(request: FastifyRequest, fallback: Channel = 'web'): Channel {
-  const header = request.headers['x-channel'];
-  return typeof header === 'string' && (CHANNELS as readonly string[]).includes(header)
-    ? (header as Channel)
-    : fallback;
+  return request.principal?.channel ?? fallback;
 }

@@ -22,6 +22,7 @@ describe('Idempotency-Key', () => {
         email: 'ops2@bank.test',
         full_name: 'Ops Two',
         password: 'second admin pass 77',
+        must_change_password: false,
       },
     });
     assert.equal(created.statusCode, 201, created.body);

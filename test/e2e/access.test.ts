@@ -59,6 +59,7 @@ describe('access on every documented operation', () => {
         full_name: 'No Roles',
         password: 'no roles at all 123',
         roles: [],
+        must_change_password: false,
       },
     });
     assert.equal(created.statusCode, 201, created.body);

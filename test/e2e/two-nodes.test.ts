@@ -59,7 +59,13 @@ if (sharedServices)
         method: 'POST',
         url: '/api/v1/auth/register',
         headers: bearer(t.adminToken),
-        payload: { username, email: `${username}@bank.test`, full_name: 'Node User', password: PASSWORD },
+        payload: {
+          username,
+          email: `${username}@bank.test`,
+          full_name: 'Node User',
+          password: PASSWORD,
+          must_change_password: false,
+        },
       });
       assert.equal(response.statusCode, 201, response.body);
       return username;

@@ -160,9 +160,8 @@ export class AccessService {
     },
     context: RequestContext,
   ) {
-    return this.#identity.createUser(input, context, {
-      mustChangePassword: input.must_change_password ?? true,
-    });
+    // The default (unset) is identity's, shared with /auth/register.
+    return this.#identity.createUser(input, context, { mustChangePassword: input.must_change_password });
   }
 
   async updateUser(

@@ -1,6 +1,7 @@
 /** Customers as principals: phone + PIN sign-in, PIN lock (RELIABILITY 19), and own-resources-only access (BOLA). */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 
 describe('customer sign-in and ownership', () => {
@@ -164,6 +165,20 @@ describe('customer sign-in and ownership', () => {
     const login = await pinLogin('+254 711 000 001', '5827');
     assert.equal(login.statusCode, 200, login.body);
     const token = login.json().access_token as string;
+    assert.equal(decodeJwt(token).chn, 'mobile', 'the PIN sign-in is the app’s: a mobile session');
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      headers: { 'x-channel': 'agent' },
+      payload: { refresh_token: login.json().refresh_token },
+    });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.equal(
+      decodeJwt(refreshed.json().access_token).chn,
+      'mobile',
+      'a refresh keeps the session’s channel',
+    );
+    assert.equal(decodeJwt(refreshed.json().refresh_token).chn, 'mobile');
     const me = await t.app.inject({ method: 'GET', url: '/api/v1/customer/me', headers: bearer(token) });
     assert.equal(me.json().id, ids.alice);
     const own = await t.app.inject({

@@ -376,10 +376,13 @@ export class CustomerAuth {
 
   async #openSession(customerId: string, context: RequestContext, method: string) {
     return inTransaction(this.#db, async (tx) => {
+      // Phone + PIN is the customer app's sign-in: its sessions are on the mobile channel (the USSD gateway and
+      // agent devices will open theirs on `ussd` and `agent`).
       const tokens = await this.#identity.sessions.openSession(
         tx,
         { type: 'customer', id: customerId },
         context,
+        'mobile',
       );
       await writeAudit(
         tx,

@@ -258,10 +258,10 @@ export function identityRoutes(identity: IdentityService): FastifyPluginAsyncTyp
         },
       },
       async (request, reply) => {
-        const user = await identity.createUser(
-          { ...request.body, roles: request.body.roles ?? [] },
-          contextOf(request),
-        );
+        const { must_change_password: mustChangePassword, ...input } = request.body;
+        const user = await identity.createUser({ ...input, roles: input.roles ?? [] }, contextOf(request), {
+          mustChangePassword,
+        });
         return reply.code(201).send(user);
       },
     );

@@ -63,6 +63,9 @@ export const RegisterBody = Type.Object({
   phone: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164' })),
   password: Type.String({ minLength: 1, maxLength: 1024 }),
   roles: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20, default: [] }),
+  must_change_password: Type.Optional(
+    Type.Boolean({ description: 'Force a change at first login (default true, as for /user/user/add)' }),
+  ),
 });
 
 export const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });

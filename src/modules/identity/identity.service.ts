@@ -16,7 +16,12 @@ import * as repository from './identity.repository.ts';
 import { PasswordResetService } from './identity.reset.ts';
 import { SessionService } from './identity.sessions.ts';
 import { passwordHistory, userRoles, users } from './identity.tables.ts';
-import { ACCESS_TOKEN_TYPE, type IssuedTokens, type TokenService } from './identity.tokens.ts';
+import {
+  ACCESS_TOKEN_TYPE,
+  type IssuedTokens,
+  sessionChannel,
+  type TokenService,
+} from './identity.tokens.ts';
 
 /** What a principal may do, resolved per request so disabling or re-roling takes effect at once. */
 export interface PrincipalAccess {
@@ -28,6 +33,13 @@ export interface PrincipalAccess {
 }
 
 export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
+
+/**
+ * A staff user created by someone else starts with a password that person knows, so they change it at first
+ * sign-in unless the creator says otherwise. The one default of every way to create a user (`/auth/register`,
+ * `/user/user/add`).
+ */
+export const MUST_CHANGE_PASSWORD_BY_DEFAULT = true;
 
 const LOGIN_IP_WINDOW_MS = 15 * 60 * 1000;
 const LOGIN_IP_MAX_ATTEMPTS = 200;
@@ -220,6 +232,7 @@ export class IdentityService {
       permissions: new Set(access.permissions),
       passwordChangeRequired: access.passwordChangeRequired ?? false,
       mfaEnrollmentRequired: access.mfaEnrollmentRequired ?? false,
+      channel: sessionChannel(claims),
     };
   }
 
@@ -311,7 +324,8 @@ export class IdentityService {
     return inTransaction(this.#db, async (tx) => {
       await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, userId));
       const user = { id: userId };
-      const tokens = await this.sessions.openSession(tx, { type: 'user', id: user.id }, context);
+      // Staff sign in to the back office, a web application: their sessions are on the web channel.
+      const tokens = await this.sessions.openSession(tx, { type: 'user', id: user.id }, context, 'web');
       await writeAudit(
         tx,
         { ...context, actor: { type: 'user', id: user.id } },
@@ -454,7 +468,7 @@ export class IdentityService {
             phone: input.phone ?? null,
             fullName: input.full_name,
             passwordHash,
-            mustChangePassword: options.mustChangePassword ?? false,
+            mustChangePassword: options.mustChangePassword ?? MUST_CHANGE_PASSWORD_BY_DEFAULT,
           })
           .returning();
         if (roleRows.length > 0) {

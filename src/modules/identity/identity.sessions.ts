@@ -8,14 +8,20 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/http.ts';
+import type { Channel, Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrors } from './identity.errors.ts';
 import * as repository from './identity.repository.ts';
 import type { PrincipalAccess } from './identity.service.ts';
 import { refreshTokens } from './identity.tables.ts';
-import { type IssuedTokens, REFRESH_TOKEN_TYPE, type TokenService, tokenHash } from './identity.tokens.ts';
+import {
+  type IssuedTokens,
+  REFRESH_TOKEN_TYPE,
+  sessionChannel,
+  type TokenService,
+  tokenHash,
+} from './identity.tokens.ts';
 
 export class SessionService {
   readonly #deps: Dependencies;
@@ -36,16 +42,21 @@ export class SessionService {
     return this.#deps.database.db;
   }
 
-  /** Opens a session (refresh-token family) inside the caller's transaction; used by every login flow. */
+  /**
+   * Opens a session (refresh-token family) inside the caller's transaction; used by every login flow. `channel` is
+   * decided by the flow from what authenticated the principal (never from the request's headers); every token of
+   * the session carries it, refreshed ones too.
+   */
   async openSession(
     tx: Executor,
     principal: { type: 'user' | 'customer'; id: string },
     context: RequestContext,
+    channel: Channel,
   ): Promise<IssuedTokens> {
     await this.#alertNewDevice(tx, principal, context);
     const familyId = uuidv7();
     const refreshId = uuidv7();
-    const tokens = await this.tokens.issuePair(principal, familyId, refreshId);
+    const tokens = await this.tokens.issuePair(principal, familyId, refreshId, channel);
     await tx.insert(refreshTokens).values({
       id: refreshId,
       familyId,
@@ -140,6 +151,7 @@ export class SessionService {
         { type: row.principalType, id: row.principalId },
         row.familyId,
         nextId,
+        sessionChannel(claims),
       );
       await tx.insert(refreshTokens).values({
         id: nextId,

@@ -25,6 +25,7 @@ import type { Config } from '../../config.ts';
 import type { EphemeralStore } from '../../platform/cache.ts';
 import { type KeyRing, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
+import { type Channel, isChannel } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
 import { signingKeys } from './identity.tables.ts';
@@ -45,6 +46,16 @@ export interface TokenClaims {
   jti: string;
   exp: number;
   iat: number;
+  /** The session's channel, set at sign-in (absent on tokens issued before it existed: see `sessionChannel`). */
+  chn?: Channel;
+}
+
+/** The channel a session opened before tokens carried one is taken to be on: where those principals signed in. */
+const CHANNEL_BEFORE_CLAIM: Record<TokenClaims['ptype'], Channel> = { user: 'web', customer: 'mobile' };
+
+/** The channel of a verified token's session. */
+export function sessionChannel(claims: Pick<TokenClaims, 'ptype' | 'chn'>): Channel {
+  return isChannel(claims.chn) ? claims.chn : CHANNEL_BEFORE_CLAIM[claims.ptype];
 }
 
 interface LoadedKey {
@@ -213,8 +224,9 @@ export class TokenService {
     principal: { type: 'user' | 'customer'; id: string },
     sessionId: string,
     refreshId: string,
+    channel: Channel,
   ): Promise<IssuedTokens> {
-    const base = { sub: principal.id, ptype: principal.type, sid: sessionId };
+    const base = { sub: principal.id, ptype: principal.type, sid: sessionId, chn: channel };
     const access_token = await this.#sign(
       { ...base, jti: uuidv7() },
       ACCESS_TOKEN_TYPE,
@@ -277,7 +289,8 @@ export class TokenService {
       if (
         typeof claims.sid !== 'string' ||
         typeof claims.jti !== 'string' ||
-        (claims.ptype !== 'user' && claims.ptype !== 'customer')
+        (claims.ptype !== 'user' && claims.ptype !== 'customer') ||
+        (claims.chn !== undefined && !isChannel(claims.chn))
       ) {
         throw identityErrors.invalidToken();
       }

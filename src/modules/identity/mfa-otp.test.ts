@@ -79,6 +79,7 @@ describe('SMS and email codes as second factors', () => {
         password: PASSWORD,
         ...(withPhone ? { phone } : {}),
         roles: [],
+        must_change_password: false,
       },
     });
     assert.equal(created.statusCode, 201, created.body);

@@ -47,7 +47,14 @@ describe('password reset', () => {
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: bearer(t.adminToken),
-      payload: { username, email, full_name: `Reset User ${counter}`, password: FIRST_PASSWORD, roles: [] },
+      payload: {
+        username,
+        email,
+        full_name: `Reset User ${counter}`,
+        password: FIRST_PASSWORD,
+        roles: [],
+        must_change_password: false,
+      },
     });
     assert.equal(response.statusCode, 201, response.body);
     return { id: response.json().id, username, email };

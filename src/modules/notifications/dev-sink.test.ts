@@ -61,7 +61,14 @@ describe('development message sink, end to end through the worker', () => {
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: bearer(t.adminToken),
-      payload: { username, email, full_name: `Sink Staff ${counter}`, password: PASSWORD, roles },
+      payload: {
+        username,
+        email,
+        full_name: `Sink Staff ${counter}`,
+        password: PASSWORD,
+        roles,
+        must_change_password: false,
+      },
     });
     assert.equal(created.statusCode, 201, created.body);
     return { id: created.json().id as string, username, email };

@@ -11,8 +11,6 @@ import { transactionLimits } from './policy.tables.ts';
 
 export { PolicyService, type TransactionQuestion } from './policy.service.ts';
 
-const CHANNELS = new Set(['web', 'mobile', 'ussd', 'agent', 'api']);
-
 export function createPolicy(deps: Dependencies): PolicyService {
   return new PolicyService(deps.database.db);
 }
@@ -23,9 +21,12 @@ export function registerPolicyGuard(app: FastifyInstance, policy: PolicyService)
   app.addHook('preValidation', async (request) => {
     const principal = request.principal;
     if (principal?.type !== 'user') return;
-    const header = request.headers['x-channel'];
-    const channel = typeof header === 'string' && CHANNELS.has(header) ? header : 'web';
-    const verdict = await policy.evaluateAccess({ roles: principal.roles, ip: request.ip, channel });
+    // The channel of the staff session (signed in its token), never a header the client chooses.
+    const verdict = await policy.evaluateAccess({
+      roles: principal.roles,
+      ip: request.ip,
+      channel: principal.channel,
+    });
     if (!verdict.allowed) throw policyErrors.denied(verdict.reasons);
   });
 }

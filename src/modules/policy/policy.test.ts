@@ -1,7 +1,9 @@
 /** `/api/v1/policy`: access policies enforced on staff requests, and transaction-control limits. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { createCustomer, deposit, openWallet } from '../../../test/helpers/money.ts';
 import { withinWindow } from './policy.service.ts';
 
 describe('policies', () => {
@@ -93,31 +95,66 @@ describe('policies', () => {
     assert.equal(after.statusCode, 200, 'the policy is gone on this node at once');
   });
 
-  test('channel restrictions use the X-Channel header', async () => {
-    const created = await call('POST', '/api/v1/policy/access/add', {
+  test('channel restrictions use the channel of the staff session; an X-Channel header cannot change it', async () => {
+    assert.equal(decodeJwt(supportToken).chn, 'web', 'a staff sign-in opens a web (back-office) session');
+    const ussdOnly = await call('POST', '/api/v1/policy/access/add', {
+      name: 'support on ussd only',
+      role_code: 'support_agent',
+      allowed_channels: ['ussd'],
+    });
+    assert.equal(ussdOnly.statusCode, 201, ussdOnly.body);
+    const claimed = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { ...bearer(supportToken), 'x-channel': 'ussd' },
+    });
+    assert.equal(claimed.statusCode, 403, 'claiming the allowed channel in a header does not get in');
+    await call('PATCH', `/api/v1/policy/access/${ussdOnly.json().id}`, { active: false });
+    const webOnly = await call('POST', '/api/v1/policy/access/add', {
       name: 'support on web only',
       role_code: 'support_agent',
       allowed_channels: ['web'],
     });
-    const ussd = await t.app.inject({
-      method: 'GET',
-      url: '/api/v1/auth/me',
-      headers: { ...bearer(supportToken), 'x-channel': 'ussd' },
-    });
-    assert.equal(ussd.statusCode, 403);
     const web = await t.app.inject({
       method: 'GET',
       url: '/api/v1/auth/me',
-      headers: { ...bearer(supportToken), 'x-channel': 'web' },
+      headers: { ...bearer(supportToken), 'x-channel': 'mobile' },
     });
-    assert.equal(web.statusCode, 200);
-    await call('PATCH', `/api/v1/policy/access/${created.json().id}`, { active: false });
-    const inactive = await t.app.inject({
-      method: 'GET',
-      url: '/api/v1/auth/me',
-      headers: { ...bearer(supportToken), 'x-channel': 'ussd' },
+    assert.equal(web.statusCode, 200, 'the session is on the web whatever the header says');
+    await call('PATCH', `/api/v1/policy/access/${webOnly.json().id}`, { active: false });
+  });
+
+  test('a customer session keeps its channel’s limits whatever X-Channel says', async () => {
+    const payer = await createCustomer(t, 'Chanel', '+254733100001');
+    const payee = await createCustomer(t, 'Payee', '+254733100002');
+    const source = await openWallet(t, payer.id);
+    const destination = await openWallet(t, payee.id);
+    await deposit(t, source.id, 50_000);
+    assert.equal(decodeJwt(payer.token).chn, 'mobile', 'the PIN sign-in opens a mobile session');
+    const tier = (await call('GET', `/api/v1/customer/customer/${payer.id}`)).json().kyc_tier as string;
+    const limit = await call('POST', '/api/v1/policy/transaction/add', {
+      kyc_tier: tier,
+      channel: 'mobile',
+      transaction_type: '*',
+      period: 'single',
+      currency: 'KES',
+      max_amount: 1_000,
     });
-    assert.equal(inactive.statusCode, 200);
+    assert.equal(limit.statusCode, 201, limit.body);
+    try {
+      for (const header of [undefined, 'web', 'ussd', 'agent', 'api']) {
+        const quote = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/wallet/transaction/quote',
+          headers: { ...bearer(payer.token), ...(header ? { 'x-channel': header } : {}) },
+          payload: { to_wallet_number: destination.wallet_number, amount: 5_000, currency: 'KES' },
+        });
+        assert.equal(quote.statusCode, 422, `X-Channel ${header}: ${quote.body}`);
+        assert.equal(quote.json().error_code, 'LIMIT_EXCEEDED', `X-Channel ${header}`);
+      }
+    } finally {
+      await call('PATCH', `/api/v1/policy/transaction/${limit.json().id}`, { active: false });
+    }
   });
 
   test('transaction limits: CRUD and evaluation per tier, channel, type and period, exact to the minor unit', async () => {

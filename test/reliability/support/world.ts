@@ -104,6 +104,7 @@ export async function createStaff(t: TestContext, role: string, username: string
         full_name: `Reliability ${role}`,
         password: STAFF_PASSWORD,
         roles: [role],
+        must_change_password: false,
       },
     }),
     201,
