@@ -13,6 +13,7 @@
  */
 import type { FastifySchema, RouteOptions } from 'fastify';
 import type { TSchema } from 'typebox';
+import { ERROR_CATALOGUE, type ErrorCode } from './error-catalogue.ts';
 
 /** A multipart/form-data body: its fields (the file among them, `format: binary`) and the order rule. */
 export interface MultipartBody {
@@ -31,7 +32,75 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A multipart body, described for the document (the handler parses it; Fastify does not validate it). */
     multipart?: MultipartBody;
+    /**
+     * The error codes this route may answer beyond the generic ones (`genericErrorCodes`). Set from
+     * `src/api-errors.ts` by operationId unless the route sets it; checked against every answer in tests.
+     */
+    errors?: readonly ErrorCode[];
+    /** A route the access guard leaves public but that checks a credential of its own (documented only). */
+    securityScheme?: { name: string; scheme: Record<string, unknown>; optional?: boolean };
   }
+}
+
+/** What of a route decides its error codes. */
+export interface RouteShape {
+  method: string | string[];
+  url?: string;
+  config?: {
+    access?: { public: true } | { authenticated: true } | { permission: string };
+    idempotency?: 'required' | 'optional';
+    allowPendingPasswordChange?: boolean;
+    allowPendingMfaEnrollment?: boolean;
+    errors?: readonly ErrorCode[];
+  };
+}
+
+/**
+ * The codes every route of this shape may answer, added by the hooks rather than declared by the route: malformed
+ * or invalid input, rate limiting, an unavailable dependency; with a body, its size and type; with path parameters,
+ * NOT_FOUND; signed-in routes, the access guard's codes; idempotent routes, the idempotency hook's.
+ */
+export function genericErrorCodes(route: RouteShape): Set<ErrorCode> {
+  const codes = new Set<ErrorCode>([
+    'BAD_REQUEST',
+    'MALFORMED_REQUEST',
+    'VALIDATION_ERROR',
+    'RATE_LIMITED',
+    'INTERNAL_ERROR',
+    'SERVICE_UNAVAILABLE',
+  ]);
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (methods.some((method) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method))) {
+    codes.add('PAYLOAD_TOO_LARGE');
+    codes.add('UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (route.url?.includes(':')) codes.add('NOT_FOUND');
+  const config = route.config ?? {};
+  const access = config.access;
+  if (access && !('public' in access)) {
+    for (const code of ['UNAUTHORIZED', 'INVALID_TOKEN', 'TOKEN_REVOKED', 'ACCESS_POLICY'] as const)
+      codes.add(code);
+    if (!config.allowPendingPasswordChange) codes.add('PASSWORD_CHANGE_REQUIRED');
+    if (!config.allowPendingMfaEnrollment) codes.add('MFA_ENROLLMENT_REQUIRED');
+    if ('permission' in access) codes.add('FORBIDDEN');
+  }
+  if (config.idempotency) {
+    for (const code of [
+      'IDEMPOTENCY_KEY_INVALID',
+      'IDEMPOTENCY_KEY_REUSED',
+      'IDEMPOTENCY_IN_PROGRESS',
+    ] as const)
+      codes.add(code);
+    if (config.idempotency === 'required') codes.add('IDEMPOTENCY_KEY_REQUIRED');
+  }
+  return codes;
+}
+
+/** Every code the route may answer: its declared ones and the generic ones. */
+export function routeErrorCodes(route: RouteShape): Set<ErrorCode> {
+  const codes = genericErrorCodes(route);
+  for (const code of route.config?.errors ?? []) codes.add(code);
+  return codes;
 }
 
 type Schema = Record<string, unknown>;
@@ -300,6 +369,15 @@ function fitLength(schema: Schema, value: string): string {
   return out.slice(0, Math.max(minimum, Math.min(out.length, maximum)));
 }
 
+/** A curated example laid over the built one: objects merge (the curated fields win), anything else replaces. */
+export function overlay(built: unknown, curated: unknown): unknown {
+  if (curated === undefined) return built;
+  if (!isObject(built) || !isObject(curated)) return curated;
+  const out: Schema = { ...built };
+  for (const [key, value] of Object.entries(curated)) out[key] = overlay(built[key], value);
+  return out;
+}
+
 export function errorExample(status: number, code: string, message: string): Schema {
   return {
     status_code: status,
@@ -314,28 +392,56 @@ interface DocumentOptions {
   examples: Record<string, OperationExamples>;
 }
 
-/** One error response: named, with its codes' examples and the headers they may carry. */
-function errorResponse(status: number, idempotent: boolean): Schema {
+/** One error response: named, listing its codes (with an example each) and the headers they may carry. */
+function errorResponse(status: number, codes: ErrorCode[], idempotent: boolean): Schema {
+  const headers: Schema = {};
+  const retries = codes.some((code) => 'retryAfter' in ERROR_CATALOGUE[code]);
+  if (status === 429 || status === 503 || retries) headers['Retry-After'] = RETRY_AFTER;
+  if (idempotent && status < 500 && status !== 409 && status !== 429)
+    headers['Idempotent-Replayed'] = IDEMPOTENT_REPLAYED;
+  const listed = codes.map((code) => `- \`${code}\`: ${ERROR_CATALOGUE[code].description}`).join('\n');
   const generic = GENERIC_CODES[status] ?? {
     code: 'INTERNAL_ERROR',
     message: 'An unexpected error occurred',
   };
-  const headers: Schema = {};
-  if (status === 429 || status === 503 || status === 423) headers['Retry-After'] = RETRY_AFTER;
-  if (idempotent && status < 500 && status !== 409 && status !== 429)
-    headers['Idempotent-Replayed'] = IDEMPOTENT_REPLAYED;
+  const examples: Schema = {};
+  for (const code of codes) examples[code] = { $ref: `#/components/examples/${code}` };
+  if (codes.length === 0)
+    examples[generic.code] = { value: errorExample(status, generic.code, generic.message) };
   return {
-    description: REASONS[status] ?? 'Error',
+    description: `${REASONS[status] ?? 'Error'}${listed ? `\n\n\`error_code\` values:\n${listed}` : ''}`,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     content: {
       'application/json': {
-        schema: { $ref: 'ErrorBody#' },
-        examples: {
-          [generic.code]: { value: errorExample(status, generic.code, generic.message) },
-        },
+        schema:
+          codes.length === 0
+            ? { $ref: 'ErrorBody#' }
+            : {
+                allOf: [{ $ref: 'ErrorBody#' }],
+                properties: { error_code: { type: 'string', enum: codes } },
+              },
+        examples,
       },
     },
   };
+}
+
+/** The catalogue's example bodies, one per code (responses refer to them). */
+export function errorExamples(): Record<string, { summary: string; value: Schema }> {
+  const examples: Record<string, { summary: string; value: Schema }> = {};
+  for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
+    if ('websocket' in entry) continue;
+    const example: { message: string; details: unknown } | undefined =
+      'example' in entry ? entry.example : undefined;
+    examples[code] = {
+      summary: entry.description,
+      value: {
+        ...errorExample(entry.status, code, example?.message ?? entry.description.replace(/\.$/, '')),
+        details: example?.details ?? null,
+      },
+    };
+  }
+  return examples;
 }
 
 function successResponse(
@@ -356,12 +462,12 @@ function successResponse(
     const content: Schema = { ...schema.content };
     const json = content['application/json'];
     if (isObject(json) && json.example === undefined) {
-      const value = example ?? sampleFromSchema(json.schema);
+      const value = overlay(sampleFromSchema(json.schema), example);
       if (value !== undefined) content['application/json'] = { ...json, example: value };
     }
     return { ...schema, content, description, ...(headers ? { headers } : {}) };
   }
-  const value = example ?? sampleFromSchema(schema);
+  const value = overlay(sampleFromSchema(schema), example);
   const { description: _ignored, ...body } = schema;
   return {
     description,
@@ -376,13 +482,29 @@ function successResponse(
 }
 
 /** The document-only schema of one route: what `@fastify/swagger` renders instead of the runtime schema. */
-export function documentOperation(route: RouteOptions, options: DocumentOptions): FastifySchema {
-  const schema = (route.schema ?? {}) as Schema;
+export function documentOperation(
+  route: RouteOptions,
+  options: DocumentOptions,
+  openapiObject?: object,
+): FastifySchema {
   const config = route.config ?? {};
+  const own = config.securityScheme;
+  if (openapiObject) {
+    // The error examples every response refers to, once in the document; a route's own security scheme.
+    const document = openapiObject as { components?: Record<string, Record<string, unknown>> };
+    document.components ??= {};
+    document.components.examples ??= errorExamples();
+    if (own) {
+      document.components.securitySchemes ??= {};
+      document.components.securitySchemes[own.name] ??= own.scheme;
+    }
+  }
+  const schema = (route.schema ?? {}) as Schema;
   const operationId = typeof schema.operationId === 'string' ? schema.operationId : '';
   const curated = options.examples[operationId] ?? {};
   const idempotency = config.idempotency;
   const out: Schema = { ...schema };
+  if (own) out.security = own.optional ? [{}, { [own.name]: [] }] : [{ [own.name]: [] }];
 
   if (idempotency) {
     const headers = isObject(schema.headers) ? schema.headers : { type: 'object', properties: {} };
@@ -408,11 +530,19 @@ export function documentOperation(route: RouteOptions, options: DocumentOptions)
     out.body = value === undefined ? schema.body : { ...schema.body, examples: [value] };
   }
 
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of [...routeErrorCodes(route as RouteShape)].sort()) {
+    const status = ERROR_CATALOGUE[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
   const responses: Schema = {};
-  for (const [key, value] of Object.entries(isObject(schema.response) ? schema.response : {})) {
-    const status = Number(key);
+  const declared = isObject(schema.response) ? schema.response : {};
+  const statuses = new Set([...Object.keys(declared).map(Number), ...byStatus.keys()]);
+  for (const status of [...statuses].sort((a, b) => a - b)) {
+    const key = String(status);
+    const value = declared[key] ?? { $ref: 'ErrorBody#' };
     if (status >= 400 && isErrorBodyRef(value)) {
-      responses[key] = errorResponse(status, idempotency !== undefined);
+      responses[key] = errorResponse(status, byStatus.get(status) ?? [], idempotency !== undefined);
       continue;
     }
     const documented = successResponse(status, value, curated.responses?.[status], idempotency !== undefined);

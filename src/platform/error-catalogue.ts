@@ -12,6 +12,8 @@ export interface ErrorCatalogueEntry {
   readonly retryAfter?: true;
   /** Sent only as a WebSocket error frame (`{"type":"error","code"}`), never as an HTTP answer. */
   readonly websocket?: true;
+  /** The documented example's message and details, where the description alone would not show them. */
+  readonly example?: { readonly message: string; readonly details: unknown };
 }
 
 export const ERROR_CATALOGUE = {
@@ -25,6 +27,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     description:
       'A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).',
+    example: {
+      message: 'Request validation failed',
+      details: { errors: [{ field: 'body.amount', message: 'must be >= 1', rule: 'minimum' }] },
+    },
   },
   UNAUTHORIZED: { status: 401, description: 'No credentials, or credentials that do not authenticate.' },
   INVALID_TOKEN: { status: 401, description: 'The access token is invalid or expired.' },
@@ -60,7 +66,12 @@ export const ERROR_CATALOGUE = {
   },
   LOCKED: { status: 423, description: 'Locked after too many failed attempts.', retryAfter: true },
   UPGRADE_REQUIRED: { status: 426, description: 'The endpoint is a WebSocket: send an upgrade request.' },
-  RATE_LIMITED: { status: 429, description: 'Too many requests from this client.', retryAfter: true },
+  RATE_LIMITED: {
+    status: 429,
+    description: 'Too many requests from this client.',
+    retryAfter: true,
+    example: { message: 'Too many requests', details: { retry_after_seconds: 30 } },
+  },
   INTERNAL_ERROR: {
     status: 500,
     description: 'An unexpected failure; the server log has it under the request id.',
@@ -231,10 +242,18 @@ export const ERROR_CATALOGUE = {
   INSUFFICIENT_BALANCE: {
     status: 422,
     description: 'The available balance does not cover amount, fee and duty; `details` has the figures.',
+    example: {
+      message: 'Insufficient balance for transaction',
+      details: { required: 152875, available: 100000, deficit: 52875 },
+    },
   },
   LIMIT_EXCEEDED: {
     status: 422,
     description: 'A transaction limit (per transaction, day, week or month) would be exceeded.',
+    example: {
+      message: 'This transaction exceeds your daily limit',
+      details: { scope: 'customer', period: 'daily', kind: 'amount', limit: 7000000, remaining: 250000 },
+    },
   },
   RECIPIENT_UNAVAILABLE: { status: 422, description: 'The recipient wallet cannot receive payments now.' },
   RECIPIENT_LIMIT_EXCEEDED: { status: 422, description: 'The recipient cannot receive this amount now.' },
@@ -262,6 +281,10 @@ export const ERROR_CATALOGUE = {
   OTP_REQUIRED: {
     status: 428,
     description: 'This amount needs a one-time code, now sent; repeat the request with `otp`.',
+    example: {
+      message: 'This amount needs a one-time code; it was sent to your phone. Repeat the request with it.',
+      details: { challenge_id: 'otp_7f3c2e8a9b10d4c5', expires_at: '2026-03-14T09:31:53.000Z' },
+    },
   },
   NO_FX_RATE: { status: 422, description: 'No exchange rate is set for this currency pair.' },
   SAME_CURRENCY: { status: 422, description: 'A conversion needs two different currencies.' },

@@ -9,9 +9,19 @@ import { before, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { RouteOptions } from 'fastify';
+import Fastify, { type RouteOptions } from 'fastify';
+import { API_ERRORS } from '../../src/api-errors.ts';
+import { API_EXAMPLES } from '../../src/api-examples.ts';
 import { generateOpenApiDocument, OPENAPI_PATH } from '../../src/openapi.ts';
 import { documentOperation } from '../../src/platform/api-contract.ts';
+import { ErrorContractRecorder, registerErrorContract } from '../../src/platform/error-contract.ts';
+import {
+  AppError,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  errorBody,
+  isErrorCode,
+} from '../../src/platform/errors.ts';
 
 type Json = Record<string, unknown>;
 interface Operation extends Json {
@@ -166,6 +176,7 @@ test('every example validates against its schema', () => {
     }
     return value;
   };
+  const sharedExamples = (document.components.examples ?? {}) as Record<string, { value?: unknown }>;
   const invalid: string[] = [];
   const check = (where: string, schema: Json, value: unknown) => {
     const validate = ajv.compile(rewrite(schema) as Json);
@@ -180,12 +191,17 @@ test('every example validates against its schema', () => {
     }
     for (const [status, response] of Object.entries(op.responses)) {
       const json = response.content?.['application/json'] as
-        | { schema: Json; example?: unknown; examples?: Record<string, { value: unknown }> }
+        | { schema: Json; example?: unknown; examples?: Record<string, { value?: unknown; $ref?: string }> }
         | undefined;
       if (!json) continue;
       if (json.example !== undefined) check(`${op.operationId} ${status}`, json.schema, json.example);
-      for (const [name, example] of Object.entries(json.examples ?? {}))
-        check(`${op.operationId} ${status} ${name}`, json.schema, example.value);
+      for (const [name, example] of Object.entries(json.examples ?? {})) {
+        const shared = example.$ref
+          ? sharedExamples[example.$ref.replace('#/components/examples/', '')]
+          : example;
+        assert.ok(shared, `${op.operationId} ${status} ${name}: ${example.$ref} exists`);
+        check(`${op.operationId} ${status} ${name}`, json.schema, shared.value);
+      }
     }
   }
   assert.deepEqual(invalid, []);
@@ -204,10 +220,124 @@ test('every secured operation names its security scheme; public ones say so', ()
   }
   assert.deepEqual(operation('transferFunds').security, [{ bearerAuth: [] }]);
   assert.deepEqual(operation('login').security, []);
+  // /metrics checks METRICS_TOKEN itself when it is set: an optional scheme of its own.
+  assert.deepEqual(operation('metrics').security, [{}, { metricsToken: [] }]);
+  assert.ok(schemes.metricsToken);
 });
 
 test('the WebSocket is described in the document description', () => {
   const description = String(document.info.description);
   assert.match(description, /\/api\/v1\/ws/);
   assert.match(description, /WebSocket/);
+});
+
+function documentedCodes(op: Operation): Map<string, number> {
+  const codes = new Map<string, number>();
+  for (const [status, response] of Object.entries(op.responses)) {
+    const schema = response.content?.['application/json']?.schema as
+      | { properties?: { error_code?: { enum?: string[] } } }
+      | undefined;
+    for (const code of schema?.properties?.error_code?.enum ?? []) codes.set(code, Number(status));
+  }
+  return codes;
+}
+
+test('each error response lists its error_code values, each from the catalogue with its status and an example', () => {
+  const examples = (document.components.examples ?? {}) as Record<string, { value: { error_code: string } }>;
+  for (const { operation: op } of operations) {
+    const codes = documentedCodes(op);
+    assert.ok(codes.size > 0, `${op.operationId} lists error codes`);
+    for (const [code, status] of codes) {
+      assert.ok(isErrorCode(code), `${op.operationId}: ${code} is in the catalogue`);
+      assert.equal(status, ERROR_CATALOGUE[code].status, `${op.operationId}: ${code} under its status`);
+      assert.equal(examples[code]?.value.error_code, code, `${code} has an example`);
+    }
+  }
+  const transfer = documentedCodes(operation('transferFunds'));
+  for (const code of ['INSUFFICIENT_BALANCE', 'LIMIT_EXCEEDED', 'OTP_REQUIRED', 'IDEMPOTENCY_KEY_REQUIRED'])
+    assert.ok(transfer.has(code), `transferFunds documents ${code}`);
+  assert.ok(documentedCodes(operation('login')).has('INVALID_CREDENTIALS'));
+  assert.ok(documentedCodes(operation('getMe')).has('TOKEN_REVOKED'), 'generic codes are added');
+});
+
+test('every operation has a declaration of its error codes, and every declaration an operation', () => {
+  const ids = new Set(operations.map(({ operation: op }) => op.operationId));
+  assert.deepEqual(
+    [...ids].filter((id) => !(id in API_ERRORS)),
+    [],
+    'operations missing from src/api-errors.ts',
+  );
+  assert.deepEqual(
+    Object.keys(API_ERRORS).filter((id) => !ids.has(id)),
+    [],
+    'declarations of no operation',
+  );
+});
+
+test('an answer with an undeclared error code breaks the contract (the harness fails the file)', async () => {
+  const app = Fastify();
+  const recorder = new ErrorContractRecorder();
+  registerErrorContract(app, recorder);
+  app.setErrorHandler((error: AppError, request, reply) =>
+    reply.code(error.statusCode).send(errorBody(error, request.id)),
+  );
+  const throwing = (errors: ErrorCode[]) => ({
+    config: { access: { public: true } as const, errors },
+    handler: async () => {
+      throw new AppError(409, 'WALLET_EXISTS', 'The customer already has a wallet in this currency');
+    },
+  });
+  app.post('/declared', throwing(['WALLET_EXISTS']));
+  app.post('/undeclared', throwing([]));
+  await app.inject({ method: 'POST', url: '/declared' });
+  assert.equal(recorder.report(), null);
+  const generic = await app.inject({
+    method: 'POST',
+    url: '/undeclared',
+    payload: '{',
+    headers: { 'content-type': 'application/json' },
+  });
+  assert.equal(generic.statusCode, 400, 'a generic code (malformed body) needs no declaration');
+  assert.equal(recorder.report(), null);
+  await app.inject({ method: 'POST', url: '/undeclared' });
+  assert.match(String(recorder.report()), /POST \/undeclared answered 409 WALLET_EXISTS/);
+  await app.close();
+});
+
+test('the main journeys carry their curated examples', () => {
+  const journeys = [
+    'login',
+    'createCustomer',
+    'initiateKyc',
+    'uploadDocument',
+    'submitKyc',
+    'reviewKyc',
+    'createWallet',
+    'depositCash',
+    'setCustomerPin',
+    'customerLogin',
+    'transferFunds',
+    'getTransactionReceipt',
+    'openDispute',
+  ];
+  for (const id of journeys) {
+    const curated = API_EXAMPLES[id];
+    assert.ok(curated, `${id} has curated examples`);
+    const op = operation(id);
+    if (curated.request !== undefined) {
+      const media = Object.values(op.requestBody?.content ?? {})[0];
+      assert.deepEqual(media?.example, curated.request, `${id} request example`);
+    }
+    for (const [status, value] of Object.entries(curated.responses ?? {})) {
+      const example = op.responses[status]?.content?.['application/json']?.example as Json | undefined;
+      for (const [key, field] of Object.entries(value as Json))
+        assert.deepEqual(example?.[key], field, `${id} ${status} example has the curated ${key}`);
+    }
+  }
+  const examples = document.components.examples as Record<string, { value: { details: unknown } }>;
+  assert.deepEqual(examples.INSUFFICIENT_BALANCE?.value.details, {
+    required: 152875,
+    available: 100000,
+    deficit: 52875,
+  });
 });

@@ -91,7 +91,15 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
     app.get(
       '/metrics',
       {
-        config: { access: { public: true } },
+        // Public to the access guard; the handler checks METRICS_TOKEN when it is set (documented as optional).
+        config: {
+          access: { public: true },
+          securityScheme: {
+            name: 'metricsToken',
+            optional: true,
+            scheme: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' },
+          },
+        },
         logLevel: 'warn',
         schema: {
           operationId: 'metrics',
