@@ -18,6 +18,7 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { API_ERRORS } from './api-errors.ts';
 import { API_EXAMPLES } from './api-examples.ts';
 import { apiDocsMode, trustProxyOption } from './config.ts';
 import { accessModule } from './modules/access/index.ts';
@@ -57,6 +58,7 @@ import {
 import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
 import { documentOperation, WEBSOCKET_DESCRIPTION } from './platform/api-contract.ts';
 import type { Dependencies } from './platform/dependencies.ts';
+import { type ErrorContractRecorder, registerErrorContract } from './platform/error-contract.ts';
 import { commonErrors, ErrorBody, frameworkErrors, registerErrorHandling } from './platform/errors.ts';
 import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
@@ -66,6 +68,8 @@ import { RealtimeHub } from './platform/realtime.ts';
 import { compileValidator, registerJsonParser } from './platform/validation.ts';
 
 export interface BuildOptions {
+  /** Tests: every error answer is checked against its route's declared codes (src/api-errors.ts). */
+  errorContract?: ErrorContractRecorder;
   /** Where logs go (tests capture them); default stdout. */
   logStream?: DestinationStream;
   logLevel?: string;
@@ -106,10 +110,16 @@ export function documentRoute(route: RouteOptions): void {
     : ERROR_STATUSES;
   for (const status of statuses) response[status] ??= { $ref: 'ErrorBody#' };
   // The document shows a completed copy of the schema (headers, multipart body, named responses, examples).
+  // The codes it may answer beyond the generic ones: declared by operationId in src/api-errors.ts.
   route.config = {
     ...route.config,
-    swaggerTransform: ({ route: documented }) => ({
-      schema: documentOperation(documented, { examples: API_EXAMPLES }),
+    errors: route.config?.errors ?? API_ERRORS[String(schema.operationId)],
+    swaggerTransform: ({ route: documented, ...document }) => ({
+      schema: documentOperation(
+        documented,
+        { examples: API_EXAMPLES },
+        'openapiObject' in document ? document.openapiObject : undefined,
+      ),
       url: documented.url,
     }),
   };
@@ -205,6 +215,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
   app.addHook('onRoute', documentRoute);
+  if (options.errorContract) registerErrorContract(app, options.errorContract);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

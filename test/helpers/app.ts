@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { type Application, buildApp } from '../../src/app.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { closeDependencies, type Dependencies, openDependencies } from '../../src/platform/dependencies.ts';
+import { ErrorContractRecorder } from '../../src/platform/error-contract.ts';
 import { seedAll, seedFirstAdmin } from '../../src/seed.ts';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple 42';
@@ -73,12 +74,14 @@ export async function startTestApp(
   const database = await createTestDatabase();
   let deps: Dependencies | undefined;
   let application: Application | undefined;
+  // Every error answer must carry a code its route declares (src/api-errors.ts); checked when the app closes.
+  const errorContract = new ErrorContractRecorder();
   try {
     const config = testConfig(overrides, database?.url);
     deps = await openDependencies(config, { migrate: true, runsWorker: false });
     await seedAll(deps);
     const logs = new LogCapture();
-    application = await buildApp(deps, { logStream: logs });
+    application = await buildApp(deps, { logStream: logs, errorContract });
     await seedFirstAdmin(deps, application.identity);
     await application.app.ready();
     if (options.startJobs) await deps.jobs.start();
@@ -95,6 +98,8 @@ export async function startTestApp(
         await opened.application.app.close();
         await closeDependencies(opened.deps);
         await database?.drop();
+        const broken = errorContract.report();
+        if (broken) throw new Error(broken);
       },
     };
   } catch (error) {
