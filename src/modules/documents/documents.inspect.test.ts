@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { PDFDocument, PDFName, PDFString } from '@cantoo/pdf-lib';
 import { inspectDocument } from './documents.inspect.ts';
+import { MAX_CONCURRENT_PDF_SCANS, pdfScansRunning } from './documents.pdf.ts';
 
 /** A PDF with a classic cross-reference table whose offsets are right. */
 function classicPdf(objects: string[], trailerExtra = ''): Buffer {
@@ -26,14 +27,14 @@ function classicPdf(objects: string[], trailerExtra = ''): Buffer {
 const CATALOG = '<< /Type /Catalog /Pages 2 0 R >>';
 const PAGES = '<< /Type /Pages /Kids [] /Count 0 >>';
 
-/** An object stream (Flate) holding object 3: what the raw bytes show is only compressed data. */
-function objectStreamPdf(hidden: string): Buffer {
+/** An object stream (Flate) holding object 3 (or the given decoded bytes): the raw bytes show only compressed data. */
+function objectStreamPdf(hidden: string | Buffer, extra = ''): Buffer {
   const header = '3 0 ';
-  const content = Buffer.from(header + hidden, 'latin1');
+  const content = typeof hidden === 'string' ? Buffer.from(header + hidden, 'latin1') : hidden;
   const compressed = deflateSync(content);
   const stream = Buffer.concat([
     Buffer.from(
-      `<< /Type /ObjStm /N 1 /First ${header.length} /Filter /FlateDecode /Length ${compressed.length} >>\nstream\n`,
+      `<< /Type /ObjStm /N 1 /First ${header.length} /Filter /FlateDecode${extra} /Length ${compressed.length} >>\nstream\n`,
       'latin1',
     ),
     compressed,
@@ -111,6 +112,52 @@ describe('PDF inspection with a parser', () => {
       Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n'),
       /cannot be read/,
     );
+  });
+
+  test('an object stream the parser cannot read as a reader would is refused, not skipped', async () => {
+    const active = '<< /S /JavaScript /JS (app.alert(1)) >>';
+    // /N claims two objects but the stream holds one: the parser gave up on the stream and kept it as opaque bytes.
+    const header = '3 0 ';
+    const miscounted = objectStreamPdf(active).toString('latin1').replace('/N 1 /First', '/N 2 /First');
+    await refused(Buffer.from(miscounted, 'latin1'), /cannot be read/);
+    // A PNG predictor (what readers apply) that the parser ignores: it saw bytes interleaved with row tags.
+    const raw = Buffer.from(
+      header + active.padEnd(Math.ceil((header.length + active.length) / 8) * 8 - header.length),
+    );
+    const rows: Buffer[] = [];
+    for (let at = 0; at < raw.length; at += 8) rows.push(Buffer.from([0]), raw.subarray(at, at + 8));
+    const predicted = objectStreamPdf(Buffer.concat(rows), '/DecodeParms << /Predictor 12 /Columns 8 >>');
+    assert.doesNotMatch(predicted.toString('latin1'), /JavaScript/);
+    await refused(predicted, /cannot be (inspected|read)/);
+  });
+
+  test('a decompression bomb is refused at a bounded decoded size, not after the deadline', async () => {
+    // 128 MiB of blanks after one object: about 130 kB compressed.
+    const content = Buffer.alloc(128 * 1024 * 1024, 0x20);
+    content.write('3 0 << /Type /Annot >>', 0, 'latin1');
+    const bomb = objectStreamPdf(content);
+    assert.ok(bomb.length < 1024 * 1024);
+    const started = Date.now();
+    await refused(bomb, /expands too much/);
+    assert.ok(Date.now() - started < 5_000, 'refused well before the 10 s deadline');
+  });
+
+  test('uploads arriving together parse at most MAX_CONCURRENT_PDF_SCANS at a time, and all get their answer', async () => {
+    const file = await pdfLibDocument(false);
+    let most = 0;
+    const sampler = setInterval(() => {
+      most = Math.max(most, pdfScansRunning());
+    }, 1);
+    const results = await Promise.all(
+      Array.from({ length: MAX_CONCURRENT_PDF_SCANS + 3 }, () => inspectDocument(file)),
+    );
+    clearInterval(sampler);
+    assert.ok(results.every((result) => result.ok));
+    assert.ok(
+      most >= 1 && most <= MAX_CONCURRENT_PDF_SCANS,
+      `at most ${MAX_CONCURRENT_PDF_SCANS}, saw ${most}`,
+    );
+    assert.equal(pdfScansRunning(), 0, 'every slot is given back');
   });
 
   test('the parse is bounded in time: past the deadline the file is refused', async () => {
