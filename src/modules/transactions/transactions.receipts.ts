@@ -11,7 +11,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import type { Principal } from '../../platform/http.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { formatLocalTime, localIsoTime, renderReceiptPdf } from '../../platform/pdf.ts';
-import { billers, type WalletRow, type WalletsService } from '../wallets/index.ts';
+import { billers, type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { TransactionsService } from './transactions.service.ts';
 import { type TransactionType, transactions } from './transactions.tables.ts';
@@ -229,14 +229,15 @@ export class ReceiptsService {
     const walletIds = [
       ...new Set(rows.flatMap((row) => [row.sourceWalletId, row.destinationWalletId])),
     ].filter((id): id is string => id !== null && id !== walletId);
+    // One query per kind, whatever the number of lines (an export holds up to 10,000).
     const [walletRows, knownBillers, merchantNames] = await Promise.all([
-      Promise.all(walletIds.map((id) => this.#wallets.row(id).catch(() => null))),
+      walletIds.length === 0
+        ? Promise.resolve([] as WalletRow[])
+        : this.#db.select().from(wallets).where(inArray(wallets.id, walletIds)),
       this.#billers(rows),
       this.#wallets.documents.merchantNames(rows.map((row) => row.merchantId)),
     ]);
-    const names = await this.#wallets.documents.ownerNames(
-      walletRows.filter((row): row is WalletRow => row !== null),
-    );
+    const names = await this.#wallets.documents.ownerNames(walletRows);
     const descriptions = new Map<string, string>();
     for (const row of rows) {
       const outgoing = row.sourceWalletId === walletId;
