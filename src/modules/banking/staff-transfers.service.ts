@@ -101,7 +101,9 @@ export class StaffTransfersService {
     await this.#transactions.engine.check(this.#plan(payload, null, null), [source, destination]);
     const thresholds = await this.#settings.get('payments.staff_transfer_approval_threshold');
     const threshold = thresholds[input.currency];
-    const large = threshold !== undefined && amount >= BigInt(threshold);
+    // A currency without a threshold fails closed: every staff transfer in it waits for a second staff member, so a
+    // wallet in a currency nobody configured (UGX, EUR, …) is not a way around maker-checker.
+    const large = threshold === undefined || amount >= BigInt(threshold);
     if (!large && !(await this.#approvals.isRequired(STAFF_TRANSFER_ACTION)))
       return { status: 201, body: await this.execute(payload, context, claim) };
     const outcome = await this.#approvals.run<StaffTransferPayload, TransactionView>(

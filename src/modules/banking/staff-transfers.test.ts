@@ -17,6 +17,7 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
+import { settingDefinitions } from '../settings/settings.definitions.ts';
 
 const PASSWORD = 'amber lighthouse river 5';
 
@@ -208,6 +209,26 @@ describe('staff moving a customer’s money', () => {
           from transactions where id = ${decided.result.id}`,
     )) as unknown as { rows: { approved: boolean; maker: string }[] };
     assert.equal(stored.rows[0]!.approved, true);
+  });
+
+  test('a currency without a configured threshold always needs a second staff member (fail closed)', async () => {
+    const thresholds = settingDefinitions['payments.staff_transfer_approval_threshold'].default;
+    assert.equal(thresholds.UGX, undefined, 'UGX has no threshold by default');
+    const bob = await createCustomer(t, 'Bob Ugx', '+254711300003');
+    const aliceUgx = await openWallet(t, alice.id, 'UGX');
+    const bobUgx = await openWallet(t, bob.id, 'UGX');
+    await deposit(t, aliceUgx.id, 900_000, 'UGX');
+    const response = await staffTransfer(assistantToken, {
+      source_wallet_id: aliceUgx.id,
+      to_wallet_number: bobUgx.wallet_number,
+      amount: 800_000,
+      currency: 'UGX',
+      reason: 'Customer instruction at the branch, ticket 4419',
+    });
+    assert.equal(response.statusCode, 202, response.body);
+    assert.equal(response.json().action, 'wallet.staff_transfer');
+    assert.equal((await balanceOf(t, bobUgx.id)).balance, 0, 'nothing moves before a checker approves');
+    await decide('cancel', assistantToken, response.json().id);
   });
 
   test('a large cash withdrawal filed twice is one request, with its amount as an integer', async () => {

@@ -152,7 +152,7 @@ export const settingDefinitions = {
   },
   'payments.staff_transfer_approval_threshold': {
     description:
-      "Per currency: staff transfers from a customer's wallet (without the customer's PIN) of at least this many minor units need a second staff member",
+      "Per currency: staff transfers from a customer's wallet (without the customer's PIN) of at least this many minor units need a second staff member; in a currency not listed, every staff transfer does",
     schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
     default: { KES: 1_000_000, USD: 10_000 } as Record<string, number>,
     public: false,
