@@ -106,9 +106,9 @@ export function schedule(seed: number): ScheduledFault[] {
     from: LONG ? 0.05 : 0.03,
     to: LONG ? 0.8 : 0.3,
     postgresRestart: true,
-    // Every API restart costs seconds of CPU on a two-core machine, and the claims a killed request leaves stay
-    // locked 60 s (the run cannot end before the last lapses): the short mode kills less often (the forced kill and
-    // crash point, further kills drawn rarely, no further crash points) and early in the run.
+    // Every API restart costs seconds of CPU on a two-core machine: the short mode kills less often (the forced kill
+    // and crash point, further kills drawn rarely, no further crash points) and early in the run. (A killed request's
+    // claim no longer holds its key: its holder session died with the process, ADR 0006.)
     ...(LONG ? {} : { weights: { 'kill-api': 1, 'crash-point': 0 } }),
   });
 }
