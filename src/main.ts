@@ -3,7 +3,7 @@
  * so `npm install && npm start` is a working system; the first administrator's password is printed once.
  */
 import { buildApp } from './app.ts';
-import { type Config, ConfigError, environmentWithDotenv, parseConfig } from './config.ts';
+import { apiDocsMode, type Config, ConfigError, environmentWithDotenv, parseConfig } from './config.ts';
 import { defineJobs } from './jobs.ts';
 import { DataDirLockedError, lockDataDir } from './platform/data-dir-lock.ts';
 import { runMigrations } from './platform/db.ts';
@@ -81,8 +81,13 @@ async function main() {
   const address = await app.listen({ host: config.LOCAL_HOST, port: config.LOCAL_PORT });
   app.log.info(
     { address, database: deps.database.kind, store: deps.store.kind, worker: deps.runsWorker },
-    `API listening on ${address} (docs at ${address}/docs)`,
+    `API listening on ${address}${docsNote(apiDocsMode(config), address)}`,
   );
+}
+
+function docsNote(mode: 'public' | 'staff' | 'off', address: string): string {
+  if (mode === 'off') return ' (API docs off: API_DOCS)';
+  return ` (docs at ${address}/docs${mode === 'staff' ? ', staff token required' : ''})`;
 }
 
 main().catch((error) => {

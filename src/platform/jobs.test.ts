@@ -14,6 +14,8 @@ import { closeDependencies, type Dependencies, openDependencies } from './depend
 const RECORD = 'test.record';
 const FLAKY = 'test.flaky';
 const BATCH = 'test.batch';
+const QUERY_FAILS = 'test.query-fails';
+const CANARY = 'canary-0722-phone-+254700000001';
 
 interface Payload {
   marker: string;
@@ -79,6 +81,13 @@ describe('jobs: transactional outbox', () => {
       handle: async (data, meta) => {
         batchAttempts.push({ marker: data.marker, id: meta.id, retryCount: meta.retryCount });
         if (data.marker.startsWith('poison')) throw new Error('this job always fails');
+      },
+    });
+    deps.jobs.define<Payload>({
+      name: QUERY_FAILS,
+      retryLimit: 0,
+      handle: async () => {
+        await deps.database.db.execute(sql`select ${CANARY}::int as n`);
       },
     });
     await deps.jobs.start();
@@ -206,6 +215,21 @@ describe('jobs: transactional outbox', () => {
       deadLetters.map((job) => job.data.marker),
       [poison],
     );
+  });
+
+  test('a job failed by a query stores its statement and SQLSTATE, never the parameters', async () => {
+    const jobId = await inTransaction(deps.database.db, (tx) =>
+      deps.jobs.enqueue(tx, QUERY_FAILS, { marker: 'q' }),
+    );
+    assert.ok(jobId);
+    await eventually(
+      async () => (await deps.jobs.boss.getJobById(QUERY_FAILS, jobId))?.state === 'failed',
+      'the failing job',
+      15_000,
+    );
+    const stored = JSON.stringify((await deps.jobs.boss.getJobById(QUERY_FAILS, jobId))?.output);
+    assert.ok(!stored.includes(CANARY) && !stored.includes('+254700000001'), stored);
+    assert.match(stored, /22P02/);
   });
 
   test('stats() lists the defined queues and their dead-letter queues', async () => {

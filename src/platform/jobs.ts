@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { fromDrizzle, fromPglite, type JobResult, PgBoss, type SendOptions } from 'pg-boss';
 import type { Database, Executor } from './db.ts';
+import { serializeError } from './logging.ts';
 
 export interface JobDefinition<T extends object> {
   name: string;
@@ -102,7 +103,9 @@ export class Jobs {
               await definition.handle(job.data as object, { id: job.id, retryCount: job.retryCount });
               results.push({ id: job.id, status: 'completed' });
             } catch (error) {
-              results.push({ id: job.id, status: 'failed', output: error });
+              // Stored in the job table: a failed query is kept by statement name and SQLSTATE, never its
+              // parameters or the database's message quoting them (the same rule as the logs, F4).
+              results.push({ id: job.id, status: 'failed', output: serializeError(error) as object });
             }
           }
           return results;
