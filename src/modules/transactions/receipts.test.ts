@@ -323,6 +323,39 @@ describe('receipts and statements', () => {
     );
   });
 
+  test('a dispute refund shows on both statements: the captured hold on the payee’s, the refund on the payer’s', async () => {
+    const reference = (await receipt(ids.p2p, payer.token)).json().reference as string;
+    const opened = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transaction/dispute/add',
+      headers: bearer(payer.token),
+      payload: { transaction_id: ids.p2p, reason: 'not_received' },
+    });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const resolved = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transaction/dispute/resolve',
+      headers: idempotent(t.adminToken),
+      payload: { dispute_id: opened.json().id, outcome: 'refund', resolution: 'Paid to the wrong person' },
+    });
+    assert.equal(resolved.statusCode, 200, resolved.body);
+    const payeeLines = (await get(`/api/v1/wallet/wallet/${payeeWallet.id}/statement`, payee.token)).json()
+      .items as Line[];
+    const captured = payeeLines.filter((line) => line.leg === 'hold');
+    assert.deepEqual(
+      captured.map((line) => [line.description, line.amount]),
+      [['Dispute refund: the amount held', -100_000]],
+    );
+    const payerLines = (await get(`/api/v1/wallet/wallet/${payerWallet.id}/statement`, payer.token)).json()
+      .items as Line[];
+    assert.ok(
+      payerLines.some(
+        (line) => line.description === `Refund of disputed payment ${reference}` && line.amount === 100_000,
+      ),
+      JSON.stringify(payerLines),
+    );
+  });
+
   test('the CSV and PDF statements carry the same descriptions, in the customer’s time zone', async () => {
     const csv = await get(`/api/v1/wallet/wallet/${payerWallet.id}/statement/export?format=csv`, payer.token);
     assert.equal(csv.statusCode, 200, csv.body);

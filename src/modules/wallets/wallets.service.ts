@@ -109,11 +109,14 @@ function preparedReads(db: Executor) {
   };
 }
 
-/** Lines that are not the payment itself say what they are, whatever the payment's narration. */
+/**
+ * Lines that are not the payment itself say what they are, whatever the payment's narration. A dispute hold shows
+ * only when it is captured for a refund (a pending hold writes no journal line; a released one never posts).
+ */
 const LEG_LABELS: Record<string, string> = {
   fee: 'Fee',
   tax: 'Excise duty',
-  hold: 'Held for a dispute',
+  hold: 'Dispute refund: the amount held',
 };
 
 export class WalletsService {
