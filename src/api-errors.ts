@@ -557,7 +557,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   updateRole: [],
   updateSetting: ['VERSION_CONFLICT'],
   updateTransactionLimit: [],
-  updateUser: ['USER_EXISTS'],
+  updateUser: ['BEYOND_OWN_PERMISSIONS', 'USER_EXISTS'],
   updateWalletProduct: [],
   uploadDocument: ['DOCUMENT_REJECTED', 'NOT_FOUND'],
   validateBillReference: ['BILLER_NOT_FOUND', 'BILLER_UNAVAILABLE', 'UNKNOWN_BILLER_ADAPTER'],

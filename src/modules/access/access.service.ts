@@ -65,6 +65,13 @@ export const accessErrors = {
     new AppError(403, 'BEYOND_OWN_PERMISSIONS', 'You cannot grant permissions you do not hold', {
       permissions: codes,
     }),
+  contactBeyondOwn: (codes: string[]) =>
+    new AppError(
+      403,
+      'BEYOND_OWN_PERMISSIONS',
+      'You cannot change the email or phone of a user who holds permissions you do not hold',
+      { permissions: codes },
+    ),
   protectedPermission: () =>
     new AppError(
       409,
@@ -172,6 +179,17 @@ export class AccessService {
     try {
       return await inTransaction(this.#db, async (tx) => {
         const before = await this.#view(tx, await this.#user(tx, id, true));
+        // Email and phone receive password resets and one-time codes: whoever sets them can take the account over.
+        // So they are changed only by someone holding at least the user's permissions (an admin cannot redirect a
+        // super administrator's reset to their own inbox and sign in as them).
+        const contactChanges =
+          (changes.email !== undefined && changes.email !== before.email) ||
+          (changes.phone !== undefined && changes.phone !== before.phone);
+        if (contactChanges && context.actor.type === 'user' && context.actor.id && context.actor.id !== id) {
+          const held = new Set((await userAccess(tx, context.actor.id))?.permissions ?? []);
+          const beyond = ((await userAccess(tx, id))?.permissions ?? []).filter((code) => !held.has(code));
+          if (beyond.length > 0) throw accessErrors.contactBeyondOwn(beyond);
+        }
         const [row] = await tx
           .update(users)
           .set({

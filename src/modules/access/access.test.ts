@@ -270,6 +270,34 @@ describe('staff users, roles and permissions', () => {
     assert.equal(within.statusCode, 200, 'a role inside their own permissions is fine');
   });
 
+  test('nobody changes the email or phone of a user holding more than they do (a password reset would hand it over)', async () => {
+    const admin4 = await bootstrapAdministrator('admin4', 'admin');
+    const token = (await login(t.app, 'admin4', 'quiet meadow lantern 8')).access_token;
+    const root = await adminId();
+    for (const change of [{ email: 'admin4-inbox@bank.test' }, { phone: '+254700000444' }]) {
+      const response = await call('PATCH', `/api/v1/user/user/${root}`, change, token);
+      assert.equal(response.statusCode, 403, response.body);
+      assert.equal(response.json().error_code, 'BEYOND_OWN_PERMISSIONS');
+    }
+    const unchanged = (await call('GET', `/api/v1/user/user/${root}`)).json();
+    assert.equal(unchanged.email, 'admin@bank.test');
+    assert.equal(unchanged.phone, null);
+    // A name is not a way in; and within their own permissions the change is theirs to make.
+    const named = await call('PATCH', `/api/v1/user/user/${root}`, { full_name: 'Root Admin' }, token);
+    assert.equal(named.statusCode, 200, named.body);
+    const peer = await createUser('peer4', ['auditor']);
+    const peerEmail = await call(
+      'PATCH',
+      `/api/v1/user/user/${peer.id}`,
+      { email: 'peer4b@bank.test' },
+      token,
+    );
+    assert.equal(peerEmail.statusCode, 200, peerEmail.body);
+    // A super administrator may change an administrator's email.
+    const down = await call('PATCH', `/api/v1/user/user/${admin4.id}`, { email: 'admin4b@bank.test' });
+    assert.equal(down.statusCode, 200, down.body);
+  });
+
   test('privileged roles and permissions need a second staff member by default, whatever is configured', async () => {
     const root2Token = (await login(t.app, 'root2', 'quiet meadow lantern 8')).access_token;
     const target = await createUser('promoted', []);
@@ -337,5 +365,77 @@ describe('staff users, roles and permissions', () => {
     });
     assert.equal(withPrivileged.statusCode, 409);
     assert.equal(withPrivileged.json().error_code, 'PERMISSIONS_NEED_APPROVAL');
+  });
+});
+
+describe('PRIVILEGED_ROLE_FOUR_EYES=false: privileged roles follow approvals.required_actions like any other', () => {
+  let t: TestContext;
+  before(async () => {
+    t = await startTestApp({ PRIVILEGED_ROLE_FOUR_EYES: 'false' });
+  });
+  after(async () => t.close());
+
+  const call = (url: string, payload: object) =>
+    t.app.inject({ method: 'POST', url, headers: bearer(t.adminToken), payload });
+
+  test('super_admin is given at once, at creation too, and a privileged permission is granted at once', async () => {
+    const created = await call('/api/v1/user/user/add', {
+      username: 'root3',
+      email: 'root3@bank.test',
+      full_name: 'Root Three',
+      password: 'quiet meadow lantern 8',
+      roles: ['super_admin'],
+      must_change_password: false,
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.deepEqual(created.json().roles, ['super_admin']);
+    const plain = await call('/api/v1/user/user/add', {
+      username: 'plain3',
+      email: 'plain3@bank.test',
+      full_name: 'Plain Three',
+      password: 'quiet meadow lantern 8',
+      roles: [],
+      must_change_password: false,
+    });
+    const assigned = await call('/api/v1/user/role/assign', { user_id: plain.json().id, role: 'admin' });
+    assert.equal(assigned.statusCode, 200, assigned.body);
+    assert.deepEqual(assigned.json().roles, ['admin']);
+    const role = await call('/api/v1/user/role/add', {
+      code: 'desk3',
+      name: 'Desk 3',
+      permissions: ['policy:manage'],
+    });
+    assert.equal(role.statusCode, 201, role.body);
+    const granted = await call('/api/v1/permissions/role/grant', {
+      role_id: role.json().id,
+      permissions: ['permission:manage'],
+    });
+    assert.equal(granted.statusCode, 200, granted.body);
+    const pending = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/policy/approval?status=pending',
+      headers: bearer(t.adminToken),
+    });
+    assert.deepEqual(pending.json().items, [], 'nothing was filed');
+  });
+
+  test('a configured user.role_assign still holds a privileged role for a second staff member', async () => {
+    const target = await call('/api/v1/user/user/add', {
+      username: 'plain4',
+      email: 'plain4@bank.test',
+      full_name: 'Plain Four',
+      password: 'quiet meadow lantern 8',
+      roles: [],
+      must_change_password: false,
+    });
+    const configured = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/approvals.required_actions',
+      headers: bearer(t.adminToken),
+      payload: { value: ['user.role_assign'] },
+    });
+    assert.equal(configured.statusCode, 200, configured.body);
+    const filed = await call('/api/v1/user/role/assign', { user_id: target.json().id, role: 'super_admin' });
+    assert.equal(filed.statusCode, 202, filed.body);
   });
 });
