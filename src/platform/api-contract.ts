@@ -37,8 +37,6 @@ declare module 'fastify' {
      * `src/api-errors.ts` by operationId unless the route sets it; checked against every answer in tests.
      */
     errors?: readonly ErrorCode[];
-    /** A route the access guard leaves public but that checks a credential of its own (documented only). */
-    securityScheme?: { name: string; scheme: Record<string, unknown>; optional?: boolean };
   }
 }
 
@@ -488,23 +486,17 @@ export function documentOperation(
   openapiObject?: object,
 ): FastifySchema {
   const config = route.config ?? {};
-  const own = config.securityScheme;
   if (openapiObject) {
-    // The error examples every response refers to, once in the document; a route's own security scheme.
+    // The error examples every response refers to, once in the document.
     const document = openapiObject as { components?: Record<string, Record<string, unknown>> };
     document.components ??= {};
     document.components.examples ??= errorExamples();
-    if (own) {
-      document.components.securitySchemes ??= {};
-      document.components.securitySchemes[own.name] ??= own.scheme;
-    }
   }
   const schema = (route.schema ?? {}) as Schema;
   const operationId = typeof schema.operationId === 'string' ? schema.operationId : '';
   const curated = options.examples[operationId] ?? {};
   const idempotency = config.idempotency;
   const out: Schema = { ...schema };
-  if (own) out.security = own.optional ? [{}, { [own.name]: [] }] : [{ [own.name]: [] }];
 
   if (idempotency) {
     const headers = isObject(schema.headers) ? schema.headers : { type: 'object', properties: {} };

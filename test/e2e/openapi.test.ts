@@ -220,9 +220,6 @@ test('every secured operation names its security scheme; public ones say so', ()
   }
   assert.deepEqual(operation('transferFunds').security, [{ bearerAuth: [] }]);
   assert.deepEqual(operation('login').security, []);
-  // /metrics checks METRICS_TOKEN itself when it is set: an optional scheme of its own.
-  assert.deepEqual(operation('metrics').security, [{}, { metricsToken: [] }]);
-  assert.ok(schemes.metricsToken);
 });
 
 test('the WebSocket is described in the document description', () => {

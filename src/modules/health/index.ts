@@ -91,15 +91,7 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
     app.get(
       '/metrics',
       {
-        // Public to the access guard; the handler checks METRICS_TOKEN when it is set (documented as optional).
-        config: {
-          access: { public: true },
-          securityScheme: {
-            name: 'metricsToken',
-            optional: true,
-            scheme: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' },
-          },
-        },
+        config: { access: { public: true } },
         logLevel: 'warn',
         schema: {
           operationId: 'metrics',
