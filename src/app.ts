@@ -281,7 +281,6 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   await identityPlugin(app, identity);
   await app.register(policyModule(policy));
   const approvals = createApprovals(deps, settings);
-  identity.roleAssignmentNeedsApproval = () => approvals.isRequired('user.role_assign');
   await app.register(approvalsModule(approvals, settings));
   await app.register(accessModule(deps, identity, approvals));
   await app.register(coreModule(deps));
