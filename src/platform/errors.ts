@@ -199,24 +199,30 @@ function isDependencyUnreachable(error: unknown): boolean {
 }
 
 /**
- * A statement the database cancelled (SQLSTATE 57014: `statement_timeout`, or an operator's `pg_cancel_backend`):
- * the database is overloaded or a lock is held, not the request wrong.
+ * What the database refuses for load or contention, not because the request is wrong: a cancelled statement (57014:
+ * `statement_timeout`, an operator's `pg_cancel_backend`), a deadlock (40P01) or serialization failure (40001) that
+ * outlived inTransaction's retries or hit a statement outside one, a lock it could not take (55P03). Each answers
+ * 503 with how long to wait: the same request may well succeed then.
  */
-function isStatementCancelled(error: unknown): boolean {
+const BUSY_SQLSTATES: Record<string, string> = { '57014': '5', '40P01': '1', '40001': '1', '55P03': '1' };
+
+function busyRetryAfter(error: unknown): string | null {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth += 1) {
-    if ((current as { code?: unknown }).code === '57014') return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && Object.hasOwn(BUSY_SQLSTATES, code)) return BUSY_SQLSTATES[code]!;
     current = (current as { cause?: unknown }).cause;
   }
-  return false;
+  return null;
 }
 
 /** Converts anything thrown into an AppError without leaking internals. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (isStatementCancelled(error)) {
+  const busy = busyRetryAfter(error);
+  if (busy) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is busy; try again shortly', null, {
-      'retry-after': '5',
+      'retry-after': busy,
     });
   }
   if (error instanceof DependencyUnavailableError || isDependencyUnreachable(error)) {
