@@ -65,11 +65,11 @@ export const accessErrors = {
     new AppError(403, 'BEYOND_OWN_PERMISSIONS', 'You cannot grant permissions you do not hold', {
       permissions: codes,
     }),
-  contactBeyondOwn: (codes: string[]) =>
+  userBeyondOwn: (what: string, codes: string[]) =>
     new AppError(
       403,
       'BEYOND_OWN_PERMISSIONS',
-      'You cannot change the email or phone of a user who holds permissions you do not hold',
+      `You cannot ${what} a user who holds permissions you do not hold`,
       { permissions: codes },
     ),
   protectedPermission: () =>
@@ -185,11 +185,7 @@ export class AccessService {
         const contactChanges =
           (changes.email !== undefined && changes.email !== before.email) ||
           (changes.phone !== undefined && changes.phone !== before.phone);
-        if (contactChanges && context.actor.type === 'user' && context.actor.id && context.actor.id !== id) {
-          const held = new Set((await userAccess(tx, context.actor.id))?.permissions ?? []);
-          const beyond = ((await userAccess(tx, id))?.permissions ?? []).filter((code) => !held.has(code));
-          if (beyond.length > 0) throw accessErrors.contactBeyondOwn(beyond);
-        }
+        if (contactChanges) await this.#assertNotAbove(tx, context, id, 'change the email or phone of');
         const [row] = await tx
           .update(users)
           .set({
@@ -225,6 +221,7 @@ export class AccessService {
     if (context.actor.id === userId) throw accessErrors.selfStatusChange();
     const view = await inTransaction(this.#db, async (tx) => {
       const user = await this.#user(tx, userId, true);
+      await this.#assertNotAbove(tx, context, userId, 'change the status of');
       const before = await this.#view(tx, user);
       if (status !== 'active' && before.roles.includes(SUPER_ADMIN) && user.status === 'active') {
         await tx.execute(sql`select pg_advisory_xact_lock(7404)`);
@@ -266,6 +263,18 @@ export class AccessService {
    * Nobody hands out more than they hold: a role (or permissions) may be granted only by a staff member who holds
    * every permission in it, so an admin cannot make anyone — themselves included — a super administrator.
    */
+  /**
+   * Staff act on another staff user (their contact details, status, roles) only when that user holds nothing beyond
+   * the actor's own permissions: otherwise an administrator could suspend or strip every super administrator, or
+   * redirect their password reset, and so escape the four eyes that privileged changes need.
+   */
+  async #assertNotAbove(tx: Executor, context: RequestContext, userId: string, what: string) {
+    if (context.actor.type !== 'user' || !context.actor.id || context.actor.id === userId) return;
+    const held = new Set((await userAccess(tx, context.actor.id))?.permissions ?? []);
+    const beyond = ((await userAccess(tx, userId))?.permissions ?? []).filter((code) => !held.has(code));
+    if (beyond.length > 0) throw accessErrors.userBeyondOwn(what, beyond);
+  }
+
   async #assertGrantable(tx: Executor, context: RequestContext, codes: string[]) {
     if (context.actor.type !== 'user' || !context.actor.id) return;
     const held = new Set((await userAccess(tx, context.actor.id))?.permissions ?? []);
@@ -348,6 +357,7 @@ export class AccessService {
     return inTransaction(this.#db, async (tx) => {
       const user = await this.#user(tx, userId, true);
       const role = await this.#roleByCode(tx, roleCode);
+      await this.#assertNotAbove(tx, context, userId, 'remove a role from');
       if (roleCode === SUPER_ADMIN && user.status === 'active') {
         await tx.execute(sql`select pg_advisory_xact_lock(7404)`);
         const [others] = await tx

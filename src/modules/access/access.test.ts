@@ -298,6 +298,44 @@ describe('staff users, roles and permissions', () => {
     assert.equal(down.statusCode, 200, down.body);
   });
 
+  test('nobody suspends, or removes a role from, a user holding more than they do', async () => {
+    const admin5 = await bootstrapAdministrator('admin5', 'admin');
+    const token = (await login(t.app, 'admin5', 'quiet meadow lantern 8')).access_token;
+    const root = await adminId();
+    const root6 = await bootstrapAdministrator('root6', 'super_admin');
+    for (const target of [root, root6.id]) {
+      const suspended = await call(
+        'POST',
+        '/api/v1/user/user/status',
+        { user_id: target, status: 'suspended', reason: 'taking over' },
+        token,
+      );
+      assert.equal(suspended.statusCode, 403, suspended.body);
+      assert.equal(suspended.json().error_code, 'BEYOND_OWN_PERMISSIONS');
+    }
+    const stripped = await call(
+      'POST',
+      '/api/v1/user/role/remove',
+      { user_id: root6.id, role: 'super_admin' },
+      token,
+    );
+    assert.equal(stripped.statusCode, 403, stripped.body);
+    assert.equal(stripped.json().error_code, 'BEYOND_OWN_PERMISSIONS');
+    const still = (await call('GET', `/api/v1/user/user/${root6.id}`)).json();
+    assert.deepEqual([still.status, still.roles], ['active', ['super_admin']]);
+    // Within their own permissions they may; and a super administrator may act on an administrator.
+    const clerk = await createUser('clerk5', ['auditor']);
+    const clerkSuspended = await call(
+      'POST',
+      '/api/v1/user/user/status',
+      { user_id: clerk.id, status: 'suspended', reason: 'leave' },
+      token,
+    );
+    assert.equal(clerkSuspended.statusCode, 200, clerkSuspended.body);
+    const down = await call('POST', '/api/v1/user/role/remove', { user_id: admin5.id, role: 'admin' });
+    assert.equal(down.statusCode, 200, down.body);
+  });
+
   test('privileged roles and permissions need a second staff member by default, whatever is configured', async () => {
     const root2Token = (await login(t.app, 'root2', 'quiet meadow lantern 8')).access_token;
     const target = await createUser('promoted', []);
