@@ -20,6 +20,7 @@ export class ErrorContractRecorder {
   check(request: FastifyRequest, status: number, code: string): void {
     const options = request.routeOptions;
     if (!options.url) return; // no route matched: the not-found handler's 404
+    if ((options.schema as { hide?: boolean } | undefined)?.hide) return; // not in the document (/docs)
     const allowed = routeErrorCodes({ method: options.method, url: options.url, config: options.config });
     if (isErrorCode(code) && allowed.has(code)) return;
     const route = `${request.method} ${options.url}`;
