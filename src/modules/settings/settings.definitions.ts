@@ -145,7 +145,7 @@ export const settingDefinitions = {
   },
   'payments.cash_withdrawal_approval_threshold': {
     description:
-      'Per currency: teller cash withdrawals of at least this many minor units need a second staff member',
+      'Per currency: teller cash withdrawals of at least this many minor units need a second staff member; in a currency not listed, every withdrawal does',
     schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
     default: { KES: 10_000_000, USD: 100_000 } as Record<string, number>,
     public: false,

@@ -349,6 +349,22 @@ describe('P2P transfers and cash', () => {
     assert.equal(response.json().action, 'wallet.cash_withdrawal');
     assert.equal(response.json().status, 'pending');
     assert.deepEqual(await balanceOf(t, bobWallet.id), before);
+    // A currency the setting does not list fails closed: every withdrawal in it waits for a second staff member.
+    const otherCurrencyOnly = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/payments.cash_withdrawal_approval_threshold',
+      headers: bearer(t.adminToken),
+      payload: { value: { USD: 100_000 } },
+    });
+    assert.equal(otherCurrencyOnly.statusCode, 200, otherCurrencyOnly.body);
+    const unlisted = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/withdraw',
+      headers: idempotent(t.adminToken),
+      payload: { wallet_id: bobWallet.id, amount: 1_500, currency: 'KES' },
+    });
+    assert.equal(unlisted.statusCode, 202, unlisted.body);
+    assert.deepEqual(await balanceOf(t, bobWallet.id), before);
   });
 
   test('a frozen wallet neither sends nor receives', async () => {
