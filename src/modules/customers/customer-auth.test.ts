@@ -139,6 +139,36 @@ describe('customer sign-in and ownership', () => {
     assert.equal((await pinLogin('+254711000003', '5827', { ip: '203.0.113.8' })).statusCode, 200);
   });
 
+  test('one client rotating IPv6 addresses within its /64 gets 429 after PIN_LOGIN_MAX_FAILURES_PER_IP', async () => {
+    // A subscriber holds a whole /64: counting single IPv6 addresses would give it 2^64 fresh limits.
+    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
+    const statuses = [];
+    for (let index = 0; index < max + 2; index += 1) {
+      const response = await pinLogin(`+2547140${String(index).padStart(5, '0')}`, '1397', {
+        ip: `2001:db8:14:7:${(index + 1).toString(16)}::${(index * 7 + 3).toString(16)}`,
+      });
+      statuses.push(response.statusCode);
+    }
+    assert.deepEqual(statuses, [...Array(max).fill(401), 429, 429]);
+    assert.equal(
+      (await pinLogin('+254714099999', '1397', { ip: '2001:db8:14:8::1' })).statusCode,
+      401,
+      'another /64 has its own limit',
+    );
+  });
+
+  test('an IPv4 client seen as IPv4-mapped IPv6 shares its IPv4 address limit', async () => {
+    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
+    const statuses = [];
+    for (let index = 0; index < max + 2; index += 1) {
+      const response = await pinLogin(`+2547150${String(index).padStart(5, '0')}`, '1397', {
+        ip: index % 2 === 0 ? '203.0.113.77' : '::ffff:203.0.113.77',
+      });
+      statuses.push(response.statusCode);
+    }
+    assert.deepEqual(statuses, [...Array(max).fill(401), 429, 429]);
+  });
+
   test('right PINs do not use up the limit of an address many customers share', async () => {
     const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
     for (let index = 0; index < max + 5; index += 1)

@@ -4,6 +4,7 @@
  * lock holds until staff reset the PIN. The PIN itself is an HMAC keyed by the server pepper, never logged.
  */
 import { eq, sql } from 'drizzle-orm';
+import { addressBucket } from '../../platform/address-bucket.ts';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
 import { type Executor, inTransaction, rawRows } from '../../platform/db.ts';
@@ -294,7 +295,8 @@ export class CustomerAuth {
    */
   async login(phone: string, pin: string, context: RequestContext, deviceId?: string) {
     const counted = await this.#checkVelocity([
-      `ip:${context.ip ?? 'unknown'}`,
+      // An IPv6 client counts by its /64 (it holds them all), an IPv4-mapped one as its IPv4 address.
+      `ip:${addressBucket(context.ip ?? 'unknown')}`,
       ...(deviceId ? [`device:${deviceId}`] : []),
     ]);
     let normalised: string;
