@@ -180,12 +180,12 @@ describe('Idempotency-Key', () => {
       ).rows[0]!;
     assert.ok((await lease()).holder !== null, 'the claim names its holder');
     if (t.deps.database.kind === 'postgres') {
-      // The holder's session ends (its process killed, its backend terminated): the claim is free at once.
-      const pid = await holderSession('holder-key-1');
-      assert.ok(pid, "the holder's session holds its advisory lock");
-      await t.deps.database.db.execute(sql`select pg_terminate_backend(${pid}::int)`);
+      // The holder's process dies (the kernel closes its session; a process that lives on takes its claims back, see
+      // below): the claim is free at once.
+      assert.ok(await holderSession('holder-key-1'), "the holder's session holds its advisory lock");
+      await first.close();
       for (let waited = 0; (await holderSession('holder-key-1')) !== null; waited += 20) {
-        assert.ok(waited < 5_000, 'the terminated session ends');
+        assert.ok(waited < 5_000, 'the closed session ends');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } else {
@@ -213,6 +213,36 @@ describe('Idempotency-Key', () => {
       kind: 'replay',
       status: 201,
       body: '{"holder":"second"}',
+    });
+  });
+
+  test('a holder that loses its session while its request runs takes the claim back: a retry still gets 409', async (context) => {
+    const first = new IdempotencyService(t.deps.database.db, 24);
+    const second = new IdempotencyService(t.deps.database.db, 24);
+    context.after(() => Promise.all([first.close(), second.close()]));
+    const hash = requestHash('POST', '/x', {}, { a: 3 });
+    const held = await first.begin('user:lost', 'lost-holder-key-1', hash);
+    assert.ok(held.kind === 'proceed');
+    if (t.deps.database.kind === 'postgres') {
+      // The holder's connection dies (a terminated backend, a dropped link) but its process, and the request, live on.
+      const pid = await holderSession('lost-holder-key-1');
+      assert.ok(pid, "the holder's session holds its advisory lock");
+      await t.deps.database.db.execute(sql`select pg_terminate_backend(${pid}::int)`);
+      // The process opens a new session at once and names it the holder of the claims it still runs.
+      for (let waited = 0; ; waited += 20) {
+        const now = await holderSession('lost-holder-key-1');
+        if (now !== null && now !== pid) break;
+        assert.ok(waited < 5_000, 'the running claim is held by a new live session of its process');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    // The request is still running: a retry waits for it instead of running it a second time.
+    await assert.rejects(second.begin('user:lost', 'lost-holder-key-1', hash), /still being processed/);
+    await inTransaction(t.deps.database.db, (tx) => held.claim.commit(tx, 201, { holder: 'first' }));
+    assert.deepEqual(await second.begin('user:lost', 'lost-holder-key-1', hash), {
+      kind: 'replay',
+      status: 201,
+      body: '{"holder":"first"}',
     });
   });
 });

@@ -126,8 +126,11 @@ type Begin = { kind: 'proceed'; claim: IdempotencyClaim } | { kind: 'replay'; st
  * advisory lock (HOLDER_LOCK_CLASS, id) with an id no other live session holds. PostgreSQL releases it the moment the
  * session ends — the process was killed (the kernel closes its socket), the backend was terminated, the connection was
  * lost — so a claim whose holder's lock is gone from `pg_locks` belongs to no running request. A holder that loses its
- * session opens a new one with a new id at its next claim; its running requests' claims may then be taken over, and
- * their commits then fail on the token (409), so the effect still applies once.
+ * session while its process lives opens a new one at once (and retries each second until it has one) and names it the
+ * holder of the claims it still runs, so a retry of a request still running keeps answering 409. A retry that came in
+ * the gap (the old lock gone, the new one not yet taken) took the claim over: the running request's commit then fails
+ * on the token (409), so the effect still applies once. A heartbeat on the session notices a link that died silently
+ * (no error, no end) within HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS.
  *
  * PGlite: the database lives inside this one process, so a claim held by this process is live and any other holder is
  * a previous life of the process (killed before it completed the claim).
@@ -140,17 +143,28 @@ export interface ClaimHolder {
   close(): Promise<void>;
 }
 
+/** How often the holder's session is checked, and how long the check may take before the session counts as lost. */
+const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+
 class SessionHolder implements ClaimHolder {
   readonly #config: pg.ClientConfig;
   #client: pg.Client | null = null;
   #id: number | null = null;
+  /** Ids of this process's lost sessions: their claims that are still running are named to the next session. */
+  #lostIds: number[] = [];
+  #reopen: NodeJS.Timeout | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
   #opening: Promise<number | null> | null = null;
   /** After a failed open, claims go without a holder (lease only) until this time instead of waiting each time. */
   #retryAt = 0;
   #closed = false;
+  /** The claims this process's requests are running now (the only ones a new session takes back). */
+  readonly #running: () => string[];
 
-  constructor(config: pg.ClientConfig) {
+  constructor(config: pg.ClientConfig, running: () => string[]) {
     this.#config = config;
+    this.#running = running;
   }
 
   current(): Promise<number | null> {
@@ -170,11 +184,68 @@ class SessionHolder implements ClaimHolder {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#reopen) clearTimeout(this.#reopen);
     await this.#opening;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = null;
     this.#id = null;
     await client?.end().catch(() => {});
+  }
+
+  /** The session ended under a live process: open the next one now, not at the next claim (see the class comment). */
+  #lost(client: pg.Client): void {
+    if (this.#client !== client) return;
+    if (this.#id !== null) this.#lostIds.push(this.#id);
+    this.#client = null;
+    this.#id = null;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    client.end().catch(() => {});
+    this.#scheduleReopen(0);
+  }
+
+  #scheduleReopen(delayMs: number): void {
+    if (this.#closed || this.#reopen) return;
+    this.#reopen = setTimeout(() => {
+      this.#reopen = null;
+      if (this.#closed || this.#id !== null) return;
+      this.#retryAt = 0;
+      void this.current().then((id) => {
+        if (id === null && this.#lostIds.length > 0) this.#scheduleReopen(1_000);
+      });
+    }, delayMs);
+    this.#reopen.unref();
+  }
+
+  /**
+   * Names this session the holder of the claims of requests this process still runs that its lost sessions held
+   * (in progress, not taken over meanwhile: a takeover names another holder).
+   */
+  async #adopt(client: pg.Client, id: number): Promise<void> {
+    if (this.#lostIds.length === 0) return;
+    const lost = [...this.#lostIds];
+    const running = this.#running();
+    if (running.length > 0)
+      await client.query(
+        `update idempotency_keys set holder = $1
+          where id = any($2::uuid[]) and state = 'in_progress' and holder = any($3::integer[])`,
+        [id, running, lost],
+      );
+    this.#lostIds = this.#lostIds.filter((old) => !lost.includes(old));
+  }
+
+  #watch(client: pg.Client): void {
+    this.#heartbeat = setInterval(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('holder heartbeat timed out')), HEARTBEAT_TIMEOUT_MS);
+      });
+      Promise.race([client.query('select 1'), timeout])
+        .catch(() => this.#lost(client))
+        .finally(() => clearTimeout(timer));
+    }, HEARTBEAT_MS);
+    this.#heartbeat.unref();
   }
 
   async #open(): Promise<number | null> {
@@ -184,12 +255,7 @@ class SessionHolder implements ClaimHolder {
       keepAlive: true,
       connectionTimeoutMillis: 5_000,
     });
-    const lost = () => {
-      if (this.#client !== client) return;
-      this.#client = null;
-      this.#id = null;
-      client.end().catch(() => {});
-    };
+    const lost = () => this.#lost(client);
     client.on('error', lost);
     client.on('end', lost);
     try {
@@ -206,8 +272,11 @@ class SessionHolder implements ClaimHolder {
         );
         if (result.rows[0]?.locked) {
           if (this.#closed) break;
+          // Before the id is given to new claims: a failure here loses this session too (retried shortly).
+          await this.#adopt(client, id);
           this.#client = client;
           this.#id = id;
+          this.#watch(client);
           return id;
         }
       }
@@ -245,9 +314,9 @@ class NoHolder implements ClaimHolder {
   async close(): Promise<void> {}
 }
 
-function holderFor(db: Executor): ClaimHolder {
+function holderFor(db: Executor, running: () => string[]): ClaimHolder {
   const client = (db as { $client?: unknown }).$client;
-  if (client instanceof pg.Pool) return new SessionHolder(client.options);
+  if (client instanceof pg.Pool) return new SessionHolder(client.options, running);
   if (client instanceof PGlite) return new ProcessHolder();
   return new NoHolder();
 }
@@ -256,11 +325,18 @@ export class IdempotencyService {
   readonly #db: Executor;
   readonly #ttlMs: number;
   readonly #holder: ClaimHolder;
+  /** Ids of the claims this process's requests run now: begun here and not yet `finished`. */
+  readonly #running = new Set<string>();
 
-  constructor(db: Executor, ttlHours: number, holder: ClaimHolder = holderFor(db)) {
+  constructor(db: Executor, ttlHours: number, holder?: ClaimHolder) {
     this.#db = db;
     this.#ttlMs = ttlHours * 3600 * 1000;
-    this.#holder = holder;
+    this.#holder = holder ?? holderFor(db, () => [...this.#running]);
+  }
+
+  /** The request that ran under this claim is over (answered): its claim is no longer this process's to hold. */
+  finished(claim: IdempotencyClaim): void {
+    this.#running.delete(claim.id);
   }
 
   /** Opens the holder's session ahead of the first claim (a failure only means claims wait for it or go on leases). */
@@ -292,7 +368,10 @@ export class IdempotencyService {
       })
       .onConflictDoNothing()
       .returning({ id: idempotencyKeys.id });
-    if (inserted.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(id, lockedUntil) };
+    if (inserted.length > 0) {
+      this.#running.add(id);
+      return { kind: 'proceed', claim: new IdempotencyClaim(id, lockedUntil) };
+    }
     const [existing] = await this.#db
       .select()
       .from(idempotencyKeys)
@@ -329,7 +408,10 @@ export class IdempotencyService {
         ),
       )
       .returning({ id: idempotencyKeys.id });
-    if (taken.length > 0) return { kind: 'proceed', claim: new IdempotencyClaim(existing.id, lease) };
+    if (taken.length > 0) {
+      this.#running.add(existing.id);
+      return { kind: 'proceed', claim: new IdempotencyClaim(existing.id, lease) };
+    }
     throw idempotencyErrors.inProgress();
   }
 
@@ -408,33 +490,37 @@ export function registerIdempotency(app: FastifyInstance, service: IdempotencySe
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
-    const stored = claim.response;
-    // The bytes stored with the effect — or with the record of a refusal (the same status): what every replay sends.
-    if (stored && (reply.statusCode < 400 || reply.statusCode === stored.status)) {
-      crashPoint('transfer.before-response');
-      reply.code(stored.status);
-      return stored.body;
-    }
-    if (STORABLE_FAILURES.has(reply.statusCode) && typeof payload === 'string') {
-      // A refusal is definite only once stored: unstored, a retry would run again (and might succeed). So it is
-      // answered as what it then is, an unknown outcome (503; the client retries with its key) — or, when a retry
-      // took the claim over meanwhile, as in progress: the retry's answer is the request's.
-      const outcome = await service.storeFailure(claim, reply.statusCode, payload).then(
-        (done) => (done ? 'stored' : 'taken'),
-        () => 'failed' as const,
-      );
-      if (outcome !== 'stored') {
-        if (outcome === 'failed') await service.release(claim).catch(() => {});
-        const error = toAppError(
-          outcome === 'taken' ? idempotencyErrors.inProgress() : new DependencyUnavailableError('postgres'),
-        );
-        reply.code(error.statusCode).headers(error.headers);
-        return JSON.stringify(errorBody(error, request.id));
+    try {
+      const stored = claim.response;
+      // The bytes stored with the effect — or with the record of a refusal (the same status): what every replay sends.
+      if (stored && (reply.statusCode < 400 || reply.statusCode === stored.status)) {
+        crashPoint('transfer.before-response');
+        reply.code(stored.status);
+        return stored.body;
       }
-    } else {
-      // Deletes only a claim still in progress: one whose transaction committed keeps its stored response.
-      await service.release(claim).catch(() => {});
+      if (STORABLE_FAILURES.has(reply.statusCode) && typeof payload === 'string') {
+        // A refusal is definite only once stored: unstored, a retry would run again (and might succeed). So it is
+        // answered as what it then is, an unknown outcome (503; the client retries with its key) — or, when a retry
+        // took the claim over meanwhile, as in progress: the retry's answer is the request's.
+        const outcome = await service.storeFailure(claim, reply.statusCode, payload).then(
+          (done) => (done ? 'stored' : 'taken'),
+          () => 'failed' as const,
+        );
+        if (outcome !== 'stored') {
+          if (outcome === 'failed') await service.release(claim).catch(() => {});
+          const error = toAppError(
+            outcome === 'taken' ? idempotencyErrors.inProgress() : new DependencyUnavailableError('postgres'),
+          );
+          reply.code(error.statusCode).headers(error.headers);
+          return JSON.stringify(errorBody(error, request.id));
+        }
+      } else {
+        // Deletes only a claim still in progress: one whose transaction committed keeps its stored response.
+        await service.release(claim).catch(() => {});
+      }
+      return payload;
+    } finally {
+      service.finished(claim);
     }
-    return payload;
   });
 }
