@@ -4,13 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { crc32, deflateSync } from 'node:zlib';
 import { OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import QRCode from 'qrcode';
 import { decodeQr, readPdf } from '../../test/helpers/pdf.ts';
 import {
   formatLocalTime,
   type Institution,
+  LOGO_MAX_SIDE,
   localIsoTime,
+  logoProblem,
   renderReceiptPdf,
   renderStatementPdf,
   type StatementPdfInput,
@@ -175,5 +178,65 @@ describe('PDF receipts and statements (pdfkit, DejaVu Sans)', () => {
     assert.equal(formatLocalTime(at, 'Africa/Nairobi', { zoneName: false }), '7 Dec 2026, 01:55');
     assert.throws(() => formatLocalTime(at, 'Mars/Olympus'), RangeError);
     assert.throws(() => localIsoTime(new Date(Number.NaN), 'UTC'), RangeError);
+  });
+
+  test('a logo pdfkit cannot embed safely is left out, not a crash or a hung process', async () => {
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const sized = Buffer.alloc(4);
+      sized.writeUInt32BE(data.length);
+      const sum = Buffer.alloc(4);
+      sum.writeUInt32BE(crc32(body));
+      return Buffer.concat([sized, body, sum]);
+    };
+    /** An RGBA PNG (pdfkit inflates those in a zlib callback to split the alpha channel off). */
+    const png = (width: number, height: number, data: Buffer) => {
+      const header = Buffer.alloc(13);
+      header.writeUInt32BE(width, 0);
+      header.writeUInt32BE(height, 4);
+      header[8] = 8;
+      header[9] = 6;
+      return Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        chunk('IHDR', header),
+        chunk('IDAT', data),
+        chunk('IEND', Buffer.alloc(0)),
+      ]);
+    };
+    const good = png(2, 2, deflateSync(Buffer.alloc(2 * (1 + 2 * 4))));
+    const hostile = {
+      // Its data is not zlib: pdfkit's inflate callback threw, an uncaught exception that ended the process.
+      'corrupt data': png(4, 4, Buffer.from('not zlib data at all')),
+      // A 60000 × 60000 header over ten bytes: pdfkit allocated 14 GB and looped over it, holding the event loop.
+      'huge header': png(60_000, 60_000, deflateSync(Buffer.alloc(10))),
+      // ~60 KB (an 83 KB data URI) inflating to 64 MB: seconds and hundreds of MB for every receipt.
+      'decompression bomb': png(4000, 4000, deflateSync(Buffer.alloc(4000 * (1 + 4000 * 4)), { level: 9 })),
+      'more data than its size': png(2, 2, deflateSync(Buffer.alloc(100))),
+      'an SVG': Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+      'a truncated JPEG': Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00]),
+    };
+    assert.equal(logoProblem(good), null);
+    assert.equal(logoProblem(await QRCode.toBuffer('logo', { type: 'png', width: 64 })), null);
+    const side = LOGO_MAX_SIDE + 1;
+    assert.match(logoProblem(png(side, 1, deflateSync(Buffer.alloc(1 + side * 4)))) ?? '', /at most 1024/);
+    for (const [name, logo] of Object.entries(hostile)) {
+      assert.ok(logoProblem(logo), name);
+      const started = Date.now();
+      const pdf = await renderReceiptPdf({
+        institution: { name: 'Benki', registration: '', logo },
+        title: 'Transaction receipt',
+        reference: 'AB23CD45EF',
+        status: 'completed',
+        occurredAt: '1 Jan 2026, 00:00 UTC',
+        lines: [],
+        verification: null,
+        footer: '',
+        generatedAt: GENERATED,
+      });
+      assert.ok(Date.now() - started < 2000, `${name}: ${Date.now() - started} ms`);
+      const read = await readPdf(pdf);
+      assert.ok(read.pages[0]!.includes('Benki'), name);
+      assert.ok(!read.operators[0]!.includes(OPS.paintImageXObject), `${name}: no image drawn`);
+    }
   });
 });

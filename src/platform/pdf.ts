@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
 import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
@@ -40,8 +41,141 @@ export interface Institution {
   name: string;
   /** e.g. "Licensed by the Central Bank of Kenya · Reg. No. PVT-123"; empty for none. */
   registration: string;
-  /** A PNG or JPEG image, or null for none. */
+  /** A PNG or JPEG image, or null for none; one `logoProblem` refuses is left out. */
   logo: Buffer | null;
+}
+
+/** A logo prints 56 pt wide: 1024 pixels a side is ample, and bounds what a PNG decodes to (4 MiB at RGBA). */
+export const LOGO_MAX_SIDE = 1024;
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** Channels per PNG colour type, and the bit depths each allows (PNG spec, table 11.1). */
+const PNG_COLOUR_TYPES: Record<number, { channels: number; depths: number[] }> = {
+  0: { channels: 1, depths: [1, 2, 4, 8, 16] },
+  2: { channels: 3, depths: [8, 16] },
+  3: { channels: 1, depths: [1, 2, 4, 8] },
+  4: { channels: 2, depths: [8, 16] },
+  6: { channels: 4, depths: [8, 16] },
+};
+/** Adam7 passes: x0, y0, dx, dy. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+/** The start-of-frame markers pdfkit looks for (where a JPEG's size and components are). */
+const JPEG_SOF = new Set([
+  0xffc0, 0xffc1, 0xffc2, 0xffc3, 0xffc5, 0xffc6, 0xffc7, 0xffc8, 0xffc9, 0xffca, 0xffcb, 0xffcc, 0xffcd,
+  0xffce, 0xffcf,
+]);
+
+function sideProblem(width: number, height: number): string | null {
+  if (!(width >= 1 && height >= 1)) return 'has no width or height';
+  if (width > LOGO_MAX_SIDE || height > LOGO_MAX_SIDE)
+    return `is ${width}×${height} pixels; at most ${LOGO_MAX_SIDE}×${LOGO_MAX_SIDE} is allowed`;
+  return null;
+}
+
+/**
+ * Reads a PNG as pdfkit will: its header, and its image data inflated to exactly the size the header implies.
+ * pdfkit inflates a PNG with transparency in a zlib callback that throws on bad data (an uncaught exception: the
+ * process exits) and allocates width × height × channels from the header before it looks at the data (a 60000 ×
+ * 60000 header with a few bytes of data held the event loop for good).
+ */
+function pngProblem(image: Buffer): string | null {
+  let offset = PNG_SIGNATURE.length;
+  let header: {
+    width: number;
+    height: number;
+    depth: number;
+    colourType: number;
+    interlaced: boolean;
+  } | null = null;
+  let palette = false;
+  const data: Buffer[] = [];
+  while (offset + 12 <= image.length) {
+    const length = image.readUInt32BE(offset);
+    const type = image.toString('latin1', offset + 4, offset + 8);
+    const start = offset + 8;
+    if (start + length + 4 > image.length) return 'is truncated';
+    const body = image.subarray(start, start + length);
+    if (header === null && type !== 'IHDR') return 'does not start with its header';
+    if (type === 'IHDR') {
+      if (header !== null || length !== 13) return 'has a broken header';
+      header = {
+        width: body.readUInt32BE(0),
+        height: body.readUInt32BE(4),
+        depth: body[8]!,
+        colourType: body[9]!,
+        interlaced: body[12] === 1,
+      };
+      if (body[10] !== 0 || body[11] !== 0 || body[12]! > 1) return 'has a broken header';
+    } else if (type === 'PLTE') palette = true;
+    else if (type === 'IDAT') data.push(body);
+    else if (type === 'IEND') break;
+    offset = start + length + 4;
+  }
+  if (header === null) return 'is truncated';
+  const colour = PNG_COLOUR_TYPES[header.colourType];
+  if (!colour?.depths.includes(header.depth)) return 'has an unknown colour type or bit depth';
+  if (header.colourType === 3 && !palette) return 'has no palette';
+  const side = sideProblem(header.width, header.height);
+  if (side) return side;
+  if (data.length === 0) return 'has no image data';
+  const bits = colour.channels * header.depth;
+  const rows = (width: number, height: number) =>
+    width > 0 && height > 0 ? height * (1 + Math.ceil((width * bits) / 8)) : 0;
+  const expected = header.interlaced
+    ? ADAM7.reduce(
+        (sum, [x0, y0, dx, dy]) =>
+          sum + rows(Math.ceil((header.width - x0) / dx), Math.ceil((header.height - y0) / dy)),
+        0,
+      )
+    : rows(header.width, header.height);
+  try {
+    // One byte over the expected size proves there is more: inflating stops there, whatever the data holds.
+    const pixels = inflateSync(Buffer.concat(data), { maxOutputLength: expected + 1 });
+    if (pixels.length !== expected) return 'has image data of the wrong size';
+  } catch {
+    return 'has image data that cannot be read';
+  }
+  return null;
+}
+
+/** Finds the frame header where pdfkit does and checks what pdfkit copies from it into the document. */
+function jpegProblem(image: Buffer): string | null {
+  let position = 2;
+  let marker = 0;
+  while (position < image.length) {
+    while (position < image.length && image[position] !== 0xff) position += 1;
+    if (position + 4 > image.length) return 'is truncated';
+    marker = image.readUInt16BE(position);
+    position += 2;
+    if (JPEG_SOF.has(marker)) break;
+    position += image.readUInt16BE(position);
+  }
+  if (!JPEG_SOF.has(marker)) return 'has no frame header';
+  if (position + 8 > image.length) return 'is truncated';
+  const bits = image[position + 2];
+  const components = image[position + 7]!;
+  if (bits !== 8 || ![1, 3, 4].includes(components)) return 'has an unsupported colour format';
+  return sideProblem(image.readUInt16BE(position + 5), image.readUInt16BE(position + 3));
+}
+
+/**
+ * Why an image cannot be the letterhead logo (null when it can): a PNG or a JPEG (by its bytes, whatever the data
+ * URI said) that pdfkit can embed safely, at most LOGO_MAX_SIDE pixels a side. Settings refuse such a logo when it
+ * is set; documents leave out one stored before.
+ */
+export function logoProblem(image: Buffer): string | null {
+  if (image.length >= 8 && image.subarray(0, 8).equals(PNG_SIGNATURE)) return pngProblem(image);
+  if (image.length >= 3 && image[0] === 0xff && image[1] === 0xd8 && image[2] === 0xff)
+    return jpegProblem(image);
+  return 'is not a PNG or JPEG image';
 }
 
 export interface TableColumn {
@@ -89,8 +223,10 @@ function newDocument(title: string, generatedAt: Date): Doc {
   const parsed = parsedFonts();
   const doc = new PDFDocument({
     size: 'A4',
-    // Start in DejaVu: the default (Helvetica) would load its metrics file for every document, unused.
-    font: parsed.regular as unknown as string,
+    // No default font: pdfkit's Helvetica would load its metrics file for every document, unused; and starting in
+    // the DejaVu font object (unnamed, so never cached) made every later switch to the registered name open a new
+    // embedded font and compare the two fonts' name tables as JSON — most of a long statement's time.
+    font: null as unknown as string,
     margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER_SPACE / 2 },
     bufferPages: true,
     info: { Title: title, Producer: 'codeforge-suite (pdfkit)', CreationDate: generatedAt },
@@ -159,7 +295,7 @@ function letterhead(doc: Doc, institution: Institution, title: string): void {
   const left = doc.page.margins.left;
   const top = doc.y;
   let textLeft = left;
-  if (institution.logo) {
+  if (institution.logo && logoProblem(institution.logo) === null) {
     try {
       doc.image(institution.logo, left, top, { fit: [56, 56] });
       textLeft = left + 68;
@@ -175,7 +311,7 @@ function letterhead(doc: Doc, institution: Institution, title: string): void {
       .fontSize(8)
       .fillColor(GREY)
       .text(institution.registration, textLeft, doc.y + 2, { width });
-  doc.y = Math.max(doc.y, institution.logo && textLeft !== left ? top + 56 : doc.y) + 10;
+  doc.y = Math.max(doc.y, textLeft !== left ? top + 56 : doc.y) + 10;
   doc
     .font(BOLD)
     .fontSize(12)

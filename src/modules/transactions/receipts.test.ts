@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import QRCode from 'qrcode';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import {
@@ -252,6 +254,41 @@ describe('receipts and statements', () => {
     assert.ok(text.includes(formatLocalTime(new Date(payees.occurred_at), 'Africa/Nairobi')));
     assert.ok(pdf.operators[0]!.length > 0);
     assert.equal(decodeQr(pdf.paths[0]!), payees.verification_url);
+  });
+
+  test('a logo the PDF writer cannot embed safely is refused when set (422), and receipts keep the one before', async () => {
+    // An RGBA PNG whose image data is not zlib: pdfkit's inflate callback threw it as an uncaught exception.
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const sized = Buffer.alloc(4);
+      sized.writeUInt32BE(data.length);
+      const sum = Buffer.alloc(4);
+      sum.writeUInt32BE(crc32(body));
+      return Buffer.concat([sized, body, sum]);
+    };
+    const header = Buffer.from([0, 0, 0, 4, 0, 0, 0, 4, 8, 6, 0, 0, 0]);
+    const broken = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', header),
+      chunk('IDAT', Buffer.from('not zlib data at all')),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+    for (const value of [
+      `data:image/png;base64,${broken.toString('base64')}`,
+      `data:image/png;base64,${Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>').toString('base64')}`,
+    ]) {
+      const refused = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/admin/config/institution.logo',
+        headers: bearer(t.adminToken),
+        payload: { value },
+      });
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.equal(refused.json().error_code, 'VALIDATION_ERROR');
+      assert.match(refused.json().details.errors[0].message, /^The logo /);
+    }
+    const pdf = await receiptPdf(ids.p2p, payer.token);
+    assert.ok(pdf.operators[0]!.includes(OPS.paintImageXObject), 'the logo set before still prints');
   });
 
   test('the receipt’s QR code opens a public check of the receipt; a wrong code is a plain 404', async () => {

@@ -7,7 +7,7 @@
  */
 import { inArray } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
-import type { Institution } from '../../platform/pdf.ts';
+import { type Institution, logoProblem } from '../../platform/pdf.ts';
 import { customers } from '../customers/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { WalletRow } from './wallets.service.ts';
@@ -33,7 +33,7 @@ export type TransactionDescriber = (
 
 export class WalletDocuments {
   readonly #db: Executor;
-  #settings: Pick<SettingsService, 'get'> | null = null;
+  #settings: Pick<SettingsService, 'get' | 'addCheck'> | null = null;
   #storedTimeZone: (customerId: string) => Promise<string | null> = async () => null;
   #merchantNames: (ids: string[]) => Promise<Map<string, string>> = async () => new Map();
   #describe: TransactionDescriber = async () => new Map();
@@ -42,13 +42,23 @@ export class WalletDocuments {
     this.#db = db;
   }
 
-  /** Settings (letterhead, default zone) and where a customer's own time zone is kept. */
+  /**
+   * Settings (letterhead, default zone) and where a customer's own time zone is kept. A logo must be an image the
+   * PDF writer can embed safely (`logoProblem`): one it cannot read is refused when it is set, not found later by
+   * every receipt.
+   */
   configure(options: {
-    settings: Pick<SettingsService, 'get'>;
+    settings: Pick<SettingsService, 'get' | 'addCheck'>;
     storedTimeZone: (customerId: string) => Promise<string | null>;
   }): void {
     this.#settings = options.settings;
     this.#storedTimeZone = options.storedTimeZone;
+    options.settings.addCheck('institution.logo', (value) => {
+      const image = typeof value === 'string' ? DATA_URI.exec(value) : null;
+      if (!image) return null; // null, or a value the schema refuses with its own message
+      const problem = logoProblem(Buffer.from(image[2]!, 'base64'));
+      return problem && `The logo ${problem}`;
+    });
   }
 
   setMerchantNames(lookup: (ids: string[]) => Promise<Map<string, string>>): void {
@@ -72,7 +82,9 @@ export class WalletDocuments {
       this.#settings.get('institution.logo'),
     ]);
     const image = logo === null ? null : DATA_URI.exec(logo);
-    return { name, registration, logo: image ? Buffer.from(image[2]!, 'base64') : null };
+    const bytes = image ? Buffer.from(image[2]!, 'base64') : null;
+    // A logo stored before its check existed is left out rather than handed to the PDF writer.
+    return { name, registration, logo: bytes && logoProblem(bytes) === null ? bytes : null };
   }
 
   /** The customer's own time zone, else the institution's; null customer (a house account) takes the latter. */
