@@ -239,4 +239,76 @@ describe('PDF receipts and statements (pdfkit, DejaVu Sans)', () => {
       assert.ok(!read.operators[0]!.includes(OPS.paintImageXObject), `${name}: no image drawn`);
     }
   });
+
+  /** A statement of `count` lines (an export holds up to 10,000). */
+  async function longStatement(count: number): Promise<StatementPdfInput> {
+    return {
+      institution: await institution(false),
+      title: 'Wallet statement',
+      accountLabel: 'Wallet 700000000001 (KES)',
+      holder: NAMES[0]!,
+      period: '1 Dec 2026 to 6 Dec 2026',
+      timeZone: 'Africa/Nairobi',
+      openingBalance: 'KES 0.00',
+      closingBalance: 'KES 0.00',
+      columns: [
+        { header: 'Date', align: 'left', width: 20 },
+        { header: 'Reference', align: 'left', width: 16 },
+        { header: 'Details', align: 'left', width: 32 },
+        { header: 'Amount', align: 'right', width: 16 },
+        { header: 'Balance', align: 'right', width: 16 },
+      ],
+      rows: Array.from({ length: count }, (_, index) => [
+        '6 Dec 2026, 10:00',
+        `REF${String(index).padStart(7, '0')}`,
+        `Transfer to ${NAMES[index % 4]}`,
+        `-${index}.00`,
+        `${index}.00`,
+      ]),
+      footer: '',
+      generatedAt: GENERATED,
+    };
+  }
+
+  test('a long statement leaves the event loop free while it is written (other requests go on)', async () => {
+    await renderStatementPdf(await longStatement(1)); // fonts parsed once per process, before timing
+    const input = await longStatement(1200);
+    let running = true;
+    let turns = 0;
+    let last = performance.now();
+    let longest = 0;
+    const turn = () => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      turns += 1;
+      if (running) setImmediate(turn);
+    };
+    const started = performance.now();
+    setImmediate(turn);
+    const pdf = await renderStatementPdf(input);
+    running = false;
+    const total = performance.now() - started;
+    // Written in one go, the loop turned no time at all until the whole document was done.
+    assert.ok(turns >= 10, `event loop turns while writing: ${turns}`);
+    assert.ok(longest < total / 3, `longest wait ${Math.round(longest)} ms of ${Math.round(total)} ms`);
+    const read = await readPdf(pdf);
+    assert.ok(read.pages.join('\n').includes('REF0001199'), 'the last line is printed');
+  });
+
+  test('statements are written one at a time: the first of two finishes before the second starts its pages', async () => {
+    await renderStatementPdf(await longStatement(1));
+    const [first, second] = [await longStatement(500), await longStatement(500)];
+    const started = performance.now();
+    const finished: number[] = [];
+    await Promise.all(
+      [first, second].map((input, index) =>
+        renderStatementPdf(input).then(() => {
+          finished[index] = performance.now() - started;
+        }),
+      ),
+    );
+    // Interleaved, both would end together near the end (each holding its pages in memory all along).
+    assert.ok(finished[0]! < finished[1]! * 0.75, `finished at ${finished.map(Math.round).join(' and ')} ms`);
+  });
 });
