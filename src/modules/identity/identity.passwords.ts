@@ -41,6 +41,15 @@ const COMMON_WARNINGS = new Set(
   ),
 );
 
+/**
+ * How many characters zxcvbn scores (its own default is 256). Its matching grows much faster than the length — a
+ * 128-digit string took over a second of synchronous CPU, 256 several, and PASSWORD_MAX_LENGTH may be 1024 — and it
+ * runs on the event loop for every password set, changed or reset (a reset link's holder may retry at will). What
+ * follows the first 64 characters can only make a password harder to guess, so scoring the start alone never
+ * accepts a weak password; a password whose first 64 characters are guessable is refused, whatever follows.
+ */
+export const SCORED_LENGTH = 64;
+
 let estimator: ZxcvbnFactory | undefined;
 
 /** Built on first use (its dictionaries take a moment to index), then shared. */
@@ -49,6 +58,7 @@ function zxcvbn(): ZxcvbnFactory {
     translations: english.translations,
     graphs: common.adjacencyGraphs,
     dictionary: { ...common.dictionary, ...english.dictionary },
+    maxLength: SCORED_LENGTH,
   });
   return estimator;
 }
