@@ -429,4 +429,44 @@ describe('receipts and statements', () => {
       assert.ok(text.includes(expected), `"${expected}" in ${text}`);
     assert.ok(!text.includes('Rent for December Rent for December'), 'the narration is not repeated per leg');
   });
+
+  test('a reversal’s receipt does not show the payee the payer’s wallet number, which the payment hid', async () => {
+    const paid = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/transaction/transfer',
+      headers: idempotent(payer.token),
+      payload: { to_wallet_number: payeeWallet.wallet_number, amount: 5_000, currency: 'KES', pin: TEST_PIN },
+    });
+    assert.equal(paid.statusCode, 201, paid.body);
+    const hidden = (await receipt(paid.json().id, payee.token)).json();
+    assert.equal(
+      hidden.from.wallet_number,
+      null,
+      'the payment itself hides the payer’s wallet from the payee',
+    );
+    const filed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transaction/transaction/reverse',
+      headers: idempotent(t.adminToken),
+      payload: { transaction_id: paid.json().id, reason: 'Sent to the wrong wallet' },
+    });
+    assert.equal(filed.statusCode, 202, filed.body);
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/policy/approval/approve',
+      headers: bearer((await login(t.app, 'receipt_checker', PASSWORD)).access_token),
+      payload: { request_id: filed.json().id },
+    });
+    assert.equal(approved.statusCode, 200, approved.body);
+    const reversal = approved.json().result.id as string;
+    // The payee gave the money back: the receipt names the payer, not the wallet it went to.
+    const asPayee = (await receipt(reversal, payee.token)).json();
+    assert.deepEqual(asPayee.to, { wallet_number: null, name: PAYER_NAME });
+    assert.ok(!JSON.stringify(asPayee).includes(payerWallet.wallet_number), JSON.stringify(asPayee));
+    const pdf = await receiptPdf(reversal, payee.token);
+    assert.ok(!pdf.pages.join('\n').includes(payerWallet.wallet_number), pdf.pages.join('\n'));
+    // The payer still sees their own wallet, where the money came back to.
+    const asPayer = (await receipt(reversal, payer.token)).json();
+    assert.equal(asPayer.to.wallet_number, payerWallet.wallet_number);
+  });
 });

@@ -113,6 +113,11 @@ export class ReceiptsService {
       wallet
         ? { wallet_number: showNumber ? wallet.walletNumber : null, name: names.get(wallet.id) ?? null }
         : null;
+    // A reversal or dispute refund returns money to the original payer's wallet, whose number the payment hid from
+    // the payee: the payee (debited here) sees whom it went back to by name only, as on the payment's receipt.
+    const returned = row.type === 'reversal' || row.type === 'refund';
+    const showsDestination =
+      !returned || principal.type !== 'customer' || destination?.customerId === principal.id;
     // The payee does not see the payer's fee: only what they received (the view has zeroed it already).
     const occurred = new Date(view.completed_at ?? view.created_at);
     const merchantName = row.merchantId ? merchantNames.get(row.merchantId) : undefined;
@@ -125,7 +130,7 @@ export class ReceiptsService {
       occurred_at_local: localIsoTime(occurred, timeZone),
       time_zone: timeZone,
       from: party(source, view.source_wallet_id !== null),
-      to: party(destination, true),
+      to: party(destination, showsDestination),
       biller: this.#biller(row, knownBillers),
       merchant:
         row.type === 'merchant' && row.merchantId
