@@ -200,7 +200,8 @@ export const settingDefinitions = {
   },
   'institution.logo': {
     description:
-      'The logo on receipts and statements: a PNG or JPEG data URI (at most ~200 KB), or null for none',
+      'The logo on receipts and statements: a PNG or JPEG data URI (at most ~200 KB and 1024×1024 pixels; an ' +
+      'image the PDF writer cannot read is refused), or null for none',
     schema: Type.Union([
       Type.String({ pattern: '^data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$', maxLength: 280_000 }),
       Type.Null(),
