@@ -1,6 +1,7 @@
 /** Use cases of local identity: login with brute-force protection, token refresh with rotation, logout, sessions. */
 import { createHash } from 'node:crypto';
 import { desc, eq } from 'drizzle-orm';
+import { addressBucket } from '../../platform/address-bucket.ts';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { burnPasswordVerification, hashPassword, verifyPassword } from '../../platform/crypto.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
@@ -255,10 +256,11 @@ export class IdentityService {
   ): Promise<IssuedTokens | MfaChallenge> {
     const { store, config } = this.#deps;
     const identifier = username.trim();
-    const ip = context.ip ?? 'unknown';
-    const ipAttempts = await store.increment(`login:ip:${ip}`, LOGIN_IP_WINDOW_MS);
+    // An IPv6 client counts by its /64 (one subscriber holds all of it), an IPv4-mapped one as its IPv4 address.
+    const ipKey = `login:ip:${addressBucket(context.ip ?? 'unknown')}`;
+    const ipAttempts = await store.increment(ipKey, LOGIN_IP_WINDOW_MS);
     if (ipAttempts > LOGIN_IP_MAX_ATTEMPTS) {
-      const ttl = (await store.ttlMs(`login:ip:${ip}`)) ?? LOGIN_IP_WINDOW_MS;
+      const ttl = (await store.ttlMs(ipKey)) ?? LOGIN_IP_WINDOW_MS;
       throw commonErrors.tooManyRequests(Math.ceil(ttl / 1000), 'Too many login attempts from this address');
     }
     const user = await repository.findUserByIdentifier(this.#db, identifier);
