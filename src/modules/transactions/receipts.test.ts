@@ -291,6 +291,18 @@ describe('receipts and statements', () => {
     assert.ok(pdf.operators[0]!.includes(OPS.paintImageXObject), 'the logo set before still prints');
   });
 
+  test('a misspelt institution time zone is refused when set (422), not silently UTC on every document', async () => {
+    const refused = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/admin/config/institution.time_zone',
+      headers: bearer(t.adminToken),
+      payload: { value: 'Africa/Nairobbi' },
+    });
+    assert.equal(refused.statusCode, 422, refused.body);
+    assert.match(refused.json().details.errors[0].message, /Unknown time zone: Africa\/Nairobbi/);
+    assert.equal((await receipt(ids.p2p, payee.token)).json().time_zone, 'Africa/Nairobi');
+  });
+
   test('the receipt’s QR code opens a public check of the receipt; a wrong code is a plain 404', async () => {
     const body = (await receipt(ids.p2p, payer.token)).json();
     const url = new URL(body.verification_url);

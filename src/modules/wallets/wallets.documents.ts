@@ -44,8 +44,8 @@ export class WalletDocuments {
 
   /**
    * Settings (letterhead, default zone) and where a customer's own time zone is kept. A logo must be an image the
-   * PDF writer can embed safely (`logoProblem`): one it cannot read is refused when it is set, not found later by
-   * every receipt.
+   * PDF writer can embed safely (`logoProblem`), and the zone one Intl knows: either is refused when it is set, not
+   * found later by every receipt.
    */
   configure(options: {
     settings: Pick<SettingsService, 'get' | 'addCheck'>;
@@ -59,6 +59,10 @@ export class WalletDocuments {
       const problem = logoProblem(Buffer.from(image[2]!, 'base64'));
       return problem && `The logo ${problem}`;
     });
+    // The schema checks the shape of a zone name; a misspelt one ("Africa/Nairobbi") would put every document in UTC.
+    options.settings.addCheck('institution.time_zone', (value) =>
+      typeof value === 'string' && !knownTimeZone(value) ? `Unknown time zone: ${value}` : null,
+    );
   }
 
   setMerchantNames(lookup: (ids: string[]) => Promise<Map<string, string>>): void {
