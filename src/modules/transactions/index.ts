@@ -81,7 +81,11 @@ export function createTransactions(options: {
     dedupeKey: (payload) => `${payload.wallet_id}:${payload.currency}:${payload.amount}`,
     execute: (payload, context) => service.executeCashWithdrawal(payload, context),
   });
-  const receipts = new ReceiptsService({ deps: options.deps, transactions: service, wallets: options.wallets });
+  const receipts = new ReceiptsService({
+    deps: options.deps,
+    transactions: service,
+    wallets: options.wallets,
+  });
   // Statement lines say what each payment was (biller and account, merchant, the other person).
   options.wallets.documents.setTransactionDescriber((ids, walletId) => receipts.describe(ids, walletId));
   return {
