@@ -547,7 +547,12 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   unfreezeWallet: ['UNSUPPORTED_CURRENCY', 'WALLET_CLOSED', 'WALLET_NOT_EMPTY'],
   unlinkBankAccount: ['NOT_FOUND'],
   updateAccessPolicy: [],
-  updateBiller: ['BILLER_NOT_FOUND', 'UNKNOWN_BILLER_ADAPTER', 'UNSUPPORTED_CURRENCY'],
+  updateBiller: [
+    'BILLER_NOT_FOUND',
+    'INVALID_REFERENCE_PATTERN',
+    'UNKNOWN_BILLER_ADAPTER',
+    'UNSUPPORTED_CURRENCY',
+  ],
   updateCategory: [],
   updateCustomer: ['CUSTOMER_ERASED'],
   updateKycTier: [],
