@@ -43092,6 +43092,7 @@ export interface operations {
              * @description Unprocessable: the request is well formed but refused (validation, business rule)
              *
              *     `error_code` values:
+             *     - `INVALID_REFERENCE_PATTERN`: The biller’s reference pattern is not a usable expression.
              *     - `UNKNOWN_BILLER_ADAPTER`: No biller adapter has this name.
              *     - `UNSUPPORTED_CURRENCY`: The currency is not supported.
              *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
@@ -43103,7 +43104,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code?: "UNKNOWN_BILLER_ADAPTER" | "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
+                        error_code?: "INVALID_REFERENCE_PATTERN" | "UNKNOWN_BILLER_ADAPTER" | "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
