@@ -105,6 +105,14 @@ export class IdempotencyClaim {
     this.response = { status, body };
   }
 
+  /**
+   * Forgets an answer `commit` wrote in a transaction that then failed (at COMMIT, or rolled back after it): nothing
+   * was stored, so the answer must not be sent as the stored one.
+   */
+  forget(): void {
+    this.response = null;
+  }
+
   /** Records that a use case stored these bytes itself, inside its own statement (see `payment_commit`). */
   stored(status: number, body: string): void {
     this.response = { status, body };

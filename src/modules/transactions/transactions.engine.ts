@@ -203,7 +203,12 @@ export class PaymentEngine {
       });
     } catch (error) {
       if (error instanceof AppError && RECORDED_FAILURES.has(error.errorCode))
-        await this.#recordFailure(id, reference, plan, steps, error, context).catch(() => {});
+        // When the refusal's transaction fails (at COMMIT too), neither the record nor the answer was stored: the
+        // claim must not send the answer as stored; the idempotency hook then stores the refusal alone, or answers
+        // the outcome as unknown.
+        await this.#recordFailure(id, reference, plan, steps, error, context).catch(() =>
+          plan.claim?.forget(),
+        );
       throw error;
     }
   }
