@@ -14523,19 +14523,19 @@ export interface operations {
                     currency: string;
                     /**
                      * Format: int64
-                     * @description Minor units
+                     * @description Minor units (at most 2^52 - 1)
                      */
                     amount: number;
                     used: {
                         /**
                          * Format: int64
-                         * @description Minor units
+                         * @description Minor units (at most 2^52 - 1)
                          */
                         daily_amount: number;
                         daily_count: number;
                         /**
                          * Format: int64
-                         * @description Minor units
+                         * @description Minor units (at most 2^52 - 1)
                          */
                         monthly_amount: number;
                         monthly_count: number;

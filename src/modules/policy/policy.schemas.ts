@@ -15,6 +15,16 @@ const Money = Type.Integer({
   maximum: Number.MAX_SAFE_INTEGER,
   description: 'Minor units',
 });
+/**
+ * An amount of an evaluation question. Half the safe range, so that what the payment would make (used + amount) is
+ * still a safe integer in the answer (the schema fuzzer found 2^53 - 1 + amount answered as `would_be`).
+ */
+const QuestionMoney = Type.Integer({
+  format: 'int64',
+  minimum: 0,
+  maximum: 2 ** 52 - 1,
+  description: 'Minor units (at most 2^52 - 1)',
+});
 const MoneyOut = Type.Unsafe<bigint>({ type: 'integer', format: 'int64' });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
 const Period = Type.Union([Type.Literal('single'), Type.Literal('daily'), Type.Literal('monthly')]);
@@ -111,11 +121,11 @@ export const TransactionQuestion = Type.Object({
   channel: Type.String({ pattern: '^(web|mobile|ussd|agent|api)$' }),
   transaction_type: Type.String({ pattern: '^[a-z0-9_]{2,32}$' }),
   currency: Currency,
-  amount: Money,
+  amount: QuestionMoney,
   used: Type.Object({
-    daily_amount: Money,
+    daily_amount: QuestionMoney,
     daily_count: Type.Integer({ minimum: 0, maximum: 1000000 }),
-    monthly_amount: Money,
+    monthly_amount: QuestionMoney,
     monthly_count: Type.Integer({ minimum: 0, maximum: 10000000 }),
   }),
 });

@@ -187,6 +187,10 @@ describe('policies', () => {
         used: { daily_amount: 0, daily_count: 0, monthly_amount: 0, monthly_count: 0, ...used },
       });
     assert.deepEqual((await ask(7_000_000)).json(), { allowed: true, violations: [] });
+    // What the payment would make (used + amount) must stay a safe integer: amounts above 2^52 - 1 are refused.
+    const unsafe = await ask(87_609, { monthly_amount: Number.MAX_SAFE_INTEGER });
+    assert.equal(unsafe.statusCode, 422, unsafe.body);
+    assert.equal(unsafe.json().error_code, 'VALIDATION_ERROR');
     const overSingle = (await ask(7_000_001)).json();
     assert.equal(overSingle.allowed, false);
     assert.deepEqual(
