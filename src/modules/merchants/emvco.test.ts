@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   crc16CcittFalse,
+  currencyAlphaOf,
+  currencyNumericOf,
   EmvcoError,
   encodeMerchantQr,
   formatQrAmount,
-  ISO4217_NUMERIC,
   type MerchantQrInput,
   merchantQrPng,
   parseMerchantQr,
@@ -148,7 +149,7 @@ describe('parseMerchantQr', () => {
     const input: MerchantQrInput = {
       ...staticInput,
       mode: 'dynamic',
-      currencyNumeric: ISO4217_NUMERIC.KES!,
+      currencyNumeric: currencyNumericOf('KES'),
       amount: formatQrAmount(15000n, 2),
       postalCode: '00100',
       additional: { referenceLabel: 'ORD-2024-0001', storeLabel: 'Westlands', purpose: 'Groceries' },
@@ -320,21 +321,31 @@ describe('amounts', () => {
   });
 });
 
-describe('ISO4217_NUMERIC', () => {
-  it('maps the platform currencies', () => {
-    assert.deepEqual(ISO4217_NUMERIC, {
-      KES: '404',
-      UGX: '800',
-      TZS: '834',
-      NGN: '566',
-      GHS: '936',
-      USD: '840',
-      EUR: '978',
-      ZAR: '710',
-      RWF: '646',
-      XOF: '952',
-    });
-    assert.ok(Object.isFrozen(ISO4217_NUMERIC));
+describe('tag 53 from the ISO 4217 table', () => {
+  it('maps alphabetic codes to numeric ones, GBP included, keeping leading zeros', () => {
+    assert.equal(currencyNumericOf('KES'), '404');
+    assert.equal(currencyNumericOf('UGX'), '800');
+    assert.equal(currencyNumericOf('XOF'), '952');
+    assert.equal(currencyNumericOf('GBP'), '826');
+    assert.equal(currencyNumericOf('AUD'), '036');
+  });
+
+  it('maps numeric codes back, and knows no code outside the table', () => {
+    assert.equal(currencyAlphaOf('404'), 'KES');
+    assert.equal(currencyAlphaOf('826'), 'GBP');
+    assert.equal(currencyAlphaOf('999'), undefined);
+  });
+
+  it('refuses a currency the table does not hold', () => {
+    throwsEmvco(() => currencyNumericOf('XYZ'), 'currency');
+  });
+
+  it('a GBP code round-trips through build and parse', () => {
+    const parsed = parseMerchantQr(
+      encodeMerchantQr({ ...staticInput, currencyNumeric: currencyNumericOf('GBP') }),
+    );
+    assert.equal(parsed.currencyNumeric, '826');
+    assert.equal(currencyAlphaOf(parsed.currencyNumeric), 'GBP');
   });
 });
 

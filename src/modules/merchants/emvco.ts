@@ -3,6 +3,7 @@
  * Pure functions apart from the PNG renderer; no I/O, no clock, no database.
  */
 import QRCode from 'qrcode';
+import { CURRENCIES, currencyByNumeric } from '../../platform/money.ts';
 
 /** Raised for any invalid input or payload; `field` names the offending field so callers can map it to a 422. */
 export class EmvcoError extends Error {
@@ -62,19 +63,20 @@ export interface ParsedMerchantQr {
   raw: Record<string, string>;
 }
 
-/** ISO 4217 alpha → numeric for the currencies the platform serves. */
-export const ISO4217_NUMERIC: Readonly<Record<string, string>> = Object.freeze({
-  KES: '404',
-  UGX: '800',
-  TZS: '834',
-  NGN: '566',
-  GHS: '936',
-  USD: '840',
-  EUR: '978',
-  ZAR: '710',
-  RWF: '646',
-  XOF: '952',
-});
+/**
+ * Tag 53 of an ISO 4217 alphabetic code ("KES" → "404"), from the platform's one currency table. A code the table
+ * does not hold is refused (field `currency`).
+ */
+export function currencyNumericOf(alpha: string): string {
+  const info = CURRENCIES.get(alpha);
+  if (!info) throw new EmvcoError('currency', `Currency ${alpha} has no ISO 4217 numeric code here`);
+  return info.numeric;
+}
+
+/** The ISO 4217 alphabetic code of a tag-53 value ("404" → "KES"), or undefined for a code the table does not hold. */
+export function currencyAlphaOf(numeric: string): string | undefined {
+  return currencyByNumeric(numeric)?.code;
+}
 
 const MAX_PAYLOAD = 512;
 const MAX_AMOUNT = 13;

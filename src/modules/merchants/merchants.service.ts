@@ -26,9 +26,10 @@ import {
 } from '../transactions/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import {
+  currencyAlphaOf,
+  currencyNumericOf,
   encodeMerchantQr,
   formatQrAmount,
-  ISO4217_NUMERIC,
   type MerchantQrInput,
   merchantQrPng,
   type ParsedMerchantQr,
@@ -108,9 +109,10 @@ export function qrView(row: QrRow) {
   };
 }
 
-/** ISO 4217 numeric code for tag 53. */
+/** ISO 4217 numeric code for tag 53; an unknown currency is refused as unsupported (422). */
 function currencyNumeric(currency: string): string {
-  return ISO4217_NUMERIC[currency] ?? currencyInfo(currency).numeric;
+  currencyInfo(currency);
+  return currencyNumericOf(currency);
 }
 
 /** What a payment resolves to before the engine runs: whom, how much, and the dynamic code it consumes. */
@@ -566,7 +568,10 @@ export class MerchantsService {
       .limit(1);
     if (!merchant) throw merchantErrors.notFound();
     if (parsed.currencyNumeric !== currencyNumeric(merchant.currency))
-      throw transactionErrors.currencyMismatch(merchant.currency, parsed.currencyNumeric);
+      throw transactionErrors.currencyMismatch(
+        merchant.currency,
+        currencyAlphaOf(parsed.currencyNumeric) ?? parsed.currencyNumeric,
+      );
     const given = bodyAmount === undefined ? undefined : positiveAmount(bodyAmount);
     if (parsed.mode === 'dynamic') return this.#dynamicTarget(merchant, parsed, payload, given);
     let amount = given;
