@@ -1,439 +1,69 @@
 /**
- * Policies. Access policies bind a role (or all staff) to channels, IP addresses and hours; every staff request is
- * checked against the active ones (cached per process for a few seconds). Transaction-control limits cap amounts
- * and counts per KYC tier, channel, transaction type and period; wallets ask `evaluateTransaction` before posting.
+ * The policy module's service: access policies (`policy.access.ts`, enforced on every staff request) and
+ * transaction-control limits (`policy.limits.ts`, asked by payments before posting). Callers hold this one object;
+ * each part keeps its own cache.
  */
-import { BlockList, isIP } from 'node:net';
-import { and, asc, eq, type SQL } from 'drizzle-orm';
-import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
-import { uuidv7 } from '../../platform/ids.ts';
-import { accessPolicies, transactionLimits } from './policy.tables.ts';
+import type { Executor } from '../../platform/db.ts';
+import { AccessPolicies } from './policy.access.ts';
+import { TransactionLimits } from './policy.limits.ts';
 
-type AccessRow = typeof accessPolicies.$inferSelect;
-type LimitRow = typeof transactionLimits.$inferSelect;
-export type TimeWindow = NonNullable<AccessRow['timeWindow']>;
-
-const CACHE_MS = 5000;
-
-export const policyErrors = {
-  denied: (reasons: string[]) =>
-    new AppError(403, 'ACCESS_POLICY', 'An access policy refuses this request', { reasons }),
-  invalidAddress: (value: string) =>
-    new AppError(422, 'VALIDATION_ERROR', `Not an IP address or CIDR block: ${value}`, {
-      field: 'ip_allowlist',
-    }),
-  invalidTimeZone: (value: string) =>
-    new AppError(422, 'VALIDATION_ERROR', `Unknown time zone: ${value}`, { field: 'time_window.timezone' }),
-};
-
-function blockListOf(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, prefix] = entry.split('/');
-    const family = isIP(address ?? '');
-    if (!address || family === 0) throw policyErrors.invalidAddress(entry);
-    const type = family === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, type);
-    else {
-      const bits = Number(prefix);
-      if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32))
-        throw policyErrors.invalidAddress(entry);
-      list.addSubnet(address, bits, type);
-    }
-  }
-  return list;
-}
-
-function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-}
-
-/** Local hour:minute and ISO weekday of `at` in `timezone`. */
-function localTime(at: Date, timezone: string): { minutes: number; weekday: number } {
-  let parts: Intl.DateTimeFormatPart[];
-  try {
-    parts = new Intl.DateTimeFormat('en-GB', {
-      timeZone: timezone,
-      hour: '2-digit',
-      minute: '2-digit',
-      weekday: 'short',
-      hourCycle: 'h23',
-    }).formatToParts(at);
-  } catch {
-    throw policyErrors.invalidTimeZone(timezone);
-  }
-  const value = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
-  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(value('weekday')) + 1;
-  return { minutes: Number(value('hour')) * 60 + Number(value('minute')), weekday };
-}
-
-export function withinWindow(window: TimeWindow, at: Date): boolean {
-  const { minutes, weekday } = localTime(at, window.timezone);
-  if (window.days.length > 0 && !window.days.includes(weekday)) return false;
-  const toMinutes = (text: string) => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
-  const start = toMinutes(window.start);
-  const end = toMinutes(window.end);
-  // A window may run past midnight (22:00–06:00).
-  return start <= end ? minutes >= start && minutes < end : minutes >= start || minutes < end;
-}
-
-export function accessPolicyView(row: AccessRow) {
-  return {
-    id: row.id,
-    name: row.name,
-    role_code: row.roleCode,
-    allowed_channels: row.allowedChannels ?? null,
-    ip_allowlist: row.ipAllowlist ?? null,
-    time_window: row.timeWindow ?? null,
-    active: row.active,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
-
-export function limitView(row: LimitRow) {
-  return {
-    id: row.id,
-    kyc_tier: row.kycTier,
-    channel: row.channel,
-    transaction_type: row.transactionType,
-    period: row.period,
-    currency: row.currency,
-    max_amount: row.maxAmountMinor,
-    max_count: row.maxCount,
-    active: row.active,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
-
-export interface AccessPolicyInput {
-  name: string;
-  role_code?: string | null;
-  allowed_channels?: string[] | null;
-  ip_allowlist?: string[] | null;
-  time_window?: TimeWindow | null;
-  active?: boolean;
-}
-
-export interface LimitInput {
-  kyc_tier: string;
-  channel: string;
-  transaction_type: string;
-  period: LimitRow['period'];
-  currency: string;
-  max_amount: bigint;
-  max_count?: number | null;
-  active?: boolean;
-}
-
-export interface TransactionQuestion {
-  kyc_tier: string;
-  channel: string;
-  transaction_type: string;
-  currency: string;
-  amount: bigint;
-  /** What the customer already moved in the current day and month (the wallet module counts it). */
-  used: { daily_amount: bigint; daily_count: number; monthly_amount: bigint; monthly_count: number };
-}
+export { policyErrors } from './policy.access.ts';
+export type { TransactionQuestion } from './policy.limits.ts';
 
 export class PolicyService {
-  readonly #db: Executor;
-  #cache: { at: number; policies: { row: AccessRow; ips: BlockList | null }[] } | null = null;
-  /** Active limits per `tier:currency`, read on every payment; kept CACHE_MS per node, dropped on local changes. */
-  readonly #limitCache = new Map<string, { at: number; rows: LimitRow[] }>();
+  readonly access: AccessPolicies;
+  readonly limits: TransactionLimits;
 
   constructor(db: Executor) {
-    this.#db = db;
+    this.access = new AccessPolicies(db);
+    this.limits = new TransactionLimits(db);
   }
 
-  #validate(input: Partial<AccessPolicyInput>) {
-    if (input.ip_allowlist) blockListOf(input.ip_allowlist);
-    if (input.time_window) {
-      localTime(new Date(), input.time_window.timezone);
-      if (input.time_window.start === input.time_window.end) {
-        throw new AppError(422, 'VALIDATION_ERROR', 'A time window needs different start and end times', {
-          field: 'time_window',
-        });
-      }
-    }
+  evaluateAccess(...args: Parameters<AccessPolicies['evaluateAccess']>) {
+    return this.access.evaluateAccess(...args);
   }
 
-  async #activePolicies() {
-    if (this.#cache && Date.now() - this.#cache.at < CACHE_MS) return this.#cache.policies;
-    const rows = await this.#db.select().from(accessPolicies).where(eq(accessPolicies.active, true));
-    const policies = rows.map((row) => ({ row, ips: row.ipAllowlist ? blockListOf(row.ipAllowlist) : null }));
-    this.#cache = { at: Date.now(), policies };
-    return policies;
+  listAccess() {
+    return this.access.listAccess();
   }
 
-  /** Every active policy binding one of the roles (or all staff) must allow the request. */
-  async evaluateAccess(question: { roles: readonly string[]; ip: string; channel: string; at?: Date }) {
-    const reasons: string[] = [];
-    const at = question.at ?? new Date();
-    const ip = normaliseIp(question.ip);
-    for (const { row, ips } of await this.#activePolicies()) {
-      if (row.roleCode !== null && !question.roles.includes(row.roleCode)) continue;
-      if (row.allowedChannels && !row.allowedChannels.includes(question.channel)) {
-        reasons.push(`${row.name}: channel ${question.channel} is not allowed`);
-      }
-      if (ips) {
-        const family = isIP(ip);
-        if (family === 0 || !ips.check(ip, family === 6 ? 'ipv6' : 'ipv4'))
-          reasons.push(`${row.name}: address not allowed`);
-      }
-      if (row.timeWindow && !withinWindow(row.timeWindow, at))
-        reasons.push(`${row.name}: outside allowed hours`);
-    }
-    return { allowed: reasons.length === 0, reasons };
+  getAccess(...args: Parameters<AccessPolicies['getAccess']>) {
+    return this.access.getAccess(...args);
   }
 
-  async listAccess() {
-    const rows = await this.#db.select().from(accessPolicies).orderBy(asc(accessPolicies.id)).limit(500);
-    return { items: rows.map(accessPolicyView) };
+  createAccess(...args: Parameters<AccessPolicies['createAccess']>) {
+    return this.access.createAccess(...args);
   }
 
-  async getAccess(id: string) {
-    const [row] = await this.#db.select().from(accessPolicies).where(eq(accessPolicies.id, id)).limit(1);
-    if (!row) throw commonErrors.notFound('Access policy');
-    return accessPolicyView(row);
+  updateAccess(...args: Parameters<AccessPolicies['updateAccess']>) {
+    return this.access.updateAccess(...args);
   }
 
-  async createAccess(input: AccessPolicyInput, context: RequestContext) {
-    this.#validate(input);
-    const view = await inTransaction(this.#db, async (tx) => {
-      const [row] = await tx
-        .insert(accessPolicies)
-        .values({
-          id: uuidv7(),
-          name: input.name,
-          roleCode: input.role_code ?? null,
-          allowedChannels: input.allowed_channels ?? null,
-          ipAllowlist: input.ip_allowlist ?? null,
-          timeWindow: input.time_window ?? null,
-          active: input.active ?? true,
-        })
-        .returning();
-      const created = accessPolicyView(row!);
-      await writeAudit(tx, context, {
-        action: 'policy.access_created',
-        entityType: 'access_policy',
-        entityId: row!.id,
-        after: created,
-      });
-      return created;
-    });
-    this.#cache = null;
-    return view;
+  deleteAccess(...args: Parameters<AccessPolicies['deleteAccess']>) {
+    return this.access.deleteAccess(...args);
   }
 
-  async updateAccess(id: string, changes: Partial<AccessPolicyInput>, context: RequestContext) {
-    this.#validate(changes);
-    const view = await inTransaction(this.#db, async (tx) => {
-      const [before] = await tx
-        .select()
-        .from(accessPolicies)
-        .where(eq(accessPolicies.id, id))
-        .for('update')
-        .limit(1);
-      if (!before) throw commonErrors.notFound('Access policy');
-      const [row] = await tx
-        .update(accessPolicies)
-        .set({
-          ...(changes.name !== undefined ? { name: changes.name } : {}),
-          ...(changes.role_code !== undefined ? { roleCode: changes.role_code } : {}),
-          ...(changes.allowed_channels !== undefined ? { allowedChannels: changes.allowed_channels } : {}),
-          ...(changes.ip_allowlist !== undefined ? { ipAllowlist: changes.ip_allowlist } : {}),
-          ...(changes.time_window !== undefined ? { timeWindow: changes.time_window } : {}),
-          ...(changes.active !== undefined ? { active: changes.active } : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(accessPolicies.id, id))
-        .returning();
-      const after = accessPolicyView(row!);
-      await writeAudit(tx, context, {
-        action: 'policy.access_updated',
-        entityType: 'access_policy',
-        entityId: id,
-        before: accessPolicyView(before),
-        after,
-      });
-      return after;
-    });
-    this.#cache = null;
-    return view;
+  evaluateTransaction(...args: Parameters<TransactionLimits['evaluateTransaction']>) {
+    return this.limits.evaluateTransaction(...args);
   }
 
-  async deleteAccess(id: string, context: RequestContext) {
-    await inTransaction(this.#db, async (tx) => {
-      const [row] = await tx.delete(accessPolicies).where(eq(accessPolicies.id, id)).returning();
-      if (!row) throw commonErrors.notFound('Access policy');
-      await writeAudit(tx, context, {
-        action: 'policy.access_deleted',
-        entityType: 'access_policy',
-        entityId: id,
-        before: accessPolicyView(row),
-      });
-    });
-    this.#cache = null;
+  listLimits(...args: Parameters<TransactionLimits['listLimits']>) {
+    return this.limits.listLimits(...args);
   }
 
-  async listLimits(filters: { kyc_tier?: string; currency?: string }) {
-    const conditions: SQL[] = [];
-    if (filters.kyc_tier) conditions.push(eq(transactionLimits.kycTier, filters.kyc_tier));
-    if (filters.currency) conditions.push(eq(transactionLimits.currency, filters.currency));
-    const rows = await this.#db
-      .select()
-      .from(transactionLimits)
-      .where(and(...conditions))
-      .orderBy(asc(transactionLimits.id))
-      .limit(500);
-    return { items: rows.map(limitView) };
+  getLimit(...args: Parameters<TransactionLimits['getLimit']>) {
+    return this.limits.getLimit(...args);
   }
 
-  async getLimit(id: string) {
-    const [row] = await this.#db
-      .select()
-      .from(transactionLimits)
-      .where(eq(transactionLimits.id, id))
-      .limit(1);
-    if (!row) throw commonErrors.notFound('Transaction limit');
-    return limitView(row);
+  createLimit(...args: Parameters<TransactionLimits['createLimit']>) {
+    return this.limits.createLimit(...args);
   }
 
-  async createLimit(input: LimitInput, context: RequestContext) {
-    this.#limitCache.clear();
-    return inTransaction(this.#db, async (tx) => {
-      const [row] = await tx
-        .insert(transactionLimits)
-        .values({
-          id: uuidv7(),
-          kycTier: input.kyc_tier,
-          channel: input.channel,
-          transactionType: input.transaction_type,
-          period: input.period,
-          currency: input.currency,
-          maxAmountMinor: input.max_amount,
-          maxCount: input.max_count ?? null,
-          active: input.active ?? true,
-        })
-        .returning();
-      const view = limitView(row!);
-      await writeAudit(tx, context, {
-        action: 'policy.limit_created',
-        entityType: 'transaction_limit',
-        entityId: row!.id,
-        after: view,
-      });
-      return view;
-    });
+  updateLimit(...args: Parameters<TransactionLimits['updateLimit']>) {
+    return this.limits.updateLimit(...args);
   }
 
-  async updateLimit(
-    id: string,
-    changes: { max_amount?: bigint; max_count?: number | null; active?: boolean },
-    context: RequestContext,
-  ) {
-    this.#limitCache.clear();
-    return inTransaction(this.#db, async (tx) => {
-      const [before] = await tx
-        .select()
-        .from(transactionLimits)
-        .where(eq(transactionLimits.id, id))
-        .for('update')
-        .limit(1);
-      if (!before) throw commonErrors.notFound('Transaction limit');
-      const [row] = await tx
-        .update(transactionLimits)
-        .set({
-          ...(changes.max_amount !== undefined ? { maxAmountMinor: changes.max_amount } : {}),
-          ...(changes.max_count !== undefined ? { maxCount: changes.max_count } : {}),
-          ...(changes.active !== undefined ? { active: changes.active } : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(transactionLimits.id, id))
-        .returning();
-      const after = limitView(row!);
-      await writeAudit(tx, context, {
-        action: 'policy.limit_updated',
-        entityType: 'transaction_limit',
-        entityId: id,
-        before: limitView(before),
-        after,
-      });
-      return after;
-    });
-  }
-
-  async deleteLimit(id: string, context: RequestContext) {
-    this.#limitCache.clear();
-    await inTransaction(this.#db, async (tx) => {
-      const [row] = await tx.delete(transactionLimits).where(eq(transactionLimits.id, id)).returning();
-      if (!row) throw commonErrors.notFound('Transaction limit');
-      await writeAudit(tx, context, {
-        action: 'policy.limit_deleted',
-        entityType: 'transaction_limit',
-        entityId: id,
-        before: limitView(row),
-      });
-    });
-  }
-
-  async #activeLimits(tier: string, currency: string, executor: Executor): Promise<LimitRow[]> {
-    const key = `${tier}:${currency}`;
-    const cached = this.#limitCache.get(key);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.rows;
-    const rows = await executor
-      .select()
-      .from(transactionLimits)
-      .where(
-        and(
-          eq(transactionLimits.kycTier, tier),
-          eq(transactionLimits.currency, currency),
-          eq(transactionLimits.active, true),
-        ),
-      );
-    this.#limitCache.set(key, { at: Date.now(), rows });
-    return rows;
-  }
-
-  /** Which active limits the transaction would break; every matching limit must hold. */
-  async evaluateTransaction(question: TransactionQuestion, executor: Executor = this.#db) {
-    const rows = await this.#activeLimits(question.kyc_tier, question.currency, executor);
-    const violations = [];
-    for (const row of rows) {
-      if (row.channel !== '*' && row.channel !== question.channel) continue;
-      if (row.transactionType !== '*' && row.transactionType !== question.transaction_type) continue;
-      const [usedAmount, usedCount] =
-        row.period === 'single'
-          ? [0n, 0]
-          : row.period === 'daily'
-            ? [question.used.daily_amount, question.used.daily_count]
-            : [question.used.monthly_amount, question.used.monthly_count];
-      const total = usedAmount + question.amount;
-      if (total > row.maxAmountMinor) {
-        violations.push({
-          limit_id: row.id,
-          period: row.period,
-          kind: 'amount' as const,
-          limit: row.maxAmountMinor,
-          would_be: total,
-          remaining: row.maxAmountMinor > usedAmount ? row.maxAmountMinor - usedAmount : 0n,
-        });
-      }
-      if (row.maxCount !== null && row.period !== 'single' && usedCount + 1 > row.maxCount) {
-        violations.push({
-          limit_id: row.id,
-          period: row.period,
-          kind: 'count' as const,
-          limit: BigInt(row.maxCount),
-          would_be: BigInt(usedCount + 1),
-          remaining: BigInt(Math.max(0, row.maxCount - usedCount)),
-        });
-      }
-    }
-    return { allowed: violations.length === 0, violations };
+  deleteLimit(...args: Parameters<TransactionLimits['deleteLimit']>) {
+    return this.limits.deleteLimit(...args);
   }
 }

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { createCustomer, deposit, openWallet } from '../../../test/helpers/money.ts';
-import { withinWindow } from './policy.service.ts';
+import { withinWindow } from './policy.access.ts';
 
 describe('policies', () => {
   let t: TestContext;
