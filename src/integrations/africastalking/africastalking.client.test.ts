@@ -12,7 +12,7 @@ import {
   type FakeAfricasTalking,
   startFakeAfricasTalking,
 } from '../../../test/fakes/africastalking.ts';
-import { ProviderError } from '../../modules/notifications/channels.ts';
+import { ProviderError } from '../ports.ts';
 import { AfricasTalkingSmsClient, type AfricasTalkingSmsClientOptions } from './africastalking.client.ts';
 
 const USERNAME = 'codeforge';

@@ -6,14 +6,10 @@
  * A timeout leaves the outcome unknown (AT may have accepted the message), yet it is reported retryable:
  * for notification SMS a rare duplicate is preferred to a lost message.
  */
-import {
-  ProviderError,
-  type SendResult,
-  type SmsMessage,
-  type SmsProvider,
-} from '../../modules/notifications/channels.ts';
-import { countSmsSegments } from '../../modules/notifications/sms.ts';
+
 import { errorText, isTimeout, retryAfterSeconds } from '../http.ts';
+import { ProviderError, type SendResult, type SmsMessage, type SmsProvider } from '../ports.ts';
+import { countSmsSegments } from '../sms.ts';
 
 export interface AfricasTalkingSmsClientOptions {
   /** The API root without path, e.g. `https://api.africastalking.com` (sandbox `https://api.sandbox.africastalking.com`). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { type FakeFcm, startFakeFcm } from '../../../test/fakes/fcm.ts';
-import { ProviderError, type PushMessage } from '../../modules/notifications/channels.ts';
+import { ProviderError, type PushMessage } from '../ports.ts';
 import { FCM_SCOPE, FcmPushClient, type FcmPushClientOptions, loadServiceAccount } from './fcm.client.ts';
 
 const PROJECT_ID = 'codeforge-bank-test';

@@ -8,13 +8,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
-import {
-  ProviderError,
-  type PushMessage,
-  type PushProvider,
-  type SendResult,
-} from '../../modules/notifications/channels.ts';
 import { retryAfterSeconds } from '../http.ts';
+import { ProviderError, type PushMessage, type PushProvider, type SendResult } from '../ports.ts';
 
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';

@@ -12,7 +12,7 @@ import {
   type SendGridWebhookEvent,
   startFakeSendGrid,
 } from '../../../test/fakes/sendgrid.ts';
-import { ProviderError } from '../../modules/notifications/channels.ts';
+import { ProviderError } from '../ports.ts';
 import { SendGridEmailClient, type SendGridEmailClientOptions } from './sendgrid.client.ts';
 import {
   isSendGridEventFor,

@@ -3,13 +3,9 @@
  * part first and the html part second, as SendGrid requires. A 202 carries the message id in X-Message-Id; the
  * event webhook later reports on it as the prefix of `sg_message_id`.
  */
-import {
-  type EmailMessage,
-  type EmailProvider,
-  ProviderError,
-  type SendResult,
-} from '../../modules/notifications/channels.ts';
+
 import { retryAfterSeconds } from '../http.ts';
+import { type EmailMessage, type EmailProvider, ProviderError, type SendResult } from '../ports.ts';
 
 export interface SendGridEmailClientOptions {
   /** https://api.sendgrid.com, or https://api.eu.sendgrid.com for EU-pinned subusers. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type FakeSmtp, startFakeSmtp } from '../../../test/fakes/smtp.ts';
-import { ProviderError } from '../../modules/notifications/channels.ts';
+import { ProviderError } from '../ports.ts';
 import { SmtpEmailClient, type SmtpEmailClientOptions } from './smtp.client.ts';
 
 function isProviderError(expected: { code?: string | RegExp; retryable: boolean }) {

@@ -4,12 +4,7 @@
  * 5yz permanent; a connection that fails or stalls is transient.
  */
 import { createTransport } from 'nodemailer';
-import {
-  type EmailMessage,
-  type EmailProvider,
-  ProviderError,
-  type SendResult,
-} from '../../modules/notifications/channels.ts';
+import { type EmailMessage, type EmailProvider, ProviderError, type SendResult } from '../ports.ts';
 
 export interface SmtpEmailClientOptions {
   host: string;

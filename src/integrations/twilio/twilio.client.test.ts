@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type FakeTwilio, startFakeTwilio, type TwilioRecordedRequest } from '../../../test/fakes/twilio.ts';
-import { ProviderError } from '../../modules/notifications/channels.ts';
+import { ProviderError } from '../ports.ts';
 import { TwilioSmsClient, type TwilioSmsClientOptions } from './twilio.client.ts';
 import { verifyTwilioSignature } from './twilio.signature.ts';
 

@@ -5,13 +5,9 @@
  * A timeout leaves the outcome unknown (Twilio may have accepted the message), yet it is reported retryable:
  * for notification SMS a rare duplicate is preferred to a lost message.
  */
-import {
-  ProviderError,
-  type SendResult,
-  type SmsMessage,
-  type SmsProvider,
-} from '../../modules/notifications/channels.ts';
+
 import { errorText, isTimeout, retryAfterSeconds } from '../http.ts';
+import { ProviderError, type SendResult, type SmsMessage, type SmsProvider } from '../ports.ts';
 
 export interface TwilioSmsClientOptions {
   /** The API root without path, e.g. `https://api.twilio.com`. */

@@ -14,7 +14,7 @@ import {
   startFakeSendGrid,
 } from '../../../test/fakes/sendgrid.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import type { EmailProvider } from './channels.ts';
+import type { EmailProvider } from '../../integrations/ports.ts';
 import { NotificationDelivery } from './notifications.delivery.ts';
 import { notificationDeliveryReports } from './notifications.tables.ts';
 

@@ -27,10 +27,10 @@ import {
   TEST_PIN,
   type TestCustomer,
 } from '../../../test/helpers/money.ts';
+import type { SmsProvider } from '../../integrations/ports.ts';
 import { twilioSignature } from '../../integrations/twilio/twilio.signature.ts';
 import { outboxEvents } from '../../platform/platform.tables.ts';
 import { registeredDevices } from '../identity/index.ts';
-import type { SmsProvider } from './channels.ts';
 import { NotificationDelivery } from './notifications.delivery.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
 import { channelsFromConfig } from './providers.ts';

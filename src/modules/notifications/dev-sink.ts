@@ -14,11 +14,17 @@
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import type { Config } from '../../config.ts';
+import type {
+  EmailMessage,
+  EmailProvider,
+  SendResult,
+  SmsMessage,
+  SmsProvider,
+} from '../../integrations/ports.ts';
+import { toE164 } from '../../integrations/sms.ts';
 import type { EphemeralStore } from '../../platform/cache.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { loggerOptions } from '../../platform/logging.ts';
-import type { EmailMessage, EmailProvider, SendResult, SmsMessage, SmsProvider } from './channels.ts';
-import { toE164 } from './sms.ts';
 
 /** Messages kept across all recipients for the listing without `to`. */
 export const RECENT_SLOTS = 200;

@@ -9,11 +9,6 @@
  * unregistered device) fails at once. SMS fails over to the next configured provider within the attempt.
  */
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
-import type { Dependencies } from '../../platform/dependencies.ts';
-import { uuidv7 } from '../../platform/ids.ts';
-import { registeredDevices } from '../identity/index.ts';
 import {
   type EmailProvider,
   ProviderError,
@@ -21,10 +16,15 @@ import {
   type PushProvider,
   type SendResult,
   type SmsProvider,
-} from './channels.ts';
+} from '../../integrations/ports.ts';
+import { toE164 } from '../../integrations/sms.ts';
+import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { registeredDevices } from '../identity/index.ts';
 import { DELIVER_JOB, inboxView, type NotificationRow, templateText } from './notifications.service.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
-import { toE164 } from './sms.ts';
 import type { TemplatesService } from './templates.service.ts';
 import { render } from './templates.ts';
 

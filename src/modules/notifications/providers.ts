@@ -2,10 +2,10 @@
 import type { Config } from '../../config.ts';
 import { AfricasTalkingSmsClient } from '../../integrations/africastalking/africastalking.client.ts';
 import { FcmPushClient, loadServiceAccount } from '../../integrations/fcm/fcm.client.ts';
+import type { EmailProvider, PushProvider, SmsProvider } from '../../integrations/ports.ts';
 import { SendGridEmailClient } from '../../integrations/sendgrid/sendgrid.client.ts';
 import { SmtpEmailClient } from '../../integrations/smtp/smtp.client.ts';
 import { TwilioSmsClient } from '../../integrations/twilio/twilio.client.ts';
-import type { EmailProvider, PushProvider, SmsProvider } from './channels.ts';
 import type { DeliveryChannels } from './notifications.delivery.ts';
 
 export class ProviderConfigError extends Error {}

@@ -1,7 +1,8 @@
 /**
- * The delivery channels behind one interface each. A provider client (src/integrations/<provider>) speaks its wire
- * format; the delivery worker only sees these shapes and `ProviderError`, and decides retries, fail-over and
- * dead-lettering from `retryable` and `code`.
+ * The provider ports: the delivery channels behind one interface each. A provider client (src/integrations/<provider>)
+ * implements one and speaks its wire format; the notifications delivery worker only sees these shapes and
+ * `ProviderError`, and decides retries, fail-over and dead-lettering from `retryable` and `code`. They live here, not
+ * in the notifications module, so that integrations import nothing from src/modules.
  */
 
 /** `dev_sink`: the development message sink (dev-sink.ts), never in production. */
