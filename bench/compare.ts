@@ -36,8 +36,11 @@ import { machineFacts, otherActivity } from './lib/machine.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
-/** The commit whose bench/ (split runner, compare-side.ts) runs against 7eb6267's src/. */
-const DEFAULT_BASELINE_BENCH = 'HEAD';
+/**
+ * The commit whose bench/ a baseline without bench/compare-side.ts runs with: the one that introduced the split bench,
+ * whose lib/ calls src/ as 7eb6267 has it.
+ */
+const DEFAULT_BASELINE_BENCH = '4e3c0ca1e2a6a26bafc136331d70dfb538087862';
 
 const { values: flags } = parseArgs({
   options: {
