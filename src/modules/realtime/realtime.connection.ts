@@ -1,17 +1,27 @@
 /**
  * One WebSocket client of `/api/v1/ws`: authentication (header or first message), the JSON message protocol,
  * its subscriptions on the realtime hub, and the limits that protect the node (message rate, subscriptions, a
- * client that stops reading). Messages of one socket are handled one at a time, in arrival order.
+ * client that stops reading). Messages of one socket are handled one at a time, in arrival order. Support chat
+ * (its channels and `chat.send`) is realtime.chat.ts.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { Unsubscribe } from '../../platform/cache.ts';
-import { AppError, type ErrorCode, toAppError } from '../../platform/errors.ts';
+import { AppError, toAppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
-import { isUuid } from '../../platform/ids.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
-import { CLIENT_ID_PATTERN } from './support-chat.schemas.ts';
-import { chatEventFor, SupportChatService } from './support-chat.service.ts';
+import { ConnectionChat, isChatChannel } from './realtime.chat.ts';
+import {
+  channelOf,
+  errorFrame,
+  type Frame,
+  frameError,
+  parseMessage,
+  refOf,
+  textOf,
+  tokenOf,
+} from './realtime.protocol.ts';
+import type { SupportChatService } from './support-chat.service.ts';
 
 export const CLOSE_CODES = {
   /** Missing, invalid, revoked or expired token; or a first message other than `auth`. */
@@ -52,13 +62,9 @@ export const DEFAULT_REALTIME_OPTIONS: Required<RealtimeOptions> = {
 
 /** Channels of the principal's own stream (published with `RealtimeHub.publishToPrincipal`). */
 export const PRINCIPAL_CHANNELS: ReadonlySet<string> = new Set(['notifications']);
-const SUPPORT_CHANNEL = /^support:(.+)$/;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
-const TOKEN_MAX_LENGTH = 8192;
-const REF_MAX_LENGTH = 64;
 /** Client messages waiting to be handled, per socket. */
 const MAX_PENDING = 64;
-const clientIdPattern = new RegExp(CLIENT_ID_PATTERN);
 
 export interface ConnectionDependencies {
   identity: { authenticate(token: string): Promise<Principal> };
@@ -66,19 +72,6 @@ export interface ConnectionDependencies {
   chat: SupportChatService;
   options: Required<RealtimeOptions>;
   log: FastifyBaseLogger;
-}
-
-type Frame = Record<string, unknown> & { type: string };
-type ClientMessage = Record<string, unknown> & { type: string };
-
-function frameError(code: ErrorCode, message: string): AppError {
-  return AppError.of(code, message);
-}
-
-function textOf(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }
 
 export class RealtimeConnection {
@@ -93,8 +86,8 @@ export class RealtimeConnection {
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   readonly #arrivals: number[] = [];
-  /** Topic channels (`support:<id>`) and how to leave each. */
-  readonly #topics = new Map<string, Unsubscribe>();
+  /** The support conversations the client follows. */
+  readonly #chat: ConnectionChat;
   /** Principal channels (`notifications`) the client asked for, all carried by one hub subscription. */
   readonly #principalChannels = new Set<string>();
   #principalStream: Unsubscribe | null = null;
@@ -111,6 +104,11 @@ export class RealtimeConnection {
     this.#socket = socket;
     this.#deps = deps;
     this.#onClosed = onClosed;
+    this.#chat = new ConnectionChat(deps.chat, deps.hub, {
+      send: (frame) => this.#send(frame),
+      viewer: () => this.#principal,
+      closed: () => this.#closed,
+    });
     this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('message', (data, isBinary) => this.#arrive(data, isBinary));
     socket.on('pong', () => {
@@ -194,8 +192,7 @@ export class RealtimeConnection {
     clearInterval(this.#recheckTimer);
     clearTimeout(this.#expiryTimer);
     this.#authTimer = undefined;
-    for (const unsubscribe of this.#topics.values()) unsubscribe().catch(() => {});
-    this.#topics.clear();
+    this.#chat.leaveAll();
     this.#principalChannels.clear();
     this.#principalStream?.().catch(() => {});
     this.#principalStream = null;
@@ -274,7 +271,7 @@ export class RealtimeConnection {
       );
       this.#recheckTimer.unref();
     }
-    this.#dropUnauthorisedTopics();
+    this.#chat.dropUnauthorised(principal);
     this.#send({ type: 'ready', principal: { type: principal.type, id: principal.id } });
   }
 
@@ -304,104 +301,55 @@ export class RealtimeConnection {
     if (principal.mfaEnrollmentRequired)
       return this.close(CLOSE_CODES.forbidden, 'Second factor enrolment required');
     this.#principal = principal;
-    this.#dropUnauthorisedTopics();
-  }
-
-  /** Staff who lost `support:chat` leave the conversations they were following. */
-  #dropUnauthorisedTopics(): void {
-    const principal = this.#principal;
-    if (principal?.type !== 'user' || SupportChatService.isStaffAgent(principal)) return;
-    for (const [channel, unsubscribe] of this.#topics) {
-      if (!SUPPORT_CHANNEL.test(channel)) continue;
-      this.#topics.delete(channel);
-      unsubscribe().catch(() => {});
-      this.#send({ type: 'unsubscribed', channel, reason: 'ACCESS_REVOKED' });
-    }
+    // Staff who lost `support:chat` leave the conversations they were following.
+    this.#chat.dropUnauthorised(principal);
   }
 
   async #handle(text: string | null): Promise<void> {
     if (this.#closed) return;
-    const parsed = this.#parse(text);
+    const parsed = parseMessage(text);
     if (!this.#principal) {
       // Before authentication the only acceptable message is `auth`; anything else ends the connection.
-      const token = parsed instanceof AppError ? undefined : parsed.token;
-      if (
-        parsed instanceof AppError ||
-        parsed.type !== 'auth' ||
-        typeof token !== 'string' ||
-        token.length === 0 ||
-        token.length > TOKEN_MAX_LENGTH
-      )
-        return this.close(CLOSE_CODES.unauthorized, 'Unauthorized');
+      const token = parsed instanceof AppError || parsed.type !== 'auth' ? null : tokenOf(parsed);
+      if (token === null) return this.close(CLOSE_CODES.unauthorized, 'Unauthorized');
       return this.#authenticate(token);
     }
-    if (parsed instanceof AppError) return this.#send(this.#errorFrame(parsed));
-    const ref =
-      typeof parsed.ref === 'string' && parsed.ref.length <= REF_MAX_LENGTH ? parsed.ref : undefined;
+    if (parsed instanceof AppError) return this.#send(errorFrame(parsed));
+    const ref = refOf(parsed);
     const reply = (frame: Frame) => this.#send(ref === undefined ? frame : { ...frame, ref });
     try {
       switch (parsed.type) {
         case 'ping':
           return reply({ type: 'pong' });
         case 'auth': {
-          const token = parsed.token;
-          if (typeof token !== 'string' || token.length === 0 || token.length > TOKEN_MAX_LENGTH)
-            return this.close(CLOSE_CODES.unauthorized, 'Unauthorized');
+          const token = tokenOf(parsed);
+          if (token === null) return this.close(CLOSE_CODES.unauthorized, 'Unauthorized');
           return await this.#authenticate(token);
         }
         case 'subscribe':
-          return reply({ type: 'subscribed', channel: await this.#subscribe(this.#channelOf(parsed)) });
+          return reply({ type: 'subscribed', channel: await this.#subscribe(channelOf(parsed)) });
         case 'unsubscribe':
-          return reply({ type: 'unsubscribed', channel: await this.#unsubscribe(this.#channelOf(parsed)) });
-        case 'chat.send': {
-          const result = await this.#chatSend(parsed);
-          return reply({ type: 'chat.sent', duplicate: !result.created, data: result.message });
-        }
+          return reply({ type: 'unsubscribed', channel: await this.#unsubscribe(channelOf(parsed)) });
+        case 'chat.send':
+          return reply(await this.#chat.send(this.#principal, parsed));
         default:
           throw frameError('UNKNOWN_TYPE', `Unknown message type "${parsed.type.slice(0, 40)}"`);
       }
     } catch (error) {
       const appError = toAppError(error);
       if (appError.statusCode >= 500) this.#deps.log.error({ err: error }, 'websocket message failed');
-      reply(this.#errorFrame(appError));
+      reply(errorFrame(appError));
     }
-  }
-
-  #parse(text: string | null): ClientMessage | AppError {
-    if (text === null) return frameError('BAD_MESSAGE', 'Binary messages are not supported');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return frameError('INVALID_JSON', 'The message is not valid JSON');
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value))
-      return frameError('BAD_MESSAGE', 'A message is a JSON object with a string "type"');
-    const message = value as Record<string, unknown>;
-    if (typeof message.type !== 'string')
-      return frameError('BAD_MESSAGE', 'A message is a JSON object with a string "type"');
-    return message as ClientMessage;
-  }
-
-  #errorFrame(error: AppError): Frame {
-    return { type: 'error', code: error.errorCode, message: error.message };
-  }
-
-  #channelOf(message: ClientMessage): string {
-    const channel = message.channel;
-    if (typeof channel !== 'string' || channel.length === 0 || channel.length > 200)
-      throw frameError('VALIDATION_ERROR', '"channel" is required');
-    return channel;
   }
 
   #subscribed(channel: string): boolean {
-    return this.#topics.has(channel) || this.#principalChannels.has(channel);
+    return this.#chat.has(channel) || this.#principalChannels.has(channel);
   }
 
   async #subscribe(channel: string): Promise<string> {
     const principal = this.#principal!;
     if (this.#subscribed(channel)) return channel;
-    if (this.#topics.size + this.#principalChannels.size >= this.#deps.options.maxSubscriptions)
+    if (this.#chat.size + this.#principalChannels.size >= this.#deps.options.maxSubscriptions)
       throw frameError(
         'TOO_MANY_SUBSCRIPTIONS',
         `At most ${this.#deps.options.maxSubscriptions} subscriptions`,
@@ -420,30 +368,14 @@ export class RealtimeConnection {
       this.#principalChannels.add(channel);
       return channel;
     }
-    const support = SUPPORT_CHANNEL.exec(channel);
-    if (!support) throw frameError('UNKNOWN_CHANNEL', `Unknown channel "${channel.slice(0, 60)}"`);
-    const conversationId = support[1]!;
-    // Someone else's conversation, or staff without `support:chat`: as if it did not exist.
-    if (!isUuid(conversationId)) throw new AppError(404, 'NOT_FOUND', 'Conversation not found');
-    await this.#deps.chat.conversation(principal, conversationId);
-    const unsubscribe = await this.#deps.hub.subscribeTopic(channel, (event) => {
-      const viewer = this.#principal;
-      if (viewer) this.#send(chatEventFor(event, viewer) as unknown as Frame);
-    });
-    if (this.#closed || this.#topics.has(channel)) {
-      await unsubscribe();
-      return channel;
-    }
-    this.#topics.set(channel, unsubscribe);
+    if (!isChatChannel(channel))
+      throw frameError('UNKNOWN_CHANNEL', `Unknown channel "${channel.slice(0, 60)}"`);
+    await this.#chat.follow(principal, channel);
     return channel;
   }
 
   async #unsubscribe(channel: string): Promise<string> {
-    const unsubscribe = this.#topics.get(channel);
-    if (unsubscribe) {
-      this.#topics.delete(channel);
-      await unsubscribe();
-    }
+    await this.#chat.leave(channel);
     if (this.#principalChannels.delete(channel) && this.#principalChannels.size === 0) {
       const stream = this.#principalStream;
       this.#principalStream = null;
@@ -454,22 +386,5 @@ export class RealtimeConnection {
 
   #onPrincipalEvent(event: RealtimeEvent): void {
     if (this.#principalChannels.has(event.channel)) this.#send(event as unknown as Frame);
-  }
-
-  async #chatSend(message: ClientMessage) {
-    const { conversation_id: conversationId, text, client_id: clientId } = message;
-    if (typeof conversationId !== 'string' || !isUuid(conversationId))
-      throw frameError('VALIDATION_ERROR', '"conversation_id" must be a UUID');
-    if (typeof text !== 'string') throw frameError('VALIDATION_ERROR', '"text" must be a string');
-    if (
-      clientId !== undefined &&
-      clientId !== null &&
-      (typeof clientId !== 'string' || !clientIdPattern.test(clientId))
-    )
-      throw frameError('VALIDATION_ERROR', '"client_id" must be 1–64 letters, digits or ._:-');
-    return this.#deps.chat.send(this.#principal!, conversationId, {
-      text,
-      client_id: (clientId as string | null | undefined) ?? null,
-    });
   }
 }
