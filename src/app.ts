@@ -12,59 +12,34 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
   LogController,
   type RouteOptions,
 } from 'fastify';
+import fp from 'fastify-plugin';
 import type { DestinationStream } from 'pino';
 import { API_ERRORS } from './api-errors.ts';
 import { API_EXAMPLES } from './api-examples.ts';
 import { apiDocsMode, trustProxyOption } from './config.ts';
-import { accessModule } from './modules/access/index.ts';
-import { approvalsModule, createApprovals } from './modules/approvals/index.ts';
-import { createBanking } from './modules/banking/index.ts';
-import { BillPayBody, createBills } from './modules/bills/index.ts';
-import { coreModule } from './modules/core/index.ts';
-import { customersModule } from './modules/customers/index.ts';
-import { createDisputes } from './modules/disputes/index.ts';
-import { documentsModule } from './modules/documents/index.ts';
-import { healthRoutes } from './modules/health/index.ts';
-import {
-  createIdentity,
-  type IdentityService,
-  identityPlugin,
-  registerAccessGuard,
-} from './modules/identity/index.ts';
-import { LedgerService } from './modules/ledger/index.ts';
-import { createMerchants, MerchantPayment } from './modules/merchants/index.ts';
-import {
-  createNotificationsRuntime,
-  DELIVER_JOB,
-  defineNotificationJobs,
-  type NotificationsRuntime,
-  notificationsModule,
-  storedTimeZone,
-} from './modules/notifications/index.ts';
-import { createPolicy, policyModule, registerPolicyGuard } from './modules/policy/index.ts';
-import { realtimeModule } from './modules/realtime/index.ts';
-import { createSettings, type SettingsService, settingsModule } from './modules/settings/index.ts';
-import {
-  createTransactions,
-  paymentDispatchRoutes,
-  type TransactionsService,
-  TransferBody,
-} from './modules/transactions/index.ts';
-import { ProductsService, WalletsService, walletRoutes } from './modules/wallets/index.ts';
-import { documentOperation, WEBSOCKET_DESCRIPTION } from './platform/api-contract.ts';
+import { type IdentityService, identityModule } from './modules/identity/index.ts';
+import { type LedgerService, ledgerModule } from './modules/ledger/index.ts';
+import { type NotificationsRuntime, notificationsModule } from './modules/notifications/index.ts';
+import { type SettingsService, settingsModule } from './modules/settings/index.ts';
+import { type TransactionsService, transactionsModule } from './modules/transactions/index.ts';
+import { type WalletsService, walletsModule } from './modules/wallets/index.ts';
+import { composeSystem } from './modules.ts';
+import { API_VERSION, documentOperation, WEBSOCKET_DESCRIPTION } from './platform/api-contract.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { type ErrorContractRecorder, registerErrorContract } from './platform/error-contract.ts';
 import { commonErrors, ErrorBody, frameworkErrors, registerErrorHandling } from './platform/errors.ts';
+import { healthRoutes } from './platform/health.ts';
 import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
+import type { ModuleSystem } from './platform/modules.ts';
 import { rateLimitStore } from './platform/rate-limit.ts';
-import { RealtimeHub } from './platform/realtime.ts';
 import { compileValidator, registerJsonParser } from './platform/validation.ts';
 
 export interface BuildOptions {
@@ -73,12 +48,14 @@ export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
   logStream?: DestinationStream;
   logLevel?: string;
-  /** The notifications runtime the process's jobs were defined with (main.ts); built here otherwise. */
-  notifications?: NotificationsRuntime;
+  /** The modules the process's jobs were defined with (main.ts); composed here otherwise (and closed with the app). */
+  system?: ModuleSystem;
 }
 
 export interface Application {
   app: FastifyInstance;
+  /** Every module's API. */
+  system: ModuleSystem;
   identity: IdentityService;
   settings: SettingsService;
   notifications: NotificationsRuntime;
@@ -89,7 +66,8 @@ export interface Application {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const ERROR_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 503];
-export const API_VERSION = '0.1.0';
+
+export { API_VERSION };
 
 export function documentRoute(route: RouteOptions): void {
   const access = route.config?.access;
@@ -262,89 +240,42 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   });
 
   const metrics = registerMetrics(app, deps);
-  const settings = await createSettings(deps);
-  const identity = await createIdentity(deps);
-  identity.passwordSettings = {
-    complexity: () => settings.get('auth.password_complexity'),
-    expiryDays: () => settings.get('auth.password_expiry_days'),
-    staffMfaRequired: () => settings.get('auth.staff_mfa_required'),
-    mfaPolicy: () => settings.get('auth.mfa_policy'),
-    institutionName: () => settings.get('institution.name'),
-    customerPushLogin: () => settings.get('auth.customer_push_login'),
-  };
-  registerAccessGuard(app, identity);
-  const policy = createPolicy(deps);
-  registerPolicyGuard(app, policy);
+  const system = options.system ?? (await composeSystem(deps));
+  if (!options.system) app.addHook('onClose', async () => system.close());
+  // Guards see every request: registered on the root instance before any route.
+  for (const module of system.ordered) await module.guards?.(system.api(module), app, system.context(module));
   registerIdempotency(app, new IdempotencyService(deps.database.db, config.IDEMPOTENCY_TTL_HOURS));
 
-  await app.register(healthRoutes(deps, metrics));
-  await identityPlugin(app, identity);
-  await app.register(policyModule(policy));
-  const approvals = createApprovals(deps, settings);
-  await app.register(approvalsModule(approvals, settings));
-  await app.register(accessModule(deps, identity, approvals));
-  await app.register(coreModule(deps));
-  await app.register(customersModule(deps, identity, policy, approvals));
-  await app.register(documentsModule(deps));
-  await app.register(settingsModule(settings, API_VERSION));
-  const ledger = new LedgerService(deps.database.db);
-  const wallets = new WalletsService(deps, ledger, new ProductsService(deps.database.db));
-  // Receipts and statements: the letterhead from settings, times in the customer's own zone (their preferences).
-  wallets.documents.configure({
-    settings,
-    storedTimeZone: (customerId) => storedTimeZone(deps.database.db, { type: 'customer', id: customerId }),
-  });
-  // Every currency's house accounts exist (and are cached) before the first payment, so postings never look them up.
-  for (const product of await wallets.products.list()) await ledger.ensureHouseAccounts(product.currency);
-  await app.register(walletRoutes(wallets));
-  const transactions = createTransactions({ deps, identity, wallets, ledger, policy, settings, approvals });
-  await app.register(transactions.plugin);
-  const payments = {
-    deps,
-    identity,
-    wallets,
-    ledger,
-    policy,
-    settings,
-    approvals,
-    transactions: transactions.service,
-  };
-  const merchants = createMerchants(payments);
-  const bills = createBills(payments);
-  for (const module of [merchants, bills, createBanking(payments), createDisputes(payments)])
-    await app.register(module.plugin);
-  const notifications =
-    options.notifications ?? createNotificationsRuntime(deps, { realtime: new RealtimeHub(deps.store) });
-  if (!deps.jobs.names.includes(DELIVER_JOB)) defineNotificationJobs(deps, notifications);
-  await app.register(notificationsModule(deps, notifications));
-  await app.register(realtimeModule(deps, identity, new RealtimeHub(deps.store)));
-  // The spec's single "Process Payment" entry point, over the same use cases as the per-type routes.
-  await app.register(
-    paymentDispatchRoutes([
-      {
-        type: 'p2p',
-        summary: 'a transfer to a wallet number or phone (as `/wallet/transaction/transfer`)',
-        body: TransferBody,
-        handle: (principal, body, channel, claim, context) =>
-          transactions.service.transfer(principal, body, channel, claim, context),
-      },
-      {
-        type: 'merchant',
-        summary: 'a merchant payment by id or QR (as `/wallet/transaction/merchant`)',
-        body: MerchantPayment,
-        handle: (principal, body, channel, claim, context) =>
-          merchants.service.pay(principal, body, channel, claim, context),
-      },
-      {
-        type: 'bill',
-        summary: 'a bill payment (as `/wallet/transaction/bill`)',
-        body: BillPayBody,
-        handle: (principal, body, channel, claim, context) =>
-          bills.service.pay(principal, body, channel, claim, context),
-      },
-    ]),
+  const checks = Object.assign(
+    {},
+    ...system.collect((m, api, ctx) => m.health?.(api, ctx)).map((c) => c.value),
   );
+  await app.register(healthRoutes(deps, metrics, checks));
+  // Each module's routes, in dependency order, under a named plugin that declares its dependencies (fastify-plugin):
+  // a module mounted before what it depends on fails at start-up.
+  for (const module of system.ordered) {
+    const api = system.api(module);
+    const routes = module.routes?.(api, system.context(module)) ?? [];
+    const plugins = Array.isArray(routes) ? routes : [routes as FastifyPluginAsync];
+    await app.register(
+      fp(
+        async (instance) => {
+          for (const plugin of plugins) await instance.register(plugin);
+        },
+        { name: module.name, dependencies: [...module.dependsOn] },
+      ),
+    );
+  }
 
   await registerApiDocs(app, apiDocsMode(config));
-  return { app, identity, settings, ledger, wallets, transactions: transactions.service, notifications };
+  return {
+    app,
+    system,
+    identity: system.api(identityModule),
+    settings: system.api(settingsModule),
+    ledger: system.api(ledgerModule),
+    wallets: system.api(walletsModule),
+    transactions: system.api(transactionsModule).service,
+    notifications: system.api(notificationsModule),
+  };
 }

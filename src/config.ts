@@ -7,56 +7,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseDotenv } from 'dotenv';
+import {
+  base64Key,
+  bearerToken,
+  boolean,
+  ConfigProblem,
+  type ConfigSpec,
+  integer,
+  list,
+  oneOf,
+  parseVariables,
+  text,
+  url,
+  type VariableSpec,
+  variable,
+} from './platform/config-spec.ts';
 
-interface VariableSpec<T, F extends string | undefined = string | undefined> {
-  readonly doc: string;
-  readonly secret: boolean;
-  /** The value used when the variable is unset; `undefined` means optional with no value. */
-  readonly fallback: F;
-  readonly parse: (raw: string) => T;
-}
-
-class ConfigProblem extends Error {}
-
-function variable<T, F extends string | undefined>(
-  doc: string,
-  fallback: F,
-  parse: (raw: string) => T,
-  secret = false,
-): VariableSpec<T, F> {
-  return { doc, fallback, parse, secret };
-}
-
-const text = (raw: string): string => raw;
-
-function integer(min: number, max: number) {
-  return (raw: string): number => {
-    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigProblem(`must be an integer, got "${raw}"`);
-    const value = Number(raw);
-    if (value < min || value > max)
-      throw new ConfigProblem(`must be between ${min} and ${max}, got ${value}`);
-    return value;
-  };
-}
-
-function boolean(raw: string): boolean {
-  const value = raw.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
-  throw new ConfigProblem(`must be true or false, got "${raw}"`);
-}
-
-function oneOf<const T extends string>(...allowed: T[]) {
-  return (raw: string): T => {
-    if ((allowed as string[]).includes(raw)) return raw as T;
-    throw new ConfigProblem(`must be one of ${allowed.join(', ')}, got "${raw}"`);
-  };
-}
-
-/**
- * Secrets that become one URL path segment (comma-separated during a rotation): URL-safe characters, at most 100 each
- * (the router's limit for a path parameter; a longer one could never match).
- */
 function pathSecrets(raw: string): string {
   for (const item of list(raw))
     if (!/^[A-Za-z0-9._~-]{1,100}$/.test(item))
@@ -108,42 +74,9 @@ function trustProxy(raw: string): TrustProxy {
   return entries;
 }
 
-/** A bearer token: at least 32 visible ASCII characters (a guessable token would make the check pointless). */
-function bearerToken(raw: string): string {
-  if (!/^[\x21-\x7e]{32,512}$/.test(raw))
-    throw new ConfigProblem('must be 32–512 visible ASCII characters (e.g. openssl rand -hex 32)');
-  return raw;
-}
 
-function list(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-}
 
-function url(protocols: string[]) {
-  return (raw: string): string => {
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      throw new ConfigProblem('must be a URL');
-    }
-    if (!protocols.includes(parsed.protocol)) {
-      throw new ConfigProblem(`must use ${protocols.join(' or ')}`);
-    }
-    return raw;
-  };
-}
 
-function base64Key(bytes: number) {
-  return (raw: string): Buffer => {
-    const key = Buffer.from(raw, 'base64');
-    if (key.length !== bytes) throw new ConfigProblem(`must be ${bytes} bytes, base64-encoded`);
-    return key;
-  };
-}
 
 /** Previous master keys kept for unwrapping after a rotation: `id:base64key,id:base64key`. */
 function keyRing(raw: string): Map<string, Buffer> {
@@ -330,9 +263,20 @@ export const variables = {
   ),
   DOCUMENT_MAX_BYTES: variable('Largest document upload, in bytes.', '10485760', integer(1024, 104857600)),
   OUTBOX_RETENTION_DAYS: variable(
-    'Days a dispatched domain event is kept in outbox_events before the hourly purge (0: keep them all). Undelivered events and those set aside with an error are always kept.',
+    'Days a dispatched domain event is kept in outbox_events before the hourly purge (0: keep them all). An event a consumer has not yet handled, or has set aside after its attempts, is always kept.',
     '7',
     integer(0, 3650),
+  ),
+  EVENT_VALIDATION_RATE: variable(
+    'Share of published domain events whose payload is checked against its topic schema, from 0 (none) to 1 (all). auto: all unless PRODUCTION=true, then 0.01.',
+    'auto',
+    (raw: string): number | 'auto' => {
+      if (raw.trim().toLowerCase() === 'auto') return 'auto';
+      const rate = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1)
+        throw new ConfigProblem('must be auto or a number from 0 to 1');
+      return rate;
+    },
   ),
   NOTIFICATION_RETENTION_DAYS: variable(
     'Days a finished notification (sent, delivered, failed, dead, suppressed) and a provider delivery report are kept before the daily purge (0: keep them all). Queued ones are always kept.',
@@ -529,7 +473,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (values.DEV_MESSAGE_SINK === 'auto') values.DEV_MESSAGE_SINK = values.PRODUCTION !== true;
   problems.push(...productionProblems(values as Config, env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(values) as Config;
+  const config = Object.freeze(values) as Config;
+  ENVIRONMENTS.set(config, { ...env });
+  return config;
+}
+
+/** The environment each parsed config came from: modules parse their own variables from it. */
+const ENVIRONMENTS = new WeakMap<Config, Record<string, string | undefined>>();
+
+/** A module's own variables (its `config`), parsed from the environment `config` was parsed from. */
+export function moduleConfigOf(config: Config, spec: ConfigSpec): Record<string, unknown> {
+  const problems: string[] = [];
+  const values = parseVariables(spec, ENVIRONMENTS.get(config) ?? {}, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values;
 }
 
 /**

@@ -44,8 +44,8 @@ async function main() {
     await runMigrations(deps.database);
     await seedAll(deps);
   }
-  const background = defineJobs(deps);
-  const { app, identity } = await buildApp(deps, { notifications: background.notifications });
+  const background = await defineJobs(deps);
+  const { app, identity } = await buildApp(deps, { system: background.system });
   const admin = await seedFirstAdmin(deps, identity);
   if (admin.created && admin.generatedPassword) {
     process.stdout.write(
@@ -71,6 +71,7 @@ async function main() {
     timer.unref();
     await app.close();
     await background.stop();
+    await background.system.close();
     await closeDependencies(deps);
     releaseDataDir();
     process.exit(0);

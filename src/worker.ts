@@ -21,13 +21,14 @@ async function main() {
     process.exit(1);
   }
   const deps = await openDependencies(config, { migrate: false, runsWorker: true });
-  const background = defineJobs(deps);
+  const background = await defineJobs(deps);
   await deps.jobs.start();
   await deps.jobs.work();
   background.start();
   process.stdout.write(`worker consuming: ${deps.jobs.names.join(', ')}\n`);
   const shutdown = async () => {
     await background.stop();
+    await background.system.close();
     await closeDependencies(deps);
     process.exit(0);
   };

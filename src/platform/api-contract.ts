@@ -15,6 +15,9 @@ import type { FastifySchema, RouteOptions } from 'fastify';
 import type { TSchema } from 'typebox';
 import { ERROR_CATALOGUE, type ErrorCode } from './error-catalogue.ts';
 
+/** The API's version (the OpenAPI document's `info.version`, `/api/v1/app`). */
+export const API_VERSION = '0.1.0';
+
 /** A multipart/form-data body: its fields (the file among them, `format: binary`) and the order rule. */
 export interface MultipartBody {
   /** An object schema of the parts, in the order they must be sent. */

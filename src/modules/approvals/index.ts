@@ -1,10 +1,10 @@
 /** Maker-checker: configurable actions held for a second staff member's approval. */
-import type { FastifyPluginAsync } from 'fastify';
-import type { Dependencies } from '../../platform/dependencies.ts';
-import type { SettingsService } from '../settings/index.ts';
+import { defineModule } from '../../platform/modules.ts';
+import { settingsModule } from '../settings/index.ts';
 import { approvalRoutes } from './approvals.routes.ts';
-import { ApprovalService } from './approvals.service.ts';
+import { ApprovalService, expireStaleApprovals } from './approvals.service.ts';
 
+export { approvalErrorCatalogue } from './approvals.errors.ts';
 export { ApprovalView as ApprovalViewSchema } from './approvals.schemas.ts';
 export {
   type ApprovalAction,
@@ -14,17 +14,25 @@ export {
   type Outcome,
 } from './approvals.service.ts';
 
-export function createApprovals(deps: Dependencies, settings: SettingsService): ApprovalService {
-  const approvals = new ApprovalService(deps.database.db, settings);
-  settings.addCheck('approvals.required_actions', (value) => {
-    const unknown = approvals.unknownActions(value as string[]);
-    return unknown.length > 0 ? `unknown actions: ${unknown.join(', ')}` : null;
-  });
-  return approvals;
-}
-
-export function approvalsModule(approvals: ApprovalService, settings: SettingsService): FastifyPluginAsync {
-  return async (app) => {
-    await app.register(approvalRoutes(approvals, settings));
-  };
-}
+export const approvalsModule = defineModule({
+  name: 'approvals',
+  description: "Maker-checker: actions other modules declare, held for a second staff member's approval",
+  dependsOn: ['settings'],
+  permissions: [
+    { code: 'approval:read', description: "See the pending-approvals queue" },
+    { code: 'approval:decide', description: "Approve or reject another staff member's request" },
+  ],
+  create(ctx) {
+    const settings = ctx.use(settingsModule);
+    const approvals = new ApprovalService(ctx.deps.database.db, settings);
+    settings.addCheck('approvals.required_actions', (value) => {
+      const unknown = approvals.unknownActions(value as string[]);
+      return unknown.length > 0 ? `unknown actions: ${unknown.join(', ')}` : null;
+    });
+    return approvals;
+  },
+  routes: (approvals, ctx) => approvalRoutes(approvals, ctx.use(settingsModule)),
+  jobs: () => [
+    { name: 'maintenance.expire-approval-requests', schedule: '*/15 * * * *', run: expireStaleApprovals },
+  ],
+});

@@ -1,17 +1,29 @@
 /** Documents: byte-checked uploads, envelope-encrypted storage, review, attachment downloads. */
-import type { FastifyPluginAsync } from 'fastify';
-import type { Dependencies } from '../../platform/dependencies.ts';
+import { defineModule } from '../../platform/modules.ts';
 import { documentRoutes } from './documents.routes.ts';
-import { DocumentsService } from './documents.service.ts';
+import { DocumentsService, expireDocuments } from './documents.service.ts';
 import { documentDirectory, LocalDirectoryStorage } from './documents.storage.ts';
 
 export { inspectDocument } from './documents.inspect.ts';
-export { documentTypesOnFile, expireDocuments, verifiedDocumentTypes } from './documents.service.ts';
+export {
+  documentTypesOnFile,
+  rewrapDocumentKeys,
+  verifiedDocumentTypes,
+} from './documents.repository.ts';
+export { expireDocuments } from './documents.service.ts';
 export { documents } from './documents.tables.ts';
 
-export function documentsModule(deps: Dependencies): FastifyPluginAsync {
-  return async (app) => {
-    const storage = new LocalDirectoryStorage(documentDirectory(deps.config.DATA_DIR));
-    await app.register(documentRoutes(new DocumentsService(deps, storage), deps.config.DOCUMENT_MAX_BYTES));
-  };
-}
+export const documentsModule = defineModule({
+  name: 'documents',
+  description: 'Byte-checked uploads, envelope-encrypted storage, review, attachment downloads',
+  dependsOn: [],
+  permissions: [
+    { code: 'document:read', description: "Download documents" },
+    { code: 'document:upload', description: "Upload documents" },
+    { code: 'document:review', description: "Verify or reject documents" },
+  ],
+  create: ({ deps }) =>
+    new DocumentsService(deps, new LocalDirectoryStorage(documentDirectory(deps.config.DATA_DIR))),
+  routes: (documents, { deps }) => documentRoutes(documents, deps.config.DOCUMENT_MAX_BYTES),
+  jobs: () => [{ name: 'documents.expire', schedule: '55 0 * * *', run: expireDocuments }],
+});

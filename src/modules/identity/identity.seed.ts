@@ -6,15 +6,15 @@ import { systemContext } from '../../platform/audit.ts';
 import { randomToken } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { SEED_DIR } from '../../platform/seed.ts';
 import type { IdentityService } from './identity.service.ts';
 import { permissions, rolePermissions, roles, userRoles } from './identity.tables.ts';
 
 interface PermissionSeed {
-  permissions: { code: string; description: string }[];
   roles: { code: string; name: string; description: string; permissions: string[] }[];
 }
 
-export const SEED_DIR = join(import.meta.dirname, '..', '..', '..', 'seed');
+export { SEED_DIR };
 
 export function readPermissionSeed(): PermissionSeed {
   return JSON.parse(readFileSync(join(SEED_DIR, 'permissions.json'), 'utf8')) as PermissionSeed;
@@ -35,10 +35,17 @@ export function expandPermissionPatterns(patterns: string[], known: string[]): s
   return included.filter((code) => !excluded.some((pattern) => matches(pattern, code)));
 }
 
-export async function seedPermissionsAndRoles(db: Executor): Promise<void> {
+/**
+ * The permissions the modules declare (`defineModule({ permissions })`) and the system roles of
+ * `seed/permissions.json`, whose patterns expand over those permissions.
+ */
+export async function seedPermissionsAndRoles(
+  db: Executor,
+  declared: readonly { code: string; description: string }[],
+): Promise<void> {
   const seed = readPermissionSeed();
   await inTransaction(db, async (tx) => {
-    for (const permission of seed.permissions) {
+    for (const permission of declared) {
       const [module, action] = permission.code.split(':');
       await tx
         .insert(permissions)
@@ -53,7 +60,7 @@ export async function seedPermissionsAndRoles(db: Executor): Promise<void> {
           set: { description: permission.description, updatedAt: new Date() },
         });
     }
-    const known = seed.permissions.map((permission) => permission.code);
+    const known = declared.map((permission) => permission.code);
     for (const role of seed.roles) {
       await tx
         .insert(roles)

@@ -2,16 +2,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import { SettingsService } from '../settings/index.ts';
+import { defineModule } from '../../platform/modules.ts';
+import { SettingsService, settingsModule } from '../settings/index.ts';
 import { identityErrors } from './identity.errors.ts';
 import { mfaRoutes } from './identity.mfa.routes.ts';
 import { MfaService } from './identity.mfa.ts';
 import { DEFAULT_OTP_POLICY } from './identity.mfa-otp.ts';
 import { pushRoutes } from './identity.push.routes.ts';
+import { purgeExpiredRefreshTokens } from './identity.repository.ts';
 import { identityRoutes } from './identity.routes.ts';
 import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
 
+export { devicePushToken, forgetPushToken, pushableDevices, userContact } from './identity.contacts.ts';
+export {
+  identityTopics,
+  newDeviceLogin,
+  passwordResetRequested,
+  pushChallenge,
+} from './identity.events.ts';
+export { identityErrorCatalogue } from './identity.errors.ts';
 export { passwordProblems } from './identity.passwords.ts';
 export {
   type PushApprovals,
@@ -19,10 +29,36 @@ export {
   type PushPurpose,
   pushSigningString,
 } from './identity.push.ts';
+export { userFullName } from './identity.read.ts';
 export {
+  addUserRole,
+  countOtherActiveHolders,
+  deleteRole,
+  findRoleByCode,
+  findRoleById,
+  findUserById,
+  grantRolePermissions,
+  insertRole,
+  knownPermissionCodes,
+  listPermissions,
+  listRoles,
+  listUsers,
+  type PermissionRow,
+  permissionsOfRole,
+  permissionsOfRoleCodes,
   permissionsOfRoles,
   purgeExpiredRefreshTokens,
+  type RoleRow,
+  removeUserRole,
+  revokeRolePermissions,
+  rewrapIdentityKeys,
+  roleMemberCount,
   rolesOfUsers,
+  setUserStatus,
+  type UserRow,
+  type UserStatus,
+  updateRoleDetails,
+  updateUserDetails,
   userAccess,
 } from './identity.repository.ts';
 export { PASSWORD_RESET_TOPIC } from './identity.reset.ts';
@@ -30,32 +66,59 @@ export { TokenPair as TokenPairSchema } from './identity.schemas.ts';
 export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
 export { IdentityService, type UserView, userView } from './identity.service.ts';
-export {
-  mfaFactors,
-  permissions,
-  registeredDevices,
-  rolePermissions,
-  roles,
-  signingKeys,
-  userRoles,
-  users,
-} from './identity.tables.ts';
+export { registeredDevices, users } from './identity.tables.ts';
 
-export async function createIdentity(deps: Dependencies): Promise<IdentityService> {
+/** The identity service with its MFA, reading policy (password rules, OTP lifetime) from the runtime settings. */
+async function buildIdentity(deps: Dependencies, settings: SettingsService): Promise<IdentityService> {
   const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);
   await tokens.init();
   const identity = new IdentityService(deps, tokens);
   const mfa = new MfaService(deps, tokens);
-  // A read-only view of the runtime settings: its few-second cache is fresh enough for the code lifetime, so it
-  // needs no change subscription (and nothing to stop).
-  const settings = new SettingsService(deps.database.db, deps.store);
   mfa.otp.policy = async () => ({
     ...DEFAULT_OTP_POLICY,
     ttlMs: (await settings.get('auth.otp_ttl_seconds')) * 1000,
   });
   identity.mfa = mfa;
+  identity.passwordSettings = {
+    complexity: () => settings.get('auth.password_complexity'),
+    expiryDays: () => settings.get('auth.password_expiry_days'),
+    staffMfaRequired: () => settings.get('auth.staff_mfa_required'),
+    mfaPolicy: () => settings.get('auth.mfa_policy'),
+    institutionName: () => settings.get('institution.name'),
+    customerPushLogin: () => settings.get('auth.customer_push_login'),
+  };
   return identity;
 }
+
+/**
+ * The identity service on its own (the CLI, benchmarks): a read-only view of the runtime settings, whose few-second
+ * cache needs no change subscription (and nothing to stop). Stop it with `identity.tokens.stop()`.
+ */
+export function createIdentity(deps: Dependencies): Promise<IdentityService> {
+  return buildIdentity(deps, new SettingsService(deps.database.db, deps.store));
+}
+
+export const identityModule = defineModule({
+  name: 'identity',
+  description:
+    'Staff identity: tokens, sign-in, sessions, MFA, push approval, and the access guard on every route',
+  dependsOn: ['settings'],
+  create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule)),
+  guards: (identity, app) => registerAccessGuard(app, identity),
+  routes: (identity) => [
+    identityRoutes(identity),
+    pushRoutes(identity.push),
+    ...(identity.mfa ? [mfaRoutes(identity, identity.mfa)] : []),
+  ],
+  jobs: () => [
+    {
+      name: 'maintenance.purge-expired-sessions',
+      schedule: '41 3 * * *',
+      run: (db) => purgeExpiredRefreshTokens(db),
+    },
+  ],
+  close: async (identity) => identity.tokens.stop(),
+});
 
 /**
  * Checks every request against its route's declared access: public, any signed-in principal, or a permission.
@@ -87,11 +150,4 @@ export function registerAccessGuard(app: FastifyInstance, identity: IdentityServ
       throw identityErrors.permissionDenied(access.permission);
     return payload;
   });
-}
-
-export async function identityPlugin(app: FastifyInstance, identity: IdentityService): Promise<void> {
-  app.addHook('onClose', async () => identity.tokens.stop());
-  await app.register(identityRoutes(identity));
-  await app.register(pushRoutes(identity.push));
-  if (identity.mfa) await app.register(mfaRoutes(identity, identity.mfa));
 }

@@ -5,8 +5,11 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { OutboxDispatcher } from '../../platform/outbox-dispatcher.ts';
-import { SEED_DIR } from '../identity/index.ts';
+import { EventBus } from '../../platform/outbox-dispatcher.ts';
+import { defineModule } from '../../platform/modules.ts';
+import { RealtimeHub } from '../../platform/realtime.ts';
+import { SEED_DIR } from '../../platform/seed.ts';
+import { walletsModule } from '../wallets/index.ts';
 import { callbackRoutes } from './callbacks.routes.ts';
 import { devMessageRoutes } from './dev-messages.routes.ts';
 import { type DevMessageSink, devSinkFromConfig } from './dev-sink.ts';
@@ -15,15 +18,18 @@ import {
   NotificationDelivery,
   type RealtimePublisher,
 } from './notifications.delivery.ts';
-import { notificationHandlers } from './notifications.events.ts';
+import { NOTIFICATIONS_CONSUMER, notificationSubscriptions } from './notifications.events.ts';
 import { notificationRoutes } from './notifications.routes.ts';
 import { DELIVER_JOB, NotificationsService } from './notifications.service.ts';
 import { channelsFromConfig } from './providers.ts';
+import { purgeOldNotifications } from './notifications.retention.ts';
+import { storedTimeZone } from './preferences.ts';
 import { TemplatesService } from './templates.service.ts';
 
 export { type DevMessage, DevMessageSink } from './dev-sink.ts';
 export type { DeliveryChannels, RealtimePublisher } from './notifications.delivery.ts';
 export { backoffMs, NotificationDelivery } from './notifications.delivery.ts';
+export { NOTIFICATIONS_CONSUMER, notificationSubscriptions } from './notifications.events.ts';
 export { purgeOldNotifications } from './notifications.retention.ts';
 export { NotificationsService, type NotifyRequest } from './notifications.service.ts';
 export { notifications, notificationTemplates } from './notifications.tables.ts';
@@ -36,7 +42,11 @@ export interface NotificationsRuntime {
   templates: TemplatesService;
   service: NotificationsService;
   delivery: NotificationDelivery;
-  dispatcher: OutboxDispatcher;
+  /**
+   * The event bus this module's consumer (`notifications`) is subscribed on: the one passed in (the composition
+   * root's, shared by every consumer), else one of its own.
+   */
+  dispatcher: EventBus;
   /** The development message sink when DEV_MESSAGE_SINK is on (never in production). */
   devSink: DevMessageSink | null;
 }
@@ -54,7 +64,7 @@ function channelsWithDevSink(channels: DeliveryChannels, sink: DevMessageSink | 
 /** Everything but the routes: what the worker needs (delivery job, dispatcher) and what the API enqueues with. */
 export function createNotificationsRuntime(
   deps: Dependencies,
-  options: { realtime?: RealtimePublisher | null; channels?: DeliveryChannels } = {},
+  options: { realtime?: RealtimePublisher | null; channels?: DeliveryChannels; bus?: EventBus } = {},
 ): NotificationsRuntime {
   const templates = new TemplatesService(deps.database.db);
   const service = new NotificationsService(deps, templates);
@@ -65,44 +75,76 @@ export function createNotificationsRuntime(
     options.channels ?? channelsWithDevSink(channelsFromConfig(deps.config), devSink),
     options.realtime ?? null,
   );
-  const dispatcher = new OutboxDispatcher(deps.database.db, notificationHandlers(deps, service));
+  const dispatcher = options.bus ?? new EventBus(deps.database.db);
+  for (const { topic, handler } of notificationSubscriptions(deps, service))
+    dispatcher.subscribe(NOTIFICATIONS_CONSUMER, topic, handler);
   return { templates, service, delivery, dispatcher, devSink };
 }
 
-/** Defines the delivery job and the sweeper; call once per process, before `jobs.start()`. */
-export function defineNotificationJobs(deps: Dependencies, runtime: NotificationsRuntime): void {
-  deps.jobs.define<{ id: string }>({
-    name: DELIVER_JOB,
-    // Our own retry schedule (backoff with jitter, dead-letter) lives in the row; the queue's retries only cover a
-    // worker that died or a database hiccup.
-    retryLimit: 10,
-    retryDelaySeconds: 10,
-    expireInSeconds: 60,
-    batchSize: 20,
-    handle: async (data) => {
-      await runtime.delivery.deliver(data.id);
+export const notificationsModule = defineModule({
+  name: 'notifications',
+  description:
+    'Templates, queuing inside business transactions, delivery by SMS, email, push and the in-app inbox, delivery reports',
+  dependsOn: ['wallets'],
+  permissions: [
+    { code: 'notify:read', description: "Read notifications and delivery status" },
+    { code: 'notify:send', description: "Send notifications" },
+    { code: 'notify:template_manage', description: "Manage notification templates" },
+    { code: 'dev:message_read', description: "Read the messages kept by the development message sink (codes, reset links; never in production)" },
+  ],
+  create(ctx) {
+    const runtime = createNotificationsRuntime(ctx.deps, { realtime: new RealtimeHub(ctx.deps.store) });
+    // Receipts and statements show times in the customer's own zone (their preferences).
+    ctx
+      .use(walletsModule)
+      .documents.setTimeZoneLookup((customerId) =>
+        storedTimeZone(ctx.deps.database.db, { type: 'customer', id: customerId }),
+      );
+    return runtime;
+  },
+  routes: (runtime, { deps }) => {
+    const plugins: FastifyPluginAsync[] = [
+      notificationRoutes(runtime.service),
+      callbackRoutes(deps.config, runtime.delivery),
+    ];
+    const sink = runtime.devSink;
+    if (sink)
+      plugins.push(async (app) => {
+        sink.log = app.log;
+        await app.register(devMessageRoutes(sink));
+      });
+    return plugins;
+  },
+  jobs: (runtime, { deps }) => [
+    {
+      name: DELIVER_JOB,
+      // Our own retry schedule (backoff with jitter, dead-letter) lives in the row; the queue's retries only cover a
+      // worker that died or a database hiccup.
+      retryLimit: 10,
+      retryDelaySeconds: 10,
+      expireInSeconds: 60,
+      batchSize: 20,
+      handle: async (data: { id: string }) => {
+        await runtime.delivery.deliver(data.id);
+      },
     },
-  });
-  deps.jobs.define({
-    name: 'notify.sweep',
-    schedule: '* * * * *',
-    retryLimit: 1,
-    handle: async () => {
-      await runtime.delivery.sweep();
+    {
+      name: 'notify.sweep',
+      schedule: '* * * * *',
+      retryLimit: 1,
+      handle: async () => {
+        await runtime.delivery.sweep();
+      },
     },
-  });
-}
-
-export function notificationsModule(deps: Dependencies, runtime: NotificationsRuntime): FastifyPluginAsync {
-  return async (app) => {
-    await app.register(notificationRoutes(runtime.service));
-    await app.register(callbackRoutes(deps.config, runtime.delivery));
-    if (runtime.devSink) {
-      runtime.devSink.log = app.log;
-      await app.register(devMessageRoutes(runtime.devSink));
-    }
-  };
-}
+    {
+      name: 'maintenance.purge-old-notifications',
+      schedule: '37 2 * * *',
+      run: (db) => purgeOldNotifications(db, deps.config.NOTIFICATION_RETENTION_DAYS),
+    },
+  ],
+  background: (runtime) => [runtime.dispatcher],
+  seed: ({ deps }) => seedTemplates(deps).then(() => {}),
+});
 
 export async function seedTemplates(deps: Dependencies): Promise<number> {
   return new TemplatesService(deps.database.db).seed(SEED_DIR);

@@ -1,22 +1,32 @@
 /** Access policies (enforced on every staff request) and transaction-control limits. */
 
 import { and, eq } from 'drizzle-orm';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import type { Dependencies } from '../../platform/dependencies.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { defineModule } from '../../platform/modules.ts';
 import { policyRoutes } from './policy.routes.ts';
 import { PolicyService, policyErrors } from './policy.service.ts';
 import { transactionLimits } from './policy.tables.ts';
 
 export { PolicyService, type TransactionQuestion } from './policy.service.ts';
 
-export function createPolicy(deps: Dependencies): PolicyService {
-  return new PolicyService(deps.database.db);
-}
+export const policyModule = defineModule({
+  name: 'policy',
+  description: 'Access policies enforced on every staff request, and transaction-control limits',
+  dependsOn: [],
+  permissions: [
+    { code: 'policy:read', description: "Read access and transaction-control policies" },
+    { code: 'policy:manage', description: "Change policies" },
+  ],
+  create: ({ deps }) => new PolicyService(deps.database.db),
+  // Staff requests must satisfy every access policy bound to their roles.
+  guards: (policy, app) => registerPolicyGuard(app, policy),
+  routes: (policy) => policyRoutes(policy),
+});
 
 /** Register before any route: staff requests must satisfy every access policy bound to their roles. */
-export function registerPolicyGuard(app: FastifyInstance, policy: PolicyService): void {
+function registerPolicyGuard(app: FastifyInstance, policy: PolicyService): void {
   // preValidation runs after the access guard (preParsing), so the principal is known.
   app.addHook('preValidation', async (request) => {
     const principal = request.principal;
@@ -29,12 +39,6 @@ export function registerPolicyGuard(app: FastifyInstance, policy: PolicyService)
     });
     if (!verdict.allowed) throw policyErrors.denied(verdict.reasons);
   });
-}
-
-export function policyModule(policy: PolicyService): FastifyPluginAsync {
-  return async (app) => {
-    await app.register(policyRoutes(policy));
-  };
 }
 
 export interface LimitSeed {

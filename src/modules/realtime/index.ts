@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import type { Principal } from '../../platform/http.ts';
-import type { RealtimeHub } from '../../platform/realtime.ts';
+import { defineModule } from '../../platform/modules.ts';
+import { RealtimeHub } from '../../platform/realtime.ts';
+import { identityModule } from '../identity/index.ts';
 import { DEFAULT_REALTIME_OPTIONS, type RealtimeOptions } from './realtime.connection.ts';
 import { realtimeRoutes } from './realtime.routes.ts';
 import { supportChatRoutes } from './support-chat.routes.ts';
@@ -26,6 +28,7 @@ export {
   type MessageView,
   SupportChatService,
 } from './support-chat.service.ts';
+export { realtimeTopics, supportReply } from './realtime.events.ts';
 export { supportChatMessages, supportConversations } from './support-chat.tables.ts';
 
 /**
@@ -35,7 +38,7 @@ export { supportChatMessages, supportConversations } from './support-chat.tables
  * Not encapsulated: the WebSocket plugin's hooks must see every request, so that an upgrade request to any other
  * route (or to none) has its socket destroyed after the HTTP answer instead of left open.
  */
-export function realtimeModule(
+export function realtimePlugin(
   deps: Pick<Dependencies, 'database'>,
   identity: { authenticate(token: string): Promise<Principal> },
   hub: RealtimeHub,
@@ -56,3 +59,18 @@ export function realtimeModule(
     { name: 'realtime' },
   );
 }
+
+export const realtimeModule = defineModule({
+  name: 'realtime',
+  description:
+    "The WebSocket endpoint `/api/v1/ws`: the principal's notifications and support chat, on every node",
+  dependsOn: ['identity'],
+  permissions: [
+    { code: 'support:read', description: "Read tickets and FAQs" },
+    { code: 'support:manage', description: "Work tickets and FAQs" },
+    { code: 'support:chat', description: "Chat live with customers in support conversations" },
+  ],
+  // The hub is built from the store; the worker builds its own the same way to publish.
+  create: ({ deps }) => ({ hub: new RealtimeHub(deps.store) }),
+  routes: (api, ctx) => realtimePlugin(ctx.deps, ctx.use(identityModule), api.hub),
+});

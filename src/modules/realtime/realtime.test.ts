@@ -9,7 +9,7 @@ import { createCustomer, type TestCustomer } from '../../../test/helpers/money.t
 import { ErrorBody, registerErrorHandling } from '../../platform/errors.ts';
 import { RealtimeHub } from '../../platform/realtime.ts';
 import { registerAccessGuard } from '../identity/index.ts';
-import { CLOSE_CODES, realtimeModule } from './index.ts';
+import { CLOSE_CODES, realtimePlugin } from './index.ts';
 import { type Frame, TestSocket } from './realtime.testing.ts';
 import { supportChatMessages } from './support-chat.tables.ts';
 
@@ -91,7 +91,7 @@ describe('realtime WebSocket and support chat', () => {
     registerErrorHandling(quick);
     registerAccessGuard(quick, t.application.identity);
     await quick.register(
-      realtimeModule(t.deps, t.application.identity, new RealtimeHub(t.deps.store), {
+      realtimePlugin(t.deps, t.application.identity, new RealtimeHub(t.deps.store), {
         authTimeoutMs: 300,
         recheckIntervalMs: 200,
         heartbeatIntervalMs: 100,

@@ -1,12 +1,14 @@
 /** Money movements: the payment engine, P2P and teller cash, transaction history, receipts. */
-import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import type { ApprovalService } from '../approvals/index.ts';
-import type { IdentityService } from '../identity/index.ts';
-import type { LedgerService } from '../ledger/index.ts';
-import type { PolicyService } from '../policy/index.ts';
-import type { SettingsService } from '../settings/index.ts';
-import type { WalletsService } from '../wallets/index.ts';
+import { approvalAction, defineModule, type ModuleContext } from '../../platform/modules.ts';
+import { type ApprovalService, approvalsModule } from '../approvals/index.ts';
+import { type IdentityService, identityModule } from '../identity/index.ts';
+import { type LedgerService, ledgerModule } from '../ledger/index.ts';
+import { type PolicyService, policyModule } from '../policy/index.ts';
+import { type SettingsService, settingsModule } from '../settings/index.ts';
+import { type WalletsService, walletsModule } from '../wallets/index.ts';
+import { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
+import { TransferBody } from './transactions.schemas.ts';
 import { PaymentAuthorizer } from './transactions.authorize.ts';
 import { PaymentEngine } from './transactions.engine.ts';
 import { fxRoutes } from './transactions.fx.routes.ts';
@@ -22,7 +24,8 @@ export {
 } from './transactions.authorize.ts';
 export { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 export { PaymentEngine } from './transactions.engine.ts';
-export { transactionErrors } from './transactions.errors.ts';
+export { transactionErrorCatalogue, transactionErrors } from './transactions.errors.ts';
+export { transactionCompleted, transactionTopics } from './transactions.events.ts';
 export {
   completedEventPayload,
   type MovementPlan,
@@ -33,7 +36,7 @@ export {
 } from './transactions.plan.ts';
 export { TransactionView as TransactionViewSchema, TransferBody } from './transactions.schemas.ts';
 export { TransactionsService } from './transactions.service.ts';
-export { disputes, TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
+export { TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
 export { transactionView } from './transactions.views.ts';
 
 /** What the payment modules built on the engine (merchants, bills, banking, disputes) receive. */
@@ -48,51 +51,104 @@ export interface PaymentModuleOptions {
   transactions: TransactionsService;
 }
 
-export interface TransactionsModule {
-  service: TransactionsService;
-  plugin: FastifyPluginAsync;
-}
+/** The modules a payment module built on the engine depends on (its `dependsOn`, plus any of its own). */
+export const PAYMENT_MODULE_DEPENDENCIES = [
+  'identity',
+  'wallets',
+  'ledger',
+  'policy',
+  'settings',
+  'approvals',
+  'transactions',
+] as const;
 
-export function createTransactions(options: {
-  deps: Dependencies;
-  identity: IdentityService;
-  wallets: WalletsService;
-  ledger: LedgerService;
-  policy: PolicyService;
-  settings: SettingsService;
-  approvals: ApprovalService;
-}): TransactionsModule {
-  const engine = new PaymentEngine(options.deps, options.wallets, options.ledger, options.policy);
-  const service = new TransactionsService({
-    deps: options.deps,
-    engine,
-    wallets: options.wallets,
-    ledger: options.ledger,
-    authorizer: new PaymentAuthorizer(options.deps, options.identity, options.settings),
-    settings: options.settings,
-    approvals: options.approvals,
-  });
-  options.approvals.register<Omit<CashInput, 'amount'> & { amount: number | string; teller_id: string }>({
-    name: 'wallet.cash_withdrawal',
-    description:
-      'Pay out cash from a wallet at a branch (always above payments.cash_withdrawal_approval_threshold)',
-    permission: 'wallet:withdraw',
-    // The same amount from the same wallet while one is waiting is taken for a repeat of it.
-    dedupeKey: (payload) => `${payload.wallet_id}:${payload.currency}:${payload.amount}`,
-    execute: (payload, context) => service.executeCashWithdrawal(payload, context),
-  });
-  const receipts = new ReceiptsService({
-    deps: options.deps,
-    transactions: service,
-    wallets: options.wallets,
-  });
-  // Statement lines say what each payment was (biller and account, merchant, the other person).
-  options.wallets.documents.setTransactionDescriber((ids, walletId) => receipts.describe(ids, walletId));
+/** A payment module's options, from the APIs it depends on (`PAYMENT_MODULE_DEPENDENCIES`). */
+export function paymentModuleOptions(ctx: ModuleContext): PaymentModuleOptions {
   return {
-    service,
-    plugin: async (app) => {
-      await app.register(transactionRoutes(service, receipts));
-      await app.register(fxRoutes(new FxService(options.deps.database.db, options.ledger, service)));
-    },
+    deps: ctx.deps,
+    identity: ctx.use(identityModule),
+    wallets: ctx.use(walletsModule),
+    ledger: ctx.use(ledgerModule),
+    policy: ctx.use(policyModule),
+    settings: ctx.use(settingsModule),
+    approvals: ctx.use(approvalsModule),
+    transactions: ctx.use(transactionsModule).service,
   };
 }
+
+export interface TransactionsApi {
+  service: TransactionsService;
+  receipts: ReceiptsService;
+  fx: FxService;
+  /** The payment types `POST /transaction/add` takes; payment modules add theirs when they are built. */
+  registerPaymentKind(kind: PaymentKind): void;
+  readonly paymentKinds: PaymentKind[];
+}
+
+export const transactionsModule = defineModule({
+  name: 'transactions',
+  description: 'The payment engine, P2P and teller cash, FX, transaction history and receipts',
+  dependsOn: ['identity', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
+  permissions: [
+    { code: 'wallet:deposit', description: "Cash deposit at a branch" },
+    { code: 'wallet:withdraw', description: "Cash withdrawal at a branch" },
+    { code: 'transaction:read', description: "Read transactions" },
+    { code: 'transaction:create', description: "Post transactions" },
+  ],
+  create(ctx): TransactionsApi {
+    const { deps } = ctx;
+    const wallets = ctx.use(walletsModule);
+    const ledger = ctx.use(ledgerModule);
+    const settings = ctx.use(settingsModule);
+    const engine = new PaymentEngine(deps, wallets, ledger, ctx.use(policyModule));
+    const service = new TransactionsService({
+      deps,
+      engine,
+      wallets,
+      ledger,
+      authorizer: new PaymentAuthorizer(deps, ctx.use(identityModule), settings),
+      settings,
+      approvals: ctx.use(approvalsModule),
+    });
+    const receipts = new ReceiptsService({ deps, transactions: service, wallets });
+    // Statement lines say what each payment was (biller and account, merchant, the other person).
+    wallets.documents.setTransactionDescriber((ids, walletId) => receipts.describe(ids, walletId));
+    const paymentKinds: PaymentKind[] = [
+      {
+        type: 'p2p',
+        summary: 'a transfer to a wallet number or phone (as `/wallet/transaction/transfer`)',
+        body: TransferBody,
+        handle: (principal, body, channel, claim, context) =>
+          service.transfer(principal, body, channel, claim, context),
+      },
+    ];
+    return {
+      service,
+      receipts,
+      fx: new FxService(deps.database.db, ledger, service),
+      paymentKinds,
+      registerPaymentKind: (kind) => {
+        if (paymentKinds.some((known) => known.type === kind.type))
+          throw new Error(`payment type ${kind.type} is registered twice`);
+        paymentKinds.push(kind);
+      },
+    };
+  },
+  routes: (api) => [
+    transactionRoutes(api.service, api.receipts),
+    fxRoutes(api.fx),
+    // The spec's single "Process Payment" entry point, over the same use cases as the per-type routes.
+    paymentDispatchRoutes(api.paymentKinds),
+  ],
+  approvalActions: (api) => [
+    approvalAction<Omit<CashInput, 'amount'> & { amount: number | string; teller_id: string }>({
+      name: 'wallet.cash_withdrawal',
+      description:
+        'Pay out cash from a wallet at a branch (always above payments.cash_withdrawal_approval_threshold_minor)',
+      permission: 'wallet:withdraw',
+      // The same amount from the same wallet while one is waiting is taken for a repeat of it.
+      dedupeKey: (payload) => `${payload.wallet_id}:${payload.currency}:${payload.amount}`,
+      execute: (payload, context) => api.service.executeCashWithdrawal(payload, context),
+    }),
+  ],
+});

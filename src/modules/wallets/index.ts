@@ -1,5 +1,12 @@
 /** Wallets, wallet products, balances and statements. */
-export { walletErrors } from './wallets.errors.ts';
+import { defineModule } from '../../platform/modules.ts';
+import { ledgerModule } from '../ledger/index.ts';
+import { settingsModule } from '../settings/index.ts';
+import { ProductsService, seedWalletProducts } from './wallets.products.ts';
+import { walletRoutes } from './wallets.routes.ts';
+import { WalletsService } from './wallets.service.ts';
+
+export { walletErrorCatalogue, walletErrors } from './wallets.errors.ts';
 export {
   type PartiesRead,
   periodsOf,
@@ -22,4 +29,27 @@ export {
   type WalletView,
   walletView,
 } from './wallets.service.ts';
-export { billers, fxRates, linkedBankAccounts, wallets } from './wallets.tables.ts';
+export { wallets } from './wallets.tables.ts';
+
+export const walletsModule = defineModule({
+  name: 'wallets',
+  description: 'Wallets, wallet products, balances, statements and receipts as PDF',
+  dependsOn: ['ledger', 'settings'],
+  permissions: [
+    { code: 'wallet:read', description: 'Read wallets, balances and statements' },
+    { code: 'wallet:create', description: 'Open wallets' },
+    { code: 'wallet:freeze', description: 'Freeze and unfreeze wallets' },
+    { code: 'wallet:product_manage', description: 'Manage wallet products and fees' },
+  ],
+  async create(ctx) {
+    const ledger = ctx.use(ledgerModule);
+    const wallets = new WalletsService(ctx.deps, ledger, new ProductsService(ctx.deps.database.db));
+    // Receipts and statements: the letterhead from settings.
+    wallets.documents.configure({ settings: ctx.use(settingsModule) });
+    // Every currency's house accounts exist (and are cached) before the first payment, so postings never look them up.
+    for (const product of await wallets.products.list()) await ledger.ensureHouseAccounts(product.currency);
+    return wallets;
+  },
+  routes: (wallets) => walletRoutes(wallets),
+  seed: ({ deps }) => seedWalletProducts(deps.database.db),
+});

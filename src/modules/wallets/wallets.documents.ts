@@ -5,10 +5,9 @@
  * was (the transactions module's description). Modules further up the dependency order plug their lookups in at
  * start-up, as they do for `WalletsService.addOwnerCheck`.
  */
-import { inArray } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
 import { type Institution, logoProblem } from '../../platform/pdf.ts';
-import { customers } from '../customers/index.ts';
+import { customerNames } from '../customers/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { WalletRow } from './wallets.service.ts';
 
@@ -47,12 +46,8 @@ export class WalletDocuments {
    * PDF writer can embed safely (`logoProblem`), and the zone one Intl knows: either is refused when it is set, not
    * found later by every receipt.
    */
-  configure(options: {
-    settings: Pick<SettingsService, 'get' | 'addCheck'>;
-    storedTimeZone: (customerId: string) => Promise<string | null>;
-  }): void {
+  configure(options: { settings: Pick<SettingsService, 'get' | 'addCheck'> }): void {
     this.#settings = options.settings;
-    this.#storedTimeZone = options.storedTimeZone;
     options.settings.addCheck('institution.logo', (value) => {
       const image = typeof value === 'string' ? DATA_URI.exec(value) : null;
       if (!image) return null; // null, or a value the schema refuses with its own message
@@ -63,6 +58,11 @@ export class WalletDocuments {
     options.settings.addCheck('institution.time_zone', (value) =>
       typeof value === 'string' && !knownTimeZone(value) ? `Unknown time zone: ${value}` : null,
     );
+  }
+
+  /** Where a customer's own time zone is kept (their notification preferences); UTC's default zone otherwise. */
+  setTimeZoneLookup(lookup: (customerId: string) => Promise<string | null>): void {
+    this.#storedTimeZone = lookup;
   }
 
   setMerchantNames(lookup: (ids: string[]) => Promise<Map<string, string>>): void {
@@ -102,20 +102,12 @@ export class WalletDocuments {
   async customerNames(ids: readonly (string | null)[]): Promise<Map<string, string>> {
     const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
     if (wanted.length === 0) return new Map();
-    const rows = await this.#db
-      .select({
-        id: customers.id,
-        first: customers.firstName,
-        middle: customers.middleName,
-        last: customers.lastName,
-        business: customers.businessName,
-      })
-      .from(customers)
-      .where(inArray(customers.id, wanted));
+    const rows = await customerNames(this.#db, wanted);
     return new Map(
-      rows.map((row) => [
-        row.id,
-        row.business ?? [row.first, row.middle, row.last].filter((part) => part?.trim()).join(' '),
+      [...rows].map(([id, row]) => [
+        id,
+        row.businessName ??
+          [row.firstName, row.middleName, row.lastName].filter((part) => part?.trim()).join(' '),
       ]),
     );
   }

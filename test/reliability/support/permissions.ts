@@ -5,15 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { declaredPermissions } from '../../../src/modules.ts';
 
 export interface PermissionSeedFile {
   permissions: { code: string; description: string }[];
   roles: { code: string; name: string; description: string; permissions: string[] }[];
 }
 
+/** The roles of seed/permissions.json with the permissions the modules declare (`defineModule({ permissions })`). */
 export function readSeed(): PermissionSeedFile {
   const file = join(import.meta.dirname, '..', '..', '..', 'seed', 'permissions.json');
-  return JSON.parse(readFileSync(file, 'utf8')) as PermissionSeedFile;
+  const { roles } = JSON.parse(readFileSync(file, 'utf8')) as Pick<PermissionSeedFile, 'roles'>;
+  return { permissions: declaredPermissions(), roles };
 }
 
 function patternMatches(pattern: string, code: string): boolean {

@@ -4,8 +4,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
-import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import type { Dependencies } from './dependencies.ts';
+import { AppError, commonErrors } from './errors.ts';
+import type { HealthCheck } from './modules.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -37,11 +38,22 @@ async function check(probe: () => Promise<void>): Promise<'ok' | 'down'> {
 const Status = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
 const Ready = Type.Object({
   status: Status,
-  checks: Type.Object({ database: Status, redis: Type.Union([Status, Type.Literal('not_configured')]) }),
+  checks: Type.Object(
+    { database: Status, redis: Type.Union([Status, Type.Literal('not_configured')]) },
+    {
+      additionalProperties: Status,
+      description: 'Database, Redis, and each check a module declares (`health`)',
+    },
+  ),
   database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
 });
 
-export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPluginAsyncTypebox {
+/** `/health/live`, `/health/ready` (database, Redis, and the modules' own checks) and `/metrics`. */
+export function healthRoutes(
+  deps: Dependencies,
+  metrics: Registry,
+  moduleChecks: Readonly<Record<string, HealthCheck>> = {},
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/health/live',
@@ -74,8 +86,9 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
         const database = await check(() => deps.database.ping());
         const redis =
           deps.store.kind === 'redis' ? await check(() => deps.store.ping()) : ('not_configured' as const);
-        const checks = { database, redis };
-        if (database === 'down' || redis === 'down') {
+        const checks: Record<string, 'ok' | 'down' | 'not_configured'> = { database, redis };
+        for (const [name, probe] of Object.entries(moduleChecks)) checks[name] = await check(probe);
+        if (Object.values(checks).includes('down')) {
           const down = Object.entries(checks)
             .filter(([, state]) => state === 'down')
             .map(([name]) => name);
@@ -84,7 +97,11 @@ export function healthRoutes(deps: Dependencies, metrics: Registry): FastifyPlug
             down,
           });
         }
-        return { status: 'ok' as const, checks, database: deps.database.kind };
+        return {
+          status: 'ok' as const,
+          checks: checks as { database: 'ok'; redis: 'ok' },
+          database: deps.database.kind,
+        };
       },
     );
 

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Dependencies } from './dependencies.ts';
+import {
+  checkDeclarations,
+  defineModule,
+  type ModuleDefinition,
+  ModuleGraphError,
+  ModuleSystem,
+  orderModules,
+} from './modules.ts';
+
+const module = (name: string, dependsOn: string[] = [], extra: Partial<ModuleDefinition<unknown>> = {}) =>
+  defineModule<unknown>({ name, description: name, dependsOn, create: () => ({ name }), ...extra });
+
+const names = (modules: { name: string }[]) => modules.map((m) => m.name);
+
+describe('module graph', () => {
+  test('orders every module after what it depends on, keeping the list order otherwise', () => {
+    const ordered = orderModules([module('c', ['b']), module('a'), module('b', ['a']), module('d')]);
+    assert.deepEqual(names(ordered), ['a', 'b', 'c', 'd']);
+  });
+
+  test('a dependency missing from the list is refused by name', () => {
+    assert.throws(
+      () => orderModules([module('loans', ['wallets', 'scoring']), module('wallets')]),
+      (error: unknown) =>
+        error instanceof ModuleGraphError &&
+        /"loans" depends on "scoring", which is not in the module list/.test(error.message),
+    );
+  });
+
+  test('a cycle is refused with its path', () => {
+    assert.throws(
+      () => orderModules([module('a', ['c']), module('b', ['a']), module('c', ['b'])]),
+      (error: unknown) => error instanceof ModuleGraphError && /cycle: a -> c -> b -> a/.test(error.message),
+    );
+    assert.throws(() => orderModules([module('a', ['a'])]), /depends on itself/);
+  });
+
+  test('a name listed twice, or not lower-case, is refused', () => {
+    assert.throws(() => orderModules([module('a'), module('a')]), /"a" is listed twice/);
+    assert.throws(() => orderModules([module('Loans')]), /must be lower-case/);
+  });
+
+  test('a permission, topic or transaction type declared twice is refused, naming both modules', () => {
+    const permission = { code: 'loan:read', description: 'Read loans' };
+    assert.throws(
+      () =>
+        checkDeclarations([
+          module('loans', [], { permissions: [permission] }),
+          module('cards', [], { permissions: [permission] }),
+        ]),
+      /permission "loan:read" is declared by both "loans" and "cards"/,
+    );
+    assert.throws(
+      () =>
+        checkDeclarations([
+          module('a', [], { publishes: [{ name: 'x.done', version: 1 }] }),
+          module('b', [], { publishes: [{ name: 'x.done', version: 1 }] }),
+        ]),
+      /topic "x.done" is declared by both "a" and "b"/,
+    );
+    assert.throws(
+      () =>
+        checkDeclarations([
+          module('a', [], { transactionTypes: ['loan_disbursement', 'loan_disbursement'] }),
+        ]),
+      /transaction type "loan_disbursement" is declared by both "a" and "a" \(twice\)/,
+    );
+  });
+});
+
+describe('module system', () => {
+  const deps = {} as Dependencies;
+  const noConfig = () => ({});
+
+  test('builds each API once, in dependency order, and a module reaches only what it declared', async () => {
+    const built: string[] = [];
+    const base = defineModule({
+      name: 'base',
+      description: 'base',
+      dependsOn: [],
+      create: () => {
+        built.push('base');
+        return { answer: 42 };
+      },
+    });
+    const other = defineModule({ name: 'other', description: 'other', dependsOn: [], create: () => 'other' });
+    const top = defineModule({
+      name: 'top',
+      description: 'top',
+      dependsOn: ['base'],
+      create: (ctx) => {
+        built.push('top');
+        return { doubled: ctx.use(base).answer * 2 };
+      },
+    });
+    const sneaky = defineModule({
+      name: 'sneaky',
+      description: 'sneaky',
+      dependsOn: ['base'],
+      create: (ctx) => ctx.use(other),
+    });
+    const system = await ModuleSystem.compose(
+      deps,
+      [top, base, other] as ModuleDefinition<unknown>[],
+      noConfig,
+    );
+    assert.deepEqual(built, ['base', 'top']);
+    assert.equal(system.api(top).doubled, 84);
+    await assert.rejects(
+      ModuleSystem.compose(deps, [base, other, sneaky] as ModuleDefinition<unknown>[], noConfig),
+      /"sneaky" uses "other" without declaring it in dependsOn/,
+    );
+  });
+
+  test('contributions are collected in dependency order and close runs in reverse', async () => {
+    const closed: string[] = [];
+    const make = (name: string, dependsOn: string[]) =>
+      defineModule({
+        name,
+        description: name,
+        dependsOn,
+        create: () => name,
+        health: () => ({ [name]: async () => {} }),
+        close: async () => {
+          closed.push(name);
+        },
+      });
+    const system = await ModuleSystem.compose(
+      deps,
+      [make('b', ['a']), make('a', [])] as ModuleDefinition<unknown>[],
+      noConfig,
+    );
+    assert.deepEqual(
+      system.collect((m, api, ctx) => m.health?.(api, ctx)).map((found) => found.module),
+      ['a', 'b'],
+    );
+    await system.close();
+    assert.deepEqual(closed, ['b', 'a']);
+  });
+});
