@@ -10,9 +10,9 @@
  *   belongs to the module whose folder declares it, and the ones in `src/platform` belong to the platform, which
  *   modules reach through its functions. The imported name is followed through every re-export (an index that
  *   re-exports its tables does not launder them), and a namespace import, `export *` or dynamic `import()` of a file
- *   that exposes a table counts as importing it. The composition root (the top-level files of `src/`: app.ts,
- *   cli.ts, jobs.ts, rewrap.ts, seed.ts …) may import module indexes but no table either: it wires modules and calls
- *   their functions, it does not read or write their data.
+ *   that exposes a table counts as importing it. The composition root (every file of `src/` outside modules/,
+ *   platform/ and integrations/: app.ts, cli.ts, jobs.ts, rewrap.ts, seed.ts, a module list …) may import module
+ *   indexes but no table either: it wires modules and calls their functions, it does not read or write their data.
  * - `upward-import`: `src/platform` or `src/integrations` imports anything under `src/modules`, even a type.
  * - `module-cycle`: the module-level graph (an edge for every import from one module's files into another's, value
  *   and type imports alike, since a type import couples the two just as much) has a circle. Each strongly connected
@@ -25,7 +25,9 @@
  *
  * How: the TypeScript 7 API (`typescript/unstable/sync`, which drives the native compiler) builds a program of those
  * files alone (`noResolve`, `noLib`: no package types are loaded, which keeps a run to a few seconds), walks each
- * file's syntax tree, and asks the checker where each imported name is finally declared.
+ * file's syntax tree, and asks the checker where each imported name is finally declared. `unstable` is TypeScript's
+ * own word for that API: it may change between minor versions. package-lock.json pins the version, and
+ * test/architecture/boundaries-analyser.test.ts fails if an upgrade stops the analyser from seeing an import.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +75,10 @@ export interface BoundaryReport {
   graph: Map<string, Set<string>>;
 }
 
-/** Where a file sits: in a module, the platform, the integrations, or the composition root (top-level src/*.ts). */
+/**
+ * Where a file sits: in a module, the platform, the integrations, or the composition root (every other file under
+ * src/: the top-level app.ts, cli.ts, jobs.ts, rewrap.ts, seed.ts … and a module list such as src/modules.ts).
+ */
 type Area =
   | { kind: 'module'; module: string }
   | { kind: 'platform' }
@@ -89,7 +94,6 @@ interface ImportSite {
   text: string;
   /** Repository-relative path the specifier resolves to; null for a package. */
   target: string | null;
-  typeOnly: boolean;
   /** The module specifier node (the checker resolves it to the target module's symbol). */
   specifier: Node;
   /** The names the site brings in, each as the node the checker resolves; empty when `whole`. */
@@ -160,6 +164,22 @@ function analyseProject(root: string, project: Project): BoundaryReport {
   }
   const sites = sources.flatMap((source) => importSites(root, source));
   const resolver = new TableResolver(project.checker, tables);
+  // Only a file that declares a table or re-exports something can hand one out; the checker is asked about the
+  // names imported from those files alone, which keeps the round trips to the compiler few.
+  const tableFiles = new Set([...tables.values()].map((table) => table.file));
+  const exposing = new Set(
+    sources
+      .filter(
+        (source) =>
+          tableFiles.has(repoPath(root, source.fileName)) ||
+          source.statements.some(
+            (statement) =>
+              statement.kind === SyntaxKind.ExportDeclaration ||
+              statement.kind === SyntaxKind.ExportAssignment,
+          ),
+      )
+      .map((source) => repoPath(root, source.fileName)),
+  );
 
   const graph = new Map<string, Set<string>>();
   for (const source of sources) {
@@ -216,7 +236,7 @@ function analyseProject(root: string, project: Project): BoundaryReport {
       (from.kind === 'module' &&
         (to.kind === 'platform' || (to.kind === 'module' && to.module !== from.module))) ||
       (from.kind === 'root' && (to.kind === 'platform' || to.kind === 'module'));
-    if (!crosses) continue;
+    if (!crosses || site.target === null || !exposing.has(site.target)) continue;
     for (const table of resolver.tablesOf(site)) {
       const ownerModule = from.kind === 'module' ? from.module : null;
       if (table.owner === ownerModule) continue;
@@ -359,7 +379,7 @@ function callsPgTable(expression: Node): boolean {
 function importSites(root: string, source: SourceFile): ImportSite[] {
   const file = repoPath(root, source.fileName);
   const sites: ImportSite[] = [];
-  const add = (node: Node, specifier: Node, typeOnly: boolean, names: Node[], whole: boolean) => {
+  const add = (node: Node, specifier: Node, names: Node[], whole: boolean) => {
     if (
       specifier.kind !== SyntaxKind.StringLiteral &&
       specifier.kind !== SyntaxKind.NoSubstitutionTemplateLiteral
@@ -371,7 +391,6 @@ function importSites(root: string, source: SourceFile): ImportSite[] {
       line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
       text: oneLine(node.getText(source)),
       target: resolveSpecifier(root, source.fileName, text),
-      typeOnly,
       specifier,
       names,
       whole,
@@ -382,7 +401,6 @@ function importSites(root: string, source: SourceFile): ImportSite[] {
     if (statement.kind === SyntaxKind.ImportDeclaration) {
       const declaration = statement as ImportDeclaration;
       const clause = declaration.importClause;
-      const typeOnly = clause?.phaseModifier === SyntaxKind.TypeKeyword;
       const names: Node[] = [];
       let whole = false;
       if (clause?.name) names.push(clause.name);
@@ -390,7 +408,7 @@ function importSites(root: string, source: SourceFile): ImportSite[] {
       if (bindings?.kind === SyntaxKind.NamespaceImport) whole = true;
       else if (bindings?.kind === SyntaxKind.NamedImports)
         for (const element of bindings.elements) names.push(element.name);
-      add(statement, declaration.moduleSpecifier, typeOnly, names, whole);
+      add(statement, declaration.moduleSpecifier, names, whole);
     } else if (statement.kind === SyntaxKind.ExportDeclaration) {
       const declaration = statement as ExportDeclaration;
       if (!declaration.moduleSpecifier) continue;
@@ -398,18 +416,12 @@ function importSites(root: string, source: SourceFile): ImportSite[] {
       const names: Node[] = [];
       if (clause?.kind === SyntaxKind.NamedExports)
         for (const element of clause.elements) names.push(element.name);
-      add(
-        statement,
-        declaration.moduleSpecifier,
-        declaration.isTypeOnly,
-        names,
-        clause?.kind !== SyntaxKind.NamedExports,
-      );
+      add(statement, declaration.moduleSpecifier, names, clause?.kind !== SyntaxKind.NamedExports);
     } else if (statement.kind === SyntaxKind.ImportEqualsDeclaration) {
       const declaration = statement as ImportEqualsDeclaration;
       const reference = declaration.moduleReference;
       if (reference.kind !== SyntaxKind.ExternalModuleReference) continue;
-      add(statement, reference.expression, declaration.isTypeOnly, [], true);
+      add(statement, reference.expression, [], true);
     }
   }
 
@@ -419,13 +431,13 @@ function importSites(root: string, source: SourceFile): ImportSite[] {
       if (node.kind === SyntaxKind.CallExpression) {
         const call = node as CallExpression;
         if (call.expression.kind === SyntaxKind.ImportKeyword && call.arguments[0])
-          add(node, call.arguments[0], false, [], true);
+          add(node, call.arguments[0], [], true);
       } else if (node.kind === SyntaxKind.ImportType) {
         const type = node as ImportTypeNode;
         if (type.argument.kind === SyntaxKind.LiteralType) {
           const literal = (type.argument as unknown as { literal: Node }).literal;
           const head = type.qualifier ? leftmost(type.qualifier) : undefined;
-          add(node, literal, true, head ? [head] : [], !head);
+          add(node, literal, head ? [head] : [], !head);
         }
       }
       node.forEachChild(visit);
@@ -459,8 +471,7 @@ function areaOf(path: string): Area {
   if (parts[1] === 'modules' && parts.length >= 4) return { kind: 'module', module: parts[2]! };
   if (parts[1] === 'platform') return { kind: 'platform' };
   if (parts[1] === 'integrations') return { kind: 'integrations' };
-  if (parts.length === 2) return { kind: 'root' };
-  return { kind: 'outside' };
+  return { kind: 'root' };
 }
 
 function oneLine(text: string): string {
