@@ -10,10 +10,10 @@ import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { formatMoney } from '../../platform/money.ts';
 import type { OutboxEventRow } from '../../platform/outbox.ts';
+import { billerNames } from '../bills/index.ts';
 import { customers } from '../customers/index.ts';
 import { users } from '../identity/index.ts';
 import { merchants } from '../merchants/index.ts';
-import { billers } from '../wallets/index.ts';
 import type { NotificationsService, NotifyRequest } from './notifications.service.ts';
 import type { PrincipalRef } from './preferences.ts';
 
@@ -65,12 +65,7 @@ async function merchantOwner(tx: Executor, merchantId: string | null): Promise<s
 
 async function billerName(tx: Executor, billerId: string | null): Promise<string | null> {
   if (!billerId) return null;
-  const [row] = await tx
-    .select({ name: billers.name })
-    .from(billers)
-    .where(eq(billers.id, billerId))
-    .limit(1);
-  return row?.name ?? null;
+  return (await billerNames(tx, [billerId])).get(billerId)?.name ?? null;
 }
 
 async function customerName(tx: Executor, id: string | null): Promise<string | null> {
