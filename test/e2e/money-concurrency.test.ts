@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { and, count, eq } from 'drizzle-orm';
-import { transactions } from '../../src/modules/transactions/index.ts';
+import { transactions } from '../../src/modules/transactions/transactions.tables.ts';
 import { startTestApp, type TestContext } from '../helpers/app.ts';
 import {
   balanceOf,

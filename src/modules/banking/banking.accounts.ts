@@ -18,9 +18,9 @@ import { currencyInfo } from '../../platform/money.ts';
 import { customers } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import { newReference } from '../transactions/index.ts';
-import { linkedBankAccounts } from '../wallets/index.ts';
 import { cbsRead, classifyPostingFailure, postingDate } from './banking.cbs.ts';
 import { bankErrors } from './banking.errors.ts';
+import { linkedBankAccounts } from './banking.tables.ts';
 
 export type LinkedAccountRow = typeof linkedBankAccounts.$inferSelect;
 type Status = LinkedAccountRow['status'];

@@ -21,8 +21,8 @@ import {
 } from '../../../test/helpers/money.ts';
 import { FineractError } from '../../integrations/fineract/fineract.client.ts';
 import { DependencyUnavailableError } from '../../platform/errors.ts';
-import { customers } from '../customers/index.ts';
-import { linkedBankAccounts } from '../wallets/index.ts';
+import { customers } from '../customers/customers.tables.ts';
+import { linkedBankAccounts } from './banking.tables.ts';
 import { classifyPostingFailure, postingDate } from './index.ts';
 
 const BANK = 'CFBANK';
@@ -593,7 +593,7 @@ describe('linked bank accounts and bank transfers (fake Fineract)', () => {
     });
     assert.equal(wrongPin.statusCode, 401, wrongPin.body);
     assert.equal(wrongPin.json().error_code, 'INVALID_PIN');
-    // At or above payments.otp_threshold (KES 100,000.00) a one-time code is needed first; the bank is not asked.
+    // At or above payments.otp_threshold_minor (KES 100,000.00) a one-time code is needed first; the bank is not asked.
     const requests = fake.requests.length;
     const large = await money('topup', alice.token, {
       bank_account_id: aliceBank,
@@ -698,7 +698,7 @@ describe('linked bank accounts and bank transfers (fake Fineract)', () => {
     const requests = fake.requests.length;
     // A cap that leaves room for one top-up of 200,000 but not two (pending ones included).
     assert.equal(
-      (await setLimits({ ...kes.limits, max_balance: current.balance + 250_000 })).statusCode,
+      (await setLimits({ ...kes.limits, max_balance_minor: current.balance + 250_000 })).statusCode,
       200,
     );
     const topUps = await Promise.all(
@@ -719,7 +719,7 @@ describe('linked bank accounts and bank transfers (fake Fineract)', () => {
           where wallet_id = ${aliceWallet.id} and direction = 'send' and period like 'd:%'`,
     );
     const used = BigInt((usedToday as unknown as { rows: { used: string }[] }).rows[0]!.used);
-    assert.equal((await setLimits({ ...kes.limits, daily: Number(used) + 200_000 })).statusCode, 200);
+    assert.equal((await setLimits({ ...kes.limits, daily_minor: Number(used) + 200_000 })).statusCode, 200);
     const withdrawals = await Promise.all(
       [1, 2, 3, 4].map(() =>
         money('bank-withdraw', alice.token, { bank_account_id: aliceBank, amount: 150_000, pin: TEST_PIN }),

@@ -1,13 +1,12 @@
 /** Loads the seed billers that do not exist yet (billers changed by staff survive re-seeding). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
-import { billers } from '../wallets/index.ts';
 import { adapterFor } from './bills.adapters.ts';
+import { billerByCode, insertBiller } from './bills.repository.ts';
 
 export interface BillerSeed {
   code: string;
@@ -44,14 +43,9 @@ export async function seedBillers(db: Executor, ledger: LedgerService): Promise<
     adapterFor({ code: seed.code, adapter: seed.adapter, referencePattern: seed.reference_pattern });
     try {
       const added = await inTransaction(db, async (tx) => {
-        const [existing] = await tx
-          .select({ id: billers.id })
-          .from(billers)
-          .where(eq(billers.code, seed.code))
-          .limit(1);
-        if (existing) return false;
+        if (await billerByCode(tx, seed.code)) return false;
         const settlementAccountId = await createSettlementAccount(tx, ledger, seed);
-        await tx.insert(billers).values({
+        await insertBiller(tx, {
           id: uuidv7(),
           code: seed.code,
           name: seed.name,

@@ -3,7 +3,6 @@
  * customer references), reference validation, and payment through the payment engine (PIN, limits, fee, one
  * posting wallet → biller settlement account with the transaction record and the stored idempotent response).
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -14,12 +13,22 @@ import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { type Authorization, type TransactionsService, transactionErrors } from '../transactions/index.ts';
-import { billers, type WalletsService } from '../wallets/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
 import { adapterFor, type BillValidation, normaliseReference } from './bills.adapters.ts';
 import { billErrors } from './bills.errors.ts';
+import {
+  type BillerRow,
+  billerByCode,
+  billerById,
+  billerNames,
+  insertBiller,
+  listBillers,
+  lockBiller,
+  updateBiller,
+} from './bills.repository.ts';
 import { createSettlementAccount } from './bills.seed.ts';
 
-export type BillerRow = typeof billers.$inferSelect;
+export type { BillerRow } from './bills.repository.ts';
 
 export function billerView(row: BillerRow, principal: Pick<Principal, 'type'>) {
   return {
@@ -84,6 +93,19 @@ export class BillsService {
     this.#wallets = options.wallets;
     this.#settings = options.settings;
     this.#transactions = options.transactions;
+    // Receipts and statement lines name the biller a bill payment went to (the engine does not read billers).
+    options.transactions.counterparties.register('bill', async (records) => {
+      const names = await billerNames(
+        this.#db,
+        records.flatMap((record) => (record.billerId ? [record.billerId] : [])),
+      );
+      return new Map(
+        records.flatMap((record) => {
+          const biller = record.billerId ? names.get(record.billerId) : undefined;
+          return biller ? [[record.id, biller] as const] : [];
+        }),
+      );
+    });
   }
 
   async list(
@@ -91,32 +113,30 @@ export class BillsService {
     principal: Principal,
   ) {
     const limit = query.limit ?? 20;
-    const conditions = [];
-    // Customers pay only billers accepting payments; staff see the whole registry.
-    const active = principal.type === 'customer' ? true : query.active;
-    if (active !== undefined) conditions.push(eq(billers.active, active));
-    if (query.category) conditions.push(eq(billers.category, query.category));
-    if (query.currency) conditions.push(eq(billers.currency, query.currency));
     const position = decodeCursor(query.cursor, ['code'] as const);
-    if (position) conditions.push(sql`${billers.code} > ${position.code}`);
-    const rows = await this.#db
-      .select()
-      .from(billers)
-      .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(asc(billers.code))
-      .limit(limit + 1);
+    const rows = await listBillers(
+      this.#db,
+      {
+        // Customers pay only billers accepting payments; staff see the whole registry.
+        active: principal.type === 'customer' ? true : query.active,
+        category: query.category,
+        currency: query.currency,
+        afterCode: position?.code,
+      },
+      limit + 1,
+    );
     const page = paginate(rows, limit, (row) => ({ code: row.code }));
     return { items: page.items.map((row) => billerView(row, principal)), next_cursor: page.next_cursor };
   }
 
   async get(id: string, principal: Principal) {
-    const [row] = await this.#db.select().from(billers).where(eq(billers.id, id)).limit(1);
+    const row = await billerById(this.#db, id);
     if (!row || (principal.type === 'customer' && !row.active)) throw billErrors.notFound();
     return billerView(row, principal);
   }
 
   async byCode(code: string, executor: Executor = this.#db): Promise<BillerRow> {
-    const [row] = await executor.select().from(billers).where(eq(billers.code, code)).limit(1);
+    const row = await billerByCode(executor, code);
     if (!row) throw billErrors.notFound();
     return row;
   }
@@ -131,27 +151,24 @@ export class BillsService {
     try {
       return await inTransaction(this.#db, async (tx) => {
         const settlementAccountId = await createSettlementAccount(tx, this.#ledger, input);
-        const [row] = await tx
-          .insert(billers)
-          .values({
-            id: uuidv7(),
-            code: input.code,
-            name: input.name,
-            category: input.category,
-            currency: input.currency,
-            adapter: input.adapter,
-            referencePattern: input.reference_pattern,
-            minAmount,
-            maxAmount,
-            settlementAccountId,
-            active: input.active ?? true,
-          })
-          .returning();
-        const view = billerView(row!, principal);
+        const row = await insertBiller(tx, {
+          id: uuidv7(),
+          code: input.code,
+          name: input.name,
+          category: input.category,
+          currency: input.currency,
+          adapter: input.adapter,
+          referencePattern: input.reference_pattern,
+          minAmount,
+          maxAmount,
+          settlementAccountId,
+          active: input.active ?? true,
+        });
+        const view = billerView(row, principal);
         await writeAudit(tx, context, {
           action: 'biller.create',
           entityType: 'biller',
-          entityId: row!.id,
+          entityId: row.id,
           after: view,
         });
         return view;
@@ -166,7 +183,7 @@ export class BillsService {
 
   async update(id: string, patch: BillerPatch, principal: Principal, context: RequestContext) {
     return inTransaction(this.#db, async (tx) => {
-      const [before] = await tx.select().from(billers).where(eq(billers.id, id)).for('update').limit(1);
+      const before = await lockBiller(tx, id);
       if (!before) throw billErrors.notFound();
       const adapter = patch.adapter ?? before.adapter;
       const referencePattern = patch.reference_pattern ?? before.referencePattern;
@@ -179,21 +196,16 @@ export class BillsService {
             ? null
             : BigInt(patch.max_amount);
       if (maxAmount !== null && maxAmount < minAmount) throw billErrors.amountBounds();
-      const [row] = await tx
-        .update(billers)
-        .set({
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.category !== undefined ? { category: patch.category } : {}),
-          ...(patch.active !== undefined ? { active: patch.active } : {}),
-          adapter,
-          referencePattern,
-          minAmount,
-          maxAmount,
-          updatedAt: new Date(),
-        })
-        .where(eq(billers.id, id))
-        .returning();
-      const view = billerView(row!, principal);
+      const row = await updateBiller(tx, id, {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.category !== undefined ? { category: patch.category } : {}),
+        ...(patch.active !== undefined ? { active: patch.active } : {}),
+        adapter,
+        referencePattern,
+        minAmount,
+        maxAmount,
+      });
+      const view = billerView(row, principal);
       await writeAudit(tx, context, {
         action: 'biller.update',
         entityType: 'biller',

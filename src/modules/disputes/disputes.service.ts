@@ -7,14 +7,13 @@
  */
 import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { auditActorOf, type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { formatMoney } from '../../platform/money.ts';
+import { formatMoney, minorToJson } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
-import { auditLog } from '../../platform/platform.tables.ts';
 import {
   LEDGER_STATES,
   LedgerError,
@@ -24,7 +23,6 @@ import {
 } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import {
-  disputes,
   type Party,
   type TransactionRow,
   type TransactionsService,
@@ -32,7 +30,9 @@ import {
 } from '../transactions/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import { disputeErrors } from './disputes.errors.ts';
+import { disputeInvestigating, disputeOpened, disputeResolved } from './disputes.events.ts';
 import type { DisputeReason } from './disputes.schemas.ts';
+import { disputes } from './disputes.tables.ts';
 
 type DisputeRow = typeof disputes.$inferSelect;
 type DisputeStatus = DisputeRow['status'];
@@ -200,20 +200,20 @@ export class DisputesService {
           holdTransferId,
         });
         const view = await this.#view(tx, id);
-        await emitEvent(tx, {
-          topic: 'dispute.opened',
-          aggregateType: 'dispute',
-          aggregateId: id,
-          payload: {
+        await emitEvent(
+          tx,
+          disputeOpened,
+          { type: 'dispute', id },
+          {
             ...partiesOf(locked!),
             dispute_id: id,
             reason: input.reason,
-            amount: original.amount,
+            amount: original.amount.toString(),
             currency: original.currency,
-            held_amount: held,
+            held_amount: held.toString(),
             opened_by: { type: principal.type, id: principal.id },
           },
-        });
+        );
         await writeAudit(tx, context, {
           action: 'dispute.opened',
           entityType: 'dispute',
@@ -285,12 +285,12 @@ export class DisputesService {
         .set({ status: 'investigating', updatedAt: new Date() })
         .where(eq(disputes.id, dispute.id));
       const original = await this.#original(dispute.transactionId, tx);
-      await emitEvent(tx, {
-        topic: 'dispute.investigating',
-        aggregateType: 'dispute',
-        aggregateId: dispute.id,
-        payload: { ...partiesOf(original), dispute_id: dispute.id, investigator_id: principal.id },
-      });
+      await emitEvent(
+        tx,
+        disputeInvestigating,
+        { type: 'dispute', id: dispute.id },
+        { ...partiesOf(original), dispute_id: dispute.id, investigator_id: principal.id },
+      );
       await writeAudit(tx, context, {
         action: 'dispute.investigating',
         entityType: 'dispute',
@@ -361,18 +361,8 @@ export class DisputesService {
     const { dispute } = loaded;
     // A refund takes money from the recipient: like a reversal it needs two staff members, so whoever opened the
     // dispute on the payer's behalf cannot also refund it.
-    const [opened] = await this.#db
-      .select({ actorType: auditLog.actorType, actorId: auditLog.actorId })
-      .from(auditLog)
-      .where(
-        and(
-          eq(auditLog.entityType, 'dispute'),
-          eq(auditLog.entityId, dispute.id),
-          eq(auditLog.action, 'dispute.opened'),
-        ),
-      )
-      .limit(1);
-    if (opened?.actorType === 'user' && opened.actorId === principal.id) throw disputeErrors.ownRefund();
+    const opened = await auditActorOf(this.#db, { type: 'dispute', id: dispute.id }, 'dispute.opened');
+    if (opened?.type === 'user' && opened.id === principal.id) throw disputeErrors.ownRefund();
     const original = await this.#original(dispute.transactionId);
     if (original.status !== 'completed') throw disputeErrors.notDisputableStatus(original.status);
     const holdOpen =
@@ -417,8 +407,8 @@ export class DisputesService {
           dispute_id: dispute.id,
           resolution,
           resolved_by: principal.id,
-          from_hold: held.toString(),
-          from_recipient: rest.toString(),
+          from_hold_minor: minorToJson(held),
+          from_recipient_minor: minorToJson(rest),
         },
         beforeCommit: async (tx, record) => {
           const locked = await this.#lock(tx, dispute.id);
@@ -506,23 +496,23 @@ export class DisputesService {
       .where(eq(disputes.id, dispute.id));
     const original = await this.#original(dispute.transactionId, tx);
     const view = await this.#view(tx, dispute.id);
-    await emitEvent(tx, {
-      topic: 'dispute.resolved',
-      aggregateType: 'dispute',
-      aggregateId: dispute.id,
-      payload: {
+    await emitEvent(
+      tx,
+      disputeResolved,
+      { type: 'dispute', id: dispute.id },
+      {
         ...partiesOf(original),
         dispute_id: dispute.id,
         outcome: decision.status === 'refunded' ? 'refund' : 'reject',
         status: decision.status,
-        amount: dispute.amount,
+        amount: dispute.amount.toString(),
         currency: dispute.currency,
-        refunded_amount: decision.moved.refunded,
-        released_amount: decision.moved.released,
+        refunded_amount: decision.moved.refunded.toString(),
+        released_amount: decision.moved.released.toString(),
         refund_transaction_id: decision.refundTransactionId,
         resolution: decision.resolution,
       },
-    });
+    );
     await writeAudit(tx, decision.context, {
       action: 'dispute.resolved',
       entityType: 'dispute',

@@ -8,12 +8,11 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, violatedConstraint } from '../../platform/db.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
-import { formatMoney } from '../../platform/money.ts';
+import { formatMoney, minorToJson } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import { type LedgerService, type Leg, ledgerTransfers } from '../ledger/index.ts';
 import {
-  disputes,
   type Party,
   type TransactionRow,
   type TransactionsService,
@@ -22,6 +21,8 @@ import {
   transactionView,
 } from '../transactions/index.ts';
 import { disputeErrors } from './disputes.errors.ts';
+import { transactionReversed } from './disputes.events.ts';
+import { disputes } from './disputes.tables.ts';
 
 export const REVERSIBLE_TYPES: ReadonlySet<string> = new Set([
   'p2p',
@@ -136,8 +137,8 @@ export class ReversalService {
           approved_by: context.actor.id,
           reversal_of: original.id,
           original_reference: original.reference,
-          refunded_fee: original.fee.toString(),
-          refunded_tax: original.tax.toString(),
+          refunded_fee_minor: minorToJson(original.fee),
+          refunded_tax_minor: minorToJson(original.tax),
         },
         beforeCommit: (tx, record) => this.#markReversed(tx, original, record, payload, context),
       },
@@ -240,28 +241,28 @@ export class ReversalService {
         throw transactionErrors.alreadyReversed();
       throw error;
     }
-    await emitEvent(tx, {
-      topic: 'transaction.reversed',
-      aggregateType: 'transaction',
-      aggregateId: original.id,
-      payload: {
+    await emitEvent(
+      tx,
+      transactionReversed,
+      { type: 'transaction', id: original.id },
+      {
         transaction_id: original.id,
         reference: original.reference,
         reversal_transaction_id: reversal.id,
         reversal_reference: reversal.reference,
         type: original.type,
-        amount: original.amount,
-        fee: original.fee,
-        tax: original.tax,
+        amount: original.amount.toString(),
+        fee: original.fee.toString(),
+        tax: original.tax.toString(),
         currency: original.currency,
         reason: payload.reason,
         source_customer_id: original.customerId,
         destination_customer_id: original.counterpartyCustomerId,
         merchant_id: original.merchantId,
         requested_by: payload.requested_by,
-        approved_by: context.actor.id,
+        approved_by: context.actor.id ?? null,
       },
-    });
+    );
     await writeAudit(tx, context, {
       action: 'transaction.reversed',
       entityType: 'transaction',

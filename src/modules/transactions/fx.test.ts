@@ -13,7 +13,7 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
-import { customers } from '../customers/index.ts';
+import { customers } from '../customers/customers.tables.ts';
 import { convertAmount, parseRate } from './transactions.fx.ts';
 
 describe('FX conversion', () => {

@@ -6,33 +6,19 @@
 import { and, asc, eq, or } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError } from '../../platform/errors.ts';
+
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
 import type { LedgerService, Leg } from '../ledger/index.ts';
-import { fxRates } from '../wallets/index.ts';
 import type { Authorization } from './transactions.authorize.ts';
+import { fxErrors, transactionErrors } from './transactions.errors.ts';
 import type { TransactionsService } from './transactions.service.ts';
+import { fxRates } from './transactions.tables.ts';
 
 type RateRow = typeof fxRates.$inferSelect;
 
-export const fxErrors = {
-  noRate: (from: string, to: string) =>
-    new AppError(422, 'NO_FX_RATE', `No exchange rate from ${from} to ${to}`, { from, to }),
-  sameCurrency: () => new AppError(422, 'SAME_CURRENCY', 'Choose two different currencies'),
-  badRate: () =>
-    new AppError(422, 'VALIDATION_ERROR', 'rate must be a positive decimal with at most 8 decimals', {
-      errors: [{ field: 'body.rate', message: 'positive decimal, at most 8 decimals' }],
-    }),
-  tooSmall: () =>
-    new AppError(
-      422,
-      'AMOUNT_TOO_SMALL',
-      'The amount converts to less than one minor unit of the target currency',
-    ),
-};
 
 /** "129.5" → 1295/10, exactly. */
 export function parseRate(text: string): { numerator: bigint; denominator: bigint } {
@@ -187,9 +173,7 @@ export class FxService {
   ) {
     const customerId = principal.type === 'customer' ? principal.id : input.customer_id;
     if (!customerId)
-      throw new AppError(422, 'VALIDATION_ERROR', 'customer_id is required', {
-        errors: [{ field: 'body.customer_id', message: 'is required for staff' }],
-      });
+      throw transactionErrors.customerRequired();
     const quote = await this.quote(input);
     const source = await this.#transactions.wallets.customerWallet(customerId, input.from_currency);
     const destination = await this.#transactions.wallets.customerWallet(customerId, input.to_currency);

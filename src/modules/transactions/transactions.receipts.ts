@@ -11,7 +11,8 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import type { Principal } from '../../platform/http.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { formatLocalTime, localIsoTime, renderReceiptPdf } from '../../platform/pdf.ts';
-import { billers, type WalletRow, type WalletsService, wallets } from '../wallets/index.ts';
+import type { WalletRow, WalletsService } from '../wallets/index.ts';
+import type { Counterparty } from './transactions.counterparties.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { TransactionsService } from './transactions.service.ts';
 import { type TransactionType, transactions } from './transactions.tables.ts';
@@ -68,19 +69,14 @@ export class ReceiptsService {
     return `${base}/api/v1/transaction/receipt/verify?${query}`;
   }
 
-  async #billers(rows: readonly Row[]): Promise<Map<string, { code: string; name: string }>> {
-    const ids = [...new Set(rows.flatMap((row) => (row.billerId ? [row.billerId] : [])))];
-    if (ids.length === 0) return new Map();
-    const found = await this.#db
-      .select({ id: billers.id, code: billers.code, name: billers.name })
-      .from(billers)
-      .where(inArray(billers.id, ids));
-    return new Map(found.map((biller) => [biller.id, { code: biller.code, name: biller.name }]));
+  /** The billers paid, by transaction id: the bills module registers their lookup (`transactions.counterparties`). */
+  #billers(rows: readonly Row[]): Promise<Map<string, Counterparty>> {
+    return this.#transactions.counterparties.of(rows.filter((row) => row.type === 'bill' && row.billerId));
   }
 
-  #biller(row: Row, known: Map<string, { code: string; name: string }>): Biller | null {
+  #biller(row: Row, known: Map<string, Counterparty>): Biller | null {
     if (row.type !== 'bill' || !row.billerId) return null;
-    const biller = known.get(row.billerId);
+    const biller = known.get(row.id);
     return {
       code: biller?.code ?? text(row.metadata?.biller_code) ?? '',
       name: biller?.name ?? text(row.metadata?.biller_code) ?? 'Biller',
@@ -236,9 +232,7 @@ export class ReceiptsService {
     ].filter((id): id is string => id !== null && id !== walletId);
     // One query per kind, whatever the number of lines (an export holds up to 10,000).
     const [walletRows, knownBillers, merchantNames] = await Promise.all([
-      walletIds.length === 0
-        ? Promise.resolve([] as WalletRow[])
-        : this.#db.select().from(wallets).where(inArray(wallets.id, walletIds)),
+      walletIds.length === 0 ? Promise.resolve([] as WalletRow[]) : this.#wallets.rows(walletIds),
       this.#billers(rows),
       this.#wallets.documents.merchantNames(rows.map((row) => row.merchantId)),
     ]);

@@ -8,22 +8,17 @@ import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
-import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
+import { currencyInfo, formatMoney, minorToJson, positiveAmount } from '../../platform/money.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { customerPhones, normalisePhone } from '../customers/index.ts';
+import { customerIdByPhone, normalisePhone } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
-import {
-  type PartiesRead,
-  type WalletRow,
-  type WalletsService,
-  walletErrors,
-  wallets,
-} from '../wallets/index.ts';
+import { type PartiesRead, type WalletRow, type WalletsService, walletErrors } from '../wallets/index.ts';
 import type { Authorization, AuthorizationBinding, PaymentAuthorizer } from './transactions.authorize.ts';
+import { Counterparties } from './transactions.counterparties.ts';
 import type { PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { MovementPlan, Step } from './transactions.plan.ts';
@@ -67,6 +62,8 @@ export class TransactionsService {
   readonly authorizer: PaymentAuthorizer;
   readonly #settings: SettingsService;
   readonly #approvals: ApprovalService;
+  /** Who a payment module's payments went to, for receipts and statements (bills registers its billers). */
+  readonly counterparties = new Counterparties();
 
   constructor(options: {
     deps: Dependencies;
@@ -122,16 +119,9 @@ export class TransactionsService {
     input: { to_wallet_number?: string; to_phone?: string },
     currency: string,
   ): Promise<WalletRow> {
-    if (Boolean(input.to_wallet_number) === Boolean(input.to_phone))
-      throw new AppError(422, 'VALIDATION_ERROR', 'Give exactly one of to_wallet_number and to_phone', {
-        errors: [{ field: 'body.to_wallet_number', message: 'exactly one of to_wallet_number, to_phone' }],
-      });
+    if (Boolean(input.to_wallet_number) === Boolean(input.to_phone)) throw transactionErrors.oneRecipient();
     if (input.to_wallet_number) {
-      const [row] = await this.#db
-        .select()
-        .from(wallets)
-        .where(eq(wallets.walletNumber, input.to_wallet_number))
-        .limit(1);
+      const row = await this.wallets.byNumber(input.to_wallet_number);
       if (!isRecipient(row, currency)) throw walletErrors.recipientNotFound();
       return row;
     }
@@ -139,25 +129,12 @@ export class TransactionsService {
     try {
       phone = normalisePhone(input.to_phone!);
     } catch {
-      throw new AppError(422, 'VALIDATION_ERROR', 'to_phone is not a valid phone number', {
-        errors: [{ field: 'body.to_phone', message: 'is not a valid E.164 number' }],
-      });
+      throw transactionErrors.invalidPhone();
     }
-    const [row] = await this.#db
-      .select({ wallet: wallets })
-      .from(customerPhones)
-      .innerJoin(
-        wallets,
-        and(
-          eq(wallets.customerId, customerPhones.customerId),
-          eq(wallets.currency, currency),
-          eq(wallets.ownerType, 'customer'),
-        ),
-      )
-      .where(eq(customerPhones.phone, phone))
-      .limit(1);
+    const customerId = await customerIdByPhone(this.#db, phone);
+    const row = customerId ? await this.wallets.findCustomerWallet(customerId, currency) : undefined;
     if (!row) throw walletErrors.recipientNotFound();
-    return row.wallet;
+    return row;
   }
 
   async #transferPlan(
@@ -222,7 +199,7 @@ export class TransactionsService {
     const { known, read, ...plan } = await this.#transferPlan(principal, input, channel, null);
     const { quote } = await this.engine.check(plan, known, read);
     const destination = known[1]!;
-    const thresholds = await this.#settings.get('payments.otp_threshold');
+    const thresholds = await this.#settings.get('payments.otp_threshold_minor');
     const threshold = thresholds[input.currency];
     return {
       amount: plan.amount,
@@ -283,10 +260,10 @@ export class TransactionsService {
   ) {
     const amount = positiveAmount(input.amount);
     currencyInfo(input.currency);
-    const thresholds = await this.#settings.get('payments.cash_withdrawal_approval_threshold');
+    const thresholds = await this.#settings.get('payments.cash_withdrawal_approval_threshold_minor');
     const threshold = thresholds[input.currency];
-    // The amount stays an integer in minor units in the request's payload (requests filed before hold a string).
-    const payload = { ...input, teller_id: principal.id };
+    // Money inside jsonb is a decimal string of minor units: so is the amount in the request's payload.
+    const payload = { ...input, amount: minorToJson(amount), teller_id: principal.id };
     // A currency the setting does not list fails closed: a second staff member approves every withdrawal in it.
     const large = threshold === undefined || amount >= BigInt(threshold);
     if (!large && !(await this.#approvals.isRequired('wallet.cash_withdrawal')))

@@ -1,9 +1,19 @@
 /**
  * Every money movement is a transaction record with a state machine and a reference; its ledger batch is the money.
- * Disputes hold the disputed amount (a pending ledger transfer) until staff resolve them.
+ * FX rates are the payment engine's: currency exchange is one of its movements.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/platform.tables.ts';
 
 export const TRANSACTION_TYPES = [
@@ -80,33 +90,18 @@ export const transactions = pgTable(
   ],
 );
 
-export const DISPUTE_STATES = ['open', 'investigating', 'refunded', 'rejected'] as const;
-
-export const disputes = pgTable(
-  'disputes',
+/** Mid-market rate as a fraction (rate_numerator / rate_denominator quote units per base unit, in major units). */
+export const fxRates = pgTable(
+  'fx_rates',
   {
     id: uuid('id').primaryKey(),
-    transactionId: uuid('transaction_id').notNull(),
-    customerId: uuid('customer_id').notNull(),
-    reason: text('reason').notNull(),
-    description: text('description'),
-    status: text('status', { enum: DISPUTE_STATES }).notNull(),
-    amount: bigint('amount', { mode: 'bigint' }).notNull(),
-    currency: text('currency').notNull(),
-    /** The pending ledger transfer holding the amount on the recipient's side (null when none could be held). */
-    holdTransferId: uuid('hold_transfer_id'),
-    resolution: text('resolution'),
-    resolvedById: text('resolved_by_id'),
-    refundTransactionId: uuid('refund_transaction_id'),
-    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'date' }),
+    baseCurrency: text('base_currency').notNull(),
+    quoteCurrency: text('quote_currency').notNull(),
+    rateNumerator: bigint('rate_numerator', { mode: 'bigint' }).notNull(),
+    rateDenominator: bigint('rate_denominator', { mode: 'bigint' }).notNull(),
+    /** The customer's spread on each side, basis points. */
+    spreadBps: integer('spread_bps').notNull(),
     ...timestamps,
   },
-  (table) => [
-    uniqueIndex('disputes_open_per_transaction_key')
-      .on(table.transactionId)
-      .where(sql`${table.status} in ('open', 'investigating')`),
-    index('disputes_customer_idx').on(table.customerId, table.id),
-    index('disputes_transaction_idx').on(table.transactionId),
-    index('disputes_status_idx').on(table.status, table.id),
-  ],
+  (table) => [uniqueIndex('fx_rates_pair_key').on(table.baseCurrency, table.quoteCurrency)],
 );

@@ -3,7 +3,7 @@
  * the ledger; statements are the account's journal lines with their running balance. Wallet rows are the lock
  * every posting that moves a wallet's money takes first (in id order), which keeps usage counters and limits exact.
  */
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import {
   type Executor,
@@ -19,17 +19,15 @@ import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney } from '../../platform/money.ts';
 import { localIsoTime } from '../../platform/pdf.ts';
-import { customers } from '../customers/index.ts';
+import { customerStanding } from '../customers/index.ts';
 import {
+  type AccountRow,
   type Balance,
-  balanceColumns,
-  balanceFrom,
+  balanceBefore,
   balanceOf,
+  journalLines,
   type LedgerService,
-  ledgerAccounts,
-  ledgerBatches,
-  ledgerEntries,
-  ledgerTransfers,
+  preparedRowWithBalance,
 } from '../ledger/index.ts';
 import { WalletDocuments } from './wallets.documents.ts';
 import { walletErrors } from './wallets.errors.ts';
@@ -47,7 +45,6 @@ import type { ProductsService } from './wallets.products.ts';
 import { wallets } from './wallets.tables.ts';
 
 export type WalletRow = typeof wallets.$inferSelect;
-type AccountRow = typeof ledgerAccounts.$inferSelect;
 
 export function walletView(row: WalletRow, account: AccountRow, productCode: string) {
   const balance = balanceOf(account, account.debitsPosted, account.creditsPosted);
@@ -99,13 +96,7 @@ function preparedReads(db: Executor) {
       )
       .limit(1)
       .prepare('wallets_of_customer'),
-    balance: db
-      .select({ wallet: wallets, ...balanceColumns })
-      .from(wallets)
-      .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, wallets.id))
-      .where(eq(wallets.id, sql.placeholder('id')))
-      .limit(1)
-      .prepare('wallets_balance'),
+    balance: preparedRowWithBalance<WalletRow>(db, wallets, wallets.id, 'wallets_balance'),
   };
 }
 
@@ -164,11 +155,7 @@ export class WalletsService {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await inTransaction(this.#db, async (tx) => {
-          const [customer] = await tx
-            .select({ id: customers.id, status: customers.status, erasedAt: customers.erasedAt })
-            .from(customers)
-            .where(eq(customers.id, input.customer_id))
-            .limit(1);
+          const customer = await customerStanding(tx, input.customer_id);
           if (!customer) throw commonErrors.notFound('Customer');
           if (customer.erasedAt || customer.status === 'closed' || customer.status === 'suspended')
             throw walletErrors.customerUnavailable(customer.erasedAt ? 'erased' : customer.status);
@@ -262,9 +249,34 @@ export class WalletsService {
     return row;
   }
 
+  /** Wallet rows by id, in one statement (ids that name no wallet are left out). */
+  async rows(ids: readonly string[], executor: Executor = this.#db): Promise<WalletRow[]> {
+    if (ids.length === 0) return [];
+    return executor
+      .select()
+      .from(wallets)
+      .where(inArray(wallets.id, [...ids]));
+  }
+
+  /** The wallet with this wallet number, if any. */
+  async byNumber(walletNumber: string): Promise<WalletRow | undefined> {
+    const [row] = await this.#db
+      .select()
+      .from(wallets)
+      .where(eq(wallets.walletNumber, walletNumber))
+      .limit(1);
+    return row;
+  }
+
+  /** A customer's own wallet in a currency, if they have one. */
+  async findCustomerWallet(customerId: string, currency: string): Promise<WalletRow | undefined> {
+    const [row] = await readRetried(() => this.#reads.ofCustomer.execute({ customerId, currency }));
+    return row;
+  }
+
   /** A customer's own wallet in a currency (404 "You have no KES wallet" when there is none). */
   async customerWallet(customerId: string, currency: string): Promise<WalletRow> {
-    const [row] = await readRetried(() => this.#reads.ofCustomer.execute({ customerId, currency }));
+    const row = await this.findCustomerWallet(customerId, currency);
     if (!row) throw walletErrors.noWalletIn(currency);
     return row;
   }
@@ -305,9 +317,9 @@ export class WalletsService {
 
   /** The wallet and its ledger account in one statement (a wallet's account has the wallet's id). */
   async balance(id: string, principal: Principal): Promise<Balance & { currency: string }> {
-    const [found] = await readRetried(() => this.#reads.balance.execute({ id }));
-    if (!found || !(await this.visibleTo(found.wallet, principal))) throw walletErrors.notFound();
-    return { ...balanceFrom(found), currency: found.wallet.currency };
+    const found = await readRetried(() => this.#reads.balance(id));
+    if (!found || !(await this.visibleTo(found.row, principal))) throw walletErrors.notFound();
+    return { ...found.balance, currency: found.row.currency };
   }
 
   async list(
@@ -435,42 +447,28 @@ export class WalletsService {
     const row = await this.row(id);
     if (!(await this.visibleTo(row, principal))) throw walletErrors.notFound();
     const limit = query.limit ?? 100;
-    const conditions = [eq(ledgerEntries.accountId, id)];
-    if (query.from) conditions.push(gte(ledgerEntries.createdAt, new Date(query.from)));
-    if (query.to) conditions.push(lte(ledgerEntries.createdAt, new Date(query.to)));
     const position = decodeCursor(query.cursor, ['entry'] as const);
-    if (position) conditions.push(sql`${ledgerEntries.id} > ${BigInt(position.entry)}`);
-    const rows = await this.#db
-      .select({
-        entry: ledgerEntries,
-        reference: ledgerBatches.reference,
-        code: ledgerBatches.code,
-        metadata: ledgerBatches.metadata,
-        leg: ledgerTransfers.code,
-      })
-      .from(ledgerEntries)
-      .innerJoin(ledgerBatches, eq(ledgerBatches.id, ledgerEntries.batchId))
-      .innerJoin(ledgerTransfers, eq(ledgerTransfers.id, ledgerEntries.transferId))
-      .where(and(...conditions))
-      .orderBy(asc(ledgerEntries.id))
-      .limit(limit + 1);
-    const [opening] = await this.#db
-      .select({ balance: ledgerEntries.balanceAfter })
-      .from(ledgerEntries)
-      .where(
-        and(
-          eq(ledgerEntries.accountId, id),
-          position
-            ? lt(ledgerEntries.id, BigInt(position.entry) + 1n)
-            : query.from
-              ? lt(ledgerEntries.createdAt, new Date(query.from))
-              : sql`false`,
-        ),
-      )
-      .orderBy(desc(ledgerEntries.id))
-      .limit(1);
+    const rows = await journalLines(
+      this.#db,
+      id,
+      {
+        ...(query.from ? { from: new Date(query.from) } : {}),
+        ...(query.to ? { to: new Date(query.to) } : {}),
+        ...(position ? { afterEntry: BigInt(position.entry) } : {}),
+      },
+      limit + 1,
+    );
+    const opening = await balanceBefore(
+      this.#db,
+      id,
+      position
+        ? { throughEntry: BigInt(position.entry) }
+        : query.from
+          ? { before: new Date(query.from) }
+          : {},
+    );
     const page = paginate(rows, limit, (item) => ({ entry: item.entry.id.toString() }));
-    const openingBalance = opening?.balance ?? 0n;
+    const openingBalance = opening ?? 0n;
     const transactionOf = (metadata: Record<string, unknown> | null) =>
       typeof metadata?.transaction_id === 'string' ? metadata.transaction_id : null;
     const [timeZone, descriptions] = await Promise.all([
