@@ -22,8 +22,9 @@ import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { registeredDevices } from '../identity/index.ts';
-import { DELIVER_JOB, inboxView, type NotificationRow, templateText } from './notifications.service.ts';
+import { devicePushToken, forgetPushToken } from '../identity/index.ts';
+import { inboxView, type NotificationRow } from './notifications.inbox.ts';
+import { DELIVER_JOB, templateText } from './notifications.service.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
 import type { TemplatesService } from './templates.service.ts';
 import { render } from './templates.ts';
@@ -191,17 +192,13 @@ export class NotificationDelivery {
       case 'push': {
         const push = this.#channels.push;
         if (!push) throw notConfigured('push');
-        const [device] = await this.#db
-          .select({ token: registeredDevices.pushToken, revokedAt: registeredDevices.revokedAt })
-          .from(registeredDevices)
-          .where(eq(registeredDevices.id, row.address!))
-          .limit(1);
-        if (!device?.token || device.revokedAt)
+        const token = await devicePushToken(this.#db, row.address!);
+        if (!token)
           throw new ProviderError('fcm', 'NO_DEVICE_TOKEN', 'The device has no push token', {
             retryable: false,
           });
         return push.send({
-          token: device.token,
+          token,
           title: rendered.subject ?? '',
           body: rendered.body,
           data: { ...row.data, notification_id: row.id },
@@ -308,11 +305,9 @@ export class NotificationDelivery {
     const now = new Date();
     const exhausted = row.attempts >= this.#deps.config.NOTIFY_MAX_ATTEMPTS;
     return inTransaction(this.#db, async (tx) => {
+      // The provider no longer knows the token: identity forgets it, so the device is not pushed to again.
       if (failure.addressGone && row.channel === 'push' && row.address)
-        await tx
-          .update(registeredDevices)
-          .set({ pushToken: null, updatedAt: now })
-          .where(eq(registeredDevices.id, row.address));
+        await forgetPushToken(tx, row.address, now);
       const common = {
         leaseUntil: null,
         errorCode: failure.code,

@@ -64,7 +64,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
           response: { 200: NotificationPage },
         },
       },
-      async (request) => service.list(request.query),
+      async (request) => service.reads.list(request.query),
     );
 
     app.get(
@@ -79,7 +79,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
           response: { 200: NotificationView },
         },
       },
-      async (request) => service.get(request.params.id),
+      async (request) => service.reads.get(request.params.id),
     );
 
     app.post(
@@ -192,7 +192,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
       },
       async (request) => {
         const principal = requirePrincipal(request);
-        return service.inbox({ type: principal.type, id: principal.id }, request.query);
+        return service.reads.inbox({ type: principal.type, id: principal.id }, request.query);
       },
     );
 
@@ -210,7 +210,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
       },
       async (request) => {
         const principal = requirePrincipal(request);
-        return service.markRead({ type: principal.type, id: principal.id }, request.params.id);
+        return service.reads.markRead({ type: principal.type, id: principal.id }, request.params.id);
       },
     );
 
@@ -227,7 +227,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
       },
       async (request) => {
         const principal = requirePrincipal(request);
-        return service.markAllRead({ type: principal.type, id: principal.id });
+        return service.reads.markAllRead({ type: principal.type, id: principal.id });
       },
     );
 

@@ -1,18 +1,19 @@
 /**
  * Queuing notifications inside the caller's transaction (the outbox rule: a rolled-back use case sends nothing, a
- * committed one queues each message once, by its dedupe key), the in-app inbox, and staff views of messages.
+ * committed one queues each message once, by its dedupe key), and staff sends and retries. Reading them (the in-app
+ * inbox, staff views) is `notifications.inbox.ts`.
  */
-import { and, desc, eq, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { customerEmails, customerPhones, customers } from '../customers/index.ts';
-import { registeredDevices, users } from '../identity/index.ts';
+import { customerStanding, primaryContact } from '../customers/index.ts';
+import { pushableDevices, userContact } from '../identity/index.ts';
+import { NotificationReads, type NotificationRow, notificationView } from './notifications.inbox.ts';
 import {
   NOTIFICATION_CHANNELS,
   type NotificationCategory,
@@ -24,8 +25,6 @@ import type { TemplatesService } from './templates.service.ts';
 import { checkVariables, render } from './templates.ts';
 
 export const DELIVER_JOB = 'notify.deliver';
-
-export type NotificationRow = typeof notifications.$inferSelect;
 
 export interface NotifyRequest {
   recipient: PrincipalRef;
@@ -62,50 +61,6 @@ export interface Queued {
   error_code: string | null;
 }
 
-export function notificationView(row: NotificationRow) {
-  return {
-    id: row.id,
-    recipient_type: row.recipientType,
-    recipient_id: row.recipientId,
-    channel: row.channel,
-    category: row.category,
-    template_code: row.templateCode,
-    template_id: row.templateId,
-    language: row.language,
-    address: row.address,
-    subject: row.subject,
-    body: row.body,
-    status: row.status,
-    provider: row.provider,
-    provider_message_id: row.providerMessageId,
-    provider_status: row.providerStatus,
-    segments: row.segments,
-    attempts: row.attempts,
-    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
-    error_code: row.errorCode,
-    error: row.error,
-    sent_at: row.sentAt?.toISOString() ?? null,
-    delivered_at: row.deliveredAt?.toISOString() ?? null,
-    failed_at: row.failedAt?.toISOString() ?? null,
-    read_at: row.readAt?.toISOString() ?? null,
-    created_at: row.createdAt.toISOString(),
-  };
-}
-
-export function inboxView(row: NotificationRow) {
-  return {
-    id: row.id,
-    template_code: row.templateCode,
-    category: row.category,
-    title: row.subject,
-    body: row.body,
-    data: row.data,
-    read: row.readAt !== null,
-    read_at: row.readAt?.toISOString() ?? null,
-    created_at: row.createdAt.toISOString(),
-  };
-}
-
 interface Target {
   channel: NotificationChannel;
   address: string | null;
@@ -114,14 +69,21 @@ interface Target {
 export class NotificationsService {
   readonly #deps: Dependencies;
   readonly #templates: TemplatesService;
+  readonly #reads: NotificationReads;
 
   constructor(deps: Dependencies, templates: TemplatesService) {
     this.#deps = deps;
     this.#templates = templates;
+    this.#reads = new NotificationReads(deps.database.db);
   }
 
   get templates(): TemplatesService {
     return this.#templates;
+  }
+
+  /** The in-app inbox and staff views of messages. */
+  get reads(): NotificationReads {
+    return this.#reads;
   }
 
   get database(): Executor {
@@ -228,11 +190,7 @@ export class NotificationsService {
   }
 
   async #customerClosed(tx: Executor, customerId: string): Promise<boolean> {
-    const [customer] = await tx
-      .select({ status: customers.status })
-      .from(customers)
-      .where(eq(customers.id, customerId))
-      .limit(1);
+    const customer = await customerStanding(tx, customerId);
     return !customer || customer.status === 'closed';
   }
 
@@ -241,40 +199,18 @@ export class NotificationsService {
     const { recipient } = request;
     if (channel === 'in_app') return [{ channel, address: null }];
     if (channel === 'push') {
-      const devices = await tx
-        .select({ id: registeredDevices.id })
-        .from(registeredDevices)
-        .where(
-          and(
-            eq(registeredDevices.principalType, recipient.type),
-            eq(registeredDevices.principalId, recipient.id),
-            isNull(registeredDevices.revokedAt),
-            isNotNull(registeredDevices.pushToken),
-            ne(registeredDevices.pushToken, ''),
-          ),
-        );
-      return devices.map((device) => ({ channel, address: device.id }));
+      const devices = await pushableDevices(tx, recipient);
+      return devices.map((id) => ({ channel, address: id }));
     }
     const override = request.addresses?.[channel];
     if (override) return [{ channel, address: override }];
     if (recipient.type === 'user') {
-      const [user] = await tx
-        .select({ email: users.email, phone: users.phone })
-        .from(users)
-        .where(eq(users.id, recipient.id))
-        .limit(1);
+      const user = await userContact(tx, recipient.id);
       const address = channel === 'sms' ? user?.phone : user?.email;
       return address ? [{ channel, address }] : [];
     }
-    const table = channel === 'sms' ? customerPhones : customerEmails;
-    const column = channel === 'sms' ? customerPhones.phone : customerEmails.email;
-    const [contact] = await tx
-      .select({ address: column })
-      .from(table)
-      .where(eq(table.customerId, recipient.id))
-      .orderBy(desc(table.primary), table.createdAt)
-      .limit(1);
-    return contact ? [{ channel, address: contact.address }] : [];
+    const address = await primaryContact(tx, recipient.id, channel === 'sms' ? 'phone' : 'email');
+    return address === null ? [] : [{ channel, address }];
   }
 
   /**
@@ -297,14 +233,9 @@ export class NotificationsService {
     return inTransaction(this.#deps.database.db, async (tx) => {
       const exists =
         input.recipient_type === 'customer'
-          ? await tx
-              .select({ id: customers.id })
-              .from(customers)
-              .where(eq(customers.id, input.recipient_id))
-              .limit(1)
-          : await tx.select({ id: users.id }).from(users).where(eq(users.id, input.recipient_id)).limit(1);
-      if (exists.length === 0)
-        throw commonErrors.notFound(input.recipient_type === 'customer' ? 'Customer' : 'User');
+          ? await customerStanding(tx, input.recipient_id)
+          : await userContact(tx, input.recipient_id);
+      if (!exists) throw commonErrors.notFound(input.recipient_type === 'customer' ? 'Customer' : 'User');
       const templates = await this.#templates.resolve(tx, input.template, input.language ?? 'en');
       if ([...templates.values()].some((template) => template.secretVariables.length > 0))
         throw commonErrors.validation('This template carries secrets and is sent by the system only', {
@@ -376,120 +307,6 @@ export class NotificationsService {
       });
       return notificationView(row);
     });
-  }
-
-  async inbox(principal: PrincipalRef, query: { unread?: boolean; limit?: number; cursor?: string }) {
-    const limit = query.limit ?? 20;
-    const position = decodeCursor(query.cursor, ['id'] as const);
-    const db = this.#deps.database.db;
-    const owner = and(
-      eq(notifications.recipientType, principal.type),
-      eq(notifications.recipientId, principal.id),
-      eq(notifications.channel, 'in_app'),
-      // Only what was delivered: a message still queued (marketing held by quiet hours) is not there yet, and
-      // appears together with its live event; suppressed ones never do.
-      eq(notifications.status, 'delivered'),
-    );
-    const rows = await db
-      .select()
-      .from(notifications)
-      .where(
-        and(
-          owner,
-          query.unread ? isNull(notifications.readAt) : undefined,
-          position ? lt(notifications.id, position.id) : undefined,
-        ),
-      )
-      .orderBy(desc(notifications.id))
-      .limit(limit + 1);
-    const [counted] = await db
-      .select({ unread: sql<number>`count(*)::int` })
-      .from(notifications)
-      .where(and(owner, isNull(notifications.readAt)));
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map(inboxView),
-      unread: counted?.unread ?? 0,
-      next_cursor: rows.length > limit ? encodeCursor({ id: page.at(-1)!.id }) : null,
-    };
-  }
-
-  async markRead(principal: PrincipalRef, id: string) {
-    const db = this.#deps.database.db;
-    const mine = and(
-      eq(notifications.id, id),
-      eq(notifications.recipientType, principal.type),
-      eq(notifications.recipientId, principal.id),
-      eq(notifications.channel, 'in_app'),
-      eq(notifications.status, 'delivered'),
-    );
-    await db
-      .update(notifications)
-      .set({ readAt: new Date(), updatedAt: new Date() })
-      .where(and(mine, isNull(notifications.readAt)));
-    const [row] = await db.select().from(notifications).where(mine).limit(1);
-    if (!row) throw commonErrors.notFound('Notification');
-    return inboxView(row);
-  }
-
-  async markAllRead(principal: PrincipalRef): Promise<{ marked: number }> {
-    const rows = await this.#deps.database.db
-      .update(notifications)
-      .set({ readAt: new Date(), updatedAt: new Date() })
-      .where(
-        and(
-          eq(notifications.recipientType, principal.type),
-          eq(notifications.recipientId, principal.id),
-          eq(notifications.channel, 'in_app'),
-          eq(notifications.status, 'delivered'),
-          isNull(notifications.readAt),
-        ),
-      )
-      .returning({ id: notifications.id });
-    return { marked: rows.length };
-  }
-
-  async get(id: string) {
-    const [row] = await this.#deps.database.db
-      .select()
-      .from(notifications)
-      .where(eq(notifications.id, id))
-      .limit(1);
-    if (!row) throw commonErrors.notFound('Notification');
-    return notificationView(row);
-  }
-
-  async list(query: {
-    recipient_type?: 'customer' | 'user';
-    recipient_id?: string;
-    channel?: NotificationChannel;
-    status?: NotificationRow['status'];
-    template_code?: string;
-    limit?: number;
-    cursor?: string;
-  }) {
-    const limit = query.limit ?? 20;
-    const position = decodeCursor(query.cursor, ['id'] as const);
-    const rows = await this.#deps.database.db
-      .select()
-      .from(notifications)
-      .where(
-        and(
-          query.recipient_type ? eq(notifications.recipientType, query.recipient_type) : undefined,
-          query.recipient_id ? eq(notifications.recipientId, query.recipient_id) : undefined,
-          query.channel ? eq(notifications.channel, query.channel) : undefined,
-          query.status ? eq(notifications.status, query.status) : undefined,
-          query.template_code ? eq(notifications.templateCode, query.template_code) : undefined,
-          position ? lt(notifications.id, position.id) : undefined,
-        ),
-      )
-      .orderBy(desc(notifications.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map(notificationView),
-      next_cursor: rows.length > limit ? encodeCursor({ id: page.at(-1)!.id }) : null,
-    };
   }
 }
 
