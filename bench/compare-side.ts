@@ -12,7 +12,7 @@
 import { closeDependencies } from '../src/platform/dependencies.ts';
 import { AdminConnection, isConnectionError } from './lib/admin.ts';
 import type { SideMessage, SideReady, SideResult, SideSettings } from './lib/compare-protocol.ts';
-import { log } from './lib/format.ts';
+import { log, startClock } from './lib/format.ts';
 import { type LoadResult, load } from './lib/load.ts';
 import { killAll, type Server, startServer, waitFor } from './lib/processes.ts';
 import { transferRequestOf } from './lib/requests.ts';
@@ -43,6 +43,7 @@ function say(message: string) {
 }
 
 async function start() {
+  startClock();
   const created = await setupDatabase(settings.database, {
     admin,
     serverUrl: settings.serverUrl,

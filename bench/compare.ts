@@ -31,7 +31,7 @@ import { parseArgs, promisify } from 'node:util';
 import { AdminConnection } from './lib/admin.ts';
 import type { ComparedRun, SideMessage, SideResult, SideSettings, Tree } from './lib/compare-protocol.ts';
 import { compareSection, summarise } from './lib/compare-report.ts';
-import { log } from './lib/format.ts';
+import { log, startClock } from './lib/format.ts';
 import { machineFacts, otherActivity } from './lib/machine.ts';
 
 const run = promisify(execFile);
@@ -209,12 +209,14 @@ async function stopSide(side: Side): Promise<void> {
   if (side.child.exitCode !== null || side.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => side.child.once('exit', () => resolve()));
   side.child.send({ type: 'stop' } satisfies SideMessage);
-  const timer = setTimeout(() => side.child.kill('SIGTERM'), 60_000);
+  // A side that does not finish its teardown in time is ended; its API cluster stops when its parent goes away.
+  const timer = setTimeout(() => side.child.kill('SIGKILL'), 90_000);
   await exited;
   clearTimeout(timer);
 }
 
 async function main(): Promise<number> {
+  startClock();
   log(
     `bench:compare: baseline ${flags.baseline} vs current ${flags.current}, ${settings.rounds} rounds of ${settings.seconds} s at ${settings.connections} connections`,
   );
@@ -265,7 +267,6 @@ async function main(): Promise<number> {
     return summary.pass ? 0 : 1;
   } finally {
     for (const side of sides) await stopSide(side).catch(() => {});
-    for (const side of sides) side.child.kill('SIGKILL');
     await admin.end();
     for (const tree of trees.filter((entry) => entry.created)) {
       if (flags.keep) log(`kept ${tree.directory}`);

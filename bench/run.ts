@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeDependencies } from '../src/platform/dependencies.ts';
 import { AdminConnection } from './lib/admin.ts';
-import { log } from './lib/format.ts';
+import { log, startClock } from './lib/format.ts';
 import { machineFacts, otherActivity } from './lib/machine.ts';
 import {
   apiLogs,
@@ -51,6 +51,7 @@ import { type TransferRow, transferMoreWorkers, transferOneWorker } from './scen
 import { ussdScenario } from './scenarios/ussd.ts';
 
 async function main() {
+  startClock();
   log(
     `codeforge bench: ${[...scenarios].join(', ')}${quick ? ' (quick)' : ''}${full ? ' (full: 10M growth)' : ''}`,
   );

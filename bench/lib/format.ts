@@ -3,8 +3,12 @@ import { randomInt } from 'node:crypto';
 import type { CpuUse } from './cpu.ts';
 import type { LoadResult } from './load.ts';
 
-/** When this benchmark process started (the clock of the progress lines). */
-export const startedAt = Date.now();
+/** When the benchmark started (the clock of the progress lines); `startClock` sets it once the imports are done. */
+export let startedAt = Date.now();
+
+export function startClock() {
+  startedAt = Date.now();
+}
 
 export function log(message: string) {
   const elapsed = Math.round((Date.now() - startedAt) / 1000);
