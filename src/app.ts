@@ -23,6 +23,7 @@ import type { DestinationStream } from 'pino';
 import { API_ERRORS } from './api-errors.ts';
 import { API_EXAMPLES } from './api-examples.ts';
 import { apiDocsMode, trustProxyOption } from './config.ts';
+import { errorCatalogue } from './errors.ts';
 import { type IdentityService, identityModule } from './modules/identity/index.ts';
 import { type LedgerService, ledgerModule } from './modules/ledger/index.ts';
 import { type NotificationsRuntime, notificationsModule } from './modules/notifications/index.ts';
@@ -95,7 +96,7 @@ export function documentRoute(route: RouteOptions): void {
     swaggerTransform: ({ route: documented, ...document }) => ({
       schema: documentOperation(
         documented,
-        { examples: API_EXAMPLES },
+        { examples: API_EXAMPLES, errors: errorCatalogue() },
         'openapiObject' in document ? document.openapiObject : undefined,
       ),
       url: documented.url,
@@ -173,6 +174,7 @@ async function registerApiDocs(app: FastifyInstance, mode: 'public' | 'staff' | 
 
 export async function buildApp(deps: Dependencies, options: BuildOptions = {}): Promise<Application> {
   const { config } = deps;
+  errorCatalogue(); // a code declared by two catalogues stops start-up here, naming both modules
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? config.LOG_LEVEL, options.logStream),
     bodyLimit: config.BODY_LIMIT_BYTES,

@@ -13,7 +13,7 @@
  */
 import type { FastifySchema, RouteOptions } from 'fastify';
 import type { TSchema } from 'typebox';
-import { ERROR_CATALOGUE, type ErrorCode } from './error-catalogue.ts';
+import type { ErrorCatalogueEntry, ErrorCode } from './error-catalogue.ts';
 
 /** The API's version (the OpenAPI document's `info.version`, `/api/v1/app`). */
 export const API_VERSION = '0.1.0';
@@ -389,18 +389,33 @@ export function errorExample(status: number, code: string, message: string): Sch
   };
 }
 
+/** The run-time catalogue of error codes: the platform's and every module's (src/errors.ts collects it). */
+export type ErrorCatalogueMap = ReadonlyMap<ErrorCode, ErrorCatalogueEntry>;
+
 interface DocumentOptions {
   examples: Record<string, OperationExamples>;
+  errors: ErrorCatalogueMap;
+}
+
+function entryOf(catalogue: ErrorCatalogueMap, code: ErrorCode): ErrorCatalogueEntry {
+  const entry = catalogue.get(code);
+  if (!entry) throw new Error(`error code ${code} is in no catalogue`);
+  return entry;
 }
 
 /** One error response: named, listing its codes (with an example each) and the headers they may carry. */
-function errorResponse(status: number, codes: ErrorCode[], idempotent: boolean): Schema {
+function errorResponse(
+  status: number,
+  codes: ErrorCode[],
+  idempotent: boolean,
+  catalogue: ErrorCatalogueMap,
+): Schema {
   const headers: Schema = {};
-  const retries = codes.some((code) => 'retryAfter' in ERROR_CATALOGUE[code]);
+  const retries = codes.some((code) => entryOf(catalogue, code).retryAfter);
   if (status === 429 || status === 503 || retries) headers['Retry-After'] = RETRY_AFTER;
   if (idempotent && status < 500 && status !== 409 && status !== 429)
     headers['Idempotent-Replayed'] = IDEMPOTENT_REPLAYED;
-  const listed = codes.map((code) => `- \`${code}\`: ${ERROR_CATALOGUE[code].description}`).join('\n');
+  const listed = codes.map((code) => `- \`${code}\`: ${entryOf(catalogue, code).description}`).join('\n');
   const generic = GENERIC_CODES[status] ?? {
     code: 'INTERNAL_ERROR',
     message: 'An unexpected error occurred',
@@ -427,13 +442,15 @@ function errorResponse(status: number, codes: ErrorCode[], idempotent: boolean):
   };
 }
 
-/** The catalogue's example bodies, one per code (responses refer to them). */
-export function errorExamples(): Record<string, { summary: string; value: Schema }> {
+/** The catalogue's example bodies, one per code in code order (responses refer to them). */
+export function errorExamples(
+  catalogue: ErrorCatalogueMap,
+): Record<string, { summary: string; value: Schema }> {
   const examples: Record<string, { summary: string; value: Schema }> = {};
-  for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
-    if ('websocket' in entry) continue;
-    const example: { message: string; details: unknown } | undefined =
-      'example' in entry ? entry.example : undefined;
+  for (const code of [...catalogue.keys()].sort()) {
+    const entry = entryOf(catalogue, code);
+    if (entry.websocket) continue;
+    const example = entry.example;
     examples[code] = {
       summary: entry.description,
       value: {
@@ -493,7 +510,7 @@ export function documentOperation(
     // The error examples every response refers to, once in the document.
     const document = openapiObject as { components?: Record<string, Record<string, unknown>> };
     document.components ??= {};
-    document.components.examples ??= errorExamples();
+    document.components.examples ??= errorExamples(options.errors);
   }
   const schema = (route.schema ?? {}) as Schema;
   const operationId = typeof schema.operationId === 'string' ? schema.operationId : '';
@@ -527,7 +544,7 @@ export function documentOperation(
 
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of [...routeErrorCodes(route as RouteShape)].sort()) {
-    const status = ERROR_CATALOGUE[code].status;
+    const status = entryOf(options.errors, code).status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const responses: Schema = {};
@@ -537,7 +554,12 @@ export function documentOperation(
     const key = String(status);
     const value = declared[key] ?? { $ref: 'ErrorBody#' };
     if (status >= 400 && isErrorBodyRef(value)) {
-      responses[key] = errorResponse(status, byStatus.get(status) ?? [], idempotency !== undefined);
+      responses[key] = errorResponse(
+        status,
+        byStatus.get(status) ?? [],
+        idempotency !== undefined,
+        options.errors,
+      );
       continue;
     }
     const documented = successResponse(status, value, curated.responses?.[status], idempotency !== undefined);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { routeErrorCodes } from './api-contract.ts';
-import { isErrorCode } from './error-catalogue.ts';
+import type { ErrorCode } from './error-catalogue.ts';
 
 export interface ErrorContractViolation {
   route: string;
@@ -22,7 +22,8 @@ export class ErrorContractRecorder {
     if (!options.url) return; // no route matched: the not-found handler's 404
     if ((options.schema as { hide?: boolean } | undefined)?.hide) return; // not in the document (/docs)
     const allowed = routeErrorCodes({ method: options.method, url: options.url, config: options.config });
-    if (isErrorCode(code) && allowed.has(code)) return;
+    // Declared codes are catalogue codes (typed), so a code outside every catalogue is never allowed.
+    if (allowed.has(code as ErrorCode)) return;
     const route = `${request.method} ${options.url}`;
     if (!this.violations.some((known) => known.route === route && known.code === code))
       this.violations.push({ route, code, status });
@@ -34,7 +35,7 @@ export class ErrorContractRecorder {
     const lines = this.violations.map(({ route, code, status }) => `  ${route} answered ${status} ${code}`);
     return (
       'Error contract broken: these routes answered error codes they do not declare. Add each code to the ' +
-      `operation's entry in src/api-errors.ts (and to src/platform/error-catalogue.ts if it is new):\n${lines.join('\n')}`
+      `operation's entry in src/api-errors.ts (and to its module's *.errors.ts if it is new):\n${lines.join('\n')}`
     );
   }
 }

@@ -5,52 +5,15 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ERROR_CATALOGUE, type ErrorCode, type ErrorStatus } from './error-catalogue.ts';
+import { AppError, type ErrorDetails, platformErrorCatalogue as platform } from './error-catalogue.ts';
 
-export { ERROR_CATALOGUE, type ErrorCode, type ErrorStatus, isErrorCode } from './error-catalogue.ts';
-
-export type ErrorDetails = Record<string, unknown> | unknown[] | null;
-
-/**
- * A refusal with a code of the catalogue (src/platform/error-catalogue.ts) and the status the catalogue gives it:
- * `new AppError(404, 'NOT_FOUND', …)`; a code missing from the catalogue, or another status, does not compile.
- */
-export class AppError<C extends ErrorCode = ErrorCode> extends Error {
-  readonly statusCode: number;
-  readonly errorCode: C;
-  readonly details: ErrorDetails;
-  readonly headers: Record<string, string>;
-  constructor(
-    statusCode: ErrorStatus<C>,
-    errorCode: C,
-    message: string,
-    details: ErrorDetails = null,
-    headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'AppError';
-    this.statusCode = statusCode;
-    this.errorCode = errorCode;
-    this.details = details;
-    this.headers = headers;
-  }
-
-  /** The catalogue's status for the code, for codes chosen at run time. */
-  static of<C extends ErrorCode>(
-    errorCode: C,
-    message: string,
-    details: ErrorDetails = null,
-    headers: Record<string, string> = {},
-  ): AppError<C> {
-    return new AppError<C>(
-      ERROR_CATALOGUE[errorCode].status as ErrorStatus<C>,
-      errorCode,
-      message,
-      details,
-      headers,
-    );
-  }
-}
+export {
+  AppError,
+  type ErrorCode,
+  type ErrorDetails,
+  type ErrorStatus,
+  platformErrorCatalogue,
+} from './error-catalogue.ts';
 
 /** A backing service (Redis, a provider) failed; answered as 503 so money paths fail closed. */
 export class DependencyUnavailableError extends Error {
@@ -62,36 +25,27 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
-/** Errors every module may raise. */
+/** The generic refusals every module may raise, in their usual shapes (the platform's catalogue). */
 export const commonErrors = {
-  badRequest: (message: string, details: ErrorDetails = null) =>
-    new AppError(400, 'BAD_REQUEST', message, details),
-  unauthorized: (message = 'Authentication required') => new AppError(401, 'UNAUTHORIZED', message),
-  forbidden: (message = 'You do not have permission to do this') => new AppError(403, 'FORBIDDEN', message),
-  notFound: (entity = 'Resource') => new AppError(404, 'NOT_FOUND', `${entity} not found`),
-  conflict: (message: string, details: ErrorDetails = null) =>
-    new AppError(409, 'CONFLICT', message, details),
+  badRequest: (message: string, details: ErrorDetails = null) => platform.BAD_REQUEST({ message, details }),
+  unauthorized: (message?: string) => platform.UNAUTHORIZED({ message }),
+  forbidden: (message?: string) => platform.FORBIDDEN({ message }),
+  notFound: (entity = 'Resource') => platform.NOT_FOUND({ params: { entity } }),
+  conflict: (message: string, details: ErrorDetails = null) => platform.CONFLICT({ message, details }),
   validation: (message: string, details: ErrorDetails = null) =>
-    new AppError(422, 'VALIDATION_ERROR', message, details),
+    platform.VALIDATION_ERROR({ message, details }),
   locked: (message: string, retryAfterSeconds?: number) =>
-    new AppError(
-      423,
-      'LOCKED',
+    platform.LOCKED({
       message,
-      null,
-      retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
-    ),
-  tooManyRequests: (retryAfterSeconds: number, message = 'Too many requests') =>
-    new AppError(
-      429,
-      'RATE_LIMITED',
+      headers: retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
+    }),
+  tooManyRequests: (retryAfterSeconds: number, message?: string) =>
+    platform.RATE_LIMITED({
       message,
-      { retry_after_seconds: retryAfterSeconds },
-      {
-        'retry-after': String(retryAfterSeconds),
-      },
-    ),
-  unavailable: (message = 'A dependency is unavailable') => new AppError(503, 'SERVICE_UNAVAILABLE', message),
+      details: { retry_after_seconds: retryAfterSeconds },
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
+  unavailable: (message?: string) => platform.SERVICE_UNAVAILABLE({ message }),
 };
 
 export const ErrorBody = Type.Object(
@@ -221,48 +175,40 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const busy = busyRetryAfter(error);
   if (busy) {
-    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is busy; try again shortly', null, {
-      'retry-after': busy,
+    return platform.SERVICE_UNAVAILABLE({
+      message: 'The database is busy; try again shortly',
+      headers: { 'retry-after': busy },
     });
   }
   if (error instanceof DependencyUnavailableError || isDependencyUnreachable(error)) {
-    return new AppError(503, 'SERVICE_UNAVAILABLE', 'A dependency is unavailable; try again shortly', null, {
-      'retry-after': '5',
+    return platform.SERVICE_UNAVAILABLE({
+      message: 'A dependency is unavailable; try again shortly',
+      headers: { 'retry-after': '5' },
     });
   }
   const fastifyError = error as Partial<FastifyError> & { type?: string };
   if (fastifyError?.validation) {
-    return new AppError(
-      422,
-      'VALIDATION_ERROR',
-      'Request validation failed',
-      validationDetails(error as FastifyError),
-    );
+    return platform.VALIDATION_ERROR({ details: validationDetails(error as FastifyError) });
   }
   const status = fastifyError?.statusCode;
   const code = fastifyError?.code;
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyError?.type === 'entity.parse.failed') {
-    return new AppError(400, 'MALFORMED_REQUEST', 'Request body is not valid JSON');
+    return platform.MALFORMED_REQUEST();
   }
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return new AppError(400, 'MALFORMED_REQUEST', 'Request body is empty but content-type is JSON');
+    return platform.MALFORMED_REQUEST({ message: 'Request body is empty but content-type is JSON' });
   }
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type');
-  }
-  if (status === 429) {
-    return new AppError(429, 'RATE_LIMITED', 'Too many requests');
-  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return platform.PAYLOAD_TOO_LARGE();
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return platform.UNSUPPORTED_MEDIA_TYPE();
+  if (status === 429) return platform.RATE_LIMITED();
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Another 4xx of Fastify or a plugin (multipart limits are 413): its catalogue code.
     const code = ({ 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' } as const)[
       status as 404 | 413 | 415
     ];
-    return AppError.of(code ?? 'BAD_REQUEST', fastifyError.message ?? 'Bad request');
+    return platform[code ?? 'BAD_REQUEST']({ message: fastifyError.message ?? 'Bad request' });
   }
-  return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred');
+  return platform.INTERNAL_ERROR();
 }
 
 /**
@@ -275,7 +221,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? commonErrors.notFound()
       : error.code === 'FST_ERR_BAD_URL'
-        ? new AppError(400, 'MALFORMED_REQUEST', 'The URL is not valid')
+        ? platform.MALFORMED_REQUEST({ message: 'The URL is not valid' })
         : toAppError(error);
   request.log.info({ error_code: appError.errorCode, status: appError.statusCode }, 'request refused');
   reply
@@ -302,11 +248,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       .send(errorBody(appError, request.id));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new AppError(
-      404,
-      'NOT_FOUND',
-      `Route ${request.method} ${request.url.split('?')[0]} not found`,
-    );
+    const error = commonErrors.notFound(`Route ${request.method} ${request.url.split('?')[0]}`);
     return reply.code(404).send(errorBody(error, request.id));
   });
 }

@@ -12,16 +12,12 @@ import addFormats from 'ajv-formats';
 import Fastify, { type RouteOptions } from 'fastify';
 import { API_ERRORS } from '../../src/api-errors.ts';
 import { API_EXAMPLES } from '../../src/api-examples.ts';
+import { errorCatalogue, isErrorCode } from '../../src/errors.ts';
+import { walletErrorCatalogue } from '../../src/modules/wallets/index.ts';
 import { generateOpenApiDocument, OPENAPI_PATH } from '../../src/openapi.ts';
 import { documentOperation } from '../../src/platform/api-contract.ts';
 import { ErrorContractRecorder, registerErrorContract } from '../../src/platform/error-contract.ts';
-import {
-  AppError,
-  ERROR_CATALOGUE,
-  type ErrorCode,
-  errorBody,
-  isErrorCode,
-} from '../../src/platform/errors.ts';
+import { type AppError, type ErrorCode, errorBody } from '../../src/platform/errors.ts';
 
 type Json = Record<string, unknown>;
 interface Operation extends Json {
@@ -111,7 +107,7 @@ test('the header is derived from the route config the idempotency hook reads', (
         config: { access: { public: true }, ...(idempotency ? { idempotency } : {}) },
         schema: { operationId: 'x', response: { 200: { type: 'object', properties: {} } } },
       } as RouteOptions,
-      { examples: {} },
+      { examples: {}, errors: errorCatalogue() },
     ) as { headers?: { required?: string[]; properties?: Json } };
   assert.deepEqual(route('required').headers?.required, ['Idempotency-Key']);
   assert.deepEqual(route('optional').headers?.required, []);
@@ -246,7 +242,7 @@ test('each error response lists its error_code values, each from the catalogue w
     assert.ok(codes.size > 0, `${op.operationId} lists error codes`);
     for (const [code, status] of codes) {
       assert.ok(isErrorCode(code), `${op.operationId}: ${code} is in the catalogue`);
-      assert.equal(status, ERROR_CATALOGUE[code].status, `${op.operationId}: ${code} under its status`);
+      assert.equal(status, errorCatalogue().get(code)?.status, `${op.operationId}: ${code} under its status`);
       assert.equal(examples[code]?.value.error_code, code, `${code} has an example`);
     }
   }
@@ -281,7 +277,7 @@ test('an answer with an undeclared error code breaks the contract (the harness f
   const throwing = (errors: ErrorCode[]) => ({
     config: { access: { public: true } as const, errors },
     handler: async () => {
-      throw new AppError(409, 'WALLET_EXISTS', 'The customer already has a wallet in this currency');
+      throw walletErrorCatalogue.WALLET_EXISTS();
     },
   });
   app.post('/declared', throwing(['WALLET_EXISTS']));

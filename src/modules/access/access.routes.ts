@@ -1,8 +1,8 @@
 /** HTTP routes of `/api/v1/user` (users and roles) and `/api/v1/permissions`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError } from '../../platform/errors.ts';
 import { contextOf } from '../../platform/http.ts';
 import { type ApprovalService, ApprovalViewSchema } from '../approvals/index.ts';
+import { accessErrors } from './access.errors.ts';
 import {
   ActionList,
   IdParams,
@@ -185,11 +185,7 @@ export function accessRoutes(access: AccessService, approvals: ApprovalService):
           permissions.length > 0 &&
           ((await approvals.isRequired('permission.grant')) || access.permissionsNeedFourEyes(permissions))
         ) {
-          throw new AppError(
-            409,
-            'PERMISSIONS_NEED_APPROVAL',
-            'Create the role without permissions, then grant them for approval',
-          );
+          throw accessErrors.permissionsNeedApproval();
         }
         return reply
           .code(201)

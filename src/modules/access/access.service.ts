@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { and, asc, eq, gt, ilike, inArray, ne, or, type SQL, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import {
@@ -23,6 +23,7 @@ import {
   users,
   userView,
 } from '../identity/index.ts';
+import { accessErrors } from './access.errors.ts';
 
 type UserRow = typeof users.$inferSelect;
 type RoleRow = typeof roles.$inferSelect;
@@ -48,37 +49,6 @@ export function privilegedPatterns(): string[] {
   const seed = readPermissionSeed() as { privileged?: unknown };
   return Array.isArray(seed.privileged) ? (seed.privileged as string[]) : DEFAULT_PRIVILEGED;
 }
-
-export const accessErrors = {
-  selfStatusChange: () =>
-    new AppError(409, 'SELF_STATUS_CHANGE', 'You cannot change the status of your own account'),
-  lastSuperAdmin: () =>
-    new AppError(409, 'LAST_SUPER_ADMIN', 'At least one active super administrator must remain'),
-  roleExists: () => new AppError(409, 'ROLE_EXISTS', 'A role with this code already exists'),
-  roleInUse: (users: number) =>
-    new AppError(409, 'ROLE_IN_USE', 'Remove the role from its users first', { user_count: users }),
-  systemRole: () => new AppError(409, 'SYSTEM_ROLE', 'System roles cannot be deleted'),
-  unknownPermissions: (codes: string[]) =>
-    new AppError(422, 'UNKNOWN_PERMISSION', 'Unknown permissions', { permissions: codes }),
-  unknownRole: (code: string) => new AppError(422, 'UNKNOWN_ROLE', `Unknown role ${code}`, { role: code }),
-  beyondOwnPermissions: (codes: string[]) =>
-    new AppError(403, 'BEYOND_OWN_PERMISSIONS', 'You cannot grant permissions you do not hold', {
-      permissions: codes,
-    }),
-  userBeyondOwn: (what: string, codes: string[]) =>
-    new AppError(
-      403,
-      'BEYOND_OWN_PERMISSIONS',
-      `You cannot ${what} a user who holds permissions you do not hold`,
-      { permissions: codes },
-    ),
-  protectedPermission: () =>
-    new AppError(
-      409,
-      'PROTECTED_PERMISSION',
-      'super_admin must keep permission:manage, or nobody could grant it back',
-    ),
-};
 
 export class AccessService {
   readonly #db: Executor;
@@ -208,10 +178,8 @@ export class AccessService {
       });
     } catch (error) {
       const constraint = violatedConstraint(error);
-      if (constraint === 'users_email_key')
-        throw new AppError(409, 'USER_EXISTS', 'A user with this email exists', { field: 'email' });
-      if (constraint === 'users_phone_key')
-        throw new AppError(409, 'USER_EXISTS', 'A user with this phone exists', { field: 'phone' });
+      if (constraint === 'users_email_key') throw accessErrors.userExists('email');
+      if (constraint === 'users_phone_key') throw accessErrors.userExists('phone');
       throw error;
     }
   }

@@ -9,12 +9,13 @@ import { createHash } from 'node:crypto';
 import { and, desc, eq, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { AppError, commonErrors, platformErrorCatalogue } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { SettingsService } from '../settings/index.ts';
+import { approvalErrorCatalogue as codes } from './approvals.errors.ts';
 import { approvalRequests } from './approvals.tables.ts';
 
 type Row = typeof approvalRequests.$inferSelect;
@@ -35,15 +36,12 @@ export interface ApprovalAction<P extends object = object> {
 }
 
 export const approvalErrors = {
-  ownRequest: () => new AppError(403, 'OWN_REQUEST', 'The maker of a request cannot approve or reject it'),
-  notPending: (status: string) => new AppError(409, 'NOT_PENDING', `This request is ${status}`, { status }),
-  unknownAction: (name: string) => new AppError(422, 'UNKNOWN_ACTION', `Unknown action ${name}`),
+  ownRequest: () => codes.OWN_REQUEST(),
+  notPending: (status: string) => codes.NOT_PENDING({ params: { status }, details: { status } }),
+  unknownAction: (name: string) => codes.UNKNOWN_ACTION({ params: { name } }),
   alreadyPending: (existing: Row | null) =>
-    new AppError(
-      409,
-      'APPROVAL_ALREADY_PENDING',
-      'The same request is already waiting for approval; approve, reject or cancel it first',
-      existing
+    codes.APPROVAL_ALREADY_PENDING({
+      details: existing
         ? {
             request_id: existing.id,
             action: existing.action,
@@ -52,7 +50,13 @@ export const approvalErrors = {
             created_at: existing.createdAt.toISOString(),
           }
         : {},
-    ),
+    }),
+  /** A checker must be allowed to do the thing themselves. */
+  cannotApprove: (permission: string) =>
+    platformErrorCatalogue.FORBIDDEN({
+      message: 'You do not have permission to approve this action',
+      details: { permission },
+    }),
 };
 
 /**
@@ -269,9 +273,7 @@ export class ApprovalService {
       if (to !== 'cancelled' && row.makerId === checker.id) throw approvalErrors.ownRequest();
       const action = this.#actions.get(row.action);
       if (to === 'executing' && action && !checker.permissions.has(action.permission)) {
-        throw new AppError(403, 'FORBIDDEN', 'You do not have permission to approve this action', {
-          permission: action.permission,
-        });
+        throw approvalErrors.cannotApprove(action.permission);
       }
       await tx
         .update(approvalRequests)

@@ -5,6 +5,7 @@ import { approvalRoutes } from './approvals.routes.ts';
 import { ApprovalService, expireStaleApprovals } from './approvals.service.ts';
 
 export { approvalErrorCatalogue } from './approvals.errors.ts';
+export { approvalErrorCatalogue } from './approvals.errors.ts';
 export { ApprovalView as ApprovalViewSchema } from './approvals.schemas.ts';
 export {
   type ApprovalAction,

@@ -373,7 +373,7 @@ export class BankTransfersService {
       })
       .where(and(eq(transactions.id, record.id), eq(transactions.status, 'processing')))
       .returning();
-    if (!updated) throw new AppError(409, 'CONFLICT', 'The transaction was settled by someone else');
+    if (!updated) throw bankErrors.settledElsewhere();
     await emitEvent(tx, {
       topic: 'transaction.completed',
       aggregateType: 'transaction',

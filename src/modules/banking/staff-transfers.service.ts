@@ -6,7 +6,7 @@
  * still apply; fees are charged as for a P2P transfer.
  */
 import type { RequestContext } from '../../platform/audit.ts';
-import { AppError } from '../../platform/errors.ts';
+
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
@@ -19,6 +19,7 @@ import {
   type transactionView,
 } from '../transactions/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import { staffTransferErrors } from './banking.errors.ts';
 
 export const STAFF_TRANSFER_ACTION = 'wallet.staff_transfer';
 
@@ -43,15 +44,6 @@ export interface StaffTransferPayload {
   requested_by: string;
 }
 
-export const staffTransferErrors = {
-  notCustomerWallet: () =>
-    new AppError(
-      422,
-      'NOT_A_CUSTOMER_WALLET',
-      "Staff transfers move money from a customer's wallet only (merchant and house money move by their own routes)",
-    ),
-  sameWallet: () => new AppError(422, 'SAME_WALLET', 'The source and destination wallets are the same'),
-};
 
 type TransactionView = ReturnType<typeof transactionView>;
 

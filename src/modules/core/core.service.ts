@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
 import { type RequestContext, verifyAuditChain, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { auditLog, entityCategories } from '../../platform/platform.tables.ts';
+import { coreErrorCatalogue } from './core.errors.ts';
 
 type CategoryRow = typeof entityCategories.$inferSelect;
 type AuditRow = typeof auditLog.$inferSelect;
@@ -151,7 +152,7 @@ export class CoreService {
       });
     } catch (error) {
       if (violatedConstraint(error) === 'entity_categories_type_code') {
-        throw new AppError(409, 'CATEGORY_EXISTS', 'A category with this code exists for this entity type');
+        throw coreErrorCatalogue.CATEGORY_EXISTS();
       }
       throw error;
     }

@@ -12,7 +12,8 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
-import type { IdentityService } from '../identity/index.ts';
+import { type IdentityService, identityErrorCatalogue } from '../identity/index.ts';
+import { customerErrorCatalogue as codes } from './customers.errors.ts';
 import { type PinVerdict, pinVerdict } from './customers.pin-policy.ts';
 import { customerErrors, normaliseNationalId, normalisePhone } from './customers.service.ts';
 import { customerCredentials, customerPhones, customers } from './customers.tables.ts';
@@ -23,31 +24,24 @@ const PUSH_LOGIN_TTL_SECONDS = 150;
 const NO_CUSTOMER_ID = '00000000-0000-0000-0000-000000000000';
 
 export const pinErrors = {
-  invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid phone number or PIN'),
-  wrongPin: (attemptsLeft: number) =>
-    new AppError(401, 'INVALID_PIN', 'The PIN is wrong', { attempts_left: attemptsLeft }),
-  locked: () =>
-    new AppError(
-      423,
-      'PIN_LOCKED',
-      'The PIN is locked after too many wrong tries; contact support to reset it',
-    ),
-  notSet: () => new AppError(409, 'PIN_NOT_SET', 'No PIN is set for this customer'),
-  malformed: (reason: string) => new AppError(422, 'PIN_POLICY', `The PIN ${reason}`, { reason }),
+  invalidCredentials: () =>
+    identityErrorCatalogue.INVALID_CREDENTIALS({ message: 'Invalid phone number or PIN' }),
+  wrongPin: (attemptsLeft: number) => codes.INVALID_PIN({ details: { attempts_left: attemptsLeft } }),
+  locked: () => codes.PIN_LOCKED(),
+  notSet: () => codes.PIN_NOT_SET(),
+  malformed: (reason: string) => codes.PIN_POLICY({ params: { reason }, details: { reason } }),
   weak: (verdict: PinVerdict) =>
-    new AppError(422, 'WEAK_PIN', `The PIN ${verdict.reason}; choose one that is hard to guess`, {
-      reason: verdict.reason,
-      weakness: verdict.weakness,
+    codes.WEAK_PIN({
+      params: { reason: verdict.reason },
+      details: { reason: verdict.reason, weakness: verdict.weakness },
     }),
-  sameAsCurrent: () =>
-    new AppError(422, 'PIN_POLICY', 'The PIN must differ from the current PIN', {
-      reason: 'must differ from the current PIN',
-    }),
-  inactive: () => new AppError(403, 'ACCOUNT_INACTIVE', 'This customer account is not active'),
-  pushNotApproved: (status: string) =>
-    new AppError(401, 'PUSH_NOT_APPROVED', 'The sign-in was not approved on your device', { status }),
-  identityMismatch: () =>
-    new AppError(401, 'IDENTITY_MISMATCH', 'The ID number does not match our records; the code is used up'),
+  sameAsCurrent: () => {
+    const reason = 'must differ from the current PIN';
+    return codes.PIN_POLICY({ params: { reason }, details: { reason } });
+  },
+  inactive: () => identityErrorCatalogue.ACCOUNT_INACTIVE({ message: 'This customer account is not active' }),
+  pushNotApproved: (status: string) => identityErrorCatalogue.PUSH_NOT_APPROVED({ details: { status } }),
+  identityMismatch: () => codes.IDENTITY_MISMATCH(),
 };
 
 /** 422 `PIN_POLICY` for a malformed PIN, 422 `WEAK_PIN` for a guessable one. */

@@ -5,14 +5,14 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { customerErrorCatalogue } from './customers.errors.ts';
 import { customerErrors, normalisePhone } from './customers.service.ts';
 import { customerAddresses, customerEmails, customerPhones, customers } from './customers.tables.ts';
 
 export const contactErrors = {
-  primaryPhone: () =>
-    new AppError(409, 'PRIMARY_CONTACT', 'Make another phone primary before removing this one'),
+  primaryPhone: () => customerErrorCatalogue.PRIMARY_CONTACT(),
 };
 
 export interface AddressInput {

@@ -10,11 +10,12 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { keyedHash, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { auditLog } from '../../platform/platform.tables.ts';
+import { customerErrorCatalogue as codes } from './customers.errors.ts';
 import { customerHeldData } from './customers.export.ts';
 import type { CustomerView } from './customers.schemas.ts';
 import { customerAddresses, customerEmails, customerPhones, customers } from './customers.tables.ts';
@@ -23,7 +24,7 @@ type Row = typeof customers.$inferSelect;
 
 export const customerErrors = {
   invalidPhone: (value: string) =>
-    new AppError(422, 'VALIDATION_ERROR', 'Phone number is not a valid E.164 number', {
+    commonErrors.validation('Phone number is not a valid E.164 number', {
       errors: [
         {
           field: 'body.phone',
@@ -32,13 +33,12 @@ export const customerErrors = {
         },
       ],
     }),
-  duplicate: (field: string) =>
-    new AppError(409, 'CUSTOMER_EXISTS', `A customer with this ${field} already exists`, { field }),
+  duplicate: (field: string) => codes.CUSTOMER_EXISTS({ params: { field }, details: { field } }),
   nationalIdTypeRequired: () =>
-    new AppError(422, 'VALIDATION_ERROR', 'national_id_type is required with national_id', {
+    commonErrors.validation('national_id_type is required with national_id', {
       errors: [{ field: 'body.national_id_type', message: 'is required with national_id', rule: 'required' }],
     }),
-  erased: () => new AppError(409, 'CUSTOMER_ERASED', 'This customer has been erased'),
+  erased: () => codes.CUSTOMER_ERASED(),
 };
 
 /** E.164 through libphonenumber (a regex accepts numbers no network can route). */

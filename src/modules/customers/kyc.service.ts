@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import { and, asc, desc, eq, inArray, lt, ne } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
+import { approvalErrorCatalogue } from '../approvals/index.ts';
 import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
+import { customerErrorCatalogue as codes } from './customers.errors.ts';
 import { customerEmails, customerPhones, customers } from './customers.tables.ts';
 import { kycApplications, kycTiers } from './kyc.tables.ts';
 
@@ -34,21 +36,18 @@ interface TierSeed {
 }
 
 export const kycErrors = {
-  unknownTier: (code: string) => new AppError(422, 'UNKNOWN_TIER', `Unknown KYC tier ${code}`),
+  unknownTier: (tier: string) => codes.UNKNOWN_TIER({ params: { tier } }),
   notAnUpgrade: (current: string, target: string) =>
-    new AppError(409, 'NOT_AN_UPGRADE', `The customer is already at ${current}; ${target} is not above it`, {
-      current_tier: current,
-      target_tier: target,
+    codes.NOT_AN_UPGRADE({
+      params: { current, target },
+      details: { current_tier: current, target_tier: target },
     }),
-  wrongState: (status: string) =>
-    new AppError(409, 'KYC_WRONG_STATE', `The application is ${status}`, { status }),
-  incomplete: (missing: string[]) =>
-    new AppError(409, 'CHECKLIST_INCOMPLETE', 'Requirements of the tier are not met yet', { missing }),
-  ownApplication: () => new AppError(403, 'OWN_REQUEST', 'Staff cannot decide an application they started'),
+  wrongState: (status: string) => codes.KYC_WRONG_STATE({ params: { status }, details: { status } }),
+  incomplete: (missing: string[]) => codes.CHECKLIST_INCOMPLETE({ details: { missing } }),
+  ownApplication: () =>
+    approvalErrorCatalogue.OWN_REQUEST({ message: 'Staff cannot decide an application they started' }),
   openApplication: (id: string, target: string) =>
-    new AppError(409, 'KYC_IN_PROGRESS', `An application for ${target} is already open`, {
-      application_id: id,
-    }),
+    codes.KYC_IN_PROGRESS({ params: { target }, details: { application_id: id } }),
 };
 
 export async function seedKycTiers(db: Executor): Promise<void> {

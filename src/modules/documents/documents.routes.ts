@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { documentErrors } from './documents.errors.ts';
 import { DOCUMENT_TYPES, type DocumentsService } from './documents.service.ts';
 
 const DocumentView = Type.Object({
@@ -48,9 +49,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function multipartError(error: unknown): never {
   const status = (error as { statusCode?: unknown }).statusCode;
   if (error instanceof AppError || (typeof status === 'number' && status >= 400 && status < 500)) throw error;
-  throw new AppError(400, 'MALFORMED_REQUEST', 'The multipart body is malformed', {
-    reason: error instanceof Error ? error.message.slice(0, 200) : 'unreadable',
-  });
+  throw documentErrors.malformedMultipart(
+    error instanceof Error ? error.message.slice(0, 200) : 'unreadable',
+  );
 }
 
 export function documentRoutes(service: DocumentsService, maxBytes: number): FastifyPluginAsyncTypebox {
@@ -83,8 +84,7 @@ export function documentRoutes(service: DocumentsService, maxBytes: number): Fas
         },
       },
       async (request, reply) => {
-        if (!request.isMultipart())
-          throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the document as multipart/form-data');
+        if (!request.isMultipart()) throw documentErrors.notMultipart();
         const part = await request.file().catch(multipartError);
         if (!part)
           throw commonErrors.validation('No file was sent', {
@@ -109,7 +109,7 @@ export function documentRoutes(service: DocumentsService, maxBytes: number): Fas
           data = await part.toBuffer();
         } catch (error) {
           if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-            throw new AppError(413, 'PAYLOAD_TOO_LARGE', `Documents may be at most ${maxBytes} bytes`);
+            throw documentErrors.tooLarge(maxBytes);
           }
           return multipartError(error);
         }

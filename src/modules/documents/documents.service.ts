@@ -9,10 +9,11 @@ import { type RequestContext, systemContext, writeAudit } from '../../platform/a
 import { DecryptionError, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { customers } from '../customers/index.ts';
+import { documentErrors } from './documents.errors.ts';
 import { inspectDocument } from './documents.inspect.ts';
 import type { DocumentStorage } from './documents.storage.ts';
 import { documents } from './documents.tables.ts';
@@ -30,18 +31,6 @@ export const DOCUMENT_TYPES = [
   'payslip',
   'bank_statement',
 ] as const;
-
-export const documentErrors = {
-  rejected: (reason: string) =>
-    new AppError(422, 'DOCUMENT_REJECTED', `The file was refused: ${reason}`, { reason }),
-  unknownType: (type: string) =>
-    new AppError(422, 'VALIDATION_ERROR', `Unknown document type ${type}`, { field: 'document_type' }),
-  integrity: () => new AppError(409, 'DOCUMENT_INTEGRITY', 'The stored document failed its integrity check'),
-  ownDocument: () =>
-    new AppError(403, 'OWN_DOCUMENT', 'The staff member who uploaded a document cannot review it'),
-  notReviewable: (status: string) =>
-    new AppError(409, 'NOT_REVIEWABLE', `The document is ${status}`, { status }),
-};
 
 export function documentView(row: Row) {
   return {

@@ -15,6 +15,7 @@ import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { type OtpIssued, OtpService } from '../../platform/otp.ts';
 import { type DomainEvent, emitEvent } from '../../platform/outbox.ts';
+import { identityErrorCatalogue as codes } from './identity.errors.ts';
 import { mfaFactors } from './identity.tables.ts';
 
 export const OTP_FACTORS = ['sms_otp', 'email_otp'] as const;
@@ -35,18 +36,14 @@ export interface OtpPolicy {
 export const DEFAULT_OTP_POLICY: OtpPolicy = { ttlMs: 5 * 60_000, resendCooldownMs: 60_000, hourlyCap: 5 };
 
 export const otpFactorErrors = {
-  phoneRequired: () =>
-    new AppError(409, 'PHONE_REQUIRED', 'Your account has no phone number; ask an administrator to add one'),
+  phoneRequired: () => codes.PHONE_REQUIRED(),
   alreadyEnabled: (factor: OtpFactor) =>
-    new AppError(409, 'MFA_ALREADY_ENABLED', `${FACTOR_NAME[factor]} sign-in is already on`),
+    codes.MFA_ALREADY_ENABLED({ params: { factor: FACTOR_NAME[factor] } }),
   notEnrolled: (factor: OtpFactor) =>
-    new AppError(409, 'MFA_NOT_ENROLLED', `Start the ${FACTOR_NAME[factor]} enrolment first`),
-  notEnabled: (factor: OtpFactor) =>
-    new AppError(409, 'MFA_NOT_ENABLED', `${FACTOR_NAME[factor]} sign-in is not on`),
+    codes.MFA_NOT_ENROLLED({ message: `Start the ${FACTOR_NAME[factor]} enrolment first` }),
+  notEnabled: (factor: OtpFactor) => codes.MFA_NOT_ENABLED({ params: { factor: FACTOR_NAME[factor] } }),
   notOffered: (factor: OtpFactor) =>
-    new AppError(422, 'MFA_FACTOR_UNAVAILABLE', `${FACTOR_NAME[factor]} is not a factor of this sign-in`, {
-      factor,
-    }),
+    codes.MFA_FACTOR_UNAVAILABLE({ params: { factor: FACTOR_NAME[factor] }, details: { factor } }),
 };
 
 /** `+2547•••••12` / `j•••@bank.test`: enough to recognise, not enough to harvest. */

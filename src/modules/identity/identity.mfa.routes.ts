@@ -3,8 +3,8 @@
  * login (`/api/v1/auth/mfa/send`, `/api/v1/auth/mfa/verify`).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError } from '../../platform/errors.ts';
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { identityErrors } from './identity.errors.ts';
 import type { MfaService } from './identity.mfa.ts';
 import { OTP_CHANNEL, OTP_FACTORS, otpFactorErrors } from './identity.mfa-otp.ts';
 import { MIN_QUESTIONS, questionCatalogue } from './identity.questions.ts';
@@ -34,7 +34,7 @@ export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPl
     // Second factors are for staff sign-in; customers confirm money movements with their PIN (and OTP, later).
     app.addHook('preValidation', async (request) => {
       if (request.url.startsWith('/api/v1/2fa/') && request.principal?.type === 'customer') {
-        throw new AppError(403, 'FORBIDDEN', 'Second factors here are for staff accounts');
+        throw identityErrors.staffOnly();
       }
     });
     // …and the document says so: their access alone ("any signed-in principal") would promise customers a way in.

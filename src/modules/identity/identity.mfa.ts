@@ -11,10 +11,10 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { keyedHash, openEnvelope, randomToken, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError } from '../../platform/errors.ts';
+
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { identityErrors } from './identity.errors.ts';
+import { identityErrorCatalogue as codes, identityErrors } from './identity.errors.ts';
 import { OTP_FACTORS, type OtpFactor, OtpFactors, otpFactorErrors } from './identity.mfa-otp.ts';
 import { MIN_QUESTIONS, SecurityQuestions } from './identity.questions.ts';
 import { mfaFactors, recoveryCodes } from './identity.tables.ts';
@@ -30,20 +30,11 @@ export type Factor = 'totp' | 'recovery_code' | 'security_questions' | OtpFactor
 type PrincipalRef = { type: 'user' | 'customer'; id: string };
 
 export const mfaErrors = {
-  alreadyEnabled: () => new AppError(409, 'MFA_ALREADY_ENABLED', 'Authenticator app sign-in is already on'),
-  notEnrolled: () => new AppError(409, 'MFA_NOT_ENROLLED', 'Start the enrolment first'),
-  notEnabled: () => new AppError(409, 'MFA_NOT_ENABLED', 'Authenticator app sign-in is not on'),
+  alreadyEnabled: () => codes.MFA_ALREADY_ENABLED({ params: { factor: 'Authenticator app' } }),
+  notEnrolled: () => codes.MFA_NOT_ENROLLED(),
+  notEnabled: () => codes.MFA_NOT_ENABLED({ params: { factor: 'Authenticator app' } }),
   invalidCode: (triesLeft?: number) =>
-    new AppError(
-      401,
-      'INVALID_MFA_CODE',
-      'The code is wrong or has already been used',
-      triesLeft === undefined
-        ? null
-        : {
-            tries_left: triesLeft,
-          },
-    ),
+    codes.INVALID_MFA_CODE({ details: triesLeft === undefined ? null : { tries_left: triesLeft } }),
 };
 
 /** The factors an MFA token was issued for. */

@@ -14,9 +14,10 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { randomToken } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
+import { identityErrorCatalogue as codes } from './identity.errors.ts';
 import { pushChallenges, registeredDevices } from './identity.tables.ts';
 
 type PrincipalRef = { type: 'user' | 'customer'; id: string };
@@ -45,21 +46,13 @@ export interface Ed25519Jwk {
 }
 
 export const pushErrors = {
-  invalidPublicKey: (reason: string) =>
-    new AppError(422, 'INVALID_PUBLIC_KEY', `The public key is not usable: ${reason}`, { reason }),
+  invalidPublicKey: (reason: string) => codes.INVALID_PUBLIC_KEY({ params: { reason }, details: { reason } }),
   deviceLimit: () =>
-    new AppError(409, 'DEVICE_LIMIT', `At most ${MAX_DEVICES} devices; revoke one first`, {
-      max_devices: MAX_DEVICES,
-    }),
-  noDevice: () => new AppError(409, 'NO_DEVICE', 'No registered device can receive the challenge'),
-  invalidSignature: () =>
-    new AppError(401, 'INVALID_SIGNATURE', 'The signature does not verify with a registered device key'),
-  closed: (status: PushStatus) =>
-    new AppError(409, 'PUSH_CHALLENGE_CLOSED', `The challenge is ${status}`, { status }),
-  locked: () =>
-    new AppError(423, 'PUSH_CHALLENGE_LOCKED', 'Too many bad signatures; the challenge is closed', {
-      status: 'expired',
-    }),
+    codes.DEVICE_LIMIT({ params: { max_devices: MAX_DEVICES }, details: { max_devices: MAX_DEVICES } }),
+  noDevice: () => codes.NO_DEVICE(),
+  invalidSignature: () => codes.INVALID_SIGNATURE(),
+  closed: (status: PushStatus) => codes.PUSH_CHALLENGE_CLOSED({ params: { status }, details: { status } }),
+  locked: () => codes.PUSH_CHALLENGE_LOCKED({ details: { status: 'expired' } }),
 };
 
 /** The exact bytes a device signs (UTF-8): prefix, challenge id, decision and nonce, separated by `|`. */

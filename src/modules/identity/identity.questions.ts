@@ -9,8 +9,8 @@ import { and, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { hashPassword, verifyPassword } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { identityErrorCatalogue } from './identity.errors.ts';
 import { SEED_DIR } from './identity.seed.ts';
 import { securityAnswers } from './identity.tables.ts';
 
@@ -24,10 +24,10 @@ export const MIN_QUESTIONS = 3;
 export const ASKED_AT_LOGIN = 2;
 
 export const questionErrors = {
-  unknownQuestion: (codes: string[]) =>
-    new AppError(422, 'UNKNOWN_QUESTION', 'Unknown security questions', { questions: codes }),
-  duplicateQuestion: () => new AppError(422, 'DUPLICATE_QUESTION', 'Each question may be answered once'),
-  notSet: () => new AppError(409, 'QUESTIONS_NOT_SET', 'No security questions are set'),
+  unknownQuestion: (questions: string[]) =>
+    identityErrorCatalogue.UNKNOWN_QUESTION({ details: { questions } }),
+  duplicateQuestion: () => identityErrorCatalogue.DUPLICATE_QUESTION(),
+  notSet: () => identityErrorCatalogue.QUESTIONS_NOT_SET(),
 };
 
 let catalogue: Question[] | undefined;

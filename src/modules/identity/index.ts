@@ -22,6 +22,7 @@ export {
   pushChallenge,
 } from './identity.events.ts';
 export { identityErrorCatalogue } from './identity.errors.ts';
+export { identityErrorCatalogue } from './identity.errors.ts';
 export { passwordProblems } from './identity.passwords.ts';
 export {
   type PushApprovals,

@@ -5,7 +5,7 @@
  */
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import { type Executor, inTransaction, rawRows, sqlState } from '../../platform/db.ts';
-import { AppError } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import { type AccountKind, ledgerAccounts, ledgerTransfers } from './ledger.tables.ts';
@@ -320,7 +320,7 @@ export class LedgerService {
       .from(ledgerAccounts)
       .where(eq(ledgerAccounts.id, accountId))
       .limit(1);
-    if (!row) throw new AppError(404, 'NOT_FOUND', 'Ledger account not found');
+    if (!row) throw commonErrors.notFound('Ledger account');
     return balanceFrom(row);
   }
 

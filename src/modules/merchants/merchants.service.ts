@@ -7,7 +7,7 @@
 import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
@@ -177,9 +177,7 @@ export class MerchantsService {
       .limit(1);
     if (!owner) throw commonErrors.notFound('Customer');
     if (owner.erasedAt || owner.status === 'closed')
-      throw new AppError(409, 'CUSTOMER_INACTIVE', 'The owner customer is closed', {
-        status: owner.erasedAt ? 'erased' : owner.status,
-      });
+      throw merchantErrors.ownerInactive(owner.erasedAt ? 'erased' : owner.status);
   }
 
   /** The approved registration: the merchant and its wallet in one transaction, audited, with an event. */

@@ -6,8 +6,9 @@ import { BlockList, isIP } from 'node:net';
 import { asc, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { policyErrors } from './policy.errors.ts';
 import { accessPolicies } from './policy.tables.ts';
 
 type AccessRow = typeof accessPolicies.$inferSelect;
@@ -15,16 +16,7 @@ export type TimeWindow = NonNullable<AccessRow['timeWindow']>;
 
 const CACHE_MS = 5000;
 
-export const policyErrors = {
-  denied: (reasons: string[]) =>
-    new AppError(403, 'ACCESS_POLICY', 'An access policy refuses this request', { reasons }),
-  invalidAddress: (value: string) =>
-    new AppError(422, 'VALIDATION_ERROR', `Not an IP address or CIDR block: ${value}`, {
-      field: 'ip_allowlist',
-    }),
-  invalidTimeZone: (value: string) =>
-    new AppError(422, 'VALIDATION_ERROR', `Unknown time zone: ${value}`, { field: 'time_window.timezone' }),
-};
+export { policyErrors } from './policy.errors.ts';
 
 function blockListOf(entries: string[]): BlockList {
   const list = new BlockList();
@@ -113,9 +105,7 @@ export class AccessPolicies {
     if (input.time_window) {
       localTime(new Date(), input.time_window.timezone);
       if (input.time_window.start === input.time_window.end) {
-        throw new AppError(422, 'VALIDATION_ERROR', 'A time window needs different start and end times', {
-          field: 'time_window',
-        });
+        throw policyErrors.emptyTimeWindow();
       }
     }
   }

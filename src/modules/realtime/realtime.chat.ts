@@ -4,10 +4,10 @@
  * channels and messages here.
  */
 import type { Unsubscribe } from '../../platform/cache.ts';
-import { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { RealtimeHub } from '../../platform/realtime.ts';
+import { chatErrors } from './realtime.errors.ts';
 import { type ClientMessage, type Frame, frameError } from './realtime.protocol.ts';
 import { CLIENT_ID_PATTERN } from './support-chat.schemas.ts';
 import { chatEventFor, SupportChatService } from './support-chat.service.ts';
@@ -56,7 +56,7 @@ export class ConnectionChat {
   async follow(principal: Principal, channel: string): Promise<void> {
     const conversationId = SUPPORT_CHANNEL.exec(channel)![1]!;
     // Someone else's conversation, or staff without `support:chat`: as if it did not exist.
-    if (!isUuid(conversationId)) throw new AppError(404, 'NOT_FOUND', 'Conversation not found');
+    if (!isUuid(conversationId)) throw chatErrors.notFound();
     await this.#chat.conversation(principal, conversationId);
     const unsubscribe = await this.#hub.subscribeTopic(channel, (event) => {
       const viewer = this.#connection.viewer();

@@ -3,7 +3,8 @@
  * the answer); the server answers and pushes JSON frames, errors as `{ type: 'error', code, message }`.
  */
 import type { RawData } from 'ws';
-import { AppError, type ErrorCode } from '../../platform/errors.ts';
+import type { AppError } from '../../platform/errors.ts';
+import { frameError } from './realtime.errors.ts';
 
 const TOKEN_MAX_LENGTH = 8192;
 const REF_MAX_LENGTH = 64;
@@ -11,9 +12,7 @@ const REF_MAX_LENGTH = 64;
 export type Frame = Record<string, unknown> & { type: string };
 export type ClientMessage = Record<string, unknown> & { type: string };
 
-export function frameError(code: ErrorCode, message: string): AppError {
-  return AppError.of(code, message);
-}
+export { frameError } from './realtime.errors.ts';
 
 export function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');

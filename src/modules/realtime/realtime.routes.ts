@@ -2,10 +2,11 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError } from '../../platform/errors.ts';
+
 import type { Principal } from '../../platform/http.ts';
 import type { RealtimeHub } from '../../platform/realtime.ts';
 import { CLOSE_CODES, RealtimeConnection, type RealtimeOptions } from './realtime.connection.ts';
+import { realtimeErrors } from './realtime.errors.ts';
 import type { SupportChatService } from './support-chat.service.ts';
 
 /** How long a shutting-down node waits for clients to answer its close frame. */
@@ -82,11 +83,7 @@ export function realtimeRoutes(deps: RealtimeRouteDependencies) {
           response: { 426: { $ref: 'ErrorBody#' } },
         },
         handler: async () => {
-          throw new AppError(
-            426,
-            'UPGRADE_REQUIRED',
-            'This endpoint is a WebSocket: send an upgrade request',
-          );
+          throw realtimeErrors.upgradeRequired();
         },
         wsHandler: (socket, request) => {
           const connection = new RealtimeConnection(socket, { ...deps, log: request.log }, (closed) =>

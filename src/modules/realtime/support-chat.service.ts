@@ -7,13 +7,14 @@
 import { and, count, desc, eq, isNull, lt, type SQL } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
 import { customers } from '../customers/index.ts';
+import { chatErrors } from './realtime.errors.ts';
 import { TEXT_MAX } from './support-chat.schemas.ts';
 import {
   type ConversationStatus,
@@ -32,15 +33,7 @@ type MessageRow = typeof supportChatMessages.$inferSelect;
 export type ChatActor = Pick<Principal, 'type' | 'id' | 'permissions'>;
 
 export const supportChatErrors = {
-  notFound: () => new AppError(404, 'NOT_FOUND', 'Conversation not found'),
-  customerNotFound: () => new AppError(404, 'NOT_FOUND', 'Customer not found'),
-  closed: () => new AppError(409, 'CONVERSATION_CLOSED', 'The conversation is closed'),
-  clientIdReused: () =>
-    new AppError(409, 'CLIENT_ID_REUSED', 'This client_id was already used for a different message'),
-  tooManyOpen: (max: number) =>
-    new AppError(409, 'TOO_MANY_OPEN_CONVERSATIONS', `At most ${max} conversations may be open at once`, {
-      max,
-    }),
+  ...chatErrors,
   customerRequired: () =>
     commonErrors.validation('Staff open a conversation for a customer: customer_id is required', {
       errors: [{ field: 'body.customer_id', message: 'is required for staff', rule: 'required' }],

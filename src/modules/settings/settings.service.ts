@@ -7,10 +7,11 @@ import type { Static, TSchema } from 'typebox';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import type { EphemeralStore } from '../../platform/cache.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError, commonErrors } from '../../platform/errors.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { appSettings } from '../../platform/platform.tables.ts';
 import { bodyAjv } from '../../platform/validation.ts';
 import { isSettingKey, type SettingKey, settingDefinitions } from './settings.definitions.ts';
+import { settingErrorCatalogue } from './settings.errors.ts';
 
 const CACHE_MS = 5000;
 const CHANNEL = 'settings:changed';
@@ -144,9 +145,8 @@ export class SettingsService {
         .limit(1);
       const currentVersion = current?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== currentVersion) {
-        throw new AppError(409, 'VERSION_CONFLICT', 'The setting changed since you read it', {
-          expected_version: expectedVersion,
-          current_version: currentVersion,
+        throw settingErrorCatalogue.VERSION_CONFLICT({
+          details: { expected_version: expectedVersion, current_version: currentVersion },
         });
       }
       const before = current ? current.value : settingDefinitions[key].default;

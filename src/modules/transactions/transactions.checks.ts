@@ -46,7 +46,7 @@ export class PaymentChecks {
     )
       throw transactionErrors.sameWallet();
     if (plan.source.kind === 'wallet' && !rows.has(plan.source.walletId))
-      throw new AppError(404, 'NOT_FOUND', 'Wallet not found');
+      throw transactionErrors.walletNotFound();
     if (plan.destination.kind === 'wallet' && !rows.has(plan.destination.walletId))
       throw transactionErrors.recipientUnavailable();
     const facts = await this.#wallets.facts(executor, rows.values(), at, states);
@@ -56,9 +56,7 @@ export class PaymentChecks {
       plan.destination.kind === 'wallet' ? wallets.get(plan.destination.walletId) : undefined;
     if (source) {
       if (source.status !== 'active' && !(plan.allowFrozen && source.status === 'frozen'))
-        throw new AppError(409, 'WALLET_NOT_ACTIVE', `The wallet is ${source.status}`, {
-          status: source.status,
-        });
+        throw transactionErrors.walletNotActive(source.status);
       if (source.currency !== plan.currency)
         throw transactionErrors.currencyMismatch(source.currency, plan.currency);
     }

@@ -6,9 +6,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TObject, Type } from 'typebox';
 import type { RequestContext } from '../../platform/audit.ts';
-import { AppError } from '../../platform/errors.ts';
+
 import { channelOf, contextOf, type Principal, requirePrincipal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { transactionErrors } from './transactions.errors.ts';
 import { TransactionView } from './transactions.schemas.ts';
 import type { TransactionView as TransactionViewShape } from './transactions.views.ts';
 
@@ -55,7 +56,7 @@ export function paymentDispatchRoutes(kinds: PaymentKind[]): FastifyPluginAsyncT
       async (request, reply) => {
         const { type, ...body } = request.body as { type: string } & Record<string, unknown>;
         const kind = byType.get(type);
-        if (!kind) throw new AppError(422, 'VALIDATION_ERROR', `Unknown payment type ${type}`);
+        if (!kind) throw transactionErrors.unknownPaymentType(type);
         const view = await kind.handle(
           requirePrincipal(request),
           body as never,

@@ -271,15 +271,7 @@ export class PaymentEngine {
       const available = BigInt(error.detail.available ?? '0');
       if (error.detail.account_id === legs[0]!.debit)
         return transactionErrors.insufficientBalance(quote.total, available);
-      return new AppError(
-        409,
-        'COUNTERPARTY_INSUFFICIENT_FUNDS',
-        'The counterparty account cannot cover this movement',
-        {
-          required: BigInt(error.detail.required ?? '0'),
-          available,
-        },
-      );
+      return transactionErrors.counterpartyFunds(BigInt(error.detail.required ?? '0'), available);
     }
     if (error.state === LEDGER_STATES.capExceeded) return transactionErrors.balanceCap();
     if (error.state === LEDGER_STATES.currencyMismatch)

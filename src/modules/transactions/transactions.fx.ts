@@ -14,11 +14,11 @@ import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.
 import type { LedgerService, Leg } from '../ledger/index.ts';
 import type { Authorization } from './transactions.authorize.ts';
 import { fxErrors, transactionErrors } from './transactions.errors.ts';
+import { fxErrors, transactionErrors } from './transactions.errors.ts';
 import type { TransactionsService } from './transactions.service.ts';
 import { fxRates } from './transactions.tables.ts';
 
 type RateRow = typeof fxRates.$inferSelect;
-
 
 /** "129.5" → 1295/10, exactly. */
 export function parseRate(text: string): { numerator: bigint; denominator: bigint } {
@@ -172,8 +172,7 @@ export class FxService {
     context: RequestContext,
   ) {
     const customerId = principal.type === 'customer' ? principal.id : input.customer_id;
-    if (!customerId)
-      throw transactionErrors.customerRequired();
+    if (!customerId) throw transactionErrors.customerRequired();
     const quote = await this.quote(input);
     const source = await this.#transactions.wallets.customerWallet(customerId, input.from_currency);
     const destination = await this.#transactions.wallets.customerWallet(customerId, input.to_currency);

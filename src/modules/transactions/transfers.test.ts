@@ -16,6 +16,7 @@ import {
 import { rawRows } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
 import { eventsOf } from '../../platform/outbox.ts';
+import { transactionErrorCatalogue } from './transactions.errors.ts';
 
 describe('P2P transfers and cash', () => {
   let t: TestContext;
@@ -605,7 +606,8 @@ describe('P2P transfers and cash', () => {
   test('a pre-posting hook (where AML plugs in) refuses inside the transaction and nothing moves', async () => {
     t.application.transactions.engine.addPrePostingHook(async ({ plan, context }) => {
       assert.ok(context.requestId, 'the hook sees who asked');
-      if (plan.amount === 4_321n) throw new AppError(422, 'AML_REFUSED', 'Screening refused this payment');
+      if (plan.amount === 4_321n)
+        throw transactionErrorCatalogue.AML_REFUSED({ message: 'Screening refused this payment' });
     });
     const before = await balanceOf(t, aliceWallet.id);
     const refused = await transfer(alice, {

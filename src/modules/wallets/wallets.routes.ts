@@ -1,10 +1,11 @@
 /** HTTP routes of `/api/v1/wallet/wallet` (wallets, balances, statements) and `/api/v1/wallet/product`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toCsv } from '../../platform/csv.ts';
-import { AppError } from '../../platform/errors.ts';
+
 import { contextOf, requirePrincipal } from '../../platform/http.ts';
 import { formatDecimal, formatMoney } from '../../platform/money.ts';
 import { formatLocalTime, renderStatementPdf } from '../../platform/pdf.ts';
+import { walletErrors } from './wallets.errors.ts';
 import {
   BalanceView,
   IdParams,
@@ -153,14 +154,7 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
         );
         // A cut-off export would show the last exported line's balance as the period's closing balance.
         if (statement.next_cursor !== null)
-          throw new AppError(
-            422,
-            'EXPORT_TOO_LARGE',
-            `The period has more than ${EXPORT_ROWS} lines; narrow it`,
-            {
-              max_lines: EXPORT_ROWS,
-            },
-          );
+          throw walletErrors.exportTooLarge(EXPORT_ROWS);
         const name = `statement-${statement.wallet_number}`;
         const money = (value: bigint) => formatDecimal(value, statement.currency);
         // Times in the customer's zone: with their offset in the CSV, as people read them in the PDF.

@@ -1,0 +1,82 @@
+/**
+ * The customers module's closed set of error codes: customer records and contacts, PIN sign-in and KYC. PIN sign-in
+ * also answers identity's INVALID_CREDENTIALS, ACCOUNT_INACTIVE and PUSH_NOT_APPROVED, and a KYC decision by its
+ * maker the approvals module's OWN_REQUEST, each through its module's index.ts.
+ */
+import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
+
+const definitions = {
+  CUSTOMER_EXISTS: {
+    status: 409,
+    message: 'A customer with this {field} already exists',
+    description: 'A customer with this phone, email or national ID exists.',
+  },
+  CUSTOMER_ERASED: {
+    status: 409,
+    message: 'This customer has been erased',
+    description: 'The customer was erased; the record is anonymised.',
+  },
+  PRIMARY_CONTACT: {
+    status: 409,
+    message: 'Make another phone primary before removing this one',
+    description: 'Make another contact primary before removing this one.',
+  },
+  INVALID_PIN: {
+    status: 401,
+    message: 'The PIN is wrong',
+    description: 'Wrong phone number or PIN (never which).',
+  },
+  PIN_LOCKED: {
+    status: 423,
+    message: 'The PIN is locked after too many wrong tries; contact support to reset it',
+    description: 'The PIN is locked after too many wrong tries; staff reset it.',
+  },
+  PIN_NOT_SET: {
+    status: 409,
+    message: 'No PIN is set for this customer',
+    description: 'The customer has no PIN yet.',
+  },
+  PIN_POLICY: { status: 422, message: 'The PIN {reason}', description: 'The PIN is not 4–6 digits.' },
+  WEAK_PIN: {
+    status: 422,
+    message: 'The PIN {reason}; choose one that is hard to guess',
+    description: 'The PIN is guessable (a run, a repeat, a common PIN or a year); choose another.',
+  },
+  IDENTITY_MISMATCH: {
+    status: 401,
+    message: 'The ID number does not match our records; the code is used up',
+    description: 'The ID number does not match the one on file; the reset code is used up.',
+  },
+  UNKNOWN_TIER: {
+    status: 422,
+    message: 'Unknown KYC tier {tier}',
+    description: 'No KYC tier has this code.',
+  },
+  KYC_IN_PROGRESS: {
+    status: 409,
+    message: 'An application for {target} is already open',
+    description: 'An application for this tier is already open.',
+  },
+  KYC_WRONG_STATE: {
+    status: 409,
+    message: 'The application is {status}',
+    description: 'The application is not in a state that allows this step.',
+  },
+  NOT_AN_UPGRADE: {
+    status: 409,
+    message: 'The customer is already at {current}; {target} is not above it',
+    description: 'The target tier is not above the customer’s current tier.',
+  },
+  CHECKLIST_INCOMPLETE: {
+    status: 409,
+    message: 'Requirements of the tier are not met yet',
+    description: 'Documents or checks the tier requires are missing.',
+  },
+} as const satisfies ErrorDefinitions;
+
+type CustomerErrorCodes = typeof definitions;
+declare module '../../platform/error-catalogue.ts' {
+  interface ErrorCodes extends CustomerErrorCodes {}
+}
+
+export const customerErrorCatalogue = defineErrors('customers', definitions);
