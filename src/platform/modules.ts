@@ -10,6 +10,7 @@ import type { RequestContext } from './audit.ts';
 import type { ConfigSpec, ModuleConfig } from './config-spec.ts';
 import type { Executor } from './db.ts';
 import type { Dependencies } from './dependencies.ts';
+import type { ErrorCatalogue } from './error-catalogue.ts';
 import type { JobDefinition } from './jobs.ts';
 
 /** Declares one approval action with its payload type (the list of a module's actions mixes payload types). */
@@ -95,6 +96,8 @@ export interface ModuleDefinition<Api = unknown, C extends ConfigSpec = ConfigSp
   readonly dependsOn: readonly string[];
   /** Its part of the environment: variables declared with the helpers of `platform/config-spec.ts`. */
   readonly config?: C;
+  /** Its closed set of error codes (`defineErrors` in its `*.errors.ts`). */
+  readonly errors?: ErrorCatalogue;
   /** The Drizzle tables it owns (no other module may import them; the boundary test checks). */
   readonly tables?: Readonly<Record<string, unknown>>;
   /** Permissions its routes require. */
@@ -189,12 +192,13 @@ export function orderModules(modules: readonly AnyModule[]): AnyModule[] {
   return ordered;
 }
 
-/** Throws when two modules declare the same permission code, topic, job or transaction type. */
+/** Throws when two modules declare the same permission code, topic, transaction type or error code. */
 export function checkDeclarations(modules: readonly AnyModule[]): void {
   const owners = {
     permission: new Map<string, string>(),
     topic: new Map<string, string>(),
     'transaction type': new Map<string, string>(),
+    'error code': new Map<string, string>(),
   };
   const claim = (kind: keyof typeof owners, key: string, module: string) => {
     const owner = owners[kind].get(key);
@@ -208,6 +212,7 @@ export function checkDeclarations(modules: readonly AnyModule[]): void {
     for (const permission of module.permissions ?? []) claim('permission', permission.code, module.name);
     for (const topic of module.publishes ?? []) claim('topic', topic.name, module.name);
     for (const type of module.transactionTypes ?? []) claim('transaction type', type, module.name);
+    for (const code of Object.keys(module.errors?.definitions ?? {})) claim('error code', code, module.name);
   }
 }
 

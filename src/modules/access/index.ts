@@ -2,6 +2,7 @@
 import { approvalAction, defineModule } from '../../platform/modules.ts';
 import { approvalsModule } from '../approvals/index.ts';
 import { identityModule } from '../identity/index.ts';
+import { accessErrorCatalogue } from './access.errors.ts';
 import { accessRoutes } from './access.routes.ts';
 import { AccessService } from './access.service.ts';
 
@@ -9,14 +10,15 @@ export const accessModule = defineModule({
   name: 'access',
   description: 'Administration of staff users, roles and permissions (`/api/v1/user`, `/api/v1/permissions`)',
   dependsOn: ['identity', 'approvals'],
+  errors: accessErrorCatalogue,
   permissions: [
-    { code: 'user:read', description: "Read staff users and roles" },
-    { code: 'user:create', description: "Create staff users" },
-    { code: 'user:update', description: "Change staff users" },
-    { code: 'user:disable', description: "Suspend or disable staff users" },
-    { code: 'user:role_manage', description: "Create roles and assign them" },
-    { code: 'permission:read', description: "List permissions and role mappings" },
-    { code: 'permission:manage', description: "Change which permissions a role holds" },
+    { code: 'user:read', description: 'Read staff users and roles' },
+    { code: 'user:create', description: 'Create staff users' },
+    { code: 'user:update', description: 'Change staff users' },
+    { code: 'user:disable', description: 'Suspend or disable staff users' },
+    { code: 'user:role_manage', description: 'Create roles and assign them' },
+    { code: 'permission:read', description: 'List permissions and role mappings' },
+    { code: 'permission:manage', description: 'Change which permissions a role holds' },
   ],
   create(ctx) {
     const identity = ctx.use(identityModule);

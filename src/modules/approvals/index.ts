@@ -1,10 +1,10 @@
 /** Maker-checker: configurable actions held for a second staff member's approval. */
 import { defineModule } from '../../platform/modules.ts';
 import { settingsModule } from '../settings/index.ts';
+import { approvalErrorCatalogue } from './approvals.errors.ts';
 import { approvalRoutes } from './approvals.routes.ts';
 import { ApprovalService, expireStaleApprovals } from './approvals.service.ts';
 
-export { approvalErrorCatalogue } from './approvals.errors.ts';
 export { approvalErrorCatalogue } from './approvals.errors.ts';
 export { ApprovalView as ApprovalViewSchema } from './approvals.schemas.ts';
 export {
@@ -19,8 +19,9 @@ export const approvalsModule = defineModule({
   name: 'approvals',
   description: "Maker-checker: actions other modules declare, held for a second staff member's approval",
   dependsOn: ['settings'],
+  errors: approvalErrorCatalogue,
   permissions: [
-    { code: 'approval:read', description: "See the pending-approvals queue" },
+    { code: 'approval:read', description: 'See the pending-approvals queue' },
     { code: 'approval:decide', description: "Approve or reject another staff member's request" },
   ],
   create(ctx) {

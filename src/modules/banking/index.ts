@@ -11,6 +11,7 @@ import {
 } from '../transactions/index.ts';
 import { LinkedAccountsService } from './banking.accounts.ts';
 import { coreBankingFrom } from './banking.cbs.ts';
+import { bankingErrorCatalogue } from './banking.errors.ts';
 import { bankingRoutes } from './banking.routes.ts';
 import { BankTransfersService } from './banking.transfers.ts';
 import { staffTransferRoutes } from './staff-transfers.routes.ts';
@@ -57,8 +58,13 @@ export const bankingModule = defineModule({
   description:
     'Linked bank accounts (verified by name or micro deposit) and money between wallets and banks through Fineract',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  errors: bankingErrorCatalogue,
   permissions: [
-    { code: 'transaction:transfer_for_customer', description: "Move a customer's money to another wallet without their PIN (with a reason; large amounts need a second staff member)" },
+    {
+      code: 'transaction:transfer_for_customer',
+      description:
+        "Move a customer's money to another wallet without their PIN (with a reason; large amounts need a second staff member)",
+    },
   ],
   create: (ctx) => createBanking(paymentModuleOptions(ctx)),
   routes: (api) => [bankingRoutes(api.accounts, api.transfers), staffTransferRoutes(api.staffTransfers)],

@@ -6,6 +6,7 @@ import {
   paymentModuleOptions,
   transactionsModule,
 } from '../transactions/index.ts';
+import { billErrorCatalogue } from './bills.errors.ts';
 import { billRoutes } from './bills.routes.ts';
 import { BillPayBody } from './bills.schemas.ts';
 import { seedBillers } from './bills.seed.ts';
@@ -28,6 +29,7 @@ export const billsModule = defineModule({
   name: 'bills',
   description: 'The biller registry, reference validation and bill payment on the payment engine',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  errors: billErrorCatalogue,
   create(ctx) {
     const options = paymentModuleOptions(ctx);
     const service = new BillsService({
@@ -41,7 +43,8 @@ export const billsModule = defineModule({
       type: 'bill',
       summary: 'a bill payment (as `/wallet/transaction/bill`)',
       body: BillPayBody,
-      handle: (principal, body, channel, claim, context) => service.pay(principal, body, channel, claim, context),
+      handle: (principal, body, channel, claim, context) =>
+        service.pay(principal, body, channel, claim, context),
     });
     return service;
   },

@@ -1,6 +1,7 @@
 /** Core: audit-log queries and entity categories. */
 import { defineModule } from '../../platform/modules.ts';
 import { SEED_DIR } from '../../platform/seed.ts';
+import { coreErrorCatalogue } from './core.errors.ts';
 import { coreRoutes } from './core.routes.ts';
 import { CoreService, seedCategories } from './core.service.ts';
 
@@ -10,11 +11,12 @@ export const coreModule = defineModule({
   name: 'core',
   description: 'Audit-log queries and entity categories',
   dependsOn: [],
+  errors: coreErrorCatalogue,
   permissions: [
-    { code: 'core:audit_read', description: "Query the audit log" },
-    { code: 'core:category_read', description: "Read entity categories" },
-    { code: 'core:category_manage', description: "Create and change entity categories" },
-    { code: 'report:read', description: "Run reports" },
+    { code: 'core:audit_read', description: 'Query the audit log' },
+    { code: 'core:category_read', description: 'Read entity categories' },
+    { code: 'core:category_manage', description: 'Create and change entity categories' },
+    { code: 'report:read', description: 'Run reports' },
   ],
   create: ({ deps }) => new CoreService(deps.database.db),
   routes: (core) => coreRoutes(core),

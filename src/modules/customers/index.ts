@@ -8,6 +8,7 @@ import { policyModule } from '../policy/index.ts';
 import { CustomerAuth } from './customers.auth.ts';
 import { contactRoutes } from './customers.contacts.routes.ts';
 import { CustomerContacts } from './customers.contacts.ts';
+import { customerErrorCatalogue } from './customers.errors.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
 import { customers } from './customers.tables.ts';
@@ -42,16 +43,17 @@ export const customersModule = defineModule({
   name: 'customers',
   description: 'Customer profiles, contacts, KYC tiers, data-protection rights, phone and PIN sign-in',
   dependsOn: ['identity', 'policy', 'approvals'],
+  errors: customerErrorCatalogue,
   permissions: [
-    { code: 'customer:read', description: "Read customers" },
-    { code: 'customer:create', description: "Create customers" },
-    { code: 'customer:update', description: "Change customers" },
-    { code: 'customer:pii_read', description: "See national ID and date of birth in clear" },
-    { code: 'customer:export', description: "Export everything held about a customer" },
-    { code: 'customer:erase', description: "Anonymise a customer" },
-    { code: 'kyc:read', description: "Read KYC status and history" },
-    { code: 'kyc:submit', description: "Submit KYC for a customer" },
-    { code: 'kyc:review', description: "Approve or reject KYC" },
+    { code: 'customer:read', description: 'Read customers' },
+    { code: 'customer:create', description: 'Create customers' },
+    { code: 'customer:update', description: 'Change customers' },
+    { code: 'customer:pii_read', description: 'See national ID and date of birth in clear' },
+    { code: 'customer:export', description: 'Export everything held about a customer' },
+    { code: 'customer:erase', description: 'Anonymise a customer' },
+    { code: 'kyc:read', description: 'Read KYC status and history' },
+    { code: 'kyc:submit', description: 'Submit KYC for a customer' },
+    { code: 'kyc:review', description: 'Approve or reject KYC' },
   ],
   create(ctx): CustomersApi {
     const { deps } = ctx;

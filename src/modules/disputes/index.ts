@@ -8,6 +8,7 @@ import {
   type PaymentModuleOptions,
   paymentModuleOptions,
 } from '../transactions/index.ts';
+import { disputeErrorCatalogue } from './disputes.errors.ts';
 import { disputeRoutes } from './disputes.routes.ts';
 import { DisputesService } from './disputes.service.ts';
 import { type ReversalPayload, ReversalService } from './reversals.service.ts';
@@ -51,11 +52,13 @@ export function createDisputes(options: PaymentModuleOptions): DisputesApi {
 
 export const disputesModule = defineModule({
   name: 'disputes',
-  description: 'Reversals (maker-checker, an inverting ledger batch) and customer disputes (hold, refund or reject)',
+  description:
+    'Reversals (maker-checker, an inverting ledger batch) and customer disputes (hold, refund or reject)',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  errors: disputeErrorCatalogue,
   permissions: [
-    { code: 'transaction:reverse', description: "Reverse transactions" },
-    { code: 'transaction:dispute_manage', description: "Handle disputes" },
+    { code: 'transaction:reverse', description: 'Reverse transactions' },
+    { code: 'transaction:dispute_manage', description: 'Handle disputes' },
   ],
   create: (ctx) => createDisputes(paymentModuleOptions(ctx)),
   routes: (api) => disputeRoutes(api.reversals, api.disputes),

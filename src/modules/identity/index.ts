@@ -4,7 +4,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { SettingsService, settingsModule } from '../settings/index.ts';
-import { identityErrors } from './identity.errors.ts';
+import { identityErrorCatalogue, identityErrors } from './identity.errors.ts';
 import { mfaRoutes } from './identity.mfa.routes.ts';
 import { MfaService } from './identity.mfa.ts';
 import { DEFAULT_OTP_POLICY } from './identity.mfa-otp.ts';
@@ -15,14 +15,13 @@ import { IdentityService } from './identity.service.ts';
 import { TokenService } from './identity.tokens.ts';
 
 export { devicePushToken, forgetPushToken, pushableDevices, userContact } from './identity.contacts.ts';
+export { identityErrorCatalogue } from './identity.errors.ts';
 export {
   identityTopics,
   newDeviceLogin,
   passwordResetRequested,
   pushChallenge,
 } from './identity.events.ts';
-export { identityErrorCatalogue } from './identity.errors.ts';
-export { identityErrorCatalogue } from './identity.errors.ts';
 export { passwordProblems } from './identity.passwords.ts';
 export {
   type PushApprovals,
@@ -104,6 +103,7 @@ export const identityModule = defineModule({
   description:
     'Staff identity: tokens, sign-in, sessions, MFA, push approval, and the access guard on every route',
   dependsOn: ['settings'],
+  errors: identityErrorCatalogue,
   create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule)),
   guards: (identity, app) => registerAccessGuard(app, identity),
   routes: (identity) => [

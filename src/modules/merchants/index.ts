@@ -6,6 +6,7 @@ import {
   paymentModuleOptions,
   transactionsModule,
 } from '../transactions/index.ts';
+import { merchantErrorCatalogue } from './merchants.errors.ts';
 import { merchantRoutes } from './merchants.routes.ts';
 import { MerchantPayment } from './merchants.schemas.ts';
 import { MerchantsService, type RegistrationPayload } from './merchants.service.ts';
@@ -33,9 +34,10 @@ export const merchantsModule = defineModule({
   name: 'merchants',
   description: 'Merchant registration (maker-checker), merchant wallets, EMVCo QR codes, payment by id or QR',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  errors: merchantErrorCatalogue,
   permissions: [
-    { code: 'merchant:read', description: "Read merchants" },
-    { code: 'merchant:manage', description: "Register and change merchants" },
+    { code: 'merchant:read', description: 'Read merchants' },
+    { code: 'merchant:manage', description: 'Register and change merchants' },
   ],
   create(ctx) {
     const options = paymentModuleOptions(ctx);
@@ -63,7 +65,8 @@ export const merchantsModule = defineModule({
       type: 'merchant',
       summary: 'a merchant payment by id or QR (as `/wallet/transaction/merchant`)',
       body: MerchantPayment,
-      handle: (principal, body, channel, claim, context) => service.pay(principal, body, channel, claim, context),
+      handle: (principal, body, channel, claim, context) =>
+        service.pay(principal, body, channel, claim, context),
     });
     return service;
   },

@@ -5,8 +5,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { EventBus } from '../../platform/outbox-dispatcher.ts';
 import { defineModule } from '../../platform/modules.ts';
+import { EventBus } from '../../platform/outbox-dispatcher.ts';
 import { RealtimeHub } from '../../platform/realtime.ts';
 import { SEED_DIR } from '../../platform/seed.ts';
 import { walletsModule } from '../wallets/index.ts';
@@ -19,11 +19,11 @@ import {
   type RealtimePublisher,
 } from './notifications.delivery.ts';
 import { NOTIFICATIONS_CONSUMER, notificationSubscriptions } from './notifications.events.ts';
+import { purgeOldNotifications } from './notifications.retention.ts';
 import { notificationRoutes } from './notifications.routes.ts';
 import { DELIVER_JOB, NotificationsService } from './notifications.service.ts';
-import { channelsFromConfig } from './providers.ts';
-import { purgeOldNotifications } from './notifications.retention.ts';
 import { storedTimeZone } from './preferences.ts';
+import { channelsFromConfig } from './providers.ts';
 import { TemplatesService } from './templates.service.ts';
 
 export { type DevMessage, DevMessageSink } from './dev-sink.ts';
@@ -87,10 +87,14 @@ export const notificationsModule = defineModule({
     'Templates, queuing inside business transactions, delivery by SMS, email, push and the in-app inbox, delivery reports',
   dependsOn: ['wallets'],
   permissions: [
-    { code: 'notify:read', description: "Read notifications and delivery status" },
-    { code: 'notify:send', description: "Send notifications" },
-    { code: 'notify:template_manage', description: "Manage notification templates" },
-    { code: 'dev:message_read', description: "Read the messages kept by the development message sink (codes, reset links; never in production)" },
+    { code: 'notify:read', description: 'Read notifications and delivery status' },
+    { code: 'notify:send', description: 'Send notifications' },
+    { code: 'notify:template_manage', description: 'Manage notification templates' },
+    {
+      code: 'dev:message_read',
+      description:
+        'Read the messages kept by the development message sink (codes, reset links; never in production)',
+    },
   ],
   create(ctx) {
     const runtime = createNotificationsRuntime(ctx.deps, { realtime: new RealtimeHub(ctx.deps.store) });

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { defineModule } from '../../platform/modules.ts';
+import { policyErrorCatalogue } from './policy.errors.ts';
 import { policyRoutes } from './policy.routes.ts';
 import { PolicyService, policyErrors } from './policy.service.ts';
 import { transactionLimits } from './policy.tables.ts';
@@ -15,9 +16,10 @@ export const policyModule = defineModule({
   name: 'policy',
   description: 'Access policies enforced on every staff request, and transaction-control limits',
   dependsOn: [],
+  errors: policyErrorCatalogue,
   permissions: [
-    { code: 'policy:read', description: "Read access and transaction-control policies" },
-    { code: 'policy:manage', description: "Change policies" },
+    { code: 'policy:read', description: 'Read access and transaction-control policies' },
+    { code: 'policy:manage', description: 'Change policies' },
   ],
   create: ({ deps }) => new PolicyService(deps.database.db),
   // Staff requests must satisfy every access policy bound to their roles.

@@ -1,18 +1,18 @@
 /**
- * Realtime: the WebSocket endpoint `/api/v1/ws` (the principal's notifications, support chat) over the realtime
- * hub, so events reach clients on every API node; and the minimal support chat it carries, persisted in PostgreSQL.
+ * Realtime: the WebSocket endpoint `/api/v1/ws` over the realtime hub, so events reach clients on every API node.
+ * It carries the principal's own stream (`notifications`) and what other modules add through `extensions` (support
+ * registers its chat's channels and `chat.send`).
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Dependencies } from '../../platform/dependencies.ts';
 import type { Principal } from '../../platform/http.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { RealtimeHub } from '../../platform/realtime.ts';
 import { identityModule } from '../identity/index.ts';
 import { DEFAULT_REALTIME_OPTIONS, type RealtimeOptions } from './realtime.connection.ts';
+import { realtimeErrorCatalogue } from './realtime.errors.ts';
+import { SocketExtensions } from './realtime.extensions.ts';
 import { realtimeRoutes } from './realtime.routes.ts';
-import { supportChatRoutes } from './support-chat.routes.ts';
-import { SupportChatService } from './support-chat.service.ts';
 
 export { RealtimeHub } from '../../platform/realtime.ts';
 export {
@@ -22,14 +22,18 @@ export {
   type RealtimeOptions,
 } from './realtime.connection.ts';
 export {
-  CHAT_PERMISSION,
-  type ConversationView,
-  conversationTopic,
-  type MessageView,
-  SupportChatService,
-} from './support-chat.service.ts';
-export { realtimeTopics, supportReply } from './realtime.events.ts';
-export { supportChatMessages, supportConversations } from './support-chat.tables.ts';
+  type SocketConnection,
+  type SocketExtension,
+  SocketExtensions,
+  type SocketSession,
+} from './realtime.extensions.ts';
+export { type ClientMessage, type Frame, frameError } from './realtime.protocol.ts';
+
+export interface RealtimeApi {
+  hub: RealtimeHub;
+  /** Channels and message types other modules add to the socket: register from `create` (support's chat). */
+  extensions: SocketExtensions;
+}
 
 /**
  * The module's plugin. `identity` only needs `authenticate` (an IdentityService); `hub` is built from the store
@@ -39,21 +43,15 @@ export { supportChatMessages, supportConversations } from './support-chat.tables
  * route (or to none) has its socket destroyed after the HTTP answer instead of left open.
  */
 export function realtimePlugin(
-  deps: Pick<Dependencies, 'database'>,
   identity: { authenticate(token: string): Promise<Principal> },
   hub: RealtimeHub,
+  extensions: SocketExtensions,
   options: RealtimeOptions = {},
 ) {
   return fp(
     async (app: FastifyInstance) => {
-      const chat = new SupportChatService({
-        db: deps.database.db,
-        hub,
-        onFanOutError: (error) => app.log.warn({ err: error }, 'support chat fan-out failed'),
-      });
-      await app.register(supportChatRoutes(chat));
       await app.register(
-        realtimeRoutes({ identity, hub, chat, options: { ...DEFAULT_REALTIME_OPTIONS, ...options } }),
+        realtimeRoutes({ identity, hub, extensions, options: { ...DEFAULT_REALTIME_OPTIONS, ...options } }),
       );
     },
     { name: 'realtime' },
@@ -63,14 +61,10 @@ export function realtimePlugin(
 export const realtimeModule = defineModule({
   name: 'realtime',
   description:
-    "The WebSocket endpoint `/api/v1/ws`: the principal's notifications and support chat, on every node",
+    "The WebSocket endpoint `/api/v1/ws`: the principal's notifications and the channels other modules add (support chat), on every node",
   dependsOn: ['identity'],
-  permissions: [
-    { code: 'support:read', description: "Read tickets and FAQs" },
-    { code: 'support:manage', description: "Work tickets and FAQs" },
-    { code: 'support:chat', description: "Chat live with customers in support conversations" },
-  ],
+  errors: realtimeErrorCatalogue,
   // The hub is built from the store; the worker builds its own the same way to publish.
-  create: ({ deps }) => ({ hub: new RealtimeHub(deps.store) }),
-  routes: (api, ctx) => realtimePlugin(ctx.deps, ctx.use(identityModule), api.hub),
+  create: ({ deps }): RealtimeApi => ({ hub: new RealtimeHub(deps.store), extensions: new SocketExtensions() }),
+  routes: (api, ctx) => realtimePlugin(ctx.use(identityModule), api.hub, api.extensions),
 });

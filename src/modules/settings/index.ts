@@ -1,6 +1,7 @@
 /** Runtime settings (`/api/v1/admin/config`) and public client configuration (`/api/v1/app`). */
 import { API_VERSION } from '../../platform/api-contract.ts';
 import { defineModule } from '../../platform/modules.ts';
+import { settingErrorCatalogue } from './settings.errors.ts';
 import { settingsRoutes } from './settings.routes.ts';
 import { SettingsService } from './settings.service.ts';
 
@@ -9,11 +10,13 @@ export { SettingsService } from './settings.service.ts';
 
 export const settingsModule = defineModule({
   name: 'settings',
-  description: 'Runtime settings (`/api/v1/admin/config`) and the public client configuration (`/api/v1/app`)',
+  description:
+    'Runtime settings (`/api/v1/admin/config`) and the public client configuration (`/api/v1/app`)',
   dependsOn: [],
+  errors: settingErrorCatalogue,
   permissions: [
-    { code: 'admin:config_read', description: "Read runtime settings" },
-    { code: 'admin:config_update', description: "Change runtime settings" },
+    { code: 'admin:config_read', description: 'Read runtime settings' },
+    { code: 'admin:config_update', description: 'Change runtime settings' },
   ],
   async create({ deps }) {
     const settings = new SettingsService(deps.database.db, deps.store);

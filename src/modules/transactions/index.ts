@@ -7,14 +7,15 @@ import { type LedgerService, ledgerModule } from '../ledger/index.ts';
 import { type PolicyService, policyModule } from '../policy/index.ts';
 import { type SettingsService, settingsModule } from '../settings/index.ts';
 import { type WalletsService, walletsModule } from '../wallets/index.ts';
-import { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
-import { TransferBody } from './transactions.schemas.ts';
 import { PaymentAuthorizer } from './transactions.authorize.ts';
+import { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 import { PaymentEngine } from './transactions.engine.ts';
+import { transactionErrorCatalogue } from './transactions.errors.ts';
 import { fxRoutes } from './transactions.fx.routes.ts';
 import { FxService } from './transactions.fx.ts';
 import { ReceiptsService } from './transactions.receipts.ts';
 import { transactionRoutes } from './transactions.routes.ts';
+import { TransferBody } from './transactions.schemas.ts';
 import { type CashInput, TransactionsService } from './transactions.service.ts';
 
 export {
@@ -34,6 +35,12 @@ export {
   type PrePostingHook,
   type TransactionRow,
 } from './transactions.plan.ts';
+export {
+  findTransaction,
+  linkReversal,
+  markReversed,
+  transactionReferences,
+} from './transactions.repository.ts';
 export { TransactionView as TransactionViewSchema, TransferBody } from './transactions.schemas.ts';
 export { TransactionsService } from './transactions.service.ts';
 export { TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
@@ -89,11 +96,12 @@ export const transactionsModule = defineModule({
   name: 'transactions',
   description: 'The payment engine, P2P and teller cash, FX, transaction history and receipts',
   dependsOn: ['identity', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
+  errors: transactionErrorCatalogue,
   permissions: [
-    { code: 'wallet:deposit', description: "Cash deposit at a branch" },
-    { code: 'wallet:withdraw', description: "Cash withdrawal at a branch" },
-    { code: 'transaction:read', description: "Read transactions" },
-    { code: 'transaction:create', description: "Post transactions" },
+    { code: 'wallet:deposit', description: 'Cash deposit at a branch' },
+    { code: 'wallet:withdraw', description: 'Cash withdrawal at a branch' },
+    { code: 'transaction:read', description: 'Read transactions' },
+    { code: 'transaction:create', description: 'Post transactions' },
   ],
   create(ctx): TransactionsApi {
     const { deps } = ctx;

@@ -2,6 +2,7 @@
 import { defineModule } from '../../platform/modules.ts';
 import { ledgerModule } from '../ledger/index.ts';
 import { settingsModule } from '../settings/index.ts';
+import { walletErrorCatalogue } from './wallets.errors.ts';
 import { ProductsService, seedWalletProducts } from './wallets.products.ts';
 import { walletRoutes } from './wallets.routes.ts';
 import { WalletsService } from './wallets.service.ts';
@@ -35,6 +36,7 @@ export const walletsModule = defineModule({
   name: 'wallets',
   description: 'Wallets, wallet products, balances, statements and receipts as PDF',
   dependsOn: ['ledger', 'settings'],
+  errors: walletErrorCatalogue,
   permissions: [
     { code: 'wallet:read', description: 'Read wallets, balances and statements' },
     { code: 'wallet:create', description: 'Open wallets' },
