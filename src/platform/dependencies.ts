@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { type EphemeralStore, openStore } from './cache.ts';
 import { type KeyRing, keyRing } from './crypto.ts';
 import { type Database, openDatabase, runMigrations } from './db.ts';
+import { configureEventValidation } from './events.ts';
 import { Jobs } from './jobs.ts';
 
 export interface Dependencies {
@@ -23,6 +24,7 @@ export interface OpenOptions {
 }
 
 export async function openDependencies(config: Config, options: OpenOptions = {}): Promise<Dependencies> {
+  configureEventValidation(config.EVENT_VALIDATION_RATE, config.PRODUCTION);
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,

@@ -11,6 +11,7 @@
  *   comparisons; the first correct submit consumes the challenge atomically and is the only success.
  * - Expired, unknown, voided, consumed and wrong all answer with the same message, so nothing leaks.
  */
+import { Type } from 'typebox';
 import type { EphemeralStore } from './cache.ts';
 import {
   constantTimeEqualHex,
@@ -21,7 +22,7 @@ import {
   sealEnvelope,
 } from './crypto.ts';
 import { AppError } from './errors.ts';
-import type { DomainEvent } from './outbox.ts';
+import { type Aggregate, defineTopic, MinorUnits, type PayloadOf } from './events.ts';
 
 export type OtpBinding = Record<string, string | number | bigint>;
 
@@ -234,6 +235,33 @@ export class OtpService {
   }
 }
 
+/** A one-time code to deliver; published by the platform's OTP service for customers and staff alike. */
+export const otpRequested = defineTopic(
+  'otp.requested',
+  1,
+  Type.Object(
+    {
+      customer_id: Type.Optional(Type.String({ description: 'The customer the code is for (or user_id).' })),
+      user_id: Type.Optional(
+        Type.String({ description: 'The staff user the code is for (or customer_id).' }),
+      ),
+      purpose: Type.String({ description: 'transaction, pin_reset, mfa:sms, mfa:email …' }),
+      channel: Type.Union([Type.Literal('sms'), Type.Literal('email')]),
+      challenge_id: Type.String(),
+      expires_at: Type.String({ description: 'ISO 8601 time the code stops working.' }),
+      code_sealed: Type.String({ description: 'The code in an envelope bound to `otp:<challenge_id>`.' }),
+      phone: Type.Optional(
+        Type.String({ description: "Where to send it when not the principal's own phone." }),
+      ),
+      email: Type.Optional(Type.String()),
+      amount: Type.Optional(MinorUnits({ description: 'The payment being confirmed (step-up codes).' })),
+      currency: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+  'A one-time code to send by SMS or email; the code travels sealed.',
+);
+
 /**
  * The outbox event that asks the notification worker to deliver a code. The code travels sealed (envelope
  * encryption bound to the challenge), so the outbox table never holds a usable code.
@@ -243,12 +271,10 @@ export function otpRequestedEvent(
   customerId: string,
   purpose: string,
   issued: OtpIssued,
-  extra: Record<string, unknown> = {},
-): DomainEvent {
+  extra: { phone?: string; amount?: string; currency?: string } = {},
+): { aggregate: Aggregate; payload: PayloadOf<typeof otpRequested> } {
   return {
-    topic: 'otp.requested',
-    aggregateType: 'customer',
-    aggregateId: customerId,
+    aggregate: { type: 'customer', id: customerId },
     payload: {
       customer_id: customerId,
       purpose,

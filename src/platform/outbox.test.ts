@@ -1,10 +1,13 @@
-/** Outbox retention: only old, dispatched, error-free events go; in batches; works on PostgreSQL and PGlite. */
+/**
+ * Outbox retention: only old events that every consumer has passed go (handed out, no delivery pending or set
+ * aside); in batches; works on PostgreSQL and PGlite.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { startTestApp, type TestContext } from '../../test/helpers/app.ts';
 import { purgeDispatchedEvents } from './outbox.ts';
-import { outboxEvents } from './platform.tables.ts';
+import { outboxConsumers, outboxDeliveries, outboxEvents } from './platform.tables.ts';
 
 describe('outbox retention', () => {
   let t: TestContext;
@@ -13,34 +16,41 @@ describe('outbox retention', () => {
   });
   after(async () => t.close());
 
-  test('dispatched events older than the window go; undelivered, set-aside and recent ones stay', async () => {
+  test('old events every consumer passed go; undelivered, pending, set-aside and recent ones stay', async () => {
     const db = t.deps.database.db;
     const days = (n: number) => new Date(Date.now() - n * 86_400_000);
-    const insert = (
-      topic: string,
-      occurredAt: Date,
-      dispatchedAt: Date | null,
-      error: string | null = null,
-    ) =>
-      db
-        .insert(outboxEvents)
-        .values({
-          topic,
-          aggregateType: 'retention-test',
-          aggregateId: topic,
-          payload: {},
-          occurredAt,
-          dispatchedAt,
-          dispatchError: error,
-        })
-        .returning({ id: outboxEvents.id });
+    const insert = async (topic: string, occurredAt: Date, dispatchedAt: Date | null) =>
+      (
+        await db
+          .insert(outboxEvents)
+          .values({
+            topic,
+            aggregateType: 'retention-test',
+            aggregateId: topic,
+            payload: {},
+            occurredAt,
+            dispatchedAt,
+          })
+          .returning({ id: outboxEvents.id })
+      )[0]!.id;
+    await db.insert(outboxConsumers).values({ name: 'retention-test', topics: [] });
     // Older rows first, as the id sequence and the clock go together in production.
-    const old = [];
-    for (let i = 0; i < 7; i += 1) old.push((await insert(`old-dispatched-${i}`, days(30), days(30)))[0]!.id);
-    const [undelivered] = await insert('old-undelivered', days(20), null);
-    const [setAside] = await insert('old-set-aside', days(20), days(20), 'handler failed 5 times');
-    const [recent] = await insert('recent-dispatched', days(1), days(1));
-    const [fresh] = await insert('fresh-undelivered', new Date(), null);
+    for (let i = 0; i < 7; i += 1) await insert(`old-passed-${i}`, days(30), days(30));
+    const undelivered = await insert('old-undelivered', days(20), null);
+    const pending = await insert('old-pending', days(20), days(20));
+    const setAside = await insert('old-set-aside', days(20), days(20));
+    const recent = await insert('recent-passed', days(1), days(1));
+    const fresh = await insert('fresh-undelivered', new Date(), null);
+    await db.insert(outboxDeliveries).values([
+      { consumer: 'retention-test', eventId: pending, attempts: 1, lastError: 'try again' },
+      {
+        consumer: 'retention-test',
+        eventId: setAside,
+        attempts: 5,
+        lastError: 'handler failed 5 times',
+        failedAt: days(20),
+      },
+    ]);
 
     // Batches of 3: 7 rows take three rounds (3 + 3 + 1).
     assert.equal(await purgeDispatchedEvents(db, 7, 3), 7);
@@ -51,12 +61,16 @@ describe('outbox retention', () => {
       .orderBy(outboxEvents.id);
     assert.deepEqual(
       left.map((row) => row.topic),
-      ['old-undelivered', 'old-set-aside', 'recent-dispatched', 'fresh-undelivered'],
+      ['old-undelivered', 'old-pending', 'old-set-aside', 'recent-passed', 'fresh-undelivered'],
     );
     assert.equal(await purgeDispatchedEvents(db, 7, 3), 0, 'a second run finds nothing');
     assert.equal(await purgeDispatchedEvents(db, 0), 0, '0 keeps everything');
-    await db
-      .delete(outboxEvents)
-      .where(inArray(outboxEvents.id, [undelivered!.id, setAside!.id, recent!.id, fresh!.id]));
+
+    // Once the consumer has handled the pending one (its delivery deleted), it goes too.
+    await db.delete(outboxDeliveries).where(eq(outboxDeliveries.eventId, pending));
+    assert.equal(await purgeDispatchedEvents(db, 7), 1);
+
+    await db.delete(outboxConsumers).where(eq(outboxConsumers.name, 'retention-test'));
+    await db.delete(outboxEvents).where(inArray(outboxEvents.id, [undelivered, setAside, recent, fresh]));
   });
 });

@@ -1,12 +1,14 @@
 /** Tables owned by the platform: audit trail, idempotency keys, runtime settings, entity categories. */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -97,25 +99,56 @@ export const nowSql = sql`now()`;
 
 /**
  * The transactional outbox of domain events (transaction completed, dispute opened, OTP requested …), written in
- * the same transaction as the change they describe. Consumers (notifications, AML, webhooks) read in id order and
- * mark what they dispatched; a rolled-back change leaves no event.
+ * the same transaction as the change they describe; a rolled-back change leaves no event. The event bus hands each
+ * event to the consumers subscribed to its topic (one `outbox_deliveries` row each) and then sets `dispatched_at`;
+ * each consumer works through its own deliveries (ADR 0025).
  */
 export const outboxEvents = pgTable(
   'outbox_events',
   {
     id: bigserial('id', { mode: 'bigint' }).primaryKey(),
     topic: text('topic').notNull(),
+    /** The version of the topic's payload schema the event was written with. */
+    version: integer('version').notNull().default(1),
     aggregateType: text('aggregate_type').notNull(),
     aggregateId: text('aggregate_id').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** When the event was handed to its consumers (their deliveries written); null until then. */
     dispatchedAt: timestamp('dispatched_at', { withTimezone: true, mode: 'date' }),
-    /** Failed dispatch attempts; after the limit the event is set aside (dispatched with its error) for an operator. */
-    dispatchAttempts: integer('dispatch_attempts').notNull().default(0),
-    dispatchError: text('dispatch_error'),
   },
   (table) => [
     index('outbox_events_undispatched_idx').on(table.id).where(sql`${table.dispatchedAt} is null`),
     index('outbox_events_aggregate_idx').on(table.aggregateType, table.aggregateId, table.id),
   ],
+);
+
+/**
+ * The consumers of the outbox (`notifications`, later AML, webhooks …) and the topics each takes, as `name@version`.
+ * Written by the event bus at start; the hand-out reads it, so every worker hands events to the same consumers.
+ */
+export const outboxConsumers = pgTable('outbox_consumers', {
+  name: text('name').primaryKey(),
+  topics: text('topics').array().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * One event for one consumer, pending or set aside. A handled delivery is deleted, so the table holds only what is
+ * pending and what failed `maxAttempts` times (`failed_at` set, with the last error): the consumer's dead letters.
+ */
+export const outboxDeliveries = pgTable(
+  'outbox_deliveries',
+  {
+    consumer: text('consumer')
+      .notNull()
+      .references(() => outboxConsumers.name, { onDelete: 'cascade' }),
+    eventId: bigint('event_id', { mode: 'bigint' }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    /** Set when the delivery was set aside after its attempts (a dead letter); null while pending. */
+    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [primaryKey({ columns: [table.consumer, table.eventId] })],
 );

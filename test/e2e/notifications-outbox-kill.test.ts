@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
+import { transactionCompleted } from '../../src/modules/transactions/index.ts';
 import { inTransaction } from '../../src/platform/db.ts';
 import { emitEvent } from '../../src/platform/outbox.ts';
 import { type FakeTwilio, startFakeTwilio } from '../fakes/twilio.ts';
@@ -93,11 +94,11 @@ if (sharedServices)
       // A business transaction that emits its event and then fails: the event goes with it.
       await assert.rejects(
         inTransaction(t.deps.database.db, async (tx) => {
-          await emitEvent(tx, {
-            topic: 'transaction.completed',
-            aggregateType: 'transaction',
-            aggregateId: '00000000-0000-7000-8000-000000000000',
-            payload: {
+          await emitEvent(
+            tx,
+            transactionCompleted,
+            { type: 'transaction', id: '00000000-0000-7000-8000-000000000000' },
+            {
               transaction_id: '00000000-0000-7000-8000-000000000000',
               reference: 'ROLLEDBACK01',
               type: 'p2p',
@@ -105,10 +106,15 @@ if (sharedServices)
               currency: 'KES',
               fee: '0',
               tax: '0',
+              source_wallet_id: aliceWallet.id,
+              destination_wallet_id: bobWallet.id,
               source_customer_id: alice.id,
               destination_customer_id: bob.id,
+              merchant_id: null,
+              biller_id: null,
+              bill_reference: null,
             },
-          });
+          );
           throw new Error('the use case failed after emitting');
         }),
         /failed after emitting/,

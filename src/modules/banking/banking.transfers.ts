@@ -15,7 +15,8 @@ import type { CoreBankingPort } from '../../integrations/fineract/fineract.clien
 import type { RequestContext } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, errorBody } from '../../platform/errors.ts';
+import { type AppError, errorBody } from '../../platform/errors.ts';
+import type { PayloadOf } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
@@ -30,6 +31,7 @@ import {
   type PaymentAuthorizer,
   type TransactionRow,
   type TransactionsService,
+  transactionCompleted,
   transactionErrors,
   transactions,
   transactionView,
@@ -374,12 +376,7 @@ export class BankTransfersService {
       .where(and(eq(transactions.id, record.id), eq(transactions.status, 'processing')))
       .returning();
     if (!updated) throw bankErrors.settledElsewhere();
-    await emitEvent(tx, {
-      topic: 'transaction.completed',
-      aggregateType: 'transaction',
-      aggregateId: updated.id,
-      payload: eventPayload(updated),
-    });
+    await emitEvent(tx, transactionCompleted, { type: 'transaction', id: updated.id }, eventPayload(updated));
     const view = transactionView(updated);
     await claim?.commit(tx, 201, view);
     return view;
@@ -527,6 +524,7 @@ function unknownDetails(record: TransactionRow) {
   return { transaction_id: record.id, reference: record.reference, status: 'processing' };
 }
 
-function eventPayload(record: TransactionRow) {
-  return { ...completedEventPayload(record), bank_account_id: record.metadata?.bank_account_id ?? null };
+function eventPayload(record: TransactionRow): PayloadOf<typeof transactionCompleted> {
+  const account = record.metadata?.bank_account_id;
+  return { ...completedEventPayload(record), bank_account_id: typeof account === 'string' ? account : null };
 }

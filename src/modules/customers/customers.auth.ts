@@ -10,7 +10,7 @@ import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
 import { type Executor, inTransaction, rawRows } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
-import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
+import { OtpService, otpRequested, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { type IdentityService, identityErrorCatalogue } from '../identity/index.ts';
 import { customerErrorCatalogue as codes } from './customers.errors.ts';
@@ -188,12 +188,8 @@ export class CustomerAuth {
       .where(eq(customerPhones.phone, normalised))
       .limit(1);
     if (found) {
-      await inTransaction(this.#db, (tx) =>
-        emitEvent(
-          tx,
-          otpRequestedEvent(this.#deps.keys, found.id, 'pin_reset', issued, { phone: normalised }),
-        ),
-      );
+      const event = otpRequestedEvent(this.#deps.keys, found.id, 'pin_reset', issued, { phone: normalised });
+      await inTransaction(this.#db, (tx) => emitEvent(tx, otpRequested, event.aggregate, event.payload));
     }
     return { challenge_id: issued.challengeId, expires_at: issued.expiresAt.toISOString() };
   }

@@ -17,6 +17,8 @@ import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.t
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
 import { customerErrorCatalogue as codes } from './customers.errors.ts';
+import { kycDecided } from './customers.events.ts';
+import { customerDisplayName } from './customers.read.ts';
 import { customerEmails, customerPhones, customers } from './customers.tables.ts';
 import { kycApplications, kycTiers } from './kyc.tables.ts';
 
@@ -384,17 +386,18 @@ export class KycService {
           entityId: row.customerId,
           after: { application_id: applicationId, reason },
         });
-        await emitEvent(tx, {
-          topic: 'kyc.decided',
-          aggregateType: 'customer',
-          aggregateId: row.customerId,
-          payload: {
+        await emitEvent(
+          tx,
+          kycDecided,
+          { type: 'customer', id: row.customerId },
+          {
             customer_id: row.customerId,
+            name: (await customerDisplayName(tx, row.customerId)) ?? '',
             application_id: applicationId,
             decision: 'rejected',
             reason,
           },
-        });
+        );
         return applicationView(rejected!);
       }
       const target = await this.#tier(tx, row.targetTier);
@@ -438,18 +441,19 @@ export class KycService {
           expires_at: expiresAt?.toISOString() ?? null,
         },
       });
-      await emitEvent(tx, {
-        topic: 'kyc.decided',
-        aggregateType: 'customer',
-        aggregateId: row.customerId,
-        payload: {
+      await emitEvent(
+        tx,
+        kycDecided,
+        { type: 'customer', id: row.customerId },
+        {
           customer_id: row.customerId,
+          name: (await customerDisplayName(tx, row.customerId)) ?? '',
           application_id: applicationId,
           decision: 'approved',
           tier: target.name,
           tier_code: target.code,
         },
-      });
+      );
       return applicationView(approved!);
     });
   }

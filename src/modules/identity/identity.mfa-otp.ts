@@ -12,9 +12,10 @@ import { openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { Aggregate, PayloadOf } from '../../platform/events.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { type OtpIssued, OtpService } from '../../platform/otp.ts';
-import { type DomainEvent, emitEvent } from '../../platform/outbox.ts';
+import { type OtpIssued, OtpService, otpRequested } from '../../platform/otp.ts';
+import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrorCatalogue as codes } from './identity.errors.ts';
 import { mfaFactors } from './identity.tables.ts';
 
@@ -62,12 +63,10 @@ function staffOtpEvent(
   purpose: string,
   destination: string,
   issued: OtpIssued,
-): DomainEvent {
+): { aggregate: Aggregate; payload: PayloadOf<typeof otpRequested> } {
   const channel = OTP_CHANNEL[factor];
   return {
-    topic: 'otp.requested',
-    aggregateType: principal.type,
-    aggregateId: principal.id,
+    aggregate: { type: principal.type, id: principal.id },
     payload: {
       [principal.type === 'user' ? 'user_id' : 'customer_id']: principal.id,
       purpose,
@@ -196,7 +195,8 @@ export class OtpFactors {
           status: 'pending',
         });
       }
-      await emitEvent(tx, staffOtpEvent(this.#deps.keys, principal, factor, purpose, destination, issued));
+      const event = staffOtpEvent(this.#deps.keys, principal, factor, purpose, destination, issued);
+      await emitEvent(tx, otpRequested, event.aggregate, event.payload);
       await writeAudit(tx, context, {
         action: `mfa.${factor}_enrolment_started`,
         entityType: principal.type,
@@ -279,10 +279,8 @@ export class OtpFactors {
     const { service } = await this.#otp();
     const issued = await service.issue({ purpose, subject: principal.id, binding: { mfa: mfaTokenId } });
     await this.#deps.store.set(this.#loginKey(mfaTokenId, factor), issued.challengeId, tokenTtlMs);
-    await emitEvent(
-      this.#db,
-      staffOtpEvent(this.#deps.keys, principal, factor, purpose, destination, issued),
-    );
+    const event = staffOtpEvent(this.#deps.keys, principal, factor, purpose, destination, issued);
+    await emitEvent(this.#db, otpRequested, event.aggregate, event.payload);
     return {
       factor,
       channel: OTP_CHANNEL[factor],

@@ -18,6 +18,7 @@ import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrorCatalogue as codes } from './identity.errors.ts';
+import { pushChallenge } from './identity.events.ts';
 import { pushChallenges, registeredDevices } from './identity.tables.ts';
 
 type PrincipalRef = { type: 'user' | 'customer'; id: string };
@@ -258,11 +259,11 @@ export class PushApprovals {
           expiresAt,
         })
         .returning();
-      await emitEvent(tx, {
-        topic: 'push.challenge',
-        aggregateType: principal.type,
-        aggregateId: principal.id,
-        payload: {
+      await emitEvent(
+        tx,
+        pushChallenge,
+        { type: principal.type, id: principal.id },
+        {
           challenge_id: id,
           principal_type: principal.type,
           principal_id: principal.id,
@@ -276,7 +277,7 @@ export class PushApprovals {
             push_token: device.pushToken,
           })),
         },
-      });
+      );
       return { ...challengeView(row!), devices: devices.length };
     });
   }

@@ -14,6 +14,7 @@ import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrors } from './identity.errors.ts';
+import { passwordResetRequested } from './identity.events.ts';
 import * as repository from './identity.repository.ts';
 import type { IdentityService } from './identity.service.ts';
 import { passwordResetTokens, users } from './identity.tables.ts';
@@ -29,7 +30,7 @@ const IP_HOURLY_CAP = 30;
 /** 32 random bytes in base64url. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export const PASSWORD_RESET_TOPIC = 'password.reset_requested';
+export const PASSWORD_RESET_TOPIC = passwordResetRequested.name;
 
 export interface ResetRequested {
   message: string;
@@ -130,19 +131,20 @@ export class PasswordResetService {
           expiresAt,
           requestedIp: context.ip,
         });
-        await emitEvent(tx, {
-          topic: PASSWORD_RESET_TOPIC,
-          aggregateType: 'user',
-          aggregateId: target.id,
-          payload: {
+        await emitEvent(
+          tx,
+          passwordResetRequested,
+          { type: 'user', id: target.id },
+          {
             user_id: target.id,
             reset_id: id,
             channel: 'email',
             email: target.email,
+            name: target.fullName,
             expires_at: expiresAt.toISOString(),
             token_sealed: sealed,
           },
-        });
+        );
       }
       await writeAudit(tx, context, {
         action: 'auth.password_reset_requested',

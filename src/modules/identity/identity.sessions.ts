@@ -12,6 +12,7 @@ import type { Channel, Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrors } from './identity.errors.ts';
+import { newDeviceLogin } from './identity.events.ts';
 import * as repository from './identity.repository.ts';
 import type { PrincipalAccess } from './identity.service.ts';
 import { refreshTokens } from './identity.tables.ts';
@@ -93,18 +94,18 @@ export class SessionService {
       .where(mine)
       .groupBy(refreshTokens.principalId);
     if (!earlier || earlier.sameDevice) return;
-    await emitEvent(tx, {
-      topic: 'auth.new_device_login',
-      aggregateType: principal.type,
-      aggregateId: principal.id,
-      payload: {
+    await emitEvent(
+      tx,
+      newDeviceLogin,
+      { type: principal.type, id: principal.id },
+      {
         principal_type: principal.type,
         principal_id: principal.id,
         device: (context.userAgent ?? 'an unknown device').slice(0, 120),
-        ip: context.ip,
+        ip: context.ip ?? null,
         at: new Date().toISOString(),
       },
-    });
+    );
   }
 
   /** Rotates a refresh token. A token used twice means it leaked: the whole session family is revoked. */

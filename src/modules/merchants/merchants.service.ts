@@ -37,6 +37,7 @@ import {
   parseQrAmount,
 } from './emvco.ts';
 import { asQrError, merchantErrors } from './merchants.errors.ts';
+import { merchantActivated, merchantRegistered, merchantSuspended } from './merchants.events.ts';
 import { merchantQrCodes, merchants } from './merchants.tables.ts';
 
 /** Globally unique id of this platform's merchant account template (EMVCo tag 26, sub-tag 00). */
@@ -208,11 +209,11 @@ export class MerchantsService {
             .where(eq(merchants.id, id))
             .returning();
           const view = merchantView(row!);
-          await emitEvent(tx, {
-            topic: 'merchant.registered',
-            aggregateType: 'merchant',
-            aggregateId: id,
-            payload: {
+          await emitEvent(
+            tx,
+            merchantRegistered,
+            { type: 'merchant', id },
+            {
               merchant_id: id,
               merchant_number: view.merchant_number,
               name: view.name,
@@ -221,7 +222,7 @@ export class MerchantsService {
               wallet_id: wallet.id,
               owner_customer_id: view.owner_customer_id,
             },
-          });
+          );
           await writeAudit(tx, context, {
             action: 'merchant.register',
             entityType: 'merchant',
@@ -329,13 +330,12 @@ export class MerchantsService {
         .set({ status, updatedAt: new Date() })
         .where(eq(merchants.id, id))
         .returning();
-      const verb = status === 'suspended' ? 'suspended' : 'activated';
-      await emitEvent(tx, {
-        topic: `merchant.${verb}`,
-        aggregateType: 'merchant',
-        aggregateId: id,
-        payload: { merchant_id: id, status, reason },
-      });
+      await emitEvent(
+        tx,
+        status === 'suspended' ? merchantSuspended : merchantActivated,
+        { type: 'merchant', id },
+        { merchant_id: id, status, reason },
+      );
       await writeAudit(tx, context, {
         action: status === 'suspended' ? 'merchant.suspend' : 'merchant.activate',
         entityType: 'merchant',

@@ -5,7 +5,7 @@
  */
 import { inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { OtpService, otpRequestedEvent } from '../../platform/otp.ts';
+import { OtpService, otpRequested, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { CustomerAuth } from '../customers/index.ts';
 import type { IdentityService } from '../identity/index.ts';
@@ -113,14 +113,12 @@ export class PaymentAuthorizer {
       return;
     }
     const issued = await otp.issue({ purpose: 'transaction', subject: customerId, binding: bound });
+    const event = otpRequestedEvent(this.#deps.keys, customerId, 'transaction', issued, {
+      amount: binding.amount.toString(),
+      currency: binding.currency,
+    });
     await inTransaction(this.#deps.database.db, (tx) =>
-      emitEvent(
-        tx,
-        otpRequestedEvent(this.#deps.keys, customerId, 'transaction', issued, {
-          amount: binding.amount,
-          currency: binding.currency,
-        }),
-      ),
+      emitEvent(tx, otpRequested, event.aggregate, event.payload),
     );
     throw transactionErrors.otpRequired(issued.challengeId, issued.expiresAt);
   }

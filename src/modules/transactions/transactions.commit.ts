@@ -8,6 +8,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import { type Executor, rawRows, sqlState } from '../../platform/db.ts';
 import { idempotencyErrors } from '../../platform/idempotency.ts';
 import { toJsonSafe } from '../../platform/json.ts';
+import type { OutboxRecord } from '../../platform/outbox.ts';
 import { bigintArray, codeArray, type Leg, ledgerErrorOf, uuidArray } from '../ledger/index.ts';
 import type { WalletState } from '../wallets/index.ts';
 import { transactions } from './transactions.tables.ts';
@@ -30,7 +31,8 @@ export interface PaymentCommit {
   caps: { accountId: string; cap: bigint }[];
   usage: { walletId: string; direction: 'send' | 'receive'; amount: bigint }[];
   record: TransactionRow;
-  event: { topic: string; aggregateType: string; aggregateId: string; payload: unknown };
+  /** The outbox row (`outboxRecord`); the function writes it with the column's default version, 1. */
+  event: OutboxRecord;
   claim: { id: string; lockedUntil: Date; status: number; body: string } | null;
   /** A customer's PIN attempt compared inside the call ('pin' when it is not right with nothing to reset). */
   pin: { customerId: string; candidate: string } | null;
@@ -79,12 +81,7 @@ export async function commitPayment(
         ${`{${input.usage.map((entry) => entry.direction).join(',')}}`}::text[],
         ${bigintArray(input.usage.map((entry) => entry.amount))}::bigint[],
         ${JSON.stringify(recordJson(input.record))}::jsonb,
-        ${JSON.stringify({
-          topic: input.event.topic,
-          aggregate_type: input.event.aggregateType,
-          aggregate_id: input.event.aggregateId,
-          payload: toJsonSafe(input.event.payload),
-        })}::jsonb,
+        ${JSON.stringify(input.event)}::jsonb,
         ${input.claim?.id ?? null}::uuid, ${input.claim?.lockedUntil.toISOString() ?? null}::timestamptz,
         ${input.claim?.status ?? null}::integer, ${input.claim?.body ?? null},
         ${input.pin?.customerId ?? null}::uuid, ${input.pin?.candidate ?? null}) as outcome`,

@@ -12,7 +12,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, errorBody } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
-import { emitEvent } from '../../platform/outbox.ts';
+import { emitEvent, outboxRecord } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
 import type { PolicyService } from '../policy/index.ts';
 import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
@@ -20,6 +20,7 @@ import type { PinCheck } from './transactions.authorize.ts';
 import { PaymentChecks } from './transactions.checks.ts';
 import { commitPayment } from './transactions.commit.ts';
 import { transactionErrors } from './transactions.errors.ts';
+import { transactionCompleted } from './transactions.events.ts';
 import {
   type Checked,
   completedEventPayload,
@@ -188,12 +189,12 @@ export class PaymentEngine {
           .returning();
         await plan.beforeCommit?.(tx, record!);
         crashPoint('transfer.after-record');
-        await emitEvent(tx, {
-          topic: 'transaction.completed',
-          aggregateType: 'transaction',
-          aggregateId: id,
-          payload: completedEventPayload(record!),
-        });
+        await emitEvent(
+          tx,
+          transactionCompleted,
+          { type: 'transaction', id },
+          completedEventPayload(record!),
+        );
         // The history as built here, not as jsonb returned it (its keys reordered): the stored answer, the replay and
         // a later read then have the same bytes, as on the one-call path.
         const view = transactionView({ ...record!, history });
@@ -377,12 +378,7 @@ export class PaymentEngine {
         legIds: posting.legs.map(() => uuidv7()),
         usage: plan.limits === false ? [] : this.#usageEntries(plan, checked.wallets),
         record,
-        event: {
-          topic: 'transaction.completed',
-          aggregateType: 'transaction',
-          aggregateId: id,
-          payload: completedEventPayload(record),
-        },
+        event: outboxRecord(transactionCompleted, { type: 'transaction', id }, completedEventPayload(record)),
         claim,
         pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
       });

@@ -5,9 +5,11 @@
 import { randomInt } from 'node:crypto';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
+import type { PayloadOf } from '../../platform/events.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import type { Leg } from '../ledger/index.ts';
 import type { WalletFacts, WalletRow } from '../wallets/index.ts';
+import type { transactionCompleted } from './transactions.events.ts';
 import type { TransactionState, TransactionType, transactions } from './transactions.tables.ts';
 
 export type TransactionRow = typeof transactions.$inferSelect;
@@ -97,15 +99,15 @@ export function newReference(): string {
 export type Step = { state: TransactionState; at: string; reason?: string };
 
 /** The `transaction.completed` payload: parties and amounts for notifications, AML and webhooks (no secrets). */
-export function completedEventPayload(record: TransactionRow) {
+export function completedEventPayload(record: TransactionRow): PayloadOf<typeof transactionCompleted> {
   return {
     transaction_id: record.id,
     reference: record.reference,
     type: record.type,
-    amount: record.amount,
+    amount: record.amount.toString(),
     currency: record.currency,
-    fee: record.fee,
-    tax: record.tax,
+    fee: record.fee.toString(),
+    tax: record.tax.toString(),
     source_wallet_id: record.sourceWalletId,
     destination_wallet_id: record.destinationWalletId,
     source_customer_id: record.customerId,

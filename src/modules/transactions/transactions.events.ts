@@ -1,0 +1,38 @@
+/**
+ * The topics the payment engine publishes. `transaction.completed` is written by `payment_commit` (migration 0024)
+ * on the one-call path, which inserts the row with the column's default version (1): a new version of this topic
+ * must also be passed there.
+ */
+import { Type } from 'typebox';
+import { defineTopic, MinorUnits, Nullable } from '../../platform/events.ts';
+import { TRANSACTION_TYPES } from './transactions.tables.ts';
+
+export const transactionCompleted = defineTopic(
+  'transaction.completed',
+  1,
+  Type.Object(
+    {
+      transaction_id: Type.String(),
+      reference: Type.String(),
+      type: Type.Enum(TRANSACTION_TYPES),
+      amount: MinorUnits({ description: 'What the payer sent, in minor units of `currency`.' }),
+      currency: Type.String(),
+      fee: MinorUnits(),
+      tax: MinorUnits(),
+      source_wallet_id: Nullable(Type.String()),
+      destination_wallet_id: Nullable(Type.String()),
+      source_customer_id: Nullable(Type.String({ description: 'The paying customer.' })),
+      destination_customer_id: Nullable(Type.String({ description: 'The receiving customer, if a person.' })),
+      merchant_id: Nullable(Type.String()),
+      biller_id: Nullable(Type.String()),
+      bill_reference: Nullable(Type.String({ description: 'The account or meter number a bill paid.' })),
+      bank_account_id: Type.Optional(
+        Nullable(Type.String({ description: 'Bank top-ups and withdrawals: the linked account.' })),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  'A payment settled: parties and amounts, for alerts, AML and webhooks.',
+);
+
+export const transactionTopics = [transactionCompleted];
