@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import type { Dependencies } from './dependencies.ts';
-import { AppError, commonErrors } from './errors.ts';
+import { commonErrors, platformErrorCatalogue } from './errors.ts';
 import type { HealthCheck } from './modules.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -92,9 +92,9 @@ export function healthRoutes(
           const down = Object.entries(checks)
             .filter(([, state]) => state === 'down')
             .map(([name]) => name);
-          throw new AppError(503, 'SERVICE_UNAVAILABLE', `Not ready: ${down.join(', ')} down`, {
-            checks,
-            down,
+          throw platformErrorCatalogue.SERVICE_UNAVAILABLE({
+            message: `Not ready: ${down.join(', ')} down`,
+            details: { checks, down },
           });
         }
         return {
@@ -129,8 +129,9 @@ export function healthRoutes(
         const token = deps.config.METRICS_TOKEN;
         if (token === undefined && deps.config.PRODUCTION) throw commonErrors.notFound('Route');
         if (token !== undefined && !bearerMatches(request.headers.authorization, token))
-          throw new AppError(401, 'UNAUTHORIZED', 'The metrics token is missing or wrong', null, {
-            'www-authenticate': 'Bearer realm="metrics"',
+          throw platformErrorCatalogue.UNAUTHORIZED({
+            message: 'The metrics token is missing or wrong',
+            headers: { 'www-authenticate': 'Bearer realm="metrics"' },
           });
         const body = await metrics.metrics();
         return reply.type(metrics.contentType).send(body);

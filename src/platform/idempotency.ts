@@ -19,7 +19,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
 import { crashPoint } from './crashpoints.ts';
 import type { Executor } from './db.ts';
-import { AppError, DependencyUnavailableError, errorBody, toAppError } from './errors.ts';
+import {
+  DependencyUnavailableError,
+  errorBody,
+  platformErrorCatalogue as platform,
+  toAppError,
+} from './errors.ts';
 import { uuidv7 } from './ids.ts';
 import { canonicalJson, stringifyWithBigInt } from './json.ts';
 import { idempotencyKeys } from './platform.tables.ts';
@@ -50,26 +55,10 @@ const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
 const STORABLE_FAILURES = new Set([400, 404, 422]);
 
 export const idempotencyErrors = {
-  keyRequired: () =>
-    new AppError(
-      400,
-      'IDEMPOTENCY_KEY_REQUIRED',
-      'This operation requires an Idempotency-Key header (8–255 printable characters)',
-    ),
-  keyInvalid: () =>
-    new AppError(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 8–255 printable ASCII characters'),
-  keyReused: () =>
-    new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request'),
-  inProgress: () =>
-    new AppError(
-      409,
-      'IDEMPOTENCY_IN_PROGRESS',
-      'A request with this Idempotency-Key is still being processed',
-      null,
-      {
-        'retry-after': '1',
-      },
-    ),
+  keyRequired: () => platform.IDEMPOTENCY_KEY_REQUIRED(),
+  keyInvalid: () => platform.IDEMPOTENCY_KEY_INVALID(),
+  keyReused: () => platform.IDEMPOTENCY_KEY_REUSED(),
+  inProgress: () => platform.IDEMPOTENCY_IN_PROGRESS({ headers: { 'retry-after': '1' } }),
 };
 
 export class IdempotencyClaim {

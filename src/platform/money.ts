@@ -5,7 +5,7 @@
  * decimal string of minor units (`minorToJson`), never a JSON number.
  */
 import { Type } from 'typebox';
-import { AppError } from './errors.ts';
+import { platformErrorCatalogue as platform } from './errors.ts';
 
 export interface CurrencyInfo {
   /** ISO 4217 alphabetic code, e.g. KES. */
@@ -83,16 +83,20 @@ export const MINOR_MAX = 2n ** 63n - 1n;
 
 export const moneyErrors = {
   unknownCurrency: (code: string) =>
-    new AppError(422, 'UNSUPPORTED_CURRENCY', `Currency ${code} is not supported`, {
-      currency: code,
-      supported: CURRENCY_CODES,
+    platform.UNSUPPORTED_CURRENCY({
+      params: { currency: code },
+      details: { currency: code, supported: CURRENCY_CODES },
     }),
   notPositive: (field = 'amount') =>
-    new AppError(422, 'VALIDATION_ERROR', `${field} must be a positive whole number of minor units`, {
-      field,
+    platform.VALIDATION_ERROR({
+      message: `${field} must be a positive whole number of minor units`,
+      details: { field },
     }),
   mixedCurrencies: (expected: string, actual: string) =>
-    new AppError(422, 'CURRENCY_MISMATCH', `Cannot combine ${expected} with ${actual}`, { expected, actual }),
+    platform.CURRENCY_MISMATCH({
+      message: `Cannot combine ${expected} with ${actual}`,
+      details: { expected, actual },
+    }),
 };
 
 export function currencyInfo(code: string): Readonly<CurrencyInfo> {

@@ -21,7 +21,7 @@ import {
   randomToken,
   sealEnvelope,
 } from './crypto.ts';
-import { AppError } from './errors.ts';
+import { type AppError, platformErrorCatalogue as platform } from './error-catalogue.ts';
 import { type Aggregate, defineTopic, MinorUnits, type PayloadOf } from './events.ts';
 
 export type OtpBinding = Record<string, string | number | bigint>;
@@ -85,7 +85,7 @@ export function canonical(binding: OtpBinding | undefined): string {
 }
 
 function invalid(attemptsLeft: number): AppError {
-  return new AppError(401, 'OTP_INVALID', INVALID_MESSAGE, { attempts_left: attemptsLeft });
+  return platform.OTP_INVALID({ message: INVALID_MESSAGE, details: { attempts_left: attemptsLeft } });
 }
 
 function tooManyRequests(
@@ -94,13 +94,11 @@ function tooManyRequests(
   remainingMs: number | null,
 ): AppError {
   const seconds = Math.max(1, Math.ceil((remainingMs ?? 1000) / 1000));
-  return new AppError(
-    429,
-    errorCode,
+  return platform[errorCode]({
     message,
-    { retry_after_seconds: seconds },
-    { 'retry-after': String(seconds) },
-  );
+    details: { retry_after_seconds: seconds },
+    headers: { 'retry-after': String(seconds) },
+  });
 }
 
 interface ChallengeRecord {
@@ -221,7 +219,7 @@ export class OtpService {
     // Counted before comparing: however many submits race, at most maxAttempts of them compare.
     const attempts = await this.#store.increment(`otp:attempts:${challengeId}`, this.#ttlMs);
     if (attempts > this.#maxAttempts) {
-      throw new AppError(423, 'OTP_LOCKED', 'Too many wrong codes; request a new code', { attempts_left: 0 });
+      throw platform.OTP_LOCKED({ details: { attempts_left: 0 } });
     }
     const attemptsLeft = this.#maxAttempts - attempts;
     const expected = this.#codeHash(purpose, challengeId, String(code), binding);

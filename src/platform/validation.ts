@@ -5,7 +5,7 @@
 import { Ajv, type AnySchema, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from './errors.ts';
+import { platformErrorCatalogue as platform } from './errors.ts';
 
 const int64 = { type: 'number' as const, validate: (value: number) => Number.isSafeInteger(value) };
 const int32 = {
@@ -258,8 +258,9 @@ export function registerJsonParser(app: FastifyInstance): void {
       if (!field) return done(error, undefined);
       const key = field.endsWith('.constructor.prototype') ? 'constructor.prototype' : '__proto__';
       done(
-        new AppError(400, 'MALFORMED_REQUEST', `The key "${key}" is not allowed in a request body`, {
-          errors: [{ field, message: 'is not allowed', rule: 'forbiddenKey' }],
+        platform.MALFORMED_REQUEST({
+          message: `The key "${key}" is not allowed in a request body`,
+          details: { errors: [{ field, message: 'is not allowed', rule: 'forbiddenKey' }] },
         }),
         undefined,
       );
