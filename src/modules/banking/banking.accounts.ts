@@ -15,7 +15,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo } from '../../platform/money.ts';
-import { customers } from '../customers/index.ts';
+import { customerNames, customerStanding, lockLiveCustomer } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import { newReference } from '../transactions/index.ts';
 import { cbsRead, classifyPostingFailure, postingDate } from './banking.cbs.ts';
@@ -112,12 +112,8 @@ export class LinkedAccountsService {
     try {
       return await inTransaction(this.#db, async (tx) => {
         // The customer row is the lock that keeps the per-customer cap exact under parallel links.
-        const [customer] = await tx
-          .select({ status: customers.status, erasedAt: customers.erasedAt })
-          .from(customers)
-          .where(eq(customers.id, customerId))
-          .for('update')
-          .limit(1);
+        await lockLiveCustomer(tx, customerId);
+        const customer = await customerStanding(tx, customerId);
         if (!customer) throw bankErrors.customerUnavailable('unknown');
         if (customer.erasedAt || customer.status === 'closed' || customer.status === 'suspended')
           throw bankErrors.customerUnavailable(customer.erasedAt ? 'erased' : customer.status);
@@ -305,20 +301,10 @@ export class LinkedAccountsService {
   }
 
   async #holderName(customerId: string): Promise<string> {
-    const [customer] = await this.#db
-      .select({
-        type: customers.customerType,
-        first: customers.firstName,
-        middle: customers.middleName,
-        last: customers.lastName,
-        business: customers.businessName,
-      })
-      .from(customers)
-      .where(eq(customers.id, customerId))
-      .limit(1);
+    const customer = (await customerNames(this.#db, [customerId])).get(customerId);
     if (!customer) return '';
-    if (customer.type === 'business' && customer.business) return customer.business;
-    return [customer.first, customer.middle, customer.last].filter(Boolean).join(' ');
+    if (customer.customerType === 'business' && customer.businessName) return customer.businessName;
+    return [customer.firstName, customer.middleName, customer.lastName].filter(Boolean).join(' ');
   }
 
   /** Moves a pending account to its outcome, only if it is still pending (a parallel check may have won). */

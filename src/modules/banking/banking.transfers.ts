@@ -9,32 +9,28 @@
  * 3. Confirmed: post (or post the hold), mark completed, emit `transaction.completed` and store the 201 answer, in
  *    one transaction. Refused by the bank: mark failed (void the hold) and store the 422. No answer: the record
  *    stays `processing` (with its hold) for reconciliation, which finds it at the bank by its reference.
+ *
+ * The records are the payment engine's: its steps (`begin`, `complete`, `fail`, `note`, `recordRefusal`) build and
+ * write them as its own commit does; this module holds the money (the hold) and talks to the bank.
  */
-import { and, eq, sql } from 'drizzle-orm';
 import type { CoreBankingPort } from '../../integrations/fineract/fineract.client.ts';
 import type { RequestContext } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { type AppError, errorBody } from '../../platform/errors.ts';
-import type { PayloadOf } from '../../platform/events.ts';
+import { errorBody } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, positiveAmount } from '../../platform/money.ts';
-import { emitEvent } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
 import {
   type Authorization,
-  completedEventPayload,
   type MovementPlan,
   newReference,
   type PaymentAuthorizer,
   type TransactionRow,
   type TransactionsService,
-  transactionCompleted,
   transactionErrors,
-  transactions,
-  transactionView,
 } from '../transactions/index.ts';
 import type { WalletRow, WalletsService } from '../wallets/index.ts';
 import { BANK_HOLD_DAYS, type LinkedAccountRow, type LinkedAccountsService } from './banking.accounts.ts';
@@ -100,6 +96,8 @@ export class BankTransfersService {
       currency: account.currency,
       feeRule: null,
       narration: input.narration ?? null,
+      metadata: bankDetails(account),
+      claim,
     };
     const steps: Step[] = [{ state: 'initiated', at: now() }];
     await this.#assertBankFeature(wallet, channel);
@@ -140,18 +138,7 @@ export class BankTransfersService {
           caps: destinationMaxBalance === null ? [] : [{ accountId: wallet.id, cap: destinationMaxBalance }],
         });
         await this.#transactions.engine.countUsage(tx, plan, locked);
-        return this.#begin(tx, {
-          plan,
-          account,
-          wallet,
-          quote,
-          steps,
-          metadata: { hold_batch_id: hold.batchId, hold_transfer_ids: hold.transferIds },
-          claim,
-          context,
-          id,
-          reference,
-        });
+        return this.#begin(tx, { id, reference, plan, steps, wallets: locked, quote, hold, context });
       });
     } catch (error) {
       if (error instanceof LedgerError && error.state === LEDGER_STATES.capExceeded)
@@ -210,6 +197,8 @@ export class BankTransfersService {
       feeRule: 'bank_withdrawal',
       feature: 'bank_transfer',
       narration: input.narration ?? null,
+      metadata: bankDetails(account),
+      claim,
     };
     const steps: Step[] = [{ state: 'initiated', at: now() }];
     const quote = await this.#transactions.engine.prepare(plan);
@@ -247,18 +236,7 @@ export class BankTransfersService {
           pendingUntil: new Date(Date.now() + BANK_HOLD_DAYS * 86_400_000),
         });
         await this.#transactions.engine.countUsage(tx, plan, locked);
-        return this.#begin(tx, {
-          plan,
-          account,
-          wallet,
-          quote,
-          steps,
-          metadata: { hold_batch_id: hold.batchId, hold_transfer_ids: hold.transferIds },
-          claim,
-          context,
-          id,
-          reference,
-        });
+        return this.#begin(tx, { id, reference, plan, steps, wallets: locked, quote, hold, context });
       });
     } catch (error) {
       if (error instanceof LedgerError && error.state === LEDGER_STATES.insufficientFunds) {
@@ -266,7 +244,7 @@ export class BankTransfersService {
           quote.total,
           BigInt(error.detail.available ?? '0'),
         );
-        await this.#recordRefusal({ id, reference, plan, account, wallet, steps, refusal, context });
+        await this.#transactions.engine.recordRefusal(id, reference, plan, steps, refusal, context);
         throw refusal;
       }
       throw error;
@@ -327,32 +305,27 @@ export class BankTransfersService {
   async #begin(
     tx: Executor,
     input: {
+      id: string;
+      reference: string;
       plan: MovementPlan;
-      account: LinkedAccountRow;
-      wallet: WalletRow;
-      quote: { fee: bigint; tax: bigint };
       steps: Step[];
-      metadata: Record<string, unknown>;
-      claim: IdempotencyClaim | null;
+      wallets: Map<string, WalletRow>;
+      quote: { fee: bigint; tax: bigint };
+      hold: { batchId: string; transferIds: string[] };
       context: RequestContext;
-      id?: string;
-      reference?: string;
     },
   ): Promise<TransactionRow> {
-    const [record] = await tx
-      .insert(transactions)
-      .values({
-        ...recordValues(input),
-        status: 'processing',
-        history: [...input.steps, { state: 'processing', at: now() }],
-      })
-      .returning();
-    await input.claim?.commit(
+    const { hold, context } = input;
+    const record = await this.#transactions.engine.begin(tx, {
+      ...input,
+      metadata: { hold_batch_id: hold.batchId, hold_transfer_ids: hold.transferIds },
+    });
+    await input.plan.claim?.commit(
       tx,
       503,
-      errorBody(bankErrors.outcomeUnknown(unknownDetails(record!)), input.context.requestId ?? ''),
+      errorBody(bankErrors.outcomeUnknown(unknownDetails(record)), context.requestId ?? ''),
     );
-    return record!;
+    return record;
   }
 
   /** Step 3 on success: the record completed with the money's batch, the event, the stored 201. */
@@ -363,22 +336,14 @@ export class BankTransfersService {
     cbsTransactionId: string,
     claim: IdempotencyClaim | null,
   ) {
-    const [updated] = await tx
-      .update(transactions)
-      .set({
-        status: 'completed',
-        ledgerBatchId: batchId,
-        completedAt: new Date(),
-        history: [...record.history, { state: 'completed', at: now() }],
-        metadata: { ...record.metadata, cbs_transaction_id: cbsTransactionId },
-        updatedAt: new Date(),
-      })
-      .where(and(eq(transactions.id, record.id), eq(transactions.status, 'processing')))
-      .returning();
-    if (!updated) throw bankErrors.settledElsewhere();
-    await emitEvent(tx, transactionCompleted, { type: 'transaction', id: updated.id }, eventPayload(updated));
-    const view = transactionView(updated);
-    await claim?.commit(tx, 201, view);
+    const account = record.metadata?.bank_account_id;
+    const view = await this.#transactions.engine.complete(tx, record, {
+      batchId,
+      metadata: { cbs_transaction_id: cbsTransactionId },
+      event: { bank_account_id: typeof account === 'string' ? account : null },
+      claim,
+    });
+    if (!view) throw bankErrors.settledElsewhere();
     return view;
   }
 
@@ -391,7 +356,7 @@ export class BankTransfersService {
     holds: { transferId: string }[] | null,
   ): Promise<never> {
     if (failure.kind === 'unknown') {
-      await this.#note(record.id, {
+      await this.#transactions.engine.note(record.id, {
         cbs_outcome: 'unknown',
         cbs_failure: failure.cause,
         cbs_failed_at: now(),
@@ -425,106 +390,22 @@ export class BankTransfersService {
           [{ walletId, direction: record.type === 'bank_topup' ? 'receive' : 'send', amount: record.amount }],
           record.createdAt,
         );
-      await tx
-        .update(transactions)
-        .set({
-          status: 'failed',
-          failureCode: code,
-          failureReason: reason,
-          history: [...record.history, { state: 'failed', at: now(), reason: code }],
-          updatedAt: new Date(),
-        })
-        .where(and(eq(transactions.id, record.id), eq(transactions.status, 'processing')));
+      await this.#transactions.engine.fail(tx, record, { code, reason });
       await claim?.commit(tx, refusal.statusCode, errorBody(refusal, context.requestId ?? ''));
     });
     throw refusal;
   }
-
-  /** Notes for reconciliation on a record left processing (no state change). */
-  async #note(id: string, note: Record<string, string>): Promise<void> {
-    await this.#db
-      .update(transactions)
-      .set({
-        metadata: sql`coalesce(${transactions.metadata}, '{}'::jsonb) || ${JSON.stringify(note)}::jsonb`,
-        updatedAt: new Date(),
-      })
-      .where(eq(transactions.id, id));
-  }
-
-  /** A refusal before anything moved (insufficient balance), recorded as a failed transaction like the engine's. */
-  async #recordRefusal(input: {
-    id: string;
-    reference: string;
-    plan: MovementPlan;
-    account: LinkedAccountRow;
-    wallet: WalletRow;
-    steps: Step[];
-    refusal: AppError;
-    context: RequestContext;
-  }): Promise<void> {
-    const at = now();
-    await this.#db
-      .insert(transactions)
-      .values({
-        ...recordValues({ ...input, quote: { fee: 0n, tax: 0n }, metadata: {} }),
-        status: 'failed',
-        failureCode: input.refusal.errorCode,
-        failureReason: input.refusal.message,
-        history: [
-          ...input.steps,
-          { state: 'processing', at },
-          { state: 'failed', at, reason: input.refusal.errorCode },
-        ],
-      })
-      .catch(() => {});
-  }
 }
 
-function recordValues(input: {
-  plan: MovementPlan;
-  account: LinkedAccountRow;
-  wallet: WalletRow;
-  quote: { fee: bigint; tax: bigint };
-  metadata: Record<string, unknown>;
-  context: RequestContext;
-  id?: string;
-  reference?: string;
-}) {
-  const { plan, account, wallet } = input;
-  const outgoing = plan.type === 'bank_withdrawal';
+/** What a bank movement's record says of the account (the number only by its last four digits). */
+function bankDetails(account: LinkedAccountRow) {
   return {
-    id: input.id ?? uuidv7(),
-    reference: input.reference ?? newReference(),
-    type: plan.type,
-    channel: plan.channel,
-    customerId: account.customerId,
-    sourceWalletId: outgoing ? wallet.id : null,
-    destinationWalletId: outgoing ? null : wallet.id,
-    counterpartyCustomerId: outgoing ? null : wallet.customerId,
-    amount: plan.amount,
-    currency: plan.currency,
-    fee: input.quote.fee,
-    tax: input.quote.tax,
-    narration: plan.narration ?? null,
-    metadata: {
-      ...input.metadata,
-      bank_account_id: account.id,
-      bank_code: account.bankCode,
-      bank_account_last4: account.accountNumberLast4,
-      // Who asked, from where: fraud and dispute investigations start here.
-      request_id: input.context.requestId,
-      ip: input.context.ip,
-    },
-    initiatedByType: plan.initiator.type,
-    initiatedById: plan.initiator.id,
+    bank_account_id: account.id,
+    bank_code: account.bankCode,
+    bank_account_last4: account.accountNumberLast4,
   };
 }
 
 function unknownDetails(record: TransactionRow) {
   return { transaction_id: record.id, reference: record.reference, status: 'processing' };
-}
-
-function eventPayload(record: TransactionRow): PayloadOf<typeof transactionCompleted> {
-  const account = record.metadata?.bank_account_id;
-  return { ...completedEventPayload(record), bank_account_id: typeof account === 'string' ? account : null };
 }

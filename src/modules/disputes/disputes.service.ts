@@ -5,8 +5,6 @@
  * rest taken from the recipient) or reject (the hold is voided). Every step is one database transaction with its
  * audit entry and outbox event; both parties' ids travel in the events so notifications reach both.
  */
-import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { auditActorOf, type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
@@ -15,36 +13,41 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { formatMoney, minorToJson } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import {
+  batchTransfers,
   LEDGER_STATES,
   LedgerError,
   type LedgerService,
   type Leg,
-  ledgerTransfers,
+  pendingStates,
 } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import {
+  findTransaction,
   type Party,
   type TransactionRow,
   type TransactionsService,
-  transactions,
+  transactionReferences,
 } from '../transactions/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import { disputeErrors } from './disputes.errors.ts';
 import { disputeInvestigating, disputeOpened, disputeResolved } from './disputes.events.ts';
+import {
+  type DisputeFilters,
+  type DisputeRow,
+  type DisputeStatus,
+  disputeOfTransaction,
+  insertDispute,
+  listDisputes,
+  lockDispute,
+  updateDispute,
+} from './disputes.repository.ts';
 import type { DisputeReason } from './disputes.schemas.ts';
-import { disputes } from './disputes.tables.ts';
-
-type DisputeRow = typeof disputes.$inferSelect;
-type DisputeStatus = DisputeRow['status'];
 
 export const DISPUTABLE_TYPES: ReadonlySet<string> = new Set(['p2p', 'merchant', 'bill']);
 const OPEN_STATES: DisputeStatus[] = ['open', 'investigating'];
 /** Holds outlive any investigation; an expired hold is voided by the ledger sweeper (the refund then takes it all). */
 const HOLD_DAYS = 180;
 const DAY_MS = 86_400_000;
-
-const hold = alias(ledgerTransfers, 'dispute_hold');
-const holdEnd = alias(ledgerTransfers, 'dispute_hold_end');
 
 interface Loaded {
   dispute: DisputeRow;
@@ -146,29 +149,17 @@ export class DisputesService {
         // Wallet first, then the transaction row: the same order as the payment engine and reversals.
         const recipientWallet = original.destinationWalletId;
         if (recipientWallet) await this.#wallets.lock(tx, [recipientWallet]);
-        const [locked] = await tx
-          .select()
-          .from(transactions)
-          .where(eq(transactions.id, original.id))
-          .for('update');
+        const locked = await findTransaction(tx, original.id, { lock: true });
         this.#assertDisputable(locked!, windowDays);
-        const [existing] = await tx
-          .select({ id: disputes.id, status: disputes.status })
-          .from(disputes)
-          .where(
-            and(
-              eq(disputes.transactionId, original.id),
-              // A rejected dispute is final for the payer (reopening would freeze the recipient's money again and
-              // again); staff may reopen one on their behalf.
-              inArray(
-                disputes.status,
-                principal.type === 'customer'
-                  ? [...OPEN_STATES, 'refunded', 'rejected']
-                  : [...OPEN_STATES, 'refunded'],
-              ),
-            ),
-          )
-          .limit(1);
+        const existing = await disputeOfTransaction(
+          tx,
+          original.id,
+          // A rejected dispute is final for the payer (reopening would freeze the recipient's money again and
+          // again); staff may reopen one on their behalf.
+          principal.type === 'customer'
+            ? [...OPEN_STATES, 'refunded', 'rejected']
+            : [...OPEN_STATES, 'refunded'],
+        );
         if (existing) throw disputeErrors.exists(existing.id, existing.status);
         let holdTransferId: string | null = null;
         let held = 0n;
@@ -188,7 +179,7 @@ export class DisputesService {
           }
         }
         const customerId = locked!.customerId!;
-        await tx.insert(disputes).values({
+        await insertDispute(tx, {
           id,
           transactionId: original.id,
           customerId,
@@ -232,7 +223,7 @@ export class DisputesService {
   }
 
   async get(id: string, principal: Principal) {
-    const [loaded] = await this.#select(this.#db, eq(disputes.id, id));
+    const [loaded] = await this.#select(this.#db, { id });
     if (!loaded) throw disputeErrors.notFound();
     if (principal.type === 'customer' && loaded.dispute.customerId !== principal.id)
       throw disputeErrors.notFound();
@@ -250,17 +241,19 @@ export class DisputesService {
     principal: Principal,
   ) {
     const limit = filters.limit ?? 20;
-    const conditions: SQL[] = [];
-    if (principal.type === 'customer') {
-      // Customers see the disputes they opened; naming another customer is a 404, as everywhere else.
-      if (filters.customer_id) assertOwnership(principal, filters.customer_id);
-      conditions.push(eq(disputes.customerId, principal.id));
-    } else if (filters.customer_id) conditions.push(eq(disputes.customerId, filters.customer_id));
-    if (filters.status) conditions.push(eq(disputes.status, filters.status));
-    if (filters.transaction_id) conditions.push(eq(disputes.transactionId, filters.transaction_id));
+    // Customers see the disputes they opened; naming another customer is a 404, as everywhere else.
+    if (principal.type === 'customer' && filters.customer_id) assertOwnership(principal, filters.customer_id);
     const position = decodeCursor(filters.cursor, ['id'] as const);
-    if (position) conditions.push(lt(disputes.id, position.id));
-    const rows = await this.#select(this.#db, and(...conditions), limit + 1);
+    const rows = await this.#select(
+      this.#db,
+      {
+        customerId: principal.type === 'customer' ? principal.id : filters.customer_id,
+        status: filters.status,
+        transactionId: filters.transaction_id,
+        beforeId: position?.id,
+      },
+      limit + 1,
+    );
     const page = paginate(rows, limit, (row) => ({ id: row.dispute.id }));
     return {
       items: page.items.map((loaded) => disputeViewFor(disputeView(loaded), principal)),
@@ -280,10 +273,7 @@ export class DisputesService {
         if (!OPEN_STATES.includes(dispute.status)) throw disputeErrors.closed(dispute.status);
         throw disputeErrors.notOpen(dispute.status);
       }
-      await tx
-        .update(disputes)
-        .set({ status: 'investigating', updatedAt: new Date() })
-        .where(eq(disputes.id, dispute.id));
+      await updateDispute(tx, dispute.id, { status: 'investigating' });
       const original = await this.#original(dispute.transactionId, tx);
       await emitEvent(
         tx,
@@ -308,7 +298,7 @@ export class DisputesService {
     claim: IdempotencyClaim | null,
     context: RequestContext,
   ): Promise<DisputeView> {
-    const [loaded] = await this.#select(this.#db, eq(disputes.id, input.dispute_id));
+    const [loaded] = await this.#select(this.#db, { id: input.dispute_id });
     if (!loaded) throw disputeErrors.notFound();
     if (!OPEN_STATES.includes(loaded.dispute.status)) throw disputeErrors.closed(loaded.dispute.status);
     try {
@@ -413,11 +403,7 @@ export class DisputesService {
         beforeCommit: async (tx, record) => {
           const locked = await this.#lock(tx, dispute.id);
           if (!OPEN_STATES.includes(locked.status)) throw disputeErrors.closed(locked.status);
-          const [current] = await tx
-            .select({ status: transactions.status })
-            .from(transactions)
-            .where(eq(transactions.id, original.id))
-            .for('update');
+          const current = await findTransaction(tx, original.id, { lock: true });
           if (current?.status !== 'completed')
             throw disputeErrors.notDisputableStatus(String(current?.status));
           // The legs were priced on the hold as read before: it must still be exactly that.
@@ -450,15 +436,8 @@ export class DisputesService {
    */
   async #settleHold(tx: Executor, dispute: DisputeRow, mode: 'post' | 'void'): Promise<bigint> {
     if (!dispute.holdTransferId) return 0n;
-    const [pending] = await tx
-      .select()
-      .from(ledgerTransfers)
-      .where(eq(ledgerTransfers.id, dispute.holdTransferId));
-    const [ended] = await tx
-      .select({ id: ledgerTransfers.id })
-      .from(ledgerTransfers)
-      .where(eq(ledgerTransfers.pendingId, dispute.holdTransferId));
-    if (!pending || ended) return 0n;
+    const pending = (await pendingStates(tx, [dispute.holdTransferId])).get(dispute.holdTransferId);
+    if (!pending || pending.ended) return 0n;
     const expired = pending.expiresAt !== null && pending.expiresAt.getTime() <= Date.now();
     const voiding = mode === 'void' || expired;
     await this.#ledger.resolve(tx, {
@@ -483,17 +462,14 @@ export class DisputesService {
     },
   ): Promise<DisputeView> {
     const now = new Date();
-    await tx
-      .update(disputes)
-      .set({
-        status: decision.status,
-        resolution: decision.resolution,
-        resolvedById: decision.principal.id,
-        refundTransactionId: decision.refundTransactionId,
-        resolvedAt: now,
-        updatedAt: now,
-      })
-      .where(eq(disputes.id, dispute.id));
+    await updateDispute(tx, dispute.id, {
+      status: decision.status,
+      resolution: decision.resolution,
+      resolvedById: decision.principal.id,
+      refundTransactionId: decision.refundTransactionId,
+      resolvedAt: now,
+      updatedAt: now,
+    });
     const original = await this.#original(dispute.transactionId, tx);
     const view = await this.#view(tx, dispute.id);
     await emitEvent(
@@ -541,13 +517,9 @@ export class DisputesService {
   /** The ledger account that received the principal (the recipient's wallet, or a settlement account). */
   async #recipientAccount(original: TransactionRow): Promise<string> {
     if (original.destinationWalletId) return original.destinationWalletId;
-    const [principal] = await this.#db
-      .select({ credit: ledgerTransfers.creditAccountId })
-      .from(ledgerTransfers)
-      .where(and(eq(ledgerTransfers.batchId, original.ledgerBatchId!), eq(ledgerTransfers.code, 'principal')))
-      .limit(1);
+    const [principal] = await batchTransfers(this.#db, original.ledgerBatchId!, { code: 'principal' });
     if (!principal) throw disputeErrors.notDisputableType(original.type);
-    return principal.credit;
+    return principal.creditAccountId;
   }
 
   /** A clear 409 before posting when the recipient cannot cover the part that was not held. */
@@ -559,39 +531,50 @@ export class DisputesService {
   }
 
   async #original(id: string, executor: Executor = this.#db): Promise<TransactionRow> {
-    const [row] = await executor.select().from(transactions).where(eq(transactions.id, id)).limit(1);
+    const row = await findTransaction(executor, id);
     if (!row) throw disputeErrors.transactionNotFound();
     return row;
   }
 
   async #lock(tx: Executor, id: string): Promise<DisputeRow> {
-    const [row] = await tx.select().from(disputes).where(eq(disputes.id, id)).for('update');
+    const row = await lockDispute(tx, id);
     if (!row) throw disputeErrors.notFound();
     return row;
   }
 
   async #view(executor: Executor, id: string): Promise<DisputeView> {
-    const [loaded] = await this.#select(executor, eq(disputes.id, id));
+    const [loaded] = await this.#select(executor, { id });
     if (!loaded) throw disputeErrors.notFound();
     return disputeView(loaded);
   }
 
-  #select(executor: Executor, where: SQL | undefined, limit = 1): Promise<Loaded[]> {
-    return executor
-      .select({
-        dispute: disputes,
-        reference: transactions.reference,
-        holdAmount: hold.amount,
-        holdExpiresAt: hold.expiresAt,
-        holdEndKind: holdEnd.kind,
-      })
-      .from(disputes)
-      .innerJoin(transactions, eq(transactions.id, disputes.transactionId))
-      .leftJoin(hold, eq(hold.id, disputes.holdTransferId))
-      .leftJoin(holdEnd, eq(holdEnd.pendingId, disputes.holdTransferId))
-      .where(where)
-      .orderBy(desc(disputes.id))
-      .limit(limit);
+  /** Disputes with their payment's reference and where their hold stands (newest first). */
+  async #select(executor: Executor, filters: DisputeFilters, limit = 1): Promise<Loaded[]> {
+    const rows = await listDisputes(executor, filters, limit);
+    const [references, holds] = await Promise.all([
+      transactionReferences(
+        executor,
+        rows.map((row) => row.transactionId),
+      ),
+      pendingStates(
+        executor,
+        rows.flatMap((row) => (row.holdTransferId ? [row.holdTransferId] : [])),
+      ),
+    ]);
+    return rows.flatMap((dispute) => {
+      const reference = references.get(dispute.transactionId);
+      if (reference === undefined) return [];
+      const hold = dispute.holdTransferId ? holds.get(dispute.holdTransferId) : undefined;
+      return [
+        {
+          dispute,
+          reference,
+          holdAmount: hold?.amount ?? null,
+          holdExpiresAt: hold?.expiresAt ?? null,
+          holdEndKind: hold?.ended ?? null,
+        },
+      ];
+    });
   }
 }
 

@@ -4,25 +4,26 @@
  * back); the original's postings are never touched, only its record is marked `reversed`, in the same database
  * transaction as the new batch.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { type Executor, violatedConstraint } from '../../platform/db.ts';
+import type { Executor } from '../../platform/db.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { formatMoney, minorToJson } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { type LedgerService, type Leg, ledgerTransfers } from '../ledger/index.ts';
+import { batchTransfers, type LedgerService, type Leg } from '../ledger/index.ts';
 import {
+  findTransaction,
+  linkReversal,
+  markReversed,
   type Party,
   type TransactionRow,
   type TransactionsService,
   transactionErrors,
-  transactions,
   transactionView,
 } from '../transactions/index.ts';
 import { disputeErrors } from './disputes.errors.ts';
 import { transactionReversed } from './disputes.events.ts';
-import { disputes } from './disputes.tables.ts';
+import { disputeOfTransaction } from './disputes.repository.ts';
 
 export const REVERSIBLE_TYPES: ReadonlySet<string> = new Set([
   'p2p',
@@ -94,11 +95,7 @@ export class ReversalService {
   async execute(payload: ReversalPayload, context: RequestContext) {
     const original = await this.#original(payload.transaction_id);
     await this.#assertReversible(this.#db, original);
-    const originalLegs = await this.#db
-      .select()
-      .from(ledgerTransfers)
-      .where(and(eq(ledgerTransfers.batchId, original.ledgerBatchId!), eq(ledgerTransfers.kind, 'posted')))
-      .orderBy(asc(ledgerTransfers.id));
+    const originalLegs = await batchTransfers(this.#db, original.ledgerBatchId!, { kind: 'posted' });
     if (originalLegs.length === 0) throw transactionErrors.notReversible(original.status);
     const legs: Leg[] = originalLegs.map((leg) => ({
       debit: leg.creditAccountId,
@@ -153,7 +150,7 @@ export class ReversalService {
   }
 
   async #original(id: string): Promise<TransactionRow> {
-    const [row] = await this.#db.select().from(transactions).where(eq(transactions.id, id)).limit(1);
+    const row = await findTransaction(this.#db, id);
     if (!row) throw disputeErrors.transactionNotFound();
     return row;
   }
@@ -163,16 +160,7 @@ export class ReversalService {
     if (!REVERSIBLE_TYPES.has(original.type)) throw disputeErrors.notReversibleType(original.type);
     if (original.status !== 'completed' || !original.ledgerBatchId)
       throw transactionErrors.notReversible(original.status);
-    const [dispute] = await executor
-      .select({ id: disputes.id, status: disputes.status })
-      .from(disputes)
-      .where(
-        and(
-          eq(disputes.transactionId, original.id),
-          inArray(disputes.status, ['open', 'investigating', 'refunded']),
-        ),
-      )
-      .limit(1);
+    const dispute = await disputeOfTransaction(executor, original.id, ['open', 'investigating', 'refunded']);
     if (dispute?.status === 'refunded') throw disputeErrors.alreadyRefunded(dispute.id);
     if (dispute) throw disputeErrors.disputeOpen(dispute.id);
   }
@@ -212,35 +200,10 @@ export class ReversalService {
     context: RequestContext,
   ): Promise<void> {
     const step: HistoryStep = { state: 'reversed', at: new Date().toISOString(), reason: payload.reason };
-    const [marked] = await tx
-      .update(transactions)
-      .set({
-        status: 'reversed',
-        history: sql`${transactions.history} || ${JSON.stringify([step])}::jsonb`,
-        updatedAt: new Date(),
-      })
-      .where(and(eq(transactions.id, original.id), eq(transactions.status, 'completed')))
-      .returning();
-    if (!marked) {
-      const [current] = await tx
-        .select({ status: transactions.status })
-        .from(transactions)
-        .where(eq(transactions.id, original.id));
-      if (current?.status === 'reversed') throw transactionErrors.alreadyReversed();
-      throw transactionErrors.notReversible(current?.status ?? 'unknown');
-    }
+    const marked = await markReversed(tx, original.id, step);
     // The original's row is locked now: a dispute opened meanwhile is visible here and wins.
     await this.#assertReversible(tx, { ...marked, status: 'completed' });
-    try {
-      await tx
-        .update(transactions)
-        .set({ relatedTransactionId: original.id })
-        .where(eq(transactions.id, reversal.id));
-    } catch (error) {
-      if (violatedConstraint(error) === 'transactions_one_reversal_key')
-        throw transactionErrors.alreadyReversed();
-      throw error;
-    }
+    await linkReversal(tx, reversal.id, original.id);
     await emitEvent(
       tx,
       transactionReversed,

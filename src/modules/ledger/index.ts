@@ -15,7 +15,6 @@ export {
 export {
   type AccountRow,
   type Balance,
-  balanceColumns,
   balanceFrom,
   balanceOf,
   bigintArray,
@@ -33,7 +32,6 @@ export {
   uuidArray,
   verifyLedger,
 } from './ledger.service.ts';
-export { ledgerAccounts, ledgerBatches, ledgerEntries, ledgerTransfers } from './ledger.tables.ts';
 
 export const ledgerModule = defineModule({
   name: 'ledger',

@@ -43,7 +43,7 @@ export {
 } from './transactions.repository.ts';
 export { TransactionView as TransactionViewSchema, TransferBody } from './transactions.schemas.ts';
 export { TransactionsService } from './transactions.service.ts';
-export { TRANSACTION_TYPES, transactions } from './transactions.tables.ts';
+export { TRANSACTION_TYPES } from './transactions.tables.ts';
 export { transactionView } from './transactions.views.ts';
 
 /** What the payment modules built on the engine (merchants, bills, banking, disputes) receive. */

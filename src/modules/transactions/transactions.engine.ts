@@ -10,6 +10,8 @@ import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, inTransaction, sqlState } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, errorBody } from '../../platform/errors.ts';
+import type { PayloadOf } from '../../platform/events.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
 import { emitEvent, outboxRecord } from '../../platform/outbox.ts';
@@ -31,6 +33,7 @@ import {
   type Step,
   type TransactionRow,
 } from './transactions.plan.ts';
+import { addMetadata, insertTransaction, settleProcessing } from './transactions.repository.ts';
 import { transactions } from './transactions.tables.ts';
 import { type TransactionView, transactionView } from './transactions.views.ts';
 
@@ -118,6 +121,97 @@ export class PaymentEngine {
   /** Counts the movement against the wallets' day and month usage (inside the caller's transaction). */
   async countUsage(tx: Executor, plan: MovementPlan, wallets: Map<string, WalletRow>): Promise<void> {
     await this.#wallets.addUsage(tx, this.#usageEntries(plan, wallets), new Date());
+  }
+
+  /**
+   * A movement posted in steps around an outside call (bank transfers), step 1: its record in `processing`, built
+   * as `commit` builds its records, inside the caller's transaction (after `validateLocked` and the caller's hold).
+   */
+  async begin(
+    tx: Executor,
+    input: {
+      id: string;
+      reference: string;
+      plan: MovementPlan;
+      steps: Step[];
+      wallets: Map<string, WalletRow>;
+      quote: Pick<Quote, 'fee' | 'tax'>;
+      metadata?: Record<string, unknown>;
+      context: RequestContext;
+    },
+  ): Promise<TransactionRow> {
+    const { plan, context } = input;
+    return insertTransaction(tx, {
+      ...this.#recordValues(input.id, input.reference, plan, input.wallets, input.quote),
+      metadata: { ...plan.metadata, ...input.metadata, request_id: context.requestId, ip: context.ip },
+      status: 'processing',
+      history: [...input.steps, { state: 'processing', at: new Date().toISOString() }],
+    });
+  }
+
+  /**
+   * Step 3 when the outside call confirmed the movement: the record completed with the money's batch, the
+   * `transaction.completed` event and the stored 201 answer, in the caller's transaction (with the posting). Null
+   * when the record is no longer processing: someone else settled it, and nothing was written.
+   */
+  async complete(
+    tx: Executor,
+    record: TransactionRow,
+    outcome: {
+      batchId: string;
+      metadata?: Record<string, unknown>;
+      event?: Partial<PayloadOf<typeof transactionCompleted>>;
+      claim?: IdempotencyClaim | null;
+    },
+  ): Promise<TransactionView | null> {
+    const updated = await settleProcessing(tx, record.id, {
+      status: 'completed',
+      ledgerBatchId: outcome.batchId,
+      completedAt: new Date(),
+      history: [...record.history, { state: 'completed', at: new Date().toISOString() }],
+      metadata: { ...record.metadata, ...outcome.metadata },
+    });
+    if (!updated) return null;
+    await emitEvent(
+      tx,
+      transactionCompleted,
+      { type: 'transaction', id: updated.id },
+      { ...completedEventPayload(updated), ...outcome.event },
+    );
+    const view = transactionView(updated);
+    await outcome.claim?.commit(tx, 201, view);
+    return view;
+  }
+
+  /** Step 3 when the movement did not happen: the record failed (the caller voids its hold in the transaction). */
+  async fail(tx: Executor, record: TransactionRow, failure: { code: string; reason: string }): Promise<void> {
+    await settleProcessing(tx, record.id, {
+      status: 'failed',
+      failureCode: failure.code,
+      failureReason: failure.reason,
+      history: [...record.history, { state: 'failed', at: new Date().toISOString(), reason: failure.code }],
+    });
+  }
+
+  /** Notes on a record left processing, for reconciliation (no state change). */
+  note(id: string, note: Record<string, string>): Promise<void> {
+    return addMetadata(this.#db, id, note);
+  }
+
+  /**
+   * A stepped movement refused before anything moved: recorded failed as `commit` records its refusals (with the
+   * plan's claim's answer), and, as `begin` does, with who asked and from where.
+   */
+  async recordRefusal(
+    id: string,
+    reference: string,
+    plan: MovementPlan,
+    steps: Step[],
+    error: AppError,
+    context: RequestContext,
+  ): Promise<void> {
+    const asked = { ...plan, metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip } };
+    await this.#recordFailure(id, reference, asked, steps, error, context).catch(() => plan.claim?.forget());
   }
 
   /**

@@ -30,7 +30,6 @@ export {
   type WalletView,
   walletView,
 } from './wallets.service.ts';
-export { wallets } from './wallets.tables.ts';
 
 export const walletsModule = defineModule({
   name: 'wallets',
