@@ -3,7 +3,7 @@
  * the chain lock is held only until that transaction commits.
  */
 import { createHash } from 'node:crypto';
-import { asc, desc, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from './db.ts';
 import { uuidv7 } from './ids.ts';
 import { canonicalJson, toJsonSafe } from './json.ts';
@@ -128,4 +128,82 @@ export async function verifyAuditChain(db: Executor, batchSize = 1000): Promise<
       checked += 1;
     }
   }
+}
+
+/** One stored audit row, as the chain holds it. */
+export type AuditRecord = typeof auditLog.$inferSelect;
+
+export interface AuditQuery {
+  actorId?: string;
+  action?: string;
+  entityType?: string;
+  entityId?: string;
+  /** Occurred at or after. */
+  from?: Date;
+  /** Occurred at or before. */
+  to?: Date;
+  /** Rows older than this position in the chain (the next page of a newest-first listing). */
+  beforeSeq?: bigint;
+  limit: number;
+}
+
+/** Audit rows matching every given filter, newest first. */
+export async function queryAuditLog(db: Executor, query: AuditQuery): Promise<AuditRecord[]> {
+  const conditions: SQL[] = [];
+  if (query.actorId) conditions.push(eq(auditLog.actorId, query.actorId));
+  if (query.action) conditions.push(eq(auditLog.action, query.action));
+  if (query.entityType) conditions.push(eq(auditLog.entityType, query.entityType));
+  if (query.entityId) conditions.push(eq(auditLog.entityId, query.entityId));
+  if (query.from) conditions.push(gte(auditLog.occurredAt, query.from));
+  if (query.to) conditions.push(lte(auditLog.occurredAt, query.to));
+  if (query.beforeSeq !== undefined) conditions.push(lt(auditLog.seq, query.beforeSeq));
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.seq))
+    .limit(query.limit);
+}
+
+/**
+ * What was done to a principal and what the principal did, newest first: rows about the entity `actor.type`/`actor.id`
+ * and rows whose actor it is (a customer's own actions on their wallets, devices, disputes, …).
+ */
+export async function auditTrailOf(db: Executor, actor: Actor & { id: string }, limit: number) {
+  return db
+    .select({
+      action: auditLog.action,
+      occurredAt: auditLog.occurredAt,
+      actorType: auditLog.actorType,
+      entityType: auditLog.entityType,
+    })
+    .from(auditLog)
+    .where(
+      or(
+        and(eq(auditLog.entityType, actor.type), eq(auditLog.entityId, actor.id)),
+        and(eq(auditLog.actorType, actor.type), eq(auditLog.actorId, actor.id)),
+      ),
+    )
+    .orderBy(desc(auditLog.seq))
+    .limit(limit);
+}
+
+/** Who did `action` to the entity (the first such row), or null when nothing was recorded. */
+export async function auditActorOf(
+  db: Executor,
+  entity: { type: string; id: string },
+  action: string,
+): Promise<Actor | null> {
+  const [row] = await db
+    .select({ actorType: auditLog.actorType, actorId: auditLog.actorId })
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.entityType, entity.type),
+        eq(auditLog.entityId, entity.id),
+        eq(auditLog.action, action),
+      ),
+    )
+    .limit(1);
+  return row ? { type: row.actorType as Actor['type'], id: row.actorId } : null;
 }

@@ -1,9 +1,8 @@
-/** Tables owned by the platform: audit trail, idempotency keys, runtime settings, entity categories. */
+/** Tables owned by the platform: audit trail, idempotency keys, the outbox. */
 import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
-  boolean,
   index,
   integer,
   jsonb,
@@ -70,29 +69,6 @@ export const idempotencyKeys = pgTable(
     uniqueIndex('idempotency_keys_scope_key').on(table.scope, table.key),
     index('idempotency_keys_expires_idx').on(table.expiresAt),
   ],
-);
-
-export const appSettings = pgTable('app_settings', {
-  key: text('key').primaryKey(),
-  value: jsonb('value').notNull(),
-  updatedBy: text('updated_by'),
-  version: integer('version').notNull().default(1),
-  ...timestamps,
-});
-
-export const entityCategories = pgTable(
-  'entity_categories',
-  {
-    id: uuid('id').primaryKey(),
-    entityType: text('entity_type').notNull(),
-    code: text('code').notNull(),
-    name: text('name').notNull(),
-    description: text('description'),
-    active: boolean('active').notNull().default(true),
-    sortOrder: integer('sort_order').notNull().default(0),
-    ...timestamps,
-  },
-  (table) => [uniqueIndex('entity_categories_type_code').on(table.entityType, table.code)],
 );
 
 export const nowSql = sql`now()`;

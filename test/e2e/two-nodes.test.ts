@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { type Application, buildApp } from '../../src/app.ts';
-import { users } from '../../src/modules/identity/index.ts';
+import { users } from '../../src/modules/identity/identity.tables.ts';
 import { closeDependencies, type Dependencies, openDependencies } from '../../src/platform/dependencies.ts';
 import {
   ADMIN_PASSWORD,

@@ -4,29 +4,43 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { and, asc, eq, gt, ilike, inArray, ne, or, type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import {
+  addUserRole,
+  countOtherActiveHolders,
+  deleteRole,
+  findRoleByCode,
+  findRoleById,
+  findUserById,
+  grantRolePermissions,
   type IdentityService,
-  permissions,
+  insertRole,
+  knownPermissionCodes,
+  listPermissions,
+  listRoles,
+  listUsers,
+  permissionsOfRole,
+  permissionsOfRoleCodes,
+  type RoleRow,
   readPermissionSeed,
-  rolePermissions,
-  roles,
+  removeUserRole,
+  revokeRolePermissions,
+  roleMemberCount,
   rolesOfUsers,
   SEED_DIR,
+  setUserStatus,
+  type UserRow,
+  updateRoleDetails,
+  updateUserDetails,
   userAccess,
-  userRoles,
-  users,
   userView,
 } from '../identity/index.ts';
 import { accessErrors } from './access.errors.ts';
-
-type UserRow = typeof users.$inferSelect;
-type RoleRow = typeof roles.$inferSelect;
 
 const SUPER_ADMIN = 'super_admin';
 
@@ -64,8 +78,7 @@ export class AccessService {
   }
 
   async #user(tx: Executor, id: string, lock = false): Promise<UserRow> {
-    const query = tx.select().from(users).where(eq(users.id, id)).limit(1);
-    const [user] = lock ? await query.for('update') : await query;
+    const user = await findUserById(tx, id, lock);
     if (!user) throw commonErrors.notFound('User');
     return user;
   }
@@ -82,34 +95,14 @@ export class AccessService {
     cursor?: string;
   }) {
     const limit = filters.limit ?? 20;
-    const conditions: SQL[] = [];
-    if (filters.status) conditions.push(eq(users.status, filters.status));
-    if (filters.q) {
-      const pattern = `%${filters.q.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
-      conditions.push(
-        or(ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.fullName, pattern))!,
-      );
-    }
-    if (filters.role) {
-      conditions.push(
-        inArray(
-          users.id,
-          this.#db
-            .select({ id: userRoles.userId })
-            .from(userRoles)
-            .innerJoin(roles, eq(roles.id, userRoles.roleId))
-            .where(eq(roles.code, filters.role)),
-        ),
-      );
-    }
     const position = decodeCursor(filters.cursor, ['id'] as const);
-    if (position) conditions.push(gt(users.id, position.id));
-    const rows = await this.#db
-      .select()
-      .from(users)
-      .where(and(...conditions))
-      .orderBy(asc(users.id))
-      .limit(limit + 1);
+    const rows = await listUsers(this.#db, {
+      ...(filters.status ? { status: filters.status } : {}),
+      ...(filters.role ? { role: filters.role } : {}),
+      ...(filters.q ? { q: filters.q } : {}),
+      ...(position ? { afterId: position.id } : {}),
+      limit: limit + 1,
+    });
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     const roleMap = await rolesOfUsers(
       this.#db,
@@ -156,17 +149,12 @@ export class AccessService {
           (changes.email !== undefined && changes.email !== before.email) ||
           (changes.phone !== undefined && changes.phone !== before.phone);
         if (contactChanges) await this.#assertNotAbove(tx, context, id, 'change the email or phone of');
-        const [row] = await tx
-          .update(users)
-          .set({
-            ...(changes.email !== undefined ? { email: changes.email } : {}),
-            ...(changes.full_name !== undefined ? { fullName: changes.full_name } : {}),
-            ...(changes.phone !== undefined ? { phone: changes.phone } : {}),
-            updatedAt: new Date(),
-          })
-          .where(eq(users.id, id))
-          .returning();
-        const after = await this.#view(tx, row!);
+        const row = await updateUserDetails(tx, id, {
+          ...(changes.email !== undefined ? { email: changes.email } : {}),
+          ...(changes.full_name !== undefined ? { fullName: changes.full_name } : {}),
+          ...(changes.phone !== undefined ? { phone: changes.phone } : {}),
+        });
+        const after = await this.#view(tx, row);
         await writeAudit(tx, context, {
           action: 'user.updated',
           entityType: 'user',
@@ -193,20 +181,11 @@ export class AccessService {
       const before = await this.#view(tx, user);
       if (status !== 'active' && before.roles.includes(SUPER_ADMIN) && user.status === 'active') {
         await tx.execute(sql`select pg_advisory_xact_lock(7404)`);
-        const [others] = await tx
-          .select({ count: sql<number>`count(*)::int` })
-          .from(users)
-          .innerJoin(userRoles, eq(userRoles.userId, users.id))
-          .innerJoin(roles, eq(roles.id, userRoles.roleId))
-          .where(and(eq(roles.code, SUPER_ADMIN), eq(users.status, 'active'), ne(users.id, userId)));
-        if ((others?.count ?? 0) === 0) throw accessErrors.lastSuperAdmin();
+        if ((await countOtherActiveHolders(tx, { code: SUPER_ADMIN }, userId)) === 0)
+          throw accessErrors.lastSuperAdmin();
       }
-      const [row] = await tx
-        .update(users)
-        .set({ status, updatedAt: new Date() })
-        .where(eq(users.id, userId))
-        .returning();
-      const after = await this.#view(tx, row!);
+      const row = await setUserStatus(tx, userId, status);
+      const after = await this.#view(tx, row);
       await writeAudit(tx, context, {
         action: 'user.status_changed',
         entityType: 'user',
@@ -222,7 +201,7 @@ export class AccessService {
   }
 
   async #roleByCode(tx: Executor, code: string): Promise<RoleRow> {
-    const [role] = await tx.select().from(roles).where(eq(roles.code, code)).limit(1);
+    const role = await findRoleByCode(tx, code);
     if (!role) throw accessErrors.unknownRole(code);
     return role;
   }
@@ -257,15 +236,7 @@ export class AccessService {
   async assertCanAssign(userId: string, roleCode: string, context: RequestContext): Promise<void> {
     await this.#user(this.#db, userId);
     const role = await this.#roleByCode(this.#db, roleCode);
-    const granted = await this.#db
-      .select({ code: rolePermissions.permissionCode })
-      .from(rolePermissions)
-      .where(eq(rolePermissions.roleId, role.id));
-    await this.#assertGrantable(
-      this.#db,
-      context,
-      granted.map((row) => row.code),
-    );
+    await this.#assertGrantable(this.#db, context, await permissionsOfRole(this.#db, role.id));
   }
 
   /** The same for granting permissions to a role: the role exists, the permissions exist, the maker holds them. */
@@ -283,12 +254,7 @@ export class AccessService {
   /** Whether giving these roles needs a second staff member because one of them is privileged. */
   async rolesNeedFourEyes(roleCodes: string[]): Promise<boolean> {
     if (!this.#privilegedFourEyes || roleCodes.length === 0) return false;
-    const held = await this.#db
-      .select({ code: rolePermissions.permissionCode })
-      .from(rolePermissions)
-      .innerJoin(roles, eq(roles.id, rolePermissions.roleId))
-      .where(inArray(roles.code, roleCodes));
-    return this.privilegedAmong(held.map((row) => row.code)).length > 0;
+    return this.privilegedAmong(await permissionsOfRoleCodes(this.#db, roleCodes)).length > 0;
   }
 
   /** Whether granting these permissions needs a second staff member because one of them is privileged. */
@@ -300,16 +266,8 @@ export class AccessService {
     return inTransaction(this.#db, async (tx) => {
       const user = await this.#user(tx, userId, true);
       const role = await this.#roleByCode(tx, roleCode);
-      const granted = await tx
-        .select({ code: rolePermissions.permissionCode })
-        .from(rolePermissions)
-        .where(eq(rolePermissions.roleId, role.id));
-      await this.#assertGrantable(
-        tx,
-        context,
-        granted.map((row) => row.code),
-      );
-      await tx.insert(userRoles).values({ userId, roleId: role.id }).onConflictDoNothing();
+      await this.#assertGrantable(tx, context, await permissionsOfRole(tx, role.id));
+      await addUserRole(tx, userId, role.id);
       const after = await this.#view(tx, user);
       await writeAudit(tx, context, {
         action: 'user.role_assigned',
@@ -328,14 +286,10 @@ export class AccessService {
       await this.#assertNotAbove(tx, context, userId, 'remove a role from');
       if (roleCode === SUPER_ADMIN && user.status === 'active') {
         await tx.execute(sql`select pg_advisory_xact_lock(7404)`);
-        const [others] = await tx
-          .select({ count: sql<number>`count(*)::int` })
-          .from(users)
-          .innerJoin(userRoles, eq(userRoles.userId, users.id))
-          .where(and(eq(userRoles.roleId, role.id), eq(users.status, 'active'), ne(users.id, userId)));
-        if ((others?.count ?? 0) === 0) throw accessErrors.lastSuperAdmin();
+        if ((await countOtherActiveHolders(tx, { id: role.id }, userId)) === 0)
+          throw accessErrors.lastSuperAdmin();
       }
-      await tx.delete(userRoles).where(and(eq(userRoles.userId, userId), eq(userRoles.roleId, role.id)));
+      await removeUserRole(tx, userId, role.id);
       const after = await this.#view(tx, user);
       await writeAudit(tx, context, {
         action: 'user.role_removed',
@@ -348,36 +302,29 @@ export class AccessService {
   }
 
   async #roleView(tx: Executor, role: RoleRow) {
-    const granted = await tx
-      .select({ code: rolePermissions.permissionCode })
-      .from(rolePermissions)
-      .where(eq(rolePermissions.roleId, role.id))
-      .orderBy(asc(rolePermissions.permissionCode));
-    const [members] = await tx
-      .select({ count: sql<number>`count(*)::int` })
-      .from(userRoles)
-      .where(eq(userRoles.roleId, role.id));
+    const granted = await permissionsOfRole(tx, role.id);
+    const members = await roleMemberCount(tx, role.id);
     return {
       id: role.id,
       code: role.code,
       name: role.name,
       description: role.description,
       system: role.system,
-      permissions: granted.map((row) => row.code),
-      user_count: members?.count ?? 0,
+      permissions: granted,
+      user_count: members,
       created_at: role.createdAt.toISOString(),
       updated_at: role.updatedAt.toISOString(),
     };
   }
 
   async #role(tx: Executor, id: string): Promise<RoleRow> {
-    const [role] = await tx.select().from(roles).where(eq(roles.id, id)).limit(1);
+    const role = await findRoleById(tx, id);
     if (!role) throw commonErrors.notFound('Role');
     return role;
   }
 
   async listRoles() {
-    const rows = await this.#db.select().from(roles).orderBy(asc(roles.code)).limit(500);
+    const rows = await listRoles(this.#db, 500);
     const items = [];
     for (const row of rows) items.push(await this.#roleView(this.#db, row));
     return { items };
@@ -389,11 +336,8 @@ export class AccessService {
 
   async #checkPermissions(tx: Executor, codes: string[]) {
     if (codes.length === 0) return;
-    const known = await tx
-      .select({ code: permissions.code })
-      .from(permissions)
-      .where(inArray(permissions.code, codes));
-    const unknown = codes.filter((code) => !known.some((row) => row.code === code));
+    const known = new Set(await knownPermissionCodes(tx, codes));
+    const unknown = codes.filter((code) => !known.has(code));
     if (unknown.length > 0) throw accessErrors.unknownPermissions(unknown);
   }
 
@@ -405,28 +349,18 @@ export class AccessService {
       return await inTransaction(this.#db, async (tx) => {
         await this.#checkPermissions(tx, input.permissions);
         await this.#assertGrantable(tx, context, input.permissions);
-        const [role] = await tx
-          .insert(roles)
-          .values({
-            id: uuidv7(),
-            code: input.code,
-            name: input.name,
-            description: input.description ?? null,
-            system: false,
-          })
-          .returning();
-        if (input.permissions.length > 0) {
-          await tx
-            .insert(rolePermissions)
-            .values(
-              [...new Set(input.permissions)].map((code) => ({ roleId: role!.id, permissionCode: code })),
-            );
-        }
-        const view = await this.#roleView(tx, role!);
+        const role = await insertRole(tx, {
+          id: uuidv7(),
+          code: input.code,
+          name: input.name,
+          description: input.description ?? null,
+        });
+        await grantRolePermissions(tx, role.id, input.permissions);
+        const view = await this.#roleView(tx, role);
         await writeAudit(tx, context, {
           action: 'role.created',
           entityType: 'role',
-          entityId: role!.id,
+          entityId: role.id,
           after: view,
         });
         return view;
@@ -444,16 +378,8 @@ export class AccessService {
   ) {
     return inTransaction(this.#db, async (tx) => {
       const before = await this.#roleView(tx, await this.#role(tx, id));
-      const [role] = await tx
-        .update(roles)
-        .set({
-          ...(changes.name !== undefined ? { name: changes.name } : {}),
-          ...(changes.description !== undefined ? { description: changes.description } : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(roles.id, id))
-        .returning();
-      const after = await this.#roleView(tx, role!);
+      const role = await updateRoleDetails(tx, id, changes);
+      const after = await this.#roleView(tx, role);
       await writeAudit(tx, context, {
         action: 'role.updated',
         entityType: 'role',
@@ -471,7 +397,7 @@ export class AccessService {
       if (role.system) throw accessErrors.systemRole();
       const view = await this.#roleView(tx, role);
       if (view.user_count > 0) throw accessErrors.roleInUse(view.user_count);
-      await tx.delete(roles).where(eq(roles.id, id));
+      await deleteRole(tx, id);
       await writeAudit(tx, context, {
         action: 'role.deleted',
         entityType: 'role',
@@ -482,7 +408,7 @@ export class AccessService {
   }
 
   async listPermissions() {
-    const rows = await this.#db.select().from(permissions).orderBy(asc(permissions.code));
+    const rows = await listPermissions(this.#db);
     return {
       items: rows.map((row) => ({
         code: row.code,
@@ -506,10 +432,7 @@ export class AccessService {
       const role = await this.#role(tx, roleId);
       await this.#checkPermissions(tx, codes);
       await this.#assertGrantable(tx, context, codes);
-      await tx
-        .insert(rolePermissions)
-        .values([...new Set(codes)].map((code) => ({ roleId, permissionCode: code })))
-        .onConflictDoNothing();
+      await grantRolePermissions(tx, roleId, codes);
       const view = await this.#roleView(tx, role);
       await writeAudit(tx, context, {
         action: 'role.permissions_granted',
@@ -527,9 +450,7 @@ export class AccessService {
       if (role.code === SUPER_ADMIN && codes.includes('permission:manage'))
         throw accessErrors.protectedPermission();
       await this.#checkPermissions(tx, codes);
-      await tx
-        .delete(rolePermissions)
-        .where(and(eq(rolePermissions.roleId, roleId), inArray(rolePermissions.permissionCode, codes)));
+      await revokeRolePermissions(tx, roleId, codes);
       const view = await this.#roleView(tx, role);
       await writeAudit(tx, context, {
         action: 'role.permissions_revoked',

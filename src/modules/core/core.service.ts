@@ -1,18 +1,27 @@
 /** Audit-log queries and entity categories (seeded from `seed/category.json`). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
-import { type RequestContext, verifyAuditChain, writeAudit } from '../../platform/audit.ts';
+import {
+  type AuditRecord,
+  queryAuditLog,
+  type RequestContext,
+  verifyAuditChain,
+  writeAudit,
+} from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { auditLog, entityCategories } from '../../platform/platform.tables.ts';
 import { coreErrorCatalogue } from './core.errors.ts';
-
-type CategoryRow = typeof entityCategories.$inferSelect;
-type AuditRow = typeof auditLog.$inferSelect;
+import {
+  type CategoryRow,
+  findCategory,
+  insertCategory,
+  insertCategoryIfMissing,
+  listCategories,
+  updateCategory,
+} from './core.repository.ts';
 
 export function categoryView(row: CategoryRow) {
   return {
@@ -28,7 +37,7 @@ export function categoryView(row: CategoryRow) {
   };
 }
 
-function auditView(row: AuditRow) {
+function auditView(row: AuditRecord) {
   return {
     id: row.id,
     seq: row.seq.toString(),
@@ -67,24 +76,18 @@ export class CoreService {
 
   async queryAudit(filters: AuditFilters) {
     const limit = filters.limit ?? 20;
-    const conditions: SQL[] = [];
-    if (filters.actor_id) conditions.push(eq(auditLog.actorId, filters.actor_id));
-    if (filters.action) conditions.push(eq(auditLog.action, filters.action));
-    if (filters.entity_type) conditions.push(eq(auditLog.entityType, filters.entity_type));
-    if (filters.entity_id) conditions.push(eq(auditLog.entityId, filters.entity_id));
-    if (filters.from) conditions.push(gte(auditLog.occurredAt, new Date(filters.from)));
-    if (filters.to) conditions.push(lte(auditLog.occurredAt, new Date(filters.to)));
     const position = decodeCursor(filters.cursor, ['seq'] as const);
-    if (position) {
-      if (!/^\d+$/.test(position.seq)) throw commonErrors.validation('Invalid cursor');
-      conditions.push(lt(auditLog.seq, BigInt(position.seq)));
-    }
-    const rows = await this.#db
-      .select()
-      .from(auditLog)
-      .where(and(...conditions))
-      .orderBy(desc(auditLog.seq))
-      .limit(limit + 1);
+    if (position && !/^\d+$/.test(position.seq)) throw commonErrors.validation('Invalid cursor');
+    const rows = await queryAuditLog(this.#db, {
+      ...(filters.actor_id ? { actorId: filters.actor_id } : {}),
+      ...(filters.action ? { action: filters.action } : {}),
+      ...(filters.entity_type ? { entityType: filters.entity_type } : {}),
+      ...(filters.entity_id ? { entityId: filters.entity_id } : {}),
+      ...(filters.from ? { from: new Date(filters.from) } : {}),
+      ...(filters.to ? { to: new Date(filters.to) } : {}),
+      ...(position ? { beforeSeq: BigInt(position.seq) } : {}),
+      limit: limit + 1,
+    });
     const page = paginate(rows, limit, (row) => ({ seq: row.seq.toString() }));
     return { items: page.items.map(auditView), next_cursor: page.next_cursor };
   }
@@ -101,23 +104,19 @@ export class CoreService {
 
   async listCategories(filters: { entity_type?: string; active?: boolean; limit?: number; cursor?: string }) {
     const limit = filters.limit ?? 20;
-    const conditions: SQL[] = [];
-    if (filters.entity_type) conditions.push(eq(entityCategories.entityType, filters.entity_type));
-    if (filters.active !== undefined) conditions.push(eq(entityCategories.active, filters.active));
     const position = decodeCursor(filters.cursor, ['id'] as const);
-    if (position) conditions.push(gt(entityCategories.id, position.id));
-    const rows = await this.#db
-      .select()
-      .from(entityCategories)
-      .where(and(...conditions))
-      .orderBy(asc(entityCategories.id))
-      .limit(limit + 1);
+    const rows = await listCategories(this.#db, {
+      ...(filters.entity_type ? { entityType: filters.entity_type } : {}),
+      ...(filters.active !== undefined ? { active: filters.active } : {}),
+      ...(position ? { afterId: position.id } : {}),
+      limit: limit + 1,
+    });
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     return { items: page.items.map(categoryView), next_cursor: page.next_cursor };
   }
 
   async getCategory(id: string) {
-    const [row] = await this.#db.select().from(entityCategories).where(eq(entityCategories.id, id)).limit(1);
+    const row = await findCategory(this.#db, id);
     if (!row) throw commonErrors.notFound('Category');
     return categoryView(row);
   }
@@ -129,22 +128,19 @@ export class CoreService {
   ) {
     try {
       return await inTransaction(this.#db, async (tx) => {
-        const [row] = await tx
-          .insert(entityCategories)
-          .values({
-            id: uuidv7(),
-            entityType: input.entity_type,
-            code: input.code,
-            name: input.name,
-            description: input.description ?? null,
-            sortOrder: input.sort_order ?? 0,
-          })
-          .returning();
-        const view = categoryView(row!);
+        const row = await insertCategory(tx, {
+          id: uuidv7(),
+          entityType: input.entity_type,
+          code: input.code,
+          name: input.name,
+          description: input.description ?? null,
+          sortOrder: input.sort_order ?? 0,
+        });
+        const view = categoryView(row);
         await writeAudit(tx, context, {
           action: 'category.created',
           entityType: 'category',
-          entityId: row!.id,
+          entityId: row.id,
           after: view,
         });
         await claim?.commit(tx, 201, view);
@@ -164,25 +160,15 @@ export class CoreService {
     context: RequestContext,
   ) {
     return inTransaction(this.#db, async (tx) => {
-      const [before] = await tx
-        .select()
-        .from(entityCategories)
-        .where(eq(entityCategories.id, id))
-        .for('update')
-        .limit(1);
+      const before = await findCategory(tx, id, true);
       if (!before) throw commonErrors.notFound('Category');
-      const [row] = await tx
-        .update(entityCategories)
-        .set({
-          ...(changes.name !== undefined ? { name: changes.name } : {}),
-          ...(changes.description !== undefined ? { description: changes.description } : {}),
-          ...(changes.active !== undefined ? { active: changes.active } : {}),
-          ...(changes.sort_order !== undefined ? { sortOrder: changes.sort_order } : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(entityCategories.id, id))
-        .returning();
-      const view = categoryView(row!);
+      const row = await updateCategory(tx, id, {
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+        ...(changes.active !== undefined ? { active: changes.active } : {}),
+        ...(changes.sort_order !== undefined ? { sortOrder: changes.sort_order } : {}),
+      });
+      const view = categoryView(row);
       await writeAudit(tx, context, {
         action: 'category.updated',
         entityType: 'category',
@@ -211,17 +197,14 @@ export async function seedCategories(db: Executor, seedDir: string): Promise<voi
   const seed = JSON.parse(readFileSync(join(seedDir, 'category.json'), 'utf8')) as CategorySeed[];
   await inTransaction(db, async (tx) => {
     for (const [index, category] of seed.entries()) {
-      await tx
-        .insert(entityCategories)
-        .values({
-          id: uuidv7(),
-          entityType: category.entity_type,
-          code: category.code,
-          name: category.name,
-          description: category.description,
-          sortOrder: index,
-        })
-        .onConflictDoNothing();
+      await insertCategoryIfMissing(tx, {
+        id: uuidv7(),
+        entityType: category.entity_type,
+        code: category.code,
+        name: category.name,
+        description: category.description,
+        sortOrder: index,
+      });
     }
   });
 }

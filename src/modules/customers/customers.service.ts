@@ -3,10 +3,10 @@
  * search by phone, email, name, national ID (blind index) or number, status changes, and the data-protection rights
  * (export of everything held; erasure that anonymises PII and keeps the records the law requires).
  */
-import { and, asc, desc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Static } from 'typebox';
-import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { auditTrailOf, type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { keyedHash, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
@@ -14,7 +14,6 @@ import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
-import { auditLog } from '../../platform/platform.tables.ts';
 import { customerErrorCatalogue as codes } from './customers.errors.ts';
 import { customerHeldData } from './customers.export.ts';
 import type { CustomerView } from './customers.schemas.ts';
@@ -424,23 +423,8 @@ export class CustomersService {
       this.#db.select().from(customerPhones).where(eq(customerPhones.customerId, id)),
       this.#db.select().from(customerEmails).where(eq(customerEmails.customerId, id)),
       this.#db.select().from(customerAddresses).where(eq(customerAddresses.customerId, id)),
-      this.#db
-        .select({
-          action: auditLog.action,
-          occurredAt: auditLog.occurredAt,
-          actorType: auditLog.actorType,
-          entityType: auditLog.entityType,
-        })
-        .from(auditLog)
-        // What was done to the customer, and what the customer did (to their wallets, devices, disputes, …).
-        .where(
-          or(
-            and(eq(auditLog.entityType, 'customer'), eq(auditLog.entityId, id)),
-            and(eq(auditLog.actorType, 'customer'), eq(auditLog.actorId, id)),
-          ),
-        )
-        .orderBy(desc(auditLog.seq))
-        .limit(1000),
+      // What was done to the customer, and what the customer did (to their wallets, devices, disputes, …).
+      auditTrailOf(this.#db, { type: 'customer', id }, 1000),
     ]);
     const held = await customerHeldData(this.#db, id);
     await inTransaction(this.#db, (tx) =>

@@ -28,9 +28,7 @@ export {
   rewrapCustomerKeys,
 } from './customers.repository.ts';
 export { CustomersService, normalisePhone } from './customers.service.ts';
-export { customerEmails, customerPhones, customers } from './customers.tables.ts';
 export { expireKycTiers, seedKycTiers } from './kyc.service.ts';
-export { kycTiers } from './kyc.tables.ts';
 
 export interface CustomersApi {
   customers: CustomersService;

@@ -13,7 +13,6 @@ import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { approvalErrorCatalogue } from '../approvals/index.ts';
-import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
 import { customerErrorCatalogue as codes } from './customers.errors.ts';
@@ -116,13 +115,37 @@ function applicationView(row: ApplicationRow) {
   };
 }
 
+/**
+ * What KYC asks of a customer's documents. The documents module answers: it depends on customers (a document
+ * belongs to a customer), so customers cannot import it; it hands these in with `useDocuments` when it is built.
+ * This goes once KYC is a module of its own, which can depend on both.
+ */
+export interface KycDocuments {
+  /** Document types the customer holds verified and unexpired. */
+  verifiedTypes(db: Executor, customerId: string): Promise<Set<string>>;
+  /** Document types on file and not refused (uploaded or verified, unexpired). */
+  typesOnFile(db: Executor, customerId: string): Promise<Set<string>>;
+}
+
 export class KycService {
   readonly #db: Executor;
   readonly #policy: PolicyService;
+  #documents: KycDocuments | null = null;
 
   constructor(db: Executor, policy: PolicyService) {
     this.#db = db;
     this.#policy = policy;
+  }
+
+  /** The documents module's answers (see KycDocuments). */
+  useDocuments(documents: KycDocuments): void {
+    this.#documents = documents;
+  }
+
+  get #documentsOnFile(): KycDocuments {
+    if (!this.#documents)
+      throw new Error('KYC reads documents through the documents module, which is not built');
+    return this.#documents;
   }
 
   async #tier(executor: Executor, code: string): Promise<TierRow> {
@@ -286,7 +309,7 @@ export class KycService {
       .from(customerEmails)
       .where(and(eq(customerEmails.customerId, customerId), eq(customerEmails.primary, true)))
       .limit(1);
-    const held = await verifiedDocumentTypes(tx, customerId);
+    const held = await this.#documentsOnFile.verifiedTypes(tx, customerId);
     const verified: Record<string, boolean> = {
       phone: Boolean(phone?.verifiedAt),
       email: Boolean(email?.verifiedAt),
@@ -331,7 +354,7 @@ export class KycService {
       const row = await this.#application(tx, applicationId, principal);
       if (row.status !== 'initiated') throw kycErrors.wrongState(row.status);
       const target = await this.#tier(tx, row.targetTier);
-      const onFile = await documentTypesOnFile(tx, row.customerId);
+      const onFile = await this.#documentsOnFile.typesOnFile(tx, row.customerId);
       const missing = target.requiredDocuments.filter((code) => !onFile.has(code));
       if (missing.length > 0) throw kycErrors.incomplete(missing);
       const [updated] = await tx

@@ -12,7 +12,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { customers } from '../customers/index.ts';
+import { customerStanding } from '../customers/index.ts';
 import { documentErrors } from './documents.errors.ts';
 import { inspectDocument } from './documents.inspect.ts';
 import type { DocumentStorage } from './documents.storage.ts';
@@ -73,11 +73,7 @@ export class DocumentsService {
     assertOwnership(principal, customerId);
     if (!(DOCUMENT_TYPES as readonly string[]).includes(documentType))
       throw documentErrors.unknownType(documentType);
-    const [customer] = await this.#db
-      .select({ id: customers.id, erasedAt: customers.erasedAt })
-      .from(customers)
-      .where(eq(customers.id, customerId))
-      .limit(1);
+    const customer = await customerStanding(this.#db, customerId);
     if (!customer || customer.erasedAt) throw commonErrors.notFound('Customer');
     const inspection = await inspectDocument(data);
     if (!inspection.ok) throw documentErrors.rejected(inspection.reason);
@@ -197,36 +193,6 @@ export class DocumentsService {
       return view;
     });
   }
-}
-
-/** Document types a customer holds verified and unexpired (the KYC checklist asks). */
-export async function verifiedDocumentTypes(db: Executor, customerId: string): Promise<Set<string>> {
-  const rows = await db
-    .select({ type: documents.documentType, expiresAt: documents.expiresAt })
-    .from(documents)
-    .where(and(eq(documents.customerId, customerId), eq(documents.status, 'verified')));
-  const now = Date.now();
-  return new Set(
-    rows.filter((row) => !row.expiresAt || row.expiresAt.getTime() > now).map((row) => row.type),
-  );
-}
-
-/** Document types on file and not refused (uploaded or verified, unexpired): enough to submit a KYC application. */
-export async function documentTypesOnFile(db: Executor, customerId: string): Promise<Set<string>> {
-  const rows = await db
-    .select({ type: documents.documentType, status: documents.status, expiresAt: documents.expiresAt })
-    .from(documents)
-    .where(eq(documents.customerId, customerId));
-  const now = Date.now();
-  return new Set(
-    rows
-      .filter(
-        (row) =>
-          (row.status === 'uploaded' || row.status === 'verified') &&
-          (!row.expiresAt || row.expiresAt.getTime() > now),
-      )
-      .map((row) => row.type),
-  );
 }
 
 /** Verified documents past their own expiry become `expired` (they stop counting for KYC); run daily. */

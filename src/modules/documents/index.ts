@@ -14,7 +14,6 @@ export {
   verifiedDocumentTypes,
 } from './documents.repository.ts';
 export { expireDocuments } from './documents.service.ts';
-export { documents } from './documents.tables.ts';
 
 export const documentsModule = defineModule({
   name: 'documents',

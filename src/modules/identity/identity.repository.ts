@@ -1,7 +1,18 @@
 /** Queries of the identity module; each takes the executor it runs on. */
-import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import type { KeyRing } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db.ts';
-import { permissions, refreshTokens, rolePermissions, roles, userRoles, users } from './identity.tables.ts';
+import { rewrapColumns } from '../../platform/key-rotation.ts';
+import {
+  mfaFactors,
+  permissions,
+  refreshTokens,
+  rolePermissions,
+  roles,
+  signingKeys,
+  userRoles,
+  users,
+} from './identity.tables.ts';
 
 export type UserRow = typeof users.$inferSelect;
 export type RoleRow = typeof roles.$inferSelect;
@@ -22,8 +33,10 @@ export async function findUserByIdentifier(db: Executor, identifier: string): Pr
   return user;
 }
 
-export async function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
-  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+/** One user; `lock` holds the row (`for update`) until the transaction ends. */
+export async function findUserById(db: Executor, id: string, lock = false): Promise<UserRow | undefined> {
+  const query = db.select().from(users).where(eq(users.id, id)).limit(1);
+  const [user] = lock ? await query.for('update') : await query;
   return user;
 }
 
@@ -146,4 +159,233 @@ export async function permissionsOfRoles(db: Executor, roleIds: string[]): Promi
     .from(rolePermissions)
     .where(inArray(rolePermissions.roleId, roleIds));
   return rows.map((row) => row.code);
+}
+
+/*
+ * Staff administration (the access module): reads and commands over users, roles and role permissions. Commands
+ * take the caller's transaction, so a use case that changes several of these rows (and audits them) stays atomic.
+ */
+
+export type UserStatus = UserRow['status'];
+export type PermissionRow = typeof permissions.$inferSelect;
+
+/** Users in id order after `afterId`: by status, by role code, and by a case-insensitive match of name or email. */
+export async function listUsers(
+  db: Executor,
+  filters: { status?: UserStatus; role?: string; q?: string; afterId?: string; limit: number },
+): Promise<UserRow[]> {
+  const conditions: SQL[] = [];
+  if (filters.status) conditions.push(eq(users.status, filters.status));
+  if (filters.q) {
+    const pattern = `%${filters.q.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
+    conditions.push(
+      or(ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.fullName, pattern))!,
+    );
+  }
+  if (filters.role) {
+    conditions.push(
+      inArray(
+        users.id,
+        db
+          .select({ id: userRoles.userId })
+          .from(userRoles)
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(eq(roles.code, filters.role)),
+      ),
+    );
+  }
+  if (filters.afterId) conditions.push(gt(users.id, filters.afterId));
+  return db
+    .select()
+    .from(users)
+    .where(and(...conditions))
+    .orderBy(asc(users.id))
+    .limit(filters.limit);
+}
+
+/** Changes a user's contact details and name; violates `users_email_key` or `users_phone_key` when taken. */
+export async function updateUserDetails(
+  tx: Executor,
+  id: string,
+  changes: { email?: string; fullName?: string; phone?: string | null },
+): Promise<UserRow> {
+  const [row] = await tx
+    .update(users)
+    .set({
+      ...(changes.email !== undefined ? { email: changes.email } : {}),
+      ...(changes.fullName !== undefined ? { fullName: changes.fullName } : {}),
+      ...(changes.phone !== undefined ? { phone: changes.phone } : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(users.id, id))
+    .returning();
+  return row!;
+}
+
+export async function setUserStatus(tx: Executor, id: string, status: UserStatus): Promise<UserRow> {
+  const [row] = await tx
+    .update(users)
+    .set({ status, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning();
+  return row!;
+}
+
+/** Active users other than `exceptUserId` holding the role (by code or id): who would remain. */
+export async function countOtherActiveHolders(
+  db: Executor,
+  role: { code: string } | { id: string },
+  exceptUserId: string,
+): Promise<number> {
+  const condition = and(eq(users.status, 'active'), ne(users.id, exceptUserId));
+  const [row] =
+    'code' in role
+      ? await db
+          .select({ count: sql<number>`count(*)::int` })
+          .from(users)
+          .innerJoin(userRoles, eq(userRoles.userId, users.id))
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(and(eq(roles.code, role.code), condition))
+      : await db
+          .select({ count: sql<number>`count(*)::int` })
+          .from(users)
+          .innerJoin(userRoles, eq(userRoles.userId, users.id))
+          .where(and(eq(userRoles.roleId, role.id), condition));
+  return row?.count ?? 0;
+}
+
+export async function findRoleByCode(db: Executor, code: string): Promise<RoleRow | undefined> {
+  const [role] = await db.select().from(roles).where(eq(roles.code, code)).limit(1);
+  return role;
+}
+
+export async function findRoleById(db: Executor, id: string): Promise<RoleRow | undefined> {
+  const [role] = await db.select().from(roles).where(eq(roles.id, id)).limit(1);
+  return role;
+}
+
+/** Roles by code, at most `limit`. */
+export async function listRoles(db: Executor, limit: number): Promise<RoleRow[]> {
+  return db.select().from(roles).orderBy(asc(roles.code)).limit(limit);
+}
+
+/** The permissions a role grants, by code. */
+export async function permissionsOfRole(db: Executor, roleId: string): Promise<string[]> {
+  const rows = await db
+    .select({ code: rolePermissions.permissionCode })
+    .from(rolePermissions)
+    .where(eq(rolePermissions.roleId, roleId))
+    .orderBy(asc(rolePermissions.permissionCode));
+  return rows.map((row) => row.code);
+}
+
+/** Every permission the roles with these codes grant (a code per grant: repeated when two roles grant it). */
+export async function permissionsOfRoleCodes(db: Executor, roleCodes: string[]): Promise<string[]> {
+  const rows = await db
+    .select({ code: rolePermissions.permissionCode })
+    .from(rolePermissions)
+    .innerJoin(roles, eq(roles.id, rolePermissions.roleId))
+    .where(inArray(roles.code, roleCodes));
+  return rows.map((row) => row.code);
+}
+
+/** How many users hold the role. */
+export async function roleMemberCount(db: Executor, roleId: string): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(userRoles)
+    .where(eq(userRoles.roleId, roleId));
+  return row?.count ?? 0;
+}
+
+/** The permission catalogue, by code. */
+export async function listPermissions(db: Executor): Promise<PermissionRow[]> {
+  return db.select().from(permissions).orderBy(asc(permissions.code));
+}
+
+/** Those of `codes` that are in the permission catalogue. */
+export async function knownPermissionCodes(db: Executor, codes: string[]): Promise<string[]> {
+  if (codes.length === 0) return [];
+  const rows = await db
+    .select({ code: permissions.code })
+    .from(permissions)
+    .where(inArray(permissions.code, codes));
+  return rows.map((row) => row.code);
+}
+
+/** Gives a user a role; nothing happens when they hold it already. */
+export async function addUserRole(tx: Executor, userId: string, roleId: string): Promise<void> {
+  await tx.insert(userRoles).values({ userId, roleId }).onConflictDoNothing();
+}
+
+export async function removeUserRole(tx: Executor, userId: string, roleId: string): Promise<void> {
+  await tx.delete(userRoles).where(and(eq(userRoles.userId, userId), eq(userRoles.roleId, roleId)));
+}
+
+/** Creates a role that is not a system role; violates `roles_code_key` when the code is taken. */
+export async function insertRole(
+  tx: Executor,
+  role: { id: string; code: string; name: string; description: string | null },
+): Promise<RoleRow> {
+  const [row] = await tx
+    .insert(roles)
+    .values({ ...role, system: false })
+    .returning();
+  return row!;
+}
+
+export async function updateRoleDetails(
+  tx: Executor,
+  id: string,
+  changes: { name?: string; description?: string | null },
+): Promise<RoleRow> {
+  const [row] = await tx
+    .update(roles)
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(roles.id, id))
+    .returning();
+  return row!;
+}
+
+export async function deleteRole(tx: Executor, id: string): Promise<void> {
+  await tx.delete(roles).where(eq(roles.id, id));
+}
+
+/** Adds permissions to a role (each once); those it grants already stay as they are. */
+export async function grantRolePermissions(tx: Executor, roleId: string, codes: string[]): Promise<void> {
+  if (codes.length === 0) return;
+  await tx
+    .insert(rolePermissions)
+    .values([...new Set(codes)].map((code) => ({ roleId, permissionCode: code })))
+    .onConflictDoNothing();
+}
+
+export async function revokeRolePermissions(tx: Executor, roleId: string, codes: string[]): Promise<void> {
+  await tx
+    .delete(rolePermissions)
+    .where(and(eq(rolePermissions.roleId, roleId), inArray(rolePermissions.permissionCode, codes)));
+}
+
+/** Re-wraps the signing keys' private halves and the second factors' secrets under the active master key. */
+export function rewrapIdentityKeys(db: Executor, ring: KeyRing): Promise<Record<string, number>> {
+  return rewrapColumns(db, ring, [
+    {
+      name: 'signing_keys.private_key_wrapped',
+      table: signingKeys,
+      id: signingKeys.kid,
+      column: signingKeys.privateKeyWrapped,
+      sealed: true,
+    },
+    {
+      name: 'mfa_factors.secret_sealed',
+      table: mfaFactors,
+      id: mfaFactors.id,
+      column: mfaFactors.secretSealed,
+      sealed: true,
+    },
+  ]);
 }

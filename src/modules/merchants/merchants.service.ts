@@ -14,7 +14,7 @@ import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, formatMoney, mulDivRound, positiveAmount } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { customers } from '../customers/index.ts';
+import { customerStanding } from '../customers/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import {
@@ -171,11 +171,7 @@ export class MerchantsService {
     currencyNumeric(input.currency);
     await this.#wallets.products.defaultFor(input.currency);
     if (!input.owner_customer_id) return;
-    const [owner] = await this.#db
-      .select({ status: customers.status, erasedAt: customers.erasedAt })
-      .from(customers)
-      .where(eq(customers.id, input.owner_customer_id))
-      .limit(1);
+    const owner = await customerStanding(this.#db, input.owner_customer_id);
     if (!owner) throw commonErrors.notFound('Customer');
     if (owner.erasedAt || owner.status === 'closed')
       throw merchantErrors.ownerInactive(owner.erasedAt ? 'erased' : owner.status);

@@ -2,16 +2,20 @@
  * Runtime settings stored in `app_settings` over their defaults. Reads are cached per process for a few seconds
  * and invalidated on every node through the ephemeral store's pub/sub when one changes.
  */
-import { eq } from 'drizzle-orm';
 import type { Static, TSchema } from 'typebox';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import type { EphemeralStore } from '../../platform/cache.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import { appSettings } from '../../platform/platform.tables.ts';
 import { bodyAjv } from '../../platform/validation.ts';
 import { isSettingKey, type SettingKey, settingDefinitions } from './settings.definitions.ts';
 import { settingErrorCatalogue } from './settings.errors.ts';
+import {
+  deleteStoredSetting,
+  lockStoredSetting,
+  storedSettings,
+  writeStoredSetting,
+} from './settings.repository.ts';
 
 const CACHE_MS = 5000;
 const CHANNEL = 'settings:changed';
@@ -55,7 +59,7 @@ export class SettingsService {
 
   async #rows(): Promise<Map<string, Stored>> {
     if (this.#cache && Date.now() - this.#cache.at < CACHE_MS) return this.#cache.rows;
-    const rows = await this.#db.select().from(appSettings);
+    const rows = await storedSettings(this.#db);
     const map = new Map<string, Stored>();
     for (const row of rows) {
       map.set(row.key, {
@@ -137,12 +141,7 @@ export class SettingsService {
       });
     }
     await inTransaction(this.#db, async (tx) => {
-      const [current] = await tx
-        .select()
-        .from(appSettings)
-        .where(eq(appSettings.key, key))
-        .for('update')
-        .limit(1);
+      const current = await lockStoredSetting(tx, key);
       const currentVersion = current?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== currentVersion) {
         throw settingErrorCatalogue.VERSION_CONFLICT({
@@ -151,14 +150,7 @@ export class SettingsService {
       }
       const before = current ? current.value : settingDefinitions[key].default;
       const updatedBy = context.actor.id;
-      if (current) {
-        await tx
-          .update(appSettings)
-          .set({ value, version: currentVersion + 1, updatedBy, updatedAt: new Date() })
-          .where(eq(appSettings.key, key));
-      } else {
-        await tx.insert(appSettings).values({ key, value, version: 1, updatedBy });
-      }
+      await writeStoredSetting(tx, key, value, current, updatedBy);
       await writeAudit(tx, context, {
         action: 'setting.updated',
         entityType: 'setting',
@@ -174,7 +166,7 @@ export class SettingsService {
   async reset(key: string, context: RequestContext) {
     if (!isSettingKey(key)) throw commonErrors.notFound('Setting');
     await inTransaction(this.#db, async (tx) => {
-      const [current] = await tx.delete(appSettings).where(eq(appSettings.key, key)).returning();
+      const current = await deleteStoredSetting(tx, key);
       if (current) {
         await writeAudit(tx, context, {
           action: 'setting.reset',

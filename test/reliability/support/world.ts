@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { customers } from '../../../src/modules/customers/index.ts';
+import { customers } from '../../../src/modules/customers/customers.tables.ts';
 import { FakeFineract } from '../../fakes/fineract.ts';
 import { bearer, login, startTestApp, type TestContext } from '../../helpers/app.ts';
 import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../helpers/money.ts';
