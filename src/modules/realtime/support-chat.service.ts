@@ -4,7 +4,7 @@
  * transaction; new messages and the closing are fanned out to the conversation's realtime topic after the commit.
  * Customers see only their own conversations (anyone else's answer 404) and never staff ids.
  */
-import { and, count, desc, eq, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
@@ -13,7 +13,7 @@ import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
-import { customers } from '../customers/index.ts';
+import { lockLiveCustomer } from '../customers/index.ts';
 import { chatErrors } from './realtime.errors.ts';
 import { TEXT_MAX } from './support-chat.schemas.ts';
 import {
@@ -173,12 +173,7 @@ export class SupportChatService {
     const id = uuidv7();
     return inTransaction(this.#db, async (tx) => {
       // Locking the customer row serialises concurrent opens, so the open-conversation cap holds.
-      const [customer] = await tx
-        .select({ id: customers.id })
-        .from(customers)
-        .where(and(eq(customers.id, customerId), isNull(customers.erasedAt)))
-        .for('no key update');
-      if (!customer) throw supportChatErrors.customerNotFound();
+      if (!(await lockLiveCustomer(tx, customerId))) throw supportChatErrors.customerNotFound();
       const [open] = await tx
         .select({ open: count() })
         .from(supportConversations)
