@@ -17,6 +17,7 @@ import { merchantErrorCatalogue } from './modules/merchants/merchants.errors.ts'
 import { policyErrorCatalogue } from './modules/policy/policy.errors.ts';
 import { realtimeErrorCatalogue } from './modules/realtime/realtime.errors.ts';
 import { settingErrorCatalogue } from './modules/settings/settings.errors.ts';
+import { supportErrorCatalogue } from './modules/support/index.ts';
 import { transactionErrorCatalogue } from './modules/transactions/transactions.errors.ts';
 import { walletErrorCatalogue } from './modules/wallets/wallets.errors.ts';
 import {
@@ -43,6 +44,7 @@ export const ERROR_CATALOGUES: readonly ErrorCatalogue[] = [
   policyErrorCatalogue,
   realtimeErrorCatalogue,
   settingErrorCatalogue,
+  supportErrorCatalogue,
   transactionErrorCatalogue,
   walletErrorCatalogue,
 ];

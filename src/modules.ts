@@ -18,6 +18,7 @@ import { notificationsModule } from './modules/notifications/index.ts';
 import { policyModule } from './modules/policy/index.ts';
 import { realtimeModule } from './modules/realtime/index.ts';
 import { settingsModule } from './modules/settings/index.ts';
+import { supportModule } from './modules/support/index.ts';
 import { transactionsModule } from './modules/transactions/index.ts';
 import { walletsModule } from './modules/wallets/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
@@ -41,6 +42,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   disputesModule,
   notificationsModule,
   realtimeModule,
+  supportModule,
 ] as unknown as readonly ModuleDefinition<never>[];
 
 /** The modules in dependency order (checked: a missing dependency or a cycle throws a ModuleGraphError). */

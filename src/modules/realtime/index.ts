@@ -65,6 +65,9 @@ export const realtimeModule = defineModule({
   dependsOn: ['identity'],
   errors: realtimeErrorCatalogue,
   // The hub is built from the store; the worker builds its own the same way to publish.
-  create: ({ deps }): RealtimeApi => ({ hub: new RealtimeHub(deps.store), extensions: new SocketExtensions() }),
+  create: ({ deps }): RealtimeApi => ({
+    hub: new RealtimeHub(deps.store),
+    extensions: new SocketExtensions(),
+  }),
   routes: (api, ctx) => realtimePlugin(ctx.use(identityModule), api.hub, api.extensions),
 });

@@ -1,8 +1,8 @@
 /**
  * One WebSocket client of `/api/v1/ws`: authentication (header or first message), the JSON message protocol,
  * its subscriptions on the realtime hub, and the limits that protect the node (message rate, subscriptions, a
- * client that stops reading). Messages of one socket are handled one at a time, in arrival order. Support chat
- * (its channels and `chat.send`) is realtime.chat.ts.
+ * client that stops reading). Messages of one socket are handled one at a time, in arrival order. Channels and
+ * message types of other modules (support chat) are their extensions' (realtime.extensions.ts).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
@@ -10,7 +10,7 @@ import type { Unsubscribe } from '../../platform/cache.ts';
 import { AppError, toAppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
-import { ConnectionChat, isChatChannel } from './realtime.chat.ts';
+import type { SocketExtension, SocketExtensions, SocketSession } from './realtime.extensions.ts';
 import {
   channelOf,
   errorFrame,
@@ -21,7 +21,6 @@ import {
   textOf,
   tokenOf,
 } from './realtime.protocol.ts';
-import type { SupportChatService } from './support-chat.service.ts';
 
 export const CLOSE_CODES = {
   /** Missing, invalid, revoked or expired token; or a first message other than `auth`. */
@@ -69,7 +68,7 @@ const MAX_PENDING = 64;
 export interface ConnectionDependencies {
   identity: { authenticate(token: string): Promise<Principal> };
   hub: RealtimeHub;
-  chat: SupportChatService;
+  extensions: SocketExtensions;
   options: Required<RealtimeOptions>;
   log: FastifyBaseLogger;
 }
@@ -86,8 +85,8 @@ export class RealtimeConnection {
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   readonly #arrivals: number[] = [];
-  /** The support conversations the client follows. */
-  readonly #chat: ConnectionChat;
+  /** Each extension's part of this connection (support chat: the conversations the client follows). */
+  readonly #sessions: { extension: SocketExtension; session: SocketSession }[];
   /** Principal channels (`notifications`) the client asked for, all carried by one hub subscription. */
   readonly #principalChannels = new Set<string>();
   #principalStream: Unsubscribe | null = null;
@@ -104,11 +103,15 @@ export class RealtimeConnection {
     this.#socket = socket;
     this.#deps = deps;
     this.#onClosed = onClosed;
-    this.#chat = new ConnectionChat(deps.chat, deps.hub, {
-      send: (frame) => this.#send(frame),
+    const connection = {
+      send: (frame: Frame) => this.#send(frame),
       viewer: () => this.#principal,
       closed: () => this.#closed,
-    });
+    };
+    this.#sessions = deps.extensions.all.map((extension) => ({
+      extension,
+      session: extension.open(connection),
+    }));
     this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('message', (data, isBinary) => this.#arrive(data, isBinary));
     socket.on('pong', () => {
@@ -192,7 +195,7 @@ export class RealtimeConnection {
     clearInterval(this.#recheckTimer);
     clearTimeout(this.#expiryTimer);
     this.#authTimer = undefined;
-    this.#chat.leaveAll();
+    for (const { session } of this.#sessions) session.leaveAll();
     this.#principalChannels.clear();
     this.#principalStream?.().catch(() => {});
     this.#principalStream = null;
@@ -271,7 +274,7 @@ export class RealtimeConnection {
       );
       this.#recheckTimer.unref();
     }
-    this.#chat.dropUnauthorised(principal);
+    for (const { session } of this.#sessions) session.reauthenticated(principal);
     this.#send({ type: 'ready', principal: { type: principal.type, id: principal.id } });
   }
 
@@ -301,8 +304,8 @@ export class RealtimeConnection {
     if (principal.mfaEnrollmentRequired)
       return this.close(CLOSE_CODES.forbidden, 'Second factor enrolment required');
     this.#principal = principal;
-    // Staff who lost `support:chat` leave the conversations they were following.
-    this.#chat.dropUnauthorised(principal);
+    // Extensions drop what the principal may no longer follow (staff who lost `support:chat`).
+    for (const { session } of this.#sessions) session.reauthenticated(principal);
   }
 
   async #handle(text: string | null): Promise<void> {
@@ -330,10 +333,11 @@ export class RealtimeConnection {
           return reply({ type: 'subscribed', channel: await this.#subscribe(channelOf(parsed)) });
         case 'unsubscribe':
           return reply({ type: 'unsubscribed', channel: await this.#unsubscribe(channelOf(parsed)) });
-        case 'chat.send':
-          return reply(await this.#chat.send(this.#principal, parsed));
-        default:
-          throw frameError('UNKNOWN_TYPE', `Unknown message type "${parsed.type.slice(0, 40)}"`);
+        default: {
+          const owner = this.#sessions.find(({ extension }) => extension.messageTypes.includes(parsed.type));
+          if (!owner) throw frameError('UNKNOWN_TYPE', `Unknown message type "${parsed.type.slice(0, 40)}"`);
+          return reply(await owner.session.handle(this.#principal, parsed));
+        }
       }
     } catch (error) {
       const appError = toAppError(error);
@@ -342,14 +346,23 @@ export class RealtimeConnection {
     }
   }
 
+  /** The session of the extension that owns the channel, if any. */
+  #ownerOf(channel: string): SocketSession | undefined {
+    return this.#sessions.find(({ extension }) => extension.ownsChannel(channel))?.session;
+  }
+
   #subscribed(channel: string): boolean {
-    return this.#chat.has(channel) || this.#principalChannels.has(channel);
+    return this.#principalChannels.has(channel) || this.#sessions.some(({ session }) => session.has(channel));
+  }
+
+  #subscriptions(): number {
+    return this.#sessions.reduce((total, { session }) => total + session.size, this.#principalChannels.size);
   }
 
   async #subscribe(channel: string): Promise<string> {
     const principal = this.#principal!;
     if (this.#subscribed(channel)) return channel;
-    if (this.#chat.size + this.#principalChannels.size >= this.#deps.options.maxSubscriptions)
+    if (this.#subscriptions() >= this.#deps.options.maxSubscriptions)
       throw frameError(
         'TOO_MANY_SUBSCRIPTIONS',
         `At most ${this.#deps.options.maxSubscriptions} subscriptions`,
@@ -368,14 +381,14 @@ export class RealtimeConnection {
       this.#principalChannels.add(channel);
       return channel;
     }
-    if (!isChatChannel(channel))
-      throw frameError('UNKNOWN_CHANNEL', `Unknown channel "${channel.slice(0, 60)}"`);
-    await this.#chat.follow(principal, channel);
+    const owner = this.#ownerOf(channel);
+    if (!owner) throw frameError('UNKNOWN_CHANNEL', `Unknown channel "${channel.slice(0, 60)}"`);
+    await owner.follow(principal, channel);
     return channel;
   }
 
   async #unsubscribe(channel: string): Promise<string> {
-    await this.#chat.leave(channel);
+    await this.#ownerOf(channel)?.leave(channel);
     if (this.#principalChannels.delete(channel) && this.#principalChannels.size === 0) {
       const stream = this.#principalStream;
       this.#principalStream = null;

@@ -1,4 +1,4 @@
-/** The realtime module's closed set of error codes: the WebSocket's error frames and support chat. */
+/** The realtime module's closed set of error codes: the WebSocket's error frames (support chat's are support's). */
 import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
 import { type AppError, commonErrors } from '../../platform/errors.ts';
 
@@ -7,21 +7,6 @@ const definitions = {
     status: 426,
     message: 'This endpoint is a WebSocket: send an upgrade request',
     description: 'The endpoint is a WebSocket: send an upgrade request.',
-  },
-  CONVERSATION_CLOSED: {
-    status: 409,
-    message: 'The conversation is closed',
-    description: 'The conversation is closed.',
-  },
-  CLIENT_ID_REUSED: {
-    status: 409,
-    message: 'This client_id was already used for a different message',
-    description: 'This client_id was used for a different message.',
-  },
-  TOO_MANY_OPEN_CONVERSATIONS: {
-    status: 409,
-    message: 'At most {max} conversations may be open at once',
-    description: 'Too many conversations are open at once.',
   },
   // WebSocket error frames
   UNKNOWN_TYPE: {
@@ -76,15 +61,6 @@ export type FrameErrorCode =
 export function frameError(code: FrameErrorCode, message: string): AppError {
   return code === 'VALIDATION_ERROR' ? commonErrors.validation(message) : codes[code]({ message });
 }
-
-/** Support chat refusals (the service adds its validation ones). */
-export const chatErrors = {
-  notFound: () => commonErrors.notFound('Conversation'),
-  customerNotFound: () => commonErrors.notFound('Customer'),
-  closed: () => codes.CONVERSATION_CLOSED(),
-  clientIdReused: () => codes.CLIENT_ID_REUSED(),
-  tooManyOpen: (max: number) => codes.TOO_MANY_OPEN_CONVERSATIONS({ params: { max }, details: { max } }),
-};
 
 export const realtimeErrors = {
   upgradeRequired: () => codes.UPGRADE_REQUIRED(),

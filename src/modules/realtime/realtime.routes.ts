@@ -7,7 +7,7 @@ import type { Principal } from '../../platform/http.ts';
 import type { RealtimeHub } from '../../platform/realtime.ts';
 import { CLOSE_CODES, RealtimeConnection, type RealtimeOptions } from './realtime.connection.ts';
 import { realtimeErrors } from './realtime.errors.ts';
-import type { SupportChatService } from './support-chat.service.ts';
+import type { SocketExtensions } from './realtime.extensions.ts';
 
 /** How long a shutting-down node waits for clients to answer its close frame. */
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -36,7 +36,8 @@ Errors: \`{"type":"error","code","message"}\`, the socket stays open. More than 
 export interface RealtimeRouteDependencies {
   identity: { authenticate(token: string): Promise<Principal> };
   hub: RealtimeHub;
-  chat: SupportChatService;
+  /** Channels and message types other modules add (support chat). */
+  extensions: SocketExtensions;
   options: Required<RealtimeOptions>;
 }
 

@@ -1,43 +1,51 @@
 /**
- * Support chat over one WebSocket connection: the conversations (`support:<conversation id>` channels) its client
- * follows, and the `chat.send` message. The connection (realtime.connection.ts) owns the protocol and hands these
- * channels and messages here.
+ * Support chat over `/api/v1/ws`: the conversations (`support:<conversation id>` channels) a client follows, and the
+ * `chat.send` message. Realtime owns the socket and its protocol; support registers this extension with it at
+ * start-up (`supportChatExtension`), and each connection hands these channels and messages here.
  */
 import type { Unsubscribe } from '../../platform/cache.ts';
 import type { Principal } from '../../platform/http.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { RealtimeHub } from '../../platform/realtime.ts';
-import { chatErrors } from './realtime.errors.ts';
-import { type ClientMessage, type Frame, frameError } from './realtime.protocol.ts';
+import {
+  type ClientMessage,
+  type Frame,
+  frameError,
+  type SocketConnection,
+  type SocketExtension,
+  type SocketSession,
+} from '../realtime/index.ts';
+import { chatErrors } from './support.errors.ts';
 import { CLIENT_ID_PATTERN } from './support-chat.schemas.ts';
 import { chatEventFor, SupportChatService } from './support-chat.service.ts';
 
 const SUPPORT_CHANNEL = /^support:(.+)$/;
 const clientIdPattern = new RegExp(CLIENT_ID_PATTERN);
 
-/** What the chat needs of its connection. */
-export interface ChatConnection {
-  /** Sends a frame to the client (dropped once the connection is closed). */
-  send(frame: Frame): void;
-  /** The principal now authenticated on the connection (it changes when the token is checked again). */
-  viewer(): Principal | null;
-  closed(): boolean;
-}
-
 /** Whether the channel is a support conversation's. */
 export function isChatChannel(channel: string): boolean {
   return SUPPORT_CHANNEL.test(channel);
 }
 
+/** The chat as realtime sees it: the `support:<id>` channels and `chat.send`. */
+export function supportChatExtension(chat: SupportChatService, hub: RealtimeHub): SocketExtension {
+  return {
+    name: 'support',
+    ownsChannel: isChatChannel,
+    messageTypes: ['chat.send'],
+    open: (connection) => new ConnectionChat(chat, hub, connection),
+  };
+}
+
 /** One connection's support chat: the conversations it follows on the hub, and the messages it sends. */
-export class ConnectionChat {
+export class ConnectionChat implements SocketSession {
   readonly #chat: SupportChatService;
   readonly #hub: RealtimeHub;
-  readonly #connection: ChatConnection;
+  readonly #connection: SocketConnection;
   /** Conversation channels (`support:<id>`) and how to leave each. */
   readonly #topics = new Map<string, Unsubscribe>();
 
-  constructor(chat: SupportChatService, hub: RealtimeHub, connection: ChatConnection) {
+  constructor(chat: SupportChatService, hub: RealtimeHub, connection: SocketConnection) {
     this.#chat = chat;
     this.#hub = hub;
     this.#connection = connection;
@@ -84,8 +92,8 @@ export class ConnectionChat {
   }
 
   /** Staff who lost `support:chat` leave the conversations they were following, and are told so. */
-  dropUnauthorised(principal: Principal | null): void {
-    if (principal?.type !== 'user' || SupportChatService.isStaffAgent(principal)) return;
+  reauthenticated(principal: Principal): void {
+    if (principal.type !== 'user' || SupportChatService.isStaffAgent(principal)) return;
     for (const [channel, unsubscribe] of this.#topics) {
       this.#topics.delete(channel);
       unsubscribe().catch(() => {});
@@ -94,7 +102,7 @@ export class ConnectionChat {
   }
 
   /** A `chat.send` message: posts it to the conversation and answers with the stored message. */
-  async send(principal: Principal, message: ClientMessage): Promise<Frame> {
+  async handle(principal: Principal, message: ClientMessage): Promise<Frame> {
     const { conversation_id: conversationId, text, client_id: clientId } = message;
     if (typeof conversationId !== 'string' || !isUuid(conversationId))
       throw frameError('VALIDATION_ERROR', '"conversation_id" must be a UUID');

@@ -1,5 +1,5 @@
 /**
- * Minimal support chat (the full ticket module comes later): a customer, or staff holding `support:chat` on their
+ * Support chat (tickets and FAQs come later in this module): a customer, or staff holding `support:chat` on their
  * behalf, opens a conversation; both sides post messages; either side closes it. Each use case is one database
  * transaction; new messages and the closing are fanned out to the conversation's realtime topic after the commit.
  * Customers see only their own conversations (anyone else's answer 404) and never staff ids.
@@ -14,7 +14,8 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { RealtimeEvent, RealtimeHub } from '../../platform/realtime.ts';
 import { lockLiveCustomer } from '../customers/index.ts';
-import { chatErrors } from './realtime.errors.ts';
+import { chatErrors } from './support.errors.ts';
+import { supportReply } from './support.events.ts';
 import { TEXT_MAX } from './support-chat.schemas.ts';
 import {
   type ConversationStatus,
@@ -315,17 +316,17 @@ export class SupportChatService {
       // A customer who is not in the app hears of a staff reply through the notifications (push, inbox); the
       // event commits with the message, so neither exists without the other.
       if (actor.type === 'user')
-        await emitEvent(tx, {
-          topic: 'support.reply',
-          aggregateType: 'support_conversation',
-          aggregateId: conversationId,
-          payload: {
+        await emitEvent(
+          tx,
+          supportReply,
+          { type: 'support_conversation', id: conversationId },
+          {
             conversation_id: conversationId,
             message_id: inserted.id,
             customer_id: conversation.customerId,
             subject: conversation.subject,
           },
-        });
+        );
       return { message: messageView(inserted), created: true };
     });
     if (result.created) await this.#fanOut(conversationId, { type: 'chat.message', data: result.message });
