@@ -9,6 +9,7 @@ import { CustomerAuth } from './customers.auth.ts';
 import { contactRoutes } from './customers.contacts.routes.ts';
 import { CustomerContacts } from './customers.contacts.ts';
 import { customerErrorCatalogue } from './customers.errors.ts';
+import { customerTopics } from './customers.events.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
 import { customers } from './customers.tables.ts';
@@ -41,6 +42,7 @@ export const customersModule = defineModule({
   name: 'customers',
   description: 'Customer profiles, contacts, KYC tiers, data-protection rights, phone and PIN sign-in',
   dependsOn: ['identity', 'policy', 'approvals'],
+  publishes: customerTopics,
   errors: customerErrorCatalogue,
   permissions: [
     { code: 'customer:read', description: 'Read customers' },

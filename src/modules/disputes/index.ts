@@ -9,6 +9,7 @@ import {
   paymentModuleOptions,
 } from '../transactions/index.ts';
 import { disputeErrorCatalogue } from './disputes.errors.ts';
+import { disputeTopics } from './disputes.events.ts';
 import { disputeRoutes } from './disputes.routes.ts';
 import { DisputesService } from './disputes.service.ts';
 import { type ReversalPayload, ReversalService } from './reversals.service.ts';
@@ -55,6 +56,7 @@ export const disputesModule = defineModule({
   description:
     'Reversals (maker-checker, an inverting ledger batch) and customer disputes (hold, refund or reject)',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  publishes: disputeTopics,
   errors: disputeErrorCatalogue,
   permissions: [
     { code: 'transaction:reverse', description: 'Reverse transactions' },

@@ -5,6 +5,7 @@ import { commonErrors } from '../../platform/errors.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { SettingsService, settingsModule } from '../settings/index.ts';
 import { identityErrorCatalogue, identityErrors } from './identity.errors.ts';
+import { identityTopics } from './identity.events.ts';
 import { mfaRoutes } from './identity.mfa.routes.ts';
 import { MfaService } from './identity.mfa.ts';
 import { DEFAULT_OTP_POLICY } from './identity.mfa-otp.ts';
@@ -103,6 +104,7 @@ export const identityModule = defineModule({
   description:
     'Staff identity: tokens, sign-in, sessions, MFA, push approval, and the access guard on every route',
   dependsOn: ['settings'],
+  publishes: identityTopics,
   errors: identityErrorCatalogue,
   create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule)),
   guards: (identity, app) => registerAccessGuard(app, identity),

@@ -7,6 +7,7 @@ import {
   transactionsModule,
 } from '../transactions/index.ts';
 import { merchantErrorCatalogue } from './merchants.errors.ts';
+import { merchantTopics } from './merchants.events.ts';
 import { merchantRoutes } from './merchants.routes.ts';
 import { MerchantPayment } from './merchants.schemas.ts';
 import { MerchantsService, type RegistrationPayload } from './merchants.service.ts';
@@ -34,6 +35,7 @@ export const merchantsModule = defineModule({
   name: 'merchants',
   description: 'Merchant registration (maker-checker), merchant wallets, EMVCo QR codes, payment by id or QR',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  publishes: merchantTopics,
   errors: merchantErrorCatalogue,
   permissions: [
     { code: 'merchant:read', description: 'Read merchants' },

@@ -11,6 +11,7 @@ import { PaymentAuthorizer } from './transactions.authorize.ts';
 import { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 import { PaymentEngine } from './transactions.engine.ts';
 import { transactionErrorCatalogue } from './transactions.errors.ts';
+import { transactionTopics } from './transactions.events.ts';
 import { fxRoutes } from './transactions.fx.routes.ts';
 import { FxService } from './transactions.fx.ts';
 import { ReceiptsService } from './transactions.receipts.ts';
@@ -96,6 +97,7 @@ export const transactionsModule = defineModule({
   name: 'transactions',
   description: 'The payment engine, P2P and teller cash, FX, transaction history and receipts',
   dependsOn: ['identity', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
+  publishes: transactionTopics,
   errors: transactionErrorCatalogue,
   permissions: [
     { code: 'wallet:deposit', description: 'Cash deposit at a branch' },
