@@ -27,6 +27,7 @@ import {
 } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { AdminConnection } from './lib/admin.ts';
 import type { ComparedRun, SideMessage, SideResult, SideSettings, Tree } from './lib/compare-protocol.ts';
@@ -133,6 +134,32 @@ async function materialise(label: Tree['label'], asked: string, parent: string):
   return tree;
 }
 
+/**
+ * Loads the tree's `src/app.ts` in a throw-away process: a commit that imports a file nobody committed fails here, in
+ * seconds, instead of after the other side has been seeded.
+ */
+async function preflight(tree: Tree): Promise<void> {
+  const app = pathToFileURL(join(tree.directory, 'src', 'app.ts')).href;
+  try {
+    await run(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(app)}); process.exit(0);`],
+      {
+        cwd: tree.directory,
+        timeout: 180_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+  } catch (error) {
+    const output = String((error as { stderr?: string }).stderr ?? error);
+    const lines = output.split('\n').map((text) => text.trim());
+    const line = lines.find((text) => /^[A-Za-z]*Error\b/.test(text)) ?? output.slice(0, 300);
+    throw new Error(
+      `the ${tree.label} tree (${tree.commit.slice(0, 12)}) does not load src/app.ts: ${line.trim()}`,
+    );
+  }
+}
+
 interface Side {
   tree: Tree;
   child: ChildProcess;
@@ -232,6 +259,7 @@ async function main(): Promise<number> {
       log(
         `${tree.label}: ${tree.commit.slice(0, 12)} "${tree.subject.slice(0, 70)}" in ${tree.directory}${tree.benchFrom ? ` (bench/ from ${tree.benchFrom.slice(0, 12)})` : ''}`,
       );
+    await Promise.all(trees.map(preflight));
     // One after the other: seeding is CPU-heavy, and neither side should be measured while the other seeds.
     for (const tree of trees) sides.push(await startSide(tree));
     const [baseline, current] = sides as [Side, Side];
