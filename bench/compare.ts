@@ -31,7 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { AdminConnection } from './lib/admin.ts';
 import type { ComparedRun, SideMessage, SideResult, SideSettings, Tree } from './lib/compare-protocol.ts';
-import { compareSection, summarise } from './lib/compare-report.ts';
+import { compareSection, summarise, treeName } from './lib/compare-report.ts';
 import { log, startClock } from './lib/format.ts';
 import { machineFacts, otherActivity } from './lib/machine.ts';
 
@@ -87,11 +87,10 @@ async function git(...args: string[]): Promise<string> {
 /** A checkout of `asked` in a temporary directory, with bench/ able to run against its src/ and node_modules. */
 async function materialise(label: Tree['label'], asked: string, parent: string): Promise<Tree> {
   if (asked === 'worktree') {
-    const head = await git('rev-parse', '--short', 'HEAD');
     return {
       label,
       asked,
-      commit: `worktree (HEAD ${head} with uncommitted changes)`,
+      commit: await git('rev-parse', 'HEAD'),
       subject: await git('log', '-1', '--format=%s', 'HEAD'),
       directory: ROOT,
       created: false,
@@ -154,9 +153,7 @@ async function preflight(tree: Tree): Promise<void> {
     const output = String((error as { stderr?: string }).stderr ?? error);
     const lines = output.split('\n').map((text) => text.trim());
     const line = lines.find((text) => /^[A-Za-z]*Error\b/.test(text)) ?? output.slice(0, 300);
-    throw new Error(
-      `the ${tree.label} tree (${tree.commit.slice(0, 12)}) does not load src/app.ts: ${line.trim()}`,
-    );
+    throw new Error(`the ${tree.label} tree (${treeName(tree)}) does not load src/app.ts: ${line.trim()}`);
   }
 }
 
@@ -257,7 +254,7 @@ async function main(): Promise<number> {
     trees.push(await materialise('current', flags.current!, parent));
     for (const tree of trees)
       log(
-        `${tree.label}: ${tree.commit.slice(0, 12)} "${tree.subject.slice(0, 70)}" in ${tree.directory}${tree.benchFrom ? ` (bench/ from ${tree.benchFrom.slice(0, 12)})` : ''}`,
+        `${tree.label}: ${treeName(tree)} "${tree.subject.slice(0, 70)}" in ${tree.directory}${tree.benchFrom ? ` (bench/ from ${tree.benchFrom.slice(0, 12)})` : ''}`,
       );
     await Promise.all(trees.map(preflight));
     // One after the other: seeding is CPU-heavy, and neither side should be measured while the other seeds.

@@ -48,7 +48,7 @@ export interface Tree {
   label: 'baseline' | 'current';
   /** What was asked for (`7eb6267`, `HEAD`, `worktree`). */
   asked: string;
-  /** The commit (or a description of this checkout as it is, uncommitted changes included). */
+  /** The commit (HEAD's when the tree is this checkout as it is, uncommitted changes included). */
   commit: string;
   subject: string;
   directory: string;

@@ -107,6 +107,13 @@ export function summarise(runs: ComparedRun[]): Summary {
   };
 }
 
+/** The commit's short hash; this checkout as it is when the tree is the working tree. */
+export function treeName(tree: Tree): string {
+  return tree.created
+    ? tree.commit.slice(0, 12)
+    : `${tree.commit.slice(0, 12)} + uncommitted changes (the working tree)`;
+}
+
 const pct = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)} %`;
 
 function verdictText(summary: Summary): string {
@@ -141,7 +148,7 @@ export function compareSection(input: {
   const { trees, runs, summary, settings, facts, end } = input;
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
   const treeLine = (tree: Tree) =>
-    `- **${tree.label}**: \`${tree.commit.slice(0, 12)}\` (asked: \`${tree.asked}\`) — ${tree.subject.slice(0, 140)}${tree.benchFrom ? `; bench/ taken from \`${tree.benchFrom.slice(0, 12)}\` (this tree predates bench/compare-side.ts)` : ''}; node_modules: ${tree.nodeModules}`;
+    `- **${tree.label}**: \`${treeName(tree)}\` (asked: \`${tree.asked}\`) — ${tree.subject.slice(0, 140)}${tree.benchFrom ? `; bench/ taken from \`${tree.benchFrom.slice(0, 12)}\` (this tree predates bench/compare-side.ts)` : ''}; node_modules: ${tree.nodeModules}`;
   const sideRow = (label: string, side: SideSummary) =>
     row([
       label,
