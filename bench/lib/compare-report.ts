@@ -27,6 +27,11 @@ export interface Summary {
   max: number;
   /** median(current) / median(baseline), for comparison with the paired figure. */
   medianRatio: number;
+  /**
+   * Geometric mean of the per-round ratios of CPU per transfer (API + PostgreSQL), current/baseline: the work one
+   * transfer costs, which a busy machine disturbs less than throughput (a second opinion, not the verdict).
+   */
+  cpuRatio: number;
   pass: boolean;
   /** Whether the whole 95 % interval lies inside the band. */
   conclusive: boolean;
@@ -39,6 +44,8 @@ interface SideSummary {
   /** Relative standard deviation of the rounds' req/s. */
   variation: number;
   p99: number;
+  /** API + PostgreSQL CPU ms per transfer, per round. */
+  cpuMs: number[];
   errors: number;
   ledger: string;
 }
@@ -68,6 +75,12 @@ function sideSummary(runs: ComparedRun[]): SideSummary {
     median: median(rps),
     mean: mean(rps),
     variation: deviation(rps) / mean(rps),
+    cpuMs: runs.map((entry) => {
+      const cpu = entry.result.cpu;
+      return cpu
+        ? ((cpu.api + cpu.postgres) * cpu.seconds * 1000) / Math.max(1, entry.result.ok)
+        : Number.NaN;
+    }),
     p99: median(runs.map((entry) => entry.result.p99)),
     errors: runs.reduce((sum, entry) => sum + entry.result.errors, 0),
     ledger:
@@ -102,6 +115,7 @@ export function summarise(runs: ComparedRun[]): Summary {
     min: Math.min(...ratios),
     max: Math.max(...ratios),
     medianRatio: current.median / baseline.median,
+    cpuRatio: Math.exp(mean(current.cpuMs.map((ms, index) => Math.log(ms / baseline.cpuMs[index]!)))),
     pass: Math.abs(ratio - 1) <= BAND,
     conclusive: low >= 1 - BAND && high <= 1 + BAND,
   };
@@ -157,6 +171,7 @@ export function compareSection(input: {
       f0(side.mean),
       `${(side.variation * 100).toFixed(1)} %`,
       f1(side.p99),
+      f2(median(side.cpuMs)),
       side.errors,
       side.ledger,
     ]);
@@ -171,12 +186,14 @@ export function compareSection(input: {
     '',
     `### Verdict\n\n${verdictText(summary)}`,
     '',
-    '| side | req/s per round | median req/s | mean req/s | variation between rounds | p99 ms (median) | errors | ledger-verify |',
-    '|---|---|---|---|---|---|---|---|',
+    '| side | req/s per round | median req/s | mean req/s | variation between rounds | p99 ms (median) | API + PG CPU ms per transfer (median) | errors | ledger-verify |',
+    '|---|---|---|---|---|---|---|---|---|',
     sideRow('baseline', summary.baseline),
     sideRow('current', summary.current),
     '',
     `Ratio current/baseline: per round ${summary.ratios.map((ratio) => ratio.toFixed(3)).join(', ')}; geometric mean **${summary.ratio.toFixed(3)}**, 95 % interval ${summary.low.toFixed(3)}–${summary.high.toFixed(3)}, min–max ${summary.min.toFixed(3)}–${summary.max.toFixed(3)}, spread (relative standard deviation of the per-round ratios) ${(summary.spread * 100).toFixed(1)} %. Ratio of the medians: ${summary.medianRatio.toFixed(3)}.`,
+    '',
+    `CPU per transfer (API + PostgreSQL; a second opinion that a busy machine disturbs less than throughput, not the verdict): current/baseline ${summary.cpuRatio.toFixed(3)} (geometric mean of the per-round ratios; ${summary.current.cpuMs.map((ms, index) => (ms / summary.baseline.cpuMs[index]!).toFixed(2)).join(', ')}).`,
     '',
     '| round | order | baseline req/s | current req/s | current/baseline | baseline errors | current errors | notes |',
     '|---|---|---|---|---|---|---|---|',
