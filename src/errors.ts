@@ -1,25 +1,10 @@
 /**
- * The run-time catalogue of error codes: the platform's generic ones and each module's (its `<module>.errors.ts`),
- * collected once. The OpenAPI document lists each operation's codes from it, docs/errors.md is written from it
- * (`node scripts/write-errors-doc.ts`), and a code that two catalogues declare stops start-up with both modules named.
- * A new module adds its catalogue to `ERROR_CATALOGUES`.
+ * The run-time catalogue of error codes: the platform's generic ones and each module's (the `errors` of its module
+ * definition, declared in its `<module>.errors.ts`), collected once from the module list (src/modules.ts). The
+ * OpenAPI document lists each operation's codes from it, docs/errors.md is written from it (`npm run docs:errors`),
+ * and a code that two catalogues declare stops start-up with both modules named.
  */
-import { accessErrorCatalogue } from './modules/access/access.errors.ts';
-import { approvalErrorCatalogue } from './modules/approvals/approvals.errors.ts';
-import { bankingErrorCatalogue } from './modules/banking/banking.errors.ts';
-import { billErrorCatalogue } from './modules/bills/bills.errors.ts';
-import { coreErrorCatalogue } from './modules/core/core.errors.ts';
-import { customerErrorCatalogue } from './modules/customers/customers.errors.ts';
-import { disputeErrorCatalogue } from './modules/disputes/disputes.errors.ts';
-import { documentErrorCatalogue } from './modules/documents/documents.errors.ts';
-import { identityErrorCatalogue } from './modules/identity/identity.errors.ts';
-import { merchantErrorCatalogue } from './modules/merchants/merchants.errors.ts';
-import { policyErrorCatalogue } from './modules/policy/policy.errors.ts';
-import { realtimeErrorCatalogue } from './modules/realtime/realtime.errors.ts';
-import { settingErrorCatalogue } from './modules/settings/settings.errors.ts';
-import { supportErrorCatalogue } from './modules/support/index.ts';
-import { transactionErrorCatalogue } from './modules/transactions/transactions.errors.ts';
-import { walletErrorCatalogue } from './modules/wallets/wallets.errors.ts';
+import { MODULES } from './modules.ts';
 import {
   collectErrorCatalogue,
   type ErrorCatalogue,
@@ -28,25 +13,10 @@ import {
   platformErrorCatalogue,
 } from './platform/error-catalogue.ts';
 
-/** The platform's catalogue, then each module's. */
+/** The platform's catalogue, then each module's in the order of the module list. */
 export const ERROR_CATALOGUES: readonly ErrorCatalogue[] = [
   platformErrorCatalogue,
-  accessErrorCatalogue,
-  approvalErrorCatalogue,
-  bankingErrorCatalogue,
-  billErrorCatalogue,
-  coreErrorCatalogue,
-  customerErrorCatalogue,
-  disputeErrorCatalogue,
-  documentErrorCatalogue,
-  identityErrorCatalogue,
-  merchantErrorCatalogue,
-  policyErrorCatalogue,
-  realtimeErrorCatalogue,
-  settingErrorCatalogue,
-  supportErrorCatalogue,
-  transactionErrorCatalogue,
-  walletErrorCatalogue,
+  ...MODULES.flatMap((module) => (module.errors ? [module.errors] : [])),
 ];
 
 let collected: ReadonlyMap<ErrorCode, ErrorCatalogueEntry> | undefined;

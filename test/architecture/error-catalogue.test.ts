@@ -24,7 +24,7 @@ function isCatalogue(value: unknown): value is ErrorCatalogue {
   );
 }
 
-test('src/errors.ts collects the catalogue of every module errors file', async () => {
+test('every module errors file is collected: its module definition carries its catalogue', async () => {
   const files = globSync('src/modules/*/*.errors.ts', { cwd: ROOT }).sort();
   assert.ok(files.length >= 15, `found the errors files (${files.length})`);
   const missing: string[] = [];
@@ -34,7 +34,11 @@ test('src/errors.ts collects the catalogue of every module errors file', async (
     assert.equal(catalogues.length, 1, `${file} exports one catalogue (defineErrors)`);
     if (!ERROR_CATALOGUES.includes(catalogues[0]!)) missing.push(file);
   }
-  assert.deepEqual(missing, [], 'errors files whose catalogue src/errors.ts does not list');
+  assert.deepEqual(
+    missing,
+    [],
+    'errors files whose catalogue no module definition carries (`errors` in its index.ts)',
+  );
   assert.ok(errorCatalogue().size > 100, 'the collected catalogue has every code once');
 });
 
