@@ -1,9 +1,62 @@
-/** Queries of the documents module that others read (read models) and its key rotation. */
-import { and, eq } from 'drizzle-orm';
+/** Queries of the documents module (its own, the read models others call) and its key rotation. */
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { KeyRing } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db.ts';
 import { rewrapColumns } from '../../platform/key-rotation.ts';
 import { documents } from './documents.tables.ts';
+
+export type DocumentRow = typeof documents.$inferSelect;
+
+export async function insertDocument(tx: Executor, row: typeof documents.$inferInsert): Promise<DocumentRow> {
+  const [inserted] = await tx.insert(documents).values(row).returning();
+  return inserted!;
+}
+
+/** One document; `lock` holds it (`for update`) until the transaction ends. */
+export async function findDocument(db: Executor, id: string, lock = false): Promise<DocumentRow | undefined> {
+  const query = db.select().from(documents).where(eq(documents.id, id)).limit(1);
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
+/** A customer's documents, newest first, at most `limit`. */
+export async function documentsOfCustomer(
+  db: Executor,
+  customerId: string,
+  limit: number,
+): Promise<DocumentRow[]> {
+  return db
+    .select()
+    .from(documents)
+    .where(eq(documents.customerId, customerId))
+    .orderBy(desc(documents.createdAt))
+    .limit(limit);
+}
+
+/** Records staff's decision on a document (reviewed now). */
+export async function recordReview(
+  tx: Executor,
+  id: string,
+  review: Pick<DocumentRow, 'reviewedById' | 'reviewReason' | 'expiresAt'> & {
+    status: 'verified' | 'rejected';
+  },
+): Promise<DocumentRow> {
+  const [row] = await tx
+    .update(documents)
+    .set({ ...review, reviewedAt: new Date(), updatedAt: new Date() })
+    .where(eq(documents.id, id))
+    .returning();
+  return row!;
+}
+
+/** Verified documents past their own expiry become `expired`; their ids. */
+export async function expireVerifiedDocuments(tx: Executor): Promise<{ id: string }[]> {
+  return tx
+    .update(documents)
+    .set({ status: 'expired', updatedAt: new Date() })
+    .where(and(eq(documents.status, 'verified'), lt(documents.expiresAt, new Date())))
+    .returning({ id: documents.id });
+}
 
 /** Document types a customer holds verified and unexpired (the KYC checklist asks). */
 export async function verifiedDocumentTypes(db: Executor, customerId: string): Promise<Set<string>> {

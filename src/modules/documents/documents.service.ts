@@ -4,7 +4,6 @@
  * fails authentication and is refused.
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, lt } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { DecryptionError, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
@@ -15,10 +14,15 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { customerStanding } from '../customers/index.ts';
 import { documentErrors } from './documents.errors.ts';
 import { inspectDocument } from './documents.inspect.ts';
+import {
+  documentsOfCustomer,
+  expireVerifiedDocuments,
+  findDocument,
+  insertDocument,
+  type DocumentRow as Row,
+  recordReview,
+} from './documents.repository.ts';
 import type { DocumentStorage } from './documents.storage.ts';
-import { documents } from './documents.tables.ts';
-
-type Row = typeof documents.$inferSelect;
 
 export const DOCUMENT_TYPES = [
   'national_id',
@@ -82,22 +86,19 @@ export class DocumentsService {
     await this.#storage.put(id, Buffer.from(envelope.payload));
     try {
       return await inTransaction(this.#db, async (tx) => {
-        const [row] = await tx
-          .insert(documents)
-          .values({
-            id,
-            customerId,
-            documentType,
-            status: 'uploaded',
-            mimeType: inspection.mime,
-            sizeBytes: data.length,
-            sha256: createHash('sha256').update(data).digest('hex'),
-            wrappedKey: envelope.wrappedKey,
-            uploadedByType: principal.type,
-            uploadedById: principal.id,
-          })
-          .returning();
-        const view = documentView(row!);
+        const row = await insertDocument(tx, {
+          id,
+          customerId,
+          documentType,
+          status: 'uploaded',
+          mimeType: inspection.mime,
+          sizeBytes: data.length,
+          sha256: createHash('sha256').update(data).digest('hex'),
+          wrappedKey: envelope.wrappedKey,
+          uploadedByType: principal.type,
+          uploadedById: principal.id,
+        });
+        const view = documentView(row);
         await writeAudit(tx, context, {
           action: 'document.uploaded',
           entityType: 'document',
@@ -113,7 +114,7 @@ export class DocumentsService {
   }
 
   async #row(id: string, principal: Principal): Promise<Row> {
-    const [row] = await this.#db.select().from(documents).where(eq(documents.id, id)).limit(1);
+    const row = await findDocument(this.#db, id);
     if (!row) throw commonErrors.notFound('Document');
     assertOwnership(principal, row.customerId, 'Document');
     return row;
@@ -125,12 +126,7 @@ export class DocumentsService {
 
   async list(customerId: string, principal: Principal) {
     assertOwnership(principal, customerId, 'Document');
-    const rows = await this.#db
-      .select()
-      .from(documents)
-      .where(eq(documents.customerId, customerId))
-      .orderBy(desc(documents.createdAt))
-      .limit(100);
+    const rows = await documentsOfCustomer(this.#db, customerId, 100);
     return { items: rows.map(documentView) };
   }
 
@@ -164,25 +160,19 @@ export class DocumentsService {
     context: RequestContext,
   ) {
     return inTransaction(this.#db, async (tx) => {
-      const [row] = await tx.select().from(documents).where(eq(documents.id, id)).for('update').limit(1);
+      const row = await findDocument(tx, id, true);
       if (!row) throw commonErrors.notFound('Document');
       if (row.status !== 'uploaded') throw documentErrors.notReviewable(row.status);
       // Four eyes: whoever uploaded a document (a field agent, a teller) does not also vouch for it.
       if (row.uploadedByType === 'user' && row.uploadedById === context.actor.id)
         throw documentErrors.ownDocument();
-      const [updated] = await tx
-        .update(documents)
-        .set({
-          status: decision,
-          reviewedById: context.actor.id,
-          reviewedAt: new Date(),
-          reviewReason: reason ?? null,
-          expiresAt: expiresAt ? new Date(expiresAt) : null,
-          updatedAt: new Date(),
-        })
-        .where(eq(documents.id, id))
-        .returning();
-      const view = documentView(updated!);
+      const updated = await recordReview(tx, id, {
+        status: decision,
+        reviewedById: context.actor.id,
+        reviewReason: reason ?? null,
+        expiresAt: expiresAt ? new Date(expiresAt) : null,
+      });
+      const view = documentView(updated);
       await writeAudit(tx, context, {
         action: `document.${decision}`,
         entityType: 'document',
@@ -198,11 +188,7 @@ export class DocumentsService {
 /** Verified documents past their own expiry become `expired` (they stop counting for KYC); run daily. */
 export async function expireDocuments(db: Executor): Promise<number> {
   return inTransaction(db, async (tx) => {
-    const expired = await tx
-      .update(documents)
-      .set({ status: 'expired', updatedAt: new Date() })
-      .where(and(eq(documents.status, 'verified'), lt(documents.expiresAt, new Date())))
-      .returning({ id: documents.id });
+    const expired = await expireVerifiedDocuments(tx);
     for (const row of expired) {
       await writeAudit(tx, systemContext(), {
         action: 'document.expired',
