@@ -92,7 +92,7 @@ export function eventsDocument(): string {
     '',
     `${topic.description} Published by **${publisher}**; subscribed by ${
       (subscribers.get(topicKey(topic)) ?? []).map((name) => `**${name}**`).join(', ') || 'no consumer yet'
-    }.${topic.schema.additionalProperties === false ? ' No other fields.' : ''}`,
+    }.${(topic.schema as unknown as Schema).additionalProperties === false ? ' No other fields.' : ''}`,
     '',
     '| Field | Type | Required | Meaning |',
     '| --- | --- | --- | --- |',
