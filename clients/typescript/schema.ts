@@ -2547,7 +2547,7 @@ export interface paths {
         put?: never;
         /**
          * P2P transfer to a wallet number or phone
-         * @description Customers send their PIN; at or above `payments.otp_threshold` the first call answers 428 OTP_REQUIRED with a challenge (the code goes to their phone) and the call is repeated with `otp`. Fees and excise duty are added to the amount. Requires an Idempotency-Key.
+         * @description Customers send their PIN; at or above `payments.otp_threshold_minor` the first call answers 428 OTP_REQUIRED with a challenge (the code goes to their phone) and the call is repeated with `otp`. Fees and excise duty are added to the amount. Requires an Idempotency-Key.
          *
          *     Requires `transaction:create` (customers: own resources).
          */
@@ -2975,7 +2975,7 @@ export interface paths {
         put?: never;
         /**
          * Pay a merchant by merchant id or by a scanned EMVCo QR code
-         * @description Give `merchant_id` with `amount`, or `qr_payload`: its CRC is verified (422 INVALID_QR). A static code needs `amount`; a dynamic code carries amount and reference, expires (422 QR_EXPIRED) and pays once (409 QR_ALREADY_USED). A suspended merchant answers 422 MERCHANT_UNAVAILABLE. Customers send their PIN; at or above `payments.otp_threshold` the first call answers 428 OTP_REQUIRED. The merchant discount rate is taken from what the merchant receives. Requires an Idempotency-Key.
+         * @description Give `merchant_id` with `amount`, or `qr_payload`: its CRC is verified (422 INVALID_QR). A static code needs `amount`; a dynamic code carries amount and reference, expires (422 QR_EXPIRED) and pays once (409 QR_ALREADY_USED). A suspended merchant answers 422 MERCHANT_UNAVAILABLE. Customers send their PIN; at or above `payments.otp_threshold_minor` the first call answers 428 OTP_REQUIRED. The merchant discount rate is taken from what the merchant receives. Requires an Idempotency-Key.
          *
          *     Requires `transaction:create` (customers: own resources).
          */
@@ -3083,7 +3083,7 @@ export interface paths {
         put?: never;
         /**
          * Pay a bill from a wallet
-         * @description The reference is validated by the biller’s adapter (422 INVALID_BILL_REFERENCE), the amount must be within the biller’s range (422 AMOUNT_OUT_OF_RANGE) and the biller active (422 BILLER_UNAVAILABLE). Customers send their PIN; at or above `payments.otp_threshold` a one-time code is needed (428). The product’s `bill` fee and excise duty are added. Requires an Idempotency-Key.
+         * @description The reference is validated by the biller’s adapter (422 INVALID_BILL_REFERENCE), the amount must be within the biller’s range (422 AMOUNT_OUT_OF_RANGE) and the biller active (422 BILLER_UNAVAILABLE). Customers send their PIN; at or above `payments.otp_threshold_minor` a one-time code is needed (428). The product’s `bill` fee and excise duty are added. Requires an Idempotency-Key.
          *
          *     Requires `transaction:create` (customers: own resources).
          */
@@ -3209,7 +3209,7 @@ export interface paths {
         put?: never;
         /**
          * Top up the wallet from a verified linked bank account (customers)
-         * @description Needs the customer's PIN (and a one-time code at or above `payments.otp_threshold`). When the core banking system does not answer, the transaction stays `processing` and the answer is 503 BANK_OUTCOME_UNKNOWN with its `transaction_id` (replayed for the same Idempotency-Key); reconciliation settles it. A refusal by the bank is 422 BANK_REJECTED (the transaction is failed). Without a configured core banking system: 503 CBS_NOT_CONFIGURED. Requires an Idempotency-Key. Customers only: staff get 403 CUSTOMER_ONLY.
+         * @description Needs the customer's PIN (and a one-time code at or above `payments.otp_threshold_minor`). When the core banking system does not answer, the transaction stays `processing` and the answer is 503 BANK_OUTCOME_UNKNOWN with its `transaction_id` (replayed for the same Idempotency-Key); reconciliation settles it. A refusal by the bank is 422 BANK_REJECTED (the transaction is failed). Without a configured core banking system: 503 CBS_NOT_CONFIGURED. Requires an Idempotency-Key. Customers only: staff get 403 CUSTOMER_ONLY.
          *
          *     Requires `transaction:create` (customers: own resources).
          */
@@ -3253,7 +3253,7 @@ export interface paths {
         put?: never;
         /**
          * Staff move a customer's money to another wallet, with a reason (no customer PIN)
-         * @description Staff only, with `transaction:transfer_for_customer`. The customer payment routes refuse staff (403 STAFF_PAYMENT_NOT_ALLOWED). Below `payments.staff_transfer_approval_threshold` the transfer runs at once (201); at or above it a second staff member must approve it (202 with the request; the checker needs `approval:decide` and this permission). The same transfer (wallets, amount, currency) already waiting answers 409 APPROVAL_ALREADY_PENDING. Requires an Idempotency-Key.
+         * @description Staff only, with `transaction:transfer_for_customer`. The customer payment routes refuse staff (403 STAFF_PAYMENT_NOT_ALLOWED). Below `payments.staff_transfer_approval_threshold_minor` the transfer runs at once (201); at or above it a second staff member must approve it (202 with the request; the checker needs `approval:decide` and this permission). The same transfer (wallets, amount, currency) already waiting answers 409 APPROVAL_ALREADY_PENDING. Requires an Idempotency-Key.
          *
          *     Requires `transaction:transfer_for_customer`.
          */
@@ -14054,7 +14054,7 @@ export interface operations {
                      *           "transaction_type": "transaction type",
                      *           "period": "single",
                      *           "currency": "KES",
-                     *           "max_amount": 150000,
+                     *           "max_amount_minor": 150000,
                      *           "max_count": 1,
                      *           "active": true,
                      *           "created_at": "2026-03-14T09:26:53.000Z",
@@ -14073,7 +14073,7 @@ export interface operations {
                             period: "single" | "daily" | "monthly";
                             currency: string;
                             /** Format: int64 */
-                            max_amount: number;
+                            max_amount_minor: number;
                             max_count: number | null;
                             active: boolean;
                             /** Format: date-time */
@@ -14249,7 +14249,7 @@ export interface operations {
                  *       "transaction_type": "aa",
                  *       "period": "single",
                  *       "currency": "KES",
-                 *       "max_amount": 150000
+                 *       "max_amount_minor": 150000
                  *     }
                  */
                 "application/json": {
@@ -14262,7 +14262,7 @@ export interface operations {
                      * Format: int64
                      * @description Minor units
                      */
-                    max_amount: number;
+                    max_amount_minor: number;
                     max_count?: number | null;
                     active?: boolean;
                 };
@@ -14283,7 +14283,7 @@ export interface operations {
                      *       "transaction_type": "transaction type",
                      *       "period": "single",
                      *       "currency": "KES",
-                     *       "max_amount": 150000,
+                     *       "max_amount_minor": 150000,
                      *       "max_count": 1,
                      *       "active": true,
                      *       "created_at": "2026-03-14T09:26:53.000Z",
@@ -14299,7 +14299,7 @@ export interface operations {
                         period: "single" | "daily" | "monthly";
                         currency: string;
                         /** Format: int64 */
-                        max_amount: number;
+                        max_amount_minor: number;
                         max_count: number | null;
                         active: boolean;
                         /** Format: date-time */
@@ -14790,7 +14790,7 @@ export interface operations {
                      *       "transaction_type": "transaction type",
                      *       "period": "single",
                      *       "currency": "KES",
-                     *       "max_amount": 150000,
+                     *       "max_amount_minor": 150000,
                      *       "max_count": 1,
                      *       "active": true,
                      *       "created_at": "2026-03-14T09:26:53.000Z",
@@ -14806,7 +14806,7 @@ export interface operations {
                         period: "single" | "daily" | "monthly";
                         currency: string;
                         /** Format: int64 */
-                        max_amount: number;
+                        max_amount_minor: number;
                         max_count: number | null;
                         active: boolean;
                         /** Format: date-time */
@@ -15195,7 +15195,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "max_amount": 150000
+                 *       "max_amount_minor": 150000
                  *     }
                  */
                 "application/json": {
@@ -15203,7 +15203,7 @@ export interface operations {
                      * Format: int64
                      * @description Minor units
                      */
-                    max_amount?: number;
+                    max_amount_minor?: number;
                     max_count?: number | null;
                     active?: boolean;
                 };
@@ -15224,7 +15224,7 @@ export interface operations {
                      *       "transaction_type": "transaction type",
                      *       "period": "single",
                      *       "currency": "KES",
-                     *       "max_amount": 150000,
+                     *       "max_amount_minor": 150000,
                      *       "max_count": 1,
                      *       "active": true,
                      *       "created_at": "2026-03-14T09:26:53.000Z",
@@ -15240,7 +15240,7 @@ export interface operations {
                         period: "single" | "daily" | "monthly";
                         currency: string;
                         /** Format: int64 */
-                        max_amount: number;
+                        max_amount_minor: number;
                         max_count: number | null;
                         active: boolean;
                         /** Format: date-time */
@@ -15493,6 +15493,7 @@ export interface operations {
                             id: string;
                             action: string;
                             summary: string;
+                            /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                             payload: unknown;
                             entity_type: string | null;
                             entity_id: string | null;
@@ -15502,6 +15503,7 @@ export interface operations {
                             checker_id: string | null;
                             decided_at: string | null;
                             reason: string | null;
+                            /** @description What the action returned once executed; money in it is a decimal string of minor units */
                             result: unknown;
                             error: string | null;
                             /** Format: date-time */
@@ -15890,6 +15892,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -15899,6 +15902,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -16116,6 +16120,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -16125,6 +16130,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -16388,6 +16394,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -16397,6 +16404,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -16657,6 +16665,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -16666,6 +16675,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -18197,6 +18207,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -18206,6 +18217,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -20277,6 +20289,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -20286,6 +20299,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -28707,7 +28721,7 @@ export interface operations {
                      *               "transaction_type": "transaction type",
                      *               "channel": "mobile",
                      *               "period": "period",
-                     *               "max_amount": 150000
+                     *               "max_amount_minor": 150000
                      *             }
                      *           ]
                      *         }
@@ -28736,7 +28750,7 @@ export interface operations {
                                 channel: string;
                                 period: string;
                                 /** Format: int64 */
-                                max_amount: number;
+                                max_amount_minor: number;
                             }[];
                         }[];
                     };
@@ -28927,7 +28941,7 @@ export interface operations {
                      *           "transaction_type": "transaction type",
                      *           "channel": "mobile",
                      *           "period": "period",
-                     *           "max_amount": 150000
+                     *           "max_amount_minor": 150000
                      *         }
                      *       ]
                      *     }
@@ -28953,7 +28967,7 @@ export interface operations {
                             channel: string;
                             period: string;
                             /** Format: int64 */
-                            max_amount: number;
+                            max_amount_minor: number;
                         }[];
                     };
                 };
@@ -29171,7 +29185,7 @@ export interface operations {
                      *           "transaction_type": "transaction type",
                      *           "channel": "mobile",
                      *           "period": "period",
-                     *           "max_amount": 150000
+                     *           "max_amount_minor": 150000
                      *         }
                      *       ]
                      *     }
@@ -29197,7 +29211,7 @@ export interface operations {
                             channel: string;
                             period: string;
                             /** Format: int64 */
-                            max_amount: number;
+                            max_amount_minor: number;
                         }[];
                     };
                 };
@@ -29641,7 +29655,7 @@ export interface operations {
                      *             "transaction_type": "transaction type",
                      *             "channel": "mobile",
                      *             "period": "period",
-                     *             "max_amount": 150000
+                     *             "max_amount_minor": 150000
                      *           }
                      *         ]
                      *       },
@@ -29699,7 +29713,7 @@ export interface operations {
                                 channel: string;
                                 period: string;
                                 /** Format: int64 */
-                                max_amount: number;
+                                max_amount_minor: number;
                             }[];
                         };
                         checklist: {
@@ -30273,6 +30287,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -30282,6 +30297,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -35236,10 +35252,10 @@ export interface operations {
                      *           "is_default": true,
                      *           "fees": {},
                      *           "limits": {
-                     *             "single": 1,
-                     *             "daily": 1,
-                     *             "monthly": 1,
-                     *             "max_balance": 150000
+                     *             "single_minor": 1,
+                     *             "daily_minor": 1,
+                     *             "monthly_minor": 1,
+                     *             "max_balance_minor": 150000
                      *           },
                      *           "allowed_channels": [
                      *             "allowed channels"
@@ -35261,18 +35277,42 @@ export interface operations {
                             is_default: boolean;
                             fees: {
                                 [key: string]: {
-                                    fixed: number;
+                                    /**
+                                     * Format: int64
+                                     * @description Minor units (KES 1,500.00 is 150000)
+                                     */
+                                    fixed_minor: number;
                                     percent_bps: number;
-                                    min: number;
-                                    max: number | null;
+                                    /**
+                                     * Format: int64
+                                     * @description Minor units (KES 1,500.00 is 150000)
+                                     */
+                                    min_minor: number;
+                                    max_minor: number | null;
                                     tax_bps: number;
                                 };
                             };
                             limits: {
-                                single?: number;
-                                daily?: number;
-                                monthly?: number;
-                                max_balance?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                single_minor?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                daily_minor?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                monthly_minor?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                max_balance_minor?: number;
                             };
                             allowed_channels: string[];
                             active: boolean;
@@ -35462,18 +35502,42 @@ export interface operations {
                     is_default?: boolean;
                     fees: {
                         [key: string]: {
-                            fixed: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            fixed_minor: number;
                             percent_bps: number;
-                            min: number;
-                            max: number | null;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            min_minor: number;
+                            max_minor: number | null;
                             tax_bps: number;
                         };
                     };
                     limits: {
-                        single?: number;
-                        daily?: number;
-                        monthly?: number;
-                        max_balance?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        single_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        daily_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        monthly_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        max_balance_minor?: number;
                     };
                     allowed_channels: ("web" | "mobile" | "ussd" | "agent" | "api")[];
                 };
@@ -35495,10 +35559,10 @@ export interface operations {
                      *       "is_default": true,
                      *       "fees": {},
                      *       "limits": {
-                     *         "single": 1,
-                     *         "daily": 1,
-                     *         "monthly": 1,
-                     *         "max_balance": 150000
+                     *         "single_minor": 1,
+                     *         "daily_minor": 1,
+                     *         "monthly_minor": 1,
+                     *         "max_balance_minor": 150000
                      *       },
                      *       "allowed_channels": [
                      *         "allowed channels"
@@ -35517,18 +35581,42 @@ export interface operations {
                         is_default: boolean;
                         fees: {
                             [key: string]: {
-                                fixed: number;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                fixed_minor: number;
                                 percent_bps: number;
-                                min: number;
-                                max: number | null;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                min_minor: number;
+                                max_minor: number | null;
                                 tax_bps: number;
                             };
                         };
                         limits: {
-                            single?: number;
-                            daily?: number;
-                            monthly?: number;
-                            max_balance?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            single_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            daily_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            monthly_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            max_balance_minor?: number;
                         };
                         allowed_channels: string[];
                         active: boolean;
@@ -35748,18 +35836,42 @@ export interface operations {
                     is_default?: boolean;
                     fees?: {
                         [key: string]: {
-                            fixed: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            fixed_minor: number;
                             percent_bps: number;
-                            min: number;
-                            max: number | null;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            min_minor: number;
+                            max_minor: number | null;
                             tax_bps: number;
                         };
                     };
                     limits?: {
-                        single?: number;
-                        daily?: number;
-                        monthly?: number;
-                        max_balance?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        single_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        daily_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        monthly_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        max_balance_minor?: number;
                     };
                     allowed_channels?: ("web" | "mobile" | "ussd" | "agent" | "api")[];
                     active?: boolean;
@@ -35782,10 +35894,10 @@ export interface operations {
                      *       "is_default": true,
                      *       "fees": {},
                      *       "limits": {
-                     *         "single": 1,
-                     *         "daily": 1,
-                     *         "monthly": 1,
-                     *         "max_balance": 150000
+                     *         "single_minor": 1,
+                     *         "daily_minor": 1,
+                     *         "monthly_minor": 1,
+                     *         "max_balance_minor": 150000
                      *       },
                      *       "allowed_channels": [
                      *         "allowed channels"
@@ -35804,18 +35916,42 @@ export interface operations {
                         is_default: boolean;
                         fees: {
                             [key: string]: {
-                                fixed: number;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                fixed_minor: number;
                                 percent_bps: number;
-                                min: number;
-                                max: number | null;
+                                /**
+                                 * Format: int64
+                                 * @description Minor units (KES 1,500.00 is 150000)
+                                 */
+                                min_minor: number;
+                                max_minor: number | null;
                                 tax_bps: number;
                             };
                         };
                         limits: {
-                            single?: number;
-                            daily?: number;
-                            monthly?: number;
-                            max_balance?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            single_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            daily_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            monthly_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Minor units (KES 1,500.00 is 150000)
+                             */
+                            max_balance_minor?: number;
                         };
                         allowed_channels: string[];
                         active: boolean;
@@ -37318,6 +37454,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -37327,6 +37464,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -39789,6 +39927,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -39798,6 +39937,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -46416,6 +46556,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -46425,6 +46566,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */
@@ -46732,6 +46874,7 @@ export interface operations {
                         id: string;
                         action: string;
                         summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
                         payload: unknown;
                         entity_type: string | null;
                         entity_id: string | null;
@@ -46741,6 +46884,7 @@ export interface operations {
                         checker_id: string | null;
                         decided_at: string | null;
                         reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
                         result: unknown;
                         error: string | null;
                         /** Format: date-time */

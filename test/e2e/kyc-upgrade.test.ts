@@ -149,7 +149,7 @@ describe('KYC upgrade Basic → Standard', () => {
       (limit: { currency: string; transaction_type: string; period: string }) =>
         limit.currency === 'KES' && limit.transaction_type === 'send' && limit.period === 'daily',
     );
-    assert.equal(dailySend.max_amount, 30_000_000);
+    assert.equal(dailySend.max_amount_minor, 30_000_000);
     const verdict = await t.app.inject({
       method: 'POST',
       url: '/api/v1/policy/transaction/evaluate',

@@ -16,7 +16,10 @@ export const ApprovalView = Type.Object({
   id: Type.String({ format: 'uuid' }),
   action: Type.String(),
   summary: Type.String(),
-  payload: Type.Unknown(),
+  payload: Type.Unknown({
+    description:
+      'What the action will do, as filed; money in it is a decimal string of minor units ("1000000")',
+  }),
   entity_type: NullableString,
   entity_id: NullableString,
   maker_id: Type.String({ format: 'uuid' }),
@@ -24,7 +27,9 @@ export const ApprovalView = Type.Object({
   checker_id: NullableString,
   decided_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   reason: NullableString,
-  result: Type.Unknown(),
+  result: Type.Unknown({
+    description: 'What the action returned once executed; money in it is a decimal string of minor units',
+  }),
   error: NullableString,
   expires_at: Type.String({ format: 'date-time' }),
   created_at: Type.String({ format: 'date-time' }),

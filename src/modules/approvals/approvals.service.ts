@@ -14,6 +14,7 @@ import type { Principal } from '../../platform/http.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { toJsonSafe } from '../../platform/json.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { approvalErrorCatalogue as codes } from './approvals.errors.ts';
 import { approvalRequests } from './approvals.tables.ts';
@@ -58,24 +59,6 @@ export const approvalErrors = {
       details: { permission },
     }),
 };
-
-/**
- * A JSON copy for the payload and result columns: bigint (money in minor units) becomes a JSON integer, like every
- * amount the API answers — never a decimal string. A value beyond 2^53 cannot be a JSON number a client reads exactly,
- * so it stays a string (no amount reaches that: request schemas cap amounts at Number.MAX_SAFE_INTEGER).
- */
-export function toJsonWithIntegers(value: unknown): unknown {
-  if (value === undefined) return null;
-  return JSON.parse(
-    JSON.stringify(value, (_key, item) =>
-      typeof item === 'bigint'
-        ? item >= BigInt(Number.MIN_SAFE_INTEGER) && item <= BigInt(Number.MAX_SAFE_INTEGER)
-          ? Number(item)
-          : item.toString()
-        : item,
-    ),
-  );
-}
 
 /** The stored key: the action's name and its declared key, hashed (a key may be long; the index holds 64 hex). */
 export function dedupeHash(action: string, key: string): string {
@@ -188,7 +171,7 @@ export class ApprovalService {
             id: uuidv7(),
             action: name,
             summary: detail.summary,
-            payload: toJsonWithIntegers(payload),
+            payload: toJsonSafe(payload),
             dedupeKey,
             entityType: detail.entityType ?? null,
             entityId: detail.entityId ?? null,
@@ -315,7 +298,7 @@ export class ApprovalService {
         .update(approvalRequests)
         .set({
           status,
-          result: result === null ? null : toJsonWithIntegers(result),
+          result: result === null ? null : toJsonSafe(result),
           error,
           updatedAt: new Date(),
         })

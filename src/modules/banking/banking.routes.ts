@@ -133,7 +133,7 @@ export function bankingRoutes(
           operationId: 'topUpFromBank',
           tags: ['banking'],
           summary: 'Top up the wallet from a verified linked bank account (customers)',
-          description: `Needs the customer's PIN (and a one-time code at or above \`payments.otp_threshold\`). ${BANK_OUTCOME} Requires an Idempotency-Key. ${CUSTOMERS_ONLY}`,
+          description: `Needs the customer's PIN (and a one-time code at or above \`payments.otp_threshold_minor\`). ${BANK_OUTCOME} Requires an Idempotency-Key. ${CUSTOMERS_ONLY}`,
           body: BankMoneyBody,
           response: { 201: TransactionViewSchema, ...moneyErrors },
         },

@@ -37,7 +37,7 @@ export function staffTransferRoutes(service: StaffTransfersService): FastifyPlug
           summary: "Staff move a customer's money to another wallet, with a reason (no customer PIN)",
           description:
             'Staff only, with `transaction:transfer_for_customer`. The customer payment routes refuse staff ' +
-            '(403 STAFF_PAYMENT_NOT_ALLOWED). Below `payments.staff_transfer_approval_threshold` the transfer runs ' +
+            '(403 STAFF_PAYMENT_NOT_ALLOWED). Below `payments.staff_transfer_approval_threshold_minor` the transfer runs ' +
             'at once (201); at or above it a second staff member must approve it (202 with the request; the ' +
             'checker needs `approval:decide` and this permission). The same transfer (wallets, amount, currency) ' +
             'already waiting answers 409 APPROVAL_ALREADY_PENDING. Requires an Idempotency-Key.',

@@ -2,14 +2,14 @@
  * Staff moving a customer's money to another wallet, without the customer's PIN (a branch or call-centre assisted
  * transfer). The customer payment routes refuse staff (`STAFF_PAYMENT_NOT_ALLOWED`); this is the one way, and it needs
  * its own permission (`transaction:transfer_for_customer`), a reason kept on the transaction and in the audit log, and
- * a second staff member at or above `payments.staff_transfer_approval_threshold` (ADR 0007). The customer's limits
+ * a second staff member at or above `payments.staff_transfer_approval_threshold_minor` (ADR 0007). The customer's limits
  * still apply; fees are charged as for a P2P transfer.
  */
 import type { RequestContext } from '../../platform/audit.ts';
 
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
-import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.ts';
+import { currencyInfo, formatMoney, minorToJson, positiveAmount } from '../../platform/money.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import {
@@ -33,17 +33,17 @@ export interface StaffTransferInput {
   reason: string;
 }
 
-/** What an approval request carries: amounts in minor units as JSON integers, the wallets resolved at filing. */
+/** What an approval request carries: the amount in minor units as a decimal string, the wallets resolved at filing. */
 export interface StaffTransferPayload {
   source_wallet_id: string;
   destination_wallet_id: string;
-  amount: number;
+  /** Minor units as a decimal string (money inside jsonb is never a JSON number). */
+  amount: string;
   currency: string;
   narration: string | null;
   reason: string;
   requested_by: string;
 }
-
 
 type TransactionView = ReturnType<typeof transactionView>;
 
@@ -84,14 +84,14 @@ export class StaffTransfersService {
     const payload: StaffTransferPayload = {
       source_wallet_id: source.id,
       destination_wallet_id: destination.id,
-      amount: Number(amount),
+      amount: minorToJson(amount),
       currency: input.currency,
       narration: input.narration ?? null,
       reason: input.reason,
       requested_by: principal.id,
     };
     await this.#transactions.engine.check(this.#plan(payload, null, null), [source, destination]);
-    const thresholds = await this.#settings.get('payments.staff_transfer_approval_threshold');
+    const thresholds = await this.#settings.get('payments.staff_transfer_approval_threshold_minor');
     const threshold = thresholds[input.currency];
     // A currency without a threshold fails closed: every staff transfer in it waits for a second staff member, so a
     // wallet in a currency nobody configured (UGX, EUR, …) is not a way around maker-checker.

@@ -1,7 +1,7 @@
 /**
  * Staff moving a customer's money: refused on the customer payment routes, allowed only through the staff transfer
  * (its own permission, a reason, maker-checker at or above the threshold); maker-checker filings are idempotent per
- * subject (staff transfer, cash withdrawal, reversal, merchant registration) and keep money as JSON integers.
+ * subject (staff transfer, cash withdrawal, reversal, merchant registration) and keep money as decimal strings of minor units.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -169,7 +169,7 @@ describe('staff moving a customer’s money', () => {
     });
   });
 
-  test('at or above the threshold a second staff member approves it once; filing it again is refused; amounts stay integers', async () => {
+  test('at or above the threshold a second staff member approves it once; filing it again is refused; amounts are decimal strings', async () => {
     const body = {
       source_wallet_id: aliceWallet.id,
       to_wallet_number: bobWallet.wallet_number,
@@ -182,7 +182,7 @@ describe('staff moving a customer’s money', () => {
     assert.equal(filed.statusCode, 202, filed.body);
     const request = filed.json();
     assert.equal(request.action, 'wallet.staff_transfer');
-    assert.equal(request.payload.amount, 1_000_000, 'the payload holds minor units as a JSON integer');
+    assert.equal(request.payload.amount, '1000000', 'the payload holds minor units as a decimal string');
     assert.equal((await balanceOf(t, bobWallet.id)).balance, bobBefore.balance, 'nothing moves yet');
 
     const again = await staffTransfer(assistantToken, body);
@@ -200,9 +200,15 @@ describe('staff moving a customer’s money', () => {
     const decided = approved.json();
     assert.equal(decided.status, 'approved', decided.error);
     for (const field of ['amount', 'fee', 'tax', 'total'] as const)
-      assert.equal(typeof decided.result[field], 'number', `result.${field} is a JSON integer`);
-    assert.equal(decided.result.amount, 1_000_000);
-    assert.equal(decided.payload.amount, 1_000_000);
+      assert.equal(typeof decided.result[field], 'string', `result.${field} is a decimal string`);
+    assert.equal(decided.result.amount, '1000000');
+    assert.equal(decided.payload.amount, '1000000');
+    // As stored: money inside jsonb is never a JSON number.
+    const kinds = (await t.deps.database.db.execute(
+      sql`select jsonb_typeof(payload->'amount') as payload_amount, jsonb_typeof(result->'fee') as result_fee
+          from approval_requests where id = ${request.id}`,
+    )) as unknown as { rows: { payload_amount: string; result_fee: string }[] };
+    assert.deepEqual(kinds.rows[0], { payload_amount: 'string', result_fee: 'string' });
     assert.equal((await balanceOf(t, bobWallet.id)).balance, bobBefore.balance + 1_000_000);
     const stored = (await t.deps.database.db.execute(
       sql`select metadata->>'approved_by' is not null as approved, initiated_by_id::text as maker
@@ -212,7 +218,7 @@ describe('staff moving a customer’s money', () => {
   });
 
   test('a currency without a configured threshold always needs a second staff member (fail closed)', async () => {
-    const thresholds = settingDefinitions['payments.staff_transfer_approval_threshold'].default;
+    const thresholds = settingDefinitions['payments.staff_transfer_approval_threshold_minor'].default;
     assert.equal(thresholds.UGX, undefined, 'UGX has no threshold by default');
     const bob = await createCustomer(t, 'Bob Ugx', '+254711300003');
     const aliceUgx = await openWallet(t, alice.id, 'UGX');
@@ -231,11 +237,11 @@ describe('staff moving a customer’s money', () => {
     await decide('cancel', assistantToken, response.json().id);
   });
 
-  test('a large cash withdrawal filed twice is one request, with its amount as an integer', async () => {
+  test('a large cash withdrawal filed twice is one request, with its amount as a decimal string', async () => {
     const body = { wallet_id: aliceWallet.id, amount: 10_000_000, currency: 'KES' };
     const first = await post('/api/v1/wallet/transaction/withdraw', t.adminToken, body);
     assert.equal(first.statusCode, 202, first.body);
-    assert.equal(first.json().payload.amount, 10_000_000);
+    assert.equal(first.json().payload.amount, '10000000');
     const second = await post('/api/v1/wallet/transaction/withdraw', t.adminToken, body);
     assert.equal(second.statusCode, 409, second.body);
     assert.equal(second.json().error_code, 'APPROVAL_ALREADY_PENDING');

@@ -117,7 +117,7 @@ export function billRoutes(service: BillsService): FastifyPluginAsyncTypebox {
           description:
             'The reference is validated by the biller’s adapter (422 INVALID_BILL_REFERENCE), the amount must be ' +
             'within the biller’s range (422 AMOUNT_OUT_OF_RANGE) and the biller active (422 BILLER_UNAVAILABLE). ' +
-            'Customers send their PIN; at or above `payments.otp_threshold` a one-time code is needed (428). ' +
+            'Customers send their PIN; at or above `payments.otp_threshold_minor` a one-time code is needed (428). ' +
             'The product’s `bill` fee and excise duty are added. Requires an Idempotency-Key.',
           body: BillPayBody,
           response: { 201: TransactionViewSchema, ...moneyErrors },

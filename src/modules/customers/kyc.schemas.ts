@@ -29,7 +29,7 @@ export const TierView = Type.Object({
       transaction_type: Type.String(),
       channel: Type.String(),
       period: Type.String(),
-      max_amount: MoneyOut,
+      max_amount_minor: MoneyOut,
     }),
   ),
 });

@@ -33,7 +33,7 @@ interface TierSeed {
   max_balance: Record<string, string>;
   features: Record<string, string[]>;
   validity_days: number | null;
-  limits: Record<string, { single: number; daily_send: number; monthly_send: number }>;
+  limits: Record<string, { single_minor: number; daily_send_minor: number; monthly_send_minor: number }>;
 }
 
 export const kycErrors = {
@@ -74,25 +74,35 @@ export async function seedKycTiers(db: Executor): Promise<void> {
     Object.entries(seed.limits).flatMap(([currency, limit]) => {
       const base = { kyc_tier: seed.code, channel: '*', currency };
       return [
-        { ...base, transaction_type: 'send', period: 'single' as const, max_amount: BigInt(limit.single) },
-        { ...base, transaction_type: 'send', period: 'daily' as const, max_amount: BigInt(limit.daily_send) },
+        {
+          ...base,
+          transaction_type: 'send',
+          period: 'single' as const,
+          max_amount_minor: BigInt(limit.single_minor),
+        },
+        {
+          ...base,
+          transaction_type: 'send',
+          period: 'daily' as const,
+          max_amount_minor: BigInt(limit.daily_send_minor),
+        },
         {
           ...base,
           transaction_type: 'send',
           period: 'monthly' as const,
-          max_amount: BigInt(limit.monthly_send),
+          max_amount_minor: BigInt(limit.monthly_send_minor),
         },
         {
           ...base,
           transaction_type: 'receive',
           period: 'daily' as const,
-          max_amount: BigInt(limit.daily_send) * 2n,
+          max_amount_minor: BigInt(limit.daily_send_minor) * 2n,
         },
         {
           ...base,
           transaction_type: 'receive',
           period: 'monthly' as const,
-          max_amount: BigInt(limit.monthly_send) * 2n,
+          max_amount_minor: BigInt(limit.monthly_send_minor) * 2n,
         },
       ];
     }),
@@ -174,7 +184,7 @@ export class KycService {
           transaction_type: limit.transaction_type,
           channel: limit.channel,
           period: limit.period,
-          max_amount: limit.max_amount,
+          max_amount_minor: limit.max_amount_minor,
         })),
     };
   }

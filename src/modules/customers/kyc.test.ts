@@ -49,7 +49,7 @@ describe('KYC tiers', () => {
       code: string;
       required_documents: string[];
       max_balance: Record<string, number>;
-      limits: { currency: string; transaction_type: string; period: string; max_amount: number }[];
+      limits: { currency: string; transaction_type: string; period: string; max_amount_minor: number }[];
     }[];
     assert.deepEqual(
       tiers.map((tier) => tier.code),
@@ -60,7 +60,7 @@ describe('KYC tiers', () => {
     assert.deepEqual(standard!.required_documents, ['national_id', 'selfie']);
     assert.equal(basic!.max_balance.KES, 10_000_000);
     const single = basic!.limits.find((limit) => limit.currency === 'KES' && limit.period === 'single');
-    assert.equal(single?.max_amount, 7_000_000);
+    assert.equal(single?.max_amount_minor, 7_000_000);
     assert.ok(
       standard!.limits.some((limit) => limit.transaction_type === 'receive' && limit.period === 'monthly'),
     );

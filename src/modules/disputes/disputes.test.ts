@@ -140,10 +140,10 @@ describe('reversals and disputes', () => {
     assert.equal(reversal.type, 'reversal');
     assert.equal(reversal.status, 'completed');
     assert.equal(reversal.related_transaction_id, paid.id);
-    // Money in the approval's result is in minor units as JSON integers, like every amount the API answers.
-    assert.equal(reversal.amount, 100_000);
-    assert.equal(reversal.fee, paid.fee);
-    assert.equal(reversal.total, paid.total);
+    // Money in the approval's result is stored in jsonb, so it is a decimal string of minor units.
+    assert.equal(reversal.amount, '100000');
+    assert.equal(reversal.fee, String(paid.fee));
+    assert.equal(reversal.total, String(paid.total));
 
     const original = await transaction(paid.id);
     assert.equal(original.status, 'reversed');

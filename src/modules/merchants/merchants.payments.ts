@@ -8,7 +8,7 @@ import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
-import { currencyInfo, mulDivRound, positiveAmount } from '../../platform/money.ts';
+import { currencyInfo, minorToJson, mulDivRound, positiveAmount } from '../../platform/money.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import {
@@ -98,7 +98,7 @@ export class MerchantPayments {
       merchantId: merchant.id,
       metadata: {
         merchant_number: merchant.merchantNumber,
-        merchant_fee: Number(merchantFee),
+        merchant_fee_minor: minorToJson(merchantFee),
         merchant_fee_bps: merchant.feeBps,
         via: input.qr_payload ? 'qr' : 'merchant_id',
         qr_mode: target.mode,

@@ -223,7 +223,7 @@ export function merchantRoutes(service: MerchantsService): FastifyPluginAsyncTyp
             'Give `merchant_id` with `amount`, or `qr_payload`: its CRC is verified (422 INVALID_QR). A static ' +
             'code needs `amount`; a dynamic code carries amount and reference, expires (422 QR_EXPIRED) and pays ' +
             'once (409 QR_ALREADY_USED). A suspended merchant answers 422 MERCHANT_UNAVAILABLE. Customers send ' +
-            'their PIN; at or above `payments.otp_threshold` the first call answers 428 OTP_REQUIRED. The merchant ' +
+            'their PIN; at or above `payments.otp_threshold_minor` the first call answers 428 OTP_REQUIRED. The merchant ' +
             'discount rate is taken from what the merchant receives. Requires an Idempotency-Key.',
           body: MerchantPayment,
           response: { 201: TransactionViewSchema, ...moneyErrors },

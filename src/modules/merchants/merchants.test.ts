@@ -249,6 +249,11 @@ describe('merchants and merchant payments', () => {
     assert.equal(body.total, 10_000 + body.fee + body.tax);
     assert.equal((await balanceOf(t, shop.wallet_id)).balance, merchantBefore + 10_000 - 150);
     assert.equal((await feeIncomeBalance()) - feeBefore, BigInt(150 + body.fee));
+    // The MDR in the record's metadata is money inside jsonb: a decimal string of minor units.
+    const stored = (await t.deps.database.db.execute(
+      sql`select metadata->'merchant_fee_minor' as fee from transactions where id = ${body.id}`,
+    )) as unknown as { rows: { fee: unknown }[] };
+    assert.equal(stored.rows[0]!.fee, '150');
 
     const merchant = await t.app.inject({
       method: 'GET',

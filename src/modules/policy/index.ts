@@ -49,7 +49,7 @@ export interface LimitSeed {
   transaction_type: string;
   period: 'single' | 'daily' | 'monthly';
   currency: string;
-  max_amount: bigint;
+  max_amount_minor: bigint;
 }
 
 /**
@@ -79,7 +79,7 @@ export async function seedTransactionLimits(db: Executor, seeds: LimitSeed[]): P
         transactionType: seed.transaction_type,
         period: seed.period,
         currency: seed.currency,
-        maxAmountMinor: seed.max_amount,
+        maxAmountMinor: seed.max_amount_minor,
       });
     }
   });

@@ -21,7 +21,7 @@ export function limitView(row: LimitRow) {
     transaction_type: row.transactionType,
     period: row.period,
     currency: row.currency,
-    max_amount: row.maxAmountMinor,
+    max_amount_minor: row.maxAmountMinor,
     max_count: row.maxCount,
     active: row.active,
     created_at: row.createdAt.toISOString(),
@@ -35,7 +35,7 @@ export interface LimitInput {
   transaction_type: string;
   period: LimitRow['period'];
   currency: string;
-  max_amount: bigint;
+  max_amount_minor: bigint;
   max_count?: number | null;
   active?: boolean;
 }
@@ -94,7 +94,7 @@ export class TransactionLimits {
           transactionType: input.transaction_type,
           period: input.period,
           currency: input.currency,
-          maxAmountMinor: input.max_amount,
+          maxAmountMinor: input.max_amount_minor,
           maxCount: input.max_count ?? null,
           active: input.active ?? true,
         })
@@ -112,7 +112,7 @@ export class TransactionLimits {
 
   async updateLimit(
     id: string,
-    changes: { max_amount?: bigint; max_count?: number | null; active?: boolean },
+    changes: { max_amount_minor?: bigint; max_count?: number | null; active?: boolean },
     context: RequestContext,
   ) {
     this.#limitCache.clear();
@@ -127,7 +127,7 @@ export class TransactionLimits {
       const [row] = await tx
         .update(transactionLimits)
         .set({
-          ...(changes.max_amount !== undefined ? { maxAmountMinor: changes.max_amount } : {}),
+          ...(changes.max_amount_minor !== undefined ? { maxAmountMinor: changes.max_amount_minor } : {}),
           ...(changes.max_count !== undefined ? { maxCount: changes.max_count } : {}),
           ...(changes.active !== undefined ? { active: changes.active } : {}),
           updatedAt: new Date(),

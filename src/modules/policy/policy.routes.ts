@@ -148,7 +148,7 @@ export function policyRoutes(policy: PolicyService): FastifyPluginAsyncTypebox {
           .code(201)
           .send(
             await policy.createLimit(
-              { ...request.body, max_amount: BigInt(request.body.max_amount) },
+              { ...request.body, max_amount_minor: BigInt(request.body.max_amount_minor) },
               contextOf(request),
             ),
           ),
@@ -207,10 +207,13 @@ export function policyRoutes(policy: PolicyService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { max_amount, ...rest } = request.body;
+        const { max_amount_minor, ...rest } = request.body;
         return policy.updateLimit(
           request.params.id,
-          { ...rest, ...(max_amount !== undefined ? { max_amount: BigInt(max_amount) } : {}) },
+          {
+            ...rest,
+            ...(max_amount_minor !== undefined ? { max_amount_minor: BigInt(max_amount_minor) } : {}),
+          },
           contextOf(request),
         );
       },

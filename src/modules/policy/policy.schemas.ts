@@ -89,7 +89,7 @@ export const LimitView = Type.Object({
   transaction_type: Type.String(),
   period: Period,
   currency: Type.String(),
-  max_amount: MoneyOut,
+  max_amount_minor: MoneyOut,
   max_count: Type.Union([Type.Integer(), Type.Null()]),
   active: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
@@ -101,13 +101,13 @@ export const LimitCreate = Type.Object({
   transaction_type: Wildcard(Type.String({ pattern: '^[a-z0-9_]{2,32}$' })),
   period: Period,
   currency: Currency,
-  max_amount: Money,
+  max_amount_minor: Money,
   max_count: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100000 }), Type.Null()])),
   active: Type.Optional(Type.Boolean()),
 });
 export const LimitUpdate = Type.Object(
   {
-    max_amount: Type.Optional(Money),
+    max_amount_minor: Type.Optional(Money),
     max_count: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100000 }), Type.Null()])),
     active: Type.Optional(Type.Boolean()),
   },

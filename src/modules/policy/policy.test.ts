@@ -138,7 +138,7 @@ describe('policies', () => {
       transaction_type: '*',
       period: 'single',
       currency: 'KES',
-      max_amount: 1_000,
+      max_amount_minor: 1_000,
     });
     assert.equal(limit.statusCode, 201, limit.body);
     try {
@@ -164,17 +164,17 @@ describe('policies', () => {
       transaction_type: '*',
       period: 'single',
       currency: 'KES',
-      max_amount: 7_000_000,
+      max_amount_minor: 7_000_000,
     });
     assert.equal(single.statusCode, 201, single.body);
-    assert.equal(single.json().max_amount, 7_000_000);
+    assert.equal(single.json().max_amount_minor, 7_000_000);
     await call('POST', '/api/v1/policy/transaction/add', {
       kyc_tier: 'trial',
       channel: 'ussd',
       transaction_type: 'p2p',
       period: 'daily',
       currency: 'KES',
-      max_amount: 10_000_000,
+      max_amount_minor: 10_000_000,
       max_count: 5,
     });
     const ask = (amount: number, used: Partial<Record<string, number>> = {}, channel = 'ussd') =>
@@ -214,9 +214,9 @@ describe('policies', () => {
       'the daily cap is USSD-only',
     );
     const lowered = await call('PATCH', `/api/v1/policy/transaction/${single.json().id}`, {
-      max_amount: 500,
+      max_amount_minor: 500,
     });
-    assert.equal(lowered.json().max_amount, 500);
+    assert.equal(lowered.json().max_amount_minor, 500);
     assert.equal((await ask(501, {}, 'web')).json().allowed, false);
     const list = await call('GET', '/api/v1/policy/transaction?kyc_tier=trial&currency=KES');
     assert.equal(list.json().items.length, 2);

@@ -12,6 +12,14 @@ const Channel = Type.Union([
   Type.Literal('agent'),
 ]);
 const Version = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$', maxLength: 32 });
+/** Per currency, a positive amount in minor units as a decimal string (money inside jsonb is never a JSON number). */
+const ThresholdsMinor = Type.Record(
+  Type.String({ pattern: '^[A-Z]{3}$' }),
+  Type.String({
+    pattern: '^[1-9][0-9]{0,17}$',
+    description: 'Minor units as a decimal string, e.g. "10000000"',
+  }),
+);
 
 export const settingDefinitions = {
   'app.maintenance_mode': {
@@ -104,7 +112,7 @@ export const settingDefinitions = {
     description:
       'Step-up per staff role: `required` makes a second factor mandatory for anyone holding the role (as ' +
       'auth.staff_mfa_required does for all staff); `factors` lists the only factors that satisfy it for that role ' +
-      '(several roles: every list must allow the factor). Customers step up per payment (payments.otp_threshold).',
+      '(several roles: every list must allow the factor). Customers step up per payment (payments.otp_threshold_minor).',
     schema: Type.Record(
       Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
       Type.Object({
@@ -136,25 +144,25 @@ export const settingDefinitions = {
     default: false,
     public: false,
   },
-  'payments.otp_threshold': {
+  'payments.otp_threshold_minor': {
     description:
       'Per currency: transfers of at least this many minor units need a one-time code bound to payee and amount',
-    schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
-    default: { KES: 10_000_000, UGX: 3_000_000, TZS: 200_000_000, USD: 100_000 } as Record<string, number>,
+    schema: ThresholdsMinor,
+    default: { KES: '10000000', UGX: '3000000', TZS: '200000000', USD: '100000' } as Record<string, string>,
     public: true,
   },
-  'payments.cash_withdrawal_approval_threshold': {
+  'payments.cash_withdrawal_approval_threshold_minor': {
     description:
       'Per currency: teller cash withdrawals of at least this many minor units need a second staff member; in a currency not listed, every withdrawal does',
-    schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
-    default: { KES: 10_000_000, USD: 100_000 } as Record<string, number>,
+    schema: ThresholdsMinor,
+    default: { KES: '10000000', USD: '100000' } as Record<string, string>,
     public: false,
   },
-  'payments.staff_transfer_approval_threshold': {
+  'payments.staff_transfer_approval_threshold_minor': {
     description:
       "Per currency: staff transfers from a customer's wallet (without the customer's PIN) of at least this many minor units need a second staff member; in a currency not listed, every staff transfer does",
-    schema: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Integer({ minimum: 1 })),
-    default: { KES: 1_000_000, USD: 10_000 } as Record<string, number>,
+    schema: ThresholdsMinor,
+    default: { KES: '1000000', USD: '10000' } as Record<string, string>,
     public: false,
   },
   'payments.dispute_window_days': {

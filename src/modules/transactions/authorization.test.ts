@@ -74,7 +74,7 @@ describe('transaction authorization and limits', () => {
   }
 
   test('a one-time code is bound to its payee and amount, and works once', async () => {
-    await setting('payments.otp_threshold', { KES: 50_000 });
+    await setting('payments.otp_threshold_minor', { KES: '50000' });
     const body = {
       to_wallet_number: payeeWallet.wallet_number,
       amount: 60_000,
@@ -109,7 +109,7 @@ describe('transaction authorization and limits', () => {
     const again = await transfer(payer, { ...body, otp: { challenge_id: challenge, code } });
     assert.equal(again.statusCode, 401, 'a used code is void');
     assert.equal((await balanceOf(t, payeeWallet.id)).balance, 60_000);
-    await setting('payments.otp_threshold', { KES: 10_000_000 });
+    await setting('payments.otp_threshold_minor', { KES: '10000000' });
   });
 
   test('a daily limit holds exactly under 100 parallel transfers', async () => {
@@ -123,7 +123,7 @@ describe('transaction authorization and limits', () => {
       method: 'PATCH',
       url: `/api/v1/wallet/product/${kes.id}`,
       headers: bearer(t.adminToken),
-      payload: { limits: { ...kes.limits, daily: 1_060_000 } },
+      payload: { limits: { ...kes.limits, daily_minor: 1_060_000 } },
     });
     assert.equal(limited.statusCode, 200, limited.body);
     // 60,000 already went out today; 1,000,000 is left: exactly 50 transfers of 20,000 fit.

@@ -1,6 +1,6 @@
 /**
  * The authorization step of every customer payment: the transaction PIN (one guarded statement), then — at or above
- * `payments.otp_threshold` — a one-time code bound to type, source, payee, amount and currency. Without a code the
+ * `payments.otp_threshold_minor` — a one-time code bound to type, source, payee, amount and currency. Without a code the
  * first call issues one into the outbox and answers 428 OTP_REQUIRED; a code for another payee or amount fails.
  */
 import { inTransaction } from '../../platform/db.ts';
@@ -79,7 +79,7 @@ export class PaymentAuthorizer {
   }
 
   async #needsCode(binding: AuthorizationBinding): Promise<boolean> {
-    const thresholds = await this.#settings.get('payments.otp_threshold');
+    const thresholds = await this.#settings.get('payments.otp_threshold_minor');
     const threshold = thresholds[binding.currency];
     return threshold !== undefined && binding.amount >= BigInt(threshold);
   }

@@ -5,6 +5,7 @@
  */
 import type { Executor } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
+import { money } from '../../platform/money.ts';
 import type { PolicyService } from '../policy/index.ts';
 import {
   feeFor,
@@ -77,8 +78,12 @@ export class PaymentChecks {
           throw transactionErrors.featureNotAllowed(plan.feature, plan.channel, limits.tier);
       }
       const rule = plan.feeRule === null ? undefined : product.fees[plan.feeRule ?? plan.type];
-      const { fee, tax } = feeFor(rule, plan.amount);
-      quote = { fee, tax, total: plan.amount + fee + tax };
+      const { fee, tax } = feeFor(rule, money(plan.amount, plan.currency));
+      quote = {
+        fee: fee.amount_minor,
+        tax: tax.amount_minor,
+        total: plan.amount + fee.amount_minor + tax.amount_minor,
+      };
       if (plan.limits !== false && source.ownerType === 'customer')
         await this.#checkLimits(executor, source, 'send', plan, limits, usage.send);
     }
@@ -131,22 +136,16 @@ export class PaymentChecks {
     }
     if (direction !== 'send') return;
     const product = limits.product;
-    const checks: [string, number | undefined, bigint][] = [
-      ['single', product.single, 0n],
-      ['daily', product.daily, used.daily_amount],
-      ['monthly', product.monthly, used.monthly_amount],
+    const checks: [string, bigint | null, bigint][] = [
+      ['single', product.single_minor, 0n],
+      ['daily', product.daily_minor, used.daily_amount],
+      ['monthly', product.monthly_minor, used.monthly_amount],
     ];
     for (const [period, limit, usedAmount] of checks) {
-      if (limit === undefined) continue;
-      if (usedAmount + amount > BigInt(limit)) {
-        const remaining = BigInt(limit) > usedAmount ? BigInt(limit) - usedAmount : 0n;
-        throw transactionErrors.limitExceeded({
-          scope: 'product',
-          period,
-          kind: 'amount',
-          limit: BigInt(limit),
-          remaining,
-        });
+      if (limit === null) continue;
+      if (usedAmount + amount > limit) {
+        const remaining = limit > usedAmount ? limit - usedAmount : 0n;
+        throw transactionErrors.limitExceeded({ scope: 'product', period, kind: 'amount', limit, remaining });
       }
     }
   }

@@ -38,7 +38,7 @@ export function transactionRoutes(
           tags: ['wallet'],
           summary: 'P2P transfer to a wallet number or phone',
           description:
-            'Customers send their PIN; at or above `payments.otp_threshold` the first call answers 428 OTP_REQUIRED ' +
+            'Customers send their PIN; at or above `payments.otp_threshold_minor` the first call answers 428 OTP_REQUIRED ' +
             'with a challenge (the code goes to their phone) and the call is repeated with `otp`. Fees and excise ' +
             'duty are added to the amount. Requires an Idempotency-Key.',
           body: TransferBody,

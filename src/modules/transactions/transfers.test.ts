@@ -333,9 +333,9 @@ describe('P2P transfers and cash', () => {
   test('large cash withdrawals wait for a second staff member', async () => {
     const setting = await t.app.inject({
       method: 'PATCH',
-      url: '/api/v1/admin/config/payments.cash_withdrawal_approval_threshold',
+      url: '/api/v1/admin/config/payments.cash_withdrawal_approval_threshold_minor',
       headers: bearer(t.adminToken),
-      payload: { value: { KES: 500_000 } },
+      payload: { value: { KES: '500000' } },
     });
     assert.equal(setting.statusCode, 200, setting.body);
     await deposit(t, bobWallet.id, 1_000_000);
@@ -353,9 +353,9 @@ describe('P2P transfers and cash', () => {
     // A currency the setting does not list fails closed: every withdrawal in it waits for a second staff member.
     const otherCurrencyOnly = await t.app.inject({
       method: 'PATCH',
-      url: '/api/v1/admin/config/payments.cash_withdrawal_approval_threshold',
+      url: '/api/v1/admin/config/payments.cash_withdrawal_approval_threshold_minor',
       headers: bearer(t.adminToken),
-      payload: { value: { USD: 100_000 } },
+      payload: { value: { USD: '100000' } },
     });
     assert.equal(otherCurrencyOnly.statusCode, 200, otherCurrencyOnly.body);
     const unlisted = await t.app.inject({

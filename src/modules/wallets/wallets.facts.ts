@@ -4,7 +4,7 @@
  */
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { type Executor, perDatabase, rawRows, readRetried } from '../../platform/db.ts';
-import type { ProductRow, ProductsService } from './wallets.products.ts';
+import { type ProductRow, type ProductsService, productLimit } from './wallets.products.ts';
 import type { WalletRow } from './wallets.service.ts';
 import { type ProductLimits, wallets, walletUsage } from './wallets.tables.ts';
 
@@ -25,7 +25,16 @@ export interface WalletLimits {
   tier: string | null;
   features: Record<string, string[]>;
   maxBalance: bigint | null;
-  product: ProductLimits;
+  /** The product's send limits in minor units of the wallet's currency; null where the product sets none. */
+  product: { single_minor: bigint | null; daily_minor: bigint | null; monthly_minor: bigint | null };
+}
+
+function productLimitsOf(limits: ProductLimits): WalletLimits['product'] {
+  return {
+    single_minor: productLimit(limits, 'single_minor'),
+    daily_minor: productLimit(limits, 'daily_minor'),
+    monthly_minor: productLimit(limits, 'monthly_minor'),
+  };
 }
 
 /**
@@ -64,9 +73,9 @@ function limitsFrom(
   tier: { tier: string; maxBalance: Record<string, string>; features: Record<string, string[]> } | undefined,
 ): WalletLimits {
   if (wallet.ownerType !== 'customer' || !wallet.customerId)
-    return { tier: null, features: {}, maxBalance: null, product: product.limits };
+    return { tier: null, features: {}, maxBalance: null, product: productLimitsOf(product.limits) };
   const tierCap = tier?.maxBalance[wallet.currency] ? BigInt(tier.maxBalance[wallet.currency]!) : null;
-  const productCap = product.limits.max_balance !== undefined ? BigInt(product.limits.max_balance) : null;
+  const productCap = productLimit(product.limits, 'max_balance_minor');
   const maxBalance =
     tierCap === null
       ? productCap
@@ -75,7 +84,12 @@ function limitsFrom(
         : tierCap < productCap
           ? tierCap
           : productCap;
-  return { tier: tier?.tier ?? null, features: tier?.features ?? {}, maxBalance, product: product.limits };
+  return {
+    tier: tier?.tier ?? null,
+    features: tier?.features ?? {},
+    maxBalance,
+    product: productLimitsOf(product.limits),
+  };
 }
 
 /**

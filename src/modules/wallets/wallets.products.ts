@@ -5,21 +5,114 @@ import { and, asc, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { currencyInfo, mulDivRound } from '../../platform/money.ts';
+import {
+  currencyInfo,
+  type Money,
+  minorFromJson,
+  minorToJson,
+  money,
+  mulDivRound,
+} from '../../platform/money.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { walletErrors } from './wallets.errors.ts';
 import { type FeeRule, type ProductLimits, walletProducts } from './wallets.tables.ts';
 
 export type ProductRow = typeof walletProducts.$inferSelect;
 
+/** A fee rule as the API takes it: whole minor units (stored as decimal strings, see `FeeRule`). */
+export interface FeeRuleInput {
+  fixed_minor: number | bigint;
+  percent_bps: number;
+  min_minor: number | bigint;
+  max_minor: number | bigint | null;
+  tax_bps: number;
+}
+
+/** Product limits as the API takes them: whole minor units; absent means none. */
+export interface ProductLimitsInput {
+  single_minor?: number | bigint;
+  daily_minor?: number | bigint;
+  monthly_minor?: number | bigint;
+  max_balance_minor?: number | bigint;
+}
+
 export interface ProductInput {
   code: string;
   name: string;
   currency: string;
   is_default?: boolean;
-  fees: Record<string, FeeRule>;
-  limits: ProductLimits;
+  fees: Record<string, FeeRuleInput>;
+  limits: ProductLimitsInput;
   allowed_channels: string[];
+}
+
+const LIMIT_KEYS = ['single_minor', 'daily_minor', 'monthly_minor', 'max_balance_minor'] as const;
+
+/** Fee rules for `wallet_products.fees`: amounts as decimal strings of minor units. */
+export function storedFees(fees: Record<string, FeeRuleInput>): Record<string, FeeRule> {
+  return Object.fromEntries(
+    Object.entries(fees).map(([type, rule]) => [
+      type,
+      {
+        fixed_minor: minorToJson(BigInt(rule.fixed_minor)),
+        percent_bps: rule.percent_bps,
+        min_minor: minorToJson(BigInt(rule.min_minor)),
+        max_minor: rule.max_minor === null ? null : minorToJson(BigInt(rule.max_minor)),
+        tax_bps: rule.tax_bps,
+      },
+    ]),
+  );
+}
+
+/** Limits for `wallet_products.limits`: decimal strings of minor units, absent ones left out. */
+export function storedLimits(limits: ProductLimitsInput): ProductLimits {
+  const stored: ProductLimits = {};
+  for (const key of LIMIT_KEYS) {
+    const value = limits[key];
+    if (value !== undefined) stored[key] = minorToJson(BigInt(value));
+  }
+  return stored;
+}
+
+/**
+ * A stored amount for the API: a JSON integer, exact because the API takes at most 2^53 - 1 (a nullable bigint cannot
+ * be serialised, and `max_minor` is nullable).
+ */
+function minorNumber(text: string): number {
+  const amount = minorFromJson(text);
+  if (amount > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new RangeError(`${amount} minor units exceeds 2^53 - 1`);
+  return Number(amount);
+}
+
+function feesView(fees: Record<string, FeeRule>) {
+  return Object.fromEntries(
+    Object.entries(fees).map(([type, rule]) => [
+      type,
+      {
+        fixed_minor: minorNumber(rule.fixed_minor),
+        percent_bps: rule.percent_bps,
+        min_minor: minorNumber(rule.min_minor),
+        max_minor: rule.max_minor === null ? null : minorNumber(rule.max_minor),
+        tax_bps: rule.tax_bps,
+      },
+    ]),
+  );
+}
+
+function limitsView(limits: ProductLimits): Partial<Record<(typeof LIMIT_KEYS)[number], number>> {
+  const view: Partial<Record<(typeof LIMIT_KEYS)[number], number>> = {};
+  for (const key of LIMIT_KEYS) {
+    const value = limits[key];
+    if (value !== undefined) view[key] = minorNumber(value);
+  }
+  return view;
+}
+
+/** A product limit as an amount of the product's currency; null when the product sets none. */
+export function productLimit(product: ProductLimits, key: (typeof LIMIT_KEYS)[number]): bigint | null {
+  const value = product[key];
+  return value === undefined ? null : minorFromJson(value);
 }
 
 export function productView(row: ProductRow) {
@@ -29,8 +122,8 @@ export function productView(row: ProductRow) {
     name: row.name,
     currency: row.currency,
     is_default: row.isDefault,
-    fees: row.fees,
-    limits: row.limits,
+    fees: feesView(row.fees),
+    limits: limitsView(row.limits),
     allowed_channels: row.allowedChannels,
     active: row.active,
     created_at: row.createdAt.toISOString(),
@@ -38,14 +131,22 @@ export function productView(row: ProductRow) {
   };
 }
 
-/** Fee and excise duty on it for an amount, in minor units, by the product's rule for the transaction type. */
-export function feeFor(rule: FeeRule | undefined, amount: bigint): { fee: bigint; tax: bigint } {
-  if (!rule) return { fee: 0n, tax: 0n };
-  let fee = BigInt(rule.fixed) + mulDivRound(amount, BigInt(rule.percent_bps), 10_000n);
-  if (fee < BigInt(rule.min)) fee = BigInt(rule.min);
-  if (rule.max !== null && fee > BigInt(rule.max)) fee = BigInt(rule.max);
+/**
+ * Fee and excise duty on it for an amount, in the amount's currency, by the product's rule for the transaction type:
+ * fixed + basis points of the amount, clamped to [min, max]; the duty is basis points of the fee.
+ */
+export function feeFor(rule: FeeRule | undefined, amount: Money): { fee: Money; tax: Money } {
+  if (!rule) return { fee: money(0n, amount.currency), tax: money(0n, amount.currency) };
+  let fee =
+    minorFromJson(rule.fixed_minor) + mulDivRound(amount.amount_minor, BigInt(rule.percent_bps), 10_000n);
+  const min = minorFromJson(rule.min_minor);
+  if (fee < min) fee = min;
+  if (rule.max_minor !== null) {
+    const max = minorFromJson(rule.max_minor);
+    if (fee > max) fee = max;
+  }
   const tax = mulDivRound(fee, BigInt(rule.tax_bps), 10_000n);
-  return { fee, tax };
+  return { fee: money(fee, amount.currency), tax: money(tax, amount.currency) };
 }
 
 export class ProductsService {
@@ -108,8 +209,8 @@ export class ProductsService {
             name: input.name,
             currency: input.currency,
             isDefault: input.is_default ?? false,
-            fees: input.fees,
-            limits: input.limits,
+            fees: storedFees(input.fees),
+            limits: storedLimits(input.limits),
             allowedChannels: input.allowed_channels,
           })
           .returning();
@@ -147,8 +248,8 @@ export class ProductsService {
         .set({
           ...(patch.name !== undefined ? { name: patch.name } : {}),
           ...(patch.is_default !== undefined ? { isDefault: patch.is_default } : {}),
-          ...(patch.fees !== undefined ? { fees: patch.fees } : {}),
-          ...(patch.limits !== undefined ? { limits: patch.limits } : {}),
+          ...(patch.fees !== undefined ? { fees: storedFees(patch.fees) } : {}),
+          ...(patch.limits !== undefined ? { limits: storedLimits(patch.limits) } : {}),
           ...(patch.allowed_channels !== undefined ? { allowedChannels: patch.allowed_channels } : {}),
           ...(patch.active !== undefined ? { active: patch.active } : {}),
           updatedAt: new Date(),
@@ -190,8 +291,8 @@ export async function seedWalletProducts(db: Executor): Promise<void> {
           name: seed.name,
           currency: seed.currency,
           isDefault: seed.is_default ?? false,
-          fees: seed.fees,
-          limits: seed.limits,
+          fees: storedFees(seed.fees),
+          limits: storedLimits(seed.limits),
           allowedChannels: seed.allowed_channels,
         })
         .onConflictDoNothing();

@@ -13,7 +13,6 @@ const ChannelName = Type.Union([
   Type.Literal('agent'),
   Type.Literal('api'),
 ]);
-const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -115,21 +114,26 @@ export const StatementView = Type.Object({
   next_cursor: Nullable(Type.String()),
 });
 
+const Minor = Type.Integer({
+  format: 'int64',
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Minor units (KES 1,500.00 is 150000)',
+});
 const FeeRule = Type.Object({
-  fixed: Count,
+  fixed_minor: Minor,
   percent_bps: Type.Integer({ minimum: 0, maximum: 10_000 }),
-  min: Count,
-  max: Nullable(Count),
+  min_minor: Minor,
+  max_minor: Nullable(Minor),
   tax_bps: Type.Integer({ minimum: 0, maximum: 10_000 }),
 });
-const FeeType = Type.String({ pattern: '^[a-z_]{2,32}$' });
+const FeeType = Type.String({ pattern: '^[a-z0-9_]{2,32}$' });
 const ProductLimits = Type.Object({
-  single: Type.Optional(Count),
-  daily: Type.Optional(Count),
-  monthly: Type.Optional(Count),
-  max_balance: Type.Optional(Count),
+  single_minor: Type.Optional(Minor),
+  daily_minor: Type.Optional(Minor),
+  monthly_minor: Type.Optional(Minor),
+  max_balance_minor: Type.Optional(Minor),
 });
-
 export const ProductCreate = Type.Object({
   code: Type.String({ pattern: '^[A-Z0-9_]{2,40}$' }),
   name: Type.String({ minLength: 2, maxLength: 100 }),

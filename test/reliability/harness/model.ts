@@ -10,11 +10,12 @@
  * was in flight (a linearizability check per wallet).
  */
 
+/** A product fee rule: stored amounts are decimal strings of minor units; the API takes them as integers. */
 export interface FeeRule {
-  fixed: number;
+  fixed_minor: number | string;
   percent_bps: number;
-  min: number;
-  max: number | null;
+  min_minor: number | string;
+  max_minor: number | string | null;
   tax_bps: number;
 }
 
@@ -28,9 +29,9 @@ function basisPoints(value: bigint, bps: bigint): bigint {
 
 export function modelFee(rule: FeeRule | undefined, amount: bigint): { fee: bigint; tax: bigint } {
   if (!rule) return { fee: 0n, tax: 0n };
-  let fee = BigInt(rule.fixed) + basisPoints(amount, BigInt(rule.percent_bps));
-  if (fee < BigInt(rule.min)) fee = BigInt(rule.min);
-  if (rule.max !== null && fee > BigInt(rule.max)) fee = BigInt(rule.max);
+  let fee = BigInt(rule.fixed_minor) + basisPoints(amount, BigInt(rule.percent_bps));
+  if (fee < BigInt(rule.min_minor)) fee = BigInt(rule.min_minor);
+  if (rule.max_minor !== null && fee > BigInt(rule.max_minor)) fee = BigInt(rule.max_minor);
   return { fee, tax: basisPoints(fee, BigInt(rule.tax_bps)) };
 }
 

@@ -31,7 +31,13 @@ const ADMIN_PASSWORD = `Qz7-${randomBytes(12).toString('base64url')}-wallet`;
  * The P2P fee of the product under test: 0.3 % plus 5, at least 10, at most 120 (minor units), duty 15 % of the fee.
  * Both roundings meet exact halves (amounts ending in 500; a fee of 10 has a duty of 1.5), so rounding is tested.
  */
-export const RELIABILITY_FEE_RULE: FeeRule = { fixed: 5, percent_bps: 30, min: 10, max: 120, tax_bps: 1500 };
+export const RELIABILITY_FEE_RULE: FeeRule = {
+  fixed_minor: 5,
+  percent_bps: 30,
+  min_minor: 10,
+  max_minor: 120,
+  tax_bps: 1500,
+};
 
 export interface HarnessDatabase {
   url: string;
@@ -180,7 +186,7 @@ export async function buildWorld(
   for (const item of (JSON.parse(limits.body) as { items: { id: string }[] }).items)
     ok(
       await admin('PATCH', `/api/v1/policy/transaction/${item.id}`, {
-        max_amount: 1_000_000_000_000,
+        max_amount_minor: 1_000_000_000_000,
         max_count: null,
       }),
       200,

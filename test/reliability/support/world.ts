@@ -402,7 +402,7 @@ async function populate(t: TestContext, close: () => Promise<void>, options: Wor
       transaction_type: 'reliability_target',
       period: 'monthly',
       currency: 'USD',
-      max_amount: 1_000_000_000,
+      max_amount_minor: 1_000_000_000,
       active: false,
     }),
     201,
