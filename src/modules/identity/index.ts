@@ -67,7 +67,6 @@ export { TokenPair as TokenPairSchema } from './identity.schemas.ts';
 export { ensureFirstAdmin, readPermissionSeed, SEED_DIR, seedPermissionsAndRoles } from './identity.seed.ts';
 export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
 export { IdentityService, type UserView, userView } from './identity.service.ts';
-export { registeredDevices, users } from './identity.tables.ts';
 
 /** The identity service with its MFA, reading policy (password rules, OTP lifetime) from the runtime settings. */
 async function buildIdentity(deps: Dependencies, settings: SettingsService): Promise<IdentityService> {

@@ -30,7 +30,7 @@ import {
 import type { SmsProvider } from '../../integrations/ports.ts';
 import { twilioSignature } from '../../integrations/twilio/twilio.signature.ts';
 import { outboxEvents } from '../../platform/platform.tables.ts';
-import { registeredDevices } from '../identity/index.ts';
+import { registeredDevices } from '../identity/identity.tables.ts';
 import { NotificationDelivery } from './notifications.delivery.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
 import { channelsFromConfig } from './providers.ts';
