@@ -257,9 +257,11 @@ async function main(): Promise<number> {
         `${tree.label}: ${treeName(tree)} "${tree.subject.slice(0, 70)}" in ${tree.directory}${tree.benchFrom ? ` (bench/ from ${tree.benchFrom.slice(0, 12)})` : ''}`,
       );
     await Promise.all(trees.map(preflight));
-    // One after the other: seeding is CPU-heavy, and neither side should be measured while the other seeds.
-    for (const tree of trees) sides.push(await startSide(tree));
-    const [baseline, current] = sides as [Side, Side];
+    // One after the other: seeding is CPU-heavy, and neither side should be measured while the other seeds. The
+    // current tree first: it is the one that may be the working tree, which other engineers edit meanwhile, so it is
+    // loaded right after its preflight.
+    for (const tree of [...trees].reverse()) sides.push(await startSide(tree));
+    const [current, baseline] = sides as [Side, Side];
     const runs: ComparedRun[] = [];
     for (let round = 0; round < settings.rounds; round += 1) {
       const order = round % 2 === 0 ? [baseline, current] : [current, baseline];
