@@ -280,7 +280,8 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${markdown}\n`);
     const directory = join(import.meta.dirname, 'results');
     mkdirSync(directory, { recursive: true });
-    const short = (tree: Tree) => (tree.created ? tree.commit.slice(0, 7) : 'worktree');
+    const short = (tree: Tree) =>
+      tree.created ? tree.commit.slice(0, 7) : `worktree-${tree.commit.slice(0, 7)}`;
     const file = join(
       directory,
       `${new Date().toISOString().slice(0, 10)}-compare-${short(trees[0]!)}-${short(trees[1]!)}`,
