@@ -14,7 +14,6 @@ import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.
 import type { LedgerService, Leg } from '../ledger/index.ts';
 import type { Authorization } from './transactions.authorize.ts';
 import { fxErrors, transactionErrors } from './transactions.errors.ts';
-import { fxErrors, transactionErrors } from './transactions.errors.ts';
 import type { TransactionsService } from './transactions.service.ts';
 import { fxRates } from './transactions.tables.ts';
 
