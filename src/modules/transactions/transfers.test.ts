@@ -14,7 +14,7 @@ import {
   type TestWallet,
 } from '../../../test/helpers/money.ts';
 import { rawRows } from '../../platform/db.ts';
-import { AppError } from '../../platform/errors.ts';
+import type { AppError } from '../../platform/errors.ts';
 import { eventsOf } from '../../platform/outbox.ts';
 import { transactionErrorCatalogue } from './transactions.errors.ts';
 

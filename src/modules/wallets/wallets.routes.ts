@@ -153,8 +153,7 @@ export function walletRoutes(service: WalletsService): FastifyPluginAsyncTypebox
           principal,
         );
         // A cut-off export would show the last exported line's balance as the period's closing balance.
-        if (statement.next_cursor !== null)
-          throw walletErrors.exportTooLarge(EXPORT_ROWS);
+        if (statement.next_cursor !== null) throw walletErrors.exportTooLarge(EXPORT_ROWS);
         const name = `statement-${statement.wallet_number}`;
         const money = (value: bigint) => formatDecimal(value, statement.currency);
         // Times in the customer's zone: with their offset in the CSV, as people read them in the PDF.
