@@ -12,6 +12,7 @@ import { customersModule } from './modules/customers/index.ts';
 import { disputesModule } from './modules/disputes/index.ts';
 import { documentsModule } from './modules/documents/index.ts';
 import { identityModule } from './modules/identity/index.ts';
+import { kycModule } from './modules/kyc/index.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { merchantsModule } from './modules/merchants/index.ts';
 import { notificationsModule } from './modules/notifications/index.ts';
@@ -33,6 +34,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   coreModule,
   customersModule,
   documentsModule,
+  kycModule,
   ledgerModule,
   walletsModule,
   transactionsModule,

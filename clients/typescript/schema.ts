@@ -60,6 +60,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runtime settings with their types, defaults and current values
+         * @description Requires `admin:config_read`.
+         */
+        get: operations["listSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/config/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One runtime setting
+         * @description Requires `admin:config_read`.
+         */
+        get: operations["getSetting"];
+        put?: never;
+        post?: never;
+        /**
+         * Return a runtime setting to its default
+         * @description Requires `admin:config_update`.
+         */
+        delete: operations["resetSetting"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a runtime setting (validated, versioned, audited)
+         * @description Requires `admin:config_update`.
+         */
+        patch: operations["updateSetting"];
+        trace?: never;
+    };
+    "/api/v1/app/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public client configuration: feature flags, minimum app versions, channels, languages
+         * @description A feature is `true` only when its setting is on and the routes that serve it are mounted: `loans` and `self_registration` stay `false` until their modules exist.
+         */
+        get: operations["getAppConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -1980,6 +2048,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/document/document/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a document (multipart: customer_id, document_type, then the file)
+         * @description PDF, JPEG or PNG, recognised by their bytes; the file name and claimed type are ignored. Stored encrypted; hostile files are refused with 422 DOCUMENT_REJECTED.
+         *
+         *     Requires `document:upload` (customers: own resources).
+         */
+        post: operations["uploadDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/document/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer’s documents
+         * @description Requires `document:read` (customers: own resources).
+         */
+        get: operations["listDocuments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/document/document/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Document metadata
+         * @description Requires `document:read` (customers: own resources).
+         */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/document/document/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The document’s bytes, as an attachment (never rendered inline)
+         * @description Requires `document:read` (customers: own resources).
+         */
+        get: operations["downloadDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/document/document/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify or reject an uploaded document
+         * @description Requires `document:review`.
+         */
+        post: operations["reviewDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customer/kyc/tier": {
         parameters: {
             query?: never;
@@ -2116,176 +2286,6 @@ export interface paths {
          * @description Requires `kyc:read` (customers: own resources).
          */
         get: operations["listKycApplications"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/document/document/upload": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Upload a document (multipart: customer_id, document_type, then the file)
-         * @description PDF, JPEG or PNG, recognised by their bytes; the file name and claimed type are ignored. Stored encrypted; hostile files are refused with 422 DOCUMENT_REJECTED.
-         *
-         *     Requires `document:upload` (customers: own resources).
-         */
-        post: operations["uploadDocument"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/document/document": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A customer’s documents
-         * @description Requires `document:read` (customers: own resources).
-         */
-        get: operations["listDocuments"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/document/document/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Document metadata
-         * @description Requires `document:read` (customers: own resources).
-         */
-        get: operations["getDocument"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/document/document/{id}/download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The document’s bytes, as an attachment (never rendered inline)
-         * @description Requires `document:read` (customers: own resources).
-         */
-        get: operations["downloadDocument"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/document/document/review": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Verify or reject an uploaded document
-         * @description Requires `document:review`.
-         */
-        post: operations["reviewDocument"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/config": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Runtime settings with their types, defaults and current values
-         * @description Requires `admin:config_read`.
-         */
-        get: operations["listSettings"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/config/{key}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One runtime setting
-         * @description Requires `admin:config_read`.
-         */
-        get: operations["getSetting"];
-        put?: never;
-        post?: never;
-        /**
-         * Return a runtime setting to its default
-         * @description Requires `admin:config_update`.
-         */
-        delete: operations["resetSetting"];
-        options?: never;
-        head?: never;
-        /**
-         * Change a runtime setting (validated, versioned, audited)
-         * @description Requires `admin:config_update`.
-         */
-        patch: operations["updateSetting"];
-        trace?: never;
-    };
-    "/api/v1/app/config": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Public client configuration: feature flags, minimum app versions, channels, languages
-         * @description A feature is `true` only when its setting is on and the routes that serve it are mounted: `loans` and `self_registration` stay `false` until their modules exist.
-         */
-        get: operations["getAppConfig"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2772,6 +2772,32 @@ export interface paths {
          * @description Requires `transaction:create` (customers: own resources).
          */
         post: operations["convertCurrency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transaction/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Process a payment of any type (p2p, merchant, bill): the body of that type plus `type`
+         * @description `p2p`: a transfer to a wallet number or phone (as `/wallet/transaction/transfer`)
+         *
+         *     `merchant`: a merchant payment by id or QR (as `/wallet/transaction/merchant`)
+         *
+         *     `bill`: a bill payment (as `/wallet/transaction/bill`)
+         *
+         *     Requires `transaction:create` (customers: own resources).
+         */
+        post: operations["addTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3721,6 +3747,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebSocket: live notifications and support chat
+         * @description Upgrade to a WebSocket (a plain GET answers 426). JSON text messages both ways.
+         *
+         *     **Authentication** with the access token: the upgrade request's `Authorization: Bearer …` header, or (browsers)
+         *     a first message `{"type":"auth","token":"…"}` within 10 s. Anything else first, a bad, revoked or expired token, or a
+         *     token in the query string closes with code **4401**. The server then sends
+         *     `{"type":"ready","principal":{"type","id"}}`. The token is checked again every 60 s (4401 once revoked); send
+         *     `auth` again with a refreshed token of the same principal to keep the socket past the token's expiry.
+         *
+         *     **Client messages** (an optional `ref` string is echoed on the reply):
+         *     - `{"type":"subscribe","channel"}` / `{"type":"unsubscribe","channel"}` → `subscribed` / `unsubscribed`.
+         *       Channels: `notifications` (your own stream), `support:<conversation_id>` (the conversation's customer, or
+         *       staff holding `support:chat`; anyone else gets `NOT_FOUND`).
+         *     - `{"type":"chat.send","conversation_id","text","client_id"?}` → `{"type":"chat.sent","duplicate","data"}`; the
+         *       message reaches every subscriber of `support:<id>` as `{"channel","type":"chat.message","data"}`.
+         *     - `{"type":"ping"}` → `{"type":"pong"}`.
+         *
+         *     Server events: `{"channel","type","data"}` (`chat.message`, `conversation.closed`, notifications).
+         *     Errors: `{"type":"error","code","message"}`, the socket stays open. More than 20 messages a second closes with
+         *     **4429**, a message over 64 KiB with 1009, a node shutting down with 1001.
+         */
+        get: operations["connectRealtime"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/support/chat/conversation/add": {
         parameters: {
             query?: never;
@@ -3819,70 +3883,6 @@ export interface paths {
          * @description Requires `support:chat` (customers: own resources).
          */
         post: operations["closeSupportConversation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/ws": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * WebSocket: live notifications and support chat
-         * @description Upgrade to a WebSocket (a plain GET answers 426). JSON text messages both ways.
-         *
-         *     **Authentication** with the access token: the upgrade request's `Authorization: Bearer …` header, or (browsers)
-         *     a first message `{"type":"auth","token":"…"}` within 10 s. Anything else first, a bad, revoked or expired token, or a
-         *     token in the query string closes with code **4401**. The server then sends
-         *     `{"type":"ready","principal":{"type","id"}}`. The token is checked again every 60 s (4401 once revoked); send
-         *     `auth` again with a refreshed token of the same principal to keep the socket past the token's expiry.
-         *
-         *     **Client messages** (an optional `ref` string is echoed on the reply):
-         *     - `{"type":"subscribe","channel"}` / `{"type":"unsubscribe","channel"}` → `subscribed` / `unsubscribed`.
-         *       Channels: `notifications` (your own stream), `support:<conversation_id>` (the conversation's customer, or
-         *       staff holding `support:chat`; anyone else gets `NOT_FOUND`).
-         *     - `{"type":"chat.send","conversation_id","text","client_id"?}` → `{"type":"chat.sent","duplicate","data"}`; the
-         *       message reaches every subscriber of `support:<id>` as `{"channel","type":"chat.message","data"}`.
-         *     - `{"type":"ping"}` → `{"type":"pong"}`.
-         *
-         *     Server events: `{"channel","type","data"}` (`chat.message`, `conversation.closed`, notifications).
-         *     Errors: `{"type":"error","code","message"}`, the socket stays open. More than 20 messages a second closes with
-         *     **4429**, a message over 64 KiB with 1009, a node shutting down with 1001.
-         */
-        get: operations["connectRealtime"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/transaction/add": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Process a payment of any type (p2p, merchant, bill): the body of that type plus `type`
-         * @description `p2p`: a transfer to a wallet number or phone (as `/wallet/transaction/transfer`)
-         *
-         *     `merchant`: a merchant payment by id or QR (as `/wallet/transaction/merchant`)
-         *
-         *     `bill`: a bill payment (as `/wallet/transaction/bill`)
-         *
-         *     Requires `transaction:create` (customers: own resources).
-         */
-        post: operations["addTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4306,6 +4306,1092 @@ export interface operations {
                         /** @enum {string} */
                         error_code?: "NOT_FOUND";
                     } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "key": "key",
+                     *           "description": "description",
+                     *           "value": {},
+                     *           "default": {},
+                     *           "schema": {},
+                     *           "public": true,
+                     *           "overridden": true,
+                     *           "version": 1,
+                     *           "updated_by": "updated by",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            key: string;
+                            description: string;
+                            value: unknown;
+                            default: unknown;
+                            /** @description JSON schema the value must satisfy */
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                            public: boolean;
+                            overridden: boolean;
+                            /** @description Pass as `version` when updating to refuse lost updates */
+                            version: number;
+                            updated_by: string | null;
+                            updated_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "key",
+                     *       "description": "description",
+                     *       "value": {},
+                     *       "default": {},
+                     *       "schema": {},
+                     *       "public": true,
+                     *       "overridden": true,
+                     *       "version": 1,
+                     *       "updated_by": "updated by",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        key: string;
+                        description: string;
+                        value: unknown;
+                        default: unknown;
+                        /** @description JSON schema the value must satisfy */
+                        schema: {
+                            [key: string]: unknown;
+                        };
+                        public: boolean;
+                        overridden: boolean;
+                        /** @description Pass as `version` when updating to refuse lost updates */
+                        version: number;
+                        updated_by: string | null;
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resetSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "key",
+                     *       "description": "description",
+                     *       "value": {},
+                     *       "default": {},
+                     *       "schema": {},
+                     *       "public": true,
+                     *       "overridden": true,
+                     *       "version": 1,
+                     *       "updated_by": "updated by",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        key: string;
+                        description: string;
+                        value: unknown;
+                        default: unknown;
+                        /** @description JSON schema the value must satisfy */
+                        schema: {
+                            [key: string]: unknown;
+                        };
+                        public: boolean;
+                        overridden: boolean;
+                        /** @description Pass as `version` when updating to refuse lost updates */
+                        version: number;
+                        updated_by: string | null;
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "value": {}
+                 *     }
+                 */
+                "application/json": {
+                    /** @description New value, checked against the setting’s schema */
+                    value: unknown;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "key",
+                     *       "description": "description",
+                     *       "value": {},
+                     *       "default": {},
+                     *       "schema": {},
+                     *       "public": true,
+                     *       "overridden": true,
+                     *       "version": 1,
+                     *       "updated_by": "updated by",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        key: string;
+                        description: string;
+                        value: unknown;
+                        default: unknown;
+                        /** @description JSON schema the value must satisfy */
+                        schema: {
+                            [key: string]: unknown;
+                        };
+                        public: boolean;
+                        overridden: boolean;
+                        /** @description Pass as `version` when updating to refuse lost updates */
+                        version: number;
+                        updated_by: string | null;
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `VERSION_CONFLICT`: The setting changed since it was read (`version` differs).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VERSION_CONFLICT";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAppConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "api_version": "api version",
+                     *       "maintenance_mode": true,
+                     *       "min_app_versions": {
+                     *         "android": "android",
+                     *         "ios": "ios"
+                     *       },
+                     *       "supported_languages": [
+                     *         "supported languages"
+                     *       ],
+                     *       "supported_channels": [
+                     *         "supported channels"
+                     *       ],
+                     *       "support_contact": "support contact",
+                     *       "features": {}
+                     *     }
+                     */
+                    "application/json": {
+                        api_version: string;
+                        maintenance_mode: boolean;
+                        min_app_versions: {
+                            android: string;
+                            ios: string;
+                        };
+                        supported_languages: string[];
+                        supported_channels: string[];
+                        support_contact: string;
+                        features: {
+                            [key: string]: boolean;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Conflict with the current state of the resource */
@@ -28684,6 +29770,1182 @@ export interface operations {
             };
         };
     };
+    uploadDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description multipart/form-data: the fields `customer_id` and `document_type` first, then one file part. Fields are read only before the file: sent after it they are missing (422). */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "customer_id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a01",
+                 *       "document_type": "national_id",
+                 *       "file": "(the PDF, JPEG or PNG bytes)"
+                 *     }
+                 */
+                "multipart/form-data": {
+                    /** Format: uuid */
+                    customer_id: string;
+                    document_type: "national_id" | "passport" | "drivers_license" | "proof_of_address" | "selfie" | "business_registration" | "tax_certificate" | "payslip" | "bank_statement";
+                    /**
+                     * Format: binary
+                     * @description PDF, JPEG or PNG
+                     */
+                    file: Blob;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a05",
+                     *       "customer_id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a01",
+                     *       "document_type": "national_id",
+                     *       "status": "pending",
+                     *       "mime_type": "image/jpeg",
+                     *       "size_bytes": 245761,
+                     *       "sha256": "3f7c2e8a9b10d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d",
+                     *       "uploaded_by": {
+                     *         "type": "user",
+                     *         "id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a09"
+                     *       },
+                     *       "reviewed_by": null,
+                     *       "reviewed_at": null,
+                     *       "review_reason": null,
+                     *       "expires_at": null,
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        document_type: string;
+                        status: string;
+                        mime_type: string;
+                        size_bytes: number;
+                        sha256: string;
+                        uploaded_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        reviewed_by: string | null;
+                        reviewed_at: string | null;
+                        review_reason: string | null;
+                        expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `DOCUMENT_REJECTED`: The file was refused: not a PDF, JPEG or PNG by its bytes, or it holds active content.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "DOCUMENT_REJECTED" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query: {
+                customer_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "document_type": "document type",
+                     *           "status": "status",
+                     *           "mime_type": "mime type",
+                     *           "size_bytes": 1,
+                     *           "sha256": "sha256",
+                     *           "uploaded_by": {
+                     *             "type": "type",
+                     *             "id": "id"
+                     *           },
+                     *           "reviewed_by": "reviewed by",
+                     *           "reviewed_at": "2026-03-14T09:26:53.000Z",
+                     *           "review_reason": "review reason",
+                     *           "expires_at": "2026-03-14T09:26:53.000Z",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            document_type: string;
+                            status: string;
+                            mime_type: string;
+                            size_bytes: number;
+                            sha256: string;
+                            uploaded_by: {
+                                type: string;
+                                id: string | null;
+                            };
+                            reviewed_by: string | null;
+                            reviewed_at: string | null;
+                            review_reason: string | null;
+                            expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "document_type": "document type",
+                     *       "status": "status",
+                     *       "mime_type": "mime type",
+                     *       "size_bytes": 1,
+                     *       "sha256": "sha256",
+                     *       "uploaded_by": {
+                     *         "type": "type",
+                     *         "id": "id"
+                     *       },
+                     *       "reviewed_by": "reviewed by",
+                     *       "reviewed_at": "2026-03-14T09:26:53.000Z",
+                     *       "review_reason": "review reason",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        document_type: string;
+                        status: string;
+                        mime_type: string;
+                        size_bytes: number;
+                        sha256: string;
+                        uploaded_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        reviewed_by: string | null;
+                        reviewed_at: string | null;
+                        review_reason: string | null;
+                        expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    downloadDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, in the type its bytes were recognised as */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": Blob;
+                    "image/jpeg": Blob;
+                    "image/png": Blob;
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `DOCUMENT_INTEGRITY`: The stored document failed its integrity check.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "DOCUMENT_INTEGRITY";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reviewDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "document_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "decision": "verified"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    document_id: string;
+                    decision: "verified" | "rejected";
+                    reason?: string;
+                    /**
+                     * Format: date-time
+                     * @description When the document itself expires
+                     */
+                    expires_at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "document_type": "document type",
+                     *       "status": "status",
+                     *       "mime_type": "mime type",
+                     *       "size_bytes": 1,
+                     *       "sha256": "sha256",
+                     *       "uploaded_by": {
+                     *         "type": "type",
+                     *         "id": "id"
+                     *       },
+                     *       "reviewed_by": "reviewed by",
+                     *       "reviewed_at": "2026-03-14T09:26:53.000Z",
+                     *       "review_reason": "review reason",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        document_type: string;
+                        status: string;
+                        mime_type: string;
+                        size_bytes: number;
+                        sha256: string;
+                        uploaded_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        reviewed_by: string | null;
+                        reviewed_at: string | null;
+                        review_reason: string | null;
+                        expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `OWN_DOCUMENT`: The staff member who uploaded a document cannot review it.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "OWN_DOCUMENT" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `NOT_REVIEWABLE`: The document was already reviewed.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_REVIEWABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listKycTiers: {
         parameters: {
             query?: never;
@@ -30646,2268 +32908,6 @@ export interface operations {
                         /** @enum {string} */
                         error_code?: "NOT_FOUND";
                     } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    uploadDocument: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description multipart/form-data: the fields `customer_id` and `document_type` first, then one file part. Fields are read only before the file: sent after it they are missing (422). */
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "customer_id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a01",
-                 *       "document_type": "national_id",
-                 *       "file": "(the PDF, JPEG or PNG bytes)"
-                 *     }
-                 */
-                "multipart/form-data": {
-                    /** Format: uuid */
-                    customer_id: string;
-                    document_type: "national_id" | "passport" | "drivers_license" | "proof_of_address" | "selfie" | "business_registration" | "tax_certificate" | "payslip" | "bank_statement";
-                    /**
-                     * Format: binary
-                     * @description PDF, JPEG or PNG
-                     */
-                    file: Blob;
-                };
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a05",
-                     *       "customer_id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a01",
-                     *       "document_type": "national_id",
-                     *       "status": "pending",
-                     *       "mime_type": "image/jpeg",
-                     *       "size_bytes": 245761,
-                     *       "sha256": "3f7c2e8a9b10d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d",
-                     *       "uploaded_by": {
-                     *         "type": "user",
-                     *         "id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a09"
-                     *       },
-                     *       "reviewed_by": null,
-                     *       "reviewed_at": null,
-                     *       "review_reason": null,
-                     *       "expires_at": null,
-                     *       "created_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        customer_id: string;
-                        document_type: string;
-                        status: string;
-                        mime_type: string;
-                        size_bytes: number;
-                        sha256: string;
-                        uploaded_by: {
-                            type: string;
-                            id: string | null;
-                        };
-                        reviewed_by: string | null;
-                        reviewed_at: string | null;
-                        review_reason: string | null;
-                        expires_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Payload too large
-             *
-             *     `error_code` values:
-             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
-             */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "PAYLOAD_TOO_LARGE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unsupported media type
-             *
-             *     `error_code` values:
-             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `DOCUMENT_REJECTED`: The file was refused: not a PDF, JPEG or PNG by its bytes, or it holds active content.
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "DOCUMENT_REJECTED" | "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    listDocuments: {
-        parameters: {
-            query: {
-                customer_id: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *           "document_type": "document type",
-                     *           "status": "status",
-                     *           "mime_type": "mime type",
-                     *           "size_bytes": 1,
-                     *           "sha256": "sha256",
-                     *           "uploaded_by": {
-                     *             "type": "type",
-                     *             "id": "id"
-                     *           },
-                     *           "reviewed_by": "reviewed by",
-                     *           "reviewed_at": "2026-03-14T09:26:53.000Z",
-                     *           "review_reason": "review reason",
-                     *           "expires_at": "2026-03-14T09:26:53.000Z",
-                     *           "created_at": "2026-03-14T09:26:53.000Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            customer_id: string;
-                            document_type: string;
-                            status: string;
-                            mime_type: string;
-                            size_bytes: number;
-                            sha256: string;
-                            uploaded_by: {
-                                type: string;
-                                id: string | null;
-                            };
-                            reviewed_by: string | null;
-                            reviewed_at: string | null;
-                            review_reason: string | null;
-                            expires_at: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                        }[];
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    getDocument: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *       "document_type": "document type",
-                     *       "status": "status",
-                     *       "mime_type": "mime type",
-                     *       "size_bytes": 1,
-                     *       "sha256": "sha256",
-                     *       "uploaded_by": {
-                     *         "type": "type",
-                     *         "id": "id"
-                     *       },
-                     *       "reviewed_by": "reviewed by",
-                     *       "reviewed_at": "2026-03-14T09:26:53.000Z",
-                     *       "review_reason": "review reason",
-                     *       "expires_at": "2026-03-14T09:26:53.000Z",
-                     *       "created_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        customer_id: string;
-                        document_type: string;
-                        status: string;
-                        mime_type: string;
-                        size_bytes: number;
-                        sha256: string;
-                        uploaded_by: {
-                            type: string;
-                            id: string | null;
-                        };
-                        reviewed_by: string | null;
-                        reviewed_at: string | null;
-                        review_reason: string | null;
-                        expires_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    downloadDocument: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The file, in the type its bytes were recognised as */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/pdf": Blob;
-                    "image/jpeg": Blob;
-                    "image/png": Blob;
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Conflict with the current state of the resource
-             *
-             *     `error_code` values:
-             *     - `DOCUMENT_INTEGRITY`: The stored document failed its integrity check.
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "DOCUMENT_INTEGRITY";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    reviewDocument: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "document_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                 *       "decision": "verified"
-                 *     }
-                 */
-                "application/json": {
-                    /** Format: uuid */
-                    document_id: string;
-                    decision: "verified" | "rejected";
-                    reason?: string;
-                    /**
-                     * Format: date-time
-                     * @description When the document itself expires
-                     */
-                    expires_at?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *       "document_type": "document type",
-                     *       "status": "status",
-                     *       "mime_type": "mime type",
-                     *       "size_bytes": 1,
-                     *       "sha256": "sha256",
-                     *       "uploaded_by": {
-                     *         "type": "type",
-                     *         "id": "id"
-                     *       },
-                     *       "reviewed_by": "reviewed by",
-                     *       "reviewed_at": "2026-03-14T09:26:53.000Z",
-                     *       "review_reason": "review reason",
-                     *       "expires_at": "2026-03-14T09:26:53.000Z",
-                     *       "created_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        customer_id: string;
-                        document_type: string;
-                        status: string;
-                        mime_type: string;
-                        size_bytes: number;
-                        sha256: string;
-                        uploaded_by: {
-                            type: string;
-                            id: string | null;
-                        };
-                        reviewed_by: string | null;
-                        reviewed_at: string | null;
-                        review_reason: string | null;
-                        expires_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `OWN_DOCUMENT`: The staff member who uploaded a document cannot review it.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "OWN_DOCUMENT" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Conflict with the current state of the resource
-             *
-             *     `error_code` values:
-             *     - `NOT_REVIEWABLE`: The document was already reviewed.
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_REVIEWABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Payload too large
-             *
-             *     `error_code` values:
-             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
-             */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "PAYLOAD_TOO_LARGE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unsupported media type
-             *
-             *     `error_code` values:
-             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    listSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "key": "key",
-                     *           "description": "description",
-                     *           "value": {},
-                     *           "default": {},
-                     *           "schema": {},
-                     *           "public": true,
-                     *           "overridden": true,
-                     *           "version": 1,
-                     *           "updated_by": "updated by",
-                     *           "updated_at": "2026-03-14T09:26:53.000Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        items: {
-                            key: string;
-                            description: string;
-                            value: unknown;
-                            default: unknown;
-                            /** @description JSON schema the value must satisfy */
-                            schema: {
-                                [key: string]: unknown;
-                            };
-                            public: boolean;
-                            overridden: boolean;
-                            /** @description Pass as `version` when updating to refuse lost updates */
-                            version: number;
-                            updated_by: string | null;
-                            updated_at: string | null;
-                        }[];
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found (also anything the caller may not see) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    getSetting: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "description": "description",
-                     *       "value": {},
-                     *       "default": {},
-                     *       "schema": {},
-                     *       "public": true,
-                     *       "overridden": true,
-                     *       "version": 1,
-                     *       "updated_by": "updated by",
-                     *       "updated_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        key: string;
-                        description: string;
-                        value: unknown;
-                        default: unknown;
-                        /** @description JSON schema the value must satisfy */
-                        schema: {
-                            [key: string]: unknown;
-                        };
-                        public: boolean;
-                        overridden: boolean;
-                        /** @description Pass as `version` when updating to refuse lost updates */
-                        version: number;
-                        updated_by: string | null;
-                        updated_at: string | null;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    resetSetting: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "description": "description",
-                     *       "value": {},
-                     *       "default": {},
-                     *       "schema": {},
-                     *       "public": true,
-                     *       "overridden": true,
-                     *       "version": 1,
-                     *       "updated_by": "updated by",
-                     *       "updated_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        key: string;
-                        description: string;
-                        value: unknown;
-                        default: unknown;
-                        /** @description JSON schema the value must satisfy */
-                        schema: {
-                            [key: string]: unknown;
-                        };
-                        public: boolean;
-                        overridden: boolean;
-                        /** @description Pass as `version` when updating to refuse lost updates */
-                        version: number;
-                        updated_by: string | null;
-                        updated_at: string | null;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Payload too large
-             *
-             *     `error_code` values:
-             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
-             */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "PAYLOAD_TOO_LARGE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unsupported media type
-             *
-             *     `error_code` values:
-             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    updateSetting: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "value": {}
-                 *     }
-                 */
-                "application/json": {
-                    /** @description New value, checked against the setting’s schema */
-                    value: unknown;
-                    version?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "description": "description",
-                     *       "value": {},
-                     *       "default": {},
-                     *       "schema": {},
-                     *       "public": true,
-                     *       "overridden": true,
-                     *       "version": 1,
-                     *       "updated_by": "updated by",
-                     *       "updated_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        key: string;
-                        description: string;
-                        value: unknown;
-                        default: unknown;
-                        /** @description JSON schema the value must satisfy */
-                        schema: {
-                            [key: string]: unknown;
-                        };
-                        public: boolean;
-                        overridden: boolean;
-                        /** @description Pass as `version` when updating to refuse lost updates */
-                        version: number;
-                        updated_by: string | null;
-                        updated_at: string | null;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Conflict with the current state of the resource
-             *
-             *     `error_code` values:
-             *     - `VERSION_CONFLICT`: The setting changed since it was read (`version` differs).
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VERSION_CONFLICT";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Payload too large
-             *
-             *     `error_code` values:
-             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
-             */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "PAYLOAD_TOO_LARGE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unsupported media type
-             *
-             *     `error_code` values:
-             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    getAppConfig: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "api_version": "api version",
-                     *       "maintenance_mode": true,
-                     *       "min_app_versions": {
-                     *         "android": "android",
-                     *         "ios": "ios"
-                     *       },
-                     *       "supported_languages": [
-                     *         "supported languages"
-                     *       ],
-                     *       "supported_channels": [
-                     *         "supported channels"
-                     *       ],
-                     *       "support_contact": "support contact",
-                     *       "features": {}
-                     *     }
-                     */
-                    "application/json": {
-                        api_version: string;
-                        maintenance_mode: boolean;
-                        min_app_versions: {
-                            android: string;
-                            ios: string;
-                        };
-                        supported_languages: string[];
-                        supported_channels: string[];
-                        support_contact: string;
-                        features: {
-                            [key: string]: boolean;
-                        };
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Forbidden: the principal may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found (also anything the caller may not see) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Conflict with the current state of the resource */
@@ -39702,6 +39702,499 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "AML_REFUSED" | "AMOUNT_TOO_SMALL" | "BALANCE_CAP_EXCEEDED" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_BALANCE" | "LIMIT_EXCEEDED" | "NO_FX_RATE" | "RECIPIENT_LIMIT_EXCEEDED" | "RECIPIENT_UNAVAILABLE" | "SAME_CURRENCY" | "SAME_WALLET" | "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Locked: too many failed attempts; try again later
+             *
+             *     `error_code` values:
+             *     - `OTP_LOCKED`: Too many wrong codes: request a new one.
+             *     - `PIN_LOCKED`: The PIN is locked after too many wrong tries; staff reset it.
+             */
+            423: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_LOCKED" | "PIN_LOCKED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Precondition required: repeat the request with a one-time code
+             *
+             *     `error_code` values:
+             *     - `OTP_REQUIRED`: This amount needs a one-time code, now sent; repeat the request with `otp`.
+             */
+            428: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `OTP_COOLDOWN`: A code was sent moments ago; wait before asking again.
+             *     - `OTP_RATE_LIMITED`: Too many codes requested for this subject this hour.
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_COOLDOWN" | "OTP_RATE_LIMITED" | "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addTransaction: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "p2p",
+                 *       "amount": 150000,
+                 *       "currency": "KES"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "p2p";
+                    /**
+                     * Format: uuid
+                     * @description Default: your wallet in the currency
+                     */
+                    source_wallet_id?: string;
+                    to_wallet_number?: string;
+                    /** @description E.164 */
+                    to_phone?: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount: number;
+                    /** @description ISO 4217 code, e.g. KES */
+                    currency: string;
+                    narration?: string;
+                    /** @description Transaction PIN (customers) */
+                    pin?: string;
+                    otp?: {
+                        challenge_id: string;
+                        code: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "merchant";
+                    /**
+                     * Format: uuid
+                     * @description Pay a merchant by id…
+                     */
+                    merchant_id?: string;
+                    /** @description …or by the scanned EMVCo QR payload */
+                    qr_payload?: string;
+                    /**
+                     * Format: uuid
+                     * @description Default: your wallet in the currency (staff must give it)
+                     */
+                    source_wallet_id?: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units; required unless a dynamic QR code carries it
+                     */
+                    amount?: number;
+                    /** @description ISO 4217 code, e.g. KES */
+                    currency?: string;
+                    narration?: string;
+                    /** @description Transaction PIN (customers) */
+                    pin?: string;
+                    otp?: {
+                        challenge_id: string;
+                        code: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "bill";
+                    /** @description e.g. KPLC_PREPAID */
+                    biller_code: string;
+                    /** @description The customer account with the biller (meter number, smartcard …); spaces are ignored */
+                    reference: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount: number;
+                    /** @description ISO 4217 code, e.g. KES */
+                    currency?: string;
+                    /**
+                     * Format: uuid
+                     * @description Customers: default their wallet in the biller’s currency; staff must name it
+                     */
+                    source_wallet_id?: string;
+                    narration?: string;
+                    /** @description Transaction PIN (customers) */
+                    pin?: string;
+                    otp?: {
+                        challenge_id: string;
+                        code: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "reference": "reference",
+                     *       "type": "p2p",
+                     *       "status": "initiated",
+                     *       "channel": "mobile",
+                     *       "amount": 150000,
+                     *       "currency": "KES",
+                     *       "fee": 150000,
+                     *       "tax": 1,
+                     *       "total": 150000,
+                     *       "amount_display": "amount display",
+                     *       "total_display": "total display",
+                     *       "destination_amount": 150000,
+                     *       "destination_currency": "KES",
+                     *       "customer_id": "customer id",
+                     *       "source_wallet_id": "source wallet id",
+                     *       "destination_wallet_id": "destination wallet id",
+                     *       "counterparty_customer_id": "counterparty customer id",
+                     *       "merchant_id": "merchant id",
+                     *       "biller_id": "biller id",
+                     *       "narration": "narration",
+                     *       "related_transaction_id": "related transaction id",
+                     *       "failure_code": "failure code",
+                     *       "failure_reason": "failure reason",
+                     *       "initiated_by": {
+                     *         "type": "type",
+                     *         "id": "id"
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "state": "initiated",
+                     *           "at": "at",
+                     *           "reason": "reason"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "completed_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        reference: string;
+                        /** @enum {unknown} */
+                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /** @enum {unknown} */
+                        status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
+                        channel: string;
+                        /** Format: int64 */
+                        amount: number;
+                        currency: string;
+                        /** Format: int64 */
+                        fee: number;
+                        /** Format: int64 */
+                        tax: number;
+                        /** Format: int64 */
+                        total: number;
+                        amount_display: string;
+                        total_display: string;
+                        /** Format: int64 */
+                        destination_amount?: number;
+                        destination_currency?: string;
+                        customer_id: string | null;
+                        source_wallet_id: string | null;
+                        destination_wallet_id: string | null;
+                        counterparty_customer_id: string | null;
+                        merchant_id: string | null;
+                        biller_id: string | null;
+                        narration: string | null;
+                        related_transaction_id: string | null;
+                        failure_code: string | null;
+                        failure_reason: string | null;
+                        initiated_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        history: {
+                            /** @enum {unknown} */
+                            state: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
+                            at: string;
+                            reason?: string;
+                        }[];
+                        /** Format: date-time */
+                        created_at: string;
+                        completed_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This operation requires an Idempotency-Key header.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_PIN`: Wrong phone number or PIN (never which).
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `OTP_INVALID`: The one-time code is wrong or expired; `details.attempts_left`.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_PIN" | "INVALID_TOKEN" | "OTP_INVALID" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `CHANNEL_NOT_ALLOWED`: The wallet product does not allow this channel.
+             *     - `FEATURE_DISABLED`: The feature is switched off.
+             *     - `FEATURE_NOT_ALLOWED`: The feature is not open on this channel at the customer’s KYC tier.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             *     - `STAFF_PAYMENT_NOT_ALLOWED`: Staff may not move a customer’s money this way without the dedicated permission.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "CHANNEL_NOT_ALLOWED" | "FEATURE_DISABLED" | "FEATURE_NOT_ALLOWED" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED" | "STAFF_PAYMENT_NOT_ALLOWED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `BILLER_NOT_FOUND`: No biller has this id or code.
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             *     - `RECIPIENT_NOT_FOUND`: No wallet in this currency for that wallet number or phone.
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BILLER_NOT_FOUND" | "NOT_FOUND" | "RECIPIENT_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `COUNTERPARTY_INSUFFICIENT_FUNDS`: The counterparty cannot cover the movement.
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `PIN_NOT_SET`: The customer has no PIN yet.
+             *     - `QR_ALREADY_USED`: The single-use QR code was already paid.
+             *     - `WALLET_NOT_ACTIVE`: The wallet is frozen or closed.
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "COUNTERPARTY_INSUFFICIENT_FUNDS" | "IDEMPOTENCY_IN_PROGRESS" | "PIN_NOT_SET" | "QR_ALREADY_USED" | "WALLET_NOT_ACTIVE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `AML_REFUSED`: A screening check (a pre-posting hook) refused the payment.
+             *     - `AMOUNT_MISMATCH`: The amount differs from the amount in the QR code.
+             *     - `AMOUNT_OUT_OF_RANGE`: The amount is outside what this biller accepts.
+             *     - `BALANCE_CAP_EXCEEDED`: The receiving wallet would exceed its maximum balance.
+             *     - `BILLER_UNAVAILABLE`: The biller is not accepting payments now.
+             *     - `CURRENCY_MISMATCH`: The currency differs from the wallet’s, product’s or biller’s.
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `INSUFFICIENT_BALANCE`: The available balance does not cover amount, fee and duty; `details` has the figures.
+             *     - `INVALID_BILL_REFERENCE`: The account, meter or smartcard number is not valid.
+             *     - `INVALID_QR`: The QR payload is not valid EMVCo; `details.field` names the field.
+             *     - `LIMIT_EXCEEDED`: A transaction limit (per transaction, day, week or month) would be exceeded.
+             *     - `MERCHANT_UNAVAILABLE`: The merchant is not active and cannot be paid.
+             *     - `QR_EXPIRED`: The dynamic QR code has expired.
+             *     - `RECIPIENT_LIMIT_EXCEEDED`: The recipient cannot receive this amount now.
+             *     - `RECIPIENT_UNAVAILABLE`: The recipient wallet cannot receive payments now.
+             *     - `SAME_WALLET`: Source and destination are the same wallet.
+             *     - `UNKNOWN_BILLER_ADAPTER`: No biller adapter has this name.
+             *     - `UNKNOWN_QR_SCHEME`: The QR code does not carry a merchant account of this platform.
+             *     - `UNSUPPORTED_CURRENCY`: The currency is not supported.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "AML_REFUSED" | "AMOUNT_MISMATCH" | "AMOUNT_OUT_OF_RANGE" | "BALANCE_CAP_EXCEEDED" | "BILLER_UNAVAILABLE" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_BALANCE" | "INVALID_BILL_REFERENCE" | "INVALID_QR" | "LIMIT_EXCEEDED" | "MERCHANT_UNAVAILABLE" | "QR_EXPIRED" | "RECIPIENT_LIMIT_EXCEEDED" | "RECIPIENT_UNAVAILABLE" | "SAME_WALLET" | "UNKNOWN_BILLER_ADAPTER" | "UNKNOWN_QR_SCHEME" | "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
@@ -53046,6 +53539,202 @@ export interface operations {
             };
         };
     };
+    connectRealtime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Upgrade required
+             *
+             *     `error_code` values:
+             *     - `UPGRADE_REQUIRED`: The endpoint is a WebSocket: send an upgrade request.
+             */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UPGRADE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     openSupportConversation: {
         parameters: {
             query?: never;
@@ -54268,695 +54957,6 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    connectRealtime: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Forbidden: the principal may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflict with the current state of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Payload too large
-             *
-             *     `error_code` values:
-             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
-             */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "PAYLOAD_TOO_LARGE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unsupported media type
-             *
-             *     `error_code` values:
-             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Upgrade required
-             *
-             *     `error_code` values:
-             *     - `UPGRADE_REQUIRED`: The endpoint is a WebSocket: send an upgrade request.
-             */
-            426: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UPGRADE_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Internal error: an unexpected failure (details are in the server log under the request id)
-             *
-             *     `error_code` values:
-             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
-             */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INTERNAL_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
-             */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    addTransaction: {
-        parameters: {
-            query?: never;
-            header: {
-                /**
-                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
-                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
-                 */
-                "Idempotency-Key": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "type": "p2p",
-                 *       "amount": 150000,
-                 *       "currency": "KES"
-                 *     }
-                 */
-                "application/json": {
-                    /** @enum {string} */
-                    type: "p2p";
-                    /**
-                     * Format: uuid
-                     * @description Default: your wallet in the currency
-                     */
-                    source_wallet_id?: string;
-                    to_wallet_number?: string;
-                    /** @description E.164 */
-                    to_phone?: string;
-                    /**
-                     * Format: int64
-                     * @description Minor units (KES 1,500.00 is 150000)
-                     */
-                    amount: number;
-                    /** @description ISO 4217 code, e.g. KES */
-                    currency: string;
-                    narration?: string;
-                    /** @description Transaction PIN (customers) */
-                    pin?: string;
-                    otp?: {
-                        challenge_id: string;
-                        code: string;
-                    };
-                } | {
-                    /** @enum {string} */
-                    type: "merchant";
-                    /**
-                     * Format: uuid
-                     * @description Pay a merchant by id…
-                     */
-                    merchant_id?: string;
-                    /** @description …or by the scanned EMVCo QR payload */
-                    qr_payload?: string;
-                    /**
-                     * Format: uuid
-                     * @description Default: your wallet in the currency (staff must give it)
-                     */
-                    source_wallet_id?: string;
-                    /**
-                     * Format: int64
-                     * @description Minor units; required unless a dynamic QR code carries it
-                     */
-                    amount?: number;
-                    /** @description ISO 4217 code, e.g. KES */
-                    currency?: string;
-                    narration?: string;
-                    /** @description Transaction PIN (customers) */
-                    pin?: string;
-                    otp?: {
-                        challenge_id: string;
-                        code: string;
-                    };
-                } | {
-                    /** @enum {string} */
-                    type: "bill";
-                    /** @description e.g. KPLC_PREPAID */
-                    biller_code: string;
-                    /** @description The customer account with the biller (meter number, smartcard …); spaces are ignored */
-                    reference: string;
-                    /**
-                     * Format: int64
-                     * @description Minor units (KES 1,500.00 is 150000)
-                     */
-                    amount: number;
-                    /** @description ISO 4217 code, e.g. KES */
-                    currency?: string;
-                    /**
-                     * Format: uuid
-                     * @description Customers: default their wallet in the biller’s currency; staff must name it
-                     */
-                    source_wallet_id?: string;
-                    narration?: string;
-                    /** @description Transaction PIN (customers) */
-                    pin?: string;
-                    otp?: {
-                        challenge_id: string;
-                        code: string;
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
-                     *       "reference": "reference",
-                     *       "type": "p2p",
-                     *       "status": "initiated",
-                     *       "channel": "mobile",
-                     *       "amount": 150000,
-                     *       "currency": "KES",
-                     *       "fee": 150000,
-                     *       "tax": 1,
-                     *       "total": 150000,
-                     *       "amount_display": "amount display",
-                     *       "total_display": "total display",
-                     *       "destination_amount": 150000,
-                     *       "destination_currency": "KES",
-                     *       "customer_id": "customer id",
-                     *       "source_wallet_id": "source wallet id",
-                     *       "destination_wallet_id": "destination wallet id",
-                     *       "counterparty_customer_id": "counterparty customer id",
-                     *       "merchant_id": "merchant id",
-                     *       "biller_id": "biller id",
-                     *       "narration": "narration",
-                     *       "related_transaction_id": "related transaction id",
-                     *       "failure_code": "failure code",
-                     *       "failure_reason": "failure reason",
-                     *       "initiated_by": {
-                     *         "type": "type",
-                     *         "id": "id"
-                     *       },
-                     *       "history": [
-                     *         {
-                     *           "state": "initiated",
-                     *           "at": "at",
-                     *           "reason": "reason"
-                     *         }
-                     *       ],
-                     *       "created_at": "2026-03-14T09:26:53.000Z",
-                     *       "completed_at": "2026-03-14T09:26:53.000Z"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
-                        /** @enum {unknown} */
-                        status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
-                        channel: string;
-                        /** Format: int64 */
-                        amount: number;
-                        currency: string;
-                        /** Format: int64 */
-                        fee: number;
-                        /** Format: int64 */
-                        tax: number;
-                        /** Format: int64 */
-                        total: number;
-                        amount_display: string;
-                        total_display: string;
-                        /** Format: int64 */
-                        destination_amount?: number;
-                        destination_currency?: string;
-                        customer_id: string | null;
-                        source_wallet_id: string | null;
-                        destination_wallet_id: string | null;
-                        counterparty_customer_id: string | null;
-                        merchant_id: string | null;
-                        biller_id: string | null;
-                        narration: string | null;
-                        related_transaction_id: string | null;
-                        failure_code: string | null;
-                        failure_reason: string | null;
-                        initiated_by: {
-                            type: string;
-                            id: string | null;
-                        };
-                        history: {
-                            /** @enum {unknown} */
-                            state: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
-                            at: string;
-                            reason?: string;
-                        }[];
-                        /** Format: date-time */
-                        created_at: string;
-                        completed_at: string | null;
-                    };
-                };
-            };
-            /**
-             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
-             *
-             *     `error_code` values:
-             *     - `BAD_REQUEST`: The request could not be understood.
-             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
-             *     - `IDEMPOTENCY_KEY_REQUIRED`: This operation requires an Idempotency-Key header.
-             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
-             */
-            400: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_REQUEST";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
-             *
-             *     `error_code` values:
-             *     - `INVALID_PIN`: Wrong phone number or PIN (never which).
-             *     - `INVALID_TOKEN`: The access token is invalid or expired.
-             *     - `OTP_INVALID`: The one-time code is wrong or expired; `details.attempts_left`.
-             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
-             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
-             */
-            401: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "INVALID_PIN" | "INVALID_TOKEN" | "OTP_INVALID" | "TOKEN_REVOKED" | "UNAUTHORIZED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Forbidden: the principal may not do this
-             *
-             *     `error_code` values:
-             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
-             *     - `CHANNEL_NOT_ALLOWED`: The wallet product does not allow this channel.
-             *     - `FEATURE_DISABLED`: The feature is switched off.
-             *     - `FEATURE_NOT_ALLOWED`: The feature is not open on this channel at the customer’s KYC tier.
-             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
-             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
-             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
-             *     - `STAFF_PAYMENT_NOT_ALLOWED`: Staff may not move a customer’s money this way without the dedicated permission.
-             */
-            403: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "ACCESS_POLICY" | "CHANNEL_NOT_ALLOWED" | "FEATURE_DISABLED" | "FEATURE_NOT_ALLOWED" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED" | "STAFF_PAYMENT_NOT_ALLOWED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Not found (also anything the caller may not see)
-             *
-             *     `error_code` values:
-             *     - `BILLER_NOT_FOUND`: No biller has this id or code.
-             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
-             *     - `RECIPIENT_NOT_FOUND`: No wallet in this currency for that wallet number or phone.
-             */
-            404: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "BILLER_NOT_FOUND" | "NOT_FOUND" | "RECIPIENT_NOT_FOUND";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Conflict with the current state of the resource
-             *
-             *     `error_code` values:
-             *     - `COUNTERPARTY_INSUFFICIENT_FUNDS`: The counterparty cannot cover the movement.
-             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
-             *     - `PIN_NOT_SET`: The customer has no PIN yet.
-             *     - `QR_ALREADY_USED`: The single-use QR code was already paid.
-             *     - `WALLET_NOT_ACTIVE`: The wallet is frozen or closed.
-             */
-            409: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "COUNTERPARTY_INSUFFICIENT_FUNDS" | "IDEMPOTENCY_IN_PROGRESS" | "PIN_NOT_SET" | "QR_ALREADY_USED" | "WALLET_NOT_ACTIVE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Payload too large
-             *
-             *     `error_code` values:
-             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
-             */
-            413: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "PAYLOAD_TOO_LARGE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unsupported media type
-             *
-             *     `error_code` values:
-             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
-             */
-            415: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Unprocessable: the request is well formed but refused (validation, business rule)
-             *
-             *     `error_code` values:
-             *     - `AML_REFUSED`: A screening check (a pre-posting hook) refused the payment.
-             *     - `AMOUNT_MISMATCH`: The amount differs from the amount in the QR code.
-             *     - `AMOUNT_OUT_OF_RANGE`: The amount is outside what this biller accepts.
-             *     - `BALANCE_CAP_EXCEEDED`: The receiving wallet would exceed its maximum balance.
-             *     - `BILLER_UNAVAILABLE`: The biller is not accepting payments now.
-             *     - `CURRENCY_MISMATCH`: The currency differs from the wallet’s, product’s or biller’s.
-             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
-             *     - `INSUFFICIENT_BALANCE`: The available balance does not cover amount, fee and duty; `details` has the figures.
-             *     - `INVALID_BILL_REFERENCE`: The account, meter or smartcard number is not valid.
-             *     - `INVALID_QR`: The QR payload is not valid EMVCo; `details.field` names the field.
-             *     - `LIMIT_EXCEEDED`: A transaction limit (per transaction, day, week or month) would be exceeded.
-             *     - `MERCHANT_UNAVAILABLE`: The merchant is not active and cannot be paid.
-             *     - `QR_EXPIRED`: The dynamic QR code has expired.
-             *     - `RECIPIENT_LIMIT_EXCEEDED`: The recipient cannot receive this amount now.
-             *     - `RECIPIENT_UNAVAILABLE`: The recipient wallet cannot receive payments now.
-             *     - `SAME_WALLET`: Source and destination are the same wallet.
-             *     - `UNKNOWN_BILLER_ADAPTER`: No biller adapter has this name.
-             *     - `UNKNOWN_QR_SCHEME`: The QR code does not carry a merchant account of this platform.
-             *     - `UNSUPPORTED_CURRENCY`: The currency is not supported.
-             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
-             */
-            422: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "AML_REFUSED" | "AMOUNT_MISMATCH" | "AMOUNT_OUT_OF_RANGE" | "BALANCE_CAP_EXCEEDED" | "BILLER_UNAVAILABLE" | "CURRENCY_MISMATCH" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_BALANCE" | "INVALID_BILL_REFERENCE" | "INVALID_QR" | "LIMIT_EXCEEDED" | "MERCHANT_UNAVAILABLE" | "QR_EXPIRED" | "RECIPIENT_LIMIT_EXCEEDED" | "RECIPIENT_UNAVAILABLE" | "SAME_WALLET" | "UNKNOWN_BILLER_ADAPTER" | "UNKNOWN_QR_SCHEME" | "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Locked: too many failed attempts; try again later
-             *
-             *     `error_code` values:
-             *     - `OTP_LOCKED`: Too many wrong codes: request a new one.
-             *     - `PIN_LOCKED`: The PIN is locked after too many wrong tries; staff reset it.
-             */
-            423: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "OTP_LOCKED" | "PIN_LOCKED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Precondition required: repeat the request with a one-time code
-             *
-             *     `error_code` values:
-             *     - `OTP_REQUIRED`: This amount needs a one-time code, now sent; repeat the request with `otp`.
-             */
-            428: {
-                headers: {
-                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "OTP_REQUIRED";
-                    } & components["schemas"]["ErrorBody"];
-                };
-            };
-            /**
-             * @description Too many requests: slow down and retry after `Retry-After` seconds
-             *
-             *     `error_code` values:
-             *     - `OTP_COOLDOWN`: A code was sent moments ago; wait before asking again.
-             *     - `OTP_RATE_LIMITED`: Too many codes requested for this subject this hour.
-             *     - `RATE_LIMITED`: Too many requests from this client.
-             */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error_code?: "OTP_COOLDOWN" | "OTP_RATE_LIMITED" | "RATE_LIMITED";
                     } & components["schemas"]["ErrorBody"];
                 };
             };

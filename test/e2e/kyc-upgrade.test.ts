@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { expireKycTiers } from '../../src/modules/customers/index.ts';
 import { expireDocuments, verifiedDocumentTypes } from '../../src/modules/documents/index.ts';
+import { expireKycTiers } from '../../src/modules/kyc/index.ts';
 import { bearer, login, startTestApp, type TestContext } from '../helpers/app.ts';
 import { multipart } from '../helpers/multipart.ts';
 

@@ -1,7 +1,7 @@
 /**
- * The customers module's closed set of error codes: customer records and contacts, PIN sign-in and KYC. PIN sign-in
- * also answers identity's INVALID_CREDENTIALS, ACCOUNT_INACTIVE and PUSH_NOT_APPROVED, and a KYC decision by its
- * maker the approvals module's OWN_REQUEST, each through its module's index.ts.
+ * The customers module's closed set of error codes: customer records and contacts, and PIN sign-in. PIN sign-in also
+ * answers identity's INVALID_CREDENTIALS, ACCOUNT_INACTIVE and PUSH_NOT_APPROVED, through identity's index.ts. The
+ * KYC codes belong to the KYC module (src/modules/kyc/kyc.errors.ts).
  */
 import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
 
@@ -46,31 +46,6 @@ const definitions = {
     status: 401,
     message: 'The ID number does not match our records; the code is used up',
     description: 'The ID number does not match the one on file; the reset code is used up.',
-  },
-  UNKNOWN_TIER: {
-    status: 422,
-    message: 'Unknown KYC tier {tier}',
-    description: 'No KYC tier has this code.',
-  },
-  KYC_IN_PROGRESS: {
-    status: 409,
-    message: 'An application for {target} is already open',
-    description: 'An application for this tier is already open.',
-  },
-  KYC_WRONG_STATE: {
-    status: 409,
-    message: 'The application is {status}',
-    description: 'The application is not in a state that allows this step.',
-  },
-  NOT_AN_UPGRADE: {
-    status: 409,
-    message: 'The customer is already at {current}; {target} is not above it',
-    description: 'The target tier is not above the customer’s current tier.',
-  },
-  CHECKLIST_INCOMPLETE: {
-    status: 409,
-    message: 'Requirements of the tier are not met yet',
-    description: 'Documents or checks the tier requires are missing.',
   },
 } as const satisfies ErrorDefinitions;
 

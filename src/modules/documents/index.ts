@@ -1,8 +1,6 @@
 /** Documents: byte-checked uploads, envelope-encrypted storage, review, attachment downloads. */
 import { defineModule } from '../../platform/modules.ts';
-import { customersModule } from '../customers/index.ts';
 import { documentErrorCatalogue } from './documents.errors.ts';
-import { documentTypesOnFile, verifiedDocumentTypes } from './documents.repository.ts';
 import { documentRoutes } from './documents.routes.ts';
 import { DocumentsService, expireDocuments } from './documents.service.ts';
 import { documentDirectory, LocalDirectoryStorage } from './documents.storage.ts';
@@ -25,15 +23,8 @@ export const documentsModule = defineModule({
     { code: 'document:upload', description: 'Upload documents' },
     { code: 'document:review', description: 'Verify or reject documents' },
   ],
-  create: (ctx) => {
-    // KYC (in customers) asks which documents a customer holds; customers cannot import this module.
-    ctx.use(customersModule).kyc.useDocuments({
-      verifiedTypes: verifiedDocumentTypes,
-      typesOnFile: documentTypesOnFile,
-    });
-    const { deps } = ctx;
-    return new DocumentsService(deps, new LocalDirectoryStorage(documentDirectory(deps.config.DATA_DIR)));
-  },
+  create: ({ deps }) =>
+    new DocumentsService(deps, new LocalDirectoryStorage(documentDirectory(deps.config.DATA_DIR))),
   routes: (documents, { deps }) => documentRoutes(documents, deps.config.DOCUMENT_MAX_BYTES),
   jobs: () => [{ name: 'documents.expire', schedule: '55 0 * * *', run: expireDocuments }],
 });

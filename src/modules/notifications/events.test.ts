@@ -8,7 +8,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { type FakeTwilio, startFakeTwilio } from '../../../test/fakes/twilio.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../../test/helpers/money.ts';
-import { kycApplications } from '../customers/kyc.tables.ts';
+import { kycApplications } from '../kyc/kyc.tables.ts';
 import { notifications } from './notifications.tables.ts';
 
 const ACCOUNT_SID = 'AC11111111111111111111111111111111';

@@ -13,7 +13,7 @@ import { type DomainEvent, on, type Subscription, type Topic } from '../../platf
 import { formatMoney } from '../../platform/money.ts';
 import { otpRequested } from '../../platform/otp.ts';
 import { billerNames } from '../bills/index.ts';
-import { customerDisplayName, kycDecided } from '../customers/index.ts';
+import { customerDisplayName } from '../customers/index.ts';
 import {
   disputeInvestigating,
   disputeOpened,
@@ -21,6 +21,7 @@ import {
   transactionReversed,
 } from '../disputes/index.ts';
 import { newDeviceLogin, passwordResetRequested, pushChallenge, userFullName } from '../identity/index.ts';
+import { kycDecided } from '../kyc/index.ts';
 import { merchantParty } from '../merchants/index.ts';
 import { supportReply } from '../support/index.ts';
 import { transactionCompleted } from '../transactions/index.ts';

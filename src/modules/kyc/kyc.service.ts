@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { and, asc, desc, eq, inArray, lt, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
@@ -13,12 +13,18 @@ import { assertOwnership, type Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { approvalErrorCatalogue } from '../approvals/index.ts';
+import {
+  customerDisplayName,
+  lapseCustomerTiers,
+  lockCustomerTier,
+  setCustomerTier,
+  verifiedContacts,
+} from '../customers/index.ts';
+import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
 import { SEED_DIR } from '../identity/index.ts';
 import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
-import { customerErrorCatalogue as codes } from './customers.errors.ts';
-import { kycDecided } from './customers.events.ts';
-import { customerDisplayName } from './customers.read.ts';
-import { customerEmails, customerPhones, customers } from './customers.tables.ts';
+import { kycErrorCatalogue as codes } from './kyc.errors.ts';
+import { kycDecided } from './kyc.events.ts';
 import { kycApplications, kycTiers } from './kyc.tables.ts';
 
 type TierRow = typeof kycTiers.$inferSelect;
@@ -125,37 +131,13 @@ function applicationView(row: ApplicationRow) {
   };
 }
 
-/**
- * What KYC asks of a customer's documents. The documents module answers: it depends on customers (a document
- * belongs to a customer), so customers cannot import it; it hands these in with `useDocuments` when it is built.
- * This goes once KYC is a module of its own, which can depend on both.
- */
-export interface KycDocuments {
-  /** Document types the customer holds verified and unexpired. */
-  verifiedTypes(db: Executor, customerId: string): Promise<Set<string>>;
-  /** Document types on file and not refused (uploaded or verified, unexpired). */
-  typesOnFile(db: Executor, customerId: string): Promise<Set<string>>;
-}
-
 export class KycService {
   readonly #db: Executor;
   readonly #policy: PolicyService;
-  #documents: KycDocuments | null = null;
 
   constructor(db: Executor, policy: PolicyService) {
     this.#db = db;
     this.#policy = policy;
-  }
-
-  /** The documents module's answers (see KycDocuments). */
-  useDocuments(documents: KycDocuments): void {
-    this.#documents = documents;
-  }
-
-  get #documentsOnFile(): KycDocuments {
-    if (!this.#documents)
-      throw new Error('KYC reads documents through the documents module, which is not built');
-    return this.#documents;
   }
 
   async #tier(executor: Executor, code: string): Promise<TierRow> {
@@ -258,12 +240,7 @@ export class KycService {
   /** Opens an application for a higher tier and says what it still needs. */
   async initiate(customerId: string, targetTier: string, principal: Principal, context: RequestContext) {
     const { application, checklist } = await inTransaction(this.#db, async (tx) => {
-      const [customer] = await tx
-        .select()
-        .from(customers)
-        .where(eq(customers.id, customerId))
-        .for('update')
-        .limit(1);
+      const customer = await lockCustomerTier(tx, customerId);
       if (!customer || customer.erasedAt) throw commonErrors.notFound('Customer');
       const current = await this.#tier(tx, customer.kycTier);
       const target = await this.#tier(tx, targetTier);
@@ -309,20 +286,11 @@ export class KycService {
 
   /** What the target tier still needs: documents verified by staff, and verifications done. */
   async #checklist(tx: Executor, customerId: string, target: TierRow) {
-    const [phone] = await tx
-      .select({ verifiedAt: customerPhones.verifiedAt })
-      .from(customerPhones)
-      .where(and(eq(customerPhones.customerId, customerId), eq(customerPhones.primary, true)))
-      .limit(1);
-    const [email] = await tx
-      .select({ verifiedAt: customerEmails.verifiedAt })
-      .from(customerEmails)
-      .where(and(eq(customerEmails.customerId, customerId), eq(customerEmails.primary, true)))
-      .limit(1);
-    const held = await this.#documentsOnFile.verifiedTypes(tx, customerId);
+    const contacts = await verifiedContacts(tx, customerId);
+    const held = await verifiedDocumentTypes(tx, customerId);
     const verified: Record<string, boolean> = {
-      phone: Boolean(phone?.verifiedAt),
-      email: Boolean(email?.verifiedAt),
+      phone: contacts.phone,
+      email: contacts.email,
       id_document: ['national_id', 'passport', 'drivers_license'].some((type) => held.has(type)),
       address: held.has('proof_of_address'),
       business_registration: held.has('business_registration'),
@@ -364,7 +332,7 @@ export class KycService {
       const row = await this.#application(tx, applicationId, principal);
       if (row.status !== 'initiated') throw kycErrors.wrongState(row.status);
       const target = await this.#tier(tx, row.targetTier);
-      const onFile = await this.#documentsOnFile.typesOnFile(tx, row.customerId);
+      const onFile = await documentTypesOnFile(tx, row.customerId);
       const missing = target.requiredDocuments.filter((code) => !onFile.has(code));
       if (missing.length > 0) throw kycErrors.incomplete(missing);
       const [updated] = await tx
@@ -436,22 +404,10 @@ export class KycService {
       const target = await this.#tier(tx, row.targetTier);
       const missing = (await this.#checklist(tx, row.customerId, target)).filter((item) => !item.satisfied);
       if (missing.length > 0) throw kycErrors.incomplete(missing.map((item) => `${item.kind}:${item.code}`));
-      const [customer] = await tx
-        .select()
-        .from(customers)
-        .where(eq(customers.id, row.customerId))
-        .for('update')
-        .limit(1);
+      const customer = await lockCustomerTier(tx, row.customerId);
       const expiresAt = target.validityDays ? new Date(Date.now() + target.validityDays * 86_400_000) : null;
-      await tx
-        .update(customers)
-        .set({
-          kycTier: target.code,
-          kycTierExpiresAt: expiresAt,
-          status: customer!.status === 'pending' ? 'active' : customer!.status,
-          updatedAt: new Date(),
-        })
-        .where(eq(customers.id, row.customerId));
+      // Customers owns the tier column; approving moves it (and activates a pending customer) in this transaction.
+      await setCustomerTier(tx, row.customerId, target.code, expiresAt);
       const [approved] = await tx
         .update(kycApplications)
         .set({
@@ -505,16 +461,12 @@ export class KycService {
 /** Tiers past their validity fall back to basic (re-KYC was due); run daily by the worker. */
 export async function expireKycTiers(db: Executor): Promise<number> {
   return inTransaction(db, async (tx) => {
-    const lapsed = await tx
-      .update(customers)
-      .set({ kycTier: 'basic', kycTierExpiresAt: null, updatedAt: new Date() })
-      .where(and(lt(customers.kycTierExpiresAt, new Date()), ne(customers.kycTier, 'basic')))
-      .returning({ id: customers.id });
-    for (const row of lapsed) {
+    const lapsed = await lapseCustomerTiers(tx, 'basic', new Date());
+    for (const id of lapsed) {
       await writeAudit(tx, systemContext(), {
         action: 'kyc.tier_expired',
         entityType: 'customer',
-        entityId: row.id,
+        entityId: id,
         after: { kyc_tier: 'basic' },
       });
     }

@@ -1,4 +1,4 @@
-/** The topics customers publishes: a KYC application decided. */
+/** The topics KYC publishes: a KYC application decided. */
 import { Type } from 'typebox';
 import { defineTopic } from '../../platform/events.ts';
 
@@ -22,4 +22,4 @@ export const kycDecided = defineTopic(
   "A KYC application was approved (the customer's tier changed) or rejected.",
 );
 
-export const customerTopics = [kycDecided];
+export const kycTopics = [kycDecided];
