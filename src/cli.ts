@@ -2,7 +2,8 @@
  * Operator commands: `npm run cli -- <command>`.
  *   migrate | seed | create-admin [--email E] [--username U] [--name N] | audit-verify | ledger-verify |
  *   ledger-roll-up | config-check
- *   | rotate-signing-key | rewrap-keys
+ *   | rotate-signing-key | rewrap-keys | outbox-dead-letters [consumer] | outbox-retry <consumer> [event id…]
+ *   | outbox-replay <consumer> <event id | ISO time | earliest>
  * Exit code 0 on success, 1 on failure (audit-verify: 1 when the chain is broken), 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +15,12 @@ import { randomToken } from './platform/crypto.ts';
 import { lockDataDir } from './platform/data-dir-lock.ts';
 import { runMigrations } from './platform/db.ts';
 import { closeDependencies, type Dependencies, openDependencies } from './platform/dependencies.ts';
+import {
+  deadLetters,
+  type ReplayPoint,
+  replayConsumer,
+  retryDeadLetters,
+} from './platform/outbox-dispatcher.ts';
 import { rewrapAll } from './rewrap.ts';
 import { seedAll } from './seed.ts';
 
@@ -27,7 +34,18 @@ const USAGE = `usage: npm run cli -- <command>
   audit-verify         check the audit log's hash chain; exit 1 and name the first tampered row if broken
   config-check         validate the configuration and print it with secrets hidden
   rotate-signing-key   make a new JWT signing key active; tokens signed by the old one stay valid until they expire
-  rewrap-keys          after a master-key rotation, re-wrap every data key under MASTER_KEY (payloads untouched)`;
+  rewrap-keys          after a master-key rotation, re-wrap every data key under MASTER_KEY (payloads untouched)
+  outbox-dead-letters  list the events a consumer (or every consumer) set aside after its attempts, with the error
+  outbox-retry         put a consumer's set-aside events (all, or the event ids given) back in its queue
+  outbox-replay        queue a consumer every kept event of its topics from an event id, an ISO time or earliest`;
+
+/** An event id, an ISO 8601 time or `earliest`, as a replay point; null when it is none of them. */
+function replayPoint(text: string | undefined): ReplayPoint | null {
+  if (text === 'earliest') return 'earliest';
+  if (text && /^[0-9]+$/.test(text)) return { eventId: BigInt(text) };
+  const time = text ? new Date(text) : null;
+  return time && !Number.isNaN(time.getTime()) ? { time } : null;
+}
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -162,6 +180,43 @@ async function run(argv: string[]): Promise<number> {
         );
         return 0;
       });
+    case 'outbox-dead-letters':
+      return withDependencies(config, async (deps) => {
+        const letters = await deadLetters(deps.database.db, rest[0], 1000);
+        for (const letter of letters)
+          print(
+            `${letter.consumer}\t${letter.eventId}\t${letter.topic}@${letter.version}\t${letter.aggregateType}:${letter.aggregateId}\t${letter.attempts} attempts\t${letter.failedAt.toISOString()}\t${letter.lastError ?? ''}`,
+          );
+        print(`${letters.length} set aside`);
+        return 0;
+      });
+    case 'outbox-retry': {
+      const [consumer, ...ids] = rest;
+      if (!consumer || ids.some((id) => !/^[0-9]+$/.test(id))) {
+        process.stderr.write('usage: outbox-retry <consumer> [event id…]\n');
+        return 2;
+      }
+      return withDependencies(config, async (deps) => {
+        const count = await retryDeadLetters(
+          deps.database.db,
+          consumer,
+          ids.length > 0 ? ids.map((id) => BigInt(id)) : undefined,
+        );
+        print(`${count} back in the queue of ${consumer}`);
+        return 0;
+      });
+    }
+    case 'outbox-replay': {
+      const from = replayPoint(rest[1]);
+      if (!rest[0] || !from) {
+        process.stderr.write('usage: outbox-replay <consumer> <event id | ISO time | earliest>\n');
+        return 2;
+      }
+      return withDependencies(config, async (deps) => {
+        print(`${await replayConsumer(deps.database.db, rest[0]!, from)} events queued for ${rest[0]}`);
+        return 0;
+      });
+    }
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
       return 2;
