@@ -5,7 +5,6 @@
  * are counted before comparing, three at most).
  */
 import { randomInt } from 'node:crypto';
-import { and, count, desc, eq, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { AccountInquiry, CoreBankingPort } from '../../integrations/fineract/fineract.client.ts';
 import { nameMatches } from '../../integrations/fineract/fineract.client.ts';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
@@ -20,9 +19,21 @@ import type { LedgerService } from '../ledger/index.ts';
 import { newReference } from '../transactions/index.ts';
 import { cbsRead, classifyPostingFailure, postingDate } from './banking.cbs.ts';
 import { bankErrors } from './banking.errors.ts';
-import { linkedBankAccounts } from './banking.tables.ts';
+import {
+  activeLinkCount,
+  claimMicroDeposit,
+  countAttempt,
+  insertLinkedAccount,
+  type LinkedAccountRow,
+  linkedAccountById,
+  linkHistory,
+  listLinkedAccounts,
+  unlinkAccount,
+  updatePending,
+} from './banking.repository.ts';
 
-export type LinkedAccountRow = typeof linkedBankAccounts.$inferSelect;
+export type { LinkedAccountRow } from './banking.repository.ts';
+
 type Status = LinkedAccountRow['status'];
 
 /** Links of one bank account number in this window (per customer), and failed verifications (by anyone). */
@@ -117,29 +128,21 @@ export class LinkedAccountsService {
         if (!customer) throw bankErrors.customerUnavailable('unknown');
         if (customer.erasedAt || customer.status === 'closed' || customer.status === 'suspended')
           throw bankErrors.customerUnavailable(customer.erasedAt ? 'erased' : customer.status);
-        const [linked] = await tx
-          .select({ total: count() })
-          .from(linkedBankAccounts)
-          .where(
-            and(eq(linkedBankAccounts.customerId, customerId), ne(linkedBankAccounts.status, 'unlinked')),
-          );
-        if ((linked?.total ?? 0) >= MAX_LINKED_ACCOUNTS) throw bankErrors.linkLimit(MAX_LINKED_ACCOUNTS);
+        if ((await activeLinkCount(tx, customerId)) >= MAX_LINKED_ACCOUNTS)
+          throw bankErrors.linkLimit(MAX_LINKED_ACCOUNTS);
         await this.#assertLinkable(tx, customerId, input.bank_code, accountIndex);
-        const [row] = await tx
-          .insert(linkedBankAccounts)
-          .values({
-            id,
-            customerId,
-            bankCode: input.bank_code,
-            accountNumberSealed: this.#seal(id, input.account_number),
-            accountNumberIndex: accountIndex,
-            accountNumberLast4: input.account_number.slice(-4),
-            accountName: input.account_name,
-            currency: input.currency,
-            status: 'pending',
-          })
-          .returning();
-        const view = linkedAccountView(row!);
+        const row = await insertLinkedAccount(tx, {
+          id,
+          customerId,
+          bankCode: input.bank_code,
+          accountNumberSealed: this.#seal(id, input.account_number),
+          accountNumberIndex: accountIndex,
+          accountNumberLast4: input.account_number.slice(-4),
+          accountName: input.account_name,
+          currency: input.currency,
+          status: 'pending',
+        });
+        const view = linkedAccountView(row);
         await writeAudit(tx, context, {
           action: 'bank_account.link',
           entityType: 'linked_bank_account',
@@ -165,54 +168,16 @@ export class LinkedAccountsService {
     bankCode: string,
     accountIndex: string,
   ): Promise<void> {
-    const samePerson = and(
-      eq(linkedBankAccounts.bankCode, bankCode),
-      eq(linkedBankAccounts.accountNumberIndex, accountIndex),
-    );
-    const [elsewhere] = await tx
-      .select({ id: linkedBankAccounts.id })
-      .from(linkedBankAccounts)
-      .where(
-        and(
-          samePerson,
-          ne(linkedBankAccounts.customerId, customerId),
-          sql`${linkedBankAccounts.status} in ('pending', 'verified')`,
-        ),
-      )
-      .limit(1);
-    if (elsewhere) throw bankErrors.linkedElsewhere();
     const since = new Date(Date.now() - LINK_WINDOW_DAYS * 86_400_000);
-    const [failures] = await tx
-      .select({ total: count() })
-      .from(linkedBankAccounts)
-      .where(
-        and(
-          samePerson,
-          eq(linkedBankAccounts.status, 'failed'),
-          sql`${linkedBankAccounts.updatedAt} > ${since}`,
-        ),
-      );
-    const [attempts] = await tx
-      .select({ total: count() })
-      .from(linkedBankAccounts)
-      .where(
-        and(
-          samePerson,
-          eq(linkedBankAccounts.customerId, customerId),
-          sql`${linkedBankAccounts.createdAt} > ${since}`,
-        ),
-      );
-    if ((failures?.total ?? 0) >= MAX_FAILED_LINKS || (attempts?.total ?? 0) >= MAX_LINKS_PER_WINDOW)
+    const history = await linkHistory(tx, { customerId, bankCode, accountIndex, since });
+    if (history.elsewhere) throw bankErrors.linkedElsewhere();
+    if (history.failures >= MAX_FAILED_LINKS || history.attempts >= MAX_LINKS_PER_WINDOW)
       throw bankErrors.linkAttemptsExhausted(LINK_WINDOW_DAYS);
   }
 
   /** A linked account the principal may reach: customers only their own (others answer 404). */
   async row(principal: Principal, id: string, executor: Executor = this.#db): Promise<LinkedAccountRow> {
-    const [row] = await executor
-      .select()
-      .from(linkedBankAccounts)
-      .where(eq(linkedBankAccounts.id, id))
-      .limit(1);
+    const row = await linkedAccountById(executor, id);
     if (!row || (principal.type === 'customer' && row.customerId !== principal.id))
       throw bankErrors.notFound();
     return row;
@@ -240,20 +205,13 @@ export class LinkedAccountsService {
     if (query.customer_id) assertOwnership(principal, query.customer_id);
     const customerId = principal.type === 'customer' ? principal.id : query.customer_id;
     const limit = query.limit ?? 20;
-    const conditions = [];
-    if (customerId) conditions.push(eq(linkedBankAccounts.customerId, customerId));
-    // Unlinked accounts are history: listed only when asked for.
-    conditions.push(
-      query.status ? eq(linkedBankAccounts.status, query.status) : ne(linkedBankAccounts.status, 'unlinked'),
-    );
     const position = decodeCursor(query.cursor, ['id'] as const);
-    if (position) conditions.push(lt(linkedBankAccounts.id, position.id));
-    const rows = await this.#db
-      .select()
-      .from(linkedBankAccounts)
-      .where(and(...conditions))
-      .orderBy(desc(linkedBankAccounts.id))
-      .limit(limit + 1);
+    // Unlinked accounts are history: listed only when asked for.
+    const rows = await listLinkedAccounts(
+      this.#db,
+      { customerId, status: query.status, beforeId: position?.id },
+      limit + 1,
+    );
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     return { items: page.items.map(linkedAccountView), next_cursor: page.next_cursor };
   }
@@ -262,11 +220,7 @@ export class LinkedAccountsService {
     return inTransaction(this.#db, async (tx) => {
       const before = await this.row(principal, id, tx);
       if (before.status === 'unlinked') throw bankErrors.notFound();
-      const [row] = await tx
-        .update(linkedBankAccounts)
-        .set({ status: 'unlinked', updatedAt: new Date() })
-        .where(and(eq(linkedBankAccounts.id, id), ne(linkedBankAccounts.status, 'unlinked')))
-        .returning();
+      const row = await unlinkAccount(tx, id);
       if (!row) throw bankErrors.notFound();
       await writeAudit(tx, context, {
         action: 'bank_account.unlink',
@@ -313,22 +267,17 @@ export class LinkedAccountsService {
     outcome: { status: 'verified' | 'failed'; reason: string | null },
     method: 'name_match' | 'micro_deposit',
     context: RequestContext,
-    extra: Partial<typeof linkedBankAccounts.$inferInsert> = {},
+    extra: Partial<Pick<LinkedAccountRow, 'externalAccountId' | 'microDepositHash'>> = {},
   ): Promise<LinkedAccountRow> {
     return inTransaction(this.#db, async (tx) => {
-      const [updated] = await tx
-        .update(linkedBankAccounts)
-        .set({
-          status: outcome.status,
-          verificationMethod: method,
-          ...(outcome.status === 'verified' ? { verifiedAt: new Date() } : {}),
-          ...extra,
-          updatedAt: new Date(),
-        })
-        .where(and(eq(linkedBankAccounts.id, row.id), eq(linkedBankAccounts.status, 'pending')))
-        .returning();
+      const updated = await updatePending(tx, row.id, {
+        status: outcome.status,
+        verificationMethod: method,
+        ...(outcome.status === 'verified' ? { verifiedAt: new Date() } : {}),
+        ...extra,
+      });
       if (!updated) {
-        const [current] = await tx.select().from(linkedBankAccounts).where(eq(linkedBankAccounts.id, row.id));
+        const current = await linkedAccountById(tx, row.id);
         throw bankErrors.verificationClosed(current?.status ?? 'unlinked');
       }
       await writeAudit(tx, context, {
@@ -389,23 +338,10 @@ export class LinkedAccountsService {
     });
     const settlement = await this.#ledger.houseAccount(`settlement:${row.currency}`);
     const hold = await inTransaction(this.#db, async (tx) => {
-      const [claimed] = await tx
-        .update(linkedBankAccounts)
-        .set({
-          verificationMethod: 'micro_deposit',
-          microDepositHash: this.#microDepositHash(row.id, amount),
-          verificationAttempts: 0,
-          externalAccountId: String(inquiry!.savingsAccountId),
-          updatedAt: new Date(),
-        })
-        .where(
-          and(
-            eq(linkedBankAccounts.id, row.id),
-            eq(linkedBankAccounts.status, 'pending'),
-            isNull(linkedBankAccounts.microDepositHash),
-          ),
-        )
-        .returning({ id: linkedBankAccounts.id });
+      const claimed = await claimMicroDeposit(tx, row.id, {
+        microDepositHash: this.#microDepositHash(row.id, amount),
+        externalAccountId: String(inquiry!.savingsAccountId),
+      });
       if (!claimed) throw bankErrors.microDepositSent();
       const posted = await this.#ledger.post(tx, {
         key: `bank-verification:${row.id}`,
@@ -444,10 +380,7 @@ export class LinkedAccountsService {
       );
       if (failure.kind === 'refused') {
         // Nothing reached the account: let the customer start again once the CBS is reachable.
-        await this.#db
-          .update(linkedBankAccounts)
-          .set({ microDepositHash: null, verificationMethod: null, updatedAt: new Date() })
-          .where(and(eq(linkedBankAccounts.id, row.id), eq(linkedBankAccounts.status, 'pending')));
+        await updatePending(this.#db, row.id, { microDepositHash: null, verificationMethod: null });
         throw bankErrors.cbsUnavailable();
       }
       const failed = await this.#settle(
@@ -471,11 +404,7 @@ export class LinkedAccountsService {
   }
 
   async #reload(id: string): Promise<LinkedAccountRow> {
-    const [row] = await this.#db
-      .select()
-      .from(linkedBankAccounts)
-      .where(eq(linkedBankAccounts.id, id))
-      .limit(1);
+    const row = await linkedAccountById(this.#db, id);
     if (!row) throw bankErrors.notFound();
     return row;
   }
@@ -484,20 +413,7 @@ export class LinkedAccountsService {
   async #confirmMicroDeposit(row: LinkedAccountRow, amount: bigint, context: RequestContext) {
     if (row.verificationMethod !== 'micro_deposit' || !row.microDepositHash)
       throw bankErrors.noMicroDeposit();
-    const [counted] = await this.#db
-      .update(linkedBankAccounts)
-      .set({
-        verificationAttempts: sql`${linkedBankAccounts.verificationAttempts} + 1`,
-        updatedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(linkedBankAccounts.id, row.id),
-          eq(linkedBankAccounts.status, 'pending'),
-          lt(linkedBankAccounts.verificationAttempts, MAX_MICRO_DEPOSIT_ATTEMPTS),
-        ),
-      )
-      .returning();
+    const counted = await countAttempt(this.#db, row.id, MAX_MICRO_DEPOSIT_ATTEMPTS);
     if (!counted) {
       // Settled meanwhile by a parallel confirmation, or every attempt spent without the failure recorded yet.
       const current = await this.#reload(row.id);

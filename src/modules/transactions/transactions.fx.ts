@@ -3,7 +3,6 @@
  * wallets posted through the FX position accounts (each currency balances on its own: KES leaves the KES wallet for
  * the KES position, USD leaves the USD position for the USD wallet).
  */
-import { and, asc, eq, or } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 
@@ -14,10 +13,13 @@ import { currencyInfo, formatMoney, positiveAmount } from '../../platform/money.
 import type { LedgerService, Leg } from '../ledger/index.ts';
 import type { Authorization } from './transactions.authorize.ts';
 import { fxErrors, transactionErrors } from './transactions.errors.ts';
+import {
+  fxRateBetween,
+  fxRateRows,
+  type FxRateRow as RateRow,
+  upsertFxRate,
+} from './transactions.repository.ts';
 import type { TransactionsService } from './transactions.service.ts';
-import { fxRates } from './transactions.tables.ts';
-
-type RateRow = typeof fxRates.$inferSelect;
 
 /** "129.5" → 1295/10, exactly. */
 export function parseRate(text: string): { numerator: bigint; denominator: bigint } {
@@ -73,10 +75,7 @@ export class FxService {
   }
 
   async list() {
-    const rows = await this.#db
-      .select()
-      .from(fxRates)
-      .orderBy(asc(fxRates.baseCurrency), asc(fxRates.quoteCurrency));
+    const rows = await fxRateRows(this.#db);
     return { items: rows.map(rateView) };
   }
 
@@ -89,33 +88,19 @@ export class FxService {
     if (input.base_currency === input.quote_currency) throw fxErrors.sameCurrency();
     const { numerator, denominator } = parseRate(input.rate);
     return inTransaction(this.#db, async (tx) => {
-      // One row per pair whichever way round it was entered first.
-      await tx
-        .delete(fxRates)
-        .where(
-          and(eq(fxRates.baseCurrency, input.quote_currency), eq(fxRates.quoteCurrency, input.base_currency)),
-        );
-      const values = {
+      const row = await upsertFxRate(tx, {
+        id: uuidv7(),
+        baseCurrency: input.base_currency,
+        quoteCurrency: input.quote_currency,
         rateNumerator: numerator,
         rateDenominator: denominator,
         spreadBps: input.spread_bps,
-        updatedAt: new Date(),
-      };
-      const [row] = await tx
-        .insert(fxRates)
-        .values({
-          id: uuidv7(),
-          baseCurrency: input.base_currency,
-          quoteCurrency: input.quote_currency,
-          ...values,
-        })
-        .onConflictDoUpdate({ target: [fxRates.baseCurrency, fxRates.quoteCurrency], set: values })
-        .returning();
-      const view = rateView(row!);
+      });
+      const view = rateView(row);
       await writeAudit(tx, context, {
         action: 'fx.rate_set',
         entityType: 'fx_rate',
-        entityId: row!.id,
+        entityId: row.id,
         after: view,
       });
       return view;
@@ -124,16 +109,7 @@ export class FxService {
 
   async #rate(from: string, to: string): Promise<RateRow> {
     if (from === to) throw fxErrors.sameCurrency();
-    const [row] = await this.#db
-      .select()
-      .from(fxRates)
-      .where(
-        or(
-          and(eq(fxRates.baseCurrency, from), eq(fxRates.quoteCurrency, to)),
-          and(eq(fxRates.baseCurrency, to), eq(fxRates.quoteCurrency, from)),
-        ),
-      )
-      .limit(1);
+    const row = await fxRateBetween(this.#db, from, to);
     if (!row) throw fxErrors.noRate(from, to);
     return row;
   }

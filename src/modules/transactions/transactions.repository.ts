@@ -1,14 +1,15 @@
 /**
- * SQL on transaction records for the steps of a movement posted around an outside call (the engine's `begin`,
+ * FX rates (`fx_rates`, the engine's: currency exchange is one of its movements), and SQL on transaction records for
+ * the steps of a movement posted around an outside call (the engine's `begin`,
  * `complete`, `fail`, `note`), and the reads and commands other modules use through the module's index.ts: a
  * record by id (locked when asked), references by id, and a reversal marking its original. Commands take the
  * caller's executor, so they join the caller's transaction (a dispute refund, a reversal) and commit with it.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { type Executor, violatedConstraint } from '../../platform/db.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { Step, TransactionRow } from './transactions.plan.ts';
-import { transactions } from './transactions.tables.ts';
+import { fxRates, transactions } from './transactions.tables.ts';
 
 type NewTransaction = typeof transactions.$inferInsert;
 
@@ -108,4 +109,55 @@ export async function addMetadata(
       updatedAt: new Date(),
     })
     .where(eq(transactions.id, id));
+}
+
+export type FxRateRow = typeof fxRates.$inferSelect;
+
+/** Every rate, by base then quote currency. */
+export function fxRateRows(executor: Executor): Promise<FxRateRow[]> {
+  return executor.select().from(fxRates).orderBy(asc(fxRates.baseCurrency), asc(fxRates.quoteCurrency));
+}
+
+/** The rate of a pair, whichever way round it was entered. */
+export async function fxRateBetween(
+  executor: Executor,
+  from: string,
+  to: string,
+): Promise<FxRateRow | undefined> {
+  const [row] = await executor
+    .select()
+    .from(fxRates)
+    .where(
+      or(
+        and(eq(fxRates.baseCurrency, from), eq(fxRates.quoteCurrency, to)),
+        and(eq(fxRates.baseCurrency, to), eq(fxRates.quoteCurrency, from)),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+/** Sets a pair's rate (inside the caller's transaction): one row per pair, whichever way round it came first. */
+export async function upsertFxRate(
+  tx: Executor,
+  input: { id: string; baseCurrency: string; quoteCurrency: string } & Pick<
+    FxRateRow,
+    'rateNumerator' | 'rateDenominator' | 'spreadBps'
+  >,
+): Promise<FxRateRow> {
+  await tx
+    .delete(fxRates)
+    .where(and(eq(fxRates.baseCurrency, input.quoteCurrency), eq(fxRates.quoteCurrency, input.baseCurrency)));
+  const values = {
+    rateNumerator: input.rateNumerator,
+    rateDenominator: input.rateDenominator,
+    spreadBps: input.spreadBps,
+    updatedAt: new Date(),
+  };
+  const [row] = await tx
+    .insert(fxRates)
+    .values({ id: input.id, baseCurrency: input.baseCurrency, quoteCurrency: input.quoteCurrency, ...values })
+    .onConflictDoUpdate({ target: [fxRates.baseCurrency, fxRates.quoteCurrency], set: values })
+    .returning();
+  return row!;
 }

@@ -2,8 +2,8 @@
  * Wallets: one ledger account each (same id), opened per customer and currency on a product; balances come from
  * the ledger; statements are the account's journal lines with their running balance. Wallet rows are the lock
  * every posting that moves a wallet's money takes first (in id order), which keeps usage counters and limits exact.
+ * Their SQL is in wallets.repository.ts.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import {
   type Executor,
@@ -27,7 +27,6 @@ import {
   balanceOf,
   journalLines,
   type LedgerService,
-  preparedRowWithBalance,
 } from '../ledger/index.ts';
 import { WalletDocuments } from './wallets.documents.ts';
 import { walletErrors } from './wallets.errors.ts';
@@ -42,9 +41,20 @@ import {
   type WalletState,
 } from './wallets.facts.ts';
 import type { ProductsService } from './wallets.products.ts';
-import { wallets } from './wallets.tables.ts';
+import {
+  customerWalletId,
+  insertWallet,
+  listWallets,
+  lockWallets,
+  preparedWalletReads,
+  setWalletStatus,
+  type WalletRow,
+  walletById,
+  walletByNumber,
+  walletsById,
+} from './wallets.repository.ts';
 
-export type WalletRow = typeof wallets.$inferSelect;
+export type { WalletRow } from './wallets.repository.ts';
 
 export function walletView(row: WalletRow, account: AccountRow, productCode: string) {
   const balance = balanceOf(account, account.debitsPosted, account.creditsPosted);
@@ -70,35 +80,6 @@ export function walletView(row: WalletRow, account: AccountRow, productCode: str
 }
 
 export type WalletView = ReturnType<typeof walletView>;
-
-/**
- * The reads of every payment and balance request, built once and sent as named prepared statements: drizzle's
- * query building cost about as much client CPU as the round trip itself (benchmark profile), and PostgreSQL keeps
- * the plan per connection.
- */
-function preparedReads(db: Executor) {
-  return {
-    byId: db
-      .select()
-      .from(wallets)
-      .where(eq(wallets.id, sql.placeholder('id')))
-      .limit(1)
-      .prepare('wallets_by_id'),
-    ofCustomer: db
-      .select()
-      .from(wallets)
-      .where(
-        and(
-          eq(wallets.customerId, sql.placeholder('customerId')),
-          eq(wallets.currency, sql.placeholder('currency')),
-          eq(wallets.ownerType, 'customer'),
-        ),
-      )
-      .limit(1)
-      .prepare('wallets_of_customer'),
-    balance: preparedRowWithBalance<WalletRow>(db, wallets, wallets.id, 'wallets_balance'),
-  };
-}
 
 /**
  * Lines that are not the payment itself say what they are, whatever the payment's narration. A dispute hold shows
@@ -129,9 +110,9 @@ export class WalletsService {
     return this.#deps.database.db;
   }
 
-  readonly #prepared = perDatabase(preparedReads);
+  readonly #prepared = perDatabase(preparedWalletReads);
 
-  get #reads(): ReturnType<typeof preparedReads> {
+  get #reads(): ReturnType<typeof preparedWalletReads> {
     return this.#prepared(this.#db);
   }
 
@@ -159,18 +140,8 @@ export class WalletsService {
           if (!customer) throw commonErrors.notFound('Customer');
           if (customer.erasedAt || customer.status === 'closed' || customer.status === 'suspended')
             throw walletErrors.customerUnavailable(customer.erasedAt ? 'erased' : customer.status);
-          const [existing] = await tx
-            .select({ id: wallets.id })
-            .from(wallets)
-            .where(
-              and(
-                eq(wallets.customerId, input.customer_id),
-                eq(wallets.currency, input.currency),
-                eq(wallets.ownerType, 'customer'),
-              ),
-            )
-            .limit(1);
-          if (existing) throw walletErrors.exists(existing.id);
+          const existing = await customerWalletId(tx, input.customer_id, input.currency);
+          if (existing) throw walletErrors.exists(existing);
           const view = await this.#open(
             tx,
             { ownerType: 'customer', customerId: input.customer_id },
@@ -212,11 +183,15 @@ export class WalletsService {
       kind: 'liability',
       debitsMustNotExceedCredits: true,
     });
-    const [row] = await tx
-      .insert(wallets)
-      .values({ id, walletNumber: humanNumber('7', 11), ...owner, currency, productId, status: 'active' })
-      .returning();
-    return walletView(row!, account, productCode);
+    const row = await insertWallet(tx, {
+      id,
+      walletNumber: humanNumber('7', 11),
+      ...owner,
+      currency,
+      productId,
+      status: 'active',
+    });
+    return walletView(row, account, productCode);
   }
 
   /** Inside the caller's transaction (merchant registration); every query runs on `tx`. */
@@ -241,31 +216,22 @@ export class WalletsService {
   }
 
   async row(id: string, executor: Executor = this.#db): Promise<WalletRow> {
-    const [row] =
+    const row =
       executor === this.#db
-        ? await readRetried(() => this.#reads.byId.execute({ id }))
-        : await executor.select().from(wallets).where(eq(wallets.id, id)).limit(1);
+        ? (await readRetried(() => this.#reads.byId.execute({ id })))[0]
+        : await walletById(executor, id);
     if (!row) throw walletErrors.notFound();
     return row;
   }
 
   /** Wallet rows by id, in one statement (ids that name no wallet are left out). */
-  async rows(ids: readonly string[], executor: Executor = this.#db): Promise<WalletRow[]> {
-    if (ids.length === 0) return [];
-    return executor
-      .select()
-      .from(wallets)
-      .where(inArray(wallets.id, [...ids]));
+  rows(ids: readonly string[], executor: Executor = this.#db): Promise<WalletRow[]> {
+    return walletsById(executor, ids);
   }
 
   /** The wallet with this wallet number, if any. */
-  async byNumber(walletNumber: string): Promise<WalletRow | undefined> {
-    const [row] = await this.#db
-      .select()
-      .from(wallets)
-      .where(eq(wallets.walletNumber, walletNumber))
-      .limit(1);
-    return row;
+  byNumber(walletNumber: string): Promise<WalletRow | undefined> {
+    return walletByNumber(this.#db, walletNumber);
   }
 
   /** A customer's own wallet in a currency, if they have one. */
@@ -334,23 +300,20 @@ export class WalletsService {
     principal: Principal,
   ) {
     const limit = filters.limit ?? 20;
-    const conditions = [];
-    if (principal.type === 'customer') {
-      // Naming another customer is a 404, as in every customer-scoped list (not the caller's own wallets).
-      if (filters.customer_id) assertOwnership(principal, filters.customer_id);
-      conditions.push(eq(wallets.customerId, principal.id));
-    } else if (filters.customer_id) conditions.push(eq(wallets.customerId, filters.customer_id));
-    if (filters.merchant_id) conditions.push(eq(wallets.merchantId, filters.merchant_id));
-    if (filters.currency) conditions.push(eq(wallets.currency, filters.currency));
-    if (filters.status) conditions.push(eq(wallets.status, filters.status));
+    // Naming another customer is a 404, as in every customer-scoped list (not the caller's own wallets).
+    if (principal.type === 'customer' && filters.customer_id) assertOwnership(principal, filters.customer_id);
     const position = decodeCursor(filters.cursor, ['id'] as const);
-    if (position) conditions.push(sql`${wallets.id} > ${position.id}`);
-    const rows = await this.#db
-      .select()
-      .from(wallets)
-      .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(asc(wallets.id))
-      .limit(limit + 1);
+    const rows = await listWallets(
+      this.#db,
+      {
+        customerId: principal.type === 'customer' ? principal.id : filters.customer_id,
+        merchantId: filters.merchant_id,
+        currency: filters.currency,
+        status: filters.status,
+        afterId: position?.id,
+      },
+      limit + 1,
+    );
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     const accounts = new Map(
       (await this.ledger.accounts(page.items.map((row) => row.id))).map((a) => [a.id, a]),
@@ -372,7 +335,7 @@ export class WalletsService {
     context: RequestContext,
   ): Promise<WalletView> {
     return inTransaction(this.#db, async (tx) => {
-      const [row] = await tx.select().from(wallets).where(eq(wallets.id, id)).for('update').limit(1);
+      const [row] = await lockWallets(tx, [id]);
       if (!row) throw walletErrors.notFound();
       if (row.status === 'closed') throw walletErrors.closed();
       if (status === 'closed') {
@@ -381,11 +344,7 @@ export class WalletsService {
         if (balance.balance !== 0n || account!.debitsPending !== 0n || account!.creditsPending !== 0n)
           throw walletErrors.notEmpty(balance.balance);
       }
-      const [updated] = await tx
-        .update(wallets)
-        .set({ status, statusReason: reason, updatedAt: new Date() })
-        .where(eq(wallets.id, id))
-        .returning();
+      const updated = await setWalletStatus(tx, id, status, reason);
       await writeAudit(tx, context, {
         action: `wallet.${status === 'active' ? 'unfreeze' : status === 'frozen' ? 'freeze' : 'close'}`,
         entityType: 'wallet',
@@ -399,13 +358,7 @@ export class WalletsService {
 
   /** Locks the wallets (id order, so two opposite transfers never deadlock) and returns them by id. */
   async lock(tx: Executor, ids: string[]): Promise<Map<string, WalletRow>> {
-    const unique = [...new Set(ids)].sort();
-    const rows = await tx
-      .select()
-      .from(wallets)
-      .where(inArray(wallets.id, unique))
-      .orderBy(asc(wallets.id))
-      .for('update');
+    const rows = await lockWallets(tx, ids);
     return new Map(rows.map((row) => [row.id, row]));
   }
 
