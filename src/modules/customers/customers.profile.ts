@@ -6,7 +6,7 @@
 import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { inTransaction, violatedConstraint } from '../../platform/db.ts';
+import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
@@ -46,6 +46,10 @@ export class CustomerProfiles {
     this.#records = records;
   }
 
+  get #db(): Executor {
+    return this.#records.db;
+  }
+
   async create(
     input: CreateCustomer,
     context: RequestContext,
@@ -56,7 +60,7 @@ export class CustomerProfiles {
     const id = uuidv7();
     const customerType = input.customer_type ?? 'individual';
     try {
-      return await inTransaction(this.#records.db, async (tx) => {
+      return await inTransaction(this.#db, async (tx) => {
         const values = {
           id,
           customerNumber: humanNumber('CF', 10),
@@ -119,13 +123,13 @@ export class CustomerProfiles {
 
   /** Staff see PII in clear only with customer:pii_read and when they ask; reading it is audited. */
   async get(id: string, principal: Principal, includePii: boolean, context: RequestContext) {
-    const row = await this.#records.row(this.#records.db, id);
+    const row = await this.#records.row(this.#db, id);
     const clear = includePii && principal.type === 'user' && principal.permissions.has('customer:pii_read');
     if (includePii && !clear)
       throw commonErrors.forbidden('Seeing personal data in clear needs customer:pii_read');
-    const { phones, emails } = await this.#records.contacts(this.#records.db, [id]);
+    const { phones, emails } = await this.#records.contacts(this.#db, [id]);
     if (clear) {
-      await inTransaction(this.#records.db, (tx) =>
+      await inTransaction(this.#db, (tx) =>
         writeAudit(tx, context, { action: 'customer.pii_viewed', entityType: 'customer', entityId: id }),
       );
     }
@@ -150,7 +154,7 @@ export class CustomerProfiles {
       conditions.push(
         inArray(
           customers.id,
-          this.#records.db
+          this.#db
             .select({ id: customerPhones.customerId })
             .from(customerPhones)
             .where(eq(customerPhones.phone, phone)),
@@ -161,7 +165,7 @@ export class CustomerProfiles {
       conditions.push(
         inArray(
           customers.id,
-          this.#records.db
+          this.#db
             .select({ id: customerEmails.customerId })
             .from(customerEmails)
             .where(sql`lower(${customerEmails.email}) = ${filters.email.toLowerCase()}`),
@@ -194,7 +198,7 @@ export class CustomerProfiles {
     if (filters.status) conditions.push(eq(customers.status, filters.status));
     const position = decodeCursor(filters.cursor, ['id'] as const);
     if (position) conditions.push(gt(customers.id, position.id));
-    const rows = await this.#records.db
+    const rows = await this.#db
       .select()
       .from(customers)
       .where(and(...conditions))
@@ -202,7 +206,7 @@ export class CustomerProfiles {
       .limit(limit + 1);
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     const { phones, emails } = await this.#records.contacts(
-      this.#records.db,
+      this.#db,
       page.items.map((row) => row.id),
     );
     return {
@@ -228,7 +232,7 @@ export class CustomerProfiles {
     },
     context: RequestContext,
   ) {
-    return inTransaction(this.#records.db, async (tx) => {
+    return inTransaction(this.#db, async (tx) => {
       const before = await this.#records.row(tx, id, true);
       if (before.erasedAt) throw customerErrors.erased();
       const [row] = await tx
@@ -267,7 +271,7 @@ export class CustomerProfiles {
   }
 
   async changeStatus(id: string, status: CustomerRow['status'], reason: string, context: RequestContext) {
-    return inTransaction(this.#records.db, async (tx) => {
+    return inTransaction(this.#db, async (tx) => {
       const before = await this.#records.row(tx, id, true);
       if (before.erasedAt) throw customerErrors.erased();
       const [row] = await tx
@@ -289,7 +293,7 @@ export class CustomerProfiles {
 
   /** Staff confirm the primary phone (e.g. at a branch); one-time-code verification will set the same mark. */
   async verifyPhone(id: string, context: RequestContext) {
-    return inTransaction(this.#records.db, async (tx) => {
+    return inTransaction(this.#db, async (tx) => {
       const row = await this.#records.row(tx, id, true);
       if (row.erasedAt) throw customerErrors.erased();
       const [phone] = await tx

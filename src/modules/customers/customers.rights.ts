@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { auditTrailOf, type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { inTransaction } from '../../platform/db.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
 import { customerHeldData } from './customers.export.ts';
 import { type CustomerRecords, customerErrors } from './customers.records.ts';
 import { customerAddresses, customerEmails, customerPhones, customers } from './customers.tables.ts';
@@ -16,18 +16,22 @@ export class CustomerDataRights {
     this.#records = records;
   }
 
+  get #db(): Executor {
+    return this.#records.db;
+  }
+
   /** Everything held about a customer, PII in clear (the data subject's right of access); audited. */
   async export(id: string, context: RequestContext) {
-    const row = await this.#records.row(this.#records.db, id);
+    const row = await this.#records.row(this.#db, id);
     const [phones, emails, addresses, audit] = await Promise.all([
-      this.#records.db.select().from(customerPhones).where(eq(customerPhones.customerId, id)),
-      this.#records.db.select().from(customerEmails).where(eq(customerEmails.customerId, id)),
-      this.#records.db.select().from(customerAddresses).where(eq(customerAddresses.customerId, id)),
+      this.#db.select().from(customerPhones).where(eq(customerPhones.customerId, id)),
+      this.#db.select().from(customerEmails).where(eq(customerEmails.customerId, id)),
+      this.#db.select().from(customerAddresses).where(eq(customerAddresses.customerId, id)),
       // What was done to the customer, and what the customer did (to their wallets, devices, disputes, …).
-      auditTrailOf(this.#records.db, { type: 'customer', id }, 1000),
+      auditTrailOf(this.#db, { type: 'customer', id }, 1000),
     ]);
-    const held = await customerHeldData(this.#records.db, id);
-    await inTransaction(this.#records.db, (tx) =>
+    const held = await customerHeldData(this.#db, id);
+    await inTransaction(this.#db, (tx) =>
       writeAudit(tx, context, { action: 'customer.exported', entityType: 'customer', entityId: id }),
     );
     const primaryPhone = phones.find((phone) => phone.primary)?.phone ?? null;
@@ -69,7 +73,7 @@ export class CustomerDataRights {
    * financial records stay, since the law requires keeping them. The customer is closed.
    */
   async erase(id: string, reason: string, context: RequestContext) {
-    return inTransaction(this.#records.db, async (tx) => {
+    return inTransaction(this.#db, async (tx) => {
       const row = await this.#records.row(tx, id, true);
       if (row.erasedAt) throw customerErrors.erased();
       await tx.delete(customerPhones).where(eq(customerPhones.customerId, id));
