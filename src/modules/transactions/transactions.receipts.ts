@@ -4,7 +4,6 @@
  * prints fee and excise duty on their own lines, shows its time in the customer's time zone, and carries a QR code
  * of a verification URL (under PUBLIC_BASE_URL) that anyone holding the receipt can open to check it is genuine.
  */
-import { eq, inArray } from 'drizzle-orm';
 import { constantTimeEqualHex, keyedHash } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
@@ -14,10 +13,10 @@ import { formatLocalTime, localIsoTime, renderReceiptPdf } from '../../platform/
 import type { WalletRow, WalletsService } from '../wallets/index.ts';
 import type { Counterparty } from './transactions.counterparties.ts';
 import { transactionErrors } from './transactions.errors.ts';
+import type { TransactionRow as Row } from './transactions.plan.ts';
+import { transactionByReference, transactionsById } from './transactions.repository.ts';
 import type { TransactionsService } from './transactions.service.ts';
-import { type TransactionType, transactions } from './transactions.tables.ts';
-
-type Row = typeof transactions.$inferSelect;
+import type { TransactionType } from './transactions.tables.ts';
 
 const TYPE_LABELS: Record<TransactionType, string> = {
   p2p: 'Transfer',
@@ -202,11 +201,7 @@ export class ReceiptsService {
     const normalised = reference.toUpperCase();
     if (!constantTimeEqualHex(this.verificationCode(normalised), code.toLowerCase()))
       throw transactionErrors.notFound();
-    const [row] = await this.#db
-      .select()
-      .from(transactions)
-      .where(eq(transactions.reference, normalised))
-      .limit(1);
+    const row = await transactionByReference(this.#db, normalised);
     if (!row) throw transactionErrors.notFound();
     const occurred = row.completedAt ?? row.createdAt;
     return {
@@ -226,7 +221,7 @@ export class ReceiptsService {
    * 37150012345", "Payment to Mama Mboga Stores", "Transfer to Wanjikũ Kamau", "Transfer from …".
    */
   async describe(ids: string[], walletId: string): Promise<Map<string, string>> {
-    const rows = await this.#db.select().from(transactions).where(inArray(transactions.id, ids));
+    const rows = await transactionsById(this.#db, ids);
     const walletIds = [
       ...new Set(rows.flatMap((row) => [row.sourceWalletId, row.destinationWalletId])),
     ].filter((id): id is string => id !== null && id !== walletId);

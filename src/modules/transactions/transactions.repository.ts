@@ -5,11 +5,11 @@
  * record by id (locked when asked), references by id, and a reversal marking its original. Commands take the
  * caller's executor, so they join the caller's transaction (a dispute refund, a reversal) and commit with it.
  */
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import { type Executor, violatedConstraint } from '../../platform/db.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { Step, TransactionRow } from './transactions.plan.ts';
-import { fxRates, transactions } from './transactions.tables.ts';
+import { fxRates, type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
 
 type NewTransaction = typeof transactions.$inferInsert;
 
@@ -22,6 +22,87 @@ export async function findTransaction(
   const query = executor.select().from(transactions).where(eq(transactions.id, id)).limit(1);
   const [row] = options.lock ? await query.for('update') : await query;
   return row;
+}
+
+/** Records by id (ids that name none are left out). */
+export function transactionsById(executor: Executor, ids: readonly string[]): Promise<TransactionRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return executor
+    .select()
+    .from(transactions)
+    .where(inArray(transactions.id, [...ids]));
+}
+
+export async function transactionByReference(
+  executor: Executor,
+  reference: string,
+): Promise<TransactionRow | undefined> {
+  const [row] = await executor
+    .select()
+    .from(transactions)
+    .where(eq(transactions.reference, reference))
+    .limit(1);
+  return row;
+}
+
+/** What a history page is filtered by; every filter given applies. */
+export interface HistoryFilters {
+  /** Either side's customer. */
+  partyCustomerId?: string;
+  /** Only what this customer made (in any state), and anyone's settled movements. */
+  visibleToCustomerId?: string;
+  settledStates: readonly TransactionState[];
+  /** Either side's wallet. */
+  walletId?: string;
+  type?: TransactionType;
+  status?: TransactionState;
+  reference?: string;
+  from?: Date;
+  to?: Date;
+  /** Older than this record (the page cursor). */
+  beforeId?: string;
+}
+
+/** A page of the history, newest first. */
+export function listTransactions(
+  executor: Executor,
+  filters: HistoryFilters,
+  limit: number,
+): Promise<TransactionRow[]> {
+  const conditions: SQL[] = [];
+  const customerId = filters.partyCustomerId;
+  if (customerId)
+    conditions.push(
+      or(eq(transactions.customerId, customerId), eq(transactions.counterpartyCustomerId, customerId))!,
+    );
+  const viewer = filters.visibleToCustomerId;
+  if (viewer)
+    conditions.push(
+      or(
+        eq(transactions.customerId, viewer),
+        and(eq(transactions.initiatedByType, 'customer'), eq(transactions.initiatedById, viewer)),
+        inArray(transactions.status, [...filters.settledStates]),
+      )!,
+    );
+  if (filters.walletId)
+    conditions.push(
+      or(
+        eq(transactions.sourceWalletId, filters.walletId),
+        eq(transactions.destinationWalletId, filters.walletId),
+      )!,
+    );
+  if (filters.type) conditions.push(eq(transactions.type, filters.type));
+  if (filters.status) conditions.push(eq(transactions.status, filters.status));
+  if (filters.reference) conditions.push(eq(transactions.reference, filters.reference));
+  if (filters.from) conditions.push(gte(transactions.createdAt, filters.from));
+  if (filters.to) conditions.push(lte(transactions.createdAt, filters.to));
+  if (filters.beforeId) conditions.push(sql`${transactions.id} < ${filters.beforeId}`);
+  return executor
+    .select()
+    .from(transactions)
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(transactions.id))
+    .limit(limit);
 }
 
 /** The reference of each record, by id (ids that name none are absent). */

@@ -3,7 +3,6 @@
  * authorization step (transaction PIN, and a one-time code bound to payee and amount above a threshold); and the
  * transaction history customers and staff read (receipts: transactions.receipts.ts).
  */
-import { and, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import type { Executor } from '../../platform/db.ts';
@@ -21,8 +20,9 @@ import type { Authorization, AuthorizationBinding, PaymentAuthorizer } from './t
 import { Counterparties } from './transactions.counterparties.ts';
 import type { PaymentEngine } from './transactions.engine.ts';
 import { transactionErrors } from './transactions.errors.ts';
-import type { MovementPlan, Step } from './transactions.plan.ts';
-import { type TransactionState, type TransactionType, transactions } from './transactions.tables.ts';
+import type { MovementPlan, Step, TransactionRow } from './transactions.plan.ts';
+import { findTransaction, listTransactions } from './transactions.repository.ts';
+import type { TransactionState, TransactionType } from './transactions.tables.ts';
 import {
   madeBy,
   SETTLED_STATES,
@@ -317,8 +317,8 @@ export class TransactionsService {
     );
   }
 
-  async row(id: string): Promise<typeof transactions.$inferSelect> {
-    const [row] = await this.#db.select().from(transactions).where(eq(transactions.id, id)).limit(1);
+  async row(id: string): Promise<TransactionRow> {
+    const row = await findTransaction(this.#db, id);
     if (!row) throw transactionErrors.notFound();
     return row;
   }
@@ -355,7 +355,6 @@ export class TransactionsService {
     principal: Principal,
   ) {
     const limit = filters.limit ?? 20;
-    const conditions = [];
     let customerId = principal.type === 'customer' ? principal.id : filters.customer_id;
     if (principal.type === 'customer' && filters.customer_id) assertOwnership(principal, filters.customer_id);
     if (principal.type === 'customer' && filters.wallet_id) {
@@ -365,39 +364,24 @@ export class TransactionsService {
         throw commonErrors.notFound('Wallet');
       if (wallet.ownerType === 'merchant') customerId = undefined;
     }
-    if (customerId)
-      conditions.push(
-        or(eq(transactions.customerId, customerId), eq(transactions.counterpartyCustomerId, customerId)),
-      );
-    // A customer sees the movements they made in every state, anyone else's only settled (see `get`).
-    if (principal.type === 'customer')
-      conditions.push(
-        or(
-          eq(transactions.customerId, principal.id),
-          and(eq(transactions.initiatedByType, 'customer'), eq(transactions.initiatedById, principal.id)),
-          inArray(transactions.status, [...SETTLED_STATES]),
-        ),
-      );
-    if (filters.wallet_id)
-      conditions.push(
-        or(
-          eq(transactions.sourceWalletId, filters.wallet_id),
-          eq(transactions.destinationWalletId, filters.wallet_id),
-        ),
-      );
-    if (filters.type) conditions.push(eq(transactions.type, filters.type));
-    if (filters.status) conditions.push(eq(transactions.status, filters.status));
-    if (filters.reference) conditions.push(eq(transactions.reference, filters.reference.toUpperCase()));
-    if (filters.from) conditions.push(gte(transactions.createdAt, new Date(filters.from)));
-    if (filters.to) conditions.push(lte(transactions.createdAt, new Date(filters.to)));
     const position = decodeCursor(filters.cursor, ['id'] as const);
-    if (position) conditions.push(sql`${transactions.id} < ${position.id}`);
-    const rows = await this.#db
-      .select()
-      .from(transactions)
-      .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(desc(transactions.id))
-      .limit(limit + 1);
+    const rows = await listTransactions(
+      this.#db,
+      {
+        partyCustomerId: customerId,
+        // A customer sees the movements they made in every state, anyone else's only settled (see `get`).
+        ...(principal.type === 'customer' ? { visibleToCustomerId: principal.id } : {}),
+        settledStates: [...SETTLED_STATES],
+        walletId: filters.wallet_id,
+        type: filters.type,
+        status: filters.status,
+        reference: filters.reference?.toUpperCase(),
+        ...(filters.from ? { from: new Date(filters.from) } : {}),
+        ...(filters.to ? { to: new Date(filters.to) } : {}),
+        beforeId: position?.id,
+      },
+      limit + 1,
+    );
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     return {
       items: page.items.map((row) => transactionViewFor(row, principal)),
