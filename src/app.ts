@@ -24,6 +24,7 @@ import { API_ERRORS } from './api-errors.ts';
 import { API_EXAMPLES } from './api-examples.ts';
 import { apiDocsMode, trustProxyOption } from './config.ts';
 import { errorCatalogue } from './errors.ts';
+import { defineJobs } from './jobs.ts';
 import { type IdentityService, identityModule } from './modules/identity/index.ts';
 import { type LedgerService, ledgerModule } from './modules/ledger/index.ts';
 import { type NotificationsRuntime, notificationsModule } from './modules/notifications/index.ts';
@@ -243,7 +244,12 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
 
   const metrics = registerMetrics(app, deps);
   const system = options.system ?? (await composeSystem(deps));
-  if (!options.system) app.addHook('onClose', async () => system.close());
+  if (!options.system) {
+    app.addHook('onClose', async () => system.close());
+    // The API enqueues the modules' jobs (a notification's delivery), so they are defined here too when the process
+    // did not define them with this system (tests, the OpenAPI generator); schedules run only where the worker runs.
+    await defineJobs(deps, system);
+  }
   // Guards see every request: registered on the root instance before any route.
   for (const module of system.ordered) await module.guards?.(system.api(module), app, system.context(module));
   registerIdempotency(app, new IdempotencyService(deps.database.db, config.IDEMPOTENCY_TTL_HOURS));

@@ -47,7 +47,14 @@ export async function defineJobs(deps: Dependencies, existing?: ModuleSystem): P
     ...platformTasks(deps),
     ...system.collect((m, api, ctx) => m.jobs?.(api, ctx)).flatMap((j) => j.value),
   ];
+  const names = new Set<string>();
   for (const job of jobs) {
+    if (names.has(job.name)) throw new Error(`job ${job.name} is declared twice`);
+    names.add(job.name);
+  }
+  for (const job of jobs) {
+    // Defined already on these dependencies (the API built on the jobs' own system): nothing to add.
+    if (deps.jobs.names.includes(job.name)) continue;
     if (isScheduledTask(job)) {
       deps.jobs.define({
         name: job.name,
@@ -61,9 +68,11 @@ export async function defineJobs(deps: Dependencies, existing?: ModuleSystem): P
       deps.jobs.define(job as JobDefinition<object>);
     }
   }
-  const loops: BackgroundLoop[] = system
-    .collect((m, api, ctx) => m.background?.(api, ctx))
-    .flatMap((found) => [...found.value]);
+  // The event bus (every module's consumer), then the modules' own loops.
+  const loops: BackgroundLoop[] = [
+    system.events,
+    ...system.collect((m, api, ctx) => m.background?.(api, ctx)).flatMap((found) => [...found.value]),
+  ];
   return {
     system,
     start: () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Type } from 'typebox';
 import type { Dependencies } from './dependencies.ts';
+import { defineTopic } from './events.ts';
 import {
   checkDeclarations,
   defineModule,
@@ -14,6 +16,8 @@ const module = (name: string, dependsOn: string[] = [], extra: Partial<ModuleDef
   defineModule<unknown>({ name, description: name, dependsOn, create: () => ({ name }), ...extra });
 
 const names = (modules: { name: string }[]) => modules.map((m) => m.name);
+
+const done = defineTopic('x.done', 1, Type.Object({ id: Type.String() }));
 
 describe('module graph', () => {
   test('orders every module after what it depends on, keeping the list order otherwise', () => {
@@ -55,10 +59,7 @@ describe('module graph', () => {
     );
     assert.throws(
       () =>
-        checkDeclarations([
-          module('a', [], { publishes: [{ name: 'x.done', version: 1 }] }),
-          module('b', [], { publishes: [{ name: 'x.done', version: 1 }] }),
-        ]),
+        checkDeclarations([module('a', [], { publishes: [done] }), module('b', [], { publishes: [done] })]),
       /topic "x.done" is declared by both "a" and "b"/,
     );
     assert.throws(
@@ -72,7 +73,7 @@ describe('module graph', () => {
 });
 
 describe('module system', () => {
-  const deps = {} as Dependencies;
+  const deps = { database: { db: {} } } as unknown as Dependencies;
   const noConfig = () => ({});
 
   test('builds each API once, in dependency order, and a module reaches only what it declared', async () => {

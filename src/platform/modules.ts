@@ -11,7 +11,10 @@ import type { ConfigSpec, ModuleConfig } from './config-spec.ts';
 import type { Executor } from './db.ts';
 import type { Dependencies } from './dependencies.ts';
 import type { ErrorCatalogue } from './error-catalogue.ts';
+import { type Subscription, type Topic, TopicRegistry } from './events.ts';
 import type { JobDefinition } from './jobs.ts';
+import { otpRequested } from './otp.ts';
+import { EventBus } from './outbox-dispatcher.ts';
 
 /** Declares one approval action with its payload type (the list of a module's actions mixes payload types). */
 export function approvalAction<P extends object>(
@@ -27,6 +30,11 @@ export interface ModuleContext<C extends ConfigSpec = ConfigSpec> {
   readonly config: ModuleConfig<C>;
   /** The API of a module named in `dependsOn` (anything else throws: the graph is declared, not discovered). */
   use<Api>(module: ModuleDefinition<Api>): Api;
+  /**
+   * The process's event bus: each module's `subscribes` become the handlers of its own consumer (named after it), so
+   * a module needs it only for operator actions on its consumer (replay, dead letters) or to drive it in tests.
+   */
+  readonly events: EventBus;
 }
 
 /** What a module's seed receives: no other module is built yet. */
@@ -81,12 +89,6 @@ export interface BackgroundLoop {
   stop(): Promise<void>;
 }
 
-/** A typed domain event topic (declared with `defineTopic` in the publishing module). */
-export interface TopicDeclaration {
-  readonly name: string;
-  readonly version: number;
-}
-
 export interface ModuleDefinition<Api = unknown, C extends ConfigSpec = ConfigSpec> {
   /** Lower-case, unique; the Fastify plugin name and the prefix of the module's jobs. */
   readonly name: string;
@@ -102,8 +104,8 @@ export interface ModuleDefinition<Api = unknown, C extends ConfigSpec = ConfigSp
   readonly tables?: Readonly<Record<string, unknown>>;
   /** Permissions its routes require. */
   readonly permissions?: readonly PermissionDeclaration[];
-  /** Event topics it publishes (with their payload schemas). */
-  readonly publishes?: readonly TopicDeclaration[];
+  /** Event topics it publishes (`defineTopic` in its `*.events.ts`, with their payload schemas). */
+  readonly publishes?: readonly Topic[];
   /** Payment modules: the transaction types they record. */
   readonly transactionTypes?: readonly string[];
   /** Builds the module's API: the services other modules reach through `ctx.use`. */
@@ -121,8 +123,11 @@ export interface ModuleDefinition<Api = unknown, C extends ConfigSpec = ConfigSp
   approvalActions?(api: Api, ctx: ModuleContext<C>): readonly ApprovalActionDeclaration<never>[];
   /** Kinds of principal it adds (customers, agents), keyed by the principal type. */
   principalResolvers?(api: Api, ctx: ModuleContext<C>): Readonly<Record<string, PrincipalResolver>>;
-  /** Event handlers per topic name: run by this module's own consumer (its own cursor and retries). */
-  subscribes?(api: Api, ctx: ModuleContext<C>): Readonly<Record<string, unknown>>;
+  /**
+   * Its event handlers (`on(topic, handler)`), run by this module's own consumer: its own queue, retries and dead
+   * letters, so its failures or backlog hold up no other consumer. A topic no module publishes stops start-up.
+   */
+  subscribes?(api: Api, ctx: ModuleContext<C>): readonly Subscription[];
   /** Checks that feed `/health/ready`, by name. */
   health?(api: Api, ctx: ModuleContext<C>): Readonly<Record<string, HealthCheck>>;
   /**
@@ -220,12 +225,15 @@ export function checkDeclarations(modules: readonly AnyModule[]): void {
 export class ModuleSystem {
   readonly ordered: readonly AnyModule[];
   readonly deps: Dependencies;
+  /** The event bus every module's consumer is subscribed on; a `background` loop of the worker process. */
+  readonly events: EventBus;
   readonly #apis = new Map<string, unknown>();
   readonly #contexts = new Map<string, ModuleContext>();
 
-  private constructor(deps: Dependencies, ordered: AnyModule[]) {
+  private constructor(deps: Dependencies, ordered: AnyModule[], events: EventBus) {
     this.deps = deps;
     this.ordered = ordered;
+    this.events = events;
   }
 
   /** Orders and checks the modules, then builds each one's API in dependency order. */
@@ -236,11 +244,15 @@ export class ModuleSystem {
   ): Promise<ModuleSystem> {
     const ordered = orderModules(modules);
     checkDeclarations(ordered);
-    const system = new ModuleSystem(deps, ordered);
+    // The platform publishes one-time codes (platform/otp.ts); modules publish the rest.
+    const topics = new TopicRegistry().register('platform', [otpRequested]);
+    for (const module of ordered) topics.register(module.name, module.publishes ?? []);
+    const system = new ModuleSystem(deps, ordered, new EventBus(deps.database.db, { topics }));
     for (const module of ordered) {
       const declared = new Set(module.dependsOn);
       const context: ModuleContext = {
         deps,
+        events: system.events,
         config: parseConfig(module) as ModuleConfig<ConfigSpec>,
         use: <Api>(other: ModuleDefinition<Api>): Api => {
           if (!declared.has(other.name))
@@ -253,6 +265,11 @@ export class ModuleSystem {
       system.#contexts.set(module.name, context);
       system.#apis.set(module.name, await module.create(context));
     }
+    // Each module's handlers become its own consumer; a topic no module publishes throws here.
+    for (const module of ordered)
+      for (const subscription of module.subscribes?.(system.#apis.get(module.name), system.context(module)) ??
+        [])
+        system.events.subscribe(module.name, subscription.topic, subscription.handler);
     return system;
   }
 

@@ -79,9 +79,14 @@ export function createNotificationsRuntime(
     options.channels ?? channelsWithDevSink(channelsFromConfig(deps.config), devSink),
     options.realtime ?? null,
   );
-  const dispatcher = options.bus ?? new EventBus(deps.database.db);
-  for (const { topic, handler } of notificationSubscriptions(deps, service))
-    dispatcher.subscribe(NOTIFICATIONS_CONSUMER, topic, handler);
+  // Within the module system the bus is the system's, and the system subscribes this module's consumer
+  // (`subscribes`); on its own (tests of the runtime) it gets a bus of its own with its handlers.
+  let dispatcher = options.bus;
+  if (!dispatcher) {
+    dispatcher = new EventBus(deps.database.db);
+    for (const { topic, handler } of notificationSubscriptions(deps, service))
+      dispatcher.subscribe(NOTIFICATIONS_CONSUMER, topic, handler);
+  }
   return { templates, service, delivery, dispatcher, devSink };
 }
 
@@ -101,7 +106,10 @@ export const notificationsModule = defineModule({
     },
   ],
   create(ctx) {
-    const runtime = createNotificationsRuntime(ctx.deps, { realtime: new RealtimeHub(ctx.deps.store) });
+    const runtime = createNotificationsRuntime(ctx.deps, {
+      realtime: new RealtimeHub(ctx.deps.store),
+      bus: ctx.events,
+    });
     // Receipts and statements show times in the customer's own zone (their preferences).
     ctx
       .use(walletsModule)
@@ -150,7 +158,7 @@ export const notificationsModule = defineModule({
       run: (db) => purgeOldNotifications(db, deps.config.NOTIFICATION_RETENTION_DAYS),
     },
   ],
-  background: (runtime) => [runtime.dispatcher],
+  subscribes: (runtime, { deps }) => notificationSubscriptions(deps, runtime.service),
   seed: ({ deps }) => seedTemplates(deps).then(() => {}),
 });
 
