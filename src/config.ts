@@ -74,10 +74,6 @@ function trustProxy(raw: string): TrustProxy {
   return entries;
 }
 
-
-
-
-
 /** Previous master keys kept for unwrapping after a rotation: `id:base64key,id:base64key`. */
 function keyRing(raw: string): Map<string, Buffer> {
   const ring = new Map<string, Buffer>();
