@@ -9,13 +9,15 @@ import { approvalsModule } from '../approvals/index.ts';
 import { policyModule } from '../policy/index.ts';
 import { kycErrorCatalogue } from './kyc.errors.ts';
 import { kycTopics } from './kyc.events.ts';
+import { expireKycTiers, seedKycTiers } from './kyc.jobs.ts';
 import { kycRoutes } from './kyc.routes.ts';
-import { expireKycTiers, KycService, seedKycTiers } from './kyc.service.ts';
+import { KycService } from './kyc.service.ts';
 import { kycApplications, kycTiers } from './kyc.tables.ts';
 
 export { kycErrorCatalogue } from './kyc.errors.ts';
 export { kycDecided, kycTopics } from './kyc.events.ts';
-export { expireKycTiers, KycService, seedKycTiers } from './kyc.service.ts';
+export { expireKycTiers, seedKycTiers } from './kyc.jobs.ts';
+export { KycService } from './kyc.service.ts';
 
 export interface KycApi {
   kyc: KycService;

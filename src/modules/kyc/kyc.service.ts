@@ -2,11 +2,10 @@
  * KYC tiers Basic → Standard → Premium → Business: what each requires, the balance cap and transaction limits it
  * carries (limits live in the policy module's transaction-control table, so wallets evaluate one set of rules),
  * and which features it opens per channel. `initiate` opens an application and returns the checklist for the tier.
+ * The seed and the daily lapse of tiers are in kyc.jobs.ts.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
-import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, type Principal } from '../../platform/http.ts';
@@ -15,32 +14,18 @@ import { emitEvent } from '../../platform/outbox.ts';
 import { approvalErrorCatalogue } from '../approvals/index.ts';
 import {
   customerDisplayName,
-  lapseCustomerTiers,
   lockCustomerTier,
   setCustomerTier,
   verifiedContacts,
 } from '../customers/index.ts';
 import { documentTypesOnFile, verifiedDocumentTypes } from '../documents/index.ts';
-import { SEED_DIR } from '../identity/index.ts';
-import { type LimitSeed, type PolicyService, seedTransactionLimits } from '../policy/index.ts';
+import type { PolicyService } from '../policy/index.ts';
 import { kycErrorCatalogue as codes } from './kyc.errors.ts';
 import { kycDecided } from './kyc.events.ts';
 import { kycApplications, kycTiers } from './kyc.tables.ts';
 
 type TierRow = typeof kycTiers.$inferSelect;
 type ApplicationRow = typeof kycApplications.$inferSelect;
-
-interface TierSeed {
-  code: string;
-  name: string;
-  rank: number;
-  required_documents: string[];
-  required_verifications: string[];
-  max_balance: Record<string, string>;
-  features: Record<string, string[]>;
-  validity_days: number | null;
-  limits: Record<string, { single_minor: number; daily_send_minor: number; monthly_send_minor: number }>;
-}
 
 export const kycErrors = {
   unknownTier: (tier: string) => codes.UNKNOWN_TIER({ params: { tier } }),
@@ -56,65 +41,6 @@ export const kycErrors = {
   openApplication: (id: string, target: string) =>
     codes.KYC_IN_PROGRESS({ params: { target }, details: { application_id: id } }),
 };
-
-export async function seedKycTiers(db: Executor): Promise<void> {
-  const seeds = JSON.parse(readFileSync(join(SEED_DIR, 'kyc_tiers.json'), 'utf8')) as TierSeed[];
-  await inTransaction(db, async (tx) => {
-    for (const seed of seeds) {
-      await tx
-        .insert(kycTiers)
-        .values({
-          code: seed.code,
-          name: seed.name,
-          rank: seed.rank,
-          requiredDocuments: seed.required_documents,
-          requiredVerifications: seed.required_verifications,
-          maxBalance: seed.max_balance,
-          features: seed.features,
-          validityDays: seed.validity_days,
-        })
-        .onConflictDoNothing();
-    }
-  });
-  const limits: LimitSeed[] = seeds.flatMap((seed) =>
-    Object.entries(seed.limits).flatMap(([currency, limit]) => {
-      const base = { kyc_tier: seed.code, channel: '*', currency };
-      return [
-        {
-          ...base,
-          transaction_type: 'send',
-          period: 'single' as const,
-          max_amount_minor: BigInt(limit.single_minor),
-        },
-        {
-          ...base,
-          transaction_type: 'send',
-          period: 'daily' as const,
-          max_amount_minor: BigInt(limit.daily_send_minor),
-        },
-        {
-          ...base,
-          transaction_type: 'send',
-          period: 'monthly' as const,
-          max_amount_minor: BigInt(limit.monthly_send_minor),
-        },
-        {
-          ...base,
-          transaction_type: 'receive',
-          period: 'daily' as const,
-          max_amount_minor: BigInt(limit.daily_send_minor) * 2n,
-        },
-        {
-          ...base,
-          transaction_type: 'receive',
-          period: 'monthly' as const,
-          max_amount_minor: BigInt(limit.monthly_send_minor) * 2n,
-        },
-      ];
-    }),
-  );
-  await seedTransactionLimits(db, limits);
-}
 
 function applicationView(row: ApplicationRow) {
   return {
@@ -456,20 +382,4 @@ export class KycService {
       .limit(100);
     return { items: rows.map(applicationView) };
   }
-}
-
-/** Tiers past their validity fall back to basic (re-KYC was due); run daily by the worker. */
-export async function expireKycTiers(db: Executor): Promise<number> {
-  return inTransaction(db, async (tx) => {
-    const lapsed = await lapseCustomerTiers(tx, 'basic', new Date());
-    for (const id of lapsed) {
-      await writeAudit(tx, systemContext(), {
-        action: 'kyc.tier_expired',
-        entityType: 'customer',
-        entityId: id,
-        after: { kyc_tier: 'basic' },
-      });
-    }
-    return lapsed.length;
-  });
 }
