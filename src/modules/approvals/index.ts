@@ -4,6 +4,7 @@ import { settingsModule } from '../settings/index.ts';
 import { approvalErrorCatalogue } from './approvals.errors.ts';
 import { approvalRoutes } from './approvals.routes.ts';
 import { ApprovalService, expireStaleApprovals } from './approvals.service.ts';
+import { approvalRequests } from './approvals.tables.ts';
 
 export { approvalErrorCatalogue } from './approvals.errors.ts';
 export { ApprovalView as ApprovalViewSchema } from './approvals.schemas.ts';
@@ -20,6 +21,7 @@ export const approvalsModule = defineModule({
   description: "Maker-checker: actions other modules declare, held for a second staff member's approval",
   dependsOn: ['settings'],
   errors: approvalErrorCatalogue,
+  tables: { approvalRequests },
   permissions: [
     { code: 'approval:read', description: 'See the pending-approvals queue' },
     { code: 'approval:decide', description: "Approve or reject another staff member's request" },

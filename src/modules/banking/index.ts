@@ -13,6 +13,7 @@ import { LinkedAccountsService } from './banking.accounts.ts';
 import { coreBankingFrom } from './banking.cbs.ts';
 import { bankingErrorCatalogue } from './banking.errors.ts';
 import { bankingRoutes } from './banking.routes.ts';
+import { linkedBankAccounts } from './banking.tables.ts';
 import { BankTransfersService } from './banking.transfers.ts';
 import { staffTransferRoutes } from './staff-transfers.routes.ts';
 import {
@@ -59,6 +60,7 @@ export const bankingModule = defineModule({
     'Linked bank accounts (verified by name or micro deposit) and money between wallets and banks through Fineract',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
   errors: bankingErrorCatalogue,
+  tables: { linkedBankAccounts },
   permissions: [
     {
       code: 'transaction:transfer_for_customer',

@@ -11,6 +11,7 @@ import { billRoutes } from './bills.routes.ts';
 import { BillPayBody } from './bills.schemas.ts';
 import { seedBillers } from './bills.seed.ts';
 import { BillsService } from './bills.service.ts';
+import { billers } from './bills.tables.ts';
 
 export {
   ADAPTER_NAMES,
@@ -30,6 +31,7 @@ export const billsModule = defineModule({
   description: 'The biller registry, reference validation and bill payment on the payment engine',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
   errors: billErrorCatalogue,
+  tables: { billers },
   create(ctx) {
     const options = paymentModuleOptions(ctx);
     const service = new BillsService({

@@ -4,6 +4,7 @@ import { SEED_DIR } from '../../platform/seed.ts';
 import { coreErrorCatalogue } from './core.errors.ts';
 import { coreRoutes } from './core.routes.ts';
 import { CoreService, seedCategories } from './core.service.ts';
+import { entityCategories } from './core.tables.ts';
 
 export { seedCategories } from './core.service.ts';
 
@@ -12,6 +13,7 @@ export const coreModule = defineModule({
   description: 'Audit-log queries and entity categories',
   dependsOn: [],
   errors: coreErrorCatalogue,
+  tables: { entityCategories },
   permissions: [
     { code: 'core:audit_read', description: 'Query the audit log' },
     { code: 'core:category_read', description: 'Read entity categories' },

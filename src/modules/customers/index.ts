@@ -12,7 +12,13 @@ import { CustomerContacts } from './customers.contacts.ts';
 import { customerErrorCatalogue } from './customers.errors.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
-import { customers } from './customers.tables.ts';
+import {
+  customerAddresses,
+  customerCredentials,
+  customerEmails,
+  customerPhones,
+  customers,
+} from './customers.tables.ts';
 
 export { CustomerAuth, pinErrors } from './customers.auth.ts';
 export { customerDisplayName, primaryContact } from './customers.read.ts';
@@ -45,6 +51,7 @@ export const customersModule = defineModule({
   description: 'Customer profiles, contacts, data-protection rights, phone and PIN sign-in',
   dependsOn: ['identity'],
   errors: customerErrorCatalogue,
+  tables: { customers, customerPhones, customerEmails, customerAddresses, customerCredentials },
   permissions: [
     { code: 'customer:read', description: 'Read customers' },
     { code: 'customer:create', description: 'Create customers' },

@@ -12,6 +12,7 @@ import { disputeErrorCatalogue } from './disputes.errors.ts';
 import { disputeTopics } from './disputes.events.ts';
 import { disputeRoutes } from './disputes.routes.ts';
 import { DisputesService } from './disputes.service.ts';
+import { disputes } from './disputes.tables.ts';
 import { type ReversalPayload, ReversalService } from './reversals.service.ts';
 
 export { disputeErrors } from './disputes.errors.ts';
@@ -56,6 +57,7 @@ export const disputesModule = defineModule({
   description:
     'Reversals (maker-checker, an inverting ledger batch) and customer disputes (hold, refund or reject)',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  tables: { disputes },
   publishes: disputeTopics,
   errors: disputeErrorCatalogue,
   permissions: [

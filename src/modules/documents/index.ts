@@ -4,6 +4,7 @@ import { documentErrorCatalogue } from './documents.errors.ts';
 import { documentRoutes } from './documents.routes.ts';
 import { DocumentsService, expireDocuments } from './documents.service.ts';
 import { documentDirectory, LocalDirectoryStorage } from './documents.storage.ts';
+import { documents } from './documents.tables.ts';
 
 export { inspectDocument } from './documents.inspect.ts';
 export {
@@ -18,6 +19,7 @@ export const documentsModule = defineModule({
   description: 'Byte-checked uploads, envelope-encrypted storage, review, attachment downloads',
   dependsOn: ['customers'],
   errors: documentErrorCatalogue,
+  tables: { documents },
   permissions: [
     { code: 'document:read', description: 'Download documents' },
     { code: 'document:upload', description: 'Upload documents' },

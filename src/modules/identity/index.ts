@@ -13,6 +13,22 @@ import { pushRoutes } from './identity.push.routes.ts';
 import { purgeExpiredRefreshTokens } from './identity.repository.ts';
 import { identityRoutes } from './identity.routes.ts';
 import { IdentityService } from './identity.service.ts';
+import {
+  mfaFactors,
+  passwordHistory,
+  passwordResetTokens,
+  permissions,
+  pushChallenges,
+  recoveryCodes,
+  refreshTokens,
+  registeredDevices,
+  rolePermissions,
+  roles,
+  securityAnswers,
+  signingKeys,
+  userRoles,
+  users,
+} from './identity.tables.ts';
 import { TokenService } from './identity.tokens.ts';
 
 export { devicePushToken, forgetPushToken, pushableDevices, userContact } from './identity.contacts.ts';
@@ -103,6 +119,22 @@ export const identityModule = defineModule({
   description:
     'Staff identity: tokens, sign-in, sessions, MFA, push approval, and the access guard on every route',
   dependsOn: ['settings'],
+  tables: {
+    users,
+    roles,
+    permissions,
+    rolePermissions,
+    userRoles,
+    signingKeys,
+    refreshTokens,
+    mfaFactors,
+    recoveryCodes,
+    passwordHistory,
+    securityAnswers,
+    passwordResetTokens,
+    registeredDevices,
+    pushChallenges,
+  },
   publishes: identityTopics,
   errors: identityErrorCatalogue,
   create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule)),

@@ -1,6 +1,13 @@
 /** The double-entry ledger: the only module that writes money. Other modules post through `LedgerService`. */
 import { defineModule } from '../../platform/modules.ts';
 import { LedgerService } from './ledger.service.ts';
+import {
+  ledgerAccounts,
+  ledgerBatches,
+  ledgerDeferredDeltas,
+  ledgerEntries,
+  ledgerTransfers,
+} from './ledger.tables.ts';
 
 export {
   balanceBefore,
@@ -38,6 +45,7 @@ export const ledgerModule = defineModule({
   description:
     'The double-entry ledger: accounts, balanced batches, holds; the only module that writes money',
   dependsOn: [],
+  tables: { ledgerAccounts, ledgerBatches, ledgerTransfers, ledgerEntries, ledgerDeferredDeltas },
   permissions: [
     { code: 'ledger:read', description: 'Read ledger accounts and entries' },
     { code: 'ledger:verify', description: 'Run ledger verification' },

@@ -11,7 +11,7 @@ import { merchantTopics } from './merchants.events.ts';
 import { merchantRoutes } from './merchants.routes.ts';
 import { MerchantPayment } from './merchants.schemas.ts';
 import { MerchantsService, type RegistrationPayload } from './merchants.service.ts';
-import { merchants } from './merchants.tables.ts';
+import { merchantQrCodes, merchants } from './merchants.tables.ts';
 
 export { merchantErrors } from './merchants.errors.ts';
 export {
@@ -35,6 +35,7 @@ export const merchantsModule = defineModule({
   name: 'merchants',
   description: 'Merchant registration (maker-checker), merchant wallets, EMVCo QR codes, payment by id or QR',
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
+  tables: { merchants, merchantQrCodes },
   publishes: merchantTopics,
   errors: merchantErrorCatalogue,
   permissions: [

@@ -22,6 +22,12 @@ import { NOTIFICATIONS_CONSUMER, notificationSubscriptions } from './notificatio
 import { purgeOldNotifications } from './notifications.retention.ts';
 import { notificationRoutes } from './notifications.routes.ts';
 import { DELIVER_JOB, NotificationsService } from './notifications.service.ts';
+import {
+  notificationDeliveryReports,
+  notificationPreferences,
+  notifications,
+  notificationTemplates,
+} from './notifications.tables.ts';
 import { storedTimeZone } from './preferences.ts';
 import { channelsFromConfig } from './providers.ts';
 import { TemplatesService } from './templates.service.ts';
@@ -95,6 +101,7 @@ export const notificationsModule = defineModule({
   description:
     'Templates, queuing inside business transactions, delivery by SMS, email, push and the in-app inbox, delivery reports',
   dependsOn: ['wallets'],
+  tables: { notificationTemplates, notifications, notificationDeliveryReports, notificationPreferences },
   permissions: [
     { code: 'notify:read', description: 'Read notifications and delivery status' },
     { code: 'notify:send', description: 'Send notifications' },

@@ -8,7 +8,7 @@ import { defineModule } from '../../platform/modules.ts';
 import { policyErrorCatalogue } from './policy.errors.ts';
 import { policyRoutes } from './policy.routes.ts';
 import { PolicyService, policyErrors } from './policy.service.ts';
-import { transactionLimits } from './policy.tables.ts';
+import { accessPolicies, transactionLimits } from './policy.tables.ts';
 
 export { PolicyService, type TransactionQuestion } from './policy.service.ts';
 
@@ -17,6 +17,7 @@ export const policyModule = defineModule({
   description: 'Access policies enforced on every staff request, and transaction-control limits',
   dependsOn: [],
   errors: policyErrorCatalogue,
+  tables: { accessPolicies, transactionLimits },
   permissions: [
     { code: 'policy:read', description: 'Read access and transaction-control policies' },
     { code: 'policy:manage', description: 'Change policies' },

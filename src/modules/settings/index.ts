@@ -4,6 +4,7 @@ import { defineModule } from '../../platform/modules.ts';
 import { settingErrorCatalogue } from './settings.errors.ts';
 import { settingsRoutes } from './settings.routes.ts';
 import { SettingsService } from './settings.service.ts';
+import { appSettings } from './settings.tables.ts';
 
 export { type SettingKey, settingDefinitions } from './settings.definitions.ts';
 export { SettingsService } from './settings.service.ts';
@@ -14,6 +15,7 @@ export const settingsModule = defineModule({
     'Runtime settings (`/api/v1/admin/config`) and the public client configuration (`/api/v1/app`)',
   dependsOn: [],
   errors: settingErrorCatalogue,
+  tables: { appSettings },
   permissions: [
     { code: 'admin:config_read', description: 'Read runtime settings' },
     { code: 'admin:config_update', description: 'Change runtime settings' },

@@ -18,6 +18,7 @@ import { ReceiptsService } from './transactions.receipts.ts';
 import { transactionRoutes } from './transactions.routes.ts';
 import { TransferBody } from './transactions.schemas.ts';
 import { type CashInput, TransactionsService } from './transactions.service.ts';
+import { fxRates, transactions } from './transactions.tables.ts';
 
 export {
   type Authorization,
@@ -97,6 +98,7 @@ export const transactionsModule = defineModule({
   name: 'transactions',
   description: 'The payment engine, P2P and teller cash, FX, transaction history and receipts',
   dependsOn: ['identity', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
+  tables: { transactions, fxRates },
   publishes: transactionTopics,
   errors: transactionErrorCatalogue,
   permissions: [

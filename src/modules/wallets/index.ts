@@ -6,6 +6,7 @@ import { walletErrorCatalogue } from './wallets.errors.ts';
 import { ProductsService, seedWalletProducts } from './wallets.products.ts';
 import { walletRoutes } from './wallets.routes.ts';
 import { WalletsService } from './wallets.service.ts';
+import { walletProducts, wallets, walletUsage } from './wallets.tables.ts';
 
 export { walletErrorCatalogue, walletErrors } from './wallets.errors.ts';
 export {
@@ -36,6 +37,7 @@ export const walletsModule = defineModule({
   description: 'Wallets, wallet products, balances, statements and receipts as PDF',
   dependsOn: ['ledger', 'settings'],
   errors: walletErrorCatalogue,
+  tables: { walletProducts, wallets, walletUsage },
   permissions: [
     { code: 'wallet:read', description: 'Read wallets, balances and statements' },
     { code: 'wallet:create', description: 'Open wallets' },
