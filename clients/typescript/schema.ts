@@ -4093,9 +4093,12 @@ export interface operations {
                      */
                     "application/json": {
                         status: "ok" | "down";
+                        /** @description Database, Redis, and each check a module declares (`health`) */
                         checks: {
                             database: "ok" | "down";
                             redis: ("ok" | "down") | "not_configured";
+                        } & {
+                            [key: string]: "ok" | "down";
                         };
                         database: "postgres" | "pglite";
                     };

@@ -105,10 +105,12 @@ describe('password reset', () => {
     const events = await eventsFor(staff.id);
     assert.equal(events.length, 1);
     const payload = events[0]!.payload;
+    // The name the message greets them by travels in the event (the notifications consumer reads no users table).
     assert.deepEqual(Object.keys(payload).sort(), [
       'channel',
       'email',
       'expires_at',
+      'name',
       'reset_id',
       'token_sealed',
       'user_id',
