@@ -43,7 +43,8 @@ export function skeleton(name: string, root = ROOT): Skeleton {
   journal.entries.push({
     idx: Math.max(...journal.entries.map((entry) => entry.idx)) + 1,
     version: '7',
-    when: Date.now(),
+    // Drizzle applies a migration only if its `when` is later than the last applied one's: never go backwards.
+    when: Math.max(Date.now(), ...journal.entries.map((entry) => entry.when + 1)),
     tag: migrationTag,
     breakpoints: true,
   });

@@ -14,6 +14,7 @@ import { documentsModule } from './modules/documents/index.ts';
 import { identityModule } from './modules/identity/index.ts';
 import { kycModule } from './modules/kyc/index.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
+import { loansModule } from './modules/loans/index.ts';
 import { merchantsModule } from './modules/merchants/index.ts';
 import { notificationsModule } from './modules/notifications/index.ts';
 import { policyModule } from './modules/policy/index.ts';
@@ -45,6 +46,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   notificationsModule,
   realtimeModule,
   supportModule,
+  loansModule,
 ] as unknown as readonly ModuleDefinition<never>[];
 
 /** The modules in dependency order (checked: a missing dependency or a cycle throws a ModuleGraphError). */

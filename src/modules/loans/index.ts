@@ -1,0 +1,67 @@
+/**
+ * Loans: versioned products, applications with fraud rules, internal and bureau scoring, approval, disbursement
+ * through the ledger, schedules, repayment and automatic collection, close of business and collections.
+ * Other modules reach it only through this file.
+ */
+import { defineModule } from '../../platform/modules.ts';
+import { loansErrors } from './loans.errors.ts';
+import { loansTopics } from './loans.events.ts';
+import {
+  loanApplications,
+  loanInstalments,
+  loanProducts,
+  loanProductVersions,
+  loans,
+  loanTransactions,
+} from './loans.tables.ts';
+
+export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
+
+export const loansModule = defineModule({
+  name: 'loans',
+  description:
+    'Loans: versioned products, applications with fraud rules, scoring (internal and bureau), approval, disbursement, schedules, repayment, close of business and collections',
+  dependsOn: [
+    'settings',
+    'identity',
+    'customers',
+    'kyc',
+    'documents',
+    'ledger',
+    'wallets',
+    'transactions',
+    'approvals',
+    'notifications',
+  ],
+  errors: loansErrors,
+  tables: { loanProducts, loanProductVersions, loanApplications, loans, loanInstalments, loanTransactions },
+  permissions: [
+    {
+      code: 'loan:read',
+      description: 'Read loan products, applications, loans, schedules and collection cases',
+    },
+    {
+      code: 'loan:product_manage',
+      description: 'Create and change loan products (each change is a new version)',
+    },
+    { code: 'loan:apply', description: 'Submit and withdraw loan applications on a customer’s behalf' },
+    {
+      code: 'loan:fraud_manage',
+      description: 'Run fraud checks, manage fraud rules, deny lists and investigations',
+    },
+    { code: 'loan:score', description: 'Score loan applications (internal scorecard and credit bureau)' },
+    {
+      code: 'loan:approve',
+      description: 'Approve or decline loan applications (within the role’s approval limit)',
+    },
+    { code: 'loan:disburse', description: 'Disburse approved loans' },
+    { code: 'loan:repay', description: 'Record repayments (cash, bank) and quote payoffs' },
+    { code: 'loan:collect', description: 'Work collection cases and promises to pay' },
+    { code: 'loan:reschedule', description: 'Request a loan reschedule (maker-checker)' },
+    { code: 'loan:write_off', description: 'Request write-offs and record recoveries (maker-checker)' },
+    { code: 'loan:cob', description: 'Run and read close of business' },
+  ],
+  publishes: loansTopics,
+  // create / routes / jobs / seed / approvalActions / subscribes: each area adds its own wiring (see the brief).
+  create: () => ({}),
+});
