@@ -109,6 +109,7 @@ CREATE TABLE "loan_instalments" (
   "interest_paid" bigint DEFAULT 0 NOT NULL,
   "fee_paid" bigint DEFAULT 0 NOT NULL,
   "penalty_paid" bigint DEFAULT 0 NOT NULL,
+  "interest_accrued" bigint DEFAULT 0 NOT NULL,
   "status" text NOT NULL,
   "penalty_applied_on" date,
   "paid_at" timestamp with time zone,
@@ -142,3 +143,9 @@ CREATE TABLE "loan_transactions" (
 );--> statement-breakpoint
 CREATE UNIQUE INDEX "loan_transactions_dedupe_key" ON "loan_transactions" USING btree ("dedupe_key");--> statement-breakpoint
 CREATE INDEX "loan_transactions_loan_idx" ON "loan_transactions" USING btree ("loan_id","created_at");
+--> statement-breakpoint
+CREATE TABLE "loan_holidays" (
+  "date" date PRIMARY KEY NOT NULL,
+  "name" text NOT NULL,
+  "created_at" timestamp with time zone DEFAULT now() NOT NULL
+);

@@ -8,6 +8,7 @@ import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
 import {
   loanApplications,
+  loanHolidays,
   loanInstalments,
   loanProducts,
   loanProductVersions,
@@ -34,7 +35,15 @@ export const loansModule = defineModule({
     'notifications',
   ],
   errors: loansErrors,
-  tables: { loanProducts, loanProductVersions, loanApplications, loans, loanInstalments, loanTransactions },
+  tables: {
+    loanProducts,
+    loanProductVersions,
+    loanApplications,
+    loans,
+    loanInstalments,
+    loanTransactions,
+    loanHolidays,
+  },
   permissions: [
     {
       code: 'loan:read',

@@ -186,6 +186,11 @@ export const loanInstalments = pgTable(
     interestPaid: bigint('interest_paid', { mode: 'bigint' }).notNull().default(sql`0`),
     feePaid: bigint('fee_paid', { mode: 'bigint' }).notNull().default(sql`0`),
     penaltyPaid: bigint('penalty_paid', { mode: 'bigint' }).notNull().default(sql`0`),
+    /**
+     * Interest recognised so far (posted to the loan's interest receivable account): the whole interest_due on the
+     * due date for per-period products, day by day for daily products. Interest paid beyond it goes to income.
+     */
+    interestAccrued: bigint('interest_accrued', { mode: 'bigint' }).notNull().default(sql`0`),
     status: text('status', { enum: INSTALMENT_STATES }).notNull(),
     /** When the late penalty was applied (once per instalment). */
     penaltyAppliedOn: date('penalty_applied_on', { mode: 'string' }),
@@ -236,3 +241,10 @@ export const loanTransactions = pgTable(
     index('loan_transactions_loan_idx').on(table.loanId, table.createdAt),
   ],
 );
+
+/** Non-working days: a due date falling on one (or on a weekend) moves to the next working day. */
+export const loanHolidays = pgTable('loan_holidays', {
+  date: date('date', { mode: 'string' }).primaryKey(),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
