@@ -7,6 +7,7 @@ import { accountErrorDefinitions } from './loans.accounts.errors.ts';
 import { applicationErrorDefinitions } from './loans.applications.errors.ts';
 import { cobErrorDefinitions } from './loans.cob.errors.ts';
 import { fraudErrorDefinitions } from './loans.fraud.errors.ts';
+import { repaymentErrorDefinitions } from './loans.repayments.errors.ts';
 import { scoringErrorDefinitions } from './loans.scoring.errors.ts';
 
 const definitions = {
@@ -15,6 +16,7 @@ const definitions = {
   ...scoringErrorDefinitions,
   ...accountErrorDefinitions,
   ...cobErrorDefinitions,
+  ...repaymentErrorDefinitions,
 } as const satisfies ErrorDefinitions;
 
 type LoansErrorCodes = typeof definitions;
