@@ -149,3 +149,15 @@ CREATE TABLE "loan_holidays" (
   "name" text NOT NULL,
   "created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
+--> statement-breakpoint
+-- Loan officers approve up to their role's limit per currency; a role without a row may not approve in it.
+CREATE TABLE "loan_approval_limits" (
+  "role_code" text NOT NULL,
+  "currency" text NOT NULL,
+  "max_amount_minor" bigint NOT NULL,
+  "updated_by_id" text,
+  "created_at" timestamp with time zone DEFAULT now() NOT NULL,
+  "updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT "loan_approval_limits_pkey" PRIMARY KEY ("role_code", "currency"),
+  CONSTRAINT "loan_approval_limits_amount_positive" CHECK ("max_amount_minor" > 0)
+);

@@ -8,6 +8,7 @@ import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
 import {
   loanApplications,
+  loanApprovalLimits,
   loanHolidays,
   loanInstalments,
   loanProducts,
@@ -43,6 +44,7 @@ export const loansModule = defineModule({
     loanInstalments,
     loanTransactions,
     loanHolidays,
+    loanApprovalLimits,
   },
   permissions: [
     {

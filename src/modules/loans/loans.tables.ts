@@ -248,3 +248,16 @@ export const loanHolidays = pgTable('loan_holidays', {
   name: text('name').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/** The most a role may approve per currency (manual approval); a role without a row may not approve in it. */
+export const loanApprovalLimits = pgTable(
+  'loan_approval_limits',
+  {
+    roleCode: text('role_code').notNull(),
+    currency: text('currency').notNull(),
+    maxAmountMinor: bigint('max_amount_minor', { mode: 'bigint' }).notNull(),
+    updatedById: text('updated_by_id'),
+    ...timestamps,
+  },
+  (table) => [primaryKey({ columns: [table.roleCode, table.currency] })],
+);
