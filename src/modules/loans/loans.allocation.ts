@@ -7,6 +7,8 @@
 import { minBigint } from './loans.schedule.rational.ts';
 import { ALLOCATION_PARTS, type AllocationPart, DEFAULT_ALLOCATION_ORDER } from './loans.terms.ts';
 
+export type { AllocationPart } from './loans.terms.ts';
+
 /** What is still outstanding on one instalment, per part (minor units, >= 0). */
 export interface InstalmentBalance {
   seq: number;

@@ -32,8 +32,21 @@ import {
 } from './loans.schedule.rational.ts';
 import type { ProductTerms, RepaymentFrequency } from './loans.terms.ts';
 
+// The rest of the shared schedule functions, so callers find them all here.
+export {
+  type InstalmentPosition,
+  type PayoffInput,
+  type PayoffQuote,
+  payoffQuote,
+} from './loans.schedule.payoff.ts';
 export type { Ratio } from './loans.schedule.rational.ts';
 export { annuityInstalment, percentToRatio, roundHalfEven } from './loans.schedule.rational.ts';
+export {
+  prepaymentRecast,
+  type RecastInput,
+  type RescheduleInput,
+  reschedule,
+} from './loans.schedule.recast.ts';
 
 export interface ScheduleLine {
   /** 1-based instalment number. */
@@ -198,8 +211,13 @@ export interface Plan {
   graceInterest: number;
   /** Fee due on the first line. */
   firstFee: bigint;
-  /** An annuity's level instalment when it is kept (reduce_term); computed over the principal periods otherwise. */
+  /**
+   * A level to keep (reduce_term): the annuity's instalment, or the principal part per line of flat / equal
+   * principal. Computed from the principal and the periods that carry principal otherwise.
+   */
   instalment?: bigint;
+  /** Interest deferred by an interest grace before this plan starts, due with its first interest-bearing line. */
+  deferredInterest?: bigint;
 }
 
 /** The schedule lines of a plan (see the file comment for the methods). */
@@ -208,23 +226,24 @@ export function planLines(plan: Plan): ScheduleLine[] {
   const n = periods.length;
   if (n < 1) throw new RangeError('a schedule needs at least one instalment');
   if (principal < 0n) throw new RangeError('principal must not be negative');
-  const gp = Math.min(plan.gracePrincipal, n - 1);
-  const gi = Math.min(plan.graceInterest, n - 1);
+  const gp = Math.max(0, Math.min(plan.gracePrincipal, n - 1));
+  const gi = Math.max(0, Math.min(plan.graceInterest, n - 1));
   const principalPeriods = n - gp;
   const method = terms.interest_method;
   const rate = periodRate(terms);
 
   const level =
-    method === 'declining_equal_instalments'
-      ? (plan.instalment ?? annuityInstalment(principal, rate, principalPeriods))
-      : roundHalfEven(principal, BigInt(principalPeriods));
+    plan.instalment ??
+    (method === 'declining_equal_instalments'
+      ? annuityInstalment(principal, rate, principalPeriods)
+      : roundHalfEven(principal, BigInt(principalPeriods)));
   // Flat per-period interest: the total over all periods, spread evenly with the residual on the last line.
   const flatTotal = roundHalfEven(principal * rate.num * BigInt(n), rate.den);
   const flatPart = roundHalfEven(flatTotal, BigInt(n));
   let flatCharged = 0n;
 
   let balance = principal;
-  let deferred = 0n;
+  let deferred = plan.deferredInterest ?? 0n;
   const lines: ScheduleLine[] = [];
   for (let i = 0; i < n; i += 1) {
     const { from, due } = periods[i]!;
