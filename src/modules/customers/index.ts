@@ -21,6 +21,7 @@ import {
 } from './customers.tables.ts';
 
 export { CustomerAuth, pinErrors } from './customers.auth.ts';
+export { type CustomerCreditIdentity, customerCreditIdentity } from './customers.bureau.ts';
 export { customerDisplayName, primaryContact } from './customers.read.ts';
 export {
   type CustomerNames,
