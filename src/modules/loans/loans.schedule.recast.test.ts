@@ -162,6 +162,42 @@ describe('reschedule', () => {
     );
   });
 
+  test("the product's grace is not granted again unless asked; the frequency may change", () => {
+    const graced = terms({
+      interest_method: 'declining_equal_principal',
+      grace_principal_periods: 2,
+      grace_interest_periods: 1,
+    });
+    const plain = reschedule({
+      outstanding: 600_000n,
+      currency: 'KES',
+      terms: graced,
+      term: 3,
+      from: '2026-06-10',
+      firstSeq: 1,
+    });
+    assert.ok(plain.every((line) => line.principal_due > 0n && line.interest_due > 0n));
+    const weekly = reschedule({
+      outstanding: 600_000n,
+      currency: 'KES',
+      terms: graced,
+      term: 3,
+      frequency: 'weekly',
+      gracePrincipalPeriods: 1,
+      from: '2026-06-10',
+      firstSeq: 1,
+      isWorkingDay: holidayCalendar(['2026-06-17']),
+    });
+    assert.deepEqual(
+      weekly.map((line) => [line.due_date, line.principal_due]),
+      [
+        ['2026-06-18', 0n],
+        ['2026-06-24', 300_000n],
+        ['2026-07-01', 300_000n],
+      ],
+    );
+  });
+
   test('impossible terms are refused', () => {
     assert.throws(() =>
       reschedule({

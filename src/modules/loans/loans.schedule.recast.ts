@@ -1,7 +1,8 @@
 /**
  * Schedules rebuilt mid-life from an outstanding principal:
  * - `reschedule`: a new term (and maybe rate or frequency) from a date, for the collections area — the same
- *   arithmetic as a new loan's schedule, without an upfront fee, numbered on from the instalments already kept;
+ *   arithmetic as a new loan's schedule, without an upfront fee and without the product's grace (unless given),
+ *   numbered on from the instalments already kept; pass the holiday calendar as for a new schedule;
  * - `prepaymentRecast`: after an extra principal payment, the remaining instalments by the product's prepayment
  *   policy — `reduce_term` keeps the level (an annuity's instalment, or the principal part of flat and equal
  *   principal) and drops the instalments no longer needed; `reduce_instalment` keeps the count (and the due dates)
@@ -10,7 +11,6 @@
  * remaining period is charged on the balance after the prepayment.
  */
 import { dueDates, isWeekday, type WorkingDayTest } from './loans.calendar.ts';
-import { percentToRatio } from './loans.schedule.rational.ts';
 import {
   type Period,
   periodsFrom,
@@ -18,7 +18,7 @@ import {
   type ScheduleLine,
   scheduleProblems,
 } from './loans.schedule.ts';
-import type { PrepaymentPolicy, ProductTerms } from './loans.terms.ts';
+import type { PrepaymentPolicy, ProductTerms, RepaymentFrequency } from './loans.terms.ts';
 
 export interface RescheduleInput {
   /** The principal the new schedule repays (minor units). */
@@ -30,6 +30,14 @@ export interface RescheduleInput {
   term: number;
   /** A new nominal annual rate (percent), overriding terms.annual_rate. */
   annualRate?: string;
+  /** A new repayment frequency, overriding terms.frequency. */
+  frequency?: RepaymentFrequency;
+  /**
+   * Grace on the new schedule (instalments without principal / with interest deferred). Default none: the
+   * product's grace belonged to the start of the original loan and is not granted again by a reschedule.
+   */
+  gracePrincipalPeriods?: number;
+  graceInterestPeriods?: number;
   /** The date the new schedule counts from (its first period starts here). */
   from: string;
   /** The seq of the first new instalment (the number of instalments kept + 1). */
@@ -42,11 +50,13 @@ export function reschedule(input: RescheduleInput): ScheduleLine[] {
   const terms: ProductTerms = {
     ...input.terms,
     annual_rate: input.annualRate ?? input.terms.annual_rate,
+    frequency: input.frequency ?? input.terms.frequency,
+    grace_principal_periods: input.gracePrincipalPeriods ?? 0,
+    grace_interest_periods: input.graceInterestPeriods ?? 0,
     upfront_fee: null,
   };
   if (input.outstanding <= 0n) throw new RangeError('outstanding must be positive to reschedule');
   if (!Number.isInteger(input.firstSeq) || input.firstSeq < 1) throw new RangeError('firstSeq must be >= 1');
-  percentToRatio(terms.annual_rate);
   const problems = scheduleProblems(terms, input.term);
   if (problems.length > 0) throw new RangeError(`Cannot reschedule: ${problems.join('; ')}`);
   const dates = dueDates(input.from, terms.frequency, input.term, input.isWorkingDay ?? isWeekday);
@@ -56,8 +66,8 @@ export function reschedule(input: RescheduleInput): ScheduleLine[] {
     terms,
     periods: periodsFrom(input.from, dates),
     firstSeq: input.firstSeq,
-    gracePrincipal: terms.grace_principal_periods ?? 0,
-    graceInterest: terms.grace_interest_periods ?? 0,
+    gracePrincipal: terms.grace_principal_periods,
+    graceInterest: terms.grace_interest_periods,
     firstFee: 0n,
   });
 }
