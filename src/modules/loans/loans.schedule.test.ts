@@ -158,6 +158,21 @@ describe('other methods and frequencies', () => {
     assert.equal(lines[2]!.interest_due, 30n * dailyInterest(3_333_334n, terms, 'KES'));
   });
 
+  test('daily interest on an annuity: the level from the period rate, the split by actual days', () => {
+    const terms = testTerms({ interest_calculation: 'daily' });
+    const lines = generateSchedule({
+      principal: 10_000_000n,
+      currency: 'KES',
+      term: 12,
+      terms,
+      disbursedOn: '2026-01-15',
+    });
+    // First period 32 days: 32 × 3,288 = 105,216 of interest, so 888,488 − 105,216 of principal.
+    assert.deepEqual(parts(lines[0]!), [783_272n, 105_216n, 0n]);
+    for (const line of lines.slice(0, 11)) assert.equal(line.principal_due + line.interest_due, 888_488n);
+    assert.equal(scheduleTotals(lines).principal, 10_000_000n);
+  });
+
   test('a zero rate: principal only, in equal parts', () => {
     const lines = generateSchedule({
       principal: 1_000n,
