@@ -13,7 +13,8 @@ export const accountErrorDefinitions = {
   LOAN_WRONG_STATE: {
     status: 409,
     message: 'The loan is {status}',
-    description: 'The loan is not in a state that allows this (e.g. disbursing a loan that is already active).',
+    description:
+      'The loan is not in a state that allows this (e.g. disbursing a loan that is already active).',
   },
   LOAN_APPLICATION_NOT_APPROVABLE: {
     status: 409,
@@ -37,7 +38,8 @@ export const accountErrorDefinitions = {
   LOAN_WALLET_UNAVAILABLE: {
     status: 409,
     message: 'The customer has no active {currency} wallet to disburse to',
-    description: 'A loan is disbursed to the customer’s wallet in its currency, which must exist and be active.',
+    description:
+      'A loan is disbursed to the customer’s wallet in its currency, which must exist and be active.',
   },
   LOAN_MAX_BALANCE_EXCEEDED: {
     status: 409,
