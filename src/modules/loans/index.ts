@@ -6,6 +6,14 @@
 import { defineModule } from '../../platform/modules.ts';
 import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
+import { repaymentRoutes } from './loans.repayments.routes.ts';
+import {
+  buildRepayments,
+  collectionConfig,
+  type RepaymentsArea,
+  repaymentJobs,
+  repaymentSubscriptions,
+} from './loans.repayments.wiring.ts';
 import {
   loanApplications,
   loanApprovalLimits,
@@ -18,6 +26,12 @@ import {
 } from './loans.tables.ts';
 
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
+
+/** The loans module's API: one property per area (the others add theirs). */
+export interface LoansApi {
+  /** Repayments (customer, staff, automatic collection) and payoff quotes. */
+  repayments: RepaymentsArea;
+}
 
 export const loansModule = defineModule({
   name: 'loans',
@@ -35,6 +49,7 @@ export const loansModule = defineModule({
     'approvals',
     'notifications',
   ],
+  config: { ...collectionConfig },
   errors: loansErrors,
   tables: {
     loanProducts,
@@ -74,5 +89,11 @@ export const loansModule = defineModule({
   ],
   publishes: loansTopics,
   // create / routes / jobs / seed / approvalActions / subscribes: each area adds its own wiring (see the brief).
-  create: () => ({}),
+  create: (ctx): LoansApi => {
+    const repayments = buildRepayments(ctx, ctx.config);
+    return { repayments };
+  },
+  routes: (api) => [repaymentRoutes(api.repayments.service)],
+  jobs: (api) => [...repaymentJobs(api.repayments)],
+  subscribes: (api) => [...repaymentSubscriptions(api.repayments)],
 });
