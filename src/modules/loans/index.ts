@@ -4,8 +4,14 @@
  * Other modules reach it only through this file.
  */
 import { defineModule } from '../../platform/modules.ts';
+import { loanApplicationRoutes } from './loans.applications.routes.ts';
+import type { LoanApplicationsService } from './loans.applications.ts';
+import { buildProductsAndApplications } from './loans.applications.wiring.ts';
 import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
+import { loanProductRoutes } from './loans.products.routes.ts';
+import { seedLoanProducts } from './loans.products.seed.ts';
+import type { LoanProductsService } from './loans.products.ts';
 import { repaymentRoutes } from './loans.repayments.routes.ts';
 import {
   buildRepayments,
@@ -25,10 +31,16 @@ import {
   loanTransactions,
 } from './loans.tables.ts';
 
+export type { LoanApplicationsService } from './loans.applications.ts';
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
+export type { LoanProductsService } from './loans.products.ts';
 
 /** The loans module's API: one property per area (the others add theirs). */
 export interface LoansApi {
+  /** Products and their versions: `products.version(productId, n, executor?)` gives the terms a loan keeps. */
+  products: LoanProductsService;
+  /** Applications; `applications.continueAfterFraud(id, ctx)` after an investigation clears one. */
+  applications: LoanApplicationsService;
   /** Repayments (customer, staff, automatic collection) and payoff quotes. */
   repayments: RepaymentsArea;
 }
@@ -90,10 +102,18 @@ export const loansModule = defineModule({
   publishes: loansTopics,
   // create / routes / jobs / seed / approvalActions / subscribes: each area adds its own wiring (see the brief).
   create: (ctx): LoansApi => {
+    const { products, applications } = buildProductsAndApplications(ctx);
     const repayments = buildRepayments(ctx, ctx.config);
-    return { repayments };
+    return { products, applications, repayments };
   },
-  routes: (api) => [repaymentRoutes(api.repayments.service)],
+  routes: (api) => [
+    loanProductRoutes(api.products),
+    loanApplicationRoutes(api.applications),
+    repaymentRoutes(api.repayments.service),
+  ],
   jobs: (api) => [...repaymentJobs(api.repayments)],
-  subscribes: (api) => [...repaymentSubscriptions(api.repayments)],
+  subscribes: (api) => [...repaymentSubscriptions(api.repayments), ...api.applications.subscriptions()],
+  seed: async ({ deps }) => {
+    await seedLoanProducts(deps.database.db);
+  },
 });
