@@ -99,3 +99,16 @@ export async function customerIdByPhone(db: Executor, phone: string): Promise<st
     .limit(1);
   return row?.id;
 }
+
+/**
+ * The blind index of the customer's national ID (null when none is on file or the customer was erased): the loans
+ * fraud rules match applicants and deny lists on it without seeing the ID.
+ */
+export async function customerNationalIdIndex(db: Executor, customerId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ index: customers.nationalIdIndex })
+    .from(customers)
+    .where(eq(customers.id, customerId))
+    .limit(1);
+  return row?.index ?? null;
+}

@@ -28,6 +28,7 @@ export {
   type CustomerStanding,
   customerIdByPhone,
   customerNames,
+  customerNationalIdIndex,
   customerStanding,
   lockLiveCustomer,
   rewrapCustomerKeys,
