@@ -9,6 +9,18 @@ import type { LoanApplicationsService } from './loans.applications.ts';
 import { buildProductsAndApplications } from './loans.applications.wiring.ts';
 import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
+import { loanFraudRoutes } from './loans.fraud.routes.ts';
+import {
+  loanDenyList,
+  loanFraudCases,
+  loanFraudChecks,
+  loanFraudFlags,
+  loanFraudNotes,
+  loanFraudResults,
+  loanFraudRules,
+} from './loans.fraud.tables.ts';
+import { type FraudService, seedFraudRules } from './loans.fraud.ts';
+import { buildFraudService, fraudConfig } from './loans.fraud.wiring.ts';
 import { loanProductRoutes } from './loans.products.routes.ts';
 import { seedLoanProducts } from './loans.products.seed.ts';
 import type { LoanProductsService } from './loans.products.ts';
@@ -33,6 +45,7 @@ import {
 
 export type { LoanApplicationsService } from './loans.applications.ts';
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
+export type { FraudService } from './loans.fraud.ts';
 export type { LoanProductsService } from './loans.products.ts';
 
 /** The loans module's API: one property per area (the others add theirs). */
@@ -41,6 +54,8 @@ export interface LoansApi {
   products: LoanProductsService;
   /** Applications; `applications.continueAfterFraud(id, ctx)` after an investigation clears one. */
   applications: LoanApplicationsService;
+  /** Fraud checks (the pipeline's FraudChecker), rules, flags and their investigations, deny lists. */
+  fraud: FraudService;
   /** Repayments (customer, staff, automatic collection) and payoff quotes. */
   repayments: RepaymentsArea;
 }
@@ -61,7 +76,7 @@ export const loansModule = defineModule({
     'approvals',
     'notifications',
   ],
-  config: { ...collectionConfig },
+  config: { ...fraudConfig, ...collectionConfig },
   errors: loansErrors,
   tables: {
     loanProducts,
@@ -72,6 +87,13 @@ export const loansModule = defineModule({
     loanTransactions,
     loanHolidays,
     loanApprovalLimits,
+    loanFraudRules,
+    loanFraudChecks,
+    loanFraudResults,
+    loanFraudFlags,
+    loanFraudCases,
+    loanFraudNotes,
+    loanDenyList,
   },
   permissions: [
     {
@@ -103,17 +125,22 @@ export const loansModule = defineModule({
   // create / routes / jobs / seed / approvalActions / subscribes: each area adds its own wiring (see the brief).
   create: (ctx): LoansApi => {
     const { products, applications } = buildProductsAndApplications(ctx);
+    const fraud = buildFraudService(ctx, ctx.config);
+    applications.connect({ fraud });
+    fraud.onCleared((id, context) => applications.continueAfterFraud(id, context));
     const repayments = buildRepayments(ctx, ctx.config);
-    return { products, applications, repayments };
+    return { products, applications, fraud, repayments };
   },
   routes: (api) => [
     loanProductRoutes(api.products),
     loanApplicationRoutes(api.applications),
+    loanFraudRoutes(api.fraud),
     repaymentRoutes(api.repayments.service),
   ],
   jobs: (api) => [...repaymentJobs(api.repayments)],
   subscribes: (api) => [...repaymentSubscriptions(api.repayments), ...api.applications.subscriptions()],
   seed: async ({ deps }) => {
     await seedLoanProducts(deps.database.db);
+    await seedFraudRules(deps.database.db);
   },
 });
