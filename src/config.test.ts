@@ -13,6 +13,7 @@ import {
   secretVariableNames,
   variables,
 } from './config.ts';
+import { orderedModules } from './modules.ts';
 
 /** Parses and returns the ConfigError, failing the test when parsing succeeds or throws something else. */
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -312,9 +313,14 @@ describe('.env.example', () => {
         .map((line) => /^(?:# ?)?([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
         .filter((name): name is string => name !== undefined),
     );
-    const missing = Object.keys(variables).filter((name) => !documented.has(name));
+    // The platform's variables and each module's own (its `config`).
+    const known = new Set([
+      ...Object.keys(variables),
+      ...orderedModules().flatMap((module) => Object.keys(module.config ?? {})),
+    ]);
+    const missing = [...known].filter((name) => !documented.has(name));
     assert.deepEqual(missing, [], `.env.example lacks ${missing.join(', ')}`);
-    const unknown = [...documented].filter((name) => !(name in variables));
+    const unknown = [...documented].filter((name) => !known.has(name));
     assert.deepEqual(unknown, [], `.env.example documents unknown variables ${unknown.join(', ')}`);
   });
 });

@@ -32,6 +32,10 @@ import {
   repaymentJobs,
   repaymentSubscriptions,
 } from './loans.repayments.wiring.ts';
+import { scoringRoutes } from './loans.scoring.routes.ts';
+import { loanScoringResults } from './loans.scoring.tables.ts';
+import type { ScoringService } from './loans.scoring.ts';
+import { buildScoring, scoringConfig, scoringHealth } from './loans.scoring.wiring.ts';
 import {
   loanApplications,
   loanApprovalLimits,
@@ -47,6 +51,7 @@ export type { LoanApplicationsService } from './loans.applications.ts';
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
 export type { FraudService } from './loans.fraud.ts';
 export type { LoanProductsService } from './loans.products.ts';
+export type { ScoringService } from './loans.scoring.ts';
 
 /** The loans module's API: one property per area (the others add theirs). */
 export interface LoansApi {
@@ -56,6 +61,8 @@ export interface LoansApi {
   applications: LoanApplicationsService;
   /** Fraud checks (the pipeline's FraudChecker), rules, flags and their investigations, deny lists. */
   fraud: FraudService;
+  /** Scoring (the pipeline's Scorer): internal scorecard, credit bureau, policy; stored results. */
+  scoring: ScoringService;
   /** Repayments (customer, staff, automatic collection) and payoff quotes. */
   repayments: RepaymentsArea;
 }
@@ -76,7 +83,7 @@ export const loansModule = defineModule({
     'approvals',
     'notifications',
   ],
-  config: { ...fraudConfig, ...collectionConfig },
+  config: { ...fraudConfig, ...collectionConfig, ...scoringConfig },
   errors: loansErrors,
   tables: {
     loanProducts,
@@ -94,6 +101,7 @@ export const loansModule = defineModule({
     loanFraudCases,
     loanFraudNotes,
     loanDenyList,
+    loanScoringResults,
   },
   permissions: [
     {
@@ -127,18 +135,22 @@ export const loansModule = defineModule({
     const { products, applications } = buildProductsAndApplications(ctx);
     const fraud = buildFraudService(ctx, ctx.config);
     applications.connect({ fraud });
+    const scoring = buildScoring(ctx, ctx.config);
+    applications.connect({ scoring });
     fraud.onCleared((id, context) => applications.continueAfterFraud(id, context));
     const repayments = buildRepayments(ctx, ctx.config);
-    return { products, applications, fraud, repayments };
+    return { products, applications, fraud, scoring, repayments };
   },
   routes: (api) => [
     loanProductRoutes(api.products),
     loanApplicationRoutes(api.applications),
     loanFraudRoutes(api.fraud),
+    scoringRoutes(api.scoring),
     repaymentRoutes(api.repayments.service),
   ],
   jobs: (api) => [...repaymentJobs(api.repayments)],
   subscribes: (api) => [...repaymentSubscriptions(api.repayments), ...api.applications.subscriptions()],
+  health: (api) => scoringHealth(api.scoring),
   seed: async ({ deps }) => {
     await seedLoanProducts(deps.database.db);
     await seedFraudRules(deps.database.db);
