@@ -119,7 +119,8 @@ describe('loan applications', () => {
   };
 
   before(async () => {
-    t = await startTestApp();
+    // Jobs run: the decision messages are queued by the module's consumer (deliveries are jobs).
+    t = await startTestApp({}, { startJobs: true });
     api = t.application.system.api(loansModule);
     officer = await staff('loan_officer_1', ['loan_officer']);
     support = await staff('support_1', ['support_agent']);
@@ -357,6 +358,14 @@ describe('loan applications', () => {
       { code: 'LOW_INFLOWS', message: 'Wallet inflows are below the declared income' },
     ]);
     assert.ok(declined.json().decided_at);
+    // The module's consumer turns the decision into the customer's message (in-app at least).
+    while ((await t.application.system.events.dispatchBatch()) > 0) {}
+    const messages = (await db().execute(
+      sql`select channel, body from notifications where recipient_id = ${alice.id} and data->>'application_id' = ${declined.json().id}`,
+    )) as unknown as { rows: { channel: string; body: string }[] };
+    const inApp = messages.rows.find((row) => row.channel === 'in_app');
+    assert.ok(inApp, JSON.stringify(messages.rows));
+    assert.match(inApp.body, new RegExp(`${declined.json().number}.*declined`));
     const withdrawn = await withdraw(alice.token, declined.json().id);
     assert.equal(withdrawn.json().error_code, 'LOAN_APPLICATION_WRONG_STATE');
   });

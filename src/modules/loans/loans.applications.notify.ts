@@ -1,7 +1,8 @@
 /**
  * The customer hears of each decision on their application: the module's own consumer takes
  * `loans.application_decided` (whoever decided: the pipeline, a loan officer, an investigation) and queues a message
- * through the notifications module, keyed by the event so a redelivery sends nothing twice. Flagged and referred read
+ * through the notifications module, keyed by the application and outcome so a redelivery (or the accounts area's own
+ * message for a loan officer's decision) sends nothing twice. Flagged and referred read
  * the same to the customer: a fraud review is never announced as one.
  */
 import type { Executor } from '../../platform/db.ts';
@@ -79,7 +80,10 @@ export function applicationDecisionSubscriptions(notifier: DecisionNotifier): Su
           ),
         },
         data: { kind: 'loan_application', application_id: p.application_id },
-        dedupeKey: `event:${event.id}:loan-application-decided`,
+        // The key the accounts area queues its own decision messages with (a loan officer's decision): whichever
+        // comes first is sent, the other is dropped; flagged and referred share one (the customer hears "in review"
+        // once).
+        dedupeKey: `loan-application:${p.application_id}:${p.status === 'flagged' ? 'referred' : p.status}`,
         sourceEventId: event.id,
         createdBy: { type: 'system', id: null },
       });
