@@ -7,6 +7,24 @@ import { defineModule } from '../../platform/modules.ts';
 import { loanApplicationRoutes } from './loans.applications.routes.ts';
 import type { LoanApplicationsService } from './loans.applications.ts';
 import { buildProductsAndApplications } from './loans.applications.wiring.ts';
+import {
+  loanCobRuns,
+  loanCollectionCases,
+  loanCollectionNotes,
+  loanInterestEarned,
+  loanPromisesToPay,
+  loanRemindersSent,
+} from './loans.cob.tables.ts';
+import type { CloseOfBusiness } from './loans.cob.ts';
+import {
+  buildCobArea,
+  cobApprovalActions,
+  cobAreaRoutes,
+  cobJobs,
+  type PortfolioFigures,
+  seedCobArea,
+} from './loans.cob.wiring.ts';
+import type { CollectionsService } from './loans.collections.ts';
 import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
 import { loanFraudRoutes } from './loans.fraud.routes.ts';
@@ -65,6 +83,12 @@ export interface LoansApi {
   scoring: ScoringService;
   /** Repayments (customer, staff, automatic collection) and payoff quotes. */
   repayments: RepaymentsArea;
+  /** Close of business: `runCob(date)`, idempotent per business date; `runs(query)`. */
+  cob: CloseOfBusiness;
+  /** Collection cases and promises to pay; `collections.workouts`: reschedule, write-off, recovery. */
+  collections: CollectionsService;
+  /** Portfolio figures (outstanding, PAR30/60/90, disbursed and collected by period). */
+  portfolio: PortfolioFigures;
 }
 
 export const loansModule = defineModule({
@@ -102,6 +126,12 @@ export const loansModule = defineModule({
     loanFraudNotes,
     loanDenyList,
     loanScoringResults,
+    loanCobRuns,
+    loanRemindersSent,
+    loanCollectionCases,
+    loanCollectionNotes,
+    loanPromisesToPay,
+    loanInterestEarned,
   },
   permissions: [
     {
@@ -138,20 +168,24 @@ export const loansModule = defineModule({
     const scoring = buildScoring(ctx, ctx.config);
     applications.connect({ scoring });
     fraud.onCleared((id, context) => applications.continueAfterFraud(id, context));
+    const cobArea = buildCobArea(ctx);
     const repayments = buildRepayments(ctx, ctx.config);
-    return { products, applications, fraud, scoring, repayments };
+    return { products, applications, fraud, scoring, ...cobArea, repayments };
   },
-  routes: (api) => [
+  routes: (api, ctx) => [
+    ...cobAreaRoutes(api, ctx),
     loanProductRoutes(api.products),
     loanApplicationRoutes(api.applications),
     loanFraudRoutes(api.fraud),
     scoringRoutes(api.scoring),
     repaymentRoutes(api.repayments.service),
   ],
-  jobs: (api) => [...repaymentJobs(api.repayments)],
+  jobs: (api) => [...cobJobs(api), ...repaymentJobs(api.repayments)],
   subscribes: (api) => [...repaymentSubscriptions(api.repayments), ...api.applications.subscriptions()],
   health: (api) => scoringHealth(api.scoring),
+  approvalActions: (api) => [...cobApprovalActions(api)],
   seed: async ({ deps }) => {
+    await seedCobArea(deps);
     await seedLoanProducts(deps.database.db);
     await seedFraudRules(deps.database.db);
   },
