@@ -3889,6 +3889,1020 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/loan/cob/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Close-of-business runs, latest business date first, with their progress
+         * @description Requires `loan:cob`.
+         */
+        get: operations["listLoanCobRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/cob/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run close of business for a business date (today or earlier) and answer with its run
+         * @description Closes every active loan not yet closed for the date: interest accrual (daily products) or recognition on the due date (per-period), overdue instalments, late penalties, arrears buckets, due-date reminders and collection cases. Idempotent per date: a rerun changes nothing and answers the same run; a run that failed for some loans retries them. A date after today answers 422 LOAN_COB_FUTURE_DATE. The daily job closes the previous day by itself.
+         *
+         *     Requires `loan:cob`.
+         */
+        post: operations["runLoanCob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/portfolio/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Portfolio figures per currency: outstanding, PAR30/60/90, disbursed and collected by period
+         * @description Outstanding of the active loans by part (the balances of their ledger accounts); principal at risk of loans more than 30, 60 and 90 days past due (as of the last close of business) and its ratio; disbursed, collected and recovered by day or month between `from` and `to` (default: the 12 months to today).
+         *
+         *     Requires `loan:read`.
+         */
+        get: operations["getLoanPortfolioSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/collectioncase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Collection cases, newest first (filter by status, assignee, loan)
+         * @description Requires `loan:collect`.
+         */
+        get: operations["listLoanCollectionCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/collectioncase/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One collection case with its notes and promises to pay
+         * @description Requires `loan:collect`.
+         */
+        get: operations["getLoanCollectionCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/collectioncase/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign an open collection case to a staff member
+         * @description Requires `loan:collect`.
+         */
+        post: operations["assignLoanCollectionCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/collectioncase/note": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a note to a collection case
+         * @description Requires `loan:collect`.
+         */
+        post: operations["noteLoanCollectionCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/collectioncase/promise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a promise to pay (a date from today to 90 days ahead, and an amount)
+         * @description The customer is reminded the day before the date. Close of business settles the promise: `kept` once repayments since it was made reach the amount, `broken` when the date passes short of it.
+         *
+         *     Requires `loan:collect`.
+         */
+        post: operations["addLoanPromiseToPay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/collectioncase/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a collection case (its pending promises are cancelled)
+         * @description Requires `loan:collect`.
+         */
+        post: operations["closeLoanCollectionCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reschedule an active loan: a new term (and rate) from its outstanding principal (maker-checker: 202)
+         * @description Files a `loan.reschedule` request; once a second staff member approves it, instalments fully paid stay, a partly paid one keeps what was paid, and the unpaid principal gets a new schedule of `term` instalments from that day at `annual_rate` (default the loan’s). Recognised unpaid interest, fees and penalties fall due with the first new instalment; the arrears clear.
+         *
+         *     Requires `loan:reschedule`.
+         */
+        post: operations["rescheduleLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/write-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write a loan off (maker-checker: 202)
+         * @description Files a `loan.write_off` request; once a second staff member approves it, the loan’s outstanding principal, interest, fees and penalties post to write-off expense, the loan becomes `written_off` and its collection case closes. Money received later is a recovery.
+         *
+         *     Requires `loan:write_off`.
+         */
+        post: operations["writeOffLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/recovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money recovered on a written-off loan (wallet, cash or bank)
+         * @description Requires an Idempotency-Key. Posts Dr the customer’s wallet (never overdrawn: 409 LOAN_RECOVERY_INSUFFICIENT_FUNDS) or bank settlement / Cr recovery income. Never more than was written off and not yet recovered (422).
+         *
+         *     Requires `loan:write_off`.
+         */
+        post: operations["recoverLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/product/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a loan product (version 1 of its terms)
+         * @description Terms are checked as a whole: amount and term ranges in order, rates from 0 to 1000 percent, grace periods shorter than the shortest term, a deducted fee below the smallest amount, the allocation order naming each part once, a known KYC tier, a currency the installation offers wallets in. Each failed rule is a 422 VALIDATION_ERROR entry naming its field.
+         *
+         *     Requires `loan:product_manage`.
+         */
+        post: operations["addLoanProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/product/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Loan products with their current terms, newest first (customers: active ones)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["listLoanProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/product/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One loan product with its current terms (customers: active ones)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["getLoanProduct"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/product/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of a product’s terms, oldest first
+         * @description Requires `loan:read`.
+         */
+        get: operations["listLoanProductVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/product/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a product: changed terms make a new version
+         * @description Each field given in `terms` replaces the current one (`null` removes the upfront fee or the late penalty; `eligibility` is replaced whole), and the result is checked like a new product’s terms. Terms that differ make version n+1 and move `current_version`: new applications get it, while applications and loans made before keep the version they were made with. A name change alone makes no version.
+         *
+         *     Requires `loan:product_manage`.
+         */
+        post: operations["updateLoanProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/product/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a product: no new applications; running loans keep their terms
+         * @description Requires `loan:product_manage`.
+         */
+        post: operations["retireLoanProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/application/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply for a loan (a customer for themselves; staff with loan:apply on a customer’s behalf)
+         * @description The currency is the product’s. Refused with 422 when the amount or term is outside the product’s ranges or a document is not the applicant’s own, and with 409 LOAN_NOT_ELIGIBLE naming every failed rule in `details.reasons[]` (KYC tier, wallet in the currency and its tenure, active loans, a blocked customer). The fraud check runs with the insert: a score at the product’s threshold holds the application (`flagged`, shown to the customer as `referred`) for an investigation. Otherwise it is scored and decided at once: `declined` with adverse-action reasons, `approved` (scored approve within the auto-approval limit; `loan_id` is the loan), or `referred` to a loan officer (also when scoring is unavailable). A replay with the same Idempotency-Key answers the final outcome.
+         *
+         *     Requires `loan:apply` (customers: own resources).
+         */
+        post: operations["addLoanApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/application/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Loan applications, newest first (customers: their own)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["listLoanApplications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/application/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One loan application with its decision (another customer’s answers 404)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["getLoanApplication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/application/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach more of the applicant’s documents while the application is submitted, flagged or referred
+         * @description Requires `loan:apply` (customers: own resources).
+         */
+        post: operations["addLoanApplicationDocuments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/application/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw an application before it is approved or declined
+         * @description Requires `loan:apply` (customers: own resources).
+         */
+        post: operations["withdrawLoanApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraud/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the fraud rules on an application again and store the check
+         * @description Every enabled rule runs and records its evidence; the score is the sum of the tripped rules’ weights. At or above the product version’s `fraud_threshold` a fraud flag opens (one undecided flag per application) and a submitted or referred application becomes `flagged`. The check also runs by itself when an application is submitted.
+         *
+         *     Requires `loan:fraud_manage`.
+         */
+        post: operations["checkLoanFraud"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraud/rule/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fraud rules with their state, weight and parameters
+         * @description Requires `loan:fraud_manage`.
+         */
+        get: operations["listLoanFraudRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraud/rule/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch a fraud rule on or off, change its weight or parameters
+         * @description Parameters are merged into the current ones and checked as a whole (422 naming the field).
+         *
+         *     Requires `loan:fraud_manage`.
+         */
+        post: operations["updateLoanFraudRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraudflag/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fraud flags, newest first
+         * @description Requires `loan:fraud_manage`.
+         */
+        get: operations["listLoanFraudFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraudflag/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A fraud flag with its case, the rule results that raised it and its notes
+         * @description Requires `loan:fraud_manage`.
+         */
+        get: operations["getLoanFraudFlag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraudflag/escalate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open an investigation case on a fraud flag (or reassign it)
+         * @description Requires `loan:fraud_manage`.
+         */
+        post: operations["escalateLoanFraudFlag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraudflag/note": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a note (and evidence) to a fraud flag’s investigation
+         * @description Requires `loan:fraud_manage`.
+         */
+        post: operations["addLoanFraudNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/fraudflag/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide an investigation: confirm fraud (decline) or clear (on to scoring)
+         * @description `confirm` declines the application with reason LOAN_FRAUD_CONFIRMED and, with `add_to_deny_list`, deny-lists the national ID, phone and device its check recorded. `clear` sends a flagged application back to `submitted` and on to scoring. The flag must have a case (`/fraudflag/escalate`).
+         *
+         *     Requires `loan:fraud_manage`.
+         */
+        post: operations["decideLoanFraudFlag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/denylist/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deny-list entries (national ID blind indexes, phones, devices), newest first
+         * @description Requires `loan:fraud_manage`.
+         */
+        get: operations["listLoanDenyList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/denylist/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deny-list a national ID (by customer or blind index), a phone or a device
+         * @description Requires `loan:fraud_manage`.
+         */
+        post: operations["addLoanDenyListEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/denylist/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a deny-list entry
+         * @description Requires `loan:fraud_manage`.
+         */
+        post: operations["removeLoanDenyListEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/scoring/loan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Score an application (internal scorecard + credit bureau) and store the result
+         * @description Runs the internal scorecard (wallet tenure, average balance over 90 days, inflow regularity, past loan performance, KYC tier: points and a reason code per factor), asks the credit bureau (Metropol) when one is configured, and combines them into approve, refer or decline with a recommended limit. A bureau listing declines; a bureau that errs or times out refers (never approves); without a bureau the internal score decides alone and the reasons say so. Every run is stored and the application points at the latest. It does not change the application’s status.
+         *
+         *     Requires `loan:score`.
+         */
+        post: operations["scoreLoanApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/scoring/result/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scoring results, newest first (of one application when given)
+         * @description Requires `loan:read`.
+         */
+        get: operations["listLoanScoringResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/scoring/result/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One scoring result with its factors, bureau answer and reasons
+         * @description Requires `loan:read`.
+         */
+        get: operations["getLoanScoringResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/repayment/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Repay a loan: the customer from their wallet, or staff recording cash or a bank payment
+         * @description Requires an Idempotency-Key. A customer repays their own loan from their wallet with their PIN (and a one-time code at or above `payments.otp_threshold_minor`: 428 OTP_REQUIRED issues one). Staff with `loan:repay` record a payment received in cash or by bank (`source`, `external_reference`). The amount pays the instalments due by today, oldest first, by the product’s allocation order (default penalty → fee → interest → principal). Beyond what is due, the product decides: `future_instalments` prepays principal and recasts the later instalments (reduce term or instalment); `return_to_wallet` takes only what is due (cash and bank: the rest is credited to the wallet). An amount that covers the payoff quote closes the loan and never takes more than the payoff. The wallet is never overdrawn (409 LOAN_REPAYMENT_INSUFFICIENT_FUNDS).
+         *
+         *     Requires `loan:repay` (customers: own resources).
+         */
+        post: operations["addLoanRepayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/{id}/payoff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What pays the loan off today (valid until the end of the business day, UTC)
+         * @description All principal, fees and penalties, recognised interest not yet paid and the running period’s interest (per-period products); later periods’ interest is not owed. Repaying `total_minor` today closes the loan. Customers see their own loans only.
+         *
+         *     Requires `loan:repay` (customers: own resources).
+         */
+        get: operations["getLoanPayoffQuote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or decline a referred loan application (approval limits, maker-checker above an amount)
+         * @description A loan officer decides an application referred to them (or submitted again after its fraud flag was cleared). Approval needs a limit for the currency on one of their roles (`/api/v1/loan/approvallimit`) at least the amount; it fixes the terms and creates the loan (`approved`) with a provisional schedule. Above the terms’ `maker_checker_above_minor` the approval waits for a second staff member (202 with the `loan.approve` request). `decision: decline` declines with `reason`.
+         *
+         *     Requires `loan:approve`.
+         */
+        post: operations["approveLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/disburse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disburse an approved loan to the customer’s wallet (Idempotency-Key)
+         * @description Creates the loan’s ledger accounts and posts the principal: the wallet gets it less a deducted upfront fee; a first-instalment fee becomes a fee receivable. The schedule counts from today’s business date. Wallet limits do not apply, its maximum balance does (409 LOAN_MAX_BALANCE_EXCEEDED, nothing posted). The customer is notified.
+         *
+         *     Requires `loan:disburse`.
+         */
+        post: operations["disburseLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Loans, newest first (staff filter by status, customer, product, arrears bucket; customers: their own)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["listLoans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/my": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in customer’s own loans, newest first (staff use /api/v1/loan/loan/list)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["listMyLoans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One loan: its terms, what is outstanding per part (from its ledger accounts) and the next instalment
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["getLoan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/{id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The loan’s instalments: due and paid per part
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["getLoanSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/{id}/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The loan’s money movements, oldest first (disbursement, repayments, interest, penalties …)
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["listLoanTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/loan/{id}/statement.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The loan statement as a PDF attachment
+         * @description Requires `loan:read` (customers: own resources).
+         */
+        get: operations["getLoanStatementPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/approvallimit/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approval limits per role and currency
+         * @description Requires `loan:read`.
+         */
+        get: operations["listLoanApprovalLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loan/approvallimit/set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set (or remove, with null) the most a role may approve in a currency
+         * @description Requires `loan:product_manage`.
+         */
+        post: operations["setLoanApprovalLimit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -54941,6 +55955,14353 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanCobRuns: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "business_date": "business date",
+                     *           "status": "running",
+                     *           "loans_processed": 1,
+                     *           "loans_failed": 1,
+                     *           "batches": 1,
+                     *           "failures": [
+                     *             {
+                     *               "loan_id": "loan id",
+                     *               "error": "error"
+                     *             }
+                     *           ],
+                     *           "triggered_by_type": "triggered by type",
+                     *           "triggered_by_id": "triggered by id",
+                     *           "started_at": "2026-03-14T09:26:53.000Z",
+                     *           "finished_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            business_date: string;
+                            /** @description `failed`: some loans could not be closed (named in `failures`); a rerun for the date retries them */
+                            status: "running" | "completed" | "failed";
+                            /** @description Loans closed for the date so far (all runs for the date) */
+                            loans_processed: number;
+                            loans_failed: number;
+                            batches: number;
+                            failures: {
+                                loan_id: string;
+                                error: string;
+                            }[];
+                            triggered_by_type: string;
+                            triggered_by_id: string | null;
+                            /** Format: date-time */
+                            started_at: string;
+                            finished_at: string | null;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    runLoanCob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "business_date": "1111-11-11"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Business date (YYYY-MM-DD, UTC) */
+                    business_date: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "business_date": "business date",
+                     *       "status": "running",
+                     *       "loans_processed": 1,
+                     *       "loans_failed": 1,
+                     *       "batches": 1,
+                     *       "failures": [
+                     *         {
+                     *           "loan_id": "loan id",
+                     *           "error": "error"
+                     *         }
+                     *       ],
+                     *       "triggered_by_type": "triggered by type",
+                     *       "triggered_by_id": "triggered by id",
+                     *       "started_at": "2026-03-14T09:26:53.000Z",
+                     *       "finished_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        business_date: string;
+                        /** @description `failed`: some loans could not be closed (named in `failures`); a rerun for the date retries them */
+                        status: "running" | "completed" | "failed";
+                        /** @description Loans closed for the date so far (all runs for the date) */
+                        loans_processed: number;
+                        loans_failed: number;
+                        batches: number;
+                        failures: {
+                            loan_id: string;
+                            error: string;
+                        }[];
+                        triggered_by_type: string;
+                        triggered_by_id: string | null;
+                        /** Format: date-time */
+                        started_at: string;
+                        finished_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `LOAN_COB_FUTURE_DATE`: Close of business runs for a business date that has started (today or earlier, UTC); a later date would accrue interest and mark instalments overdue ahead of time.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_COB_FUTURE_DATE" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanPortfolioSummary: {
+        parameters: {
+            query?: {
+                /** @description ISO 4217 code, e.g. KES */
+                currency?: string;
+                /** @description Business date (YYYY-MM-DD, UTC) */
+                from?: string;
+                /** @description Business date (YYYY-MM-DD, UTC) */
+                to?: string;
+                period?: "day" | "month";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "period": "period",
+                     *       "currencies": [
+                     *         {
+                     *           "currency": "KES",
+                     *           "active_loans": 1,
+                     *           "outstanding": {
+                     *             "principal_minor": 1,
+                     *             "interest_minor": 1,
+                     *             "fee_minor": 150000,
+                     *             "penalty_minor": 1,
+                     *             "total_minor": 150000
+                     *           },
+                     *           "par": [
+                     *             {
+                     *               "days": 1,
+                     *               "loans": 1,
+                     *               "principal_minor": 1,
+                     *               "ratio": "ratio"
+                     *             }
+                     *           ],
+                     *           "flows": [
+                     *             {
+                     *               "period": "period",
+                     *               "disbursed_minor": 1,
+                     *               "collected_minor": 1,
+                     *               "recovered_minor": 1
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        from: string;
+                        to: string;
+                        period: string;
+                        currencies: {
+                            currency: string;
+                            active_loans: number;
+                            outstanding: {
+                                /** Format: int64 */
+                                principal_minor: number;
+                                /** Format: int64 */
+                                interest_minor: number;
+                                /** Format: int64 */
+                                fee_minor: number;
+                                /** Format: int64 */
+                                penalty_minor: number;
+                                /** Format: int64 */
+                                total_minor: number;
+                            };
+                            par: {
+                                /** @description PAR30, PAR60, PAR90: loans more than this many days past due */
+                                days: number;
+                                loans: number;
+                                /** Format: int64 */
+                                principal_minor: number;
+                                /** @description principal at risk / all principal outstanding, 4 decimals */
+                                ratio: string;
+                            }[];
+                            flows: {
+                                period: string;
+                                /** Format: int64 */
+                                disbursed_minor: number;
+                                /** Format: int64 */
+                                collected_minor: number;
+                                /** Format: int64 */
+                                recovered_minor: number;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanCollectionCases: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                status?: "open" | "closed";
+                assignee_id?: string;
+                loan_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "id",
+                     *           "number": "number",
+                     *           "loan_id": "loan id",
+                     *           "loan_number": "loan number",
+                     *           "customer_id": "customer id",
+                     *           "status": "open",
+                     *           "assignee_id": "assignee id",
+                     *           "opened_on": "opened on",
+                     *           "days_past_due": 1,
+                     *           "arrears_bucket": "arrears bucket",
+                     *           "closed_on": "closed on",
+                     *           "close_reason": "close reason",
+                     *           "closed_by_id": "closed by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            id: string;
+                            number: string;
+                            loan_id: string;
+                            loan_number: string;
+                            customer_id: string;
+                            status: "open" | "closed";
+                            assignee_id: string | null;
+                            opened_on: string;
+                            days_past_due: number;
+                            arrears_bucket: string;
+                            closed_on: string | null;
+                            close_reason: string | null;
+                            closed_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanCollectionCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "number": "number",
+                     *       "loan_id": "loan id",
+                     *       "loan_number": "loan number",
+                     *       "customer_id": "customer id",
+                     *       "status": "open",
+                     *       "assignee_id": "assignee id",
+                     *       "opened_on": "opened on",
+                     *       "days_past_due": 1,
+                     *       "arrears_bucket": "arrears bucket",
+                     *       "closed_on": "closed on",
+                     *       "close_reason": "close reason",
+                     *       "closed_by_id": "closed by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "notes": [
+                     *         {
+                     *           "id": "id",
+                     *           "text": "text",
+                     *           "author_id": "author id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "promises": [
+                     *         {
+                     *           "id": "id",
+                     *           "case_id": "case id",
+                     *           "loan_id": "loan id",
+                     *           "promised_on": "promised on",
+                     *           "amount_minor": 150000,
+                     *           "currency": "KES",
+                     *           "made_on": "made on",
+                     *           "status": "pending",
+                     *           "paid_minor": 1,
+                     *           "settled_on": "settled on",
+                     *           "reminded_on": "reminded on",
+                     *           "created_by_id": "created by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        number: string;
+                        loan_id: string;
+                        loan_number: string;
+                        customer_id: string;
+                        status: "open" | "closed";
+                        assignee_id: string | null;
+                        opened_on: string;
+                        days_past_due: number;
+                        arrears_bucket: string;
+                        closed_on: string | null;
+                        close_reason: string | null;
+                        closed_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        notes: {
+                            id: string;
+                            text: string;
+                            author_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        promises: {
+                            id: string;
+                            case_id: string;
+                            loan_id: string;
+                            promised_on: string;
+                            /** Format: int64 */
+                            amount_minor: number;
+                            currency: string;
+                            made_on: string;
+                            status: "pending" | "kept" | "broken" | "cancelled";
+                            /** Format: int64 */
+                            paid_minor: number;
+                            settled_on: string | null;
+                            reminded_on: string | null;
+                            created_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assignLoanCollectionCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "assignee_id": "assignee id"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    case_id: string;
+                    /** @description The staff user id */
+                    assignee_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "number": "number",
+                     *       "loan_id": "loan id",
+                     *       "loan_number": "loan number",
+                     *       "customer_id": "customer id",
+                     *       "status": "open",
+                     *       "assignee_id": "assignee id",
+                     *       "opened_on": "opened on",
+                     *       "days_past_due": 1,
+                     *       "arrears_bucket": "arrears bucket",
+                     *       "closed_on": "closed on",
+                     *       "close_reason": "close reason",
+                     *       "closed_by_id": "closed by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "notes": [
+                     *         {
+                     *           "id": "id",
+                     *           "text": "text",
+                     *           "author_id": "author id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "promises": [
+                     *         {
+                     *           "id": "id",
+                     *           "case_id": "case id",
+                     *           "loan_id": "loan id",
+                     *           "promised_on": "promised on",
+                     *           "amount_minor": 150000,
+                     *           "currency": "KES",
+                     *           "made_on": "made on",
+                     *           "status": "pending",
+                     *           "paid_minor": 1,
+                     *           "settled_on": "settled on",
+                     *           "reminded_on": "reminded on",
+                     *           "created_by_id": "created by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        number: string;
+                        loan_id: string;
+                        loan_number: string;
+                        customer_id: string;
+                        status: "open" | "closed";
+                        assignee_id: string | null;
+                        opened_on: string;
+                        days_past_due: number;
+                        arrears_bucket: string;
+                        closed_on: string | null;
+                        close_reason: string | null;
+                        closed_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        notes: {
+                            id: string;
+                            text: string;
+                            author_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        promises: {
+                            id: string;
+                            case_id: string;
+                            loan_id: string;
+                            promised_on: string;
+                            /** Format: int64 */
+                            amount_minor: number;
+                            currency: string;
+                            made_on: string;
+                            status: "pending" | "kept" | "broken" | "cancelled";
+                            /** Format: int64 */
+                            paid_minor: number;
+                            settled_on: string | null;
+                            reminded_on: string | null;
+                            created_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_CASE_CLOSED`: A closed collection case takes no assignment, promise or closing; notes are still accepted.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_CASE_CLOSED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    noteLoanCollectionCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "text": "text"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    case_id: string;
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "number": "number",
+                     *       "loan_id": "loan id",
+                     *       "loan_number": "loan number",
+                     *       "customer_id": "customer id",
+                     *       "status": "open",
+                     *       "assignee_id": "assignee id",
+                     *       "opened_on": "opened on",
+                     *       "days_past_due": 1,
+                     *       "arrears_bucket": "arrears bucket",
+                     *       "closed_on": "closed on",
+                     *       "close_reason": "close reason",
+                     *       "closed_by_id": "closed by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "notes": [
+                     *         {
+                     *           "id": "id",
+                     *           "text": "text",
+                     *           "author_id": "author id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "promises": [
+                     *         {
+                     *           "id": "id",
+                     *           "case_id": "case id",
+                     *           "loan_id": "loan id",
+                     *           "promised_on": "promised on",
+                     *           "amount_minor": 150000,
+                     *           "currency": "KES",
+                     *           "made_on": "made on",
+                     *           "status": "pending",
+                     *           "paid_minor": 1,
+                     *           "settled_on": "settled on",
+                     *           "reminded_on": "reminded on",
+                     *           "created_by_id": "created by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        number: string;
+                        loan_id: string;
+                        loan_number: string;
+                        customer_id: string;
+                        status: "open" | "closed";
+                        assignee_id: string | null;
+                        opened_on: string;
+                        days_past_due: number;
+                        arrears_bucket: string;
+                        closed_on: string | null;
+                        close_reason: string | null;
+                        closed_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        notes: {
+                            id: string;
+                            text: string;
+                            author_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        promises: {
+                            id: string;
+                            case_id: string;
+                            loan_id: string;
+                            promised_on: string;
+                            /** Format: int64 */
+                            amount_minor: number;
+                            currency: string;
+                            made_on: string;
+                            status: "pending" | "kept" | "broken" | "cancelled";
+                            /** Format: int64 */
+                            paid_minor: number;
+                            settled_on: string | null;
+                            reminded_on: string | null;
+                            created_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanPromiseToPay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "promised_on": "1111-11-11",
+                 *       "amount_minor": 150000
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    case_id: string;
+                    /** @description The date the customer promises to pay by (today to 90 days ahead) */
+                    promised_on: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount_minor: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "case_id": "case id",
+                     *       "loan_id": "loan id",
+                     *       "promised_on": "promised on",
+                     *       "amount_minor": 150000,
+                     *       "currency": "KES",
+                     *       "made_on": "made on",
+                     *       "status": "pending",
+                     *       "paid_minor": 1,
+                     *       "settled_on": "settled on",
+                     *       "reminded_on": "reminded on",
+                     *       "created_by_id": "created by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        case_id: string;
+                        loan_id: string;
+                        promised_on: string;
+                        /** Format: int64 */
+                        amount_minor: number;
+                        currency: string;
+                        made_on: string;
+                        status: "pending" | "kept" | "broken" | "cancelled";
+                        /** Format: int64 */
+                        paid_minor: number;
+                        settled_on: string | null;
+                        reminded_on: string | null;
+                        created_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_CASE_CLOSED`: A closed collection case takes no assignment, promise or closing; notes are still accepted.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_CASE_CLOSED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    closeLoanCollectionCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    case_id: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "id",
+                     *       "number": "number",
+                     *       "loan_id": "loan id",
+                     *       "loan_number": "loan number",
+                     *       "customer_id": "customer id",
+                     *       "status": "open",
+                     *       "assignee_id": "assignee id",
+                     *       "opened_on": "opened on",
+                     *       "days_past_due": 1,
+                     *       "arrears_bucket": "arrears bucket",
+                     *       "closed_on": "closed on",
+                     *       "close_reason": "close reason",
+                     *       "closed_by_id": "closed by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "notes": [
+                     *         {
+                     *           "id": "id",
+                     *           "text": "text",
+                     *           "author_id": "author id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "promises": [
+                     *         {
+                     *           "id": "id",
+                     *           "case_id": "case id",
+                     *           "loan_id": "loan id",
+                     *           "promised_on": "promised on",
+                     *           "amount_minor": 150000,
+                     *           "currency": "KES",
+                     *           "made_on": "made on",
+                     *           "status": "pending",
+                     *           "paid_minor": 1,
+                     *           "settled_on": "settled on",
+                     *           "reminded_on": "reminded on",
+                     *           "created_by_id": "created by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        number: string;
+                        loan_id: string;
+                        loan_number: string;
+                        customer_id: string;
+                        status: "open" | "closed";
+                        assignee_id: string | null;
+                        opened_on: string;
+                        days_past_due: number;
+                        arrears_bucket: string;
+                        closed_on: string | null;
+                        close_reason: string | null;
+                        closed_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        notes: {
+                            id: string;
+                            text: string;
+                            author_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        promises: {
+                            id: string;
+                            case_id: string;
+                            loan_id: string;
+                            promised_on: string;
+                            /** Format: int64 */
+                            amount_minor: number;
+                            currency: string;
+                            made_on: string;
+                            status: "pending" | "kept" | "broken" | "cancelled";
+                            /** Format: int64 */
+                            paid_minor: number;
+                            settled_on: string | null;
+                            reminded_on: string | null;
+                            created_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_CASE_CLOSED`: A closed collection case takes no assignment, promise or closing; notes are still accepted.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_CASE_CLOSED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rescheduleLoan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "term": 1,
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    loan_id: string;
+                    /** @description New number of instalments from today */
+                    term: number;
+                    /** @description New nominal annual rate, percent */
+                    annual_rate?: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: filed and waiting (for a second staff member, or for a device) */
+            202: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "action": "action",
+                     *       "summary": "summary",
+                     *       "payload": {},
+                     *       "entity_type": "entity type",
+                     *       "entity_id": "entity id",
+                     *       "maker_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "status": "pending",
+                     *       "checker_id": "checker id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "reason": "reason",
+                     *       "result": {},
+                     *       "error": "error",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        action: string;
+                        summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
+                        payload: unknown;
+                        entity_type: string | null;
+                        entity_id: string | null;
+                        /** Format: uuid */
+                        maker_id: string;
+                        status: "pending" | "executing" | "approved" | "rejected" | "cancelled" | "failed";
+                        checker_id: string | null;
+                        decided_at: string | null;
+                        reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
+                        result: unknown;
+                        error: string | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `APPROVAL_ALREADY_PENDING`: The same request is already waiting for approval; decide or cancel that one first.
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_WRONG_STATE`: The loan is not in a state that allows this (e.g. disbursing a loan that is already active).
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "APPROVAL_ALREADY_PENDING" | "IDEMPOTENCY_IN_PROGRESS" | "LOAN_WRONG_STATE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `LOAN_RESCHEDULE_INVALID`: The new term or rate cannot produce a schedule (a term of at least one instalment, a non-negative rate), or the loan has no principal outstanding to reschedule.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "LOAN_RESCHEDULE_INVALID" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    writeOffLoan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    loan_id: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: filed and waiting (for a second staff member, or for a device) */
+            202: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "action": "action",
+                     *       "summary": "summary",
+                     *       "payload": {},
+                     *       "entity_type": "entity type",
+                     *       "entity_id": "entity id",
+                     *       "maker_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "status": "pending",
+                     *       "checker_id": "checker id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "reason": "reason",
+                     *       "result": {},
+                     *       "error": "error",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        action: string;
+                        summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
+                        payload: unknown;
+                        entity_type: string | null;
+                        entity_id: string | null;
+                        /** Format: uuid */
+                        maker_id: string;
+                        status: "pending" | "executing" | "approved" | "rejected" | "cancelled" | "failed";
+                        checker_id: string | null;
+                        decided_at: string | null;
+                        reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
+                        result: unknown;
+                        error: string | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `APPROVAL_ALREADY_PENDING`: The same request is already waiting for approval; decide or cancel that one first.
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_WRONG_STATE`: The loan is not in a state that allows this (e.g. disbursing a loan that is already active).
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "APPROVAL_ALREADY_PENDING" | "IDEMPOTENCY_IN_PROGRESS" | "LOAN_WRONG_STATE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recoverLoan: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "amount_minor": 150000,
+                 *       "source": "wallet"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    loan_id: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount_minor: number;
+                    /** @description `wallet`: taken from the customer’s wallet (never overdrawn); `cash`, `bank`: received by staff */
+                    source: "wallet" | "cash" | "bank";
+                    external_reference?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "transaction_id": "transaction id",
+                     *       "loan_id": "loan id",
+                     *       "number": "number",
+                     *       "amount_minor": 150000,
+                     *       "currency": "KES",
+                     *       "source": "source",
+                     *       "recovered_minor": 1,
+                     *       "written_off_minor": 1,
+                     *       "business_date": "business date"
+                     *     }
+                     */
+                    "application/json": {
+                        transaction_id: string;
+                        loan_id: string;
+                        number: string;
+                        /** Format: int64 */
+                        amount_minor: number;
+                        currency: string;
+                        source: string;
+                        /** Format: int64 */
+                        recovered_minor: number;
+                        /** Format: int64 */
+                        written_off_minor: number;
+                        business_date: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This operation requires an Idempotency-Key header.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_RECOVERY_INSUFFICIENT_FUNDS`: A recovery taken from the customer’s wallet never overdraws it (`details.required`, `details.available`). Nothing was taken.
+             *     - `LOAN_WRONG_STATE`: The loan is not in a state that allows this (e.g. disbursing a loan that is already active).
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_IN_PROGRESS" | "LOAN_RECOVERY_INSUFFICIENT_FUNDS" | "LOAN_WRONG_STATE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "aaa",
+                 *       "name": "name",
+                 *       "currency": "KES",
+                 *       "terms": {
+                 *         "min_amount_minor": 150000,
+                 *         "max_amount_minor": 150000,
+                 *         "min_term": 1,
+                 *         "max_term": 1,
+                 *         "frequency": "daily",
+                 *         "interest_method": "flat",
+                 *         "interest_calculation": "per_period",
+                 *         "annual_rate": "0.1",
+                 *         "fraud_threshold": 1,
+                 *         "auto_approve_limit_minor": 150000,
+                 *         "maker_checker_above_minor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Unique, lower case with dashes, e.g. `salary-advance` (used in ledger account codes) */
+                    code: string;
+                    name: string;
+                    /** @description ISO 4217 code, e.g. KES */
+                    currency: string;
+                    terms: {
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        min_amount_minor: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        max_amount_minor: number;
+                        /** @description Fewest instalments */
+                        min_term: number;
+                        /** @description Most instalments */
+                        max_term: number;
+                        /** @enum {unknown} */
+                        frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                        /** @enum {unknown} */
+                        interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                        /**
+                         * @description `per_period`: at each due date; `daily`: accrued daily on the outstanding balance
+                         * @enum {unknown}
+                         */
+                        interest_calculation: "per_period" | "daily";
+                        /** @description Nominal annual rate, percent (0 to 1000) */
+                        annual_rate: string;
+                        /** @description Instalments without principal */
+                        grace_principal_periods?: number;
+                        /** @description Instalments without interest */
+                        grace_interest_periods?: number;
+                        upfront_fee?: {
+                            /**
+                             * @description `deduct`: taken from the amount disbursed; `first_instalment`: added to instalment 1
+                             * @enum {unknown}
+                             */
+                            mode: "deduct" | "first_instalment";
+                            /**
+                             * Format: int64
+                             * @description A fixed fee in minor units
+                             */
+                            fixed_minor?: number;
+                            /** @description Percent of the principal (adds to `fixed_minor`) */
+                            percent?: string;
+                        } | null;
+                        late_penalty?: {
+                            /** @enum {unknown} */
+                            type: "fixed" | "percent";
+                            /** @description `fixed`: minor units (whole number); `percent`: percent of the overdue unpaid amount */
+                            value: string;
+                            /** @description Days after the due date */
+                            after_days: number;
+                        } | null;
+                        /** @description The four parts in the order a payment pays them */
+                        allocation_order?: ("penalty" | "fee" | "interest" | "principal")[];
+                        /** @enum {unknown} */
+                        prepayment?: "reduce_term" | "reduce_instalment";
+                        /** @enum {unknown} */
+                        overpayment?: "future_instalments" | "return_to_wallet";
+                        eligibility?: {
+                            /** @description Lowest KYC tier code (kyc tiers) */
+                            min_kyc_tier?: string;
+                            min_wallet_tenure_days?: number;
+                            /** @description Approved or active loans at once */
+                            max_active_loans?: number;
+                        };
+                        /** @description Fraud score at or above which an application is flagged */
+                        fraud_threshold: number;
+                        /**
+                         * Format: int64
+                         * @description Scored-approve applications up to this are approved (0: never)
+                         */
+                        auto_approve_limit_minor: number;
+                        /**
+                         * Format: int64
+                         * @description Manual approvals above this need a second person
+                         */
+                        maker_checker_above_minor: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "code": "code",
+                     *       "name": "name",
+                     *       "currency": "KES",
+                     *       "status": "active",
+                     *       "current_version": 1,
+                     *       "terms": {
+                     *         "min_amount_minor": 150000,
+                     *         "max_amount_minor": 150000,
+                     *         "min_term": 1,
+                     *         "max_term": 1,
+                     *         "frequency": "daily",
+                     *         "interest_method": "flat",
+                     *         "interest_calculation": "per_period",
+                     *         "annual_rate": "annual rate",
+                     *         "grace_principal_periods": 1,
+                     *         "grace_interest_periods": 1,
+                     *         "upfront_fee": {
+                     *           "mode": "deduct",
+                     *           "fixed_minor": 1,
+                     *           "percent": "percent"
+                     *         },
+                     *         "late_penalty": {
+                     *           "type": "fixed",
+                     *           "value": "value",
+                     *           "after_days": 1
+                     *         },
+                     *         "allocation_order": [
+                     *           "penalty"
+                     *         ],
+                     *         "prepayment": "reduce_term",
+                     *         "overpayment": "future_instalments",
+                     *         "eligibility": {
+                     *           "min_kyc_tier": "min kyc tier",
+                     *           "min_wallet_tenure_days": 1,
+                     *           "max_active_loans": 1
+                     *         },
+                     *         "fraud_threshold": 1,
+                     *         "auto_approve_limit_minor": 150000,
+                     *         "maker_checker_above_minor": 1
+                     *       },
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        code: string;
+                        name: string;
+                        currency: string;
+                        /** @enum {unknown} */
+                        status: "active" | "retired";
+                        /** @description The version new applications get */
+                        current_version: number;
+                        terms: {
+                            /** Format: int64 */
+                            min_amount_minor: number;
+                            /** Format: int64 */
+                            max_amount_minor: number;
+                            min_term: number;
+                            max_term: number;
+                            /** @enum {unknown} */
+                            frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                            /** @enum {unknown} */
+                            interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                            /** @enum {unknown} */
+                            interest_calculation: "per_period" | "daily";
+                            annual_rate: string;
+                            grace_principal_periods: number;
+                            grace_interest_periods: number;
+                            upfront_fee: {
+                                /** @enum {unknown} */
+                                mode: "deduct" | "first_instalment";
+                                /** Format: int64 */
+                                fixed_minor?: number;
+                                percent?: string;
+                            } | null;
+                            late_penalty: {
+                                /** @enum {unknown} */
+                                type: "fixed" | "percent";
+                                value: string;
+                                after_days: number;
+                            } | null;
+                            allocation_order: ("penalty" | "fee" | "interest" | "principal")[];
+                            /** @enum {unknown} */
+                            prepayment: "reduce_term" | "reduce_instalment";
+                            /** @enum {unknown} */
+                            overpayment: "future_instalments" | "return_to_wallet";
+                            eligibility: {
+                                min_kyc_tier?: string;
+                                min_wallet_tenure_days?: number;
+                                max_active_loans?: number;
+                            };
+                            fraud_threshold: number;
+                            /** Format: int64 */
+                            auto_approve_limit_minor: number;
+                            /** Format: int64 */
+                            maker_checker_above_minor: number;
+                        };
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_EXISTS`: Product codes are unique.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_EXISTS";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanProducts: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                /** @description Staff only; customers see active */
+                status?: "active" | "retired";
+                /** @description ISO 4217 code, e.g. KES */
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "code": "code",
+                     *           "name": "name",
+                     *           "currency": "KES",
+                     *           "status": "active",
+                     *           "current_version": 1,
+                     *           "terms": {
+                     *             "min_amount_minor": 150000,
+                     *             "max_amount_minor": 150000,
+                     *             "min_term": 1,
+                     *             "max_term": 1,
+                     *             "frequency": "daily",
+                     *             "interest_method": "flat",
+                     *             "interest_calculation": "per_period",
+                     *             "annual_rate": "annual rate",
+                     *             "grace_principal_periods": 1,
+                     *             "grace_interest_periods": 1,
+                     *             "upfront_fee": {
+                     *               "mode": "deduct",
+                     *               "fixed_minor": 1,
+                     *               "percent": "percent"
+                     *             },
+                     *             "late_penalty": {
+                     *               "type": "fixed",
+                     *               "value": "value",
+                     *               "after_days": 1
+                     *             },
+                     *             "allocation_order": [
+                     *               "penalty"
+                     *             ],
+                     *             "prepayment": "reduce_term",
+                     *             "overpayment": "future_instalments",
+                     *             "eligibility": {
+                     *               "min_kyc_tier": "min kyc tier",
+                     *               "min_wallet_tenure_days": 1,
+                     *               "max_active_loans": 1
+                     *             },
+                     *             "fraud_threshold": 1,
+                     *             "auto_approve_limit_minor": 150000,
+                     *             "maker_checker_above_minor": 1
+                     *           },
+                     *           "created_at": "2026-03-14T09:26:53.000Z",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            code: string;
+                            name: string;
+                            currency: string;
+                            /** @enum {unknown} */
+                            status: "active" | "retired";
+                            /** @description The version new applications get */
+                            current_version: number;
+                            terms: {
+                                /** Format: int64 */
+                                min_amount_minor: number;
+                                /** Format: int64 */
+                                max_amount_minor: number;
+                                min_term: number;
+                                max_term: number;
+                                /** @enum {unknown} */
+                                frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                                /** @enum {unknown} */
+                                interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                                /** @enum {unknown} */
+                                interest_calculation: "per_period" | "daily";
+                                annual_rate: string;
+                                grace_principal_periods: number;
+                                grace_interest_periods: number;
+                                upfront_fee: {
+                                    /** @enum {unknown} */
+                                    mode: "deduct" | "first_instalment";
+                                    /** Format: int64 */
+                                    fixed_minor?: number;
+                                    percent?: string;
+                                } | null;
+                                late_penalty: {
+                                    /** @enum {unknown} */
+                                    type: "fixed" | "percent";
+                                    value: string;
+                                    after_days: number;
+                                } | null;
+                                allocation_order: ("penalty" | "fee" | "interest" | "principal")[];
+                                /** @enum {unknown} */
+                                prepayment: "reduce_term" | "reduce_instalment";
+                                /** @enum {unknown} */
+                                overpayment: "future_instalments" | "return_to_wallet";
+                                eligibility: {
+                                    min_kyc_tier?: string;
+                                    min_wallet_tenure_days?: number;
+                                    max_active_loans?: number;
+                                };
+                                fraud_threshold: number;
+                                /** Format: int64 */
+                                auto_approve_limit_minor: number;
+                                /** Format: int64 */
+                                maker_checker_above_minor: number;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "code": "code",
+                     *       "name": "name",
+                     *       "currency": "KES",
+                     *       "status": "active",
+                     *       "current_version": 1,
+                     *       "terms": {
+                     *         "min_amount_minor": 150000,
+                     *         "max_amount_minor": 150000,
+                     *         "min_term": 1,
+                     *         "max_term": 1,
+                     *         "frequency": "daily",
+                     *         "interest_method": "flat",
+                     *         "interest_calculation": "per_period",
+                     *         "annual_rate": "annual rate",
+                     *         "grace_principal_periods": 1,
+                     *         "grace_interest_periods": 1,
+                     *         "upfront_fee": {
+                     *           "mode": "deduct",
+                     *           "fixed_minor": 1,
+                     *           "percent": "percent"
+                     *         },
+                     *         "late_penalty": {
+                     *           "type": "fixed",
+                     *           "value": "value",
+                     *           "after_days": 1
+                     *         },
+                     *         "allocation_order": [
+                     *           "penalty"
+                     *         ],
+                     *         "prepayment": "reduce_term",
+                     *         "overpayment": "future_instalments",
+                     *         "eligibility": {
+                     *           "min_kyc_tier": "min kyc tier",
+                     *           "min_wallet_tenure_days": 1,
+                     *           "max_active_loans": 1
+                     *         },
+                     *         "fraud_threshold": 1,
+                     *         "auto_approve_limit_minor": 150000,
+                     *         "maker_checker_above_minor": 1
+                     *       },
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        code: string;
+                        name: string;
+                        currency: string;
+                        /** @enum {unknown} */
+                        status: "active" | "retired";
+                        /** @description The version new applications get */
+                        current_version: number;
+                        terms: {
+                            /** Format: int64 */
+                            min_amount_minor: number;
+                            /** Format: int64 */
+                            max_amount_minor: number;
+                            min_term: number;
+                            max_term: number;
+                            /** @enum {unknown} */
+                            frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                            /** @enum {unknown} */
+                            interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                            /** @enum {unknown} */
+                            interest_calculation: "per_period" | "daily";
+                            annual_rate: string;
+                            grace_principal_periods: number;
+                            grace_interest_periods: number;
+                            upfront_fee: {
+                                /** @enum {unknown} */
+                                mode: "deduct" | "first_instalment";
+                                /** Format: int64 */
+                                fixed_minor?: number;
+                                percent?: string;
+                            } | null;
+                            late_penalty: {
+                                /** @enum {unknown} */
+                                type: "fixed" | "percent";
+                                value: string;
+                                after_days: number;
+                            } | null;
+                            allocation_order: ("penalty" | "fee" | "interest" | "principal")[];
+                            /** @enum {unknown} */
+                            prepayment: "reduce_term" | "reduce_instalment";
+                            /** @enum {unknown} */
+                            overpayment: "future_instalments" | "return_to_wallet";
+                            eligibility: {
+                                min_kyc_tier?: string;
+                                min_wallet_tenure_days?: number;
+                                max_active_loans?: number;
+                            };
+                            fraud_threshold: number;
+                            /** Format: int64 */
+                            auto_approve_limit_minor: number;
+                            /** Format: int64 */
+                            maker_checker_above_minor: number;
+                        };
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_NOT_FOUND`: No loan product has this id (customers see active products only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanProductVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "version": 1,
+                     *           "terms": {
+                     *             "min_amount_minor": 150000,
+                     *             "max_amount_minor": 150000,
+                     *             "min_term": 1,
+                     *             "max_term": 1,
+                     *             "frequency": "daily",
+                     *             "interest_method": "flat",
+                     *             "interest_calculation": "per_period",
+                     *             "annual_rate": "annual rate",
+                     *             "grace_principal_periods": 1,
+                     *             "grace_interest_periods": 1,
+                     *             "upfront_fee": {
+                     *               "mode": "deduct",
+                     *               "fixed_minor": 1,
+                     *               "percent": "percent"
+                     *             },
+                     *             "late_penalty": {
+                     *               "type": "fixed",
+                     *               "value": "value",
+                     *               "after_days": 1
+                     *             },
+                     *             "allocation_order": [
+                     *               "penalty"
+                     *             ],
+                     *             "prepayment": "reduce_term",
+                     *             "overpayment": "future_instalments",
+                     *             "eligibility": {
+                     *               "min_kyc_tier": "min kyc tier",
+                     *               "min_wallet_tenure_days": 1,
+                     *               "max_active_loans": 1
+                     *             },
+                     *             "fraud_threshold": 1,
+                     *             "auto_approve_limit_minor": 150000,
+                     *             "maker_checker_above_minor": 1
+                     *           },
+                     *           "created_by_id": "created by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            version: number;
+                            terms: {
+                                /** Format: int64 */
+                                min_amount_minor: number;
+                                /** Format: int64 */
+                                max_amount_minor: number;
+                                min_term: number;
+                                max_term: number;
+                                /** @enum {unknown} */
+                                frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                                /** @enum {unknown} */
+                                interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                                /** @enum {unknown} */
+                                interest_calculation: "per_period" | "daily";
+                                annual_rate: string;
+                                grace_principal_periods: number;
+                                grace_interest_periods: number;
+                                upfront_fee: {
+                                    /** @enum {unknown} */
+                                    mode: "deduct" | "first_instalment";
+                                    /** Format: int64 */
+                                    fixed_minor?: number;
+                                    percent?: string;
+                                } | null;
+                                late_penalty: {
+                                    /** @enum {unknown} */
+                                    type: "fixed" | "percent";
+                                    value: string;
+                                    after_days: number;
+                                } | null;
+                                allocation_order: ("penalty" | "fee" | "interest" | "principal")[];
+                                /** @enum {unknown} */
+                                prepayment: "reduce_term" | "reduce_instalment";
+                                /** @enum {unknown} */
+                                overpayment: "future_instalments" | "return_to_wallet";
+                                eligibility: {
+                                    min_kyc_tier?: string;
+                                    min_wallet_tenure_days?: number;
+                                    max_active_loans?: number;
+                                };
+                                fraud_threshold: number;
+                                /** Format: int64 */
+                                auto_approve_limit_minor: number;
+                                /** Format: int64 */
+                                maker_checker_above_minor: number;
+                            };
+                            created_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_NOT_FOUND`: No loan product has this id (customers see active products only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateLoanProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    product_id: string;
+                    name?: string;
+                    terms?: {
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        min_amount_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Minor units (KES 1,500.00 is 150000)
+                         */
+                        max_amount_minor?: number;
+                        /** @description Fewest instalments */
+                        min_term?: number;
+                        /** @description Most instalments */
+                        max_term?: number;
+                        /** @enum {unknown} */
+                        frequency?: "daily" | "weekly" | "biweekly" | "monthly";
+                        /** @enum {unknown} */
+                        interest_method?: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                        /**
+                         * @description `per_period`: at each due date; `daily`: accrued daily on the outstanding balance
+                         * @enum {unknown}
+                         */
+                        interest_calculation?: "per_period" | "daily";
+                        /** @description Nominal annual rate, percent (0 to 1000) */
+                        annual_rate?: string;
+                        /** @description Instalments without principal */
+                        grace_principal_periods?: number;
+                        /** @description Instalments without interest */
+                        grace_interest_periods?: number;
+                        upfront_fee?: {
+                            /**
+                             * @description `deduct`: taken from the amount disbursed; `first_instalment`: added to instalment 1
+                             * @enum {unknown}
+                             */
+                            mode: "deduct" | "first_instalment";
+                            /**
+                             * Format: int64
+                             * @description A fixed fee in minor units
+                             */
+                            fixed_minor?: number;
+                            /** @description Percent of the principal (adds to `fixed_minor`) */
+                            percent?: string;
+                        } | null;
+                        late_penalty?: {
+                            /** @enum {unknown} */
+                            type: "fixed" | "percent";
+                            /** @description `fixed`: minor units (whole number); `percent`: percent of the overdue unpaid amount */
+                            value: string;
+                            /** @description Days after the due date */
+                            after_days: number;
+                        } | null;
+                        /** @description The four parts in the order a payment pays them */
+                        allocation_order?: ("penalty" | "fee" | "interest" | "principal")[];
+                        /** @enum {unknown} */
+                        prepayment?: "reduce_term" | "reduce_instalment";
+                        /** @enum {unknown} */
+                        overpayment?: "future_instalments" | "return_to_wallet";
+                        eligibility?: {
+                            /** @description Lowest KYC tier code (kyc tiers) */
+                            min_kyc_tier?: string;
+                            min_wallet_tenure_days?: number;
+                            /** @description Approved or active loans at once */
+                            max_active_loans?: number;
+                        };
+                        /** @description Fraud score at or above which an application is flagged */
+                        fraud_threshold?: number;
+                        /**
+                         * Format: int64
+                         * @description Scored-approve applications up to this are approved (0: never)
+                         */
+                        auto_approve_limit_minor?: number;
+                        /**
+                         * Format: int64
+                         * @description Manual approvals above this need a second person
+                         */
+                        maker_checker_above_minor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "code": "code",
+                     *       "name": "name",
+                     *       "currency": "KES",
+                     *       "status": "active",
+                     *       "current_version": 1,
+                     *       "terms": {
+                     *         "min_amount_minor": 150000,
+                     *         "max_amount_minor": 150000,
+                     *         "min_term": 1,
+                     *         "max_term": 1,
+                     *         "frequency": "daily",
+                     *         "interest_method": "flat",
+                     *         "interest_calculation": "per_period",
+                     *         "annual_rate": "annual rate",
+                     *         "grace_principal_periods": 1,
+                     *         "grace_interest_periods": 1,
+                     *         "upfront_fee": {
+                     *           "mode": "deduct",
+                     *           "fixed_minor": 1,
+                     *           "percent": "percent"
+                     *         },
+                     *         "late_penalty": {
+                     *           "type": "fixed",
+                     *           "value": "value",
+                     *           "after_days": 1
+                     *         },
+                     *         "allocation_order": [
+                     *           "penalty"
+                     *         ],
+                     *         "prepayment": "reduce_term",
+                     *         "overpayment": "future_instalments",
+                     *         "eligibility": {
+                     *           "min_kyc_tier": "min kyc tier",
+                     *           "min_wallet_tenure_days": 1,
+                     *           "max_active_loans": 1
+                     *         },
+                     *         "fraud_threshold": 1,
+                     *         "auto_approve_limit_minor": 150000,
+                     *         "maker_checker_above_minor": 1
+                     *       },
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        code: string;
+                        name: string;
+                        currency: string;
+                        /** @enum {unknown} */
+                        status: "active" | "retired";
+                        /** @description The version new applications get */
+                        current_version: number;
+                        terms: {
+                            /** Format: int64 */
+                            min_amount_minor: number;
+                            /** Format: int64 */
+                            max_amount_minor: number;
+                            min_term: number;
+                            max_term: number;
+                            /** @enum {unknown} */
+                            frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                            /** @enum {unknown} */
+                            interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                            /** @enum {unknown} */
+                            interest_calculation: "per_period" | "daily";
+                            annual_rate: string;
+                            grace_principal_periods: number;
+                            grace_interest_periods: number;
+                            upfront_fee: {
+                                /** @enum {unknown} */
+                                mode: "deduct" | "first_instalment";
+                                /** Format: int64 */
+                                fixed_minor?: number;
+                                percent?: string;
+                            } | null;
+                            late_penalty: {
+                                /** @enum {unknown} */
+                                type: "fixed" | "percent";
+                                value: string;
+                                after_days: number;
+                            } | null;
+                            allocation_order: ("penalty" | "fee" | "interest" | "principal")[];
+                            /** @enum {unknown} */
+                            prepayment: "reduce_term" | "reduce_instalment";
+                            /** @enum {unknown} */
+                            overpayment: "future_instalments" | "return_to_wallet";
+                            eligibility: {
+                                min_kyc_tier?: string;
+                                min_wallet_tenure_days?: number;
+                                max_active_loans?: number;
+                            };
+                            fraud_threshold: number;
+                            /** Format: int64 */
+                            auto_approve_limit_minor: number;
+                            /** Format: int64 */
+                            maker_checker_above_minor: number;
+                        };
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_NOT_FOUND`: No loan product has this id (customers see active products only).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_RETIRED`: A retired product takes no new applications and no further changes.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_RETIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retireLoanProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    product_id: string;
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "code": "code",
+                     *       "name": "name",
+                     *       "currency": "KES",
+                     *       "status": "active",
+                     *       "current_version": 1,
+                     *       "terms": {
+                     *         "min_amount_minor": 150000,
+                     *         "max_amount_minor": 150000,
+                     *         "min_term": 1,
+                     *         "max_term": 1,
+                     *         "frequency": "daily",
+                     *         "interest_method": "flat",
+                     *         "interest_calculation": "per_period",
+                     *         "annual_rate": "annual rate",
+                     *         "grace_principal_periods": 1,
+                     *         "grace_interest_periods": 1,
+                     *         "upfront_fee": {
+                     *           "mode": "deduct",
+                     *           "fixed_minor": 1,
+                     *           "percent": "percent"
+                     *         },
+                     *         "late_penalty": {
+                     *           "type": "fixed",
+                     *           "value": "value",
+                     *           "after_days": 1
+                     *         },
+                     *         "allocation_order": [
+                     *           "penalty"
+                     *         ],
+                     *         "prepayment": "reduce_term",
+                     *         "overpayment": "future_instalments",
+                     *         "eligibility": {
+                     *           "min_kyc_tier": "min kyc tier",
+                     *           "min_wallet_tenure_days": 1,
+                     *           "max_active_loans": 1
+                     *         },
+                     *         "fraud_threshold": 1,
+                     *         "auto_approve_limit_minor": 150000,
+                     *         "maker_checker_above_minor": 1
+                     *       },
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        code: string;
+                        name: string;
+                        currency: string;
+                        /** @enum {unknown} */
+                        status: "active" | "retired";
+                        /** @description The version new applications get */
+                        current_version: number;
+                        terms: {
+                            /** Format: int64 */
+                            min_amount_minor: number;
+                            /** Format: int64 */
+                            max_amount_minor: number;
+                            min_term: number;
+                            max_term: number;
+                            /** @enum {unknown} */
+                            frequency: "daily" | "weekly" | "biweekly" | "monthly";
+                            /** @enum {unknown} */
+                            interest_method: "flat" | "declining_equal_instalments" | "declining_equal_principal";
+                            /** @enum {unknown} */
+                            interest_calculation: "per_period" | "daily";
+                            annual_rate: string;
+                            grace_principal_periods: number;
+                            grace_interest_periods: number;
+                            upfront_fee: {
+                                /** @enum {unknown} */
+                                mode: "deduct" | "first_instalment";
+                                /** Format: int64 */
+                                fixed_minor?: number;
+                                percent?: string;
+                            } | null;
+                            late_penalty: {
+                                /** @enum {unknown} */
+                                type: "fixed" | "percent";
+                                value: string;
+                                after_days: number;
+                            } | null;
+                            allocation_order: ("penalty" | "fee" | "interest" | "principal")[];
+                            /** @enum {unknown} */
+                            prepayment: "reduce_term" | "reduce_instalment";
+                            /** @enum {unknown} */
+                            overpayment: "future_instalments" | "return_to_wallet";
+                            eligibility: {
+                                min_kyc_tier?: string;
+                                min_wallet_tenure_days?: number;
+                                max_active_loans?: number;
+                            };
+                            fraud_threshold: number;
+                            /** Format: int64 */
+                            auto_approve_limit_minor: number;
+                            /** Format: int64 */
+                            maker_checker_above_minor: number;
+                        };
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_NOT_FOUND`: No loan product has this id (customers see active products only).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_RETIRED`: A retired product takes no new applications and no further changes.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_RETIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanApplication: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The applying device’s own id (stable per install), for the fraud rules */
+                "x-device-id"?: string;
+                /**
+                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "amount_minor": 150000,
+                 *       "term": 1,
+                 *       "purpose": "purpose",
+                 *       "declared_monthly_income_minor": 1
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description Staff applying on a customer’s behalf; customers leave it out
+                     */
+                    customer_id?: string;
+                    /** Format: uuid */
+                    product_id: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount_minor: number;
+                    /** @description Number of instalments */
+                    term: number;
+                    purpose: string;
+                    /**
+                     * Format: int64
+                     * @description What the applicant says they earn a month, minor units of the product’s currency
+                     */
+                    declared_monthly_income_minor: number;
+                    /** @description Documents of the applicant (documents module) supporting the application */
+                    document_ids?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_code": "product code",
+                     *       "product_version": 1,
+                     *       "amount_minor": 150000,
+                     *       "currency": "KES",
+                     *       "term": 1,
+                     *       "purpose": "purpose",
+                     *       "declared_monthly_income_minor": 1,
+                     *       "status": "submitted",
+                     *       "channel": "mobile",
+                     *       "document_ids": [
+                     *         "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *       ],
+                     *       "fraud_score": 1,
+                     *       "device_id": "device id",
+                     *       "decision": "approve",
+                     *       "recommended_limit_minor": 150000,
+                     *       "decline_reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message"
+                     *         }
+                     *       ],
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "submitted_by": {
+                     *         "type": "customer",
+                     *         "id": "id"
+                     *       },
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Human reference, e.g. LA-4821937710 */
+                        number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        product_code: string;
+                        /** @description The terms version the application (and its loan) keeps */
+                        product_version: number;
+                        /** Format: int64 */
+                        amount_minor: number;
+                        currency: string;
+                        term: number;
+                        purpose: string;
+                        /** Format: int64 */
+                        declared_monthly_income_minor: number;
+                        /** @enum {unknown} */
+                        status: "submitted" | "flagged" | "referred" | "approved" | "declined" | "withdrawn";
+                        channel: string;
+                        document_ids: string[];
+                        /** @description Staff only */
+                        fraud_score?: number | null;
+                        /** @description Staff only */
+                        device_id?: string | null;
+                        /** @description What scoring decided (null until scored) */
+                        decision: ("approve" | "refer" | "decline") | null;
+                        /**
+                         * Format: int64
+                         * @description The limit scoring recommends, once scored
+                         */
+                        recommended_limit_minor?: number;
+                        /** @description Adverse-action reasons, when declined */
+                        decline_reasons: {
+                            code: string;
+                            message: string;
+                        }[] | null;
+                        /** @description The loan, once approved */
+                        loan_id: string | null;
+                        /** @description Staff only */
+                        submitted_by?: {
+                            /** @enum {unknown} */
+                            type: "customer" | "user";
+                            id: string;
+                        };
+                        /** @description Staff only */
+                        decided_by_id?: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This operation requires an Idempotency-Key header.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_PRODUCT_NOT_FOUND`: No loan product has this id (customers see active products only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_PRODUCT_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_NOT_ELIGIBLE`: An eligibility rule of the product refused the application; `details.reasons[]` lists each one (KYC_TIER_TOO_LOW, NO_WALLET, WALLET_NOT_ACTIVE, WALLET_TENURE_TOO_SHORT, TOO_MANY_ACTIVE_LOANS, CUSTOMER_BLOCKED) with a message.
+             *     - `LOAN_PRODUCT_RETIRED`: A retired product takes no new applications and no further changes.
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_IN_PROGRESS" | "LOAN_NOT_ELIGIBLE" | "LOAN_PRODUCT_RETIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `LOAN_AMOUNT_OUT_OF_RANGE`: The amount applied for is outside the product’s amount range.
+             *     - `LOAN_DOCUMENT_NOT_USABLE`: A document to attach does not exist, is not the applicant’s own, or was rejected.
+             *     - `LOAN_TERM_OUT_OF_RANGE`: The number of instalments is outside the product’s term range.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "LOAN_AMOUNT_OUT_OF_RANGE" | "LOAN_DOCUMENT_NOT_USABLE" | "LOAN_TERM_OUT_OF_RANGE" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanApplications: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                status?: "submitted" | "flagged" | "referred" | "approved" | "declined" | "withdrawn";
+                /** @description Staff only */
+                customer_id?: string;
+                product_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "number": "number",
+                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "product_code": "product code",
+                     *           "product_version": 1,
+                     *           "amount_minor": 150000,
+                     *           "currency": "KES",
+                     *           "term": 1,
+                     *           "purpose": "purpose",
+                     *           "declared_monthly_income_minor": 1,
+                     *           "status": "submitted",
+                     *           "channel": "mobile",
+                     *           "document_ids": [
+                     *             "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *           ],
+                     *           "fraud_score": 1,
+                     *           "device_id": "device id",
+                     *           "decision": "approve",
+                     *           "recommended_limit_minor": 150000,
+                     *           "decline_reasons": [
+                     *             {
+                     *               "code": "code",
+                     *               "message": "message"
+                     *             }
+                     *           ],
+                     *           "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "submitted_by": {
+                     *             "type": "customer",
+                     *             "id": "id"
+                     *           },
+                     *           "decided_by_id": "decided by id",
+                     *           "decided_at": "2026-03-14T09:26:53.000Z",
+                     *           "created_at": "2026-03-14T09:26:53.000Z",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Human reference, e.g. LA-4821937710 */
+                            number: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            /** Format: uuid */
+                            product_id: string;
+                            product_code: string;
+                            /** @description The terms version the application (and its loan) keeps */
+                            product_version: number;
+                            /** Format: int64 */
+                            amount_minor: number;
+                            currency: string;
+                            term: number;
+                            purpose: string;
+                            /** Format: int64 */
+                            declared_monthly_income_minor: number;
+                            /** @enum {unknown} */
+                            status: "submitted" | "flagged" | "referred" | "approved" | "declined" | "withdrawn";
+                            channel: string;
+                            document_ids: string[];
+                            /** @description Staff only */
+                            fraud_score?: number | null;
+                            /** @description Staff only */
+                            device_id?: string | null;
+                            /** @description What scoring decided (null until scored) */
+                            decision: ("approve" | "refer" | "decline") | null;
+                            /**
+                             * Format: int64
+                             * @description The limit scoring recommends, once scored
+                             */
+                            recommended_limit_minor?: number;
+                            /** @description Adverse-action reasons, when declined */
+                            decline_reasons: {
+                                code: string;
+                                message: string;
+                            }[] | null;
+                            /** @description The loan, once approved */
+                            loan_id: string | null;
+                            /** @description Staff only */
+                            submitted_by?: {
+                                /** @enum {unknown} */
+                                type: "customer" | "user";
+                                id: string;
+                            };
+                            /** @description Staff only */
+                            decided_by_id?: string | null;
+                            decided_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_code": "product code",
+                     *       "product_version": 1,
+                     *       "amount_minor": 150000,
+                     *       "currency": "KES",
+                     *       "term": 1,
+                     *       "purpose": "purpose",
+                     *       "declared_monthly_income_minor": 1,
+                     *       "status": "submitted",
+                     *       "channel": "mobile",
+                     *       "document_ids": [
+                     *         "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *       ],
+                     *       "fraud_score": 1,
+                     *       "device_id": "device id",
+                     *       "decision": "approve",
+                     *       "recommended_limit_minor": 150000,
+                     *       "decline_reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message"
+                     *         }
+                     *       ],
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "submitted_by": {
+                     *         "type": "customer",
+                     *         "id": "id"
+                     *       },
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Human reference, e.g. LA-4821937710 */
+                        number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        product_code: string;
+                        /** @description The terms version the application (and its loan) keeps */
+                        product_version: number;
+                        /** Format: int64 */
+                        amount_minor: number;
+                        currency: string;
+                        term: number;
+                        purpose: string;
+                        /** Format: int64 */
+                        declared_monthly_income_minor: number;
+                        /** @enum {unknown} */
+                        status: "submitted" | "flagged" | "referred" | "approved" | "declined" | "withdrawn";
+                        channel: string;
+                        document_ids: string[];
+                        /** @description Staff only */
+                        fraud_score?: number | null;
+                        /** @description Staff only */
+                        device_id?: string | null;
+                        /** @description What scoring decided (null until scored) */
+                        decision: ("approve" | "refer" | "decline") | null;
+                        /**
+                         * Format: int64
+                         * @description The limit scoring recommends, once scored
+                         */
+                        recommended_limit_minor?: number;
+                        /** @description Adverse-action reasons, when declined */
+                        decline_reasons: {
+                            code: string;
+                            message: string;
+                        }[] | null;
+                        /** @description The loan, once approved */
+                        loan_id: string | null;
+                        /** @description Staff only */
+                        submitted_by?: {
+                            /** @enum {unknown} */
+                            type: "customer" | "user";
+                            id: string;
+                        };
+                        /** @description Staff only */
+                        decided_by_id?: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_NOT_FOUND`: No loan application has this id (customers see their own only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanApplicationDocuments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "document_ids": [
+                 *         "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    application_id: string;
+                    document_ids: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_code": "product code",
+                     *       "product_version": 1,
+                     *       "amount_minor": 150000,
+                     *       "currency": "KES",
+                     *       "term": 1,
+                     *       "purpose": "purpose",
+                     *       "declared_monthly_income_minor": 1,
+                     *       "status": "submitted",
+                     *       "channel": "mobile",
+                     *       "document_ids": [
+                     *         "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *       ],
+                     *       "fraud_score": 1,
+                     *       "device_id": "device id",
+                     *       "decision": "approve",
+                     *       "recommended_limit_minor": 150000,
+                     *       "decline_reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message"
+                     *         }
+                     *       ],
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "submitted_by": {
+                     *         "type": "customer",
+                     *         "id": "id"
+                     *       },
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Human reference, e.g. LA-4821937710 */
+                        number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        product_code: string;
+                        /** @description The terms version the application (and its loan) keeps */
+                        product_version: number;
+                        /** Format: int64 */
+                        amount_minor: number;
+                        currency: string;
+                        term: number;
+                        purpose: string;
+                        /** Format: int64 */
+                        declared_monthly_income_minor: number;
+                        /** @enum {unknown} */
+                        status: "submitted" | "flagged" | "referred" | "approved" | "declined" | "withdrawn";
+                        channel: string;
+                        document_ids: string[];
+                        /** @description Staff only */
+                        fraud_score?: number | null;
+                        /** @description Staff only */
+                        device_id?: string | null;
+                        /** @description What scoring decided (null until scored) */
+                        decision: ("approve" | "refer" | "decline") | null;
+                        /**
+                         * Format: int64
+                         * @description The limit scoring recommends, once scored
+                         */
+                        recommended_limit_minor?: number;
+                        /** @description Adverse-action reasons, when declined */
+                        decline_reasons: {
+                            code: string;
+                            message: string;
+                        }[] | null;
+                        /** @description The loan, once approved */
+                        loan_id: string | null;
+                        /** @description Staff only */
+                        submitted_by?: {
+                            /** @enum {unknown} */
+                            type: "customer" | "user";
+                            id: string;
+                        };
+                        /** @description Staff only */
+                        decided_by_id?: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_NOT_FOUND`: No loan application has this id (customers see their own only).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_WRONG_STATE`: The application is not in a state that allows this (e.g. withdrawing an approved one).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_WRONG_STATE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `LOAN_DOCUMENT_NOT_USABLE`: A document to attach does not exist, is not the applicant’s own, or was rejected.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_DOCUMENT_NOT_USABLE" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    withdrawLoanApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    application_id: string;
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_code": "product code",
+                     *       "product_version": 1,
+                     *       "amount_minor": 150000,
+                     *       "currency": "KES",
+                     *       "term": 1,
+                     *       "purpose": "purpose",
+                     *       "declared_monthly_income_minor": 1,
+                     *       "status": "submitted",
+                     *       "channel": "mobile",
+                     *       "document_ids": [
+                     *         "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *       ],
+                     *       "fraud_score": 1,
+                     *       "device_id": "device id",
+                     *       "decision": "approve",
+                     *       "recommended_limit_minor": 150000,
+                     *       "decline_reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message"
+                     *         }
+                     *       ],
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "submitted_by": {
+                     *         "type": "customer",
+                     *         "id": "id"
+                     *       },
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Human reference, e.g. LA-4821937710 */
+                        number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        product_code: string;
+                        /** @description The terms version the application (and its loan) keeps */
+                        product_version: number;
+                        /** Format: int64 */
+                        amount_minor: number;
+                        currency: string;
+                        term: number;
+                        purpose: string;
+                        /** Format: int64 */
+                        declared_monthly_income_minor: number;
+                        /** @enum {unknown} */
+                        status: "submitted" | "flagged" | "referred" | "approved" | "declined" | "withdrawn";
+                        channel: string;
+                        document_ids: string[];
+                        /** @description Staff only */
+                        fraud_score?: number | null;
+                        /** @description Staff only */
+                        device_id?: string | null;
+                        /** @description What scoring decided (null until scored) */
+                        decision: ("approve" | "refer" | "decline") | null;
+                        /**
+                         * Format: int64
+                         * @description The limit scoring recommends, once scored
+                         */
+                        recommended_limit_minor?: number;
+                        /** @description Adverse-action reasons, when declined */
+                        decline_reasons: {
+                            code: string;
+                            message: string;
+                        }[] | null;
+                        /** @description The loan, once approved */
+                        loan_id: string | null;
+                        /** @description Staff only */
+                        submitted_by?: {
+                            /** @enum {unknown} */
+                            type: "customer" | "user";
+                            id: string;
+                        };
+                        /** @description Staff only */
+                        decided_by_id?: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_NOT_FOUND`: No loan application has this id (customers see their own only).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_WRONG_STATE`: The application is not in a state that allows this (e.g. withdrawing an approved one).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_WRONG_STATE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkLoanFraud: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    application_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "check_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_status": "application status",
+                     *       "score": 1,
+                     *       "threshold": 1,
+                     *       "flagged": true,
+                     *       "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "results": [
+                     *         {
+                     *           "rule": "duplicate_application",
+                     *           "tripped": true,
+                     *           "weight": 1,
+                     *           "score": 1,
+                     *           "evidence": {}
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        check_id: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        application_status: string;
+                        /** @description The sum of the weights of the tripped rules */
+                        score: number;
+                        /** @description The product version’s fraud_threshold */
+                        threshold: number;
+                        flagged: boolean;
+                        flag_id: string | null;
+                        results: {
+                            /** @enum {unknown} */
+                            rule: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                            tripped: boolean;
+                            weight: number;
+                            /** @description The weight when tripped, else 0 */
+                            score: number;
+                            /** @description What the rule found (money as decimal strings of minor units) */
+                            evidence: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_NOT_FOUND`: No loan application has this id (customers see their own only).
+             *     - `LOAN_PRODUCT_NOT_FOUND`: No loan product has this id (customers see active products only).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_NOT_FOUND" | "LOAN_PRODUCT_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_FRAUD_CHECK_NOT_ALLOWED`: A fraud check runs on a submitted, flagged, referred or approved (not yet disbursed) application; a declined, withdrawn or disbursed one is final.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_FRAUD_CHECK_NOT_ALLOWED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanFraudRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "code": "duplicate_application",
+                     *           "description": "description",
+                     *           "enabled": true,
+                     *           "weight": 1,
+                     *           "params": {},
+                     *           "updated_by_id": "updated by id",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** @enum {unknown} */
+                            code: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                            description: string;
+                            enabled: boolean;
+                            weight: number;
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            updated_by_id: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateLoanFraudRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "duplicate_application"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {unknown} */
+                    code: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                    enabled?: boolean;
+                    weight?: number;
+                    /** @description Merged into the rule’s parameters: integers (counts, hours, days) and decimal strings (ratio, *_minor) */
+                    params?: {
+                        [key: string]: number | string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "duplicate_application",
+                     *       "description": "description",
+                     *       "enabled": true,
+                     *       "weight": 1,
+                     *       "params": {},
+                     *       "updated_by_id": "updated by id",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                        description: string;
+                        enabled: boolean;
+                        weight: number;
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        updated_by_id: string | null;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `LOAN_FRAUD_RULE_PARAMS`: The rule’s parameters are missing, of the wrong type or out of range (`details.field`).
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_FRAUD_RULE_PARAMS" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanFraudFlags: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                status?: "open" | "investigating" | "cleared" | "confirmed";
+                application_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "application_number": "application number",
+                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "check_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "score": 1,
+                     *           "threshold": 1,
+                     *           "status": "open",
+                     *           "case": {
+                     *             "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *             "assignee_id": "assignee id",
+                     *             "opened_by_id": "opened by id",
+                     *             "created_at": "2026-03-14T09:26:53.000Z",
+                     *             "updated_at": "2026-03-14T09:26:53.000Z"
+                     *           },
+                     *           "decision_reason": "decision reason",
+                     *           "decided_by_id": "decided by id",
+                     *           "decided_at": "2026-03-14T09:26:53.000Z",
+                     *           "created_at": "2026-03-14T09:26:53.000Z",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            application_id: string;
+                            application_number: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            /** Format: uuid */
+                            check_id: string;
+                            score: number;
+                            threshold: number;
+                            /** @enum {unknown} */
+                            status: "open" | "investigating" | "cleared" | "confirmed";
+                            case: {
+                                /** Format: uuid */
+                                id: string;
+                                assignee_id: string;
+                                opened_by_id: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            } | null;
+                            decision_reason: string | null;
+                            decided_by_id: string | null;
+                            decided_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanFraudFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_number": "application number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "check_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "score": 1,
+                     *       "threshold": 1,
+                     *       "status": "open",
+                     *       "case": {
+                     *         "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "assignee_id": "assignee id",
+                     *         "opened_by_id": "opened by id",
+                     *         "created_at": "2026-03-14T09:26:53.000Z",
+                     *         "updated_at": "2026-03-14T09:26:53.000Z"
+                     *       },
+                     *       "decision_reason": "decision reason",
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "application_status": "application status",
+                     *       "results": [
+                     *         {
+                     *           "rule": "duplicate_application",
+                     *           "tripped": true,
+                     *           "weight": 1,
+                     *           "score": 1,
+                     *           "evidence": {}
+                     *         }
+                     *       ],
+                     *       "notes": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "author_type": "author type",
+                     *           "author_id": "author id",
+                     *           "note": "note",
+                     *           "evidence": {},
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        application_number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        check_id: string;
+                        score: number;
+                        threshold: number;
+                        /** @enum {unknown} */
+                        status: "open" | "investigating" | "cleared" | "confirmed";
+                        case: {
+                            /** Format: uuid */
+                            id: string;
+                            assignee_id: string;
+                            opened_by_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } | null;
+                        decision_reason: string | null;
+                        decided_by_id: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    } & {
+                        application_status: string;
+                        results: {
+                            /** @enum {unknown} */
+                            rule: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                            tripped: boolean;
+                            weight: number;
+                            /** @description The weight when tripped, else 0 */
+                            score: number;
+                            /** @description What the rule found (money as decimal strings of minor units) */
+                            evidence: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        notes: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            flag_id: string;
+                            author_type: string;
+                            author_id: string | null;
+                            note: string;
+                            evidence: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    escalateLoanFraudFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "assignee_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    flag_id: string;
+                    /**
+                     * Format: uuid
+                     * @description The staff user who investigates
+                     */
+                    assignee_id: string;
+                    note?: string;
+                    /** @description Structured evidence (document ids, call records, …) */
+                    evidence?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_number": "application number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "check_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "score": 1,
+                     *       "threshold": 1,
+                     *       "status": "open",
+                     *       "case": {
+                     *         "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "assignee_id": "assignee id",
+                     *         "opened_by_id": "opened by id",
+                     *         "created_at": "2026-03-14T09:26:53.000Z",
+                     *         "updated_at": "2026-03-14T09:26:53.000Z"
+                     *       },
+                     *       "decision_reason": "decision reason",
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "application_status": "application status",
+                     *       "results": [
+                     *         {
+                     *           "rule": "duplicate_application",
+                     *           "tripped": true,
+                     *           "weight": 1,
+                     *           "score": 1,
+                     *           "evidence": {}
+                     *         }
+                     *       ],
+                     *       "notes": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "author_type": "author type",
+                     *           "author_id": "author id",
+                     *           "note": "note",
+                     *           "evidence": {},
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        application_number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        check_id: string;
+                        score: number;
+                        threshold: number;
+                        /** @enum {unknown} */
+                        status: "open" | "investigating" | "cleared" | "confirmed";
+                        case: {
+                            /** Format: uuid */
+                            id: string;
+                            assignee_id: string;
+                            opened_by_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } | null;
+                        decision_reason: string | null;
+                        decided_by_id: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    } & {
+                        application_status: string;
+                        results: {
+                            /** @enum {unknown} */
+                            rule: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                            tripped: boolean;
+                            weight: number;
+                            /** @description The weight when tripped, else 0 */
+                            score: number;
+                            /** @description What the rule found (money as decimal strings of minor units) */
+                            evidence: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        notes: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            flag_id: string;
+                            author_type: string;
+                            author_id: string | null;
+                            note: string;
+                            evidence: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_FRAUD_FLAG_DECIDED`: A cleared or confirmed flag takes no further escalation or decision.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_FRAUD_FLAG_DECIDED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `LOAN_FRAUD_ASSIGNEE_UNKNOWN`: An investigation case is assigned to an existing, active staff user.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_FRAUD_ASSIGNEE_UNKNOWN" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanFraudNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "note": "note"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    flag_id: string;
+                    note: string;
+                    /** @description Structured evidence (document ids, call records, …) */
+                    evidence?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "author_type": "author type",
+                     *       "author_id": "author id",
+                     *       "note": "note",
+                     *       "evidence": {},
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        flag_id: string;
+                        author_type: string;
+                        author_id: string | null;
+                        note: string;
+                        evidence: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decideLoanFraudFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "decision": "clear",
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    flag_id: string;
+                    /**
+                     * @description `confirm` declines the application; `clear` sends it on to scoring
+                     * @enum {unknown}
+                     */
+                    decision: "clear" | "confirm";
+                    reason: string;
+                    /** @description With confirm: deny-list the application’s national ID, phone and device */
+                    add_to_deny_list?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_number": "application number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "check_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "score": 1,
+                     *       "threshold": 1,
+                     *       "status": "open",
+                     *       "case": {
+                     *         "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "assignee_id": "assignee id",
+                     *         "opened_by_id": "opened by id",
+                     *         "created_at": "2026-03-14T09:26:53.000Z",
+                     *         "updated_at": "2026-03-14T09:26:53.000Z"
+                     *       },
+                     *       "decision_reason": "decision reason",
+                     *       "decided_by_id": "decided by id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z",
+                     *       "application_status": "application status",
+                     *       "results": [
+                     *         {
+                     *           "rule": "duplicate_application",
+                     *           "tripped": true,
+                     *           "weight": 1,
+                     *           "score": 1,
+                     *           "evidence": {}
+                     *         }
+                     *       ],
+                     *       "notes": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "flag_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "author_type": "author type",
+                     *           "author_id": "author id",
+                     *           "note": "note",
+                     *           "evidence": {},
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "deny_listed": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "kind": "national_id_index",
+                     *           "value": "value",
+                     *           "reason": "reason",
+                     *           "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "added_by_id": "added by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": ({
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        application_number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        check_id: string;
+                        score: number;
+                        threshold: number;
+                        /** @enum {unknown} */
+                        status: "open" | "investigating" | "cleared" | "confirmed";
+                        case: {
+                            /** Format: uuid */
+                            id: string;
+                            assignee_id: string;
+                            opened_by_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } | null;
+                        decision_reason: string | null;
+                        decided_by_id: string | null;
+                        decided_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    } & {
+                        application_status: string;
+                        results: {
+                            /** @enum {unknown} */
+                            rule: "duplicate_application" | "velocity" | "phone_owner" | "income_verification" | "known_patterns";
+                            tripped: boolean;
+                            weight: number;
+                            /** @description The weight when tripped, else 0 */
+                            score: number;
+                            /** @description What the rule found (money as decimal strings of minor units) */
+                            evidence: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        notes: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            flag_id: string;
+                            author_type: string;
+                            author_id: string | null;
+                            note: string;
+                            evidence: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    }) & {
+                        /** @description Entries this decision added */
+                        deny_listed: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {unknown} */
+                            kind: "national_id_index" | "phone" | "device";
+                            /** @description The national ID’s blind index, an E.164 phone or a device id */
+                            value: string;
+                            reason: string;
+                            case_id: string | null;
+                            added_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_FRAUD_CASE_REQUIRED`: A flag is decided (clear or confirm) only after `/fraudflag/escalate` opened its case.
+             *     - `LOAN_FRAUD_FLAG_DECIDED`: A cleared or confirmed flag takes no further escalation or decision.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_FRAUD_CASE_REQUIRED" | "LOAN_FRAUD_FLAG_DECIDED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanDenyList: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                kind?: "national_id_index" | "phone" | "device";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "kind": "national_id_index",
+                     *           "value": "value",
+                     *           "reason": "reason",
+                     *           "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "added_by_id": "added by id",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {unknown} */
+                            kind: "national_id_index" | "phone" | "device";
+                            /** @description The national ID’s blind index, an E.164 phone or a device id */
+                            value: string;
+                            reason: string;
+                            case_id: string | null;
+                            added_by_id: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanDenyListEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "national_id_index",
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {unknown} */
+                    kind: "national_id_index" | "phone" | "device";
+                    value?: string;
+                    /**
+                     * Format: uuid
+                     * @description national_id_index only: the customer whose ID to deny-list
+                     */
+                    customer_id?: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "kind": "national_id_index",
+                     *       "value": "value",
+                     *       "reason": "reason",
+                     *       "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "added_by_id": "added by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {unknown} */
+                        kind: "national_id_index" | "phone" | "device";
+                        /** @description The national ID’s blind index, an E.164 phone or a device id */
+                        value: string;
+                        reason: string;
+                        case_id: string | null;
+                        added_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_DENY_LIST_EXISTS`: A deny-list entry with this kind and value exists already.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_DENY_LIST_EXISTS";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `LOAN_DENY_LIST_NO_VALUE`: A deny-list entry needs a value, or for a national ID a customer who has one on file (`customer_id`).
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_DENY_LIST_NO_VALUE" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    removeLoanDenyListEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "kind": "national_id_index",
+                     *       "value": "value",
+                     *       "reason": "reason",
+                     *       "case_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "added_by_id": "added by id",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {unknown} */
+                        kind: "national_id_index" | "phone" | "device";
+                        /** @description The national ID’s blind index, an E.164 phone or a device id */
+                        value: string;
+                        reason: string;
+                        case_id: string | null;
+                        added_by_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    scoreLoanApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A submitted, flagged or referred application
+                     */
+                    application_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "internal_score": 1,
+                     *       "internal_max_score": 1,
+                     *       "factors": [
+                     *         {
+                     *           "factor": "wallet_tenure",
+                     *           "value": "value",
+                     *           "points": 1,
+                     *           "max_points": 1,
+                     *           "reason_code": "reason code",
+                     *           "reason": "reason",
+                     *           "adverse": true
+                     *         }
+                     *       ],
+                     *       "bureau": {
+                     *         "status": "not_configured",
+                     *         "score": 1,
+                     *         "delinquency_code": "delinquency code",
+                     *         "delinquency_summary": "delinquency summary",
+                     *         "error": "error"
+                     *       },
+                     *       "final_score": 1,
+                     *       "decision": "approve",
+                     *       "recommended_limit_minor": 150000,
+                     *       "currency": "KES",
+                     *       "reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message",
+                     *           "adverse": true
+                     *         }
+                     *       ],
+                     *       "scored_by": {
+                     *         "type": "type",
+                     *         "id": "id"
+                     *       },
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** @description The internal scorecard’s total (0–internal_max_score) */
+                        internal_score: number;
+                        internal_max_score: number;
+                        factors: {
+                            /** @enum {unknown} */
+                            factor: "wallet_tenure" | "average_balance" | "inflow_regularity" | "loan_performance" | "kyc_tier";
+                            /** @description The fact scored, e.g. "412 days", "2 of 3 months" */
+                            value: string;
+                            points: number;
+                            max_points: number;
+                            reason_code: string;
+                            reason: string;
+                            adverse: boolean;
+                        }[];
+                        bureau: {
+                            /**
+                             * @description `not_configured`: no bureau (internal score alone); `no_identity`: no ID document the bureau takes; `error`: the bureau answered has_error; `timeout` / `unavailable`: no answer (never approves)
+                             * @enum {unknown}
+                             */
+                            status: "not_configured" | "no_identity" | "ok" | "error" | "timeout" | "unavailable";
+                            score: number | null;
+                            delinquency_code: string | null;
+                            delinquency_summary: string | null;
+                            error: string | null;
+                        };
+                        /** @description The score the decision was taken on (0–100) */
+                        final_score: number;
+                        /** @enum {unknown} */
+                        decision: "approve" | "refer" | "decline";
+                        /** Format: int64 */
+                        recommended_limit_minor: number;
+                        currency: string;
+                        reasons: {
+                            /** @description Reason code, e.g. WALLET_TENURE_SHORT, BUREAU_DELINQUENT */
+                            code: string;
+                            /** @description Worded for the applicant (adverse-action reason when declined) */
+                            message: string;
+                            /** @description Counts against the applicant */
+                            adverse: boolean;
+                        }[];
+                        scored_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_SCORING_NOT_ALLOWED`: Scoring runs on a submitted, flagged or referred application; an approved, declined or withdrawn one is decided already.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_SCORING_NOT_ALLOWED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanScoringResults: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                application_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "internal_score": 1,
+                     *           "internal_max_score": 1,
+                     *           "factors": [
+                     *             {
+                     *               "factor": "wallet_tenure",
+                     *               "value": "value",
+                     *               "points": 1,
+                     *               "max_points": 1,
+                     *               "reason_code": "reason code",
+                     *               "reason": "reason",
+                     *               "adverse": true
+                     *             }
+                     *           ],
+                     *           "bureau": {
+                     *             "status": "not_configured",
+                     *             "score": 1,
+                     *             "delinquency_code": "delinquency code",
+                     *             "delinquency_summary": "delinquency summary",
+                     *             "error": "error"
+                     *           },
+                     *           "final_score": 1,
+                     *           "decision": "approve",
+                     *           "recommended_limit_minor": 150000,
+                     *           "currency": "KES",
+                     *           "reasons": [
+                     *             {
+                     *               "code": "code",
+                     *               "message": "message",
+                     *               "adverse": true
+                     *             }
+                     *           ],
+                     *           "scored_by": {
+                     *             "type": "type",
+                     *             "id": "id"
+                     *           },
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            application_id: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            /** @description The internal scorecard’s total (0–internal_max_score) */
+                            internal_score: number;
+                            internal_max_score: number;
+                            factors: {
+                                /** @enum {unknown} */
+                                factor: "wallet_tenure" | "average_balance" | "inflow_regularity" | "loan_performance" | "kyc_tier";
+                                /** @description The fact scored, e.g. "412 days", "2 of 3 months" */
+                                value: string;
+                                points: number;
+                                max_points: number;
+                                reason_code: string;
+                                reason: string;
+                                adverse: boolean;
+                            }[];
+                            bureau: {
+                                /**
+                                 * @description `not_configured`: no bureau (internal score alone); `no_identity`: no ID document the bureau takes; `error`: the bureau answered has_error; `timeout` / `unavailable`: no answer (never approves)
+                                 * @enum {unknown}
+                                 */
+                                status: "not_configured" | "no_identity" | "ok" | "error" | "timeout" | "unavailable";
+                                score: number | null;
+                                delinquency_code: string | null;
+                                delinquency_summary: string | null;
+                                error: string | null;
+                            };
+                            /** @description The score the decision was taken on (0–100) */
+                            final_score: number;
+                            /** @enum {unknown} */
+                            decision: "approve" | "refer" | "decline";
+                            /** Format: int64 */
+                            recommended_limit_minor: number;
+                            currency: string;
+                            reasons: {
+                                /** @description Reason code, e.g. WALLET_TENURE_SHORT, BUREAU_DELINQUENT */
+                                code: string;
+                                /** @description Worded for the applicant (adverse-action reason when declined) */
+                                message: string;
+                                /** @description Counts against the applicant */
+                                adverse: boolean;
+                            }[];
+                            scored_by: {
+                                type: string;
+                                id: string | null;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanScoringResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "internal_score": 1,
+                     *       "internal_max_score": 1,
+                     *       "factors": [
+                     *         {
+                     *           "factor": "wallet_tenure",
+                     *           "value": "value",
+                     *           "points": 1,
+                     *           "max_points": 1,
+                     *           "reason_code": "reason code",
+                     *           "reason": "reason",
+                     *           "adverse": true
+                     *         }
+                     *       ],
+                     *       "bureau": {
+                     *         "status": "not_configured",
+                     *         "score": 1,
+                     *         "delinquency_code": "delinquency code",
+                     *         "delinquency_summary": "delinquency summary",
+                     *         "error": "error"
+                     *       },
+                     *       "final_score": 1,
+                     *       "decision": "approve",
+                     *       "recommended_limit_minor": 150000,
+                     *       "currency": "KES",
+                     *       "reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message",
+                     *           "adverse": true
+                     *         }
+                     *       ],
+                     *       "scored_by": {
+                     *         "type": "type",
+                     *         "id": "id"
+                     *       },
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** @description The internal scorecard’s total (0–internal_max_score) */
+                        internal_score: number;
+                        internal_max_score: number;
+                        factors: {
+                            /** @enum {unknown} */
+                            factor: "wallet_tenure" | "average_balance" | "inflow_regularity" | "loan_performance" | "kyc_tier";
+                            /** @description The fact scored, e.g. "412 days", "2 of 3 months" */
+                            value: string;
+                            points: number;
+                            max_points: number;
+                            reason_code: string;
+                            reason: string;
+                            adverse: boolean;
+                        }[];
+                        bureau: {
+                            /**
+                             * @description `not_configured`: no bureau (internal score alone); `no_identity`: no ID document the bureau takes; `error`: the bureau answered has_error; `timeout` / `unavailable`: no answer (never approves)
+                             * @enum {unknown}
+                             */
+                            status: "not_configured" | "no_identity" | "ok" | "error" | "timeout" | "unavailable";
+                            score: number | null;
+                            delinquency_code: string | null;
+                            delinquency_summary: string | null;
+                            error: string | null;
+                        };
+                        /** @description The score the decision was taken on (0–100) */
+                        final_score: number;
+                        /** @enum {unknown} */
+                        decision: "approve" | "refer" | "decline";
+                        /** Format: int64 */
+                        recommended_limit_minor: number;
+                        currency: string;
+                        reasons: {
+                            /** @description Reason code, e.g. WALLET_TENURE_SHORT, BUREAU_DELINQUENT */
+                            code: string;
+                            /** @description Worded for the applicant (adverse-action reason when declined) */
+                            message: string;
+                            /** @description Counts against the applicant */
+                            adverse: boolean;
+                        }[];
+                        scored_by: {
+                            type: string;
+                            id: string | null;
+                        };
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLoanRepayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "amount_minor": 150000
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    loan_id: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units (KES 1,500.00 is 150000)
+                     */
+                    amount_minor: number;
+                    /**
+                     * @description Customers pay from their wallet (`wallet`, the default for them). Staff record a payment received in `cash` or by `bank` transfer (required for staff).
+                     * @enum {unknown}
+                     */
+                    source?: "wallet" | "cash" | "bank";
+                    /** @description Staff: the receipt number or bank reference of the payment (required for cash and bank). */
+                    external_reference?: string;
+                    /** @description Transaction PIN (customers) */
+                    pin?: string;
+                    otp?: {
+                        challenge_id: string;
+                        code: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "loan_number": "loan number",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "type": "repayment",
+                     *       "source": "wallet",
+                     *       "requested_minor": 1,
+                     *       "amount_minor": 150000,
+                     *       "refunded_minor": 1,
+                     *       "currency": "KES",
+                     *       "allocation": {
+                     *         "penalty_minor": 1,
+                     *         "fee_minor": 150000,
+                     *         "interest_minor": 1,
+                     *         "principal_minor": 1,
+                     *         "prepayment_minor": 1
+                     *       },
+                     *       "outstanding_minor": 1,
+                     *       "loan_status": "loan status",
+                     *       "business_date": "1990-05-17",
+                     *       "external_reference": "external reference",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The loan transaction
+                         */
+                        id: string;
+                        /** Format: uuid */
+                        loan_id: string;
+                        loan_number: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** @enum {unknown} */
+                        type: "repayment" | "auto_collection";
+                        /** @enum {unknown} */
+                        source: "wallet" | "cash" | "bank";
+                        /**
+                         * Format: int64
+                         * @description What was offered (collections: what the wallet held, up to what was due)
+                         */
+                        requested_minor: number;
+                        /**
+                         * Format: int64
+                         * @description What was taken from the wallet or received in cash or by bank
+                         */
+                        amount_minor: number;
+                        /**
+                         * Format: int64
+                         * @description Cash or bank received beyond what the loan takes, credited to the customer’s wallet
+                         */
+                        refunded_minor: number;
+                        currency: string;
+                        allocation: {
+                            /** Format: int64 */
+                            penalty_minor: number;
+                            /** Format: int64 */
+                            fee_minor: number;
+                            /** Format: int64 */
+                            interest_minor: number;
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /**
+                             * Format: int64
+                             * @description Principal paid ahead of the schedule (part of `principal_minor`); the later instalments were recast
+                             */
+                            prepayment_minor: number;
+                        };
+                        /**
+                         * Format: int64
+                         * @description What the loan still owes after this payment (its ledger accounts)
+                         */
+                        outstanding_minor: number;
+                        loan_status: string;
+                        /** Format: date */
+                        business_date: string;
+                        external_reference: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This operation requires an Idempotency-Key header.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_PIN`: Wrong phone number or PIN (never which).
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `OTP_INVALID`: The one-time code is wrong or expired; `details.attempts_left`.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_PIN" | "INVALID_TOKEN" | "OTP_INVALID" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_NOTHING_DUE`: No instalment is due yet and the product returns overpayments to the wallet, so there is nothing to take. Use the payoff quote to repay the whole loan early.
+             *     - `LOAN_NOT_REPAYABLE`: Only an active (disbursed, not yet repaid or written off) loan takes repayments and payoff quotes.
+             *     - `LOAN_REPAYMENT_INSUFFICIENT_FUNDS`: The customer’s wallet does not hold the amount to be taken (`details.required`, `details.available`); a repayment never overdraws the wallet. Nothing was taken.
+             *     - `PIN_NOT_SET`: The customer has no PIN yet.
+             *     - `WALLET_NOT_ACTIVE`: The wallet is frozen or closed.
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_IN_PROGRESS" | "LOAN_NOTHING_DUE" | "LOAN_NOT_REPAYABLE" | "LOAN_REPAYMENT_INSUFFICIENT_FUNDS" | "PIN_NOT_SET" | "WALLET_NOT_ACTIVE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Locked: too many failed attempts; try again later
+             *
+             *     `error_code` values:
+             *     - `OTP_LOCKED`: Too many wrong codes: request a new one.
+             *     - `PIN_LOCKED`: The PIN is locked after too many wrong tries; staff reset it.
+             */
+            423: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_LOCKED" | "PIN_LOCKED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Precondition required: repeat the request with a one-time code
+             *
+             *     `error_code` values:
+             *     - `OTP_REQUIRED`: This amount needs a one-time code, now sent; repeat the request with `otp`.
+             */
+            428: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `OTP_COOLDOWN`: A code was sent moments ago; wait before asking again.
+             *     - `OTP_RATE_LIMITED`: Too many codes requested for this subject this hour.
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_COOLDOWN" | "OTP_RATE_LIMITED" | "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanPayoffQuote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "loan_number": "loan number",
+                     *       "currency": "KES",
+                     *       "as_of": "1990-05-17",
+                     *       "valid_until": "2026-03-14T09:26:53.000Z",
+                     *       "penalty_minor": 1,
+                     *       "fee_minor": 150000,
+                     *       "interest_minor": 1,
+                     *       "principal_minor": 1,
+                     *       "total_minor": 150000
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        loan_id: string;
+                        loan_number: string;
+                        currency: string;
+                        /**
+                         * Format: date
+                         * @description The business date (UTC) the quote is for
+                         */
+                        as_of: string;
+                        /**
+                         * Format: date-time
+                         * @description The end of that business date (UTC)
+                         */
+                        valid_until: string;
+                        /** Format: int64 */
+                        penalty_minor: number;
+                        /** Format: int64 */
+                        fee_minor: number;
+                        /**
+                         * Format: int64
+                         * @description Recognised interest not yet paid, plus the running period’s interest (per-period products); later periods’ interest is not owed
+                         */
+                        interest_minor: number;
+                        /** Format: int64 */
+                        principal_minor: number;
+                        /**
+                         * Format: int64
+                         * @description Paying this today (`/loan/repayment/add`) closes the loan
+                         */
+                        total_minor: number;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_REPAYABLE`: Only an active (disbursed, not yet repaid or written off) loan takes repayments and payoff quotes.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_REPAYABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approveLoan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    application_id: string;
+                    /**
+                     * @description Default `approve`
+                     * @default approve
+                     * @enum {unknown}
+                     */
+                    decision?: "approve" | "decline";
+                    /** @description Why (shown to the customer on a decline) */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "application_number": "application number",
+                     *       "status": "approved",
+                     *       "reasons": [
+                     *         {
+                     *           "code": "code",
+                     *           "message": "message"
+                     *         }
+                     *       ],
+                     *       "loan": {
+                     *         "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "number": "number",
+                     *         "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "product_code": "product code",
+                     *         "product_name": "product name",
+                     *         "product_version": 1,
+                     *         "currency": "KES",
+                     *         "principal_minor": 1,
+                     *         "term": 1,
+                     *         "frequency": "frequency",
+                     *         "interest_method": "interest method",
+                     *         "interest_calculation": "interest calculation",
+                     *         "annual_rate": "annual rate",
+                     *         "status": "approved",
+                     *         "arrears_bucket": "current",
+                     *         "days_past_due": 1,
+                     *         "wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *         "prepaid_minor": 1,
+                     *         "outstanding": {
+                     *           "principal_minor": 1,
+                     *           "interest_minor": 1,
+                     *           "fee_minor": 150000,
+                     *           "penalty_minor": 1,
+                     *           "total_minor": 150000
+                     *         },
+                     *         "next_due": {
+                     *           "seq": 1,
+                     *           "due_date": "1990-05-17",
+                     *           "status": "pending",
+                     *           "principal_due_minor": 1,
+                     *           "interest_due_minor": 1,
+                     *           "fee_due_minor": 150000,
+                     *           "penalty_due_minor": 1,
+                     *           "principal_paid_minor": 1,
+                     *           "interest_paid_minor": 1,
+                     *           "fee_paid_minor": 150000,
+                     *           "penalty_paid_minor": 1,
+                     *           "interest_accrued_minor": 1,
+                     *           "total_due_minor": 150000,
+                     *           "total_paid_minor": 150000,
+                     *           "remaining_minor": 1,
+                     *           "paid_at": "2026-03-14T09:26:53.000Z"
+                     *         },
+                     *         "approved_by_id": "approved by id",
+                     *         "approved_at": "2026-03-14T09:26:53.000Z",
+                     *         "disbursed_at": "2026-03-14T09:26:53.000Z",
+                     *         "disbursed_on": "1990-05-17",
+                     *         "closed_at": "2026-03-14T09:26:53.000Z",
+                     *         "written_off_at": "2026-03-14T09:26:53.000Z",
+                     *         "created_at": "2026-03-14T09:26:53.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        application_id: string;
+                        application_number: string;
+                        /** @enum {unknown} */
+                        status: "approved" | "declined";
+                        reasons: {
+                            code: string;
+                            message: string;
+                        }[];
+                        loan: {
+                            /** Format: uuid */
+                            id: string;
+                            number: string;
+                            /** Format: uuid */
+                            application_id: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            /** Format: uuid */
+                            product_id: string;
+                            product_code: string;
+                            product_name: string;
+                            product_version: number;
+                            currency: string;
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /** @description Number of instalments */
+                            term: number;
+                            frequency: string;
+                            interest_method: string;
+                            interest_calculation: string;
+                            /** @description Nominal annual rate, percent */
+                            annual_rate: string;
+                            /** @enum {unknown} */
+                            status: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                            /** @enum {unknown} */
+                            arrears_bucket: "current" | "1-30" | "31-60" | "61-90" | "90+";
+                            days_past_due: number;
+                            /** Format: uuid */
+                            wallet_id: string;
+                            /** Format: int64 */
+                            prepaid_minor: number;
+                            /** @description The balances of the loan’s ledger accounts (zero before disbursement) */
+                            outstanding: {
+                                /** Format: int64 */
+                                principal_minor: number;
+                                /** Format: int64 */
+                                interest_minor: number;
+                                /** Format: int64 */
+                                fee_minor: number;
+                                /** Format: int64 */
+                                penalty_minor: number;
+                                /** Format: int64 */
+                                total_minor: number;
+                            };
+                            /** @description The first instalment not fully paid */
+                            next_due: {
+                                seq: number;
+                                /** Format: date */
+                                due_date: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "partially_paid" | "paid" | "overdue";
+                                /** Format: int64 */
+                                principal_due_minor: number;
+                                /** Format: int64 */
+                                interest_due_minor: number;
+                                /** Format: int64 */
+                                fee_due_minor: number;
+                                /** Format: int64 */
+                                penalty_due_minor: number;
+                                /** Format: int64 */
+                                principal_paid_minor: number;
+                                /** Format: int64 */
+                                interest_paid_minor: number;
+                                /** Format: int64 */
+                                fee_paid_minor: number;
+                                /** Format: int64 */
+                                penalty_paid_minor: number;
+                                /** Format: int64 */
+                                interest_accrued_minor: number;
+                                /** Format: int64 */
+                                total_due_minor: number;
+                                /** Format: int64 */
+                                total_paid_minor: number;
+                                /** Format: int64 */
+                                remaining_minor: number;
+                                paid_at: string | null;
+                            } | null;
+                            approved_by_id: string | null;
+                            approved_at: string | null;
+                            disbursed_at: string | null;
+                            disbursed_on: string | null;
+                            closed_at: string | null;
+                            written_off_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Accepted: filed and waiting (for a second staff member, or for a device) */
+            202: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "action": "action",
+                     *       "summary": "summary",
+                     *       "payload": {},
+                     *       "entity_type": "entity type",
+                     *       "entity_id": "entity id",
+                     *       "maker_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "status": "pending",
+                     *       "checker_id": "checker id",
+                     *       "decided_at": "2026-03-14T09:26:53.000Z",
+                     *       "reason": "reason",
+                     *       "result": {},
+                     *       "error": "error",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        action: string;
+                        summary: string;
+                        /** @description What the action will do, as filed; money in it is a decimal string of minor units ("1000000") */
+                        payload: unknown;
+                        entity_type: string | null;
+                        entity_id: string | null;
+                        /** Format: uuid */
+                        maker_id: string;
+                        status: "pending" | "executing" | "approved" | "rejected" | "cancelled" | "failed";
+                        checker_id: string | null;
+                        decided_at: string | null;
+                        reason: string | null;
+                        /** @description What the action returned once executed; money in it is a decimal string of minor units */
+                        result: unknown;
+                        error: string | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `LOAN_APPROVAL_LIMIT_EXCEEDED`: The amount is above the highest approval limit of your roles in the currency.
+             *     - `LOAN_APPROVAL_NOT_PERMITTED`: Approval limits are set per role and currency (`/api/v1/loan/approvallimit/set`); a role without one may not approve loans in that currency.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "LOAN_APPROVAL_LIMIT_EXCEEDED" | "LOAN_APPROVAL_NOT_PERMITTED" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_APPLICATION_NOT_FOUND`: No loan application has this id (customers see their own only).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_APPLICATION_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `APPROVAL_ALREADY_PENDING`: The same request is already waiting for approval; decide or cancel that one first.
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_APPLICATION_NOT_APPROVABLE`: Only an application referred to a loan officer (or one submitted again after its fraud flag was cleared) is decided by hand.
+             *     - `LOAN_WALLET_UNAVAILABLE`: A loan is disbursed to the customer’s wallet in its currency, which must exist and be active.
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "APPROVAL_ALREADY_PENDING" | "IDEMPOTENCY_IN_PROGRESS" | "LOAN_APPLICATION_NOT_APPROVABLE" | "LOAN_WALLET_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disburseLoan: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Required. A client-chosen key (8–255 printable ASCII characters, e.g. a UUID) making the request safe to retry: the same key with the same body answers the stored response (header `Idempotent-Replayed: true`), with another body 422 IDEMPOTENCY_KEY_REUSED, while the first is still running 409 IDEMPOTENCY_IN_PROGRESS. Keys are scoped to the caller and kept at least 24 hours.
+                 * @example 9b2f3c1e-5d7a-4c8e-a1f0-6e2d4b8c7a90
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    loan_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_code": "product code",
+                     *       "product_name": "product name",
+                     *       "product_version": 1,
+                     *       "currency": "KES",
+                     *       "principal_minor": 1,
+                     *       "term": 1,
+                     *       "frequency": "frequency",
+                     *       "interest_method": "interest method",
+                     *       "interest_calculation": "interest calculation",
+                     *       "annual_rate": "annual rate",
+                     *       "status": "approved",
+                     *       "arrears_bucket": "current",
+                     *       "days_past_due": 1,
+                     *       "wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "prepaid_minor": 1,
+                     *       "outstanding": {
+                     *         "principal_minor": 1,
+                     *         "interest_minor": 1,
+                     *         "fee_minor": 150000,
+                     *         "penalty_minor": 1,
+                     *         "total_minor": 150000
+                     *       },
+                     *       "next_due": {
+                     *         "seq": 1,
+                     *         "due_date": "1990-05-17",
+                     *         "status": "pending",
+                     *         "principal_due_minor": 1,
+                     *         "interest_due_minor": 1,
+                     *         "fee_due_minor": 150000,
+                     *         "penalty_due_minor": 1,
+                     *         "principal_paid_minor": 1,
+                     *         "interest_paid_minor": 1,
+                     *         "fee_paid_minor": 150000,
+                     *         "penalty_paid_minor": 1,
+                     *         "interest_accrued_minor": 1,
+                     *         "total_due_minor": 150000,
+                     *         "total_paid_minor": 150000,
+                     *         "remaining_minor": 1,
+                     *         "paid_at": "2026-03-14T09:26:53.000Z"
+                     *       },
+                     *       "approved_by_id": "approved by id",
+                     *       "approved_at": "2026-03-14T09:26:53.000Z",
+                     *       "disbursed_at": "2026-03-14T09:26:53.000Z",
+                     *       "disbursed_on": "1990-05-17",
+                     *       "closed_at": "2026-03-14T09:26:53.000Z",
+                     *       "written_off_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        number: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        product_code: string;
+                        product_name: string;
+                        product_version: number;
+                        currency: string;
+                        /** Format: int64 */
+                        principal_minor: number;
+                        /** @description Number of instalments */
+                        term: number;
+                        frequency: string;
+                        interest_method: string;
+                        interest_calculation: string;
+                        /** @description Nominal annual rate, percent */
+                        annual_rate: string;
+                        /** @enum {unknown} */
+                        status: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                        /** @enum {unknown} */
+                        arrears_bucket: "current" | "1-30" | "31-60" | "61-90" | "90+";
+                        days_past_due: number;
+                        /** Format: uuid */
+                        wallet_id: string;
+                        /** Format: int64 */
+                        prepaid_minor: number;
+                        /** @description The balances of the loan’s ledger accounts (zero before disbursement) */
+                        outstanding: {
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /** Format: int64 */
+                            interest_minor: number;
+                            /** Format: int64 */
+                            fee_minor: number;
+                            /** Format: int64 */
+                            penalty_minor: number;
+                            /** Format: int64 */
+                            total_minor: number;
+                        };
+                        /** @description The first instalment not fully paid */
+                        next_due: {
+                            seq: number;
+                            /** Format: date */
+                            due_date: string;
+                            /** @enum {unknown} */
+                            status: "pending" | "partially_paid" | "paid" | "overdue";
+                            /** Format: int64 */
+                            principal_due_minor: number;
+                            /** Format: int64 */
+                            interest_due_minor: number;
+                            /** Format: int64 */
+                            fee_due_minor: number;
+                            /** Format: int64 */
+                            penalty_due_minor: number;
+                            /** Format: int64 */
+                            principal_paid_minor: number;
+                            /** Format: int64 */
+                            interest_paid_minor: number;
+                            /** Format: int64 */
+                            fee_paid_minor: number;
+                            /** Format: int64 */
+                            penalty_paid_minor: number;
+                            /** Format: int64 */
+                            interest_accrued_minor: number;
+                            /** Format: int64 */
+                            total_due_minor: number;
+                            /** Format: int64 */
+                            total_paid_minor: number;
+                            /** Format: int64 */
+                            remaining_minor: number;
+                            paid_at: string | null;
+                        } | null;
+                        approved_by_id: string | null;
+                        approved_at: string | null;
+                        disbursed_at: string | null;
+                        disbursed_on: string | null;
+                        closed_at: string | null;
+                        written_off_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `IDEMPOTENCY_KEY_INVALID`: The Idempotency-Key is not 8–255 printable ASCII characters.
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This operation requires an Idempotency-Key header.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             */
+            404: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running; retry shortly.
+             *     - `LOAN_MAX_BALANCE_EXCEEDED`: Wallet limits do not apply to a disbursement, but the wallet’s maximum balance (the lower of its KYC tier’s and its product’s) does; nothing was posted. `details` gives the balance, the amount and the cap.
+             *     - `LOAN_WALLET_UNAVAILABLE`: A loan is disbursed to the customer’s wallet in its currency, which must exist and be active.
+             *     - `LOAN_WRONG_STATE`: The loan is not in a state that allows this (e.g. disbursing a loan that is already active).
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_IN_PROGRESS" | "LOAN_MAX_BALANCE_EXCEEDED" | "LOAN_WALLET_UNAVAILABLE" | "LOAN_WRONG_STATE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was used with a different request.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    /** @description Present when this answer is the stored answer to an earlier request with the same Idempotency-Key (nothing ran again). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "IDEMPOTENCY_KEY_REUSED" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoans: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                status?: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                /** @description Staff only (customers: their own) */
+                customer_id?: string;
+                product_id?: string;
+                /** @description Arrears bucket */
+                bucket?: "current" | "1-30" | "31-60" | "61-90" | "90+";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "number": "number",
+                     *           "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "product_code": "product code",
+                     *           "product_name": "product name",
+                     *           "product_version": 1,
+                     *           "currency": "KES",
+                     *           "principal_minor": 1,
+                     *           "term": 1,
+                     *           "frequency": "frequency",
+                     *           "interest_method": "interest method",
+                     *           "interest_calculation": "interest calculation",
+                     *           "annual_rate": "annual rate",
+                     *           "status": "approved",
+                     *           "arrears_bucket": "current",
+                     *           "days_past_due": 1,
+                     *           "wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "prepaid_minor": 1,
+                     *           "outstanding": {
+                     *             "principal_minor": 1,
+                     *             "interest_minor": 1,
+                     *             "fee_minor": 150000,
+                     *             "penalty_minor": 1,
+                     *             "total_minor": 150000
+                     *           },
+                     *           "next_due": {
+                     *             "seq": 1,
+                     *             "due_date": "1990-05-17",
+                     *             "status": "pending",
+                     *             "principal_due_minor": 1,
+                     *             "interest_due_minor": 1,
+                     *             "fee_due_minor": 150000,
+                     *             "penalty_due_minor": 1,
+                     *             "principal_paid_minor": 1,
+                     *             "interest_paid_minor": 1,
+                     *             "fee_paid_minor": 150000,
+                     *             "penalty_paid_minor": 1,
+                     *             "interest_accrued_minor": 1,
+                     *             "total_due_minor": 150000,
+                     *             "total_paid_minor": 150000,
+                     *             "remaining_minor": 1,
+                     *             "paid_at": "2026-03-14T09:26:53.000Z"
+                     *           },
+                     *           "approved_by_id": "approved by id",
+                     *           "approved_at": "2026-03-14T09:26:53.000Z",
+                     *           "disbursed_at": "2026-03-14T09:26:53.000Z",
+                     *           "disbursed_on": "1990-05-17",
+                     *           "closed_at": "2026-03-14T09:26:53.000Z",
+                     *           "written_off_at": "2026-03-14T09:26:53.000Z",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            number: string;
+                            /** Format: uuid */
+                            application_id: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            /** Format: uuid */
+                            product_id: string;
+                            product_code: string;
+                            product_name: string;
+                            product_version: number;
+                            currency: string;
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /** @description Number of instalments */
+                            term: number;
+                            frequency: string;
+                            interest_method: string;
+                            interest_calculation: string;
+                            /** @description Nominal annual rate, percent */
+                            annual_rate: string;
+                            /** @enum {unknown} */
+                            status: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                            /** @enum {unknown} */
+                            arrears_bucket: "current" | "1-30" | "31-60" | "61-90" | "90+";
+                            days_past_due: number;
+                            /** Format: uuid */
+                            wallet_id: string;
+                            /** Format: int64 */
+                            prepaid_minor: number;
+                            /** @description The balances of the loan’s ledger accounts (zero before disbursement) */
+                            outstanding: {
+                                /** Format: int64 */
+                                principal_minor: number;
+                                /** Format: int64 */
+                                interest_minor: number;
+                                /** Format: int64 */
+                                fee_minor: number;
+                                /** Format: int64 */
+                                penalty_minor: number;
+                                /** Format: int64 */
+                                total_minor: number;
+                            };
+                            /** @description The first instalment not fully paid */
+                            next_due: {
+                                seq: number;
+                                /** Format: date */
+                                due_date: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "partially_paid" | "paid" | "overdue";
+                                /** Format: int64 */
+                                principal_due_minor: number;
+                                /** Format: int64 */
+                                interest_due_minor: number;
+                                /** Format: int64 */
+                                fee_due_minor: number;
+                                /** Format: int64 */
+                                penalty_due_minor: number;
+                                /** Format: int64 */
+                                principal_paid_minor: number;
+                                /** Format: int64 */
+                                interest_paid_minor: number;
+                                /** Format: int64 */
+                                fee_paid_minor: number;
+                                /** Format: int64 */
+                                penalty_paid_minor: number;
+                                /** Format: int64 */
+                                interest_accrued_minor: number;
+                                /** Format: int64 */
+                                total_due_minor: number;
+                                /** Format: int64 */
+                                total_paid_minor: number;
+                                /** Format: int64 */
+                                remaining_minor: number;
+                                paid_at: string | null;
+                            } | null;
+                            approved_by_id: string | null;
+                            approved_at: string | null;
+                            disbursed_at: string | null;
+                            disbursed_on: string | null;
+                            closed_at: string | null;
+                            written_off_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listMyLoans: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "number": "number",
+                     *           "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "product_code": "product code",
+                     *           "product_name": "product name",
+                     *           "product_version": 1,
+                     *           "currency": "KES",
+                     *           "principal_minor": 1,
+                     *           "term": 1,
+                     *           "frequency": "frequency",
+                     *           "interest_method": "interest method",
+                     *           "interest_calculation": "interest calculation",
+                     *           "annual_rate": "annual rate",
+                     *           "status": "approved",
+                     *           "arrears_bucket": "current",
+                     *           "days_past_due": 1,
+                     *           "wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "prepaid_minor": 1,
+                     *           "outstanding": {
+                     *             "principal_minor": 1,
+                     *             "interest_minor": 1,
+                     *             "fee_minor": 150000,
+                     *             "penalty_minor": 1,
+                     *             "total_minor": 150000
+                     *           },
+                     *           "next_due": {
+                     *             "seq": 1,
+                     *             "due_date": "1990-05-17",
+                     *             "status": "pending",
+                     *             "principal_due_minor": 1,
+                     *             "interest_due_minor": 1,
+                     *             "fee_due_minor": 150000,
+                     *             "penalty_due_minor": 1,
+                     *             "principal_paid_minor": 1,
+                     *             "interest_paid_minor": 1,
+                     *             "fee_paid_minor": 150000,
+                     *             "penalty_paid_minor": 1,
+                     *             "interest_accrued_minor": 1,
+                     *             "total_due_minor": 150000,
+                     *             "total_paid_minor": 150000,
+                     *             "remaining_minor": 1,
+                     *             "paid_at": "2026-03-14T09:26:53.000Z"
+                     *           },
+                     *           "approved_by_id": "approved by id",
+                     *           "approved_at": "2026-03-14T09:26:53.000Z",
+                     *           "disbursed_at": "2026-03-14T09:26:53.000Z",
+                     *           "disbursed_on": "1990-05-17",
+                     *           "closed_at": "2026-03-14T09:26:53.000Z",
+                     *           "written_off_at": "2026-03-14T09:26:53.000Z",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            number: string;
+                            /** Format: uuid */
+                            application_id: string;
+                            /** Format: uuid */
+                            customer_id: string;
+                            /** Format: uuid */
+                            product_id: string;
+                            product_code: string;
+                            product_name: string;
+                            product_version: number;
+                            currency: string;
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /** @description Number of instalments */
+                            term: number;
+                            frequency: string;
+                            interest_method: string;
+                            interest_calculation: string;
+                            /** @description Nominal annual rate, percent */
+                            annual_rate: string;
+                            /** @enum {unknown} */
+                            status: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                            /** @enum {unknown} */
+                            arrears_bucket: "current" | "1-30" | "31-60" | "61-90" | "90+";
+                            days_past_due: number;
+                            /** Format: uuid */
+                            wallet_id: string;
+                            /** Format: int64 */
+                            prepaid_minor: number;
+                            /** @description The balances of the loan’s ledger accounts (zero before disbursement) */
+                            outstanding: {
+                                /** Format: int64 */
+                                principal_minor: number;
+                                /** Format: int64 */
+                                interest_minor: number;
+                                /** Format: int64 */
+                                fee_minor: number;
+                                /** Format: int64 */
+                                penalty_minor: number;
+                                /** Format: int64 */
+                                total_minor: number;
+                            };
+                            /** @description The first instalment not fully paid */
+                            next_due: {
+                                seq: number;
+                                /** Format: date */
+                                due_date: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "partially_paid" | "paid" | "overdue";
+                                /** Format: int64 */
+                                principal_due_minor: number;
+                                /** Format: int64 */
+                                interest_due_minor: number;
+                                /** Format: int64 */
+                                fee_due_minor: number;
+                                /** Format: int64 */
+                                penalty_due_minor: number;
+                                /** Format: int64 */
+                                principal_paid_minor: number;
+                                /** Format: int64 */
+                                interest_paid_minor: number;
+                                /** Format: int64 */
+                                fee_paid_minor: number;
+                                /** Format: int64 */
+                                penalty_paid_minor: number;
+                                /** Format: int64 */
+                                interest_accrued_minor: number;
+                                /** Format: int64 */
+                                total_due_minor: number;
+                                /** Format: int64 */
+                                total_paid_minor: number;
+                                /** Format: int64 */
+                                remaining_minor: number;
+                                paid_at: string | null;
+                            } | null;
+                            approved_by_id: string | null;
+                            approved_at: string | null;
+                            disbursed_at: string | null;
+                            disbursed_on: string | null;
+                            closed_at: string | null;
+                            written_off_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "application_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "product_code": "product code",
+                     *       "product_name": "product name",
+                     *       "product_version": 1,
+                     *       "currency": "KES",
+                     *       "principal_minor": 1,
+                     *       "term": 1,
+                     *       "frequency": "frequency",
+                     *       "interest_method": "interest method",
+                     *       "interest_calculation": "interest calculation",
+                     *       "annual_rate": "annual rate",
+                     *       "status": "approved",
+                     *       "arrears_bucket": "current",
+                     *       "days_past_due": 1,
+                     *       "wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "prepaid_minor": 1,
+                     *       "outstanding": {
+                     *         "principal_minor": 1,
+                     *         "interest_minor": 1,
+                     *         "fee_minor": 150000,
+                     *         "penalty_minor": 1,
+                     *         "total_minor": 150000
+                     *       },
+                     *       "next_due": {
+                     *         "seq": 1,
+                     *         "due_date": "1990-05-17",
+                     *         "status": "pending",
+                     *         "principal_due_minor": 1,
+                     *         "interest_due_minor": 1,
+                     *         "fee_due_minor": 150000,
+                     *         "penalty_due_minor": 1,
+                     *         "principal_paid_minor": 1,
+                     *         "interest_paid_minor": 1,
+                     *         "fee_paid_minor": 150000,
+                     *         "penalty_paid_minor": 1,
+                     *         "interest_accrued_minor": 1,
+                     *         "total_due_minor": 150000,
+                     *         "total_paid_minor": 150000,
+                     *         "remaining_minor": 1,
+                     *         "paid_at": "2026-03-14T09:26:53.000Z"
+                     *       },
+                     *       "approved_by_id": "approved by id",
+                     *       "approved_at": "2026-03-14T09:26:53.000Z",
+                     *       "disbursed_at": "2026-03-14T09:26:53.000Z",
+                     *       "disbursed_on": "1990-05-17",
+                     *       "closed_at": "2026-03-14T09:26:53.000Z",
+                     *       "written_off_at": "2026-03-14T09:26:53.000Z",
+                     *       "created_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        number: string;
+                        /** Format: uuid */
+                        application_id: string;
+                        /** Format: uuid */
+                        customer_id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        product_code: string;
+                        product_name: string;
+                        product_version: number;
+                        currency: string;
+                        /** Format: int64 */
+                        principal_minor: number;
+                        /** @description Number of instalments */
+                        term: number;
+                        frequency: string;
+                        interest_method: string;
+                        interest_calculation: string;
+                        /** @description Nominal annual rate, percent */
+                        annual_rate: string;
+                        /** @enum {unknown} */
+                        status: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                        /** @enum {unknown} */
+                        arrears_bucket: "current" | "1-30" | "31-60" | "61-90" | "90+";
+                        days_past_due: number;
+                        /** Format: uuid */
+                        wallet_id: string;
+                        /** Format: int64 */
+                        prepaid_minor: number;
+                        /** @description The balances of the loan’s ledger accounts (zero before disbursement) */
+                        outstanding: {
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /** Format: int64 */
+                            interest_minor: number;
+                            /** Format: int64 */
+                            fee_minor: number;
+                            /** Format: int64 */
+                            penalty_minor: number;
+                            /** Format: int64 */
+                            total_minor: number;
+                        };
+                        /** @description The first instalment not fully paid */
+                        next_due: {
+                            seq: number;
+                            /** Format: date */
+                            due_date: string;
+                            /** @enum {unknown} */
+                            status: "pending" | "partially_paid" | "paid" | "overdue";
+                            /** Format: int64 */
+                            principal_due_minor: number;
+                            /** Format: int64 */
+                            interest_due_minor: number;
+                            /** Format: int64 */
+                            fee_due_minor: number;
+                            /** Format: int64 */
+                            penalty_due_minor: number;
+                            /** Format: int64 */
+                            principal_paid_minor: number;
+                            /** Format: int64 */
+                            interest_paid_minor: number;
+                            /** Format: int64 */
+                            fee_paid_minor: number;
+                            /** Format: int64 */
+                            penalty_paid_minor: number;
+                            /** Format: int64 */
+                            interest_accrued_minor: number;
+                            /** Format: int64 */
+                            total_due_minor: number;
+                            /** Format: int64 */
+                            total_paid_minor: number;
+                            /** Format: int64 */
+                            remaining_minor: number;
+                            paid_at: string | null;
+                        } | null;
+                        approved_by_id: string | null;
+                        approved_at: string | null;
+                        disbursed_at: string | null;
+                        disbursed_on: string | null;
+                        closed_at: string | null;
+                        written_off_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "number": "number",
+                     *       "currency": "KES",
+                     *       "status": "approved",
+                     *       "disbursed_on": "1990-05-17",
+                     *       "items": [
+                     *         {
+                     *           "seq": 1,
+                     *           "due_date": "1990-05-17",
+                     *           "status": "pending",
+                     *           "principal_due_minor": 1,
+                     *           "interest_due_minor": 1,
+                     *           "fee_due_minor": 150000,
+                     *           "penalty_due_minor": 1,
+                     *           "principal_paid_minor": 1,
+                     *           "interest_paid_minor": 1,
+                     *           "fee_paid_minor": 150000,
+                     *           "penalty_paid_minor": 1,
+                     *           "interest_accrued_minor": 1,
+                     *           "total_due_minor": 150000,
+                     *           "total_paid_minor": 150000,
+                     *           "remaining_minor": 1,
+                     *           "paid_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "totals": {
+                     *         "principal_minor": 1,
+                     *         "interest_minor": 1,
+                     *         "fee_minor": 150000,
+                     *         "penalty_minor": 1,
+                     *         "due_minor": 1,
+                     *         "paid_minor": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        loan_id: string;
+                        number: string;
+                        currency: string;
+                        /** @enum {unknown} */
+                        status: "approved" | "active" | "closed" | "written_off" | "cancelled";
+                        disbursed_on: string | null;
+                        items: {
+                            seq: number;
+                            /** Format: date */
+                            due_date: string;
+                            /** @enum {unknown} */
+                            status: "pending" | "partially_paid" | "paid" | "overdue";
+                            /** Format: int64 */
+                            principal_due_minor: number;
+                            /** Format: int64 */
+                            interest_due_minor: number;
+                            /** Format: int64 */
+                            fee_due_minor: number;
+                            /** Format: int64 */
+                            penalty_due_minor: number;
+                            /** Format: int64 */
+                            principal_paid_minor: number;
+                            /** Format: int64 */
+                            interest_paid_minor: number;
+                            /** Format: int64 */
+                            fee_paid_minor: number;
+                            /** Format: int64 */
+                            penalty_paid_minor: number;
+                            /** Format: int64 */
+                            interest_accrued_minor: number;
+                            /** Format: int64 */
+                            total_due_minor: number;
+                            /** Format: int64 */
+                            total_paid_minor: number;
+                            /** Format: int64 */
+                            remaining_minor: number;
+                            paid_at: string | null;
+                        }[];
+                        totals: {
+                            /** Format: int64 */
+                            principal_minor: number;
+                            /** Format: int64 */
+                            interest_minor: number;
+                            /** Format: int64 */
+                            fee_minor: number;
+                            /** Format: int64 */
+                            penalty_minor: number;
+                            /** Format: int64 */
+                            due_minor: number;
+                            /** Format: int64 */
+                            paid_minor: number;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanTransactions: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "loan_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "type": "disbursement",
+                     *           "amount_minor": 150000,
+                     *           "currency": "KES",
+                     *           "allocation": {
+                     *             "penalty_minor": 1,
+                     *             "fee_minor": 150000,
+                     *             "interest_minor": 1,
+                     *             "principal_minor": 1,
+                     *             "overpayment_minor": 1
+                     *           },
+                     *           "source": "source",
+                     *           "external_reference": "external reference",
+                     *           "ledger_batch_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "business_date": "1990-05-17",
+                     *           "actor_type": "customer",
+                     *           "created_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            loan_id: string;
+                            /** @enum {unknown} */
+                            type: "disbursement" | "repayment" | "auto_collection" | "interest_accrual" | "penalty" | "fee" | "write_off" | "recovery" | "overpayment_refund";
+                            /** Format: int64 */
+                            amount_minor: number;
+                            currency: string;
+                            allocation: {
+                                /** Format: int64 */
+                                penalty_minor: number;
+                                /** Format: int64 */
+                                fee_minor: number;
+                                /** Format: int64 */
+                                interest_minor: number;
+                                /** Format: int64 */
+                                principal_minor: number;
+                                /** Format: int64 */
+                                overpayment_minor: number;
+                            } | null;
+                            source: string | null;
+                            external_reference: string | null;
+                            ledger_batch_id: string | null;
+                            /** Format: date */
+                            business_date: string;
+                            /** @enum {unknown} */
+                            actor_type: "customer" | "user" | "system";
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLoanStatementPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as a PDF attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": Blob;
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `LOAN_NOT_FOUND`: No loan has this id (customers see their own loans only).
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "LOAN_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLoanApprovalLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "role_code": "role code",
+                     *           "currency": "KES",
+                     *           "max_amount_minor": 150000,
+                     *           "removed": true,
+                     *           "updated_by_id": "updated by id",
+                     *           "updated_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            role_code: string;
+                            currency: string;
+                            /** Format: int64 */
+                            max_amount_minor: number;
+                            /** @description True when this call removed the limit (the role may no longer approve) */
+                            removed: boolean;
+                            updated_by_id: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    setLoanApprovalLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "role_code": "role code",
+                 *       "currency": "KES",
+                 *       "max_amount_minor": 150000
+                 *     }
+                 */
+                "application/json": {
+                    role_code: string;
+                    /** @description ISO 4217 code, e.g. KES */
+                    currency: string;
+                    /** @description The most the role may approve, minor units; null removes the limit (the role may not approve) */
+                    max_amount_minor: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "role_code": "role code",
+                     *       "currency": "KES",
+                     *       "max_amount_minor": 150000,
+                     *       "removed": true,
+                     *       "updated_by_id": "updated by id",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        role_code: string;
+                        currency: string;
+                        /** Format: int64 */
+                        max_amount_minor: number;
+                        /** @description True when this call removed the limit (the role may no longer approve) */
+                        removed: boolean;
+                        updated_by_id: string | null;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_CURRENCY`: The currency is not supported.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
