@@ -67493,7 +67493,7 @@ export interface operations {
                             code: string;
                             message: string;
                         }[];
-                        loan: {
+                        loan?: {
                             /** Format: uuid */
                             id: string;
                             number: string;
@@ -67538,8 +67538,7 @@ export interface operations {
                                 /** Format: int64 */
                                 total_minor: number;
                             };
-                            /** @description The first instalment not fully paid */
-                            next_due: {
+                            next_due?: {
                                 seq: number;
                                 /** Format: date */
                                 due_date: string;
@@ -67570,7 +67569,7 @@ export interface operations {
                                 /** Format: int64 */
                                 remaining_minor: number;
                                 paid_at: string | null;
-                            } | null;
+                            };
                             approved_by_id: string | null;
                             approved_at: string | null;
                             disbursed_at: string | null;
@@ -67579,7 +67578,7 @@ export interface operations {
                             written_off_at: string | null;
                             /** Format: date-time */
                             created_at: string;
-                        } | null;
+                        };
                     };
                 };
             };
@@ -67993,8 +67992,7 @@ export interface operations {
                             /** Format: int64 */
                             total_minor: number;
                         };
-                        /** @description The first instalment not fully paid */
-                        next_due: {
+                        next_due?: {
                             seq: number;
                             /** Format: date */
                             due_date: string;
@@ -68025,7 +68023,7 @@ export interface operations {
                             /** Format: int64 */
                             remaining_minor: number;
                             paid_at: string | null;
-                        } | null;
+                        };
                         approved_by_id: string | null;
                         approved_at: string | null;
                         disbursed_at: string | null;
@@ -68391,8 +68389,7 @@ export interface operations {
                                 /** Format: int64 */
                                 total_minor: number;
                             };
-                            /** @description The first instalment not fully paid */
-                            next_due: {
+                            next_due?: {
                                 seq: number;
                                 /** Format: date */
                                 due_date: string;
@@ -68423,7 +68420,7 @@ export interface operations {
                                 /** Format: int64 */
                                 remaining_minor: number;
                                 paid_at: string | null;
-                            } | null;
+                            };
                             approved_by_id: string | null;
                             approved_at: string | null;
                             disbursed_at: string | null;
@@ -68714,8 +68711,7 @@ export interface operations {
                                 /** Format: int64 */
                                 total_minor: number;
                             };
-                            /** @description The first instalment not fully paid */
-                            next_due: {
+                            next_due?: {
                                 seq: number;
                                 /** Format: date */
                                 due_date: string;
@@ -68746,7 +68742,7 @@ export interface operations {
                                 /** Format: int64 */
                                 remaining_minor: number;
                                 paid_at: string | null;
-                            } | null;
+                            };
                             approved_by_id: string | null;
                             approved_at: string | null;
                             disbursed_at: string | null;
@@ -69028,8 +69024,7 @@ export interface operations {
                             /** Format: int64 */
                             total_minor: number;
                         };
-                        /** @description The first instalment not fully paid */
-                        next_due: {
+                        next_due?: {
                             seq: number;
                             /** Format: date */
                             due_date: string;
@@ -69060,7 +69055,7 @@ export interface operations {
                             /** Format: int64 */
                             remaining_minor: number;
                             paid_at: string | null;
-                        } | null;
+                        };
                         approved_by_id: string | null;
                         approved_at: string | null;
                         disbursed_at: string | null;
@@ -69559,7 +69554,8 @@ export interface operations {
                             /** Format: int64 */
                             amount_minor: number;
                             currency: string;
-                            allocation: {
+                            /** @description How the amount was split (absent when it was not split) */
+                            allocation?: {
                                 /** Format: int64 */
                                 penalty_minor: number;
                                 /** Format: int64 */
@@ -69570,7 +69566,7 @@ export interface operations {
                                 principal_minor: number;
                                 /** Format: int64 */
                                 overpayment_minor: number;
-                            } | null;
+                            };
                             source: string | null;
                             external_reference: string | null;
                             ledger_batch_id: string | null;
