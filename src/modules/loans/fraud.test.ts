@@ -152,6 +152,15 @@ describe('loan fraud rules and investigations (no phone-ownership provider)', ()
     await apply(other, { status: 'declined' });
     const third = await apply(other, { product: otherProduct });
     assert.equal(ruleOf(await runCheck(t, officer, third), 'duplicate_application').tripped, false);
+    // Approved but not yet disbursed is still open.
+    const approved = await loanCustomer(t, 'Approved', nextPhone());
+    const waiting = await apply(approved, { status: 'approved' });
+    const fourth = ruleOf(await runCheck(t, officer, await apply(approved)), 'duplicate_application');
+    assert.equal(fourth.tripped, true);
+    assert.deepEqual(
+      (fourth.evidence.open_same_product as { id: string }[]).map((row) => row.id),
+      [waiting],
+    );
   });
 
   test('duplicate_application: the same national ID under another customer trips', async () => {
