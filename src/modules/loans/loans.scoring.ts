@@ -239,11 +239,11 @@ export class ScoringService implements Scorer {
         })
         .where(eq(loanApplications.id, applicationId));
       await writeAudit(tx, context, {
-        action: 'loan.application_scored',
-        entityType: 'loan_application',
-        entityId: applicationId,
+        action: 'loan_scoring.result_recorded',
+        entityType: 'loan_scoring_result',
+        entityId: row.id,
         after: {
-          scoring_result_id: row.id,
+          application_id: applicationId,
           decision: row.decision,
           final_score: row.finalScore,
           bureau_status: row.bureauStatus,
