@@ -18,6 +18,7 @@ export function approvalLimitView(row: ApprovalLimitRow) {
     role_code: row.roleCode,
     currency: row.currency,
     max_amount_minor: row.maxAmountMinor,
+    removed: false,
     updated_by_id: row.updatedById,
     updated_at: row.updatedAt.toISOString(),
   };
@@ -50,7 +51,7 @@ export class ApprovalLimits {
           entityId: `${input.role_code}:${input.currency}`,
           before: approvalLimitView(removed),
         });
-        return { ...approvalLimitView(removed), max_amount_minor: null };
+        return { ...approvalLimitView(removed), removed: true };
       }
       const row = await upsertApprovalLimit(tx, {
         roleCode: input.role_code,

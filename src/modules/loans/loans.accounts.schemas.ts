@@ -8,7 +8,6 @@ import { ARREARS_BUCKETS } from './loans.terms.ts';
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const NullableDate = Type.Union([Type.String({ format: 'date' }), Type.Null()]);
-const NullableMoney = Type.Union([MoneyOut, Type.Null()]);
 
 export const LoanIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -74,7 +73,8 @@ export const LoanView = Type.Object({
     },
     { description: 'The balances of the loan’s ledger accounts (zero before disbursement)' },
   ),
-  next_due: Type.Union([InstalmentView, Type.Null()], { description: 'The first instalment not fully paid' }),
+  /** The first instalment not fully paid (absent when none is left). */
+  next_due: Type.Optional(InstalmentView),
   approved_by_id: NullableString,
   approved_at: NullableTime,
   disbursed_at: NullableTime,
@@ -103,7 +103,8 @@ export const DecisionView = Type.Object({
   application_number: Type.String(),
   status: Type.Enum(['approved', 'declined']),
   reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
-  loan: Type.Union([LoanView, Type.Null()]),
+  /** The loan approval created (absent on a decline). */
+  loan: Type.Optional(LoanView),
 });
 
 export const ScheduleView = Type.Object({
@@ -129,16 +130,18 @@ export const LoanTransactionView = Type.Object({
   type: Type.Enum(LOAN_TRANSACTION_TYPES),
   amount_minor: MoneyOut,
   currency: Type.String(),
-  allocation: Type.Union([
-    Type.Object({
-      penalty_minor: NullableMoney,
-      fee_minor: NullableMoney,
-      interest_minor: NullableMoney,
-      principal_minor: NullableMoney,
-      overpayment_minor: NullableMoney,
-    }),
-    Type.Null(),
-  ]),
+  allocation: Type.Optional(
+    Type.Object(
+      {
+        penalty_minor: MoneyOut,
+        fee_minor: MoneyOut,
+        interest_minor: MoneyOut,
+        principal_minor: MoneyOut,
+        overpayment_minor: MoneyOut,
+      },
+      { description: 'How the amount was split (absent when it was not split)' },
+    ),
+  ),
   source: NullableString,
   external_reference: NullableString,
   ledger_batch_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
@@ -153,7 +156,10 @@ export const LoanTransactionQuery = PageQuery;
 export const ApprovalLimitView = Type.Object({
   role_code: Type.String(),
   currency: Type.String(),
-  max_amount_minor: NullableMoney,
+  max_amount_minor: MoneyOut,
+  removed: Type.Boolean({
+    description: 'True when this call removed the limit (the role may no longer approve)',
+  }),
   updated_by_id: NullableString,
   updated_at: Type.String({ format: 'date-time' }),
 });

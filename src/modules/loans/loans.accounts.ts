@@ -48,7 +48,8 @@ export interface DecisionView {
   application_number: string;
   status: 'approved' | 'declined';
   reasons: { code: string; message: string }[];
-  loan: LoanView | null;
+  /** Absent on a decline. */
+  loan?: LoanView;
 }
 
 type Approver = Principal | { type: 'system'; id: 'system' };
@@ -236,7 +237,6 @@ export class LoanAccountsService implements LoanApprover {
         application_number: row.number,
         status: 'declined',
         reasons,
-        loan: null,
       };
       await claim?.commit(tx, 200, body);
       return body;

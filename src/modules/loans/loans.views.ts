@@ -84,7 +84,7 @@ export function loanView(loan: LoanWithProduct, outstanding: LoanOutstanding, ne
     wallet_id: loan.walletId,
     prepaid_minor: loan.prepaidMinor,
     outstanding: outstandingView(outstanding),
-    next_due: nextDue ? instalmentView(nextDue) : null,
+    ...(nextDue ? { next_due: instalmentView(nextDue) } : {}),
     approved_by_id: loan.approvedById,
     approved_at: loan.approvedAt?.toISOString() ?? null,
     disbursed_at: loan.disbursedAt?.toISOString() ?? null,
@@ -96,9 +96,10 @@ export function loanView(loan: LoanWithProduct, outstanding: LoanOutstanding, ne
 }
 export type LoanView = ReturnType<typeof loanView>;
 
-function minorOf(allocation: LoanTransactionRow['allocation'], part: string): bigint | null {
+/** A part of a payment's split, 0 when the split has none. */
+function minorOf(allocation: LoanTransactionRow['allocation'], part: string): bigint {
   const value = allocation?.[part as keyof typeof allocation];
-  return value === undefined ? null : BigInt(value);
+  return value === undefined ? 0n : BigInt(value);
 }
 
 export function loanTransactionView(row: LoanTransactionRow) {
@@ -108,15 +109,17 @@ export function loanTransactionView(row: LoanTransactionRow) {
     type: row.type,
     amount_minor: row.amountMinor,
     currency: row.currency,
-    allocation: row.allocation
+    ...(row.allocation
       ? {
-          penalty_minor: minorOf(row.allocation, 'penalty'),
-          fee_minor: minorOf(row.allocation, 'fee'),
-          interest_minor: minorOf(row.allocation, 'interest'),
-          principal_minor: minorOf(row.allocation, 'principal'),
-          overpayment_minor: minorOf(row.allocation, 'overpayment'),
+          allocation: {
+            penalty_minor: minorOf(row.allocation, 'penalty'),
+            fee_minor: minorOf(row.allocation, 'fee'),
+            interest_minor: minorOf(row.allocation, 'interest'),
+            principal_minor: minorOf(row.allocation, 'principal'),
+            overpayment_minor: minorOf(row.allocation, 'overpayment'),
+          },
         }
-      : null,
+      : {}),
     source: row.source,
     external_reference: row.externalReference,
     ledger_batch_id: row.ledgerBatchId,
@@ -256,8 +259,8 @@ export class LoanViews {
     const details = (row: LoanTransactionRow) => {
       const parts = (['principal', 'interest', 'fee', 'penalty', 'overpayment'] as const)
         .map((part) => [part, minorOf(row.allocation, part)] as const)
-        .filter(([, value]) => value !== null && value > 0n)
-        .map(([part, value]) => `${part} ${money(value!)}`);
+        .filter(([, value]) => value > 0n)
+        .map(([part, value]) => `${part} ${money(value)}`);
       const source = row.source ? ` (${row.source})` : '';
       return parts.length > 0
         ? `${TRANSACTION_LABELS[row.type]}${source}: ${parts.join(', ')}`
