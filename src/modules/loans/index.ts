@@ -4,6 +4,9 @@
  * Other modules reach it only through this file.
  */
 import { defineModule } from '../../platform/modules.ts';
+import { loanAccountRoutes } from './loans.accounts.routes.ts';
+import type { LoanAccountsService } from './loans.accounts.ts';
+import { accountApprovalActions, buildAccounts } from './loans.accounts.wiring.ts';
 import { loanApplicationRoutes } from './loans.applications.routes.ts';
 import type { LoanApplicationsService } from './loans.applications.ts';
 import { buildProductsAndApplications } from './loans.applications.wiring.ts';
@@ -65,6 +68,7 @@ import {
   loanTransactions,
 } from './loans.tables.ts';
 
+export type { LoanAccountsService } from './loans.accounts.ts';
 export type { LoanApplicationsService } from './loans.applications.ts';
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
 export type { FraudService } from './loans.fraud.ts';
@@ -89,6 +93,11 @@ export interface LoansApi {
   collections: CollectionsService;
   /** Portfolio figures (outstanding, PAR30/60/90, disbursed and collected by period). */
   portfolio: PortfolioFigures;
+  /**
+   * Approval (the pipeline's LoanApprover), disbursement, approval limits, the loan reads; `accounts.loanLedger`:
+   * the loans' ledger accounting every movement posts through.
+   */
+  accounts: LoanAccountsService;
 }
 
 export const loansModule = defineModule({
@@ -168,9 +177,11 @@ export const loansModule = defineModule({
     const scoring = buildScoring(ctx, ctx.config);
     applications.connect({ scoring });
     fraud.onCleared((id, context) => applications.continueAfterFraud(id, context));
+    const { accounts } = buildAccounts(ctx);
+    applications.connect({ approver: accounts });
     const cobArea = buildCobArea(ctx);
     const repayments = buildRepayments(ctx, ctx.config);
-    return { products, applications, fraud, scoring, ...cobArea, repayments };
+    return { products, applications, fraud, scoring, ...cobArea, repayments, accounts };
   },
   routes: (api, ctx) => [
     ...cobAreaRoutes(api, ctx),
@@ -179,11 +190,12 @@ export const loansModule = defineModule({
     loanFraudRoutes(api.fraud),
     scoringRoutes(api.scoring),
     repaymentRoutes(api.repayments.service),
+    loanAccountRoutes(api.accounts),
   ],
   jobs: (api) => [...cobJobs(api), ...repaymentJobs(api.repayments)],
   subscribes: (api) => [...repaymentSubscriptions(api.repayments), ...api.applications.subscriptions()],
   health: (api) => scoringHealth(api.scoring),
-  approvalActions: (api) => [...cobApprovalActions(api)],
+  approvalActions: (api) => [...cobApprovalActions(api), ...accountApprovalActions(api.accounts)],
   seed: async ({ deps }) => {
     await seedCobArea(deps);
     await seedLoanProducts(deps.database.db);
