@@ -17,6 +17,7 @@ import { ledgerModule } from './modules/ledger/index.ts';
 import { loansModule } from './modules/loans/index.ts';
 import { merchantsModule } from './modules/merchants/index.ts';
 import { notificationsModule } from './modules/notifications/index.ts';
+import { onboardingModule } from './modules/onboarding/index.ts';
 import { policyModule } from './modules/policy/index.ts';
 import { realtimeModule } from './modules/realtime/index.ts';
 import { settingsModule } from './modules/settings/index.ts';
@@ -47,6 +48,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   realtimeModule,
   supportModule,
   loansModule,
+  onboardingModule,
 ] as unknown as readonly ModuleDefinition<never>[];
 
 /** The modules in dependency order (checked: a missing dependency or a cycle throws a ModuleGraphError). */
