@@ -379,6 +379,12 @@ describe('loan applications', () => {
     assert.equal(staffView.status, 'flagged');
     assert.equal(staffView.fraud_score, 90);
     assert.equal(staffView.decision, null);
+    const ids = async (query: string) =>
+      (await get(`/api/v1/loan/application/list?${query}&limit=100`, alice.token))
+        .json()
+        .items.map((item: { id: string }) => item.id);
+    assert.ok((await ids('status=referred')).includes(flagged.json().id));
+    assert.deepEqual(await ids('status=flagged'), []);
 
     scoring = { decision: 'refer', reasons: [] };
     const continued = await api.applications.continueAfterFraud(flagged.json().id, {

@@ -9,7 +9,8 @@ export interface ApplicationFilters {
   id?: string;
   customerId?: string;
   productId?: string;
-  status?: ApplicationRow['status'];
+  /** Any of these states. */
+  statuses?: readonly ApplicationRow['status'][];
   /** Applications older than this one (the page cursor). */
   beforeId?: string;
 }
@@ -30,7 +31,7 @@ export async function selectApplications(
   if (filters.id) conditions.push(eq(loanApplications.id, filters.id));
   if (filters.customerId) conditions.push(eq(loanApplications.customerId, filters.customerId));
   if (filters.productId) conditions.push(eq(loanApplications.productId, filters.productId));
-  if (filters.status) conditions.push(eq(loanApplications.status, filters.status));
+  if (filters.statuses) conditions.push(inArray(loanApplications.status, [...filters.statuses]));
   if (filters.beforeId) conditions.push(lt(loanApplications.id, filters.beforeId));
   return executor
     .select({ application: loanApplications, productCode: loanProducts.code, loanId: loans.id })

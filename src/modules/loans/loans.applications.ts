@@ -60,6 +60,17 @@ export interface ApplicationsOptions {
 /** States in which the applicant may still withdraw or add documents. */
 const OPEN_STATES: readonly ApplicationRow['status'][] = ['submitted', 'flagged', 'referred'];
 
+/** The states a status filter means: to a customer a fraud hold is `referred` (and `flagged` names nothing). */
+function statusesShown(
+  status: ApplicationRow['status'] | undefined,
+  principal: Pick<Principal, 'type'>,
+): ApplicationRow['status'][] | undefined {
+  if (!status) return undefined;
+  if (principal.type !== 'customer') return [status];
+  if (status === 'flagged') return [];
+  return status === 'referred' ? ['referred', 'flagged'] : [status];
+}
+
 export class LoanApplicationsService {
   readonly #db: Executor;
   readonly #options: ApplicationsOptions;
@@ -247,7 +258,7 @@ export class LoanApplicationsService {
       {
         customerId: principal.type === 'customer' ? principal.id : query.customer_id,
         productId: query.product_id,
-        status: query.status,
+        statuses: statusesShown(query.status, principal),
         beforeId: position?.id,
       },
       limit + 1,
