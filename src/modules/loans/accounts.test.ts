@@ -21,6 +21,7 @@ import { rawRows } from '../../platform/db.ts';
 import { eventsOf } from '../../platform/outbox.ts';
 import { LedgerService, verifyLedger } from '../ledger/index.ts';
 import { holidayCalendar } from './loans.calendar.ts';
+import { loanFraudFlags } from './loans.fraud.tables.ts';
 import { generateSchedule } from './loans.schedule.ts';
 import { loanApplications, loanHolidays, loans, loanTransactions } from './loans.tables.ts';
 
@@ -348,6 +349,32 @@ describe('loan approval and disbursement', () => {
     assert.equal(missing.statusCode, 404, missing.body);
   });
 
+  test('a submitted application is decided by hand only after its fraud flag was cleared', async () => {
+    const customer = await loanCustomer(t, 'Kesi', nextPhone(), { balance: 0 });
+    const applicationId = await insertApplication(t, {
+      customerId: customer.id,
+      product,
+      amountMinor: 1_000_000,
+      term: 3,
+      status: 'submitted',
+    });
+    const early = await post('/api/v1/loan/loan/approve', officer, { application_id: applicationId });
+    assert.equal(early.statusCode, 409, early.body);
+    assert.equal(early.json().error_code, 'LOAN_APPLICATION_NOT_APPROVABLE');
+    await t.deps.database.db.insert(loanFraudFlags).values({
+      id: randomUUID(),
+      applicationId,
+      checkId: randomUUID(),
+      score: 120,
+      threshold: 100,
+      status: 'cleared',
+      decisionReason: 'The phone is the applicant’s',
+    });
+    const approvedNow = await post('/api/v1/loan/loan/approve', officer, { application_id: applicationId });
+    assert.equal(approvedNow.statusCode, 200, approvedNow.body);
+    assert.equal(approvedNow.json().loan.status, 'approved');
+  });
+
   test('customers see only their own loans; another customer’s answers 404', async () => {
     const owner = await loanCustomer(t, 'Halima', nextPhone(), { balance: 0 });
     const other = await loanCustomer(t, 'Imani', nextPhone(), { balance: 0 });
@@ -367,6 +394,7 @@ describe('loan approval and disbursement', () => {
       [loan.id],
     );
     assert.deepEqual((await get('/api/v1/loan/my', other.token)).json().items, []);
+    assert.equal((await get('/api/v1/loan/my', officer)).statusCode, 404, 'staff use the list');
     // A customer naming another customer in the list filter still sees their own only.
     const listed = await get(`/api/v1/loan/loan/list?customer_id=${owner.id}`, other.token);
     assert.equal(listed.statusCode, 200, listed.body);

@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
+import { loanFraudFlags } from './loans.fraud.tables.ts';
 import type { ScheduleLine } from './loans.schedule.ts';
 import {
   type ApplicationState,
@@ -55,11 +56,13 @@ export async function productVersion(
 
 /** Whether the application's last fraud flag was cleared by an investigation (it may then be approved by hand). */
 export async function fraudFlagCleared(executor: Executor, applicationId: string): Promise<boolean> {
-  const rows = (await executor.execute(
-    sql`select status from loan_fraud_flags where application_id = ${applicationId}
-        order by created_at desc, id desc limit 1`,
-  )) as unknown as { rows: { status: string }[] };
-  return rows.rows[0]?.status === 'cleared';
+  const [flag] = await executor
+    .select({ status: loanFraudFlags.status })
+    .from(loanFraudFlags)
+    .where(eq(loanFraudFlags.applicationId, applicationId))
+    .orderBy(desc(loanFraudFlags.createdAt), desc(loanFraudFlags.id))
+    .limit(1);
+  return flag?.status === 'cleared';
 }
 
 export async function decideApplication(

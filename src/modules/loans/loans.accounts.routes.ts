@@ -123,7 +123,7 @@ export function loanAccountRoutes(accounts: LoanAccountsService): FastifyPluginA
     app.get(
       '/api/v1/loan/my',
       {
-        config: { access: { permission: 'loan:read', allowCustomer: true } },
+        config: { access: { permission: 'loan:read', allowCustomer: true }, errors: ['NOT_FOUND'] },
         schema: {
           operationId: 'listMyLoans',
           tags: TAGS,
