@@ -30,6 +30,23 @@ export interface FakeAccountInput {
   onHold?: string;
 }
 
+export type FakeClientStatus = 'pending' | 'active' | 'closed' | 'rejected' | 'withdrawn';
+
+/** A Fineract client (person). The national ID is the externalId, an identifier document, or both. */
+export interface FakeClientInput {
+  id: number;
+  firstname: string;
+  middlename?: string;
+  lastname: string;
+  /** ISO date, sent as Fineract's [y, m, d]. */
+  dateOfBirth?: string;
+  mobileNo?: string;
+  externalId?: string;
+  /** Identifier documents, e.g. { documentType: 'National ID', documentKey: '12345678' }. */
+  identifiers?: { documentType: string; documentKey: string }[];
+  status?: FakeClientStatus;
+}
+
 export interface RecordedRequest {
   method: string;
   /** Path and query as sent, e.g. /fineract-provider/api/v1/savingsaccounts/1/transactions?command=deposit */
@@ -92,6 +109,14 @@ const STATUS_WIRE: Record<FakeAccountStatus, { id: number; code: string; value: 
   closed: { id: 600, code: 'savingsAccountStatusType.closed', value: 'Closed' },
 };
 
+const CLIENT_STATUS_WIRE: Record<FakeClientStatus, { id: number; code: string; value: string }> = {
+  pending: { id: 100, code: 'clientStatusType.pending', value: 'Pending' },
+  active: { id: 300, code: 'clientStatusType.active', value: 'Active' },
+  closed: { id: 600, code: 'clientStatusType.closed', value: 'Closed' },
+  rejected: { id: 700, code: 'clientStatusType.rejected', value: 'Rejected' },
+  withdrawn: { id: 800, code: 'clientStatusType.withdraw', value: 'Withdrawn' },
+};
+
 const CURRENCY_NAMES: Record<string, string> = {
   KES: 'Kenyan Shilling',
   UGX: 'Uganda Shilling',
@@ -137,6 +162,7 @@ export class FakeFineract {
   readonly password: string;
   readonly tenantId: string;
   readonly #accounts = new Map<number, FakeAccount>();
+  readonly #clients = new Map<number, FakeClientInput>();
   readonly #failures: FakeFailureMode[] = [];
   #server: Server | undefined;
   #nextTransactionId = 1;
@@ -154,6 +180,10 @@ export class FakeFineract {
       totalWithdrawalsMinor: 0n,
       transactions: [],
     });
+  }
+
+  addClient(input: FakeClientInput): void {
+    this.#clients.set(input.id, { ...input });
   }
 
   /** The account's balance as the fake would send it. */
@@ -221,6 +251,10 @@ export class FakeFineract {
         url.searchParams.get('associations') === 'transactions',
       );
     }
+    if (request.method === 'GET' && path === '/clients') return this.#clientPage(url.searchParams);
+    const client = /^\/clients\/(\d+)$/.exec(path);
+    if (request.method === 'GET' && client) return clientWire(this.#client(Number(client[1])));
+    if (request.method === 'GET' && path === '/search') return this.#search(url.searchParams);
     const clientAccounts = /^\/clients\/(\d+)\/accounts$/.exec(path);
     if (request.method === 'GET' && clientAccounts) return this.#clientAccounts(Number(clientAccounts[1]));
     const transactions = /^\/savingsaccounts\/(\d+)\/transactions$/.exec(path);
@@ -293,9 +327,82 @@ export class FakeFineract {
     };
   }
 
+  #client(id: number): FakeClientInput {
+    const client = this.#clients.get(id);
+    if (client) return client;
+    const message = `Client with identifier ${id} does not exist`;
+    throw new FakeHttpError(
+      404,
+      errorBody(404, 'error.msg.resource.not.found', 'The requested resource is not available.', [
+        { parameterName: 'id', code: 'error.msg.client.id.invalid', message, value: id },
+      ]),
+    );
+  }
+
+  /** `GET /clients`: the documented filters the fake understands (externalId, displayName), paged. */
+  #clientPage(params: URLSearchParams): unknown {
+    const externalId = params.get('externalId');
+    const displayName = params.get('displayName')?.toLowerCase();
+    const matching = [...this.#clients.values()].filter(
+      (client) =>
+        (externalId === null || client.externalId === externalId) &&
+        (displayName === undefined || displayNameOf(client).toLowerCase().includes(displayName)),
+    );
+    const offset = Number(params.get('offset') ?? 0);
+    const limit = Number(params.get('limit') ?? 200);
+    return {
+      totalFilteredRecords: matching.length,
+      pageItems: matching.slice(offset, offset + limit).map(clientWire),
+    };
+  }
+
+  /**
+   * `GET /search?query=&resource=clients,clientIdentifiers&exactMatch=`: client hits by account number, external
+   * id, mobile number or name; identifier hits by document key, with the client as parentId.
+   */
+  #search(params: URLSearchParams): unknown {
+    const query = (params.get('query') ?? '').toLowerCase();
+    const exact = params.get('exactMatch') === 'true';
+    const resources = (params.get('resource') ?? 'clients').split(',');
+    const hit = (value: string | undefined) =>
+      value !== undefined && (exact ? value.toLowerCase() === query : value.toLowerCase().includes(query));
+    const hits: unknown[] = [];
+    for (const client of this.#clients.values()) {
+      const base = { entityName: displayNameOf(client), entityMobileNo: client.mobileNo ?? null };
+      if (
+        resources.includes('clients') &&
+        [accountNoOf(client.id), client.externalId, client.mobileNo, displayNameOf(client)].some(hit)
+      ) {
+        hits.push({
+          ...base,
+          entityId: client.id,
+          entityAccountNo: accountNoOf(client.id),
+          entityExternalId: client.externalId ?? null,
+          entityType: 'CLIENT',
+          parentId: 1,
+          parentName: 'Head Office',
+          entityStatus: CLIENT_STATUS_WIRE[client.status ?? 'active'],
+        });
+      }
+      if (!resources.includes('clientIdentifiers')) continue;
+      (client.identifiers ?? []).forEach((identifier, index) => {
+        if (!hit(identifier.documentKey)) return;
+        hits.push({
+          ...base,
+          entityId: client.id * 100 + index,
+          entityAccountNo: identifier.documentKey,
+          entityType: 'CLIENTIDENTIFIER',
+          parentId: client.id,
+          parentName: displayNameOf(client),
+        });
+      });
+    }
+    return hits;
+  }
+
   #clientAccounts(clientId: number): unknown {
     const accounts = [...this.#accounts.values()].filter((account) => account.clientId === clientId);
-    if (accounts.length === 0) {
+    if (accounts.length === 0 && !this.#clients.has(clientId)) {
       const message = `Client with identifier ${clientId} does not exist`;
       throw new FakeHttpError(
         404,
@@ -527,6 +634,44 @@ function statusWire(status: FakeAccountStatus): Record<string, unknown> {
     withdrawnByApplicant: false,
     active: status === 'active',
     closed: status === 'closed',
+  };
+}
+
+function displayNameOf(client: FakeClientInput): string {
+  return [client.firstname, client.middlename, client.lastname].filter(Boolean).join(' ');
+}
+
+function accountNoOf(id: number): string {
+  return String(id).padStart(9, '0');
+}
+
+/** A client as `GET /clients/{id}` and the `GET /clients` page items carry it. */
+function clientWire(client: FakeClientInput): Record<string, unknown> {
+  const status = client.status ?? 'active';
+  const dateOfBirth = client.dateOfBirth?.split('-').map(Number);
+  return {
+    id: client.id,
+    accountNo: accountNoOf(client.id),
+    ...(client.externalId === undefined ? {} : { externalId: client.externalId }),
+    status: CLIENT_STATUS_WIRE[status],
+    subStatus: { active: false, mandatory: false },
+    active: status === 'active',
+    ...(status === 'active' ? { activationDate: [2024, 1, 15] } : {}),
+    firstname: client.firstname,
+    ...(client.middlename === undefined ? {} : { middlename: client.middlename }),
+    lastname: client.lastname,
+    displayName: displayNameOf(client),
+    ...(client.mobileNo === undefined ? {} : { mobileNo: client.mobileNo }),
+    ...(dateOfBirth === undefined ? {} : { dateOfBirth }),
+    gender: {},
+    clientType: {},
+    clientClassification: {},
+    isStaff: false,
+    officeId: 1,
+    officeName: 'Head Office',
+    timeline: { submittedOnDate: [2024, 1, 15] },
+    legalForm: { id: 1, code: 'legalFormType.person', value: 'PERSON' },
+    groups: [],
   };
 }
 

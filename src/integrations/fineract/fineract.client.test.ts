@@ -120,6 +120,87 @@ describe('inquireAccount', () => {
   });
 });
 
+const WANJIKU = {
+  id: 7,
+  firstname: 'Wanjiku',
+  middlename: 'Achieng',
+  lastname: 'Otieno',
+  dateOfBirth: '1990-04-07',
+  mobileNo: '0712345678',
+  externalId: '12345678',
+} as const;
+
+describe('client lookups', () => {
+  test('finds a client by national ID held as the externalId, with name parts, birth date and phone', async () => {
+    fake.addClient({ ...WANJIKU });
+    const found = await client().findClientsByNationalId('12345678');
+    assert.deepEqual(found, [
+      {
+        clientId: 7,
+        accountNo: '000000007',
+        externalId: '12345678',
+        status: 'active',
+        active: true,
+        firstName: 'Wanjiku',
+        middleName: 'Achieng',
+        lastName: 'Otieno',
+        displayName: 'Wanjiku Achieng Otieno',
+        mobileNo: '0712345678',
+        dateOfBirth: '1990-04-07',
+      },
+    ]);
+    assert.equal(fake.requests[0]?.path, '/fineract-provider/api/v1/clients?externalId=12345678&limit=10');
+    assert.equal(lastRequest().path, '/fineract-provider/api/v1/clients/7');
+  });
+
+  test('falls back to an identifier document found by exact search', async () => {
+    fake.addClient({
+      ...WANJIKU,
+      id: 9,
+      externalId: 'EXT-9',
+      identifiers: [{ documentType: 'National ID', documentKey: '87654321' }],
+    });
+    const found = await client().findClientsByNationalId('87654321');
+    assert.deepEqual(
+      found.map((entry) => entry.clientId),
+      [9],
+    );
+    assert.ok(
+      fake.requests.some(
+        (request) =>
+          request.path ===
+          '/fineract-provider/api/v1/search?query=87654321&resource=clientIdentifiers&exactMatch=true',
+      ),
+    );
+  });
+
+  test('an unknown national ID is an empty list; a blank one asks nothing', async () => {
+    assert.deepEqual(await client().findClientsByNationalId('00000000'), []);
+    fake.requests.length = 0;
+    assert.deepEqual(await client().findClientsByNationalId('  '), []);
+    assert.equal(fake.requests.length, 0);
+  });
+
+  test('reports an inactive client as such', async () => {
+    fake.addClient({ ...WANJIKU, id: 10, externalId: '55555555', status: 'closed' });
+    const [found] = await client().findClientsByNationalId('55555555');
+    assert.equal(found?.status, 'closed');
+    assert.equal(found?.active, false);
+  });
+
+  test('finds the holder of an account number', async () => {
+    fake.addClient({ ...WANJIKU });
+    const found = await client().findClientByAccount('000000042');
+    assert.equal(found?.clientId, 7);
+    assert.equal(found?.mobileNo, '0712345678');
+    assert.equal(await client().findClientByAccount('000009999'), null);
+  });
+
+  test('an unknown client id is null', async () => {
+    assert.equal(await client().getClient(4242), null);
+  });
+});
+
 describe('getBalance', () => {
   test('converts decimals to minor units exactly', async () => {
     fake.addAccount({ ...KES_ACCOUNT, onHold: '200.06' });

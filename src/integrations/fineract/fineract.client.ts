@@ -4,6 +4,15 @@
  * decimal JSON numbers are read from their source text so no float ever touches money.
  */
 import { DependencyUnavailableError } from '../../platform/errors.ts';
+import {
+  type CbsClient,
+  type CbsClientDirectory,
+  clientIdsInSearch,
+  clientIdsOnPage,
+  readClient,
+} from './fineract.clients.ts';
+
+export type { CbsClient, CbsClientDirectory, CbsClientStatus } from './fineract.clients.ts';
 
 export type CoreBankingAccountStatus = 'active' | 'pending' | 'approved' | 'closed' | 'other';
 
@@ -136,7 +145,7 @@ const EXACT_NUMBER_FIELDS = new Set([
   'resourceId',
 ]);
 
-export class FineractClient implements CoreBankingPort {
+export class FineractClient implements CoreBankingPort, CbsClientDirectory {
   readonly #baseUrl: string;
   readonly #authorization: string;
   readonly #tenantId: string;
@@ -174,6 +183,44 @@ export class FineractClient implements CoreBankingPort {
       currency: account.currency.code,
       active: account.status.active,
     };
+  }
+
+  /**
+   * The clients holding a national ID: as `externalId` first, then as an identifier document (exact match). A
+   * release without `/search` (404) simply has no second place to look.
+   */
+  async findClientsByNationalId(nationalId: string): Promise<CbsClient[]> {
+    const id = nationalId.trim();
+    if (id.length === 0) return [];
+    const page = await this.#request('GET', `/clients?externalId=${encodeURIComponent(id)}&limit=10`);
+    let ids = clientIdsOnPage(page, id);
+    if (ids.length === 0) {
+      const query = `query=${encodeURIComponent(id)}&resource=clientIdentifiers&exactMatch=true`;
+      ids = clientIdsInSearch((await this.#getOrNull(`/search?${query}`)) ?? []);
+    }
+    const clients = await Promise.all(ids.map((clientId) => this.getClient(clientId)));
+    return clients.filter((client): client is CbsClient => client !== null);
+  }
+
+  /** The holder of a savings account (found as inquireAccount finds it), read in full. */
+  async findClientByAccount(accountNo: string): Promise<CbsClient | null> {
+    const account = await this.inquireAccount(accountNo);
+    return account ? this.getClient(account.clientId) : null;
+  }
+
+  async getClient(clientId: number): Promise<CbsClient | null> {
+    if (!Number.isSafeInteger(clientId) || clientId <= 0) return null;
+    const body = await this.#getOrNull(`/clients/${clientId}`);
+    return body === null ? null : readClient(body);
+  }
+
+  async #getOrNull(path: string): Promise<unknown> {
+    try {
+      return await this.#request('GET', path);
+    } catch (error) {
+      if (error instanceof FineractError && error.kind === 'not_found') return null;
+      throw error;
+    }
   }
 
   async getBalance(savingsAccountId: number): Promise<AccountBalance> {
