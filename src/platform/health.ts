@@ -18,16 +18,19 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(digest(presented), digest(token));
 }
 
-async function check(probe: () => Promise<void>): Promise<'ok' | 'down'> {
+async function check(
+  // biome-ignore lint/suspicious/noConfusingVoidType: the probes modules already declare resolve void
+  probe: () => Promise<void | 'not_configured'>,
+): Promise<'ok' | 'down' | 'not_configured'> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const answer = await Promise.race([
       probe(),
-      new Promise((_, reject) => {
+      new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
       }),
     ]);
-    return 'ok';
+    return answer === 'not_configured' ? 'not_configured' : 'ok';
   } catch {
     return 'down';
   } finally {
@@ -36,14 +39,20 @@ async function check(probe: () => Promise<void>): Promise<'ok' | 'down'> {
 }
 
 const Status = Type.Union([Type.Literal('ok'), Type.Literal('down')]);
+const CheckStatus = Type.Union([Status, Type.Literal('not_configured')]);
 const Ready = Type.Object({
-  status: Status,
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')], {
+    description: '`degraded`: a non-critical check (an external provider the node can serve without) is down',
+  }),
   checks: Type.Object(
-    { database: Status, redis: Type.Union([Status, Type.Literal('not_configured')]) },
+    { database: Status, redis: CheckStatus },
     {
-      additionalProperties: Status,
+      additionalProperties: CheckStatus,
       description: 'Database, Redis, and each check a module declares (`health`)',
     },
+  ),
+  degraded: Type.Optional(
+    Type.Array(Type.String(), { description: 'The non-critical checks that are down' }),
   ),
   database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
 });
@@ -87,19 +96,28 @@ export function healthRoutes(
         const redis =
           deps.store.kind === 'redis' ? await check(() => deps.store.ping()) : ('not_configured' as const);
         const checks: Record<string, 'ok' | 'down' | 'not_configured'> = { database, redis };
-        for (const [name, probe] of Object.entries(moduleChecks)) checks[name] = await check(probe);
-        if (Object.values(checks).includes('down')) {
-          const down = Object.entries(checks)
-            .filter(([, state]) => state === 'down')
-            .map(([name]) => name);
+        const optional = new Set<string>();
+        for (const [name, declared] of Object.entries(moduleChecks)) {
+          if (typeof declared === 'function') checks[name] = await check(declared);
+          else {
+            optional.add(name);
+            checks[name] = await check(declared.probe);
+          }
+        }
+        const down = Object.entries(checks)
+          .filter(([, state]) => state === 'down')
+          .map(([name]) => name);
+        const critical = down.filter((name) => !optional.has(name));
+        if (critical.length > 0) {
           throw platformErrorCatalogue.SERVICE_UNAVAILABLE({
-            message: `Not ready: ${down.join(', ')} down`,
+            message: `Not ready: ${critical.join(', ')} down`,
             details: { checks, down },
           });
         }
         return {
-          status: 'ok' as const,
+          status: down.length > 0 ? ('degraded' as const) : ('ok' as const),
           checks: checks as { database: 'ok'; redis: 'ok' },
+          ...(down.length > 0 ? { degraded: down } : {}),
           database: deps.database.kind,
         };
       },

@@ -70,8 +70,16 @@ export interface PrincipalAccess {
 }
 export type PrincipalResolver = (id: string) => Promise<PrincipalAccess | null>;
 
-/** A readiness check: resolves when healthy, throws (or times out) otherwise. */
-export type HealthCheck = () => Promise<void>;
+/**
+ * A readiness check: resolves when healthy, throws (or times out) otherwise. A plain function is critical: when it
+ * fails, `/health/ready` answers 503 and a load balancer takes the node out. An external provider the node can serve
+ * without (a credit bureau, a screening service) is declared `{ probe, critical: false }`: when it fails the node
+ * stays ready and the answer says `degraded` with the check `down`. A probe may resolve `'not_configured'` (a
+ * provider left unset on purpose), which never fails readiness.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: the probes modules already declare resolve void
+export type HealthProbe = () => Promise<void | 'not_configured'>;
+export type HealthCheck = HealthProbe | { readonly probe: HealthProbe; readonly critical: false };
 
 /** A scheduled housekeeping task: run by the worker on a cron schedule (UTC); must be idempotent. */
 export interface ScheduledTask {

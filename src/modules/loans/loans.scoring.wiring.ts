@@ -18,7 +18,16 @@ export function buildScoring(ctx: ModuleContext, config: ScoringConfigValues): S
   });
 }
 
-/** The bureau's readiness check, only when one is configured (no paid inquiry: an HTTP answer is enough). */
+/**
+ * The bureau's readiness check (no paid inquiry: an HTTP answer is enough). Not critical: with the bureau down the
+ * node still serves everything else and scoring refers instead of deciding, so `/health/ready` says `degraded`
+ * rather than taking every node out of the load balancer.
+ */
 export function scoringHealth(scoring: ScoringService): Record<string, HealthCheck> {
-  return scoring.bureauConfigured ? { 'loans.bureau': () => scoring.pingBureau() } : {};
+  return {
+    'loans.bureau': {
+      critical: false,
+      probe: async () => (scoring.bureauConfigured ? scoring.pingBureau() : 'not_configured'),
+    },
+  };
 }

@@ -405,7 +405,33 @@ describe('loan scoring with the Metropol bureau', () => {
 
   test('the bureau is a readiness check when configured', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/health/ready' });
-    assert.ok(response.body.includes('loans.bureau'), response.body);
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(response.json().checks['loans.bureau'], 'ok');
+    assert.equal(response.json().status, 'ok');
+  });
+});
+
+describe('a configured bureau that is down', () => {
+  let t: TestContext;
+  before(async () => {
+    // Nothing listens on port 9 (discard) here: every inquiry fails to connect.
+    t = await startTestApp({
+      METROPOL_BASE_URL: 'http://127.0.0.1:9',
+      METROPOL_PUBLIC_KEY: 'public',
+      METROPOL_PRIVATE_KEY: 'private',
+      METROPOL_TIMEOUT_MS: '300',
+    });
+  });
+  after(async () => t.close());
+
+  test('degrades readiness instead of taking the node out: everything else still serves', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json();
+    assert.equal(body.status, 'degraded');
+    assert.equal(body.checks['loans.bureau'], 'down');
+    assert.deepEqual(body.degraded, ['loans.bureau']);
+    assert.equal(body.checks.database, 'ok');
   });
 });
 
@@ -446,6 +472,7 @@ describe('loan scoring without a bureau (quick start)', () => {
     assert.equal(result.decision, 'approve');
     assert.ok(result.reasons.some((reason: { code: string }) => reason.code === 'BUREAU_NOT_CONFIGURED'));
     const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
-    assert.ok(!ready.body.includes('loans.bureau'));
+    assert.equal(ready.json().checks['loans.bureau'], 'not_configured');
+    assert.equal(ready.json().status, 'ok');
   });
 });
