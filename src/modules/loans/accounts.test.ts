@@ -17,13 +17,17 @@ import {
   type TestProduct,
 } from '../../../test/helpers/loans.ts';
 import { balanceOf } from '../../../test/helpers/money.ts';
+import { systemContext } from '../../platform/audit.ts';
 import { rawRows } from '../../platform/db.ts';
 import { eventsOf } from '../../platform/outbox.ts';
 import { LedgerService, verifyLedger } from '../ledger/index.ts';
+import { loansModule } from './index.ts';
 import { holidayCalendar } from './loans.calendar.ts';
 import { loanFraudFlags } from './loans.fraud.tables.ts';
 import { generateSchedule } from './loans.schedule.ts';
 import { loanApplications, loanHolidays, loans, loanTransactions } from './loans.tables.ts';
+
+const SYSTEM = { type: 'system', id: 'system' } as const;
 
 describe('loan approval and disbursement', () => {
   let t: TestContext;
@@ -347,6 +351,35 @@ describe('loan approval and disbursement', () => {
     assert.equal(again.json().error_code, 'LOAN_APPLICATION_NOT_APPROVABLE');
     const missing = await post('/api/v1/loan/loan/approve', officer, { application_id: randomUUID() });
     assert.equal(missing.statusCode, 404, missing.body);
+  });
+
+  test('the pipeline’s automatic approval (the LoanApprover port) creates the loan once', async () => {
+    const customer = await loanCustomer(t, 'Lulu', nextPhone(), { balance: 0 });
+    const applicationId = await insertApplication(t, {
+      customerId: customer.id,
+      product,
+      amountMinor: 800_000,
+      term: 4,
+    });
+    const api = t.application.system.api(loansModule);
+    const first = await api.accounts.approveApplication(applicationId, SYSTEM, systemContext());
+    const again = await api.accounts.approveApplication(applicationId, SYSTEM, systemContext());
+    assert.equal(again.loan_id, first.loan_id, 'a retry returns the same loan');
+    const view = (await get(`/api/v1/loan/loan/${first.loan_id}`, customer.token)).json();
+    assert.equal(view.status, 'approved');
+    assert.equal(view.approved_by_id, 'system');
+    // The pipeline announces the decision itself once the port returns.
+    assert.deepEqual(await eventsOf(t.deps.database.db, 'loan_application', applicationId), []);
+    const declined = await insertApplication(t, {
+      customerId: customer.id,
+      product,
+      amountMinor: 800_000,
+      term: 4,
+      status: 'declined',
+    });
+    await assert.rejects(api.accounts.approveApplication(declined, SYSTEM, systemContext()), {
+      errorCode: 'LOAN_APPLICATION_NOT_APPROVABLE',
+    });
   });
 
   test('a submitted application is decided by hand only after its fraud flag was cleared', async () => {
