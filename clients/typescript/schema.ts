@@ -4086,7 +4086,7 @@ export interface paths {
         put?: never;
         /**
          * Reschedule an active loan: a new term (and rate) from its outstanding principal (maker-checker: 202)
-         * @description Files a `loan.reschedule` request; once a second staff member approves it, instalments fully paid stay, a partly paid one keeps what was paid, and the unpaid principal gets a new schedule of `term` instalments from that day at `annual_rate` (default the loan’s). Recognised unpaid interest, fees and penalties fall due with the first new instalment; the arrears clear.
+         * @description Files a `loan.reschedule` request; once a second staff member approves it, instalments fully paid stay, a partly paid one keeps what was paid, and the unpaid principal gets a new schedule of `term` instalments from that day at `annual_rate` (default the loan’s). Recognised unpaid interest, fees and penalties fall due with the first new instalment; the next close of business finds the loan current.
          *
          *     Requires `loan:reschedule`.
          */
@@ -4903,6 +4903,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mobile/register/phone/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start (or resume) a registration: check the phone number and get a registration token
+         * @description Normalises the number to E.164 and checks that it is a mobile number of a served country, not on a deny list, within the hourly caps per phone, device and client address. Answers an opaque token (send it as `X-Registration-Token`) and the next step. A number that is a customer already gets the same shape with `next_step: sign_in`. The same device checking the same number again resumes its unfinished registration with a fresh token.
+         */
+        post: operations["registerPhoneCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the registration stands: its state and the steps expected next (resume after a restart) */
+        get: operations["registerStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5102,18 +5139,24 @@ export interface operations {
                      *         "database": "ok",
                      *         "redis": "ok"
                      *       },
+                     *       "degraded": [
+                     *         "degraded"
+                     *       ],
                      *       "database": "postgres"
                      *     }
                      */
                     "application/json": {
-                        status: "ok" | "down";
+                        /** @description `degraded`: a non-critical check (an external provider the node can serve without) is down */
+                        status: "ok" | "degraded";
                         /** @description Database, Redis, and each check a module declares (`health`) */
                         checks: {
                             database: "ok" | "down";
                             redis: ("ok" | "down") | "not_configured";
                         } & {
-                            [key: string]: "ok" | "down";
+                            [key: string]: ("ok" | "down") | "not_configured";
                         };
+                        /** @description The non-critical checks that are down */
+                        degraded?: string[];
                         database: "postgres" | "pglite";
                     };
                 };
@@ -61412,7 +61455,7 @@ export interface operations {
                      * @description What the applicant says they earn a month, minor units of the product’s currency
                      */
                     declared_monthly_income_minor: number;
-                    /** @description Documents of the applicant (documents module) supporting the application */
+                    /** @description Documents of the applicant (documents module) supporting the application (a repeated id counts once) */
                     document_ids?: string[];
                 };
             };
@@ -62323,6 +62366,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uuid */
                     application_id: string;
+                    /** @description Documents to add (those already attached and repeated ids count once) */
                     document_ids: string[];
                 };
             };
@@ -68814,13 +68858,21 @@ export interface operations {
                     } & components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found (also anything the caller may not see) */
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Conflict with the current state of the resource */
@@ -70298,6 +70350,454 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "UNSUPPORTED_CURRENCY" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerPhoneCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "phone": "+254712345678",
+                 *       "device_id": "A",
+                 *       "app_version": "app version",
+                 *       "language": "en"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The mobile number, ideally E.164. */
+                    phone: string;
+                    device_id: string;
+                    app_version: string;
+                    language: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "registration_token": "registration token",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "next_step": "next step",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Opaque; send it as `X-Registration-Token`. Shown once. */
+                        registration_token: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @description `identity` (CBS lookup or Didit), a later step when a registration of this device is resumed, or `sign_in` when the number belongs to a customer (sign in, or reset the PIN). */
+                        next_step: string;
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_NOT_ELIGIBLE`: The number is not a mobile number of a country served (`ONBOARDING_COUNTRIES`), or registration from it (or from this device) is refused.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_NOT_ELIGIBLE" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             *     - `REGISTRATION_RATE_LIMITED`: Per phone number, device and client address there is a cap on phone checks per hour.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED" | "REGISTRATION_RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerStatus: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "path": "cbs",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ],
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "phone": "+254712345678",
+                     *       "language": "en",
+                     *       "email_optional": true,
+                     *       "phone_verified": true,
+                     *       "email_verified": true,
+                     *       "email_skipped": true,
+                     *       "terms_accepted": true,
+                     *       "credentials_set": true,
+                     *       "identity": {
+                     *         "assurance": "assurance",
+                     *         "mismatches": [
+                     *           "mismatches"
+                     *         ],
+                     *         "didit_status": "didit status"
+                     *       },
+                     *       "reason": "reason",
+                     *       "reopened_step": "reopened step",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": {
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        path: "cbs" | "didit" | null;
+                        expected_steps: string[];
+                        /** Format: date-time */
+                        expires_at: string;
+                        phone: string | null;
+                        language: string;
+                        email_optional: boolean;
+                        phone_verified: boolean;
+                        email_verified: boolean;
+                        email_skipped: boolean;
+                        terms_accepted: boolean;
+                        credentials_set: boolean;
+                        identity: {
+                            assurance: string | null;
+                            mismatches: string[];
+                            didit_status: string | null;
+                        } | null;
+                        reason: string | null;
+                        reopened_step: string | null;
+                        customer_id: string | null;
+                        version: number;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
