@@ -140,10 +140,11 @@ export class AutoCollection {
     event: DomainEvent<typeof transactionCompleted>,
     today: string = businessDate(),
   ): Promise<RepaymentResult[]> {
-    const walletId = event.payload.destination_wallet_id;
-    if (!walletId) return [];
+    const { destination_wallet_id: walletId, destination_customer_id: customerId } = event.payload;
+    // Loans are a person's, collected from their own wallet: a credit to a merchant's wallet has no customer.
+    if (!walletId || !customerId) return [];
     const results: RepaymentResult[] = [];
-    for (const { id } of await loansOwingFromWallet(tx, walletId, today)) {
+    for (const { id } of await loansOwingFromWallet(tx, customerId, walletId, today)) {
       const result = await this.collectOne(tx, id, `auto:${id}:event:${event.id}`, today);
       if (result) results.push(result);
     }

@@ -12,7 +12,9 @@
  * `interest_accrued` rises to what was paid, so the receivable always equals recognised-but-unpaid interest.
  */
 import { allocate, type InstalmentBalance } from './loans.allocation.ts';
+import type { LoanRow } from './loans.ledger.ts';
 import type { InstalmentRow } from './loans.repayments.repository.ts';
+import { payoffQuote } from './loans.schedule.payoff.ts';
 import { type AllocationPart, DEFAULT_ALLOCATION_ORDER, type ProductTerms } from './loans.terms.ts';
 
 export type Parts = Record<AllocationPart, bigint>;
@@ -52,7 +54,7 @@ export function dueBy(rows: readonly InstalmentRow[], today: string): Instalment
 export interface PayoffBreakdown {
   penalty: bigint;
   fee: bigint;
-  /** Recognised-but-unpaid interest, plus (per-period products) the running period's interest. */
+  /** Recognised-but-unpaid interest, plus the running period's interest (see `payoffQuote`). */
   interest: bigint;
   principal: bigint;
   total: bigint;
@@ -60,31 +62,42 @@ export interface PayoffBreakdown {
   perInstalment: Map<number, Parts>;
 }
 
+/** What a payoff needs of the loan. */
+export type PayoffLoan = Pick<LoanRow, 'currency' | 'disbursedOn' | 'accruedThrough'> & {
+  terms: Pick<ProductTerms, 'annual_rate' | 'interest_calculation'>;
+};
+
 /**
- * What pays the loan off today: all principal, every fee and penalty, recognised-but-unpaid interest, and for
- * per-period products the interest of the instalment whose period is running (the first one not yet due); the
- * interest of later periods is not owed. Daily products have accrued the running period's interest already.
+ * What pays the loan off today (`payoffQuote` of the schedule area): all principal, every fee and penalty, recognised
+ * interest not yet paid, and the running period's interest (per-period products) or the days not yet accrued (daily
+ * products); later periods' interest is not owed. Split per instalment so a payoff settles each exactly.
  */
 export function payoffBreakdown(
   rows: readonly InstalmentRow[],
-  terms: Pick<ProductTerms, 'interest_calculation'>,
+  loan: PayoffLoan,
   today: string,
 ): PayoffBreakdown {
-  const running = rows.find((row) => row.dueDate > today);
+  const quote = payoffQuote({
+    asOf: today,
+    currency: loan.currency,
+    terms: loan.terms,
+    disbursedOn: loan.disbursedOn ?? rows[0]?.dueDate ?? today,
+    instalments: rows,
+    accruedThrough: loan.accruedThrough,
+  });
   const perInstalment = new Map<number, Parts>();
-  const totals = zeroParts();
-  for (const row of rows) {
-    const owed = outstandingOf(row);
-    const due = row.dueDate <= today;
-    const interest =
-      due || (row === running && terms.interest_calculation === 'per_period')
-        ? owed.interest
-        : min(recognisedUnpaid(row), owed.interest);
-    const parts: Parts = { penalty: owed.penalty, fee: owed.fee, interest, principal: owed.principal };
-    perInstalment.set(row.seq, parts);
-    for (const part of Object.keys(totals) as AllocationPart[]) totals[part] += parts[part];
+  for (const balance of quote.balances) {
+    const { seq, ...parts } = balance;
+    perInstalment.set(seq, parts);
   }
-  return { ...totals, total: sumParts(totals), perInstalment };
+  return {
+    penalty: quote.penalty,
+    fee: quote.fee,
+    interest: quote.interest,
+    principal: quote.principal,
+    total: quote.total,
+    perInstalment,
+  };
 }
 
 export type RepaymentKind = 'repayment' | 'auto_collection';
@@ -95,7 +108,7 @@ export interface PlanInput {
   amount: bigint;
   /** The source can hand back money it gave beyond what the loan takes (cash and bank: to the wallet). */
   refundable: boolean;
-  terms: Pick<ProductTerms, 'allocation_order' | 'overpayment' | 'interest_calculation'>;
+  loan: PayoffLoan & { terms: Pick<ProductTerms, 'allocation_order' | 'overpayment'> };
   today: string;
   /** The loan's open instalments, oldest first. */
   open: readonly InstalmentRow[];
@@ -154,7 +167,8 @@ function fromReceivable(row: InstalmentRow, interest: bigint): bigint {
 export function planPayment(input: PlanInput): PaymentPlan {
   const { open, today } = input;
   const bySeq = new Map(open.map((row) => [row.seq, row]));
-  const payoff = payoffBreakdown(open, input.terms, today);
+  const terms = input.loan.terms;
+  const payoff = payoffBreakdown(open, input.loan, today);
   const parts = zeroParts();
   const changes: InstalmentChange[] = [];
   let interestFromReceivable = 0n;
@@ -165,7 +179,7 @@ export function planPayment(input: PlanInput): PaymentPlan {
   };
 
   if (input.kind === 'repayment' && payoff.total > 0n && input.amount >= payoff.total) {
-    for (const row of open) record(row, payoff.perInstalment.get(row.seq)!, true);
+    for (const row of open) record(row, payoff.perInstalment.get(row.seq) ?? zeroParts(), true);
     const beyond = input.amount - payoff.total;
     return {
       taken: input.refundable ? input.amount : payoff.total,
@@ -180,9 +194,7 @@ export function planPayment(input: PlanInput): PaymentPlan {
   }
 
   const due = dueBy(open, today);
-  const order = input.terms.allocation_order?.length
-    ? input.terms.allocation_order
-    : DEFAULT_ALLOCATION_ORDER;
+  const order = terms.allocation_order?.length ? terms.allocation_order : DEFAULT_ALLOCATION_ORDER;
   const allocation = allocate(input.amount, due.map(outstandingOf), order);
   for (const split of allocation.perInstalment) {
     const { seq, ...paid } = split;
@@ -190,7 +202,7 @@ export function planPayment(input: PlanInput): PaymentPlan {
   }
   let beyond = allocation.overpayment;
   let prepayment = 0n;
-  if (input.kind === 'repayment' && beyond > 0n && input.terms.overpayment === 'future_instalments') {
+  if (input.kind === 'repayment' && beyond > 0n && terms.overpayment === 'future_instalments') {
     const futurePrincipal = open
       .filter((row) => row.dueDate > today)
       .reduce((sum, row) => sum + row.principalDue - row.principalPaid, 0n);

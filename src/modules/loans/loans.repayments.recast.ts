@@ -1,9 +1,9 @@
 /**
  * The schedule after a principal prepayment (overpayment policy `future_instalments`): the instalments not yet due
- * are laid out again by `planLines` over their own due dates on the principal left, by the product's prepayment
- * policy — `reduce_instalment` keeps their number and lowers each; `reduce_term` keeps the instalment (the level
- * annuity payment, or the principal per instalment) and drops the instalments no longer needed from the end. A
- * line keeps the interest already recognised on it (daily products) and the fee it carried.
+ * are laid out again by the schedule area's `prepaymentRecast` on the principal left, by the product's prepayment
+ * policy — `reduce_instalment` keeps their number and lowers each; `reduce_term` keeps the instalment and drops the
+ * instalments no longer needed from the end. A line keeps the interest already recognised on it (daily products)
+ * and the fees the instalments carried.
  */
 import { and, desc, eq, lte } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
@@ -13,12 +13,16 @@ import {
   openInstalments,
   replaceInstalmentsAfter,
 } from './loans.repayments.repository.ts';
-import { type Period, planLines, type ScheduleLine } from './loans.schedule.ts';
+import { prepaymentRecast } from './loans.schedule.recast.ts';
+import type { ScheduleLine } from './loans.schedule.ts';
 import { loanInstalments } from './loans.tables.ts';
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
-/** Lines for the instalments after the prepayment (pure). `previousDue`: where the first one's period starts. */
+/**
+ * Lines for the instalments after the prepayment (pure): `prepaymentRecast` of the schedule area over what the
+ * instalments not yet due still owe. When no principal is left, the running instalment keeps only its fee.
+ */
 export function recastLines(input: {
   loan: Pick<LockedLoan, 'terms' | 'currency'>;
   future: readonly InstalmentRow[];
@@ -27,43 +31,24 @@ export function recastLines(input: {
 }): ScheduleLine[] {
   const { loan, future, principal } = input;
   if (future.length === 0) return [];
-  const terms = loan.terms;
-  const first = future[0]!;
-  // Every principal prepaid: only what the running instalment carries (its fee) is left.
-  if (principal <= 0n)
-    return [
-      { seq: first.seq, due_date: first.dueDate, principal_due: 0n, interest_due: 0n, fee_due: first.feeDue },
-    ];
-  const periods: Period[] = future.map((row, index) => ({
-    from: index === 0 ? input.previousDue : future[index - 1]!.dueDate,
-    due: row.dueDate,
+  const remaining: ScheduleLine[] = future.map((row) => ({
+    seq: row.seq,
+    due_date: row.dueDate,
+    principal_due: row.principalDue - row.principalPaid,
+    interest_due: row.interestDue - row.interestPaid,
+    fee_due: row.feeDue - row.feePaid,
   }));
-  const elapsed = first.seq - 1;
-  const base = {
-    principal,
-    currency: loan.currency,
-    terms,
-    firstSeq: first.seq,
-    gracePrincipal: Math.max(0, (terms.grace_principal_periods ?? 0) - elapsed),
-    graceInterest: Math.max(0, (terms.grace_interest_periods ?? 0) - elapsed),
-    firstFee: first.feeDue,
-  };
-  if (terms.prepayment === 'reduce_instalment') return planLines({ ...base, periods });
-  if (terms.interest_method === 'declining_equal_instalments') {
-    // The level payment stays (the first future line's, unless it is the last, which carries the residual).
-    const level = first.principalDue + first.interestDue;
-    const lines = planLines({ ...base, periods, instalment: future.length > 1 ? level : undefined });
-    while (lines.length > 1 && lines.at(-1)!.principal_due === 0n && lines.at(-1)!.fee_due === 0n)
-      lines.pop();
-    // The last line kept takes whatever principal is left.
-    const placed = lines.reduce((sum, line) => sum + line.principal_due, 0n);
-    lines.at(-1)!.principal_due += principal - placed;
-    return lines;
+  if (principal <= 0n) {
+    const fees = remaining.reduce((sum, line) => sum + line.fee_due, 0n);
+    return [{ ...remaining[0]!, principal_due: 0n, interest_due: 0n, fee_due: fees }];
   }
-  const perLine = first.principalDue > 0n ? first.principalDue : principal;
-  const needed = Number((principal + perLine - 1n) / perLine);
-  const count = Math.max(1, Math.min(future.length, needed));
-  return planLines({ ...base, periods: periods.slice(0, count) });
+  return prepaymentRecast({
+    outstanding: principal,
+    currency: loan.currency,
+    terms: loan.terms,
+    remaining,
+    periodStart: input.previousDue,
+  });
 }
 
 /**

@@ -171,9 +171,13 @@ export async function loansDueOn(
     .limit(limit);
 }
 
-/** Active loans collected from this wallet that have an open instalment due on or before `today`. */
+/**
+ * The customer's active loans collected from this wallet that have an open instalment due on or before `today`
+ * (by customer first: loans are indexed by customer, and every completed payment asks).
+ */
 export async function loansOwingFromWallet(
   executor: Executor,
+  customerId: string,
   walletId: string,
   today: string,
 ): Promise<{ id: string }[]> {
@@ -183,6 +187,7 @@ export async function loansOwingFromWallet(
     .innerJoin(loanInstalments, eq(loanInstalments.loanId, loans.id))
     .where(
       and(
+        eq(loans.customerId, customerId),
         eq(loans.walletId, walletId),
         eq(loans.status, 'active'),
         ne(loanInstalments.status, 'paid'),

@@ -10,7 +10,6 @@ import type { RequestContext } from '../../platform/audit.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
@@ -18,7 +17,7 @@ import { minorToJson } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { LEDGER_STATES, LedgerError } from '../ledger/index.ts';
 import type { PaymentAuthorizer } from '../transactions/index.ts';
-import { type WalletsService, walletErrors } from '../wallets/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
 import { loansErrors } from './loans.errors.ts';
 import { loanClosed, loanRepaymentReceived } from './loans.events.ts';
 import { type LoanLedger, type LoanLeg, type LockedLoan, lockLoan } from './loans.ledger.ts';
@@ -39,41 +38,16 @@ import {
   transactionByKey,
 } from './loans.repayments.repository.ts';
 import type { RepaymentInput, RepaymentSource } from './loans.repayments.schemas.ts';
+import {
+  businessDate,
+  endOf,
+  notRepayableFrom,
+  type RepaymentResult,
+  sourceOf,
+  view,
+} from './loans.repayments.views.ts';
 
-/** Today's business date: the UTC calendar date. */
-export function businessDate(at: Date = new Date()): string {
-  return at.toISOString().slice(0, 10);
-}
-
-/** The end of a business date (UTC), until which a payoff quote holds. */
-function endOf(date: string): string {
-  return `${date}T23:59:59.999Z`;
-}
-
-export interface RepaymentResult {
-  id: string;
-  loan_id: string;
-  loan_number: string;
-  customer_id: string;
-  type: RepaymentKind;
-  source: RepaymentSource;
-  requested_minor: bigint;
-  amount_minor: bigint;
-  refunded_minor: bigint;
-  currency: string;
-  allocation: {
-    penalty_minor: bigint;
-    fee_minor: bigint;
-    interest_minor: bigint;
-    principal_minor: bigint;
-    prepayment_minor: bigint;
-  };
-  outstanding_minor: bigint;
-  loan_status: string;
-  business_date: string;
-  external_reference: string | null;
-  created_at: string;
-}
+export { businessDate, type RepaymentResult } from './loans.repayments.views.ts';
 
 /** One payment to apply inside the caller's transaction (see `#apply`). */
 interface PaymentRequest {
@@ -204,7 +178,7 @@ export class RepaymentsService {
     const loan = await this.#visibleLoan(principal, loanId);
     if (loan.status !== 'active')
       throw loansErrors.LOAN_NOT_REPAYABLE({ params: { number: loan.number, status: loan.status } });
-    const quote = payoffBreakdown(await openInstalments(this.#db, loan.id), loan.terms, today);
+    const quote = payoffBreakdown(await openInstalments(this.#db, loan.id), loan, today);
     return {
       loan_id: loan.id,
       loan_number: loan.number,
@@ -245,7 +219,7 @@ export class RepaymentsService {
       kind: request.kind,
       amount: offered,
       refundable: request.source !== 'wallet',
-      terms: loan.terms,
+      loan,
       today: request.today,
       open,
     });
@@ -396,64 +370,4 @@ export class RepaymentsService {
       loan.status,
     );
   }
-}
-
-function view(
-  row: LoanTransactionRow,
-  loan: { id: string; number: string; currency: string; customerId: string },
-  kind: RepaymentKind,
-  requested: bigint,
-  plan: PaymentPlan,
-  outstanding: bigint,
-  status: string,
-): RepaymentResult {
-  return {
-    id: row.id,
-    loan_id: loan.id,
-    loan_number: loan.number,
-    customer_id: loan.customerId,
-    type: kind,
-    source: (row.source ?? 'wallet') as RepaymentSource,
-    requested_minor: requested,
-    amount_minor: row.amountMinor,
-    refunded_minor: plan.refund,
-    currency: loan.currency,
-    allocation: {
-      penalty_minor: plan.parts.penalty,
-      fee_minor: plan.parts.fee,
-      interest_minor: plan.parts.interest,
-      principal_minor: plan.parts.principal,
-      prepayment_minor: plan.prepayment,
-    },
-    outstanding_minor: outstanding,
-    loan_status: status,
-    business_date: row.businessDate,
-    external_reference: row.externalReference,
-    created_at: row.createdAt.toISOString(),
-  };
-}
-
-/** Customers pay from their wallet; staff record cash or bank with its reference. */
-function sourceOf(principal: Principal, input: RepaymentInput): RepaymentSource {
-  if (principal.type === 'customer') {
-    if (input.source && input.source !== 'wallet')
-      throw commonErrors.validation('Customers repay from their wallet', {
-        errors: [{ field: 'body.source', message: 'must be wallet' }],
-      });
-    return 'wallet';
-  }
-  if (input.source !== 'cash' && input.source !== 'bank')
-    throw commonErrors.validation('Staff record a cash or bank payment', {
-      errors: [{ field: 'body.source', message: 'must be cash or bank' }],
-    });
-  if (!input.external_reference)
-    throw commonErrors.validation('external_reference is required for cash and bank payments', {
-      errors: [{ field: 'body.external_reference', message: 'is required' }],
-    });
-  return input.source;
-}
-
-/** The loan's wallet is frozen or closed: nothing can be taken from it. */
-function notRepayableFrom(status: string) {
-  return walletErrors.frozen(status);
 }
