@@ -474,7 +474,7 @@ describe('loan applications', () => {
     };
     const aliceDoc = await upload(alice.id);
     const bobDoc = await upload(bob.id);
-    const withDoc = await apply(alice.token, { document_ids: [aliceDoc] });
+    const withDoc = await apply(alice.token, { document_ids: [aliceDoc, aliceDoc] });
     assert.equal(withDoc.statusCode, 201, withDoc.body);
     assert.deepEqual(withDoc.json().document_ids, [aliceDoc]);
     const foreign = await apply(alice.token, { document_ids: [bobDoc] });

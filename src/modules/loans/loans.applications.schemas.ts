@@ -7,8 +7,8 @@ import { APPLICATION_STATES } from './loans.tables.ts';
 const Uuid = Type.String({ format: 'uuid' });
 const DocumentIds = Type.Array(Uuid, {
   maxItems: 20,
-  uniqueItems: true,
-  description: 'Documents of the applicant (documents module) supporting the application',
+  description:
+    'Documents of the applicant (documents module) supporting the application (a repeated id counts once)',
 });
 
 export const ApplicationAddBody = Type.Object({
@@ -42,7 +42,11 @@ export const ApplicationHeaders = Type.Object({
 
 export const ApplicationDocumentsBody = Type.Object({
   application_id: Uuid,
-  document_ids: Type.Array(Uuid, { minItems: 1, maxItems: 20, uniqueItems: true }),
+  document_ids: Type.Array(Uuid, {
+    minItems: 1,
+    maxItems: 20,
+    description: 'Documents to add (those already attached and repeated ids count once)',
+  }),
 });
 
 export const ApplicationWithdrawBody = Type.Object({

@@ -136,7 +136,7 @@ export class LoanApplicationsService {
         params: { min: terms.min_term, max: terms.max_term },
         details: { field: 'body.term', min_term: terms.min_term, max_term: terms.max_term },
       });
-    const documentIds = input.document_ids ?? [];
+    const documentIds = [...new Set(input.document_ids ?? [])];
     await this.#checkDocuments(documentIds, customerId, principal);
     const wallet = await this.#options.walletOf(customerId, product.currency);
     const id = uuidv7();
