@@ -266,6 +266,26 @@ describe('loan approval and disbursement', () => {
     assert.equal((await balanceOf(t, customer.wallet.id)).balance, 5_000_000);
   });
 
+  test('disbursement needs an Idempotency-Key and an active wallet', async () => {
+    const customer = await loanCustomer(t, 'Mosi', nextPhone(), { balance: 0 });
+    const { loan } = await approved(customer, 1_000_000, { term: 3 });
+    const keyless = await post('/api/v1/loan/loan/disburse', officer, { loan_id: loan.id });
+    assert.equal(keyless.json().error_code, 'IDEMPOTENCY_KEY_REQUIRED', keyless.body);
+    const frozen = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/wallet/wallet/${customer.wallet.id}/freeze`,
+      headers: bearer(t.adminToken),
+      payload: { reason: 'Suspicious activity under review' },
+    });
+    assert.equal(frozen.statusCode, 200, frozen.body);
+    const refused = await disburse(loan.id);
+    assert.equal(refused.statusCode, 409, refused.body);
+    assert.equal(refused.json().error_code, 'LOAN_WALLET_UNAVAILABLE');
+    const missing = await disburse(randomUUID());
+    assert.equal(missing.statusCode, 404, missing.body);
+    assert.equal(missing.json().error_code, 'LOAN_NOT_FOUND');
+  });
+
   test('approval limits: none for the currency, or below the amount, is refused', async () => {
     const customer = await loanCustomer(t, 'Eshe', nextPhone(), { balance: 0 });
     const above = await insertApplication(t, {
