@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import {
+  insertApplication,
   insertLoanProduct,
   type LoanCustomer,
   loanCustomer,
@@ -365,6 +366,68 @@ describe('loan repayments', () => {
       external_reference: 'R-1',
     });
     assert.equal(forbidden.statusCode, 403);
+    await assertLedgerClean();
+  });
+
+  test('a loan approved and disbursed through the accounts routes is repaid and paid off by its customer', async () => {
+    const limit = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/loan/approvallimit/set',
+      headers: bearer(t.adminToken),
+      payload: { role_code: 'loan_officer', currency: 'KES', max_amount_minor: 50_000_000 },
+    });
+    assert.equal(limit.statusCode, 200, limit.body);
+    const lena = await customer(0);
+    const applicationId = await insertApplication(t, {
+      customerId: lena.id,
+      product,
+      amountMinor: 1_200_000,
+      term: 12,
+    });
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/loan/loan/approve',
+      headers: bearer(officer),
+      payload: { application_id: applicationId },
+    });
+    assert.equal(approved.statusCode, 200, approved.body);
+    const loanId = approved.json().loan.id as string;
+    const disbursed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/loan/loan/disburse',
+      headers: { ...bearer(officer), 'idempotency-key': `disburse-${randomUUID()}` },
+      payload: { loan_id: loanId },
+    });
+    assert.equal(disbursed.statusCode, 200, disbursed.body);
+    assert.equal((await balanceOf(t, lena.wallet.id)).balance, 1_200_000);
+
+    // Nothing is due yet: a partial payment prepays principal and the schedule is recast (reduce_term).
+    const part = await repay(lena.token, { loan_id: loanId, amount_minor: 300_000, pin: TEST_PIN });
+    assert.equal(part.statusCode, 201, part.body);
+    assert.equal(part.json().allocation.prepayment_minor, 300_000);
+    assert.ok((await instalmentsOf(t, loanId)).length < 12, 'fewer instalments after the prepayment');
+    await assertInstalmentsMatchLedger(loanId);
+
+    const quote = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/loan/loan/${loanId}/payoff`,
+      headers: bearer(lena.token),
+    });
+    assert.equal(quote.statusCode, 200, quote.body);
+    // Disbursed today: the first period has not started running, so only principal is owed.
+    assert.equal(quote.json().total_minor, 900_000);
+    const payoff = await repay(lena.token, { loan_id: loanId, amount_minor: 900_000, pin: TEST_PIN });
+    assert.equal(payoff.statusCode, 201, payoff.body);
+    assert.equal(payoff.json().loan_status, 'closed');
+    assert.equal((await loanBalances(t, loanId)).total, 0n);
+    assert.equal((await balanceOf(t, lena.wallet.id)).balance, 0);
+    const shown = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/loan/loan/${loanId}`,
+      headers: bearer(lena.token),
+    });
+    assert.equal(shown.statusCode, 200, shown.body);
+    assert.equal(shown.json().status, 'closed');
     await assertLedgerClean();
   });
 
