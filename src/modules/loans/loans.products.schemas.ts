@@ -172,9 +172,14 @@ export const TermsView = Type.Object({
     min_wallet_tenure_days: Type.Optional(Type.Integer()),
     max_active_loans: Type.Optional(Type.Integer()),
   }),
-  fraud_threshold: Type.Integer(),
-  auto_approve_limit_minor: MoneyOut,
-  maker_checker_above_minor: MoneyOut,
+  // The risk settings are staff's only: a customer never sees what would pass automatically.
+  fraud_threshold: Type.Optional(Type.Integer({ description: 'Staff only' })),
+  auto_approve_limit_minor: Type.Optional(
+    Type.Unsafe<bigint>({ type: 'integer', format: 'int64', description: 'Staff only' }),
+  ),
+  maker_checker_above_minor: Type.Optional(
+    Type.Unsafe<bigint>({ type: 'integer', format: 'int64', description: 'Staff only' }),
+  ),
 });
 
 export const ProductView = Type.Object({

@@ -69,6 +69,18 @@ export function productView({ product, terms }: ProductWithTerms) {
 }
 export type ProductView = ReturnType<typeof productView>;
 
+/** What the principal may see: customers get the terms they apply under, not the risk settings. */
+export function productViewFor(view: ProductView, principal: Pick<Principal, 'type'>): ProductView {
+  if (principal.type !== 'customer') return view;
+  const {
+    fraud_threshold: _threshold,
+    auto_approve_limit_minor: _auto,
+    maker_checker_above_minor: _checker,
+    ...terms
+  } = view.terms;
+  return { ...view, terms };
+}
+
 const sameTerms = (left: ProductTerms, right: ProductTerms) =>
   JSON.stringify(termsView(left), (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) ===
   JSON.stringify(termsView(right), (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
@@ -103,7 +115,7 @@ export class LoanProductsService {
     // Customers see only what they can apply for.
     if (!found || (principal.type === 'customer' && found.product.status !== 'active'))
       throw loansErrors.LOAN_PRODUCT_NOT_FOUND();
-    return productView(found);
+    return productViewFor(productView(found), principal);
   }
 
   async list(
@@ -122,7 +134,10 @@ export class LoanProductsService {
       limit + 1,
     );
     const page = paginate(rows, limit, (row) => ({ id: row.product.id }));
-    return { items: page.items.map(productView), next_cursor: page.next_cursor };
+    return {
+      items: page.items.map((row) => productViewFor(productView(row), principal)),
+      next_cursor: page.next_cursor,
+    };
   }
 
   async versions(id: string) {

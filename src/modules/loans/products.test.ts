@@ -230,7 +230,13 @@ describe('loan products', () => {
 
   test('a retired product is hidden from customers and takes no changes', async () => {
     const product = (await add('retiring')).json();
-    assert.equal((await get(`/api/v1/loan/product/${product.id}`, customer.token)).statusCode, 200);
+    const shown = await get(`/api/v1/loan/product/${product.id}`, customer.token);
+    assert.equal(shown.statusCode, 200);
+    // Customers see the terms they apply under, never the risk settings.
+    assert.equal(shown.json().terms.annual_rate, '12');
+    for (const hidden of ['fraud_threshold', 'auto_approve_limit_minor', 'maker_checker_above_minor'])
+      assert.ok(!(hidden in shown.json().terms), hidden);
+    assert.equal(product.terms.fraud_threshold, 60);
     const retired = await post('/api/v1/loan/product/retire', officer, {
       product_id: product.id,
       reason: 'Replaced by a new product',
