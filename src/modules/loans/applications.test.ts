@@ -346,6 +346,45 @@ describe('loan applications', () => {
     assert.equal(late.json().error_code, 'LOAN_APPLICATION_WRONG_STATE');
   });
 
+  test('an automatic approval that fails leaves the application referred for a loan officer', async () => {
+    scoring = { decision: 'approve', reasons: [] };
+    api.applications.connect({
+      approver: {
+        async approveApplication() {
+          throw new Error('ledger unavailable');
+        },
+      },
+    });
+    const response = await apply(alice.token, { amount_minor: 300_000 });
+    assert.equal(response.statusCode, 201, response.body);
+    assert.equal(response.json().status, 'referred');
+    assert.equal(response.json().decision, 'approve');
+    assert.equal(response.json().loan_id, null);
+    const decided = (await eventsOf(db(), 'loan_application', response.json().id)).filter(
+      (event) => event.topic === 'loans.application_decided',
+    );
+    assert.deepEqual(
+      decided.map((event) => (event.payload as { status: string }).status),
+      ['referred'],
+    );
+    const audit = await queryAuditLog(db(), {
+      entityId: response.json().id,
+      action: 'loan_application.auto_approval_failed',
+      limit: 1,
+    });
+    assert.equal(audit.length, 1);
+    const context = {
+      actor: { type: 'system' as const, id: null },
+      ip: null,
+      userAgent: null,
+      requestId: null,
+    };
+    await assert.rejects(api.applications.continueAfterFraud(response.json().id, context), {
+      errorCode: 'LOAN_APPLICATION_WRONG_STATE',
+    });
+    await withdraw(alice.token, response.json().id);
+  });
+
   test('a decline shows the adverse-action reasons to the customer', async () => {
     scoring = {
       decision: 'decline',
