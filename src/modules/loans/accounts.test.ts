@@ -342,6 +342,29 @@ describe('loan approval and disbursement', () => {
       .where(eq(loans.applicationId, applicationId));
     assert.equal(loan!.status, 'approved');
     assert.equal(loan!.principalMinor, 6_000_000n);
+
+    // The checker must be able to approve the amount too: with the role's limit lowered meanwhile, it fails.
+    const second = await insertApplication(t, {
+      customerId: customer.id,
+      product: guarded,
+      amountMinor: 6_000_000,
+      term: 6,
+    });
+    const pending = await post('/api/v1/loan/loan/approve', officer, { application_id: second });
+    assert.equal(pending.statusCode, 202, pending.body);
+    await setLimit('loan_officer', 'KES', 5_500_000);
+    try {
+      const failed = await post('/api/v1/policy/approval/approve', checker, {
+        request_id: pending.json().id,
+      });
+      assert.equal(failed.statusCode, 200, failed.body);
+      assert.equal(failed.json().status, 'failed');
+      assert.match(failed.json().error, /LOAN_APPROVAL_LIMIT_EXCEEDED/);
+      const [none] = await t.deps.database.db.select().from(loans).where(eq(loans.applicationId, second));
+      assert.equal(none, undefined);
+    } finally {
+      await setLimit('loan_officer', 'KES', 30_000_000);
+    }
   });
 
   test('decline records the reason; a decided application cannot be decided again', async () => {

@@ -13,6 +13,7 @@ import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { ApprovalService, ApprovalView } from '../approvals/index.ts';
+import { rolesOfUsers } from '../identity/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import { businessToday, LoanDisbursement, loanSchedule, notifyCustomer } from './loans.accounts.disburse.ts';
@@ -138,17 +139,7 @@ export class LoanAccountsService implements LoanApprover {
       };
     const version = await productVersion(this.#db, application.productId, application.productVersion);
     if (!version) throw applicationNotFound();
-    const limit = await approvalLimitOf(this.#db, principal.roles, application.currency);
-    if (limit === null)
-      throw codes.LOAN_APPROVAL_NOT_PERMITTED({
-        params: { currency: application.currency },
-        details: { currency: application.currency, roles: [...principal.roles] },
-      });
-    if (application.amountMinor > limit)
-      throw codes.LOAN_APPROVAL_LIMIT_EXCEEDED({
-        params: { limit: formatMoney(limit, application.currency) },
-        details: { limit_minor: limit.toString(), amount_minor: application.amountMinor.toString() },
-      });
+    await this.#assertLimit(principal.roles, application);
     const payload: ApprovePayload = { application_id: application.id, maker_id: principal.id };
     if (application.amountMinor > BigInt(version.terms.maker_checker_above_minor)) {
       const outcome = await this.#approvals.run<ApprovePayload, DecisionView>(
@@ -198,6 +189,34 @@ export class LoanAccountsService implements LoanApprover {
       await claim?.commit(tx, 200, body);
       return body;
     });
+  }
+
+  /**
+   * The `loan.approve` action, when a second staff member approves the request: they too must be able to approve the
+   * amount themselves (a limit for the currency on one of their roles at least the amount).
+   */
+  async executeCheckedApproval(payload: ApprovePayload, context: RequestContext): Promise<DecisionView> {
+    const application = await applicationById(this.#db, payload.application_id);
+    if (!application) throw applicationNotFound();
+    const checker = context.actor.id;
+    const roles = checker ? ((await rolesOfUsers(this.#db, [checker])).get(checker) ?? []) : [];
+    await this.#assertLimit(roles, application);
+    return this.executeApproval(payload, context);
+  }
+
+  /** The highest approval limit of the roles in the application's currency must be at least its amount. */
+  async #assertLimit(roles: readonly string[], application: ApplicationRow): Promise<void> {
+    const limit = await approvalLimitOf(this.#db, roles, application.currency);
+    if (limit === null)
+      throw codes.LOAN_APPROVAL_NOT_PERMITTED({
+        params: { currency: application.currency },
+        details: { currency: application.currency, roles: [...roles] },
+      });
+    if (application.amountMinor > limit)
+      throw codes.LOAN_APPROVAL_LIMIT_EXCEEDED({
+        params: { limit: formatMoney(limit, application.currency) },
+        details: { limit_minor: limit.toString(), amount_minor: application.amountMinor.toString() },
+      });
   }
 
   /** Only a referred application (or one submitted again after its fraud flag was cleared) is decided by hand. */

@@ -27,7 +27,10 @@ export function buildAccounts(ctx: ModuleContext): { accounts: LoanAccountsServi
   return { accounts, loanLedger };
 }
 
-/** `loan.approve`: an approval above the terms' maker-checker amount, carried out when a second staff member agrees. */
+/**
+ * `loan.approve`: an approval above the terms' maker-checker amount, carried out when a second staff member agrees
+ * (within their own approval limit).
+ */
 export function accountApprovalActions(accounts: LoanAccountsService) {
   return [
     approvalAction<ApprovePayload>({
@@ -38,7 +41,7 @@ export function accountApprovalActions(accounts: LoanAccountsService) {
       always: true,
       // One open approval request per application.
       dedupeKey: (payload) => payload.application_id,
-      execute: (payload, context) => accounts.executeApproval(payload, context),
+      execute: (payload, context) => accounts.executeCheckedApproval(payload, context),
     }),
   ];
 }
