@@ -1,20 +1,25 @@
 /** The topics the onboarding module publishes (docs/events.md is generated from them). */
 import { Type } from 'typebox';
-import { defineTopic, MinorUnits } from '../../platform/events.ts';
+import { defineTopic } from '../../platform/events.ts';
 
-export const onboardingItemCreated = defineTopic(
-  'onboarding.item_created',
+export const registrationEnded = defineTopic(
+  'onboarding.registration_ended',
   1,
   Type.Object(
     {
-      item_id: Type.String(),
-      customer_id: Type.String(),
-      amount_minor: MinorUnits(),
-      currency: Type.String(),
+      registration_id: Type.String(),
+      outcome: Type.Union([
+        Type.Literal('completed'),
+        Type.Literal('declined'),
+        Type.Literal('rejected'),
+        Type.Literal('expired'),
+      ]),
+      path: Type.Union([Type.Literal('cbs'), Type.Literal('didit'), Type.Null()]),
+      customer_id: Type.Union([Type.String(), Type.Null()]),
     },
     { additionalProperties: false },
   ),
-  'A onboarding item was created.',
+  'A registration reached an end: completed (the customer exists), declined (Didit), rejected (review) or expired.',
 );
 
-export const onboardingTopics = [onboardingItemCreated];
+export const onboardingTopics = [registrationEnded];
