@@ -14,8 +14,8 @@ export const FEATURE_ROUTES = {
   bill_payments: { method: 'POST', url: '/api/v1/wallet/transaction/bill' },
   // The spec's loan journey starts here (SPEC: "Apply for Loan: POST /api/v1/loan/application/add").
   loans: { method: 'POST', url: '/api/v1/loan/application/add' },
-  // The spec's standalone onboarding module ("/api/v1/mobile/register").
-  self_registration: { method: 'POST', url: '/api/v1/mobile/register' },
+  // The spec's standalone onboarding module ("/api/v1/mobile/register"): a journey starts with the phone check.
+  self_registration: { method: 'POST', url: '/api/v1/mobile/register/phone/check' },
 } as const satisfies Record<FeatureName, { method: 'GET' | 'POST'; url: string }>;
 
 export function isFeatureName(name: string): name is FeatureName {

@@ -67,13 +67,13 @@ describe('settings', () => {
   test('app config advertises a feature only when its routes are mounted, whatever its setting says', async () => {
     const client = await t.app.inject({ method: 'GET', url: '/api/v1/app/config' });
     assert.equal(client.statusCode, 200, client.body);
-    // Loans and self registration are switched on by default but no module serves them yet.
+    // Every feature is switched on by default and its module (loans, onboarding) is mounted.
     assert.deepEqual(client.json().features, {
       p2p_transfers: true,
       qr_payments: true,
       bill_payments: true,
-      loans: false,
-      self_registration: false,
+      loans: true,
+      self_registration: true,
     });
     for (const [name, route] of Object.entries(FEATURE_ROUTES))
       assert.equal(
