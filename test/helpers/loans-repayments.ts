@@ -23,6 +23,8 @@ export interface InstalmentSpec {
   interest: bigint;
   fee?: bigint;
   penalty?: bigint;
+  /** Interest recognised so far (default: all of it once due, none before). */
+  accrued?: bigint;
 }
 
 export interface ActiveLoan {
@@ -41,6 +43,7 @@ export async function activeLoan(
   customer: LoanCustomer,
   product: TestProduct,
   instalments: InstalmentSpec[],
+  options: { accruedThrough?: string } = {},
 ): Promise<ActiveLoan> {
   const db = t.deps.database.db;
   const principal = instalments.reduce((sum, line) => sum + line.principal, 0n);
@@ -73,6 +76,7 @@ export async function activeLoan(
       walletId: customer.wallet.id,
       disbursedAt: new Date(),
       disbursedOn: addDays(now, instalments[0]!.dueIn - 30),
+      accruedThrough: options.accruedThrough ?? null,
     });
     await tx.insert(loanInstalments).values(
       instalments.map((line, index) => ({
@@ -83,12 +87,12 @@ export async function activeLoan(
         interestDue: line.interest,
         feeDue: line.fee ?? 0n,
         penaltyDue: line.penalty ?? 0n,
-        interestAccrued: line.dueIn <= 0 ? line.interest : 0n,
+        interestAccrued: accruedOf(line),
         status: line.dueIn < 0 ? ('overdue' as const) : ('pending' as const),
       })),
     );
     const accounts = await ledger.createLoanAccounts(tx, { id, number, currency: product.currency });
-    const recognised = instalments.filter((line) => line.dueIn <= 0);
+    const recognised = instalments.map((line) => ({ ...line, interest: accruedOf(line) }));
     const sum = (lines: InstalmentSpec[], pick: (line: InstalmentSpec) => bigint | undefined) =>
       lines.reduce((total, line) => total + (pick(line) ?? 0n), 0n);
     const legs: LoanLeg[] = [
@@ -123,6 +127,10 @@ export async function activeLoan(
     });
   });
   return { id, number, principal };
+}
+
+function accruedOf(line: InstalmentSpec): bigint {
+  return line.accrued ?? (line.dueIn <= 0 ? line.interest : 0n);
 }
 
 function ids(accounts: Record<'principal' | 'interest' | 'fee' | 'penalty', string>) {

@@ -24,6 +24,7 @@ import { balanceOf, TEST_PIN } from '../../../test/helpers/money.ts';
 import { inTransaction, rawRows } from '../../platform/db.ts';
 import { eventsOf } from '../../platform/outbox.ts';
 import { verifyLedger } from '../ledger/index.ts';
+import { addDays } from './loans.calendar.ts';
 import { loanTransactions } from './loans.tables.ts';
 
 describe('loan repayments', () => {
@@ -294,6 +295,42 @@ describe('loan repayments', () => {
     await assertLedgerClean();
   });
 
+  test('a daily-interest payoff takes the days not yet accrued straight to income', async () => {
+    const daily = await insertLoanProduct(t, { interest_calculation: 'daily' });
+    const mia = await customer(300_000);
+    const yesterday = addDays(today(), -1);
+    const loan = await activeLoan(
+      t,
+      mia,
+      daily,
+      [
+        { dueIn: -10, principal: 100_000n, interest: 2_000n },
+        { dueIn: 20, principal: 100_000n, interest: 1_000n, accrued: 300n },
+      ],
+      { accruedThrough: yesterday },
+    );
+    const quote = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/loan/loan/${loan.id}/payoff`,
+      headers: bearer(mia.token),
+    });
+    assert.equal(quote.statusCode, 200, quote.body);
+    // One day not yet accrued: 200,000 × 12 % / 365 = 65.75, rounded to 66.
+    assert.equal(quote.json().interest_minor, 2_000 + 300 + 66);
+    const paid = await repay(mia.token, {
+      loan_id: loan.id,
+      amount_minor: quote.json().total_minor,
+      pin: TEST_PIN,
+    });
+    assert.equal(paid.statusCode, 201, paid.body);
+    assert.equal(paid.json().loan_status, 'closed');
+    assert.equal((await loanBalances(t, loan.id)).total, 0n);
+    const [running] = (await instalmentsOf(t, loan.id)).slice(1);
+    assert.equal(running!.interestPaid, 366n);
+    assert.equal(running!.interestAccrued, 366n, 'what was paid counts as recognised');
+    await assertLedgerClean();
+  });
+
   test('a replay with the same Idempotency-Key answers the same bytes with one ledger batch', async () => {
     const hank = await customer(500_000);
     const loan = await activeLoan(t, hank, product, threeInstalments());
@@ -459,6 +496,27 @@ describe('loan repayments', () => {
       assert.equal((await balanceOf(t, kim.wallet.id)).balance, Number(400_000n - due));
       await assertInstalmentsMatchLedger(loan.id);
     }
+
+    // Deterministically: the customer's repayment arrives while a collection holds the loan; it waits for the lock
+    // and then finds nothing due (the collection took it all).
+    const lou = await customer(400_000);
+    const held = await activeLoan(t, lou, returning, [
+      ...threeInstalments().slice(0, 2),
+      { dueIn: 20, principal: 300_000n, interest: 1_000n },
+    ]);
+    let waiting: ReturnType<typeof repay> | undefined;
+    const collected = await inTransaction(t.deps.database.db, async (tx) => {
+      const result = await repaymentsOf(t).service.collect(tx, held.id, `auto:${held.id}:held`, today());
+      waiting = repay(lou.token, { loan_id: held.id, amount_minor: 150_000, pin: TEST_PIN });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return result;
+    });
+    assert.equal(collected?.amount_minor, 205_000n);
+    const late = await waiting!;
+    assert.equal(late.statusCode, 409, late.body);
+    assert.equal(late.json().error_code, 'LOAN_NOTHING_DUE');
+    assert.equal((await balanceOf(t, lou.wallet.id)).balance, 195_000);
+    await assertInstalmentsMatchLedger(held.id);
     await assertLedgerClean();
   });
 });
