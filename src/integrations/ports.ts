@@ -92,3 +92,38 @@ export interface PushProvider {
   readonly name: PushProviderName;
   send(message: PushMessage): Promise<SendResult>;
 }
+
+/** Who is screened against sanctions and PEP lists before an account opens (self-registration's completion). */
+export interface ScreeningSubject {
+  fullName: string;
+  /** ISO date. */
+  dateOfBirth?: string;
+  /** ISO 3166 alpha-2 or alpha-3, as the identity source gave it. */
+  nationality?: string;
+  country?: string;
+}
+
+export interface ScreeningResult {
+  /** True when a list names the subject: the registration goes to manual review. */
+  hit: boolean;
+  /** The lists or entries matched, in words a reviewer reads (no PII beyond the list's own entry name). */
+  matches: string[];
+  /** Which screening answered (`noop` until the AML module provides one). */
+  provider: string;
+}
+
+/**
+ * Sanctions / PEP screening. The AML module implements it later; until then `noopScreening` answers "no hit" and
+ * says so (`configured: false`), so readiness can report that nobody is screened.
+ */
+export interface ScreeningPort {
+  readonly name: string;
+  readonly configured: boolean;
+  screen(subject: ScreeningSubject): Promise<ScreeningResult>;
+}
+
+export const noopScreening: ScreeningPort = {
+  name: 'noop',
+  configured: false,
+  screen: async () => ({ hit: false, matches: [], provider: 'noop' }),
+};

@@ -22,6 +22,12 @@ import {
 
 export { CustomerAuth, pinErrors } from './customers.auth.ts';
 export { type CustomerCreditIdentity, customerCreditIdentity } from './customers.bureau.ts';
+export {
+  createOnboardedCustomer,
+  customerIdByNationalId,
+  nationalIdBlindIndex,
+  type OnboardedCustomer,
+} from './customers.onboard.ts';
 export { pinVerdict } from './customers.pin-policy.ts';
 export { customerDisplayName, primaryContact } from './customers.read.ts';
 export {

@@ -194,6 +194,16 @@ export class WalletsService {
     return walletView(row, account, productCode);
   }
 
+  /**
+   * The currency's default wallet for a customer created in the caller's transaction (self-registration's
+   * activation); every query runs on `tx`, so a failure later in that transaction leaves no wallet.
+   */
+  async openCustomerWallet(tx: Executor, customerId: string, currency: string): Promise<WalletView> {
+    const product = await this.products.defaultFor(currency, tx);
+    // The house accounts of every product's currency exist since the module was built (index.ts).
+    return this.#open(tx, { ownerType: 'customer', customerId }, currency, product.id, product.code);
+  }
+
   /** Inside the caller's transaction (merchant registration); every query runs on `tx`. */
   async openMerchantWallet(tx: Executor, merchantId: string, currency: string): Promise<WalletView> {
     const product = await this.products.defaultFor(currency, tx);
