@@ -1,0 +1,376 @@
+/**
+ * Identity path A, completion and the review queue over HTTP, against the Fineract fake: the CBS path happy (a
+ * customer, a wallet, tokens), a CBS mismatch to manual review and approval, a duplicate national ID to review,
+ * rejection with a reason, a request for information reopening the identity step, and activation all-or-nothing.
+ * The steps between identity and completion (OTP, terms, PIN) belong to the journey area; here they are taken
+ * through its `journey.advanceNow`, with the values those steps store.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { FakeFineract } from '../../../test/fakes/fineract.ts';
+import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { createCustomer } from '../../../test/helpers/money.ts';
+import { keyedHash } from '../../platform/crypto.ts';
+import { rawRows } from '../../platform/db.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { onboardingModule } from './index.ts';
+
+const PIN = '482913';
+
+describe('onboarding: CBS path, completion and review', () => {
+  let t: TestContext;
+  let fake: FakeFineract;
+  let closeFake: () => Promise<void>;
+  const api = () => t.application.system.api(onboardingModule);
+  const db = () => t.deps.database.db;
+
+  before(async () => {
+    fake = new FakeFineract();
+    const started = await fake.start();
+    closeFake = started.close;
+    t = await startTestApp({
+      FINERACT_BASE_URL: started.baseUrl,
+      FINERACT_USERNAME: 'mifos',
+      FINERACT_PASSWORD: 'password',
+      ONBOARDING_EMAIL_OPTIONAL: 'true',
+    });
+  });
+  after(async () => {
+    await t.close();
+    await closeFake();
+  });
+
+  /** A bank client whose national ID is `id`, phone 07110005NN. */
+  function bankClient(clientId: number, nationalId: string, phoneLocal: string, overrides = {}) {
+    fake.addClient({
+      id: clientId,
+      firstname: 'Wanjiku',
+      middlename: 'Achieng',
+      lastname: 'Otieno',
+      dateOfBirth: '1990-04-07',
+      mobileNo: phoneLocal,
+      externalId: nationalId,
+      ...overrides,
+    });
+  }
+
+  async function phoneCheck(phone: string, device: string): Promise<string> {
+    const answer = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/phone/check',
+      payload: { phone, device_id: device, app_version: '1.0.0', language: 'en' },
+    });
+    assert.equal(answer.statusCode, 200, answer.body);
+    return answer.json().registration_token as string;
+  }
+
+  const headers = (token: string) => ({ 'x-registration-token': token });
+
+  function cbsLookup(token: string, payload: Record<string, unknown>) {
+    return t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/identity/cbs',
+      headers: headers(token),
+      payload: {
+        lookup: 'national_id',
+        first_name: 'Wanjiku',
+        last_name: 'Otieno',
+        date_of_birth: '1990-04-07',
+        ...payload,
+      },
+    });
+  }
+
+  /** The journey's own steps after identity, through its API: phone OTP, email skipped, terms, PIN and device. */
+  async function throughCredentials(token: string): Promise<string> {
+    const { journey } = api();
+    const registration = await journey.byToken(token);
+    await journey.advanceNow(registration.id, 'phone_otp_verify', { phoneVerifiedAt: new Date() });
+    await journey.advanceNow(registration.id, 'email_skip', { emailSkipped: true });
+    await journey.advanceNow(registration.id, 'terms_accept', {
+      termsVersionHash: 'a'.repeat(64),
+      privacyVersionHash: 'b'.repeat(64),
+      consentAt: new Date(),
+    });
+    const customerId = uuidv7();
+    await journey.advanceNow(registration.id, 'pin_set', {
+      pinHash: keyedHash(t.config.HMAC_PEPPER, `pin:${customerId}`, PIN),
+      pinCustomerId: customerId,
+      deviceBoundAt: new Date(),
+    });
+    return registration.id;
+  }
+
+  const complete = (token: string, key?: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/complete',
+      headers: { ...headers(token), ...(key ? { 'idempotency-key': key } : {}) },
+      payload: {},
+    });
+
+  const review = (action: string, payload: Record<string, unknown>) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/mobile/register/review/${action}`,
+      headers: bearer(t.adminToken),
+      payload,
+    });
+
+  const status = (token: string) =>
+    t.app.inject({ method: 'GET', url: '/api/v1/mobile/register/status', headers: headers(token) });
+
+  async function customersWithPhone(phone: string): Promise<number> {
+    const [row] = await rawRows<{ n: number }>(
+      db(),
+      sql`select count(*)::int as n from customer_phones where phone = ${phone}`,
+    );
+    return row?.n ?? 0;
+  }
+
+  /** A registration in review because the declared birth date is not the bank's. */
+  async function inReview(n: number): Promise<{ token: string; id: string; phone: string }> {
+    const phone = `+2547110006${String(n).padStart(2, '0')}`;
+    bankClient(600 + n, `6000${String(n).padStart(4, '0')}`, `07110006${String(n).padStart(2, '0')}`);
+    const token = await phoneCheck(phone, `device-6${n}`);
+    const lookup = await cbsLookup(token, {
+      national_id: `6000${String(n).padStart(4, '0')}`,
+      date_of_birth: '1991-01-01',
+    });
+    assert.equal(lookup.statusCode, 200, lookup.body);
+    assert.equal(lookup.json().review_required, true);
+    const id = await throughCredentials(token);
+    const done = await complete(token);
+    assert.equal(done.statusCode, 200, done.body);
+    assert.equal(done.json().state, 'in_review');
+    return { token, id, phone };
+  }
+
+  test('CBS path happy: matched, completed at once with a customer, a wallet and working tokens', async () => {
+    bankClient(501, '50000001', '0711000501');
+    const token = await phoneCheck('+254711000501', 'device-501');
+    const lookup = await cbsLookup(token, { national_id: '5000-0001', first_name: 'WANJIKU' });
+    assert.equal(lookup.statusCode, 200, lookup.body);
+    assert.deepEqual(lookup.json(), {
+      state: 'identity_verified',
+      path: 'cbs',
+      expected_steps: lookup.json().expected_steps,
+      review_required: false,
+    });
+    // The same request again answers the same, without asking the bank again.
+    const asked = fake.requests.length;
+    const again = await cbsLookup(token, { national_id: '5000-0001', first_name: 'WANJIKU' });
+    assert.deepEqual(again.json(), lookup.json());
+    assert.equal(fake.requests.length, asked);
+
+    const registrationId = await throughCredentials(token);
+    const done = await complete(token, 'complete-501');
+    assert.equal(done.statusCode, 200, done.body);
+    const body = done.json();
+    assert.equal(body.state, 'completed');
+    assert.equal(body.kyc_tier, 'standard');
+    assert.ok(body.customer_id && body.wallet_id);
+    assert.ok(body.tokens?.access_token && body.tokens.refresh_token);
+
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/customer/me',
+      headers: bearer(body.tokens.access_token),
+    });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json().id, body.customer_id);
+    assert.equal(me.json().kyc_tier, 'standard');
+    assert.equal(me.json().status, 'active');
+    const [wallet] = await rawRows<{ customer_id: string; currency: string }>(
+      db(),
+      sql`select customer_id, currency from wallets where id = ${body.wallet_id}`,
+    );
+    assert.deepEqual(wallet, { customer_id: body.customer_id, currency: 'KES' });
+    // The PIN set during registration signs in.
+    const signIn = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/customer/login',
+      payload: { phone: '+254711000501', pin: PIN },
+    });
+    assert.equal(signIn.statusCode, 200, signIn.body);
+    const [event] = await rawRows<{ payload: Record<string, unknown> }>(
+      db(),
+      sql`select payload from outbox_events where topic = 'onboarding.customer_activated'
+          and payload->>'registration_id' = ${registrationId}`,
+    );
+    assert.equal(event?.payload.customer_id, body.customer_id);
+    assert.equal(event?.payload.approval, 'automatic');
+    const registration = await api().journey.byId(registrationId);
+    assert.equal(registration?.cbsClientId, '501');
+    assert.equal(registration?.customerId, body.customer_id);
+
+    // A repeat answers the same, without new tokens.
+    const repeat = await complete(token, 'complete-501');
+    assert.equal(repeat.statusCode, 200, repeat.body);
+    assert.deepEqual({ ...repeat.json(), tokens: null }, { ...body, tokens: null });
+    assert.equal(repeat.json().tokens, null);
+    assert.equal(await customersWithPhone('+254711000501'), 1);
+  });
+
+  test('nobody found answers 404; a missing national ID is refused as invalid', async () => {
+    const token = await phoneCheck('+254711000502', 'device-502');
+    const missing = await cbsLookup(token, { national_id: '99999999' });
+    assert.equal(missing.statusCode, 404, missing.body);
+    assert.equal(missing.json().error_code, 'REGISTRATION_CBS_CLIENT_NOT_FOUND');
+    const invalid = await cbsLookup(token, {});
+    assert.equal(invalid.statusCode, 422, invalid.body);
+    assert.equal((await status(token)).json().state, 'phone_checked');
+  });
+
+  test('CBS mismatch goes to manual review, and a reviewer approves it', async () => {
+    const { token, id, phone } = await inReview(1);
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/review/list?status=open',
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(listed.statusCode, 200, listed.body);
+    const item = listed
+      .json()
+      .items.find((entry: { registration_id: string }) => entry.registration_id === id);
+    assert.ok(item, 'the registration is in the queue');
+    assert.deepEqual(item.mismatches, ['date_of_birth_mismatch']);
+    assert.deepEqual(item.reasons, ['identity_mismatch: date_of_birth_mismatch']);
+    assert.equal(item.identity_name, 'Wanjiku Achieng Otieno');
+    assert.equal(await customersWithPhone(phone), 0);
+
+    const unclaimed = await review('approve', { registration_id: id });
+    assert.equal(unclaimed.statusCode, 409, unclaimed.body);
+    assert.equal(unclaimed.json().error_code, 'REGISTRATION_REVIEW_NOT_CLAIMED');
+    const claimed = await review('claim', { registration_id: id });
+    assert.equal(claimed.statusCode, 200, claimed.body);
+    assert.equal(claimed.json().review_status, 'claimed');
+    const approved = await review('approve', { registration_id: id, note: 'Birth date checked at branch' });
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.equal(approved.json().state, 'completed');
+    assert.ok(approved.json().customer_id);
+    // Deciding the same way again answers the same.
+    const twice = await review('approve', { registration_id: id });
+    assert.deepEqual(twice.json(), approved.json());
+    assert.equal(await customersWithPhone(phone), 1);
+    assert.equal((await status(token)).json().state, 'completed');
+    const signIn = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/customer/login',
+      payload: { phone, pin: PIN },
+    });
+    assert.equal(signIn.statusCode, 200, signIn.body);
+  });
+
+  test('a national ID a customer holds already goes to manual review', async () => {
+    const existing = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/customer/add',
+      headers: bearer(t.adminToken),
+      payload: {
+        first_name: 'Other',
+        last_name: 'Holder',
+        phone: '+254711000599',
+        national_id: '70000001',
+        national_id_type: 'national_id',
+      },
+    });
+    assert.equal(existing.statusCode, 201, existing.body);
+    bankClient(701, '70000001', '0711000701');
+    const token = await phoneCheck('+254711000701', 'device-701');
+    const lookup = await cbsLookup(token, { national_id: '70000001' });
+    assert.equal(lookup.json().review_required, false, lookup.body);
+    const id = await throughCredentials(token);
+    const done = await complete(token);
+    assert.equal(done.statusCode, 200, done.body);
+    assert.equal(done.json().state, 'in_review');
+    assert.equal(done.json().tokens, null);
+    const registration = await api().journey.byId(id);
+    assert.deepEqual(registration?.reviewReasons, ['national_id_in_use']);
+    assert.equal(await customersWithPhone('+254711000701'), 0);
+  });
+
+  test('a reviewer rejects with a reason the customer reads', async () => {
+    const { token, id, phone } = await inReview(2);
+    assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
+    const rejected = await review('reject', { registration_id: id, reason: 'The bank holds other details' });
+    assert.equal(rejected.statusCode, 200, rejected.body);
+    assert.equal(rejected.json().state, 'rejected');
+    assert.equal(rejected.json().review_status, 'rejected');
+    const read = await status(token);
+    assert.equal(read.json().state, 'rejected');
+    assert.equal(read.json().reason, 'The bank holds other details');
+    assert.equal(await customersWithPhone(phone), 0);
+    const late = await review('approve', { registration_id: id });
+    assert.equal(late.statusCode, 409, late.body);
+  });
+
+  test('request-info reopens the identity step for the customer', async () => {
+    const { token, id } = await inReview(3);
+    assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
+    const asked = await review('request-info', {
+      registration_id: id,
+      step: 'identity',
+      message: 'Please check your date of birth',
+    });
+    assert.equal(asked.statusCode, 200, asked.body);
+    assert.equal(asked.json().state, 'info_requested');
+    const read = (await status(token)).json();
+    assert.equal(read.state, 'info_requested');
+    assert.equal(read.reopened_step, 'identity');
+    assert.equal(read.reason, 'Please check your date of birth');
+    assert.ok(read.expected_steps.includes('identity_cbs'));
+    // The customer corrects the birth date: the CBS match now passes.
+    const again = await cbsLookup(token, { national_id: '60000003' });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json().state, 'identity_verified');
+    assert.equal(again.json().review_required, false);
+  });
+
+  test('activation is all-or-nothing: a failing part leaves no customer, wallet or event', async () => {
+    const { id, phone } = await inReview(4);
+    assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
+    // No default KES wallet product: the wallet cannot open, after the customer row was written in the transaction.
+    await db().execute(sql`update wallet_products set is_default = false where currency = 'KES'`);
+    try {
+      const failed = await review('approve', { registration_id: id });
+      assert.equal(failed.statusCode, 422, failed.body);
+      assert.equal(failed.json().error_code, 'NO_WALLET_PRODUCT');
+    } finally {
+      await db().execute(
+        sql`update wallet_products set is_default = true where currency = 'KES' and code = 'KES_STANDARD'`,
+      );
+    }
+    assert.equal(await customersWithPhone(phone), 0);
+    const registration = await api().journey.byId(id);
+    assert.equal(registration?.state, 'in_review');
+    assert.equal(registration?.customerId, null);
+    const [events] = await rawRows<{ n: number }>(
+      db(),
+      sql`select count(*)::int as n from outbox_events where topic = 'onboarding.customer_activated'
+          and payload->>'registration_id' = ${id}`,
+    );
+    assert.equal(events?.n, 0);
+    // With the product back, the same approval goes through.
+    const approved = await review('approve', { registration_id: id });
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.equal(await customersWithPhone(phone), 1);
+  });
+
+  test('readiness reports screening as not configured without failing', async () => {
+    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(ready.statusCode, 200, ready.body);
+    assert.equal(ready.json().checks['onboarding.screening'], 'not_configured');
+  });
+
+  test('an existing customer cannot be completed twice through another registration', async () => {
+    await createCustomer(t, 'Already', '+254711000801');
+    bankClient(801, '80000001', '0711000801');
+    // The phone check points an existing customer to sign-in: no identity step is allowed.
+    const token = await phoneCheck('+254711000801', 'device-801');
+    const lookup = await cbsLookup(token, { national_id: '80000001' });
+    assert.equal(lookup.statusCode, 409, lookup.body);
+    assert.equal(lookup.json().error_code, 'REGISTRATION_STEP_OUT_OF_ORDER');
+  });
+});

@@ -1,0 +1,350 @@
+/**
+ * Completion and activation. `POST /mobile/register/complete` (after the PIN) approves automatically when every rule
+ * holds — identity verified with no mismatch, a national ID no customer and no other registration in review holds,
+ * no deny-list or screening hit, the phone OTP done — and otherwise sends the registration to the review queue with
+ * the reasons named (for the back office only). Activation, automatic or a reviewer's approval, is ONE transaction:
+ * the customer (KYC tier by the identity path, configurable), the default wallet, the PIN credentials (hashed by the
+ * PIN step, keyed by the customer id chosen then), the bound device, the welcome event and the registration's move
+ * to `completed`. Any failure leaves none of them. An automatic activation answers the session tokens, as customer
+ * sign-in does.
+ */
+import { and, eq, inArray, ne } from 'drizzle-orm';
+import type { ScreeningPort } from '../../integrations/ports.ts';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { boolean, text, variable } from '../../platform/config-spec.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError } from '../../platform/errors.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import { createOnboardedCustomer, customerIdByNationalId } from '../customers/index.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
+import { registrationActivated } from './onboarding.activation.events.ts';
+import type { DeclaredDetails, IdentityResult } from './onboarding.cbs.ts';
+import { normaliseNationalIdValue } from './onboarding.cbs.ts';
+import type { Journey, RegistrationRow } from './onboarding.journey.ts';
+import type { RegistrationState } from './onboarding.machine.ts';
+import { denyListed } from './onboarding.repository.ts';
+import { registrations } from './onboarding.tables.ts';
+
+export const activationConfig = {
+  ONBOARDING_TIER_CBS: variable(
+    'KYC tier (seed/kyc_tiers.json code) of a customer registered through the CBS lookup: the bank did KYC already.',
+    'standard',
+    text,
+  ),
+  ONBOARDING_TIER_DIDIT: variable(
+    'KYC tier of a customer registered through Didit identity verification (document, liveness, face match).',
+    'basic',
+    text,
+  ),
+  ONBOARDING_WALLET_CURRENCY: variable('Currency of the default wallet opened at activation.', 'KES', text),
+  ONBOARDING_NATIONAL_ID_TYPE: variable(
+    'The national_id_type customers get for the national ID given at registration.',
+    'national_id',
+    text,
+  ),
+  ONBOARDING_AUTO_APPROVE: variable(
+    'Whether completion may approve automatically when every rule holds (false: every registration is reviewed).',
+    'true',
+    boolean,
+  ),
+};
+
+export interface ActivationConfig {
+  readonly ONBOARDING_TIER_CBS: string;
+  readonly ONBOARDING_TIER_DIDIT: string;
+  readonly ONBOARDING_WALLET_CURRENCY: string;
+  readonly ONBOARDING_NATIONAL_ID_TYPE: string;
+  readonly ONBOARDING_AUTO_APPROVE: boolean;
+}
+
+type TokenPair = Awaited<ReturnType<IdentityService['sessions']['openSession']>>;
+
+export interface CompleteAnswer {
+  state: RegistrationState;
+  customer_id: string | null;
+  wallet_id: string | null;
+  kyc_tier: string | null;
+  message: string;
+  tokens: TokenPair | null;
+}
+
+export interface Activated {
+  customerId: string;
+  walletId: string;
+  kycTier: string;
+}
+
+const REVIEW_MESSAGE =
+  'Thank you. Your registration is being reviewed by our team; you will be told when your account is ready.';
+const DONE_MESSAGE = 'Your account is ready.';
+
+/** States in which another registration's hold on a national ID blocks automatic approval. */
+const HOLDING_STATES = ['in_review', 'completed'];
+
+export class Activation {
+  readonly #deps: Dependencies;
+  readonly #journey: Journey;
+  readonly #identity: IdentityService;
+  readonly #wallets: WalletsService;
+  readonly #screening: ScreeningPort;
+  readonly #config: ActivationConfig;
+
+  constructor(
+    deps: Dependencies,
+    journey: Journey,
+    services: { identity: IdentityService; wallets: WalletsService; screening: ScreeningPort },
+    config: ActivationConfig,
+  ) {
+    this.#deps = deps;
+    this.#journey = journey;
+    this.#identity = services.identity;
+    this.#wallets = services.wallets;
+    this.#screening = services.screening;
+    this.#config = config;
+  }
+
+  get screening(): ScreeningPort {
+    return this.#screening;
+  }
+
+  /** The customer's completion request: activation and tokens, or the review queue. */
+  async complete(
+    registration: RegistrationRow,
+    context: RequestContext,
+    idempotencyKey?: string,
+  ): Promise<CompleteAnswer> {
+    const requestHash = this.#journey.requestHash('complete', {}, idempotencyKey);
+    for (const step of ['complete_approved', 'complete_review'] as const) {
+      const stored = await this.#journey.replay(registration.id, step, requestHash);
+      if (stored) return stored.answer as CompleteAnswer;
+    }
+    this.#journey.assertAllowed(registration, 'complete');
+    const reasons = await this.reviewReasons(registration);
+    if (reasons.length === 0) {
+      try {
+        return await this.#approveAutomatically(registration, context, requestHash);
+      } catch (error) {
+        // Another registration became this phone's, email's or national ID's customer meanwhile: a person decides.
+        if (!(error instanceof AppError && error.errorCode === 'CUSTOMER_EXISTS')) throw error;
+        reasons.push(
+          `duplicate_at_activation: ${String((error.details as { field?: string })?.field ?? '')}`,
+        );
+      }
+    }
+    return inTransaction(this.#journey.db, async (tx) => {
+      await this.#journey.advance(tx, registration.id, 'complete', {}, { context });
+      const { answer } = await this.#journey.advance<CompleteAnswer>(
+        tx,
+        registration.id,
+        'complete_review',
+        { reviewReasons: reasons },
+        {
+          requestHash,
+          context,
+          audit: { reasons: reasons.map((reason) => reason.split(':')[0]) },
+          answer: (row: RegistrationRow) => ({
+            state: row.state as RegistrationState,
+            customer_id: null,
+            wallet_id: null,
+            kyc_tier: null,
+            message: REVIEW_MESSAGE,
+            tokens: null,
+          }),
+        },
+      );
+      return answer;
+    });
+  }
+
+  async #approveAutomatically(
+    registration: RegistrationRow,
+    context: RequestContext,
+    requestHash: string,
+  ): Promise<CompleteAnswer> {
+    return inTransaction(this.#journey.db, async (tx) => {
+      const { registration: current } = await this.#journey.advance(
+        tx,
+        registration.id,
+        'complete',
+        {},
+        { context },
+      );
+      const activated = await this.activate(tx, current, context, 'automatic');
+      const tokens = await this.#identity.sessions.openSession(
+        tx,
+        { type: 'customer', id: activated.customerId },
+        context,
+        'mobile',
+      );
+      // The stored answer (a repeat of this request) carries no tokens: the app signs in with phone and PIN then.
+      const { answer } = await this.#journey.advance<CompleteAnswer>(
+        tx,
+        registration.id,
+        'complete_approved',
+        { customerId: activated.customerId, completedAt: new Date() },
+        {
+          requestHash,
+          context,
+          audit: { customer_id: activated.customerId, kyc_tier: activated.kycTier },
+          answer: (row: RegistrationRow) => ({
+            state: row.state as RegistrationState,
+            customer_id: activated.customerId,
+            wallet_id: activated.walletId,
+            kyc_tier: activated.kycTier,
+            message: DONE_MESSAGE,
+            tokens: null,
+          }),
+        },
+      );
+      return { ...answer, tokens };
+    });
+  }
+
+  /**
+   * Why a registration cannot be approved automatically (empty: it can). Codes first, a detail after a colon; they
+   * are for the back office and never shown to the customer (a screening hit must not be).
+   */
+  async reviewReasons(row: RegistrationRow): Promise<string[]> {
+    const reasons: string[] = [];
+    const db = this.#journey.db;
+    if (!this.#config.ONBOARDING_AUTO_APPROVE) reasons.push('automatic_approval_off');
+    const summary = (row.identitySummary ?? null) as { mismatches?: unknown } | null;
+    const mismatches = Array.isArray(summary?.mismatches) ? summary.mismatches.map(String) : null;
+    if (!summary || mismatches === null) reasons.push('identity_not_verified');
+    else if (mismatches.length > 0) reasons.push(`identity_mismatch: ${mismatches.join(', ')}`);
+    if (row.path === 'cbs' && !row.cbsClientId) reasons.push('cbs_client_not_linked');
+    if (!row.phoneVerifiedAt) reasons.push('phone_not_verified');
+    const declared = this.#journey.declared<DeclaredDetails>(row);
+    const identity = this.#journey.identity<IdentityResult>(row);
+    const nationalId = declared?.national_id ?? identity?.document_number ?? null;
+    const idType = declared?.national_id_type ?? this.#config.ONBOARDING_NATIONAL_ID_TYPE;
+    if (!nationalId || !row.nationalIdIndex) reasons.push('national_id_missing');
+    else {
+      if (await customerIdByNationalId(db, idType, row.nationalIdIndex)) reasons.push('national_id_in_use');
+      const [other] = await db
+        .select({ id: registrations.id })
+        .from(registrations)
+        .where(
+          and(
+            eq(registrations.nationalIdIndex, row.nationalIdIndex),
+            ne(registrations.id, row.id),
+            inArray(registrations.state, HOLDING_STATES),
+          ),
+        )
+        .limit(1);
+      if (other) reasons.push('national_id_in_other_registration');
+      const idIndex = this.#journey.index('deny:national_id', normaliseNationalIdValue(nationalId));
+      if (await denyListed(db, 'national_id', idIndex)) reasons.push('deny_list: national_id');
+    }
+    if (row.phone && (await denyListed(db, 'phone', this.#journey.index('deny:phone', row.phone))))
+      reasons.push('deny_list: phone');
+    if (row.deviceId && (await denyListed(db, 'device', this.#journey.index('deny:device', row.deviceId))))
+      reasons.push('deny_list: device');
+    const names = personNames(declared, identity);
+    const screened = await this.#screening.screen({
+      fullName: [names.first, names.middle, names.last].filter(Boolean).join(' '),
+      ...(names.dateOfBirth ? { dateOfBirth: names.dateOfBirth } : {}),
+      ...(identity?.nationality || declared?.nationality
+        ? { nationality: (identity?.nationality ?? declared?.nationality)! }
+        : {}),
+      country: row.phoneCountry,
+    });
+    if (screened.hit) reasons.push(`screening_hit: ${screened.matches.join('; ')}`);
+    return reasons;
+  }
+
+  /**
+   * Creates the customer, the default wallet and the credentials for the registration on `tx` and publishes the
+   * welcome event. The caller moves the registration to `completed` in the same transaction.
+   */
+  async activate(
+    tx: Executor,
+    row: RegistrationRow,
+    context: RequestContext,
+    approval: 'automatic' | 'manual',
+  ): Promise<Activated> {
+    if (!row.pinHash || !row.pinCustomerId || !row.phone || !row.phoneVerifiedAt)
+      throw new Error(`registration ${row.id} reached activation without its PIN or verified phone`);
+    const declared = this.#journey.declared<DeclaredDetails>(row);
+    const identity = this.#journey.identity<IdentityResult>(row);
+    const names = personNames(declared, identity);
+    if (!names.first || !names.last)
+      throw new Error(`registration ${row.id} reached activation without a name`);
+    const path = row.path === 'cbs' ? 'cbs' : 'didit';
+    const kycTier = path === 'cbs' ? this.#config.ONBOARDING_TIER_CBS : this.#config.ONBOARDING_TIER_DIDIT;
+    const email = row.emailVerifiedAt ? this.#journey.open<string>(row.id, 'email', row.emailSealed) : null;
+    const nationalId = declared?.national_id ?? identity?.document_number ?? null;
+    const actor: RequestContext = context;
+    const customer = await createOnboardedCustomer(
+      tx,
+      this.#deps,
+      {
+        id: row.pinCustomerId,
+        first_name: names.first,
+        middle_name: names.middle,
+        last_name: names.last,
+        phone: row.phone,
+        phone_verified_at: row.phoneVerifiedAt,
+        email,
+        email_verified_at: row.emailVerifiedAt,
+        date_of_birth: names.dateOfBirth,
+        national_id: nationalId,
+        national_id_type: nationalId
+          ? (declared?.national_id_type ?? this.#config.ONBOARDING_NATIONAL_ID_TYPE)
+          : null,
+        nationality: identity?.nationality ?? declared?.nationality ?? null,
+        kyc_tier: kycTier,
+        pin_hash: row.pinHash,
+      },
+      actor,
+    );
+    const wallet = await this.#wallets.openCustomerWallet(
+      tx,
+      customer.id,
+      this.#config.ONBOARDING_WALLET_CURRENCY,
+    );
+    await emitEvent(
+      tx,
+      registrationActivated,
+      { type: 'customer', id: customer.id },
+      {
+        registration_id: row.id,
+        customer_id: customer.id,
+        wallet_id: wallet.id,
+        path,
+        kyc_tier: kycTier,
+        language: row.language,
+        approval,
+      },
+    );
+    await writeAudit(tx, actor, {
+      action: 'onboarding.activated',
+      entityType: 'registration',
+      entityId: row.id,
+      after: {
+        customer_id: customer.id,
+        wallet_id: wallet.id,
+        kyc_tier: kycTier,
+        path,
+        approval,
+        cbs_client_id: row.cbsClientId,
+        // The device the registration was bound to (its PIN was set on it) is the customer's first device.
+        device_id: row.deviceId,
+      },
+    });
+    return { customerId: customer.id, walletId: wallet.id, kycTier };
+  }
+}
+
+/** The person's names and birth date: the identity source's (bank or document) when whole, else the declared ones. */
+function personNames(declared: DeclaredDetails | null, identity: IdentityResult | null) {
+  const fromIdentity = Boolean(identity?.first_name && identity?.last_name);
+  return {
+    first: (fromIdentity ? identity?.first_name : declared?.first_name) ?? null,
+    middle: (fromIdentity ? identity?.middle_name : declared?.middle_name) ?? null,
+    last: (fromIdentity ? identity?.last_name : declared?.last_name) ?? null,
+    dateOfBirth: identity?.date_of_birth ?? declared?.date_of_birth ?? null,
+  };
+}

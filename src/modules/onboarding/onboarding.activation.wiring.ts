@@ -1,0 +1,85 @@
+/**
+ * The CBS, activation and review areas wired for index.ts: identity path A (Fineract from FINERACT_* config),
+ * completion with the screening port (a no-op until the AML module provides one, reported by readiness), the review
+ * queue, their routes and the readiness check.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { CbsClientDirectory } from '../../integrations/fineract/fineract.client.ts';
+import { noopScreening, type ScreeningPort } from '../../integrations/ports.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import type { HealthCheck } from '../../platform/modules.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { WalletsService } from '../wallets/index.ts';
+import { activationRoutes } from './onboarding.activation.routes.ts';
+import { Activation, type ActivationConfig } from './onboarding.activation.ts';
+import { cbsRoutes } from './onboarding.cbs.routes.ts';
+import { CbsIdentity, cbsDirectoryFrom } from './onboarding.cbs.ts';
+import type { Journey } from './onboarding.journey.ts';
+import { reviewRoutes } from './onboarding.review.routes.ts';
+import { ReviewQueue } from './onboarding.review.ts';
+
+export { activationTopics } from './onboarding.activation.events.ts';
+export { activationConfig } from './onboarding.activation.ts';
+export { registrationReviews } from './onboarding.review.tables.ts';
+
+export const reviewPermission = {
+  code: 'onboarding:review',
+  description: 'Work the registration review queue: claim, approve, reject, request information',
+};
+
+export interface ActivationAreas {
+  /** Identity path A: the CBS lookup and match. */
+  cbs: CbsIdentity;
+  /** Completion (automatic approval rules) and activation in one transaction. */
+  activation: Activation;
+  /** The manual review queue. */
+  review: ReviewQueue;
+}
+
+export function buildActivationAreas(
+  deps: Dependencies,
+  journey: Journey,
+  services: {
+    identity: IdentityService;
+    wallets: WalletsService;
+    config: ActivationConfig;
+    screening?: ScreeningPort;
+    cbs?: CbsClientDirectory | null;
+  },
+): ActivationAreas {
+  const cbs = new CbsIdentity(
+    journey,
+    services.cbs === undefined ? cbsDirectoryFrom(deps.config) : services.cbs,
+    { pepper: deps.config.HMAC_PEPPER, nationalIdType: services.config.ONBOARDING_NATIONAL_ID_TYPE },
+  );
+  const activation = new Activation(
+    deps,
+    journey,
+    {
+      identity: services.identity,
+      wallets: services.wallets,
+      screening: services.screening ?? noopScreening,
+    },
+    services.config,
+  );
+  return { cbs, activation, review: new ReviewQueue(journey, activation) };
+}
+
+export function activationAreaRoutes(journey: Journey, areas: ActivationAreas): FastifyPluginAsyncTypebox[] {
+  return [
+    cbsRoutes(journey, areas.cbs),
+    activationRoutes(journey, areas.activation),
+    reviewRoutes(areas.review),
+  ];
+}
+
+/** Readiness: screening as `not_configured` while it is the no-op (never failing readiness). */
+export function activationHealth(areas: ActivationAreas): Record<string, HealthCheck> {
+  const screening = areas.activation.screening;
+  return {
+    'onboarding.screening': {
+      critical: false,
+      probe: async () => (screening.configured ? undefined : 'not_configured'),
+    },
+  };
+}
