@@ -183,7 +183,6 @@ describe('collections', () => {
     assert.equal(rows.length, 12);
     assert.ok(rows.every((row) => row.dueDate > today && row.status === 'pending'));
     const [row] = await db.select().from(loans).where(eq(loans.id, loan.rescheduled.id));
-    assert.equal(row!.daysPastDue, 0);
     assert.equal(row!.terms.annual_rate, '10');
     assert.ok(rows[0]!.penaltyDue > 0n, 'the penalties fall due with the first new instalment');
     await assertLoanMatchesLedger(loan.rescheduled.id);
@@ -283,6 +282,21 @@ describe('collections', () => {
       amount_minor: 100,
     });
     assert.equal(promise.statusCode, 409);
+    // The next close: staff closed this spell's case, so none reopens; the rescheduled loan is cured.
+    const cob = loansApi(t).cob;
+    assert.equal(await cob.closeLoan(loan.late.id, addDays(today, 1)), true);
+    assert.equal(await cob.closeLoan(loan.rescheduled.id, addDays(today, 1)), true);
+    const cases = (await get(`/api/v1/loan/collectioncase?loan_id=${loan.late.id}`)).json().items;
+    assert.equal(cases.length, 1);
+    const cured = await caseOf(loan.rescheduled.id);
+    assert.equal(cured.status, 'closed');
+    assert.equal(cured.close_reason, 'cured');
+    const [rescheduled] = await t.deps.database.db
+      .select()
+      .from(loans)
+      .where(eq(loans.id, loan.rescheduled.id));
+    assert.equal(rescheduled!.daysPastDue, 0);
+    assert.equal(rescheduled!.arrearsBucket, 'current');
   });
 
   it('sums the portfolio: outstanding, PAR and flows', async () => {

@@ -69,6 +69,7 @@ export class CloseOfBusiness {
   readonly #collections: CollectionsService;
   readonly #batchSize: number;
   readonly #log: (progress: CobProgress) => void;
+  readonly #ensured = new Set<string>();
 
   constructor(options: CloseOfBusinessOptions) {
     this.#db = options.db;
@@ -95,11 +96,12 @@ export class CloseOfBusiness {
     });
   }
 
-  /** The loans still to close for the date after `afterId`, by id (uses loans_status_idx). */
-  async #batch(date: string, afterId: string | null): Promise<string[]> {
-    const rows = await this.#db
-      .select({ id: loans.id })
+  /** The loans still to close for the date after `afterId`, by id (uses loans_status_idx), with their product. */
+  async #batch(date: string, afterId: string | null) {
+    return this.#db
+      .select({ id: loans.id, productCode: loanProducts.code, currency: loans.currency })
       .from(loans)
+      .innerJoin(loanProducts, eq(loanProducts.id, loans.productId))
       .where(
         and(
           eq(loans.status, 'active'),
@@ -110,27 +112,19 @@ export class CloseOfBusiness {
       )
       .orderBy(asc(loans.id))
       .limit(this.#batchSize);
-    return rows.map((row) => row.id);
   }
 
   /**
-   * The house accounts of every product with loans to close, created committed before any loan's transaction uses
-   * them (the ledger caches house ids; one created in a transaction that rolled back would dangle).
+   * The house accounts of the batch's products, created committed before any loan's transaction uses them (the
+   * ledger caches house ids; one created in a transaction that rolled back would dangle). Once per process.
    */
-  async #ensureHouseAccounts(date: string): Promise<void> {
-    const products = await this.#db
-      .selectDistinct({ code: loanProducts.code, currency: loans.currency })
-      .from(loans)
-      .innerJoin(loanProducts, eq(loanProducts.id, loans.productId))
-      .where(
-        and(
-          eq(loans.status, 'active'),
-          lte(loans.disbursedOn, date),
-          or(isNull(loans.lastCobDate), lt(loans.lastCobDate, date)),
-        ),
-      );
-    for (const product of products)
-      await this.#ledger.ensureHouseAccounts(this.#db, product.code, product.currency);
+  async #ensureHouseAccounts(batch: { productCode: string; currency: string }[]): Promise<void> {
+    for (const { productCode, currency } of batch) {
+      const key = `${productCode}:${currency}`;
+      if (this.#ensured.has(key)) continue;
+      await this.#ledger.ensureHouseAccounts(this.#db, productCode, currency);
+      this.#ensured.add(key);
+    }
   }
 
   /**
@@ -167,8 +161,8 @@ export class CloseOfBusiness {
     let batches = 0;
     const failures: CobFailure[] = [];
     for (;;) {
-      const ids = await this.#batch(date, afterId);
-      if (ids.length === 0) break;
+      const batch = await this.#batch(date, afterId);
+      if (batch.length === 0) break;
       if (!started) {
         // A rerun that found loans left (new ones, or ones that failed): the run is running again.
         await this.#db
@@ -177,10 +171,10 @@ export class CloseOfBusiness {
           .where(eq(loanCobRuns.id, run.id));
         started = true;
       }
-      if (batches === 0) await this.#ensureHouseAccounts(date);
+      await this.#ensureHouseAccounts(batch);
       let batchProcessed = 0;
       let batchFailed = 0;
-      for (const id of ids) {
+      for (const { id } of batch) {
         try {
           if (await this.closeLoan(id, date)) batchProcessed += 1;
         } catch (error) {
@@ -189,7 +183,7 @@ export class CloseOfBusiness {
             failures.push({ loan_id: id, error: error instanceof Error ? error.message : String(error) });
         }
       }
-      afterId = ids.at(-1)!;
+      afterId = batch.at(-1)!.id;
       batches += 1;
       processed += batchProcessed;
       failed += batchFailed;
@@ -204,6 +198,7 @@ export class CloseOfBusiness {
         })
         .where(eq(loanCobRuns.id, run.id));
       this.#log({ business_date: date, batch: batches, processed, failed, done: false });
+      if (batch.length < this.#batchSize) break;
     }
     if (started) {
       const [finished] = await this.#db

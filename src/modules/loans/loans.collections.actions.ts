@@ -5,7 +5,8 @@
  * - Reschedule: instalments fully paid stay; a partly paid one shrinks to what was paid (and counts as paid); the
  *   others go. Their unpaid principal is the principal of a new schedule (`reschedule` of loans.schedule.recast.ts,
  *   the new term and rate, counting from the business date); their recognised unpaid interest, fees and penalties
- *   are due on the first new instalment (so the receivable accounts keep matching, nothing is posted). Arrears clear.
+ *   are due on the first new instalment (so the receivable accounts keep matching, nothing is posted). The next
+ *   close of business finds the loan current (and closes its collection case as cured).
  * - Write-off: Dr write-off expense / Cr each of the loan's four accounts by its balance; the loan is `written_off`,
  *   its collection case closed.
  * - Recovery: money received on a written-off loan, from the customer's wallet or in cash / by bank:
@@ -192,13 +193,7 @@ export class LoanWorkouts {
       const terms = { ...loan.terms, annual_rate: payload.annual_rate ?? loan.terms.annual_rate };
       await tx
         .update(loans)
-        .set({
-          terms,
-          term: keptSeq + lines.length,
-          daysPastDue: 0,
-          arrearsBucket: 'current',
-          updatedAt: new Date(),
-        })
+        .set({ terms, term: keptSeq + lines.length, updatedAt: new Date() })
         .where(eq(loans.id, loan.id));
       await writeAudit(tx, context, {
         action: 'loan.reschedule',

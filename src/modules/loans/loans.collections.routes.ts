@@ -145,7 +145,7 @@ export function collectionRoutes(
             'Files a `loan.reschedule` request; once a second staff member approves it, instalments fully paid ' +
             'stay, a partly paid one keeps what was paid, and the unpaid principal gets a new schedule of `term` ' +
             'instalments from that day at `annual_rate` (default the loan’s). Recognised unpaid interest, fees ' +
-            'and penalties fall due with the first new instalment; the arrears clear.',
+            'and penalties fall due with the first new instalment; the next close of business finds the loan current.',
           body: RescheduleBody,
           response: { 202: ApprovalViewSchema },
         },

@@ -111,43 +111,15 @@ export class CollectionsService {
    * reminds and settles promises to pay.
    */
   async review(tx: Executor, outcome: LoanDayOutcome, date: string): Promise<void> {
-    const { loan, daysPastDue, bucket } = outcome;
-    if (daysPastDue > 0 || loan.daysPastDue > 0) {
-      const [open] = await tx
-        .select()
-        .from(loanCollectionCases)
-        .where(and(eq(loanCollectionCases.loanId, loan.id), eq(loanCollectionCases.status, 'open')))
-        .limit(1);
-      if (!open && daysPastDue > 0) {
-        await tx.insert(loanCollectionCases).values({
-          id: uuidv7(),
-          number: humanNumber('LC'),
-          loanId: loan.id,
-          customerId: loan.customerId,
-          status: 'open',
-          openedOn: date,
-          daysPastDue,
-          arrearsBucket: bucket,
-        });
-      } else if (open && daysPastDue > 0) {
-        await tx
-          .update(loanCollectionCases)
-          .set({ daysPastDue, arrearsBucket: bucket, updatedAt: new Date() })
-          .where(eq(loanCollectionCases.id, open.id));
-      } else if (open) {
-        await tx
-          .update(loanCollectionCases)
-          .set({
-            status: 'closed',
-            daysPastDue: 0,
-            arrearsBucket: 'current',
-            closedOn: date,
-            closeReason: 'cured',
-            updatedAt: new Date(),
-          })
-          .where(eq(loanCollectionCases.id, open.id));
-      }
-    }
+    const { loan, daysPastDue } = outcome;
+    // Cases and promises exist only while the loan is in arrears (or was at the last close: then it is cured).
+    if (daysPastDue === 0 && loan.daysPastDue === 0) return;
+    await this.#settlePromises(tx, outcome, date);
+    await this.#reviewCase(tx, outcome, date);
+  }
+
+  async #settlePromises(tx: Executor, outcome: LoanDayOutcome, date: string): Promise<void> {
+    const { loan } = outcome;
     const pending = await tx
       .select()
       .from(loanPromisesToPay)
@@ -183,6 +155,57 @@ export class CollectionsService {
           updatedAt: new Date(),
         })
         .where(eq(loanPromisesToPay.id, promise.id));
+    }
+  }
+
+  async #reviewCase(tx: Executor, outcome: LoanDayOutcome, date: string): Promise<void> {
+    const { loan, daysPastDue, bucket } = outcome;
+    const [latest] = await tx
+      .select()
+      .from(loanCollectionCases)
+      .where(eq(loanCollectionCases.loanId, loan.id))
+      .orderBy(desc(loanCollectionCases.id))
+      .limit(1);
+    const open = latest?.status === 'open' ? latest : undefined;
+    // Staff who closed a case during this spell of arrears decided it: no new case until the loan is cured.
+    const closedThisSpell =
+      latest?.status === 'closed' &&
+      latest.closedById !== null &&
+      latest.closedOn !== null &&
+      latest.closedOn >= addDays(date, -daysPastDue);
+    if (!open && daysPastDue > 0 && !closedThisSpell) {
+      await tx.insert(loanCollectionCases).values({
+        id: uuidv7(),
+        number: humanNumber('LC'),
+        loanId: loan.id,
+        customerId: loan.customerId,
+        status: 'open',
+        openedOn: date,
+        daysPastDue,
+        arrearsBucket: bucket,
+      });
+    } else if (open && daysPastDue > 0) {
+      await tx
+        .update(loanCollectionCases)
+        .set({ daysPastDue, arrearsBucket: bucket, updatedAt: new Date() })
+        .where(eq(loanCollectionCases.id, open.id));
+    } else if (open) {
+      await tx
+        .update(loanCollectionCases)
+        .set({
+          status: 'closed',
+          daysPastDue: 0,
+          arrearsBucket: 'current',
+          closedOn: date,
+          closeReason: 'cured',
+          updatedAt: new Date(),
+        })
+        .where(eq(loanCollectionCases.id, open.id));
+      // Promises not kept by now no longer matter: nothing is overdue.
+      await tx
+        .update(loanPromisesToPay)
+        .set({ status: 'cancelled', settledOn: date, updatedAt: new Date() })
+        .where(and(eq(loanPromisesToPay.loanId, loan.id), eq(loanPromisesToPay.status, 'pending')));
     }
   }
 
