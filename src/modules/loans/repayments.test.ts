@@ -353,6 +353,8 @@ describe('loan repayments', () => {
     );
     assert.equal(batches[0]!.n, 1);
     assert.equal((await balanceOf(t, hank.wallet.id)).balance, 480_000);
+    await assertInstalmentsMatchLedger(loan.id);
+    await assertLedgerClean();
   });
 
   test('refusals: wrong PIN, insufficient funds, one-time code, another customer’s loan, staff without loan:repay', async () => {
