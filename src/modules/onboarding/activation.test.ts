@@ -223,6 +223,43 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.equal((await status(token)).json().state, 'phone_checked');
   });
 
+  test('the bank not answering is 503 with Retry-After and records nothing; a retry goes through', async () => {
+    bankClient(503, '50300001', '0711000503');
+    const token = await phoneCheck('+254711000503', 'device-503');
+    fake.failNext(1, 'unavailable');
+    const down = await cbsLookup(token, { national_id: '50300001' });
+    assert.equal(down.statusCode, 503, down.body);
+    assert.equal(down.json().error_code, 'REGISTRATION_CBS_UNAVAILABLE');
+    assert.equal(down.headers['retry-after'], '30');
+    assert.equal((await status(token)).json().state, 'phone_checked');
+    const up = await cbsLookup(token, { national_id: '50300001' });
+    assert.equal(up.statusCode, 200, up.body);
+  });
+
+  test('by account number: the holder is found and matched against the registering phone', async () => {
+    bankClient(504, 'EXT-504', '0711000999');
+    fake.addAccount({
+      id: 504,
+      accountNo: '000000504',
+      clientId: 504,
+      clientName: 'Wanjiku Achieng Otieno',
+      currency: 'KES',
+      decimalPlaces: 2,
+      balance: '10.00',
+      status: 'active',
+    });
+    const token = await phoneCheck('+254711000504', 'device-504');
+    const lookup = await cbsLookup(token, { lookup: 'account', account_number: '000000504' });
+    assert.equal(lookup.statusCode, 200, lookup.body);
+    // The bank holds another mobile number: the journey goes on, to review at completion.
+    assert.equal(lookup.json().review_required, true);
+    const registration = await api().journey.byToken(token);
+    assert.deepEqual((registration.identitySummary as { mismatches: string[] }).mismatches, [
+      'phone_mismatch',
+    ]);
+    assert.equal(registration.cbsClientId, '504');
+  });
+
   test('CBS mismatch goes to manual review, and a reviewer approves it', async () => {
     const { token, id, phone } = await inReview(1);
     const listed = await t.app.inject({
