@@ -4940,6 +4940,210 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mobile/register/identity/cbs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identity path A: find the applicant in the core banking system and match the declared details
+         * @description Looks the bank client up by national ID, or by account number (the registering phone must then be the one the bank holds), and matches name, date of birth and phone by the documented rules (docs/onboarding.md). The CBS client is linked to the registration. A mismatch or an inactive client does not stop the journey: `review_required` is true and completion goes to manual review. Nobody found answers 404; the same request again answers the same.
+         */
+        post: operations["registerIdentityCbs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish the registration: activate the account at once, or send it to manual review
+         * @description Approves automatically when the identity was verified with no mismatch, no customer or other registration holds the national ID, no deny list or sanctions screening names the applicant, and the phone OTP was done. Activation creates the customer (KYC tier by identity path), the default wallet, the PIN credentials and the bound device in one transaction and answers session tokens, as `POST /auth/customer/login` does. Otherwise the state is `in_review` and staff decide. The same request again answers the same, without tokens (sign in with phone and PIN).
+         */
+        post: operations["registerComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/review/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Registrations waiting for manual review, oldest first, with why they were not approved
+         * @description Requires `onboarding:review`.
+         */
+        get: operations["listRegistrationReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/review/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a registration in review (one reviewer at a time; a claim lapses after 30 minutes)
+         * @description Requires `onboarding:review`.
+         */
+        post: operations["claimRegistrationReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/review/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a claimed registration: the customer, wallet and credentials are created at once
+         * @description Activation in one transaction, as automatic approval does (the customer then signs in with phone and PIN). A phone, email or national ID that became another customer’s answers 409 CUSTOMER_EXISTS and changes nothing.
+         *
+         *     Requires `onboarding:review`.
+         */
+        post: operations["approveRegistrationReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/review/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a claimed registration with a reason the customer reads
+         * @description Requires `onboarding:review`.
+         */
+        post: operations["rejectRegistrationReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/review/request-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the customer for more: reopen the identity step or the declared details
+         * @description The registration moves to `info_requested`; its status shows the message and the reopened step. Once the customer has sent it the registration comes back to the queue for a new round.
+         *
+         *     Requires `onboarding:review`.
+         */
+        post: operations["requestRegistrationInfo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/identity/didit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identity path B: open a Didit verification for a new customer and get its URL
+         * @description Takes the declared details (sealed on the registration; sent to Didit as `expected_details`, with the registration as `vendor_data`) and answers the verification URL. The decision then arrives by webhook, the browser callback or polling; follow `GET /mobile/register/status`: identity_verified (continue), identity_review (wait), declined (ended, with a reason) or identity_expired (send this step again for a new session). The same request sent again answers the same.
+         */
+        post: operations["registerIdentityDidit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/didit/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where Didit returns the browser: the decision is fetched from Didit and applied
+         * @description Didit appends `verificationSessionId` and `status`; the status is ignored (anyone can type a URL) and the decision is fetched from Didit. Answers where the registration stands.
+         */
+        get: operations["registerDiditCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/didit/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Didit webhook (X-Signature-V2 and X-Timestamp verified; one effect per session and status)
+         * @description Verifies X-Signature-V2 over the canonical JSON of the body (or X-Signature over the raw bytes, or X-Signature-Simple, whose unsigned decision is then fetched from Didit) with the webhook secret or the previous one, and X-Timestamp within 300 s; 401 otherwise, with nothing recorded. A session and status received before answers `duplicate` and changes nothing.
+         */
+        post: operations["registerDiditWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -59603,11 +59807,18 @@ export interface operations {
                                 min_wallet_tenure_days?: number;
                                 max_active_loans?: number;
                             };
-                            fraud_threshold: number;
-                            /** Format: int64 */
-                            auto_approve_limit_minor: number;
-                            /** Format: int64 */
-                            maker_checker_above_minor: number;
+                            /** @description Staff only */
+                            fraud_threshold?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            auto_approve_limit_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            maker_checker_above_minor?: number;
                         };
                         /** Format: date-time */
                         created_at: string;
@@ -59933,11 +60144,18 @@ export interface operations {
                                     min_wallet_tenure_days?: number;
                                     max_active_loans?: number;
                                 };
-                                fraud_threshold: number;
-                                /** Format: int64 */
-                                auto_approve_limit_minor: number;
-                                /** Format: int64 */
-                                maker_checker_above_minor: number;
+                                /** @description Staff only */
+                                fraud_threshold?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Staff only
+                                 */
+                                auto_approve_limit_minor?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Staff only
+                                 */
+                                maker_checker_above_minor?: number;
                             };
                             /** Format: date-time */
                             created_at: string;
@@ -60211,11 +60429,18 @@ export interface operations {
                                 min_wallet_tenure_days?: number;
                                 max_active_loans?: number;
                             };
-                            fraud_threshold: number;
-                            /** Format: int64 */
-                            auto_approve_limit_minor: number;
-                            /** Format: int64 */
-                            maker_checker_above_minor: number;
+                            /** @description Staff only */
+                            fraud_threshold?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            auto_approve_limit_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            maker_checker_above_minor?: number;
                         };
                         /** Format: date-time */
                         created_at: string;
@@ -60487,11 +60712,18 @@ export interface operations {
                                     min_wallet_tenure_days?: number;
                                     max_active_loans?: number;
                                 };
-                                fraud_threshold: number;
-                                /** Format: int64 */
-                                auto_approve_limit_minor: number;
-                                /** Format: int64 */
-                                maker_checker_above_minor: number;
+                                /** @description Staff only */
+                                fraud_threshold?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Staff only
+                                 */
+                                auto_approve_limit_minor?: number;
+                                /**
+                                 * Format: int64
+                                 * @description Staff only
+                                 */
+                                maker_checker_above_minor?: number;
                             };
                             created_by_id: string | null;
                             /** Format: date-time */
@@ -60860,11 +61092,18 @@ export interface operations {
                                 min_wallet_tenure_days?: number;
                                 max_active_loans?: number;
                             };
-                            fraud_threshold: number;
-                            /** Format: int64 */
-                            auto_approve_limit_minor: number;
-                            /** Format: int64 */
-                            maker_checker_above_minor: number;
+                            /** @description Staff only */
+                            fraud_threshold?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            auto_approve_limit_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            maker_checker_above_minor?: number;
                         };
                         /** Format: date-time */
                         created_at: string;
@@ -61196,11 +61435,18 @@ export interface operations {
                                 min_wallet_tenure_days?: number;
                                 max_active_loans?: number;
                             };
-                            fraud_threshold: number;
-                            /** Format: int64 */
-                            auto_approve_limit_minor: number;
-                            /** Format: int64 */
-                            maker_checker_above_minor: number;
+                            /** @description Staff only */
+                            fraud_threshold?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            auto_approve_limit_minor?: number;
+                            /**
+                             * Format: int64
+                             * @description Staff only
+                             */
+                            maker_checker_above_minor?: number;
                         };
                         /** Format: date-time */
                         created_at: string;
@@ -70680,6 +70926,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /** @enum {string} */
                         state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         path: "cbs" | "didit" | null;
                         expected_steps: string[];
@@ -70853,6 +71100,2404 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerIdentityCbs: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "lookup": "national_id",
+                 *       "first_name": "first name",
+                 *       "last_name": "last name",
+                 *       "date_of_birth": "1111-11-11"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description `national_id`: find the bank client by national ID. `account`: by account number, the registering phone being what must match. */
+                    lookup: "national_id" | "account";
+                    national_id?: string;
+                    national_id_type?: string;
+                    account_number?: string;
+                    /** @description As on the ID. */
+                    first_name: string;
+                    middle_name?: string;
+                    /** @description As on the ID. */
+                    last_name: string;
+                    /** @description YYYY-MM-DD */
+                    date_of_birth: string;
+                    /** Format: email */
+                    email?: string;
+                    nationality?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "path": "cbs",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ],
+                     *       "review_required": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        /** @enum {string} */
+                        path: "cbs";
+                        expected_steps: string[];
+                        /** @description The bank client was found but something did not match (or the client is not active): the journey goes on, and completion goes to manual review. */
+                        review_required: boolean;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_CBS_CLIENT_NOT_FOUND`: No client holds the national ID, or the account number is unknown. Check the details, or register as a new customer (the Didit path).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_CBS_CLIENT_NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_CBS_NOT_CONFIGURED`: No core banking system is configured (FINERACT_BASE_URL, FINERACT_USERNAME, FINERACT_PASSWORD), so the CBS identity path cannot be taken; the Didit path can.
+             *     - `REGISTRATION_CBS_UNAVAILABLE`: The core banking system failed or timed out. Nothing was recorded; the same step may be sent again.
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_CBS_NOT_CONFIGURED" | "REGISTRATION_CBS_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerComplete: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "wallet_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "kyc_tier": "kyc tier",
+                     *       "message": "message",
+                     *       "tokens": {
+                     *         "access_token": "access token",
+                     *         "refresh_token": "refresh token",
+                     *         "token_type": "bearer",
+                     *         "expires_in": 1,
+                     *         "refresh_expires_in": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        customer_id: string | null;
+                        wallet_id: string | null;
+                        kyc_tier: string | null;
+                        /** @description What happens next, for the customer. */
+                        message: string;
+                        /** @description Signed in at once (as `POST /auth/customer/login` answers) when activated by this request; null when the registration went to review, or when the same request is repeated (sign in with phone and PIN). */
+                        tokens: {
+                            access_token: string;
+                            refresh_token: string;
+                            /** @enum {string} */
+                            token_type: "bearer";
+                            /** @description Seconds until the access token expires */
+                            expires_in: number;
+                            /** @description Seconds until the refresh token expires */
+                            refresh_expires_in: number;
+                        } | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `CUSTOMER_EXISTS`: A customer with this phone, email or national ID exists.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "CUSTOMER_EXISTS" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `NO_WALLET_PRODUCT`: No active wallet product for this currency.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NO_WALLET_PRODUCT" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listRegistrationReviews: {
+        parameters: {
+            query?: {
+                /** @description `open`: nobody works on it; `claimed`: somebody does; `mine`: the caller does. */
+                status?: "open" | "claimed" | "mine" | "all";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "state": "phone_checked",
+                     *           "path": "cbs",
+                     *           "phone": "+254712345678",
+                     *           "reasons": [
+                     *             "reasons"
+                     *           ],
+                     *           "mismatches": [
+                     *             "mismatches"
+                     *           ],
+                     *           "declared_name": "declared name",
+                     *           "identity_name": "identity name",
+                     *           "cbs_client_id": "cbs client id",
+                     *           "claimed_by": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "claimed_at": "2026-03-14T09:26:53.000Z",
+                     *           "rounds": 1,
+                     *           "waiting_since": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            registration_id: string;
+                            /** @enum {string} */
+                            state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                            path: "cbs" | "didit" | null;
+                            phone: string | null;
+                            /** @description Why automatic approval did not apply. */
+                            reasons: string[];
+                            mismatches: string[];
+                            declared_name: string | null;
+                            identity_name: string | null;
+                            cbs_client_id: string | null;
+                            claimed_by: string | null;
+                            claimed_at: string | null;
+                            rounds: number;
+                            /** Format: date-time */
+                            waiting_since: string;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    claimRegistrationReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    registration_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "state": "phone_checked",
+                     *       "review_status": "claimed",
+                     *       "claimed_by": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        registration_id: string;
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        review_status: "claimed" | "approved" | "rejected" | "info_requested";
+                        claimed_by: string | null;
+                        customer_id: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_REVIEW_CLAIMED" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approveRegistrationReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    registration_id: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "state": "phone_checked",
+                     *       "review_status": "claimed",
+                     *       "claimed_by": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        registration_id: string;
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        review_status: "claimed" | "approved" | "rejected" | "info_requested";
+                        claimed_by: string | null;
+                        customer_id: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `CUSTOMER_EXISTS`: A customer with this phone, email or national ID exists.
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_NOT_CLAIMED`: Approve, reject and request-info act on a registration the reviewer has claimed.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "CUSTOMER_EXISTS" | "REGISTRATION_REVIEW_CLAIMED" | "REGISTRATION_REVIEW_NOT_CLAIMED" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `NO_WALLET_PRODUCT`: No active wallet product for this currency.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NO_WALLET_PRODUCT" | "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rejectRegistrationReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    registration_id: string;
+                    /** @description Shown to the customer. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "state": "phone_checked",
+                     *       "review_status": "claimed",
+                     *       "claimed_by": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        registration_id: string;
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        review_status: "claimed" | "approved" | "rejected" | "info_requested";
+                        claimed_by: string | null;
+                        customer_id: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_NOT_CLAIMED`: Approve, reject and request-info act on a registration the reviewer has claimed.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_REVIEW_CLAIMED" | "REGISTRATION_REVIEW_NOT_CLAIMED" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    requestRegistrationInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                 *       "step": "identity",
+                 *       "message": "message"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    registration_id: string;
+                    /** @description `identity`: the customer does the identity step again (CBS lookup or Didit); `details`: the customer corrects the declared details. */
+                    step: "identity" | "details";
+                    /** @description Shown to the customer. */
+                    message: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "registration_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "state": "phone_checked",
+                     *       "review_status": "claimed",
+                     *       "claimed_by": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        registration_id: string;
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        review_status: "claimed" | "approved" | "rejected" | "info_requested";
+                        claimed_by: string | null;
+                        customer_id: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_NOT_CLAIMED`: Approve, reject and request-info act on a registration the reviewer has claimed.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_REVIEW_CLAIMED" | "REGISTRATION_REVIEW_NOT_CLAIMED" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerIdentityDidit: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "first_name": "S",
+                 *       "last_name": "S",
+                 *       "date_of_birth": "1990-05-17"
+                 *     }
+                 */
+                "application/json": {
+                    first_name: string;
+                    last_name: string;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD.
+                     */
+                    date_of_birth: string;
+                    /** @description Compared with the document number Didit reads (the document must be of this type). */
+                    national_id?: string;
+                    /** @description The kind of document `national_id` names (default national_id). */
+                    national_id_type?: "national_id" | "passport" | "alien_id";
+                    /** @description ISO 3166-1 alpha-3, as on the document (e.g. KEN). */
+                    nationality?: string;
+                    /** Format: email */
+                    email?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ],
+                     *       "didit_session_id": "didit session id",
+                     *       "didit_status": "didit status",
+                     *       "verification_url": "verification url"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                        didit_session_id: string;
+                        /** @description Didit’s session status when the answer was made. */
+                        didit_status: string;
+                        /** @description Open it (browser or the Didit SDK) to verify the document and the selfie. The decision then arrives by webhook, the browser callback or polling: follow `GET /mobile/register/status`. */
+                        verification_url: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `DIDIT_NOT_CONFIGURED`: DIDIT_API_KEY and DIDIT_WORKFLOW_ID are not set, so no Didit session can be opened; the bank-customer path (`POST /mobile/register/identity/cbs`) still works.
+             *     - `DIDIT_UNAVAILABLE`: Didit did not answer, answered 5xx, throttled the request (Retry-After is passed on) or refused the platform’s credentials. Nothing changed: the same step can be sent again.
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "DIDIT_NOT_CONFIGURED" | "DIDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerDiditCallback: {
+        parameters: {
+            query: {
+                verificationSessionId: string;
+                /** @description Ignored: the decision is always fetched from Didit. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ],
+                     *       "didit_status": "didit status"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                        didit_status: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `DIDIT_NOT_CONFIGURED`: DIDIT_API_KEY and DIDIT_WORKFLOW_ID are not set, so no Didit session can be opened; the bank-customer path (`POST /mobile/register/identity/cbs`) still works.
+             *     - `DIDIT_UNAVAILABLE`: Didit did not answer, answered 5xx, throttled the request (Retry-After is passed on) or refused the platform’s credentials. Nothing changed: the same step can be sent again.
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "DIDIT_NOT_CONFIGURED" | "DIDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerDiditWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "applied"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description applied: the registration moved; recorded: the status was noted (nothing to do yet); duplicate: this session and status were received before (no second effect); ignored: stale, or not a session of ours. */
+                        status: "applied" | "recorded" | "duplicate" | "ignored";
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `DIDIT_WEBHOOK_UNVERIFIED`: The delivery lacks a valid X-Signature-V2, X-Signature or X-Signature-Simple for the configured secret (or the previous one during a rotation), or X-Timestamp (or the signed body timestamp) is more than 300 s from now. Nothing was recorded.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "DIDIT_WEBHOOK_UNVERIFIED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `DIDIT_NOT_CONFIGURED`: DIDIT_API_KEY and DIDIT_WORKFLOW_ID are not set, so no Didit session can be opened; the bank-customer path (`POST /mobile/register/identity/cbs`) still works.
+             *     - `DIDIT_UNAVAILABLE`: Didit did not answer, answered 5xx, throttled the request (Retry-After is passed on) or refused the platform’s credentials. Nothing changed: the same step can be sent again.
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "DIDIT_NOT_CONFIGURED" | "DIDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
