@@ -10,6 +10,7 @@
  */
 import { defineModule } from '../../platform/modules.ts';
 import { identityModule } from '../identity/index.ts';
+import { settingsModule } from '../settings/index.ts';
 import { walletsModule } from '../wallets/index.ts';
 import {
   type ActivationAreas,
@@ -24,10 +25,13 @@ import {
 import { journeyConfig } from './onboarding.config.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
 import { onboardingTopics } from './onboarding.events.ts';
-import { journeyRoutes } from './onboarding.journey.routes.ts';
-import { Journey } from './onboarding.journey.ts';
-import { JourneyMetrics } from './onboarding.metrics.ts';
-import { PhoneCheck } from './onboarding.phone.ts';
+import {
+  buildJourneyAreas,
+  type JourneyAreas,
+  journeyAreaRoutes,
+  journeyJobs,
+  seedJourney,
+} from './onboarding.journey.wiring.ts';
 import {
   onboardingDenyList,
   onboardingDocuments,
@@ -43,6 +47,7 @@ export type {
   RegistrationPatch,
   RegistrationRow,
 } from './onboarding.journey.ts';
+export type { JourneyAreas } from './onboarding.journey.wiring.ts';
 export {
   nextState,
   type RegistrationState,
@@ -53,11 +58,7 @@ export {
 } from './onboarding.machine.ts';
 
 /** The onboarding module's API: one property per area (the others add theirs). */
-export interface OnboardingApi {
-  /** The registration: `byToken`, `advance` (the only way a registration changes state), sealing of its PII. */
-  journey: Journey;
-  /** The phone check and the status answer. */
-  phone: PhoneCheck;
+export interface OnboardingApi extends JourneyAreas {
   /** Identity path A (CBS lookup), completion and activation, the review queue. */
   activation: ActivationAreas;
 }
@@ -80,19 +81,20 @@ export const onboardingModule = defineModule({
   ],
   publishes: [...onboardingTopics, ...activationTopics],
   create: (ctx): OnboardingApi => {
-    const metrics = new JourneyMetrics();
-    const journey = new Journey(ctx.deps, ctx.config, metrics);
-    const phone = new PhoneCheck(ctx.deps, journey, metrics);
+    const journeyAreas = buildJourneyAreas(ctx.deps, ctx.config, ctx.use(settingsModule));
+    const { journey } = journeyAreas;
     const activation = buildActivationAreas(ctx.deps, journey, {
       identity: ctx.use(identityModule),
       wallets: ctx.use(walletsModule),
       config: ctx.config,
     });
-    return { journey, phone, activation };
+    return { ...journeyAreas, activation };
   },
   routes: (api) => [
-    journeyRoutes(api.journey, api.phone),
+    ...journeyAreaRoutes(api),
     ...activationAreaRoutes(api.journey, api.activation),
   ],
+  jobs: (api) => [...journeyJobs(api)],
+  seed: ({ deps }) => seedJourney(deps),
   health: (api) => activationHealth(api.activation),
 });

@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { and, desc, eq } from 'drizzle-orm';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
+import { type Envelope, keyedHash, openEnvelope } from '../../platform/crypto.ts';
+import { outboxEvents } from '../../platform/platform.tables.ts';
 import { onboardingModule } from './index.ts';
 
 describe('onboarding journey', () => {
@@ -126,5 +129,146 @@ describe('onboarding journey', () => {
       { requestHash: hash },
     );
     assert.deepEqual([replay.replayed, replay.answer, replay.registration.path], [true, first.answer, 'cbs']);
+  });
+
+  const step = (token: string, url: string, payload: Record<string, unknown> = {}, key?: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/mobile/register/${url}`,
+      headers: { 'x-registration-token': token, ...(key ? { 'idempotency-key': key } : {}) },
+      payload,
+    });
+
+  async function codeFor(registrationId: string, challengeId: string): Promise<string> {
+    const rows = await t.deps.database.db
+      .select()
+      .from(outboxEvents)
+      .where(and(eq(outboxEvents.topic, 'otp.requested'), eq(outboxEvents.aggregateId, registrationId)))
+      .orderBy(desc(outboxEvents.id));
+    const event = rows.find((row) => row.payload.challenge_id === challengeId);
+    assert.ok(event, 'the otp.requested event');
+    return openEnvelope(
+      t.deps.keys,
+      JSON.parse(String(event.payload.code_sealed)) as Envelope,
+      `otp:${challengeId}`,
+    ).toString();
+  }
+
+  /** A registration past the identity step (the identity areas have their own tests). */
+  async function verifiedIdentity(phone: string, device: string) {
+    const started = (await check({ phone, device_id: device }, `10.1.${phone.slice(-2)}.1`)).json();
+    const row = await api().journey.byToken(started.registration_token);
+    await api().journey.advanceNow(row.id, 'identity_cbs', { path: 'cbs' });
+    return { token: started.registration_token as string, id: row.id };
+  }
+
+  test('contacts, terms and PIN over HTTP, each step replayed and refused out of order', async () => {
+    const { token, id } = await verifiedIdentity('+254711000407', 'device-407');
+    const early = await step(token, 'terms/accept', {
+      terms_hash: 'a'.repeat(64),
+      privacy_hash: 'b'.repeat(64),
+    });
+    assert.equal(early.statusCode, 409, early.body);
+    assert.deepEqual(early.json().details, {
+      state: 'identity_verified',
+      step: 'terms_accept',
+      expected_steps: ['phone_otp_send', 'phone_otp_verify'],
+    });
+
+    // Phone OTP: the same send (same key) is the same challenge; a new key voids it for a new code.
+    const sent = await step(token, 'phone/otp/send', {}, 'send-1');
+    assert.equal(sent.statusCode, 200, sent.body);
+    assert.equal(sent.json().sent_to, '+254711****07');
+    assert.deepEqual((await step(token, 'phone/otp/send', {}, 'send-1')).json(), sent.json());
+    const first = sent.json().challenge_id;
+    const firstCode = await codeFor(id, first);
+    const wrong = await step(token, 'phone/otp/verify', {
+      challenge_id: first,
+      code: firstCode === '000000' ? '111111' : '000000',
+    });
+    assert.equal(wrong.json().error_code, 'OTP_INVALID', wrong.body);
+    const verify = { challenge_id: first, code: firstCode };
+    const verified = await step(token, 'phone/otp/verify', verify);
+    assert.equal(verified.statusCode, 200, verified.body);
+    assert.deepEqual(verified.json(), {
+      state: 'phone_verified',
+      expected_steps: ['email_otp_send', 'email_otp_verify', 'email_skip'],
+    });
+    assert.deepEqual((await step(token, 'phone/otp/verify', verify)).json(), verified.json(), 'replayed');
+
+    // Email: required here (ONBOARDING_EMAIL_OPTIONAL is false), so it cannot be skipped.
+    assert.equal((await step(token, 'email/skip')).json().error_code, 'REGISTRATION_EMAIL_REQUIRED');
+    const mail = await step(token, 'email/otp/send', { email: 'Amina@Example.org' });
+    assert.equal(mail.statusCode, 200, mail.body);
+    assert.equal(mail.json().sent_to, 'a***@example.org');
+    const mailCode = await codeFor(id, mail.json().challenge_id);
+    const mailed = await step(token, 'email/otp/verify', {
+      challenge_id: mail.json().challenge_id,
+      code: mailCode,
+    });
+    assert.equal(mailed.json().state, 'email_verified', mailed.body);
+
+    // Terms: the current versions' hashes; an outdated one is refused.
+    const documents = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/documents?language=sw',
+    });
+    assert.equal(documents.statusCode, 200, documents.body);
+    const { terms, privacy } = documents.json();
+    assert.deepEqual([terms.version, terms.language, privacy.kind], ['1', 'en', 'privacy']);
+    const stale = await step(token, 'terms/accept', {
+      terms_hash: 'c'.repeat(64),
+      privacy_hash: privacy.content_hash,
+    });
+    assert.equal(stale.json().error_code, 'REGISTRATION_DOCUMENT_OUTDATED', stale.body);
+    const accepted = await step(token, 'terms/accept', {
+      terms_hash: terms.content_hash,
+      privacy_hash: privacy.content_hash,
+    });
+    assert.equal(accepted.json().state, 'terms_accepted', accepted.body);
+
+    // PIN: weak ones refused as everywhere; the hash is customers' keyed hash for the chosen customer id.
+    assert.equal((await step(token, 'pin', { pin: '1234' })).json().error_code, 'WEAK_PIN');
+    assert.equal((await step(token, 'pin', { pin: '12a4' })).json().error_code, 'PIN_POLICY');
+    const pinned = await step(token, 'pin', { pin: '4739' });
+    assert.deepEqual(pinned.json(), { state: 'credentials_set', expected_steps: ['complete'] });
+    assert.deepEqual((await step(token, 'pin', { pin: '4739' })).json(), pinned.json(), 'replayed');
+    assert.equal((await step(token, 'pin', { pin: '5739' })).statusCode, 409);
+    const row = (await api().journey.byId(id))!;
+    assert.equal(row.pinHash, keyedHash(t.config.HMAC_PEPPER, `pin:${row.pinCustomerId}`, '4739'));
+    assert.ok(row.deviceBoundAt && row.consentAt && row.phoneVerifiedAt && row.emailVerifiedAt);
+    assert.equal(row.consentIp, '127.0.0.1');
+    assert.equal(row.termsVersionHash, terms.content_hash);
+    assert.equal(api().journey.open(id, 'email', row.emailSealed), 'amina@example.org');
+
+    const status = (
+      await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/mobile/register/status',
+        headers: { 'x-registration-token': token },
+      })
+    ).json();
+    assert.deepEqual(
+      [
+        status.state,
+        status.phone_verified,
+        status.email_verified,
+        status.terms_accepted,
+        status.credentials_set,
+      ],
+      ['credentials_set', true, true, true, true],
+    );
+
+    // Every step is in the audit log with the phone masked and no PII.
+    const audit = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/core/audit?entity_type=registration&entity_id=${id}`,
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    const entries = audit.json().items as { action: string; after: unknown }[];
+    assert.ok(entries.some((entry) => entry.action === 'onboarding.pin_set'));
+    const text = JSON.stringify(entries);
+    for (const secret of ['4739', 'amina@example.org', '+254711000407', row.pinHash!])
+      assert.ok(!text.includes(secret));
   });
 });

@@ -4,7 +4,6 @@
  * TRANSITIONS, stores the step's answer per request hash (the same step sent again answers the same), bumps the
  * version, records the step's first time (the funnel) and writes the audit entry with PII masked.
  */
-import { createHash } from 'node:crypto';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { keyedHash, openEnvelope, randomToken, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
@@ -126,15 +125,16 @@ export class Journey {
     return findRegistration(executor ?? this.db, id);
   }
 
-  /** The hash a step's request is remembered by: the step, its canonical body and the Idempotency-Key if sent. */
+  /**
+   * The hash a step's request is remembered by: the step, its canonical body and the Idempotency-Key if sent. Keyed
+   * by the server pepper, since a body may hold a PIN (a plain hash of 4–6 digits would give it away).
+   */
   requestHash(step: RegistrationStep, body: unknown, idempotencyKey?: string): string {
-    return createHash('sha256')
-      .update(step)
-      .update('\0')
-      .update(canonicalJson(toJsonSafe(body ?? null)))
-      .update('\0')
-      .update(idempotencyKey ?? '')
-      .digest('hex');
+    return keyedHash(
+      this.#deps.config.HMAC_PEPPER,
+      `registration-step:${step}`,
+      `${canonicalJson(toJsonSafe(body ?? null))}\0${idempotencyKey ?? ''}`,
+    );
   }
 
   /** The stored answer of a step already done with this request, if any (read before doing external work). */

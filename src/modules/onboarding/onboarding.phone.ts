@@ -56,7 +56,7 @@ export class PhoneCheck {
   }
 
   /** E.164 by customers' rule; a national number is read in the first served country. */
-  #normalise(raw: string): string {
+  normalise(raw: string): string {
     const home = this.#journey.config.ONBOARDING_COUNTRIES[0];
     const national =
       !raw.trim().startsWith('+') && home
@@ -72,7 +72,7 @@ export class PhoneCheck {
     const config = this.#journey.config;
     if (context.ip) await this.#limit('ip', context.ip, config.ONBOARDING_CHECKS_PER_IP_HOUR);
     await this.#limit('device', input.device_id, config.ONBOARDING_CHECKS_PER_DEVICE_HOUR);
-    const phone = this.#normalise(input.phone);
+    const phone = this.normalise(input.phone);
     await this.#limit('phone', phone, config.ONBOARDING_CHECKS_PER_PHONE_HOUR);
 
     const parsed = parsePhoneNumberFromString(phone);
