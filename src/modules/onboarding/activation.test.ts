@@ -167,16 +167,21 @@ describe('onboarding: CBS path, completion and review', () => {
     const registrationId = await throughCredentials(token);
     const done = await complete(token, 'complete-501');
     assert.equal(done.statusCode, 200, done.body);
-    const body = done.json();
+    const body = done.json() as Record<string, unknown> & {
+      customer_id: string;
+      wallet_id: string;
+      tokens: { access_token: string; refresh_token: string } | null;
+    };
     assert.equal(body.state, 'completed');
     assert.equal(body.kyc_tier, 'standard');
     assert.ok(body.customer_id && body.wallet_id);
     assert.ok(body.tokens?.access_token && body.tokens.refresh_token);
+    const access = body.tokens.access_token;
 
     const me = await t.app.inject({
       method: 'GET',
       url: '/api/v1/customer/me',
-      headers: bearer(body.tokens.access_token),
+      headers: bearer(access),
     });
     assert.equal(me.statusCode, 200, me.body);
     assert.equal(me.json().id, body.customer_id);
@@ -208,7 +213,7 @@ describe('onboarding: CBS path, completion and review', () => {
     // A repeat answers the same, without new tokens.
     const repeat = await complete(token, 'complete-501');
     assert.equal(repeat.statusCode, 200, repeat.body);
-    assert.deepEqual({ ...repeat.json(), tokens: null }, { ...body, tokens: null });
+    assert.deepEqual({ ...(repeat.json() as object), tokens: null }, { ...body, tokens: null });
     assert.equal(repeat.json().tokens, null);
     assert.equal(await customersWithPhone('+254711000501'), 1);
   });
