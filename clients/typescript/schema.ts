@@ -4940,6 +4940,202 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mobile/register/phone/otp/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send (or, with a new Idempotency-Key, resend) the phone OTP by SMS */
+        post: operations["registerPhoneOtpSend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/phone/otp/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify the phone with the code sent by SMS */
+        post: operations["registerPhoneOtpVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/email/otp/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send (or resend) the email OTP to an address */
+        post: operations["registerEmailOtpSend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/email/otp/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify the email address with the code sent to it */
+        post: operations["registerEmailOtpVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/email/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skip the email step (only when the email is optional) */
+        post: operations["registerEmailSkip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current terms of service and privacy policy (in a language, English otherwise) */
+        get: operations["registerDocuments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/terms/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept the current terms and privacy policy by their content hashes (time, IP and device are stored) */
+        post: operations["registerTermsAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the PIN (the weak-PIN rules apply) and bind the device */
+        post: operations["registerPinSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registration funnel: registrations reaching each step, drop-off and median time per step
+         * @description Requires `onboarding:read`.
+         */
+        get: operations["registerFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/documents/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a new version of the terms or the privacy policy (immutable once published)
+         * @description Requires `onboarding:manage`.
+         */
+        post: operations["registerDocumentPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mobile/register/denylist/add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse registration from a phone number or device, or auto-approval for a national ID
+         * @description Requires `onboarding:manage`.
+         */
+        post: operations["registerDenyListAdd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mobile/register/identity/cbs": {
         parameters: {
             query?: never;
@@ -71028,6 +71224,2623 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerPhoneOtpSend: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challenge_id": "challenge id",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "channel": "sms",
+                     *       "sent_to": "sent to"
+                     *     }
+                     */
+                    "application/json": {
+                        challenge_id: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        channel: "sms" | "email";
+                        /** @description Masked. */
+                        sent_to: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `OTP_COOLDOWN`: A code was sent moments ago; wait before asking again.
+             *     - `OTP_RATE_LIMITED`: Too many codes requested for this subject this hour.
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_COOLDOWN" | "OTP_RATE_LIMITED" | "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerPhoneOtpVerify: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "challenge_id": "challenge idchallenge id",
+                 *       "code": "111111"
+                 *     }
+                 */
+                "application/json": {
+                    challenge_id: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `OTP_INVALID`: The one-time code is wrong or expired; `details.attempts_left`.
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_INVALID" | "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_OTP_NOT_SENT`: The OTP check needs a code sent by the matching `.../otp/send` step of this registration.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_OTP_NOT_SENT" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Locked: too many failed attempts; try again later
+             *
+             *     `error_code` values:
+             *     - `OTP_LOCKED`: Too many wrong codes: request a new one.
+             */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_LOCKED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerEmailOtpSend: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "amina.otieno@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challenge_id": "challenge id",
+                     *       "expires_at": "2026-03-14T09:26:53.000Z",
+                     *       "channel": "sms",
+                     *       "sent_to": "sent to"
+                     *     }
+                     */
+                    "application/json": {
+                        challenge_id: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        channel: "sms" | "email";
+                        /** @description Masked. */
+                        sent_to: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `OTP_COOLDOWN`: A code was sent moments ago; wait before asking again.
+             *     - `OTP_RATE_LIMITED`: Too many codes requested for this subject this hour.
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_COOLDOWN" | "OTP_RATE_LIMITED" | "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerEmailOtpVerify: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "challenge_id": "challenge idchallenge id",
+                 *       "code": "111111"
+                 *     }
+                 */
+                "application/json": {
+                    challenge_id: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `OTP_INVALID`: The one-time code is wrong or expired; `details.attempts_left`.
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_INVALID" | "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_OTP_NOT_SENT`: The OTP check needs a code sent by the matching `.../otp/send` step of this registration.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_OTP_NOT_SENT" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Locked: too many failed attempts; try again later
+             *
+             *     `error_code` values:
+             *     - `OTP_LOCKED`: Too many wrong codes: request a new one.
+             */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "OTP_LOCKED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerEmailSkip: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EMAIL_REQUIRED`: Skipping the email step is allowed only when the email is optional (the setting).
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EMAIL_REQUIRED" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerDocuments: {
+        parameters: {
+            query?: {
+                language?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "terms": {
+                     *         "kind": "terms",
+                     *         "version": "version",
+                     *         "language": "en",
+                     *         "title": "title",
+                     *         "body": "body",
+                     *         "content_hash": "content hash",
+                     *         "published_at": "2026-03-14T09:26:53.000Z"
+                     *       },
+                     *       "privacy": {
+                     *         "kind": "terms",
+                     *         "version": "version",
+                     *         "language": "en",
+                     *         "title": "title",
+                     *         "body": "body",
+                     *         "content_hash": "content hash",
+                     *         "published_at": "2026-03-14T09:26:53.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        terms: {
+                            kind: "terms" | "privacy";
+                            version: string;
+                            language: string;
+                            title: string;
+                            body: string;
+                            /** @description SHA-256 of the body (hex): send it back to accept this version. */
+                            content_hash: string;
+                            /** Format: date-time */
+                            published_at: string;
+                        };
+                        privacy: {
+                            kind: "terms" | "privacy";
+                            version: string;
+                            language: string;
+                            title: string;
+                            body: string;
+                            /** @description SHA-256 of the body (hex): send it back to accept this version. */
+                            content_hash: string;
+                            /** Format: date-time */
+                            published_at: string;
+                        };
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_DOCUMENT_MISSING`: The terms or privacy policy have not been published yet, so no registration can accept them.
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_DOCUMENT_MISSING" | "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerTermsAccept: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "terms_hash": "1111111111111111111111111111111111111111111111111111111111111111",
+                 *       "privacy_hash": "1111111111111111111111111111111111111111111111111111111111111111"
+                 *     }
+                 */
+                "application/json": {
+                    terms_hash: string;
+                    privacy_hash: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_DOCUMENT_OUTDATED`: Accept the current terms and privacy policy (`GET /mobile/register/documents`): their `content_hash` values are sent back as proof of what was read.
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_DOCUMENT_OUTDATED" | "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_DOCUMENT_MISSING`: The terms or privacy policy have not been published yet, so no registration can accept them.
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_DOCUMENT_MISSING" | "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerPinSet: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "pin": "pin"
+                 *     }
+                 */
+                "application/json": {
+                    pin: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `PIN_POLICY`: The PIN is not 4–6 digits.
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             *     - `WEAK_PIN`: The PIN is guessable (a run, a repeat, a common PIN or a year); choose another.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PIN_POLICY" | "VALIDATION_ERROR" | "WEAK_PIN";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerFunnel: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-03-14T09:26:53.000Z",
+                     *       "to": "2026-03-14T09:26:53.000Z",
+                     *       "started": 1,
+                     *       "by_state": {},
+                     *       "steps": [
+                     *         {
+                     *           "step": "step",
+                     *           "reached": 1,
+                     *           "drop_off": 1,
+                     *           "median_seconds": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        from: string | null;
+                        to: string | null;
+                        /** @description Registrations started (phone checks of eligible numbers). */
+                        started: number;
+                        by_state: {
+                            [key: string]: number;
+                        };
+                        steps: {
+                            step: string;
+                            /** @description Registrations that did this step. */
+                            reached: number;
+                            /** @description Registrations that reached the previous funnel step but not this one. */
+                            drop_off: number;
+                            median_seconds: number | null;
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerDocumentPublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "terms",
+                 *       "version": "A",
+                 *       "language": "en",
+                 *       "title": "title",
+                 *       "body": "body"
+                 *     }
+                 */
+                "application/json": {
+                    kind: "terms" | "privacy";
+                    version: string;
+                    language: string;
+                    title: string;
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "terms",
+                     *       "version": "version",
+                     *       "language": "en",
+                     *       "title": "title",
+                     *       "body": "body",
+                     *       "content_hash": "content hash",
+                     *       "published_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        kind: "terms" | "privacy";
+                        version: string;
+                        language: string;
+                        title: string;
+                        body: string;
+                        /** @description SHA-256 of the body (hex): send it back to accept this version. */
+                        content_hash: string;
+                        /** Format: date-time */
+                        published_at: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_DOCUMENT_EXISTS`: A published document version is immutable; publish a new version instead.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_DOCUMENT_EXISTS";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registerDenyListAdd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "phone",
+                 *       "value": "value",
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    kind: "phone" | "device" | "national_id";
+                    value: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "added": true
+                     *     }
+                     */
+                    "application/json": {
+                        added: boolean;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
