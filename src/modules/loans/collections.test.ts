@@ -104,6 +104,11 @@ describe('collections', () => {
     });
     assert.equal(assigned.statusCode, 200, assigned.body);
     assert.equal(assigned.json().assignee_id, me.id);
+    const nobody = await post('/api/v1/loan/collectioncase/assign', {
+      case_id: found.id,
+      assignee_id: '01a24ef2-0000-7000-8000-000000000000',
+    });
+    assert.equal(nobody.statusCode, 404, nobody.body);
     const noted = await post(
       '/api/v1/loan/collectioncase/note',
       { case_id: found.id, text: 'Called; will pay Friday' },
@@ -273,7 +278,8 @@ describe('collections', () => {
     });
     assert.equal(closed.statusCode, 200, closed.body);
     assert.equal(closed.json().status, 'closed');
-    const assign = await post('/api/v1/loan/collectioncase/assign', { case_id: open.id, assignee_id: 'x' });
+    const me = (await get('/api/v1/auth/me', officer)).json();
+    const assign = await post('/api/v1/loan/collectioncase/assign', { case_id: open.id, assignee_id: me.id });
     assert.equal(assign.statusCode, 409);
     assert.equal(assign.json().error_code, 'LOAN_CASE_CLOSED');
     const promise = await post('/api/v1/loan/collectioncase/promise', {
@@ -329,5 +335,9 @@ describe('collections', () => {
       150_000,
     );
     assert.equal((await get('/api/v1/loan/portfolio/summary', customer.token)).statusCode, 403);
+    assert.equal((await get('/api/v1/loan/portfolio/summary?from=2025-13-01')).statusCode, 422);
+    const badDate = await post('/api/v1/loan/cob/run', { business_date: '2025-02-30' });
+    assert.equal(badDate.statusCode, 422, badDate.body);
+    assert.equal(badDate.json().error_code, 'VALIDATION_ERROR');
   });
 });

@@ -15,8 +15,9 @@
  */
 import { and, asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { addDays, daysBetween } from './loans.calendar.ts';
+import { addDays, assertBusinessDate, daysBetween } from './loans.calendar.ts';
 import { loanInterestEarned } from './loans.cob.tables.ts';
 import { type LoanLedger, type LockedLoan, lockLoan } from './loans.ledger.ts';
 import { applyRatio, percentToRatio } from './loans.schedule.rational.ts';
@@ -27,6 +28,17 @@ import { type ArrearsBucket, bucketOf, type ProductTerms } from './loans.terms.t
 export type InstalmentRow = typeof loanInstalments.$inferSelect;
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** A business date from a request: a real calendar date, else 422 naming the field. */
+export function checkedDate(value: string, field: string): string {
+  try {
+    return assertBusinessDate(value);
+  } catch {
+    throw commonErrors.validation(`${value} is not a calendar date`, {
+      errors: [{ field, message: 'is not a calendar date (YYYY-MM-DD)' }],
+    });
+  }
+}
 
 /** Today's business date (UTC). */
 export function today(): string {

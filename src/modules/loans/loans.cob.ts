@@ -13,8 +13,8 @@ import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { NotificationsService } from '../notifications/index.ts';
-import { addDays, assertBusinessDate } from './loans.calendar.ts';
-import { closeLoanDay, today } from './loans.cob.loan.ts';
+import { addDays } from './loans.calendar.ts';
+import { checkedDate, closeLoanDay, today } from './loans.cob.loan.ts';
 import { sendReminders } from './loans.cob.reminders.ts';
 import { type CobFailure, loanCobRuns } from './loans.cob.tables.ts';
 import type { CollectionsService } from './loans.collections.ts';
@@ -135,11 +135,7 @@ export class CloseOfBusiness {
     date: string,
     trigger: { type: 'system' | 'user'; id: string | null } = { type: 'system', id: null },
   ): Promise<CobRunView> {
-    try {
-      assertBusinessDate(date);
-    } catch {
-      throw loansErrors.LOAN_COB_FUTURE_DATE({ params: { business_date: date, today: today() } });
-    }
+    checkedDate(date, 'body.business_date');
     if (date > today())
       throw loansErrors.LOAN_COB_FUTURE_DATE({ params: { business_date: date, today: today() } });
     const [created] = await this.#db

@@ -13,7 +13,7 @@ export const CaseQuery = Type.Intersect([
   PageQuery,
   Type.Object({
     status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
-    assignee_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    assignee_id: Type.Optional(Id),
     loan_id: Type.Optional(Id),
   }),
 ]);

@@ -12,10 +12,11 @@ import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { formatMoney } from '../../platform/money.ts';
+import { userContact } from '../identity/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import { addDays, daysBetween } from './loans.calendar.ts';
-import { type LoanDayOutcome, today } from './loans.cob.loan.ts';
+import { checkedDate, type LoanDayOutcome, today } from './loans.cob.loan.ts';
 import { loanCollectionCases, loanCollectionNotes, loanPromisesToPay } from './loans.cob.tables.ts';
 import { LoanWorkouts } from './loans.collections.actions.ts';
 import { loansErrors } from './loans.errors.ts';
@@ -277,6 +278,7 @@ export class CollectionsService {
   async assign(input: { case_id: string; assignee_id: string }, context: RequestContext) {
     await inTransaction(this.#db, async (tx) => {
       const { row } = await this.#openCase(tx, input.case_id);
+      if (!(await userContact(tx, input.assignee_id))) throw commonErrors.notFound('User');
       await tx
         .update(loanCollectionCases)
         .set({ assigneeId: input.assignee_id, updatedAt: new Date() })
@@ -314,7 +316,7 @@ export class CollectionsService {
     context: RequestContext,
     on: string = today(),
   ) {
-    const days = daysBetween(on, input.promised_on);
+    const days = daysBetween(on, checkedDate(input.promised_on, 'body.promised_on'));
     if (days < 0 || days > 90)
       throw commonErrors.validation('The promised date must be between today and 90 days ahead', {
         errors: [{ field: 'body.promised_on', message: 'must be between today and 90 days ahead' }],

@@ -9,6 +9,7 @@
 import { and, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
 import { rawRows } from '../../platform/db.ts';
+import { checkedDate } from './loans.cob.loan.ts';
 import { loanTransactions } from './loans.tables.ts';
 
 export interface PortfolioQuery {
@@ -113,6 +114,8 @@ export async function portfolioFlows(
 
 /** The whole summary: outstanding, PAR30/60/90 and flows per currency. */
 export async function portfolioSummary(db: Executor, query: PortfolioQuery, today: string) {
+  if (query.from) checkedDate(query.from, 'query.from');
+  if (query.to) checkedDate(query.to, 'query.to');
   const to = query.to ?? today;
   const from = query.from ?? `${String(Number(to.slice(0, 4)) - 1)}${to.slice(4, 7)}-01`;
   const period = query.period ?? 'month';
