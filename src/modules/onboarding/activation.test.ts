@@ -2,8 +2,8 @@
  * Identity path A, completion and the review queue over HTTP, against the Fineract fake: the CBS path happy (a
  * customer, a wallet, tokens), a CBS mismatch to manual review and approval, a duplicate national ID to review,
  * rejection with a reason, a request for information reopening the identity step, and activation all-or-nothing.
- * The steps between identity and completion (OTP, terms, PIN) belong to the journey area; here they are taken
- * through its `journey.advanceNow`, with the values those steps store.
+ * The whole journey runs over HTTP: phone check, CBS lookup, phone and email OTP (codes read from their sealed
+ * events), terms, PIN, completion.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,9 +11,8 @@ import { sql } from 'drizzle-orm';
 import { FakeFineract } from '../../../test/fakes/fineract.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
-import { keyedHash } from '../../platform/crypto.ts';
+import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { rawRows } from '../../platform/db.ts';
-import { uuidv7 } from '../../platform/ids.ts';
 import { onboardingModule } from './index.ts';
 
 const PIN = '482913';
@@ -82,24 +81,54 @@ describe('onboarding: CBS path, completion and review', () => {
     });
   }
 
-  /** The journey's own steps after identity, through its API: phone OTP, email skipped, terms, PIN and device. */
-  async function throughCredentials(token: string): Promise<string> {
-    const { journey } = api();
-    const registration = await journey.byToken(token);
-    await journey.advanceNow(registration.id, 'phone_otp_verify', { phoneVerifiedAt: new Date() });
-    await journey.advanceNow(registration.id, 'email_skip', { emailSkipped: true });
-    await journey.advanceNow(registration.id, 'terms_accept', {
-      termsVersionHash: 'a'.repeat(64),
-      privacyVersionHash: 'b'.repeat(64),
-      consentAt: new Date(),
+  const step = (token: string, url: string, payload: Record<string, unknown> = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/mobile/register/${url}`,
+      headers: headers(token),
+      payload,
     });
-    const customerId = uuidv7();
-    await journey.advanceNow(registration.id, 'pin_set', {
-      pinHash: keyedHash(t.config.HMAC_PEPPER, `pin:${customerId}`, PIN),
-      pinCustomerId: customerId,
-      deviceBoundAt: new Date(),
+
+  /** The code an OTP step sent (the development message sink reads the same sealed event). */
+  async function codeFor(registrationId: string, challengeId: string): Promise<string> {
+    const rows = await rawRows<{ payload: Record<string, unknown> }>(
+      db(),
+      sql`select payload from outbox_events where topic = 'otp.requested' and aggregate_id = ${registrationId}
+          order by id desc`,
+    );
+    const event = rows.find((row) => row.payload.challenge_id === challengeId);
+    assert.ok(event, 'the otp.requested event');
+    const sealed = JSON.parse(String(event.payload.code_sealed)) as Envelope;
+    return openEnvelope(t.deps.keys, sealed, `otp:${challengeId}`).toString();
+  }
+
+  async function otp(token: string, id: string, channel: 'phone' | 'email', payload = {}) {
+    const sent = await step(token, `${channel}/otp/send`, payload);
+    assert.equal(sent.statusCode, 200, sent.body);
+    const challenge = sent.json().challenge_id as string;
+    const code = await codeFor(id, challenge);
+    const verified = await step(token, `${channel}/otp/verify`, { challenge_id: challenge, code });
+    assert.equal(verified.statusCode, 200, verified.body);
+  }
+
+  /** The journey's steps after identity, over HTTP: phone OTP, email OTP (or skipped), terms, PIN and device. */
+  async function throughCredentials(token: string, email?: string): Promise<string> {
+    const { id } = await api().journey.byToken(token);
+    await otp(token, id, 'phone');
+    if (email) await otp(token, id, 'email', { email });
+    else assert.equal((await step(token, 'email/skip')).statusCode, 200);
+    const documents = await t.app.inject({ method: 'GET', url: '/api/v1/mobile/register/documents' });
+    assert.equal(documents.statusCode, 200, documents.body);
+    const { terms, privacy } = documents.json();
+    const accepted = await step(token, 'terms/accept', {
+      terms_hash: terms.content_hash,
+      privacy_hash: privacy.content_hash,
     });
-    return registration.id;
+    assert.equal(accepted.statusCode, 200, accepted.body);
+    const pinned = await step(token, 'pin', { pin: PIN });
+    assert.equal(pinned.statusCode, 200, pinned.body);
+    assert.equal(pinned.json().state, 'credentials_set');
+    return id;
   }
 
   const complete = (token: string, key?: string) =>
@@ -164,7 +193,7 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.deepEqual(again.json(), lookup.json());
     assert.equal(fake.requests.length, asked);
 
-    const registrationId = await throughCredentials(token);
+    const registrationId = await throughCredentials(token, 'Wanjiku.Otieno@example.org');
     const done = await complete(token, 'complete-501');
     assert.equal(done.statusCode, 200, done.body);
     const body = done.json() as Record<string, unknown> & {
@@ -187,6 +216,8 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.equal(me.json().id, body.customer_id);
     assert.equal(me.json().kyc_tier, 'standard');
     assert.equal(me.json().status, 'active');
+    assert.equal(me.json().first_name, 'Wanjiku');
+    assert.equal(me.json().middle_name, 'Achieng');
     const [wallet] = await rawRows<{ customer_id: string; currency: string }>(
       db(),
       sql`select customer_id, currency from wallets where id = ${body.wallet_id}`,
