@@ -23,6 +23,15 @@ import {
   reviewPermission,
 } from './onboarding.activation.wiring.ts';
 import { journeyConfig } from './onboarding.config.ts';
+import {
+  buildDidit,
+  type DiditArea,
+  diditAreaRoutes,
+  diditConfig,
+  diditHealth,
+  diditJobs,
+  diditTables,
+} from './onboarding.didit.wiring.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
 import { onboardingTopics } from './onboarding.events.ts';
 import {
@@ -61,6 +70,8 @@ export {
 export interface OnboardingApi extends JourneyAreas {
   /** Identity path A (CBS lookup), completion and activation, the review queue. */
   activation: ActivationAreas;
+  /** Identity path B: Didit sessions, the webhook, the callback and polling (`didit.pollDue(now)`). */
+  didit: DiditArea;
 }
 
 export const onboardingModule = defineModule({
@@ -68,9 +79,16 @@ export const onboardingModule = defineModule({
   description:
     'Onboarding: mobile self-registration as one resumable journey (phone check, CBS or Didit identity, phone and email OTP, terms, PIN, auto or manual approval)',
   dependsOn: ['settings', 'identity', 'customers', 'notifications', 'wallets'],
-  config: { ...journeyConfig, ...activationConfig },
+  config: { ...journeyConfig, ...activationConfig, ...diditConfig },
   errors: onboardingErrors,
-  tables: { registrations, registrationSteps, onboardingDocuments, onboardingDenyList, registrationReviews },
+  tables: {
+    registrations,
+    registrationSteps,
+    onboardingDocuments,
+    onboardingDenyList,
+    registrationReviews,
+    ...diditTables,
+  },
   permissions: [
     { code: 'onboarding:read', description: 'Read registrations and the registration funnel' },
     {
@@ -88,13 +106,15 @@ export const onboardingModule = defineModule({
       wallets: ctx.use(walletsModule),
       config: ctx.config,
     });
-    return { ...journeyAreas, activation };
+    const didit = buildDidit(ctx.deps, journey, ctx.config);
+    return { ...journeyAreas, activation, didit };
   },
   routes: (api) => [
     ...journeyAreaRoutes(api),
     ...activationAreaRoutes(api.journey, api.activation),
+    ...diditAreaRoutes(api.didit),
   ],
-  jobs: (api) => [...journeyJobs(api)],
+  jobs: (api) => [...journeyJobs(api), ...diditJobs(api.didit)],
   seed: ({ deps }) => seedJourney(deps),
-  health: (api) => activationHealth(api.activation),
+  health: (api) => ({ ...activationHealth(api.activation), ...diditHealth(api.didit) }),
 });
