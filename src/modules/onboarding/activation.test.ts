@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { FakeFineract } from '../../../test/fakes/fineract.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { staffToken } from '../../../test/helpers/loans.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
 import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { rawRows } from '../../platform/db.ts';
@@ -399,6 +400,80 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.equal(again.statusCode, 200, again.body);
     assert.equal(again.json().state, 'identity_verified');
     assert.equal(again.json().review_required, false);
+  });
+
+  test('request-info for details: the corrected birth date matches again and the registration is back in review', async () => {
+    const { token, id } = await inReview(5);
+    const early = await step(token, 'details', {
+      first_name: 'Wanjiku',
+      last_name: 'Otieno',
+      date_of_birth: '1990-04-07',
+    });
+    assert.equal(early.statusCode, 409, early.body);
+    assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
+    const asked = await review('request-info', {
+      registration_id: id,
+      step: 'details',
+      message: 'Your date of birth differs from the bank’s',
+    });
+    assert.equal(asked.statusCode, 200, asked.body);
+    assert.equal((await status(token)).json().reopened_step, 'details_update');
+    const corrected = await step(token, 'details', {
+      first_name: 'Wanjiku',
+      last_name: 'Otieno',
+      date_of_birth: '1990-04-07',
+    });
+    assert.equal(corrected.statusCode, 200, corrected.body);
+    assert.equal(corrected.json().state, 'in_review');
+    const registration = await api().journey.byId(id);
+    assert.deepEqual((registration!.identitySummary as { mismatches: string[] }).mismatches, []);
+    assert.deepEqual(registration?.reviewReasons, ['details_updated']);
+    // Back in the queue, open for a new round.
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/review/list?status=open',
+      headers: bearer(t.adminToken),
+    });
+    const item = listed
+      .json()
+      .items.find((entry: { registration_id: string }) => entry.registration_id === id);
+    assert.equal(item?.rounds, 1);
+    const again = await review('claim', { registration_id: id });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal((await review('approve', { registration_id: id })).json().state, 'completed');
+  });
+
+  test('one reviewer at a time: another reviewer cannot claim or decide a claimed registration', async () => {
+    const { id } = await inReview(6);
+    const other = await staffToken(t, 'reviewer-two', ['compliance_officer']);
+    assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
+    const stolen = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/review/claim',
+      headers: bearer(other),
+      payload: { registration_id: id },
+    });
+    assert.equal(stolen.statusCode, 409, stolen.body);
+    assert.equal(stolen.json().error_code, 'REGISTRATION_REVIEW_CLAIMED');
+    const decided = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/review/reject',
+      headers: bearer(other),
+      payload: { registration_id: id, reason: 'Not mine to decide' },
+    });
+    assert.equal(decided.json().error_code, 'REGISTRATION_REVIEW_CLAIMED', decided.body);
+    const mine = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/review/list?status=mine',
+      headers: bearer(other),
+    });
+    assert.deepEqual(mine.json().items, []);
+    const customer = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/review/list',
+      headers: bearer((await createCustomer(t, 'Curious', '+254711000698')).token),
+    });
+    assert.equal(customer.statusCode, 403, customer.body);
   });
 
   test('activation is all-or-nothing: a failing part leaves no customer, wallet or event', async () => {

@@ -122,3 +122,18 @@ export const ReviewDecision = Type.Object({
   claimed_by: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   customer_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
 });
+
+export const DetailsUpdateBody = Type.Object(
+  {
+    first_name: Name('As on the ID.'),
+    middle_name: Type.Optional(Type.String({ maxLength: 100 })),
+    last_name: Name('As on the ID.'),
+    date_of_birth: IsoDate,
+  },
+  { additionalProperties: false },
+);
+
+export const DetailsUpdateAnswer = Type.Object({
+  state: StateSchema,
+  expected_steps: Type.Array(Type.String()),
+});

@@ -15,7 +15,8 @@ import { Activation, type ActivationConfig } from './onboarding.activation.ts';
 import { cbsRoutes } from './onboarding.cbs.routes.ts';
 import { CbsIdentity, cbsDirectoryFrom } from './onboarding.cbs.ts';
 import type { Journey } from './onboarding.journey.ts';
-import { reviewRoutes } from './onboarding.review.routes.ts';
+import { DetailsUpdate } from './onboarding.review.details.ts';
+import { detailsRoutes, reviewRoutes } from './onboarding.review.routes.ts';
 import { ReviewQueue } from './onboarding.review.ts';
 
 export { activationTopics } from './onboarding.activation.events.ts';
@@ -34,6 +35,8 @@ export interface ActivationAreas {
   activation: Activation;
   /** The manual review queue. */
   review: ReviewQueue;
+  /** The customer's corrected details after a reviewer's request. */
+  details: DetailsUpdate;
 }
 
 export function buildActivationAreas(
@@ -62,7 +65,12 @@ export function buildActivationAreas(
     },
     services.config,
   );
-  return { cbs, activation, review: new ReviewQueue(journey, activation) };
+  return {
+    cbs,
+    activation,
+    review: new ReviewQueue(journey, activation),
+    details: new DetailsUpdate(journey),
+  };
 }
 
 export function activationAreaRoutes(journey: Journey, areas: ActivationAreas): FastifyPluginAsyncTypebox[] {
@@ -70,6 +78,7 @@ export function activationAreaRoutes(journey: Journey, areas: ActivationAreas): 
     cbsRoutes(journey, areas.cbs),
     activationRoutes(journey, areas.activation),
     reviewRoutes(areas.review),
+    detailsRoutes(journey, areas.details),
   ];
 }
 

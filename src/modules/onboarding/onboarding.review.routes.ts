@@ -2,6 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { contextOf } from '../../platform/http.ts';
 import {
+  DetailsUpdateAnswer,
+  DetailsUpdateBody,
   ReviewApproveBody,
   ReviewClaimBody,
   ReviewDecision,
@@ -10,6 +12,9 @@ import {
   ReviewRejectBody,
   ReviewRequestInfoBody,
 } from './onboarding.activation.schemas.ts';
+import { RegistrationHeaders } from './onboarding.journey.schemas.ts';
+import type { Journey } from './onboarding.journey.ts';
+import type { DetailsUpdate } from './onboarding.review.details.ts';
 import type { ReviewQueue } from './onboarding.review.ts';
 
 const access = { permission: 'onboarding:review' } as const;
@@ -116,6 +121,38 @@ export function reviewRoutes(queue: ReviewQueue): FastifyPluginAsyncTypebox {
           request.body.message,
           contextOf(request),
         ),
+    );
+  };
+}
+
+/** `POST /api/v1/mobile/register/details`: the customer's corrected details, asked for by a reviewer (token header). */
+export function detailsRoutes(journey: Journey, details: DetailsUpdate): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/api/v1/mobile/register/details',
+      {
+        config: {
+          access: { public: true },
+          errors: ['REGISTRATION_TOKEN_INVALID', 'REGISTRATION_EXPIRED', 'REGISTRATION_STEP_OUT_OF_ORDER'],
+        },
+        schema: {
+          operationId: 'registerDetailsUpdate',
+          tags: ['onboarding'],
+          summary: 'Send corrected details a reviewer asked for; the registration goes back to review',
+          description:
+            'Allowed when a reviewer reopened the details (`status.reopened_step` is `details_update`). The name ' +
+            'and date of birth are compared again with the bank’s or the document’s, by the same rules, and the ' +
+            'registration returns to the review queue. The same request again answers the same.',
+          headers: RegistrationHeaders,
+          body: DetailsUpdateBody,
+          response: { 200: DetailsUpdateAnswer },
+        },
+      },
+      async (request) => {
+        const { headers } = request;
+        const registration = await journey.byToken(headers['x-registration-token'], headers['x-device-id']);
+        return details.update(registration, request.body, contextOf(request), headers['idempotency-key']);
+      },
     );
   };
 }
