@@ -19,7 +19,7 @@ export function cobRoutes(cob: CloseOfBusiness, db: Executor): FastifyPluginAsyn
     app.get(
       '/api/v1/loan/cob/runs',
       {
-        config: { access: { permission: 'loan:cob' } },
+        config: { access: { permission: 'loan:cob' }, errors: [] },
         schema: {
           operationId: 'listLoanCobRuns',
           tags: ['loans'],
@@ -58,7 +58,7 @@ export function cobRoutes(cob: CloseOfBusiness, db: Executor): FastifyPluginAsyn
     app.get(
       '/api/v1/loan/portfolio/summary',
       {
-        config: { access: { permission: 'loan:read' } },
+        config: { access: { permission: 'loan:read' }, errors: [] },
         schema: {
           operationId: 'getLoanPortfolioSummary',
           tags: ['loans'],

@@ -33,7 +33,7 @@ export function collectionRoutes(
     app.get(
       '/api/v1/loan/collectioncase',
       {
-        config: { access: { permission: 'loan:collect' } },
+        config: { access: { permission: 'loan:collect' }, errors: [] },
         schema: {
           operationId: 'listLoanCollectionCases',
           tags: ['loans'],
@@ -48,7 +48,7 @@ export function collectionRoutes(
     app.get(
       '/api/v1/loan/collectioncase/:id',
       {
-        config: { access: { permission: 'loan:collect' } },
+        config: { access: { permission: 'loan:collect' }, errors: [] },
         schema: {
           operationId: 'getLoanCollectionCase',
           tags: ['loans'],
