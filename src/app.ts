@@ -90,10 +90,12 @@ export function documentRoute(route: RouteOptions): void {
     : ERROR_STATUSES;
   for (const status of statuses) response[status] ??= { $ref: 'ErrorBody#' };
   // The document shows a completed copy of the schema (headers, multipart body, named responses, examples).
-  // The codes it may answer beyond the generic ones: declared by operationId in src/api-errors.ts.
+  // The codes it may answer beyond the generic ones: declared on the route (`config.errors`, how modules declare
+  // theirs) or, for the older routes, by operationId in src/api-errors.ts. A route declaring neither may answer the
+  // generic codes only (the error contract fails a test whose route answers anything else).
   route.config = {
     ...route.config,
-    errors: route.config?.errors ?? API_ERRORS[String(schema.operationId)],
+    errors: route.config?.errors ?? API_ERRORS[String(schema.operationId)] ?? [],
     swaggerTransform: ({ route: documented, ...document }) => ({
       schema: documentOperation(
         documented,

@@ -253,13 +253,8 @@ test('each error response lists its error_code values, each from the catalogue w
   assert.ok(documentedCodes(operation('getMe')).has('TOKEN_REVOKED'), 'generic codes are added');
 });
 
-test('every operation has a declaration of its error codes, and every declaration an operation', () => {
+test('every declaration of src/api-errors.ts names an operation (modules declare theirs on the route)', () => {
   const ids = new Set(operations.map(({ operation: op }) => op.operationId));
-  assert.deepEqual(
-    [...ids].filter((id) => !(id in API_ERRORS)),
-    [],
-    'operations missing from src/api-errors.ts',
-  );
   assert.deepEqual(
     Object.keys(API_ERRORS).filter((id) => !ids.has(id)),
     [],
