@@ -4,10 +4,12 @@
  * `CloseOfBusiness` of src/modules/loans/loans.cob.ts, built with the module's own collections and notifications
  * (only the progress callback is the benchmark's), for one business date. Prints `{"ready":…}` once composed, waits
  * for a line on stdin (the orchestrator takes its CPU snapshot), runs, then runs the same date again (the rerun must
- * find nothing), and prints the result as one JSON line. RSS is sampled every 100 ms.
+ * find nothing), and prints the result as one JSON line. RSS is sampled every 100 ms; statements are counted at the
+ * pg client.
  *   node bench/loans-cob-child.ts <env as JSON> <business date> <batch size>
  */
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import { parseConfig } from '../src/config.ts';
 import { defineJobs } from '../src/jobs.ts';
 import { ledgerModule } from '../src/modules/ledger/index.ts';
@@ -37,10 +39,20 @@ export interface CobChildResult {
   /** RSS at 10 %, 50 % and 90 % of the run (bytes): flat or growing. */
   rssAt: number[];
   cpuSeconds: number;
+  /** Statements sent to PostgreSQL during the run (BEGIN and COMMIT included), counted at the pg client. */
+  statements: number;
   /** Date.now() when the measured run started and ended (the CPU profile's window). */
   runStartedAt: number;
   runEndedAt: number;
 }
+
+// Counts every statement the process sends (pg.Client#query: drizzle, the ledger's raw SQL, pg-boss alike).
+let statements = 0;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements += 1;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 
 async function main() {
   const [envText, date, batchText] = process.argv.slice(2);
@@ -83,11 +95,13 @@ async function main() {
   };
   const timer = setInterval(sample, 100);
   const cpu = process.cpuUsage();
+  const statementsBefore = statements;
   const runStartedAt = Date.now();
   const started = performance.now();
   const run = await cob.runCob(date!);
   const seconds = (performance.now() - started) / 1000;
   const runEndedAt = Date.now();
+  const sent = statements - statementsBefore;
   sample();
   clearInterval(timer);
   const used = process.cpuUsage(cpu);
@@ -111,6 +125,7 @@ async function main() {
     samples: rss.length,
     rssAt: [at(0.1), at(0.5), at(0.9)],
     cpuSeconds: (used.user + used.system) / 1e6,
+    statements: sent,
     runStartedAt,
     runEndedAt,
   };

@@ -306,7 +306,7 @@ export function cobSection(sizes: CobSize[], date: string): string {
   }
   for (const size of sizes)
     lines.push(
-      `Database work per loan closed at ${f0(size.loans)} loans: ${f2(size.work.commits)} commits; rows written (inserted + updated + deleted) ${size.work.rows
+      `Database work per loan closed at ${f0(size.loans)} loans: ${f2(size.child.statements / Math.max(1, size.child.processed))} statements (counted at the pg client, BEGIN/COMMIT included), ${f2(size.work.commits)} commits; rows written (inserted + updated + deleted) ${size.work.rows
         .map(([table, n]) => `${table} ${f2(n)}`)
         .join(', ')}.`,
       '',
