@@ -309,8 +309,10 @@ describe(`close of business over ${DAYS} consecutive days`, () => {
       assert.equal(await income('penalty_income'), loan.ledger.penaltyIncome);
     }
     // The portfolio moved: arrears, penalties, interest of both kinds.
-    if (DAYS >= 150) assert.ok(book.some((loan) => loan.dpd > 90));
-    assert.ok(book.some((loan) => loan.ledger.penaltyIncome > 0n));
+    if (DAYS >= 150) {
+      assert.ok(book.some((loan) => loan.dpd > 90));
+      assert.ok(book.some((loan) => loan.ledger.penaltyIncome > 0n));
+    }
     assert.ok(book.every((loan) => loan.ledger.interestIncome > 0n));
     assert.equal((await verifyLedger(db)).ok, true);
   });
@@ -357,5 +359,30 @@ describe(`close of business over ${DAYS} consecutive days`, () => {
     });
     assert.equal(future.statusCode, 422, future.body);
     assert.equal(future.json().error_code, 'LOAN_COB_FUTURE_DATE');
+  });
+  it('a loan that fails is named on the run, and the next run for the date closes it', async () => {
+    const cob = loansApi(t).cob;
+    const db = t.deps.database.db;
+    const date = addDays(last, 1);
+    const broken = book.find((loan) => loan.terms.interest_calculation === 'daily')!;
+    const [row] = await db.select().from(loans).where(eq(loans.id, broken.id));
+    await db.update(loans).set({ interestAccountId: null }).where(eq(loans.id, broken.id));
+    const failed = await cob.runCob(date);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.loans_processed, book.length - 1);
+    assert.deepEqual(
+      failed.failures.map((failure) => failure.loan_id),
+      [broken.id],
+    );
+    const [untouched] = await db.select().from(loans).where(eq(loans.id, broken.id));
+    assert.equal(untouched!.lastCobDate, last, 'nothing of the failed loan was kept');
+    await db.update(loans).set({ interestAccountId: row!.interestAccountId }).where(eq(loans.id, broken.id));
+    const resumed = await cob.runCob(date);
+    assert.equal(resumed.status, 'completed');
+    assert.equal(resumed.loans_processed, book.length);
+    assert.deepEqual(resumed.failures, []);
+    const [closed] = await db.select().from(loans).where(eq(loans.id, broken.id));
+    assert.equal(closed!.lastCobDate, date);
+    assert.equal((await verifyLedger(db)).ok, true);
   });
 });

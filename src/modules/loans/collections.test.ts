@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import {
   insertLoanProduct,
@@ -17,6 +17,7 @@ import {
 } from '../../../test/helpers/loans.ts';
 import { insertActiveLoan, loanLedgerOf, loansApi, payInstalment } from '../../../test/helpers/loans-cob.ts';
 import { balanceOf, idempotent } from '../../../test/helpers/money.ts';
+import { rawRows } from '../../platform/db.ts';
 import { verifyLedger } from '../ledger/index.ts';
 import { addDays } from './loans.calendar.ts';
 import { loanHouseCode } from './loans.ledger.ts';
@@ -146,6 +147,12 @@ describe('collections', () => {
       amount_minor: 10_000,
     });
     assert.equal(broken.statusCode, 201, broken.body);
+    const tomorrow = await post('/api/v1/loan/collectioncase/promise', {
+      case_id: late.id,
+      promised_on: addDays(today, 1),
+      amount_minor: 5_000_000,
+    });
+    assert.equal(tomorrow.statusCode, 201, tomorrow.body);
     await payInstalment(t, loan.late.id, 1, today);
     const run = await loansApi(t).cob.runCob(today);
     assert.equal(run.status, 'completed');
@@ -154,6 +161,14 @@ describe('collections', () => {
     assert.ok(lateCase.promises[0].paid_minor >= 50_000);
     const otherCase = (await get(`/api/v1/loan/collectioncase/${other.id}`)).json();
     assert.equal(otherCase.promises[0].status, 'broken');
+    const reminded = lateCase.promises.find((promise: { id: string }) => promise.id === tomorrow.json().id);
+    assert.equal(reminded.status, 'pending');
+    assert.equal(reminded.reminded_on, today);
+    const [message] = await rawRows<{ body: string }>(
+      t.deps.database.db,
+      sql`select body from notifications where template_code = 'loan.promise.reminder'`,
+    );
+    assert.match(message!.body, new RegExp(loan.late.number));
     await assertLoanMatchesLedger(loan.late.id);
   });
 
