@@ -72,6 +72,12 @@ export type { LoanAccountsService } from './loans.accounts.ts';
 export type { LoanApplicationsService } from './loans.applications.ts';
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
 export type { FraudService } from './loans.fraud.ts';
+export {
+  type PortfolioQuery,
+  portfolioFlows,
+  portfolioOutstanding,
+  portfolioSummary,
+} from './loans.portfolio.ts';
 export type { LoanProductsService } from './loans.products.ts';
 export type { ScoringService } from './loans.scoring.ts';
 
