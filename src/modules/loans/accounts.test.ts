@@ -22,6 +22,7 @@ import { rawRows } from '../../platform/db.ts';
 import { eventsOf } from '../../platform/outbox.ts';
 import { LedgerService, verifyLedger } from '../ledger/index.ts';
 import { loansModule } from './index.ts';
+import { seedApprovalLimits } from './loans.accounts.limits.ts';
 import { holidayCalendar } from './loans.calendar.ts';
 import { loanFraudFlags } from './loans.fraud.tables.ts';
 import { generateSchedule } from './loans.schedule.ts';
@@ -297,7 +298,22 @@ describe('loan approval and disbursement', () => {
     const refused = await post('/api/v1/loan/loan/approve', officer, { application_id: above });
     assert.equal(refused.statusCode, 403, refused.body);
     assert.equal(refused.json().error_code, 'LOAN_APPROVAL_LIMIT_EXCEEDED');
-    // The administrator's role has no limit at all.
+    // A new installation gives administrators a limit (seeded while the table is empty); once removed the role
+    // may not approve at all, and a restart's seed does not bring it back.
+    const seeded = await get('/api/v1/loan/approvallimit/list', t.adminToken);
+    assert.ok(
+      seeded.json().items.some((item: { role_code: string }) => item.role_code === 'super_admin'),
+      seeded.body,
+    );
+    for (const role_code of ['admin', 'super_admin']) {
+      const removed = await post('/api/v1/loan/approvallimit/set', t.adminToken, {
+        role_code,
+        currency: 'KES',
+        max_amount_minor: null,
+      });
+      assert.equal(removed.statusCode, 200, removed.body);
+    }
+    await seedApprovalLimits(t.deps.database.db);
     const none = await post('/api/v1/loan/loan/approve', t.adminToken, { application_id: above });
     assert.equal(none.statusCode, 403, none.body);
     assert.equal(none.json().error_code, 'LOAN_APPROVAL_NOT_PERMITTED');

@@ -4,6 +4,7 @@
  * Other modules reach it only through this file.
  */
 import { defineModule } from '../../platform/modules.ts';
+import { seedApprovalLimits } from './loans.accounts.limits.ts';
 import { loanAccountRoutes } from './loans.accounts.routes.ts';
 import type { LoanAccountsService } from './loans.accounts.ts';
 import { accountApprovalActions, buildAccounts } from './loans.accounts.wiring.ts';
@@ -206,5 +207,6 @@ export const loansModule = defineModule({
     await seedCobArea(deps);
     await seedLoanProducts(deps.database.db);
     await seedFraudRules(deps.database.db);
+    await seedApprovalLimits(deps.database.db);
   },
 });

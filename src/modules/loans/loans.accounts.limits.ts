@@ -70,3 +70,29 @@ export class ApprovalLimits {
     });
   }
 }
+
+/**
+ * The limits a new installation starts with, so a loan officer can approve from the quick start: loan officers up to
+ * KES 1,000,000 / USD 10,000, administrators ten times that. Seeded only while the table is empty: a limit staff
+ * removed (the role may no longer approve) is not brought back at the next start.
+ */
+export const DEFAULT_APPROVAL_LIMITS: readonly {
+  roleCode: string;
+  currency: string;
+  maxAmountMinor: bigint;
+}[] = [
+  { roleCode: 'loan_officer', currency: 'KES', maxAmountMinor: 100_000_000n },
+  { roleCode: 'loan_officer', currency: 'USD', maxAmountMinor: 1_000_000n },
+  { roleCode: 'admin', currency: 'KES', maxAmountMinor: 1_000_000_000n },
+  { roleCode: 'admin', currency: 'USD', maxAmountMinor: 10_000_000n },
+  { roleCode: 'super_admin', currency: 'KES', maxAmountMinor: 1_000_000_000n },
+  { roleCode: 'super_admin', currency: 'USD', maxAmountMinor: 10_000_000n },
+];
+
+export async function seedApprovalLimits(db: Executor): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    if ((await approvalLimits(tx)).length > 0) return;
+    for (const limit of DEFAULT_APPROVAL_LIMITS)
+      await upsertApprovalLimit(tx, { ...limit, updatedById: null });
+  });
+}
