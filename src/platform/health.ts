@@ -2,7 +2,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Registry } from 'prom-client';
+import { register as processMetrics, type Registry } from 'prom-client';
 import { Type } from 'typebox';
 import type { Dependencies } from './dependencies.ts';
 import { commonErrors, platformErrorCatalogue } from './errors.ts';
@@ -151,7 +151,9 @@ export function healthRoutes(
             message: 'The metrics token is missing or wrong',
             headers: { 'www-authenticate': 'Bearer realm="metrics"' },
           });
-        const body = await metrics.metrics();
+        // The app's registry, then the process-wide one modules register their own metrics in (the onboarding funnel).
+        const own = await processMetrics.metrics();
+        const body = own ? `${await metrics.metrics()}\n${own}` : await metrics.metrics();
         return reply.type(metrics.contentType).send(body);
       },
     );

@@ -126,7 +126,8 @@ export class NotificationsService {
     const now = new Date();
     // A closed customer is reached on no channel: not the inbox they can no longer open, nor their devices.
     const closed =
-      request.recipient.type === 'customer' && (await this.#customerClosed(tx, request.recipient.id));
+      request.recipient.type === 'customer' &&
+      (await this.#customerClosed(tx, request.recipient.id, request));
     for (const channel of channels) {
       const template = templates.get(channel)!;
       const category = template.category as NotificationCategory;
@@ -189,9 +190,14 @@ export class NotificationsService {
     return queued;
   }
 
-  async #customerClosed(tx: Executor, customerId: string): Promise<boolean> {
+  /**
+   * Whether the recipient is a closed customer (or no customer). Someone who is not a customer yet — a registration's
+   * one-time code, sent with the registration id as recipient — is reached only at the address the request gives.
+   */
+  async #customerClosed(tx: Executor, customerId: string, request: NotifyRequest): Promise<boolean> {
     const customer = await customerStanding(tx, customerId);
-    return !customer || customer.status === 'closed';
+    if (!customer) return !request.addresses?.sms && !request.addresses?.email;
+    return customer.status === 'closed';
   }
 
   /** Where a channel reaches the principal: primary phone or email, each device with a push token, the inbox. */

@@ -18,7 +18,7 @@ export function adminRoutes(funnel: Funnel, consent: Consent, denyList: DenyList
     app.get(
       '/api/v1/mobile/register/funnel',
       {
-        config: { access: { permission: 'onboarding:read' } },
+        config: { access: { permission: 'onboarding:read' }, errors: [] },
         schema: {
           operationId: 'registerFunnel',
           tags: ['onboarding'],
@@ -47,7 +47,7 @@ export function adminRoutes(funnel: Funnel, consent: Consent, denyList: DenyList
     app.post(
       '/api/v1/mobile/register/denylist/add',
       {
-        config: { access: { permission: 'onboarding:manage' } },
+        config: { access: { permission: 'onboarding:manage' }, errors: [] },
         schema: {
           operationId: 'registerDenyListAdd',
           tags: ['onboarding'],

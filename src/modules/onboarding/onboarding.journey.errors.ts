@@ -28,6 +28,11 @@ export const journeyErrorDefinitions = {
       'The number is not a mobile number of a country served (`ONBOARDING_COUNTRIES`), or registration from ' +
       'it (or from this device) is refused.',
   },
+  REGISTRATION_UNAVAILABLE: {
+    status: 503,
+    message: 'Registration in the app is switched off; visit a branch or an agent',
+    description: 'The setting `features.self_registration` is off, so no registration starts.',
+  },
   REGISTRATION_RATE_LIMITED: {
     status: 429,
     message: 'Too many registration attempts; try again later',

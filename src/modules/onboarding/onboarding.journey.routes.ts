@@ -22,7 +22,7 @@ export function journeyRoutes(journey: Journey, phone: PhoneCheck): FastifyPlugi
       {
         config: {
           access: { public: true },
-          errors: ['REGISTRATION_NOT_ELIGIBLE', 'REGISTRATION_RATE_LIMITED'],
+          errors: ['REGISTRATION_NOT_ELIGIBLE', 'REGISTRATION_RATE_LIMITED', 'REGISTRATION_UNAVAILABLE'],
         },
         schema: {
           operationId: 'registerPhoneCheck',

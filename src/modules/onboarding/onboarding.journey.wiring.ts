@@ -44,7 +44,7 @@ export function buildJourneyAreas(
 ): JourneyAreas {
   const metrics = new JourneyMetrics();
   const journey = new Journey(deps, config, metrics);
-  const phone = new PhoneCheck(deps, journey, metrics);
+  const phone = new PhoneCheck(deps, journey, metrics, settings);
   return {
     journey,
     phone,

@@ -13,6 +13,7 @@ import { inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { customerIdByPhone, normalisePhone } from '../customers/index.ts';
+import type { SettingsService } from '../settings/index.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
 import type { PhoneCheckAnswer, PhoneCheckBody, StatusAnswer } from './onboarding.journey.schemas.ts';
 import type { Journey, RegistrationRow } from './onboarding.journey.ts';
@@ -34,11 +35,13 @@ export class PhoneCheck {
   readonly #deps: Dependencies;
   readonly #journey: Journey;
   readonly #metrics: JourneyMetrics;
+  readonly #settings: SettingsService;
 
-  constructor(deps: Dependencies, journey: Journey, metrics: JourneyMetrics) {
+  constructor(deps: Dependencies, journey: Journey, metrics: JourneyMetrics, settings: SettingsService) {
     this.#deps = deps;
     this.#journey = journey;
     this.#metrics = metrics;
+    this.#settings = settings;
   }
 
   /** Counts one check against a key's hourly cap; 429 REGISTRATION_RATE_LIMITED over it. */
@@ -69,6 +72,8 @@ export class PhoneCheck {
     input: Static<typeof PhoneCheckBody>,
     context: RequestContext,
   ): Promise<Static<typeof PhoneCheckAnswer>> {
+    if (!(await this.#settings.get('features.self_registration')))
+      throw onboardingErrors.REGISTRATION_UNAVAILABLE();
     const config = this.#journey.config;
     if (context.ip) await this.#limit('ip', context.ip, config.ONBOARDING_CHECKS_PER_IP_HOUR);
     await this.#limit('device', input.device_id, config.ONBOARDING_CHECKS_PER_DEVICE_HOUR);
