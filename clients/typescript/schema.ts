@@ -5280,6 +5280,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mobile/register/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send corrected details a reviewer asked for; the registration goes back to review
+         * @description Allowed when a reviewer reopened the details (`status.reopened_step` is `details_update`). The name and date of birth are compared again with the bank’s or the document’s, by the same rules, and the registration returns to the review queue. The same request again answers the same.
+         */
+        post: operations["registerDetailsUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mobile/register/identity/didit": {
         parameters: {
             query?: never;
@@ -71053,6 +71073,7 @@ export interface operations {
              * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
              *
              *     `error_code` values:
+             *     - `REGISTRATION_UNAVAILABLE`: The setting `features.self_registration` is off, so no registration starts.
              *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
              */
             503: {
@@ -71064,7 +71085,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code?: "SERVICE_UNAVAILABLE";
+                        error_code?: "REGISTRATION_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
@@ -74140,6 +74161,7 @@ export interface operations {
              *
              *     `error_code` values:
              *     - `RATE_LIMITED`: Too many requests from this client.
+             *     - `REGISTRATION_RATE_LIMITED`: Per phone number, device and client address there is a cap on phone checks per hour.
              */
             429: {
                 headers: {
@@ -74150,7 +74172,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code?: "RATE_LIMITED";
+                        error_code?: "RATE_LIMITED" | "REGISTRATION_RATE_LIMITED";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
@@ -75675,6 +75697,257 @@ export interface operations {
             };
         };
     };
+    registerDetailsUpdate: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The registration token `POST /api/v1/mobile/register/phone/check` answered. */
+                "x-registration-token": string;
+                /** @description The device the registration started on; another device id is refused. */
+                "x-device-id"?: string;
+                /** @description A step sent again with the same body (and key) answers the same; a new key asks again (resend a code). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "first_name": "first name",
+                 *       "last_name": "last name",
+                 *       "date_of_birth": "1111-11-11"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description As on the ID. */
+                    first_name: string;
+                    middle_name?: string;
+                    /** @description As on the ID. */
+                    last_name: string;
+                    /** @description YYYY-MM-DD */
+                    date_of_birth: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "phone_checked",
+                     *       "expected_steps": [
+                     *         "expected steps"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        expected_steps: string[];
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_TOKEN_INVALID`: Registration routes take the token `POST /mobile/register/phone/check` gave in `X-Registration-Token` (and, when sent, the same `X-Device-Id`).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_TOKEN_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden: the principal may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_STEP_OUT_OF_ORDER";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Error
+             *
+             *     `error_code` values:
+             *     - `REGISTRATION_EXPIRED`: The token lifetime passed, or the registration ended (expired or purged).
+             */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "REGISTRATION_EXPIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     registerIdentityDidit: {
         parameters: {
             query?: never;
@@ -75695,7 +75968,8 @@ export interface operations {
                  * @example {
                  *       "first_name": "S",
                  *       "last_name": "S",
-                 *       "date_of_birth": "1990-05-17"
+                 *       "date_of_birth": "1990-05-17",
+                 *       "national_id": "AAAA"
                  *     }
                  */
                 "application/json": {
@@ -75706,8 +75980,8 @@ export interface operations {
                      * @description YYYY-MM-DD.
                      */
                     date_of_birth: string;
-                    /** @description Compared with the document number Didit reads (the document must be of this type). */
-                    national_id?: string;
+                    /** @description Compared with the document number Didit reads (the document must be of `national_id_type`); unique among customers for automatic approval. */
+                    national_id: string;
                     /** @description The kind of document `national_id` names (default national_id). */
                     national_id_type?: "national_id" | "passport" | "alien_id";
                     /** @description ISO 3166-1 alpha-3, as on the document (e.g. KEN). */
