@@ -46,7 +46,8 @@ export interface ApplicationsOptions {
   db: Executor;
   products: LoanProductsService;
   /** The rank of a KYC tier code (kyc module); null when there is no such tier. */
-  tierRank: (code: string) => Promise<number | null>;
+  /** Every KYC tier's rank by code (one read). */
+  tierRanks: () => Promise<Map<string, number>>;
   /** The customer's wallet in a currency (wallets module). */
   walletOf: (
     customerId: string,
@@ -139,6 +140,9 @@ export class LoanApplicationsService {
     const documentIds = [...new Set(input.document_ids ?? [])];
     await this.#checkDocuments(documentIds, customerId, principal);
     const wallet = await this.#options.walletOf(customerId, product.currency);
+    // Tier ranks read before the transaction: a read on another connection inside it could wait for a pool slot
+    // that every concurrent submission holds (the pool would deadlock at pool-size concurrent applications).
+    const ranks = await this.#options.tierRanks();
     const id = uuidv7();
     const shown = (view: ApplicationView) => applicationViewFor(view, principal);
     const flagged = await inTransaction(this.#db, async (tx) => {
@@ -148,7 +152,7 @@ export class LoanApplicationsService {
       const reasons = await eligibilityReasons(terms, product.currency, {
         customerStatus: customer.status,
         customerTier: customer.kycTier,
-        tierRank: this.#options.tierRank,
+        tierRank: async (code) => ranks.get(code) ?? null,
         wallet,
         activeLoans: await activeLoanCount(tx, customerId),
         now: new Date(),
@@ -186,12 +190,6 @@ export class LoanApplicationsService {
           currency: product.currency,
         },
       );
-      await writeAudit(tx, context, {
-        action: 'loan_application.submitted',
-        entityType: 'loan_application',
-        entityId: id,
-        after: applicationView((await loadApplication(tx, id))!),
-      });
       const fraud = this.#pipeline.ports.fraud
         ? await this.#pipeline.ports.fraud.check(tx, id, context)
         : null;
@@ -202,7 +200,15 @@ export class LoanApplicationsService {
         });
         if (fraud.flagged) await this.#pipeline.announce(tx, row, 'flagged', []);
       }
-      await claim?.commit(tx, 201, shown(applicationView((await loadApplication(tx, id))!)));
+      const submitted = applicationView((await loadApplication(tx, id))!);
+      await claim?.commit(tx, 201, shown(submitted));
+      // Last: the audit chain's lock is held from here to the commit, not through the fraud rules (ADR: audit.ts).
+      await writeAudit(tx, context, {
+        action: 'loan_application.submitted',
+        entityType: 'loan_application',
+        entityId: id,
+        after: submitted,
+      });
       return fraud?.flagged ?? false;
     });
     if (flagged) return shown(applicationView((await loadApplication(this.#db, id))!));

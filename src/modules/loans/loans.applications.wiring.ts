@@ -36,7 +36,7 @@ export function buildProductsAndApplications(ctx: ModuleContext): {
   const applications = new LoanApplicationsService({
     db,
     products,
-    tierRank,
+    tierRanks: async () => new Map((await kyc.listTiers()).items.map((tier) => [tier.code, tier.rank])),
     walletOf: (customerId, currency) => wallets.findCustomerWallet(customerId, currency),
     document: (id, principal) => documents.get(id, principal),
     notifier: notifications.service,
