@@ -7,16 +7,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type DiditDelivery, FakeDidit } from '../../../test/fakes/didit.ts';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { signDiditWebhook } from '../../integrations/didit/didit.signature.ts';
+import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
+import { rawRows } from '../../platform/db.ts';
 import { auditLog } from '../../platform/platform.tables.ts';
 import { onboardingModule } from './index.ts';
 import { diditSessions, diditWebhookReceipts } from './onboarding.didit.tables.ts';
 
 const WEBHOOK = '/api/v1/mobile/register/didit/webhook';
-const DECLARED = { first_name: 'Amina', last_name: 'Wanjiru Otieno', date_of_birth: '1992-03-14' };
+const DECLARED = {
+  first_name: 'Amina',
+  last_name: 'Wanjiru Otieno',
+  date_of_birth: '1992-03-14',
+  national_id: '12345678',
+};
 
 describe('onboarding: Didit identity path', () => {
   let t: TestContext;
@@ -39,6 +46,7 @@ describe('onboarding: Didit identity path', () => {
       DIDIT_POLL_MAX_INTERVAL_MINUTES: '60',
       DIDIT_TIMEOUT_MS: '2000',
       ONBOARDING_CHECKS_PER_IP_HOUR: '10000',
+      ONBOARDING_EMAIL_OPTIONAL: 'true',
     });
   });
   after(async () => {
@@ -154,6 +162,57 @@ describe('onboarding: Didit identity path', () => {
       .where(eq(diditSessions.sessionId, reg.sessionId));
     assert.ok(sessionRow?.finishedAt);
     assert.equal(sessionRow?.nextPollAt, null);
+  });
+
+  /** The registration's steps as the app sends them; the phone OTP with its code read from the sealed event. */
+  async function verifyPhone(token: string, registrationId: string) {
+    const post = (url: string, payload: Record<string, unknown> = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/mobile/register/${url}`,
+        headers: { 'x-registration-token': token },
+        payload,
+      });
+    const sent = await post('phone/otp/send');
+    assert.equal(sent.statusCode, 200, sent.body);
+    const challenge = sent.json().challenge_id as string;
+    const rows = await rawRows<{ payload: Record<string, unknown> }>(
+      t.deps.database.db,
+      sql`select payload from outbox_events where topic = 'otp.requested' and aggregate_id = ${registrationId}`,
+    );
+    const event = rows.find((row) => row.payload.challenge_id === challenge);
+    assert.ok(event, 'the otp.requested event');
+    const code = openEnvelope(
+      t.deps.keys,
+      JSON.parse(String(event.payload.code_sealed)) as Envelope,
+      `otp:${challenge}`,
+    ).toString();
+    const verified = await post('phone/otp/verify', { challenge_id: challenge, code });
+    assert.equal(verified.statusCode, 200, verified.body);
+    return post;
+  }
+
+  test('Didit approved by webhook: the journey goes on to a completed registration with a customer', async () => {
+    const reg = await opened({ ...DECLARED, national_id: '29000001' });
+    fake.setStatus(reg.sessionId, 'Approved');
+    await fake.deliver(reg.sessionId, {}, send);
+    const post = await verifyPhone(reg.token, reg.id);
+    assert.equal((await post('email/skip')).statusCode, 200);
+    const documents = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/mobile/register/documents' })
+    ).json();
+    const accepted = await post('terms/accept', {
+      terms_hash: documents.terms.content_hash,
+      privacy_hash: documents.privacy.content_hash,
+    });
+    assert.equal(accepted.statusCode, 200, accepted.body);
+    assert.equal((await post('pin', { pin: '482913' })).statusCode, 200);
+    const done = await post('complete');
+    assert.equal(done.statusCode, 200, done.body);
+    assert.equal(done.json().state, 'completed', done.body);
+    const read = await status(reg.token);
+    assert.equal(read.state, 'completed');
+    assert.ok(read.customer_id);
   });
 
   test('a document that differs from the declared details is still verified, with the mismatches named', async () => {
@@ -418,6 +477,10 @@ describe('onboarding: Didit identity path', () => {
 
   test('Didit unavailable or throttled: 503 with Retry-After, and the same step can be sent again', async () => {
     const reg = await register();
+    const { national_id: _, ...withoutId } = DECLARED;
+    const invalid = await startDidit(reg.token, withoutId);
+    assert.equal(invalid.statusCode, 422, invalid.body);
+    assert.equal(invalid.json().error_code, 'VALIDATION_ERROR');
     fake.failNext(1, 429, JSON.stringify({ detail: 'Request was throttled.' }), '42');
     const throttled = await startDidit(reg.token);
     assert.equal(throttled.statusCode, 503, throttled.body);

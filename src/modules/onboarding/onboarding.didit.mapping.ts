@@ -23,8 +23,8 @@ export interface DiditDeclared {
   last_name: string;
   /** YYYY-MM-DD. */
   date_of_birth: string;
-  national_id: string | null;
-  national_id_type: 'national_id' | 'passport' | 'alien_id' | null;
+  national_id: string;
+  national_id_type: 'national_id' | 'passport' | 'alien_id';
   /** ISO 3166-1 alpha-3, as Didit writes it. */
   nationality: string | null;
   email: string | null;
@@ -40,6 +40,8 @@ export interface DiditIdentity {
   source: 'didit';
   session_id: string;
   first_name: string | null;
+  /** Didit reads no middle name apart (the shape activation shares with the CBS path). */
+  middle_name: null;
   last_name: string | null;
   full_name: string | null;
   date_of_birth: string | null;
@@ -128,6 +130,7 @@ export function identityFromDecision(sessionId: string, decision: Record<string,
     source: 'didit',
     session_id: sessionId,
     first_name: first,
+    middle_name: null,
     last_name: last,
     full_name: text(id, 'full_name') ?? ([first, last].filter(Boolean).join(' ') || null),
     date_of_birth: text(id, 'date_of_birth'),
@@ -143,7 +146,7 @@ export function identityFromDecision(sessionId: string, decision: Record<string,
 const normaliseNumber = (value: string) => value.toUpperCase().replace(/[^A-Z0-9]/g, '');
 
 /** Which declared ID type a Didit document type proves. */
-function documentKind(documentType: string | null): DiditDeclared['national_id_type'] {
+function documentKind(documentType: string | null): DiditDeclared['national_id_type'] | null {
   const type = (documentType ?? '').toLowerCase();
   if (type.includes('passport')) return 'passport';
   if (type.includes('residence') || type.includes('alien')) return 'alien_id';
@@ -172,9 +175,9 @@ export function compareDeclared(declared: DiditDeclared, identity: DiditIdentity
       field: 'date_of_birth',
       reason: 'The date of birth on the document differs from the declared one.',
     });
-  if (declared.national_id) {
+  {
     const kind = documentKind(identity.document_type);
-    if (kind !== (declared.national_id_type ?? 'national_id') || !identity.document_number)
+    if (kind !== declared.national_id_type || !identity.document_number)
       mismatches.push({
         code: 'national_id_unconfirmed',
         field: 'national_id',

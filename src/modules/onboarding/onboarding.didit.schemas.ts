@@ -9,14 +9,14 @@ export const DiditStartBody = Type.Object(
     first_name: Name,
     last_name: Name,
     date_of_birth: Type.String({ format: 'date', description: 'YYYY-MM-DD.' }),
-    national_id: Type.Optional(
-      Type.String({
-        minLength: 3,
-        maxLength: 32,
-        pattern: '^[A-Za-z0-9 -]+$',
-        description: 'Compared with the document number Didit reads (the document must be of this type).',
-      }),
-    ),
+    national_id: Type.String({
+      minLength: 3,
+      maxLength: 32,
+      pattern: '^[A-Za-z0-9 -]+$',
+      description:
+        'Compared with the document number Didit reads (the document must be of `national_id_type`); unique ' +
+        'among customers for automatic approval.',
+    }),
     national_id_type: Type.Optional(
       Type.Union([Type.Literal('national_id'), Type.Literal('passport'), Type.Literal('alien_id')], {
         description: 'The kind of document `national_id` names (default national_id).',

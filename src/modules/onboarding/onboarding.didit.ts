@@ -125,8 +125,8 @@ export class DiditArea {
       first_name: body.first_name.trim(),
       last_name: body.last_name.trim(),
       date_of_birth: body.date_of_birth,
-      national_id: body.national_id?.trim() ?? null,
-      national_id_type: body.national_id ? (body.national_id_type ?? 'national_id') : null,
+      national_id: body.national_id.trim(),
+      national_id_type: body.national_id_type ?? 'national_id',
       nationality: body.nationality ?? null,
       email: body.email ?? null,
     };
