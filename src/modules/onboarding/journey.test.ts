@@ -271,4 +271,23 @@ describe('onboarding journey', () => {
     for (const secret of ['4739', 'amina@example.org', '+254711000407', row.pinHash!])
       assert.ok(!text.includes(secret));
   });
+
+  test('parallel repeats of a send or a verify get one answer; a resend within the cooldown is refused', async () => {
+    const { token, id } = await verifiedIdentity('+254711000408', 'device-408');
+    const sends = await Promise.all([1, 2, 3].map(() => step(token, 'phone/otp/send', {}, 'same-key')));
+    for (const answer of sends) assert.deepEqual(answer.json(), sends[0]!.json(), answer.body);
+    const old = sends[0]!.json().challenge_id;
+    const oldCode = await codeFor(id, old);
+    const resent = await step(token, 'phone/otp/send', {}, 'another-key');
+    assert.equal(resent.statusCode, 429, 'the resend cooldown applies');
+    assert.equal(resent.json().error_code, 'OTP_COOLDOWN');
+    const verify = { challenge_id: old, code: oldCode };
+    const verifies = await Promise.all([1, 2, 3].map(() => step(token, 'phone/otp/verify', verify)));
+    for (const answer of verifies) {
+      assert.equal(answer.statusCode, 200, answer.body);
+      assert.deepEqual(answer.json(), verifies[0]!.json());
+    }
+    const row = (await api().journey.byId(id))!;
+    assert.equal(row.version, 4, 'identity, one send, one verify');
+  });
 });

@@ -9,14 +9,14 @@
 import type { Static } from 'typebox';
 import type { RequestContext } from '../../platform/audit.ts';
 import { sealEnvelope } from '../../platform/crypto.ts';
-import { inTransaction } from '../../platform/db.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { type OtpIssued, OtpService, otpRequested } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
 import type { OtpSent, StepAnswer } from './onboarding.journey.schemas.ts';
-import type { Journey, RegistrationRow } from './onboarding.journey.ts';
+import type { Journey, RegistrationPatch, RegistrationRow } from './onboarding.journey.ts';
 import { maskPhone, stateOf } from './onboarding.journey.ts';
 import { expectedSteps, type RegistrationStep } from './onboarding.machine.ts';
 
@@ -61,159 +61,139 @@ export class ContactVerification {
     });
   }
 
-  /** The stored answer of a repeated request, or the registration and the request's hash to go on with. */
-  async #begin(request: StepRequest, step: RegistrationStep, body: unknown) {
-    const row = await this.#journey.byToken(request.token, request.deviceId);
+  /**
+   * Runs a step whose work is outside the database under the registration's lock: a repeat of a request answered
+   * before (even one sent in parallel) gets the stored answer and does no work; otherwise `work` runs with the row
+   * and answers the patch and the answer, and the step advances on the same transaction.
+   */
+  async #step<A>(
+    request: StepRequest,
+    step: RegistrationStep,
+    body: unknown,
+    work: (
+      tx: Executor,
+      row: RegistrationRow,
+    ) => Promise<{ patch: RegistrationPatch; answer: A | ((row: RegistrationRow) => A) }>,
+  ): Promise<A> {
+    const found = await this.#journey.byToken(request.token, request.deviceId);
     const requestHash = this.#journey.requestHash(step, body, request.idempotencyKey);
-    const stored = await this.#journey.replay(row.id, step, requestHash);
-    if (!stored) this.#journey.assertAllowed(row, step);
-    return { row, requestHash, stored: stored?.answer };
+    const stored = await this.#journey.replay(found.id, step, requestHash);
+    if (stored) return stored.answer as A;
+    this.#journey.assertAllowed(found, step);
+    return inTransaction(this.#journey.db, async (tx) => {
+      const locked = await this.#journey.lockForStep(tx, found.id, step, requestHash);
+      if (locked.stored) return locked.stored.answer as A;
+      const { patch, answer } = await work(tx, locked.row);
+      const done = await this.#journey.advance<A>(tx, found.id, step, patch, {
+        requestHash,
+        answer,
+        context: request.context,
+      });
+      return done.answer;
+    });
   }
 
-  #sealedCode(issued: OtpIssued): string {
-    return JSON.stringify(
-      sealEnvelope(this.#deps.keys, Buffer.from(issued.code), `otp:${issued.challengeId}`),
+  async #deliver(
+    tx: Executor,
+    row: RegistrationRow,
+    purpose: string,
+    issued: OtpIssued,
+    address: { phone: string } | { email: string },
+  ) {
+    await emitEvent(
+      tx,
+      otpRequested,
+      { type: 'registration', id: row.id },
+      {
+        // Not a customer yet: the registration id stands for the recipient, reached only at the address given.
+        customer_id: row.id,
+        purpose,
+        channel: 'phone' in address ? 'sms' : 'email',
+        challenge_id: issued.challengeId,
+        expires_at: issued.expiresAt.toISOString(),
+        code_sealed: JSON.stringify(
+          sealEnvelope(this.#deps.keys, Buffer.from(issued.code), `otp:${issued.challengeId}`),
+        ),
+        ...address,
+      },
     );
   }
 
   async sendPhoneCode(request: StepRequest): Promise<Static<typeof OtpSent>> {
-    const { row, requestHash, stored } = await this.#begin(request, 'phone_otp_send', {});
-    if (stored) return stored as Static<typeof OtpSent>;
-    const phone = row.phone!;
-    const issued = await (await this.#otp()).issue({
-      purpose: PHONE_PURPOSE,
-      subject: phone,
-      binding: { registration: row.id, phone },
-    });
-    const answer = {
-      challenge_id: issued.challengeId,
-      expires_at: issued.expiresAt.toISOString(),
-      channel: 'sms' as const,
-      sent_to: maskPhone(phone)!,
-    };
-    return inTransaction(this.#journey.db, async (tx) => {
-      const done = await this.#journey.advance<Static<typeof OtpSent>>(
-        tx,
-        row.id,
-        'phone_otp_send',
-        {},
-        {
-          requestHash,
-          answer,
-          context: request.context,
+    return this.#step(request, 'phone_otp_send', {}, async (tx, row) => {
+      const phone = row.phone!;
+      const issued = await (await this.#otp()).issue({
+        purpose: PHONE_PURPOSE,
+        subject: phone,
+        binding: { registration: row.id, phone },
+      });
+      await this.#deliver(tx, row, PHONE_PURPOSE, issued, { phone });
+      return {
+        patch: {},
+        answer: {
+          challenge_id: issued.challengeId,
+          expires_at: issued.expiresAt.toISOString(),
+          channel: 'sms' as const,
+          sent_to: maskPhone(phone)!,
         },
-      );
-      if (!done.replayed)
-        await emitEvent(
-          tx,
-          otpRequested,
-          { type: 'registration', id: row.id },
-          {
-            customer_id: row.id,
-            purpose: PHONE_PURPOSE,
-            channel: 'sms',
-            challenge_id: issued.challengeId,
-            expires_at: issued.expiresAt.toISOString(),
-            code_sealed: this.#sealedCode(issued),
-            phone,
-          },
-        );
-      return done.answer;
+      };
     });
   }
 
   async verifyPhoneCode(request: StepRequest, body: { challenge_id: string; code: string }): Promise<Answer> {
-    const { row, requestHash, stored } = await this.#begin(request, 'phone_otp_verify', body);
-    if (stored) return stored as Answer;
-    if (!row.stepTimes.phone_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
-    await (await this.#otp()).verify({
-      purpose: PHONE_PURPOSE,
-      challengeId: body.challenge_id,
-      code: body.code,
-      binding: { registration: row.id, phone: row.phone! },
+    return this.#step(request, 'phone_otp_verify', body, async (_tx, row) => {
+      if (!row.stepTimes.phone_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
+      await (await this.#otp()).verify({
+        purpose: PHONE_PURPOSE,
+        challengeId: body.challenge_id,
+        code: body.code,
+        binding: { registration: row.id, phone: row.phone! },
+      });
+      return { patch: { phoneVerifiedAt: new Date() }, answer: stepAnswer };
     });
-    const done = await this.#journey.advanceNow<Answer>(
-      row.id,
-      'phone_otp_verify',
-      { phoneVerifiedAt: new Date() },
-      { requestHash, answer: stepAnswer, context: request.context },
-    );
-    return done.answer;
   }
 
   async sendEmailCode(request: StepRequest, body: { email: string }): Promise<Static<typeof OtpSent>> {
     const email = body.email.trim().toLowerCase();
-    const { row, requestHash, stored } = await this.#begin(request, 'email_otp_send', { email });
-    if (stored) return stored as Static<typeof OtpSent>;
-    const issued = await (await this.#otp()).issue({
-      purpose: EMAIL_PURPOSE,
-      subject: email,
-      binding: { registration: row.id, email },
-    });
-    const answer = {
-      challenge_id: issued.challengeId,
-      expires_at: issued.expiresAt.toISOString(),
-      channel: 'email' as const,
-      sent_to: maskEmail(email),
-    };
-    return inTransaction(this.#journey.db, async (tx) => {
-      const done = await this.#journey.advance<Static<typeof OtpSent>>(
-        tx,
-        row.id,
-        'email_otp_send',
-        { emailSealed: this.#journey.seal(row.id, 'email', email) },
-        { requestHash, answer, context: request.context },
-      );
-      if (!done.replayed)
-        await emitEvent(
-          tx,
-          otpRequested,
-          { type: 'registration', id: row.id },
-          {
-            customer_id: row.id,
-            purpose: EMAIL_PURPOSE,
-            channel: 'email',
-            challenge_id: issued.challengeId,
-            expires_at: issued.expiresAt.toISOString(),
-            code_sealed: this.#sealedCode(issued),
-            email,
-          },
-        );
-      return done.answer;
+    return this.#step(request, 'email_otp_send', { email }, async (tx, row) => {
+      const issued = await (await this.#otp()).issue({
+        purpose: EMAIL_PURPOSE,
+        subject: email,
+        binding: { registration: row.id, email },
+      });
+      await this.#deliver(tx, row, EMAIL_PURPOSE, issued, { email });
+      return {
+        patch: { emailSealed: this.#journey.seal(row.id, 'email', email) },
+        answer: {
+          challenge_id: issued.challengeId,
+          expires_at: issued.expiresAt.toISOString(),
+          channel: 'email' as const,
+          sent_to: maskEmail(email),
+        },
+      };
     });
   }
 
   async verifyEmailCode(request: StepRequest, body: { challenge_id: string; code: string }): Promise<Answer> {
-    const { row, requestHash, stored } = await this.#begin(request, 'email_otp_verify', body);
-    if (stored) return stored as Answer;
-    const email = this.#journey.open<string>(row.id, 'email', row.emailSealed);
-    if (!email || !row.stepTimes.email_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
-    await (await this.#otp()).verify({
-      purpose: EMAIL_PURPOSE,
-      challengeId: body.challenge_id,
-      code: body.code,
-      binding: { registration: row.id, email },
+    return this.#step(request, 'email_otp_verify', body, async (_tx, row) => {
+      const email = this.#journey.open<string>(row.id, 'email', row.emailSealed);
+      if (!email || !row.stepTimes.email_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
+      await (await this.#otp()).verify({
+        purpose: EMAIL_PURPOSE,
+        challengeId: body.challenge_id,
+        code: body.code,
+        binding: { registration: row.id, email },
+      });
+      return { patch: { emailVerifiedAt: new Date(), emailSkipped: false }, answer: stepAnswer };
     });
-    const done = await this.#journey.advanceNow<Answer>(
-      row.id,
-      'email_otp_verify',
-      { emailVerifiedAt: new Date(), emailSkipped: false },
-      { requestHash, answer: stepAnswer, context: request.context },
-    );
-    return done.answer;
   }
 
   /** Skips the email step: 409 REGISTRATION_EMAIL_REQUIRED unless ONBOARDING_EMAIL_OPTIONAL. */
   async skipEmail(request: StepRequest): Promise<Answer> {
-    const { row, requestHash, stored } = await this.#begin(request, 'email_skip', {});
-    if (stored) return stored as Answer;
-    if (!this.#journey.config.ONBOARDING_EMAIL_OPTIONAL) throw onboardingErrors.REGISTRATION_EMAIL_REQUIRED();
-    const done = await this.#journey.advanceNow<Answer>(
-      row.id,
-      'email_skip',
-      { emailSkipped: true },
-      { requestHash, answer: stepAnswer, context: request.context },
-    );
-    return done.answer;
+    return this.#step(request, 'email_skip', {}, async () => {
+      if (!this.#journey.config.ONBOARDING_EMAIL_OPTIONAL)
+        throw onboardingErrors.REGISTRATION_EMAIL_REQUIRED();
+      return { patch: { emailSkipped: true }, answer: stepAnswer };
+    });
   }
 }

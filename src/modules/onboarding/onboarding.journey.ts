@@ -144,6 +144,25 @@ export class Journey {
   }
 
   /**
+   * Locks the registration for a step whose work is outside the database (an OTP issued or checked): the stored
+   * answer when this request was answered before (parallel repeats wait here and get it), else the row, the step
+   * checked against the table. Call `advance` on the same transaction afterwards.
+   */
+  async lockForStep(
+    tx: Executor,
+    registrationId: string,
+    step: RegistrationStep,
+    requestHash: string,
+  ): Promise<{ row: RegistrationRow; stored: { answer: unknown } | null }> {
+    const row = await lockRegistration(tx, registrationId);
+    if (!row) throw onboardingErrors.REGISTRATION_TOKEN_INVALID();
+    const stored = await findStep(tx, registrationId, step, requestHash);
+    if (stored) return { row, stored: { answer: stored.answer } };
+    this.assertAllowed(row, step);
+    return { row, stored: null };
+  }
+
+  /**
    * 409 REGISTRATION_STEP_OUT_OF_ORDER unless the table allows `step` in the registration's state (a check before
    * external work; `advance` checks again under the row lock).
    */
