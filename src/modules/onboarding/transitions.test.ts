@@ -16,7 +16,7 @@ describe('onboarding transitions, exhaustively', () => {
   let t: TestContext;
   const api = () => t.application.system.api(onboardingModule);
   before(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ ONBOARDING_EMAIL_OPTIONAL: 'true' });
   });
   after(async () => t.close());
 
@@ -89,5 +89,47 @@ describe('onboarding transitions, exhaustively', () => {
       assert.equal(answer.statusCode, 409, `${url}: ${answer.body}`);
       assert.deepEqual(answer.json().details.expected_steps, ['identity_cbs', 'identity_didit']);
     }
+  });
+
+  test('with the email optional it is skipped; skip and terms sent again answer the same and change nothing', async () => {
+    const started = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/phone/check',
+      payload: { phone: '+254711000503', device_id: 'device-503', app_version: '1.0.0', language: 'en' },
+    });
+    const token = started.json().registration_token;
+    const { id } = await api().journey.byToken(token);
+    await api().journey.advanceNow(id, 'identity_cbs', { path: 'cbs' });
+    await api().journey.advanceNow(id, 'phone_otp_verify', { phoneVerifiedAt: new Date() });
+    const post = (url: string, payload: Record<string, unknown> = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/mobile/register/${url}`,
+        headers: { 'x-registration-token': token },
+        payload,
+      });
+    const skipped = await post('email/skip');
+    assert.equal(skipped.statusCode, 200, skipped.body);
+    assert.deepEqual(skipped.json(), { state: 'email_verified', expected_steps: ['terms_accept'] });
+    const documents = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/mobile/register/documents' })
+    ).json();
+    const hashes = { terms_hash: documents.terms.content_hash, privacy_hash: documents.privacy.content_hash };
+    const accepted = await post('terms/accept', hashes);
+    assert.equal(accepted.json().state, 'terms_accepted', accepted.body);
+    const version = (await api().journey.byId(id))!.version;
+    assert.deepEqual((await post('email/skip')).json(), skipped.json());
+    assert.deepEqual((await post('terms/accept', hashes)).json(), accepted.json());
+    const row = (await api().journey.byId(id))!;
+    assert.deepEqual([row.version, row.emailSkipped, row.emailVerifiedAt], [version, true, null]);
+    const status = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/status',
+      headers: { 'x-registration-token': token },
+    });
+    assert.deepEqual(
+      [status.json().email_optional, status.json().email_skipped, status.json().terms_accepted],
+      [true, true, true],
+    );
   });
 });
