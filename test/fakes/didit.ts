@@ -61,7 +61,7 @@ export class FakeDidit {
   /** The old secret during a rotation: deliveries then carry the `-Previous` headers. */
   previousWebhookSecret: string | undefined;
   webhookUrl: string | undefined;
-  readonly autoDeliver: boolean;
+  autoDeliver: boolean;
   readonly requests: RecordedDiditRequest[] = [];
   /** Every delivery made (with the receiver's answer). */
   readonly deliveries: { delivery: DiditDelivery; outcome: DeliveryOutcome }[] = [];

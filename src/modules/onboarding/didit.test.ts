@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
+import { createCodeForgeClient } from '../../../clients/typescript/index.ts';
 import { type DiditDelivery, FakeDidit } from '../../../test/fakes/didit.ts';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { signDiditWebhook } from '../../integrations/didit/didit.signature.ts';
@@ -490,5 +491,55 @@ describe('onboarding: Didit identity path', () => {
     assert.equal((await startDidit(reg.token)).statusCode, 503);
     assert.equal((await status(reg.token)).state, 'phone_checked');
     assert.equal((await startDidit(reg.token)).statusCode, 201);
+  });
+
+  test('over the network with the typed client: the verification page approves, the webhook travels signed, the callback answers', async () => {
+    const baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    fake.webhookUrl = `${baseUrl}${WEBHOOK}`;
+    fake.autoDeliver = true;
+    const client = createCodeForgeClient({ baseUrl });
+    const checked = await client.POST('/api/v1/mobile/register/phone/check', {
+      body: {
+        phone: '+254711000999',
+        device_id: 'didit-network-device',
+        app_version: '2.0.0',
+        language: 'en',
+      },
+    });
+    assert.equal(checked.response.status, 200, JSON.stringify(checked.error));
+    const token = checked.data!.registration_token;
+    const headers = { 'x-registration-token': token };
+    const started = await client.POST('/api/v1/mobile/register/identity/didit', {
+      params: { header: headers },
+      body: { ...DECLARED, national_id: '29000999' },
+    });
+    assert.equal(started.response.status, 201, JSON.stringify(started.error));
+    // The person picks "Approved" on the verification page: the fake posts the signed webhook to the API over HTTP,
+    // then sends the browser to the callback.
+    const page = await fetch(`${started.data!.verification_url}/complete?status=Approved`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
+    assert.equal(page.status, 303);
+    const delivered = fake.deliveries.at(-1)!;
+    assert.equal(delivered.outcome.status, 200, delivered.outcome.body);
+    assert.deepEqual(JSON.parse(delivered.outcome.body), { status: 'applied' });
+    const location = new URL(page.headers.get('location')!);
+    assert.equal(location.searchParams.get('status'), 'Approved');
+    const back = await client.GET('/api/v1/mobile/register/didit/callback', {
+      params: {
+        query: {
+          verificationSessionId: location.searchParams.get('verificationSessionId')!,
+          status: location.searchParams.get('status')!,
+        },
+      },
+    });
+    assert.equal(back.response.status, 200, JSON.stringify(back.error));
+    assert.equal(back.data!.state, 'identity_verified');
+    const read = await client.GET('/api/v1/mobile/register/status', { params: { header: headers } });
+    assert.equal(read.data!.state, 'identity_verified');
+    assert.equal(read.data!.identity?.didit_status, 'Approved');
+    fake.autoDeliver = false;
+    fake.webhookUrl = undefined;
   });
 });
