@@ -260,6 +260,18 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.equal((await status(token)).json().state, 'phone_checked');
   });
 
+  test('one registration cannot probe national ID after national ID: lookups are capped per hour', async () => {
+    const token = await phoneCheck('+254711000505', 'device-505');
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const missing = await cbsLookup(token, { national_id: `9900000${attempt}` });
+      assert.equal(missing.statusCode, 404, missing.body);
+    }
+    const capped = await cbsLookup(token, { national_id: '99000009' });
+    assert.equal(capped.statusCode, 429, capped.body);
+    assert.equal(capped.json().error_code, 'REGISTRATION_RATE_LIMITED');
+    assert.ok(Number(capped.headers['retry-after']) > 0);
+  });
+
   test('the bank not answering is 503 with Retry-After and records nothing; a retry goes through', async () => {
     bankClient(503, '50300001', '0711000503');
     const token = await phoneCheck('+254711000503', 'device-503');

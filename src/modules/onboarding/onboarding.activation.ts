@@ -11,7 +11,7 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { ScreeningPort } from '../../integrations/ports.ts';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { boolean, text, variable } from '../../platform/config-spec.ts';
+import { boolean, integer, text, variable } from '../../platform/config-spec.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -44,6 +44,11 @@ export const activationConfig = {
     'national_id',
     text,
   ),
+  ONBOARDING_CBS_LOOKUPS_PER_HOUR: variable(
+    'CBS lookups one registration may make per hour (a cap so national IDs cannot be probed).',
+    '5',
+    integer(1, 100),
+  ),
   ONBOARDING_AUTO_APPROVE: variable(
     'Whether completion may approve automatically when every rule holds (false: every registration is reviewed).',
     'true',
@@ -56,6 +61,7 @@ export interface ActivationConfig {
   readonly ONBOARDING_TIER_DIDIT: string;
   readonly ONBOARDING_WALLET_CURRENCY: string;
   readonly ONBOARDING_NATIONAL_ID_TYPE: string;
+  readonly ONBOARDING_CBS_LOOKUPS_PER_HOUR: number;
   readonly ONBOARDING_AUTO_APPROVE: boolean;
 }
 

@@ -53,7 +53,12 @@ export function buildActivationAreas(
   const cbs = new CbsIdentity(
     journey,
     services.cbs === undefined ? cbsDirectoryFrom(deps.config) : services.cbs,
-    { pepper: deps.config.HMAC_PEPPER, nationalIdType: services.config.ONBOARDING_NATIONAL_ID_TYPE },
+    {
+      pepper: deps.config.HMAC_PEPPER,
+      nationalIdType: services.config.ONBOARDING_NATIONAL_ID_TYPE,
+      store: deps.store,
+      lookupsPerHour: services.config.ONBOARDING_CBS_LOOKUPS_PER_HOUR,
+    },
   );
   const activation = new Activation(
     deps,

@@ -21,6 +21,7 @@ export function cbsRoutes(journey: Journey, cbs: CbsIdentity): FastifyPluginAsyn
             'REGISTRATION_CBS_NOT_CONFIGURED',
             'REGISTRATION_CBS_UNAVAILABLE',
             'REGISTRATION_CBS_CLIENT_NOT_FOUND',
+            'REGISTRATION_RATE_LIMITED',
           ],
         },
         schema: {

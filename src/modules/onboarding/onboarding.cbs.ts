@@ -13,6 +13,7 @@ import {
   FineractError,
 } from '../../integrations/fineract/fineract.client.ts';
 import type { RequestContext } from '../../platform/audit.ts';
+import type { EphemeralStore } from '../../platform/cache.ts';
 import { inTransaction } from '../../platform/db.ts';
 import { DependencyUnavailableError } from '../../platform/errors.ts';
 import { nationalIdBlindIndex } from '../customers/index.ts';
@@ -83,16 +84,34 @@ export class CbsIdentity {
   readonly #directory: CbsClientDirectory | null;
   readonly #pepper: string;
   readonly #nationalIdType: string;
+  readonly #store: EphemeralStore;
+  readonly #lookupsPerHour: number;
 
   constructor(
     journey: Journey,
     directory: CbsClientDirectory | null,
-    options: { pepper: string; nationalIdType: string },
+    options: { pepper: string; nationalIdType: string; store: EphemeralStore; lookupsPerHour: number },
   ) {
     this.#journey = journey;
     this.#directory = directory;
     this.#pepper = options.pepper;
     this.#nationalIdType = options.nationalIdType;
+    this.#store = options.store;
+    this.#lookupsPerHour = options.lookupsPerHour;
+  }
+
+  /**
+   * Lookups per registration and hour: without a cap, one registration could ask the bank about national ID after
+   * national ID and learn who is a client (a 404 tells). 429 REGISTRATION_RATE_LIMITED over it.
+   */
+  async #limit(registrationId: string): Promise<void> {
+    const { count, ttlMs } = await this.#store.hit(`onboarding:cbs:${registrationId}`, 3_600_000);
+    if (count <= this.#lookupsPerHour) return;
+    const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+    throw onboardingErrors.REGISTRATION_RATE_LIMITED({
+      details: { retry_after_seconds: seconds, limit: 'cbs_lookup' },
+      headers: { 'retry-after': String(seconds) },
+    });
   }
 
   get configured(): boolean {
@@ -111,6 +130,7 @@ export class CbsIdentity {
     this.#journey.assertAllowed(registration, 'identity_cbs');
     const directory = this.#directory;
     if (!directory) throw onboardingErrors.REGISTRATION_CBS_NOT_CONFIGURED();
+    await this.#limit(registration.id);
     const clients = await this.#find(directory, body);
     if (clients.length === 0) throw onboardingErrors.REGISTRATION_CBS_CLIENT_NOT_FOUND();
     const [client] = clients as [CbsClient, ...CbsClient[]];
