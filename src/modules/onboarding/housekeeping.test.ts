@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { createCustomer } from '../../../test/helpers/money.ts';
 import { notifications } from '../notifications/notifications.tables.ts';
 import { onboardingModule } from './index.ts';
 import { registrationSteps, registrations } from './onboarding.tables.ts';
@@ -78,7 +79,11 @@ describe('onboarding housekeeping, funnel and metrics', () => {
     const recent = await start('+254711000604');
     await set(abandoned.id, { expiresAt: new Date(Date.now() - 1000) });
     await set(reviewed.id, { state: 'in_review', expiresAt: new Date(Date.now() - 1000) });
-    assert.equal(await api().housekeeping.expireAbandoned(), 1);
+    await createCustomer(t, 'Pointed', '+254711000606');
+    const pointer = await start('+254711000606');
+    await set(pointer.id, { expiresAt: new Date(Date.now() - 1000) });
+    assert.equal((await api().journey.byId(pointer.id))!.state, 'sign_in_required');
+    assert.equal(await api().housekeeping.expireAbandoned(), 2);
     assert.equal(await api().housekeeping.expireAbandoned(), 0, 'idempotent');
     assert.equal((await api().journey.byId(abandoned.id))!.state, 'expired');
     assert.equal(

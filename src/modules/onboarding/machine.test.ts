@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import {
   CUSTOMER_STEPS,
   ENDED_STATES,
+  EXPIRABLE_STATES,
   expectedSteps,
   nextState,
   type RegistrationState,
@@ -71,6 +72,7 @@ describe('onboarding state machine', () => {
 
   test('every unfinished state can expire, only ended ones are purged, purged is final', () => {
     for (const state of UNFINISHED_STATES) assert.equal(nextState(state, 'expire'), 'expired');
+    for (const state of EXPIRABLE_STATES) assert.equal(nextState(state, 'expire'), 'expired');
     for (const state of STATES)
       assert.equal(nextState(state, 'purge'), ENDED_STATES.includes(state) ? 'purged' : null, state);
     assert.deepEqual(expectedSteps('purged'), []);

@@ -36,7 +36,8 @@ export class Funnel {
   }
 
   async report(query: { from?: string; to?: string }): Promise<Static<typeof FunnelAnswer>> {
-    const conditions: SQL[] = [sql`state <> 'sign_in_required'`];
+    // Started registrations only (an existing customer's pointer to sign-in has no phone_check step).
+    const conditions: SQL[] = [sql`step_times ->> 'phone_check' is not null`];
     const range: SQL[] = [];
     if (query.from) range.push(gte(registrations.createdAt, new Date(query.from)));
     if (query.to) range.push(lt(registrations.createdAt, new Date(query.to)));

@@ -1,5 +1,5 @@
 /**
- * Housekeeping: an unfinished registration whose token lapsed is expired (each through `journey.advance`, so it is
+ * Housekeeping: an unfinished registration (or an existing customer's pointer to sign-in) whose token lapsed is expired (each through `journey.advance`, so it is
  * audited and counted); an ended one's PII is purged ONBOARDING_PII_RETENTION_DAYS after it ended — phone, device,
  * declared details, identity result, email, consent address, PIN hash and stored step answers go, while the row keeps
  * its state history (step times, country, path) so the funnel's counts stay. Both run in batches and are idempotent.
@@ -8,7 +8,7 @@ import { and, asc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
 import { inTransaction } from '../../platform/db.ts';
 import type { Journey } from './onboarding.journey.ts';
-import { ENDED_STATES, UNFINISHED_STATES } from './onboarding.machine.ts';
+import { ENDED_STATES, EXPIRABLE_STATES } from './onboarding.machine.ts';
 import { registrationSteps, registrations } from './onboarding.tables.ts';
 
 const BATCH = 200;
@@ -32,7 +32,7 @@ export class Housekeeping {
       const due = await this.#db
         .select({ id: registrations.id })
         .from(registrations)
-        .where(and(inArray(registrations.state, [...UNFINISHED_STATES]), lt(registrations.expiresAt, now)))
+        .where(and(inArray(registrations.state, [...EXPIRABLE_STATES]), lt(registrations.expiresAt, now)))
         .orderBy(asc(registrations.expiresAt))
         .limit(BATCH);
       for (const { id } of due) {
@@ -43,7 +43,7 @@ export class Housekeeping {
             .where(eq(registrations.id, id))
             .for('update');
           // Moved on (or resumed with a fresh lifetime) since it was selected.
-          if (!row || !(UNFINISHED_STATES as readonly string[]).includes(row.state) || row.expiresAt >= now)
+          if (!row || !(EXPIRABLE_STATES as readonly string[]).includes(row.state) || row.expiresAt >= now)
             return false;
           await this.#journey.advance(tx, id, 'expire', {}, { audit: { reason: 'token lifetime passed' } });
           return true;

@@ -157,5 +157,7 @@ export function isUnfinished(state: RegistrationState): boolean {
 }
 
 export const UNFINISHED_STATES = UNFINISHED;
+/** States housekeeping expires once the token lapsed: the unfinished ones and a pointer to sign-in (its phone goes). */
+export const EXPIRABLE_STATES: readonly RegistrationState[] = [...UNFINISHED, 'sign_in_required'];
 /** Ended registrations whose PII the purge clears after the retention period. */
 export const ENDED_STATES: readonly RegistrationState[] = ['completed', 'declined', 'rejected', 'expired'];

@@ -138,7 +138,8 @@ export class PhoneCheck {
         language: input.language,
         state: existing ? 'sign_in_required' : 'phone_checked',
         expiresAt,
-        stepTimes: { phone_check: new Date().toISOString() },
+        // An existing customer's pointer to sign-in is no registration started: the funnel counts phone_check only.
+        stepTimes: { [existing ? 'sign_in_pointed' : 'phone_check']: new Date().toISOString() },
       });
       await writeAudit(tx, context, {
         action: 'onboarding.phone_check',
