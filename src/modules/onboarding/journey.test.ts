@@ -15,7 +15,11 @@ describe('onboarding journey', () => {
   let t: TestContext;
   const api = () => t.application.system.api(onboardingModule);
   before(async () => {
-    t = await startTestApp({ ONBOARDING_CHECKS_PER_PHONE_HOUR: '3', ONBOARDING_CHECKS_PER_DEVICE_HOUR: '4' });
+    t = await startTestApp({
+      ONBOARDING_CHECKS_PER_PHONE_HOUR: '3',
+      ONBOARDING_CHECKS_PER_DEVICE_HOUR: '4',
+      ONBOARDING_CHECKS_PER_IP_HOUR: '20',
+    });
   });
   after(async () => t.close());
 
@@ -80,7 +84,7 @@ describe('onboarding journey', () => {
     assert.equal(bad.json().error_code, 'VALIDATION_ERROR');
   });
 
-  test('per-phone and per-device caps answer 429 with Retry-After', async () => {
+  test('per-phone, per-device and per-address caps answer 429 with Retry-After', async () => {
     for (let index = 0; index < 3; index += 1)
       assert.equal(
         (await check({ phone: '+254711000404', device_id: `device-404-${index}` })).statusCode,
@@ -94,6 +98,14 @@ describe('onboarding journey', () => {
       await check({ phone: `+25471100041${index}`, device_id: 'device-405' });
     const device = await check({ phone: '+254711000419', device_id: 'device-405' });
     assert.equal(device.json().error_code, 'REGISTRATION_RATE_LIMITED', device.body);
+    for (let index = 0; index < 20; index += 1)
+      await check(
+        { phone: `+2547110005${String(index).padStart(2, '0')}`, device_id: `ip-${index}` },
+        '10.9.9.9',
+      );
+    const address = await check({ phone: '+254711000599', device_id: 'ip-x' }, '10.9.9.9');
+    assert.equal(address.json().error_code, 'REGISTRATION_RATE_LIMITED', address.body);
+    assert.equal(address.json().details.limit, 'ip');
   });
 
   test('advance: a step out of order is 409 with the expected steps; a stored answer is replayed', async () => {
