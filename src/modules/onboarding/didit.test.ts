@@ -120,7 +120,7 @@ describe('onboarding: Didit identity path', () => {
       .where(eq(diditWebhookReceipts.sessionId, sessionId));
 
   test('approved by webhook: the session carries the registration and the declared details; the identity is mapped without media URLs', async () => {
-    const reg = await opened({ ...DECLARED, national_id: '12345678', nationality: 'KEN' });
+    const reg = await opened({ ...DECLARED, national_id: '12345678', nationality: 'KE' });
     assert.equal(reg.answer.state, 'identity_pending');
     assert.match(reg.answer.verification_url, /\/session\//);
     const session = fake.session(reg.sessionId);
@@ -133,7 +133,7 @@ describe('onboarding: Didit identity path', () => {
       identification_number: '12345678',
     });
     // The same request again answers the same, without a second session.
-    const again = await startDidit(reg.token, { ...DECLARED, national_id: '12345678', nationality: 'KEN' });
+    const again = await startDidit(reg.token, { ...DECLARED, national_id: '12345678', nationality: 'KE' });
     assert.equal(again.statusCode, 201);
     assert.deepEqual(again.json(), reg.answer);
     assert.equal(fake.sessions().filter((item) => item.vendor_data === reg.id).length, 1);
@@ -152,6 +152,8 @@ describe('onboarding: Didit identity path', () => {
     const identity = api().journey.identity<Record<string, unknown>>(row)!;
     assert.equal(identity.first_name, 'Amina');
     assert.equal(identity.document_number, '12345678');
+    // Didit's alpha-3 (KEN) kept as customers keep a nationality: alpha-2.
+    assert.equal(identity.nationality, 'KE');
     assert.deepEqual(identity.liveness, { status: 'Approved', score: 95 });
     const stored = JSON.stringify([row, identity]);
     assert.doesNotMatch(stored, /https?:\/\//, 'no presigned media URL is kept');
@@ -217,13 +219,14 @@ describe('onboarding: Didit identity path', () => {
   });
 
   test('a document that differs from the declared details is still verified, with the mismatches named', async () => {
-    const reg = await opened({ ...DECLARED, national_id: '12345678' });
+    const reg = await opened({ ...DECLARED, national_id: '12345678', nationality: 'KE' });
     fake.setStatus(reg.sessionId, 'Approved', {
       person: {
         first_name: 'Grace',
         last_name: 'Achieng',
         date_of_birth: '1990-01-01',
         document_number: '87654321',
+        nationality: 'UGA',
       },
     });
     await fake.deliver(reg.sessionId, {}, send);
@@ -233,6 +236,7 @@ describe('onboarding: Didit identity path', () => {
       'name_mismatch',
       'date_of_birth_mismatch',
       'document_number_mismatch',
+      'nationality_mismatch',
     ]);
   });
 

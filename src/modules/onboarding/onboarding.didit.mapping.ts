@@ -12,10 +12,12 @@
  *   mismatch to manual review): the name with the CBS rule (`nameMatches`: case, accents, order and one missing
  *   middle name do not matter, two names must agree); the date of birth exactly; the declared national ID against
  *   the document number when the document is of the declared kind (an identity card for a national ID, a passport
- *   for a passport), else the ID is unconfirmed; the nationality (ISO alpha-3) when declared; liveness and face
+ *   for a passport), else the ID is unconfirmed; the nationality (as ISO alpha-2: Didit's alpha-3 is converted, as
+ *   customers keep alpha-2) when declared; liveness and face
  *   match must be Approved.
  */
 import { nameMatches } from '../../integrations/fineract/fineract.client.ts';
+import { countryAlpha2 } from './onboarding.didit.countries.ts';
 
 /** What the applicant declared at the Didit identity step (sealed on the registration). */
 export interface DiditDeclared {
@@ -25,7 +27,7 @@ export interface DiditDeclared {
   date_of_birth: string;
   national_id: string;
   national_id_type: 'national_id' | 'passport' | 'alien_id';
-  /** ISO 3166-1 alpha-3, as Didit writes it. */
+  /** ISO 3166-1 alpha-2 (as customers keep it); sent to Didit as alpha-3. */
   nationality: string | null;
   email: string | null;
 }
@@ -47,7 +49,9 @@ export interface DiditIdentity {
   date_of_birth: string | null;
   document_type: string | null;
   document_number: string | null;
+  /** ISO 3166-1 alpha-2 (Didit's alpha-3 converted), as customers keep it. */
   nationality: string | null;
+  /** The document's issuing country, alpha-2. */
   issuing_state: string | null;
   liveness: FeatureResult | null;
   face_match: FeatureResult | null;
@@ -136,8 +140,8 @@ export function identityFromDecision(sessionId: string, decision: Record<string,
     date_of_birth: text(id, 'date_of_birth'),
     document_type: text(id, 'document_type'),
     document_number: text(id, 'document_number'),
-    nationality: text(id, 'nationality'),
-    issuing_state: text(id, 'issuing_state'),
+    nationality: countryAlpha2(text(id, 'nationality')),
+    issuing_state: countryAlpha2(text(id, 'issuing_state')),
     liveness: feature(lastItem(decision, 'liveness_checks')),
     face_match: feature(lastItem(decision, 'face_matches')),
   };
@@ -191,11 +195,7 @@ export function compareDeclared(declared: DiditDeclared, identity: DiditIdentity
         reason: 'The document number differs from the declared ID number.',
       });
   }
-  if (
-    declared.nationality &&
-    identity.nationality &&
-    declared.nationality !== identity.nationality.toUpperCase()
-  )
+  if (declared.nationality && identity.nationality && declared.nationality !== identity.nationality)
     mismatches.push({
       code: 'nationality_mismatch',
       field: 'nationality',

@@ -24,8 +24,8 @@ export const DiditStartBody = Type.Object(
     ),
     nationality: Type.Optional(
       Type.String({
-        pattern: '^[A-Z]{3}$',
-        description: 'ISO 3166-1 alpha-3, as on the document (e.g. KEN).',
+        pattern: '^[A-Z]{2}$',
+        description: 'ISO 3166-1 alpha-2 (e.g. KE), as customers keep it; Didit is sent alpha-3.',
       }),
     ),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),

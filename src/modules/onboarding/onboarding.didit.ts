@@ -22,6 +22,7 @@ import { commonErrors, DependencyUnavailableError } from '../../platform/errors.
 import { nationalIdBlindIndex } from '../customers/index.ts';
 import { applyDiditStatus, type DiditEffect } from './onboarding.didit.apply.ts';
 import type { DiditConfigValues } from './onboarding.didit.config.ts';
+import { countryAlpha3 } from './onboarding.didit.countries.ts';
 import { type DiditDeclared, identitySummary, outcomeOf } from './onboarding.didit.mapping.ts';
 import {
   dueDiditSessions,
@@ -141,7 +142,7 @@ export class DiditArea {
           first_name: declared.first_name,
           last_name: declared.last_name,
           date_of_birth: declared.date_of_birth,
-          nationality: declared.nationality ?? undefined,
+          nationality: declared.nationality ? (countryAlpha3(declared.nationality) ?? undefined) : undefined,
           identification_number: declared.national_id ?? undefined,
         },
       }),
