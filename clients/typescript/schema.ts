@@ -75984,7 +75984,7 @@ export interface operations {
                     national_id: string;
                     /** @description The kind of document `national_id` names (default national_id). */
                     national_id_type?: "national_id" | "passport" | "alien_id";
-                    /** @description ISO 3166-1 alpha-3, as on the document (e.g. KEN). */
+                    /** @description ISO 3166-1 alpha-2 (e.g. KE), as customers keep it; Didit is sent alpha-3. */
                     nationality?: string;
                     /** Format: email */
                     email?: string;
