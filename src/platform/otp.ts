@@ -252,6 +252,11 @@ export const otpRequested = defineTopic(
         Type.String({ description: "Where to send it when not the principal's own phone." }),
       ),
       email: Type.Optional(Type.String()),
+      language: Type.Optional(
+        Type.String({
+          description: "The message's language when not the recipient's preference (a registrant's).",
+        }),
+      ),
       amount: Type.Optional(MinorUnits({ description: 'The payment being confirmed (step-up codes).' })),
       currency: Type.Optional(Type.String()),
     },

@@ -153,6 +153,7 @@ function handlers(deps: Dependencies, notifications: NotificationsService): Subs
         secrets: { code: open(p.code_sealed, `otp:${p.challenge_id}`) },
         ...(p.phone ? { addresses: { sms: p.phone } } : {}),
         ...(p.email ? { addresses: { email: p.email } } : {}),
+        ...(p.language ? { language: p.language } : {}),
       });
     }),
 

@@ -22,11 +22,11 @@ describe('onboarding housekeeping, funnel and metrics', () => {
   });
   after(async () => t.close());
 
-  async function start(phone: string) {
+  async function start(phone: string, language = 'en') {
     const answer = await t.app.inject({
       method: 'POST',
       url: '/api/v1/mobile/register/phone/check',
-      payload: { phone, device_id: `device-${phone.slice(-3)}`, app_version: '1.0.0', language: 'en' },
+      payload: { phone, device_id: `device-${phone.slice(-3)}`, app_version: '1.0.0', language },
     });
     assert.equal(answer.statusCode, 200, answer.body);
     const token = answer.json().registration_token as string;
@@ -35,8 +35,8 @@ describe('onboarding housekeeping, funnel and metrics', () => {
   const set = (id: string, values: Partial<typeof registrations.$inferInsert>) =>
     t.deps.database.db.update(registrations).set(values).where(eq(registrations.id, id));
 
-  test('the phone OTP is delivered through notifications to the development message sink', async () => {
-    const { token, id } = await start('+254711000601');
+  test("the phone OTP is delivered in the registration's language through notifications to the message sink", async () => {
+    const { token, id } = await start('+254711000601', 'sw');
     await api().journey.advanceNow(id, 'identity_cbs', { path: 'cbs' });
     const sent = await t.app.inject({
       method: 'POST',
@@ -53,7 +53,7 @@ describe('onboarding housekeeping, funnel and metrics', () => {
       if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(rows.length, 1);
-    assert.deepEqual([rows[0]!.templateCode, rows[0]!.channel], ['otp.code', 'sms']);
+    assert.deepEqual([rows[0]!.templateCode, rows[0]!.channel, rows[0]!.language], ['otp.code', 'sms', 'sw']);
     await runtime.delivery.deliver(rows[0]!.id);
     const messages = await t.app.inject({
       method: 'GET',

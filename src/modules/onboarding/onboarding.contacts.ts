@@ -115,6 +115,7 @@ export class ContactVerification {
           sealEnvelope(this.#deps.keys, Buffer.from(issued.code), `otp:${issued.challengeId}`),
         ),
         ...address,
+        language: row.language,
       },
     );
   }
