@@ -14,6 +14,7 @@ import { staffToken } from '../../../test/helpers/loans.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
 import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { rawRows } from '../../platform/db.ts';
+import { nationalIdBlindIndex } from '../customers/index.ts';
 import { onboardingModule } from './index.ts';
 
 const PIN = '482913';
@@ -516,6 +517,59 @@ describe('onboarding: CBS path, completion and review', () => {
     const approved = await review('approve', { registration_id: id });
     assert.equal(approved.statusCode, 200, approved.body);
     assert.equal(await customersWithPhone(phone), 1);
+  });
+
+  test('a Didit-verified registration completes on the Didit tier, with the document’s names', async () => {
+    const token = await phoneCheck('+254711000901', 'device-901');
+    const { journey } = api();
+    const { id } = await journey.byToken(token);
+    // Identity path B's outcome as its area stores it (its own tests drive Didit itself).
+    await journey.advanceNow(id, 'identity_didit', {
+      path: 'didit',
+      declaredSealed: journey.seal(id, 'declared', {
+        first_name: 'Amina',
+        last_name: 'Hassan',
+        date_of_birth: '1995-02-03',
+        national_id: '90000001',
+        national_id_type: 'national_id',
+        nationality: 'KE',
+        email: null,
+      }),
+      nationalIdIndex: nationalIdBlindIndex(t.config.HMAC_PEPPER, 'national_id', '90000001'),
+      diditSessionId: 'session-901',
+    });
+    await journey.advanceNow(id, 'didit_approved', {
+      identitySealed: journey.seal(id, 'identity', {
+        source: 'didit',
+        session_id: 'session-901',
+        first_name: 'AMINA',
+        last_name: 'HASSAN',
+        full_name: 'AMINA HASSAN',
+        date_of_birth: '1995-02-03',
+        document_type: 'Identity Card',
+        document_number: '90000001',
+        nationality: 'KEN',
+        issuing_state: 'KEN',
+        liveness: { status: 'Approved', score: 98 },
+        face_match: { status: 'Approved', score: 95 },
+      }),
+      identitySummary: { assurance: 'didit', didit_status: 'Approved', mismatches: [] },
+    });
+    await throughCredentials(token);
+    const done = await complete(token);
+    assert.equal(done.statusCode, 200, done.body);
+    assert.equal(done.json().state, 'completed');
+    assert.equal(done.json().kyc_tier, 'basic');
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/customer/me',
+      headers: bearer(done.json().tokens.access_token),
+    });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.deepEqual(
+      [me.json().first_name, me.json().last_name, me.json().nationality],
+      ['AMINA', 'HASSAN', 'KE'],
+    );
   });
 
   test('readiness reports screening as not configured without failing', async () => {

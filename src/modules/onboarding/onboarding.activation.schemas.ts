@@ -21,7 +21,7 @@ export const CbsLookupBody = Type.Object(
     last_name: Name('As on the ID.'),
     date_of_birth: IsoDate,
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
-    nationality: Type.Optional(Type.String({ minLength: 2, maxLength: 3 })),
+    nationality: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2.' })),
   },
   { additionalProperties: false },
 );

@@ -300,7 +300,7 @@ export class Activation {
         national_id_type: nationalId
           ? (declared?.national_id_type ?? this.#config.ONBOARDING_NATIONAL_ID_TYPE)
           : null,
-        nationality: identity?.nationality ?? declared?.nationality ?? null,
+        nationality: alpha2(declared?.nationality) ?? alpha2(identity?.nationality),
         kyc_tier: kycTier,
         pin_hash: row.pinHash,
       },
@@ -342,6 +342,11 @@ export class Activation {
     });
     return { customerId: customer.id, walletId: wallet.id, kycTier };
   }
+}
+
+/** Customers keep nationality as ISO 3166 alpha-2; a document's alpha-3 (Didit) is not guessed into one. */
+function alpha2(value: string | null | undefined): string | null {
+  return value && /^[A-Z]{2}$/.test(value) ? value : null;
 }
 
 /** The person's names and birth date: the identity source's (bank or document) when whole, else the declared ones. */
