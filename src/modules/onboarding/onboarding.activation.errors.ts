@@ -27,7 +27,7 @@ export const activationErrorDefinitions = {
     status: 409,
     message: 'Another reviewer is working on this registration',
     description:
-      'A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.',
+      'A claim lasts 30 minutes (the same reviewer claiming again renews it); after that another reviewer may take it over.',
   },
   REGISTRATION_REVIEW_NOT_CLAIMED: {
     status: 409,

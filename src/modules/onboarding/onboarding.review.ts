@@ -1,7 +1,7 @@
 /**
  * The staged manual-approval queue: registrations in `in_review` (completion found a reason not to approve them
- * automatically). A reviewer (permission `onboarding:review`) claims one — a claim lasts CLAIM_MINUTES from the
- * reviewer's last action, then another may take it over — and approves it (activation, as automatic approval does,
+ * automatically). A reviewer (permission `onboarding:review`) claims one — a claim lasts CLAIM_MINUTES (claiming
+ * again renews it), then another may take it over — and approves it (activation, as automatic approval does,
  * in the same transaction), rejects it with a reason the customer reads, or requests information, which reopens a
  * step for the customer (the identity step, or corrected details) through the journey's state machine. Deciding
  * the same way twice answers the same.
