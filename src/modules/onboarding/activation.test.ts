@@ -481,6 +481,21 @@ describe('onboarding: CBS path, completion and review', () => {
       headers: bearer(other),
     });
     assert.deepEqual(mine.json().items, []);
+    // A claim left for more than 30 minutes may be taken over.
+    await db().execute(
+      sql`update registration_reviews set claimed_at = now() - interval '31 minutes' where registration_id = ${id}`,
+    );
+    const takenOver = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/review/claim',
+      headers: bearer(other),
+      payload: { registration_id: id },
+    });
+    assert.equal(takenOver.statusCode, 200, takenOver.body);
+    assert.equal(
+      (await review('approve', { registration_id: id })).json().error_code,
+      'REGISTRATION_REVIEW_CLAIMED',
+    );
     const customer = await t.app.inject({
       method: 'GET',
       url: '/api/v1/mobile/register/review/list',
