@@ -480,6 +480,12 @@ describe('onboarding: Didit identity path', () => {
     assert.equal((await send({ headers: unknownSecret, raw: approvedRaw, body: approved })).status, 401);
   });
 
+  test('readiness reports Didit (not critical: the CBS path and the other steps work without it)', async () => {
+    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(ready.statusCode, 200, ready.body);
+    assert.equal(ready.json().checks['onboarding.didit'], 'ok');
+  });
+
   test('Didit unavailable or throttled: 503 with Retry-After, and the same step can be sent again', async () => {
     const reg = await register();
     const { national_id: _, ...withoutId } = DECLARED;
