@@ -118,6 +118,13 @@ export class PhoneCheck {
             language: input.language,
             updatedAt: new Date(),
           });
+          // A new token for the journey (the previous one stops working): audited like a step.
+          await writeAudit(tx, context, {
+            action: 'onboarding.phone_check_resume',
+            entityType: 'registration',
+            entityId: resumed.id,
+            after: { state: resumed.state, phone: maskPhone(phone), app_version: input.app_version },
+          });
           const steps = expectedSteps(stateOf(resumed));
           return {
             registration_token: token,
