@@ -16,6 +16,12 @@ import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { rawRows } from '../../platform/db.ts';
 import { auditLog } from '../../platform/platform.tables.ts';
 import { onboardingModule } from './index.ts';
+import {
+  compareDeclared,
+  type DiditDeclared,
+  declineReason,
+  identityFromDecision,
+} from './onboarding.didit.mapping.ts';
 import { diditSessions, diditWebhookReceipts } from './onboarding.didit.tables.ts';
 
 const WEBHOOK = '/api/v1/mobile/register/didit/webhook';
@@ -37,18 +43,22 @@ describe('onboarding: Didit identity path', () => {
     fake = new FakeDidit({ webhookSecret: 'didit-secret-current' });
     const started = await fake.start();
     closeFake = started.close;
-    t = await startTestApp({
-      DIDIT_BASE_URL: started.baseUrl,
-      DIDIT_API_KEY: fake.apiKey,
-      DIDIT_WORKFLOW_ID: fake.workflowId,
-      DIDIT_WEBHOOK_SECRET: 'didit-secret-current',
-      DIDIT_WEBHOOK_SECRET_PREVIOUS: 'didit-secret-old',
-      DIDIT_POLL_AFTER_MINUTES: '10',
-      DIDIT_POLL_MAX_INTERVAL_MINUTES: '60',
-      DIDIT_TIMEOUT_MS: '2000',
-      ONBOARDING_CHECKS_PER_IP_HOUR: '10000',
-      ONBOARDING_EMAIL_OPTIONAL: 'true',
-    });
+    t = await startTestApp(
+      {
+        DIDIT_BASE_URL: started.baseUrl,
+        DIDIT_API_KEY: fake.apiKey,
+        DIDIT_WORKFLOW_ID: fake.workflowId,
+        DIDIT_WEBHOOK_SECRET: 'didit-secret-current',
+        DIDIT_WEBHOOK_SECRET_PREVIOUS: 'didit-secret-old',
+        DIDIT_POLL_AFTER_MINUTES: '10',
+        DIDIT_POLL_MAX_INTERVAL_MINUTES: '60',
+        DIDIT_TIMEOUT_MS: '2000',
+        ONBOARDING_CHECKS_PER_IP_HOUR: '10000',
+        ONBOARDING_EMAIL_OPTIONAL: 'true',
+      },
+      // Completion queues work (the welcome message).
+      { startJobs: true },
+    );
   });
   after(async () => {
     await t.close();
@@ -394,6 +404,12 @@ describe('onboarding: Didit identity path', () => {
         ?.first_name,
       'Mallory',
     );
+    // Fetching the decision fails: 503 (Didit retries a 5xx) and nothing is recorded; the retry applies it.
+    fake.failNext(1, 500);
+    const failed = await send(tampered);
+    assert.equal(failed.status, 503, failed.body);
+    assert.equal(JSON.parse(failed.body).error_code, 'DIDIT_UNAVAILABLE');
+    assert.deepEqual(await receipts(reg.sessionId), []);
     assert.equal((await send(tampered)).status, 200);
     const row = (await api().journey.byId(reg.id))!;
     assert.equal(api().journey.identity<{ first_name: string }>(row)?.first_name, 'Amina');
@@ -551,5 +567,70 @@ describe('onboarding: Didit identity path', () => {
     assert.equal(read.data!.identity?.didit_status, 'Approved');
     fake.autoDeliver = false;
     fake.webhookUrl = undefined;
+  });
+});
+
+describe('the Didit decision mapping', () => {
+  const declared: DiditDeclared = {
+    first_name: 'José',
+    last_name: 'Mwangi Kamau',
+    date_of_birth: '1988-07-09',
+    national_id: '2345 6789',
+    national_id_type: 'national_id',
+    nationality: 'KE',
+    email: null,
+  };
+  const decision = (document: Record<string, unknown>, liveness = 'Approved', face = 'Approved') => ({
+    id_verifications: [
+      {
+        status: 'Approved',
+        document_type: 'Identity Card',
+        document_number: '23456789',
+        first_name: 'KAMAU',
+        last_name: 'JOSE MWANGI',
+        date_of_birth: '1988-07-09',
+        nationality: 'KEN',
+        portrait_image: 'https://media.example/portrait.jpg',
+        ...document,
+      },
+    ],
+    liveness_checks: [{ status: liveness, score: 91.5, reference_image: 'https://media.example/l.jpg' }],
+    face_matches: [{ status: face, score: 88 }],
+  });
+
+  test('names in another order, case and accents, the ID with spaces: no mismatch; no URL is taken', () => {
+    const identity = identityFromDecision('s-1', decision({}));
+    assert.deepEqual(compareDeclared(declared, identity), []);
+    assert.doesNotMatch(JSON.stringify(identity), /https?:/);
+  });
+
+  test('a passport for a declared national ID leaves the ID unconfirmed; a failed liveness or face match is named', () => {
+    const identity = identityFromDecision(
+      's-2',
+      decision({ document_type: 'Passport' }, 'Declined', 'In Review'),
+    );
+    assert.deepEqual(
+      compareDeclared(declared, identity).map((mismatch) => mismatch.code),
+      ['national_id_unconfirmed', 'liveness_not_passed', 'face_match_not_passed'],
+    );
+    const unread = identityFromDecision('s-3', decision({ date_of_birth: null }));
+    assert.deepEqual(
+      compareDeclared(declared, unread).map((mismatch) => mismatch.code),
+      ['date_of_birth_missing'],
+    );
+  });
+
+  test('a decline reads as the declined features say, or as what the feature checks', () => {
+    assert.equal(
+      declineReason({
+        liveness_checks: [{ status: 'Declined', warnings: [] }],
+        face_matches: [{ status: 'Approved' }],
+      }),
+      'Your identity could not be verified: the selfie did not pass the liveness check. Contact us if you think this is wrong.',
+    );
+    assert.equal(
+      declineReason(null),
+      'Your identity could not be verified. Contact us if you think this is wrong.',
+    );
   });
 });
