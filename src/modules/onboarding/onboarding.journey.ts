@@ -88,6 +88,10 @@ export class Journey {
     return this.#deps.database.db;
   }
 
+  #ttlMs(): number {
+    return this.config.ONBOARDING_TOKEN_TTL_HOURS * 3_600_000;
+  }
+
   /** A fresh token and the hash it is stored as. */
   newToken(): { token: string; tokenHash: string } {
     const token = `reg_${randomToken(32)}`;
@@ -206,8 +210,15 @@ export class Journey {
     const stepTimes = current.stepTimes[step]
       ? current.stepTimes
       : { ...current.stepTimes, [step]: now.toISOString() };
+    // A step a reviewer reopened gives the applicant a whole token lifetime to do it (the review may have outlasted
+    // the one they had), so housekeeping does not expire it at once.
+    const renewed =
+      to === 'info_requested' && patch.expiresAt === undefined
+        ? { expiresAt: new Date(Math.max(current.expiresAt.getTime(), now.getTime() + this.#ttlMs())) }
+        : {};
     const registration = await updateRegistration(tx, registrationId, {
       ...patch,
+      ...renewed,
       state: to,
       stepTimes,
       version: current.version + 1,

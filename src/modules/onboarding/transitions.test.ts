@@ -35,7 +35,7 @@ describe('onboarding transitions, exhaustively', () => {
       for (const step of STEPS) {
         await db
           .update(registrations)
-          .set({ state, stepTimes: {}, purgedAt: null })
+          .set({ state, stepTimes: {}, purgedAt: null, expiresAt: new Date(Date.now() + 60_000) })
           .where(eq(registrations.id, id));
         const before = (await api().journey.byId(id))!;
         const target = TRANSITIONS[state][step];
@@ -44,6 +44,11 @@ describe('onboarding transitions, exhaustively', () => {
           assert.equal(done.registration.state, target, `${state} × ${step}`);
           assert.equal(done.registration.version, before.version + 1, `${state} × ${step}: version`);
           assert.ok(done.registration.stepTimes[step], `${state} × ${step}: step time`);
+          if (target === 'info_requested')
+            assert.ok(
+              done.registration.expiresAt.getTime() > Date.now() + 71 * 3_600_000,
+              'a reopened step renews',
+            );
           allowed += 1;
         } else {
           await assert.rejects(
