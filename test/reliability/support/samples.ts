@@ -160,6 +160,7 @@ export const OWNED_FIELDS = new Set([
   'bank_account_id',
   'merchant_id',
   'dispute_id',
+  'loan_id',
 ]);
 
 /** Path templates → the object of A (or target) their `{id}`-like parameter names. */
@@ -181,6 +182,9 @@ function pathValue(world: World, path: string, name: string): { value: string; o
     [/^\/api\/v1\/auth\/push\/challenge\/\{id\}/, () => own(a.pushChallengeId)],
     [/^\/api\/v1\/notify\/inbox\/\{id\}/, () => own(a.inboxId)],
     [/^\/api\/v1\/support\/chat\/conversation\/\{id\}/, () => own(a.conversationId)],
+    [/^\/api\/v1\/loan\/loan\/\{id\}/, () => own(a.loanId)],
+    [/^\/api\/v1\/loan\/application\/\{id\}/, () => own(a.loanApplicationId)],
+    [/^\/api\/v1\/loan\/product\/\{id\}/, () => other(world.targets.loanProductId)],
     [/^\/api\/v1\/wallet\/biller\/\{id\}/, () => other(world.targets.billerId)],
     [/^\/api\/v1\/user\/user\/\{id\}/, () => other(world.targets.userId)],
     [/^\/api\/v1\/user\/role\/\{id\}/, () => other(world.targets.roleId)],
@@ -221,7 +225,15 @@ export function hintFor(world: World, operation: Operation, principal: Principal
       case 'transaction_id':
         return a.transactionId;
       case 'application_id':
-        return a.kycApplicationId;
+        // The loan routes take A's loan application; the KYC routes A's KYC application.
+        return operation.path.startsWith('/api/v1/loan/') ? a.loanApplicationId : a.kycApplicationId;
+      case 'loan_id':
+        return a.loanId;
+      case 'amount_minor':
+        // Within the loan product's range, so an application goes through eligibility, fraud and scoring.
+        return operation.operationId === 'addLoanApplication' ? 200_000 : undefined;
+      case 'product_id':
+        return operation.path.startsWith('/api/v1/loan/') ? world.targets.loanProductId : undefined;
       case 'document_id':
         return a.documentId;
       case 'bank_account_id':

@@ -3,7 +3,8 @@
  * (so bank routes answer instead of 503 CBS_NOT_CONFIGURED), the principals (anonymous, customer A the owner,
  * customer B the other customer, one staff user per role of seed/permissions.json) and A's objects, one of each
  * kind a customer-reachable route takes (wallet, transaction, KYC application, document, bank account, merchant,
- * QR code, dispute, session, device, push challenge, inbox item, support conversation), plus staff-side targets.
+ * QR code, dispute, session, device, push challenge, inbox item, support conversation, loan application, active
+ * loan), plus staff-side targets.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -11,6 +12,8 @@ import { eq } from 'drizzle-orm';
 import { customers } from '../../../src/modules/customers/customers.tables.ts';
 import { FakeFineract } from '../../fakes/fineract.ts';
 import { bearer, login, startTestApp, type TestContext } from '../../helpers/app.ts';
+import { insertApplication, insertLoanProduct, type LoanCustomer } from '../../helpers/loans.ts';
+import { insertActiveLoan } from '../../helpers/loans-cob.ts';
 import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../helpers/money.ts';
 import { multipart } from '../../helpers/multipart.ts';
 
@@ -50,6 +53,10 @@ export interface OwnedObjects {
   pushChallengeId: string;
   inboxId: string;
   conversationId: string;
+  /** A's loan application (referred, waiting for a loan officer). */
+  loanApplicationId: string;
+  /** A's active (disbursed) loan. */
+  loanId: string;
 }
 
 export interface World {
@@ -72,6 +79,8 @@ export interface World {
     billerId: string;
     templateId: string;
     notificationId: string;
+    /** A loan product (anyone may read it; not A's). */
+    loanProductId: string;
   };
   close: () => Promise<void>;
 }
@@ -359,6 +368,25 @@ async function populate(t: TestContext, close: () => Promise<void>, options: Wor
     'A opens a support conversation',
   );
 
+  // A's loans: a product, an application waiting for a loan officer and a disbursed loan (factories: the loan
+  // routes' own tests cover getting there over HTTP).
+  const loanProduct = await insertLoanProduct(t, {}, { code: `rel-${suffix}` });
+  const loanApplicationId = await insertApplication(t, {
+    customerId: customerA.id!,
+    product: loanProduct,
+    amountMinor: 200_000,
+    term: 3,
+    status: 'referred',
+  });
+  const loanOwner = { id: customerA.id!, wallet: { id: walletA.id } } as LoanCustomer;
+  const activeLoan = await insertActiveLoan(t, {
+    customer: loanOwner,
+    product: loanProduct,
+    principal: 300_000n,
+    term: 3,
+    disbursedOn: new Date().toISOString().slice(0, 10),
+  });
+
   // Staff-side targets.
   const targetRoleCode = `rel_target_${suffix}`;
   const targetRole = await expectStatus(
@@ -458,6 +486,8 @@ async function populate(t: TestContext, close: () => Promise<void>, options: Wor
       pushChallengeId: challenge.challenge_id as string,
       inboxId,
       conversationId: conversation.id as string,
+      loanApplicationId,
+      loanId: activeLoan.id,
     },
     b: { customerId: customerB.id!, walletId: walletB.id, walletNumber: walletB.wallet_number },
     targets: {
@@ -471,6 +501,7 @@ async function populate(t: TestContext, close: () => Promise<void>, options: Wor
       billerId: (billers.items as { id: string }[])[0]!.id,
       templateId: template.id as string,
       notificationId,
+      loanProductId: loanProduct.id,
     },
     close,
   };
