@@ -30,12 +30,16 @@ describe('onboarding: CBS path, completion and review', () => {
     fake = new FakeFineract();
     const started = await fake.start();
     closeFake = started.close;
-    t = await startTestApp({
-      FINERACT_BASE_URL: started.baseUrl,
-      FINERACT_USERNAME: 'mifos',
-      FINERACT_PASSWORD: 'password',
-      ONBOARDING_EMAIL_OPTIONAL: 'true',
-    });
+    t = await startTestApp(
+      {
+        FINERACT_BASE_URL: started.baseUrl,
+        FINERACT_USERNAME: 'mifos',
+        FINERACT_PASSWORD: 'password',
+        ONBOARDING_EMAIL_OPTIONAL: 'true',
+      },
+      // Jobs run: the welcome message is queued by the module's consumer (deliveries are jobs).
+      { startJobs: true },
+    );
   });
   after(async () => {
     await t.close();
@@ -239,6 +243,21 @@ describe('onboarding: CBS path, completion and review', () => {
     );
     assert.equal(event?.payload.customer_id, body.customer_id);
     assert.equal(event?.payload.approval, 'automatic');
+    // The welcome message, from the activation event: by SMS to the verified phone and in the app.
+    while ((await t.application.system.events.dispatchBatch()) > 0) {}
+    const welcome = await rawRows<{ channel: string; address: string | null; body: string }>(
+      db(),
+      sql`select channel, address, body from notifications
+          where template_code = 'onboarding.welcome' and recipient_id = ${body.customer_id} order by channel`,
+    );
+    assert.deepEqual(
+      welcome.map((row) => [row.channel, row.address]),
+      [
+        ['in_app', null],
+        ['sms', '+254711000501'],
+      ],
+    );
+    assert.match(welcome[1]!.body, /welcome, Wanjiku/);
     const registration = await api().journey.byId(registrationId);
     assert.equal(registration?.cbsClientId, '501');
     assert.equal(registration?.customerId, body.customer_id);

@@ -10,6 +10,7 @@
  */
 import { defineModule } from '../../platform/modules.ts';
 import { identityModule } from '../identity/index.ts';
+import { notificationsModule } from '../notifications/index.ts';
 import { settingsModule } from '../settings/index.ts';
 import { walletsModule } from '../wallets/index.ts';
 import {
@@ -104,6 +105,7 @@ export const onboardingModule = defineModule({
     const activation = buildActivationAreas(ctx.deps, journey, {
       identity: ctx.use(identityModule),
       wallets: ctx.use(walletsModule),
+      notifications: ctx.use(notificationsModule).service,
       config: ctx.config,
     });
     const didit = buildDidit(ctx.deps, journey, ctx.config);
@@ -114,6 +116,7 @@ export const onboardingModule = defineModule({
     ...activationAreaRoutes(api.journey, api.activation),
     ...diditAreaRoutes(api.didit),
   ],
+  subscribes: (api) => api.activation.subscriptions,
   jobs: (api) => [...journeyJobs(api), ...diditJobs(api.didit)],
   seed: ({ deps }) => seedJourney(deps),
   health: (api) => ({ ...activationHealth(api.activation), ...diditHealth(api.didit) }),

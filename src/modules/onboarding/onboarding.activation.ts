@@ -15,9 +15,11 @@ import { boolean, integer, text, variable } from '../../platform/config-spec.ts'
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { DomainEvent } from '../../platform/events.ts';
 import { emitEvent } from '../../platform/outbox.ts';
-import { createOnboardedCustomer, customerIdByNationalId } from '../customers/index.ts';
+import { createOnboardedCustomer, customerDisplayName, customerIdByNationalId } from '../customers/index.ts';
 import type { IdentityService } from '../identity/index.ts';
+import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import { registrationActivated } from './onboarding.activation.events.ts';
 import type { DeclaredDetails, IdentityResult } from './onboarding.cbs.ts';
@@ -342,6 +344,27 @@ export class Activation {
     });
     return { customerId: customer.id, walletId: wallet.id, kycTier };
   }
+}
+
+/**
+ * The welcome message, from the activation event (onboarding's own consumer, in the worker): SMS and in-app, in the
+ * registration's language, once per event (its dedupe key) however often the event is delivered.
+ */
+export async function queueWelcome(
+  notifications: NotificationsService,
+  tx: Executor,
+  event: DomainEvent<typeof registrationActivated>,
+): Promise<void> {
+  const { customer_id: customerId, language, wallet_id: walletId } = event.payload;
+  await notifications.queue(tx, {
+    recipient: { type: 'customer', id: customerId },
+    template: 'onboarding.welcome',
+    variables: { name: (await customerDisplayName(tx, customerId)) ?? '' },
+    language: language.split('-')[0],
+    dedupeKey: `event:${event.id}:onboarding.welcome:customer:${customerId}`,
+    sourceEventId: event.id,
+    data: { kind: 'welcome', wallet_id: walletId },
+  });
 }
 
 /** Customers keep nationality as ISO 3166 alpha-2; a document's alpha-3 (Didit) is not guessed into one. */

@@ -7,11 +7,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CbsClientDirectory } from '../../integrations/fineract/fineract.client.ts';
 import { noopScreening, type ScreeningPort } from '../../integrations/ports.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
+import { on, type Subscription } from '../../platform/events.ts';
 import type { HealthCheck } from '../../platform/modules.ts';
 import type { IdentityService } from '../identity/index.ts';
+import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import { registrationActivated } from './onboarding.activation.events.ts';
 import { activationRoutes } from './onboarding.activation.routes.ts';
-import { Activation, type ActivationConfig } from './onboarding.activation.ts';
+import { Activation, type ActivationConfig, queueWelcome } from './onboarding.activation.ts';
 import { cbsRoutes } from './onboarding.cbs.routes.ts';
 import { CbsIdentity, cbsDirectoryFrom } from './onboarding.cbs.ts';
 import type { Journey } from './onboarding.journey.ts';
@@ -37,6 +40,8 @@ export interface ActivationAreas {
   review: ReviewQueue;
   /** The customer's corrected details after a reviewer's request. */
   details: DetailsUpdate;
+  /** The welcome message from the activation event (onboarding's consumer). */
+  subscriptions: Subscription[];
 }
 
 export function buildActivationAreas(
@@ -45,6 +50,7 @@ export function buildActivationAreas(
   services: {
     identity: IdentityService;
     wallets: WalletsService;
+    notifications: NotificationsService;
     config: ActivationConfig;
     screening?: ScreeningPort;
     cbs?: CbsClientDirectory | null;
@@ -75,6 +81,9 @@ export function buildActivationAreas(
     activation,
     review: new ReviewQueue(journey, activation),
     details: new DetailsUpdate(journey),
+    subscriptions: [
+      on(registrationActivated, (tx, event) => queueWelcome(services.notifications, tx, event)),
+    ],
   };
 }
 
