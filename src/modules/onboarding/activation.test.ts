@@ -270,6 +270,19 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.equal(await customersWithPhone('+254711000501'), 1);
   });
 
+  test('the same completion sent twice at once activates once and answers both alike', async () => {
+    bankClient(506, '50600001', '0711000506');
+    const token = await phoneCheck('+254711000506', 'device-506');
+    assert.equal((await cbsLookup(token, { national_id: '50600001' })).statusCode, 200);
+    await throughCredentials(token);
+    const [first, second] = await Promise.all([complete(token, 'both'), complete(token, 'both')]);
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(second.statusCode, 200, second.body);
+    assert.equal(first.json().customer_id, second.json().customer_id);
+    assert.equal(first.json().state, 'completed');
+    assert.equal(await customersWithPhone('+254711000506'), 1);
+  });
+
   test('nobody found answers 404; a missing national ID is refused as invalid', async () => {
     const token = await phoneCheck('+254711000502', 'device-502');
     const missing = await cbsLookup(token, { national_id: '99999999' });

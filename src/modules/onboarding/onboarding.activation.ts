@@ -11,7 +11,6 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { ScreeningPort } from '../../integrations/ports.ts';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { boolean, integer, text, variable } from '../../platform/config-spec.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -21,6 +20,7 @@ import { createOnboardedCustomer, customerDisplayName, customerIdByNationalId } 
 import type { IdentityService } from '../identity/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import type { ActivationConfig } from './onboarding.activation.config.ts';
 import { registrationActivated } from './onboarding.activation.events.ts';
 import type { DeclaredDetails, IdentityResult } from './onboarding.cbs.ts';
 import { normaliseNationalIdValue } from './onboarding.cbs.ts';
@@ -28,44 +28,6 @@ import type { Journey, RegistrationRow } from './onboarding.journey.ts';
 import type { RegistrationState } from './onboarding.machine.ts';
 import { denyListed } from './onboarding.repository.ts';
 import { registrations } from './onboarding.tables.ts';
-
-export const activationConfig = {
-  ONBOARDING_TIER_CBS: variable(
-    'KYC tier (seed/kyc_tiers.json code) of a customer registered through the CBS lookup: the bank did KYC already.',
-    'standard',
-    text,
-  ),
-  ONBOARDING_TIER_DIDIT: variable(
-    'KYC tier of a customer registered through Didit identity verification (document, liveness, face match).',
-    'basic',
-    text,
-  ),
-  ONBOARDING_WALLET_CURRENCY: variable('Currency of the default wallet opened at activation.', 'KES', text),
-  ONBOARDING_NATIONAL_ID_TYPE: variable(
-    'The national_id_type customers get for the national ID given at registration.',
-    'national_id',
-    text,
-  ),
-  ONBOARDING_CBS_LOOKUPS_PER_HOUR: variable(
-    'CBS lookups one registration may make per hour (a cap so national IDs cannot be probed).',
-    '5',
-    integer(1, 100),
-  ),
-  ONBOARDING_AUTO_APPROVE: variable(
-    'Whether completion may approve automatically when every rule holds (false: every registration is reviewed).',
-    'true',
-    boolean,
-  ),
-};
-
-export interface ActivationConfig {
-  readonly ONBOARDING_TIER_CBS: string;
-  readonly ONBOARDING_TIER_DIDIT: string;
-  readonly ONBOARDING_WALLET_CURRENCY: string;
-  readonly ONBOARDING_NATIONAL_ID_TYPE: string;
-  readonly ONBOARDING_CBS_LOOKUPS_PER_HOUR: number;
-  readonly ONBOARDING_AUTO_APPROVE: boolean;
-}
 
 type TokenPair = Awaited<ReturnType<IdentityService['sessions']['openSession']>>;
 
@@ -124,10 +86,32 @@ export class Activation {
     idempotencyKey?: string,
   ): Promise<CompleteAnswer> {
     const requestHash = this.#journey.requestHash('complete', {}, idempotencyKey);
+    const stored = await this.#stored(registration.id, requestHash);
+    if (stored) return stored;
+    try {
+      return await this.#complete(registration, context, requestHash);
+    } catch (error) {
+      // The same request racing itself: the one that lost the row lock answers what the winner stored.
+      if (!(error instanceof AppError && error.errorCode === 'REGISTRATION_STEP_OUT_OF_ORDER')) throw error;
+      const raced = await this.#stored(registration.id, requestHash);
+      if (raced) return raced;
+      throw error;
+    }
+  }
+
+  async #stored(registrationId: string, requestHash: string): Promise<CompleteAnswer | null> {
     for (const step of ['complete_approved', 'complete_review'] as const) {
-      const stored = await this.#journey.replay(registration.id, step, requestHash);
+      const stored = await this.#journey.replay(registrationId, step, requestHash);
       if (stored) return stored.answer as CompleteAnswer;
     }
+    return null;
+  }
+
+  async #complete(
+    registration: RegistrationRow,
+    context: RequestContext,
+    requestHash: string,
+  ): Promise<CompleteAnswer> {
     this.#journey.assertAllowed(registration, 'complete');
     const reasons = await this.reviewReasons(registration);
     if (reasons.length === 0) {

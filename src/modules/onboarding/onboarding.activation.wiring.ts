@@ -12,9 +12,10 @@ import type { HealthCheck } from '../../platform/modules.ts';
 import type { IdentityService } from '../identity/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import type { ActivationConfig } from './onboarding.activation.config.ts';
 import { registrationActivated } from './onboarding.activation.events.ts';
 import { activationRoutes } from './onboarding.activation.routes.ts';
-import { Activation, type ActivationConfig, queueWelcome } from './onboarding.activation.ts';
+import { Activation, queueWelcome } from './onboarding.activation.ts';
 import { cbsRoutes } from './onboarding.cbs.routes.ts';
 import { CbsIdentity, cbsDirectoryFrom } from './onboarding.cbs.ts';
 import type { Journey } from './onboarding.journey.ts';
@@ -22,8 +23,8 @@ import { DetailsUpdate } from './onboarding.review.details.ts';
 import { detailsRoutes, reviewRoutes } from './onboarding.review.routes.ts';
 import { ReviewQueue } from './onboarding.review.ts';
 
+export { activationConfig } from './onboarding.activation.config.ts';
 export { activationTopics } from './onboarding.activation.events.ts';
-export { activationConfig } from './onboarding.activation.ts';
 export { registrationReviews } from './onboarding.review.tables.ts';
 
 export const reviewPermission = {
