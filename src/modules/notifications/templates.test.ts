@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { globSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
 import { type FakeTwilio, startFakeTwilio } from '../../../test/fakes/twilio.ts';
@@ -107,9 +109,26 @@ describe('notification templates, staff sends, preferences and the inbox', () =>
     t.app.inject({ method: 'POST', url: '/api/v1/notify/template/add', headers: admin(), payload });
 
   describe('templates', () => {
-    test('the seed is loaded: 150 templates; transfer.sent has sms, push and in_app in en, fr and sw', async () => {
+    test('the seed is loaded: every template of every seed file; transfer.sent has sms, push and in_app in en, fr and sw', async () => {
+      // The platform's seed plus the modules' own (src/modules/<m>/seed/template_seed.json), once per code,
+      // channel and language.
+      const seeded = new Set<string>();
+      const root = join(import.meta.dirname, '..', '..', '..');
+      const files = [
+        'seed/template_seed.json',
+        ...globSync('src/modules/*/seed/template_seed.json', { cwd: root }),
+      ];
+      for (const file of files) {
+        const entries = JSON.parse(readFileSync(join(root, file), 'utf8')) as {
+          code: string;
+          channel: string;
+          language: string;
+        }[];
+        for (const entry of entries) seeded.add(`${entry.code}/${entry.channel}/${entry.language}`);
+      }
+      assert.ok(seeded.size >= 150, `found the seed files (${seeded.size} templates)`);
       const [count] = await db().select({ n: sql<number>`count(*)::int` }).from(notificationTemplates);
-      assert.equal(count!.n, 150);
+      assert.equal(count!.n, seeded.size);
       const listed = await t.app.inject({
         method: 'GET',
         url: '/api/v1/notify/template?code=transfer.sent&limit=100',
