@@ -30,11 +30,6 @@ export const CbsLookupAnswer = Type.Object({
   state: StateSchema,
   path: Type.Literal('cbs'),
   expected_steps: Type.Array(Type.String()),
-  review_required: Type.Boolean({
-    description:
-      'The bank client was found but something did not match (or the client is not active): the journey goes ' +
-      'on, and completion goes to manual review.',
-  }),
 });
 
 export const CompleteBody = Type.Object({}, { additionalProperties: false });

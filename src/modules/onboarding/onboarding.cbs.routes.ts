@@ -33,8 +33,10 @@ export function cbsRoutes(journey: Journey, cbs: CbsIdentity): FastifyPluginAsyn
             'Looks the bank client up by national ID, or by account number (the registering phone must then be the ' +
             'one the bank holds), and matches name, date of birth and phone by the documented rules ' +
             '(docs/onboarding.md). The CBS client is linked to the registration. A mismatch or an inactive client ' +
-            'does not stop the journey: `review_required` is true and completion goes to manual review. Nobody ' +
-            'found answers 404; the same request again answers the same.',
+            'does not stop the journey: completion goes to manual review. The answer does not tell whether the ' +
+            'details matched (that would let anyone test guesses of a client’s details); at most ' +
+            '`ONBOARDING_CBS_LOOKUPS_PER_HOUR` lookups per registration. Nobody found answers 404; the same ' +
+            'request again answers the same.',
           headers: RegistrationHeaders,
           body: CbsLookupBody,
           response: { 200: CbsLookupAnswer },

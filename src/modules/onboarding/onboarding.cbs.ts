@@ -55,12 +55,26 @@ export interface CbsLookupBody extends DeclaredDetails {
   lookup: 'national_id' | 'account';
 }
 
+/**
+ * The lookup's answer says the client was found, never whether the details matched: with a national ID alone, an
+ * answer that told would let anyone guess a bank client's birth date or name one try at a time. The match decides
+ * at completion, after the phone OTP proved the phone, and its codes stay sealed with the identity (the status and
+ * the identity summary show none for the CBS path).
+ */
 export interface CbsLookupAnswer {
   state: RegistrationState;
   path: 'cbs';
   expected_steps: string[];
-  /** True when completion will go to manual review (the reasons are for the back office, not shown here). */
-  review_required: boolean;
+}
+
+/** The CBS match's mismatch codes (sealed with the identity), or the summary's for the Didit path; null: none known. */
+export function mismatchCodes(journey: Journey, row: RegistrationRow): string[] | null {
+  if (row.path === 'cbs') {
+    const identity = journey.identity<IdentityResult>(row);
+    return identity?.mismatch_details ? identity.mismatch_details.map((mismatch) => mismatch.code) : null;
+  }
+  const summary = (row.identitySummary ?? null) as { mismatches?: unknown } | null;
+  return Array.isArray(summary?.mismatches) ? summary.mismatches.map(String) : null;
 }
 
 /** The CBS client directory built from config (Fineract), or null when none is configured. */
@@ -181,13 +195,8 @@ export class CbsIdentity {
           nationalIdIndex: declared.national_id
             ? nationalIdBlindIndex(this.#pepper, declared.national_id_type!, declared.national_id)
             : null,
-          identitySummary: {
-            source: 'cbs',
-            assurance: codes.length === 0 ? 'cbs_verified' : 'cbs_mismatch',
-            mismatches: codes,
-            didit_status: null,
-            cbs_status: client.status,
-          },
+          // No mismatch codes and no client status here: the status answer shows the summary (see CbsLookupAnswer).
+          identitySummary: { source: 'cbs', assurance: 'cbs', mismatches: [], didit_status: null },
           cbsClientId: identity.cbs_client_id ?? null,
         },
         {
@@ -198,7 +207,6 @@ export class CbsIdentity {
             state: row.state as RegistrationState,
             path: 'cbs' as const,
             expected_steps: expectedSteps(row.state as RegistrationState),
-            review_required: codes.length > 0,
           }),
         },
       ),

@@ -7,10 +7,10 @@
 import type { RequestContext } from '../../platform/audit.ts';
 import { inTransaction } from '../../platform/db.ts';
 import { type CbsMismatch, matchCbsClient } from './onboarding.cbs.match.ts';
-import type { DeclaredDetails, IdentityResult } from './onboarding.cbs.ts';
+import { type DeclaredDetails, type IdentityResult, mismatchCodes } from './onboarding.cbs.ts';
 import { compareDeclared, type DiditDeclared, type DiditIdentity } from './onboarding.didit.mapping.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
-import type { Journey, RegistrationRow } from './onboarding.journey.ts';
+import type { Journey, RegistrationPatch, RegistrationRow } from './onboarding.journey.ts';
 import { expectedSteps, type RegistrationState } from './onboarding.machine.ts';
 
 export interface DetailsUpdateBody {
@@ -62,9 +62,7 @@ export class DetailsUpdate {
       last_name: body.last_name.trim(),
       date_of_birth: body.date_of_birth,
     };
-    const summary = (row.identitySummary ?? {}) as Record<string, unknown>;
-    const before = Array.isArray(summary.mismatches) ? summary.mismatches.map(String) : [];
-    const mismatches = this.#compare(row, declared, before);
+    const { mismatches, patch } = this.#compare(row, declared);
     const { answer } = await inTransaction(this.#journey.db, (tx) =>
       this.#journey.advance<DetailsUpdateAnswer>(
         tx,
@@ -72,7 +70,7 @@ export class DetailsUpdate {
         'details_update',
         {
           declaredSealed: this.#journey.seal(row.id, 'declared', declared),
-          identitySummary: { ...summary, mismatches },
+          ...patch,
           reviewReasons: [
             'details_updated',
             ...(mismatches.length > 0 ? [`identity_mismatch: ${mismatches.join(', ')}`] : []),
@@ -94,11 +92,17 @@ export class DetailsUpdate {
     return answer;
   }
 
-  /** The mismatch codes after the correction, by the path's own rules. */
-  #compare(row: RegistrationRow, declared: DeclaredDetails, before: string[]): string[] {
+  /**
+   * The mismatch codes after the correction, by the path's own rules, and where they are kept: sealed with the CBS
+   * identity (never in the summary the status shows, see CbsLookupAnswer), in the summary for Didit.
+   */
+  #compare(
+    row: RegistrationRow,
+    declared: DeclaredDetails,
+  ): { mismatches: string[]; patch: RegistrationPatch } {
     if (row.path === 'cbs') {
       const identity = this.#journey.identity<IdentityResult>(row);
-      if (!identity) return before;
+      if (!identity) return { mismatches: [], patch: {} };
       const match = matchCbsClient(
         {
           fullName: [declared.first_name, declared.middle_name, declared.last_name].filter(Boolean).join(' '),
@@ -121,11 +125,20 @@ export class DetailsUpdate {
           dateOfBirth: identity.date_of_birth,
         },
       );
-      const renewed = match.mismatches.map((mismatch: CbsMismatch) => mismatch.code as string);
-      return [...before.filter((code) => KEPT_CBS.has(code)), ...renewed];
+      const kept = (identity.mismatch_details ?? []).filter((mismatch) => KEPT_CBS.has(mismatch.code));
+      const details: CbsMismatch[] = [...kept, ...match.mismatches];
+      return {
+        mismatches: details.map((mismatch) => mismatch.code),
+        patch: {
+          identitySealed: this.#journey.seal(row.id, 'identity', { ...identity, mismatch_details: details }),
+        },
+      };
     }
+    const summary = (row.identitySummary ?? {}) as Record<string, unknown>;
     const identity = this.#journey.identity<DiditIdentity>(row);
-    if (!identity) return before;
-    return compareDeclared(declared as unknown as DiditDeclared, identity).map((mismatch) => mismatch.code);
+    const mismatches = identity
+      ? compareDeclared(declared as unknown as DiditDeclared, identity).map((mismatch) => mismatch.code)
+      : (mismatchCodes(this.#journey, row) ?? []);
+    return { mismatches, patch: { identitySummary: { ...summary, mismatches } } };
   }
 }

@@ -11,7 +11,7 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import type { Activation } from './onboarding.activation.ts';
-import type { DeclaredDetails, IdentityResult } from './onboarding.cbs.ts';
+import { type DeclaredDetails, type IdentityResult, mismatchCodes } from './onboarding.cbs.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
 import { type Journey, maskPhone, type RegistrationRow } from './onboarding.journey.ts';
 import type { RegistrationState, RegistrationStep } from './onboarding.machine.ts';
@@ -72,7 +72,6 @@ export class ReviewQueue {
   #item(row: RegistrationRow, review: ReviewRow | null, claimant: string | null) {
     const declared = this.#journey.declared<DeclaredDetails>(row);
     const identity = this.#journey.identity<IdentityResult>(row);
-    const summary = (row.identitySummary ?? {}) as { mismatches?: unknown };
     const name = (parts: (string | null | undefined)[]) => parts.filter(Boolean).join(' ') || null;
     return {
       registration_id: row.id,
@@ -80,7 +79,7 @@ export class ReviewQueue {
       path: (row.path as 'cbs' | 'didit' | null) ?? null,
       phone: maskPhone(row.phone),
       reasons: row.reviewReasons ?? [],
-      mismatches: Array.isArray(summary.mismatches) ? summary.mismatches.map(String) : [],
+      mismatches: mismatchCodes(this.#journey, row) ?? [],
       declared_name: name([declared?.first_name, declared?.middle_name, declared?.last_name]),
       identity_name: name([identity?.first_name, identity?.middle_name, identity?.last_name]),
       cbs_client_id: row.cbsClientId,
