@@ -5147,7 +5147,7 @@ export interface paths {
         put?: never;
         /**
          * Identity path A: find the applicant in the core banking system and match the declared details
-         * @description Looks the bank client up by national ID, or by account number (the registering phone must then be the one the bank holds), and matches name, date of birth and phone by the documented rules (docs/onboarding.md). The CBS client is linked to the registration. A mismatch or an inactive client does not stop the journey: `review_required` is true and completion goes to manual review. Nobody found answers 404; the same request again answers the same.
+         * @description Looks the bank client up by national ID, or by account number (the registering phone must then be the one the bank holds), and matches name, date of birth and phone by the documented rules (docs/onboarding.md). The CBS client is linked to the registration. A mismatch or an inactive client does not stop the journey: completion goes to manual review. The answer does not tell whether the details matched (that would let anyone test guesses of a client’s details); at most `ONBOARDING_CBS_LOOKUPS_PER_HOUR` lookups per registration. Nobody found answers 404; the same request again answers the same.
          */
         post: operations["registerIdentityCbs"];
         delete?: never;
@@ -73978,6 +73978,7 @@ export interface operations {
                     date_of_birth: string;
                     /** Format: email */
                     email?: string;
+                    /** @description ISO 3166-1 alpha-2. */
                     nationality?: string;
                 };
             };
@@ -73995,8 +73996,7 @@ export interface operations {
                      *       "path": "cbs",
                      *       "expected_steps": [
                      *         "expected steps"
-                     *       ],
-                     *       "review_required": true
+                     *       ]
                      *     }
                      */
                     "application/json": {
@@ -74005,8 +74005,6 @@ export interface operations {
                         /** @enum {string} */
                         path: "cbs";
                         expected_steps: string[];
-                        /** @description The bank client was found but something did not match (or the client is not active): the journey goes on, and completion goes to manual review. */
-                        review_required: boolean;
                     };
                 };
             };
@@ -74819,7 +74817,7 @@ export interface operations {
              * @description Conflict with the current state of the resource
              *
              *     `error_code` values:
-             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes (the same reviewer claiming again renews it); after that another reviewer may take it over.
              *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
              */
             409: {
@@ -75068,7 +75066,7 @@ export interface operations {
              *
              *     `error_code` values:
              *     - `CUSTOMER_EXISTS`: A customer with this phone, email or national ID exists.
-             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes (the same reviewer claiming again renews it); after that another reviewer may take it over.
              *     - `REGISTRATION_REVIEW_NOT_CLAIMED`: Approve, reject and request-info act on a registration the reviewer has claimed.
              *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
              */
@@ -75320,7 +75318,7 @@ export interface operations {
              * @description Conflict with the current state of the resource
              *
              *     `error_code` values:
-             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes (the same reviewer claiming again renews it); after that another reviewer may take it over.
              *     - `REGISTRATION_REVIEW_NOT_CLAIMED`: Approve, reject and request-info act on a registration the reviewer has claimed.
              *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
              */
@@ -75574,7 +75572,7 @@ export interface operations {
              * @description Conflict with the current state of the resource
              *
              *     `error_code` values:
-             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes from the reviewer’s last action; after that another reviewer may take it over.
+             *     - `REGISTRATION_REVIEW_CLAIMED`: A claim lasts 30 minutes (the same reviewer claiming again renews it); after that another reviewer may take it over.
              *     - `REGISTRATION_REVIEW_NOT_CLAIMED`: Approve, reject and request-info act on a registration the reviewer has claimed.
              *     - `REGISTRATION_STEP_OUT_OF_ORDER`: The step is not the next one in the journey: `details.expected_steps` names the steps allowed now and `details.state` the registration’s state.
              */
