@@ -86,7 +86,8 @@ export class ReviewQueue {
       claimed_by: claimant,
       claimed_at: claimant ? (review?.claimedAt?.toISOString() ?? null) : null,
       rounds: review?.rounds ?? 0,
-      waiting_since: (row.stepTimes.complete_review ?? row.updatedAt.toISOString()) as string,
+      // The last move of the registration was into review (completion, or corrected details).
+      waiting_since: row.updatedAt.toISOString(),
     };
   }
 
