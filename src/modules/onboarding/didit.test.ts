@@ -393,6 +393,7 @@ describe('onboarding: Didit identity path', () => {
     assert.equal((await status(reg.token)).state, 'identity_pending');
     assert.deepEqual(await receipts(reg.sessionId), []);
     assert.equal(await steps(reg.id, 'onboarding.didit_approved'), 0);
+    assert.ok((await api().didit.metrics.count('webhook', 'rejected')) >= cases.length + 1);
   });
 
   test('Simple alone does not vouch for the decision: a tampered decision is replaced by the one fetched from Didit', async () => {

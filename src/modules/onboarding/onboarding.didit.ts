@@ -24,6 +24,7 @@ import { applyDiditStatus, type DiditEffect } from './onboarding.didit.apply.ts'
 import type { DiditConfigValues } from './onboarding.didit.config.ts';
 import { countryAlpha3 } from './onboarding.didit.countries.ts';
 import { type DiditDeclared, identitySummary, outcomeOf } from './onboarding.didit.mapping.ts';
+import { DiditMetrics } from './onboarding.didit.metrics.ts';
 import {
   dueDiditSessions,
   findDiditSession,
@@ -57,6 +58,7 @@ export class DiditArea {
   readonly #journey: Journey;
   readonly #config: DiditConfigValues;
   readonly #verifier: IdentityVerifier | null;
+  readonly metrics = new DiditMetrics();
 
   constructor(deps: Dependencies, journey: Journey, config: DiditConfigValues, verifier?: IdentityVerifier) {
     this.#deps = deps;
@@ -232,6 +234,19 @@ export class DiditArea {
    * verified it; a delivery verified by Simple alone (which does not cover the decision) has it fetched.
    */
   async webhook(headers: DiditHeaders, rawBody: string): Promise<WebhookOutcome> {
+    try {
+      const outcome = await this.#webhook(headers, rawBody);
+      this.metrics.event('webhook', outcome);
+      return outcome;
+    } catch (error) {
+      const code = (error as { errorCode?: string }).errorCode;
+      if (code === 'DIDIT_WEBHOOK_UNVERIFIED') this.metrics.event('webhook', 'rejected');
+      else if (code === 'DIDIT_UNAVAILABLE') this.metrics.event('webhook', 'unavailable');
+      throw error;
+    }
+  }
+
+  async #webhook(headers: DiditHeaders, rawBody: string): Promise<WebhookOutcome> {
     const secrets = [this.#config.DIDIT_WEBHOOK_SECRET, this.#config.DIDIT_WEBHOOK_SECRET_PREVIOUS].filter(
       (secret): secret is string => Boolean(secret),
     );
@@ -283,7 +298,7 @@ export class DiditArea {
     const decision = await this.#fetchDecision(sessionId);
     const status = typeof decision.status === 'string' ? decision.status : session.status;
     return inTransaction(db, async (tx) => {
-      await this.#apply(tx, sessionId, status, decision, 'callback');
+      this.metrics.event('callback', await this.#apply(tx, sessionId, status, decision, 'callback'));
       const registration = await lockRegistration(tx, session.registrationId);
       const state = stateOf(registration!);
       return { state, expected_steps: expectedSteps(state), didit_status: status };
@@ -311,6 +326,7 @@ export class DiditArea {
           pollAttempts: session.pollAttempts + 1,
           nextPollAt: new Date(now.getTime() + Math.max(backoff, wait)),
         });
+        this.metrics.event('poll', 'unavailable');
         continue;
       }
       const effect = await inTransaction(this.#deps.database.db, async (tx) => {
@@ -323,6 +339,7 @@ export class DiditArea {
           });
         return result;
       });
+      this.metrics.event('poll', effect);
       if (effect === 'applied') applied += 1;
     }
     return { polled: due.length, applied };
