@@ -417,6 +417,23 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.equal(await customersWithPhone('+254711000701'), 0);
   });
 
+  test('a deny-listed national ID goes to manual review, whatever else matches', async () => {
+    const denied = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mobile/register/denylist/add',
+      headers: bearer(t.adminToken),
+      payload: { kind: 'national_id', value: '7100-0001', reason: 'Known fraud' },
+    });
+    assert.ok(denied.statusCode < 300, denied.body);
+    bankClient(711, '71000001', '0711000711');
+    const token = await phoneCheck('+254711000711', 'device-711');
+    assert.equal((await cbsLookup(token, { national_id: '71000001' })).statusCode, 200);
+    const id = await throughCredentials(token);
+    const done = await complete(token);
+    assert.equal(done.json().state, 'in_review', done.body);
+    assert.deepEqual((await api().journey.byId(id))?.reviewReasons, ['deny_list: national_id']);
+  });
+
   test('a reviewer rejects with a reason the customer reads', async () => {
     const { token, id, phone } = await inReview(2);
     assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
