@@ -15,7 +15,10 @@ import { createCustomer } from '../../../test/helpers/money.ts';
 import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { rawRows } from '../../platform/db.ts';
 import { nationalIdBlindIndex } from '../customers/index.ts';
+import { identityModule } from '../identity/index.ts';
+import { walletsModule } from '../wallets/index.ts';
 import { onboardingModule } from './index.ts';
+import { Activation } from './onboarding.activation.ts';
 
 const PIN = '482913';
 
@@ -641,6 +644,43 @@ describe('onboarding: CBS path, completion and review', () => {
       [me.json().first_name, me.json().last_name, me.json().nationality],
       ['AMINA', 'HASSAN', 'KE'],
     );
+  });
+
+  test('a sanctions screening hit sends an otherwise clean registration to review', async () => {
+    bankClient(712, '71200001', '0711000712');
+    const token = await phoneCheck('+254711000712', 'device-712');
+    assert.equal((await cbsLookup(token, { national_id: '71200001' })).statusCode, 200);
+    await throughCredentials(token);
+    const { journey, activation } = api();
+    const row = await journey.byToken(token);
+    assert.deepEqual(await activation.activation.reviewReasons(row), []);
+    const screened: string[] = [];
+    const listing = new Activation(
+      t.deps,
+      journey,
+      {
+        identity: t.application.system.api(identityModule),
+        wallets: t.application.system.api(walletsModule),
+        screening: {
+          name: 'test-list',
+          configured: true,
+          screen: async (subject) => {
+            screened.push(subject.fullName);
+            return { hit: true, matches: ['UN consolidated list'], provider: 'test-list' };
+          },
+        },
+      },
+      {
+        ONBOARDING_TIER_CBS: 'standard',
+        ONBOARDING_TIER_DIDIT: 'basic',
+        ONBOARDING_WALLET_CURRENCY: 'KES',
+        ONBOARDING_NATIONAL_ID_TYPE: 'national_id',
+        ONBOARDING_CBS_LOOKUPS_PER_HOUR: 5,
+        ONBOARDING_AUTO_APPROVE: true,
+      },
+    );
+    assert.deepEqual(await listing.reviewReasons(row), ['screening_hit: UN consolidated list']);
+    assert.deepEqual(screened, ['Wanjiku Achieng Otieno']);
   });
 
   test('readiness reports screening as not configured without failing', async () => {
