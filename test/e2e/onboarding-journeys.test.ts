@@ -34,10 +34,13 @@ function expectError(
   result: { error?: unknown; response: Response },
   status: number,
   code: string,
-): { error_code: string; details?: Record<string, unknown> } {
-  const error = result.error as { error_code: string; details?: Record<string, unknown> } | undefined;
+): { error_code: string; details?: { expected_steps?: string[]; state?: string } } {
+  const error = result.error as
+    | { error_code: string; details?: { expected_steps?: string[]; state?: string } }
+    | undefined;
   assert.equal(result.response.status, status, JSON.stringify(error));
-  assert.equal(error?.error_code, code);
+  assert.ok(error, `no error body with ${status}`);
+  assert.equal(error.error_code, code);
   return error;
 }
 
@@ -482,7 +485,7 @@ describe('mobile registration journeys through the typed client', () => {
       409,
       'REGISTRATION_STEP_OUT_OF_ORDER',
     );
-    assert.ok(!(refused.details?.expected_steps as string[]).includes('identity_cbs'));
+    assert.ok(!(refused.details?.expected_steps ?? []).includes('identity_cbs'));
   });
 
   test('out-of-order steps answer 409 with the expected steps, and change nothing', async () => {
@@ -499,7 +502,7 @@ describe('mobile registration journeys through the typed client', () => {
     ];
     for (const answer of early) {
       const refused = expectError(answer, 409, 'REGISTRATION_STEP_OUT_OF_ORDER');
-      assert.deepEqual([...(refused.details?.expected_steps as string[])].sort(), [
+      assert.deepEqual([...(refused.details?.expected_steps ?? [])].sort(), [
         'identity_cbs',
         'identity_didit',
       ]);
