@@ -129,6 +129,46 @@ export const EXPORT_SECTIONS = {
     tables: ['approval_requests'],
     query: (id) => rows('approval_requests', asCustomer(id, 'entity')),
   },
+  loan_applications: {
+    // Their applications with the decision and the reasons given; not the internal fraud score (see NOT_EXPORTED).
+    tables: ['loan_applications'],
+    query: (id) => rows('loan_applications', sql`t.customer_id = ${id}`, ['fraud_score']),
+  },
+  loans: {
+    // Each loan with its schedule and its money movements.
+    tables: ['loans', 'loan_instalments', 'loan_transactions'],
+    query: (id) =>
+      rows(
+        'loans',
+        sql`t.customer_id = ${id}`,
+        [],
+        sql`jsonb_build_object(
+          'instalments', (select coalesce(jsonb_agg(to_jsonb(i) order by i.seq), '[]'::jsonb) from loan_instalments i where i.loan_id = t.id),
+          'transactions', (select coalesce(jsonb_agg(to_jsonb(x) order by x.created_at, x.id), '[]'::jsonb) from loan_transactions x where x.loan_id = t.id))`,
+      ),
+  },
+  loan_scoring_results: {
+    // Credit decisions about them: the scorecard's factors and reasons, and what the bureau answered.
+    tables: ['loan_scoring_results'],
+    query: (id) => rows('loan_scoring_results', sql`t.customer_id = ${id}`),
+  },
+  loan_collection_cases: {
+    tables: ['loan_collection_cases'],
+    query: (id) => rows('loan_collection_cases', sql`t.customer_id = ${id}`),
+  },
+  registrations: {
+    // The mobile registration that made them a customer; the token, PIN hash and sealed copies are never exported.
+    tables: ['registrations'],
+    query: (id) =>
+      rows('registrations', sql`t.customer_id = ${id}`, [
+        'token_hash',
+        'declared_sealed',
+        'national_id_index',
+        'identity_sealed',
+        'email_sealed',
+        'pin_hash',
+      ]),
+  },
 } satisfies Record<string, Section>;
 
 /** Tables CustomersService.export reads itself (the customer's row, contacts, audit trail). */
@@ -145,6 +185,13 @@ export const NOT_EXPORTED: Record<string, string> = {
   // A delivery queue, not a record: each event is purged OUTBOX_RETENTION_DAYS after dispatch, and what it carried
   // is exported as the transaction, notification or KYC application it produced.
   outbox_events: 'transient delivery queue; its effects are exported where they landed',
+  // Fraud-prevention records: disclosing the rules that tripped and the evidence would defeat them. The
+  // application's decision and its reasons are exported (loan_applications).
+  loan_fraud_checks:
+    'fraud-prevention check of an application; withheld under the fraud-prevention exemption',
+  loan_fraud_notes: 'investigators’ notes on a fraud case; withheld under the fraud-prevention exemption',
+  // Its actor is staff or the system, never a customer.
+  loan_cob_runs: 'a close-of-business run, triggered by staff or the system; holds no customer data',
 };
 
 /** Every section, in one statement. */
@@ -189,6 +236,11 @@ export const HeldDataSections = {
   recovery_codes: Rows,
   push_challenges: Rows,
   approval_requests: Rows,
+  loan_applications: Rows,
+  loans: Rows,
+  loan_scoring_results: Rows,
+  loan_collection_cases: Rows,
+  registrations: Rows,
 } satisfies Record<keyof typeof EXPORT_SECTIONS, TSchema>;
 
 type HeldData = Static<ReturnType<typeof Type.Object<typeof HeldDataSections>>>;
