@@ -75,6 +75,9 @@ describe('loan applications', () => {
 
   // The pipeline's ports, as the fraud, scoring and accounts areas provide them (tiny, deterministic).
   const fraud: FraudChecker = {
+    async prepare(customerId, currency) {
+      return { customerId, currency, devices: [], walletId: null, kycApprovals: [], ownership: null };
+    },
     async check(tx, applicationId) {
       const [row] = await tx.select().from(loanApplications).where(eq(loanApplications.id, applicationId));
       const score = row!.purpose.includes('suspicious') ? 90 : 5;

@@ -143,6 +143,9 @@ export class LoanApplicationsService {
     // Tier ranks read before the transaction: a read on another connection inside it could wait for a pool slot
     // that every concurrent submission holds (the pool would deadlock at pool-size concurrent applications).
     const ranks = await this.#options.tierRanks();
+    // Likewise what the fraud rules read from other modules' services and the phone-ownership provider (HTTP).
+    const fraudPort = this.#pipeline.ports.fraud;
+    const prefetched = fraudPort ? await fraudPort.prepare(customerId, product.currency) : null;
     const id = uuidv7();
     const shown = (view: ApplicationView) => applicationViewFor(view, principal);
     const flagged = await inTransaction(this.#db, async (tx) => {
@@ -190,9 +193,7 @@ export class LoanApplicationsService {
           currency: product.currency,
         },
       );
-      const fraud = this.#pipeline.ports.fraud
-        ? await this.#pipeline.ports.fraud.check(tx, id, context)
-        : null;
+      const fraud = fraudPort && prefetched ? await fraudPort.check(tx, id, context, prefetched) : null;
       if (fraud) {
         await updateApplication(tx, id, {
           fraudScore: fraud.score,

@@ -1,6 +1,7 @@
 /**
  * The application-fraud rules. Each reads what it needs inside the check's transaction (applications, earlier checks,
- * deny lists) or through other modules' functions (FraudSources), and answers whether it tripped with its evidence
+ * deny lists, other modules' functions taking the executor: FraudSources) or from what was read before it (the
+ * prefetch: devices, wallet, KYC decisions, the provider's answer), and answers whether it tripped with its evidence
  * (JSON-safe: money as decimal strings of minor units). A rule's windows end at the application's submission, except
  * the phone-owner rule's, which ends now (a SIM swap after applying is as telling as one before).
  */
@@ -8,6 +9,7 @@ import { and, count, countDistinct, eq, gt, inArray, lt, ne, notExists, or, sql 
 import type { Executor } from '../../platform/db.ts';
 import { type FraudSources, walletCredits } from './loans.fraud.sources.ts';
 import { type FraudRuleCode, loanDenyList, loanFraudChecks } from './loans.fraud.tables.ts';
+import type { FraudPrefetch, OwnershipResult } from './loans.ports.ts';
 import { loanApplications, loans } from './loans.tables.ts';
 
 export interface ApplicationFacts {
@@ -34,7 +36,9 @@ export interface RuleInput {
   application: ApplicationFacts;
   identifiers: Identifiers;
   params: Record<string, unknown>;
+  /** Only its functions that take an executor, with `tx`. */
   sources: FraudSources;
+  prefetched: FraudPrefetch;
   now: Date;
 }
 
@@ -163,6 +167,7 @@ async function phoneOwner({
   identifiers,
   params,
   sources,
+  prefetched,
   now,
 }: RuleInput): Promise<RuleOutcome> {
   const days = int(params, 'days');
@@ -171,9 +176,12 @@ async function phoneOwner({
   if (!identifiers.phone)
     return { tripped: true, evidence: { days, phone: null, problem: 'no phone on file' } };
   let providerError: string | null = null;
-  if (sources.phoneOwnership) {
-    const names = await sources.names(tx, application.customerId);
-    const answer = await sources.phoneOwnership(identifiers.phone, names);
+  if (prefetched.ownership) {
+    // Asked before the transaction; a phone changed since then was not the one asked about.
+    const answer: OwnershipResult =
+      prefetched.ownership.phone === identifiers.phone
+        ? prefetched.ownership.result
+        : { kind: 'error', error: 'the phone on file changed while the check ran' };
     if (answer.kind === 'answer') {
       const { ownerMatch, simSwapAt, deviceChangeAt } = answer;
       return {
@@ -202,8 +210,7 @@ async function phoneOwner({
     providerError = answer.error;
   }
   const verified = await sources.phoneVerified(tx, application.customerId);
-  const devices = await sources.devices(application.customerId);
-  const newDevices = devices.filter((device) => device.createdAt > since);
+  const newDevices = prefetched.devices.filter((device) => device.createdAt > since);
   return {
     tripped: !verified || newDevices.length > 0,
     evidence: {
@@ -220,10 +227,10 @@ async function phoneOwner({
   };
 }
 
-async function incomeVerification({ tx, application, params, sources }: RuleInput): Promise<RuleOutcome> {
+async function incomeVerification({ tx, application, params, prefetched }: RuleInput): Promise<RuleOutcome> {
   const days = int(params, 'days');
   const ratio = String(params.ratio);
-  const walletId = await sources.walletId(application.customerId, application.currency);
+  const walletId = prefetched.walletId;
   const until = application.createdAt;
   const credits = walletId
     ? await walletCredits(tx, walletId, new Date(until.getTime() - days * DAY_MS), until)
@@ -250,7 +257,7 @@ async function knownPatterns({
   application,
   identifiers,
   params,
-  sources,
+  prefetched,
 }: RuleInput): Promise<RuleOutcome> {
   const probes = [
     identifiers.nationalIdIndex
@@ -290,12 +297,10 @@ async function knownPatterns({
   const largeInbound = minor(params, 'large_inbound_minor');
   const until = application.createdAt;
   const from = new Date(until.getTime() - windowHours * HOUR_MS);
-  const upgrade = (await sources.kycApprovals(application.customerId)).find(
-    (decidedAt) => decidedAt > from && decidedAt <= until,
-  );
+  const upgrade = prefetched.kycApprovals.find((decidedAt) => decidedAt > from && decidedAt <= until);
   let large: { amount: bigint; at: Date } | undefined;
   if (upgrade) {
-    const walletId = await sources.walletId(application.customerId, application.currency);
+    const walletId = prefetched.walletId;
     const credits = walletId ? await walletCredits(tx, walletId, from, until) : [];
     large = credits.find((credit) => credit.amount >= largeInbound);
   }

@@ -18,12 +18,12 @@ import type { IdentityService } from '../identity/index.ts';
 import type { KycService } from '../kyc/index.ts';
 import { journalLines } from '../ledger/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import type { OwnershipResult } from './loans.ports.ts';
 
-export type OwnershipResult =
-  | { kind: 'answer'; ownerMatch: boolean | null; simSwapAt: Date | null; deviceChangeAt: Date | null }
-  | { kind: 'unknown_number' }
-  | { kind: 'error'; error: string };
-
+/**
+ * The functions taking an executor run inside the check's transaction with its `tx`; the others (services on their own
+ * connections, the provider over HTTP) only before it, in `FraudService.prepare`.
+ */
 export interface FraudSources {
   nationalIdIndex(tx: Executor, customerId: string): Promise<string | null>;
   primaryPhone(tx: Executor, customerId: string): Promise<string | null>;

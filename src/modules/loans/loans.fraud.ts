@@ -1,6 +1,7 @@
 /**
- * The fraud check of a loan application (the pipeline's FraudChecker): every enabled rule runs inside the caller's
- * transaction, the check is stored with the applicant's identifiers and each rule's evidence, the score (the sum of
+ * The fraud check of a loan application (the pipeline's FraudChecker): what other modules' services and the
+ * phone-ownership provider say is read first, outside any transaction (`prepare`); then every enabled rule runs inside
+ * the caller's transaction on that and on `tx` alone, the check is stored with the applicant's identifiers and each rule's evidence, the score (the sum of
  * the tripped rules' weights) goes on the application, and a score at or above the product version's
  * `fraud_threshold` opens a fraud flag (one undecided flag per application). Staff re-run it, and manage the rules.
  */
@@ -25,7 +26,7 @@ import {
   loanFraudResults,
   loanFraudRules,
 } from './loans.fraud.tables.ts';
-import type { FraudChecker, FraudOutcome } from './loans.ports.ts';
+import type { FraudChecker, FraudOutcome, FraudPrefetch } from './loans.ports.ts';
 import { loanApplications, loanProductVersions, loans } from './loans.tables.ts';
 
 type RuleRow = typeof loanFraudRules.$inferSelect;
@@ -89,15 +90,53 @@ export class FraudService implements FraudChecker {
     this.#continueAfterFraud = next;
   }
 
-  async check(tx: Executor, applicationId: string, context: RequestContext): Promise<FraudOutcome> {
-    const { check_id, score, threshold, flagged, flag_id } = await this.#run(tx, applicationId, context);
+  /**
+   * Reads, never inside a transaction, what the rules need from services on their own connections (devices, wallet,
+   * KYC decisions) and the provider's answer for the customer's phone (an HTTP call).
+   */
+  async prepare(customerId: string, currency: string): Promise<FraudPrefetch> {
+    const sources = this.#sources;
+    const devices = await sources.devices(customerId);
+    const walletId = await sources.walletId(customerId, currency);
+    const kycApprovals = await sources.kycApprovals(customerId);
+    let ownership: FraudPrefetch['ownership'] = null;
+    if (sources.phoneOwnership) {
+      const phone = await sources.primaryPhone(this.#db, customerId);
+      if (phone)
+        ownership = {
+          phone,
+          result: await sources.phoneOwnership(phone, await sources.names(this.#db, customerId)),
+        };
+    }
+    return { customerId, currency, devices, walletId, kycApprovals, ownership };
+  }
+
+  async check(
+    tx: Executor,
+    applicationId: string,
+    context: RequestContext,
+    prefetched: FraudPrefetch,
+  ): Promise<FraudOutcome> {
+    const { check_id, score, threshold, flagged, flag_id } = await this.#run(
+      tx,
+      applicationId,
+      context,
+      prefetched,
+    );
     return { check_id, score, threshold, flagged, flag_id };
   }
 
   /** `/fraud/check`: runs the check again; a new flag moves a submitted or referred application to `flagged`. */
-  recheck(applicationId: string, context: RequestContext): Promise<CheckDetail> {
+  async recheck(applicationId: string, context: RequestContext): Promise<CheckDetail> {
+    const [found] = await this.#db
+      .select({ customerId: loanApplications.customerId, currency: loanApplications.currency })
+      .from(loanApplications)
+      .where(eq(loanApplications.id, applicationId))
+      .limit(1);
+    if (!found) throw loansErrors.LOAN_APPLICATION_NOT_FOUND();
+    const prefetched = await this.prepare(found.customerId, found.currency);
     return inTransaction(this.#db, async (tx) => {
-      const detail = await this.#run(tx, applicationId, context);
+      const detail = await this.#run(tx, applicationId, context, prefetched);
       if (detail.flagged && FLAGGABLE.has(detail.application_status)) {
         const [row] = await tx
           .update(loanApplications)
@@ -122,7 +161,12 @@ export class FraudService implements FraudChecker {
     });
   }
 
-  async #run(tx: Executor, applicationId: string, context: RequestContext): Promise<CheckDetail> {
+  async #run(
+    tx: Executor,
+    applicationId: string,
+    context: RequestContext,
+    prefetched: FraudPrefetch,
+  ): Promise<CheckDetail> {
     const [application] = await tx
       .select()
       .from(loanApplications)
@@ -130,6 +174,8 @@ export class FraudService implements FraudChecker {
       .for('update')
       .limit(1);
     if (!application) throw loansErrors.LOAN_APPLICATION_NOT_FOUND();
+    if (prefetched.customerId !== application.customerId || prefetched.currency !== application.currency)
+      throw new Error(`fraud prefetch for another customer or currency than application ${application.id}`);
     await this.#assertCheckable(tx, application);
     const [version] = await tx
       .select({ terms: loanProductVersions.terms })
@@ -155,7 +201,15 @@ export class FraudService implements FraudChecker {
     const checkId = uuidv7();
     for (const rule of rules) {
       if (!rule.enabled) continue;
-      const input = { tx, application: facts, identifiers, params: rule.params, sources: this.#sources, now };
+      const input = {
+        tx,
+        application: facts,
+        identifiers,
+        params: rule.params,
+        sources: this.#sources,
+        prefetched,
+        now,
+      };
       const outcome = await RULES[rule.code].run(input);
       results.push({
         checkId,

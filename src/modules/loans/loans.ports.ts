@@ -21,9 +21,41 @@ export interface FraudOutcome {
   flag_id: string | null;
 }
 
-/** Runs every enabled fraud rule on an application inside the caller's transaction, stores the check and its evidence. */
+/**
+ * What the fraud rules need from other modules' services and from the phone-ownership provider, read before the
+ * check's transaction: a service reads on its own connection and the provider over HTTP, and either inside a
+ * transaction would wait for a connection the transaction holds (PGlite has one; a pool runs dry under load).
+ */
+export interface FraudPrefetch {
+  customerId: string;
+  currency: string;
+  /** The customer's registered devices (identity). */
+  devices: { deviceId: string; createdAt: Date }[];
+  /** The customer's wallet in the currency (wallets), or null. */
+  walletId: string | null;
+  /** When the customer's approved KYC upgrades were decided (kyc). */
+  kycApprovals: Date[];
+  /** The provider's answer for `phone`; null when no provider is configured or the customer has no phone. */
+  ownership: { phone: string; result: OwnershipResult } | null;
+}
+
+export type OwnershipResult =
+  | { kind: 'answer'; ownerMatch: boolean | null; simSwapAt: Date | null; deviceChangeAt: Date | null }
+  | { kind: 'unknown_number' }
+  | { kind: 'error'; error: string };
+
+/**
+ * Runs every enabled fraud rule on an application inside the caller's transaction, stores the check and its evidence.
+ * `prepare` runs first, outside any transaction; `check` then reads only through `tx` and the prefetch.
+ */
 export interface FraudChecker {
-  check(tx: Executor, applicationId: string, context: RequestContext): Promise<FraudOutcome>;
+  prepare(customerId: string, currency: string): Promise<FraudPrefetch>;
+  check(
+    tx: Executor,
+    applicationId: string,
+    context: RequestContext,
+    prefetched: FraudPrefetch,
+  ): Promise<FraudOutcome>;
 }
 
 export interface ScoringOutcome {
