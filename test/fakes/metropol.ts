@@ -38,6 +38,8 @@ export interface RecordedMetropolRequest {
 export interface FakeMetropolOptions {
   publicKey?: string;
   privateKey?: string;
+  /** What an identity number nobody set answers (development: every applicant has a file); default "no record". */
+  everyoneElse?: FakePerson;
 }
 
 export class FakeMetropol {
@@ -45,12 +47,14 @@ export class FakeMetropol {
   readonly privateKey: string;
   readonly requests: RecordedMetropolRequest[] = [];
   readonly #people = new Map<string, FakePerson>();
+  readonly #everyoneElse: FakePerson | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   #server: Server | undefined;
 
   constructor(options: FakeMetropolOptions = {}) {
     this.publicKey = options.publicKey ?? 'metropol-public-test-key';
     this.privateKey = options.privateKey ?? 'metropol-private-test-key';
+    this.#everyoneElse = options.everyoneElse;
   }
 
   /** What the bureau knows about an identity number (any type). Unknown numbers answer "no record found". */
@@ -58,7 +62,7 @@ export class FakeMetropol {
     this.#people.set(identityNumber, person);
   }
 
-  async start(): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  async start(listenPort = 0): Promise<{ baseUrl: string; close: () => Promise<void> }> {
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -68,7 +72,7 @@ export class FakeMetropol {
       });
     });
     this.#server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     return { baseUrl: `http://127.0.0.1:${port}${METROPOL_BASE_PATH}`, close: () => this.close() };
   }
@@ -108,7 +112,7 @@ export class FakeMetropol {
     }
     const request = body as Record<string, unknown>;
     const identity = typeof request.identity_number === 'string' ? request.identity_number : '';
-    const person = this.#people.get(identity);
+    const person = this.#people.get(identity) ?? this.#everyoneElse;
     const answer = () => send(response, 200, this.#answer(path, request, identity, person));
     if (person?.delayMs) {
       const timer = setTimeout(() => {
