@@ -198,7 +198,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   enrolEmailOtp: ['FORBIDDEN', 'MFA_ALREADY_ENABLED', 'OTP_COOLDOWN', 'OTP_RATE_LIMITED', 'PHONE_REQUIRED'],
   enrolSmsOtp: ['FORBIDDEN', 'MFA_ALREADY_ENABLED', 'OTP_COOLDOWN', 'OTP_RATE_LIMITED', 'PHONE_REQUIRED'],
   enrolTotp: ['FORBIDDEN', 'MFA_ALREADY_ENABLED'],
-  eraseCustomer: ['CUSTOMER_ERASED', 'NOT_FOUND'],
+  eraseCustomer: ['CUSTOMER_ERASED', 'CUSTOMER_HAS_OBLIGATIONS', 'NOT_FOUND'],
   evaluateAccessPolicy: [],
   evaluateTransactionLimits: [],
   exportCustomer: [],

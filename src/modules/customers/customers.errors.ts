@@ -16,6 +16,17 @@ const definitions = {
     message: 'This customer has been erased',
     description: 'The customer was erased; the record is anonymised.',
   },
+  CUSTOMER_HAS_OBLIGATIONS: {
+    status: 409,
+    message: 'The customer cannot be erased yet: {reasons}',
+    description:
+      'The customer still holds money or owes it (a wallet balance or hold, an approved or active loan, an open loan ' +
+      'application); `details.reasons` lists each. Settle them first.',
+    example: {
+      message: 'The customer cannot be erased yet: wallet 71234567890 holds a balance of KES 150.00',
+      details: { reasons: ['wallet 71234567890 holds a balance of KES 150.00'] },
+    },
+  },
   PRIMARY_CONTACT: {
     status: 409,
     message: 'Make another phone primary before removing this one',

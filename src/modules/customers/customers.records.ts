@@ -31,6 +31,8 @@ export const customerErrors = {
       errors: [{ field: 'body.national_id_type', message: 'is required with national_id', rule: 'required' }],
     }),
   erased: () => codes.CUSTOMER_ERASED(),
+  hasObligations: (reasons: string[]) =>
+    codes.CUSTOMER_HAS_OBLIGATIONS({ params: { reasons: reasons.join('; ') }, details: { reasons } }),
 };
 
 /** E.164 through libphonenumber (a regex accepts numbers no network can route). */

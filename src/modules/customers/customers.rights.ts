@@ -1,16 +1,27 @@
 /**
  * The data subject's rights: the export of everything held about a customer (PII in clear, every module's data
- * through customers.export.ts), and erasure, which anonymises PII and keeps the records the law requires.
+ * through customers.export.ts), and erasure, which anonymises PII and keeps the records the law requires. Erasure
+ * waits until the customer neither holds nor owes anything: the modules that know (wallets, loans) register a check
+ * (`addErasureCheck`), so this module depends on none of them; and it tells them through `customers.customer_erased`.
  */
 import { eq } from 'drizzle-orm';
 import { auditTrailOf, type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
+import { emitEvent } from '../../platform/outbox.ts';
+import { customerErased } from './customers.events.ts';
 import { customerHeldData } from './customers.export.ts';
 import { type CustomerRecords, customerErrors } from './customers.records.ts';
 import { customerAddresses, customerEmails, customerPhones, customers } from './customers.tables.ts';
 
+/**
+ * What still ties a customer to a module (a balance, a loan, an open application), one readable reason each, read on
+ * the erasure's transaction `tx` only (the customer row is locked there); an empty list when nothing does.
+ */
+export type ErasureCheck = (tx: Executor, customerId: string) => Promise<string[]>;
+
 export class CustomerDataRights {
   readonly #records: CustomerRecords;
+  readonly #erasureChecks: ErasureCheck[] = [];
 
   constructor(records: CustomerRecords) {
     this.#records = records;
@@ -18,6 +29,11 @@ export class CustomerDataRights {
 
   get #db(): Executor {
     return this.#records.db;
+  }
+
+  /** Modules holding a customer's money or debts register what refuses erasure (from their `create`). */
+  addErasureCheck(check: ErasureCheck): void {
+    this.#erasureChecks.push(check);
   }
 
   /** Everything held about a customer, PII in clear (the data subject's right of access); audited. */
@@ -70,12 +86,19 @@ export class CustomerDataRights {
 
   /**
    * Erasure: names, contacts and identifiers are replaced or removed; the row, its number and (later) its
-   * financial records stay, since the law requires keeping them. The customer is closed.
+   * financial records stay, since the law requires keeping them. The customer is closed. Refused while the customer
+   * still holds money or owes it (every registered check, on this transaction, after the customer row is locked);
+   * the other modules learn of it from `customers.customer_erased`, written in the same transaction.
    */
   async erase(id: string, reason: string, context: RequestContext) {
     return inTransaction(this.#db, async (tx) => {
       const row = await this.#records.row(tx, id, true);
       if (row.erasedAt) throw customerErrors.erased();
+      const reasons: string[] = [];
+      // One after the other: they share the transaction's connection.
+      for (const check of this.#erasureChecks) reasons.push(...(await check(tx, id)));
+      if (reasons.length > 0) throw customerErrors.hasObligations(reasons);
+      const erasedAt = new Date();
       await tx.delete(customerPhones).where(eq(customerPhones.customerId, id));
       await tx.delete(customerEmails).where(eq(customerEmails.customerId, id));
       await tx.delete(customerAddresses).where(eq(customerAddresses.customerId, id));
@@ -96,8 +119,8 @@ export class CustomerDataRights {
           dateOfBirthSealed: null,
           status: 'closed',
           statusReason: 'erased',
-          erasedAt: new Date(),
-          updatedAt: new Date(),
+          erasedAt,
+          updatedAt: erasedAt,
         })
         .where(eq(customers.id, id))
         .returning();
@@ -107,6 +130,12 @@ export class CustomerDataRights {
         entityId: id,
         after: { reason },
       });
+      await emitEvent(
+        tx,
+        customerErased,
+        { type: 'customer', id },
+        { customer_id: id, erased_at: erasedAt.toISOString() },
+      );
       return this.#records.view(erased!, null, null, false);
     });
   }

@@ -56,6 +56,11 @@ export class CustomersService {
     return this.rights.export(...args);
   }
 
+  /** What refuses erasure, registered by the modules that hold a customer's money or debts. */
+  addErasureCheck(...args: Parameters<Rights['addErasureCheck']>) {
+    this.rights.addErasureCheck(...args);
+  }
+
   /** Anonymises the customer and closes them; financial records stay, as the law requires. */
   erase(...args: Parameters<Rights['erase']>) {
     return this.rights.erase(...args);

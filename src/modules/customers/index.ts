@@ -10,6 +10,7 @@ import { CustomerAuth } from './customers.auth.ts';
 import { contactRoutes } from './customers.contacts.routes.ts';
 import { CustomerContacts } from './customers.contacts.ts';
 import { customerErrorCatalogue } from './customers.errors.ts';
+import { customerTopics } from './customers.events.ts';
 import { customerRoutes } from './customers.routes.ts';
 import { CustomersService } from './customers.service.ts';
 import {
@@ -22,6 +23,7 @@ import {
 
 export { CustomerAuth, pinErrors } from './customers.auth.ts';
 export { type CustomerCreditIdentity, customerCreditIdentity } from './customers.bureau.ts';
+export { customerErased, customerTopics } from './customers.events.ts';
 export {
   createOnboardedCustomer,
   customerIdByNationalId,
@@ -40,6 +42,7 @@ export {
   lockLiveCustomer,
   rewrapCustomerKeys,
 } from './customers.repository.ts';
+export type { ErasureCheck } from './customers.rights.ts';
 export { CustomersService, normalisePhone } from './customers.service.ts';
 export {
   type CustomerTier,
@@ -61,6 +64,7 @@ export const customersModule = defineModule({
   dependsOn: ['identity'],
   errors: customerErrorCatalogue,
   tables: { customers, customerPhones, customerEmails, customerAddresses, customerCredentials },
+  publishes: customerTopics,
   permissions: [
     { code: 'customer:read', description: 'Read customers' },
     { code: 'customer:create', description: 'Create customers' },

@@ -3,7 +3,9 @@
  * through the ledger, schedules, repayment and automatic collection, close of business and collections.
  * Other modules reach it only through this file.
  */
+import { on } from '../../platform/events.ts';
 import { defineModule } from '../../platform/modules.ts';
+import { customerErased, customersModule } from '../customers/index.ts';
 import { seedApprovalLimits } from './loans.accounts.limits.ts';
 import { loanAccountRoutes } from './loans.accounts.routes.ts';
 import type { LoanAccountsService } from './loans.accounts.ts';
@@ -29,6 +31,7 @@ import {
   seedCobArea,
 } from './loans.cob.wiring.ts';
 import type { CollectionsService } from './loans.collections.ts';
+import { forgetErasedCustomer, loanErasureObligations } from './loans.erasure.ts';
 import { loansErrors } from './loans.errors.ts';
 import { loansTopics } from './loans.events.ts';
 import { loanFraudRoutes } from './loans.fraud.routes.ts';
@@ -188,6 +191,8 @@ export const loansModule = defineModule({
     applications.connect({ approver: accounts });
     const cobArea = buildCobArea(ctx);
     const repayments = buildRepayments(ctx, ctx.config);
+    // A customer who owes a loan or awaits a decision on an application is not erased (loans.erasure.ts).
+    ctx.use(customersModule).customers.addErasureCheck(loanErasureObligations);
     return { products, applications, fraud, scoring, ...cobArea, repayments, accounts };
   },
   routes: (api, ctx) => [
@@ -200,7 +205,11 @@ export const loansModule = defineModule({
     loanAccountRoutes(api.accounts),
   ],
   jobs: (api) => [...cobJobs(api), ...repaymentJobs(api.repayments)],
-  subscribes: (api) => [...repaymentSubscriptions(api.repayments), ...api.applications.subscriptions()],
+  subscribes: (api) => [
+    ...repaymentSubscriptions(api.repayments),
+    ...api.applications.subscriptions(),
+    on(customerErased, forgetErasedCustomer),
+  ],
   health: (api) => scoringHealth(api.scoring),
   approvalActions: (api) => [...cobApprovalActions(api), ...accountApprovalActions(api.accounts)],
   seed: async ({ deps }) => {

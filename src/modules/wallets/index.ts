@@ -1,7 +1,9 @@
 /** Wallets, wallet products, balances and statements. */
 import { defineModule } from '../../platform/modules.ts';
+import { customersModule } from '../customers/index.ts';
 import { ledgerModule } from '../ledger/index.ts';
 import { settingsModule } from '../settings/index.ts';
+import { walletErasureObligations } from './wallets.erasure.ts';
 import { walletErrorCatalogue } from './wallets.errors.ts';
 import { ProductsService, seedWalletProducts } from './wallets.products.ts';
 import { walletRoutes } from './wallets.routes.ts';
@@ -35,7 +37,7 @@ export {
 export const walletsModule = defineModule({
   name: 'wallets',
   description: 'Wallets, wallet products, balances, statements and receipts as PDF',
-  dependsOn: ['ledger', 'settings'],
+  dependsOn: ['ledger', 'settings', 'customers'],
   errors: walletErrorCatalogue,
   tables: { walletProducts, wallets, walletUsage },
   permissions: [
@@ -49,6 +51,10 @@ export const walletsModule = defineModule({
     const wallets = new WalletsService(ctx.deps, ledger, new ProductsService(ctx.deps.database.db));
     // Receipts and statements: the letterhead from settings.
     wallets.documents.configure({ settings: ctx.use(settingsModule) });
+    // A customer whose wallet holds money (or has a hold pending) is not erased until it is paid out.
+    ctx
+      .use(customersModule)
+      .customers.addErasureCheck((tx, customerId) => walletErasureObligations(tx, ledger, customerId));
     // Every currency's house accounts exist (and are cached) before the first payment, so postings never look them up.
     for (const product of await wallets.products.list()) await ledger.ensureHouseAccounts(product.currency);
     return wallets;
