@@ -28754,6 +28754,21 @@ export interface operations {
                      *       ],
                      *       "approval_requests": [
                      *         {}
+                     *       ],
+                     *       "loan_applications": [
+                     *         {}
+                     *       ],
+                     *       "loans": [
+                     *         {}
+                     *       ],
+                     *       "loan_scoring_results": [
+                     *         {}
+                     *       ],
+                     *       "loan_collection_cases": [
+                     *         {}
+                     *       ],
+                     *       "registrations": [
+                     *         {}
                      *       ]
                      *     }
                      */
@@ -28855,6 +28870,21 @@ export interface operations {
                             [key: string]: unknown;
                         }[];
                         approval_requests: {
+                            [key: string]: unknown;
+                        }[];
+                        loan_applications: {
+                            [key: string]: unknown;
+                        }[];
+                        loans: {
+                            [key: string]: unknown;
+                        }[];
+                        loan_scoring_results: {
+                            [key: string]: unknown;
+                        }[];
+                        loan_collection_cases: {
+                            [key: string]: unknown;
+                        }[];
+                        registrations: {
                             [key: string]: unknown;
                         }[];
                     };
@@ -29430,6 +29460,7 @@ export interface operations {
              *
              *     `error_code` values:
              *     - `CUSTOMER_ERASED`: The customer was erased; the record is anonymised.
+             *     - `CUSTOMER_HAS_OBLIGATIONS`: The customer still holds money or owes it (a wallet balance or hold, an approved or active loan, an open loan application); `details.reasons` lists each. Settle them first.
              */
             409: {
                 headers: {
@@ -29438,7 +29469,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code?: "CUSTOMER_ERASED";
+                        error_code?: "CUSTOMER_ERASED" | "CUSTOMER_HAS_OBLIGATIONS";
                     } & components["schemas"]["ErrorBody"];
                 };
             };

@@ -7,9 +7,8 @@ export const customerErased = defineTopic(
   1,
   Type.Object(
     {
-      customer_id: Type.String(),
-      /** When the customer's personal data was erased (ISO 8601). */
-      erased_at: Type.String(),
+      customer_id: Type.String({ description: 'The erased customer (the row and its number stay).' }),
+      erased_at: Type.String({ description: 'ISO 8601 time of the erasure.' }),
     },
     { additionalProperties: false },
   ),
