@@ -167,7 +167,12 @@ describe('loan fraud rules and investigations (no phone-ownership provider)', ()
     const original = await idCustomer(t, 'Ida', 'ID-7700112');
     const earlier = await apply(original);
     assert.equal(ruleOf(await runCheck(t, officer, earlier), 'duplicate_application').tripped, false);
-    // The identity is erased and registered again under a new customer, who applies.
+    // Decided first: a customer with an application still open is not erased (409 CUSTOMER_HAS_OBLIGATIONS).
+    await t.deps.database.db.execute(
+      sql`update loan_applications set status = 'declined' where id = ${earlier}`,
+    );
+    // The identity is erased and registered again under a new customer, who applies. (Its consumer of
+    // customers.customer_erased has not run here: once it has, the erased customer's checks hold no national ID index.)
     const erased = await post(t, t.adminToken, '/api/v1/customer/customer/erase', {
       customer_id: original.id,
       reason: 'data subject request',
