@@ -4,9 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { and, desc, eq } from 'drizzle-orm';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
+import { systemContext } from '../../platform/audit.ts';
 import { type Envelope, keyedHash, openEnvelope } from '../../platform/crypto.ts';
 import { outboxEvents } from '../../platform/platform.tables.ts';
 import { onboardingModule } from './index.ts';
@@ -301,5 +303,24 @@ describe('onboarding journey', () => {
     }
     const row = (await api().journey.byId(id))!;
     assert.equal(row.version, 4, 'identity, one send, one verify');
+  });
+
+  test('a code is sent under the OTP lifetime setting, read before the step opens its transaction', {
+    timeout: 30_000,
+  }, async () => {
+    // Once the settings cache (5 s) lapsed, the send reads the setting from the database. Read inside the step's
+    // transaction (on another connection) it waited forever on the embedded database, which has one connection.
+    const { token } = await verifiedIdentity('+254711000419', 'device-419');
+    await t.application.settings.update('auth.otp_ttl_seconds', 540, undefined, systemContext());
+    await setTimeout(5_100);
+    try {
+      const sentAt = Date.now();
+      const sent = await step(token, 'phone/otp/send', {}, 'send-ttl');
+      assert.equal(sent.statusCode, 200, sent.body);
+      const lifetime = Date.parse(sent.json().expires_at) - sentAt;
+      assert.ok(lifetime > 530_000 && lifetime <= 541_000, `lifetime ${lifetime} ms`);
+    } finally {
+      await t.application.settings.reset('auth.otp_ttl_seconds', systemContext());
+    }
   });
 });

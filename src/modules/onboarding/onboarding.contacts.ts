@@ -64,7 +64,9 @@ export class ContactVerification {
   /**
    * Runs a step whose work is outside the database under the registration's lock: a repeat of a request answered
    * before (even one sent in parallel) gets the stored answer and does no work; otherwise `work` runs with the row
-   * and answers the patch and the answer, and the step advances on the same transaction.
+   * and answers the patch and the answer, and the step advances on the same transaction. The OTP service (its code
+   * lifetime is a setting, read from the database) is made before the transaction opens: a read on another
+   * connection while it is open waits forever on the embedded database (one connection) and holds two of the pool's.
    */
   async #step<A>(
     request: StepRequest,
@@ -73,6 +75,7 @@ export class ContactVerification {
     work: (
       tx: Executor,
       row: RegistrationRow,
+      otp: OtpService,
     ) => Promise<{ patch: RegistrationPatch; answer: A | ((row: RegistrationRow) => A) }>,
   ): Promise<A> {
     const found = await this.#journey.byToken(request.token, request.deviceId);
@@ -80,10 +83,11 @@ export class ContactVerification {
     const stored = await this.#journey.replay(found.id, step, requestHash);
     if (stored) return stored.answer as A;
     this.#journey.assertAllowed(found, step);
+    const otp = await this.#otp();
     return inTransaction(this.#journey.db, async (tx) => {
       const locked = await this.#journey.lockForStep(tx, found.id, step, requestHash);
       if (locked.stored) return locked.stored.answer as A;
-      const { patch, answer } = await work(tx, locked.row);
+      const { patch, answer } = await work(tx, locked.row, otp);
       const done = await this.#journey.advance<A>(tx, found.id, step, patch, {
         requestHash,
         answer,
@@ -121,9 +125,9 @@ export class ContactVerification {
   }
 
   async sendPhoneCode(request: StepRequest): Promise<Static<typeof OtpSent>> {
-    return this.#step(request, 'phone_otp_send', {}, async (tx, row) => {
+    return this.#step(request, 'phone_otp_send', {}, async (tx, row, otp) => {
       const phone = row.phone!;
-      const issued = await (await this.#otp()).issue({
+      const issued = await otp.issue({
         purpose: PHONE_PURPOSE,
         subject: phone,
         binding: { registration: row.id, phone },
@@ -142,9 +146,9 @@ export class ContactVerification {
   }
 
   async verifyPhoneCode(request: StepRequest, body: { challenge_id: string; code: string }): Promise<Answer> {
-    return this.#step(request, 'phone_otp_verify', body, async (_tx, row) => {
+    return this.#step(request, 'phone_otp_verify', body, async (_tx, row, otp) => {
       if (!row.stepTimes.phone_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
-      await (await this.#otp()).verify({
+      await otp.verify({
         purpose: PHONE_PURPOSE,
         challengeId: body.challenge_id,
         code: body.code,
@@ -156,8 +160,8 @@ export class ContactVerification {
 
   async sendEmailCode(request: StepRequest, body: { email: string }): Promise<Static<typeof OtpSent>> {
     const email = body.email.trim().toLowerCase();
-    return this.#step(request, 'email_otp_send', { email }, async (tx, row) => {
-      const issued = await (await this.#otp()).issue({
+    return this.#step(request, 'email_otp_send', { email }, async (tx, row, otp) => {
+      const issued = await otp.issue({
         purpose: EMAIL_PURPOSE,
         subject: email,
         binding: { registration: row.id, email },
@@ -176,10 +180,10 @@ export class ContactVerification {
   }
 
   async verifyEmailCode(request: StepRequest, body: { challenge_id: string; code: string }): Promise<Answer> {
-    return this.#step(request, 'email_otp_verify', body, async (_tx, row) => {
+    return this.#step(request, 'email_otp_verify', body, async (_tx, row, otp) => {
       const email = this.#journey.open<string>(row.id, 'email', row.emailSealed);
       if (!email || !row.stepTimes.email_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
-      await (await this.#otp()).verify({
+      await otp.verify({
         purpose: EMAIL_PURPOSE,
         challengeId: body.challenge_id,
         code: body.code,
