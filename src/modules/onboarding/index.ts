@@ -22,6 +22,7 @@ import {
   buildActivationAreas,
   registrationReviews,
   reviewPermission,
+  seedOnboardingTemplates,
 } from './onboarding.activation.wiring.ts';
 import { journeyConfig } from './onboarding.config.ts';
 import {
@@ -118,6 +119,9 @@ export const onboardingModule = defineModule({
   ],
   subscribes: (api) => api.activation.subscriptions,
   jobs: (api) => [...journeyJobs(api), ...diditJobs(api.didit)],
-  seed: ({ deps }) => seedJourney(deps),
+  seed: async ({ deps }) => {
+    await seedJourney(deps);
+    await seedOnboardingTemplates(deps);
+  },
   health: (api) => ({ ...activationHealth(api.activation), ...diditHealth(api.didit) }),
 });

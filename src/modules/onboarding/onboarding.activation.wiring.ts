@@ -3,6 +3,7 @@
  * completion with the screening port (a no-op until the AML module provides one, reported by readiness), the review
  * queue, their routes and the readiness check.
  */
+import { join } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CbsClientDirectory } from '../../integrations/fineract/fineract.client.ts';
 import { noopScreening, type ScreeningPort } from '../../integrations/ports.ts';
@@ -10,7 +11,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { on, type Subscription } from '../../platform/events.ts';
 import type { HealthCheck } from '../../platform/modules.ts';
 import type { IdentityService } from '../identity/index.ts';
-import type { NotificationsService } from '../notifications/index.ts';
+import { type NotificationsService, TemplatesService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import type { ActivationConfig } from './onboarding.activation.config.ts';
 import { registrationActivated } from './onboarding.activation.events.ts';
@@ -26,6 +27,14 @@ import { ReviewQueue } from './onboarding.review.ts';
 export { activationConfig } from './onboarding.activation.config.ts';
 export { activationTopics } from './onboarding.activation.events.ts';
 export { registrationReviews } from './onboarding.review.tables.ts';
+
+/** The directory holding this module's `template_seed.json` (the welcome message, SMS and in-app, en/fr/sw). */
+export const ONBOARDING_SEED_DIR = join(import.meta.dirname, 'seed');
+
+/** Adds onboarding's templates that do not exist yet (staff edits survive): the module owns its messages. */
+export async function seedOnboardingTemplates(deps: Dependencies): Promise<void> {
+  await new TemplatesService(deps.database.db).seed(ONBOARDING_SEED_DIR);
+}
 
 export const reviewPermission = {
   code: 'onboarding:review',
