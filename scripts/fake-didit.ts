@@ -36,6 +36,8 @@ process.stdout.write(
     `  curl -s ${baseUrl}/__fake/sessions            # the sessions and their ids`,
     `  curl -s -X POST ${baseUrl}/__fake/sessions/<session_id>/status \\`,
     `       -H 'content-type: application/json' -d '{"status":"Approved"}'`,
+    'A document that does not match the declared details (the registration then goes to manual review):',
+    `  ... -d '{"status":"Approved","person":{"last_name":"Odhiambo"}}'`,
     '',
   ].join('\n'),
 );

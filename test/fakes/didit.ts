@@ -252,10 +252,15 @@ export class FakeDidit {
     if (page) return this.#page(method, page[1]!, Boolean(page[2]), parsedUrl, response);
     const control = /^\/__fake\/sessions\/([0-9a-f-]{36})\/status$/.exec(path);
     if (control && method === 'POST') {
-      const { status } = (body ?? {}) as { status?: string };
+      // `person` (optional) is what the document showed, e.g. another last name for a mismatch.
+      const { status, person } = (body ?? {}) as { status?: string; person?: unknown };
       if (!this.#sessions.has(control[1]!) || typeof status !== 'string')
         return send(response, 404, { detail: 'No such session or no status' });
-      this.setStatus(control[1]!, status);
+      this.setStatus(
+        control[1]!,
+        status,
+        person && typeof person === 'object' ? { person: person as Partial<FakeDiditPerson> } : {},
+      );
       const delivered = this.webhookUrl ? await this.deliver(control[1]!) : null;
       return send(response, 200, { session: this.session(control[1]!), delivered });
     }
