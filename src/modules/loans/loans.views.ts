@@ -4,6 +4,7 @@
  * anyone else's answers 404 as if it did not exist.
  */
 import type { Executor } from '../../platform/db.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import { formatDecimal, formatMoney } from '../../platform/money.ts';
 import { formatLocalTime, renderStatementPdf } from '../../platform/pdf.ts';
@@ -187,10 +188,12 @@ export class LoanViews {
     principal: Principal,
   ) {
     const limit = query.limit ?? 20;
+    // Customers see their own; naming another customer is a 404, as on every other list (never an empty page).
+    if (principal.type === 'customer' && query.customer_id && query.customer_id !== principal.id)
+      throw commonErrors.notFound('Customer');
     const position = decodeCursor(query.cursor, ['id'] as const);
     const filters: LoanFilters = {
       status: query.status,
-      // Customers list their own loans whatever customer they name.
       customerId: principal.type === 'customer' ? principal.id : query.customer_id,
       productId: query.product_id,
       bucket: query.bucket,
