@@ -107,7 +107,7 @@ export function loanAccountRoutes(accounts: LoanAccountsService): FastifyPluginA
     app.get(
       '/api/v1/loan/loan/list',
       {
-        config: { access: { permission: 'loan:read', allowCustomer: true } },
+        config: { access: { permission: 'loan:read', allowCustomer: true }, errors: ['NOT_FOUND'] },
         schema: {
           operationId: 'listLoans',
           tags: TAGS,
