@@ -69029,13 +69029,21 @@ export interface operations {
                     } & components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found (also anything the caller may not see) */
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Conflict with the current state of the resource */
