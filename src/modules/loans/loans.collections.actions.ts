@@ -21,6 +21,8 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { minorToJson } from '../../platform/money.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { WalletsService } from '../wallets/index.ts';
+import { holidaysFrom } from './loans.accounts.repository.ts';
+import { holidayCalendar } from './loans.calendar.ts';
 import { today, unpaidOf } from './loans.cob.loan.ts';
 import { loanInterestEarned } from './loans.cob.tables.ts';
 import type { CollectionsService } from './loans.collections.ts';
@@ -164,6 +166,8 @@ export class LoanWorkouts {
           annualRate: payload.annual_rate,
           from: on,
           firstSeq: keptSeq + 1,
+          // New due dates skip the holiday calendar as well as weekends, like the schedule made at disbursement.
+          isWorkingDay: holidayCalendar(await holidaysFrom(tx, on)),
         });
       } catch (error) {
         throw loansErrors.LOAN_RESCHEDULE_INVALID({ params: { reason: (error as Error).message } });
