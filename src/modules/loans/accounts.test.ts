@@ -487,10 +487,10 @@ describe('loan approval and disbursement', () => {
     );
     assert.deepEqual((await get('/api/v1/loan/my', other.token)).json().items, []);
     assert.equal((await get('/api/v1/loan/my', officer)).statusCode, 404, 'staff use the list');
-    // A customer naming another customer in the list filter still sees their own only.
+    // A customer naming another customer in the list filter gets 404, as on every list (never an empty page).
     const listed = await get(`/api/v1/loan/loan/list?customer_id=${owner.id}`, other.token);
-    assert.equal(listed.statusCode, 200, listed.body);
-    assert.deepEqual(listed.json().items, []);
+    assert.equal(listed.statusCode, 404, listed.body);
+    assert.equal(listed.json().error_code, 'NOT_FOUND');
     const staff = await get(`/api/v1/loan/loan/list?customer_id=${owner.id}&status=active`, officer);
     assert.deepEqual(
       staff.json().items.map((item: { id: string }) => item.id),
