@@ -35,11 +35,7 @@ import { TemplatesService } from './templates.service.ts';
 export { type DevMessage, DevMessageSink } from './dev-sink.ts';
 export type { DeliveryChannels, RealtimePublisher } from './notifications.delivery.ts';
 export { backoffMs, NotificationDelivery } from './notifications.delivery.ts';
-export {
-  NOTIFICATION_TOPICS,
-  NOTIFICATIONS_CONSUMER,
-  notificationSubscriptions,
-} from './notifications.events.ts';
+export { NOTIFICATIONS_CONSUMER, notificationSubscriptions } from './notifications.events.ts';
 export { purgeOldNotifications } from './notifications.retention.ts';
 export { NotificationsService, type NotifyRequest } from './notifications.service.ts';
 export { notifications, notificationTemplates } from './notifications.tables.ts';
