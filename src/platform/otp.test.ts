@@ -132,6 +132,35 @@ function otpSuite(name: string, open: () => Promise<EphemeralStore>, cleanUp: ()
       assert.ok(new Set(issued.map((result) => result.code)).size > 1, 'ten issues gave one code');
     });
 
+    test('check does not spend the code (a retry after a failed commit passes); consume spends it once', async () => {
+      const otp = service();
+      const binding = { registration: 'r1' };
+      const { challengeId, code } = await otp.issue({ purpose: 'login', subject: subject('check'), binding });
+      const input = { purpose: 'login', challengeId, code, binding };
+      assertInvalid(await refusal(otp.check({ ...input, code: wrongCode(code) })), 4);
+      assertInvalid(await refusal(otp.check({ ...input, binding: { registration: 'r2' } })), 3);
+      await otp.check(input);
+      await otp.check(input);
+      const taken = await Promise.all([1, 2, 3].map(() => otp.consume(challengeId)));
+      assert.deepEqual(
+        taken.filter((value) => value),
+        [true],
+        'one consumer wins',
+      );
+      assertInvalid(await refusal(otp.check(input)), 0);
+      assertInvalid(await refusal(otp.verify(input)), 0);
+      assert.equal(await otp.consume('not a challenge id'), false);
+    });
+
+    test('consume of a code voided by a newer one is false', async () => {
+      const otp = service({ resendCooldownMs: 0 });
+      const who = subject('voided');
+      const first = await otp.issue({ purpose: 'login', subject: who });
+      await otp.check({ purpose: 'login', challengeId: first.challengeId, code: first.code });
+      await otp.issue({ purpose: 'login', subject: who });
+      assert.equal(await otp.consume(first.challengeId), false);
+    });
+
     test('the right code succeeds once; a second use fails like an unknown code', async () => {
       const otp = service();
       const { challengeId, code } = await otp.issue({ purpose: 'login', subject: subject('once') });

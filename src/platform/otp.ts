@@ -199,13 +199,24 @@ export class OtpService {
   /**
    * Resolves once, for the first correct code of the current challenge with the same purpose and binding.
    * 401 OTP_INVALID {attempts_left} for a wrong, expired, unknown, voided or used code; 423 OTP_LOCKED once
-   * `maxAttempts` comparisons have been spent.
+   * `maxAttempts` comparisons have been spent. `check` then `consume`, in one call.
    */
   async verify(input: OtpVerifyInput): Promise<void> {
+    await this.check(input);
+    if (!(await this.consume(input.challengeId))) throw invalid(0);
+  }
+
+  /**
+   * Checks a code without spending it: resolves when it is right for the current, unused challenge (the same
+   * answers as `verify` otherwise; the comparison counts towards `maxAttempts`). For a caller whose effect commits
+   * elsewhere (a database transaction): check, commit, then `consume`, so a crash before the commit leaves the code
+   * usable for the retry. The caller must itself make two successful checks of one code have one effect (a row
+   * lock, a recorded step), since `check` alone does not.
+   */
+  async check(input: OtpVerifyInput): Promise<void> {
     const { purpose, challengeId, code, binding } = input;
     if (typeof challengeId !== 'string' || !CHALLENGE_ID_PATTERN.test(challengeId)) throw invalid(0);
-    const challengeKey = `otp:challenge:${challengeId}`;
-    const raw = await this.#store.get(challengeKey);
+    const raw = await this.#store.get(`otp:challenge:${challengeId}`);
     if (!raw) throw invalid(0);
     let record: ChallengeRecord;
     try {
@@ -213,8 +224,7 @@ export class OtpService {
     } catch {
       throw invalid(0);
     }
-    const pointerKey = `otp:current:${record.s}`;
-    if ((await this.#store.get(pointerKey)) !== challengeId) throw invalid(0);
+    if ((await this.#store.get(`otp:current:${record.s}`)) !== challengeId) throw invalid(0);
 
     // Counted before comparing: however many submits race, at most maxAttempts of them compare.
     const attempts = await this.#store.increment(`otp:attempts:${challengeId}`, this.#ttlMs);
@@ -224,12 +234,30 @@ export class OtpService {
     const attemptsLeft = this.#maxAttempts - attempts;
     const expected = this.#codeHash(purpose, challengeId, String(code), binding);
     if (!constantTimeEqualHex(expected, record.h)) throw invalid(attemptsLeft);
+    if ((await this.#store.get(`otp:consumed:${challengeId}`)) !== null) throw invalid(0);
+  }
 
-    // Exactly one success: the first correct submit takes the consumed marker.
-    if (!(await this.#store.setIfAbsent(`otp:consumed:${challengeId}`, '1', this.#ttlMs))) throw invalid(0);
+  /**
+   * Spends a challenge: true for the one caller that takes it while it is still the subject's current one, false
+   * when it was already spent, expired or voided by a newer code. Call after a successful `check`.
+   */
+  async consume(challengeId: string): Promise<boolean> {
+    if (typeof challengeId !== 'string' || !CHALLENGE_ID_PATTERN.test(challengeId)) return false;
+    const challengeKey = `otp:challenge:${challengeId}`;
+    const raw = await this.#store.get(challengeKey);
+    if (!raw) return false;
+    let record: ChallengeRecord;
+    try {
+      record = JSON.parse(raw) as ChallengeRecord;
+    } catch {
+      return false;
+    }
+    const pointerKey = `otp:current:${record.s}`;
+    // Exactly one success: the first caller takes the consumed marker.
+    if (!(await this.#store.setIfAbsent(`otp:consumed:${challengeId}`, '1', this.#ttlMs))) return false;
     await this.#store.delete(challengeKey);
     // A code issued while this one was being checked voided it.
-    if ((await this.#store.get(pointerKey)) !== challengeId) throw invalid(0);
+    return (await this.#store.get(pointerKey)) === challengeId;
   }
 }
 

@@ -305,6 +305,45 @@ describe('onboarding journey', () => {
     assert.equal(row.version, 4, 'identity, one send, one verify');
   });
 
+  test('a verify whose transaction dies after the code was checked succeeds on retry; the code is then spent', async () => {
+    const { token, id } = await verifiedIdentity('+254711000420', 'device-420');
+    const sent = await step(token, 'phone/otp/send', {}, 'send-crash');
+    assert.equal(sent.statusCode, 200, sent.body);
+    const verify = {
+      challenge_id: sent.json().challenge_id,
+      code: await codeFor(id, sent.json().challenge_id),
+    };
+
+    // The API dies between the code check and the commit: the step's writes roll back.
+    const journey = api().journey;
+    const advance = journey.advance;
+    journey.advance = async function (this: typeof journey, ...args: Parameters<typeof advance>) {
+      await advance.apply(this, args);
+      throw new Error('killed before the commit');
+    } as typeof advance;
+    try {
+      await assert.rejects(
+        api().contacts.verifyPhoneCode({ token, context: systemContext() }, verify),
+        /killed before the commit/,
+      );
+    } finally {
+      journey.advance = advance;
+    }
+    assert.equal((await api().journey.byId(id))!.phoneVerifiedAt, null, 'rolled back');
+
+    const retried = await step(token, 'phone/otp/verify', verify);
+    assert.equal(retried.statusCode, 200, retried.body);
+    assert.equal(retried.json().state, 'phone_verified');
+    assert.deepEqual((await step(token, 'phone/otp/verify', verify)).json(), retried.json(), 'replayed');
+    // Spent once committed: another request with the same code (a new key) verifies nothing.
+    const other = await step(token, 'phone/otp/verify', verify, 'another-key');
+    assert.equal(other.statusCode, 409, other.body);
+    assert.equal(await t.deps.store.get(`otp:consumed:${verify.challenge_id}`), '1');
+    const row = (await api().journey.byId(id))!;
+    assert.ok(row.phoneVerifiedAt);
+    assert.equal(row.version, 4, 'identity, one send, one verify');
+  });
+
   test('a code is sent under the OTP lifetime setting, read before the step opens its transaction', {
     timeout: 30_000,
   }, async () => {

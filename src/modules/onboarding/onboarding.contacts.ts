@@ -11,7 +11,7 @@ import type { RequestContext } from '../../platform/audit.ts';
 import { sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { type OtpIssued, OtpService, otpRequested } from '../../platform/otp.ts';
+import { type OtpIssued, OtpService, type OtpVerifyInput, otpRequested } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
@@ -64,7 +64,8 @@ export class ContactVerification {
   /**
    * Runs a step whose work is outside the database under the registration's lock: a repeat of a request answered
    * before (even one sent in parallel) gets the stored answer and does no work; otherwise `work` runs with the row
-   * and answers the patch and the answer, and the step advances on the same transaction. The OTP service (its code
+   * and answers the patch and the answer, and the step advances on the same transaction. `afterCommit`, when `work`
+   * gives one, runs once the step is committed (a verified code is spent only then). The OTP service (its code
    * lifetime is a setting, read from the database) is made before the transaction opens: a read on another
    * connection while it is open waits forever on the embedded database (one connection) and holds two of the pool's.
    */
@@ -76,7 +77,11 @@ export class ContactVerification {
       tx: Executor,
       row: RegistrationRow,
       otp: OtpService,
-    ) => Promise<{ patch: RegistrationPatch; answer: A | ((row: RegistrationRow) => A) }>,
+    ) => Promise<{
+      patch: RegistrationPatch;
+      answer: A | ((row: RegistrationRow) => A);
+      afterCommit?: () => Promise<unknown>;
+    }>,
   ): Promise<A> {
     const found = await this.#journey.byToken(request.token, request.deviceId);
     const requestHash = this.#journey.requestHash(step, body, request.idempotencyKey);
@@ -84,17 +89,33 @@ export class ContactVerification {
     if (stored) return stored.answer as A;
     this.#journey.assertAllowed(found, step);
     const otp = await this.#otp();
-    return inTransaction(this.#journey.db, async (tx) => {
+    const done = await inTransaction(this.#journey.db, async (tx) => {
       const locked = await this.#journey.lockForStep(tx, found.id, step, requestHash);
-      if (locked.stored) return locked.stored.answer as A;
-      const { patch, answer } = await work(tx, locked.row, otp);
-      const done = await this.#journey.advance<A>(tx, found.id, step, patch, {
+      if (locked.stored) return { answer: locked.stored.answer as A };
+      const { patch, answer, afterCommit } = await work(tx, locked.row, otp);
+      const advanced = await this.#journey.advance<A>(tx, found.id, step, patch, {
         requestHash,
         answer,
         context: request.context,
       });
-      return done.answer;
+      return { answer: advanced.answer, afterCommit };
     });
+    // The step is committed: a store failure here must not turn its answer into an error (the retry would be a
+    // replay anyway); an unspent code dies with its lifetime and verifies nothing once the state moved on.
+    await done.afterCommit?.().catch(() => undefined);
+    return done.answer;
+  }
+
+  /**
+   * Checks a code without spending it, and answers what spends it once the step has committed. A crash between the
+   * check and the commit leaves the code usable, so the retry succeeds; a crash after the commit leaves the step
+   * recorded, so the retry is a replay (the unspent code then dies with its lifetime; the state has moved past the
+   * step, so it verifies nothing). Two verifies of one code have one effect: the registration's row lock orders
+   * them, and the second finds the step recorded (a replay) or the state moved on (409).
+   */
+  async #checkCode(otp: OtpService, input: OtpVerifyInput): Promise<() => Promise<unknown>> {
+    await otp.check(input);
+    return () => otp.consume(input.challengeId);
   }
 
   async #deliver(
@@ -148,13 +169,13 @@ export class ContactVerification {
   async verifyPhoneCode(request: StepRequest, body: { challenge_id: string; code: string }): Promise<Answer> {
     return this.#step(request, 'phone_otp_verify', body, async (_tx, row, otp) => {
       if (!row.stepTimes.phone_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
-      await otp.verify({
+      const afterCommit = await this.#checkCode(otp, {
         purpose: PHONE_PURPOSE,
         challengeId: body.challenge_id,
         code: body.code,
         binding: { registration: row.id, phone: row.phone! },
       });
-      return { patch: { phoneVerifiedAt: new Date() }, answer: stepAnswer };
+      return { patch: { phoneVerifiedAt: new Date() }, answer: stepAnswer, afterCommit };
     });
   }
 
@@ -183,13 +204,17 @@ export class ContactVerification {
     return this.#step(request, 'email_otp_verify', body, async (_tx, row, otp) => {
       const email = this.#journey.open<string>(row.id, 'email', row.emailSealed);
       if (!email || !row.stepTimes.email_otp_send) throw onboardingErrors.REGISTRATION_OTP_NOT_SENT();
-      await otp.verify({
+      const afterCommit = await this.#checkCode(otp, {
         purpose: EMAIL_PURPOSE,
         challengeId: body.challenge_id,
         code: body.code,
         binding: { registration: row.id, email },
       });
-      return { patch: { emailVerifiedAt: new Date(), emailSkipped: false }, answer: stepAnswer };
+      return {
+        patch: { emailVerifiedAt: new Date(), emailSkipped: false },
+        answer: stepAnswer,
+        afterCommit,
+      };
     });
   }
 
