@@ -26,6 +26,7 @@ import {
   buildCobArea,
   cobApprovalActions,
   cobAreaRoutes,
+  cobConfig,
   cobJobs,
   type PortfolioFigures,
   seedCobArea,
@@ -126,7 +127,7 @@ export const loansModule = defineModule({
     'approvals',
     'notifications',
   ],
-  config: { ...fraudConfig, ...collectionConfig, ...scoringConfig },
+  config: { ...fraudConfig, ...collectionConfig, ...scoringConfig, ...cobConfig },
   errors: loansErrors,
   tables: {
     loanProducts,

@@ -1,7 +1,12 @@
 /**
  * Close of business (`runCob(date)`): walks the active loans not yet closed for the date in batches (keyset by id,
  * `batchSize` ids in memory at a time, whatever the portfolio's size) and closes each in its own short transaction
- * (loans.cob.loan.ts: interest, overdue, penalties, arrears; then reminders and collections). One run row per
+ * (loans.cob.loan.ts: interest, overdue, penalties, arrears; then reminders and collections), `concurrency` loans of
+ * the batch in flight at once (a loan's close is ~8 short statements, so one at a time is bound by round trips, not
+ * by work; memory stays one batch of ids plus the loans in flight). Concurrent loans do not deadlock: each locks only
+ * its own rows (loan, instalments, collection case, its four ledger accounts) and the product's income house
+ * accounts they share are deferred (`ledger_post` appends a delta row for a deferred credit and locks the accounts it
+ * does lock in id order). One run row per
  * business date records the progress (`GET /api/v1/loan/cob/runs`) and each batch is logged. A rerun for the same date
  * finds no loan left and changes nothing (not even the run row); a run after a crash carries on with the loans the
  * crashed one did not reach. A loan that fails is counted and named on the run, stays unclosed for the date, and is
@@ -56,6 +61,8 @@ export interface CloseOfBusinessOptions {
   collections: CollectionsService;
   /** Loan ids per batch (default 500). */
   batchSize?: number;
+  /** Loans closed at once, each in its own transaction (default 1; PGlite, one connection, must keep 1). */
+  concurrency?: number;
   /** Progress after each batch and at the end (the worker log). */
   log?: (progress: CobProgress) => void;
 }
@@ -68,6 +75,7 @@ export class CloseOfBusiness {
   readonly #notifications: NotificationsService;
   readonly #collections: CollectionsService;
   readonly #batchSize: number;
+  readonly #concurrency: number;
   readonly #log: (progress: CobProgress) => void;
   readonly #ensured = new Set<string>();
 
@@ -77,6 +85,7 @@ export class CloseOfBusiness {
     this.#notifications = options.notifications;
     this.#collections = options.collections;
     this.#batchSize = options.batchSize ?? 500;
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     this.#log = options.log ?? (() => {});
   }
 
@@ -170,15 +179,21 @@ export class CloseOfBusiness {
       await this.#ensureHouseAccounts(batch);
       let batchProcessed = 0;
       let batchFailed = 0;
-      for (const { id } of batch) {
-        try {
-          if (await this.closeLoan(id, date)) batchProcessed += 1;
-        } catch (error) {
-          batchFailed += 1;
-          if (failures.length < MAX_FAILURES_KEPT)
-            failures.push({ loan_id: id, error: error instanceof Error ? error.message : String(error) });
+      // Workers take the batch's next loan until none is left: at most `concurrency` transactions open at once.
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const { id } = batch[next++]!;
+          try {
+            if (await this.closeLoan(id, date)) batchProcessed += 1;
+          } catch (error) {
+            batchFailed += 1;
+            if (failures.length < MAX_FAILURES_KEPT)
+              failures.push({ loan_id: id, error: error instanceof Error ? error.message : String(error) });
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#concurrency, batch.length) }, worker));
       afterId = batch.at(-1)!.id;
       batches += 1;
       processed += batchProcessed;

@@ -3,6 +3,7 @@
  * / seed): close of business, collection cases with reschedule, write-off and recovery, and the portfolio figures.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { type ConfigSpec, integer, variable } from '../../platform/config-spec.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { approvalAction, type ModuleContext, type ScheduledTask } from '../../platform/modules.ts';
@@ -31,6 +32,30 @@ export interface CobArea {
   portfolio: PortfolioFigures;
 }
 
+/** The close of business's part of the loans module's configuration. */
+export const cobConfig = {
+  LOANS_COB_CONCURRENCY: variable(
+    'How many loans close of business closes at once, each in its own transaction (unset: DATABASE_POOL_SIZE minus 2, at ' +
+      'least 1; always 1 on the embedded database, which has one connection)',
+    undefined,
+    integer(1, 200),
+  ),
+} satisfies ConfigSpec;
+
+/**
+ * How many loans close of business closes at once: the configured number, else the pool size minus 2 (a connection
+ * left for the API and the worker's other jobs); 1 on PGlite whatever is configured (one connection: a second
+ * transaction would wait for the first forever).
+ */
+export function cobConcurrency(
+  kind: 'postgres' | 'pglite',
+  poolSize: number,
+  configured: number | undefined,
+): number {
+  if (kind === 'pglite') return 1;
+  return Math.max(1, configured ?? poolSize - 2);
+}
+
 /** The area's services (`cob`, `collections`, `portfolio` of the loans API). */
 export function buildCobArea(ctx: ModuleContext): CobArea {
   const db = ctx.deps.database.db;
@@ -42,6 +67,11 @@ export function buildCobArea(ctx: ModuleContext): CobArea {
     ledger,
     notifications,
     collections,
+    concurrency: cobConcurrency(
+      ctx.deps.database.kind,
+      ctx.deps.config.DATABASE_POOL_SIZE,
+      (ctx.config as { LOANS_COB_CONCURRENCY?: number }).LOANS_COB_CONCURRENCY,
+    ),
     // The worker's log is its standard output (one JSON line per batch).
     log: (progress) => {
       if (ctx.deps.runsWorker)
