@@ -140,10 +140,6 @@ export async function closeLoan(tx: Executor, loanId: string, at: Date): Promise
     .where(eq(loans.id, loanId));
 }
 
-export async function setPrepaid(tx: Executor, loanId: string, prepaid: bigint, at: Date): Promise<void> {
-  await tx.update(loans).set({ prepaidMinor: prepaid, updatedAt: at }).where(eq(loans.id, loanId));
-}
-
 /**
  * Active loans with an open instalment due on one of `dates` (the due date and the retry days after it), by id
  * after `afterId`: one page of a collection run.
