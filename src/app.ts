@@ -37,7 +37,7 @@ import type { Dependencies } from './platform/dependencies.ts';
 import { type ErrorContractRecorder, registerErrorContract } from './platform/error-contract.ts';
 import { commonErrors, ErrorBody, frameworkErrors, registerErrorHandling } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
-import { IdempotencyService, registerIdempotency } from './platform/idempotency.ts';
+import { registerIdempotency } from './platform/idempotency.ts';
 import { loggerOptions } from './platform/logging.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import type { ModuleSystem } from './platform/modules.ts';
@@ -254,7 +254,7 @@ export async function buildApp(deps: Dependencies, options: BuildOptions = {}): 
   }
   // Guards see every request: registered on the root instance before any route.
   for (const module of system.ordered) await module.guards?.(system.api(module), app, system.context(module));
-  registerIdempotency(app, new IdempotencyService(deps.database.db, config.IDEMPOTENCY_TTL_HOURS));
+  registerIdempotency(app, deps.idempotency);
 
   const checks = Object.assign(
     {},

@@ -4,6 +4,7 @@ import { type EphemeralStore, openStore } from './cache.ts';
 import { type KeyRing, keyRing } from './crypto.ts';
 import { type Database, openDatabase, runMigrations } from './db.ts';
 import { configureEventValidation } from './events.ts';
+import { IdempotencyService } from './idempotency.ts';
 import { Jobs } from './jobs.ts';
 
 export interface Dependencies {
@@ -14,6 +15,11 @@ export interface Dependencies {
   keys: KeyRing;
   /** Whether this process consumes jobs. */
   runsWorker: boolean;
+  /**
+   * The process's idempotency claims: the HTTP routes' `idempotency` option uses it, and a use case that derives its
+   * own key (a USSD step, keyed by gateway session and step) claims through it too. One holder session per process.
+   */
+  idempotency: IdempotencyService;
 }
 
 export interface OpenOptions {
@@ -41,7 +47,8 @@ export async function openDependencies(config: Config, options: OpenOptions = {}
     const store = openStore(config.REDIS_URL, config.REDIS_KEY_PREFIX);
     const jobs = new Jobs(database, { supervise: runsWorker });
     const keys = keyRing(config.MASTER_KEY_ID, config.MASTER_KEY, config.MASTER_KEYS_PREVIOUS);
-    return { config, database, store, jobs, keys, runsWorker };
+    const idempotency = new IdempotencyService(database.db, config.IDEMPOTENCY_TTL_HOURS);
+    return { config, database, store, jobs, keys, runsWorker, idempotency };
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
@@ -49,6 +56,7 @@ export async function openDependencies(config: Config, options: OpenOptions = {}
 }
 
 export async function closeDependencies(deps: Dependencies): Promise<void> {
+  await deps.idempotency.close().catch(() => {});
   await deps.jobs.stop().catch(() => {});
   await deps.store.close().catch(() => {});
   await deps.database.close().catch(() => {});

@@ -456,7 +456,6 @@ function scopeOf(request: FastifyRequest): string {
 export function registerIdempotency(app: FastifyInstance, service: IdempotencyService): void {
   app.decorateRequest('idempotency', null);
   app.addHook('onReady', () => service.warm());
-  app.addHook('onClose', () => service.close());
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const mode = request.routeOptions.config?.idempotency;
     if (!mode) return;
