@@ -17,18 +17,12 @@ import {
   list,
   oneOf,
   parseVariables,
+  pathSecrets,
   text,
   url,
   type VariableSpec,
   variable,
 } from './platform/config-spec.ts';
-
-function pathSecrets(raw: string): string {
-  for (const item of list(raw))
-    if (!/^[A-Za-z0-9._~-]{1,100}$/.test(item))
-      throw new ConfigProblem('each secret must be 1–100 URL-safe characters (A–Z, a–z, 0–9, . _ ~ -)');
-  return raw;
-}
 
 /**
  * Which `X-Forwarded-For` hops to believe (Fastify's `trustProxy`): `false` (the socket address), a hop count, or the

@@ -53,6 +53,12 @@ export function oneOf<const T extends string>(...allowed: T[]) {
  * Secrets that become one URL path segment (comma-separated during a rotation): URL-safe characters, at most 100 each
  * (the router's limit for a path parameter; a longer one could never match).
  */
+export function pathSecrets(raw: string): string {
+  for (const item of list(raw))
+    if (!/^[A-Za-z0-9._~-]{1,100}$/.test(item))
+      throw new ConfigProblem('each secret must be 1–100 URL-safe characters (A–Z, a–z, 0–9, . _ ~ -)');
+  return raw;
+}
 
 /** A bearer token: at least 32 visible ASCII characters (a guessable token would make the check pointless). */
 export function bearerToken(raw: string): string {
