@@ -86,7 +86,7 @@ async function main() {
     if (scenarios.has('hot')) await hotScenario(bench);
     if (scenarios.has('read')) await readScenario(bench);
     if (scenarios.has('login')) await loginScenario(bench);
-    if (scenarios.has('ussd')) ussdScenario();
+    if (scenarios.has('ussd')) await ussdScenario(bench);
     // The rows with more workers come last among the transfer rows: each restarts the API.
     if (scenarios.has('transfer')) await transferMoreWorkers(bench, transferRows);
     if (scenarios.has('growth')) await growthScenario(bench);

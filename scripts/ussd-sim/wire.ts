@@ -98,14 +98,13 @@ export function encodeStep(gateway: SimGateway, step: StepFacts): Omit<WireReque
         network: step.network,
       });
     case 'nalo':
-      // Nalo has no session id of its own: the session is the number's (MSGTYPE true on the dial).
+      // Nalo has no session id: the session is the account's and the number's (MSGTYPE true on the dial).
       return json({
         USERID: 'codeforge-sim',
         MSISDN: bare(step.phone),
         MSGTYPE: step.kind === 'dial',
         USERDATA: step.kind === 'dial' ? step.serviceCode : latest,
         NETWORK: step.network,
-        SESSIONID: step.sessionId,
       });
   }
 }
