@@ -23,6 +23,7 @@ import { realtimeModule } from './modules/realtime/index.ts';
 import { settingsModule } from './modules/settings/index.ts';
 import { supportModule } from './modules/support/index.ts';
 import { transactionsModule } from './modules/transactions/index.ts';
+import { ussdModule } from './modules/ussd/index.ts';
 import { walletsModule } from './modules/wallets/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { type ModuleDefinition, ModuleSystem, orderModules } from './platform/modules.ts';
@@ -49,6 +50,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   supportModule,
   loansModule,
   onboardingModule,
+  ussdModule,
 ] as unknown as readonly ModuleDefinition<never>[];
 
 /** The modules in dependency order (checked: a missing dependency or a cycle throws a ModuleGraphError). */

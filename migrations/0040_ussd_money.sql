@@ -1,0 +1,2 @@
+-- placeholder: replaced by the area's migration
+SELECT 1;

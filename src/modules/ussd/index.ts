@@ -1,0 +1,104 @@
+/**
+ * USSD: feature-phone banking over Africa's Talking, Hubtel, Arkesel and Nalo. Declarative menus (one journey per
+ * file) run by the engine on sessions in the ephemeral store; money goes through the same payment engine as the app
+ * with the channel `ussd`. Other modules reach it only through this file.
+ */
+import pino from 'pino';
+import { loggerOptions } from '../../platform/logging.ts';
+import { defineModule } from '../../platform/modules.ts';
+import { notificationsModule } from '../notifications/index.ts';
+import type { AccountPort } from './ussd.account.ts';
+import { type EngineConfig, engineConfig } from './ussd.config.ts';
+import { UssdEngine } from './ussd.engine.ts';
+import { ussdErrors } from './ussd.errors.ts';
+import { ussdTopics } from './ussd.events.ts';
+import type { GatewayName } from './ussd.gateway.types.ts';
+import { JOURNEYS } from './ussd.journeys.ts';
+import type { LoansPort } from './ussd.loans.ts';
+import type { MoneyPort } from './ussd.money.ts';
+import { outcomeNotifier, seedUssdTemplates } from './ussd.notify.ts';
+import type { UssdServices } from './ussd.ports.ts';
+import type { RegistrationPort } from './ussd.registration.ts';
+import { ussdProfiles } from './ussd.tables.ts';
+
+export { UssdEngine } from './ussd.engine.ts';
+export type { UssdReply, UssdRequest } from './ussd.gateway.types.ts';
+
+/** Seconds a gateway keeps a session when its own variable does not say (Africa's Talking: 180 s). */
+const DEFAULT_SESSION_TTL_SECONDS = 180;
+
+export interface UssdApi {
+  engine: UssdEngine;
+  services: UssdServices;
+}
+
+export const ussdModule = defineModule({
+  name: 'ussd',
+  description:
+    "USSD: feature-phone banking over Africa's Talking, Hubtel, Arkesel and Nalo (registration, money, loans, PIN safety)",
+  dependsOn: [
+    'settings',
+    'identity',
+    'customers',
+    'notifications',
+    'wallets',
+    'ledger',
+    'policy',
+    'approvals',
+    'transactions',
+    'bills',
+    'merchants',
+    'loans',
+    'onboarding',
+  ],
+  config: {
+    ...engineConfig,
+    // area: gateways (config)
+  },
+  errors: ussdErrors,
+  tables: {
+    ussdProfiles,
+    // area: gateways (tables)
+  },
+  permissions: [
+    { code: 'ussd:read', description: 'Read USSD session reports and customers’ USSD settings' },
+    { code: 'ussd:manage', description: 'Switch the USSD channel on or off for a customer' },
+  ],
+  publishes: ussdTopics,
+  create: (ctx): UssdApi => {
+    const { deps } = ctx;
+    const config = ctx.config as unknown as EngineConfig & Record<string, unknown>;
+    const logger = pino(loggerOptions(deps.config.LOG_LEVEL)).child({ module: 'ussd' });
+    const services: UssdServices = {
+      // area: account
+      account: undefined as unknown as AccountPort,
+      // area: money
+      money: undefined as unknown as MoneyPort,
+      // area: loans
+      loans: undefined as unknown as LoansPort,
+      // area: registration
+      registration: undefined as unknown as RegistrationPort,
+    };
+    const engine = new UssdEngine({
+      store: deps.store,
+      journeys: JOURNEYS,
+      services,
+      config,
+      pepper: deps.config.HMAC_PEPPER,
+      sessionTtlMs: (gateway: GatewayName) => {
+        const seconds = config[`USSD_${gateway.toUpperCase()}_SESSION_TTL_SECONDS`];
+        return (typeof seconds === 'number' ? seconds : DEFAULT_SESSION_TTL_SECONDS) * 1000;
+      },
+      notifier: outcomeNotifier(deps, ctx.use(notificationsModule).service, logger),
+      logger,
+    });
+    return { engine, services };
+  },
+  routes: (_api, _ctx) => [
+    // area: gateways (routes)
+    // area: account (routes)
+  ],
+  seed: async ({ deps }) => {
+    await seedUssdTemplates(deps);
+  },
+});

@@ -1,0 +1,17 @@
+/**
+ * The ussd module's closed set of error codes (docs/errors.md is generated from it). Each area keeps its codes in its
+ * own `ussd.<area>.errors.ts` (a plain definitions object); this file joins them into the one catalogue. Most USSD
+ * refusals are screens, not HTTP errors: these codes are what the gateway and staff routes answer.
+ */
+import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
+
+const definitions = {
+  // areas: one spread per area's definitions
+} as const satisfies ErrorDefinitions;
+
+type UssdErrorCodes = typeof definitions;
+declare module '../../platform/error-catalogue.ts' {
+  interface ErrorCodes extends UssdErrorCodes {}
+}
+
+export const ussdErrors = defineErrors('ussd', definitions);
