@@ -34,8 +34,8 @@ function parse() {
     options: {
       phone: { type: 'string' },
       gateway: { type: 'string', default: 'at' },
-      url: { type: 'string', default: process.env.USSD_SIM_URL ?? 'http://localhost:8000' },
-      secret: { type: 'string', default: process.env.USSD_SIM_SECRET ?? DEFAULT_SECRET },
+      url: { type: 'string', default: process.env.USSD_SIM_URL || 'http://localhost:8000' },
+      secret: { type: 'string', default: process.env.USSD_SIM_SECRET || DEFAULT_SECRET },
       session: { type: 'string' },
       'service-code': { type: 'string' },
       network: { type: 'string' },
@@ -149,10 +149,13 @@ function explain(error: unknown) {
     process.stdout.write(`\n! ${error.message}${hint}\n`);
     return;
   }
-  const cause = (error as { cause?: { code?: string } })?.cause?.code;
-  if (cause === 'ECONNREFUSED')
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  if (cause?.code === 'ECONNREFUSED')
     process.stdout.write(`\n! nothing answers at ${flags.url} (start the API: npm start; or give --url)\n`);
-  else process.stdout.write(`\n! ${error instanceof Error ? error.message : String(error)}\n`);
+  else {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stdout.write(`\n! ${message}${cause?.message ? ` (${cause.message})` : ''}\n`);
+  }
 }
 
 async function leave(code: number): Promise<never> {
