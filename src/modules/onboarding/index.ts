@@ -24,6 +24,7 @@ import {
   reviewPermission,
   seedOnboardingTemplates,
 } from './onboarding.activation.wiring.ts';
+import { cbsDirectoryFrom } from './onboarding.cbs.ts';
 import { journeyConfig } from './onboarding.config.ts';
 import {
   buildDidit,
@@ -49,6 +50,7 @@ import {
   registrationSteps,
   registrations,
 } from './onboarding.tables.ts';
+import { UssdRegistration, ussdRegistrationConfig } from './onboarding.ussd.ts';
 
 export { registrationEnded } from './onboarding.events.ts';
 export type {
@@ -67,6 +69,12 @@ export {
   STEPS,
   TRANSITIONS,
 } from './onboarding.machine.ts';
+export type {
+  UssdRefusal,
+  UssdRegistration,
+  UssdRegistrationAnswer,
+  UssdRegistrationInput,
+} from './onboarding.ussd.ts';
 
 /** The onboarding module's API: one property per area (the others add theirs). */
 export interface OnboardingApi extends JourneyAreas {
@@ -74,6 +82,8 @@ export interface OnboardingApi extends JourneyAreas {
   activation: ActivationAreas;
   /** Identity path B: Didit sessions, the webhook, the callback and polling (`didit.pollDue(now)`). */
   didit: DiditArea;
+  /** Registration from USSD: the same machine and rules in one use case (`registerFromUssd`), the terms SMS. */
+  ussd: UssdRegistration;
 }
 
 export const onboardingModule = defineModule({
@@ -81,7 +91,7 @@ export const onboardingModule = defineModule({
   description:
     'Onboarding: mobile self-registration as one resumable journey (phone check, CBS or Didit identity, phone and email OTP, terms, PIN, auto or manual approval)',
   dependsOn: ['settings', 'identity', 'customers', 'notifications', 'wallets'],
-  config: { ...journeyConfig, ...activationConfig, ...diditConfig },
+  config: { ...journeyConfig, ...activationConfig, ...diditConfig, ...ussdRegistrationConfig },
   errors: onboardingErrors,
   tables: {
     registrations,
@@ -101,16 +111,29 @@ export const onboardingModule = defineModule({
   ],
   publishes: [...onboardingTopics, ...activationTopics],
   create: (ctx): OnboardingApi => {
-    const journeyAreas = buildJourneyAreas(ctx.deps, ctx.config, ctx.use(settingsModule));
+    const settings = ctx.use(settingsModule);
+    const notifications = ctx.use(notificationsModule).service;
+    const journeyAreas = buildJourneyAreas(ctx.deps, ctx.config, settings);
     const { journey } = journeyAreas;
     const activation = buildActivationAreas(ctx.deps, journey, {
       identity: ctx.use(identityModule),
       wallets: ctx.use(walletsModule),
-      notifications: ctx.use(notificationsModule).service,
+      notifications,
       config: ctx.config,
     });
     const didit = buildDidit(ctx.deps, journey, ctx.config);
-    return { ...journeyAreas, activation, didit };
+    const ussd = new UssdRegistration(
+      ctx.deps,
+      journeyAreas,
+      {
+        activation: activation.activation,
+        notifications,
+        settings,
+        cbs: cbsDirectoryFrom(ctx.deps.config),
+      },
+      ctx.config,
+    );
+    return { ...journeyAreas, activation, didit, ussd };
   },
   routes: (api) => [
     ...journeyAreaRoutes(api),

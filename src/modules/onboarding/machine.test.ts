@@ -13,6 +13,7 @@ import {
   SYSTEM_STEPS,
   TRANSITIONS,
   UNFINISHED_STATES,
+  USSD_STEPS,
 } from './onboarding.machine.ts';
 
 describe('onboarding state machine', () => {
@@ -27,6 +28,37 @@ describe('onboarding state machine', () => {
         );
       }
     for (const step of CUSTOMER_STEPS) assert.ok(!(SYSTEM_STEPS as readonly string[]).includes(step));
+    for (const step of USSD_STEPS) {
+      assert.ok(!(CUSTOMER_STEPS as readonly string[]).includes(step), step);
+      assert.ok(!(SYSTEM_STEPS as readonly string[]).includes(step), step);
+    }
+  });
+
+  test('the USSD steps are never named to the app, and walk to completed or review without a phone OTP', () => {
+    for (const state of STATES)
+      for (const step of USSD_STEPS) assert.ok(!expectedSteps(state).includes(step), `${state}: ${step}`);
+    const walk = (first: (typeof STEPS)[number], last: (typeof STEPS)[number]) =>
+      [
+        first,
+        'phone_network',
+        'email_skip',
+        'terms_accept',
+        'pin_set',
+        'complete',
+        last,
+      ].reduce<RegistrationState>((state, step) => {
+        const next = nextState(state, step as (typeof STEPS)[number]);
+        assert.ok(next, `${state} × ${step} is refused`);
+        return next;
+      }, 'phone_checked');
+    assert.equal(walk('identity_cbs', 'complete_approved'), 'completed');
+    assert.equal(walk('identity_declared', 'complete_review'), 'in_review');
+    assert.equal(walk('identity_declared', 'complete_approved'), 'completed');
+    // A declared identity is not a verified one: the app's phone OTP does not follow it.
+    assert.equal(nextState('identity_declared', 'phone_otp_verify'), null);
+    assert.equal(nextState('identity_declared', 'phone_otp_send'), null);
+    assert.equal(nextState('identity_expired', 'identity_declared'), null);
+    assert.deepEqual(expectedSteps('identity_declared'), []);
   });
 
   test('nextState answers the table for every pair and null for every pair it lacks', () => {

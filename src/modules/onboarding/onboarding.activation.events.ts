@@ -10,7 +10,8 @@ export const registrationActivated = defineTopic(
       registration_id: Type.String({ format: 'uuid' }),
       customer_id: Type.String({ format: 'uuid' }),
       wallet_id: Type.String({ format: 'uuid' }),
-      path: Type.Union([Type.Literal('cbs'), Type.Literal('didit')]),
+      /** `declared`: a USSD registration whose typed identity the bank did not confirm (approved by a reviewer). */
+      path: Type.Union([Type.Literal('cbs'), Type.Literal('didit'), Type.Literal('declared')]),
       kyc_tier: Type.String(),
       language: Type.String(),
       approval: Type.Union([Type.Literal('automatic'), Type.Literal('manual')]),

@@ -28,6 +28,7 @@ import type { Journey, RegistrationRow } from './onboarding.journey.ts';
 import type { RegistrationState } from './onboarding.machine.ts';
 import { denyListed } from './onboarding.repository.ts';
 import { registrations } from './onboarding.tables.ts';
+import type { UssdRegistrationConfig } from './onboarding.ussd.ts';
 
 type TokenPair = Awaited<ReturnType<IdentityService['sessions']['openSession']>>;
 
@@ -59,13 +60,13 @@ export class Activation {
   readonly #identity: IdentityService;
   readonly #wallets: WalletsService;
   readonly #screening: ScreeningPort;
-  readonly #config: ActivationConfig;
+  readonly #config: ActivationConfig & Partial<UssdRegistrationConfig>;
 
   constructor(
     deps: Dependencies,
     journey: Journey,
     services: { identity: IdentityService; wallets: WalletsService; screening: ScreeningPort },
-    config: ActivationConfig,
+    config: ActivationConfig & Partial<UssdRegistrationConfig>,
   ) {
     this.#deps = deps;
     this.#journey = journey;
@@ -198,13 +199,19 @@ export class Activation {
    * Why a registration cannot be approved automatically (empty: it can). Codes first, a detail after a colon; they
    * are for the back office and never shown to the customer (a screening hit must not be).
    */
-  async reviewReasons(row: RegistrationRow): Promise<string[]> {
+  async reviewReasons(row: RegistrationRow, executor?: Executor): Promise<string[]> {
     const reasons: string[] = [];
-    const db = this.#journey.db;
+    // USSD completes inside its one transaction: reads go on it (the embedded database has one connection).
+    const db = executor ?? this.#journey.db;
     if (!this.#config.ONBOARDING_AUTO_APPROVE) reasons.push('automatic_approval_off');
-    const mismatches = mismatchCodes(this.#journey, row);
-    if (mismatches === null) reasons.push('identity_not_verified');
-    else if (mismatches.length > 0) reasons.push(`identity_mismatch: ${mismatches.join(', ')}`);
+    if (declaredIdentity(row)) {
+      // Nobody confirmed a typed identity: a person looks, unless the operator accepts it at the USSD tier.
+      if (!this.#config.ONBOARDING_USSD_DECLARED_AUTO_APPROVE) reasons.push('identity_declared');
+    } else {
+      const mismatches = mismatchCodes(this.#journey, row);
+      if (mismatches === null) reasons.push('identity_not_verified');
+      else if (mismatches.length > 0) reasons.push(`identity_mismatch: ${mismatches.join(', ')}`);
+    }
     if (row.path === 'cbs' && !row.cbsClientId) reasons.push('cbs_client_not_linked');
     if (!row.phoneVerifiedAt) reasons.push('phone_not_verified');
     const declared = this.#journey.declared<DeclaredDetails>(row);
@@ -263,8 +270,14 @@ export class Activation {
     const names = personNames(declared, identity);
     if (!names.first || !names.last)
       throw new Error(`registration ${row.id} reached activation without a name`);
-    const path = row.path === 'cbs' ? 'cbs' : 'didit';
-    const kycTier = path === 'cbs' ? this.#config.ONBOARDING_TIER_CBS : this.#config.ONBOARDING_TIER_DIDIT;
+    const path = row.path === 'cbs' ? 'cbs' : declaredIdentity(row) ? 'declared' : 'didit';
+    // USSD: whatever the identity path, no document was seen and no device bound, so the USSD tier (Basic).
+    const kycTier =
+      row.channel === 'ussd'
+        ? (this.#config.ONBOARDING_TIER_USSD ?? this.#config.ONBOARDING_TIER_DIDIT)
+        : path === 'cbs'
+          ? this.#config.ONBOARDING_TIER_CBS
+          : this.#config.ONBOARDING_TIER_DIDIT;
     const email = row.emailVerifiedAt ? this.#journey.open<string>(row.id, 'email', row.emailSealed) : null;
     const nationalId = declared?.national_id ?? identity?.document_number ?? null;
     const actor: RequestContext = context;
@@ -348,6 +361,11 @@ export async function queueWelcome(
     sourceEventId: event.id,
     data: { kind: 'welcome', wallet_id: walletId },
   });
+}
+
+/** The identity the customer typed on USSD and the bank did not confirm (onboarding.ussd.ts). */
+export function declaredIdentity(row: RegistrationRow): boolean {
+  return (row.identitySummary as { source?: unknown } | null)?.source === 'declared';
 }
 
 /** Customers keep nationality as ISO 3166 alpha-2; a document's alpha-3 (Didit) is not guessed into one. */

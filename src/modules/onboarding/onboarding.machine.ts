@@ -8,7 +8,10 @@
  * → terms → terms_accepted → PIN and device → credentials_set → completed (auto-approved) or in_review (manual queue)
  * → completed | rejected | info_requested (a reviewer reopened a step: identity again, or corrected details).
  * Didit may end a journey (declined) or let it restart from the identity step (identity_expired: expired or
- * abandoned). `expire` ends any unfinished registration whose token lapsed; `purge` clears an ended one's PII.
+ * abandoned). A registration from USSD (onboarding.ussd.ts) walks the same table with its own steps, which no app
+ * route sends: the identity the customer typed, unconfirmed by the bank (`identity_declared`), and the phone proved by
+ * the mobile network that delivered the session (`phone_network`) instead of a phone OTP. `expire` ends any
+ * unfinished registration whose token lapsed; `purge` clears an ended one's PII.
  */
 
 export const STATES = [
@@ -19,6 +22,8 @@ export const STATES = [
   'identity_review',
   'identity_expired',
   'identity_verified',
+  /** USSD: the customer typed their identity and the bank did not confirm it (manual review unless allowed). */
+  'identity_declared',
   'phone_verified',
   'email_verified',
   'terms_accepted',
@@ -48,6 +53,12 @@ export const CUSTOMER_STEPS = [
   'complete',
 ] as const;
 
+/**
+ * Steps only the USSD registration takes (onboarding.ussd.ts): the gateway's MSISDN is the phone proof, and an
+ * identity the bank did not confirm is declared. No app route sends them, and the app is never told to.
+ */
+export const USSD_STEPS = ['identity_declared', 'phone_network'] as const;
+
 /** Steps the system takes (Didit's decision, completion's outcome, reviewers, housekeeping). */
 export const SYSTEM_STEPS = [
   'didit_in_review',
@@ -63,7 +74,7 @@ export const SYSTEM_STEPS = [
   'purge',
 ] as const;
 
-export const STEPS = [...CUSTOMER_STEPS, ...SYSTEM_STEPS] as const;
+export const STEPS = [...CUSTOMER_STEPS, ...USSD_STEPS, ...SYSTEM_STEPS] as const;
 export type RegistrationStep = (typeof STEPS)[number];
 
 type Table = {
@@ -77,6 +88,7 @@ const UNFINISHED: readonly RegistrationState[] = [
   'identity_review',
   'identity_expired',
   'identity_verified',
+  'identity_declared',
   'phone_verified',
   'email_verified',
   'terms_accepted',
@@ -95,7 +107,7 @@ const DIDIT = {
 } as const;
 
 export const TRANSITIONS: Table = {
-  phone_checked: { ...IDENTITY, expire: 'expired' },
+  phone_checked: { ...IDENTITY, identity_declared: 'identity_declared', expire: 'expired' },
   sign_in_required: { expire: 'expired' },
   identity_pending: { ...DIDIT, expire: 'expired' },
   identity_review: { ...DIDIT, didit_in_review: 'identity_review', expire: 'expired' },
@@ -103,8 +115,10 @@ export const TRANSITIONS: Table = {
   identity_verified: {
     phone_otp_send: 'identity_verified',
     phone_otp_verify: 'phone_verified',
+    phone_network: 'phone_verified',
     expire: 'expired',
   },
+  identity_declared: { phone_network: 'phone_verified', expire: 'expired' },
   phone_verified: {
     email_otp_send: 'phone_verified',
     email_otp_verify: 'email_verified',

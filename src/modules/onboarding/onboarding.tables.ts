@@ -34,6 +34,10 @@ export const registrations = pgTable(
     phoneCountry: text('phone_country').notNull(),
     deviceId: text('device_id'),
     appVersion: text('app_version').notNull(),
+    /** Where the registration was made: the mobile app, or USSD (onboarding.ussd.ts; no device, no token used). */
+    channel: text('channel', { enum: ['app', 'ussd'] })
+      .notNull()
+      .default('app'),
     language: text('language').notNull(),
     /** A state of onboarding.machine.ts STATES. */
     state: text('state').notNull(),
@@ -87,6 +91,7 @@ export const registrations = pgTable(
     index('registrations_state_idx').on(table.state, table.expiresAt),
     index('registrations_national_id_idx').on(table.nationalIdIndex),
     index('registrations_created_idx').on(table.createdAt),
+    index('registrations_channel_phone_idx').on(table.channel, table.phone),
     uniqueIndex('registrations_didit_session_key')
       .on(table.diditSessionId)
       .where(sql`${table.diditSessionId} is not null`),

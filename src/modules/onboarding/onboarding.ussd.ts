@@ -1,0 +1,530 @@
+/**
+ * Registration from USSD (issue 18): an unknown number registers from a feature phone through the same state machine
+ * and rules as the app, recorded with channel `ussd`. The USSD collects everything first (name, national ID, date of
+ * birth, consent, PIN twice) and submits once, so the whole journey is ONE use case in ONE transaction:
+ *
+ *   phone_checked → identity_cbs (the bank found the national ID: matched as the app does) or identity_declared
+ *   → phone_network (the gateway's MSISDN: the mobile network proved the phone, so no OTP) → email_skip → terms_accept
+ *   → pin_set → complete → completed (customer, USSD tier, wallet) or in_review (the manual queue).
+ *
+ * A declared identity goes to review unless ONBOARDING_USSD_DECLARED_AUTO_APPROVE; every other rule of completion
+ * (national ID duplicates, deny lists, screening) is activation's own `reviewReasons`. A gateway retrying the
+ * submission (or the customer dialling again) finds the phone's USSD registration under a per-phone lock and gets
+ * its outcome: one registration, one customer. Refusals are outcomes, not errors: the USSD shows them as screens.
+ */
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import {
+  type CbsClient,
+  type CbsClientDirectory,
+  FineractError,
+} from '../../integrations/fineract/fineract.client.ts';
+import { type RequestContext, writeAudit } from '../../platform/audit.ts';
+import { boolean, text, url, variable } from '../../platform/config-spec.ts';
+import { keyedHash } from '../../platform/crypto.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { Dependencies } from '../../platform/dependencies.ts';
+import { AppError, DependencyUnavailableError } from '../../platform/errors.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { customerIdByPhone, nationalIdBlindIndex, pinVerdict } from '../customers/index.ts';
+import type { NotificationsService } from '../notifications/index.ts';
+import type { SettingsService } from '../settings/index.ts';
+import type { ActivationConfig } from './onboarding.activation.config.ts';
+import type { Activation } from './onboarding.activation.ts';
+import { AMBIGUOUS_CLIENT, cbsFullName, matchCbsClient } from './onboarding.cbs.match.ts';
+import { type DeclaredDetails, type IdentityResult, normaliseNationalIdValue } from './onboarding.cbs.ts';
+import type { JourneyConfig } from './onboarding.config.ts';
+import type { Consent } from './onboarding.consent.ts';
+import type { Credentials } from './onboarding.credentials.ts';
+import type { Journey, RegistrationPatch, RegistrationRow } from './onboarding.journey.ts';
+import { maskPhone } from './onboarding.journey.ts';
+import type { RegistrationState } from './onboarding.machine.ts';
+import type { PhoneCheck } from './onboarding.phone.ts';
+import { denyListed, insertRegistration } from './onboarding.repository.ts';
+import { registrations } from './onboarding.tables.ts';
+
+export const ussdRegistrationConfig = {
+  ONBOARDING_USSD_DECLARED_AUTO_APPROVE: variable(
+    'Whether a USSD registration whose identity the bank did not confirm (declared: typed, no document) may be ' +
+      'approved automatically at the USSD tier when every other rule holds (false: it goes to manual review).',
+    'false',
+    boolean,
+  ),
+  ONBOARDING_TIER_USSD: variable(
+    'KYC tier of a customer registered over USSD (no document seen, no device bound), whatever the identity path.',
+    'basic',
+    text,
+  ),
+  ONBOARDING_USSD_TERMS_URL: variable(
+    'Link to the terms and privacy policy sent by SMS when the USSD shows its short terms. Unset: the documents ' +
+      'route under PUBLIC_BASE_URL.',
+    undefined,
+    url(['http:', 'https:']),
+  ),
+};
+
+export interface UssdRegistrationConfig {
+  readonly ONBOARDING_USSD_DECLARED_AUTO_APPROVE: boolean;
+  readonly ONBOARDING_TIER_USSD: string;
+  readonly ONBOARDING_USSD_TERMS_URL: string | undefined;
+}
+
+/** What the USSD collected (the PIN only passes through: it is hashed for the customer and never kept). */
+export interface UssdRegistrationInput {
+  /** The gateway's MSISDN (E.164 or national): the phone the mobile network proved. */
+  msisdn: string;
+  fullName: string;
+  nationalId: string;
+  /** YYYY-MM-DD. */
+  dateOfBirth: string;
+  pin: string;
+  /** en, fr or sw: the registration's (and the customer's messages') language. */
+  language: string;
+}
+
+export type UssdRefusal =
+  /** The number belongs to a customer: sign in instead. */
+  | 'exists'
+  /** Not a served country's mobile number, or deny-listed. */
+  | 'not_eligible'
+  /** Self-registration is switched off, or no terms are published. */
+  | 'unavailable'
+  /** The PIN breaks the app's PIN rules (customers' pinVerdict). */
+  | 'weak_pin'
+  /** Fewer than two names, an impossible date of birth, or a malformed national ID. */
+  | 'invalid_details'
+  /** A reviewer rejected this phone's USSD registration recently. */
+  | 'rejected'
+  /** Too many bank lookups from this phone this hour. */
+  | 'rate_limited';
+
+export interface UssdRegistrationAnswer {
+  outcome: 'active' | 'in_review' | 'refused';
+  reason?: UssdRefusal;
+}
+
+const HOUR_MS = 3_600_000;
+const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
+/** Terms links one phone may be sent per hour: the SMS costs money and must not become a spam tool. */
+export const TERMS_SMS_PER_HOUR = 3;
+/** The first key of the per-phone transaction lock ('USRG'); the second is hashtext(phone). */
+const LOCK_CLASS = 0x55535247;
+
+const refused = (reason: UssdRefusal): UssdRegistrationAnswer => ({ outcome: 'refused', reason });
+
+type Identified =
+  | { step: 'identity_cbs'; identity: IdentityResult; mismatches: string[] }
+  | { step: 'identity_declared'; cbs: 'not_configured' | 'not_found' | 'unavailable' };
+
+interface Parsed {
+  declared: DeclaredDetails & { national_id: string; national_id_type: string };
+  fullName: string;
+}
+
+export class UssdRegistration {
+  readonly #deps: Dependencies;
+  readonly #journey: Journey;
+  readonly #phone: PhoneCheck;
+  readonly #consent: Consent;
+  readonly #credentials: Credentials;
+  readonly #activation: Activation;
+  readonly #notifications: NotificationsService;
+  readonly #settings: SettingsService;
+  readonly #directory: CbsClientDirectory | null;
+  readonly #config: ActivationConfig & JourneyConfig & UssdRegistrationConfig;
+
+  constructor(
+    deps: Dependencies,
+    areas: { journey: Journey; phone: PhoneCheck; consent: Consent; credentials: Credentials },
+    services: {
+      activation: Activation;
+      notifications: NotificationsService;
+      settings: SettingsService;
+      cbs: CbsClientDirectory | null;
+    },
+    config: ActivationConfig & JourneyConfig & UssdRegistrationConfig,
+  ) {
+    this.#deps = deps;
+    this.#journey = areas.journey;
+    this.#phone = areas.phone;
+    this.#consent = areas.consent;
+    this.#credentials = areas.credentials;
+    this.#activation = services.activation;
+    this.#notifications = services.notifications;
+    this.#settings = services.settings;
+    this.#directory = services.cbs;
+    this.#config = config;
+  }
+
+  /** The link the terms SMS carries. */
+  termsUrl(language: string): string {
+    return (
+      this.#config.ONBOARDING_USSD_TERMS_URL ??
+      `${this.#deps.config.PUBLIC_BASE_URL}/api/v1/mobile/register/documents?language=${language}`
+    );
+  }
+
+  /**
+   * The SMS with the terms link, sent when the USSD shows its short terms: at most TERMS_SMS_PER_HOUR per phone
+   * (beyond it nothing is sent and `sent` is false; the customer already has the link).
+   */
+  async sendTermsLink(msisdn: string, language: string): Promise<{ sent: boolean }> {
+    const phone = this.#normalise(msisdn);
+    if (!phone) return { sent: false };
+    const { count } = await this.#deps.store.hit(
+      `onboarding:ussd:terms:${this.#journey.index('rate:ussd_terms', phone)}`,
+      HOUR_MS,
+    );
+    if (count > TERMS_SMS_PER_HOUR) return { sent: false };
+    await inTransaction(this.#journey.db, (tx) =>
+      this.#notifications.queue(tx, {
+        recipient: { type: 'customer', id: this.#phoneRecipient(phone) },
+        template: 'onboarding.ussd_terms',
+        channels: ['sms'],
+        variables: { link: this.termsUrl(language) },
+        addresses: { sms: phone },
+        language,
+        dedupeKey: `onboarding.ussd_terms:${uuidv7()}`,
+        data: { kind: 'terms' },
+      }),
+    );
+    return { sent: true };
+  }
+
+  async registerFromUssd(
+    input: UssdRegistrationInput,
+    context: RequestContext,
+  ): Promise<UssdRegistrationAnswer> {
+    const phone = this.#normalise(input.msisdn);
+    if (!phone) return refused('not_eligible');
+    const db = this.#journey.db;
+    // A retry (the gateway's, or the customer dialling again) answers what the first submission decided.
+    const earlier = await this.#earlier(db, phone);
+    if (earlier) return earlier;
+    if (!(await this.#settings.get('features.self_registration'))) return refused('unavailable');
+    const country = parsePhoneNumberFromString(phone)?.country ?? 'ZZ';
+    if (!(await this.#eligible(phone, country))) return refused('not_eligible');
+    if (await customerIdByPhone(db, phone)) return refused('exists');
+    const parsed = this.#parse(input);
+    if (!parsed) return refused('invalid_details');
+    if (pinVerdict(input.pin)) return refused('weak_pin');
+    let documents: Awaited<ReturnType<Consent['current']>>;
+    try {
+      documents = await this.#consent.current(input.language);
+    } catch (error) {
+      if (error instanceof AppError && error.errorCode === 'REGISTRATION_DOCUMENT_MISSING')
+        return refused('unavailable');
+      throw error;
+    }
+    if (this.#directory && !(await this.#lookupAllowed(phone))) return refused('rate_limited');
+    // The bank is asked before the transaction opens: no row lock waits on a network call.
+    const identified = await this.#identify(parsed, phone, country);
+    const language = input.language;
+    return inTransaction(db, async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${phone}))`);
+      const raced = await this.#earlier(tx, phone);
+      if (raced) return raced;
+      if (await customerIdByPhone(tx, phone)) return refused('exists');
+      const row = await this.#walk(
+        tx,
+        { phone, country, language, parsed, identified, documents },
+        input.pin,
+        context,
+      );
+      return this.#complete(tx, row, context);
+    });
+  }
+
+  /** The steps up to the PIN, each through `journey.advance` (the table, the audit, the funnel's step times). */
+  async #walk(
+    tx: Executor,
+    facts: {
+      phone: string;
+      country: string;
+      language: string;
+      parsed: Parsed;
+      identified: Identified;
+      documents: Awaited<ReturnType<Consent['current']>>;
+    },
+    pin: string,
+    context: RequestContext,
+  ): Promise<RegistrationRow> {
+    const { phone, parsed, identified, documents } = facts;
+    const id = uuidv7();
+    const now = new Date();
+    await insertRegistration(tx, {
+      id,
+      // Required and unique, never given out: a USSD registration is reached by its phone, not a token.
+      tokenHash: this.#journey.newToken().tokenHash,
+      phone,
+      phoneCountry: facts.country,
+      deviceId: null,
+      appVersion: 'ussd',
+      channel: 'ussd',
+      language: facts.language,
+      state: 'phone_checked',
+      expiresAt: new Date(now.getTime() + this.#config.ONBOARDING_TOKEN_TTL_HOURS * HOUR_MS),
+      stepTimes: { phone_check: now.toISOString() },
+    });
+    await writeAudit(tx, context, {
+      action: 'onboarding.phone_check',
+      entityType: 'registration',
+      entityId: id,
+      after: { state: 'phone_checked', phone: maskPhone(phone), country: facts.country, channel: 'ussd' },
+    });
+    const audit = { channel: 'ussd' };
+    const declared = parsed.declared;
+    const identityPatch: RegistrationPatch = {
+      declaredSealed: this.#journey.seal(id, 'declared', declared),
+      nationalIdIndex: nationalIdBlindIndex(
+        this.#deps.config.HMAC_PEPPER,
+        declared.national_id_type,
+        declared.national_id,
+      ),
+    };
+    if (identified.step === 'identity_cbs')
+      await this.#journey.advance(
+        tx,
+        id,
+        'identity_cbs',
+        {
+          ...identityPatch,
+          path: 'cbs',
+          identitySealed: this.#journey.seal(id, 'identity', identified.identity),
+          identitySummary: { source: 'cbs', assurance: 'cbs', mismatches: [], didit_status: null },
+          cbsClientId: identified.identity.cbs_client_id ?? null,
+        },
+        {
+          context,
+          audit: {
+            ...audit,
+            lookup: 'national_id',
+            mismatches: identified.mismatches,
+            cbs_client_id: identified.identity.cbs_client_id ?? null,
+          },
+        },
+      );
+    else
+      await this.#journey.advance(
+        tx,
+        id,
+        'identity_declared',
+        {
+          ...identityPatch,
+          path: null,
+          identitySealed: null,
+          // No `mismatches` list: nothing was compared, so nothing may read as "verified without mismatch".
+          identitySummary: { source: 'declared', assurance: 'declared', cbs_lookup: identified.cbs },
+        },
+        { context, audit: { ...audit, cbs_lookup: identified.cbs } },
+      );
+    await this.#journey.advance(tx, id, 'phone_network', { phoneVerifiedAt: new Date() }, { context, audit });
+    await this.#journey.advance(tx, id, 'email_skip', { emailSkipped: true }, { context, audit });
+    await this.#journey.advance(
+      tx,
+      id,
+      'terms_accept',
+      {
+        termsVersionHash: documents.terms.content_hash,
+        privacyVersionHash: documents.privacy.content_hash,
+        consentAt: new Date(),
+        consentIp: null,
+        consentDeviceId: null,
+      },
+      {
+        context,
+        audit: {
+          ...audit,
+          terms_version: documents.terms.version,
+          privacy_version: documents.privacy.version,
+        },
+      },
+    );
+    const customerId = uuidv7();
+    const { registration } = await this.#journey.advance(
+      tx,
+      id,
+      'pin_set',
+      { pinCustomerId: customerId, pinHash: this.#credentials.pinHash(customerId, pin) },
+      { context, audit: { ...audit, device_bound: false } },
+    );
+    return registration;
+  }
+
+  /** Completion by activation's rules, on the same transaction: activation, or the review queue and its SMS. */
+  async #complete(
+    tx: Executor,
+    row: RegistrationRow,
+    context: RequestContext,
+  ): Promise<UssdRegistrationAnswer> {
+    const reasons = await this.#activation.reviewReasons(row, tx);
+    const { registration } = await this.#journey.advance(tx, row.id, 'complete', {}, { context });
+    if (reasons.length === 0) {
+      try {
+        // The customer, the wallet, the credentials and the welcome event (its SMS confirms the registration).
+        const activated = await this.#activation.activate(tx, registration, context, 'automatic');
+        await this.#journey.advance(
+          tx,
+          row.id,
+          'complete_approved',
+          { customerId: activated.customerId, completedAt: new Date() },
+          {
+            context,
+            audit: { channel: 'ussd', customer_id: activated.customerId, kyc_tier: activated.kycTier },
+          },
+        );
+        return { outcome: 'active' };
+      } catch (error) {
+        // The phone or national ID became another customer's meanwhile (customers' savepoint kept this transaction).
+        if (!(error instanceof AppError && error.errorCode === 'CUSTOMER_EXISTS')) throw error;
+        reasons.push(
+          `duplicate_at_activation: ${String((error.details as { field?: string })?.field ?? '')}`,
+        );
+      }
+    }
+    await this.#journey.advance(
+      tx,
+      row.id,
+      'complete_review',
+      { reviewReasons: reasons },
+      { context, audit: { channel: 'ussd', reasons: reasons.map((reason) => reason.split(':')[0]) } },
+    );
+    await this.#notifications.queue(tx, {
+      // The customer id activation will create on approval: the message is theirs from the start.
+      recipient: { type: 'customer', id: row.pinCustomerId! },
+      template: 'onboarding.ussd_review',
+      channels: ['sms'],
+      variables: {},
+      addresses: { sms: row.phone! },
+      language: row.language,
+      dedupeKey: `onboarding.ussd_review:${row.id}`,
+      data: { kind: 'registration_review', registration_id: row.id },
+    });
+    return { outcome: 'in_review' };
+  }
+
+  /** The phone's USSD registration that decides a retry's answer, if any. */
+  async #earlier(db: Executor, phone: string): Promise<UssdRegistrationAnswer | null> {
+    const [row] = await db
+      .select({ state: registrations.state, expiresAt: registrations.expiresAt })
+      .from(registrations)
+      .where(and(eq(registrations.channel, 'ussd'), eq(registrations.phone, phone)))
+      .orderBy(desc(registrations.createdAt))
+      .limit(1);
+    if (!row) return null;
+    const state = row.state as RegistrationState;
+    // Pending a reviewer's decision, it answers so however long the review takes.
+    if (state === 'in_review' || state === 'info_requested') return { outcome: 'in_review' };
+    // An ended one answers within the token lifetime (a retry); later the number starts afresh (or is a customer).
+    if (row.expiresAt.getTime() <= Date.now()) return null;
+    if (state === 'completed') return { outcome: 'active' };
+    if (state === 'rejected') return refused('rejected');
+    return null;
+  }
+
+  #normalise(msisdn: string): string | null {
+    try {
+      return this.#phone.normalise(msisdn);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The phone check's rules: a served country's mobile number, not deny-listed. */
+  async #eligible(phone: string, country: string): Promise<boolean> {
+    if (!this.#config.ONBOARDING_COUNTRIES.includes(country)) return false;
+    if (!MOBILE_TYPES.has(parsePhoneNumberFromString(phone)?.getType() ?? '')) return false;
+    return !(await denyListed(this.#journey.db, 'phone', this.#journey.index('deny:phone', phone)));
+  }
+
+  /** Bank lookups per phone and hour (the app's cap per registration): a phone cannot probe national IDs. */
+  async #lookupAllowed(phone: string): Promise<boolean> {
+    const { count } = await this.#deps.store.hit(
+      `onboarding:ussd:cbs:${this.#journey.index('rate:ussd_cbs', phone)}`,
+      HOUR_MS,
+    );
+    return count <= this.#config.ONBOARDING_CBS_LOOKUPS_PER_HOUR;
+  }
+
+  #parse(input: UssdRegistrationInput): Parsed | null {
+    const names = input.fullName.normalize('NFC').trim().split(/\s+/).filter(Boolean);
+    if (names.length < 2 || names.some((name) => name.length > 60)) return null;
+    if (!validBirthDate(input.dateOfBirth)) return null;
+    const nationalId = normaliseNationalIdValue(input.nationalId);
+    if (!/^[A-Z0-9]{4,20}$/.test(nationalId)) return null;
+    return {
+      fullName: names.join(' '),
+      declared: {
+        first_name: names[0]!,
+        middle_name: names.length > 2 ? names.slice(1, -1).join(' ') : null,
+        last_name: names[names.length - 1]!,
+        date_of_birth: input.dateOfBirth,
+        national_id: nationalId,
+        national_id_type: this.#config.ONBOARDING_NATIONAL_ID_TYPE,
+        email: null,
+        account_number: null,
+        nationality: null,
+      },
+    };
+  }
+
+  /**
+   * Identity path A when a CBS is configured and holds the national ID (matched by the app's rules; a mismatch goes
+   * to review at completion); otherwise the identity is declared. The bank being down declares it too: the
+   * registration then waits for a person rather than for the bank.
+   */
+  async #identify(parsed: Parsed, phone: string, country: string): Promise<Identified> {
+    const directory = this.#directory;
+    if (!directory) return { step: 'identity_declared', cbs: 'not_configured' };
+    let clients: CbsClient[];
+    try {
+      clients = await directory.findClientsByNationalId(parsed.declared.national_id);
+    } catch (error) {
+      if (error instanceof FineractError && error.kind === 'not_found') clients = [];
+      else if (error instanceof FineractError || error instanceof DependencyUnavailableError)
+        return { step: 'identity_declared', cbs: 'unavailable' };
+      else throw error;
+    }
+    const [client] = clients;
+    if (!client) return { step: 'identity_declared', cbs: 'not_found' };
+    const match = matchCbsClient(
+      {
+        fullName: parsed.fullName,
+        dateOfBirth: parsed.declared.date_of_birth,
+        phone,
+        phoneCountry: country,
+      },
+      client,
+    );
+    const mismatches = clients.length > 1 ? [AMBIGUOUS_CLIENT, ...match.mismatches] : match.mismatches;
+    return {
+      step: 'identity_cbs',
+      mismatches: mismatches.map((mismatch) => mismatch.code),
+      identity: {
+        source: 'cbs',
+        first_name: client.firstName,
+        middle_name: client.middleName,
+        last_name: client.lastName ?? (client.firstName ? null : cbsFullName(client)),
+        date_of_birth: client.dateOfBirth,
+        cbs_client_id: clients.length > 1 ? null : String(client.clientId),
+        cbs_status: client.status,
+        mismatch_details: mismatches,
+      },
+    };
+  }
+
+  /** A stable recipient id for a number that is no customer yet (its messages can be found together). */
+  #phoneRecipient(phone: string): string {
+    const hex = keyedHash(this.#deps.config.HMAC_PEPPER, 'onboarding:ussd-recipient', phone);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  }
+}
+
+/** A real calendar date in the past, at most 120 years ago. */
+function validBirthDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) return false;
+  const years = (Date.now() - date.getTime()) / (365.25 * 86_400_000);
+  return years > 0 && years <= 120;
+}
