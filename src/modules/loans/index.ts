@@ -47,6 +47,7 @@ import {
 } from './loans.fraud.tables.ts';
 import { type FraudService, seedFraudRules } from './loans.fraud.ts';
 import { buildFraudService, fraudConfig } from './loans.fraud.wiring.ts';
+import { buildOffers, type LoanOffersService } from './loans.offers.ts';
 import { loanProductRoutes } from './loans.products.routes.ts';
 import { seedLoanProducts } from './loans.products.seed.ts';
 import type { LoanProductsService } from './loans.products.ts';
@@ -77,6 +78,7 @@ export type { LoanAccountsService } from './loans.accounts.ts';
 export type { LoanApplicationsService } from './loans.applications.ts';
 export { loanApplicationDecided, loanDisbursed, loanRepaymentReceived, loansTopics } from './loans.events.ts';
 export type { FraudService } from './loans.fraud.ts';
+export type { LoanOffer, LoanOffers, LoanOffersService, LoanQuote } from './loans.offers.ts';
 export {
   type PortfolioQuery,
   portfolioFlows,
@@ -109,6 +111,8 @@ export interface LoansApi {
    * the loans' ledger accounting every movement posts through.
    */
   accounts: LoanAccountsService;
+  /** Products a customer may apply for now and a loan's cost, without an application (USSD asks before applying). */
+  offers: LoanOffersService;
 }
 
 export const loansModule = defineModule({
@@ -194,7 +198,8 @@ export const loansModule = defineModule({
     const repayments = buildRepayments(ctx, ctx.config);
     // A customer who owes a loan or awaits a decision on an application is not erased (loans.erasure.ts).
     ctx.use(customersModule).customers.addErasureCheck(loanErasureObligations);
-    return { products, applications, fraud, scoring, ...cobArea, repayments, accounts };
+    const offers = buildOffers(ctx, products);
+    return { products, applications, fraud, scoring, ...cobArea, repayments, accounts, offers };
   },
   routes: (api, ctx) => [
     ...cobAreaRoutes(api, ctx),
