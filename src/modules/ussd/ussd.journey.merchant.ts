@@ -1,0 +1,123 @@
+/**
+ * Pay a merchant by till number (the 8 digits of its merchant number M12345678; the M is optional): the till shows
+ * the merchant's name, the amount is checked by the payment engine and the one-time-code threshold before the PIN,
+ * then a confirmation with amount, fee and merchant takes the PIN.
+ */
+import { defineJourney } from './ussd.menu.ts';
+import {
+  customerOf,
+  MONEY_PHRASES,
+  MONEY_VALUES,
+  money,
+  moneyCall,
+  refusalScreen,
+  sessionCurrency,
+} from './ussd.money.screens.ts';
+import type { UssdServices } from './ussd.ports.ts';
+
+export const merchantJourney = defineJourney<UssdServices>({
+  id: 'merchant',
+  start: 'till',
+  values: { ...MONEY_VALUES, merchant: 20, till: 9 },
+  phrases: {
+    ...MONEY_PHRASES,
+    till: {
+      en: 'Pay merchant\nEnter the till number',
+      fr: 'Payer un marchand\nEntrez le numero de caisse',
+      sw: 'Lipa mfanyabiashara\nWeka namba ya till',
+    },
+    unknown: {
+      en: 'No merchant with that till number.',
+      fr: 'Aucun marchand avec ce numero de caisse.',
+      sw: 'Hakuna mfanyabiashara mwenye namba hiyo ya till.',
+    },
+    amount: {
+      en: 'Pay {merchant} ({till})\nEnter amount ({currency})',
+      fr: 'Payer {merchant} ({till})\nEntrez le montant ({currency})',
+      sw: 'Lipa {merchant} ({till})\nWeka kiasi ({currency})',
+    },
+    confirm: {
+      en: 'Pay {amount} to {merchant} ({till}) Fee {fee}. Enter PIN to confirm, 0 to cancel',
+      fr: 'Payer {amount} a {merchant} ({till}) frais {fee}. PIN pour confirmer, 0 annuler',
+      sw: 'Lipa {amount} kwa {merchant} ({till}) Ada {fee}. Weka PIN kuthibitisha, 0 kughairi',
+    },
+    paid: {
+      en: 'Paid {amount} to {merchant}. Fee {fee}. Ref {reference}',
+      fr: '{amount} paye a {merchant}. Frais {fee}. Ref {reference}',
+      sw: 'Umelipa {amount} kwa {merchant}. Ada {fee}. Kumb {reference}',
+    },
+  },
+  states: {
+    till: {
+      async screen(ctx) {
+        await sessionCurrency(ctx);
+        return { phrase: 'till' };
+      },
+      input: { type: 'code', min: 8, max: 9 },
+      async next(till, ctx) {
+        const merchant = await ctx.services.money.merchantByTill(till);
+        if (!merchant) return { retry: { phrase: 'unknown' } };
+        ctx.set('till', merchant.number);
+        ctx.set('merchant', merchant.name);
+        return { go: 'amount' };
+      },
+    },
+    amount: {
+      screen: (ctx) => ({
+        phrase: 'amount',
+        values: {
+          merchant: ctx.get('merchant') ?? '',
+          till: ctx.get('till') ?? '',
+          currency: ctx.get('currency') ?? '',
+        },
+      }),
+      input: { type: 'amount' },
+      async next(amount, ctx) {
+        const customerId = customerOf(ctx);
+        const till = ctx.get('till');
+        if (!customerId || !till) return { end: { phrase: 'common.error' } };
+        const quote = await ctx.services.money.quoteMerchant(customerId, { till, amount: BigInt(amount) });
+        if (quote.kind === 'refused') return refusalScreen(quote, 'quote');
+        ctx.set('amount', amount);
+        ctx.set('fee', quote.charges.toString());
+        ctx.set('pay_currency', quote.currency);
+        return { go: 'confirm' };
+      },
+    },
+    confirm: {
+      screen: (ctx) => ({
+        phrase: 'confirm',
+        values: {
+          amount: money(ctx.get('amount'), ctx.get('pay_currency')),
+          merchant: ctx.get('merchant') ?? '',
+          till: ctx.get('till') ?? '',
+          fee: money(ctx.get('fee'), ctx.get('pay_currency')),
+        },
+      }),
+      input: { type: 'pin' },
+      async next(pin, ctx) {
+        const customerId = customerOf(ctx);
+        const till = ctx.get('till');
+        const amount = ctx.get('amount');
+        if (!customerId || !till || !amount) return { end: { phrase: 'common.error' } };
+        const outcome = await ctx.services.money.payMerchant(moneyCall(ctx, customerId, 'merchant'), {
+          till,
+          amount: BigInt(amount),
+          pin,
+        });
+        if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
+        return {
+          end: {
+            phrase: 'paid',
+            values: {
+              amount: money(outcome.amount, outcome.currency),
+              merchant: ctx.get('merchant') ?? '',
+              fee: money(outcome.charges, outcome.currency),
+              reference: outcome.reference,
+            },
+          },
+        };
+      },
+    },
+  },
+});

@@ -1,0 +1,133 @@
+/**
+ * Send money to a phone number: the number (its holder's masked name confirms it), the amount (checked by the payment
+ * engine before any PIN: balance, limits, the one-time-code threshold), then a confirmation with amount, fee and
+ * recipient that takes the PIN. One transfer per session step, however often the gateway delivers it.
+ */
+import { defineJourney } from './ussd.menu.ts';
+import {
+  customerOf,
+  MONEY_PHRASES,
+  MONEY_VALUES,
+  money,
+  moneyCall,
+  refusalScreen,
+  sessionCurrency,
+} from './ussd.money.screens.ts';
+import type { UssdServices } from './ussd.ports.ts';
+
+export const sendJourney = defineJourney<UssdServices>({
+  id: 'send',
+  start: 'phone',
+  values: { ...MONEY_VALUES, name: 12, phone: 16 },
+  phrases: {
+    ...MONEY_PHRASES,
+    phone: {
+      en: 'Send money\nEnter the phone number',
+      fr: 'Envoyer de l argent\nEntrez le numero de telephone',
+      sw: 'Tuma pesa\nWeka namba ya simu',
+    },
+    unknown: {
+      en: 'No customer with that number.',
+      fr: 'Aucun client avec ce numero.',
+      sw: 'Hakuna mteja mwenye namba hiyo.',
+    },
+    amount: {
+      en: 'Send to {name} ({phone})\nEnter amount ({currency})',
+      fr: 'Envoi a {name} ({phone})\nEntrez le montant ({currency})',
+      sw: 'Tuma kwa {name} ({phone})\nWeka kiasi ({currency})',
+    },
+    confirm: {
+      en: 'Send {amount} to {name} ({phone}) Fee {fee}. Enter PIN to confirm, 0 to cancel',
+      fr: 'Envoyer {amount} a {name} ({phone}), frais {fee}. PIN pour confirmer, 0 pour annuler',
+      sw: 'Tuma {amount} kwa {name} ({phone}) Ada {fee}. Weka PIN kuthibitisha, 0 kughairi',
+    },
+    sent: {
+      en: 'Sent {amount} to {name}. Fee {fee}. Ref {reference}',
+      fr: '{amount} envoye a {name}. Frais {fee}. Ref {reference}',
+      sw: 'Umetuma {amount} kwa {name}. Ada {fee}. Kumb {reference}',
+    },
+  },
+  states: {
+    phone: {
+      async screen(ctx) {
+        await sessionCurrency(ctx);
+        return { phrase: 'phone' };
+      },
+      input: { type: 'phone' },
+      async next(phone, ctx) {
+        const customerId = customerOf(ctx);
+        const currency = await sessionCurrency(ctx);
+        if (!customerId) return { end: { phrase: 'common.error' } };
+        if (!currency) return { end: { phrase: 'money.no_wallet' } };
+        const recipient = await ctx.services.money.recipient(customerId, phone, currency);
+        if (!recipient) return { retry: { phrase: 'unknown' } };
+        ctx.set('to', phone);
+        ctx.set('name', recipient.maskedName);
+        return { go: 'amount' };
+      },
+    },
+    amount: {
+      screen: (ctx) => ({
+        phrase: 'amount',
+        values: {
+          name: ctx.get('name') ?? '',
+          phone: ctx.get('to') ?? '',
+          currency: ctx.get('currency') ?? '',
+        },
+      }),
+      input: { type: 'amount' },
+      async next(amount, ctx) {
+        const customerId = customerOf(ctx);
+        const phone = ctx.get('to');
+        const currency = ctx.get('currency');
+        if (!customerId || !phone || !currency) return { end: { phrase: 'common.error' } };
+        const quote = await ctx.services.money.quoteTransfer(customerId, {
+          phone,
+          amount: BigInt(amount),
+          currency,
+        });
+        if (quote.kind === 'refused') return refusalScreen(quote, 'quote');
+        ctx.set('amount', amount);
+        ctx.set('fee', quote.charges.toString());
+        return { go: 'confirm' };
+      },
+    },
+    confirm: {
+      screen: (ctx) => ({
+        phrase: 'confirm',
+        values: {
+          amount: money(ctx.get('amount'), ctx.get('currency')),
+          name: ctx.get('name') ?? '',
+          phone: ctx.get('to') ?? '',
+          fee: money(ctx.get('fee'), ctx.get('currency')),
+        },
+      }),
+      input: { type: 'pin' },
+      async next(pin, ctx) {
+        const customerId = customerOf(ctx);
+        const phone = ctx.get('to');
+        const currency = ctx.get('currency');
+        const amount = ctx.get('amount');
+        if (!customerId || !phone || !currency || !amount) return { end: { phrase: 'common.error' } };
+        const outcome = await ctx.services.money.transfer(moneyCall(ctx, customerId, 'send'), {
+          phone,
+          amount: BigInt(amount),
+          currency,
+          pin,
+        });
+        if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
+        return {
+          end: {
+            phrase: 'sent',
+            values: {
+              amount: money(outcome.amount, outcome.currency),
+              name: ctx.get('name') ?? '',
+              fee: money(outcome.charges, outcome.currency),
+              reference: outcome.reference,
+            },
+          },
+        };
+      },
+    },
+  },
+});

@@ -1,0 +1,112 @@
+/**
+ * One USSD money action under an idempotency claim: the same gateway step delivered again (with the same key) gets
+ * the stored outcome back instead of running again, and the fresh run and a replay are read from the same stored
+ * body, so both render the same screen.
+ *
+ * The payment engine stores its own answers with the claim (a completed payment, and the refusals it records as
+ * failed transactions). A refusal it does not store (a wrong PIN, an unknown biller, a refusal before the engine) is
+ * stored here when it is definite, so a redelivered step does not spend a second PIN try; anything else (a database
+ * outage, a 5xx) releases the claim and propagates, so the step can run again.
+ */
+import type { RequestContext } from '../../platform/audit.ts';
+import { AppError, errorBody } from '../../platform/errors.ts';
+import type { IdempotencyClaim, IdempotencyService } from '../../platform/idempotency.ts';
+import { requestHash } from '../../platform/idempotency.ts';
+import { stringifyWithBigInt } from '../../platform/json.ts';
+
+/** What a money action came to, as the journeys render it (a replay gives the same value). */
+export type MoneyOutcome =
+  | {
+      kind: 'done';
+      reference: string;
+      amount: bigint;
+      /** Fee and duty together: what the customer paid on top of the amount. */
+      charges: bigint;
+      currency: string;
+      /** True when this is the stored outcome of an earlier delivery of the same step. */
+      replayed: boolean;
+    }
+  | {
+      kind: 'refused';
+      /** The error code (INSUFFICIENT_BALANCE, INVALID_PIN, PIN_LOCKED, LIMIT_EXCEEDED, USSD_USE_APP…). */
+      code: string;
+      details: Record<string, unknown>;
+      replayed: boolean;
+    };
+
+/** Statuses of definite refusals: kept so a redelivery answers the same and spends nothing. */
+const DEFINITE = new Set([400, 401, 403, 404, 409, 422, 423]);
+
+export function outcomeOf(status: number, body: unknown, replayed: boolean): MoneyOutcome {
+  const record = (body ?? {}) as Record<string, unknown>;
+  if (status < 400) {
+    const amount = BigInt(String(record.amount ?? 0));
+    const total = BigInt(String(record.total ?? record.amount ?? 0));
+    return {
+      kind: 'done',
+      reference: String(record.reference ?? ''),
+      amount,
+      charges: total - amount,
+      currency: String(record.currency ?? ''),
+      replayed,
+    };
+  }
+  const details = record.details;
+  return {
+    kind: 'refused',
+    code: String(record.error_code ?? 'UNKNOWN'),
+    details: details && typeof details === 'object' ? (details as Record<string, unknown>) : {},
+    replayed,
+  };
+}
+
+export interface ClaimedAction {
+  /** `customer:<id>`: the same scope the app's requests of this customer use. */
+  scope: string;
+  /** From `ctx.idempotencyKey('<action>')`: one per gateway session and step. */
+  key: string;
+  /** The action's name and what it acts on (never the PIN): another body under the same key is refused. */
+  action: string;
+  request: Record<string, string>;
+  context: RequestContext;
+}
+
+/**
+ * Runs `run` under the claim, or answers the stored outcome. `run` returns the transaction view the engine stored with
+ * the claim (or throws an AppError).
+ */
+export async function runClaimed(
+  idempotency: IdempotencyService,
+  action: ClaimedAction,
+  run: (claim: IdempotencyClaim) => Promise<unknown>,
+): Promise<MoneyOutcome> {
+  const hash = requestHash('USSD', action.action, {}, action.request);
+  const begun = await idempotency.begin(action.scope, action.key, hash);
+  if (begun.kind === 'replay') return outcomeOf(begun.status, JSON.parse(begun.body), true);
+  const { claim } = begun;
+  try {
+    let view: unknown;
+    try {
+      view = await run(claim);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      // The engine stored this refusal with its failed-transaction record: that is the answer.
+      if (claim.response) return outcomeOf(claim.response.status, JSON.parse(claim.response.body), false);
+      if (!DEFINITE.has(error.statusCode)) throw error;
+      const body = errorBody(error, action.context.requestId ?? '');
+      const stored = await idempotency.storeFailure(claim, error.statusCode, stringifyWithBigInt(body));
+      // Not stored: a takeover ran the step meanwhile; its answer is the step's, so this one is not definite.
+      if (!stored) throw error;
+      return outcomeOf(error.statusCode, JSON.parse(stringifyWithBigInt(body)), false);
+    }
+    // The bytes stored with the payment, parsed as a replay will parse them.
+    const stored = claim.response;
+    if (stored) return outcomeOf(stored.status, JSON.parse(stored.body), false);
+    return outcomeOf(201, JSON.parse(stringifyWithBigInt(view)), false);
+  } catch (error) {
+    await idempotency.release(claim).catch(() => {});
+    throw error;
+  } finally {
+    idempotency.finished(claim);
+  }
+}
