@@ -6,7 +6,12 @@
 import pino from 'pino';
 import { loggerOptions } from '../../platform/logging.ts';
 import { defineModule } from '../../platform/modules.ts';
+import { billsModule } from '../bills/index.ts';
+import { merchantsModule } from '../merchants/index.ts';
 import { notificationsModule } from '../notifications/index.ts';
+import { settingsModule } from '../settings/index.ts';
+import { transactionsModule } from '../transactions/index.ts';
+import { walletsModule } from '../wallets/index.ts';
 import type { AccountPort } from './ussd.account.ts';
 import { type EngineConfig, engineConfig } from './ussd.config.ts';
 import { UssdEngine } from './ussd.engine.ts';
@@ -15,7 +20,7 @@ import { ussdTopics } from './ussd.events.ts';
 import type { GatewayName } from './ussd.gateway.types.ts';
 import { JOURNEYS } from './ussd.journeys.ts';
 import type { LoansPort } from './ussd.loans.ts';
-import type { MoneyPort } from './ussd.money.ts';
+import { UssdMoney } from './ussd.money.ts';
 import { outcomeNotifier, seedUssdTemplates } from './ussd.notify.ts';
 import type { UssdServices } from './ussd.ports.ts';
 import type { RegistrationPort } from './ussd.registration.ts';
@@ -73,7 +78,14 @@ export const ussdModule = defineModule({
       // area: account
       account: undefined as unknown as AccountPort,
       // area: money
-      money: undefined as unknown as MoneyPort,
+      money: new UssdMoney({
+        deps,
+        wallets: ctx.use(walletsModule),
+        transactions: ctx.use(transactionsModule).service,
+        bills: ctx.use(billsModule),
+        merchants: ctx.use(merchantsModule),
+        settings: ctx.use(settingsModule),
+      }),
       // area: loans
       loans: undefined as unknown as LoansPort,
       // area: registration

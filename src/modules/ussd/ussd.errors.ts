@@ -4,9 +4,11 @@
  * refusals are screens, not HTTP errors: these codes are what the gateway and staff routes answer.
  */
 import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
+import { moneyErrorDefinitions } from './ussd.money.errors.ts';
 
 const definitions = {
   // areas: one spread per area's definitions
+  ...moneyErrorDefinitions,
 } as const satisfies ErrorDefinitions;
 
 type UssdErrorCodes = typeof definitions;
