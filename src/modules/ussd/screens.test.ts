@@ -15,7 +15,9 @@ const placeholders = (text: string) => [...text.matchAll(PLACEHOLDER)].map((matc
 
 /** The longest value of each declared placeholder: wide letters, as many as allowed. */
 function longest(values: Readonly<Record<string, number>>): Record<string, string> {
-  return Object.fromEntries(Object.entries({ ...COMMON_VALUES, ...values }).map(([name, max]) => [name, 'W'.repeat(max)]));
+  return Object.fromEntries(
+    Object.entries({ ...COMMON_VALUES, ...values }).map(([name, max]) => [name, 'W'.repeat(max)]),
+  );
 }
 
 const ENGINE = { id: 'common', start: '', values: {}, phrases: {}, states: {} };
@@ -35,9 +37,16 @@ describe('USSD screens', () => {
         for (const language of LANGUAGES) {
           const text = phrase[language];
           assert.ok(text && text.trim().length > 0, `${journey.id}.${key} has no ${language} text`);
-          assert.deepEqual(placeholders(text), english, `${journey.id}.${key} (${language}) uses other placeholders`);
+          assert.deepEqual(
+            placeholders(text),
+            english,
+            `${journey.id}.${key} (${language}) uses other placeholders`,
+          );
           for (const name of placeholders(text))
-            assert.ok(name in values, `${journey.id}.${key} uses {${name}}, which the journey does not declare`);
+            assert.ok(
+              name in values,
+              `${journey.id}.${key} uses {${name}}, which the journey does not declare`,
+            );
           const phraseKey = journey === ENGINE ? `common.${key}` : key;
           const rendered = fill(journey, phraseKey, language, values);
           assert.ok(
@@ -51,7 +60,10 @@ describe('USSD screens', () => {
 
   it('paginates a list of long option labels so every page fits', () => {
     const journey = { ...ENGINE, phrases: { pick: { en: 'Pick a biller', fr: 'Choisissez', sw: 'Chagua' } } };
-    const options = Array.from({ length: 23 }, (_, i) => ({ label: { text: 'Ü'.repeat(40) + i }, value: `${i}` }));
+    const options = Array.from({ length: 23 }, (_, i) => ({
+      label: { text: 'Ü'.repeat(40) + i },
+      value: `${i}`,
+    }));
     for (const language of LANGUAGES) {
       const first = render(journey, { phrase: 'pick', options }, language);
       assert.ok(first.pages > 1);
