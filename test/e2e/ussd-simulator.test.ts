@@ -105,7 +105,7 @@ describe('USSD simulator', () => {
       assert.match(welcome.message, /PIN/);
       const menu = await phone.send(TEST_PIN);
       assert.equal(menu.continue, true, menu.message);
-      assert.match(menu.message, /1 Balance/);
+      assert.match(menu.message, /1\. Balance/);
       assert.ok(!menu.message.includes(TEST_PIN));
       // The gateway did not get our answer and sends the step again: same screen, nothing done twice.
       assert.deepEqual(await phone.resend(), menu);
