@@ -39,6 +39,8 @@ export interface UssdDriver {
   walk(...inputs: string[]): Promise<Screen>;
   /** Delivers the last request again exactly as before (a gateway retry). */
   repeat(): Promise<Screen>;
+  /** The raw first request (dialling the service code), for duplicate/reorder tests. */
+  requestForStart(): { url: string; headers: Record<string, string>; payload: string };
   /** The raw request body the next `send(input)` would post (for duplicate/reorder tests). */
   requestFor(input: string): { url: string; headers: Record<string, string>; payload: string };
   /** Posts a request made by `requestFor` (in any order, any number of times). */
@@ -169,6 +171,10 @@ export function ussdDriver(
     repeat: async () => {
       if (!lastRequest) throw new Error('nothing to repeat');
       return post(lastRequest);
+    },
+    requestForStart: () => {
+      started = true;
+      return build(null);
     },
     requestFor: (input) => {
       const request = build(input);

@@ -103,8 +103,9 @@ export class UssdEngine {
     const existing = await this.#sessions.load(gateway, sessionId);
     const position = this.#position(request, existing);
     if (existing) {
-      if (existing.ended) return existing.ended;
+      // A copy of an earlier step gets that step's answer, even after the session ended.
       if (position && existing.replies[position]) return existing.replies[position]!;
+      if (existing.ended) return existing.ended;
       if (!position && existing.last && !('path' in request.input)) {
         const window = this.#options.config.USSD_DUPLICATE_WINDOW_MS;
         if (
