@@ -1,7 +1,7 @@
 /**
  * `/api/v1/ussd/subscription`: a customer reads and switches their own USSD channel and language; staff with
- * `ussd:manage` do it per customer with a reason (audited); a customer never reaches another's, and staff without the
- * permission are refused.
+ * `ussd:manage` do it per customer with a reason (audited) and read it with `ussd:read`; a customer never reaches
+ * another's, and staff without the permission are refused.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -129,6 +129,15 @@ describe('USSD subscription routes', () => {
     assert.equal((await call('GET', `${URL}/${idris.id}`, clerk)).statusCode, 403);
     assert.equal(
       (await call('PUT', `${URL}/${idris.id}`, clerk, { enabled: false, reason: 'no right' })).statusCode,
+      403,
+    );
+    // Reading takes ussd:read (the auditor's *:read), switching ussd:manage.
+    const auditor = await staffToken(t, 'ussdauditor', ['auditor']);
+    const read = await call('GET', `${URL}/${idris.id}`, auditor);
+    assert.equal(read.statusCode, 200, read.body);
+    assert.equal(read.json().customer_id, idris.id);
+    assert.equal(
+      (await call('PUT', `${URL}/${idris.id}`, auditor, { enabled: false, reason: 'read only' })).statusCode,
       403,
     );
     // The self routes are the customer's own: staff have no "own" channel.

@@ -1,6 +1,7 @@
 /**
  * The USSD channel switch over HTTP: a customer turns it on or off (and picks its language) from the app; staff do
- * it per customer with `ussd:manage`, saying why. Dialling in with the channel off gets a short notice only.
+ * it per customer with `ussd:manage`, saying why, and read it with `ussd:read`. Dialling in with the channel off
+ * gets a short notice only.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RequestContext } from '../../platform/audit.ts';
@@ -40,7 +41,7 @@ export function ussdSubscriptionRoutes(accounts: AccountPort): FastifyPluginAsyn
     app.get(
       '/api/v1/ussd/subscription',
       {
-        config: { access: { permission: 'ussd:manage', allowCustomer: true }, errors: ['NOT_FOUND'] },
+        config: { access: { permission: 'ussd:read', allowCustomer: true }, errors: ['NOT_FOUND'] },
         schema: {
           operationId: 'getMyUssdSubscription',
           tags: TAGS,
@@ -85,7 +86,7 @@ export function ussdSubscriptionRoutes(accounts: AccountPort): FastifyPluginAsyn
     app.get(
       '/api/v1/ussd/subscription/:customer_id',
       {
-        config: { access: { permission: 'ussd:manage' } },
+        config: { access: { permission: 'ussd:read' } },
         schema: {
           operationId: 'getUssdSubscription',
           tags: TAGS,
