@@ -9,6 +9,7 @@ import { defineModule } from '../../platform/modules.ts';
 import { billsModule } from '../bills/index.ts';
 import { merchantsModule } from '../merchants/index.ts';
 import { notificationsModule } from '../notifications/index.ts';
+import { onboardingModule } from '../onboarding/index.ts';
 import { settingsModule } from '../settings/index.ts';
 import { transactionsModule } from '../transactions/index.ts';
 import { walletsModule } from '../wallets/index.ts';
@@ -23,7 +24,7 @@ import type { LoansPort } from './ussd.loans.ts';
 import { UssdMoney } from './ussd.money.ts';
 import { outcomeNotifier, seedUssdTemplates } from './ussd.notify.ts';
 import type { UssdServices } from './ussd.ports.ts';
-import type { RegistrationPort } from './ussd.registration.ts';
+import { createUssdRegistration } from './ussd.registration.ts';
 import { ussdProfiles } from './ussd.tables.ts';
 
 export { UssdEngine } from './ussd.engine.ts';
@@ -89,7 +90,7 @@ export const ussdModule = defineModule({
       // area: loans
       loans: undefined as unknown as LoansPort,
       // area: registration
-      registration: undefined as unknown as RegistrationPort,
+      registration: createUssdRegistration(ctx.use(onboardingModule)),
     };
     const engine = new UssdEngine({
       store: deps.store,

@@ -7,6 +7,7 @@ import { languageJourney } from './ussd.journey.language.ts';
 import { merchantJourney } from './ussd.journey.merchant.ts';
 import { optoutJourney } from './ussd.journey.optout.ts';
 import { pinChangeJourney } from './ussd.journey.pin_change.ts';
+import { registerJourney } from './ussd.journey.register.ts';
 import { sendJourney } from './ussd.journey.send.ts';
 import { statementJourney } from './ussd.journey.statement.ts';
 import type { Journey } from './ussd.menu.ts';
@@ -20,6 +21,7 @@ export const JOURNEYS: readonly Journey<UssdServices>[] = [
   billJourney,
   sendJourney,
   balanceJourney,
+  registerJourney,
   homeJourney,
   pinChangeJourney,
   languageJourney,
