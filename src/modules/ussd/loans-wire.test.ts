@@ -1,0 +1,149 @@
+/**
+ * The loans menu through the gateways' wire formats: apply over Africa's Talking (the whole path in `text`), repay
+ * and the balance over Hubtel (JSON, latest input only), with a redelivered PIN step having one effect.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { and, count, eq, sql } from 'drizzle-orm';
+import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import {
+  insertLoanProduct,
+  type LoanCustomer,
+  loanCustomer,
+  type TestProduct,
+} from '../../../test/helpers/loans.ts';
+import { activeLoan } from '../../../test/helpers/loans-repayments.ts';
+import { balanceOf, deposit, TEST_PIN } from '../../../test/helpers/money.ts';
+import { type Screen, ussdConfig, ussdDriver } from '../../../test/helpers/ussd.ts';
+import { inTransaction } from '../../platform/db.ts';
+import { loanApplications, loanTransactions } from '../loans/loans.tables.ts';
+
+const DAY = 86_400_000;
+
+/** The key of the option whose line holds `text` ("3. Quick cash up to KES 50,000.00" → "3"). */
+function optionFor(screen: Screen, text: string): string {
+  const line = screen.message.split('\n').find((candidate) => candidate.includes(text));
+  assert.ok(line, `no option with "${text}" in:\n${screen.message}`);
+  return line.split('.')[0]!.trim();
+}
+
+/** A customer the internal scorecard approves: premium tier, a 400-day-old wallet with regular inflows. */
+async function seasonedCustomer(t: TestContext, name: string, phone: string): Promise<LoanCustomer> {
+  const customer = await loanCustomer(t, name, phone, { tier: 'premium' });
+  const db = t.deps.database.db;
+  const now = Date.now();
+  await db.execute(
+    sql`update wallets set created_at = ${new Date(now - 400 * DAY)} where id = ${customer.wallet.id}`,
+  );
+  const daysAgo = [80, 50, 20];
+  for (const _ of daysAgo) await deposit(t, customer.wallet.id, 3_000_000);
+  await inTransaction(db, async (tx) => {
+    const entries = (await tx.execute(
+      sql`select id::text as id from ledger_entries where account_id = ${customer.wallet.id} order by id`,
+    )) as unknown as { rows: { id: string }[] };
+    await tx.execute(sql`alter table ledger_entries disable trigger ledger_entries_append_only`);
+    for (const [index, row] of entries.rows.entries())
+      await tx.execute(
+        sql`update ledger_entries set created_at = ${new Date(now - (daysAgo[index] ?? 0) * DAY)} where id = ${row.id}::bigint`,
+      );
+    await tx.execute(sql`alter table ledger_entries enable trigger ledger_entries_append_only`);
+  });
+  return customer;
+}
+
+describe('USSD loans menu through the gateways', () => {
+  let t: TestContext;
+  let product: TestProduct;
+
+  before(async () => {
+    t = await startTestApp(ussdConfig());
+    product = await insertLoanProduct(
+      t,
+      { auto_approve_limit_minor: '2000000', max_amount_minor: '5000000', min_term: 1, max_term: 6 },
+      { name: 'Quick cash' },
+    );
+  });
+  after(async () => t.close());
+
+  /** Dials, signs in with the PIN and opens the loans menu. */
+  async function loansMenu(phone: string, gateway: 'at' | 'hubtel') {
+    const driver = ussdDriver(t, { phone, gateway });
+    const welcome = await driver.start();
+    assert.equal(welcome.continue, true, welcome.message);
+    const menu = await driver.send(TEST_PIN);
+    assert.equal(menu.continue, true, menu.message);
+    const loans = await driver.send(optionFor(menu, 'Loans'));
+    assert.match(loans.message, /Check offer/);
+    return { driver, loans };
+  }
+
+  test("apply over Africa's Talking: product, amount, term, summary, PIN, approved", async () => {
+    const customer = await seasonedCustomer(t, 'Wanjiru', '+254755200001');
+    const { driver, loans } = await loansMenu(customer.phone, 'at');
+
+    const offers = await driver.send(optionFor(loans, 'Check offer'));
+    assert.match(offers.message, /Quick cash up to KES 50,000\.00/);
+    const amount = await driver.send(optionFor(offers, 'Quick cash'));
+    assert.match(amount.message, /Enter amount from KES 1,000\.00 to KES 50,000\.00/);
+    const refused = await driver.send('60000');
+    assert.equal(refused.continue, true);
+    assert.match(refused.message, /Amount must be from/);
+    const terms = await driver.send('15000');
+    assert.match(terms.message, /Repay over:/);
+    const summary = await driver.send(optionFor(terms, '3 months'));
+    assert.match(summary.message, /Loan KES 15,000\.00 x 3 months/);
+    assert.match(summary.message, /Instalment KES [0-9,.]+\nTotal KES 15,[0-9,.]+\nFee KES 0\.00/);
+    const pin = await driver.send(optionFor(summary, 'Accept'));
+    assert.match(pin.message, /Enter PIN to apply for KES 15,000\.00/);
+    const decided = await driver.send(TEST_PIN);
+    assert.equal(decided.continue, false);
+    assert.match(decided.message, /^Approved! Loan LN-?\d+ of KES 15,000\.00\./);
+    assert.ok(!decided.message.includes(TEST_PIN));
+
+    // The gateway delivers the PIN step again: the same screen, still one application.
+    assert.deepEqual(await driver.repeat(), decided);
+    const rows = await t.deps.database.db
+      .select()
+      .from(loanApplications)
+      .where(eq(loanApplications.customerId, customer.id));
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.channel, row.amountMinor, row.term]),
+      [['approved', 'ussd', 1_500_000n, 3]],
+    );
+  });
+
+  test('repay over Hubtel: next due, PIN, paid; the redelivered step has one effect; then the balance', async () => {
+    const customer = await loanCustomer(t, 'Kofi', '+254755200002', { tier: 'standard', balance: 1_000_000 });
+    const loan = await activeLoan(t, customer, product, [
+      { dueIn: 0, principal: 300_000n, interest: 10_000n },
+      { dueIn: 30, principal: 300_000n, interest: 7_000n },
+    ]);
+    const { driver, loans } = await loansMenu(customer.phone, 'hubtel');
+    const choices = await driver.send(optionFor(loans, 'Repay'));
+    assert.match(choices.message, new RegExp(`Loan ${loan.number}, balance KES`));
+    assert.match(choices.message, /Next due KES 3,100\.00/);
+    const pin = await driver.send(optionFor(choices, 'Next due'));
+    assert.match(pin.message, new RegExp(`Pay KES 3,100\\.00 to loan ${loan.number} from your wallet`));
+    const paid = await driver.send(TEST_PIN);
+    assert.equal(paid.continue, false);
+    assert.match(paid.message, new RegExp(`^Paid KES 3,100\\.00 to loan ${loan.number}\\. Balance KES`));
+    assert.deepEqual(await driver.repeat(), paid);
+    const [repayments] = await t.deps.database.db
+      .select({ n: count() })
+      .from(loanTransactions)
+      .where(and(eq(loanTransactions.loanId, loan.id), eq(loanTransactions.type, 'repayment')));
+    assert.equal(repayments!.n, 1);
+    assert.equal((await balanceOf(t, customer.wallet.id)).available, 1_000_000 - 310_000);
+
+    // A new session: the balance screen shows what is left and the next instalment.
+    const again = await loansMenu(customer.phone, 'hubtel');
+    const balance = await again.driver.send(optionFor(again.loans, 'Balance'));
+    assert.equal(balance.continue, false);
+    assert.match(
+      balance.message,
+      new RegExp(
+        `^Loan ${loan.number}\\nBalance KES [0-9,.]+\\nNext due KES 3,070\\.00 on \\d\\d/\\d\\d/\\d{4}$`,
+      ),
+    );
+  });
+});
