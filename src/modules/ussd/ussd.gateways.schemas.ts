@@ -144,9 +144,13 @@ export const SessionReport = Type.Object({
   status: Type.String({ description: 'success, incomplete or failed (lower case)' }),
   cost: Type.Union([Type.String(), Type.Null()], { description: 'As the gateway sent it ("KES 0.10")' }),
   cost_currency: Type.Union([Type.String(), Type.Null()]),
-  cost_minor: Type.Union([MoneyOut, Type.Null()], {
-    description: 'The cost in minor units; null when it does not parse exactly',
-  }),
+  cost_minor: Type.Optional(
+    Type.Unsafe<bigint>({
+      type: 'integer',
+      format: 'int64',
+      description: 'The cost in minor units of `cost_currency`; absent when the cost does not parse exactly',
+    }),
+  ),
   duration_ms: Type.Union([Type.Integer(), Type.Null()]),
   hops_count: Type.Union([Type.Integer(), Type.Null()]),
   error_message: Type.Union([Type.String(), Type.Null()]),

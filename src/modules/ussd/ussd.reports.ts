@@ -37,7 +37,7 @@ export interface SessionReportView {
   status: string;
   cost: string | null;
   cost_currency: string | null;
-  cost_minor: bigint | null;
+  cost_minor?: bigint;
   duration_ms: number | null;
   hops_count: number | null;
   error_message: string | null;
@@ -102,7 +102,7 @@ function view(row: Row): SessionReportView {
     status: row.status,
     cost: row.costText,
     cost_currency: row.costCurrency,
-    cost_minor: row.costMinor,
+    ...(row.costMinor === null ? {} : { cost_minor: row.costMinor }),
     duration_ms: row.durationMs,
     hops_count: row.hopsCount,
     error_message: row.errorMessage,

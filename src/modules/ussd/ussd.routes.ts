@@ -7,6 +7,7 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { commonErrors } from '../../platform/errors.ts';
 import { GATEWAYS, type UssdReply, type UssdRequest } from './ussd.gateway.types.ts';
 import {
@@ -155,7 +156,12 @@ export function ussdGatewayRoutes(
             'them) and `lastAppResponse` are not stored.',
           params: SecretParams,
           body: SessionReportBody,
-          response: { 200: { type: 'null', description: 'Received (an empty body)' } },
+          response: {
+            200: {
+              description: 'Received (an empty body), also for a notification received before',
+              content: { 'text/plain': { schema: Type.String({ maxLength: 0 }) } },
+            },
+          },
         },
       },
       async (request, reply) => {
@@ -181,7 +187,7 @@ export function ussdGatewayRoutes(
           errorMessage: field(fields, 'errorMessage', 1000),
           date: field(fields, 'date', 40),
         });
-        return reply.code(200).send(null);
+        return reply.code(200).type('text/plain; charset=utf-8').send('');
       },
     );
 
