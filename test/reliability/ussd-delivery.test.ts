@@ -115,16 +115,11 @@ describe('USSD steps delivered 1–5 times, shuffled (RELIABILITY property 9)', 
       assert.match(last.message, /sent|envoy|umetuma|tuma/i, `${gateway} session ${i}: ${last.message}`);
     }
 
-    const rows = await t.deps.database.db.execute(
+    const rows = (await t.deps.database.db.execute(
       sql`select customer_id as initiator_id, amount, count(*)::int as n from transactions
           where type = 'p2p' and channel = 'ussd' and status = 'completed' group by customer_id, amount`,
-    );
-    const moved = new Map(
-      (rows.rows as { initiator_id: string; amount: string; n: number }[]).map((row) => [
-        row.initiator_id,
-        row,
-      ]),
-    );
+    )) as unknown as { rows: { initiator_id: string; amount: string; n: number }[] };
+    const moved = new Map(rows.rows.map((row) => [row.initiator_id, row]));
     for (const p of plan) {
       const row = moved.get(p.from.id);
       assert.ok(row, `no USSD transfer from ${p.from.phone}`);
@@ -134,10 +129,10 @@ describe('USSD steps delivered 1–5 times, shuffled (RELIABILITY property 9)', 
     assert.equal(moved.size, plan.length);
 
     // Conservation: what left the customers' wallets is what they sent plus the fees.
-    const fees = await t.deps.database.db.execute(
+    const fees = (await t.deps.database.db.execute(
       sql`select coalesce(sum(fee + tax), 0)::bigint as fees from transactions where type = 'p2p' and channel = 'ussd' and status = 'completed'`,
-    );
-    const feeTotal = BigInt((fees.rows[0] as { fees: string }).fees);
+    )) as unknown as { rows: { fees: string }[] };
+    const feeTotal = BigInt(fees.rows[0]!.fees);
     let total = 0n;
     for (const party of parties) total += BigInt((await balanceOf(t, party.wallet.id)).balance);
     assert.equal(total + feeTotal, BigInt(START_BALANCE) * BigInt(parties.length));

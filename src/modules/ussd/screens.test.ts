@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JOURNEYS } from './ussd.journeys.ts';
-import { LANGUAGES, SCREEN_LIMIT } from './ussd.menu.ts';
+import { LANGUAGES, type Phrase, SCREEN_LIMIT } from './ussd.menu.ts';
 import { COMMON_PHRASES, COMMON_VALUES } from './ussd.phrases.ts';
 import { fill, OPTION_TEXT_MAX, render, screenLength } from './ussd.render.ts';
 
@@ -29,7 +29,7 @@ describe('USSD screens', () => {
   });
 
   for (const journey of [ENGINE, ...JOURNEYS]) {
-    const phrases = journey === ENGINE ? COMMON_PHRASES : journey.phrases;
+    const phrases: Readonly<Record<string, Phrase>> = journey === ENGINE ? COMMON_PHRASES : journey.phrases;
     it(`${journey.id}: every phrase fits a screen in every language with the longest values`, () => {
       const values = longest(journey.values);
       for (const [key, phrase] of Object.entries(phrases)) {
