@@ -4,9 +4,9 @@
  * body, so both render the same screen.
  *
  * The payment engine stores its own answers with the claim (a completed payment, and the refusals it records as
- * failed transactions). A refusal it does not store (a wrong PIN, an unknown biller, a refusal before the engine) is
- * stored here when it is definite, so a redelivered step does not spend a second PIN try; anything else (a database
- * outage, a 5xx) releases the claim and propagates, so the step can run again.
+ * failed transactions). A definite refusal it does not store (a locked PIN, an unknown biller, a refusal before the
+ * engine) is stored here; a wrong PIN and anything else (a database outage, a 5xx) release the claim, so the step can
+ * run again.
  */
 import type { RequestContext } from '../../platform/audit.ts';
 import { AppError, errorBody } from '../../platform/errors.ts';
@@ -34,8 +34,11 @@ export type MoneyOutcome =
       replayed: boolean;
     };
 
-/** Statuses of definite refusals: kept so a redelivery answers the same and spends nothing. */
-const DEFINITE = new Set([400, 401, 403, 404, 409, 422, 423]);
+/**
+ * Statuses of definite refusals: kept so a redelivery answers the same and spends nothing. A wrong PIN (401) is not
+ * kept: the key is the confirmation state's, and the customer types the PIN again in that same state.
+ */
+const DEFINITE = new Set([400, 403, 404, 409, 422, 423]);
 
 export function outcomeOf(status: number, body: unknown, replayed: boolean): MoneyOutcome {
   const record = (body ?? {}) as Record<string, unknown>;
@@ -92,8 +95,12 @@ export async function runClaimed(
       if (!(error instanceof AppError)) throw error;
       // The engine stored this refusal with its failed-transaction record: that is the answer.
       if (claim.response) return outcomeOf(claim.response.status, JSON.parse(claim.response.body), false);
-      if (!DEFINITE.has(error.statusCode)) throw error;
       const body = errorBody(error, action.context.requestId ?? '');
+      if (error.errorCode === 'INVALID_PIN') {
+        await idempotency.release(claim);
+        return outcomeOf(error.statusCode, JSON.parse(stringifyWithBigInt(body)), false);
+      }
+      if (!DEFINITE.has(error.statusCode)) throw error;
       const stored = await idempotency.storeFailure(claim, error.statusCode, stringifyWithBigInt(body));
       // Not stored: a takeover ran the step meanwhile; its answer is the step's, so this one is not definite.
       if (!stored) throw error;

@@ -7,6 +7,7 @@ import { AppError, errorBody } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { customerNames } from '../customers/index.ts';
+import { transactionErrors } from '../transactions/index.ts';
 import { moneyErrors } from './ussd.money.errors.ts';
 import { type MoneyApis, ussdPrincipal } from './ussd.money.principal.ts';
 import { maskName, type StatementLine, statementLines } from './ussd.money.read.ts';
@@ -129,13 +130,8 @@ export class UssdMoneyReads {
         { to_phone: input.phone, amount: Number(input.amount), currency: input.currency },
         'ussd',
       );
-      return {
-        kind: 'ok',
-        amount: quote.amount,
-        charges: quote.total - quote.amount,
-        total: quote.total,
-        currency: quote.currency,
-      };
+      await this.#assertCovered(customerId, quote.currency, quote.total);
+      return this.#quoted(quote.amount, quote.currency, quote.total);
     } catch (error) {
       return refusalOf(error);
     }
@@ -212,6 +208,7 @@ export class UssdMoneyReads {
         feature: 'bill_payment',
         billerId: biller.id,
       });
+      await this.#assertCovered(customerId, biller.currency, quote.total, source.id);
       return this.#quoted(input.amount, biller.currency, quote.total);
     } catch (error) {
       return refusalOf(error);
@@ -263,6 +260,7 @@ export class UssdMoneyReads {
         feature: 'qr_payment',
         merchantId: merchant.id,
       });
+      await this.#assertCovered(customerId, merchant.currency, quote.total, source.id);
       return this.#quoted(input.amount, merchant.currency, quote.total);
     } catch (error) {
       return refusalOf(error);
@@ -286,6 +284,21 @@ export class UssdMoneyReads {
 
   async miniStatement(customerId: string, count = 5): Promise<StatementLine[]> {
     return statementLines(this.apis, customerId, count);
+  }
+
+  /**
+   * The engine's checks leave the balance to the ledger at the commit; USSD tells it before the PIN (the commit still
+   * decides, with the same refusal, if the balance moved meanwhile).
+   */
+  async #assertCovered(
+    customerId: string,
+    currency: string,
+    total: bigint,
+    walletId?: string,
+  ): Promise<void> {
+    const id = walletId ?? (await this.apis.wallets.customerWallet(customerId, currency)).id;
+    const { available } = await this.apis.wallets.balance(id, ussdPrincipal(customerId));
+    if (available < total) throw transactionErrors.insufficientBalance(total, available);
   }
 
   #quoted(amount: bigint, currency: string, total: bigint): Quote {
