@@ -7,24 +7,30 @@ import pino from 'pino';
 import { loggerOptions } from '../../platform/logging.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { billsModule } from '../bills/index.ts';
+import { customersModule } from '../customers/index.ts';
 import { merchantsModule } from '../merchants/index.ts';
 import { notificationsModule } from '../notifications/index.ts';
 import { onboardingModule } from '../onboarding/index.ts';
 import { settingsModule } from '../settings/index.ts';
 import { transactionsModule } from '../transactions/index.ts';
 import { walletsModule } from '../wallets/index.ts';
-import type { AccountPort } from './ussd.account.ts';
+import { UssdAccounts } from './ussd.account.ts';
 import { type EngineConfig, engineConfig } from './ussd.config.ts';
 import { UssdEngine } from './ussd.engine.ts';
 import { ussdErrors } from './ussd.errors.ts';
 import { ussdTopics } from './ussd.events.ts';
 import type { GatewayName } from './ussd.gateway.types.ts';
+import { type GatewayConfigValues, gatewayConfig } from './ussd.gateways.config.ts';
 import { JOURNEYS } from './ussd.journeys.ts';
-import type { LoansPort } from './ussd.loans.ts';
+import { createUssdLoans } from './ussd.loans.ts';
 import { UssdMoney } from './ussd.money.ts';
 import { outcomeNotifier, seedUssdTemplates } from './ussd.notify.ts';
 import type { UssdServices } from './ussd.ports.ts';
 import { createUssdRegistration } from './ussd.registration.ts';
+import { gatewayTables } from './ussd.reports.tables.ts';
+import { UssdReports } from './ussd.reports.ts';
+import { ussdGatewayRoutes } from './ussd.routes.ts';
+import { ussdSubscriptionRoutes } from './ussd.subscription.routes.ts';
 import { ussdProfiles } from './ussd.tables.ts';
 
 export { UssdEngine } from './ussd.engine.ts';
@@ -60,11 +66,13 @@ export const ussdModule = defineModule({
   config: {
     ...engineConfig,
     // area: gateways (config)
+    ...gatewayConfig,
   },
   errors: ussdErrors,
   tables: {
     ussdProfiles,
     // area: gateways (tables)
+    ...gatewayTables,
   },
   permissions: [
     { code: 'ussd:read', description: 'Read USSD session reports and customers’ USSD settings' },
@@ -77,7 +85,7 @@ export const ussdModule = defineModule({
     const logger = pino(loggerOptions(deps.config.LOG_LEVEL)).child({ module: 'ussd' });
     const services: UssdServices = {
       // area: account
-      account: undefined as unknown as AccountPort,
+      account: new UssdAccounts(deps.database.db, ctx.use(customersModule).auth),
       // area: money
       money: new UssdMoney({
         deps,
@@ -88,7 +96,7 @@ export const ussdModule = defineModule({
         settings: ctx.use(settingsModule),
       }),
       // area: loans
-      loans: undefined as unknown as LoansPort,
+      loans: createUssdLoans(ctx),
       // area: registration
       registration: createUssdRegistration(ctx.use(onboardingModule)),
     };
@@ -107,9 +115,15 @@ export const ussdModule = defineModule({
     });
     return { engine, services };
   },
-  routes: (_api, _ctx) => [
+  routes: (api, ctx) => [
     // area: gateways (routes)
+    ussdGatewayRoutes(
+      api.engine,
+      { ...(ctx.config as unknown as GatewayConfigValues), PRODUCTION: ctx.deps.config.PRODUCTION },
+      new UssdReports(ctx.deps.database.db),
+    ),
     // area: account (routes)
+    ussdSubscriptionRoutes(api.services.account),
   ],
   seed: async ({ deps }) => {
     await seedUssdTemplates(deps);

@@ -287,6 +287,7 @@ export class UssdEngine {
       return { record, reply: await this.#show(record, request, notice) };
     }
     const secret = state.input.type === 'pin' ? parsed.value : null;
+    const wasSignedIn = record.signedIn;
     let outcome: Outcome;
     try {
       outcome = await state.next(parsed.value, this.#context(record, request, secret));
@@ -302,7 +303,9 @@ export class UssdEngine {
       return { record, reply: this.#errorReply(record) };
     }
     try {
-      return { record, reply: await this.#follow(record, request, outcome) };
+      // Back from the first screen after sign-in never leads to the PIN screen again.
+      const signedInNow = !wasSignedIn && record.signedIn;
+      return { record, reply: await this.#follow(record, request, outcome, !signedInNow) };
     } catch (error) {
       this.#log(request).error(
         { err: error, journey: record.journey, state: record.state },
@@ -312,7 +315,12 @@ export class UssdEngine {
     }
   }
 
-  async #follow(record: SessionRecord, request: UssdRequest, outcome: Outcome): Promise<UssdReply> {
+  async #follow(
+    record: SessionRecord,
+    request: UssdRequest,
+    outcome: Outcome,
+    remember = true,
+  ): Promise<UssdReply> {
     const journey = this.#journeys.get(record.journey)!;
     if ('end' in outcome)
       return { continue: false, message: this.#render(journey, outcome.end, record).text };
@@ -321,7 +329,8 @@ export class UssdEngine {
       return this.#show(record, request, notice);
     }
     const target = 'go' in outcome ? { journey: record.journey, state: outcome.go } : outcome;
-    record.stack.push({ journey: record.journey, state: record.state });
+    if (remember) record.stack.push({ journey: record.journey, state: record.state });
+    else record.stack = [];
     this.#enter(record, target.journey, target.state ?? '');
     return this.#show(record, request);
   }
