@@ -112,6 +112,11 @@ describe('USSD loans menu through the gateways', () => {
       rows.map((row) => [row.status, row.channel, row.amountMinor, row.term]),
       [['approved', 'ussd', 1_500_000n, 3]],
     );
+
+    // Approved, not yet paid out: the balance says so.
+    const later = await loansMenu(customer.phone, 'at');
+    const balance = await later.driver.send(optionFor(later.loans, 'Balance'));
+    assert.match(balance.message, /^Loan LN-?\d+ of KES 15,000\.00 is approved and waits to be paid out\.$/);
   });
 
   test('repay over Hubtel: next due, PIN, paid; the redelivered step has one effect; then the balance', async () => {

@@ -131,8 +131,8 @@ describe('USSD loans port', () => {
     // The rules hold for the next one: the customer's own loan counts against the product's active-loan limit.
     const summaries = await port.loans(grace.id);
     assert.deepEqual(
-      summaries.map((loan) => [loan.status, loan.number]),
-      [['approved', outcome.kind === 'approved' ? outcome.loanNumber : '']],
+      summaries.map((loan) => [loan.status, loan.number, loan.principalMinor, loan.nextDueDate]),
+      [['approved', outcome.kind === 'approved' ? outcome.loanNumber : '', 1_500_000n, null]],
     );
   });
 

@@ -147,7 +147,7 @@ function balanceScreen(loan: UssdLoanSummary): Screen {
   const values = {
     loan: loan.number,
     outstanding: money(loan.outstandingMinor, loan.currency),
-    amount: money(loan.outstandingMinor, loan.currency),
+    amount: money(loan.principalMinor, loan.currency),
   };
   if (loan.status === 'approved') return { phrase: 'balance_pending', values };
   if (loan.nextDueDate === null || loan.nextDueMinor === null) return { phrase: 'balance_only', values };

@@ -118,9 +118,9 @@ export const LOANS_PHRASES: Record<string, Phrase> = {
     'Weka PIN kuomba {amount}',
   ),
   approved: p(
-    'Approved! Loan {loan} of {amount}. The money will reach your wallet soon. We will send an SMS.',
-    'Accorde! Credit {loan} de {amount}. L argent arrivera bientot sur votre portefeuille. Vous recevrez un SMS.',
-    'Umeidhinishwa! Mkopo {loan} wa {amount}. Pesa zitaingia kwenye pochi yako hivi karibuni. Utapokea SMS.',
+    'Approved! Loan {loan} of {amount}. We will send you an SMS when the money is in your wallet.',
+    'Accorde! Credit {loan} de {amount}. Un SMS vous dira quand l argent sera sur votre portefeuille.',
+    'Umeidhinishwa! Mkopo {loan} wa {amount}. Utapokea SMS pesa zikiingia kwenye pochi yako.',
   ),
   disbursed: p(
     'Approved! {amount} from loan {loan} is in your wallet.',

@@ -90,6 +90,7 @@ export interface UssdLoanSummary {
   currency: string;
   /** `approved`: waiting for disbursement (nothing owed yet). */
   status: 'approved' | 'active';
+  principalMinor: bigint;
   outstandingMinor: bigint;
   /** The oldest unpaid instalment's date, and what is due by then (every overdue instalment, else the next). */
   nextDueDate: string | null;
@@ -306,6 +307,7 @@ export class UssdLoans implements LoansPort {
         productName: loan.product_name,
         currency: loan.currency,
         status: loan.status,
+        principalMinor: loan.principal_minor,
         outstandingMinor: loan.outstanding.total_minor,
         nextDueDate,
         nextDueMinor,
