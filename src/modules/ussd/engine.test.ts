@@ -153,7 +153,7 @@ describe('USSD engine', () => {
     await engine.handle(at('s2', '4826*1'));
     const results = await Promise.all([1, 2, 3].map(() => engine.handle(at('s2', '4826*1*150.50'))));
     const late = await engine.handle(at('s2', '4826*1'));
-    assert.deepEqual(effects, ['ussd:at:s2:home.amount:pay=15050']);
+    assert.deepEqual(effects, ['ussd:at:s2:3:home.amount:pay=15050']);
     for (const reply of results) assert.deepEqual(reply, { continue: false, message: 'Paid 15050.' });
     // A late copy of an earlier step gets that step's own answer again (the gateway shows it to no one).
     assert.deepEqual(late, { continue: true, message: 'Amount?' });

@@ -397,8 +397,10 @@ export class UssdEngine {
       setLanguage: (language) => {
         record.language = language;
       },
+      // The step's number in the session: a copy of this step (even one replayed after a crash lost the session's
+      // save) has the same; coming back to the state later (back, then a new amount) is another step, another key.
       idempotencyKey: (action) =>
-        `ussd:${request.gateway}:${request.sessionId}:${record.journey}.${record.state}:${action}`,
+        `ussd:${request.gateway}:${request.sessionId}:${record.steps}:${record.journey}.${record.state}:${action}`,
       pinDigest: (pin) => keyedHash(pepper, 'ussd-pin', `${request.gateway}:${request.sessionId}:${pin}`),
     };
   }

@@ -96,8 +96,9 @@ export interface StateContext<Services = unknown> {
   /** Switches the session's language (the language menu; registration's first screen). */
   setLanguage(language: Language): void;
   /**
-   * Derives a stable idempotency key for a money action in this state: one per gateway session and step, so a gateway
-   * delivering the step again has exactly one effect.
+   * Derives a stable idempotency key for a money action in this state: one per gateway session and step (the step's
+   * number in the session), so a gateway delivering the step again has exactly one effect, while coming back to the
+   * state later (back, a new amount) makes a new payment.
    */
   idempotencyKey(action: string): string;
   /**
