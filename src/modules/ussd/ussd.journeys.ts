@@ -4,6 +4,7 @@ import { balanceJourney } from './ussd.journey.balance.ts';
 import { billJourney } from './ussd.journey.bill.ts';
 import { homeJourney } from './ussd.journey.home.ts';
 import { languageJourney } from './ussd.journey.language.ts';
+import { loansJourney } from './ussd.journey.loans.ts';
 import { merchantJourney } from './ussd.journey.merchant.ts';
 import { optoutJourney } from './ussd.journey.optout.ts';
 import { pinChangeJourney } from './ussd.journey.pin_change.ts';
@@ -26,4 +27,5 @@ export const JOURNEYS: readonly Journey<UssdServices>[] = [
   pinChangeJourney,
   languageJourney,
   optoutJourney,
+  loansJourney,
 ];
