@@ -10,7 +10,7 @@ export const registrationActivated = defineTopic(
       registration_id: Type.String({ format: 'uuid' }),
       customer_id: Type.String({ format: 'uuid' }),
       wallet_id: Type.String({ format: 'uuid' }),
-      /** `declared`: a USSD registration whose typed identity the bank did not confirm (approved by a reviewer). */
+      /** `declared`: a USSD registration whose typed identity the bank did not confirm (see `approval`). */
       path: Type.Union([Type.Literal('cbs'), Type.Literal('didit'), Type.Literal('declared')]),
       kyc_tier: Type.String(),
       language: Type.String(),

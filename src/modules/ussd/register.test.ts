@@ -186,4 +186,9 @@ describe('USSD: registration of an unknown number', () => {
       assert.match(done.message, /Tunakagua taarifa zako/);
       assert.equal((await registrationsOf(phone))[0]?.language, 'sw');
     });
+
+  test('no PIN typed in these registrations reaches a log line', () => {
+    for (const pin of [PIN, '739164'])
+      assert.doesNotMatch(t.logs.text, new RegExp(`(^|[^0-9a-f.])${pin}([^0-9a-f]|$)`, 'im'));
+  });
 });
