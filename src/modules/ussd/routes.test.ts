@@ -125,6 +125,22 @@ describe('USSD routes', () => {
       payload: atStep(''),
     });
     assert.equal(end.body, 'END Goodbye', 'the previous secret of a rotation is still accepted');
+    const withCharset = await app.inject({
+      method: 'POST',
+      url: '/api/v1/ussd/at/at-current',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+      payload: atStep('2*1'),
+    });
+    assert.equal(withCharset.statusCode, 200, withCharset.body);
+    assert.deepEqual(seen.at(-1)!.input, { path: '2*1' });
+    // The application answers a path parameter beyond the router's limit as NOT_FOUND too.
+    const tooLong = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/ussd/at/${'x'.repeat(150)}`,
+      headers: form,
+      payload: atStep(''),
+    });
+    assert.equal(tooLong.statusCode, 404, 'a secret longer than any is the same 404');
   });
 
   test('Hubtel, Arkesel and Nalo: JSON in, JSON out in their formats', async () => {

@@ -71,7 +71,7 @@ function addressesVariable(gateway: GatewayName): VariableSpec<string[], undefin
 
 function ttlVariable(gateway: GatewayName): VariableSpec<number, string> {
   return variable(
-    `How long (seconds) a ${LABELS[gateway]} USSD session is kept after its last step (the gateway's own limit).`,
+    `How long (seconds) a USSD session of ${LABELS[gateway]} is kept after its last step (default: the gateway's own limit).`,
     String(DEFAULT_SESSION_TTL_SECONDS[gateway]),
     integer(10, 3600),
   );

@@ -8,8 +8,9 @@ const day = (description: string) =>
   Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: `${description} (YYYY-MM-DD, UTC)` });
 
 export const GatewayParams = Type.Object({
-  gateway: Type.String({ maxLength: 20, description: 'at, hubtel, arkesel or nalo', examples: ['at'] }),
-  secret: Type.String({ maxLength: 100, description: 'The gateway’s secret (USSD_<GATEWAY>_SECRET)' }),
+  // No length limits: any gateway or secret that is not one answers the same 404 (never a 422).
+  gateway: Type.String({ description: 'at, hubtel, arkesel or nalo', examples: ['at'] }),
+  secret: Type.String({ description: 'The gateway’s secret (USSD_<GATEWAY>_SECRET)' }),
 });
 export const SecretParams = Type.Object({ secret: GatewayParams.properties.secret });
 
