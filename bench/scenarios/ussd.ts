@@ -15,7 +15,8 @@ import { cpuLines, f0, f1, f2, HEADER, log, row, verdict } from '../lib/format.t
 import { S } from '../lib/options.ts';
 import { raw, section } from '../lib/report.ts';
 import type { Runner } from '../lib/runner.ts';
-import { BENCH_PIN, type SeededCustomer } from '../lib/seed.ts';
+import { BENCH_PIN } from '../lib/seed.ts';
+import { type Session, ussdAnatomy, ussdAnatomyLines } from './ussd-anatomy.ts';
 import {
   driveSessions,
   httpTransport,
@@ -33,7 +34,7 @@ const SEND_GOAL = 0.8;
 /** One step of a scripted session: what is typed (null: the dial) and what the screen it answers must say. */
 interface ScriptStep {
   label: string;
-  input: (ctx: { payer: SeededCustomer; payee: SeededCustomer }) => string | null;
+  input: (session: Session) => string | null;
   /** The screen this step must lead to (it continues unless `ends`). */
   expect: RegExp;
   ends?: boolean;
@@ -71,7 +72,7 @@ export const SEND_SESSION: readonly ScriptStep[] = [
 async function runScript(
   script: readonly ScriptStep[],
   simulator: UssdSimulator,
-  ctx: { payer: SeededCustomer; payee: SeededCustomer },
+  ctx: Session,
 ): Promise<SessionOutcome> {
   const steps: number[] = [];
   for (const [index, step] of script.entries()) {
@@ -152,8 +153,27 @@ export async function ussdScenario(bench: Runner): Promise<void> {
     });
     log(`ussd: send money ${f1(send.sessionsPerSecond)} sessions/s`);
     const ledger = await bench.verify();
-    raw.ussd = { balance: summary(balance), send: summary(send), transfer: summary(transfer), ledger };
-    section(ussdSection(balance, send, transfer, ledger));
+    const anatomy = await bench.admin.resilient(() =>
+      ussdAnatomy(bench.primary.deps, {
+        customers,
+        secret: SECRET,
+        balance: BALANCE_SESSION.map((step) => step.input),
+        send: SEND_SESSION.map((step) => step.input),
+        transfer: () => {
+          const built = transferRequest();
+          return { method: built.method, url: built.path, headers: built.headers, payload: built.body };
+        },
+      }),
+    );
+    await bench.admin.resilient(() => bench.primary.ledger.rollUp());
+    raw.ussd = {
+      balance: summary(balance),
+      send: summary(send),
+      transfer: summary(transfer),
+      ledger,
+      anatomy: anatomy.map(({ top: _top, ...figures }) => figures),
+    };
+    section([ussdSection(balance, send, transfer, ledger), ...ussdAnatomyLines(anatomy)].join('\n'));
   } finally {
     close();
   }
