@@ -22,7 +22,20 @@ const AtRequest = Type.Object(
     networkCode: Type.String(),
     text: Type.String({ description: 'Every input so far joined by `*`; empty on the first request' }),
   },
-  { ...open, required: ['sessionId', 'phoneNumber'], title: "Africa's Talking" },
+  {
+    ...open,
+    required: ['sessionId', 'phoneNumber'],
+    title: "Africa's Talking",
+    examples: [
+      {
+        sessionId: 'ATUid_9b2f3c1e5d7a4c8e',
+        serviceCode: '*384*123#',
+        phoneNumber: '+254712345678',
+        networkCode: '63902',
+        text: '1*2',
+      },
+    ],
+  },
 );
 const HubtelRequest = Type.Object(
   {
@@ -68,7 +81,22 @@ const NaloRequest = Type.Object(
 export const GatewayBody = {
   content: {
     'application/x-www-form-urlencoded': { schema: AtRequest },
-    'application/json': { schema: Type.Union([HubtelRequest, ArkeselRequest, NaloRequest]) },
+    'application/json': {
+      schema: Type.Union([HubtelRequest, ArkeselRequest, NaloRequest], {
+        examples: [
+          {
+            Type: 'Response',
+            Message: '1',
+            ServiceCode: '713*2',
+            Operator: 'mtn',
+            ClientState: '',
+            Mobile: '233246912184',
+            SessionId: '8d44c3a1e5f04b7e9a2d6c1f0b3e7a95',
+            Sequence: 2,
+          },
+        ],
+      }),
+    },
   },
 };
 
