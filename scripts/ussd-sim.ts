@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import {
+  asksForPin,
   DEFAULT_SECRET,
   fetchTransport,
   isSimGateway,
@@ -123,9 +124,6 @@ function readLine(prompt: string, secret: boolean): Promise<string | null> {
     return line;
   });
 }
-
-/** A screen that asks for a PIN, in the three languages' words (the engine never says which input it expects). */
-const asksForPin = (message: string) => /\bPIN\b|code secret|namba ya siri/i.test(message);
 
 function show(screen: SimScreen) {
   const width = Math.min(process.stdout.columns ?? 60, 60);

@@ -1,3 +1,4 @@
+export { asksForPin } from './prompt.ts';
 /** The USSD simulator's programmatic API: used by `npm run ussd:sim`, the tests and the `ussd` bench scenario. */
 export {
   DEFAULT_SECRET,

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
+  asksForPin,
   injectTransport,
   SIM_GATEWAYS,
   type SimGateway,
@@ -138,6 +139,24 @@ describe('USSD simulator', () => {
       (error: unknown) => error instanceof WireError && error.status === 404,
     );
     assert.equal(phone.open, false);
+  });
+
+  it('the terminal hides what is typed on a PIN prompt only', () => {
+    for (const prompt of [
+      'Welcome Amina. Enter your PIN',
+      'Wrong PIN. Tries left: 2.\nWelcome Amina. Enter your PIN',
+      'Bienvenue Amina. Entrez votre PIN',
+      'Karibu Amina. Weka PIN yako',
+      'Send KES 1,500.00 to B*** M*** (+254722000002) Fee KES 11.50. Enter PIN to confirm, 0 to cancel',
+      'Choose a PIN (4 to 6 digits)',
+    ])
+      assert.equal(asksForPin(prompt), true, prompt);
+    for (const screen of [
+      'Main menu\n1. Balance\n8. Change PIN',
+      'Your balance:\nKES 2,500.00',
+      'Enter the phone number',
+    ])
+      assert.equal(asksForPin(screen), false, screen);
   });
 
   it('the CLI dials a listening API, prints the first screen and what is typed, and exits at the end of input', async () => {
