@@ -28,7 +28,7 @@ import type { Journey, RegistrationRow } from './onboarding.journey.ts';
 import type { RegistrationState } from './onboarding.machine.ts';
 import { denyListed } from './onboarding.repository.ts';
 import { registrations } from './onboarding.tables.ts';
-import type { UssdRegistrationConfig } from './onboarding.ussd.ts';
+import type { UssdRegistrationConfig } from './onboarding.ussd.config.ts';
 
 type TokenPair = Awaited<ReturnType<IdentityService['sessions']['openSession']>>;
 

@@ -14,25 +14,18 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import {
-  type CbsClient,
-  type CbsClientDirectory,
-  FineractError,
-} from '../../integrations/fineract/fineract.client.ts';
+import type { CbsClientDirectory } from '../../integrations/fineract/fineract.client.ts';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
-import { boolean, text, url, variable } from '../../platform/config-spec.ts';
 import { keyedHash } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { AppError, DependencyUnavailableError } from '../../platform/errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { customerIdByPhone, nationalIdBlindIndex, pinVerdict } from '../customers/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { ActivationConfig } from './onboarding.activation.config.ts';
 import type { Activation } from './onboarding.activation.ts';
-import { AMBIGUOUS_CLIENT, cbsFullName, matchCbsClient } from './onboarding.cbs.match.ts';
-import { type DeclaredDetails, type IdentityResult, normaliseNationalIdValue } from './onboarding.cbs.ts';
 import type { JourneyConfig } from './onboarding.config.ts';
 import type { Consent } from './onboarding.consent.ts';
 import type { Credentials } from './onboarding.credentials.ts';
@@ -42,66 +35,21 @@ import type { RegistrationState } from './onboarding.machine.ts';
 import type { PhoneCheck } from './onboarding.phone.ts';
 import { denyListed, insertRegistration } from './onboarding.repository.ts';
 import { registrations } from './onboarding.tables.ts';
+import type {
+  UssdRefusal,
+  UssdRegistrationAnswer,
+  UssdRegistrationConfig,
+  UssdRegistrationInput,
+} from './onboarding.ussd.config.ts';
+import { type Identified, identifyByCbs, type Parsed, parseUssdDetails } from './onboarding.ussd.identity.ts';
 
-export const ussdRegistrationConfig = {
-  ONBOARDING_USSD_DECLARED_AUTO_APPROVE: variable(
-    'Whether a USSD registration whose identity the bank did not confirm (declared: typed, no document) may be ' +
-      'approved automatically at the USSD tier when every other rule holds (false: it goes to manual review).',
-    'false',
-    boolean,
-  ),
-  ONBOARDING_TIER_USSD: variable(
-    'KYC tier of a customer registered over USSD (no document seen, no device bound), whatever the identity path.',
-    'basic',
-    text,
-  ),
-  ONBOARDING_USSD_TERMS_URL: variable(
-    'Link to the terms and privacy policy sent by SMS when the USSD shows its short terms. Unset: the documents ' +
-      'route under PUBLIC_BASE_URL.',
-    undefined,
-    url(['http:', 'https:']),
-  ),
-};
-
-export interface UssdRegistrationConfig {
-  readonly ONBOARDING_USSD_DECLARED_AUTO_APPROVE: boolean;
-  readonly ONBOARDING_TIER_USSD: string;
-  readonly ONBOARDING_USSD_TERMS_URL: string | undefined;
-}
-
-/** What the USSD collected (the PIN only passes through: it is hashed for the customer and never kept). */
-export interface UssdRegistrationInput {
-  /** The gateway's MSISDN (E.164 or national): the phone the mobile network proved. */
-  msisdn: string;
-  fullName: string;
-  nationalId: string;
-  /** YYYY-MM-DD. */
-  dateOfBirth: string;
-  pin: string;
-  /** en, fr or sw: the registration's (and the customer's messages') language. */
-  language: string;
-}
-
-export type UssdRefusal =
-  /** The number belongs to a customer: sign in instead. */
-  | 'exists'
-  /** Not a served country's mobile number, or deny-listed. */
-  | 'not_eligible'
-  /** Self-registration is switched off, or no terms are published. */
-  | 'unavailable'
-  /** The PIN breaks the app's PIN rules (customers' pinVerdict). */
-  | 'weak_pin'
-  /** Fewer than two names, an impossible date of birth, or a malformed national ID. */
-  | 'invalid_details'
-  /** A reviewer rejected this phone's USSD registration recently. */
-  | 'rejected'
-  /** Too many bank lookups from this phone this hour. */
-  | 'rate_limited';
-
-export interface UssdRegistrationAnswer {
-  outcome: 'active' | 'in_review' | 'refused';
-  reason?: UssdRefusal;
-}
+export {
+  type UssdRefusal,
+  type UssdRegistrationAnswer,
+  type UssdRegistrationConfig,
+  type UssdRegistrationInput,
+  ussdRegistrationConfig,
+} from './onboarding.ussd.config.ts';
 
 const HOUR_MS = 3_600_000;
 const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
@@ -111,15 +59,6 @@ export const TERMS_SMS_PER_HOUR = 3;
 const LOCK_CLASS = 0x55535247;
 
 const refused = (reason: UssdRefusal): UssdRegistrationAnswer => ({ outcome: 'refused', reason });
-
-type Identified =
-  | { step: 'identity_cbs'; identity: IdentityResult; mismatches: string[] }
-  | { step: 'identity_declared'; cbs: 'not_configured' | 'not_found' | 'unavailable' };
-
-interface Parsed {
-  declared: DeclaredDetails & { national_id: string; national_id_type: string };
-  fullName: string;
-}
 
 export class UssdRegistration {
   readonly #deps: Dependencies;
@@ -205,7 +144,7 @@ export class UssdRegistration {
     const country = parsePhoneNumberFromString(phone)?.country ?? 'ZZ';
     if (!(await this.#eligible(phone, country))) return refused('not_eligible');
     if (await customerIdByPhone(db, phone)) return refused('exists');
-    const parsed = this.#parse(input);
+    const parsed = parseUssdDetails(input, this.#config.ONBOARDING_NATIONAL_ID_TYPE);
     if (!parsed) return refused('invalid_details');
     if (pinVerdict(input.pin)) return refused('weak_pin');
     let documents: Awaited<ReturnType<Consent['current']>>;
@@ -218,7 +157,7 @@ export class UssdRegistration {
     }
     if (this.#directory && !(await this.#lookupAllowed(phone))) return refused('rate_limited');
     // The bank is asked before the transaction opens: no row lock waits on a network call.
-    const identified = await this.#identify(parsed, phone, country);
+    const identified = await identifyByCbs(this.#directory, parsed, phone, country);
     const language = input.language;
     return inTransaction(db, async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${phone}))`);
@@ -446,85 +385,9 @@ export class UssdRegistration {
     return count <= this.#config.ONBOARDING_CBS_LOOKUPS_PER_HOUR;
   }
 
-  #parse(input: UssdRegistrationInput): Parsed | null {
-    const names = input.fullName.normalize('NFC').trim().split(/\s+/).filter(Boolean);
-    if (names.length < 2 || names.some((name) => name.length > 60)) return null;
-    if (!validBirthDate(input.dateOfBirth)) return null;
-    const nationalId = normaliseNationalIdValue(input.nationalId);
-    if (!/^[A-Z0-9]{4,20}$/.test(nationalId)) return null;
-    return {
-      fullName: names.join(' '),
-      declared: {
-        first_name: names[0]!,
-        middle_name: names.length > 2 ? names.slice(1, -1).join(' ') : null,
-        last_name: names[names.length - 1]!,
-        date_of_birth: input.dateOfBirth,
-        national_id: nationalId,
-        national_id_type: this.#config.ONBOARDING_NATIONAL_ID_TYPE,
-        email: null,
-        account_number: null,
-        nationality: null,
-      },
-    };
-  }
-
-  /**
-   * Identity path A when a CBS is configured and holds the national ID (matched by the app's rules; a mismatch goes
-   * to review at completion); otherwise the identity is declared. The bank being down declares it too: the
-   * registration then waits for a person rather than for the bank.
-   */
-  async #identify(parsed: Parsed, phone: string, country: string): Promise<Identified> {
-    const directory = this.#directory;
-    if (!directory) return { step: 'identity_declared', cbs: 'not_configured' };
-    let clients: CbsClient[];
-    try {
-      clients = await directory.findClientsByNationalId(parsed.declared.national_id);
-    } catch (error) {
-      if (error instanceof FineractError && error.kind === 'not_found') clients = [];
-      else if (error instanceof FineractError || error instanceof DependencyUnavailableError)
-        return { step: 'identity_declared', cbs: 'unavailable' };
-      else throw error;
-    }
-    const [client] = clients;
-    if (!client) return { step: 'identity_declared', cbs: 'not_found' };
-    const match = matchCbsClient(
-      {
-        fullName: parsed.fullName,
-        dateOfBirth: parsed.declared.date_of_birth,
-        phone,
-        phoneCountry: country,
-      },
-      client,
-    );
-    const mismatches = clients.length > 1 ? [AMBIGUOUS_CLIENT, ...match.mismatches] : match.mismatches;
-    return {
-      step: 'identity_cbs',
-      mismatches: mismatches.map((mismatch) => mismatch.code),
-      identity: {
-        source: 'cbs',
-        first_name: client.firstName,
-        middle_name: client.middleName,
-        last_name: client.lastName ?? (client.firstName ? null : cbsFullName(client)),
-        date_of_birth: client.dateOfBirth,
-        cbs_client_id: clients.length > 1 ? null : String(client.clientId),
-        cbs_status: client.status,
-        mismatch_details: mismatches,
-      },
-    };
-  }
-
   /** A stable recipient id for a number that is no customer yet (its messages can be found together). */
   #phoneRecipient(phone: string): string {
     const hex = keyedHash(this.#deps.config.HMAC_PEPPER, 'onboarding:ussd-recipient', phone);
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   }
-}
-
-/** A real calendar date in the past, at most 120 years ago. */
-function validBirthDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) return false;
-  const years = (Date.now() - date.getTime()) / (365.25 * 86_400_000);
-  return years > 0 && years <= 120;
 }
