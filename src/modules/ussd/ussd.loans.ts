@@ -6,15 +6,19 @@
  * counters, the same allocation). Each money action runs once per idempotency key (the platform's claims, as the
  * HTTP routes use them): a gateway delivering the step again gets the outcome of the first delivery.
  */
-import type { RequestContext } from '../../platform/audit.ts';
-import { AppError } from '../../platform/error-catalogue.ts';
 import type { Principal } from '../../platform/http.ts';
-import { type IdempotencyClaim, type IdempotencyService, requestHash } from '../../platform/idempotency.ts';
-import { stringifyWithBigInt } from '../../platform/json.ts';
+import type { IdempotencyService } from '../../platform/idempotency.ts';
 import type { ModuleContext } from '../../platform/modules.ts';
 import { type CustomerAuth, customersModule } from '../customers/index.ts';
 import { type LoanQuote, type LoansApi, loansModule } from '../loans/index.ts';
 import { type SettingsService, settingsModule } from '../settings/index.ts';
+import {
+  applyRefusalOf,
+  repayRefusalOf,
+  requestContext,
+  runOnce,
+  ussdPrincipal,
+} from './ussd.loans.claims.ts';
 
 export type { LoanQuote } from '../loans/index.ts';
 
@@ -127,18 +131,6 @@ export interface LoansPort {
   ): Promise<RepayOutcome>;
 }
 
-/** The outcomes a replay of a refusal sends back: stored with the claim as this body. */
-interface StoredRefusal<R> {
-  ussd_refusal: R;
-}
-
-/** Stored JSON read back with its integers exact (amounts are JSON integers). */
-function parseStored(body: string): unknown {
-  return JSON.parse(body, (_key, value, context?: { source?: string }) =>
-    typeof value === 'number' && Number.isInteger(value) && context?.source ? BigInt(context.source) : value,
-  );
-}
-
 const REFUSAL_ORDER: readonly OfferRefusal[] = [
   'CUSTOMER_BLOCKED',
   'TOO_MANY_ACTIVE_LOANS',
@@ -147,37 +139,6 @@ const REFUSAL_ORDER: readonly OfferRefusal[] = [
   'WALLET_NOT_ACTIVE',
   'WALLET_TENURE_TOO_SHORT',
 ];
-
-function applyRefusalOf(error: unknown): Extract<ApplyOutcome, { kind: 'refused' }> | null {
-  if (!(error instanceof AppError)) return null;
-  switch (error.errorCode) {
-    case 'LOAN_NOT_ELIGIBLE': {
-      const reasons = (error.details as { reasons?: { code: string }[] } | null)?.reasons ?? [];
-      return { kind: 'refused', code: 'NOT_ELIGIBLE', reasons: reasons.map((reason) => reason.code) };
-    }
-    case 'LOAN_AMOUNT_OUT_OF_RANGE':
-    case 'LOAN_TERM_OUT_OF_RANGE':
-      return { kind: 'refused', code: 'OUT_OF_RANGE', reasons: [] };
-    case 'LOAN_PRODUCT_RETIRED':
-    case 'LOAN_PRODUCT_NOT_FOUND':
-      return { kind: 'refused', code: 'PRODUCT_UNAVAILABLE', reasons: [] };
-    default:
-      return null;
-  }
-}
-
-function repayRefusalOf(error: unknown): Extract<RepayOutcome, { kind: 'refused' }> | null {
-  if (!(error instanceof AppError)) return null;
-  const code = (
-    {
-      LOAN_REPAYMENT_INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
-      LOAN_NOTHING_DUE: 'NOTHING_DUE',
-      LOAN_NOT_REPAYABLE: 'NOT_REPAYABLE',
-      WALLET_NOT_ACTIVE: 'WALLET_UNAVAILABLE',
-    } as const
-  )[error.errorCode as string];
-  return code ? { kind: 'refused', code } : null;
-}
 
 export class UssdLoans implements LoansPort {
   readonly #loans: LoansApi;
@@ -227,7 +188,8 @@ export class UssdLoans implements LoansPort {
     context: UssdActionContext,
   ): Promise<ApplyOutcome> {
     const principal = ussdPrincipal(customerId, context);
-    return this.#once(
+    return runOnce(
+      this.#idempotency,
       customerId,
       'loans.apply',
       idempotencyKey,
@@ -281,10 +243,16 @@ export class UssdLoans implements LoansPort {
 
   async loans(customerId: string): Promise<UssdLoanSummary[]> {
     const principal = ussdPrincipal(customerId, null);
-    const page = await this.#loans.accounts.views.list({ limit: 20 }, principal);
+    // By state, so closed loans never push a running one off the page; a product allows a handful at once.
+    const views = this.#loans.accounts.views;
+    const [active, approved] = await Promise.all([
+      views.list({ status: 'active', limit: 20 }, principal),
+      views.list({ status: 'approved', limit: 20 }, principal),
+    ]);
+    const listed = [...active.items, ...approved.items].sort((a, b) => (a.id < b.id ? 1 : -1));
     const today = new Date().toISOString().slice(0, 10);
     const summaries: UssdLoanSummary[] = [];
-    for (const loan of page.items) {
+    for (const loan of listed) {
       if (loan.status !== 'active' && loan.status !== 'approved') continue;
       let nextDueDate: string | null = null;
       let nextDueMinor: bigint | null = null;
@@ -342,7 +310,8 @@ export class UssdLoans implements LoansPort {
       outstandingMinor: BigInt(result.outstanding_minor),
       closed: result.loan_status === 'closed',
     });
-    return this.#once(
+    return runOnce(
+      this.#idempotency,
       customerId,
       'loans.repay',
       idempotencyKey,
@@ -365,49 +334,6 @@ export class UssdLoans implements LoansPort {
         error === useApp ? { kind: 'refused', code: 'USE_APP' } : repayRefusalOf(error),
     );
   }
-
-  /**
-   * Runs a money action once per key, as the HTTP routes do: the use case stores its answer with its effect
-   * (`claim.commit`), a definite refusal is stored after it, anything else frees the key for a retry.
-   */
-  async #once<T, R extends T>(
-    customerId: string,
-    action: string,
-    key: string,
-    request: Record<string, string | number>,
-    run: (claim: IdempotencyClaim) => Promise<T>,
-    replayed: (stored: unknown) => Promise<T> | T,
-    refusalOf: (error: unknown) => R | null,
-  ): Promise<T> {
-    const begun = await this.#idempotency.begin(
-      `customer:${customerId}`,
-      key,
-      requestHash('POST', `ussd:${action}`, {}, request),
-    );
-    if (begun.kind === 'replay') {
-      const stored = parseStored(begun.body);
-      if (stored && typeof stored === 'object' && 'ussd_refusal' in stored)
-        return (stored as StoredRefusal<R>).ussd_refusal;
-      return replayed(stored);
-    }
-    const claim = begun.claim;
-    try {
-      return await run(claim);
-    } catch (error) {
-      const refusal = refusalOf(error);
-      if (refusal !== null) {
-        const body: StoredRefusal<R> = { ussd_refusal: refusal };
-        // Stored only while the claim is this holder's and in progress; otherwise the refusal is simply answered.
-        await this.#idempotency.storeFailure(claim, 409, stringifyWithBigInt(body));
-        return refusal;
-      }
-      // A PIN error or a failure: nothing committed, so the same step may be tried again.
-      await this.#idempotency.release(claim).catch(() => {});
-      throw error;
-    } finally {
-      this.#idempotency.finished(claim);
-    }
-  }
 }
 
 /** Thrown inside `repay` to refuse before the PIN (never leaves this file). */
@@ -415,35 +341,6 @@ const useApp = new Error('payment needs a one-time code');
 
 type ApplicationAnswer = Awaited<ReturnType<LoansApi['applications']['submit']>>;
 type RepaymentAnswer = Awaited<ReturnType<LoansApi['repayments']['service']['repay']>>;
-
-/**
- * The customer as a USSD session's principal: the channel is `ussd` because the gateway's credential brought the
- * request (never a header). The loans services read only the type, id and channel.
- */
-function ussdPrincipal(customerId: string, context: UssdActionContext | null): Principal {
-  const session = context ? `ussd:${context.gateway}:${context.sessionId}` : 'ussd';
-  return {
-    type: 'customer',
-    id: customerId,
-    sessionId: session,
-    tokenId: session,
-    tokenExpiresAt: 0,
-    permissions: new Set(),
-    roles: [],
-    passwordChangeRequired: false,
-    mfaEnrollmentRequired: false,
-    channel: 'ussd',
-  };
-}
-
-function requestContext(customerId: string, context: UssdActionContext): RequestContext {
-  return {
-    actor: { type: 'customer', id: customerId },
-    ip: null,
-    userAgent: `ussd/${context.gateway}`,
-    requestId: `ussd:${context.gateway}:${context.sessionId}`,
-  };
-}
 
 /** Built in index.ts from the modules it calls (`dependsOn`: loans, customers, settings). */
 export function createUssdLoans(ctx: ModuleContext): UssdLoans {
