@@ -1,8 +1,8 @@
 /**
  * Africa's Talking end-of-session notifications (migration 0038), one per gateway session, for analytics. The
  * session's `input` is not stored (it holds every answer of the session, the PIN among them), nor its last screen
- * (it may show a name, an ID number or a balance). The phone number is personal data: `phone_number` is cleared
- * when the customer is erased.
+ * (it may show a name, an ID number or a balance). The phone number is personal data (nullable so that an erasure
+ * can clear it).
  */
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';

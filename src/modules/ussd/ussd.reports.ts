@@ -211,13 +211,4 @@ export class UssdReports {
       unpriced_sessions: totals?.unpriced ?? 0,
     };
   }
-
-  /** Clears the phone number of a customer being erased (the reports themselves stay, anonymous). */
-  async forgetPhone(tx: Executor, phoneNumbers: readonly string[]): Promise<void> {
-    for (const phone of phoneNumbers)
-      await tx
-        .update(ussdSessionReports)
-        .set({ phoneNumber: null })
-        .where(eq(ussdSessionReports.phoneNumber, phone));
-  }
 }

@@ -84,6 +84,12 @@ export function ussdGatewayRoutes(
 ): FastifyPluginAsyncTypebox {
   const settings: Partial<Record<string, GatewaySettings>> = allGatewaySettings(config);
   return async (app) => {
+    for (const gateway of GATEWAYS)
+      if (settings[gateway]?.secrets.length === 0)
+        app.log.info(
+          { gateway },
+          'USSD gateway off: no USSD_<GATEWAY>_SECRET (dev-ussd-secret is ignored in production)',
+        );
     // Africa's Talking posts forms; scoped to these routes (the JSON parser is the application's).
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
