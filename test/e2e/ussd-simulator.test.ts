@@ -17,8 +17,8 @@ import {
   UssdSimulator,
   WireError,
 } from '../../scripts/ussd-sim/index.ts';
-import { startTestApp, type TestContext } from '../helpers/app.ts';
-import { createCustomer, deposit, openWallet, TEST_PIN } from '../helpers/money.ts';
+import { bearer, startTestApp, type TestContext } from '../helpers/app.ts';
+import { balanceOf, createCustomer, deposit, openWallet, TEST_PIN } from '../helpers/money.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -63,7 +63,8 @@ describe('USSD simulator', () => {
   let customer: { phone: string };
 
   before(async () => {
-    t = await startTestApp();
+    // Registration queues its review and SMS work: the job queue runs as it does under npm start.
+    t = await startTestApp({}, { startJobs: true });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = t.app.server.address();
     assert.ok(address && typeof address === 'object');
@@ -125,6 +126,46 @@ describe('USSD simulator', () => {
     await assert.rejects(phone.send('1'), /no open session/);
     const again = await phone.start();
     assert.match(again.message, /PIN/);
+  });
+
+  it('the README walkthrough: a new number registers, is approved, gets cash and sends money, all from the simulator', async () => {
+    const phone = new UssdSimulator({
+      gateway: 'at',
+      phone: '+254712000555',
+      transport: injectTransport(t.app),
+    });
+    const registered = await phone.run(['1', 'Neema Achieng', '29384756', '12041990', '1', '4826', '4826']);
+    assert.equal(registered.continue, false);
+    assert.match(registered.message, /checking your details/);
+    // A declared national ID waits for a reviewer (the quick start's default); the administrator approves it.
+    const review = (path: string, payload?: object) =>
+      t.app.inject({
+        method: payload ? 'POST' : 'GET',
+        url: `/api/v1/mobile/register/review/${path}`,
+        headers: bearer(t.adminToken),
+        ...(payload ? { payload } : {}),
+      });
+    const queue = (await review('list')).json() as {
+      items: { registration_id: string; reasons: string[] }[];
+    };
+    const waiting = queue.items.find((item) => item.reasons.includes('identity_declared'));
+    assert.ok(waiting, JSON.stringify(queue));
+    assert.equal((await review('claim', { registration_id: waiting.registration_id })).statusCode, 200);
+    const approved = await review('approve', { registration_id: waiting.registration_id });
+    assert.equal(approved.statusCode, 200, approved.body);
+    const customerId = approved.json().customer_id as string;
+    const wallets = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallet/wallet?customer_id=${customerId}`,
+      headers: bearer(t.adminToken),
+    });
+    const walletId = (wallets.json() as { items: { id: string }[] }).items[0]!.id;
+    await deposit(t, walletId, 500_000);
+
+    const sent = await phone.run(['4826', '2', '0712000301', '1500', '4826']);
+    assert.equal(sent.continue, false, sent.message);
+    assert.match(sent.message, /^Sent KES 1,500\.00 to A\*\*\* T\*\*\*\. Fee KES [\d.,]+\. Ref \w+$/);
+    assert.ok((await balanceOf(t, walletId)).balance < 500_000 - 150_000);
   });
 
   it('a wrong secret is the 404 of a route that does not exist, reported as a wire error', async () => {
