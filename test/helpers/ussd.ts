@@ -185,3 +185,17 @@ export function ussdDriver(
   };
   return driver;
 }
+
+/**
+ * Fails when a PIN appears in captured log text standing alone: not inside a hex id or hash, nor a decimal (a response
+ * time of 12.4072 ms), which may hold the same digits by chance.
+ */
+export function assertNoPinInLogs(logs: string, pins: readonly string[]): void {
+  for (const pin of pins) {
+    const found = new RegExp(`(^|[^0-9a-f.])${pin}([^0-9a-f.]|$)`, 'im').exec(logs);
+    if (found) {
+      const at = found.index;
+      throw new Error(`PIN ${pin} appears in the logs: …${logs.slice(Math.max(0, at - 120), at + 120)}…`);
+    }
+  }
+}

@@ -83,6 +83,12 @@ describe('USSD subscription routes', () => {
     assert.equal(view.changed_by.type, 'user');
     assert.ok(view.updated_at);
     assert.deepEqual((await call('GET', URL, idris.token)).json(), { enabled: false, language: null });
+    // Staff switched it off for a reason: the customer cannot switch it back on (the language is still theirs).
+    const selfOn = await call('PUT', URL, idris.token, { enabled: true });
+    assert.equal(selfOn.statusCode, 409, selfOn.body);
+    assert.equal(selfOn.json().error_code, 'USSD_SWITCHED_OFF_BY_STAFF');
+    assert.equal((await call('PUT', URL, idris.token, { language: 'fr' })).statusCode, 200);
+    assert.equal((await call('PUT', URL, idris.token, { language: null })).statusCode, 200);
 
     const read = await call('GET', `${URL}/${idris.id}`, t.adminToken);
     assert.equal(read.statusCode, 200, read.body);

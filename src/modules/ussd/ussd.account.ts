@@ -16,6 +16,7 @@ import {
   lockLiveCustomer,
   pinVerdict,
 } from '../customers/index.ts';
+import { ussdErrors } from './ussd.errors.ts';
 import { isLanguage, type Language } from './ussd.menu.ts';
 import { ussdProfiles } from './ussd.tables.ts';
 
@@ -199,6 +200,15 @@ export class UssdAccounts implements AccountPort {
       const before = toSubscription(customerId, await this.#profileRow(tx, customerId));
       const switched = change.enabled !== undefined;
       const by = context.actor.type === 'user' ? 'user' : 'customer';
+      // Staff switch a number off for a reason (a stolen SIM, fraud): only staff switch it back on.
+      const current = await this.#profileRow(tx, customerId);
+      if (
+        by === 'customer' &&
+        change.enabled === true &&
+        current?.enabled === false &&
+        current.changedByType === 'user'
+      )
+        throw ussdErrors.USSD_SWITCHED_OFF_BY_STAFF();
       const values = {
         ...(change.language !== undefined ? { language: change.language } : {}),
         ...(switched

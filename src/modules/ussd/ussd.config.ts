@@ -13,8 +13,8 @@ export const engineConfig = {
     integer(100, 14000),
   ),
   USSD_DUPLICATE_WINDOW_MS: variable(
-    'For gateways that send only the latest input and no step number (Arkesel, Nalo): the same input again within this many ms is taken as the gateway retrying the step, not as a new answer.',
-    '3000',
+    'For gateways that send only the latest input and no step number (Arkesel, Nalo): the same input again within this many ms is taken as the gateway retrying the step, not as a new answer. Short: a person reads a screen before answering it, while a network duplicate comes at once; 0 turns it off.',
+    '1500',
     integer(0, 30000),
   ),
 };

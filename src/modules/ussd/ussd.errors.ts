@@ -4,10 +4,14 @@
  * refusals are screens, not HTTP errors: these codes are what the gateway and staff routes answer.
  */
 import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
+import { accountErrorDefinitions } from './ussd.account.errors.ts';
+import { gatewayErrorDefinitions } from './ussd.gateways.errors.ts';
 import { moneyErrorDefinitions } from './ussd.money.errors.ts';
 
 const definitions = {
   // areas: one spread per area's definitions
+  ...accountErrorDefinitions,
+  ...gatewayErrorDefinitions,
   ...moneyErrorDefinitions,
 } as const satisfies ErrorDefinitions;
 

@@ -62,7 +62,10 @@ export function ussdSubscriptionRoutes(accounts: AccountPort): FastifyPluginAsyn
     app.put(
       '/api/v1/ussd/subscription',
       {
-        config: { access: { permission: 'ussd:manage', allowCustomer: true }, errors: ['NOT_FOUND'] },
+        config: {
+          access: { permission: 'ussd:manage', allowCustomer: true },
+          errors: ['NOT_FOUND', 'USSD_SWITCHED_OFF_BY_STAFF'],
+        },
         schema: {
           operationId: 'updateMyUssdSubscription',
           tags: TAGS,
