@@ -129,6 +129,41 @@ describe('USSD money journeys through the gateways', () => {
     assert.match(done.message, /^Sent KES 20\.00/);
   });
 
+  test('a recipient with a name in another script is masked by grapheme; French screens stay within 160', async () => {
+    const emile = await customer('Émile', 'Ñandú', 0);
+    const sender = await customer('Fatou', 'Diallo', 5_000_000);
+    const token = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/customer/login',
+        payload: { phone: sender.phone, pin: TEST_PIN },
+      })
+    ).json().access_token;
+    const set = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/ussd/subscription',
+      headers: bearer(token),
+      payload: { language: 'fr' },
+    });
+    assert.equal(set.statusCode, 200, set.body);
+    const session = ussdDriver(t, { phone: sender.phone, gateway: 'nalo' });
+    await session.start();
+    await session.send(TEST_PIN);
+    await session.send('2');
+    assert.equal(
+      (await session.send(emile.phone)).message,
+      `Envoi a É*** Ñ*** (${emile.phone})\nEntrez le montant (KES)`,
+    );
+    await session.send('40000');
+    const wrong = await session.send(WRONG_PIN);
+    assert.equal(
+      wrong.message,
+      `PIN incorrect. Essais restants: 4.\nEnvoyer KES 40,000.00 a É*** Ñ*** (${emile.phone}), frais KES 115.00. ` +
+        'PIN pour confirmer, 0 pour annuler',
+    );
+    assert.ok(wrong.message.length <= 160, `${wrong.message.length}`);
+  });
+
   test('insufficient balance is told at the amount, before the PIN', async () => {
     const poor = await customer('Pendo', 'Maskini', 100_000);
     const session = await signedIn(poor.phone, 'arkesel');
