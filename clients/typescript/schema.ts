@@ -5360,6 +5360,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ussd/{gateway}/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A USSD gateway’s step (Africa’s Talking, Hubtel, Arkesel, Nalo), answered with the next screen
+         * @description Gateways: at, hubtel, arkesel, nalo. Africa’s Talking posts a form and gets `CON `/`END ` text; the others post JSON and get JSON. A gateway that is off (no USSD_<GATEWAY>_SECRET in production) or a wrong secret answers 404; a caller outside USSD_<GATEWAY>_ALLOWED_IPS 403; a body that is not the gateway’s format 400 USSD_GATEWAY_REQUEST_INVALID. When the service fails the answer is still 200, an END screen saying to try again later.
+         */
+        post: operations["ussdGatewayRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ussd/at/{secret}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Africa’s Talking end-of-session notification (stored once per session for analytics)
+         * @description Behind USSD_AT_SECRET and USSD_AT_ALLOWED_IPS like the session callback. Stored once per session (a redelivery answers 200 and changes nothing). `input` (every answer of the session, the PIN among them) and `lastAppResponse` are not stored.
+         */
+        post: operations["ussdSessionReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ussd/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * USSD end-of-session reports, latest first, by status and day range
+         * @description Requires `ussd:read`.
+         */
+        get: operations["listUssdSessionReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ussd/reports/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * USSD sessions between two days: counts by status, average duration, cost per currency
+         * @description Requires `ussd:read`.
+         */
+        get: operations["ussdSessionReportSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ussd/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether your USSD channel is on, and the language of its menus
+         * @description Customers only; staff read a customer’s at /api/v1/ussd/subscription/{customer_id}.
+         *
+         *     Requires `ussd:read` (customers: own resources).
+         */
+        get: operations["getMyUssdSubscription"];
+        /**
+         * Turn your USSD channel on or off, or choose the language of its menus
+         * @description Customers only. Turning the channel off or on is audited.
+         *
+         *     Requires `ussd:manage` (customers: own resources).
+         */
+        put: operations["updateMyUssdSubscription"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ussd/subscription/{customer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer’s USSD channel: on or off, its language, and who last switched it and why
+         * @description Requires `ussd:read`.
+         */
+        get: operations["getUssdSubscription"];
+        /**
+         * Turn a customer’s USSD channel on or off, with the reason (audited)
+         * @description Requires `ussd:manage`.
+         */
+        put: operations["updateUssdSubscription"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -71183,7 +71315,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         path: "cbs" | "didit" | null;
                         expected_steps: string[];
                         /** Format: date-time */
@@ -71648,7 +71780,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                     };
                 };
@@ -72161,7 +72293,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                     };
                 };
@@ -72417,7 +72549,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                     };
                 };
@@ -72857,7 +72989,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                     };
                 };
@@ -73102,7 +73234,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                     };
                 };
@@ -74040,7 +74172,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         /** @enum {string} */
                         path: "cbs";
                         expected_steps: string[];
@@ -74298,7 +74430,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         customer_id: string | null;
                         wallet_id: string | null;
                         kyc_tier: string | null;
@@ -74564,7 +74696,7 @@ export interface operations {
                             /** Format: uuid */
                             registration_id: string;
                             /** @enum {string} */
-                            state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                            state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                             path: "cbs" | "didit" | null;
                             phone: string | null;
                             /** @description Why automatic approval did not apply. */
@@ -74771,7 +74903,7 @@ export interface operations {
                         /** Format: uuid */
                         registration_id: string;
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         review_status: "claimed" | "approved" | "rejected" | "info_requested";
                         claimed_by: string | null;
                         customer_id: string | null;
@@ -75019,7 +75151,7 @@ export interface operations {
                         /** Format: uuid */
                         registration_id: string;
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         review_status: "claimed" | "approved" | "rejected" | "info_requested";
                         claimed_by: string | null;
                         customer_id: string | null;
@@ -75272,7 +75404,7 @@ export interface operations {
                         /** Format: uuid */
                         registration_id: string;
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         review_status: "claimed" | "approved" | "rejected" | "info_requested";
                         claimed_by: string | null;
                         customer_id: string | null;
@@ -75526,7 +75658,7 @@ export interface operations {
                         /** Format: uuid */
                         registration_id: string;
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         review_status: "claimed" | "approved" | "rejected" | "info_requested";
                         claimed_by: string | null;
                         customer_id: string | null;
@@ -75785,7 +75917,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                     };
                 };
@@ -76048,7 +76180,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                         didit_session_id: string;
                         /** @description Didit’s session status when the answer was made. */
@@ -76285,7 +76417,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
+                        state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
                         didit_status: string;
                     };
@@ -76622,6 +76754,1875 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error_code?: "DIDIT_NOT_CONFIGURED" | "DIDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ussdGatewayRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description at, hubtel, arkesel or nalo
+                 * @example at
+                 */
+                gateway: string;
+                /** @description The gateway’s secret (USSD_<GATEWAY>_SECRET) */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "sessionId": "ATUid_9b2f3c1e5d7a4c8e",
+                 *       "serviceCode": "*384*123#",
+                 *       "phoneNumber": "+254712345678",
+                 *       "networkCode": "63902",
+                 *       "text": "1*2"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    sessionId: string;
+                    /** @example *384*123# */
+                    serviceCode?: string;
+                    /** @example +254712345678 */
+                    phoneNumber: string;
+                    networkCode?: string;
+                    /** @description Every input so far joined by `*`; empty on the first request */
+                    text?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                /**
+                 * @example {
+                 *       "Type": "Response",
+                 *       "Message": "1",
+                 *       "ServiceCode": "713*2",
+                 *       "Operator": "mtn",
+                 *       "ClientState": "",
+                 *       "Mobile": "233246912184",
+                 *       "SessionId": "8d44c3a1e5f04b7e9a2d6c1f0b3e7a95",
+                 *       "Sequence": 2
+                 *     }
+                 */
+                "application/json": ({
+                    Type: "Initiation" | "Response" | "Release" | "Timeout";
+                    /** @description The latest input (on Initiation, the string dialled) */
+                    Message?: string;
+                    ServiceCode?: string;
+                    Operator?: string;
+                    ClientState?: string;
+                    /**
+                     * @description The msisdn without +
+                     * @example 233246912184
+                     */
+                    Mobile: string;
+                    SessionId: string;
+                    Sequence: number;
+                } & {
+                    [key: string]: unknown;
+                }) | ({
+                    sessionID: string;
+                    userID?: string;
+                    newSession: boolean;
+                    /** @example 233246912184 */
+                    msisdn: string;
+                    /** @description The latest input (on a new session, the string dialled) */
+                    userData?: string;
+                    network?: string;
+                } & {
+                    [key: string]: unknown;
+                }) | ({
+                    USERID: string;
+                    /** @example 233246912184 */
+                    MSISDN: string;
+                    /** @description true: a new session */
+                    MSGTYPE: boolean;
+                    /** @description The latest input */
+                    USERDATA?: string;
+                    NETWORK?: string;
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        responses: {
+            /** @description The screen in the gateway’s format: Africa’s Talking `CON `/`END ` text, the others JSON. Also the answer when the service fails (an END screen saying to try later): a gateway is never answered 500. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                    /**
+                     * @example {
+                     *       "SessionId": "SessionId",
+                     *       "Type": "response",
+                     *       "Message": "Message",
+                     *       "Label": "Label",
+                     *       "DataType": "input",
+                     *       "FieldType": "text",
+                     *       "ClientState": "ClientState"
+                     *     }
+                     */
+                    "application/json": {
+                        SessionId: string;
+                        Type: "response" | "release";
+                        Message: string;
+                        Label: string;
+                        DataType: "input" | "display";
+                        /** @enum {string} */
+                        FieldType: "text";
+                        ClientState: string;
+                    } | {
+                        sessionID: string;
+                        userID: string;
+                        msisdn: string;
+                        continueSession: boolean;
+                        message: string;
+                    } | {
+                        USERID: string;
+                        MSISDN: string;
+                        MSGTYPE: boolean;
+                        MSG: string;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             *     - `USSD_GATEWAY_REQUEST_INVALID`: The body is not the gateway’s wire format (a field missing or of the wrong type, a phone number that is not one); `details.field` names the field. The gateway ends the session on any 4xx.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST" | "USSD_GATEWAY_REQUEST_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `USSD_GATEWAY_ADDRESS_NOT_ALLOWED`: The caller’s address is not in the gateway’s allowlist (`USSD_<GATEWAY>_ALLOWED_IPS`); checked after the secret, so only a caller that knows the secret learns the route exists.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "USSD_GATEWAY_ADDRESS_NOT_ALLOWED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ussdSessionReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The gateway’s secret (USSD_<GATEWAY>_SECRET) */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @example 2026-12-07 08:10:23 */
+                    date?: string;
+                    sessionId: string;
+                    serviceCode?: string;
+                    networkCode?: string;
+                    phoneNumber?: string;
+                    /**
+                     * @example Success
+                     * @example Incomplete
+                     * @example Failed
+                     */
+                    status: string;
+                    /** @example KES 0.10 */
+                    cost?: string;
+                    durationInMillis?: string;
+                    hopsCount?: string;
+                    /** @description Not stored (it holds the PIN) */
+                    input?: string;
+                    /** @description Not stored (it may show personal data) */
+                    lastAppResponse?: string;
+                    errorMessage?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Received (an empty body), also for a notification received before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             *     - `USSD_GATEWAY_REQUEST_INVALID`: The body is not the gateway’s wire format (a field missing or of the wrong type, a phone number that is not one); `details.field` names the field. The gateway ends the session on any 4xx.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST" | "USSD_GATEWAY_REQUEST_INVALID";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `USSD_GATEWAY_ADDRESS_NOT_ALLOWED`: The caller’s address is not in the gateway’s allowlist (`USSD_<GATEWAY>_ALLOWED_IPS`); checked after the secret, so only a caller that knows the secret learns the route exists.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "USSD_GATEWAY_ADDRESS_NOT_ALLOWED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listUssdSessionReports: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                /** @example failed */
+                status?: string;
+                /** @description Sessions that ended on or after this day (YYYY-MM-DD, UTC) */
+                from?: string;
+                /** @description Sessions that ended on or before this day (YYYY-MM-DD, UTC) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *           "gateway": "gateway",
+                     *           "session_id": "session id",
+                     *           "service_code": "service code",
+                     *           "network_code": "network code",
+                     *           "phone_number": "+254712345678",
+                     *           "status": "status",
+                     *           "cost": "cost",
+                     *           "cost_currency": "KES",
+                     *           "cost_minor": 1,
+                     *           "duration_ms": 1,
+                     *           "hops_count": 1,
+                     *           "error_message": "error message",
+                     *           "occurred_at": "2026-03-14T09:26:53.000Z",
+                     *           "received_at": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "next cursor"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            gateway: string;
+                            session_id: string;
+                            service_code: string | null;
+                            network_code: string | null;
+                            /** @description As the gateway sent it; null once the customer was erased */
+                            phone_number: string | null;
+                            /** @description success, incomplete or failed (lower case) */
+                            status: string;
+                            /** @description As the gateway sent it ("KES 0.10") */
+                            cost: string | null;
+                            cost_currency: string | null;
+                            /**
+                             * Format: int64
+                             * @description The cost in minor units of `cost_currency`; absent when the cost does not parse exactly
+                             */
+                            cost_minor?: number;
+                            duration_ms: number | null;
+                            hops_count: number | null;
+                            error_message: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the session ended (the gateway’s date)
+                             */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            received_at: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ussdSessionReportSummary: {
+        parameters: {
+            query?: {
+                /** @description First day (default: 30 days before `to`) (YYYY-MM-DD, UTC) */
+                from?: string;
+                /** @description Last day, inclusive (default: today) (YYYY-MM-DD, UTC) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "sessions": 1,
+                     *       "by_status": [
+                     *         {
+                     *           "status": "status",
+                     *           "sessions": 1
+                     *         }
+                     *       ],
+                     *       "average_duration_ms": 1,
+                     *       "cost": [
+                     *         {
+                     *           "currency": "KES",
+                     *           "total_minor": 150000
+                     *         }
+                     *       ],
+                     *       "unpriced_sessions": 150000
+                     *     }
+                     */
+                    "application/json": {
+                        from: string;
+                        to: string;
+                        sessions: number;
+                        by_status: {
+                            status: string;
+                            sessions: number;
+                        }[];
+                        average_duration_ms: number | null;
+                        /** @description Total cost per currency, of the sessions whose cost parsed */
+                        cost: {
+                            currency: string;
+                            /** Format: int64 */
+                            total_minor: number;
+                        }[];
+                        /** @description Sessions with a cost that did not parse (not in `cost`) */
+                        unpriced_sessions: number;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also anything the caller may not see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getMyUssdSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": true,
+                     *       "language": "en"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The USSD channel is on: dialling in reaches the menus */
+                        enabled: boolean;
+                        /** @description The language of the USSD menus: `en`, `fr` or `sw`; null for the default (USSD_DEFAULT_LANGUAGE) */
+                        language: ("en" | "fr" | "sw") | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateMyUssdSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Turn the USSD channel on or off for your number */
+                    enabled?: boolean;
+                    /** @description The language of the USSD menus: `en`, `fr` or `sw`; null for the default (USSD_DEFAULT_LANGUAGE) */
+                    language?: ("en" | "fr" | "sw") | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": true,
+                     *       "language": "en"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The USSD channel is on: dialling in reaches the menus */
+                        enabled: boolean;
+                        /** @description The language of the USSD menus: `en`, `fr` or `sw`; null for the default (USSD_DEFAULT_LANGUAGE) */
+                        language: ("en" | "fr" | "sw") | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Conflict with the current state of the resource
+             *
+             *     `error_code` values:
+             *     - `USSD_SWITCHED_OFF_BY_STAFF`: The customer asked to turn the USSD channel back on after staff turned it off (for a stolen SIM or suspected fraud, with a recorded reason): only staff (ussd:manage) can.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "USSD_SWITCHED_OFF_BY_STAFF";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getUssdSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "enabled": true,
+                     *       "language": "en",
+                     *       "changed_by": {
+                     *         "type": "customer",
+                     *         "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *       },
+                     *       "reason": "reason",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        customer_id: string;
+                        enabled: boolean;
+                        /** @description The language of the USSD menus: `en`, `fr` or `sw`; null for the default (USSD_DEFAULT_LANGUAGE) */
+                        language: ("en" | "fr" | "sw") | null;
+                        changed_by: {
+                            /** @enum {unknown} */
+                            type: "customer" | "user";
+                            id: string | null;
+                        } | null;
+                        /** @description Why the channel was last switched */
+                        reason: string | null;
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateUssdSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    enabled: boolean;
+                    /** @description Why (kept with the change and audited) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customer_id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10",
+                     *       "enabled": true,
+                     *       "language": "en",
+                     *       "changed_by": {
+                     *         "type": "customer",
+                     *         "id": "0192f5a4-6a3e-7c21-9d1b-3f7c2e8a9b10"
+                     *       },
+                     *       "reason": "reason",
+                     *       "updated_at": "2026-03-14T09:26:53.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        customer_id: string;
+                        enabled: boolean;
+                        /** @description The language of the USSD menus: `en`, `fr` or `sw`; null for the default (USSD_DEFAULT_LANGUAGE) */
+                        language: ("en" | "fr" | "sw") | null;
+                        changed_by: {
+                            /** @enum {unknown} */
+                            type: "customer" | "user";
+                            id: string | null;
+                        } | null;
+                        /** @description Why the channel was last switched */
+                        reason: string | null;
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /**
+             * @description Bad request: the request could not be read (malformed body or URL, missing or invalid Idempotency-Key)
+             *
+             *     `error_code` values:
+             *     - `BAD_REQUEST`: The request could not be understood.
+             *     - `MALFORMED_REQUEST`: The body (JSON or multipart) or the URL is malformed.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "BAD_REQUEST" | "MALFORMED_REQUEST";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unauthorized: no valid credentials (missing, expired or revoked token; wrong password, PIN or code)
+             *
+             *     `error_code` values:
+             *     - `INVALID_TOKEN`: The access token is invalid or expired.
+             *     - `TOKEN_REVOKED`: The session of this token was revoked (logout, password change).
+             *     - `UNAUTHORIZED`: No credentials, or credentials that do not authenticate.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INVALID_TOKEN" | "TOKEN_REVOKED" | "UNAUTHORIZED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Forbidden: the principal may not do this
+             *
+             *     `error_code` values:
+             *     - `ACCESS_POLICY`: An access policy (channel, IP allowlist, hours) refuses this request.
+             *     - `FORBIDDEN`: The principal lacks the permission this operation requires.
+             *     - `MFA_ENROLLMENT_REQUIRED`: Staff must enrol a second factor first: only enrolment is open.
+             *     - `PASSWORD_CHANGE_REQUIRED`: The password is temporary or expired: only the password change is open.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "ACCESS_POLICY" | "FORBIDDEN" | "MFA_ENROLLMENT_REQUIRED" | "PASSWORD_CHANGE_REQUIRED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Not found (also anything the caller may not see)
+             *
+             *     `error_code` values:
+             *     - `NOT_FOUND`: No such resource, or one the caller may not see (never distinguished).
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "NOT_FOUND";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Payload too large
+             *
+             *     `error_code` values:
+             *     - `PAYLOAD_TOO_LARGE`: The body is larger than the limit.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "PAYLOAD_TOO_LARGE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unsupported media type
+             *
+             *     `error_code` values:
+             *     - `UNSUPPORTED_MEDIA_TYPE`: The body is of a content type this operation does not take.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Unprocessable: the request is well formed but refused (validation, business rule)
+             *
+             *     `error_code` values:
+             *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "VALIDATION_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Too many requests: slow down and retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `RATE_LIMITED`: Too many requests from this client.
+             */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "RATE_LIMITED";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Internal error: an unexpected failure (details are in the server log under the request id)
+             *
+             *     `error_code` values:
+             *     - `INTERNAL_ERROR`: An unexpected failure; the server log has it under the request id.
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "INTERNAL_ERROR";
+                    } & components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Service unavailable: a dependency is down or the node is shutting down; retry after `Retry-After` seconds
+             *
+             *     `error_code` values:
+             *     - `SERVICE_UNAVAILABLE`: A dependency (database, Redis) is unavailable or busy, or the node is shutting down.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error_code?: "SERVICE_UNAVAILABLE";
                     } & components["schemas"]["ErrorBody"];
                 };
             };
