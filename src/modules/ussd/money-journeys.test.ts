@@ -164,6 +164,16 @@ describe('USSD money journeys through the gateways', () => {
     assert.ok(wrong.message.length <= 160, `${wrong.message.length}`);
   });
 
+  test('sending to oneself is refused at the amount', async () => {
+    const self = await customer('Sami', 'Binafsi', 5_000_000);
+    const session = await signedIn(self.phone);
+    const refused = await session.walk('2', self.phone, '100');
+    assert.deepEqual(
+      [refused.continue, refused.message],
+      [false, 'You cannot send money to your own wallet.'],
+    );
+  });
+
   test('insufficient balance is told at the amount, before the PIN', async () => {
     const poor = await customer('Pendo', 'Maskini', 100_000);
     const session = await signedIn(poor.phone, 'arkesel');

@@ -70,6 +70,11 @@ export const MONEY_PHRASES = {
     fr: 'Ce beneficiaire ne peut pas etre paye maintenant.',
     sw: 'Mlipwaji huyu hawezi kulipwa sasa.',
   },
+  'money.self': {
+    en: 'You cannot send money to your own wallet.',
+    fr: 'Vous ne pouvez pas envoyer a votre propre portefeuille.',
+    sw: 'Huwezi kutuma pesa kwa pochi yako mwenyewe.',
+  },
   'money.failed': {
     en: 'The payment was not made. Please try again later.',
     fr: 'Le paiement n a pas ete fait. Reessayez plus tard.',
@@ -150,6 +155,8 @@ export function refusalScreen(refused: Refused, stage: 'quote' | 'pay'): Outcome
     case 'NOT_FOUND':
     case 'CURRENCY_MISMATCH':
       return { end: { phrase: 'money.no_wallet' } };
+    case 'SAME_WALLET':
+      return { end: { phrase: 'money.self' } };
     case 'WALLET_NOT_ACTIVE':
       return { end: { phrase: 'money.wallet_inactive' } };
     case 'RECIPIENT_UNAVAILABLE':
