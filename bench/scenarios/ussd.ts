@@ -1,13 +1,13 @@
 /**
  * 5. ussd: whole USSD sessions through the Africa's Talking adapter (`POST /api/v1/ussd/at/<secret>`, form bodies,
  * `text` growing by one input per step), spoken by the simulator's programmatic API (scripts/ussd-sim) on
- * S.ussdConnections virtual users, each dialling session after session as a random seeded customer:
+ * CONNECTIONS (32) virtual users, each dialling session after session as a random seeded customer:
  *  (a) a balance check (BALANCE_SESSION): sessions/s and each step's p99 (goal: every step's p99 < 50 ms);
  *  (b) sending money to another seeded customer (SEND_SESSION): sessions/s against the app's P2P transfer
  *      (`POST /wallet/transaction/transfer`, the bench's usual request) on the same driver, users and API in the same
  *      run (goal ≥ 0.8×), then ledger-verify.
- * A session counts only when every screen is the one expected (the last one matched by its phrase): a refusal or an
- * error screen is an error of the run, named by its first words.
+ * A session counts only when every screen is the one expected (each matched by its phrase, and only the last one
+ * ending the session): a refusal or an error screen is an error of the run, named by the step and its first words.
  */
 import { randomInt } from 'node:crypto';
 import { UssdSimulator } from '../../scripts/ussd-sim/index.ts';
