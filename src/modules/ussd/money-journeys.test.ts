@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { deposit, openWallet, TEST_PIN } from '../../../test/helpers/money.ts';
-import { type Gateway, type UssdDriver, ussdConfig, ussdDriver } from '../../../test/helpers/ussd.ts';
+import {
+  assertNoPinInLogs,
+  type Gateway,
+  type UssdDriver,
+  ussdConfig,
+  ussdDriver,
+} from '../../../test/helpers/ussd.ts';
 import { systemContext } from '../../platform/audit.ts';
 import { kycModule } from '../kyc/index.ts';
 
@@ -433,6 +439,11 @@ describe('USSD money journeys through the gateways', () => {
       assert.equal(text[0], header);
       assert.match(text[1]!, new RegExp(`^\\d\\d/\\d\\d ${sent} -111\\.50$`));
     }
+  });
+
+  test('no PIN typed in the money journeys reaches the logs', () => {
+    assert.ok(t.logs.lines.length > 0, 'the requests were logged');
+    assertNoPinInLogs(t.logs.text, [TEST_PIN, WRONG_PIN]);
   });
 
   async function staffToken(username: string) {
