@@ -195,6 +195,22 @@ describe('USSD engine', () => {
     assert.deepEqual(again, reply);
   });
 
+  it('takes a new dial under a subscriber-wide session id (Nalo) as a new session once the first screen was answered', async () => {
+    const { engine } = world();
+    const first = await engine.handle(nalo('s7', '', true));
+    assert.deepEqual(
+      await engine.handle(nalo('s7', '', true)),
+      first,
+      'a copy of the dial within the window',
+    );
+    await engine.handle(nalo('s7', '4826'));
+    const ended = await engine.handle(nalo('s7', '2'));
+    assert.equal(ended.continue, false);
+    const again = await engine.handle(nalo('s7', '', true));
+    assert.deepEqual(again, first, 'dialling again starts over at the PIN screen');
+    assert.equal((await engine.handle(nalo('s7', '4826'))).continue, true);
+  });
+
   it('ends a slow step with the busy screen and sends its outcome by SMS', async () => {
     const { engine, sms, effects } = world({ budgetMs: 100, slowMs: 300 });
     await engine.handle(at('s6', ''));

@@ -100,7 +100,7 @@ export class UssdEngine {
   async #handleLocked(request: UssdRequest): Promise<UssdReply> {
     const { gateway, sessionId } = request;
     const ttl = this.#options.sessionTtlMs(gateway);
-    const existing = await this.#sessions.load(gateway, sessionId);
+    const existing = this.#sameSession(request, await this.#sessions.load(gateway, sessionId));
     const position = this.#position(request, existing);
     if (existing) {
       // A copy of an earlier step gets that step's answer, even after the session ended.
@@ -182,6 +182,19 @@ export class UssdEngine {
           .catch(() => {});
       });
     return 'late';
+  }
+
+  /**
+   * The session a request belongs to. A gateway that numbers nothing and keys sessions by subscriber (Nalo:
+   * USERID and MSISDN) sends a new dial under the id of the subscriber's previous session: past the first screen's
+   * retry window, a dial is a new session, not a copy of the old one's first request.
+   */
+  #sameSession(request: UssdRequest, existing: SessionRecord | null): SessionRecord | null {
+    if (!existing || !request.isNew || 'path' in request.input || request.sequence !== null) return existing;
+    const window = this.#options.config.USSD_DUPLICATE_WINDOW_MS;
+    const copyOfFirst =
+      existing.steps <= 1 && existing.last !== null && Date.now() - existing.last.at <= window;
+    return copyOfFirst ? existing : null;
   }
 
   /** Where this request sits in the session, when the gateway tells: the key its reply is kept under. */
