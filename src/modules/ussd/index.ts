@@ -18,7 +18,6 @@ import { UssdAccounts } from './ussd.account.ts';
 import { type EngineConfig, engineConfig } from './ussd.config.ts';
 import { UssdEngine } from './ussd.engine.ts';
 import { ussdErrors } from './ussd.errors.ts';
-import { ussdTopics } from './ussd.events.ts';
 import type { GatewayName } from './ussd.gateway.types.ts';
 import { type GatewayConfigValues, gatewayConfig } from './ussd.gateways.config.ts';
 import { JOURNEYS } from './ussd.journeys.ts';
@@ -78,7 +77,6 @@ export const ussdModule = defineModule({
     { code: 'ussd:read', description: 'Read USSD session reports and customers’ USSD settings' },
     { code: 'ussd:manage', description: 'Switch the USSD channel on or off for a customer' },
   ],
-  publishes: ussdTopics,
   create: (ctx): UssdApi => {
     const { deps } = ctx;
     const config = ctx.config as unknown as EngineConfig & Record<string, unknown>;
