@@ -5068,7 +5068,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set the PIN (the weak-PIN rules apply) and bind the device */
+        /**
+         * Set the PIN (the weak-PIN rules apply) and bind the device
+         * @description With `device_public_key` (and `device_platform`), activation registers this device for push approvals for the new customer, so it can approve at once; without it only the device id is recorded.
+         */
         post: operations["registerPinSet"];
         delete?: never;
         options?: never;
@@ -71300,6 +71303,7 @@ export interface operations {
                      *       "email_skipped": true,
                      *       "terms_accepted": true,
                      *       "credentials_set": true,
+                     *       "device_bound": true,
                      *       "identity": {
                      *         "assurance": "assurance",
                      *         "mismatches": [
@@ -71328,6 +71332,8 @@ export interface operations {
                         email_skipped: boolean;
                         terms_accepted: boolean;
                         credentials_set: boolean;
+                        /** @description The PIN step sent a device key: activation registers (or registered) the device. */
+                        device_bound: boolean;
                         identity: {
                             assurance: string | null;
                             mismatches: string[];
@@ -73214,6 +73220,14 @@ export interface operations {
                  */
                 "application/json": {
                     pin: string;
+                    /** @description The device's Ed25519 public key, SPKI PEM (the private key stays on the device). With it, activation registers the device for push approvals; a key that is not an Ed25519 public key answers 422 `INVALID_PUBLIC_KEY`. */
+                    device_public_key?: string;
+                    /** @description Required with `device_public_key`. */
+                    device_platform?: "ios" | "android" | "web";
+                    /** @description Shown in the customer’s device list. */
+                    device_name?: string;
+                    /** @description FCM/APNs/web-push token, only with `device_public_key`. */
+                    push_token?: string;
                 };
             };
         };
@@ -73229,13 +73243,16 @@ export interface operations {
                      *       "state": "phone_checked",
                      *       "expected_steps": [
                      *         "expected steps"
-                     *       ]
+                     *       ],
+                     *       "device_bound": true
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
                         state: "phone_checked" | "sign_in_required" | "identity_pending" | "identity_review" | "identity_expired" | "identity_verified" | "identity_declared" | "phone_verified" | "email_verified" | "terms_accepted" | "credentials_set" | "in_review" | "info_requested" | "completed" | "declined" | "rejected" | "expired" | "purged";
                         expected_steps: string[];
+                        /** @description True when a device key was sent: activation registers this device for push approvals. False: the app registers the device after sign-in (`POST /api/v1/auth/device/register`). */
+                        device_bound: boolean;
                     };
                 };
             };
@@ -73364,6 +73381,7 @@ export interface operations {
              * @description Unprocessable: the request is well formed but refused (validation, business rule)
              *
              *     `error_code` values:
+             *     - `INVALID_PUBLIC_KEY`: The device public key is not a usable Ed25519 key.
              *     - `PIN_POLICY`: The PIN is not 4–6 digits.
              *     - `VALIDATION_ERROR`: A field is missing or invalid; `details.errors` names each field (`body.x`, `query.x`, `params.x`).
              *     - `WEAK_PIN`: The PIN is guessable (a run, a repeat, a common PIN or a year); choose another.
@@ -73375,7 +73393,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        error_code?: "PIN_POLICY" | "VALIDATION_ERROR" | "WEAK_PIN";
+                        error_code?: "INVALID_PUBLIC_KEY" | "PIN_POLICY" | "VALIDATION_ERROR" | "WEAK_PIN";
                     } & components["schemas"]["ErrorBody"];
                 };
             };

@@ -100,7 +100,7 @@ describe('billers and bill payment', () => {
     assert.equal(response.statusCode, 200, response.body);
     const first = response.json();
     assert.equal(first.items.length, 2);
-    assert.equal(first.items[0].code, 'DSTV_KE');
+    assert.equal(first.items[0].code, 'AIRTIME_AIRTEL_KE');
     assert.equal(first.items[0].settlement_account_id, undefined);
     assert.ok(first.next_cursor);
     const next = await t.app.inject({
@@ -109,7 +109,16 @@ describe('billers and bill payment', () => {
       headers: bearer(alice.token),
     });
     const codes = next.json().items.map((item: { code: string }) => item.code);
-    assert.deepEqual(codes, ['KPLC_PREPAID', 'NAIROBI_WATER', 'UMEME_YAKA']);
+    assert.deepEqual(codes, [
+      'AIRTIME_MTN_UG',
+      'AIRTIME_SAFARICOM',
+      'AIRTIME_TELKOM_KE',
+      'DSTV_KE',
+      'KPLC_POSTPAID',
+      'KPLC_PREPAID',
+      'NAIROBI_WATER',
+      'UMEME_YAKA',
+    ]);
     const ugx = await t.app.inject({
       method: 'GET',
       url: '/api/v1/wallet/biller?currency=UGX',
@@ -117,9 +126,10 @@ describe('billers and bill payment', () => {
     });
     assert.deepEqual(
       ugx.json().items.map((item: { code: string }) => item.code),
-      ['UMEME_YAKA'],
+      ['AIRTIME_AIRTEL_UG', 'AIRTIME_MTN_UG', 'UMEME_YAKA'],
     );
-    assert.equal(ugx.json().items[0].min_amount_display, 'UGX 2,000');
+    const yaka = ugx.json().items.find((item: { code: string }) => item.code === 'UMEME_YAKA');
+    assert.equal(yaka.min_amount_display, 'UGX 2,000');
   });
 
   test('seeding again is idempotent and keeps changes staff made', async () => {

@@ -9,7 +9,7 @@ const Channel = Type.Union([
   Type.Literal('ussd'),
   Type.Literal('agent'),
 ]);
-const Codes = Type.Array(Type.String({ maxLength: 64, pattern: '^[a-z_]+$' }), {
+const Codes = Type.Array(Type.String({ maxLength: 64, pattern: '^[a-z0-9_]+$' }), {
   maxItems: 20,
   uniqueItems: true,
 });
