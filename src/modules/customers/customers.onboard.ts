@@ -32,6 +32,8 @@ export interface OnboardedCustomer {
   kyc_tier: string;
   /** keyedHash(pepper, `pin:${id}`, pin), as CustomerAuth computes it. */
   pin_hash: string;
+  /** Where the customer registered: the mobile app (the default) or USSD. */
+  channel?: 'mobile' | 'ussd';
 }
 
 /** The blind index customers keep of a national ID (the same keyed hash their unique index is on). */
@@ -89,7 +91,7 @@ export async function createOnboardedCustomer(
         dateOfBirthSealed: input.date_of_birth ? seal('date_of_birth', input.date_of_birth) : null,
         status: 'active',
         kycTier: input.kyc_tier,
-        channel: 'mobile',
+        channel: input.channel ?? 'mobile',
         registeredByType: context.actor.type === 'anonymous' ? null : context.actor.type,
         registeredById: context.actor.id,
       });

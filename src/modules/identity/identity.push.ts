@@ -118,6 +118,114 @@ export interface DeviceInput {
   push_token: string;
 }
 
+/** What a device is registered with: the key already parsed and re-exported as SPKI PEM. */
+interface StoredDevice {
+  deviceId: string;
+  name: string;
+  platform: DeviceRow['platform'];
+  publicKey: string;
+  pushToken: string | null;
+}
+
+/**
+ * Registers (or re-registers: same principal and `device_id`, new key, name or push token) a device on `tx`, under
+ * the principal's lock so the device cap holds under parallel requests; audited.
+ */
+async function storeDevice(
+  tx: Executor,
+  principal: PrincipalRef,
+  input: StoredDevice,
+  context: RequestContext,
+) {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`device:${principal.id}`}, 0))`);
+  const active = await tx
+    .select({ deviceId: registeredDevices.deviceId })
+    .from(registeredDevices)
+    .where(
+      and(
+        eq(registeredDevices.principalType, principal.type),
+        eq(registeredDevices.principalId, principal.id),
+        isNull(registeredDevices.revokedAt),
+      ),
+    );
+  const replacing = active.some((row) => row.deviceId === input.deviceId);
+  if (!replacing && active.length >= MAX_DEVICES) throw pushErrors.deviceLimit();
+  const values = {
+    name: input.name,
+    platform: input.platform,
+    publicKey: input.publicKey,
+    pushToken: input.pushToken,
+    revokedAt: null,
+    updatedAt: new Date(),
+  };
+  const [row] = await tx
+    .insert(registeredDevices)
+    .values({
+      id: uuidv7(),
+      principalType: principal.type,
+      principalId: principal.id,
+      deviceId: input.deviceId,
+      ...values,
+    })
+    .onConflictDoUpdate({
+      target: [registeredDevices.principalType, registeredDevices.principalId, registeredDevices.deviceId],
+      set: values,
+    })
+    .returning();
+  const view = deviceView(row!);
+  await writeAudit(tx, context, {
+    action: 'auth.device_registered',
+    entityType: principal.type,
+    entityId: principal.id,
+    after: { device_id: view.device_id, platform: view.platform, key_fingerprint: view.key_fingerprint },
+  });
+  return view;
+}
+
+/** The ids a device may have (DeviceRegisterBody's `device_id`): what the device routes and answers accept. */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface CustomerDeviceInput {
+  customerId: string;
+  deviceId: string;
+  /** Ed25519 public key, SPKI PEM (checked again here: a private key or another key type is refused, 422). */
+  publicKeyPem: string;
+  platform: DeviceRow['platform'];
+  name: string;
+  pushToken?: string | null;
+}
+
+/**
+ * Registers a customer's device for push approvals inside the caller's transaction (onboarding's activation binds
+ * the device the registration was made on): identity's rules as `POST /auth/device/register` applies them — an
+ * Ed25519 public key, one row per customer and device id, the device cap, the audit entry.
+ */
+export async function registerCustomerDevice(
+  tx: Executor,
+  input: CustomerDeviceInput,
+  context: RequestContext,
+) {
+  if (!DEVICE_ID_PATTERN.test(input.deviceId))
+    throw commonErrors.validation('The device id may hold only letters, digits, ".", "_", ":" and "-"', {
+      errors: [{ field: 'device_id', message: 'must match ^[A-Za-z0-9._:-]{1,128}$' }],
+    });
+  const publicKey = parseDevicePublicKey(input.publicKeyPem)
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+  return storeDevice(
+    tx,
+    { type: 'customer', id: input.customerId },
+    {
+      deviceId: input.deviceId,
+      name: input.name,
+      platform: input.platform,
+      publicKey,
+      pushToken: input.pushToken ?? null,
+    },
+    context,
+  );
+}
+
 export class PushApprovals {
   readonly #deps: Dependencies;
 
@@ -151,50 +259,20 @@ export class PushApprovals {
     const publicKey = parseDevicePublicKey(input.public_key)
       .export({ type: 'spki', format: 'pem' })
       .toString();
-    return inTransaction(this.#db, async (tx) => {
-      // Serialises one principal's registrations, so the device cap holds under parallel requests.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`device:${principal.id}`}, 0))`);
-      const active = await tx
-        .select({ deviceId: registeredDevices.deviceId })
-        .from(registeredDevices)
-        .where(and(this.#owned(principal), isNull(registeredDevices.revokedAt)));
-      const replacing = active.some((row) => row.deviceId === input.device_id);
-      if (!replacing && active.length >= MAX_DEVICES) throw pushErrors.deviceLimit();
-      const values = {
-        name: input.name,
-        platform: input.platform,
-        publicKey,
-        pushToken: input.push_token,
-        revokedAt: null,
-        updatedAt: new Date(),
-      };
-      const [row] = await tx
-        .insert(registeredDevices)
-        .values({
-          id: uuidv7(),
-          principalType: principal.type,
-          principalId: principal.id,
+    return inTransaction(this.#db, (tx) =>
+      storeDevice(
+        tx,
+        principal,
+        {
           deviceId: input.device_id,
-          ...values,
-        })
-        .onConflictDoUpdate({
-          target: [
-            registeredDevices.principalType,
-            registeredDevices.principalId,
-            registeredDevices.deviceId,
-          ],
-          set: values,
-        })
-        .returning();
-      const view = deviceView(row!);
-      await writeAudit(tx, context, {
-        action: 'auth.device_registered',
-        entityType: principal.type,
-        entityId: principal.id,
-        after: { device_id: view.device_id, platform: view.platform, key_fingerprint: view.key_fingerprint },
-      });
-      return view;
-    });
+          name: input.name,
+          platform: input.platform,
+          publicKey,
+          pushToken: input.push_token,
+        },
+        context,
+      ),
+    );
   }
 
   async revokeDevice(principal: PrincipalRef, deviceId: string, context: RequestContext): Promise<void> {

@@ -41,10 +41,14 @@ export {
 } from './identity.events.ts';
 export { passwordProblems } from './identity.passwords.ts';
 export {
+  type CustomerDeviceInput,
+  DEVICE_ID_PATTERN,
   type PushApprovals,
   type PushDecision,
   type PushPurpose,
+  parseDevicePublicKey,
   pushSigningString,
+  registerCustomerDevice,
 } from './identity.push.ts';
 export { userFullName } from './identity.read.ts';
 export {

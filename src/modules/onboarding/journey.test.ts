@@ -245,7 +245,12 @@ describe('onboarding journey', () => {
     assert.equal((await step(token, 'pin', { pin: '1234' })).json().error_code, 'WEAK_PIN');
     assert.equal((await step(token, 'pin', { pin: '12a4' })).json().error_code, 'PIN_POLICY');
     const pinned = await step(token, 'pin', { pin: '4739' });
-    assert.deepEqual(pinned.json(), { state: 'credentials_set', expected_steps: ['complete'] });
+    // No device key sent: only the device id is recorded, and activation registers no device.
+    assert.deepEqual(pinned.json(), {
+      state: 'credentials_set',
+      expected_steps: ['complete'],
+      device_bound: false,
+    });
     assert.deepEqual((await step(token, 'pin', { pin: '4739' })).json(), pinned.json(), 'replayed');
     assert.equal((await step(token, 'pin', { pin: '5739' })).statusCode, 409);
     const row = (await api().journey.byId(id))!;
@@ -269,8 +274,9 @@ describe('onboarding journey', () => {
         status.email_verified,
         status.terms_accepted,
         status.credentials_set,
+        status.device_bound,
       ],
-      ['credentials_set', true, true, true, true],
+      ['credentials_set', true, true, true, true, false],
     );
 
     // Every step is in the audit log with the phone masked and no PII.

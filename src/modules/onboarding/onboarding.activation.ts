@@ -4,8 +4,8 @@
  * no deny-list or screening hit, the phone OTP done — and otherwise sends the registration to the review queue with
  * the reasons named (for the back office only). Activation, automatic or a reviewer's approval, is ONE transaction:
  * the customer (KYC tier by the identity path, configurable), the default wallet, the PIN credentials (hashed by the
- * PIN step, keyed by the customer id chosen then), the bound device, the welcome event and the registration's move
- * to `completed`. Any failure leaves none of them. An automatic activation answers the session tokens, as customer
+ * PIN step, keyed by the customer id chosen then), the bound device (registered with identity for push approvals when
+ * the PIN step sent its public key), the welcome event and the registration's move to `completed`. Any failure leaves none of them. An automatic activation answers the session tokens, as customer
  * sign-in does.
  */
 import { and, eq, inArray, ne } from 'drizzle-orm';
@@ -17,7 +17,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { DomainEvent } from '../../platform/events.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { createOnboardedCustomer, customerDisplayName, customerIdByNationalId } from '../customers/index.ts';
-import type { IdentityService } from '../identity/index.ts';
+import { type IdentityService, registerCustomerDevice } from '../identity/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import type { ActivationConfig } from './onboarding.activation.config.ts';
@@ -50,6 +50,8 @@ export interface Activated {
 const REVIEW_MESSAGE =
   'Thank you. Your registration is being reviewed by our team; you will be told when your account is ready.';
 const DONE_MESSAGE = 'Your account is ready.';
+/** The device's name in the customer's device list when the app sent none. */
+const DEFAULT_DEVICE_NAME = 'Phone used to register';
 
 /** States in which another registration's hold on a national ID blocks automatic approval. */
 const HOLDING_STATES = ['in_review', 'completed'];
@@ -301,6 +303,7 @@ export class Activation {
         nationality: alpha2(declared?.nationality) ?? alpha2(identity?.nationality),
         kyc_tier: kycTier,
         pin_hash: row.pinHash,
+        channel: row.channel === 'ussd' ? 'ussd' : 'mobile',
       },
       actor,
     );
@@ -309,6 +312,21 @@ export class Activation {
       customer.id,
       this.#config.ONBOARDING_WALLET_CURRENCY,
     );
+    // The device the PIN was set on, with the key it sent then: the customer's first device for push approvals.
+    const deviceRegistered = Boolean(row.devicePublicKey && row.deviceId && row.devicePlatform);
+    if (deviceRegistered)
+      await registerCustomerDevice(
+        tx,
+        {
+          customerId: customer.id,
+          deviceId: row.deviceId!,
+          publicKeyPem: row.devicePublicKey!,
+          platform: row.devicePlatform!,
+          name: row.deviceName ?? DEFAULT_DEVICE_NAME,
+          pushToken: row.devicePushToken,
+        },
+        actor,
+      );
     await emitEvent(
       tx,
       registrationActivated,
@@ -336,6 +354,7 @@ export class Activation {
         cbs_client_id: row.cbsClientId,
         // The device the registration was bound to (its PIN was set on it) is the customer's first device.
         device_id: row.deviceId,
+        device_registered: deviceRegistered,
       },
     });
     return { customerId: customer.id, walletId: wallet.id, kycTier };

@@ -4,14 +4,22 @@
  * number or address, a new code voids the old) and reach the person through the notifications module (the
  * `otp.requested` event, the code sealed; the development message sink shows it). A send is a step like the others:
  * sent again with the same body and Idempotency-Key it answers the same challenge without a new code; a new key asks
- * for a new code.
+ * for a new code. A send whose step never committed (the API killed after the code was issued) is retried without
+ * waiting out the resend cooldown (`#issue`).
  */
 import type { Static } from 'typebox';
 import type { RequestContext } from '../../platform/audit.ts';
 import { sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
-import { type OtpIssued, OtpService, type OtpVerifyInput, otpRequested } from '../../platform/otp.ts';
+import { AppError } from '../../platform/errors.ts';
+import {
+  type OtpIssued,
+  type OtpIssueInput,
+  OtpService,
+  type OtpVerifyInput,
+  otpRequested,
+} from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { onboardingErrors } from './onboarding.errors.ts';
@@ -22,6 +30,16 @@ import { expectedSteps, type RegistrationStep } from './onboarding.machine.ts';
 
 const PHONE_PURPOSE = 'registration:phone';
 const EMAIL_PURPOSE = 'registration:email';
+/** The OTP service's resend cooldown (its default), stated so the send marker below outlives it. */
+const RESEND_COOLDOWN_MS = 60_000;
+/** Refusals of `OtpService.issue` that issued nothing. */
+const NOTHING_ISSUED = new Set(['OTP_COOLDOWN', 'OTP_RATE_LIMITED']);
+
+/** The OTP services a step uses: the usual one, and the one without a cooldown for a dead send's retry. */
+interface Otps {
+  otp: OtpService;
+  retry: OtpService;
+}
 
 export interface StepRequest {
   token: string | undefined;
@@ -53,12 +71,40 @@ export class ContactVerification {
     this.#settings = settings;
   }
 
-  async #otp(): Promise<OtpService> {
-    return new OtpService({
+  async #otps(): Promise<Otps> {
+    const options = {
       store: this.#deps.store,
       pepper: this.#deps.config.HMAC_PEPPER,
       ttlMs: (await this.#settings.get('auth.otp_ttl_seconds')) * 1000,
-    });
+    };
+    return {
+      otp: new OtpService({ ...options, resendCooldownMs: RESEND_COOLDOWN_MS }),
+      retry: new OtpService({ ...options, resendCooldownMs: 0 }),
+    };
+  }
+
+  /**
+   * Issues the code of a send step. The code lives in Redis, outside the step's transaction: a send that dies after
+   * issuing it and before the step commits (the API killed, the database failing) leaves a code nobody received —
+   * its delivery event rolled back with the step — and the resend cooldown running, so the retry of that same send
+   * would be told 429 OTP_COOLDOWN for a minute. A marker set before issuing names the request (registration, step,
+   * body and Idempotency-Key: the request hash). Under the registration's lock with no stored answer, a marker found
+   * means an earlier attempt of this request issued and never committed, so this one issues without the cooldown.
+   * The new code voids the undelivered one (still one live code; the hourly cap still counts it), and any other
+   * request (a new Idempotency-Key) still waits the cooldown out. A refusal that issued nothing takes its marker
+   * back, so asking again with the same key does not skip the cooldown.
+   */
+  async #issue(otps: Otps, registrationId: string, requestHash: string, input: OtpIssueInput) {
+    const marker = `onboarding:otp-send:${registrationId}:${requestHash}`;
+    const retried = (await this.#deps.store.get(marker)) !== null;
+    if (!retried) await this.#deps.store.set(marker, '1', 2 * RESEND_COOLDOWN_MS);
+    try {
+      return await (retried ? otps.retry : otps.otp).issue(input);
+    } catch (error) {
+      if (!retried && error instanceof AppError && NOTHING_ISSUED.has(error.errorCode))
+        await this.#deps.store.delete(marker);
+      throw error;
+    }
   }
 
   /**
@@ -77,6 +123,7 @@ export class ContactVerification {
       tx: Executor,
       row: RegistrationRow,
       otp: OtpService,
+      issue: (input: OtpIssueInput) => Promise<OtpIssued>,
     ) => Promise<{
       patch: RegistrationPatch;
       answer: A | ((row: RegistrationRow) => A);
@@ -88,11 +135,13 @@ export class ContactVerification {
     const stored = await this.#journey.replay(found.id, step, requestHash);
     if (stored) return stored.answer as A;
     this.#journey.assertAllowed(found, step);
-    const otp = await this.#otp();
+    const otps = await this.#otps();
     const done = await inTransaction(this.#journey.db, async (tx) => {
       const locked = await this.#journey.lockForStep(tx, found.id, step, requestHash);
       if (locked.stored) return { answer: locked.stored.answer as A };
-      const { patch, answer, afterCommit } = await work(tx, locked.row, otp);
+      const { patch, answer, afterCommit } = await work(tx, locked.row, otps.otp, (input) =>
+        this.#issue(otps, found.id, requestHash, input),
+      );
       const advanced = await this.#journey.advance<A>(tx, found.id, step, patch, {
         requestHash,
         answer,
@@ -146,9 +195,9 @@ export class ContactVerification {
   }
 
   async sendPhoneCode(request: StepRequest): Promise<Static<typeof OtpSent>> {
-    return this.#step(request, 'phone_otp_send', {}, async (tx, row, otp) => {
+    return this.#step(request, 'phone_otp_send', {}, async (tx, row, _otp, issue) => {
       const phone = row.phone!;
-      const issued = await otp.issue({
+      const issued = await issue({
         purpose: PHONE_PURPOSE,
         subject: phone,
         binding: { registration: row.id, phone },
@@ -181,8 +230,8 @@ export class ContactVerification {
 
   async sendEmailCode(request: StepRequest, body: { email: string }): Promise<Static<typeof OtpSent>> {
     const email = body.email.trim().toLowerCase();
-    return this.#step(request, 'email_otp_send', { email }, async (tx, row, otp) => {
-      const issued = await otp.issue({
+    return this.#step(request, 'email_otp_send', { email }, async (tx, row, _otp, issue) => {
+      const issued = await issue({
         purpose: EMAIL_PURPOSE,
         subject: email,
         binding: { registration: row.id, email },

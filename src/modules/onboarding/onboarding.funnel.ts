@@ -13,9 +13,11 @@ import { registrations } from './onboarding.tables.ts';
 /** The funnel's stages in order, each reached by any of its steps. */
 export const FUNNEL: readonly { stage: string; steps: readonly string[] }[] = [
   { stage: 'phone_check', steps: ['phone_check'] },
-  { stage: 'identity_started', steps: ['identity_cbs', 'identity_didit'] },
-  { stage: 'identity_verified', steps: ['identity_cbs', 'didit_approved'] },
-  { stage: 'phone_verified', steps: ['phone_otp_verify'] },
+  // USSD (onboarding.ussd.ts): the identity typed on the phone starts and ends the identity stage at once, and the
+  // mobile network's MSISDN verifies the phone instead of an OTP.
+  { stage: 'identity_started', steps: ['identity_cbs', 'identity_didit', 'identity_declared'] },
+  { stage: 'identity_verified', steps: ['identity_cbs', 'didit_approved', 'identity_declared'] },
+  { stage: 'phone_verified', steps: ['phone_otp_verify', 'phone_network'] },
   { stage: 'email_done', steps: ['email_otp_verify', 'email_skip'] },
   { stage: 'terms_accepted', steps: ['terms_accept'] },
   { stage: 'credentials_set', steps: ['pin_set'] },

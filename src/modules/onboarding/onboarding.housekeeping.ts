@@ -98,6 +98,9 @@ export class Housekeeping {
               consentDeviceId: null,
               pinHash: null,
               pinCustomerId: null,
+              // The push token reaches the device, and a name may be the person's; the public key identifies nobody.
+              devicePushToken: null,
+              deviceName: null,
               outcomeReason: null,
               purgedAt: now,
             },

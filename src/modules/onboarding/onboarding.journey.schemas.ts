@@ -63,6 +63,9 @@ export const StatusAnswer = Type.Object({
   email_skipped: Type.Boolean(),
   terms_accepted: Type.Boolean(),
   credentials_set: Type.Boolean(),
+  device_bound: Type.Boolean({
+    description: 'The PIN step sent a device key: activation registers (or registered) the device.',
+  }),
   identity: Type.Union([
     Type.Object({
       assurance: Type.Union([Type.String(), Type.Null()]),
@@ -138,9 +141,46 @@ export const TermsAcceptBody = Type.Object(
   { additionalProperties: false },
 );
 export const PinSetBody = Type.Object(
-  { pin: Type.String({ minLength: 1, maxLength: 12 }) },
+  {
+    pin: Type.String({ minLength: 1, maxLength: 12 }),
+    device_public_key: Type.Optional(
+      Type.String({
+        minLength: 40,
+        maxLength: 2000,
+        description:
+          "The device's Ed25519 public key, SPKI PEM (the private key stays on the device). With it, activation " +
+          'registers the device for push approvals; a key that is not an Ed25519 public key answers 422 ' +
+          '`INVALID_PUBLIC_KEY`.',
+      }),
+    ),
+    device_platform: Type.Optional(
+      Type.Union([Type.Literal('ios'), Type.Literal('android'), Type.Literal('web')], {
+        description: 'Required with `device_public_key`.',
+      }),
+    ),
+    device_name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Shown in the customer’s device list.' }),
+    ),
+    push_token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: 'FCM/APNs/web-push token, only with `device_public_key`.',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
+
+export const PinSetAnswer = Type.Object({
+  state: StateSchema,
+  expected_steps: Type.Array(Type.String()),
+  device_bound: Type.Boolean({
+    description:
+      'True when a device key was sent: activation registers this device for push approvals. False: the app ' +
+      'registers the device after sign-in (`POST /api/v1/auth/device/register`).',
+  }),
+});
 
 export const FunnelQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),

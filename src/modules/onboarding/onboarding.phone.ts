@@ -197,6 +197,7 @@ export class PhoneCheck {
       email_skipped: row.emailSkipped,
       terms_accepted: row.consentAt !== null,
       credentials_set: row.pinHash !== null,
+      device_bound: row.devicePublicKey !== null,
       identity: summary
         ? {
             assurance: summary.assurance ?? null,

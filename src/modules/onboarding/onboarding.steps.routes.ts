@@ -16,6 +16,7 @@ import {
   EmptyBody,
   OtpSent,
   OtpVerifyBody,
+  PinSetAnswer,
   PinSetBody,
   RegistrationHeaders,
   StepAnswer,
@@ -161,11 +162,17 @@ export function stepRoutes(
     app.post(
       '/api/v1/mobile/register/pin',
       {
-        config: { access: { public: true }, errors: [...TOKEN_ERRORS, 'PIN_POLICY', 'WEAK_PIN'] },
+        config: {
+          access: { public: true },
+          errors: [...TOKEN_ERRORS, 'PIN_POLICY', 'WEAK_PIN', 'INVALID_PUBLIC_KEY'],
+        },
         schema: {
           ...step('registerPinSet', 'Set the PIN (the weak-PIN rules apply) and bind the device'),
+          description:
+            'With `device_public_key` (and `device_platform`), activation registers this device for push ' +
+            'approvals for the new customer, so it can approve at once; without it only the device id is recorded.',
           body: PinSetBody,
-          response: { 200: StepAnswer },
+          response: { 200: PinSetAnswer },
         },
       },
       async (request) => credentials.setPin(stepRequest(request), request.body),

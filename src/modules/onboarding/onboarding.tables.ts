@@ -70,6 +70,14 @@ export const registrations = pgTable(
     pinHash: text('pin_hash'),
     pinCustomerId: uuid('pin_customer_id'),
     deviceBoundAt: at('device_bound_at'),
+    /**
+     * The device's Ed25519 public key (SPKI PEM) the PIN step received, with its platform, name and push token:
+     * activation registers the device with identity for push approvals. The push token and name go with a purge.
+     */
+    devicePublicKey: text('device_public_key'),
+    devicePlatform: text('device_platform', { enum: ['ios', 'android', 'web'] }),
+    deviceName: text('device_name'),
+    devicePushToken: text('device_push_token'),
     /** Set by activation. */
     customerId: uuid('customer_id'),
     /** Why the registration went to manual review, or was declined/rejected (text a customer can read). */
