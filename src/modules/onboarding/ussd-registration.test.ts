@@ -84,9 +84,10 @@ describe('onboarding: registration from USSD', () => {
   }
 
   async function customerOf(phone: string) {
-    return rawRows<{ id: string; kyc_tier: string; wallets: number }>(
+    return rawRows<{ id: string; kyc_tier: string; channel: string; wallets: number }>(
       db(),
-      sql`select c.id, c.kyc_tier, (select count(*)::int from wallets w where w.customer_id = c.id) as wallets
+      sql`select c.id, c.kyc_tier, c.channel,
+            (select count(*)::int from wallets w where w.customer_id = c.id) as wallets
           from customers c join customer_phones p on p.customer_id = c.id where p.phone = ${phone}`,
     );
   }
@@ -128,6 +129,7 @@ describe('onboarding: registration from USSD', () => {
     const [customer] = await customerOf(phone);
     assert.equal(customer!.id, row!.customer_id);
     assert.equal(customer!.kyc_tier, 'basic');
+    assert.equal(customer!.channel, 'ussd', 'the customer registered from USSD');
     assert.equal(customer!.wallets, 1);
     assert.equal((await signIn(phone)).statusCode, 200, 'the PIN typed on USSD signs in');
     assert.equal((await signIn(phone, '739164')).statusCode, 401);
@@ -196,6 +198,7 @@ describe('onboarding: registration from USSD', () => {
     assert.equal(approved.statusCode, 200, approved.body);
     const [customer] = await customerOf(phone);
     assert.equal(customer!.kyc_tier, 'basic');
+    assert.equal(customer!.channel, 'ussd', 'a reviewer’s approval keeps the channel too');
     assert.equal(customer!.wallets, 1);
     assert.equal((await signIn(phone)).statusCode, 200);
     const [activated] = await rawRows<{ payload: { path: string; approval: string } }>(
@@ -270,6 +273,32 @@ describe('onboarding: registration from USSD', () => {
       ).reviewReasons({ ...registration, customerId: null, phone: '+254711000699' });
     assert.ok((await reasonsWith(false)).includes('identity_declared'));
     assert.ok(!(await reasonsWith(true)).includes('identity_declared'));
+  });
+
+  test('the funnel counts USSD registrations: a declared identity is verified, the network proved the phone', async () => {
+    const funnel = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/mobile/register/funnel',
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(funnel.statusCode, 200, funnel.body);
+    const reached = Object.fromEntries(
+      funnel.json().steps.map((row: { step: string; reached: number }) => [row.step, row.reached]),
+    );
+    // Every registration of this file came from USSD: counted from their own step times.
+    const [counts] = await rawRows<{ started: number; identity: number; declared: number; network: number }>(
+      db(),
+      sql`select count(*)::int as started,
+            count(*) filter (where step_times ? 'identity_cbs' or step_times ? 'identity_declared')::int as identity,
+            count(*) filter (where step_times ? 'identity_declared')::int as declared,
+            count(*) filter (where step_times ? 'phone_network')::int as network
+          from registrations where channel = 'ussd'`,
+    );
+    assert.ok(counts!.declared > 0 && counts!.network > 0, JSON.stringify(counts));
+    assert.equal(reached.phone_check, counts!.started);
+    assert.equal(reached.identity_started, counts!.identity);
+    assert.equal(reached.identity_verified, counts!.identity);
+    assert.equal(reached.phone_verified, counts!.network);
   });
 
   test('the terms link goes by SMS, at most TERMS_SMS_PER_HOUR times an hour per phone', async () => {
