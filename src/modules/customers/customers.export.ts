@@ -169,6 +169,12 @@ export const EXPORT_SECTIONS = {
         'pin_hash',
       ]),
   },
+  ussd_profiles: {
+    // Whether their USSD channel is on, its language, and who last switched it and why.
+    tables: ['ussd_profiles'],
+    query: (id) =>
+      sql`(select coalesce(jsonb_agg(to_jsonb(t)), '[]'::jsonb) from ussd_profiles t where t.customer_id = ${id})`,
+  },
 } satisfies Record<string, Section>;
 
 /** Tables CustomersService.export reads itself (the customer's row, contacts, audit trail). */
@@ -241,6 +247,7 @@ export const HeldDataSections = {
   loan_scoring_results: Rows,
   loan_collection_cases: Rows,
   registrations: Rows,
+  ussd_profiles: Rows,
 } satisfies Record<keyof typeof EXPORT_SECTIONS, TSchema>;
 
 type HeldData = Static<ReturnType<typeof Type.Object<typeof HeldDataSections>>>;

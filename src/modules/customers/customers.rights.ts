@@ -18,10 +18,16 @@ import { customerAddresses, customerEmails, customerPhones, customers } from './
  * the erasure's transaction `tx` only (the customer row is locked there); an empty list when nothing does.
  */
 export type ErasureCheck = (tx: Executor, customerId: string) => Promise<string[]>;
+/**
+ * What another module forgets about the customer as part of the erasure, in its transaction, once every check let it
+ * go ahead and before the customer's phones, emails and identifiers are removed (so it can still match by them).
+ */
+export type ErasureStep = (tx: Executor, customer: { id: string; phones: string[] }) => Promise<void>;
 
 export class CustomerDataRights {
   readonly #records: CustomerRecords;
   readonly #erasureChecks: ErasureCheck[] = [];
+  readonly #erasureSteps: ErasureStep[] = [];
 
   constructor(records: CustomerRecords) {
     this.#records = records;
@@ -34,6 +40,10 @@ export class CustomerDataRights {
   /** Modules holding a customer's money or debts register what refuses erasure (from their `create`). */
   addErasureCheck(check: ErasureCheck): void {
     this.#erasureChecks.push(check);
+  }
+
+  addErasureStep(step: ErasureStep): void {
+    this.#erasureSteps.push(step);
   }
 
   /** Everything held about a customer, PII in clear (the data subject's right of access); audited. */
@@ -98,6 +108,14 @@ export class CustomerDataRights {
       // One after the other: they share the transaction's connection.
       for (const check of this.#erasureChecks) reasons.push(...(await check(tx, id)));
       if (reasons.length > 0) throw customerErrors.hasObligations(reasons);
+      if (this.#erasureSteps.length > 0) {
+        const phones = await tx
+          .select({ phone: customerPhones.phone })
+          .from(customerPhones)
+          .where(eq(customerPhones.customerId, id));
+        const customer = { id, phones: phones.map((row) => row.phone) };
+        for (const step of this.#erasureSteps) await step(tx, customer);
+      }
       const erasedAt = new Date();
       await tx.delete(customerPhones).where(eq(customerPhones.customerId, id));
       await tx.delete(customerEmails).where(eq(customerEmails.customerId, id));

@@ -61,6 +61,10 @@ export class CustomersService {
     this.rights.addErasureCheck(...args);
   }
 
+  addErasureStep(...args: Parameters<Rights['addErasureStep']>) {
+    this.rights.addErasureStep(...args);
+  }
+
   /** Anonymises the customer and closes them; financial records stay, as the law requires. */
   erase(...args: Parameters<Rights['erase']>) {
     return this.rights.erase(...args);

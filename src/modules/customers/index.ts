@@ -42,7 +42,7 @@ export {
   lockLiveCustomer,
   rewrapCustomerKeys,
 } from './customers.repository.ts';
-export type { ErasureCheck } from './customers.rights.ts';
+export type { ErasureCheck, ErasureStep } from './customers.rights.ts';
 export { CustomersService, normalisePhone } from './customers.service.ts';
 export {
   type CustomerTier,

@@ -17,6 +17,7 @@ import { walletsModule } from '../wallets/index.ts';
 import { UssdAccounts } from './ussd.account.ts';
 import { type EngineConfig, engineConfig } from './ussd.config.ts';
 import { UssdEngine } from './ussd.engine.ts';
+import { forgetUssdCustomer } from './ussd.erasure.ts';
 import { ussdErrors } from './ussd.errors.ts';
 import type { GatewayName } from './ussd.gateway.types.ts';
 import { type GatewayConfigValues, gatewayConfig } from './ussd.gateways.config.ts';
@@ -98,6 +99,7 @@ export const ussdModule = defineModule({
       // area: registration
       registration: createUssdRegistration(ctx.use(onboardingModule)),
     };
+    ctx.use(customersModule).customers.addErasureStep(forgetUssdCustomer);
     const engine = new UssdEngine({
       store: deps.store,
       journeys: JOURNEYS,
