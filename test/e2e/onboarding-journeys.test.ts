@@ -4,7 +4,8 @@
  * person on the quick start would: from the development message sink (`GET /api/v1/dev/messages`, staff), the outbox
  * dispatcher and delivery jobs running as the worker runs them.
  *
- * The journeys: CBS path happy; CBS mismatch to manual review, approved by a reviewer through the client; Didit
+ * The journeys: CBS path happy (the PIN step sends the device's Ed25519 key, and the device then approves the new
+ * customer's first push challenge, signed with its private key); CBS mismatch to manual review, approved by a reviewer through the client; Didit
  * approved by a signed webhook; Didit approved with no webhook (the poll job's function run as the scheduler would,
  * minutes later); Didit declined; Didit in review, then approved; resuming after an app restart (status with the same
  * token and device, and a fresh phone check resuming the same registration); a duplicate national ID to manual
@@ -12,15 +13,30 @@
  * abandoned registration expired and purged by the housekeeping functions (last: it moves the clock forward).
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { type CodeForgeClient, createCodeForgeClient } from '../../clients/typescript/index.ts';
+import { pushSigningString } from '../../src/modules/identity/index.ts';
 import { onboardingModule } from '../../src/modules/onboarding/index.ts';
+import { rawRows } from '../../src/platform/db.ts';
 import { FakeDidit } from '../fakes/didit.ts';
 import { FakeFineract } from '../fakes/fineract.ts';
 import { startTestApp, type TestContext } from '../helpers/app.ts';
 
 const PIN = '482913';
+
+/** The app's device key pair (Ed25519; the private key never leaves the device) and its push token. */
+interface DeviceKey {
+  privateKey: KeyObject;
+  publicPem: string;
+  pushToken: string;
+}
+
+function deviceKey(pushToken: string): DeviceKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), pushToken };
+}
 const WEBHOOK = '/api/v1/mobile/register/didit/webhook';
 const MINUTE = 60_000;
 
@@ -136,8 +152,19 @@ describe('mobile registration journeys through the typed client', () => {
           params: { header },
           body: { terms_hash, privacy_hash },
         }),
-      pin: (pin: string) =>
-        anonymous.POST('/api/v1/mobile/register/pin', { params: { header }, body: { pin } }),
+      pin: (pin: string, device?: DeviceKey) =>
+        anonymous.POST('/api/v1/mobile/register/pin', {
+          params: { header },
+          body: device
+            ? {
+                pin,
+                device_public_key: device.publicPem,
+                device_platform: 'android',
+                device_name: 'E2E phone',
+                push_token: device.pushToken,
+              }
+            : { pin },
+        }),
       complete: () =>
         anonymous.POST('/api/v1/mobile/register/complete', {
           params: { header: { ...header, 'idempotency-key': randomUUID() } },
@@ -182,8 +209,8 @@ describe('mobile registration journeys through the typed client', () => {
   }
   const seenMessages = new Set<string>();
 
-  /** Phone OTP, email OTP (or skip), terms, PIN: the registration ends at `credentials_set`. */
-  async function throughCredentials(reg: Registration, phone: string, email?: string) {
+  /** Phone OTP, email OTP (or skip), terms, PIN (and the device key): the registration ends at `credentials_set`. */
+  async function throughCredentials(reg: Registration, phone: string, email?: string, device?: DeviceKey) {
     const sent = expectData(await reg.phoneOtpSend(), 200);
     assert.equal(sent.channel, 'sms');
     const code = await codeSentTo(phone, 'sms', seenMessages);
@@ -199,7 +226,8 @@ describe('mobile registration journeys through the typed client', () => {
     const documents = expectData(await client().GET('/api/v1/mobile/register/documents'), 200);
     const accepted = await reg.terms(documents.terms.content_hash, documents.privacy.content_hash);
     assert.equal(expectData(accepted, 200).state, 'terms_accepted');
-    assert.equal(expectData(await reg.pin(PIN), 200).state, 'credentials_set');
+    const pinned = expectData(await reg.pin(PIN, device), 200);
+    assert.deepEqual([pinned.state, pinned.device_bound], ['credentials_set', device !== undefined]);
   }
 
   function bankClient(id: number, nationalId: string, local: string, overrides = {}) {
@@ -294,7 +322,9 @@ describe('mobile registration journeys through the typed client', () => {
     const lookup = expectData(await reg.cbs({ national_id: '9001-0001', ...declaredCbs }), 200);
     assert.equal(lookup.state, 'identity_verified');
     assert.ok(lookup.expected_steps.includes('phone_otp_send'));
-    await throughCredentials(reg, person.phone, 'Wanjiku.Otieno@example.org');
+    // The app sends its device key with the PIN: activation registers the device for push approvals.
+    const device = deviceKey('fcm-e2e-happy');
+    await throughCredentials(reg, person.phone, 'Wanjiku.Otieno@example.org', device);
     const done = expectData(await reg.complete(), 200);
     assert.equal(done.state, 'completed');
     assert.equal(done.kyc_tier, 'standard');
@@ -308,7 +338,52 @@ describe('mobile registration journeys through the typed client', () => {
     const read = expectData(await reg.status(), 200);
     assert.equal(read.state, 'completed');
     assert.equal(read.customer_id, done.customer_id);
-    assert.deepEqual([read.phone_verified, read.email_verified, read.terms_accepted], [true, true, true]);
+    assert.deepEqual(
+      [read.phone_verified, read.email_verified, read.terms_accepted, read.device_bound],
+      [true, true, true, true],
+    );
+
+    // The device the registration was made on approves the customer's first push challenge, signed with its key.
+    const listed = expectData(await me.GET('/api/v1/auth/device'), 200);
+    assert.deepEqual(
+      listed.items.map((item) => [item.device_id, item.platform, item.name]),
+      [[person.device, 'android', 'E2E phone']],
+    );
+    const challenge = expectData(
+      await me.POST('/api/v1/auth/push/challenge', { body: { purpose: 'transaction' } }),
+      201,
+    );
+    // The nonce reaches the device in the push message; here it is read from the event that carries it.
+    const [event] = await rawRows<{ payload: { nonce: string } }>(
+      t.deps.database.db,
+      sql`select payload from outbox_events where topic = 'push.challenge'
+          and payload->>'challenge_id' = ${challenge.challenge_id}`,
+    );
+    assert.ok(event, 'the push.challenge event');
+    const signature = sign(
+      null,
+      Buffer.from(pushSigningString(challenge.challenge_id, 'approve', event.payload.nonce)),
+      device.privateKey,
+    ).toString('base64');
+    const answered = expectData(
+      await client().POST('/api/v1/auth/push/respond', {
+        body: {
+          challenge_id: challenge.challenge_id,
+          device_id: person.device,
+          decision: 'approve',
+          signature,
+        },
+      }),
+      200,
+    );
+    assert.equal(answered.status, 'approved');
+    const polled = expectData(
+      await me.GET('/api/v1/auth/push/challenge/{id}', {
+        params: { path: { id: challenge.challenge_id } },
+      }),
+      200,
+    );
+    assert.equal(polled.status, 'approved');
   });
 
   test('CBS mismatch: the journey goes on, completion sends it to review, a reviewer approves through the client', async () => {
