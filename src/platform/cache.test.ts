@@ -217,6 +217,34 @@ function storeSuite(name: string, open: () => Promise<EphemeralStore>, cleanUp: 
       assert.equal(await store.acquireLock(name, 10_000), null, 'stale release freed the new holder');
       await current();
     });
+
+    test('lockAndGet: reads under the lock, writes or deletes with the release, and never after losing it', async () => {
+      const name = key('record-lock');
+      const record = key('record');
+      const first = await store.lockAndGet(name, 10_000, record);
+      assert.ok(first);
+      assert.equal(first.value, null);
+      assert.equal(await store.lockAndGet(name, 10_000, record), null, 'held');
+      assert.equal(await first.release({ value: 'v1', ttlMs: 60_000 }), true);
+      assert.equal(await store.get(record), 'v1');
+      const second = await store.lockAndGet(name, 10_000, record);
+      assert.equal(second?.value, 'v1');
+      assert.equal(await second!.release(), true);
+      assert.equal(await store.get(record), 'v1', 'a plain release writes nothing');
+
+      const stale = await store.lockAndGet(name, 80, record);
+      await sleep(200);
+      const current = await store.lockAndGet(name, 10_000, record);
+      assert.ok(current, 'taken after expiry');
+      assert.equal(await stale!.release({ value: 'stale', ttlMs: 60_000 }), false);
+      assert.equal(await store.get(record), 'v1', 'a holder that lost the lock writes nothing');
+      assert.equal(await current.release({ delete: true }), true);
+      assert.equal(await store.get(record), null);
+      const ttl = await store.lockAndGet(name, 10_000, record);
+      await ttl!.release({ value: 'short', ttlMs: 100 });
+      await sleep(250);
+      assert.equal(await store.get(record), null, 'the value keeps its time-to-live');
+    });
   });
 }
 

@@ -28,9 +28,28 @@ export interface EphemeralStore {
   subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
   /** A lock held until released or until `ttlMs` passes; null when another holder has it. */
   acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
+  /**
+   * `acquireLock` and a read of `key` in one round trip (a record only its lock holder changes: a USSD session); null
+   * when another holder has the lock. Its `release` writes the new value (or deletes it) and releases the lock in one
+   * more round trip, and writes only while the lock is still this holder's.
+   */
+  lockAndGet(lock: string, ttlMs: number, key: string): Promise<LockedValue | null>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface LockedValue {
+  value: string | null;
+  /** Releases the lock, first writing `value` with its time-to-live, or deleting the key; false when the lock was lost. */
+  release(change?: { value: string; ttlMs: number } | { delete: true }): Promise<boolean>;
+}
+
+const LOCK_GET_SCRIPT = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+return {1, redis.call('get', KEYS[2])} else return {0} end`;
+const WRITE_RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == 'set' then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4])
+elseif ARGV[2] == 'delete' then redis.call('del', KEYS[2]) end
+redis.call('del', KEYS[1]) return 1`;
 
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const INCREMENT_SCRIPT = `local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n`;
@@ -158,6 +177,31 @@ export class RedisStore implements EphemeralStore {
     };
   }
 
+  async lockAndGet(lock: string, ttlMs: number, key: string): Promise<LockedValue | null> {
+    const token = randomUUID();
+    const lockKey = this.#key(`lock:${lock}`);
+    const valueKey = this.#key(key);
+    const reply = (await this.#run(() =>
+      this.client.eval(LOCK_GET_SCRIPT, 2, lockKey, valueKey, token, String(Math.ceil(ttlMs))),
+    )) as [number, string | null | undefined];
+    if (!Array.isArray(reply) || reply[0] !== 1) return null;
+    return {
+      value: reply[1] ?? null,
+      release: async (change) => {
+        const args =
+          change === undefined
+            ? ['keep']
+            : 'delete' in change
+              ? ['delete']
+              : ['set', change.value, String(Math.max(1, Math.ceil(change.ttlMs)))];
+        const released = await this.#run(() =>
+          this.client.eval(WRITE_RELEASE_SCRIPT, 2, lockKey, valueKey, token, ...args),
+        );
+        return Number(released) === 1;
+      },
+    };
+  }
+
   async ping() {
     await this.#run(() => this.client.ping());
   }
@@ -267,6 +311,22 @@ export class MemoryStore implements EphemeralStore {
     if (!(await this.setIfAbsent(key, token, ttlMs))) return null;
     return async () => {
       if (this.#live(key)?.value === token) this.#entries.delete(key);
+    };
+  }
+
+  async lockAndGet(lock: string, ttlMs: number, key: string): Promise<LockedValue | null> {
+    const lockKey = `lock:${lock}`;
+    const token = randomUUID();
+    if (!(await this.setIfAbsent(lockKey, token, ttlMs))) return null;
+    return {
+      value: this.#live(key)?.value ?? null,
+      release: async (change) => {
+        if (this.#live(lockKey)?.value !== token) return false;
+        if (change && 'delete' in change) this.#entries.delete(key);
+        else if (change) await this.set(key, change.value, change.ttlMs);
+        this.#entries.delete(lockKey);
+        return true;
+      },
     };
   }
 

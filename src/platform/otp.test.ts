@@ -91,6 +91,10 @@ function recording(inner: EphemeralStore, seen: string[]): EphemeralStore {
     publish: (channel, message) => inner.publish(channel, message),
     subscribe: (channel, handler) => inner.subscribe(channel, handler),
     acquireLock: (name, ttlMs) => inner.acquireLock(name, ttlMs),
+    lockAndGet: (lock, ttlMs, key) => {
+      seen.push(key);
+      return inner.lockAndGet(lock, ttlMs, key);
+    },
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

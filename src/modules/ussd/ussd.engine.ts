@@ -20,7 +20,7 @@ import type { Journey, Language, MenuState, Outcome, Screen, StateContext } from
 import { isLanguage } from './ussd.menu.ts';
 import type { UssdServices } from './ussd.ports.ts';
 import { fill, MORE_KEY, render } from './ussd.render.ts';
-import { type SessionRecord, SessionStore } from './ussd.session.ts';
+import { type OpenSession, type SessionRecord, SessionStore } from './ussd.session.ts';
 
 export interface EngineLogger {
   warn(object: object, message: string): void;
@@ -51,6 +51,10 @@ export interface EngineOptions {
 }
 
 const HOME = { journey: 'home', state: 'menu' } as const;
+
+function keep(data: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.flatMap((key) => (data[key] === undefined ? [] : [[key, data[key]!]])));
+}
 const UNKNOWN_START = 'register';
 /** Journey whose phrases the engine renders its own screens with (only `common.*` phrases). */
 const ENGINE = { id: 'engine', start: '', values: {}, phrases: {}, states: {} } satisfies Journey;
@@ -83,24 +87,23 @@ export class UssdEngine {
     if (log) this.#logs.set(request, log);
     const { gateway, sessionId } = request;
     const language = this.#options.config.USSD_DEFAULT_LANGUAGE;
+    const budget = this.#options.config.USSD_STEP_BUDGET_MS;
+    const session = await this.#sessions.open(gateway, sessionId, budget, budget + 5_000);
     if (request.closed) {
-      await this.#sessions.forget(gateway, sessionId);
+      await session?.forget().catch(() => {});
       return { continue: false, message: fill(ENGINE, 'common.goodbye', language) };
     }
-    const budget = this.#options.config.USSD_STEP_BUDGET_MS;
-    const release = await this.#sessions.lock(gateway, sessionId, budget, budget + 5_000);
-    if (!release) return { continue: false, message: fill(ENGINE, 'common.busy', language) };
+    if (!session) return { continue: false, message: fill(ENGINE, 'common.busy', language) };
     try {
-      return await this.#handleLocked(request);
+      return await this.#handleOpen(request, session);
     } finally {
-      await release().catch(() => {});
+      await session.release().catch(() => {});
     }
   }
 
-  async #handleLocked(request: UssdRequest): Promise<UssdReply> {
-    const { gateway, sessionId } = request;
-    const ttl = this.#options.sessionTtlMs(gateway);
-    const existing = this.#sameSession(request, await this.#sessions.load(gateway, sessionId));
+  async #handleOpen(request: UssdRequest, session: OpenSession): Promise<UssdReply> {
+    const ttl = this.#options.sessionTtlMs(request.gateway);
+    const existing = this.#sameSession(request, session.record);
     const position = this.#position(request, existing);
     if (existing) {
       // A copy of an earlier step gets that step's answer, even after the session ended.
@@ -116,7 +119,7 @@ export class UssdEngine {
       }
     }
     const work = existing ? this.#advance(existing, request) : this.#open(request);
-    const outcome = await this.#withinBudget(work, request, existing);
+    const outcome = await this.#withinBudget(work, request, existing, session);
     if (outcome === 'late') return this.#busy;
     const { reply, record } = outcome;
     record.steps += 1;
@@ -124,7 +127,7 @@ export class UssdEngine {
     if (!('path' in request.input))
       record.last = { digest: this.#digest(request, request.input.latest), at: Date.now(), reply };
     if (!reply.continue) record.ended = reply;
-    await this.#sessions.save(gateway, sessionId, record, ttl);
+    await session.save(record, ttl);
     return reply;
   }
 
@@ -144,6 +147,7 @@ export class UssdEngine {
     work: Promise<Step>,
     request: UssdRequest,
     existing: SessionRecord | null,
+    session: OpenSession,
   ): Promise<Step | 'late'> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
@@ -153,15 +157,13 @@ export class UssdEngine {
     if (result !== 'late') return result;
     const language = existing?.language ?? this.#options.config.USSD_DEFAULT_LANGUAGE;
     const busy = { continue: false, message: fill(ENGINE, 'common.busy', language) };
-    if (existing) {
-      const ended = { ...existing, ended: busy };
-      await this.#sessions.save(
-        request.gateway,
-        request.sessionId,
-        ended,
+    // The session ends here (a later copy of the step gets the busy screen); the step runs on without the lock.
+    if (existing)
+      await session.save(
+        JSON.parse(JSON.stringify({ ...existing, ended: busy })),
         this.#options.sessionTtlMs(request.gateway),
       );
-    }
+    else await session.release();
     const to = { msisdn: request.msisdn, customerId: existing?.customerId ?? null, language };
     const key = `ussd:${request.gateway}:${request.sessionId}:late:${existing?.steps ?? 0}`;
     work
@@ -227,7 +229,8 @@ export class UssdEngine {
       state: '',
       page: 0,
       stack: [],
-      data: {},
+      // The name the first screen greets with (not secret; read once per session).
+      data: customer ? { first_name: customer.firstName } : {},
       choices: null,
       // A path that is not empty on a session we do not know: the gateway kept a session we forgot (it expired
       // here); start over and read later inputs after what it holds.
@@ -266,7 +269,8 @@ export class UssdEngine {
         ? HOME
         : { journey: record.customerId ? 'home' : UNKNOWN_START, state: '' };
       record.stack = [];
-      record.data = record.signedIn ? {} : record.data;
+      // Home forgets what the journey left was collecting; who the customer is and their currency stay.
+      if (record.signedIn) record.data = keep(record.data, ['first_name', 'currency']);
       this.#enter(record, home.journey, home.state);
       return { record, reply: await this.#show(record, request) };
     }

@@ -102,7 +102,10 @@ export const homeJourney = defineJourney<UssdServices>({
   states: {
     pin: {
       async screen(ctx) {
-        const name = ctx.customerId ? await ctx.services.account.greetingName(ctx.customerId) : '';
+        // The engine keeps the name it read when the session opened; a wrong PIN shows this screen again.
+        const name =
+          ctx.get('first_name') ??
+          (ctx.customerId ? await ctx.services.account.greetingName(ctx.customerId) : '');
         return { phrase: 'welcome', values: { name } };
       },
       input: { type: 'pin' },

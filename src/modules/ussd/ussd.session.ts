@@ -35,6 +35,17 @@ export interface SessionRecord {
 
 const LOCK_POLL_MS = 15;
 
+/** A session taken under its lock: read in the round trip that took the lock, written in the one that releases it. */
+export interface OpenSession {
+  record: SessionRecord | null;
+  /** Writes the record and releases the lock (one round trip); nothing is written when the lock was lost. */
+  save(record: SessionRecord, ttlMs: number): Promise<void>;
+  /** Deletes the session and releases the lock. */
+  forget(): Promise<void>;
+  /** Releases the lock, writing nothing. */
+  release(): Promise<void>;
+}
+
 export class SessionStore {
   readonly #store: EphemeralStore;
 
@@ -46,33 +57,43 @@ export class SessionStore {
     return `ussd:session:${gateway}:${sessionId}`;
   }
 
-  async load(gateway: GatewayName, sessionId: string): Promise<SessionRecord | null> {
-    const raw = await this.#store.get(this.#key(gateway, sessionId));
-    if (!raw) return null;
-    const record = JSON.parse(raw) as SessionRecord;
-    return record.v === 1 ? record : null;
-  }
-
-  async save(gateway: GatewayName, sessionId: string, record: SessionRecord, ttlMs: number): Promise<void> {
-    await this.#store.set(this.#key(gateway, sessionId), JSON.stringify(record), ttlMs);
-  }
-
-  async forget(gateway: GatewayName, sessionId: string): Promise<void> {
-    await this.#store.delete(this.#key(gateway, sessionId));
-  }
-
   /**
-   * Serialises the requests of one session (a gateway may deliver a step twice at once): waits for the lock up to
-   * `waitMs`; null when it could not be had.
+   * Takes the session's lock and reads it in one round trip, serialising the requests of one session (a gateway may
+   * deliver a step twice at once): waits for the lock up to `waitMs`; null when it could not be had.
    */
-  async lock(gateway: GatewayName, sessionId: string, waitMs: number, holdMs: number) {
-    const name = `ussd:lock:${gateway}:${sessionId}`;
+  async open(
+    gateway: GatewayName,
+    sessionId: string,
+    waitMs: number,
+    holdMs: number,
+  ): Promise<OpenSession | null> {
+    const lock = `ussd:lock:${gateway}:${sessionId}`;
+    const key = this.#key(gateway, sessionId);
     const until = Date.now() + waitMs;
     for (;;) {
-      const release = await this.#store.acquireLock(name, holdMs);
-      if (release) return release;
+      const locked = await this.#store.lockAndGet(lock, holdMs, key);
+      if (locked) {
+        let done = false;
+        const once = async (change?: { value: string; ttlMs: number } | { delete: true }) => {
+          if (done) return;
+          done = true;
+          await locked.release(change);
+        };
+        const parsed = locked.value ? (JSON.parse(locked.value) as SessionRecord) : null;
+        return {
+          record: parsed?.v === 1 ? parsed : null,
+          save: (record, ttlMs) => once({ value: JSON.stringify(record), ttlMs }),
+          forget: () => once({ delete: true }),
+          release: () => once(),
+        };
+      }
       if (Date.now() >= until) return null;
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
+  }
+
+  /** Writes a record without its lock (a step that outlived the budget marks its session ended). */
+  async save(gateway: GatewayName, sessionId: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.#store.set(this.#key(gateway, sessionId), JSON.stringify(record), ttlMs);
   }
 }
