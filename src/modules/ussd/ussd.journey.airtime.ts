@@ -5,12 +5,11 @@
  * airtime purchase is a bill payment whose account is the phone number.
  */
 import { defineJourney } from './ussd.menu.ts';
+import { paymentConfirmation } from './ussd.money.confirm.ts';
 import {
   customerOf,
   MONEY_PHRASES,
   MONEY_VALUES,
-  money,
-  moneyCall,
   refusalScreen,
   sessionCurrency,
 } from './ussd.money.screens.ts';
@@ -140,42 +139,14 @@ export const airtimeJourney = defineJourney<UssdServices>({
         return { go: 'confirm' };
       },
     },
-    confirm: {
-      screen: (ctx) => ({
-        phrase: 'confirm',
-        values: {
-          amount: money(ctx.get('amount'), ctx.get('pay_currency')),
-          phone: ctx.get('phone') ?? '',
-          network: ctx.get('biller_name') ?? '',
-          fee: money(ctx.get('fee'), ctx.get('pay_currency')),
-        },
-      }),
-      input: { type: 'pin' },
-      async next(pin, ctx) {
-        const customerId = customerOf(ctx);
-        const billerCode = ctx.get('biller');
-        const phone = ctx.get('phone');
-        const amount = ctx.get('amount');
-        if (!customerId || !billerCode || !phone || !amount) return { end: { phrase: 'common.error' } };
-        const outcome = await ctx.services.money.payBill(moneyCall(ctx, customerId, 'airtime'), {
-          billerCode,
-          account: phone,
-          amount: BigInt(amount),
-          pin,
-        });
-        if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
-        return {
-          end: {
-            phrase: 'done',
-            values: {
-              amount: money(outcome.amount, outcome.currency),
-              phone,
-              fee: money(outcome.charges, outcome.currency),
-              reference: outcome.reference,
-            },
-          },
-        };
-      },
-    },
+    confirm: paymentConfirmation({
+      action: 'airtime',
+      currencyKey: 'pay_currency',
+      needs: ['biller', 'phone'],
+      shows: { phone: 'phone', network: 'biller_name' },
+      pay: (ctx, call, { biller, phone }, amount, pin) =>
+        ctx.services.money.payBill(call, { billerCode: biller, account: phone, amount, pin }),
+      done: { phrase: 'done', shows: { phone: 'phone' } },
+    }),
   },
 });

@@ -4,12 +4,11 @@
  * threshold, all before the PIN), then a confirmation with amount, fee and biller that takes the PIN.
  */
 import { defineJourney, type Option } from './ussd.menu.ts';
+import { paymentConfirmation } from './ussd.money.confirm.ts';
 import {
   customerOf,
   MONEY_PHRASES,
   MONEY_VALUES,
-  money,
-  moneyCall,
   refusalScreen,
   sessionCurrency,
 } from './ussd.money.screens.ts';
@@ -151,43 +150,14 @@ export const billJourney = defineJourney<UssdServices>({
         return { go: 'confirm' };
       },
     },
-    confirm: {
-      screen: (ctx) => ({
-        phrase: 'confirm',
-        values: {
-          amount: money(ctx.get('amount'), ctx.get('pay_currency')),
-          biller: ctx.get('biller_name') ?? '',
-          account: ctx.get('account') ?? '',
-          fee: money(ctx.get('fee'), ctx.get('pay_currency')),
-        },
-      }),
-      input: { type: 'pin' },
-      async next(pin, ctx) {
-        const customerId = customerOf(ctx);
-        const billerCode = ctx.get('biller');
-        const account = ctx.get('account');
-        const amount = ctx.get('amount');
-        if (!customerId || !billerCode || !account || !amount) return { end: { phrase: 'common.error' } };
-        const outcome = await ctx.services.money.payBill(moneyCall(ctx, customerId, 'bill'), {
-          billerCode,
-          account,
-          amount: BigInt(amount),
-          pin,
-        });
-        if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
-        return {
-          end: {
-            phrase: 'paid',
-            values: {
-              amount: money(outcome.amount, outcome.currency),
-              biller: ctx.get('biller_name') ?? '',
-              account,
-              fee: money(outcome.charges, outcome.currency),
-              reference: outcome.reference,
-            },
-          },
-        };
-      },
-    },
+    confirm: paymentConfirmation({
+      action: 'bill',
+      currencyKey: 'pay_currency',
+      needs: ['biller', 'account'],
+      shows: { biller: 'biller_name', account: 'account' },
+      pay: (ctx, call, { biller, account }, amount, pin) =>
+        ctx.services.money.payBill(call, { billerCode: biller, account, amount, pin }),
+      done: { phrase: 'paid', shows: { biller: 'biller_name', account: 'account' } },
+    }),
   },
 });

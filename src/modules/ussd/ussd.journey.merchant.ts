@@ -4,12 +4,11 @@
  * then a confirmation with amount, fee and merchant takes the PIN.
  */
 import { defineJourney } from './ussd.menu.ts';
+import { paymentConfirmation } from './ussd.money.confirm.ts';
 import {
   customerOf,
   MONEY_PHRASES,
   MONEY_VALUES,
-  money,
-  moneyCall,
   refusalScreen,
   sessionCurrency,
 } from './ussd.money.screens.ts';
@@ -84,40 +83,13 @@ export const merchantJourney = defineJourney<UssdServices>({
         return { go: 'confirm' };
       },
     },
-    confirm: {
-      screen: (ctx) => ({
-        phrase: 'confirm',
-        values: {
-          amount: money(ctx.get('amount'), ctx.get('pay_currency')),
-          merchant: ctx.get('merchant') ?? '',
-          till: ctx.get('till') ?? '',
-          fee: money(ctx.get('fee'), ctx.get('pay_currency')),
-        },
-      }),
-      input: { type: 'pin' },
-      async next(pin, ctx) {
-        const customerId = customerOf(ctx);
-        const till = ctx.get('till');
-        const amount = ctx.get('amount');
-        if (!customerId || !till || !amount) return { end: { phrase: 'common.error' } };
-        const outcome = await ctx.services.money.payMerchant(moneyCall(ctx, customerId, 'merchant'), {
-          till,
-          amount: BigInt(amount),
-          pin,
-        });
-        if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
-        return {
-          end: {
-            phrase: 'paid',
-            values: {
-              amount: money(outcome.amount, outcome.currency),
-              merchant: ctx.get('merchant') ?? '',
-              fee: money(outcome.charges, outcome.currency),
-              reference: outcome.reference,
-            },
-          },
-        };
-      },
-    },
+    confirm: paymentConfirmation({
+      action: 'merchant',
+      currencyKey: 'pay_currency',
+      needs: ['till'],
+      shows: { merchant: 'merchant', till: 'till' },
+      pay: (ctx, call, { till }, amount, pin) => ctx.services.money.payMerchant(call, { till, amount, pin }),
+      done: { phrase: 'paid', shows: { merchant: 'merchant' } },
+    }),
   },
 });

@@ -4,12 +4,11 @@
  * recipient that takes the PIN. One transfer per session step, however often the gateway delivers it.
  */
 import { defineJourney } from './ussd.menu.ts';
+import { paymentConfirmation } from './ussd.money.confirm.ts';
 import {
   customerOf,
   MONEY_PHRASES,
   MONEY_VALUES,
-  money,
-  moneyCall,
   refusalScreen,
   sessionCurrency,
 } from './ussd.money.screens.ts';
@@ -92,42 +91,14 @@ export const sendJourney = defineJourney<UssdServices>({
         return { go: 'confirm' };
       },
     },
-    confirm: {
-      screen: (ctx) => ({
-        phrase: 'confirm',
-        values: {
-          amount: money(ctx.get('amount'), ctx.get('currency')),
-          name: ctx.get('name') ?? '',
-          phone: ctx.get('to') ?? '',
-          fee: money(ctx.get('fee'), ctx.get('currency')),
-        },
-      }),
-      input: { type: 'pin' },
-      async next(pin, ctx) {
-        const customerId = customerOf(ctx);
-        const phone = ctx.get('to');
-        const currency = ctx.get('currency');
-        const amount = ctx.get('amount');
-        if (!customerId || !phone || !currency || !amount) return { end: { phrase: 'common.error' } };
-        const outcome = await ctx.services.money.transfer(moneyCall(ctx, customerId, 'send'), {
-          phone,
-          amount: BigInt(amount),
-          currency,
-          pin,
-        });
-        if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
-        return {
-          end: {
-            phrase: 'sent',
-            values: {
-              amount: money(outcome.amount, outcome.currency),
-              name: ctx.get('name') ?? '',
-              fee: money(outcome.charges, outcome.currency),
-              reference: outcome.reference,
-            },
-          },
-        };
-      },
-    },
+    confirm: paymentConfirmation({
+      action: 'send',
+      currencyKey: 'currency',
+      needs: ['to', 'currency'],
+      shows: { name: 'name', phone: 'to' },
+      pay: (ctx, call, { to, currency }, amount, pin) =>
+        ctx.services.money.transfer(call, { phone: to, amount, currency, pin }),
+      done: { phrase: 'sent', shows: { name: 'name' } },
+    }),
   },
 });
