@@ -28904,6 +28904,9 @@ export interface operations {
                      *       ],
                      *       "registrations": [
                      *         {}
+                     *       ],
+                     *       "ussd_profiles": [
+                     *         {}
                      *       ]
                      *     }
                      */
@@ -29020,6 +29023,9 @@ export interface operations {
                             [key: string]: unknown;
                         }[];
                         registrations: {
+                            [key: string]: unknown;
+                        }[];
+                        ussd_profiles: {
                             [key: string]: unknown;
                         }[];
                     };
