@@ -2,7 +2,7 @@
  * Stop USSD: the customer turns the channel off for their number (audited like a switch from the app). Dialling in
  * afterwards gets only the engine's short notice; the app or staff turn it back on.
  */
-import { ussdContext } from './ussd.journey.pin_change.ts';
+import { ussdRequestContext } from './ussd.claims.ts';
 import { defineJourney } from './ussd.menu.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
@@ -38,7 +38,7 @@ export const optoutJourney = defineJourney<UssdServices>({
         const customerId = ctx.signedIn ? ctx.customerId : null;
         if (!customerId) return { journey: 'home' };
         if (answer !== 'yes') return { journey: 'home', state: 'menu' };
-        const { actor, ...request } = ussdContext(ctx, customerId);
+        const { actor, ...request } = ussdRequestContext(customerId, ctx);
         await ctx.services.account.setEnabled(
           customerId,
           false,

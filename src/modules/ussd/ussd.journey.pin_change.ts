@@ -4,8 +4,8 @@
  * passed (with a keyed digest, to refuse the same PIN as the new one) goes on; the new PIN's first entry is kept
  * only as a keyed digest to compare the second with.
  */
-import type { RequestContext } from '../../platform/audit.ts';
 import type { PinProblem } from './ussd.account.ts';
+import { ussdRequestContext } from './ussd.claims.ts';
 import { PIN_REFUSAL_PHRASES, PIN_REFUSAL_VALUES, pinRefusal } from './ussd.journey.home.ts';
 import { defineJourney, type Outcome, type StateContext } from './ussd.menu.ts';
 import type { UssdServices } from './ussd.ports.ts';
@@ -17,16 +17,6 @@ const PROBLEM_PHRASE: Record<PinProblem, string> = {
   common: 'weak',
   year: 'weak',
 };
-
-/** The audit context of a change made from a USSD session: the customer, and the session as the request. */
-export function ussdContext(ctx: StateContext<unknown>, customerId: string): RequestContext {
-  return {
-    actor: { type: 'customer', id: customerId },
-    ip: null,
-    userAgent: `ussd/${ctx.gateway}`,
-    requestId: `ussd:${ctx.gateway}:${ctx.sessionId}`,
-  };
-}
 
 function signedInCustomer(ctx: StateContext<UssdServices>): string | null {
   return ctx.signedIn ? ctx.customerId : null;
@@ -111,7 +101,11 @@ export const pinChangeJourney = defineJourney<UssdServices>({
         const wanted = ctx.get('new');
         if (!customerId || !ctx.get('current') || !wanted) return HOME;
         if (ctx.pinDigest(pin) !== wanted) return { retry: { phrase: 'mismatch' } };
-        const result = await ctx.services.account.changePin(customerId, pin, ussdContext(ctx, customerId));
+        const result = await ctx.services.account.changePin(
+          customerId,
+          pin,
+          ussdRequestContext(customerId, ctx),
+        );
         if (result !== 'ok') return { retry: { phrase: PROBLEM_PHRASE[result] } };
         // Spent: a replayed or back-stepped screen must prove the current PIN again.
         ctx.set('current', '');

@@ -1,13 +1,12 @@
 /**
  * How the loans port runs a money action once per idempotency key (the platform's claims, as the HTTP routes use
- * them), which refusals count as definite answers to keep for a replay, and the customer as a USSD principal.
+ * them, through ussd.claims.ts) and which refusals count as definite answers to keep for a replay.
  */
-import type { RequestContext } from '../../platform/audit.ts';
 import { AppError } from '../../platform/error-catalogue.ts';
-import type { Principal } from '../../platform/http.ts';
 import { type IdempotencyClaim, type IdempotencyService, requestHash } from '../../platform/idempotency.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
-import type { ApplyOutcome, RepayOutcome, UssdActionContext } from './ussd.loans.ts';
+import { runStepOnce } from './ussd.claims.ts';
+import type { ApplyOutcome, RepayOutcome } from './ussd.loans.ts';
 
 /** The outcomes a replay of a refusal sends back: stored with the claim as this body. */
 interface StoredRefusal<R> {
@@ -56,7 +55,7 @@ export function repayRefusalOf(error: unknown): Extract<RepayOutcome, { kind: 'r
  * Runs a money action once per key, as the HTTP routes do: the use case stores its answer with its effect
  * (`claim.commit`), a definite refusal is stored after it, anything else frees the key for a retry.
  */
-export async function runOnce<T, R extends T>(
+export function runOnce<T, R extends T>(
   idempotency: IdempotencyService,
   customerId: string,
   action: string,
@@ -66,61 +65,25 @@ export async function runOnce<T, R extends T>(
   replayed: (stored: unknown) => Promise<T> | T,
   refusalOf: (error: unknown) => R | null,
 ): Promise<T> {
-  const begun = await idempotency.begin(
-    `customer:${customerId}`,
+  return runStepOnce<T>(idempotency, {
+    customerId,
     key,
-    requestHash('POST', `ussd:${action}`, {}, request),
-  );
-  if (begun.kind === 'replay') {
-    const stored = parseStored(begun.body);
-    if (stored && typeof stored === 'object' && 'ussd_refusal' in stored)
-      return (stored as StoredRefusal<R>).ussd_refusal;
-    return replayed(stored);
-  }
-  const claim = begun.claim;
-  try {
-    return await run(claim);
-  } catch (error) {
-    const refusal = refusalOf(error);
-    if (refusal !== null) {
+    hash: requestHash('POST', `ussd:${action}`, {}, request),
+    replay(begun) {
+      const stored = parseStored(begun.body);
+      if (stored && typeof stored === 'object' && 'ussd_refusal' in stored)
+        return (stored as StoredRefusal<R>).ussd_refusal;
+      return replayed(stored);
+    },
+    run,
+    async refused(error, claim) {
+      const refusal = refusalOf(error);
+      // A PIN error or a failure: nothing committed, so the same step may be tried again.
+      if (refusal === null) return undefined;
       const body: StoredRefusal<R> = { ussd_refusal: refusal };
       // Stored only while the claim is this holder's and in progress; otherwise the refusal is simply answered.
       await idempotency.storeFailure(claim, 409, stringifyWithBigInt(body));
       return refusal;
-    }
-    // A PIN error or a failure: nothing committed, so the same step may be tried again.
-    await idempotency.release(claim).catch(() => {});
-    throw error;
-  } finally {
-    idempotency.finished(claim);
-  }
-}
-
-/**
- * The customer as a USSD session's principal: the channel is `ussd` because the gateway's credential brought the
- * request (never a header). The loans services read only the type, id and channel.
- */
-export function ussdPrincipal(customerId: string, context: UssdActionContext | null): Principal {
-  const session = context ? `ussd:${context.gateway}:${context.sessionId}` : 'ussd';
-  return {
-    type: 'customer',
-    id: customerId,
-    sessionId: session,
-    tokenId: session,
-    tokenExpiresAt: 0,
-    permissions: new Set(),
-    roles: [],
-    passwordChangeRequired: false,
-    mfaEnrollmentRequired: false,
-    channel: 'ussd',
-  };
-}
-
-export function requestContext(customerId: string, context: UssdActionContext): RequestContext {
-  return {
-    actor: { type: 'customer', id: customerId },
-    ip: null,
-    userAgent: `ussd/${context.gateway}`,
-    requestId: `ussd:${context.gateway}:${context.sessionId}`,
-  };
+    },
+  });
 }

@@ -12,13 +12,8 @@ import type { ModuleContext } from '../../platform/modules.ts';
 import { type CustomerAuth, customersModule } from '../customers/index.ts';
 import { type LoanQuote, type LoansApi, loansModule } from '../loans/index.ts';
 import { type SettingsService, settingsModule } from '../settings/index.ts';
-import {
-  applyRefusalOf,
-  repayRefusalOf,
-  requestContext,
-  runOnce,
-  ussdPrincipal,
-} from './ussd.loans.claims.ts';
+import { type UssdOrigin, ussdPrincipal, ussdRequestContext } from './ussd.claims.ts';
+import { applyRefusalOf, repayRefusalOf, runOnce } from './ussd.loans.claims.ts';
 
 export type { LoanQuote } from '../loans/index.ts';
 
@@ -52,10 +47,7 @@ export interface OffersResult {
 }
 
 /** Where the request came from, for the audit trail and the idempotency claim. */
-export interface UssdActionContext {
-  gateway: string;
-  sessionId: string;
-}
+export type UssdActionContext = UssdOrigin;
 
 export type ApplyOutcome =
   | {
@@ -209,7 +201,7 @@ export class UssdLoans implements LoansPort {
           },
           null,
           claim,
-          requestContext(customerId, context),
+          ussdRequestContext(customerId, context),
         );
         return this.#applyOutcome(view, principal);
       },
@@ -242,7 +234,7 @@ export class UssdLoans implements LoansPort {
   }
 
   async loans(customerId: string): Promise<UssdLoanSummary[]> {
-    const principal = ussdPrincipal(customerId, null);
+    const principal = ussdPrincipal(customerId);
     // By state, so closed loans never push a running one off the page; a product allows a handful at once.
     const views = this.#loans.accounts.views;
     const [active, approved] = await Promise.all([
@@ -286,7 +278,7 @@ export class UssdLoans implements LoansPort {
   }
 
   async payoff(customerId: string, loanId: string): Promise<{ totalMinor: bigint; currency: string }> {
-    const quote = await this.#loans.repayments.service.payoffQuote(ussdPrincipal(customerId, null), loanId);
+    const quote = await this.#loans.repayments.service.payoffQuote(ussdPrincipal(customerId), loanId);
     return { totalMinor: quote.total_minor, currency: quote.currency };
   }
 
@@ -325,7 +317,7 @@ export class UssdLoans implements LoansPort {
           { loan_id: input.loanId, amount_minor: Number(input.amountMinor), pin: input.pin },
           `repayment:customer:${customerId}:${idempotencyKey}`,
           claim,
-          requestContext(customerId, context),
+          ussdRequestContext(customerId, context),
         );
         return outcomeOf(result);
       },

@@ -13,6 +13,7 @@ import { AppError, errorBody } from '../../platform/errors.ts';
 import type { IdempotencyClaim, IdempotencyService } from '../../platform/idempotency.ts';
 import { requestHash } from '../../platform/idempotency.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
+import { runStepOnce } from './ussd.claims.ts';
 
 /** What a money action came to, as the journeys render it (a replay gives the same value). */
 export type MoneyOutcome =
@@ -64,8 +65,7 @@ export function outcomeOf(status: number, body: unknown, replayed: boolean): Mon
 }
 
 export interface ClaimedAction {
-  /** `customer:<id>`: the same scope the app's requests of this customer use. */
-  scope: string;
+  customerId: string;
   /** From `ctx.idempotencyKey('<action>')`: one per gateway session and step. */
   key: string;
   /** The action's name and what it acts on (never the PIN): another body under the same key is refused. */
@@ -78,21 +78,25 @@ export interface ClaimedAction {
  * Runs `run` under the claim, or answers the stored outcome. `run` returns the transaction view the engine stored with
  * the claim (or throws an AppError).
  */
-export async function runClaimed(
+export function runClaimed(
   idempotency: IdempotencyService,
   action: ClaimedAction,
   run: (claim: IdempotencyClaim) => Promise<unknown>,
 ): Promise<MoneyOutcome> {
-  const hash = requestHash('USSD', action.action, {}, action.request);
-  const begun = await idempotency.begin(action.scope, action.key, hash);
-  if (begun.kind === 'replay') return outcomeOf(begun.status, JSON.parse(begun.body), true);
-  const { claim } = begun;
-  try {
-    let view: unknown;
-    try {
-      view = await run(claim);
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
+  return runStepOnce<MoneyOutcome>(idempotency, {
+    customerId: action.customerId,
+    key: action.key,
+    hash: requestHash('USSD', action.action, {}, action.request),
+    replay: (stored) => outcomeOf(stored.status, JSON.parse(stored.body), true),
+    async run(claim) {
+      const view = await run(claim);
+      // The bytes stored with the payment, parsed as a replay will parse them.
+      const stored = claim.response;
+      if (stored) return outcomeOf(stored.status, JSON.parse(stored.body), false);
+      return outcomeOf(201, JSON.parse(stringifyWithBigInt(view)), false);
+    },
+    async refused(error, claim) {
+      if (!(error instanceof AppError)) return undefined;
       // The engine stored this refusal with its failed-transaction record: that is the answer.
       if (claim.response) return outcomeOf(claim.response.status, JSON.parse(claim.response.body), false);
       const body = errorBody(error, action.context.requestId ?? '');
@@ -100,20 +104,11 @@ export async function runClaimed(
         await idempotency.release(claim);
         return outcomeOf(error.statusCode, JSON.parse(stringifyWithBigInt(body)), false);
       }
-      if (!DEFINITE.has(error.statusCode)) throw error;
+      if (!DEFINITE.has(error.statusCode)) return undefined;
       const stored = await idempotency.storeFailure(claim, error.statusCode, stringifyWithBigInt(body));
       // Not stored: a takeover ran the step meanwhile; its answer is the step's, so this one is not definite.
-      if (!stored) throw error;
+      if (!stored) return undefined;
       return outcomeOf(error.statusCode, JSON.parse(stringifyWithBigInt(body)), false);
-    }
-    // The bytes stored with the payment, parsed as a replay will parse them.
-    const stored = claim.response;
-    if (stored) return outcomeOf(stored.status, JSON.parse(stored.body), false);
-    return outcomeOf(201, JSON.parse(stringifyWithBigInt(view)), false);
-  } catch (error) {
-    await idempotency.release(claim).catch(() => {});
-    throw error;
-  } finally {
-    idempotency.finished(claim);
-  }
+    },
+  });
 }

@@ -8,8 +8,9 @@ import type { Principal } from '../../platform/http.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { customerNames } from '../customers/index.ts';
 import { transactionErrors } from '../transactions/index.ts';
+import { ussdPrincipal } from './ussd.claims.ts';
+import type { MoneyApis } from './ussd.money.apis.ts';
 import { moneyErrors } from './ussd.money.errors.ts';
-import { type MoneyApis, ussdPrincipal } from './ussd.money.principal.ts';
 import { maskName, type StatementLine, statementLines } from './ussd.money.read.ts';
 import type { BillerChoice, MerchantChoice, Quote, Recipient, WalletBalance } from './ussd.money.ts';
 

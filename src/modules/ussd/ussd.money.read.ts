@@ -1,6 +1,6 @@
 /** What the money journeys show of people and of the customer's history: masked names and the mini-statement. */
-import type { MoneyApis } from './ussd.money.principal.ts';
-import { ussdPrincipal } from './ussd.money.principal.ts';
+import { ussdPrincipal } from './ussd.claims.ts';
+import type { MoneyApis } from './ussd.money.apis.ts';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 

@@ -5,14 +5,14 @@
  * engine applies the same PIN and lockout, fees and per-channel and per-tier limits as in the app. Reads and quotes
  * are in ussd.money.quotes.ts; the payments here each run under an idempotency claim (ussd.money.claims.ts).
  */
+import { ussdPrincipal, ussdRequestContext } from './ussd.claims.ts';
 import { type MoneyOutcome, runClaimed } from './ussd.money.claims.ts';
 import { moneyErrors } from './ussd.money.errors.ts';
-import { ussdContext, ussdPrincipal } from './ussd.money.principal.ts';
 import { UssdMoneyReads } from './ussd.money.quotes.ts';
 import type { StatementLine } from './ussd.money.read.ts';
 
+export type { MoneyApis } from './ussd.money.apis.ts';
 export { type MoneyOutcome, outcomeOf } from './ussd.money.claims.ts';
-export { type MoneyApis, ussdContext, ussdPrincipal } from './ussd.money.principal.ts';
 export { tillNumber } from './ussd.money.quotes.ts';
 export { maskName, type StatementLine } from './ussd.money.read.ts';
 
@@ -105,16 +105,16 @@ export interface MoneyPort {
 export class UssdMoney extends UssdMoneyReads implements MoneyPort {
   #claimed(call: MoneyCall, action: string, request: Record<string, string>) {
     return {
-      scope: `customer:${call.customerId}`,
+      customerId: call.customerId,
       key: call.idempotencyKey,
       action,
       request,
-      context: ussdContext(call.customerId, call.gateway, call.sessionId),
+      context: ussdRequestContext(call.customerId, call),
     };
   }
 
   #principal(call: MoneyCall) {
-    return ussdPrincipal(call.customerId, `ussd:${call.gateway}:${call.sessionId}`);
+    return ussdPrincipal(call.customerId, call);
   }
 
   transfer(
