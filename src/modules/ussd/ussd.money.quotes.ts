@@ -7,7 +7,7 @@ import { AppError, errorBody } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { customerNames } from '../customers/index.ts';
-import { transactionErrors } from '../transactions/index.ts';
+import { type MovementPlan, transactionErrors } from '../transactions/index.ts';
 import { ussdPrincipal } from './ussd.claims.ts';
 import type { MoneyApis } from './ussd.money.apis.ts';
 import { moneyErrors } from './ussd.money.errors.ts';
@@ -196,21 +196,15 @@ export class UssdMoneyReads {
             max: biller.maxAmount === null ? null : formatMoney(biller.maxAmount, biller.currency),
           },
         };
-      const source = await this.apis.wallets.customerWallet(customerId, biller.currency);
-      // The plan BillsService.pay hands the engine, checked without posting: the fee and every refusal before the PIN.
-      const { quote } = await this.apis.transactions.engine.check({
+      // The plan BillsService.pay hands the engine.
+      return await this.#checked(customerId, {
         type: 'bill',
-        channel: 'ussd',
-        initiator: { type: 'customer', id: customerId },
-        source: { kind: 'wallet', walletId: source.id },
         destination: { kind: 'account', accountId: biller.settlementAccountId },
         amount: input.amount,
         currency: biller.currency,
         feature: 'bill_payment',
         billerId: biller.id,
       });
-      await this.#assertCovered(customerId, biller.currency, quote.total, source.id);
-      return this.#quoted(input.amount, biller.currency, quote.total);
     } catch (error) {
       return refusalOf(error);
     }
@@ -246,14 +240,9 @@ export class UssdMoneyReads {
       if (!target) throw moneyErrors.USSD_MERCHANT_NOT_FOUND({ params: { till: input.till } });
       const { merchant } = target;
       await this.assertBelowOtpThreshold(input.amount, merchant.currency);
-      const source = await this.apis.wallets.customerWallet(customerId, merchant.currency);
-      // The plan MerchantPayments.pay hands the engine, checked without posting: the fee and every refusal before
-      // the PIN.
-      const { quote } = await this.apis.transactions.engine.check({
+      // The plan MerchantPayments.pay hands the engine.
+      return await this.#checked(customerId, {
         type: 'merchant',
-        channel: 'ussd',
-        initiator: { type: 'customer', id: customerId },
-        source: { kind: 'wallet', walletId: source.id },
         destination: { kind: 'wallet', walletId: target.walletId },
         amount: input.amount,
         currency: merchant.currency,
@@ -261,8 +250,6 @@ export class UssdMoneyReads {
         feature: 'qr_payment',
         merchantId: merchant.id,
       });
-      await this.#assertCovered(customerId, merchant.currency, quote.total, source.id);
-      return this.#quoted(input.amount, merchant.currency, quote.total);
     } catch (error) {
       return refusalOf(error);
     }
@@ -300,6 +287,25 @@ export class UssdMoneyReads {
     const id = walletId ?? (await this.apis.wallets.customerWallet(customerId, currency)).id;
     const { available } = await this.apis.wallets.balance(id, ussdPrincipal(customerId));
     if (available < total) throw transactionErrors.insufficientBalance(total, available);
+  }
+
+  /**
+   * A payment from the customer's wallet in the plan's currency, checked by the engine without posting (the fee and
+   * every refusal before the PIN) and against the available balance.
+   */
+  async #checked(
+    customerId: string,
+    plan: Omit<MovementPlan, 'channel' | 'initiator' | 'source'>,
+  ): Promise<Quote> {
+    const source = await this.apis.wallets.customerWallet(customerId, plan.currency);
+    const { quote } = await this.apis.transactions.engine.check({
+      ...plan,
+      channel: 'ussd',
+      initiator: { type: 'customer', id: customerId },
+      source: { kind: 'wallet', walletId: source.id },
+    });
+    await this.#assertCovered(customerId, plan.currency, quote.total, source.id);
+    return this.#quoted(plan.amount, plan.currency, quote.total);
   }
 
   #quoted(amount: bigint, currency: string, total: bigint): Quote {
