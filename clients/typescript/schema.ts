@@ -5452,14 +5452,14 @@ export interface paths {
         };
         /**
          * Whether your USSD channel is on, and the language of its menus
-         * @description Customers only; staff read a customer’s at /api/v1/ussd/subscription/{customer_id}.
+         * @description The signed-in customer’s own channel (staff have none: 404); staff read a customer’s at /api/v1/ussd/subscription/{customer_id}.
          *
          *     Requires `ussd:read` (customers: own resources).
          */
         get: operations["getMyUssdSubscription"];
         /**
          * Turn your USSD channel on or off, or choose the language of its menus
-         * @description Customers only. Turning the channel off or on is audited.
+         * @description The signed-in customer’s own channel (staff have none: 404; they use /api/v1/ussd/subscription/{customer_id}). Turning the channel off or on is audited; one staff switched off only staff switch back on.
          *
          *     Requires `ussd:manage` (customers: own resources).
          */

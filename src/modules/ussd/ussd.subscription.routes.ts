@@ -46,7 +46,8 @@ export function ussdSubscriptionRoutes(accounts: AccountPort): FastifyPluginAsyn
           operationId: 'getMyUssdSubscription',
           tags: TAGS,
           summary: 'Whether your USSD channel is on, and the language of its menus',
-          description: 'Customers only; staff read a customer’s at /api/v1/ussd/subscription/{customer_id}.',
+          description:
+            'The signed-in customer’s own channel (staff have none: 404); staff read a customer’s at /api/v1/ussd/subscription/{customer_id}.',
           response: { 200: SubscriptionView },
         },
       },
@@ -70,7 +71,8 @@ export function ussdSubscriptionRoutes(accounts: AccountPort): FastifyPluginAsyn
           operationId: 'updateMyUssdSubscription',
           tags: TAGS,
           summary: 'Turn your USSD channel on or off, or choose the language of its menus',
-          description: 'Customers only. Turning the channel off or on is audited.',
+          description:
+            'The signed-in customer’s own channel (staff have none: 404; they use /api/v1/ussd/subscription/{customer_id}). Turning the channel off or on is audited; one staff switched off only staff switch back on.',
           body: SubscriptionUpdate,
           response: { 200: SubscriptionView },
         },
