@@ -167,6 +167,8 @@ export const EXPORT_SECTIONS = {
         'identity_sealed',
         'email_sealed',
         'pin_hash',
+        // A device identifier, as registered_devices omits its push token.
+        'device_push_token',
       ]),
   },
   ussd_profiles: {
