@@ -6,49 +6,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { and, count, eq, sql } from 'drizzle-orm';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import {
-  insertLoanProduct,
-  type LoanCustomer,
-  loanCustomer,
-  type TestProduct,
-} from '../../../test/helpers/loans.ts';
+import { insertLoanProduct, loanCustomer, type TestProduct } from '../../../test/helpers/loans.ts';
 import { activeLoan } from '../../../test/helpers/loans-repayments.ts';
-import { balanceOf, deposit, TEST_PIN } from '../../../test/helpers/money.ts';
+import { balanceOf, TEST_PIN } from '../../../test/helpers/money.ts';
 import { type Screen, ussdConfig, ussdDriver } from '../../../test/helpers/ussd.ts';
-import { inTransaction } from '../../platform/db.ts';
+import { seasonedCustomer } from '../../../test/helpers/ussd-loans.ts';
 import { loanApplications, loanTransactions } from '../loans/loans.tables.ts';
-
-const DAY = 86_400_000;
 
 /** The key of the option whose line holds `text` ("3. Quick cash up to KES 50,000.00" → "3"). */
 function optionFor(screen: Screen, text: string): string {
   const line = screen.message.split('\n').find((candidate) => candidate.includes(text));
   assert.ok(line, `no option with "${text}" in:\n${screen.message}`);
   return line.split('.')[0]!.trim();
-}
-
-/** A customer the internal scorecard approves: premium tier, a 400-day-old wallet with regular inflows. */
-async function seasonedCustomer(t: TestContext, name: string, phone: string): Promise<LoanCustomer> {
-  const customer = await loanCustomer(t, name, phone, { tier: 'premium' });
-  const db = t.deps.database.db;
-  const now = Date.now();
-  await db.execute(
-    sql`update wallets set created_at = ${new Date(now - 400 * DAY)} where id = ${customer.wallet.id}`,
-  );
-  const daysAgo = [80, 50, 20];
-  for (const _ of daysAgo) await deposit(t, customer.wallet.id, 3_000_000);
-  await inTransaction(db, async (tx) => {
-    const entries = (await tx.execute(
-      sql`select id::text as id from ledger_entries where account_id = ${customer.wallet.id} order by id`,
-    )) as unknown as { rows: { id: string }[] };
-    await tx.execute(sql`alter table ledger_entries disable trigger ledger_entries_append_only`);
-    for (const [index, row] of entries.rows.entries())
-      await tx.execute(
-        sql`update ledger_entries set created_at = ${new Date(now - (daysAgo[index] ?? 0) * DAY)} where id = ${row.id}::bigint`,
-      );
-    await tx.execute(sql`alter table ledger_entries enable trigger ledger_entries_append_only`);
-  });
-  return customer;
 }
 
 describe('USSD loans menu through the gateways', () => {

@@ -7,16 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { and, count, eq, sql } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import {
-  insertLoanProduct,
-  type LoanCustomer,
-  loanCustomer,
-  type TestProduct,
-} from '../../../test/helpers/loans.ts';
+import { insertLoanProduct, loanCustomer, type TestProduct } from '../../../test/helpers/loans.ts';
 import { activeLoan } from '../../../test/helpers/loans-repayments.ts';
-import { balanceOf, createCustomer, deposit, TEST_PIN } from '../../../test/helpers/money.ts';
+import { balanceOf, createCustomer, TEST_PIN } from '../../../test/helpers/money.ts';
+import { seasonedCustomer } from '../../../test/helpers/ussd-loans.ts';
 import { inTransaction } from '../../platform/db.ts';
 import { customersModule, setCustomerTier } from '../customers/index.ts';
 import { loansModule } from '../loans/index.ts';
@@ -24,35 +20,7 @@ import { loanApplications, loanTransactions } from '../loans/loans.tables.ts';
 import { settingsModule } from '../settings/index.ts';
 import { UssdLoans } from './ussd.loans.ts';
 
-const DAY = 86_400_000;
 const SESSION = { gateway: 'at', sessionId: 'ATUid_loans_test' };
-
-/**
- * A customer the internal scorecard approves: premium tier, a wallet opened 400 days ago with KES 30,000 paid in 80,
- * 50 and 20 days ago (the journal back-dated as the scoring tests do).
- */
-async function seasonedCustomer(t: TestContext, name: string, phone: string): Promise<LoanCustomer> {
-  const customer = await loanCustomer(t, name, phone, { tier: 'premium' });
-  const db = t.deps.database.db;
-  const now = Date.now();
-  await db.execute(
-    sql`update wallets set created_at = ${new Date(now - 400 * DAY)} where id = ${customer.wallet.id}`,
-  );
-  const daysAgo = [80, 50, 20];
-  for (const _ of daysAgo) await deposit(t, customer.wallet.id, 3_000_000);
-  await inTransaction(db, async (tx) => {
-    const entries = (await tx.execute(
-      sql`select id::text as id from ledger_entries where account_id = ${customer.wallet.id} order by id`,
-    )) as unknown as { rows: { id: string }[] };
-    await tx.execute(sql`alter table ledger_entries disable trigger ledger_entries_append_only`);
-    for (const [index, row] of entries.rows.entries())
-      await tx.execute(
-        sql`update ledger_entries set created_at = ${new Date(now - (daysAgo[index] ?? 0) * DAY)} where id = ${row.id}::bigint`,
-      );
-    await tx.execute(sql`alter table ledger_entries enable trigger ledger_entries_append_only`);
-  });
-  return customer;
-}
 
 describe('USSD loans port', () => {
   let t: TestContext;

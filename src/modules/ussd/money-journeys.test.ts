@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { deposit, openWallet, TEST_PIN } from '../../../test/helpers/money.ts';
 import {
   assertNoPinInLogs,
@@ -14,8 +14,8 @@ import {
   ussdConfig,
   ussdDriver,
 } from '../../../test/helpers/ussd.ts';
+import { approvedMerchant, customerWithPin } from '../../../test/helpers/ussd-money.ts';
 
-const PASSWORD = 'ussd money wire lantern 9';
 const WRONG_PIN = '8350';
 
 describe('USSD money journeys through the gateways', () => {
@@ -26,21 +26,7 @@ describe('USSD money journeys through the gateways', () => {
   async function customer(first: string, last: string, balanceMinor = 0) {
     phones += 1;
     const phone = `+2547110003${String(phones).padStart(2, '0')}`;
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/customer/customer/add',
-      headers: bearer(t.adminToken),
-      payload: { first_name: first, last_name: last, phone },
-    });
-    assert.equal(created.statusCode, 201, created.body);
-    const id = created.json().id as string;
-    const pin = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/customer/credentials/pin',
-      headers: bearer(t.adminToken),
-      payload: { customer_id: id, pin: TEST_PIN },
-    });
-    assert.equal(pin.statusCode, 204, pin.body);
+    const { id } = await customerWithPin(t, first, last, phone);
     const wallet = await openWallet(t, id);
     if (balanceMinor > 0) await deposit(t, wallet.id, balanceMinor);
     return { id, phone };
@@ -301,30 +287,7 @@ describe('USSD money journeys through the gateways', () => {
 
   test('pay merchant by till number (the M optional), and refused once the tier lacks it on USSD', async () => {
     const owner = await customer('Mama', 'Mboga');
-    const maker = await staffToken('ussd_money_maker');
-    const checker = await staffToken('ussd_money_checker');
-    const filed = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/merchant/merchant/add',
-      headers: bearer(maker),
-      payload: {
-        name: 'MAMA MBOGA STORES',
-        mcc: '5411',
-        city: 'NAIROBI',
-        country: 'KE',
-        currency: 'KES',
-        fee_bps: 100,
-        owner_customer_id: owner.id,
-      },
-    });
-    assert.equal(filed.statusCode, 202, filed.body);
-    const approved = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/policy/approval/approve',
-      headers: bearer(checker),
-      payload: { request_id: filed.json().id },
-    });
-    const shop = approved.json().result as { merchant_number: string };
+    const shop = await approvedMerchant(t, { ownerCustomerId: owner.id });
     const payer = await customer('Tatu', 'Duka', 5_000_000);
     const till = shop.merchant_number.slice(1);
 
@@ -439,16 +402,4 @@ describe('USSD money journeys through the gateways', () => {
     assert.ok(t.logs.lines.length > 0, 'the requests were logged');
     assertNoPinInLogs(t.logs.text, [TEST_PIN, WRONG_PIN]);
   });
-
-  async function staffToken(username: string) {
-    await admin('POST', '/api/v1/user/user/add', {
-      username,
-      email: `${username}@bank.test`,
-      full_name: username,
-      password: PASSWORD,
-      roles: ['operations'],
-      must_change_password: false,
-    });
-    return (await login(t.app, username, PASSWORD)).access_token;
-  }
 });

@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
-import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { deposit, openWallet, TEST_PIN, type TestWallet } from '../../../test/helpers/money.ts';
+import { approvedMerchant, customerWithPin } from '../../../test/helpers/ussd-money.ts';
 import { outboxEvents } from '../../platform/platform.tables.ts';
 import { ussdModule } from './index.ts';
 import { type MoneyCall, type MoneyPort, maskName, tillNumber } from './ussd.money.ts';
-
-const PASSWORD = 'ussd money lantern 7';
 
 describe('USSD money port', () => {
   let t: TestContext;
@@ -22,25 +21,6 @@ describe('USSD money port', () => {
   let recipient: { id: string; phone: string };
   let shop: { id: string; merchant_number: string };
 
-  async function customer(first: string, last: string, phone: string) {
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/customer/customer/add',
-      headers: bearer(t.adminToken),
-      payload: { first_name: first, last_name: last, phone },
-    });
-    assert.equal(created.statusCode, 201, created.body);
-    const id = created.json().id as string;
-    const pin = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/customer/credentials/pin',
-      headers: bearer(t.adminToken),
-      payload: { customer_id: id, pin: TEST_PIN },
-    });
-    assert.equal(pin.statusCode, 204, pin.body);
-    return { id, phone };
-  }
-
   async function setting(key: string, value: unknown) {
     const response = await t.app.inject({
       method: 'PATCH',
@@ -49,24 +29,6 @@ describe('USSD money port', () => {
       payload: { value },
     });
     assert.equal(response.statusCode, 200, response.body);
-  }
-
-  async function staff(username: string) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/user/user/add',
-      headers: bearer(t.adminToken),
-      payload: {
-        username,
-        email: `${username}@bank.test`,
-        full_name: username,
-        password: PASSWORD,
-        roles: ['operations'],
-        must_change_password: false,
-      },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return (await login(t.app, username, PASSWORD)).access_token;
   }
 
   const call = (customerId: string, key = randomUUID()): MoneyCall => ({
@@ -94,35 +56,12 @@ describe('USSD money port', () => {
   before(async () => {
     t = await startTestApp();
     port = t.application.system.api(ussdModule).services.money;
-    sender = await customer('Amina', 'Otieno', '+254711000101');
-    recipient = await customer('John', 'Mwangi', '+254711000102');
+    sender = await customerWithPin(t, 'Amina', 'Otieno', '+254711000101');
+    recipient = await customerWithPin(t, 'John', 'Mwangi', '+254711000102');
     senderWallet = await openWallet(t, sender.id);
     await openWallet(t, recipient.id);
     await deposit(t, senderWallet.id, 5_000_000);
-    const maker = await staff('ussd_maker');
-    const checker = await staff('ussd_checker');
-    const filed = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/merchant/merchant/add',
-      headers: bearer(maker),
-      payload: {
-        name: 'MAMA MBOGA STORES',
-        mcc: '5411',
-        city: 'NAIROBI',
-        country: 'KE',
-        currency: 'KES',
-        fee_bps: 100,
-      },
-    });
-    assert.equal(filed.statusCode, 202, filed.body);
-    const approved = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/policy/approval/approve',
-      headers: bearer(checker),
-      payload: { request_id: filed.json().id },
-    });
-    assert.equal(approved.statusCode, 200, approved.body);
-    shop = approved.json().result;
+    shop = await approvedMerchant(t);
   });
   after(async () => t.close());
 
@@ -257,7 +196,7 @@ describe('USSD money port', () => {
   });
 
   test('a refusal recorded at the commit is replayed as the same refusal', async () => {
-    const poor = await customer('Poor', 'Sender', '+254711000103');
+    const poor = await customerWithPin(t, 'Poor', 'Sender', '+254711000103');
     await openWallet(t, poor.id);
     const step = call(poor.id);
     const input = { phone: recipient.phone, amount: 5_000n, currency: 'KES', pin: TEST_PIN };
