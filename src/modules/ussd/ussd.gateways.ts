@@ -172,6 +172,26 @@ export const hubtel: GatewayAdapter = {
   },
 };
 
+/**
+ * What Arkesel and Nalo send alike: the latest input only (a new session's is the string dialled, not an answer to a
+ * screen), no service code, no step number, and no closing notice.
+ */
+function latestInputOnly(
+  gateway: 'arkesel' | 'nalo',
+  fields: Fields,
+  isNew: boolean,
+  names: { network: string; input: string },
+) {
+  return {
+    serviceCode: null,
+    network: optionalText(gateway, fields, names.network) || null,
+    isNew,
+    input: { latest: isNew ? '' : (optionalText(gateway, fields, names.input, MAX_INPUT) ?? '') },
+    sequence: null,
+    closed: false,
+  };
+}
+
 /** Arkesel: JSON with the latest input only; the reply echoes sessionID, userID and msisdn. */
 export const arkesel: GatewayAdapter = {
   gateway: 'arkesel',
@@ -185,13 +205,7 @@ export const arkesel: GatewayAdapter = {
       gateway: 'arkesel',
       sessionId: requiredText('arkesel', fields, 'sessionID'),
       msisdn: toE164('arkesel', 'msisdn', msisdn),
-      serviceCode: null,
-      network: optionalText('arkesel', fields, 'network') || null,
-      isNew,
-      // A new session's userData is the string dialled, not an answer to a screen.
-      input: { latest: isNew ? '' : (optionalText('arkesel', fields, 'userData', MAX_INPUT) ?? '') },
-      sequence: null,
-      closed: false,
+      ...latestInputOnly('arkesel', fields, isNew, { network: 'network', input: 'userData' }),
       echo: { userID: optionalText('arkesel', fields, 'userID') ?? '', msisdn },
     };
   },
@@ -224,12 +238,7 @@ export const nalo: GatewayAdapter = {
       gateway: 'nalo',
       sessionId: `${userId}:${msisdn}`,
       msisdn,
-      serviceCode: null,
-      network: optionalText('nalo', fields, 'NETWORK') || null,
-      isNew,
-      input: { latest: isNew ? '' : (optionalText('nalo', fields, 'USERDATA', MAX_INPUT) ?? '') },
-      sequence: null,
-      closed: false,
+      ...latestInputOnly('nalo', fields, isNew, { network: 'NETWORK', input: 'USERDATA' }),
       echo: { USERID: userId, MSISDN: raw },
     };
   },
