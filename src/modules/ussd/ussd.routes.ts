@@ -38,6 +38,18 @@ export interface UssdEngineLike {
 
 const tags = ['ussd'];
 
+/**
+ * The gateways' callbacks (a session step, Africa's Talking's session report): public behind the secret path
+ * segment (kept out of the logs) and the address allowlist. Gateways call from a few addresses for every subscriber,
+ * so the per-client rate limit would throttle the whole channel.
+ */
+const GATEWAY_CALLBACK = {
+  access: { public: true },
+  secretParams: ['secret'],
+  rateLimit: false,
+  errors: ['NOT_FOUND', 'USSD_GATEWAY_REQUEST_INVALID', 'USSD_GATEWAY_ADDRESS_NOT_ALLOWED'],
+} as const;
+
 /** The screen a gateway shows when the service failed; the session ends. */
 export const UNAVAILABLE_MESSAGE = 'Sorry, the service is unavailable. Please try again later.';
 
@@ -77,6 +89,14 @@ function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+/** The reports' day range: `from` after `to` is the caller's mistake (400), not an empty answer. */
+function assertDayRange(from: string, to: string): void {
+  if (from > to)
+    throw commonErrors.validation('from is after to', {
+      errors: [{ field: 'query.from', message: 'must not be after to', rule: 'range' }],
+    });
+}
+
 export function ussdGatewayRoutes(
   engine: UssdEngineLike,
   config: GatewayRouteConfig,
@@ -100,14 +120,7 @@ export function ussdGatewayRoutes(
     app.post(
       '/api/v1/ussd/:gateway/:secret',
       {
-        // Gateways call from a few addresses for every subscriber: the per-client rate limit would throttle the
-        // whole channel. The secret and the allowlist stand in front instead.
-        config: {
-          access: { public: true },
-          secretParams: ['secret'],
-          rateLimit: false,
-          errors: ['NOT_FOUND', 'USSD_GATEWAY_REQUEST_INVALID', 'USSD_GATEWAY_ADDRESS_NOT_ALLOWED'],
-        },
+        config: GATEWAY_CALLBACK,
         // The body is documented per content type and read by the gateway's adapter, which answers 400 itself.
         attachValidation: true,
         schema: {
@@ -145,12 +158,7 @@ export function ussdGatewayRoutes(
     app.post(
       '/api/v1/ussd/at/:secret/events',
       {
-        config: {
-          access: { public: true },
-          secretParams: ['secret'],
-          rateLimit: false,
-          errors: ['NOT_FOUND', 'USSD_GATEWAY_REQUEST_INVALID', 'USSD_GATEWAY_ADDRESS_NOT_ALLOWED'],
-        },
+        config: GATEWAY_CALLBACK,
         attachValidation: true,
         schema: {
           operationId: 'ussdSessionReport',
@@ -211,10 +219,7 @@ export function ussdGatewayRoutes(
       },
       async (request) => {
         const { from, to } = request.query;
-        if (from && to && from > to)
-          throw commonErrors.validation('from is after to', {
-            errors: [{ field: 'query.from', message: 'must not be after to', rule: 'range' }],
-          });
+        if (from && to) assertDayRange(from, to);
         return reports.list(request.query);
       },
     );
@@ -234,10 +239,7 @@ export function ussdGatewayRoutes(
       async (request) => {
         const to = request.query.to ?? isoDay(new Date());
         const from = request.query.from ?? isoDay(new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000));
-        if (from > to)
-          throw commonErrors.validation('from is after to', {
-            errors: [{ field: 'query.from', message: 'must not be after to', rule: 'range' }],
-          });
+        assertDayRange(from, to);
         return reports.summary(from, to);
       },
     );
