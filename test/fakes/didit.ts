@@ -6,7 +6,8 @@
  * sender): V2 over canonical JSON, V1 over the raw bytes (written as Didit's Python does: `", "` separators, ASCII
  * escapes, `95.0` for float scores), Simple over `timestamp:session_id:status:webhook_type`, the `-Previous` headers
  * during a secret rotation, and on request bad signatures, stale timestamps, re-serialised bodies and replays;
- * several events each delivered 1–5 times in a shuffled (seeded) order.
+ * several events each delivered 1–5 times in a shuffled (seeded) order; and a reviewer's correction of the data
+ * (`correctData`, or `POST /__fake/sessions/{id}/data`), delivered as `data.updated`.
  * The verification page at `url` lets a person pick the outcome in a browser (`npm run fake:didit`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -157,6 +158,25 @@ export class FakeDidit {
     return session;
   }
 
+  /**
+   * A reviewer at Didit corrects what the document showed: the decision changes, the status stays, and Didit sends
+   * `data.updated` (signed as every delivery), here `times` times (1–5: at-least-once redelivery).
+   */
+  async correctData(
+    sessionId: string,
+    person: Partial<FakeDiditPerson>,
+    options: DeliveryOptions & { times?: number } = {},
+    sender?: DiditSender,
+  ): Promise<DeliveryOutcome[]> {
+    const session = this.session(sessionId);
+    session.person = { ...session.person, ...person };
+    const delivery = this.buildDelivery(sessionId, { ...options, webhookType: 'data.updated' });
+    const outcomes: DeliveryOutcome[] = [];
+    for (let index = 0; index < (options.times ?? 1); index += 1)
+      outcomes.push(await this.#send(delivery, sender));
+    return outcomes;
+  }
+
   decision(sessionId: string): Record<string, unknown> {
     return decisionOf(this.session(sessionId), this.#baseUrl);
   }
@@ -263,6 +283,15 @@ export class FakeDidit {
       );
       const delivered = this.webhookUrl ? await this.deliver(control[1]!) : null;
       return send(response, 200, { session: this.session(control[1]!), delivered });
+    }
+    const correction = /^\/__fake\/sessions\/([0-9a-f-]{36})\/data$/.exec(path);
+    if (correction && method === 'POST' && this.#sessions.has(correction[1]!)) {
+      // `person`: the corrected fields; delivered as data.updated when the fake has a webhook URL.
+      const { person } = (body ?? {}) as { person?: Partial<FakeDiditPerson> };
+      const id = correction[1]!;
+      if (!this.webhookUrl) this.setStatus(id, this.session(id).status, { person: person ?? {} });
+      const delivered = this.webhookUrl ? await this.correctData(id, person ?? {}) : null;
+      return send(response, 200, { session: this.session(id), delivered });
     }
     if (path === '/__fake/sessions' && method === 'GET') return send(response, 200, this.sessions());
     if (path === '/') return send(response, 200, { service: 'fake didit v3' });

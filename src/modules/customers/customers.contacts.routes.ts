@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { commonErrors } from '../../platform/errors.ts';
 import { assertOwnership, contextOf, requirePrincipal } from '../../platform/http.ts';
 import type { CustomerContacts } from './customers.contacts.ts';
-import { CustomerView, IdParams } from './customers.schemas.ts';
+import { IdParams, OwnProfileView, ownProfile } from './customers.schemas.ts';
 import type { CustomersService } from './customers.service.ts';
 
 const Kind = Type.Union([Type.Literal('phone'), Type.Literal('email'), Type.Literal('address')]);
@@ -208,13 +208,13 @@ export function contactRoutes(
           tags: ['customer'],
           summary: 'Change the details customers may change themselves',
           body: SelfUpdate,
-          response: { 200: CustomerView },
+          response: { 200: OwnProfileView },
         },
       },
       async (request) => {
         const principal = requirePrincipal(request);
         if (principal.type !== 'customer') throw commonErrors.notFound('Customer');
-        return customers.update(principal.id, request.body, contextOf(request));
+        return ownProfile(await customers.update(principal.id, request.body, contextOf(request)));
       },
     );
   };

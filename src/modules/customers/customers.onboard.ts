@@ -2,7 +2,8 @@
  * Customers created by self-registration (the onboarding module's activation): inside the caller's transaction, so the
  * customer, the wallet, the credentials and the session are made together or not at all. The PIN arrives already
  * hashed the way customers.auth.ts hashes it (keyed by the customer id chosen before), so it is never in clear here.
- * Also the national ID's blind index and who holds it, for onboarding's duplicate check.
+ * Also the national ID's blind index and who holds it, and who is linked to a CBS client, for onboarding's duplicate
+ * checks.
  */
 import { and, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
@@ -34,6 +35,21 @@ export interface OnboardedCustomer {
   pin_hash: string;
   /** Where the customer registered: the mobile app (the default) or USSD. */
   channel?: 'mobile' | 'ussd';
+  /**
+   * The core-banking (Fineract) client the registration found the person as (identity path A). One bank client is
+   * one customer: a client another customer is linked to answers 409 CUSTOMER_EXISTS (field `CBS client id`).
+   */
+  cbs_client_id?: string | null;
+}
+
+/** The customer linked to a core-banking client id, or null. */
+export async function customerIdByCbsClientId(db: Executor, cbsClientId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(eq(customers.cbsClientId, cbsClientId))
+    .limit(1);
+  return row?.id ?? null;
 }
 
 /** The blind index customers keep of a national ID (the same keyed hash their unique index is on). */
@@ -92,6 +108,7 @@ export async function createOnboardedCustomer(
         status: 'active',
         kycTier: input.kyc_tier,
         channel: input.channel ?? 'mobile',
+        cbsClientId: input.cbs_client_id ?? null,
         registeredByType: context.actor.type === 'anonymous' ? null : context.actor.type,
         registeredById: context.actor.id,
       });
@@ -118,6 +135,7 @@ export async function createOnboardedCustomer(
     if (constraint === 'customer_phones_phone_key') throw customerErrors.duplicate('phone');
     if (constraint === 'customer_emails_email_key') throw customerErrors.duplicate('email');
     if (constraint === 'customers_national_id_key') throw customerErrors.duplicate('national ID');
+    if (constraint === 'customers_cbs_client_key') throw customerErrors.duplicate('CBS client id');
     if (constraint === 'customers_number_key') return createOnboardedCustomer(tx, deps, input, context);
     throw error;
   }
@@ -128,8 +146,9 @@ export async function createOnboardedCustomer(
     after: {
       customer_number: customerNumber,
       customer_type: 'individual',
-      channel: 'mobile',
+      channel: input.channel ?? 'mobile',
       kyc_tier: input.kyc_tier,
+      cbs_client_id: input.cbs_client_id ?? null,
     },
   });
   return { id, customerNumber };

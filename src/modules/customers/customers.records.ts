@@ -122,6 +122,7 @@ export class CustomerRecords {
       status_reason: row.statusReason,
       kyc_tier: row.kycTier,
       channel: row.channel,
+      cbs_client_id: row.cbsClientId,
       registered_by: row.registeredById
         ? { type: row.registeredByType ?? 'user', id: row.registeredById }
         : null,

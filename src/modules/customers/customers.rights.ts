@@ -135,6 +135,8 @@ export class CustomerDataRights {
           nationalIdIndex: null,
           nationalIdLast4: null,
           dateOfBirthSealed: null,
+          // The bank's key to the person: erased like the national ID (it frees the link for the bank client).
+          cbsClientId: null,
           status: 'closed',
           statusReason: 'erased',
           erasedAt,

@@ -15,6 +15,8 @@ import {
   CustomerView,
   ErasureBody,
   IdParams,
+  OwnProfileView,
+  ownProfile,
   PhoneVerified,
   PhoneVerify,
   PiiQuery,
@@ -146,13 +148,13 @@ export function customerRoutes(customers: CustomersService, auth: CustomerAuth):
           operationId: 'getMyProfile',
           tags: ['customer'],
           summary: 'The signed-in customer’s own profile',
-          response: { 200: CustomerView },
+          response: { 200: OwnProfileView },
         },
       },
       async (request) => {
         const principal = requirePrincipal(request);
         if (principal.type !== 'customer') throw commonErrors.notFound('Customer');
-        return customers.get(principal.id, principal, false, contextOf(request));
+        return ownProfile(await customers.get(principal.id, principal, false, contextOf(request)));
       },
     );
 

@@ -62,10 +62,28 @@ export const CustomerView = Type.Object({
   status_reason: Nullable(Type.String()),
   kyc_tier: Type.String(),
   channel: Channel,
+  cbs_client_id: Nullable(
+    Type.String({
+      description:
+        'The core-banking (Fineract) client id when self-registration found the customer at the bank (staff only)',
+    }),
+  ),
   registered_by: Nullable(Type.Object({ type: Type.String(), id: Type.String() })),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });
+
+/**
+ * The signed-in customer's own profile: the staff view without the bank's internal client id (the app has no use for
+ * another system's key; the data export, on request, has it).
+ */
+export const OwnProfileView = Type.Omit(CustomerView, ['cbs_client_id']);
+
+/** The staff view as the customer sees it (the response schema would drop the field too; this does not rely on it). */
+export function ownProfile<T extends { cbs_client_id?: unknown }>(view: T): Omit<T, 'cbs_client_id'> {
+  const { cbs_client_id: _bankKey, ...own } = view;
+  return own;
+}
 
 export const CustomerCreate = Type.Object({
   first_name: Name,

@@ -33,12 +33,17 @@ export const customers = pgTable(
     channel: text('channel', { enum: ['web', 'mobile', 'ussd', 'agent'] }).notNull(),
     registeredByType: text('registered_by_type'),
     registeredById: text('registered_by_id'),
+    /** The core-banking (Fineract) client this customer is, when self-registration found them there; one each. */
+    cbsClientId: text('cbs_client_id'),
     erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
   (table) => [
     uniqueIndex('customers_number_key').on(table.customerNumber),
     uniqueIndex('customers_national_id_key').on(table.nationalIdType, table.nationalIdIndex),
+    uniqueIndex('customers_cbs_client_key')
+      .on(table.cbsClientId)
+      .where(sql`${table.cbsClientId} is not null`),
     index('customers_name_idx').on(sql`lower(${table.lastName})`, sql`lower(${table.firstName})`),
     index('customers_status_idx').on(table.status, table.id),
   ],

@@ -26,6 +26,7 @@ export { type CustomerCreditIdentity, customerCreditIdentity } from './customers
 export { customerErased, customerTopics } from './customers.events.ts';
 export {
   createOnboardedCustomer,
+  customerIdByCbsClientId,
   customerIdByNationalId,
   nationalIdBlindIndex,
   type OnboardedCustomer,

@@ -16,7 +16,12 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { DomainEvent } from '../../platform/events.ts';
 import { emitEvent } from '../../platform/outbox.ts';
-import { createOnboardedCustomer, customerDisplayName, customerIdByNationalId } from '../customers/index.ts';
+import {
+  createOnboardedCustomer,
+  customerDisplayName,
+  customerIdByCbsClientId,
+  customerIdByNationalId,
+} from '../customers/index.ts';
 import { type IdentityService, registerCustomerDevice } from '../identity/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
@@ -215,6 +220,10 @@ export class Activation {
       else if (mismatches.length > 0) reasons.push(`identity_mismatch: ${mismatches.join(', ')}`);
     }
     if (row.path === 'cbs' && !row.cbsClientId) reasons.push('cbs_client_not_linked');
+    // One bank client is one customer: a client already linked is not linked again (customers' unique index refuses
+    // it too, which a race turns into `duplicate_at_activation`).
+    else if (row.path === 'cbs' && (await customerIdByCbsClientId(db, row.cbsClientId!)))
+      reasons.push('cbs_client_in_use');
     if (!row.phoneVerifiedAt) reasons.push('phone_not_verified');
     const declared = this.#journey.declared<DeclaredDetails>(row);
     const identity = this.#journey.identity<IdentityResult>(row);
@@ -304,6 +313,7 @@ export class Activation {
         kyc_tier: kycTier,
         pin_hash: row.pinHash,
         channel: row.channel === 'ussd' ? 'ussd' : 'mobile',
+        cbs_client_id: row.path === 'cbs' ? row.cbsClientId : null,
       },
       actor,
     );

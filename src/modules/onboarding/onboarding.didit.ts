@@ -5,7 +5,8 @@
  * query is never trusted: the decision is fetched), and the polling job for sessions no webhook spoke of within
  * DIDIT_POLL_AFTER_MINUTES (backing off to DIDIT_POLL_MAX_INTERVAL_MINUTES, until a final status). A decision that is
  * older than the registration's state (In Review after Approved in a shuffled delivery) moves nothing, so any
- * delivery order ends in the same state. Mapping and comparison: onboarding.didit.mapping.ts.
+ * delivery order ends in the same state. Mapping and comparison: onboarding.didit.mapping.ts. A `data.updated`
+ * webhook (a reviewer at Didit corrected the data) is applied by onboarding.didit.corrections.ts.
  */
 import type { Static } from 'typebox';
 import {
@@ -22,6 +23,7 @@ import { commonErrors, DependencyUnavailableError } from '../../platform/errors.
 import { nationalIdBlindIndex } from '../customers/index.ts';
 import { applyDiditStatus, type DiditEffect } from './onboarding.didit.apply.ts';
 import type { DiditConfigValues } from './onboarding.didit.config.ts';
+import { applyDiditCorrection, correctionKey } from './onboarding.didit.corrections.ts';
 import { countryAlpha3 } from './onboarding.didit.countries.ts';
 import { type DiditDeclared, identitySummary, outcomeOf } from './onboarding.didit.mapping.ts';
 import { DiditMetrics } from './onboarding.didit.metrics.ts';
@@ -263,6 +265,7 @@ export class DiditArea {
     const db = this.#deps.database.db;
     // Not a session of ours (another environment sharing the destination): answered 200 so Didit stops retrying.
     if (!(await findDiditSession(db, sessionId))) return 'ignored';
+    if (webhookType === 'data.updated') return this.#dataUpdated(sessionId, verified.scheme);
     if (await receiptExists(db, sessionId, status)) return 'duplicate';
     let decision: Record<string, unknown> | null = null;
     const outcome = outcomeOf(status);
@@ -285,6 +288,31 @@ export class DiditArea {
       const effectiveStatus = typeof decision?.status === 'string' ? decision.status : status;
       const effect = await this.#apply(tx, sessionId, effectiveStatus, decision, 'webhook');
       await setReceiptEffect(tx, sessionId, status, effect);
+      return effect;
+    });
+  }
+
+  /**
+   * A reviewer at Didit corrected the data (onboarding.didit.corrections.ts): the decision is fetched whatever the
+   * body says, and recorded once per corrected data (a receipt keyed by it), so redeliveries have one effect.
+   */
+  async #dataUpdated(sessionId: string, scheme: string): Promise<WebhookOutcome> {
+    const db = this.#deps.database.db;
+    const decision = await this.#fetchDecision(sessionId);
+    const key = correctionKey(sessionId, decision);
+    if (await receiptExists(db, sessionId, key)) return 'duplicate';
+    return inTransaction(db, async (tx) => {
+      const first = await insertReceipt(tx, {
+        sessionId,
+        status: key,
+        webhookType: 'data.updated',
+        scheme,
+        effect: 'pending',
+      });
+      if (!first) return 'duplicate';
+      const minutes = this.#config.DIDIT_POLL_AFTER_MINUTES;
+      const effect = await applyDiditCorrection(tx, this.#journey, minutes, sessionId, decision);
+      await setReceiptEffect(tx, sessionId, key, effect);
       return effect;
     });
   }

@@ -65,6 +65,8 @@ export const SYSTEM_STEPS = [
   'didit_approved',
   'didit_declined',
   'didit_expired',
+  /** Didit's reviewer corrected the verified data (`data.updated`): the identity is re-mapped, the state kept. */
+  'didit_data_updated',
   'complete_approved',
   'complete_review',
   'review_approve',
@@ -106,6 +108,12 @@ const DIDIT = {
   didit_expired: 'identity_expired',
 } as const;
 
+/**
+ * A Didit correction after the identity was verified and before activation: re-mapped in place (the comparison with
+ * the declared details runs again; completion or the reviewer reads the new mismatches).
+ */
+const correctedIn = <S extends RegistrationState>(state: S) => ({ didit_data_updated: state }) as const;
+
 export const TRANSITIONS: Table = {
   phone_checked: { ...IDENTITY, identity_declared: 'identity_declared', expire: 'expired' },
   sign_in_required: { expire: 'expired' },
@@ -113,6 +121,7 @@ export const TRANSITIONS: Table = {
   identity_review: { ...DIDIT, didit_in_review: 'identity_review', expire: 'expired' },
   identity_expired: { ...IDENTITY, expire: 'expired' },
   identity_verified: {
+    ...correctedIn('identity_verified'),
     phone_otp_send: 'identity_verified',
     phone_otp_verify: 'phone_verified',
     phone_network: 'phone_verified',
@@ -120,25 +129,33 @@ export const TRANSITIONS: Table = {
   },
   identity_declared: { phone_network: 'phone_verified', expire: 'expired' },
   phone_verified: {
+    ...correctedIn('phone_verified'),
     email_otp_send: 'phone_verified',
     email_otp_verify: 'email_verified',
     email_skip: 'email_verified',
     expire: 'expired',
   },
-  email_verified: { terms_accept: 'terms_accepted', expire: 'expired' },
-  terms_accepted: { pin_set: 'credentials_set', expire: 'expired' },
+  email_verified: { ...correctedIn('email_verified'), terms_accept: 'terms_accepted', expire: 'expired' },
+  terms_accepted: { ...correctedIn('terms_accepted'), pin_set: 'credentials_set', expire: 'expired' },
   credentials_set: {
+    ...correctedIn('credentials_set'),
     complete: 'credentials_set',
     complete_approved: 'completed',
     complete_review: 'in_review',
     expire: 'expired',
   },
   in_review: {
+    ...correctedIn('in_review'),
     review_approve: 'completed',
     review_reject: 'rejected',
     review_request_info: 'info_requested',
   },
-  info_requested: { ...IDENTITY, details_update: 'in_review', expire: 'expired' },
+  info_requested: {
+    ...IDENTITY,
+    ...correctedIn('info_requested'),
+    details_update: 'in_review',
+    expire: 'expired',
+  },
   completed: { purge: 'purged' },
   declined: { purge: 'purged' },
   rejected: { purge: 'purged' },
