@@ -5,14 +5,8 @@
  * airtime purchase is a bill payment whose account is the phone number.
  */
 import { defineJourney } from './ussd.menu.ts';
-import { paymentConfirmation } from './ussd.money.confirm.ts';
-import {
-  customerOf,
-  MONEY_PHRASES,
-  MONEY_VALUES,
-  refusalScreen,
-  sessionCurrency,
-} from './ussd.money.screens.ts';
+import { customerOf, MONEY_PHRASES, MONEY_VALUES, sessionCurrency } from './ussd.money.screens.ts';
+import { amountEntry, paymentConfirmation } from './ussd.money.states.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
 export const airtimeJourney = defineJourney<UssdServices>({
@@ -108,37 +102,18 @@ export const airtimeJourney = defineJourney<UssdServices>({
         return { go: 'amount' };
       },
     },
-    amount: {
-      screen: (ctx) => ({
-        phrase: 'amount',
-        values: {
-          network: ctx.get('biller_name') ?? '',
-          phone: ctx.get('phone') ?? '',
-          currency: ctx.get('currency') ?? '',
-        },
-      }),
-      input: { type: 'amount' },
-      async next(amount, ctx) {
-        const customerId = customerOf(ctx);
-        const billerCode = ctx.get('biller');
-        const phone = ctx.get('phone');
-        if (!customerId || !billerCode || !phone) return { end: { phrase: 'common.error' } };
-        const quote = await ctx.services.money.quoteBill(customerId, {
-          billerCode,
-          account: phone,
-          amount: BigInt(amount),
-        });
-        if (quote.kind === 'refused') {
-          // The number is the account: a number the network's biller does not take is refused here.
-          if (quote.code === 'INVALID_BILL_REFERENCE') return { end: { phrase: 'money.payee_unavailable' } };
-          return refusalScreen(quote, 'quote');
-        }
-        ctx.set('amount', amount);
-        ctx.set('fee', quote.charges.toString());
-        ctx.set('pay_currency', quote.currency);
-        return { go: 'confirm' };
-      },
-    },
+    amount: amountEntry({
+      currencyKey: 'pay_currency',
+      needs: ['biller', 'phone'],
+      shows: { network: 'biller_name', phone: 'phone' },
+      quote: (ctx, customerId, { biller, phone }, amount) =>
+        ctx.services.money.quoteBill(customerId, { billerCode: biller, account: phone, amount }),
+      // The number is the account: a number the network's biller does not take is refused here.
+      refused: (refusal) =>
+        refusal.code === 'INVALID_BILL_REFERENCE'
+          ? { end: { phrase: 'money.payee_unavailable' } }
+          : undefined,
+    }),
     confirm: paymentConfirmation({
       action: 'airtime',
       currencyKey: 'pay_currency',

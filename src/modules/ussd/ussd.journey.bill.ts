@@ -4,7 +4,6 @@
  * threshold, all before the PIN), then a confirmation with amount, fee and biller that takes the PIN.
  */
 import { defineJourney, type Option } from './ussd.menu.ts';
-import { paymentConfirmation } from './ussd.money.confirm.ts';
 import {
   customerOf,
   MONEY_PHRASES,
@@ -12,6 +11,7 @@ import {
   refusalScreen,
   sessionCurrency,
 } from './ussd.money.screens.ts';
+import { amountEntry, paymentConfirmation } from './ussd.money.states.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
 /** Categories with a name of their own; any other shows as the registry spells it. */
@@ -123,33 +123,13 @@ export const billJourney = defineJourney<UssdServices>({
         return { go: 'amount' };
       },
     },
-    amount: {
-      screen: (ctx) => ({
-        phrase: 'amount',
-        values: {
-          biller: ctx.get('biller_name') ?? '',
-          account: ctx.get('account') ?? '',
-          currency: ctx.get('currency') ?? '',
-        },
-      }),
-      input: { type: 'amount' },
-      async next(amount, ctx) {
-        const customerId = customerOf(ctx);
-        const billerCode = ctx.get('biller');
-        const account = ctx.get('account');
-        if (!customerId || !billerCode || !account) return { end: { phrase: 'common.error' } };
-        const quote = await ctx.services.money.quoteBill(customerId, {
-          billerCode,
-          account,
-          amount: BigInt(amount),
-        });
-        if (quote.kind === 'refused') return refusalScreen(quote, 'quote');
-        ctx.set('amount', amount);
-        ctx.set('fee', quote.charges.toString());
-        ctx.set('pay_currency', quote.currency);
-        return { go: 'confirm' };
-      },
-    },
+    amount: amountEntry({
+      currencyKey: 'pay_currency',
+      needs: ['biller', 'account'],
+      shows: { biller: 'biller_name', account: 'account' },
+      quote: (ctx, customerId, { biller, account }, amount) =>
+        ctx.services.money.quoteBill(customerId, { billerCode: biller, account, amount }),
+    }),
     confirm: paymentConfirmation({
       action: 'bill',
       currencyKey: 'pay_currency',

@@ -4,14 +4,8 @@
  * then a confirmation with amount, fee and merchant takes the PIN.
  */
 import { defineJourney } from './ussd.menu.ts';
-import { paymentConfirmation } from './ussd.money.confirm.ts';
-import {
-  customerOf,
-  MONEY_PHRASES,
-  MONEY_VALUES,
-  refusalScreen,
-  sessionCurrency,
-} from './ussd.money.screens.ts';
+import { MONEY_PHRASES, MONEY_VALUES, sessionCurrency } from './ussd.money.screens.ts';
+import { amountEntry, paymentConfirmation } from './ussd.money.states.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
 export const merchantJourney = defineJourney<UssdServices>({
@@ -61,28 +55,13 @@ export const merchantJourney = defineJourney<UssdServices>({
         return { go: 'amount' };
       },
     },
-    amount: {
-      screen: (ctx) => ({
-        phrase: 'amount',
-        values: {
-          merchant: ctx.get('merchant') ?? '',
-          till: ctx.get('till') ?? '',
-          currency: ctx.get('currency') ?? '',
-        },
-      }),
-      input: { type: 'amount' },
-      async next(amount, ctx) {
-        const customerId = customerOf(ctx);
-        const till = ctx.get('till');
-        if (!customerId || !till) return { end: { phrase: 'common.error' } };
-        const quote = await ctx.services.money.quoteMerchant(customerId, { till, amount: BigInt(amount) });
-        if (quote.kind === 'refused') return refusalScreen(quote, 'quote');
-        ctx.set('amount', amount);
-        ctx.set('fee', quote.charges.toString());
-        ctx.set('pay_currency', quote.currency);
-        return { go: 'confirm' };
-      },
-    },
+    amount: amountEntry({
+      currencyKey: 'pay_currency',
+      needs: ['till'],
+      shows: { merchant: 'merchant', till: 'till' },
+      quote: (ctx, customerId, { till }, amount) =>
+        ctx.services.money.quoteMerchant(customerId, { till, amount }),
+    }),
     confirm: paymentConfirmation({
       action: 'merchant',
       currencyKey: 'pay_currency',

@@ -4,14 +4,8 @@
  * recipient that takes the PIN. One transfer per session step, however often the gateway delivers it.
  */
 import { defineJourney } from './ussd.menu.ts';
-import { paymentConfirmation } from './ussd.money.confirm.ts';
-import {
-  customerOf,
-  MONEY_PHRASES,
-  MONEY_VALUES,
-  refusalScreen,
-  sessionCurrency,
-} from './ussd.money.screens.ts';
+import { customerOf, MONEY_PHRASES, MONEY_VALUES, sessionCurrency } from './ussd.money.screens.ts';
+import { amountEntry, paymentConfirmation } from './ussd.money.states.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
 export const sendJourney = defineJourney<UssdServices>({
@@ -65,32 +59,13 @@ export const sendJourney = defineJourney<UssdServices>({
         return { go: 'amount' };
       },
     },
-    amount: {
-      screen: (ctx) => ({
-        phrase: 'amount',
-        values: {
-          name: ctx.get('name') ?? '',
-          phone: ctx.get('to') ?? '',
-          currency: ctx.get('currency') ?? '',
-        },
-      }),
-      input: { type: 'amount' },
-      async next(amount, ctx) {
-        const customerId = customerOf(ctx);
-        const phone = ctx.get('to');
-        const currency = ctx.get('currency');
-        if (!customerId || !phone || !currency) return { end: { phrase: 'common.error' } };
-        const quote = await ctx.services.money.quoteTransfer(customerId, {
-          phone,
-          amount: BigInt(amount),
-          currency,
-        });
-        if (quote.kind === 'refused') return refusalScreen(quote, 'quote');
-        ctx.set('amount', amount);
-        ctx.set('fee', quote.charges.toString());
-        return { go: 'confirm' };
-      },
-    },
+    amount: amountEntry({
+      currencyKey: 'currency',
+      needs: ['to', 'currency'],
+      shows: { name: 'name', phone: 'to' },
+      quote: (ctx, customerId, { to, currency }, amount) =>
+        ctx.services.money.quoteTransfer(customerId, { phone: to, amount, currency }),
+    }),
     confirm: paymentConfirmation({
       action: 'send',
       currencyKey: 'currency',
