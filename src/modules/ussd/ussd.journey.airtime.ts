@@ -6,7 +6,7 @@
  */
 import { defineJourney } from './ussd.menu.ts';
 import { customerOf, MONEY_PHRASES, MONEY_VALUES, sessionCurrency } from './ussd.money.screens.ts';
-import { amountEntry, paymentConfirmation } from './ussd.money.states.ts';
+import { amountEntry, billerPicked, paymentConfirmation } from './ussd.money.states.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
 export const airtimeJourney = defineJourney<UssdServices>({
@@ -92,15 +92,7 @@ export const airtimeJourney = defineJourney<UssdServices>({
         };
       },
       input: { type: 'choice' },
-      async next(code, ctx) {
-        const customerId = customerOf(ctx);
-        if (!customerId) return { end: { phrase: 'common.error' } };
-        const biller = await ctx.services.money.biller(customerId, code);
-        if (!biller) return { end: { phrase: 'money.payee_unavailable' } };
-        ctx.set('biller', biller.code);
-        ctx.set('biller_name', biller.name);
-        return { go: 'amount' };
-      },
+      next: billerPicked('amount'),
     },
     amount: amountEntry({
       currencyKey: 'pay_currency',

@@ -11,7 +11,7 @@ import {
   refusalScreen,
   sessionCurrency,
 } from './ussd.money.screens.ts';
-import { amountEntry, paymentConfirmation } from './ussd.money.states.ts';
+import { amountEntry, billerPicked, paymentConfirmation } from './ussd.money.states.ts';
 import type { UssdServices } from './ussd.ports.ts';
 
 /** Categories with a name of their own; any other shows as the registry spells it. */
@@ -97,15 +97,7 @@ export const billJourney = defineJourney<UssdServices>({
         };
       },
       input: { type: 'choice' },
-      async next(code, ctx) {
-        const customerId = customerOf(ctx);
-        if (!customerId) return { end: { phrase: 'common.error' } };
-        const biller = await ctx.services.money.biller(customerId, code);
-        if (!biller) return { end: { phrase: 'money.payee_unavailable' } };
-        ctx.set('biller', biller.code);
-        ctx.set('biller_name', biller.name);
-        return { go: 'account' };
-      },
+      next: billerPicked('account'),
     },
     account: {
       screen: (ctx) => ({ phrase: 'account', values: { biller: ctx.get('biller_name') ?? '' } }),

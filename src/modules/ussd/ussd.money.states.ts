@@ -28,6 +28,22 @@ function needed<K extends string>(
   return { customerId, got: got as Record<K, string> };
 }
 
+/**
+ * The `next` of a state listing billers: the one picked is kept (code and name) for the later states, or the session
+ * ends when it can no longer be paid.
+ */
+export function billerPicked(then: string): NonNullable<MenuState<UssdServices>['next']> {
+  return async (code, ctx) => {
+    const customerId = customerOf(ctx);
+    if (!customerId) return { end: { phrase: 'common.error' } };
+    const biller = await ctx.services.money.biller(customerId, code);
+    if (!biller) return { end: { phrase: 'money.payee_unavailable' } };
+    ctx.set('biller', biller.code);
+    ctx.set('biller_name', biller.name);
+    return { go: then };
+  };
+}
+
 export interface AmountEntry<K extends string> {
   /** `pay_currency`: the quote's currency is kept for the confirmation (a biller's or merchant's, not the session's). */
   currencyKey: 'currency' | 'pay_currency';
