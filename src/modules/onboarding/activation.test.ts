@@ -1,7 +1,8 @@
 /**
  * Identity path A, completion and the review queue over HTTP, against the Fineract fake: the CBS path happy (a
  * customer, a wallet, tokens), a CBS mismatch to manual review and approval, a duplicate national ID to review,
- * rejection with a reason, a request for information reopening the identity step, and activation all-or-nothing.
+ * rejection with a reason, a request for information reopening the identity step, and activation all-or-nothing;
+ * the CBS client id linked to the customer, once per bank client.
  * The whole journey runs over HTTP: phone check, CBS lookup, phone and email OTP (codes read from their sealed
  * events), terms, PIN, completion.
  */
@@ -12,6 +13,7 @@ import { FakeFineract } from '../../../test/fakes/fineract.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { staffToken } from '../../../test/helpers/loans.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
+import { systemContext } from '../../platform/audit.ts';
 import { type Envelope, openEnvelope } from '../../platform/crypto.ts';
 import { rawRows } from '../../platform/db.ts';
 import { nationalIdBlindIndex } from '../customers/index.ts';
@@ -687,6 +689,96 @@ describe('onboarding: CBS path, completion and review', () => {
     const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
     assert.equal(ready.statusCode, 200, ready.body);
     assert.equal(ready.json().checks['onboarding.screening'], 'not_configured');
+  });
+
+  test('one bank client is one customer: the link is on the customer; a second registration of the client goes to review, and approving it is 409', async () => {
+    bankClient(520, '52000001', '0711000520');
+    const first = await phoneCheck('+254711000520', 'device-520');
+    assert.equal((await cbsLookup(first, { national_id: '52000001' })).statusCode, 200);
+    await throughCredentials(first);
+    const done = await complete(first);
+    assert.equal(done.json().state, 'completed', done.body);
+    const customerId = done.json().customer_id as string;
+    const staffView = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/customer/customer/${customerId}`,
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(staffView.statusCode, 200, staffView.body);
+    assert.equal(staffView.json().cbs_client_id, '520');
+    // The customer's own profile leaves the bank's internal key out.
+    const own = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/customer/me',
+      headers: bearer(done.json().tokens.access_token),
+    });
+    assert.equal(own.statusCode, 200, own.body);
+    assert.equal(own.json().id, customerId);
+    assert.ok(!('cbs_client_id' in own.json()));
+
+    // The bank corrected the client's national ID: another applicant now finds the same client by it.
+    bankClient(520, '52000002', '0711000520');
+    const second = await phoneCheck('+254711000521', 'device-521');
+    assert.equal((await cbsLookup(second, { national_id: '52000002' })).statusCode, 200);
+    const id = await throughCredentials(second);
+    const reviewed = await complete(second);
+    assert.equal(reviewed.statusCode, 200, reviewed.body);
+    assert.equal(reviewed.json().state, 'in_review');
+    const registration = await api().journey.byToken(second);
+    assert.ok(registration.reviewReasons?.includes('cbs_client_in_use'), String(registration.reviewReasons));
+    assert.equal((await review('claim', { registration_id: id })).statusCode, 200);
+    // customers' unique index refuses the second link: a 409 the reviewer reads, never a 500.
+    const approved = await review('approve', { registration_id: id });
+    assert.equal(approved.statusCode, 409, approved.body);
+    assert.equal(approved.json().error_code, 'CUSTOMER_EXISTS');
+    assert.deepEqual(approved.json().details, { field: 'CBS client id' });
+    const [linked] = await rawRows<{ n: number }>(
+      db(),
+      sql`select count(*)::int as n from customers where cbs_client_id = '520'`,
+    );
+    assert.equal(linked?.n, 1);
+    assert.equal(await customersWithPhone('+254711000521'), 0);
+    assert.equal((await status(second)).json().state, 'in_review');
+  });
+
+  test('the bank client linked to another customer between the checks and activation: review, not a 500', async () => {
+    bankClient(530, '53000001', '0711000530');
+    const token = await phoneCheck('+254711000530', 'device-530');
+    assert.equal((await cbsLookup(token, { national_id: '53000001' })).statusCode, 200);
+    await throughCredentials(token);
+    const other = await createCustomer(t, 'Other', '+254711000539');
+    const { journey } = api();
+    // A concurrent activation's link, made after the checks found the client free (the last check is screening).
+    const racing = new Activation(
+      t.deps,
+      journey,
+      {
+        identity: t.application.system.api(identityModule),
+        wallets: t.application.system.api(walletsModule),
+        screening: {
+          name: 'test-race',
+          configured: true,
+          screen: async () => {
+            await db().execute(sql`update customers set cbs_client_id = '530' where id = ${other.id}`);
+            return { hit: false, matches: [], provider: 'test-race' };
+          },
+        },
+      },
+      {
+        ONBOARDING_TIER_CBS: 'standard',
+        ONBOARDING_TIER_DIDIT: 'basic',
+        ONBOARDING_WALLET_CURRENCY: 'KES',
+        ONBOARDING_NATIONAL_ID_TYPE: 'national_id',
+        ONBOARDING_CBS_LOOKUPS_PER_HOUR: 5,
+        ONBOARDING_AUTO_APPROVE: true,
+      },
+    );
+    const answer = await racing.complete(await journey.byToken(token), systemContext());
+    assert.equal(answer.state, 'in_review');
+    assert.equal(answer.customer_id, null);
+    const registration = await journey.byToken(token);
+    assert.deepEqual(registration.reviewReasons, ['duplicate_at_activation: CBS client id']);
+    assert.equal(await customersWithPhone('+254711000530'), 0);
   });
 
   test('an existing customer cannot be completed twice through another registration', async () => {
