@@ -5230,7 +5230,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a claimed registration: the customer, wallet and credentials are created at once
-         * @description Activation in one transaction, as automatic approval does (the customer then signs in with phone and PIN). A phone, email or national ID that became another customer’s answers 409 CUSTOMER_EXISTS and changes nothing.
+         * @description Activation in one transaction, as automatic approval does (the customer then signs in with phone and PIN). A phone, email, national ID or CBS client that became another customer’s answers 409 CUSTOMER_EXISTS and changes nothing.
          *
          *     Requires `onboarding:review`.
          */
@@ -25142,6 +25142,7 @@ export interface operations {
                      *       "status_reason": "status reason",
                      *       "kyc_tier": "basic",
                      *       "channel": "web",
+                     *       "cbs_client_id": "cbs client id",
                      *       "registered_by": {
                      *         "type": "user",
                      *         "id": "0193a1c2-7d4e-7f10-8a2b-5c6d7e8f9a09"
@@ -25172,6 +25173,7 @@ export interface operations {
                         status_reason: string | null;
                         kyc_tier: string;
                         channel: "web" | "mobile" | "ussd" | "agent";
+                        cbs_client_id: string | null;
                         registered_by: {
                             type: string;
                             id: string;
@@ -25472,6 +25474,7 @@ export interface operations {
                      *       "status_reason": "status reason",
                      *       "kyc_tier": "kyc tier",
                      *       "channel": "web",
+                     *       "cbs_client_id": "cbs client id",
                      *       "registered_by": {
                      *         "type": "type",
                      *         "id": "id"
@@ -25502,6 +25505,7 @@ export interface operations {
                         status_reason: string | null;
                         kyc_tier: string;
                         channel: "web" | "mobile" | "ussd" | "agent";
+                        cbs_client_id: string | null;
                         registered_by: {
                             type: string;
                             id: string;
@@ -25775,6 +25779,7 @@ export interface operations {
                      *           "status_reason": "status reason",
                      *           "kyc_tier": "kyc tier",
                      *           "channel": "web",
+                     *           "cbs_client_id": "cbs client id",
                      *           "registered_by": {
                      *             "type": "type",
                      *             "id": "id"
@@ -25809,6 +25814,7 @@ export interface operations {
                             status_reason: string | null;
                             kyc_tier: string;
                             channel: "web" | "mobile" | "ussd" | "agent";
+                            cbs_client_id: string | null;
                             registered_by: {
                                 type: string;
                                 id: string;
@@ -26014,6 +26020,7 @@ export interface operations {
                      *       "status_reason": "status reason",
                      *       "kyc_tier": "kyc tier",
                      *       "channel": "web",
+                     *       "cbs_client_id": "cbs client id",
                      *       "registered_by": {
                      *         "type": "type",
                      *         "id": "id"
@@ -26044,6 +26051,7 @@ export interface operations {
                         status_reason: string | null;
                         kyc_tier: string;
                         channel: "web" | "mobile" | "ussd" | "agent";
+                        cbs_client_id: string | null;
                         registered_by: {
                             type: string;
                             id: string;
@@ -26274,6 +26282,7 @@ export interface operations {
                      *       "status_reason": "status reason",
                      *       "kyc_tier": "kyc tier",
                      *       "channel": "web",
+                     *       "cbs_client_id": "cbs client id",
                      *       "registered_by": {
                      *         "type": "type",
                      *         "id": "id"
@@ -26304,6 +26313,7 @@ export interface operations {
                         status_reason: string | null;
                         kyc_tier: string;
                         channel: "web" | "mobile" | "ussd" | "agent";
+                        cbs_client_id: string | null;
                         registered_by: {
                             type: string;
                             id: string;
@@ -28540,6 +28550,7 @@ export interface operations {
                      *       "status_reason": "status reason",
                      *       "kyc_tier": "kyc tier",
                      *       "channel": "web",
+                     *       "cbs_client_id": "cbs client id",
                      *       "registered_by": {
                      *         "type": "type",
                      *         "id": "id"
@@ -28570,6 +28581,7 @@ export interface operations {
                         status_reason: string | null;
                         kyc_tier: string;
                         channel: "web" | "mobile" | "ussd" | "agent";
+                        cbs_client_id: string | null;
                         registered_by: {
                             type: string;
                             id: string;
@@ -28821,6 +28833,7 @@ export interface operations {
                      *         "status_reason": "status reason",
                      *         "kyc_tier": "kyc tier",
                      *         "channel": "web",
+                     *         "cbs_client_id": "cbs client id",
                      *         "registered_by": {
                      *           "type": "type",
                      *           "id": "id"
@@ -28935,6 +28948,7 @@ export interface operations {
                             status_reason: string | null;
                             kyc_tier: string;
                             channel: "web" | "mobile" | "ussd" | "agent";
+                            cbs_client_id: string | null;
                             registered_by: {
                                 type: string;
                                 id: string;
@@ -29481,6 +29495,7 @@ export interface operations {
                      *       "status_reason": "status reason",
                      *       "kyc_tier": "kyc tier",
                      *       "channel": "web",
+                     *       "cbs_client_id": "cbs client id",
                      *       "registered_by": {
                      *         "type": "type",
                      *         "id": "id"
@@ -29511,6 +29526,7 @@ export interface operations {
                         status_reason: string | null;
                         kyc_tier: string;
                         channel: "web" | "mobile" | "ussd" | "agent";
+                        cbs_client_id: string | null;
                         registered_by: {
                             type: string;
                             id: string;

@@ -334,6 +334,13 @@ describe('mobile registration journeys through the typed client', () => {
     const profile = await oneWallet(me, done.customer_id);
     assert.equal(profile.first_name, 'Wanjiku');
     assert.equal(profile.kyc_tier, 'standard');
+    // The bank client the lookup found is linked to the customer: staff see it; the customer's own profile does not.
+    const staffView = expectData(
+      await admin.GET('/api/v1/customer/customer/{id}', { params: { path: { id: done.customer_id } } }),
+      200,
+    );
+    assert.equal(staffView.cbs_client_id, '9001');
+    assert.ok(!('cbs_client_id' in profile));
     await signIn(person.phone);
     const read = expectData(await reg.status(), 200);
     assert.equal(read.state, 'completed');

@@ -36,6 +36,7 @@ export const diditWebhookReceipts = pgTable(
   'onboarding_didit_webhooks',
   {
     sessionId: text('session_id').notNull(),
+    /** Didit's status; for a data.updated, `data.updated:<hash of the fetched data>` (one effect per correction). */
     status: text('status').notNull(),
     webhookType: text('webhook_type').notNull(),
     /** Which signature verified it: v2, v1 or simple (simple: the decision was fetched, never read from the body). */

@@ -75,8 +75,8 @@ export function reviewRoutes(queue: ReviewQueue): FastifyPluginAsyncTypebox {
           summary: 'Approve a claimed registration: the customer, wallet and credentials are created at once',
           description:
             'Activation in one transaction, as automatic approval does (the customer then signs in with phone and ' +
-            'PIN). A phone, email or national ID that became another customer’s answers 409 CUSTOMER_EXISTS and ' +
-            'changes nothing.',
+            'PIN). A phone, email, national ID or CBS client that became another customer’s answers 409 ' +
+            'CUSTOMER_EXISTS and changes nothing.',
           body: ReviewApproveBody,
           response: { 200: ReviewDecision },
         },
