@@ -21,3 +21,11 @@ declare module '../../platform/error-catalogue.ts' {
 }
 
 export const ussdErrors = defineErrors('ussd', definitions);
+
+/** A gateway body that is not its wire format: 400 naming the field (the gateway ends the session on any 4xx). */
+export function invalidGatewayRequest(gateway: string, field: string, problem: string) {
+  return ussdErrors.USSD_GATEWAY_REQUEST_INVALID({
+    message: `The ${gateway} request could not be read: ${field} ${problem}`,
+    details: { gateway, field },
+  });
+}

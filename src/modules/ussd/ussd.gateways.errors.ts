@@ -2,7 +2,7 @@
  * Error codes of the USSD gateway routes (the adapters, the end-of-session reports). A gateway switched off or called
  * with a wrong secret answers the platform's NOT_FOUND, like a route that does not exist, so probing learns nothing.
  */
-import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
+import type { ErrorDefinitions } from '../../platform/error-catalogue.ts';
 
 export const gatewayErrorDefinitions = {
   USSD_GATEWAY_REQUEST_INVALID: {
@@ -24,18 +24,3 @@ export const gatewayErrorDefinitions = {
       'secret, so only a caller that knows the secret learns the route exists.',
   },
 } as const satisfies ErrorDefinitions;
-
-type GatewayErrorCodes = typeof gatewayErrorDefinitions;
-declare module '../../platform/error-catalogue.ts' {
-  interface ErrorCodes extends GatewayErrorCodes {}
-}
-
-/** The gateway area's catalogue; ussd.errors.ts joins `gatewayErrorDefinitions` into the module's one. */
-export const gatewayErrors = defineErrors('ussd', gatewayErrorDefinitions);
-
-export function invalidGatewayRequest(gateway: string, field: string, problem: string) {
-  return gatewayErrors.USSD_GATEWAY_REQUEST_INVALID({
-    message: `The ${gateway} request could not be read: ${field} ${problem}`,
-    details: { gateway, field },
-  });
-}

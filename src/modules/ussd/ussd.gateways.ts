@@ -4,9 +4,9 @@
  * USSD_GATEWAY_REQUEST_INVALID naming the field, never a 500.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { invalidGatewayRequest } from './ussd.errors.ts';
 import type { GatewayName, UssdReply, UssdRequest } from './ussd.gateway.types.ts';
 import { DEFAULT_SESSION_TTL_SECONDS } from './ussd.gateways.config.ts';
-import { invalidGatewayRequest } from './ussd.gateways.errors.ts';
 
 /**
  * A parsed request with what the reply must echo back that `UssdRequest` does not carry (Arkesel's and Nalo's

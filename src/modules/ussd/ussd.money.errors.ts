@@ -1,9 +1,9 @@
 /**
- * Error codes of the USSD money area (to be joined into the module's catalogue by ussd.errors.ts). The payment
+ * Error codes of the USSD money area (joined into the module's catalogue by ussd.errors.ts). The payment
  * engine's own refusals (INSUFFICIENT_BALANCE, LIMIT_EXCEEDED, INVALID_PIN…) keep their codes; these are the refusals
  * only USSD makes.
  */
-import { defineErrors, type ErrorDefinitions } from '../../platform/error-catalogue.ts';
+import type { ErrorDefinitions } from '../../platform/error-catalogue.ts';
 
 export const moneyErrorDefinitions = {
   USSD_AMOUNT_NEEDS_APP: {
@@ -19,10 +19,3 @@ export const moneyErrorDefinitions = {
     description: 'The till number typed on USSD is not an active merchant.',
   },
 } as const satisfies ErrorDefinitions;
-
-type UssdMoneyErrorCodes = typeof moneyErrorDefinitions;
-declare module '../../platform/error-catalogue.ts' {
-  interface ErrorCodes extends UssdMoneyErrorCodes {}
-}
-
-export const moneyErrors = defineErrors('ussd', moneyErrorDefinitions);

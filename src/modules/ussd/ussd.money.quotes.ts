@@ -9,8 +9,8 @@ import { formatMoney } from '../../platform/money.ts';
 import { customerNames } from '../customers/index.ts';
 import { type MovementPlan, transactionErrors } from '../transactions/index.ts';
 import { ussdPrincipal } from './ussd.claims.ts';
+import { ussdErrors } from './ussd.errors.ts';
 import type { MoneyApis } from './ussd.money.apis.ts';
-import { moneyErrors } from './ussd.money.errors.ts';
 import { maskName, type StatementLine, statementLines } from './ussd.money.read.ts';
 import type { BillerChoice, MerchantChoice, Quote, Recipient, WalletBalance } from './ussd.money.ts';
 
@@ -114,7 +114,7 @@ export class UssdMoneyReads {
     const thresholds = await this.apis.settings.get('payments.otp_threshold_minor');
     const threshold = thresholds[currency];
     if (threshold !== undefined && amount >= BigInt(threshold))
-      throw moneyErrors.USSD_AMOUNT_NEEDS_APP({
+      throw ussdErrors.USSD_AMOUNT_NEEDS_APP({
         params: { threshold: formatMoney(BigInt(threshold), currency) },
         details: { threshold: formatMoney(BigInt(threshold), currency), currency },
       });
@@ -237,7 +237,7 @@ export class UssdMoneyReads {
   async quoteMerchant(customerId: string, input: { till: string; amount: bigint }): Promise<Quote> {
     try {
       const target = await this.merchantTarget(input.till);
-      if (!target) throw moneyErrors.USSD_MERCHANT_NOT_FOUND({ params: { till: input.till } });
+      if (!target) throw ussdErrors.USSD_MERCHANT_NOT_FOUND({ params: { till: input.till } });
       const { merchant } = target;
       await this.assertBelowOtpThreshold(input.amount, merchant.currency);
       // The plan MerchantPayments.pay hands the engine.

@@ -6,8 +6,8 @@
  * are in ussd.money.quotes.ts; the payments here each run under an idempotency claim (ussd.money.claims.ts).
  */
 import { ussdPrincipal, ussdRequestContext } from './ussd.claims.ts';
+import { ussdErrors } from './ussd.errors.ts';
 import { type MoneyOutcome, runClaimed } from './ussd.money.claims.ts';
-import { moneyErrors } from './ussd.money.errors.ts';
 import { UssdMoneyReads } from './ussd.money.quotes.ts';
 import type { StatementLine } from './ussd.money.read.ts';
 
@@ -173,7 +173,7 @@ export class UssdMoney extends UssdMoneyReads implements MoneyPort {
     });
     return runClaimed(this.apis.deps.idempotency, action, async (claim) => {
       const target = await this.merchantTarget(input.till);
-      if (!target) throw moneyErrors.USSD_MERCHANT_NOT_FOUND({ params: { till: input.till } });
+      if (!target) throw ussdErrors.USSD_MERCHANT_NOT_FOUND({ params: { till: input.till } });
       await this.assertBelowOtpThreshold(input.amount, target.merchant.currency);
       return this.apis.merchants.pay(
         this.#principal(call),

@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { commonErrors } from '../../platform/errors.ts';
+import { invalidGatewayRequest, ussdErrors } from './ussd.errors.ts';
 import { GATEWAYS, type UssdReply, type UssdRequest } from './ussd.gateway.types.ts';
 import {
   addressAllowed,
@@ -17,7 +18,6 @@ import {
   type GatewaySettings,
   secretMatches,
 } from './ussd.gateways.config.ts';
-import { gatewayErrors, invalidGatewayRequest } from './ussd.gateways.errors.ts';
 import {
   GatewayBody,
   GatewayParams,
@@ -66,7 +66,7 @@ function admit(
 ): GatewaySettings {
   const found = Object.hasOwn(settings, gateway) ? settings[gateway] : undefined;
   if (!found || !secretMatches(found, secret)) throw commonErrors.notFound('Route');
-  if (!addressAllowed(found, request.ip)) throw gatewayErrors.USSD_GATEWAY_ADDRESS_NOT_ALLOWED();
+  if (!addressAllowed(found, request.ip)) throw ussdErrors.USSD_GATEWAY_ADDRESS_NOT_ALLOWED();
   return found;
 }
 
