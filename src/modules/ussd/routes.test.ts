@@ -417,6 +417,13 @@ describe('USSD routes', () => {
       headers: bearer(t.adminToken),
     });
     assert.equal(backwards.statusCode, 422);
+    for (const url of [
+      '/api/v1/ussd/reports?from=2026-02-30',
+      '/api/v1/ussd/reports/summary?to=2026-13-01',
+    ]) {
+      const impossible = await t.app.inject({ method: 'GET', url, headers: bearer(t.adminToken) });
+      assert.equal(impossible.statusCode, 422, `${url}: ${impossible.body}`);
+    }
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/ussd/reports' })).statusCode, 401);
   });
 

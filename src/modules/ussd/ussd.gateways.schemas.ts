@@ -5,7 +5,12 @@ import { MoneyOut } from '../../platform/money.ts';
 
 const open = { additionalProperties: true } as const;
 const day = (description: string) =>
-  Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: `${description} (YYYY-MM-DD, UTC)` });
+  // The format checks the calendar too (2026-02-30 is a 422, not an invalid date reaching the query).
+  Type.String({
+    format: 'date',
+    pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+    description: `${description} (YYYY-MM-DD, UTC)`,
+  });
 
 export const GatewayParams = Type.Object({
   // No length limits: any gateway or secret that is not one answers the same 404 (never a 422).
