@@ -212,13 +212,13 @@ describe('USSD engine', () => {
   });
 
   it('ends a slow step with the busy screen and sends its outcome by SMS', async () => {
-    const { engine, sms, effects } = world({ budgetMs: 100, slowMs: 300 });
+    const { engine, sms, effects } = world({ budgetMs: 500, slowMs: 1500 });
     await engine.handle(at('s6', ''));
     await engine.handle(at('s6', '4826'));
     await engine.handle(at('s6', '4826*1'));
     const busy = await engine.handle(at('s6', '4826*1*20'));
     assert.deepEqual(busy, { continue: false, message: 'Service busy, you will receive an SMS.' });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1300));
     assert.deepEqual(sms, ['Paid 2000.']);
     assert.equal(effects.length, 1);
     const retry = await engine.handle(at('s6', '4826*1*20'));
