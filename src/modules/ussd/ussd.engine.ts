@@ -120,7 +120,7 @@ export class UssdEngine {
     }
     const work = existing ? this.#advance(existing, request) : this.#open(request);
     const outcome = await this.#withinBudget(work, request, existing, session);
-    if (outcome === 'late') return this.#busy;
+    if ('late' in outcome) return outcome.late;
     const { reply, record } = outcome;
     record.steps += 1;
     if (position) record.replies[position] = reply;
@@ -135,20 +135,13 @@ export class UssdEngine {
     return this.#logs.get(request) ?? this.#options.logger;
   }
 
-  get #busy(): UssdReply {
-    return {
-      continue: false,
-      message: fill(ENGINE, 'common.busy', this.#options.config.USSD_DEFAULT_LANGUAGE),
-    };
-  }
-
-  /** The step's answer, or 'late' after the budget: the session then ends busy and the outcome goes by SMS. */
+  /** The step's answer, or the busy screen after the budget: the session then ends and the outcome goes by SMS. */
   async #withinBudget(
     work: Promise<Step>,
     request: UssdRequest,
     existing: SessionRecord | null,
     session: OpenSession,
-  ): Promise<Step | 'late'> {
+  ): Promise<Step | { late: UssdReply }> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), this.#options.config.USSD_STEP_BUDGET_MS);
@@ -183,7 +176,7 @@ export class UssdEngine {
           .outcome(to, fill(ENGINE, 'common.error', language), key)
           .catch(() => {});
       });
-    return 'late';
+    return { late: busy };
   }
 
   /**
@@ -340,9 +333,9 @@ export class UssdEngine {
   ): Promise<UssdReply> {
     const journey = this.#journeys.get(record.journey)!;
     if ('end' in outcome)
-      return { continue: false, message: this.#render(journey, outcome.end, record).text };
+      return { continue: false, message: render(journey, outcome.end, record.language).text };
     if ('retry' in outcome) {
-      const notice = this.#render(journey, outcome.retry, record).text;
+      const notice = render(journey, outcome.retry, record.language).text;
       return this.#show(record, request, notice);
     }
     const target = 'go' in outcome ? { journey: record.journey, state: outcome.go } : outcome;
@@ -380,10 +373,6 @@ export class UssdEngine {
     record.page = Math.min(record.page, rendered.pages - 1);
     record.choices = rendered.choices;
     return { continue: Boolean(state.input), message: rendered.text };
-  }
-
-  #render(journey: Journey<UssdServices>, screen: Screen, record: SessionRecord) {
-    return render(journey, screen, record.language);
   }
 
   #errorReply(record: SessionRecord): UssdReply {

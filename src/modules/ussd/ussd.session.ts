@@ -91,9 +91,4 @@ export class SessionStore {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
-
-  /** Writes a record without its lock (a step that outlived the budget marks its session ended). */
-  async save(gateway: GatewayName, sessionId: string, record: SessionRecord, ttlMs: number): Promise<void> {
-    await this.#store.set(this.#key(gateway, sessionId), JSON.stringify(record), ttlMs);
-  }
 }
