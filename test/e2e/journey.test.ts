@@ -12,6 +12,7 @@ import { buildApp } from '../../src/app.ts';
 import { closeDependencies, openDependencies } from '../../src/platform/dependencies.ts';
 import { seedAll, seedFirstAdmin } from '../../src/seed.ts';
 import { createTestDatabase, LogCapture, testConfig } from '../helpers/app.ts';
+import { accessToken, expectData } from '../helpers/client.ts';
 
 /** A well-formed one-page PDF (the upload inspection parses it), its cross-reference offsets computed. */
 function onePagePdf(): Buffer {
@@ -42,22 +43,11 @@ const PNG = Buffer.concat([
 const PIN = '8351';
 
 /** The answer of a call that must succeed with `status`; on anything else the assertion shows the error body. */
-function expectData<T>(result: { data?: T; error?: unknown; response: Response }, status: number): T {
-  assert.equal(result.response.status, status, JSON.stringify(result.error));
-  assert.ok(result.data !== undefined, `no body with ${status}`);
-  return result.data;
-}
-
 function expectStatus(result: { error?: unknown; response: Response }, status: number) {
   assert.equal(result.response.status, status, JSON.stringify(result.error));
 }
 
 /** A token pair out of a login answer, which may instead ask for a second factor. */
-function accessToken(answer: { access_token: string } | { mfa_required: true }): string {
-  assert.ok('access_token' in answer, 'the login asked for a second factor');
-  return answer.access_token;
-}
-
 const idempotencyKey = () => ({ 'Idempotency-Key': randomUUID() });
 
 describe('journeys through the typed client', () => {

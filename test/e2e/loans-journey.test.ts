@@ -22,22 +22,12 @@ import { LoanLedger } from '../../src/modules/loans/loans.ledger.ts';
 import { loans } from '../../src/modules/loans/loans.tables.ts';
 import { FakeMetropol } from '../fakes/metropol.ts';
 import { startTestApp, type TestContext } from '../helpers/app.ts';
+import { accessToken, expectData } from '../helpers/client.ts';
 
 const PIN = '8351';
 const STAFF_PASSWORD = 'amber lantern river 7';
 const today = () => new Date().toISOString().slice(0, 10);
 const key = () => ({ 'Idempotency-Key': randomUUID() });
-
-function expectData<T>(result: { data?: T; error?: unknown; response: Response }, status: number): T {
-  assert.equal(result.response.status, status, JSON.stringify(result.error));
-  assert.ok(result.data !== undefined, `no body with ${status}`);
-  return result.data;
-}
-
-function accessToken(answer: { access_token: string } | { mfa_required: true }): string {
-  assert.ok('access_token' in answer, 'the login asked for a second factor');
-  return answer.access_token;
-}
 
 describe('the loan lifecycle through the typed client', () => {
   let t: TestContext;

@@ -23,6 +23,7 @@ import { rawRows } from '../../src/platform/db.ts';
 import { FakeDidit } from '../fakes/didit.ts';
 import { FakeFineract } from '../fakes/fineract.ts';
 import { startTestApp, type TestContext } from '../helpers/app.ts';
+import { expectData } from '../helpers/client.ts';
 
 const PIN = '482913';
 
@@ -39,12 +40,6 @@ function deviceKey(pushToken: string): DeviceKey {
 }
 const WEBHOOK = '/api/v1/mobile/register/didit/webhook';
 const MINUTE = 60_000;
-
-function expectData<T>(result: { data?: T; error?: unknown; response: Response }, status: number): T {
-  assert.equal(result.response.status, status, JSON.stringify(result.error));
-  assert.ok(result.data !== undefined, `no body with ${status}`);
-  return result.data;
-}
 
 function expectError(
   result: { error?: unknown; response: Response },

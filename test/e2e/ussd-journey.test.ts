@@ -9,21 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type CodeForgeClient, createCodeForgeClient } from '../../clients/typescript/index.ts';
 import { startTestApp, type TestContext } from '../helpers/app.ts';
+import { accessToken, expectData } from '../helpers/client.ts';
 import { USSD_TEST_SECRET, ussdConfig } from '../helpers/ussd.ts';
 
 const PIN = '8351';
 const key = () => ({ 'Idempotency-Key': randomUUID() });
-
-function expectData<T>(result: { data?: T; error?: unknown; response: Response }, status: number): T {
-  assert.equal(result.response.status, status, JSON.stringify(result.error));
-  assert.ok(result.data !== undefined, `no body with ${status}`);
-  return result.data;
-}
-
-function accessToken(answer: { access_token: string } | { mfa_required: true }): string {
-  assert.ok('access_token' in answer, 'the login asked for a second factor');
-  return answer.access_token;
-}
 
 describe('USSD through the typed client', () => {
   let t: TestContext;
