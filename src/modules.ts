@@ -4,6 +4,7 @@
  */
 import { type Config, moduleConfigOf } from './config.ts';
 import { accessModule } from './modules/access/index.ts';
+import { agentsModule } from './modules/agents/index.ts';
 import { approvalsModule } from './modules/approvals/index.ts';
 import { bankingModule } from './modules/banking/index.ts';
 import { billsModule } from './modules/bills/index.ts';
@@ -51,6 +52,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   loansModule,
   onboardingModule,
   ussdModule,
+  agentsModule,
 ] as unknown as readonly ModuleDefinition<never>[];
 
 /** The modules in dependency order (checked: a missing dependency or a cycle throws a ModuleGraphError). */

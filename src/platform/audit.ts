@@ -10,7 +10,7 @@ import { canonicalJson, toJsonSafe } from './json.ts';
 import { auditLog } from './platform.tables.ts';
 
 export interface Actor {
-  type: 'user' | 'customer' | 'system' | 'anonymous';
+  type: 'user' | 'customer' | 'agent_operator' | 'system' | 'anonymous';
   id: string | null;
 }
 

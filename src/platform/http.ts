@@ -18,8 +18,15 @@ export type RouteAccess =
   /** Customers acting on their own resources; staff need the permission. */
   | { permission: string; allowCustomer: true };
 
+/**
+ * Who signs in: staff users, customers, and agent operators (the tellers of an agent's store, added by the agents
+ * module; their permissions are the agent-network ones, scoped to their own agent and store).
+ */
+export const PRINCIPAL_TYPES = ['user', 'customer', 'agent_operator'] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+
 export interface Principal {
-  type: 'user' | 'customer';
+  type: PrincipalType;
   id: string;
   /** Session (refresh-token family) the access token belongs to. */
   sessionId: string;
@@ -156,4 +163,15 @@ export function isChannel(value: unknown): value is Channel {
  */
 export function channelOf(request: FastifyRequest, fallback: Channel = 'web'): Channel {
   return request.principal?.channel ?? fallback;
+}
+
+/**
+ * Narrows a principal to staff or customer for use cases that only those two reach (the access guard already keeps
+ * agent operators out of them: their permissions are the agent network's). A 403 if an operator gets here anyway.
+ */
+export function staffOrCustomer<P extends { type: PrincipalType }>(
+  principal: P,
+): P & { type: Exclude<PrincipalType, 'agent_operator'> } {
+  if (principal.type === 'agent_operator') throw commonErrors.forbidden();
+  return principal as P & { type: Exclude<PrincipalType, 'agent_operator'> };
 }

@@ -5,9 +5,10 @@
  * shared by its local listeners and dropped when the last one leaves. With the in-memory store this is one node.
  */
 import type { EphemeralStore, Unsubscribe } from './cache.ts';
+import type { PrincipalType } from './http.ts';
 import { stringifyWithBigInt } from './json.ts';
 
-export type RealtimePrincipalType = 'user' | 'customer';
+export type RealtimePrincipalType = PrincipalType;
 
 /** What a client receives: the channel it subscribed to, the event type and its data. */
 export interface RealtimeEvent {

@@ -5,6 +5,7 @@
  */
 import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm';
 import type { Executor } from '../../platform/db.ts';
+import type { PrincipalType } from '../../platform/http.ts';
 import { registeredDevices, users } from './identity.tables.ts';
 
 /** A staff user's email and phone; undefined when there is no such user. */
@@ -23,7 +24,7 @@ export async function userContact(
 /** Ids of the principal's devices that a push reaches: not revoked, with a push token. */
 export async function pushableDevices(
   db: Executor,
-  principal: { type: 'customer' | 'user'; id: string },
+  principal: { type: PrincipalType; id: string },
 ): Promise<string[]> {
   const devices = await db
     .select({ id: registeredDevices.id })

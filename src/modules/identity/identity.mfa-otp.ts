@@ -13,6 +13,7 @@ import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Aggregate, PayloadOf } from '../../platform/events.ts';
+import type { PrincipalType } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { type OtpIssued, OtpService, otpRequested } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
@@ -21,7 +22,7 @@ import { mfaFactors } from './identity.tables.ts';
 
 export const OTP_FACTORS = ['sms_otp', 'email_otp'] as const;
 export type OtpFactor = (typeof OTP_FACTORS)[number];
-type PrincipalRef = { type: 'user' | 'customer'; id: string };
+type PrincipalRef = { type: PrincipalType; id: string };
 type FactorRow = typeof mfaFactors.$inferSelect;
 
 export const OTP_CHANNEL: Record<OtpFactor, 'sms' | 'email'> = { sms_otp: 'sms', email_otp: 'email' };

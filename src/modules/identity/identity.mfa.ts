@@ -12,7 +12,7 @@ import { keyedHash, openEnvelope, randomToken, sealEnvelope } from '../../platfo
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 
-import type { Principal } from '../../platform/http.ts';
+import type { Principal, PrincipalType } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrorCatalogue as codes, identityErrors } from './identity.errors.ts';
 import { OTP_FACTORS, type OtpFactor, OtpFactors, otpFactorErrors } from './identity.mfa-otp.ts';
@@ -27,7 +27,7 @@ const RECOVERY_CODE_COUNT = 10;
 const TOTP_PERIOD = 30;
 
 export type Factor = 'totp' | 'recovery_code' | 'security_questions' | OtpFactor;
-type PrincipalRef = { type: 'user' | 'customer'; id: string };
+type PrincipalRef = { type: PrincipalType; id: string };
 
 export const mfaErrors = {
   alreadyEnabled: () => codes.MFA_ALREADY_ENABLED({ params: { factor: 'Authenticator app' } }),

@@ -1,6 +1,6 @@
 /** Device registration (`/api/v1/auth/device`) and push approval (`/api/v1/auth/push/*`). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { contextOf, requirePrincipal, staffOrCustomer } from '../../platform/http.ts';
 import type { PushApprovals } from './identity.push.ts';
 import {
   DeviceList,
@@ -86,7 +86,9 @@ export function pushRoutes(push: PushApprovals): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await push.createChallenge(requirePrincipal(request), request.body)),
+        reply
+          .code(201)
+          .send(await push.createChallenge(staffOrCustomer(requirePrincipal(request)), request.body)),
     );
 
     app.get(

@@ -15,13 +15,14 @@ import { randomToken } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
+import type { PrincipalType } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrorCatalogue as codes } from './identity.errors.ts';
 import { pushChallenge } from './identity.events.ts';
 import { pushChallenges, registeredDevices } from './identity.tables.ts';
 
-type PrincipalRef = { type: 'user' | 'customer'; id: string };
+type PrincipalRef = { type: PrincipalType; id: string };
 type DeviceRow = typeof registeredDevices.$inferSelect;
 type ChallengeRow = typeof pushChallenges.$inferSelect;
 
@@ -303,7 +304,8 @@ export class PushApprovals {
    * client polls. Also the entry point for other modules (a login or transaction step that wants approval).
    */
   async createChallenge(
-    principal: PrincipalRef,
+    /** Staff and customers approve by push; agent operators have no push approvals. */
+    principal: { type: 'user' | 'customer'; id: string },
     input: { purpose: PushPurpose; details?: Record<string, string | number>; device_id?: string },
   ) {
     const details = input.details ?? {};

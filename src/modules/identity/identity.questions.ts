@@ -9,12 +9,13 @@ import { and, eq } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { hashPassword, verifyPassword } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
+import type { PrincipalType } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrorCatalogue } from './identity.errors.ts';
 import { SEED_DIR } from './identity.seed.ts';
 import { securityAnswers } from './identity.tables.ts';
 
-type PrincipalRef = { type: 'user' | 'customer'; id: string };
+type PrincipalRef = { type: PrincipalType; id: string };
 export interface Question {
   code: string;
   text: string;

@@ -31,7 +31,7 @@ export const UserView = Type.Object({
 });
 
 export const MeView = Type.Object({
-  type: Type.Union([Type.Literal('user'), Type.Literal('customer')]),
+  type: Type.Union([Type.Literal('user'), Type.Literal('customer'), Type.Literal('agent_operator')]),
   id: Type.String(),
   roles: Type.Array(Type.String()),
   permissions: Type.Array(Type.String()),

@@ -8,7 +8,7 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import type { Channel, Principal } from '../../platform/http.ts';
+import type { Channel, Principal, PrincipalType } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrors } from './identity.errors.ts';
@@ -50,7 +50,7 @@ export class SessionService {
    */
   async openSession(
     tx: Executor,
-    principal: { type: 'user' | 'customer'; id: string },
+    principal: { type: PrincipalType; id: string },
     context: RequestContext,
     channel: Channel,
   ): Promise<IssuedTokens> {
@@ -78,7 +78,7 @@ export class SessionService {
    */
   async #alertNewDevice(
     tx: Executor,
-    principal: { type: 'user' | 'customer'; id: string },
+    principal: { type: PrincipalType; id: string },
     context: RequestContext,
   ): Promise<void> {
     const mine = and(
@@ -94,6 +94,8 @@ export class SessionService {
       .where(mine)
       .groupBy(refreshTokens.principalId);
     if (!earlier || earlier.sameDevice) return;
+    // Agent operators sign in only on the store device bound to them; the agents module keeps that device.
+    if (principal.type === 'agent_operator') return;
     await emitEvent(
       tx,
       newDeviceLogin,

@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { PRINCIPAL_TYPES } from '../../platform/http.ts';
 import { timestamps } from '../../platform/platform.tables.ts';
 
 export const users = pgTable(
@@ -110,7 +111,7 @@ export const refreshTokens = pgTable(
   {
     id: uuid('id').primaryKey(),
     familyId: uuid('family_id').notNull(),
-    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalType: text('principal_type', { enum: PRINCIPAL_TYPES }).notNull(),
     principalId: uuid('principal_id').notNull(),
     tokenHash: text('token_hash').notNull(),
     generation: integer('generation').notNull().default(0),
@@ -137,7 +138,7 @@ export const mfaFactors = pgTable(
   'mfa_factors',
   {
     id: uuid('id').primaryKey(),
-    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalType: text('principal_type', { enum: PRINCIPAL_TYPES }).notNull(),
     principalId: uuid('principal_id').notNull(),
     kind: text('kind', { enum: ['totp', 'sms_otp', 'email_otp'] }).notNull(),
     secretSealed: text('secret_sealed').notNull(),
@@ -156,7 +157,7 @@ export const recoveryCodes = pgTable(
   'recovery_codes',
   {
     id: uuid('id').primaryKey(),
-    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalType: text('principal_type', { enum: PRINCIPAL_TYPES }).notNull(),
     principalId: uuid('principal_id').notNull(),
     codeHash: text('code_hash').notNull(),
     usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
@@ -184,7 +185,7 @@ export const securityAnswers = pgTable(
   'security_answers',
   {
     id: uuid('id').primaryKey(),
-    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalType: text('principal_type', { enum: PRINCIPAL_TYPES }).notNull(),
     principalId: uuid('principal_id').notNull(),
     questionCode: text('question_code').notNull(),
     answerHash: text('answer_hash').notNull(),
@@ -225,7 +226,7 @@ export const registeredDevices = pgTable(
   'registered_devices',
   {
     id: uuid('id').primaryKey(),
-    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalType: text('principal_type', { enum: PRINCIPAL_TYPES }).notNull(),
     principalId: uuid('principal_id').notNull(),
     deviceId: text('device_id').notNull(),
     name: text('name').notNull(),
@@ -255,7 +256,7 @@ export const pushChallenges = pgTable(
   'push_challenges',
   {
     id: text('id').primaryKey(),
-    principalType: text('principal_type', { enum: ['user', 'customer'] }).notNull(),
+    principalType: text('principal_type', { enum: PRINCIPAL_TYPES }).notNull(),
     principalId: uuid('principal_id').notNull(),
     /** Only this device may answer; null: any active device of the principal. */
     targetDeviceId: uuid('target_device_id'),

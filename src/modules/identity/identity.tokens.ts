@@ -25,7 +25,7 @@ import type { Config } from '../../config.ts';
 import type { EphemeralStore } from '../../platform/cache.ts';
 import { type KeyRing, openEnvelope, sealEnvelope } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { type Channel, isChannel } from '../../platform/http.ts';
+import { type Channel, isChannel, PRINCIPAL_TYPES, type PrincipalType } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { identityErrors } from './identity.errors.ts';
 import { signingKeys } from './identity.tables.ts';
@@ -41,7 +41,7 @@ const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'];
 
 export interface TokenClaims {
   sub: string;
-  ptype: 'user' | 'customer';
+  ptype: PrincipalType;
   sid: string;
   jti: string;
   exp: number;
@@ -51,7 +51,11 @@ export interface TokenClaims {
 }
 
 /** The channel a session opened before tokens carried one is taken to be on: where those principals signed in. */
-const CHANNEL_BEFORE_CLAIM: Record<TokenClaims['ptype'], Channel> = { user: 'web', customer: 'mobile' };
+const CHANNEL_BEFORE_CLAIM: Record<TokenClaims['ptype'], Channel> = {
+  user: 'web',
+  customer: 'mobile',
+  agent_operator: 'agent',
+};
 
 /** The channel of a verified token's session. */
 export function sessionChannel(claims: Pick<TokenClaims, 'ptype' | 'chn'>): Channel {
@@ -221,7 +225,7 @@ export class TokenService {
   }
 
   async issuePair(
-    principal: { type: 'user' | 'customer'; id: string },
+    principal: { type: PrincipalType; id: string },
     sessionId: string,
     refreshId: string,
     channel: Channel,
@@ -289,7 +293,7 @@ export class TokenService {
       if (
         typeof claims.sid !== 'string' ||
         typeof claims.jti !== 'string' ||
-        (claims.ptype !== 'user' && claims.ptype !== 'customer') ||
+        !(PRINCIPAL_TYPES as readonly string[]).includes(claims.ptype) ||
         (claims.chn !== undefined && !isChannel(claims.chn))
       ) {
         throw identityErrors.invalidToken();

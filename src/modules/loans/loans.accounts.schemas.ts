@@ -146,7 +146,7 @@ export const LoanTransactionView = Type.Object({
   external_reference: NullableString,
   ledger_batch_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   business_date: Type.String({ format: 'date' }),
-  actor_type: Type.Enum(['customer', 'user', 'system']),
+  actor_type: Type.Enum(['customer', 'user', 'agent_operator', 'system']),
   created_at: Type.String({ format: 'date-time' }),
 });
 

@@ -9,7 +9,7 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Subscription } from '../../platform/events.ts';
-import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import { decodeCursor, type Principal, paginate, staffOrCustomer } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { humanNumber, uuidv7 } from '../../platform/ids.ts';
 import { formatMoney } from '../../platform/money.ts';
@@ -176,7 +176,7 @@ export class LoanApplicationsService {
         channel: principal.channel,
         deviceId,
         documentIds,
-        submittedByType: principal.type,
+        submittedByType: staffOrCustomer(principal).type,
         submittedById: principal.id,
       });
       const row = (await lockApplication(tx, id))!;

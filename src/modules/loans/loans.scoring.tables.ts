@@ -38,7 +38,9 @@ export const loanScoringResults = pgTable(
     recommendedLimitMinor: bigint('recommended_limit_minor', { mode: 'bigint' }).notNull(),
     currency: text('currency').notNull(),
     reasons: jsonb('reasons').$type<ScoringReason[]>().notNull(),
-    scoredByType: text('scored_by_type', { enum: ['user', 'customer', 'system', 'anonymous'] }).notNull(),
+    scoredByType: text('scored_by_type', {
+      enum: ['user', 'customer', 'agent_operator', 'system', 'anonymous'],
+    }).notNull(),
     scoredById: text('scored_by_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

@@ -232,7 +232,7 @@ export const loanTransactions = pgTable(
     /** Makes the movement happen at most once (idempotency key, auto-collection key, COB key). */
     dedupeKey: text('dedupe_key').notNull(),
     businessDate: date('business_date', { mode: 'string' }).notNull(),
-    actorType: text('actor_type', { enum: ['customer', 'user', 'system'] }).notNull(),
+    actorType: text('actor_type', { enum: ['customer', 'user', 'agent_operator', 'system'] }).notNull(),
     actorId: text('actor_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

@@ -1,6 +1,6 @@
 /** HTTP routes of `/api/v1/notify`: staff sends, messages and templates; everyone's inbox and preferences. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { contextOf, requirePrincipal } from '../../platform/http.ts';
+import { contextOf, requirePrincipal, staffOrCustomer } from '../../platform/http.ts';
 import {
   IdParams,
   InboxItem,
@@ -191,7 +191,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
         },
       },
       async (request) => {
-        const principal = requirePrincipal(request);
+        const principal = staffOrCustomer(requirePrincipal(request));
         return service.reads.inbox({ type: principal.type, id: principal.id }, request.query);
       },
     );
@@ -209,7 +209,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
         },
       },
       async (request) => {
-        const principal = requirePrincipal(request);
+        const principal = staffOrCustomer(requirePrincipal(request));
         return service.reads.markRead({ type: principal.type, id: principal.id }, request.params.id);
       },
     );
@@ -226,7 +226,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
         },
       },
       async (request) => {
-        const principal = requirePrincipal(request);
+        const principal = staffOrCustomer(requirePrincipal(request));
         return service.reads.markAllRead({ type: principal.type, id: principal.id });
       },
     );
@@ -243,7 +243,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
         },
       },
       async (request) => {
-        const principal = requirePrincipal(request);
+        const principal = staffOrCustomer(requirePrincipal(request));
         return preferencesOf(db(), { type: principal.type, id: principal.id });
       },
     );
@@ -261,7 +261,7 @@ export function notificationRoutes(service: NotificationsService): FastifyPlugin
         },
       },
       async (request) => {
-        const principal = requirePrincipal(request);
+        const principal = staffOrCustomer(requirePrincipal(request));
         return savePreferences(db(), { type: principal.type, id: principal.id }, request.body);
       },
     );

@@ -8,7 +8,7 @@ import { and, count, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import { decodeCursor, type Principal, paginate, staffOrCustomer } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
@@ -194,7 +194,7 @@ export class SupportChatService {
       await tx.insert(supportChatMessages).values({
         id: uuidv7(),
         conversationId: id,
-        senderType: actor.type,
+        senderType: staffOrCustomer(actor).type,
         senderId: actor.id,
         text,
         clientId: input.client_id ?? null,
@@ -287,7 +287,7 @@ export class SupportChatService {
         if (existing) return this.#resent(existing, text);
       }
       if (conversation.status !== 'open') throw supportChatErrors.closed();
-      const senderType: SenderType = actor.type;
+      const senderType: SenderType = staffOrCustomer(actor).type;
       const [inserted] = await tx
         .insert(supportChatMessages)
         .values({ id: uuidv7(), conversationId, senderType, senderId: actor.id, text, clientId })

@@ -20,7 +20,7 @@ export type Party =
   | { kind: 'account'; accountId: string };
 
 export interface Initiator {
-  type: 'customer' | 'user' | 'system';
+  type: 'customer' | 'user' | 'agent_operator' | 'system';
   id: string | null;
 }
 

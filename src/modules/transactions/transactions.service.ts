@@ -8,7 +8,13 @@ import { crashPoint } from '../../platform/crashpoints.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import { assertOwnership, decodeCursor, type Principal, paginate } from '../../platform/http.ts';
+import {
+  assertOwnership,
+  decodeCursor,
+  type Principal,
+  paginate,
+  staffOrCustomer,
+} from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { currencyInfo, formatMoney, minorToJson, positiveAmount } from '../../platform/money.ts';
 import type { ApprovalService } from '../approvals/index.ts';
@@ -337,7 +343,7 @@ export class TransactionsService {
           throw transactionErrors.notFound();
       }
     }
-    return transactionViewFor(row, principal);
+    return transactionViewFor(row, staffOrCustomer(principal));
   }
 
   async list(
@@ -384,7 +390,7 @@ export class TransactionsService {
     );
     const page = paginate(rows, limit, (row) => ({ id: row.id }));
     return {
-      items: page.items.map((row) => transactionViewFor(row, principal)),
+      items: page.items.map((row) => transactionViewFor(row, staffOrCustomer(principal))),
       next_cursor: page.next_cursor,
     };
   }

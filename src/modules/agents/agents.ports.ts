@@ -1,0 +1,118 @@
+/**
+ * The seams between the agents module's areas. Each area is a class or a few functions in its own files
+ * (`agents.<area>.ts`); they meet only through these interfaces, wired in index.ts. The areas:
+ * - network: agents, stores, operators, lifecycle (maker-checker, suspension, closure), geofence editing (staff).
+ * - auth: the `agent_operator` principal: sign-in (PIN on a bound device; password + second factor for admins), scope.
+ * - geo: geofence maths and the location guard (every operator money action, check-in/out, spoofing, alerts).
+ * - float: float accounts, bank-deposit top-ups, rebalancing, positions.
+ * - cash: cash-in, cash-out (withdrawal code or customer approval), agent limits.
+ * - commissions: plans, accrual inside the posting, payouts, clawback, performance.
+ */
+import type { RequestContext } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db.ts';
+import type { Principal } from '../../platform/http.ts';
+import type { Leg } from '../ledger/index.ts';
+import type {
+  agentCommissionPlans,
+  agentOperators,
+  agentStores,
+  agents,
+  OperatorRole,
+} from './agents.tables.ts';
+
+export type AgentRow = typeof agents.$inferSelect;
+export type StoreRow = typeof agentStores.$inferSelect;
+export type OperatorRow = typeof agentOperators.$inferSelect;
+export type CommissionPlanRow = typeof agentCommissionPlans.$inferSelect;
+
+/** The transaction types the agents module records (declared in its defineModule). */
+export const AGENT_TRANSACTION_TYPES = [
+  'cash_in',
+  'cash_out',
+  'float_topup',
+  'float_transfer',
+  'commission_payout',
+] as const;
+export type AgentTransactionType = (typeof AGENT_TRANSACTION_TYPES)[number];
+
+/** Who a signed-in operator is and where they work: every operator route starts from this. */
+export interface OperatorScope {
+  operatorId: string;
+  agentId: string;
+  /** The teller's store; null for an agent admin (every store of the agent). */
+  storeId: string | null;
+  role: OperatorRole;
+}
+
+/** Resolves the scope of an `agent_operator` principal (403 for any other principal; 404 for a closed operator). */
+export interface OperatorScopes {
+  scopeOf(principal: Principal): Promise<OperatorScope>;
+}
+
+/** What the device reports with every operator money action (and check-in/out). */
+export interface DeviceLocation {
+  lat: number;
+  lon: number;
+  /** Reported horizontal accuracy, metres (68 % radius). */
+  accuracy_m: number;
+  /** When the fix was taken (ISO 8601). */
+  fix_at: string;
+  /** The app's flag: the OS reports a mock-location provider. */
+  mock_location?: boolean;
+}
+
+export interface LocationDecision {
+  checkId: string;
+  decision: 'allowed' | 'flagged';
+}
+
+/**
+ * The geofence check of one operator action. It is recorded in its own short transaction (so a refusal is kept),
+ * raises alerts on repeated violations and spoofing signals, and throws GEOFENCE_VIOLATION when the agent's policy
+ * refuses. A money action links its transaction to the check afterwards.
+ */
+export interface LocationGuard {
+  check(input: {
+    scope: OperatorScope;
+    storeId: string;
+    action: string;
+    location: DeviceLocation;
+  }): Promise<LocationDecision>;
+  linkTransaction(executor: Executor, checkId: string, transactionId: string): Promise<void>;
+}
+
+/** The network's reads that the other areas need (rows as stored; active checks throw the area's errors). */
+export interface AgentDirectory {
+  agent(id: string, executor?: Executor): Promise<AgentRow>;
+  store(id: string, executor?: Executor): Promise<StoreRow>;
+  operator(id: string, executor?: Executor): Promise<OperatorRow>;
+  /** The store an operator acts at: the teller's own, or (agent admin) one of the agent's, named. 404 otherwise. */
+  storeFor(scope: OperatorScope, storeId?: string | null): Promise<StoreRow>;
+  /** Throws AGENT_NOT_ACTIVE (403) unless the agent, its super-agent (if any) and the store are active. */
+  assertOperational(agent: AgentRow, store?: StoreRow | null): Promise<void>;
+}
+
+/** A commission for one cash-in or cash-out: the legs posted with it and the accrual rows to write. */
+export interface CommissionQuote {
+  legs: Leg[];
+  accruals: { agentId: string; sourceAgentId: string; amount: bigint }[];
+}
+
+export interface CommissionPort {
+  /** Null when the agent's plan pays nothing for this type and amount. */
+  quote(
+    agent: AgentRow,
+    type: AgentTransactionType,
+    amount: bigint,
+    currency: string,
+  ): Promise<CommissionQuote | null>;
+  /** Writes the accrual rows inside the posting's transaction. */
+  record(
+    tx: Executor,
+    transactionId: string,
+    type: AgentTransactionType,
+    quote: CommissionQuote,
+  ): Promise<void>;
+}
+
+export type { RequestContext };

@@ -1,0 +1,97 @@
+/**
+ * Agents: the agent network. Super-agents, agents and their stores and operators (the `agent_operator` principal),
+ * geofenced operator actions, float (top-up, rebalancing), cash-in and cash-out through the payment engine on the
+ * `agent` channel, commissions accrued in the same posting and paid out by a job. Other modules reach it only
+ * through this file. The areas meet through agents.ports.ts; each wires itself below between its `area:` markers.
+ */
+import { defineModule } from '../../platform/modules.ts';
+import { agentsErrors } from './agents.errors.ts';
+import { agentsTopics } from './agents.events.ts';
+import { AGENT_TRANSACTION_TYPES } from './agents.ports.ts';
+import * as tables from './agents.tables.ts';
+
+export { AGENT_TRANSACTION_TYPES, type DeviceLocation, type OperatorScope } from './agents.ports.ts';
+
+/** What other modules (USSD, reports) and the routes reach. Each area adds its fields. */
+export interface AgentsApi {
+  /** Always present: the module's own name (keeps the interface non-empty while areas arrive). */
+  readonly module: 'agents';
+  // area: network (api)
+  // area: auth (api)
+  // area: geo (api)
+  // area: float (api)
+  // area: cash (api)
+  // area: commissions (api)
+}
+
+export const agentsModule = defineModule({
+  name: 'agents',
+  description:
+    'Agent network: agents, stores and operators with geofencing, float, cash-in and cash-out, commissions',
+  dependsOn: [
+    'settings',
+    'identity',
+    'customers',
+    'kyc',
+    'notifications',
+    'wallets',
+    'ledger',
+    'policy',
+    'approvals',
+    'transactions',
+  ],
+  errors: agentsErrors,
+  tables: {
+    agents: tables.agents,
+    agentStores: tables.agentStores,
+    agentOperators: tables.agentOperators,
+    agentOperatorDevices: tables.agentOperatorDevices,
+    agentLocationChecks: tables.agentLocationChecks,
+    agentShifts: tables.agentShifts,
+    agentAlerts: tables.agentAlerts,
+    agentWithdrawalCodes: tables.agentWithdrawalCodes,
+    agentCashOutRequests: tables.agentCashOutRequests,
+    agentUsage: tables.agentUsage,
+    agentFloatDeposits: tables.agentFloatDeposits,
+    agentCommissionPlans: tables.agentCommissionPlans,
+    agentCommissions: tables.agentCommissions,
+    agentCommissionPayouts: tables.agentCommissionPayouts,
+  },
+  transactionTypes: AGENT_TRANSACTION_TYPES,
+  permissions: [
+    // Staff (back office).
+    {
+      code: 'agent:read',
+      description: 'Read agents, stores, operators, float positions, alerts and performance',
+    },
+    { code: 'agent:manage', description: 'Create and update agents, stores and operators; edit geofences' },
+    { code: 'agent:suspend', description: 'Suspend, reactivate and close agents, stores and operators' },
+    { code: 'agent:float', description: 'Confirm or reject float deposits; rebalance float between agents' },
+    { code: 'agent:commission', description: 'Manage commission plans and run commission payouts' },
+    // Agent operators (granted by role to the agent_operator principal, never to staff roles).
+    { code: 'agent_op:transact', description: 'Agent operator: cash-in, cash-out, check-in and check-out' },
+    { code: 'agent_op:read', description: 'Agent operator: own store, float and transactions' },
+    {
+      code: 'agent_op:admin',
+      description: 'Agent admin: the agent’s stores, operators and float rebalancing',
+    },
+    // area: permissions
+  ],
+  publishes: agentsTopics,
+  create: (_ctx): AgentsApi => {
+    // area: network (create)
+    // area: auth (create)
+    // area: geo (create)
+    // area: commissions (create)
+    // area: float (create)
+    // area: cash (create)
+    return {
+      module: 'agents',
+      // area: api (values)
+    };
+  },
+  routes: (_api, _ctx) => [
+    // area: routes (one plugin per area)
+  ],
+  // area: module fields (principalResolvers, approvalActions, jobs, subscribes, seed)
+});
