@@ -37928,8 +37928,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -38633,8 +38636,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -39045,8 +39051,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -39384,7 +39393,7 @@ export interface operations {
                 cursor?: string;
                 customer_id?: string;
                 wallet_id?: string;
-                type?: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                type?: "p2p" | "cash_deposit" | "cash_withdrawal" | "fx" | "merchant" | "bill" | "bank_topup" | "bank_withdrawal" | "reversal" | "refund";
                 status?: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                 reference?: string;
                 from?: string;
@@ -39453,8 +39462,11 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             reference: string;
-                            /** @enum {unknown} */
-                            type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                            /**
+                             * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                             * @example p2p
+                             */
+                            type: string;
                             /** @enum {unknown} */
                             status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                             channel: string;
@@ -39721,8 +39733,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -40219,8 +40234,11 @@ export interface operations {
                         /** @enum {boolean} */
                         valid: true;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         /** Format: int64 */
@@ -41148,8 +41166,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -41630,8 +41651,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -44395,8 +44419,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -46101,8 +46128,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -47797,8 +47827,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -48216,8 +48249,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;
@@ -48640,8 +48676,11 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         reference: string;
-                        /** @enum {unknown} */
-                        type: "p2p" | "merchant" | "bill" | "cash_deposit" | "cash_withdrawal" | "bank_topup" | "bank_withdrawal" | "fx" | "reversal" | "refund";
+                        /**
+                         * @description The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.
+                         * @example p2p
+                         */
+                        type: string;
                         /** @enum {unknown} */
                         status: "initiated" | "validated" | "authorized" | "processing" | "completed" | "failed" | "reversed";
                         channel: string;

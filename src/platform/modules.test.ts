@@ -11,6 +11,7 @@ import {
   ModuleSystem,
   orderModules,
 } from './modules.ts';
+import { TransactionTypes } from './transaction-types.ts';
 
 const module = (name: string, dependsOn: string[] = [], extra: Partial<ModuleDefinition<unknown>> = {}) =>
   defineModule<unknown>({ name, description: name, dependsOn, create: () => ({ name }), ...extra });
@@ -69,6 +70,24 @@ describe('module graph', () => {
         ]),
       /transaction type "loan_disbursement" is declared by both "a" and "a" \(twice\)/,
     );
+    assert.throws(
+      () =>
+        checkDeclarations([
+          module('loans', [], { transactionTypes: ['loan_repayment'] }),
+          module('cards', [], { transactionTypes: [{ type: 'loan_repayment', label: 'Card repayment' }] }),
+        ]),
+      /transaction type "loan_repayment" is declared by both "loans" and "cards"/,
+    );
+  });
+
+  test('a transaction type must be lower-case words joined by underscores', () => {
+    for (const bad of ['Cash_In', 'cash-in', '1fee', '', 'cash in'])
+      assert.throws(
+        () => checkDeclarations([module('agents', [], { transactionTypes: [bad] })]),
+        (error: unknown) => error instanceof ModuleGraphError && /must match/.test(error.message),
+        bad,
+      );
+    checkDeclarations([module('agents', [], { transactionTypes: ['cash_in', 'float_topup2'] })]);
   });
 });
 
@@ -140,5 +159,67 @@ describe('module system', () => {
     );
     await system.close();
     assert.deepEqual(closed, ['b', 'a']);
+  });
+});
+
+describe('transaction types', () => {
+  const deps = { database: { db: {} } } as unknown as Dependencies;
+
+  test('every module gets the types all composed modules declare, with their owners and labels', async () => {
+    const seen: string[][] = [];
+    const payments = defineModule({
+      name: 'payments',
+      description: 'payments',
+      dependsOn: [],
+      transactionTypes: [{ type: 'p2p', label: 'Transfer' }, 'cash_deposit'],
+      // Built first: it still sees the types of modules built after it (agents depends on it).
+      create: (ctx) => seen.push(ctx.transactionTypes.list()),
+    });
+    const agents = defineModule({
+      name: 'agents',
+      description: 'agents',
+      dependsOn: ['payments'],
+      transactionTypes: ['cash_in', 'cash_out', 'float_topup', 'float_transfer', 'commission_payout'],
+      create: (ctx) => seen.push(ctx.transactionTypes.list()),
+    });
+    const system = await ModuleSystem.compose(
+      deps,
+      [agents, payments] as ModuleDefinition<unknown>[],
+      () => ({}),
+    );
+    const all = [
+      'p2p',
+      'cash_deposit',
+      'cash_in',
+      'cash_out',
+      'float_topup',
+      'float_transfer',
+      'commission_payout',
+    ];
+    assert.deepEqual(seen, [all, all]);
+    const types = system.context(payments as ModuleDefinition<unknown>).transactionTypes;
+    assert.equal(types.owner('cash_in'), 'agents');
+    assert.equal(types.owner('p2p'), 'payments');
+    assert.equal(types.label('p2p'), 'Transfer');
+    assert.equal(
+      types.label('commission_payout'),
+      'Commission payout',
+      'a bare name is labelled by its words',
+    );
+    assert.equal(types.has('lottery'), false);
+  });
+
+  test('a type no module declared is refused with a thrown Error naming it (a programming error)', () => {
+    const types = new TransactionTypes([{ name: 'payments', transactionTypes: ['p2p'] }]);
+    types.assert('p2p');
+    assert.throws(
+      () => types.assert('lottery'),
+      (error: unknown) =>
+        error instanceof Error &&
+        !('statusCode' in error) &&
+        /transaction type "lottery" is not declared by any module/.test(error.message) &&
+        /declared: p2p/.test(error.message),
+    );
+    assert.throws(() => new TransactionTypes([{ name: 'x', transactionTypes: ['Bad'] }]), /must match/);
   });
 });

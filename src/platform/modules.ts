@@ -15,6 +15,13 @@ import { type Subscription, type Topic, TopicRegistry } from './events.ts';
 import type { JobDefinition } from './jobs.ts';
 import { otpRequested } from './otp.ts';
 import { EventBus } from './outbox-dispatcher.ts';
+import {
+  isTransactionTypeName,
+  TRANSACTION_TYPE_PATTERN,
+  type TransactionTypeEntry,
+  TransactionTypes,
+  transactionTypeDeclaration,
+} from './transaction-types.ts';
 
 /** Declares one approval action with its payload type (the list of a module's actions mixes payload types). */
 export function approvalAction<P extends object>(
@@ -35,6 +42,8 @@ export interface ModuleContext<C extends ConfigSpec = ConfigSpec> {
    * a module needs it only for operator actions on its consumer (replay, dead letters) or to drive it in tests.
    */
   readonly events: EventBus;
+  /** Every transaction type the composed modules declare (`transactionTypes`), whichever module declared it. */
+  readonly transactionTypes: TransactionTypes;
 }
 
 /** What a module's seed receives: no other module is built yet. */
@@ -114,8 +123,12 @@ export interface ModuleDefinition<Api = unknown, C extends ConfigSpec = ConfigSp
   readonly permissions?: readonly PermissionDeclaration[];
   /** Event topics it publishes (`defineTopic` in its `*.events.ts`, with their payload schemas). */
   readonly publishes?: readonly Topic[];
-  /** Payment modules: the transaction types they record. */
-  readonly transactionTypes?: readonly string[];
+  /**
+   * Payment modules: the transaction types they record (`'cash_in'`, or `{ type: 'p2p', label: 'Transfer' }` when
+   * the receipt label is not the name's words). Each type has one declaring module; the payment engine refuses a
+   * plan of a type no module declared.
+   */
+  readonly transactionTypes?: readonly TransactionTypeEntry[];
   /** Builds the module's API: the services other modules reach through `ctx.use`. */
   create(ctx: ModuleContext<C>): Api | Promise<Api>;
   /** Fastify plugins with its routes (one per entity when there are many); mounted in dependency order. */
@@ -205,7 +218,10 @@ export function orderModules(modules: readonly AnyModule[]): AnyModule[] {
   return ordered;
 }
 
-/** Throws when two modules declare the same permission code, topic, transaction type or error code. */
+/**
+ * Throws when two modules declare the same permission code, topic, transaction type or error code, or a transaction
+ * type's name is not lower-case words joined by underscores.
+ */
 export function checkDeclarations(modules: readonly AnyModule[]): void {
   const owners = {
     permission: new Map<string, string>(),
@@ -224,7 +240,14 @@ export function checkDeclarations(modules: readonly AnyModule[]): void {
   for (const module of modules) {
     for (const permission of module.permissions ?? []) claim('permission', permission.code, module.name);
     for (const topic of module.publishes ?? []) claim('topic', topic.name, module.name);
-    for (const type of module.transactionTypes ?? []) claim('transaction type', type, module.name);
+    for (const entry of module.transactionTypes ?? []) {
+      const { type } = transactionTypeDeclaration(entry);
+      if (!isTransactionTypeName(type))
+        throw new ModuleGraphError(
+          `transaction type "${type}" of module "${module.name}" must match ${TRANSACTION_TYPE_PATTERN}`,
+        );
+      claim('transaction type', type, module.name);
+    }
     for (const code of Object.keys(module.errors?.definitions ?? {})) claim('error code', code, module.name);
   }
 }
@@ -256,11 +279,13 @@ export class ModuleSystem {
     const topics = new TopicRegistry().register('platform', [otpRequested]);
     for (const module of ordered) topics.register(module.name, module.publishes ?? []);
     const system = new ModuleSystem(deps, ordered, new EventBus(deps.database.db, { topics }));
+    const transactionTypes = new TransactionTypes(ordered);
     for (const module of ordered) {
       const declared = new Set(module.dependsOn);
       const context: ModuleContext = {
         deps,
         events: system.events,
+        transactionTypes,
         config: parseConfig(module) as ModuleConfig<ConfigSpec>,
         use: <Api>(other: ModuleDefinition<Api>): Api => {
           if (!declared.has(other.name))

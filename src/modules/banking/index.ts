@@ -61,6 +61,10 @@ export const bankingModule = defineModule({
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
   errors: bankingErrorCatalogue,
   tables: { linkedBankAccounts },
+  transactionTypes: [
+    { type: 'bank_topup', label: 'Bank top-up' },
+    { type: 'bank_withdrawal', label: 'Withdrawal to bank' },
+  ],
   permissions: [
     {
       code: 'transaction:transfer_for_customer',

@@ -32,6 +32,7 @@ export const billsModule = defineModule({
   dependsOn: PAYMENT_MODULE_DEPENDENCIES,
   errors: billErrorCatalogue,
   tables: { billers },
+  transactionTypes: [{ type: 'bill', label: 'Bill payment' }],
   create(ctx) {
     const options = paymentModuleOptions(ctx);
     const service = new BillsService({

@@ -60,6 +60,7 @@ export const disputesModule = defineModule({
   tables: { disputes },
   publishes: disputeTopics,
   errors: disputeErrorCatalogue,
+  transactionTypes: ['reversal', { type: 'refund', label: 'Dispute refund' }],
   permissions: [
     { code: 'transaction:reverse', description: 'Reverse transactions' },
     { code: 'transaction:dispute_manage', description: 'Handle disputes' },

@@ -38,6 +38,7 @@ export const merchantsModule = defineModule({
   tables: { merchants, merchantQrCodes },
   publishes: merchantTopics,
   errors: merchantErrorCatalogue,
+  transactionTypes: [{ type: 'merchant', label: 'Merchant payment' }],
   permissions: [
     { code: 'merchant:read', description: 'Read merchants' },
     { code: 'merchant:manage', description: 'Register and change merchants' },

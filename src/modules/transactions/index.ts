@@ -45,7 +45,6 @@ export {
 } from './transactions.repository.ts';
 export { TransactionView as TransactionViewSchema, TransferBody } from './transactions.schemas.ts';
 export { TransactionsService } from './transactions.service.ts';
-export { TRANSACTION_TYPES } from './transactions.tables.ts';
 export { transactionView } from './transactions.views.ts';
 
 /** What the payment modules built on the engine (merchants, bills, banking, disputes) receive. */
@@ -101,6 +100,13 @@ export const transactionsModule = defineModule({
   tables: { transactions, fxRates },
   publishes: transactionTopics,
   errors: transactionErrorCatalogue,
+  // The movements this module records itself; payment modules declare theirs (merchant, bill, bank_topup …).
+  transactionTypes: [
+    { type: 'p2p', label: 'Transfer' },
+    'cash_deposit',
+    'cash_withdrawal',
+    { type: 'fx', label: 'Currency exchange' },
+  ],
   permissions: [
     { code: 'wallet:deposit', description: 'Cash deposit at a branch' },
     { code: 'wallet:withdraw', description: 'Cash withdrawal at a branch' },
@@ -112,7 +118,7 @@ export const transactionsModule = defineModule({
     const wallets = ctx.use(walletsModule);
     const ledger = ctx.use(ledgerModule);
     const settings = ctx.use(settingsModule);
-    const engine = new PaymentEngine(deps, wallets, ledger, ctx.use(policyModule));
+    const engine = new PaymentEngine(deps, wallets, ledger, ctx.use(policyModule), ctx.transactionTypes);
     const service = new TransactionsService({
       deps,
       engine,
@@ -122,7 +128,12 @@ export const transactionsModule = defineModule({
       settings,
       approvals: ctx.use(approvalsModule),
     });
-    const receipts = new ReceiptsService({ deps, transactions: service, wallets });
+    const receipts = new ReceiptsService({
+      deps,
+      transactions: service,
+      wallets,
+      types: ctx.transactionTypes,
+    });
     // Statement lines say what each payment was (biller and account, merchant, the other person).
     wallets.documents.setTransactionDescriber((ids, walletId) => receipts.describe(ids, walletId));
     const paymentKinds: PaymentKind[] = [
@@ -146,8 +157,8 @@ export const transactionsModule = defineModule({
       },
     };
   },
-  routes: (api) => [
-    transactionRoutes(api.service, api.receipts),
+  routes: (api, ctx) => [
+    transactionRoutes(api.service, api.receipts, ctx.transactionTypes.list()),
     fxRoutes(api.fx),
     // The spec's single "Process Payment" entry point, over the same use cases as the per-type routes.
     paymentDispatchRoutes(api.paymentKinds),

@@ -4,6 +4,7 @@
  * before asking for a PIN); `commit` posts, in one transaction with the usage counters, the record, the outbox event
  * and the stored idempotent response — in one call while the wallets' state is the one checked (ADR 0016), otherwise
  * step by step after checking again under the wallet locks. Business refusals are recorded as failed transactions.
+ * A plan's type must be declared by some module (`transactionTypes`); any other is refused with a thrown Error.
  */
 import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
@@ -15,6 +16,7 @@ import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
 import { emitEvent, outboxRecord } from '../../platform/outbox.ts';
+import type { TransactionTypes } from '../../platform/transaction-types.ts';
 import { LEDGER_STATES, LedgerError, type LedgerService, type Leg } from '../ledger/index.ts';
 import type { PolicyService } from '../policy/index.ts';
 import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
@@ -65,12 +67,21 @@ export class PaymentEngine {
   readonly #wallets: WalletsService;
   readonly #ledger: LedgerService;
   readonly #checks: PaymentChecks;
+  readonly #types: TransactionTypes;
   readonly #hooks: PrePostingHook[] = [];
   /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
   readonly commits = { oneCall: 0, stale: 0, locked: 0 };
 
-  constructor(deps: Dependencies, wallets: WalletsService, ledger: LedgerService, policy: PolicyService) {
+  /** `types`: the transaction types the composed modules declare; a plan of any other type is a programming error. */
+  constructor(
+    deps: Dependencies,
+    wallets: WalletsService,
+    ledger: LedgerService,
+    policy: PolicyService,
+    types: TransactionTypes,
+  ) {
     this.#deps = deps;
+    this.#types = types;
     this.#wallets = wallets;
     this.#ledger = ledger;
     this.#checks = new PaymentChecks(wallets, policy);
@@ -105,6 +116,7 @@ export class PaymentEngine {
     known: WalletRow[] = [],
     read?: { states: ReadonlyMap<string, WalletState>; at: Date },
   ): Promise<Checked> {
+    this.#types.assert(plan.type);
     const wallets = await this.#walletsOf(this.#db, plan, false, known);
     return this.#checks.validate(this.#db, plan, wallets, read?.at ?? new Date(), read?.states);
   }
@@ -115,6 +127,7 @@ export class PaymentEngine {
    * money and count usage under the same lock.
    */
   async validateLocked(tx: Executor, plan: MovementPlan): Promise<Checked> {
+    this.#types.assert(plan.type);
     return this.#checks.validate(tx, plan, await this.#walletsOf(tx, plan, true), new Date());
   }
 
@@ -141,6 +154,7 @@ export class PaymentEngine {
     },
   ): Promise<TransactionRow> {
     const { plan, context } = input;
+    this.#types.assert(plan.type);
     return insertTransaction(tx, {
       ...this.#recordValues(input.id, input.reference, plan, input.wallets, input.quote),
       metadata: { ...plan.metadata, ...input.metadata, request_id: context.requestId, ip: context.ip },
@@ -210,6 +224,7 @@ export class PaymentEngine {
     error: AppError,
     context: RequestContext,
   ): Promise<void> {
+    this.#types.assert(plan.type);
     const asked = { ...plan, metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip } };
     await this.#recordFailure(id, reference, asked, steps, error, context).catch(() => plan.claim?.forget());
   }
@@ -228,6 +243,7 @@ export class PaymentEngine {
     checked?: Checked,
     pin?: PinCheck | null,
   ): Promise<ReturnType<typeof transactionView>> {
+    this.#types.assert(plan.type);
     const id = uuidv7();
     const reference = newReference();
     // House accounts are resolved before the transaction opens (cached after the first use).

@@ -5,7 +5,7 @@
  */
 import { Type } from 'typebox';
 import { defineTopic, MinorUnits, Nullable } from '../../platform/events.ts';
-import { TRANSACTION_TYPES } from './transactions.tables.ts';
+import { TRANSACTION_TYPE_PATTERN } from '../../platform/transaction-types.ts';
 
 export const transactionCompleted = defineTopic(
   'transaction.completed',
@@ -14,7 +14,12 @@ export const transactionCompleted = defineTopic(
     {
       transaction_id: Type.String(),
       reference: Type.String(),
-      type: Type.Enum(TRANSACTION_TYPES),
+      type: Type.String({
+        pattern: TRANSACTION_TYPE_PATTERN,
+        examples: ['p2p'],
+        description:
+          'A transaction type (`^[a-z][a-z0-9_]*$`), declared by the module that records it: `p2p`, `bill`, `cash_in` …',
+      }),
       amount: MinorUnits({ description: 'What the payer sent, in minor units of `currency`.' }),
       currency: Type.String(),
       fee: MinorUnits(),

@@ -10,26 +10,13 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import type { Principal } from '../../platform/http.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { formatLocalTime, localIsoTime, renderReceiptPdf } from '../../platform/pdf.ts';
+import type { TransactionTypes } from '../../platform/transaction-types.ts';
 import type { WalletRow, WalletsService } from '../wallets/index.ts';
 import type { Counterparty } from './transactions.counterparties.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import type { TransactionRow as Row } from './transactions.plan.ts';
 import { transactionByReference, transactionsById } from './transactions.repository.ts';
 import type { TransactionsService } from './transactions.service.ts';
-import type { TransactionType } from './transactions.tables.ts';
-
-const TYPE_LABELS: Record<TransactionType, string> = {
-  p2p: 'Transfer',
-  merchant: 'Merchant payment',
-  bill: 'Bill payment',
-  cash_deposit: 'Cash deposit',
-  cash_withdrawal: 'Cash withdrawal',
-  bank_topup: 'Bank top-up',
-  bank_withdrawal: 'Withdrawal to bank',
-  fx: 'Currency exchange',
-  reversal: 'Reversal',
-  refund: 'Dispute refund',
-};
 
 /** Receipt verification codes: 64 bits of an HMAC of the reference under the server pepper. */
 const VERIFICATION_PURPOSE = 'receipt-verification';
@@ -48,7 +35,16 @@ export class ReceiptsService {
   readonly #transactions: TransactionsService;
   readonly #wallets: WalletsService;
 
-  constructor(options: { deps: Dependencies; transactions: TransactionsService; wallets: WalletsService }) {
+  /** The declared transaction types: their labels ("Bill payment") come with the declaring module's declaration. */
+  readonly #types: TransactionTypes;
+
+  constructor(options: {
+    deps: Dependencies;
+    transactions: TransactionsService;
+    wallets: WalletsService;
+    types: TransactionTypes;
+  }) {
+    this.#types = options.types;
     this.#deps = options.deps;
     this.#transactions = options.transactions;
     this.#wallets = options.wallets;
@@ -119,7 +115,7 @@ export class ReceiptsService {
     return {
       reference: view.reference,
       type: view.type,
-      type_label: TYPE_LABELS[view.type],
+      type_label: this.#types.label(view.type),
       status: view.status,
       occurred_at: occurred.toISOString(),
       occurred_at_local: localIsoTime(occurred, timeZone),
@@ -237,7 +233,7 @@ export class ReceiptsService {
       const outgoing = row.sourceWalletId === walletId;
       const other = outgoing ? row.destinationWalletId : row.sourceWalletId;
       const otherName = other ? names.get(other) : undefined;
-      const label = TYPE_LABELS[row.type];
+      const label = this.#types.label(row.type);
       let description: string;
       const biller = this.#biller(row, knownBillers);
       if (biller)

@@ -12,19 +12,22 @@ import {
   ReceiptVerifyQuery,
   ReceiptView,
   TransactionPage,
-  TransactionQuery,
   TransactionView,
   TransferBody,
+  transactionQuery,
 } from './transactions.schemas.ts';
 import type { TransactionsService } from './transactions.service.ts';
 
 /** Refusals a money POST documents beyond the shared ones: 423 PIN locked, 428 one-time code needed. */
 const moneyErrors = { 423: { $ref: 'ErrorBody#' }, 428: { $ref: 'ErrorBody#' } };
 
+/** `types`: the transaction types the composed modules declare (the history's `type` filter takes those). */
 export function transactionRoutes(
   service: TransactionsService,
   receipts: ReceiptsService,
+  types: readonly string[],
 ): FastifyPluginAsyncTypebox {
+  const TransactionQuery = transactionQuery(types);
   return async (app) => {
     app.post(
       '/api/v1/wallet/transaction/transfer',

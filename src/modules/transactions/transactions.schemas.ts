@@ -2,7 +2,8 @@
 import { Type } from 'typebox';
 import { PageQuery, pageOf } from '../../platform/http.ts';
 import { CurrencyCode, MoneyIn, MoneyOut } from '../../platform/money.ts';
-import { TRANSACTION_STATES, TRANSACTION_TYPES } from './transactions.tables.ts';
+import { TRANSACTION_TYPE_PATTERN } from '../../platform/transaction-types.ts';
+import { TRANSACTION_STATES } from './transactions.tables.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -12,7 +13,13 @@ export const OtpAnswer = Type.Object({
   challenge_id: Type.String({ minLength: 8, maxLength: 128 }),
   code: Type.String({ pattern: '^[0-9]{6}$' }),
 });
-const TypeName = Type.Enum(TRANSACTION_TYPES);
+/** A transaction type in an answer: any type a payment module declares (there is no central list to enumerate). */
+const TypeName = Type.String({
+  pattern: TRANSACTION_TYPE_PATTERN,
+  examples: ['p2p'],
+  description:
+    'The transaction type (`p2p`, `merchant`, `bill`, `cash_deposit` …): each payment module declares its own.',
+});
 const StateName = Type.Enum(TRANSACTION_STATES);
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -82,18 +89,24 @@ export const TransactionView = Type.Object({
   completed_at: Nullable(Type.String({ format: 'date-time' })),
 });
 
-export const TransactionQuery = Type.Intersect([
-  PageQuery,
-  Type.Object({
-    customer_id: Type.Optional(Type.String({ format: 'uuid' })),
-    wallet_id: Type.Optional(Type.String({ format: 'uuid' })),
-    type: Type.Optional(TypeName),
-    status: Type.Optional(StateName),
-    reference: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{10}$' })),
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
-  }),
-]);
+/**
+ * The history filters; `type` takes the types the composed modules declare (`ctx.transactionTypes`), so the OpenAPI
+ * document lists them and an undeclared type is refused with 400 like any other bad query.
+ */
+export function transactionQuery(types: readonly string[]) {
+  return Type.Intersect([
+    PageQuery,
+    Type.Object({
+      customer_id: Type.Optional(Type.String({ format: 'uuid' })),
+      wallet_id: Type.Optional(Type.String({ format: 'uuid' })),
+      type: Type.Optional(types.length > 0 ? Type.Enum([...types]) : TypeName),
+      status: Type.Optional(StateName),
+      reference: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{10}$' })),
+      from: Type.Optional(Type.String({ format: 'date-time' })),
+      to: Type.Optional(Type.String({ format: 'date-time' })),
+    }),
+  ]);
+}
 export const TransactionPage = pageOf(TransactionView);
 
 export const ReceiptQuery = Type.Object({

@@ -16,19 +16,12 @@ import {
 } from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/platform.tables.ts';
 
-export const TRANSACTION_TYPES = [
-  'p2p',
-  'merchant',
-  'bill',
-  'cash_deposit',
-  'cash_withdrawal',
-  'bank_topup',
-  'bank_withdrawal',
-  'fx',
-  'reversal',
-  'refund',
-] as const;
-export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+/**
+ * A transaction type's name (`p2p`, `bill`, `cash_in` …). There is no central list: each payment module declares the
+ * types it records in its `defineModule({ transactionTypes })`, and the composed system's registry
+ * (`ctx.transactionTypes`, platform/transaction-types.ts) is the list the engine and the filters check against.
+ */
+export type TransactionType = string;
 
 export const TRANSACTION_STATES = [
   'initiated',
@@ -46,7 +39,7 @@ export const transactions = pgTable(
   {
     id: uuid('id').primaryKey(),
     reference: text('reference').notNull(),
-    type: text('type', { enum: TRANSACTION_TYPES }).notNull(),
+    type: text('type').notNull(),
     status: text('status', { enum: TRANSACTION_STATES }).notNull(),
     channel: text('channel').notNull(),
     /** The customer who initiated it (null for staff-initiated cash and reversals). */

@@ -16,6 +16,7 @@ import {
 import { rawRows } from '../../platform/db.ts';
 import type { AppError } from '../../platform/errors.ts';
 import { eventsOf } from '../../platform/outbox.ts';
+import { transactionsModule } from './index.ts';
 import { transactionErrorCatalogue } from './transactions.errors.ts';
 
 describe('P2P transfers and cash', () => {
@@ -768,6 +769,68 @@ describe('P2P transfers and cash', () => {
     const asPayee = await view(payee.token);
     assert.equal(asPayee.total, debited, 'the original payee: what was taken back');
     assert.deepEqual([asPayee.fee, asPayee.tax], [0, 0]);
+  });
+
+  test('transaction types come from the modules that record them; an undeclared one is refused', async () => {
+    const types = t.application.system.context(transactionsModule).transactionTypes;
+    assert.deepEqual(Object.fromEntries(types.list().map((type) => [type, types.owner(type)])), {
+      p2p: 'transactions',
+      cash_deposit: 'transactions',
+      cash_withdrawal: 'transactions',
+      fx: 'transactions',
+      merchant: 'merchants',
+      bill: 'bills',
+      bank_topup: 'banking',
+      bank_withdrawal: 'banking',
+      reversal: 'disputes',
+      refund: 'disputes',
+    });
+    // A plan of a type no module declared is a programming error: thrown before anything is checked or written.
+    const { engine } = t.application.transactions;
+    const context = {
+      actor: { type: 'customer' as const, id: alice.id },
+      ip: null,
+      userAgent: null,
+      requestId: 'r',
+    };
+    const plan = {
+      type: 'lottery',
+      channel: 'mobile',
+      initiator: { type: 'customer' as const, id: alice.id },
+      source: { kind: 'wallet' as const, walletId: aliceWallet.id },
+      destination: { kind: 'wallet' as const, walletId: bobWallet.id },
+      amount: 1_000n,
+      currency: 'KES',
+    };
+    const refused = (error: unknown) =>
+      error instanceof Error &&
+      !('errorCode' in error) &&
+      /transaction type "lottery" is not declared by any module/.test(error.message);
+    const balance = await balanceOf(t, aliceWallet.id);
+    await assert.rejects(engine.check(plan), refused);
+    await assert.rejects(
+      engine.commit(plan, [{ state: 'initiated', at: new Date().toISOString() }], context),
+      refused,
+    );
+    assert.deepEqual(await balanceOf(t, aliceWallet.id), balance);
+    const [written] = await rawRows<{ count: number }>(
+      t.deps.database.db,
+      sql`select count(*)::int as count from transactions where type = 'lottery'`,
+    );
+    assert.equal(written!.count, 0);
+    // The history filter takes the declared types (those of other modules too) and refuses any other as bad input
+    // (422 VALIDATION_ERROR, like any value outside a query enum), listing the declared ones.
+    const byType = (type: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: `/api/v1/transaction/transaction?type=${type}`,
+        headers: bearer(t.adminToken),
+      });
+    assert.equal((await byType('bank_topup')).statusCode, 200);
+    const unknown = await byType('lottery');
+    assert.equal(unknown.statusCode, 422, unknown.body);
+    assert.equal(unknown.json().error_code, 'VALIDATION_ERROR');
+    assert.deepEqual(unknown.json().details.errors[0].allowed, types.list());
   });
 
   test('the ledger verifies clean after all of it', async () => {
