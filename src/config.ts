@@ -13,6 +13,7 @@ import {
   boolean,
   ConfigProblem,
   type ConfigSpec,
+  expandReferences,
   integer,
   list,
   oneOf,
@@ -273,11 +274,6 @@ export const variables = {
     '365',
     integer(0, 3650),
   ),
-  PAYMENT_COMMIT: variable(
-    'How a checked payment commits: one-call (one PostgreSQL call that locks, re-checks and writes everything) or stepwise (lock, check again and write statement by statement; diagnosis and comparison).',
-    'one-call',
-    oneOf('one-call', 'stepwise'),
-  ),
   IDEMPOTENCY_TTL_HOURS: variable(
     'How long idempotency keys and their responses are kept.',
     '24',
@@ -440,7 +436,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   for (const [name, spec] of Object.entries(variables) as [string, VariableSpec<unknown>][]) {
     const raw = env[name];
     const unexpanded = raw === undefined || raw === '' ? spec.fallback : raw;
-    const source = spec.secret ? unexpanded : expandReferences(unexpanded, values);
+    const source = spec.secret
+      ? unexpanded
+      : expandReferences(
+          unexpanded,
+          (reference) => Object.hasOwn(variables, reference),
+          (reference) => values[reference],
+        );
     // A reference to a variable that failed to parse: that problem is reported already.
     if (source === null) continue;
     if (source === undefined) {
@@ -471,32 +473,36 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 /** The environment each parsed config came from: modules parse their own variables from it. */
 const ENVIRONMENTS = new WeakMap<Config, Record<string, string | undefined>>();
 
-/** A module's own variables (its `config`), parsed from the environment `config` was parsed from. */
+/**
+ * A module's own variables (its `config`), parsed from the environment `config` was parsed from: with its production
+ * refusals when PRODUCTION=true, and `{NAME}` in a value or default naming a platform variable (PUBLIC_BASE_URL).
+ */
 export function moduleConfigOf(config: Config, spec: ConfigSpec): Record<string, unknown> {
   const problems: string[] = [];
-  const values = parseVariables(spec, ENVIRONMENTS.get(config) ?? {}, problems);
+  const values = moduleValues(config, spec, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return values;
 }
 
-/**
- * `{NAME}` in a non-secret value (or default) stands for the value of NAME, a variable declared before it: the default
- * PUBLIC_BASE_URL follows LOCAL_PORT, and the default reset link follows PUBLIC_BASE_URL. Lower-case placeholders
- * (`{token}`) and other text are left as they are; null when NAME is declared but has no value (it failed to parse).
- */
-function expandReferences(
-  source: string | undefined,
-  values: Record<string, unknown>,
-): string | undefined | null {
-  let unresolved = false;
-  const expanded = source?.replace(/\{([A-Z][A-Z0-9_]*)\}/g, (whole, name: string) => {
-    if (!Object.hasOwn(variables, name)) return whole;
-    const value = values[name];
-    if (typeof value === 'string' || typeof value === 'number') return String(value);
-    unresolved = true;
-    return whole;
+/** Every module's variables at once, by module name: one ConfigError lists the problems of all of them. */
+export function moduleConfigsOf(
+  config: Config,
+  modules: readonly { name: string; config?: ConfigSpec }[],
+): Map<string, Record<string, unknown>> {
+  const problems: string[] = [];
+  const parsed = new Map(
+    modules.map((module) => [module.name, moduleValues(config, module.config ?? {}, problems)]),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed;
+}
+
+function moduleValues(config: Config, spec: ConfigSpec, problems: string[]): Record<string, unknown> {
+  // A copy of a parsed config (the CLI's, with its own statement timeout) reads the process's environment.
+  return parseVariables(spec, ENVIRONMENTS.get(config) ?? environmentWithDotenv(), problems, {
+    production: config.PRODUCTION,
+    references: config,
   });
-  return unresolved ? null : expanded;
 }
 
 /** Compares parsed values, so the development master key is caught however its base64 is spelled. */

@@ -2,7 +2,7 @@
  * The module list: the one place a new module is added (one line), in any order — the system orders them by
  * `dependsOn`. The API (app.ts), the worker (jobs.ts), the seed and the OpenAPI generator all iterate over it.
  */
-import { type Config, moduleConfigOf } from './config.ts';
+import { type Config, moduleConfigsOf } from './config.ts';
 import { accessModule } from './modules/access/index.ts';
 import { agentsModule } from './modules/agents/index.ts';
 import { approvalsModule } from './modules/approvals/index.ts';
@@ -65,8 +65,12 @@ export function orderedModules(): ModuleDefinition<unknown>[] {
  * module, principal resolvers to identity.
  */
 export async function composeSystem(deps: Dependencies): Promise<ModuleSystem> {
-  const system = await ModuleSystem.compose(deps, MODULES as readonly ModuleDefinition<unknown>[], (module) =>
-    moduleConfigOf(deps.config as Config, module.config ?? {}),
+  // Every module's variables are parsed before any is built: one ConfigError lists the problems of all of them.
+  const configs = moduleConfigsOf(deps.config as Config, MODULES);
+  const system = await ModuleSystem.compose(
+    deps,
+    MODULES as readonly ModuleDefinition<unknown>[],
+    (module) => configs.get(module.name)!,
   );
   const approvals = system.api(approvalsModule);
   for (const { value: actions } of system.collect((m, api, ctx) => m.approvalActions?.(api, ctx)))

@@ -10,6 +10,12 @@ export interface VariableSpec<T, F extends string | undefined = string | undefin
   /** The value used when the variable is unset; `undefined` means optional with no value. */
   readonly fallback: F;
   readonly parse: (raw: string) => T;
+  /**
+   * What PRODUCTION=true refuses in this variable: a problem, or undefined. Receives the parsed value, the other
+   * values of the same set (a module's `config`) and the variable's name.
+   */
+  // A method (checked bivariantly), so a spec of any value type is still a `VariableSpec<unknown>`.
+  inProduction?(value: T, values: Readonly<Record<string, unknown>>, name: string): string | undefined;
 }
 
 export class ConfigProblem extends Error {}
@@ -21,6 +27,24 @@ export function variable<T, F extends string | undefined>(
   secret = false,
 ): VariableSpec<T, F> {
   return { doc, fallback, parse, secret };
+}
+
+/** The variable with a refusal in production (see `VariableSpec.inProduction`). */
+export function refusedInProduction<T, F extends string | undefined>(
+  spec: VariableSpec<T, F>,
+  check: (value: T, values: Readonly<Record<string, unknown>>, name: string) => string | undefined,
+): VariableSpec<T, F> {
+  return { ...spec, inProduction: check };
+}
+
+/** A provider identity whose secret (another variable of the same set) production requires once it is set. */
+export function needsSecretInProduction<T, F extends string | undefined>(
+  spec: VariableSpec<T, F>,
+  secret: string,
+): VariableSpec<T, F> {
+  return refusedInProduction(spec, (value, values, name) =>
+    value && !values[secret] ? `${secret} is required when ${name} is set` : undefined,
+  );
 }
 
 export const text = (raw: string): string => raw;
@@ -108,19 +132,54 @@ export type ModuleConfig<C extends ConfigSpec> = {
   readonly [K in keyof C]: HasFallback<C[K]> extends true ? Parsed<C[K]> : Parsed<C[K]> | undefined;
 };
 
+/** What a set of variables is parsed against: production mode and the platform's values (for `{NAME}`). */
+export interface ParseContext {
+  readonly production?: boolean;
+  /** Values `{NAME}` may name in a non-secret value or default (the platform's config), beside the set's own. */
+  readonly references?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `{NAME}` in a non-secret value (or default) stands for the value of NAME: a variable of the set declared before it,
+ * or one of `references`. Lower-case placeholders (`{token}`) and unknown names are left as they are; null when NAME
+ * is known but has no value (it failed to parse, and that problem is reported already).
+ */
+export function expandReferences(
+  source: string | undefined,
+  known: (name: string) => boolean,
+  value: (name: string) => unknown,
+): string | undefined | null {
+  let unresolved = false;
+  const expanded = source?.replace(/\{([A-Z][A-Z0-9_]*)\}/g, (whole, name: string) => {
+    if (!known(name)) return whole;
+    const found = value(name);
+    if (typeof found === 'string' || typeof found === 'number') return String(found);
+    unresolved = true;
+    return whole;
+  });
+  return unresolved ? null : expanded;
+}
+
 /**
  * Parses one set of variables from the environment; problems are pushed to `problems` (prefixed by the variable's
- * name) instead of thrown, so every problem of every module is reported together.
+ * name) instead of thrown, so every problem of every module is reported together. With `production`, each
+ * variable's production refusal runs too.
  */
 export function parseVariables(
   spec: ConfigSpec,
   env: Record<string, string | undefined>,
   problems: string[],
+  context: ParseContext = {},
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
+  const references = context.references ?? {};
+  const known = (name: string) => Object.hasOwn(values, name) || Object.hasOwn(references, name);
+  const value = (name: string) => (Object.hasOwn(values, name) ? values[name] : references[name]);
   for (const [name, variable] of Object.entries(spec)) {
     const raw = env[name];
-    const source = raw === undefined || raw === '' ? variable.fallback : raw;
+    const unexpanded = raw === undefined || raw === '' ? variable.fallback : raw;
+    const source = variable.secret ? unexpanded : expandReferences(unexpanded, known, value);
+    if (source === null) continue;
     if (source === undefined) {
       values[name] = undefined;
       continue;
@@ -131,5 +190,11 @@ export function parseVariables(
       problems.push(`${name} ${error instanceof ConfigProblem ? error.message : String(error)}`);
     }
   }
+  if (context.production)
+    for (const [name, variable] of Object.entries(spec)) {
+      if (!variable.inProduction || !Object.hasOwn(values, name)) continue;
+      const problem = variable.inProduction(values[name], values, name);
+      if (problem) problems.push(problem);
+    }
   return Object.freeze(values);
 }

@@ -8,6 +8,7 @@ import { type PolicyService, policyModule } from '../policy/index.ts';
 import { type SettingsService, settingsModule } from '../settings/index.ts';
 import { type WalletsService, walletsModule } from '../wallets/index.ts';
 import { PaymentAuthorizer } from './transactions.authorize.ts';
+import { transactionsConfig } from './transactions.config.ts';
 import { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 import { PaymentEngine } from './transactions.engine.ts';
 import { transactionErrorCatalogue } from './transactions.errors.ts';
@@ -98,6 +99,7 @@ export const transactionsModule = defineModule({
   description: 'The payment engine, P2P and teller cash, FX, transaction history and receipts',
   dependsOn: ['identity', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
   tables: { transactions, fxRates },
+  config: transactionsConfig,
   publishes: transactionTopics,
   errors: transactionErrorCatalogue,
   // The movements this module records itself; payment modules declare theirs (merchant, bill, bank_topup …).
@@ -118,7 +120,14 @@ export const transactionsModule = defineModule({
     const wallets = ctx.use(walletsModule);
     const ledger = ctx.use(ledgerModule);
     const settings = ctx.use(settingsModule);
-    const engine = new PaymentEngine(deps, wallets, ledger, ctx.use(policyModule), ctx.transactionTypes);
+    const engine = new PaymentEngine(
+      deps,
+      wallets,
+      ledger,
+      ctx.use(policyModule),
+      ctx.transactionTypes,
+      ctx.config.PAYMENT_COMMIT,
+    );
     const service = new TransactionsService({
       deps,
       engine,

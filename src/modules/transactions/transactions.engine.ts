@@ -23,6 +23,7 @@ import { periodsOf, type WalletRow, type WalletState, type WalletsService } from
 import type { PinCheck } from './transactions.authorize.ts';
 import { PaymentChecks } from './transactions.checks.ts';
 import { commitPayment } from './transactions.commit.ts';
+import type { PaymentCommit } from './transactions.config.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { transactionCompleted } from './transactions.events.ts';
 import {
@@ -68,20 +69,26 @@ export class PaymentEngine {
   readonly #ledger: LedgerService;
   readonly #checks: PaymentChecks;
   readonly #types: TransactionTypes;
+  readonly #commit: PaymentCommit;
   readonly #hooks: PrePostingHook[] = [];
   /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
   readonly commits = { oneCall: 0, stale: 0, locked: 0 };
 
-  /** `types`: the transaction types the composed modules declare; a plan of any other type is a programming error. */
+  /**
+   * `types`: the transaction types the composed modules declare; a plan of any other type is a programming error.
+   * `commit`: PAYMENT_COMMIT (one-call, or stepwise for diagnosis and comparison).
+   */
   constructor(
     deps: Dependencies,
     wallets: WalletsService,
     ledger: LedgerService,
     policy: PolicyService,
     types: TransactionTypes,
+    commit: PaymentCommit = 'one-call',
   ) {
     this.#deps = deps;
     this.#types = types;
+    this.#commit = commit;
     this.#wallets = wallets;
     this.#ledger = ledger;
     this.#checks = new PaymentChecks(wallets, policy);
@@ -252,12 +259,7 @@ export class PaymentEngine {
       tax: await this.#ledger.houseAccount(`tax_payable:${plan.currency}`),
     };
     try {
-      if (
-        checked &&
-        this.#hooks.length === 0 &&
-        !plan.beforeCommit &&
-        this.#deps.config.PAYMENT_COMMIT === 'one-call'
-      ) {
+      if (checked && this.#hooks.length === 0 && !plan.beforeCommit && this.#commit === 'one-call') {
         const ids = { id, reference, house };
         let view = await this.#commitInOneCall(plan, steps, context, checked, ids, pin ?? null);
         if (view === 'pin') {
