@@ -213,11 +213,6 @@ export const variables = {
     text,
     true,
   ),
-  PRIVILEGED_ROLE_FOUR_EYES: variable(
-    'Giving a staff user a privileged role (one holding a permission listed under "privileged" in seed/permissions.json, e.g. super_admin, admin) always needs a second staff member (maker-checker), whatever approvals.required_actions says. false: only when user.role_assign is configured.',
-    'true',
-    boolean,
-  ),
   LOGIN_MAX_FAILURES: variable('Failed logins before an account is locked.', '10', integer(1, 100)),
   LOGIN_LOCK_MINUTES: variable('How long a locked account stays locked.', '30', integer(1, 10080)),
   PIN_MAX_FAILURES: variable(
@@ -252,7 +247,6 @@ export const variables = {
     '5',
     integer(0, 24),
   ),
-  DOCUMENT_MAX_BYTES: variable('Largest document upload, in bytes.', '10485760', integer(1024, 104857600)),
   OUTBOX_RETENTION_DAYS: variable(
     'Days a dispatched domain event is kept in outbox_events before the hourly purge (0: keep them all). An event a consumer has not yet handled, or has set aside after its attempts, is always kept.',
     '7',

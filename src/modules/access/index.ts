@@ -2,6 +2,7 @@
 import { approvalAction, defineModule } from '../../platform/modules.ts';
 import { approvalsModule } from '../approvals/index.ts';
 import { identityModule } from '../identity/index.ts';
+import { accessConfig } from './access.config.ts';
 import { accessErrorCatalogue } from './access.errors.ts';
 import { accessRoutes } from './access.routes.ts';
 import { AccessService } from './access.service.ts';
@@ -11,6 +12,7 @@ export const accessModule = defineModule({
   description: 'Administration of staff users, roles and permissions (`/api/v1/user`, `/api/v1/permissions`)',
   dependsOn: ['identity', 'approvals'],
   errors: accessErrorCatalogue,
+  config: accessConfig,
   permissions: [
     { code: 'user:read', description: 'Read staff users and roles' },
     { code: 'user:create', description: 'Create staff users' },
@@ -24,7 +26,7 @@ export const accessModule = defineModule({
     const identity = ctx.use(identityModule);
     const approvals = ctx.use(approvalsModule);
     const access = new AccessService(ctx.deps.database.db, identity, {
-      privilegedFourEyes: ctx.deps.config.PRIVILEGED_ROLE_FOUR_EYES,
+      privilegedFourEyes: ctx.config.PRIVILEGED_ROLE_FOUR_EYES,
     });
     // Roles given at user creation (`/user/user/add`, `/auth/register`) follow the rules of assigning them later.
     identity.roleAssignmentNeedsApproval = async (roles) =>

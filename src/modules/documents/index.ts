@@ -1,5 +1,6 @@
 /** Documents: byte-checked uploads, envelope-encrypted storage, review, attachment downloads. */
 import { defineModule } from '../../platform/modules.ts';
+import { documentsConfig } from './documents.config.ts';
 import { documentErrorCatalogue } from './documents.errors.ts';
 import { documentRoutes } from './documents.routes.ts';
 import { DocumentsService, expireDocuments } from './documents.service.ts';
@@ -20,6 +21,7 @@ export const documentsModule = defineModule({
   dependsOn: ['customers'],
   errors: documentErrorCatalogue,
   tables: { documents },
+  config: documentsConfig,
   permissions: [
     { code: 'document:read', description: 'Download documents' },
     { code: 'document:upload', description: 'Upload documents' },
@@ -27,6 +29,6 @@ export const documentsModule = defineModule({
   ],
   create: ({ deps }) =>
     new DocumentsService(deps, new LocalDirectoryStorage(documentDirectory(deps.config.DATA_DIR))),
-  routes: (documents, { deps }) => documentRoutes(documents, deps.config.DOCUMENT_MAX_BYTES),
+  routes: (documents, { config }) => documentRoutes(documents, config.DOCUMENT_MAX_BYTES),
   jobs: () => [{ name: 'documents.expire', schedule: '55 0 * * *', run: expireDocuments }],
 });
