@@ -1,0 +1,525 @@
+/**
+ * Cash-in and cash-out at an agent's store, through the payment engine on the `agent` channel.
+ *
+ * - Cash-in: the operator takes cash and the store's float pays the customer's wallet (the customer's receive limits
+ *   apply; the float can't go negative: AGENT_FLOAT_INSUFFICIENT).
+ * - Cash-out: the customer authorises it, with a withdrawal code they made in the app (PIN given then), or by approving
+ *   with PIN the operator's request; the wallet pays the store's float, with the withdrawal fee of its product.
+ * - Every one: the operator's scope (their store, or an admin's named store), the agent and store operational, the
+ *   geofence (LocationGuard), the agent's single and daily limits (the day's usage row updated inside the posting's
+ *   transaction: exact under concurrency), the commission legs and accruals (CommissionPort).
+ */
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import type { RequestContext } from '../../platform/audit.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http.ts';
+import type { IdempotencyClaim } from '../../platform/idempotency.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { currencyInfo, positiveAmount } from '../../platform/money.ts';
+import { customerIdByPhone, customerNames, customerStanding, normalisePhone } from '../customers/index.ts';
+import type {
+  Authorization,
+  MovementPlan,
+  TransactionRow,
+  TransactionsService,
+} from '../transactions/index.ts';
+import type { WalletRow, WalletsService } from '../wallets/index.ts';
+import { agentsErrors } from './agents.errors.ts';
+import { floatRefusal } from './agents.float.ts';
+import type {
+  AgentDirectory,
+  AgentRow,
+  AgentTransactionType,
+  CommissionPort,
+  CommissionQuote,
+  DeviceLocation,
+  LocationGuard,
+  OperatorScope,
+  OperatorScopes,
+  StoreRow,
+} from './agents.ports.ts';
+import { agentCashOutRequests, agentUsage } from './agents.tables.ts';
+import type { WithdrawalCodes } from './agents.withdrawal.ts';
+
+export type CashOutRequestRow = typeof agentCashOutRequests.$inferSelect;
+
+const DEFAULT_REQUEST_TTL_MINUTES = 5;
+
+export interface CashInInput {
+  phone: string;
+  amount: number;
+  currency: string;
+  location: DeviceLocation;
+  store_id?: string;
+  narration?: string;
+}
+
+export interface CashOutInput extends CashInInput {
+  /** The customer's withdrawal code; without one the customer approves the request in the app. */
+  code?: string;
+}
+
+/** "Jane Kamau" → "J*** K***": enough for the customer to recognise, not to learn a stranger's name. */
+export function maskName(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part) => `${[...part][0]!.toUpperCase()}***`)
+    .join(' ');
+}
+
+/** `d:2026-12-07`: the UTC day the agent's daily limit counts. */
+export function usagePeriod(at = new Date()): string {
+  return `d:${at.toISOString().slice(0, 10)}`;
+}
+
+function limitOf(agent: AgentRow, key: 'single_minor' | 'daily_minor'): bigint | null {
+  const value = agent.limits?.[key];
+  return value === undefined || value === null ? null : BigInt(value);
+}
+
+function requestStatus(row: CashOutRequestRow, now = new Date()): CashOutRequestRow['status'] {
+  return row.status === 'pending' && row.expiresAt <= now ? 'expired' : row.status;
+}
+
+export function cashOutRequestView(row: CashOutRequestRow) {
+  return {
+    id: row.id,
+    agent_id: row.agentId,
+    store_id: row.storeId,
+    operator_id: row.operatorId,
+    customer_id: row.customerId,
+    amount: row.amountMinor,
+    currency: row.currency,
+    status: requestStatus(row),
+    transaction_id: row.transactionId,
+    failure_code: row.failureCode,
+    expires_at: row.expiresAt.toISOString(),
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+/** Where an operator's money action happens: who, which agent and store, after the shared checks. */
+interface Counter {
+  scope: OperatorScope;
+  agent: AgentRow;
+  store: StoreRow;
+  customerId: string;
+  wallet: WalletRow;
+  amount: bigint;
+}
+
+export class AgentCash {
+  readonly #db: Executor;
+  readonly #wallets: WalletsService;
+  readonly #transactions: TransactionsService;
+  readonly #directory: AgentDirectory;
+  readonly #scopes: OperatorScopes;
+  readonly #guard: LocationGuard;
+  readonly #commissions: () => CommissionPort | null;
+  readonly #codes: WithdrawalCodes;
+  readonly #requestTtlMs: number;
+  /** Asks the customer's app to approve an operator's cash-out (a push challenge); null when none can be sent. */
+  readonly #ask: (customerId: string, request: CashOutRequestRow) => Promise<string | null>;
+
+  constructor(options: {
+    db: Executor;
+    wallets: WalletsService;
+    transactions: TransactionsService;
+    directory: AgentDirectory;
+    scopes: OperatorScopes;
+    guard: LocationGuard;
+    commissions: () => CommissionPort | null;
+    codes: WithdrawalCodes;
+    ask?: (customerId: string, request: CashOutRequestRow) => Promise<string | null>;
+    requestTtlMinutes?: number;
+  }) {
+    this.#db = options.db;
+    this.#wallets = options.wallets;
+    this.#transactions = options.transactions;
+    this.#directory = options.directory;
+    this.#scopes = options.scopes;
+    this.#guard = options.guard;
+    this.#commissions = options.commissions;
+    this.#codes = options.codes;
+    this.#ask = options.ask ?? (async () => null);
+    this.#requestTtlMs = (options.requestTtlMinutes ?? DEFAULT_REQUEST_TTL_MINUTES) * 60_000;
+  }
+
+  /** An active customer with an active wallet in the currency, by phone; AGENT_CUSTOMER_NOT_FOUND otherwise. */
+  async #customer(phone: string, currency: string): Promise<{ customerId: string; wallet: WalletRow }> {
+    const notFound = () => agentsErrors.AGENT_CUSTOMER_NOT_FOUND({ params: { currency } });
+    let normalised: string;
+    try {
+      normalised = normalisePhone(phone);
+    } catch {
+      throw notFound();
+    }
+    const customerId = await customerIdByPhone(this.#db, normalised);
+    if (!customerId) throw notFound();
+    const standing = await customerStanding(this.#db, customerId);
+    // As the customer principal: pending (not yet fully verified) and active customers transact; suspended and
+    // closed ones do not. The wallet's tier limits apply either way.
+    if (!standing || !['pending', 'active'].includes(standing.status) || standing.erasedAt) throw notFound();
+    const wallet = await this.#wallets.findCustomerWallet(customerId, currency);
+    if (wallet?.status !== 'active') throw notFound();
+    return { customerId, wallet };
+  }
+
+  /** The customer's masked name, for the operator to confirm before a cash-in. */
+  async lookup(principal: Principal, query: { phone: string; currency?: string }) {
+    const scope = await this.#scopes.scopeOf(principal);
+    const agent = await this.#directory.agent(scope.agentId);
+    const currency = query.currency ?? agent.currency;
+    const { customerId, wallet } = await this.#customer(query.phone, currency);
+    const names = (await customerNames(this.#db, [customerId])).get(customerId);
+    const name = names?.businessName ?? `${names?.firstName ?? ''} ${names?.lastName ?? ''}`;
+    return { masked_name: maskName(name), currency: wallet.currency };
+  }
+
+  /** The checks every operator money action passes before the geofence and the posting. */
+  async #counter(principal: Principal, input: CashInInput): Promise<Counter> {
+    const scope = await this.#scopes.scopeOf(principal);
+    if (!principal.permissions.has('agent_op:transact')) throw commonErrors.forbidden();
+    const store = await this.#directory.storeFor(scope, input.store_id ?? null);
+    const agent = await this.#directory.agent(scope.agentId);
+    await this.#directory.assertOperational(agent, store);
+    const amount = positiveAmount(input.amount);
+    currencyInfo(input.currency);
+    if (input.currency !== agent.currency)
+      throw commonErrors.badRequest(`This agent transacts in ${agent.currency}`);
+    const single = limitOf(agent, 'single_minor');
+    if (single !== null && amount > single)
+      throw agentsErrors.AGENT_LIMIT_EXCEEDED({
+        params: { period: 'single', limit: single.toString(), remaining: single.toString() },
+        details: { period: 'single', limit: single, remaining: single },
+      });
+    const { customerId, wallet } = await this.#customer(input.phone, input.currency);
+    return { scope, agent, store, customerId, wallet, amount };
+  }
+
+  /** Counts the movement against the agent's day, inside the posting's transaction: refused beyond the limit. */
+  async #countUsage(tx: Executor, agent: AgentRow, amount: bigint): Promise<void> {
+    const [row] = await tx
+      .insert(agentUsage)
+      .values({ agentId: agent.id, period: usagePeriod(), amountMinor: amount, count: 1 })
+      .onConflictDoUpdate({
+        target: [agentUsage.agentId, agentUsage.period],
+        set: {
+          amountMinor: sql`${agentUsage.amountMinor} + excluded.amount_minor`,
+          count: sql`${agentUsage.count} + 1`,
+        },
+      })
+      .returning({ amountMinor: agentUsage.amountMinor });
+    const daily = limitOf(agent, 'daily_minor');
+    if (daily !== null && row!.amountMinor > daily) {
+      const used = row!.amountMinor - amount;
+      const remaining = daily > used ? daily - used : 0n;
+      throw agentsErrors.AGENT_LIMIT_EXCEEDED({
+        params: { period: 'daily', limit: daily.toString(), remaining: remaining.toString() },
+        details: { period: 'daily', limit: daily, remaining },
+      });
+    }
+  }
+
+  async #quote(agent: AgentRow, type: AgentTransactionType, amount: bigint, currency: string) {
+    return (await this.#commissions()?.quote(agent, type, amount, currency)) ?? null;
+  }
+
+  /** The plan's agent-side parts: commission legs, and inside the transaction usage, accruals, location link. */
+  #agentParts(
+    counter: Counter,
+    type: AgentTransactionType,
+    quote: CommissionQuote | null,
+    checkId: string,
+    more?: (tx: Executor, record: TransactionRow) => Promise<void>,
+  ): Pick<MovementPlan, 'extraLegs' | 'beforeCommit'> {
+    return {
+      extraLegs: quote ? () => quote.legs : undefined,
+      beforeCommit: async (tx, record) => {
+        await more?.(tx, record);
+        await this.#countUsage(tx, counter.agent, counter.amount);
+        if (quote) await this.#commissions()?.record(tx, record.id, type, quote);
+        await this.#guard.linkTransaction(tx, checkId, record.id);
+      },
+    };
+  }
+
+  #steps() {
+    const at = new Date().toISOString();
+    return [
+      { state: 'initiated' as const, at },
+      { state: 'validated' as const, at },
+      { state: 'authorized' as const, at },
+    ];
+  }
+
+  async cashIn(
+    principal: Principal,
+    input: CashInInput,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const counter = await this.#counter(principal, input);
+    const check = await this.#guard.check({
+      scope: counter.scope,
+      storeId: counter.store.id,
+      action: 'cash_in',
+      location: input.location,
+    });
+    const quote = await this.#quote(counter.agent, 'cash_in', counter.amount, input.currency);
+    try {
+      return await this.#transactions.engine.commit(
+        {
+          type: 'cash_in',
+          channel: 'agent',
+          initiator: { type: 'agent_operator', id: counter.scope.operatorId },
+          source: { kind: 'account', accountId: counter.store.floatAccountId },
+          destination: { kind: 'wallet', walletId: counter.wallet.id },
+          amount: counter.amount,
+          currency: input.currency,
+          feeRule: null,
+          limits: true,
+          narration: input.narration ?? null,
+          metadata: this.#metadata(counter, check.checkId, check.decision),
+          ...this.#agentParts(counter, 'cash_in', quote, check.checkId),
+          claim,
+        },
+        this.#steps(),
+        context,
+      );
+    } catch (error) {
+      throw floatRefusal(error, counter.store.storeNumber);
+    }
+  }
+
+  #metadata(counter: Counter, checkId: string, decision: string) {
+    return {
+      agent_id: counter.agent.id,
+      agent_number: counter.agent.agentNumber,
+      store_id: counter.store.id,
+      store_number: counter.store.storeNumber,
+      operator_id: counter.scope.operatorId,
+      location_check_id: checkId,
+      geofence_decision: decision,
+    };
+  }
+
+  /** The customer-authorised posting of a cash-out (the code or the approval is taken inside its transaction). */
+  async #postCashOut(
+    counter: Counter,
+    checkId: string,
+    decision: string,
+    take: (tx: Executor, record: TransactionRow) => Promise<void>,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+    status: 200 | 201 = 201,
+  ) {
+    const quote = await this.#quote(counter.agent, 'cash_out', counter.amount, counter.wallet.currency);
+    return this.#transactions.engine.commit(
+      {
+        type: 'cash_out',
+        channel: 'agent',
+        initiator: { type: 'customer', id: counter.customerId },
+        source: { kind: 'wallet', walletId: counter.wallet.id },
+        destination: { kind: 'account', accountId: counter.store.floatAccountId },
+        amount: counter.amount,
+        currency: counter.wallet.currency,
+        feeRule: 'cash_withdrawal',
+        feature: 'cash_out',
+        limits: true,
+        metadata: this.#metadata(counter, checkId, decision),
+        ...this.#agentParts(counter, 'cash_out', quote, checkId, take),
+        claim,
+        status,
+      },
+      this.#steps(),
+      context,
+    );
+  }
+
+  /**
+   * With a code: checked now (a wrong one counts against the customer's codes), taken inside the posting. Without:
+   * a pending request the customer approves in the app (202).
+   */
+  async cashOut(
+    principal: Principal,
+    input: CashOutInput,
+    claim: IdempotencyClaim | null,
+    context: RequestContext,
+  ) {
+    const counter = await this.#counter(principal, input);
+    if (input.code === undefined)
+      return { status: 202 as const, body: await this.#request(counter, input, claim) };
+    const code = await this.#codes.match({
+      customerId: counter.customerId,
+      agentId: counter.agent.id,
+      amount: counter.amount,
+      currency: input.currency,
+      code: input.code,
+    });
+    const check = await this.#guard.check({
+      scope: counter.scope,
+      storeId: counter.store.id,
+      action: 'cash_out',
+      location: input.location,
+    });
+    const body = await this.#postCashOut(
+      counter,
+      check.checkId,
+      check.decision,
+      (tx, record) => this.#codes.take(tx, code.id, record.id),
+      claim,
+      context,
+    );
+    return { status: 201 as const, body };
+  }
+
+  async #request(counter: Counter, input: CashOutInput, claim: IdempotencyClaim | null) {
+    const check = await this.#guard.check({
+      scope: counter.scope,
+      storeId: counter.store.id,
+      action: 'cash_out_request',
+      location: input.location,
+    });
+    const row = await inTransaction(this.#db, async (tx) => {
+      const [created] = await tx
+        .insert(agentCashOutRequests)
+        .values({
+          id: uuidv7(),
+          operatorId: counter.scope.operatorId,
+          agentId: counter.agent.id,
+          storeId: counter.store.id,
+          customerId: counter.customerId,
+          walletId: counter.wallet.id,
+          amountMinor: counter.amount,
+          currency: counter.wallet.currency,
+          locationCheckId: check.checkId,
+          expiresAt: new Date(Date.now() + this.#requestTtlMs),
+        })
+        .returning();
+      await claim?.commit(tx, 202, cashOutRequestView(created!));
+      return created!;
+    });
+    // The app is asked after the request exists; a customer without a registered device sees it in the pending list.
+    const challengeId = await this.#ask(counter.customerId, row).catch(() => null);
+    if (challengeId)
+      await this.#db
+        .update(agentCashOutRequests)
+        .set({ challengeId })
+        .where(eq(agentCashOutRequests.id, row.id));
+    return cashOutRequestView(row);
+  }
+
+  async #requestRow(id: string, executor: Executor = this.#db): Promise<CashOutRequestRow> {
+    const [row] = await executor.select().from(agentCashOutRequests).where(eq(agentCashOutRequests.id, id));
+    if (!row) throw agentsErrors.AGENT_CASH_OUT_NOT_FOUND();
+    return row;
+  }
+
+  /** The operator polls their request: only their store's (an admin: their agent's). */
+  async getRequest(principal: Principal, id: string) {
+    const scope = await this.#scopes.scopeOf(principal);
+    const row = await this.#requestRow(id);
+    if (row.agentId !== scope.agentId || (scope.storeId !== null && row.storeId !== scope.storeId))
+      throw agentsErrors.AGENT_CASH_OUT_NOT_FOUND();
+    return cashOutRequestView(row);
+  }
+
+  /** A customer's requests waiting for their approval (the app, and the USSD prompt). */
+  async pendingCashOuts(customerId: string) {
+    const rows = await this.#db
+      .select()
+      .from(agentCashOutRequests)
+      .where(
+        and(
+          eq(agentCashOutRequests.customerId, customerId),
+          eq(agentCashOutRequests.status, 'pending'),
+          gt(agentCashOutRequests.expiresAt, sql`now()`),
+        ),
+      )
+      .orderBy(desc(agentCashOutRequests.createdAt))
+      .limit(20);
+    return { items: rows.map(cashOutRequestView) };
+  }
+
+  async #ownPending(customerId: string, id: string): Promise<CashOutRequestRow> {
+    const row = await this.#requestRow(id);
+    if (row.customerId !== customerId) throw agentsErrors.AGENT_CASH_OUT_NOT_FOUND();
+    const status = requestStatus(row);
+    if (status !== 'pending') throw agentsErrors.AGENT_CASH_OUT_NOT_PENDING({ params: { status } });
+    return row;
+  }
+
+  /** The customer approves with PIN: the cash-out posts (the request completes in the posting's transaction). */
+  async approveCashOut(
+    customerId: string,
+    id: string,
+    authorization: Authorization,
+    context: RequestContext,
+  ) {
+    const row = await this.#ownPending(customerId, id);
+    await this.#transactions.authorizer.authorize(
+      customerId,
+      {
+        type: 'cash_out',
+        source: row.walletId,
+        payee: row.storeId,
+        amount: row.amountMinor,
+        currency: row.currency,
+      },
+      authorization,
+    );
+    const agent = await this.#directory.agent(row.agentId);
+    const store = await this.#directory.store(row.storeId);
+    const operator = await this.#directory.operator(row.operatorId);
+    await this.#directory.assertOperational(agent, store);
+    const counter: Counter = {
+      scope: { operatorId: operator.id, agentId: agent.id, storeId: store.id, role: operator.role },
+      agent,
+      store,
+      customerId,
+      wallet: await this.#wallets.row(row.walletId),
+      amount: row.amountMinor,
+    };
+    try {
+      return await this.#postCashOut(
+        counter,
+        row.locationCheckId!,
+        'approved',
+        async (tx, record) => {
+          const done = await tx
+            .update(agentCashOutRequests)
+            .set({ status: 'completed', transactionId: record.id, updatedAt: new Date() })
+            .where(and(eq(agentCashOutRequests.id, id), eq(agentCashOutRequests.status, 'pending')))
+            .returning({ id: agentCashOutRequests.id });
+          if (done.length === 0)
+            throw agentsErrors.AGENT_CASH_OUT_NOT_PENDING({ params: { status: 'completed' } });
+        },
+        null,
+        context,
+        201,
+      );
+    } catch (error) {
+      // A refusal of the payment itself (balance, limits, the agent's day) ends the request: the operator sees why.
+      if (error instanceof AppError && error.errorCode !== 'AGENT_CASH_OUT_NOT_PENDING')
+        await this.#db
+          .update(agentCashOutRequests)
+          .set({ status: 'failed', failureCode: error.errorCode, updatedAt: new Date() })
+          .where(and(eq(agentCashOutRequests.id, id), eq(agentCashOutRequests.status, 'pending')));
+      throw error;
+    }
+  }
+
+  async rejectCashOut(customerId: string, id: string) {
+    await this.#ownPending(customerId, id);
+    const [row] = await this.#db
+      .update(agentCashOutRequests)
+      .set({ status: 'rejected', updatedAt: new Date() })
+      .where(and(eq(agentCashOutRequests.id, id), eq(agentCashOutRequests.status, 'pending')))
+      .returning();
+    if (!row) throw agentsErrors.AGENT_CASH_OUT_NOT_PENDING({ params: { status: 'decided' } });
+    return cashOutRequestView(row);
+  }
+}
