@@ -293,6 +293,8 @@ export const agentCashOutRequests = pgTable(
       .default('pending'),
     /** The push challenge sent to the customer's app, when there was one. */
     challengeId: text('challenge_id'),
+    /** The geofence check of the operator's request, linked to the transaction when the customer approves. */
+    locationCheckId: uuid('location_check_id'),
     transactionId: uuid('transaction_id'),
     failureCode: text('failure_code'),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
