@@ -48,6 +48,9 @@ const COUNTERPARTY_LABELS: Record<string, Record<string, string>> = {
   bank_topup: { en: 'Bank account', fr: 'Compte bancaire', sw: 'Akaunti ya benki' },
   bank_withdrawal: { en: 'Bank account', fr: 'Compte bancaire', sw: 'Akaunti ya benki' },
   fx: { en: 'Currency exchange', fr: 'Change de devises', sw: 'Kubadilisha fedha' },
+  // Agent network: the customer paid cash in or took cash out at an agent's store.
+  cash_in: { en: 'Agent cash deposit', fr: 'Dépôt chez un agent', sw: 'Kuweka pesa kwa wakala' },
+  cash_out: { en: 'Agent cash withdrawal', fr: 'Retrait chez un agent', sw: 'Kutoa pesa kwa wakala' },
 };
 const UNNAMED_PAYEE = { en: 'the recipient', fr: 'le bénéficiaire', sw: 'mpokeaji' };
 const UNNAMED_PAYER = { en: 'a sender', fr: 'un expéditeur', sw: 'mtumaji' };
