@@ -7,6 +7,14 @@
 import { defineModule } from '../../platform/modules.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { agentsTopics } from './agents.events.ts';
+import type { AgentAuth } from './agents.auth.ts';
+import type { AgentNetwork } from './agents.network.ts';
+import {
+  buildNetwork,
+  networkApprovalActions,
+  networkAreaRoutes,
+  operatorResolvers,
+} from './agents.network.wiring.ts';
 import { AGENT_TRANSACTION_TYPES } from './agents.ports.ts';
 import * as tables from './agents.tables.ts';
 
@@ -17,7 +25,11 @@ export interface AgentsApi {
   /** Always present: the module's own name (keeps the interface non-empty while areas arrive). */
   readonly module: 'agents';
   // area: network (api)
+  /** Agents, stores, operators and their lifecycle; the AgentDirectory the other areas read through. */
+  network: AgentNetwork;
   // area: auth (api)
+  /** Operator sign-in, the principal resolver and OperatorScopes (`scopes.scopeOf(principal)`). */
+  scopes: AgentAuth;
   // area: geo (api)
   // area: float (api)
   // area: cash (api)
@@ -78,8 +90,9 @@ export const agentsModule = defineModule({
     // area: permissions
   ],
   publishes: agentsTopics,
-  create: (_ctx): AgentsApi => {
+  create: (ctx): AgentsApi => {
     // area: network (create)
+    const { network, scopes } = buildNetwork(ctx);
     // area: auth (create)
     // area: geo (create)
     // area: commissions (create)
@@ -88,10 +101,15 @@ export const agentsModule = defineModule({
     return {
       module: 'agents',
       // area: api (values)
+      network,
+      scopes,
     };
   },
-  routes: (_api, _ctx) => [
+  routes: (api, _ctx) => [
     // area: routes (one plugin per area)
+    ...networkAreaRoutes(api),
   ],
   // area: module fields (principalResolvers, approvalActions, jobs, subscribes, seed)
+  principalResolvers: (api) => operatorResolvers(api.scopes),
+  approvalActions: (api) => [...networkApprovalActions(api.network)],
 });
