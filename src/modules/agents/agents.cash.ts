@@ -9,7 +9,7 @@
  *   geofence (LocationGuard), the agent's single and daily limits (the day's usage row updated inside the posting's
  *   transaction: exact under concurrency), the commission legs and accruals (CommissionPort).
  */
-import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
@@ -39,7 +39,7 @@ import type {
   OperatorScopes,
   StoreRow,
 } from './agents.ports.ts';
-import { agentCashOutRequests, agentUsage } from './agents.tables.ts';
+import { agentCashMovements, agentCashOutRequests, agentUsage } from './agents.tables.ts';
 import type { WithdrawalCodes } from './agents.withdrawal.ts';
 
 export type CashOutRequestRow = typeof agentCashOutRequests.$inferSelect;
@@ -240,6 +240,16 @@ export class AgentCash {
       beforeCommit: async (tx, record) => {
         await more?.(tx, record);
         await this.#countUsage(tx, counter.agent, counter.amount);
+        await tx.insert(agentCashMovements).values({
+          transactionId: record.id,
+          agentId: counter.agent.id,
+          storeId: counter.store.id,
+          operatorId: counter.scope.operatorId,
+          customerId: counter.customerId,
+          type,
+          amountMinor: counter.amount,
+          currency: record.currency,
+        });
         if (quote) await this.#commissions()?.record(tx, record.id, type, quote);
         await this.#guard.linkTransaction(tx, checkId, record.id);
       },
@@ -521,5 +531,50 @@ export class AgentCash {
       .returning();
     if (!row) throw agentsErrors.AGENT_CASH_OUT_NOT_PENDING({ params: { status: 'decided' } });
     return cashOutRequestView(row);
+  }
+
+  // ---- Activity (AgentActivityReads, for agent performance) ------------------------------------------------------
+
+  /** Completed cash-ins and cash-outs of the agent's stores in [from, to), by UTC day and type. */
+  async dailyVolumes(agentId: string, from: Date, to: Date) {
+    const day = sql<string>`to_char(${agentCashMovements.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+    const rows = await this.#db
+      .select({
+        day,
+        type: agentCashMovements.type,
+        count: sql<number>`count(*)::int`,
+        value: sql<string>`sum(${agentCashMovements.amountMinor})::text`,
+      })
+      .from(agentCashMovements)
+      .where(
+        and(
+          eq(agentCashMovements.agentId, agentId),
+          gte(agentCashMovements.createdAt, from),
+          lt(agentCashMovements.createdAt, to),
+        ),
+      )
+      .groupBy(day, agentCashMovements.type)
+      .orderBy(day, agentCashMovements.type);
+    return rows.map((row) => ({
+      day: row.day,
+      type: row.type as AgentTransactionType,
+      count: row.count,
+      value: BigInt(row.value),
+    }));
+  }
+
+  /** How many distinct customers the agent's stores served in [from, to). */
+  async customersServed(agentId: string, from: Date, to: Date): Promise<number> {
+    const [row] = await this.#db
+      .select({ count: sql<number>`count(distinct ${agentCashMovements.customerId})::int` })
+      .from(agentCashMovements)
+      .where(
+        and(
+          eq(agentCashMovements.agentId, agentId),
+          gte(agentCashMovements.createdAt, from),
+          lt(agentCashMovements.createdAt, to),
+        ),
+      );
+    return row?.count ?? 0;
   }
 }

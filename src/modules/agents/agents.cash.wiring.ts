@@ -12,7 +12,13 @@ import { cashRoutes } from './agents.cash.routes.ts';
 import { AgentCash } from './agents.cash.ts';
 import { floatRoutes } from './agents.float.routes.ts';
 import { AgentFloat } from './agents.float.ts';
-import type { AgentDirectory, CommissionPort, LocationGuard, OperatorScopes } from './agents.ports.ts';
+import type {
+  AgentActivityReads,
+  AgentDirectory,
+  CommissionPort,
+  LocationGuard,
+  OperatorScopes,
+} from './agents.ports.ts';
 import { WithdrawalCodes } from './agents.withdrawal.ts';
 
 export interface MoneyArea {
@@ -26,6 +32,10 @@ export interface MoneyArea {
   pendingCashOuts(customerId: string): ReturnType<AgentCash['pendingCashOuts']>;
   /** For USSD: the customer approves one with their PIN (the cash-out posts). */
   approveCashOut(customerId: string, id: string, pin: string): ReturnType<AgentCash['approveCashOut']>;
+  /** AgentActivityReads (agent performance): completed cash-ins and cash-outs by day and type. */
+  dailyVolumes: AgentActivityReads['dailyVolumes'];
+  /** AgentActivityReads: distinct customers served. */
+  customersServed: AgentActivityReads['customersServed'];
 }
 
 export function buildMoney(
@@ -86,6 +96,8 @@ export function buildMoney(
     cash,
     withdrawalCodes,
     pendingCashOuts: (customerId) => cash.pendingCashOuts(customerId),
+    dailyVolumes: (agentId, from, to) => cash.dailyVolumes(agentId, from, to),
+    customersServed: (agentId, from, to) => cash.customersServed(agentId, from, to),
     approveCashOut: (customerId, id, pin) =>
       cash.approveCashOut(
         customerId,

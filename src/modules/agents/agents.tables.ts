@@ -420,3 +420,20 @@ export const agentCommissionPayouts = pgTable(
     uniqueIndex('agent_commission_payouts_period_key').on(table.agentId, table.periodStart, table.periodEnd),
   ],
 );
+
+/** Each completed cash-in and cash-out, written in its posting's transaction: agent performance reads these. */
+export const agentCashMovements = pgTable(
+  'agent_cash_movements',
+  {
+    transactionId: uuid('transaction_id').primaryKey(),
+    agentId: uuid('agent_id').notNull(),
+    storeId: uuid('store_id').notNull(),
+    operatorId: uuid('operator_id'),
+    customerId: uuid('customer_id').notNull(),
+    type: text('type').notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('agent_cash_movements_agent_idx').on(table.agentId, table.createdAt)],
+);

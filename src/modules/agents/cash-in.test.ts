@@ -17,6 +17,7 @@ import {
 } from '../../../test/helpers/agents-money.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { balanceOf, createCustomer, openWallet } from '../../../test/helpers/money.ts';
+import { agentsModule } from './index.ts';
 
 describe('agent cash-in', () => {
   let t: TestContext;
@@ -169,5 +170,15 @@ describe('agent cash-in', () => {
     for (const response of responses.filter((r) => r.statusCode !== 201))
       assert.equal(response.json().error_code, 'AGENT_LIMIT_EXCEEDED', response.body);
     assert.equal((await floatBalances(t, daily.id)).store(daily.stores[0].id), 950_000);
+    // Performance reads what was done: five cash-ins today, one customer.
+    const money = t.application.system.api(agentsModule).money;
+    const from = new Date(Date.now() - 86_400_000);
+    const to = new Date(Date.now() + 86_400_000);
+    const volumes = await money.dailyVolumes(daily.id, from, to);
+    assert.deepEqual(
+      volumes.map((row) => [row.type, row.count, row.value]),
+      [['cash_in', 5, 50_000n]],
+    );
+    assert.equal(await money.customersServed(daily.id, from, to), 1);
   });
 });
