@@ -5,9 +5,12 @@
  * through this file. The areas meet through agents.ports.ts; each wires itself below between its `area:` markers.
  */
 import { defineModule } from '../../platform/modules.ts';
+import type { AgentAuth } from './agents.auth.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { agentsTopics } from './agents.events.ts';
-import type { AgentAuth } from './agents.auth.ts';
+import type { AgentShifts } from './agents.location.shifts.ts';
+import type { LocationGuardService } from './agents.location.ts';
+import { buildGeo, geoAreaRoutes, geoConfig } from './agents.location.wiring.ts';
 import type { AgentNetwork } from './agents.network.ts';
 import {
   buildNetwork,
@@ -31,6 +34,10 @@ export interface AgentsApi {
   /** Operator sign-in, the principal resolver and OperatorScopes (`scopes.scopeOf(principal)`). */
   scopes: AgentAuth;
   // area: geo (api)
+  /** The LocationGuard every operator money action passes (check, linkTransaction) and violationRate. */
+  geo: LocationGuardService;
+  /** Operator check-in/out and the staff's alerts and location checks. */
+  shifts: AgentShifts;
   // area: float (api)
   // area: cash (api)
   // area: commissions (api)
@@ -52,6 +59,8 @@ export const agentsModule = defineModule({
     'approvals',
     'transactions',
   ],
+  // area: config (one spread per area)
+  config: { ...geoConfig },
   errors: agentsErrors,
   tables: {
     agents: tables.agents,
@@ -95,18 +104,22 @@ export const agentsModule = defineModule({
     const { network, scopes } = buildNetwork(ctx);
     // area: auth (create)
     // area: geo (create)
+    const { geo, shifts } = buildGeo(ctx, network, scopes);
     // area: commissions (create)
     // area: float (create)
     // area: cash (create)
     return {
       module: 'agents',
       // area: api (values)
+      geo,
+      shifts,
       network,
       scopes,
     };
   },
   routes: (api, _ctx) => [
     // area: routes (one plugin per area)
+    geoAreaRoutes(api),
     ...networkAreaRoutes(api),
   ],
   // area: module fields (principalResolvers, approvalActions, jobs, subscribes, seed)
