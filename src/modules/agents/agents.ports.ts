@@ -94,6 +94,8 @@ export interface AgentDirectory {
 
 /** A commission for one cash-in or cash-out: the legs posted with it and the accrual rows to write. */
 export interface CommissionQuote {
+  /** The transaction's currency (the accrual rows are in it). */
+  currency: string;
   legs: Leg[];
   accruals: { agentId: string; sourceAgentId: string; amount: bigint }[];
 }
@@ -113,6 +115,21 @@ export interface CommissionPort {
     type: AgentTransactionType,
     quote: CommissionQuote,
   ): Promise<void>;
+}
+
+/**
+ * What the cash area recorded, for performance (commissions area): completed cash-ins and cash-outs of an agent's
+ * stores in [from, to). Optional: without it performance counts only what the agents module's own rows show.
+ */
+export interface AgentActivityReads {
+  /** By UTC day (`2026-12-07`) and type: how many and their total value (minor units). */
+  dailyVolumes(
+    agentId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ day: string; type: AgentTransactionType; count: number; value: bigint }[]>;
+  /** How many distinct customers the agent's stores served. */
+  customersServed(agentId: string, from: Date, to: Date): Promise<number>;
 }
 
 export type { RequestContext };

@@ -365,6 +365,10 @@ export const agentCommissionPlans = pgTable(
     /** The super-agent's share of each commission, basis points (the rest is the agent's). */
     superAgentShareBps: integer('super_agent_share_bps').notNull().default(0),
     isDefault: boolean('is_default').notNull().default(false),
+    /** Where payouts go: the agent's float, or the owner's customer wallet in the plan's currency. */
+    payoutDestination: text('payout_destination', { enum: ['float', 'wallet'] })
+      .notNull()
+      .default('float'),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

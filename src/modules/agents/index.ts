@@ -5,12 +5,17 @@
  * through this file. The areas meet through agents.ports.ts; each wires itself below between its `area:` markers.
  */
 import { defineModule } from '../../platform/modules.ts';
-import type { AgentAuth } from './agents.auth.ts';
+import {
+  buildCommissions,
+  commissionAreaRoutes,
+  commissionJobs,
+  commissionSubscriptions,
+  seedCommissionArea,
+} from './agents.commission.wiring.ts';
+import type { CommissionService } from './agents.commissions.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { agentsTopics } from './agents.events.ts';
-import type { AgentShifts } from './agents.location.shifts.ts';
-import type { LocationGuardService } from './agents.location.ts';
-import { buildGeo, geoAreaRoutes, geoConfig } from './agents.location.wiring.ts';
+import type { AgentAuth } from './agents.auth.ts';
 import type { AgentNetwork } from './agents.network.ts';
 import {
   buildNetwork,
@@ -18,6 +23,7 @@ import {
   networkAreaRoutes,
   operatorResolvers,
 } from './agents.network.wiring.ts';
+import type { PerformanceService } from './agents.performance.ts';
 import { AGENT_TRANSACTION_TYPES } from './agents.ports.ts';
 import * as tables from './agents.tables.ts';
 
@@ -34,13 +40,13 @@ export interface AgentsApi {
   /** Operator sign-in, the principal resolver and OperatorScopes (`scopes.scopeOf(principal)`). */
   scopes: AgentAuth;
   // area: geo (api)
-  /** The LocationGuard every operator money action passes (check, linkTransaction) and violationRate. */
-  geo: LocationGuardService;
-  /** Operator check-in/out and the staff's alerts and location checks. */
-  shifts: AgentShifts;
   // area: float (api)
   // area: cash (api)
   // area: commissions (api)
+  /** Commission plans, accrual (the cash area's CommissionPort), payouts, clawback, statements. */
+  commissions: CommissionService;
+  /** Agent performance over a period (for the reports module too). */
+  performance: PerformanceService;
 }
 
 export const agentsModule = defineModule({
@@ -59,8 +65,6 @@ export const agentsModule = defineModule({
     'approvals',
     'transactions',
   ],
-  // area: config (one spread per area)
-  config: { ...geoConfig },
   errors: agentsErrors,
   tables: {
     agents: tables.agents,
@@ -104,25 +108,30 @@ export const agentsModule = defineModule({
     const { network, scopes } = buildNetwork(ctx);
     // area: auth (create)
     // area: geo (create)
-    const { geo, shifts } = buildGeo(ctx, network, scopes);
     // area: commissions (create)
+    const { commissions, performance } = buildCommissions(ctx);
     // area: float (create)
     // area: cash (create)
     return {
       module: 'agents',
       // area: api (values)
-      geo,
-      shifts,
+      commissions,
+      performance,
       network,
       scopes,
     };
   },
-  routes: (api, _ctx) => [
+  routes: (api, ctx) => [
     // area: routes (one plugin per area)
-    geoAreaRoutes(api),
+    commissionAreaRoutes(api, ctx),
     ...networkAreaRoutes(api),
   ],
   // area: module fields (principalResolvers, approvalActions, jobs, subscribes, seed)
+  jobs: (api) => [...commissionJobs(api.commissions)],
+  subscribes: (api) => [...commissionSubscriptions(api.commissions)],
+  seed: async ({ deps }) => {
+    await seedCommissionArea(deps.database.db);
+  },
   principalResolvers: (api) => operatorResolvers(api.scopes),
   approvalActions: (api) => [...networkApprovalActions(api.network)],
 });
