@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eq } from 'drizzle-orm';
 import {
   floatBalances,
   idem,
@@ -22,6 +23,8 @@ import {
   TEST_PIN,
   type TestCustomer,
 } from '../../../test/helpers/money.ts';
+import { agentCashOutRequests, agentWithdrawalCodes } from './agents.tables.ts';
+import { agentsModule } from './index.ts';
 
 describe('agent cash-out', () => {
   let t: TestContext;
@@ -253,5 +256,50 @@ describe('agent cash-out', () => {
     });
     assert.equal(polled.json().status, 'failed');
     assert.equal(polled.json().failure_code, 'INSUFFICIENT_BALANCE');
+  });
+
+  test('an expired code or request pays nothing', async () => {
+    const customer = await newCustomer();
+    const made = await makeCode(customer, 2_000);
+    const db = t.deps.database.db;
+    await db
+      .update(agentWithdrawalCodes)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(agentWithdrawalCodes.id, made.id));
+    const late = await cashOut(agent.stores[0].tellerToken, {
+      phone: customer.phone,
+      amount: 2_000,
+      code: made.code,
+    });
+    assert.equal(late.statusCode, 422, late.body);
+    assert.equal(late.json().error_code, 'AGENT_WITHDRAWAL_CODE_INVALID');
+    const asked = await cashOut(agent.stores[0].tellerToken, { phone: customer.phone, amount: 2_000 });
+    await db
+      .update(agentCashOutRequests)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(agentCashOutRequests.id, asked.json().id));
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/agent/cash-out/${asked.json().id}/approve`,
+      headers: bearer(customer.token),
+      payload: { pin: TEST_PIN },
+    });
+    assert.equal(approved.statusCode, 409, approved.body);
+    assert.equal(approved.json().error_code, 'AGENT_CASH_OUT_NOT_PENDING');
+    assert.equal((await balanceOf(t, customer.walletId)).balance, 200_000);
+  });
+
+  test('USSD reaches the pending cash-outs and approves one with PIN through the module api', async () => {
+    const customer = await newCustomer();
+    const asked = await cashOut(agent.stores[0].tellerToken, { phone: customer.phone, amount: 1_500 });
+    const money = t.application.system.api(agentsModule).money;
+    const pending = await money.pendingCashOuts(customer.id);
+    assert.deepEqual(
+      pending.items.map((item) => item.id),
+      [asked.json().id],
+    );
+    const record = await money.approveCashOut(customer.id, asked.json().id, TEST_PIN);
+    assert.equal(record.type, 'cash_out');
+    assert.equal((await money.pendingCashOuts(customer.id)).items.length, 0);
   });
 });

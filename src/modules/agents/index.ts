@@ -5,6 +5,7 @@
  * through this file. The areas meet through agents.ports.ts; each wires itself below between its `area:` markers.
  */
 import { defineModule } from '../../platform/modules.ts';
+import type { AgentAuth } from './agents.auth.ts';
 import {
   buildCommissions,
   commissionAreaRoutes,
@@ -15,7 +16,9 @@ import {
 import type { CommissionService } from './agents.commissions.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { agentsTopics } from './agents.events.ts';
-import type { AgentAuth } from './agents.auth.ts';
+import type { AgentShifts } from './agents.location.shifts.ts';
+import type { LocationGuardService } from './agents.location.ts';
+import { buildGeo, geoAreaRoutes, geoConfig } from './agents.location.wiring.ts';
 import type { AgentNetwork } from './agents.network.ts';
 import {
   buildNetwork,
@@ -40,6 +43,10 @@ export interface AgentsApi {
   /** Operator sign-in, the principal resolver and OperatorScopes (`scopes.scopeOf(principal)`). */
   scopes: AgentAuth;
   // area: geo (api)
+  /** The LocationGuard every operator money action passes (check, linkTransaction) and violationRate. */
+  geo: LocationGuardService;
+  /** Operator check-in/out and the staff's alerts and location checks. */
+  shifts: AgentShifts;
   // area: float (api)
   // area: cash (api)
   // area: commissions (api)
@@ -65,6 +72,8 @@ export const agentsModule = defineModule({
     'approvals',
     'transactions',
   ],
+  // area: config (one spread per area)
+  config: { ...geoConfig },
   errors: agentsErrors,
   tables: {
     agents: tables.agents,
@@ -108,6 +117,7 @@ export const agentsModule = defineModule({
     const { network, scopes } = buildNetwork(ctx);
     // area: auth (create)
     // area: geo (create)
+    const { geo, shifts } = buildGeo(ctx, network, scopes);
     // area: commissions (create)
     const { commissions, performance } = buildCommissions(ctx);
     // area: float (create)
@@ -117,6 +127,8 @@ export const agentsModule = defineModule({
       // area: api (values)
       commissions,
       performance,
+      geo,
+      shifts,
       network,
       scopes,
     };
@@ -124,6 +136,7 @@ export const agentsModule = defineModule({
   routes: (api, ctx) => [
     // area: routes (one plugin per area)
     commissionAreaRoutes(api, ctx),
+    geoAreaRoutes(api),
     ...networkAreaRoutes(api),
   ],
   // area: module fields (principalResolvers, approvalActions, jobs, subscribes, seed)

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { agentNetwork } from '../../../test/helpers/agents.ts';
 import {
   agentsApi,
   fix,
@@ -278,5 +279,42 @@ describe('staff: alerts and location checks', () => {
       (await post(`/api/v1/agent/alerts/${randomUUID()}/acknowledge`, operations)).statusCode,
       403,
     );
+  });
+});
+
+describe('with the network’s fixture (a teller signed in on a bound device) and its geofence editing', () => {
+  test('check-in at Nairobi, the fence moved across the antimeridian by staff, check-out there', async () => {
+    const { stores, tellers } = await agentNetwork(t);
+    const store = stores[0]!;
+    const teller = tellers[0]!;
+    const nairobi = { lat: -1.2864, lon: 36.8172 };
+    const opened = await post('/api/v1/agent/operator/check-in', teller.token, { location: fix(nairobi) });
+    assert.equal(opened.statusCode, 201, opened.body);
+    assert.equal(opened.json().shift.store_id, store.id);
+
+    const put = (geofence: object) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/agent/store/${store.id}/geofence`,
+        headers: bearer(t.adminToken),
+        payload: geofence,
+      });
+    const seam = await put({
+      type: 'polygon',
+      vertices: [
+        { lat: -16.001, lon: 179.999 },
+        { lat: -16.001, lon: -179.999 },
+        { lat: -15.999, lon: -179.999 },
+        { lat: -15.999, lon: 179.999 },
+      ],
+    });
+    assert.equal(seam.statusCode, 200, seam.body);
+    const left = await post('/api/v1/agent/operator/check-out', teller.token, { location: fix(nairobi) });
+    expectError(left, 403, 'GEOFENCE_VIOLATION');
+    const closed = await post('/api/v1/agent/operator/check-out', teller.token, {
+      location: fix({ lat: -16, lon: -180 }),
+    });
+    assert.equal(closed.statusCode, 200, closed.body);
+    assert.equal(closed.json().check.outcome, 'inside');
   });
 });
