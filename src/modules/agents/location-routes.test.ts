@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { eq } from 'drizzle-orm';
 import { agentNetwork } from '../../../test/helpers/agents.ts';
 import {
   agentsApi,
@@ -19,6 +20,7 @@ import {
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { staffToken } from '../../../test/helpers/loans.ts';
 import { createCustomer } from '../../../test/helpers/money.ts';
+import { agentStores } from './agents.tables.ts';
 
 let t: TestContext;
 
@@ -148,6 +150,22 @@ describe('check-in and check-out', () => {
       location: fix(),
     });
     assert.equal(closed.statusCode, 200, closed.body);
+  });
+
+  test('an agent admin cannot check in at a suspended store (AGENT_NOT_ACTIVE), and nothing is recorded', async () => {
+    const suspended = await geoAgent(t);
+    const storeId = suspended.stores[1].id;
+    await t.deps.database.db
+      .update(agentStores)
+      .set({ status: 'suspended' })
+      .where(eq(agentStores.id, storeId));
+    const refused = await post('/api/v1/agent/operator/check-in', suspended.adminToken, {
+      store_id: storeId,
+      location: fix(),
+    });
+    expectError(refused, 403, 'AGENT_NOT_ACTIVE');
+    const checks = await get(`/api/v1/agent/agent/${suspended.id}/location-checks`, t.adminToken);
+    assert.equal(checks.json().items.length, 0);
   });
 
   test('staff (even with every permission) and customers cannot check in', async () => {
