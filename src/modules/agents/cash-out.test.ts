@@ -301,5 +301,8 @@ describe('agent cash-out', () => {
     const record = await money.approveCashOut(customer.id, asked.json().id, TEST_PIN);
     assert.equal(record.type, 'cash_out');
     assert.equal((await money.pendingCashOuts(customer.id)).items.length, 0);
+    // Every cash-out, top-up and rebalance above balanced the ledger; no guarded float went negative.
+    const verified = await t.application.ledger.verify();
+    assert.ok(verified.ok, JSON.stringify(verified));
   });
 });

@@ -201,5 +201,8 @@ describe('agent float', () => {
       headers: bearer(t.adminToken),
     });
     assert.equal(staff.statusCode, 403, staff.body);
+    // Every cash-out, top-up and rebalance above balanced the ledger; no guarded float went negative.
+    const verified = await t.application.ledger.verify();
+    assert.ok(verified.ok, JSON.stringify(verified));
   });
 });

@@ -6,6 +6,7 @@
  */
 import { defineModule } from '../../platform/modules.ts';
 import type { AgentAuth } from './agents.auth.ts';
+import { buildMoney, type MoneyArea, moneyAreaRoutes } from './agents.cash.wiring.ts';
 import {
   buildCommissions,
   commissionAreaRoutes,
@@ -49,6 +50,8 @@ export interface AgentsApi {
   shifts: AgentShifts;
   // area: float (api)
   // area: cash (api)
+  /** Float (top-ups, rebalancing, positions), cash-in and cash-out, withdrawal codes; USSD's cash-out approval. */
+  money: MoneyArea;
   // area: commissions (api)
   /** Commission plans, accrual (the cash area's CommissionPort), payouts, clawback, statements. */
   commissions: CommissionService;
@@ -90,6 +93,7 @@ export const agentsModule = defineModule({
     agentCommissionPlans: tables.agentCommissionPlans,
     agentCommissions: tables.agentCommissions,
     agentCommissionPayouts: tables.agentCommissionPayouts,
+    agentCashMovements: tables.agentCashMovements,
   },
   transactionTypes: AGENT_TRANSACTION_TYPES,
   permissions: [
@@ -122,29 +126,32 @@ export const agentsModule = defineModule({
     const { commissions, performance } = buildCommissions(ctx);
     // area: float (create)
     // area: cash (create)
+    const money = buildMoney(ctx, { directory: network, scopes, guard: geo, commissions });
     return {
       module: 'agents',
       // area: api (values)
-      commissions,
-      performance,
+      money,
       geo,
       shifts,
       network,
       scopes,
+      commissions,
+      performance,
     };
   },
   routes: (api, ctx) => [
     // area: routes (one plugin per area)
-    commissionAreaRoutes(api, ctx),
+    ...moneyAreaRoutes(api),
     geoAreaRoutes(api),
     ...networkAreaRoutes(api),
+    commissionAreaRoutes(api, ctx),
   ],
   // area: module fields (principalResolvers, approvalActions, jobs, subscribes, seed)
+  principalResolvers: (api) => operatorResolvers(api.scopes),
+  approvalActions: (api) => [...networkApprovalActions(api.network)],
   jobs: (api) => [...commissionJobs(api.commissions)],
   subscribes: (api) => [...commissionSubscriptions(api.commissions)],
   seed: async ({ deps }) => {
     await seedCommissionArea(deps.database.db);
   },
-  principalResolvers: (api) => operatorResolvers(api.scopes),
-  approvalActions: (api) => [...networkApprovalActions(api.network)],
 });
