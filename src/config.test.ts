@@ -9,10 +9,16 @@ import {
   ConfigError,
   DEVELOPMENT_SECRETS,
   describeConfig,
+  moduleConfigOf,
   parseConfig,
   secretVariableNames,
   variables,
 } from './config.ts';
+import {
+  devSinkOn,
+  type NotificationsConfig,
+  notificationsConfig,
+} from './modules/notifications/notifications.config.ts';
 import { orderedModules } from './modules.ts';
 
 /** Parses and returns the ConfigError, failing the test when parsing succeeds or throws something else. */
@@ -24,6 +30,23 @@ function configError(env: Record<string, string | undefined>): ConfigError {
     return error;
   }
   assert.fail('expected parseConfig to throw a ConfigError');
+}
+
+/** The notifications module's variables (providers, reset link, development sink), parsed as at start-up. */
+function notificationValues(env: Record<string, string | undefined>): NotificationsConfig {
+  return moduleConfigOf(parseConfig(env), notificationsConfig) as NotificationsConfig;
+}
+
+/** The ConfigError of the notifications module's variables (the platform's parse fine). */
+function notificationError(env: Record<string, string | undefined>): ConfigError {
+  const config = parseConfig(env);
+  try {
+    moduleConfigOf(config, notificationsConfig);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the notifications variables to be refused');
 }
 
 function problemsAbout(error: ConfigError, name: string): string[] {
@@ -90,26 +113,42 @@ describe('parseConfig', () => {
   test('PUBLIC_BASE_URL follows LOCAL_PORT when unset, and the reset link follows PUBLIC_BASE_URL', () => {
     const moved = parseConfig({ LOCAL_PORT: '9001' });
     assert.equal(moved.PUBLIC_BASE_URL, 'http://localhost:9001');
-    assert.equal(moved.PASSWORD_RESET_URL, 'http://localhost:9001/reset-password?token={token}');
+    // The reset link is the notifications module's variable; its default names the platform's PUBLIC_BASE_URL.
+    assert.equal(
+      notificationValues({ LOCAL_PORT: '9001' }).PASSWORD_RESET_URL,
+      'http://localhost:9001/reset-password?token={token}',
+    );
     assert.equal(parseConfig({}).PUBLIC_BASE_URL, 'http://localhost:8000');
     const external = parseConfig({ LOCAL_PORT: '9001', PUBLIC_BASE_URL: 'https://api.bank.example' });
     assert.equal(external.PUBLIC_BASE_URL, 'https://api.bank.example', 'a set value wins');
-    assert.equal(external.PASSWORD_RESET_URL, 'https://api.bank.example/reset-password?token={token}');
+    assert.equal(
+      notificationValues({ LOCAL_PORT: '9001', PUBLIC_BASE_URL: 'https://api.bank.example' })
+        .PASSWORD_RESET_URL,
+      'https://api.bank.example/reset-password?token={token}',
+    );
     // The line .env.example documents, copied as it is, works too.
     const copied = parseConfig({ LOCAL_PORT: '9002', PUBLIC_BASE_URL: 'http://localhost:{LOCAL_PORT}' });
     assert.equal(copied.PUBLIC_BASE_URL, 'http://localhost:9002');
-    const explicit = parseConfig({ PASSWORD_RESET_URL: 'https://app.example/r?t={token}' });
+    const explicit = notificationValues({ PASSWORD_RESET_URL: 'https://app.example/r?t={token}' });
     assert.equal(explicit.PASSWORD_RESET_URL, 'https://app.example/r?t={token}');
+    assert.equal(
+      problemsAbout(notificationError({ PASSWORD_RESET_URL: 'https://app.example/r' }), 'PASSWORD_RESET_URL')
+        .length,
+      1,
+    );
     // A bad port is one problem, not also a bad URL built from it.
     assert.deepEqual(configError({ LOCAL_PORT: 'x' }).problems, ['LOCAL_PORT must be an integer, got "x"']);
   });
 
   test('the development message sink is on by default outside production and can be turned off', () => {
-    assert.equal(parseConfig({}).DEV_MESSAGE_SINK, true);
-    assert.equal(parseConfig({ DEV_MESSAGE_SINK: 'false' }).DEV_MESSAGE_SINK, false);
-    assert.equal(parseConfig({ DEV_MESSAGE_SINK: 'true' }).DEV_MESSAGE_SINK, true);
-    assert.equal(parseConfig({}).DEV_MESSAGE_SINK_SIZE, 20);
-    assert.deepEqual(problemsAbout(configError({ DEV_MESSAGE_SINK: 'maybe' }), 'DEV_MESSAGE_SINK').length, 1);
+    assert.equal(devSinkOn(notificationValues({}), false), true);
+    assert.equal(devSinkOn(notificationValues({ DEV_MESSAGE_SINK: 'false' }), false), false);
+    assert.equal(devSinkOn(notificationValues({ DEV_MESSAGE_SINK: 'true' }), false), true);
+    assert.equal(notificationValues({}).DEV_MESSAGE_SINK_SIZE, 20);
+    assert.deepEqual(
+      problemsAbout(notificationError({ DEV_MESSAGE_SINK: 'maybe' }), 'DEV_MESSAGE_SINK').length,
+      1,
+    );
   });
 
   test('every bad value is reported in one ConfigError', () => {
@@ -152,7 +191,7 @@ describe('parseConfig', () => {
 
   test('a callback path secret the router could never match is refused (over 100 characters, or not URL-safe)', () => {
     for (const bad of ['x'.repeat(101), 'ok-secret,has space', 'slash/inside']) {
-      const error = configError({ AFRICASTALKING_CALLBACK_SECRET: bad });
+      const error = notificationError({ AFRICASTALKING_CALLBACK_SECRET: bad });
       assert.ok(
         error.problems.some((problem) => problem.startsWith('AFRICASTALKING_CALLBACK_SECRET ')),
         error.message,
@@ -206,26 +245,35 @@ describe('parseConfig in production', () => {
   });
 
   test('TWILIO_ACCOUNT_SID without TWILIO_AUTH_TOKEN is refused', () => {
-    const error = configError({ ...productionEnv(), TWILIO_ACCOUNT_SID: 'AC0123456789' });
+    const error = notificationError({ ...productionEnv(), TWILIO_ACCOUNT_SID: 'AC0123456789' });
     assert.deepEqual(error.problems, ['TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set']);
   });
 
   test('each provider identity without its secret is refused, all at once', () => {
-    const error = configError({
-      ...productionEnv(),
+    const providers = {
       TWILIO_ACCOUNT_SID: 'AC0123456789',
       SMTP_USERNAME: 'mailer',
-      LDAP_BIND_DN: 'cn=svc,dc=bank,dc=test',
       FIREBASE_PROJECT_ID: 'bank-app',
       AFRICASTALKING_USERNAME: 'bank',
-    });
-    assert.deepEqual(error.problems.sort(), [
+    };
+    // The notification providers are the notifications module's variables, refused by its own parse.
+    assert.deepEqual(notificationError({ ...productionEnv(), ...providers }).problems.sort(), [
       'AFRICASTALKING_API_KEY is required when AFRICASTALKING_USERNAME is set',
       'FIREBASE_CREDENTIALS is required when FIREBASE_PROJECT_ID is set',
-      'LDAP_BIND_PASSWORD is required when LDAP_BIND_DN is set',
       'SMTP_PASSWORD is required when SMTP_USERNAME is set',
       'TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set',
     ]);
+    const platform = configError({
+      ...productionEnv(),
+      LDAP_BIND_DN: 'cn=svc,dc=bank,dc=test',
+      FINERACT_USERNAME: 'svc',
+    });
+    assert.deepEqual(platform.problems.sort(), [
+      'FINERACT_PASSWORD is required when FINERACT_USERNAME is set',
+      'LDAP_BIND_PASSWORD is required when LDAP_BIND_DN is set',
+    ]);
+    // Outside production the same identities alone are accepted.
+    notificationValues(providers);
   });
 
   test('a short ADMIN_PASSWORD is refused in production but accepted in development', () => {
@@ -235,16 +283,22 @@ describe('parseConfig in production', () => {
   });
 
   test('the development message sink is off in production, and refused when turned on there', () => {
-    assert.equal(parseConfig(productionEnv()).DEV_MESSAGE_SINK, false);
-    assert.equal(parseConfig({ ...productionEnv(), DEV_MESSAGE_SINK: 'auto' }).DEV_MESSAGE_SINK, false);
-    const error = configError({ ...productionEnv(), DEV_MESSAGE_SINK: 'true' });
+    assert.equal(devSinkOn(notificationValues(productionEnv()), true), false);
+    assert.equal(
+      devSinkOn(notificationValues({ ...productionEnv(), DEV_MESSAGE_SINK: 'auto' }), true),
+      false,
+    );
+    const error = notificationError({ ...productionEnv(), DEV_MESSAGE_SINK: 'true' });
     assert.deepEqual(error.problems, [
       'DEV_MESSAGE_SINK must not be on in production (it shows codes and reset links)',
     ]);
   });
 
   test('Twilio without its token is accepted outside production', () => {
-    assert.equal(parseConfig({ TWILIO_ACCOUNT_SID: 'AC0123456789' }).TWILIO_ACCOUNT_SID, 'AC0123456789');
+    assert.equal(
+      notificationValues({ TWILIO_ACCOUNT_SID: 'AC0123456789' }).TWILIO_ACCOUNT_SID,
+      'AC0123456789',
+    );
   });
 });
 
@@ -263,15 +317,8 @@ describe('describeConfig', () => {
       MASTER_KEYS_PREVIOUS: `k0:${randomBytes(32).toString('base64')}`,
       HMAC_PEPPER: `pepper-${randomBytes(24).toString('hex')}`,
       ADMIN_PASSWORD: `admin-${randomBytes(12).toString('hex')}`,
-      SMTP_PASSWORD: `smtp-${randomBytes(12).toString('hex')}`,
-      TWILIO_AUTH_TOKEN: `twilio-${randomBytes(12).toString('hex')}`,
-      FIREBASE_CREDENTIALS: `firebase-${randomBytes(12).toString('hex')}`,
       LDAP_BIND_PASSWORD: `ldap-${randomBytes(12).toString('hex')}`,
       FINERACT_PASSWORD: `fineract-${randomBytes(12).toString('hex')}`,
-      SENDGRID_API_KEY: `SG.${randomBytes(12).toString('hex')}`,
-      AFRICASTALKING_API_KEY: `at-${randomBytes(12).toString('hex')}`,
-      AFRICASTALKING_CALLBACK_SECRET: `cb-${randomBytes(12).toString('hex')}`,
-      TWILIO_AUTH_TOKEN_PREVIOUS: `twilio-old-${randomBytes(12).toString('hex')}`,
       METRICS_TOKEN: `metrics-${randomBytes(16).toString('hex')}`,
     };
     const config = parseConfig({

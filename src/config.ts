@@ -263,119 +263,15 @@ export const variables = {
       return rate;
     },
   ),
-  NOTIFICATION_RETENTION_DAYS: variable(
-    'Days a finished notification (sent, delivered, failed, dead, suppressed) and a provider delivery report are kept before the daily purge (0: keep them all). Queued ones are always kept.',
-    '365',
-    integer(0, 3650),
-  ),
   IDEMPOTENCY_TTL_HOURS: variable(
     'How long idempotency keys and their responses are kept.',
     '24',
     integer(24, 720),
   ),
-  // Email / SMS / push (spec names)
-  SMS_PROVIDERS: variable(
-    'SMS providers in order of preference (twilio, africastalking); the next one takes over when one fails. Empty: no SMS.',
-    '',
-    list,
-  ),
-  EMAIL_PROVIDER: variable(
-    'Email provider: smtp or sendgrid; empty: no email.',
-    '',
-    oneOf('', 'smtp', 'sendgrid'),
-  ),
-  SMTP_SERVER: variable('SMTP host for email.', undefined, text),
-  SMTP_PORT: variable('SMTP port.', '587', integer(1, 65535)),
-  SMTP_SECURE: variable(
-    'SMTP over TLS from the first byte (port 465); false uses STARTTLS when offered.',
-    'false',
-    boolean,
-  ),
-  SMTP_USERNAME: variable('SMTP user.', undefined, text),
-  SMTP_PASSWORD: variable('SMTP password.', undefined, text, true),
-  SMTP_FROM: variable('From address of outgoing email.', 'no-reply@example.com', text),
-  SMTP_FROM_NAME: variable('Display name of the From address.', 'CodeForge', text),
-  SENDGRID_API_KEY: variable('SendGrid v3 API key (SG.…).', undefined, text, true),
-  SENDGRID_BASE_URL: variable('SendGrid API root.', 'https://api.sendgrid.com', url(['http:', 'https:'])),
-  SENDGRID_WEBHOOK_PUBLIC_KEY: variable(
-    'Base64 DER public key (ECDSA P-256) that verifies SendGrid event webhooks, or a comma-separated list during a key rotation; unset: the webhook is refused.',
-    undefined,
-    text,
-  ),
-  TWILIO_ACCOUNT_SID: variable('Twilio account SID (SMS).', undefined, text),
-  TWILIO_AUTH_TOKEN: variable('Twilio auth token.', undefined, text, true),
-  TWILIO_AUTH_TOKEN_PREVIOUS: variable(
-    'The auth token before a rotation: status callbacks signed with it are still accepted until it is unset.',
-    undefined,
-    text,
-    true,
-  ),
-  TWILIO_FROM_NUMBER: variable('Twilio sender number (E.164).', undefined, text),
-  TWILIO_MESSAGING_SERVICE_SID: variable(
-    'Twilio messaging service (MG…), used instead of TWILIO_FROM_NUMBER.',
-    undefined,
-    text,
-  ),
-  TWILIO_BASE_URL: variable('Twilio API root.', 'https://api.twilio.com', url(['http:', 'https:'])),
-  AFRICASTALKING_USERNAME: variable(
-    "Africa's Talking application username (sandbox for the sandbox).",
-    undefined,
-    text,
-  ),
-  AFRICASTALKING_API_KEY: variable("Africa's Talking API key.", undefined, text, true),
-  AFRICASTALKING_SENDER_ID: variable(
-    "Africa's Talking sender id or short code; unset: the account default.",
-    undefined,
-    text,
-  ),
-  AFRICASTALKING_BASE_URL: variable(
-    "Africa's Talking API root (https://api.sandbox.africastalking.com for the sandbox).",
-    'https://api.africastalking.com',
-    url(['http:', 'https:']),
-  ),
-  AFRICASTALKING_CALLBACK_SECRET: variable(
-    "Secret path segment of the Africa's Talking delivery-report callback (the reports are unsigned; 1–100 URL-safe characters), or a comma-separated list during a rotation; unset: refused.",
-    undefined,
-    pathSecrets,
-    true,
-  ),
-  FIREBASE_PROJECT_ID: variable('Firebase project for FCM push.', undefined, text),
-  FIREBASE_CREDENTIALS: variable('Path to, or JSON of, the Firebase service account.', undefined, text, true),
-  FCM_BASE_URL: variable('FCM HTTP v1 API root.', 'https://fcm.googleapis.com', url(['http:', 'https:'])),
-  PASSWORD_RESET_URL: variable(
-    'Link sent in password-reset emails; {token} is replaced by the reset token. Unset: under PUBLIC_BASE_URL.',
-    '{PUBLIC_BASE_URL}/reset-password?token={token}',
-    (raw: string) => {
-      if (!raw.includes('{token}')) throw new ConfigProblem('must contain {token}');
-      url(['http:', 'https:'])(raw.replace('{token}', 'token'));
-      return raw;
-    },
-  ),
   CRASH_POINTS: variable(
     'Reliability tests only: name:n,… makes the process kill itself the n-th time it passes that point; refused in production.',
     undefined,
     text,
-  ),
-  NOTIFY_MAX_ATTEMPTS: variable(
-    'Delivery attempts of one notification before it is dead-lettered.',
-    '8',
-    integer(1, 50),
-  ),
-  NOTIFY_RETRY_BASE_SECONDS: variable(
-    'First retry delay of a failed delivery; doubles each attempt, with jitter.',
-    '5',
-    integer(1, 3600),
-  ),
-  NOTIFY_PROVIDER_TIMEOUT_MS: variable('Timeout of one provider call.', '10000', integer(100, 120000)),
-  DEV_MESSAGE_SINK: variable(
-    'Development message sink: SMS and email with no provider configured are kept (last DEV_MESSAGE_SINK_SIZE per recipient) for GET /api/v1/dev/messages and logged at info, so codes and reset links can be read without a provider. auto: on unless PRODUCTION=true; true is refused in production.',
-    'auto',
-    (raw: string): boolean | 'auto' => (raw.trim().toLowerCase() === 'auto' ? 'auto' : boolean(raw)),
-  ),
-  DEV_MESSAGE_SINK_SIZE: variable(
-    'Messages the development sink keeps per recipient (older ones are dropped).',
-    '20',
-    integer(1, 1000),
   ),
   // Core banking (Apache Fineract): bank top-ups, withdrawals to bank, linked-account verification
   FINERACT_BASE_URL: variable(
@@ -455,8 +351,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'MASTER_KEY_ID must not also name a key in MASTER_KEYS_PREVIOUS (it would replace that key)',
     );
   }
-  // auto: the development sink is on outside production only; an explicit true in production is refused below.
-  if (values.DEV_MESSAGE_SINK === 'auto') values.DEV_MESSAGE_SINK = values.PRODUCTION !== true;
   problems.push(...productionProblems(values as Config, env));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = Object.freeze(values) as Config;
@@ -518,19 +412,13 @@ function productionProblems(config: Config, env: Record<string, string | undefin
     else if (isDevelopmentSecret(config, name)) problems.push(`${name} is the development default`);
   }
   const pairs: [VariableName, VariableName][] = [
-    ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
-    ['AFRICASTALKING_USERNAME', 'AFRICASTALKING_API_KEY'],
-    ['SMTP_USERNAME', 'SMTP_PASSWORD'],
     ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD'],
-    ['FIREBASE_PROJECT_ID', 'FIREBASE_CREDENTIALS'],
     ['FINERACT_USERNAME', 'FINERACT_PASSWORD'],
   ];
   for (const [owner, secret] of pairs) {
     if (config[owner] && !config[secret]) problems.push(`${secret} is required when ${owner} is set`);
   }
   if (config.CRASH_POINTS) problems.push('CRASH_POINTS must not be set in production');
-  if (config.DEV_MESSAGE_SINK === true)
-    problems.push('DEV_MESSAGE_SINK must not be on in production (it shows codes and reset links)');
   if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 12) {
     problems.push('ADMIN_PASSWORD must be at least 12 characters in production');
   }

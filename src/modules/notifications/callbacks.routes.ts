@@ -7,7 +7,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Config } from '../../config.ts';
 import {
   parseSendGridEvents,
   SENDGRID_SIGNATURE_HEADER,
@@ -16,6 +15,7 @@ import {
 } from '../../integrations/sendgrid/sendgrid.webhook.ts';
 import { verifyTwilioSignature } from '../../integrations/twilio/twilio.signature.ts';
 import { commonErrors } from '../../platform/errors.ts';
+import type { NotificationsConfig } from './notifications.config.ts';
 import type { NotificationDelivery } from './notifications.delivery.ts';
 import { CallbackAccepted, SecretParams } from './notifications.schemas.ts';
 
@@ -45,7 +45,12 @@ function listOf(value: string | undefined): string[] {
 
 const forged = () => commonErrors.forbidden('The callback could not be verified');
 
-export function callbackRoutes(config: Config, delivery: NotificationDelivery): FastifyPluginAsyncTypebox {
+/** `config`: the module's variables (provider tokens and secrets); `publicBaseUrl`: the URL Twilio signed. */
+export function callbackRoutes(
+  config: NotificationsConfig,
+  publicBaseUrl: string,
+  delivery: NotificationDelivery,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Providers post forms; signatures are over exact bytes, so bodies are kept as text and parsed here.
     app.addContentTypeParser(
@@ -74,7 +79,7 @@ export function callbackRoutes(config: Config, delivery: NotificationDelivery): 
           (token): token is string => Boolean(token),
         );
         const fields = formFields(request.body);
-        const url = `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}${request.url}`;
+        const url = `${publicBaseUrl.replace(/\/$/, '')}${request.url}`;
         const signature = request.headers['x-twilio-signature'];
         if (!tokens.some((token) => verifyTwilioSignature(token, url, fields, signature))) throw forged();
         const sid = fields.MessageSid ?? fields.SmsSid;

@@ -242,6 +242,7 @@ describe('SendGrid delivery and its signed event webhook', () => {
       t.application.notifications.templates,
       { sms: [], email: blank, push: null },
       null,
+      t.application.notifications.delivery.settings,
     );
     for (const title of ['No id 1', 'No id 2']) {
       const id = await email(title, 'Missing id check');

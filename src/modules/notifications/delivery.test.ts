@@ -31,6 +31,8 @@ import type { SmsProvider } from '../../integrations/ports.ts';
 import { twilioSignature } from '../../integrations/twilio/twilio.signature.ts';
 import { outboxEvents } from '../../platform/platform.tables.ts';
 import { registeredDevices } from '../identity/identity.tables.ts';
+import { notificationsModule } from './index.ts';
+import type { NotificationsConfig } from './notifications.config.ts';
 import { NotificationDelivery } from './notifications.delivery.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
 import { channelsFromConfig } from './providers.ts';
@@ -313,7 +315,9 @@ describe('notification delivery through the provider fakes', () => {
     });
 
     test('reports that arrive before the sid is recorded count, whatever their order', async () => {
-      const twilioClient = channelsFromConfig(t.config).sms.find((provider) => provider.name === 'twilio')!;
+      const twilioClient = channelsFromConfig(
+        t.application.system.context(notificationsModule).config as NotificationsConfig,
+      ).sms.find((provider) => provider.name === 'twilio')!;
       // Twilio calls back (delivered, then a late "sent") before the worker has recorded the sid.
       const fast: SmsProvider = {
         name: 'twilio',
@@ -330,6 +334,7 @@ describe('notification delivery through the provider fakes', () => {
         t.application.notifications.templates,
         { sms: [fast], email: null, push: null },
         null,
+        t.application.notifications.delivery.settings,
       );
       const id = await sms(ann, 'Early report check.');
       assert.equal(await delivery.deliver(id), 'sent');

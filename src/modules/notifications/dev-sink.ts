@@ -25,6 +25,7 @@ import { toE164 } from '../../integrations/sms.ts';
 import type { EphemeralStore } from '../../platform/cache.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { loggerOptions } from '../../platform/logging.ts';
+import { devSinkOn, type NotificationsConfig } from './notifications.config.ts';
 
 /** Messages kept across all recipients for the listing without `to`. */
 export const RECENT_SLOTS = 200;
@@ -128,10 +129,14 @@ export class DevMessageSink {
 }
 
 /** The sink when DEV_MESSAGE_SINK is on (never in production); null otherwise. */
-export function devSinkFromConfig(config: Config, store: EphemeralStore): DevMessageSink | null {
-  if (config.DEV_MESSAGE_SINK !== true) return null;
+export function devSinkFromConfig(
+  config: Pick<NotificationsConfig, 'DEV_MESSAGE_SINK' | 'DEV_MESSAGE_SINK_SIZE'>,
+  platform: Pick<Config, 'PRODUCTION' | 'LOG_LEVEL'>,
+  store: EphemeralStore,
+): DevMessageSink | null {
+  if (!devSinkOn(config, platform.PRODUCTION)) return null;
   return new DevMessageSink(store, {
     perRecipient: config.DEV_MESSAGE_SINK_SIZE,
-    log: pino(loggerOptions(config.LOG_LEVEL)),
+    log: pino(loggerOptions(platform.LOG_LEVEL)),
   });
 }

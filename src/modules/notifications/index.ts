@@ -13,6 +13,7 @@ import { walletsModule } from '../wallets/index.ts';
 import { callbackRoutes } from './callbacks.routes.ts';
 import { devMessageRoutes } from './dev-messages.routes.ts';
 import { type DevMessageSink, devSinkFromConfig } from './dev-sink.ts';
+import { type NotificationsConfig, notificationsConfig } from './notifications.config.ts';
 import {
   type DeliveryChannels,
   NotificationDelivery,
@@ -70,23 +71,25 @@ function channelsWithDevSink(channels: DeliveryChannels, sink: DevMessageSink | 
 /** Everything but the routes: what the worker needs (delivery job, dispatcher) and what the API enqueues with. */
 export function createNotificationsRuntime(
   deps: Dependencies,
+  config: NotificationsConfig,
   options: { realtime?: RealtimePublisher | null; channels?: DeliveryChannels; bus?: EventBus } = {},
 ): NotificationsRuntime {
   const templates = new TemplatesService(deps.database.db);
   const service = new NotificationsService(deps, templates);
-  const devSink = devSinkFromConfig(deps.config, deps.store);
+  const devSink = devSinkFromConfig(config, deps.config, deps.store);
   const delivery = new NotificationDelivery(
     deps,
     templates,
-    options.channels ?? channelsWithDevSink(channelsFromConfig(deps.config), devSink),
+    options.channels ?? channelsWithDevSink(channelsFromConfig(config), devSink),
     options.realtime ?? null,
+    config,
   );
   // Within the module system the bus is the system's, and the system subscribes this module's consumer
   // (`subscribes`); on its own (tests of the runtime) it gets a bus of its own with its handlers.
   let dispatcher = options.bus;
   if (!dispatcher) {
     dispatcher = new EventBus(deps.database.db);
-    for (const { topic, handler } of notificationSubscriptions(deps, service))
+    for (const { topic, handler } of notificationSubscriptions(deps, service, config.PASSWORD_RESET_URL))
       dispatcher.subscribe(NOTIFICATIONS_CONSUMER, topic, handler);
   }
   return { templates, service, delivery, dispatcher, devSink };
@@ -97,6 +100,7 @@ export const notificationsModule = defineModule({
   description:
     'Templates, queuing inside business transactions, delivery by SMS, email, push and the in-app inbox, delivery reports',
   dependsOn: ['wallets'],
+  config: notificationsConfig,
   tables: { notificationTemplates, notifications, notificationDeliveryReports, notificationPreferences },
   permissions: [
     { code: 'notify:read', description: 'Read notifications and delivery status' },
@@ -109,7 +113,7 @@ export const notificationsModule = defineModule({
     },
   ],
   create(ctx) {
-    const runtime = createNotificationsRuntime(ctx.deps, {
+    const runtime = createNotificationsRuntime(ctx.deps, ctx.config, {
       realtime: new RealtimeHub(ctx.deps.store),
       bus: ctx.events,
     });
@@ -121,10 +125,10 @@ export const notificationsModule = defineModule({
       );
     return runtime;
   },
-  routes: (runtime, { deps }) => {
+  routes: (runtime, { deps, config }) => {
     const plugins: FastifyPluginAsync[] = [
       notificationRoutes(runtime.service),
-      callbackRoutes(deps.config, runtime.delivery),
+      callbackRoutes(config, deps.config.PUBLIC_BASE_URL, runtime.delivery),
     ];
     const sink = runtime.devSink;
     if (sink)
@@ -134,7 +138,7 @@ export const notificationsModule = defineModule({
       });
     return plugins;
   },
-  jobs: (runtime, { deps }) => [
+  jobs: (runtime, { config }) => [
     {
       name: DELIVER_JOB,
       // Our own retry schedule (backoff with jitter, dead-letter) lives in the row; the queue's retries only cover a
@@ -158,10 +162,11 @@ export const notificationsModule = defineModule({
     {
       name: 'maintenance.purge-old-notifications',
       schedule: '37 2 * * *',
-      run: (db) => purgeOldNotifications(db, deps.config.NOTIFICATION_RETENTION_DAYS),
+      run: (db) => purgeOldNotifications(db, config.NOTIFICATION_RETENTION_DAYS),
     },
   ],
-  subscribes: (runtime, { deps }) => notificationSubscriptions(deps, runtime.service),
+  subscribes: (runtime, { deps, config }) =>
+    notificationSubscriptions(deps, runtime.service, config.PASSWORD_RESET_URL),
   seed: ({ deps }) => seedTemplates(deps).then(() => {}),
 });
 

@@ -23,11 +23,18 @@ import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { devicePushToken, forgetPushToken } from '../identity/index.ts';
+import type { NotificationsConfig } from './notifications.config.ts';
 import { inboxView, type NotificationRow } from './notifications.inbox.ts';
 import { DELIVER_JOB, templateText } from './notifications.service.ts';
 import { notificationDeliveryReports, notifications } from './notifications.tables.ts';
 import type { TemplatesService } from './templates.service.ts';
 import { render } from './templates.ts';
+
+/** How delivery retries and waits on providers. */
+export type DeliverySettings = Pick<
+  NotificationsConfig,
+  'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_RETRY_BASE_SECONDS' | 'NOTIFY_PROVIDER_TIMEOUT_MS'
+>;
 
 export interface DeliveryChannels {
   /** In order of preference; the next takes over when one fails. */
@@ -81,12 +88,17 @@ export class NotificationDelivery {
   readonly #channels: DeliveryChannels;
   readonly #realtime: RealtimePublisher | null;
 
+  /** NOTIFY_MAX_ATTEMPTS, NOTIFY_RETRY_BASE_SECONDS and NOTIFY_PROVIDER_TIMEOUT_MS (the module's variables). */
+  readonly settings: DeliverySettings;
+
   constructor(
     deps: Dependencies,
     templates: TemplatesService,
     channels: DeliveryChannels,
     realtime: RealtimePublisher | null,
+    settings: DeliverySettings,
   ) {
+    this.settings = settings;
     this.#deps = deps;
     this.#templates = templates;
     this.#channels = channels;
@@ -137,7 +149,7 @@ export class NotificationDelivery {
       .set({
         status: 'sending',
         attempts: sql`${notifications.attempts} + 1`,
-        leaseUntil: new Date(now.getTime() + leaseMs(this.#deps.config.NOTIFY_PROVIDER_TIMEOUT_MS)),
+        leaseUntil: new Date(now.getTime() + leaseMs(this.settings.NOTIFY_PROVIDER_TIMEOUT_MS)),
         updatedAt: now,
       })
       .where(
@@ -303,7 +315,7 @@ export class NotificationDelivery {
   async #failed(row: NotificationRow, error: unknown): Promise<DeliveryOutcome> {
     const failure = asProviderError('in_app', error);
     const now = new Date();
-    const exhausted = row.attempts >= this.#deps.config.NOTIFY_MAX_ATTEMPTS;
+    const exhausted = row.attempts >= this.settings.NOTIFY_MAX_ATTEMPTS;
     return inTransaction(this.#db, async (tx) => {
       // The provider no longer knows the token: identity forgets it, so the device is not pushed to again.
       if (failure.addressGone && row.channel === 'push' && row.address)
@@ -316,7 +328,7 @@ export class NotificationDelivery {
       };
       if (failure.retryable && !exhausted) {
         const waitMs = Math.max(
-          backoffMs(row.attempts, this.#deps.config.NOTIFY_RETRY_BASE_SECONDS),
+          backoffMs(row.attempts, this.settings.NOTIFY_RETRY_BASE_SECONDS),
           (failure.retryAfterSeconds ?? 0) * 1000,
         );
         const nextAttemptAt = new Date(now.getTime() + waitMs);

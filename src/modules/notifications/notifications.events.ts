@@ -104,6 +104,8 @@ async function counterpartyName(
 export function notificationSubscriptions(
   deps: Dependencies,
   notifications: NotificationsService,
+  /** PASSWORD_RESET_URL: the link in reset emails, `{token}` replaced. */
+  passwordResetUrl: string,
 ): Subscription[] {
   const queue = (
     tx: Executor,
@@ -140,7 +142,7 @@ export function notificationSubscriptions(
     on(passwordResetRequested, async (tx, event) => {
       const p = event.payload;
       const token = open(p.token_sealed, `password-reset:${p.reset_id}`);
-      const url = deps.config.PASSWORD_RESET_URL.replace('{token}', encodeURIComponent(token));
+      const url = passwordResetUrl.replace('{token}', encodeURIComponent(token));
       await queue(tx, event, {
         recipient: { type: 'user', id: p.user_id },
         template: 'password.reset',

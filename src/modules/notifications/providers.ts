@@ -1,16 +1,16 @@
-/** The delivery channels configured by the environment (README "Notifications" lists the variables). */
-import type { Config } from '../../config.ts';
+/** The delivery channels configured by the environment (the module's own variables, notifications.config.ts). */
 import { AfricasTalkingSmsClient } from '../../integrations/africastalking/africastalking.client.ts';
 import { FcmPushClient, loadServiceAccount } from '../../integrations/fcm/fcm.client.ts';
 import type { EmailProvider, PushProvider, SmsProvider } from '../../integrations/ports.ts';
 import { SendGridEmailClient } from '../../integrations/sendgrid/sendgrid.client.ts';
 import { SmtpEmailClient } from '../../integrations/smtp/smtp.client.ts';
 import { TwilioSmsClient } from '../../integrations/twilio/twilio.client.ts';
+import type { NotificationsConfig } from './notifications.config.ts';
 import type { DeliveryChannels } from './notifications.delivery.ts';
 
 export class ProviderConfigError extends Error {}
 
-function smsProvider(config: Config, name: string): SmsProvider {
+function smsProvider(config: NotificationsConfig, name: string): SmsProvider {
   const timeoutMs = config.NOTIFY_PROVIDER_TIMEOUT_MS;
   if (name === 'twilio') {
     if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN)
@@ -45,7 +45,7 @@ function smsProvider(config: Config, name: string): SmsProvider {
   throw new ProviderConfigError(`SMS_PROVIDERS: unknown provider "${name}" (twilio, africastalking)`);
 }
 
-function emailProvider(config: Config): EmailProvider | null {
+function emailProvider(config: NotificationsConfig): EmailProvider | null {
   const timeoutMs = config.NOTIFY_PROVIDER_TIMEOUT_MS;
   if (config.EMAIL_PROVIDER === 'smtp') {
     if (!config.SMTP_SERVER) throw new ProviderConfigError('EMAIL_PROVIDER=smtp needs SMTP_SERVER');
@@ -74,7 +74,7 @@ function emailProvider(config: Config): EmailProvider | null {
   return null;
 }
 
-function pushProvider(config: Config): PushProvider | null {
+function pushProvider(config: NotificationsConfig): PushProvider | null {
   if (!config.FIREBASE_PROJECT_ID) return null;
   if (!config.FIREBASE_CREDENTIALS)
     throw new ProviderConfigError('FIREBASE_PROJECT_ID is set: set FIREBASE_CREDENTIALS too');
@@ -86,7 +86,7 @@ function pushProvider(config: Config): PushProvider | null {
   });
 }
 
-export function channelsFromConfig(config: Config): DeliveryChannels {
+export function channelsFromConfig(config: NotificationsConfig): DeliveryChannels {
   return {
     sms: config.SMS_PROVIDERS.map((name) => smsProvider(config, name)),
     email: emailProvider(config),
