@@ -1,187 +1,32 @@
 /**
  * Commissions over a real database: accrual inside a cash posting (split with the super-agent, through the ledger),
- * payouts (accrued → paid, ledger moves, idempotent, statement), clawback on reversal, plans over HTTP, performance.
- * Agents are inserted directly (the network area has its own tests); cash-ins are posted through the payment engine
- * the way the cash area does (`extraLegs` + `record` in `beforeCommit`).
+ * payouts (accrued → paid, ledger moves, idempotent, statement), plans over HTTP, performance. Clawback and the other
+ * payout paths: commission-clawback.test.ts; end to end through the cash routes: commission-http.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { type CommissionFixture, commissionFixture } from '../../../test/helpers/agents-commissions.ts';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { staffToken } from '../../../test/helpers/loans.ts';
-import { createCustomer, idempotent, openWallet } from '../../../test/helpers/money.ts';
-import { systemContext } from '../../platform/audit.ts';
-import { inTransaction } from '../../platform/db.ts';
+import { createCustomer, idempotent } from '../../../test/helpers/money.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { batchTransfers, type LedgerService, ledgerModule } from '../ledger/index.ts';
-import { findTransaction, transactionsModule } from '../transactions/index.ts';
+import { findTransaction } from '../transactions/index.ts';
 import { EXPENSE_SPEC, expenseAccountCode } from './agents.commissions.ts';
-import type { AgentRow } from './agents.ports.ts';
-import { agentCommissions, agents } from './agents.tables.ts';
 import { agentsModule } from './index.ts';
 
 let t: TestContext;
-let ledger: LedgerService;
-let walletId: string;
-let ownerId: string;
-
-async function makeAgent(input: {
-  parentId?: string | null;
-  kind?: 'agent' | 'super_agent';
-  planId?: string;
-}) {
-  return inTransaction(t.deps.database.db, async (tx) => {
-    const number = `A${randomInt(1_000_000, 9_999_999)}`;
-    const float = await ledger.createAccount(tx, {
-      name: `Float ${number}`,
-      currency: 'KES',
-      kind: 'liability',
-      debitsMustNotExceedCredits: true,
-    });
-    const commission = await ledger.createAccount(tx, {
-      name: `Commission ${number}`,
-      currency: 'KES',
-      kind: 'liability',
-      debitsMustNotExceedCredits: true,
-      deferred: true,
-    });
-    const [row] = await tx
-      .insert(agents)
-      .values({
-        id: uuidv7(),
-        agentNumber: number,
-        kind: input.kind ?? 'agent',
-        parentId: input.parentId ?? null,
-        businessName: `Shop ${number}`,
-        registrationNumber: `REG-${randomUUID()}`,
-        businessTier: 'standard',
-        ownerCustomerId: ownerId,
-        phone: `+2547${randomInt(10_000_000, 99_999_999)}`,
-        currency: 'KES',
-        status: 'active',
-        floatAccountId: float.id,
-        commissionAccountId: commission.id,
-        commissionPlanId: input.planId ?? null,
-      })
-      .returning();
-    // Float to spend on cash-ins.
-    const settlement = await ledger.houseAccount('settlement:KES', undefined, tx);
-    await ledger.post(tx, {
-      key: `fund-${row!.id}`,
-      code: 'test_fund',
-      legs: [{ debit: settlement, credit: float.id, amount: 100_000_000n, code: 'principal' }],
-    });
-    return row!;
-  });
-}
-
-const steps = () => {
-  const at = new Date().toISOString();
-  return [
-    { state: 'initiated' as const, at },
-    { state: 'validated' as const, at },
-    { state: 'authorized' as const, at },
-  ];
-};
-
-/** A cash-in as the cash area posts it: float → wallet, the commission's legs and accruals in the same posting. */
-async function cashIn(agent: AgentRow, amount: bigint) {
-  const api = t.application.system.api(agentsModule);
-  const quote = await api.commissions.quote(agent, 'cash_in', amount, 'KES');
-  return t.application.system.api(transactionsModule).service.engine.commit(
-    {
-      type: 'cash_in',
-      channel: 'agent',
-      initiator: { type: 'system', id: null },
-      source: { kind: 'account', accountId: agent.floatAccountId },
-      destination: { kind: 'wallet', walletId },
-      amount,
-      currency: 'KES',
-      feeRule: null,
-      limits: false,
-      extraLegs: () => quote?.legs ?? [],
-      beforeCommit: async (tx, record) => {
-        if (quote) await api.commissions.record(tx, record.id, 'cash_in', quote);
-      },
-    },
-    steps(),
-    systemContext(),
-  );
-}
-
-/** A reversal as the disputes module posts one: every leg of the original inverted (or only its principal). */
-async function reverse(originalId: string, options: { principalOnly?: boolean } = {}) {
-  // The commission reached the payables as deferred deltas: the ledger's minute job rolls them up before a reversal
-  // can debit them (a payable's guard counts rolled-up credits only).
-  await ledger.rollUp();
-  const original = (await findTransaction(t.deps.database.db, originalId))!;
-  const legs = (await batchTransfers(t.deps.database.db, original.ledgerBatchId!, { kind: 'posted' }))
-    .filter((leg) => !options.principalOnly || leg.code === 'principal')
-    .map((leg) => ({
-      debit: leg.creditAccountId,
-      credit: leg.debitAccountId,
-      amount: leg.amount,
-      code: leg.code,
-    }));
-  const reversal = await t.application.system.api(transactionsModule).service.engine.commit(
-    {
-      type: 'reversal',
-      allowFrozen: true,
-      channel: 'back_office',
-      initiator: { type: 'system', id: null },
-      source: { kind: 'wallet', walletId },
-      destination: { kind: 'account', accountId: legs.find((leg) => leg.code === 'principal')!.credit },
-      amount: original.amount,
-      currency: 'KES',
-      feeRule: null,
-      limits: false,
-      legs: () => legs,
-    },
-    steps(),
-    systemContext(),
-  );
-  // What the `transaction.reversed` consumer receives.
-  await inTransaction(t.deps.database.db, (tx) =>
-    t.application.system.api(agentsModule).commissions.clawback(tx, {
-      id: 1n,
-      topic: 'transaction.reversed',
-      version: 1,
-      aggregateType: 'transaction',
-      aggregateId: original.id,
-      occurredAt: new Date(),
-      payload: {
-        transaction_id: original.id,
-        reference: original.reference,
-        reversal_transaction_id: reversal.id,
-        reversal_reference: reversal.reference,
-        type: original.type,
-        amount: original.amount.toString(),
-        fee: '0',
-        tax: '0',
-        currency: 'KES',
-        reason: 'test',
-        source_customer_id: null,
-        destination_customer_id: null,
-        merchant_id: null,
-        requested_by: randomUUID(),
-        approved_by: null,
-      },
-    }),
-  );
-  return reversal;
-}
-
-const balance = async (accountId: string) => (await ledger.balance(accountId)).balance;
-const rowsOf = (transactionId: string) =>
-  t.deps.database.db.select().from(agentCommissions).where(eq(agentCommissions.transactionId, transactionId));
+let f: CommissionFixture;
+let ledger: CommissionFixture['ledger'];
+let makeAgent: CommissionFixture['makeAgent'];
+let cashIn: CommissionFixture['cashIn'];
+let balance: CommissionFixture['balance'];
+let rowsOf: CommissionFixture['rowsOf'];
 
 before(async () => {
   t = await startTestApp();
-  ledger = t.application.system.api(ledgerModule);
-  const customer = await createCustomer(t, 'Wanjiru', `+2547${randomInt(10_000_000, 99_999_999)}`);
-  ownerId = customer.id;
-  walletId = (await openWallet(t, customer.id)).id;
+  f = await commissionFixture(t);
+  ({ ledger, makeAgent, cashIn, balance, rowsOf } = f);
 });
 after(() => t?.close());
 
@@ -315,49 +160,6 @@ describe('payout', () => {
       payload: {},
     });
     assert.equal(refused.statusCode, 403);
-  });
-});
-
-describe('clawback on reversal', () => {
-  it('an accrued commission inverted by the reversal is marked, not posted twice', async () => {
-    const parent = await makeAgent({ kind: 'super_agent' });
-    const agent = await makeAgent({ parentId: parent.id });
-    const original = await cashIn(agent, 500_000n);
-    const expense = await ledger.houseAccount(expenseAccountCode('KES'), EXPENSE_SPEC);
-    const expenseBefore = await balance(expense);
-    const reversal = await reverse(original.id);
-    assert.deepEqual(
-      (await rowsOf(original.id)).map((row) => [row.status, row.clawbackTransactionId]),
-      [
-        ['clawed_back', reversal.id],
-        ['clawed_back', reversal.id],
-      ],
-    );
-    assert.equal(await balance(agent.commissionAccountId), 0n);
-    assert.equal(await balance(parent.commissionAccountId), 0n);
-    assert.equal(expenseBefore - (await balance(expense)), 2500n);
-  });
-
-  it('a reversal without commission legs gets its own clawback posting; paid commission comes off the float', async () => {
-    const agent = await makeAgent({});
-    const accrued = await cashIn(agent, 50_000n); // 1000
-    await reverse(accrued.id, { principalOnly: true });
-    assert.equal(await balance(agent.commissionAccountId), 0n);
-    assert.equal((await rowsOf(accrued.id))[0]!.status, 'clawed_back');
-
-    const paid = await cashIn(agent, 50_000n); // 1000
-    const run = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/agent/commission/payout',
-      headers: idempotent(t.adminToken),
-      payload: { agent_id: agent.id },
-    });
-    assert.equal(run.json().payouts[0].amount_minor, '1000', run.body);
-    const floatBefore = await balance(agent.floatAccountId);
-    await reverse(paid.id, { principalOnly: true });
-    // The principal came back to the float (+50000) and the paid commission went (−1000).
-    assert.equal((await balance(agent.floatAccountId)) - floatBefore, 49_000n);
-    assert.equal((await rowsOf(paid.id))[0]!.status, 'clawed_back');
   });
 });
 
