@@ -215,26 +215,6 @@ export const variables = {
   ),
   LOGIN_MAX_FAILURES: variable('Failed logins before an account is locked.', '10', integer(1, 100)),
   LOGIN_LOCK_MINUTES: variable('How long a locked account stays locked.', '30', integer(1, 10080)),
-  PIN_MAX_FAILURES: variable(
-    'Wrong PINs before a customer PIN locks (until staff reset it).',
-    '5',
-    integer(1, 10),
-  ),
-  PIN_LOGIN_WINDOW_SECONDS: variable(
-    'Window of the customer PIN sign-in velocity limits, in seconds.',
-    '300',
-    integer(10, 86400),
-  ),
-  PIN_LOGIN_MAX_FAILURES_PER_IP: variable(
-    'Failed customer PIN sign-ins one IP address may make per window before 429 (right PINs do not count, so many customers behind one carrier NAT are not locked out).',
-    '30',
-    integer(1, 100000),
-  ),
-  PIN_LOGIN_MAX_FAILURES_PER_DEVICE: variable(
-    'Failed customer PIN sign-ins one device (`device_id`) may make per window before 429.',
-    '10',
-    integer(1, 100000),
-  ),
   PASSWORD_MIN_LENGTH: variable('Shortest password accepted (NIST: 8 or more).', '8', integer(8, 64)),
   PASSWORD_MAX_LENGTH: variable('Longest password accepted (never truncated).', '128', integer(64, 1024)),
   PASSWORD_MIN_SCORE: variable(

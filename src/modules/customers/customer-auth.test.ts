@@ -3,9 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import type { PinSettings } from './customers.config.ts';
+import { customersModule } from './index.ts';
 
 describe('customer sign-in and ownership', () => {
   let t: TestContext;
+  /** The customers module's PIN variables, as the app under test parsed them. */
+  const pins = () => t.application.system.context(customersModule).config as PinSettings;
   const ids: Record<string, string> = {};
 
   before(async () => {
@@ -122,7 +126,7 @@ describe('customer sign-in and ownership', () => {
   });
 
   test('one address spraying PINs over many numbers gets 429 after PIN_LOGIN_MAX_FAILURES_PER_IP (F5)', async () => {
-    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
+    const max = pins().PIN_LOGIN_MAX_FAILURES_PER_IP;
     const sprayed = await Promise.all(
       Array.from({ length: max + 10 }, (_, index) =>
         pinLogin(`+2547120${String(index).padStart(5, '0')}`, '1397', { ip: '203.0.113.7' }),
@@ -141,7 +145,7 @@ describe('customer sign-in and ownership', () => {
 
   test('one client rotating IPv6 addresses within its /64 gets 429 after PIN_LOGIN_MAX_FAILURES_PER_IP', async () => {
     // A subscriber holds a whole /64: counting single IPv6 addresses would give it 2^64 fresh limits.
-    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
+    const max = pins().PIN_LOGIN_MAX_FAILURES_PER_IP;
     const statuses = [];
     for (let index = 0; index < max + 2; index += 1) {
       const response = await pinLogin(`+2547140${String(index).padStart(5, '0')}`, '1397', {
@@ -158,7 +162,7 @@ describe('customer sign-in and ownership', () => {
   });
 
   test('an IPv4 client seen as IPv4-mapped IPv6 shares its IPv4 address limit', async () => {
-    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
+    const max = pins().PIN_LOGIN_MAX_FAILURES_PER_IP;
     const statuses = [];
     for (let index = 0; index < max + 2; index += 1) {
       const response = await pinLogin(`+2547150${String(index).padStart(5, '0')}`, '1397', {
@@ -170,14 +174,14 @@ describe('customer sign-in and ownership', () => {
   });
 
   test('right PINs do not use up the limit of an address many customers share', async () => {
-    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_IP;
+    const max = pins().PIN_LOGIN_MAX_FAILURES_PER_IP;
     for (let index = 0; index < max + 5; index += 1)
       assert.equal((await pinLogin('+254711000003', '5827', { ip: '203.0.113.9' })).statusCode, 200);
     assert.equal((await pinLogin('+254711999997', '9731', { ip: '203.0.113.9' })).statusCode, 401);
   });
 
   test('one device rotating addresses gets 429 after PIN_LOGIN_MAX_FAILURES_PER_DEVICE', async () => {
-    const max = t.config.PIN_LOGIN_MAX_FAILURES_PER_DEVICE;
+    const max = pins().PIN_LOGIN_MAX_FAILURES_PER_DEVICE;
     const statuses = [];
     for (let index = 0; index < max + 2; index += 1) {
       const response = await pinLogin(`+2547130${String(index).padStart(5, '0')}`, '1397', {

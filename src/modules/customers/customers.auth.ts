@@ -13,6 +13,7 @@ import { AppError, commonErrors } from '../../platform/errors.ts';
 import { OtpService, otpRequested, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { type IdentityService, identityErrorCatalogue } from '../identity/index.ts';
+import type { PinSettings } from './customers.config.ts';
 import { customerErrorCatalogue as codes } from './customers.errors.ts';
 import { type PinVerdict, pinVerdict } from './customers.pin-policy.ts';
 import { customerErrors, normaliseNationalId, normalisePhone } from './customers.service.ts';
@@ -54,10 +55,13 @@ function assertPinAllowed(pin: string): void {
 export class CustomerAuth {
   readonly #deps: Dependencies;
   readonly #identity: IdentityService;
+  /** PIN_MAX_FAILURES and the PIN sign-in velocity limits (the module's variables). */
+  readonly #pins: PinSettings;
 
-  constructor(deps: Dependencies, identity: IdentityService) {
+  constructor(deps: Dependencies, identity: IdentityService, pins: PinSettings) {
     this.#deps = deps;
     this.#identity = identity;
+    this.#pins = pins;
   }
 
   get #db(): Executor {
@@ -115,7 +119,7 @@ export class CustomerAuth {
    * read of the row tells that case apart from a locked or missing credential.
    */
   async verifyPin(customerId: string, pin: string): Promise<void> {
-    const max = this.#deps.config.PIN_MAX_FAILURES;
+    const max = this.#pins.PIN_MAX_FAILURES;
     const candidate = this.#hash(customerId, pin);
     const [row] = await rawRows<{
       matched: boolean;
@@ -241,7 +245,7 @@ export class CustomerAuth {
    * The count lives in the ephemeral store for 30 days.
    */
   async #refuseWithoutPin(phone: string): Promise<never> {
-    const max = this.#deps.config.PIN_MAX_FAILURES;
+    const max = this.#pins.PIN_MAX_FAILURES;
     const tries = await this.#deps.store.increment(`pin:unknown:${phone}`, 30 * 24 * 3600 * 1000);
     throw tries >= max ? pinErrors.locked() : pinErrors.wrongPin(max - tries);
   }
@@ -255,7 +259,8 @@ export class CustomerAuth {
    * together (the window is in their key).
    */
   async #checkVelocity(keys: string[]): Promise<string[]> {
-    const { store, config } = this.#deps;
+    const { store } = this.#deps;
+    const config = this.#pins;
     const windowMs = config.PIN_LOGIN_WINDOW_SECONDS * 1000;
     const now = Date.now();
     const window = Math.floor(now / windowMs);
@@ -274,7 +279,7 @@ export class CustomerAuth {
   }
 
   async #countSuccess(counted: string[]): Promise<void> {
-    const windowMs = this.#deps.config.PIN_LOGIN_WINDOW_SECONDS * 1000;
+    const windowMs = this.#pins.PIN_LOGIN_WINDOW_SECONDS * 1000;
     for (const key of counted) await this.#deps.store.increment(`${key}:successes`, windowMs);
   }
 

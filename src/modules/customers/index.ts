@@ -7,6 +7,7 @@ import { type Executor, perDatabase, readRetried } from '../../platform/db.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { identityModule } from '../identity/index.ts';
 import { CustomerAuth } from './customers.auth.ts';
+import { customersConfig } from './customers.config.ts';
 import { contactRoutes } from './customers.contacts.routes.ts';
 import { CustomerContacts } from './customers.contacts.ts';
 import { customerErrorCatalogue } from './customers.errors.ts';
@@ -63,6 +64,7 @@ export const customersModule = defineModule({
   name: 'customers',
   description: 'Customer profiles, contacts, data-protection rights, phone and PIN sign-in',
   dependsOn: ['identity'],
+  config: customersConfig,
   errors: customerErrorCatalogue,
   tables: { customers, customerPhones, customerEmails, customerAddresses, customerCredentials },
   publishes: customerTopics,
@@ -78,7 +80,7 @@ export const customersModule = defineModule({
     const { deps } = ctx;
     return {
       customers: new CustomersService(deps),
-      auth: new CustomerAuth(deps, ctx.use(identityModule)),
+      auth: new CustomerAuth(deps, ctx.use(identityModule), ctx.config),
       contacts: new CustomerContacts(deps.database.db),
     };
   },

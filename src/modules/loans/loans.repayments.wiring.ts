@@ -5,7 +5,7 @@
  */
 import { on, type Subscription } from '../../platform/events.ts';
 import type { ModuleContext, ModuleJob } from '../../platform/modules.ts';
-import { identityModule } from '../identity/index.ts';
+import { customersModule } from '../customers/index.ts';
 import { ledgerModule } from '../ledger/index.ts';
 import { notificationsModule } from '../notifications/index.ts';
 import { settingsModule } from '../settings/index.ts';
@@ -34,7 +34,7 @@ export function buildRepayments(
     deps,
     ledger: new LoanLedger(ctx.use(ledgerModule)),
     wallets: ctx.use(walletsModule),
-    authorizer: new PaymentAuthorizer(deps, ctx.use(identityModule), ctx.use(settingsModule)),
+    authorizer: new PaymentAuthorizer(deps, ctx.use(customersModule).auth, ctx.use(settingsModule)),
   });
   const auto = new AutoCollection({
     db: deps.database.db,

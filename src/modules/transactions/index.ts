@@ -2,6 +2,7 @@
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { approvalAction, defineModule, type ModuleContext } from '../../platform/modules.ts';
 import { type ApprovalService, approvalsModule } from '../approvals/index.ts';
+import { customersModule } from '../customers/index.ts';
 import { type IdentityService, identityModule } from '../identity/index.ts';
 import { type LedgerService, ledgerModule } from '../ledger/index.ts';
 import { type PolicyService, policyModule } from '../policy/index.ts';
@@ -97,7 +98,7 @@ export interface TransactionsApi {
 export const transactionsModule = defineModule({
   name: 'transactions',
   description: 'The payment engine, P2P and teller cash, FX, transaction history and receipts',
-  dependsOn: ['identity', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
+  dependsOn: ['identity', 'customers', 'wallets', 'ledger', 'policy', 'settings', 'approvals'],
   tables: { transactions, fxRates },
   config: transactionsConfig,
   publishes: transactionTopics,
@@ -133,7 +134,7 @@ export const transactionsModule = defineModule({
       engine,
       wallets,
       ledger,
-      authorizer: new PaymentAuthorizer(deps, ctx.use(identityModule), settings),
+      authorizer: new PaymentAuthorizer(deps, ctx.use(customersModule).auth, settings),
       settings,
       approvals: ctx.use(approvalsModule),
     });

@@ -7,8 +7,7 @@ import { inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { OtpService, otpRequested, otpRequestedEvent } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
-import { CustomerAuth } from '../customers/index.ts';
-import type { IdentityService } from '../identity/index.ts';
+import type { CustomerAuth } from '../customers/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import { transactionErrors } from './transactions.errors.ts';
 
@@ -42,9 +41,10 @@ export class PaymentAuthorizer {
   readonly #pins: CustomerAuth;
   readonly #settings: SettingsService;
 
-  constructor(deps: Dependencies, identity: IdentityService, settings: SettingsService) {
+  /** `pins`: the customers module's PIN checks (its PIN lock and counters), shared with PIN sign-in. */
+  constructor(deps: Dependencies, pins: CustomerAuth, settings: SettingsService) {
     this.#deps = deps;
-    this.#pins = new CustomerAuth(deps, identity);
+    this.#pins = pins;
     this.#settings = settings;
   }
 
