@@ -23,11 +23,12 @@ import type { AgentCash } from './agents.cash.ts';
 import type { WithdrawalCodes } from './agents.withdrawal.ts';
 
 const TAGS = ['agents'];
-/** Customer-only routes: staff (who pass the permission) and operators are refused. */
+/** The customer's own routes: staff (who pass the permission) get 404; operators do not hold the permission. */
 const CUSTOMER = { permission: 'transaction:create', allowCustomer: true } as const;
 
 function customerOf(principal: Principal): string {
-  if (principal.type !== 'customer') throw commonErrors.forbidden('Customers only');
+  // As `/api/v1/loan/my`: staff pass the permission but have no codes or cash-outs of their own.
+  if (principal.type !== 'customer') throw commonErrors.notFound('Customer');
   return principal.id;
 }
 
@@ -188,7 +189,7 @@ export function cashRoutes(cash: AgentCash, codes: WithdrawalCodes): FastifyPlug
     app.get(
       '/api/v1/agent/cash-out/pending',
       {
-        config: { access: CUSTOMER, errors: ['FORBIDDEN'] },
+        config: { access: CUSTOMER, errors: ['NOT_FOUND'] },
         schema: {
           operationId: 'listPendingAgentCashOuts',
           tags: TAGS,
@@ -207,7 +208,6 @@ export function cashRoutes(cash: AgentCash, codes: WithdrawalCodes): FastifyPlug
           errors: [
             ...ENGINE,
             ...PIN,
-            'FORBIDDEN',
             'AGENT_CASH_OUT_NOT_FOUND',
             'AGENT_CASH_OUT_NOT_PENDING',
             'AGENT_NOT_FOUND',
@@ -245,7 +245,7 @@ export function cashRoutes(cash: AgentCash, codes: WithdrawalCodes): FastifyPlug
       {
         config: {
           access: CUSTOMER,
-          errors: ['FORBIDDEN', 'AGENT_CASH_OUT_NOT_FOUND', 'AGENT_CASH_OUT_NOT_PENDING'],
+          errors: ['NOT_FOUND', 'AGENT_CASH_OUT_NOT_FOUND', 'AGENT_CASH_OUT_NOT_PENDING'],
         },
         schema: {
           operationId: 'rejectAgentCashOut',
@@ -263,7 +263,7 @@ export function cashRoutes(cash: AgentCash, codes: WithdrawalCodes): FastifyPlug
       {
         config: {
           access: CUSTOMER,
-          errors: [...PIN, 'FORBIDDEN', 'NOT_FOUND', 'AGENT_NUMBER_UNKNOWN', 'UNSUPPORTED_CURRENCY'],
+          errors: [...PIN, 'NOT_FOUND', 'AGENT_NUMBER_UNKNOWN', 'UNSUPPORTED_CURRENCY'],
         },
         schema: {
           operationId: 'createAgentWithdrawalCode',
@@ -285,7 +285,7 @@ export function cashRoutes(cash: AgentCash, codes: WithdrawalCodes): FastifyPlug
     app.get(
       '/api/v1/agent/withdrawal-code',
       {
-        config: { access: CUSTOMER, errors: ['FORBIDDEN'] },
+        config: { access: CUSTOMER, errors: ['NOT_FOUND'] },
         schema: {
           operationId: 'listAgentWithdrawalCodes',
           tags: TAGS,
@@ -299,7 +299,7 @@ export function cashRoutes(cash: AgentCash, codes: WithdrawalCodes): FastifyPlug
     app.delete(
       '/api/v1/agent/withdrawal-code/:id',
       {
-        config: { access: CUSTOMER, errors: ['FORBIDDEN', 'AGENT_WITHDRAWAL_CODE_NOT_FOUND'] },
+        config: { access: CUSTOMER, errors: ['NOT_FOUND', 'AGENT_WITHDRAWAL_CODE_NOT_FOUND'] },
         schema: {
           operationId: 'cancelAgentWithdrawalCode',
           tags: TAGS,

@@ -36,6 +36,13 @@ export const floatErrorDefinitions = {
     description:
       'A staff member who asked for a float deposit cannot confirm it: another one with agent:float must.',
   },
+  AGENT_FLOAT_NOT_PERMITTED: {
+    status: 403,
+    message: 'Only an agent admin of this float’s agent or staff with {permission} may do this',
+    description:
+      'The float routes open to agent admins and staff alike refuse anyone else: tellers, customers, and staff ' +
+      'without the permission the action needs (agent:float to ask, move or confirm; agent:read to read).',
+  },
   AGENT_REBALANCE_NOT_ALLOWED: {
     status: 422,
     message: 'Float cannot move from {from} to {to}',

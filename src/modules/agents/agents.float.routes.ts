@@ -23,7 +23,7 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 /** Routes agent admins and staff share: the access guard lets any signed-in principal in, the service decides. */
 const ADMIN_OR_STAFF =
   'Agent admins (`agent_op:admin`) for their own agent’s floats (a super-agent’s for its agents’), or staff with ' +
-  '`agent:float` for any; others 403, and a float outside an admin’s agent 404.';
+  '`agent:float` for any; others 403 AGENT_FLOAT_NOT_PERMITTED, and a float outside an admin’s agent 404.';
 
 export function floatRoutes(float: AgentFloat): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -33,7 +33,7 @@ export function floatRoutes(float: AgentFloat): FastifyPluginAsyncTypebox {
         config: {
           access: { authenticated: true },
           errors: [
-            'FORBIDDEN',
+            'AGENT_FLOAT_NOT_PERMITTED',
             'AGENT_SCOPE_REQUIRED',
             'AGENT_OPERATOR_NOT_FOUND',
             'AGENT_NOT_FOUND',
@@ -76,7 +76,7 @@ export function floatRoutes(float: AgentFloat): FastifyPluginAsyncTypebox {
         config: {
           access: { authenticated: true },
           errors: [
-            'FORBIDDEN',
+            'AGENT_FLOAT_NOT_PERMITTED',
             'AGENT_SCOPE_REQUIRED',
             'AGENT_OPERATOR_NOT_FOUND',
             'AGENT_FLOAT_DEPOSIT_NOT_FOUND',
@@ -151,7 +151,7 @@ export function floatRoutes(float: AgentFloat): FastifyPluginAsyncTypebox {
           access: { authenticated: true },
           idempotency: 'required',
           errors: [
-            'FORBIDDEN',
+            'AGENT_FLOAT_NOT_PERMITTED',
             'AGENT_SCOPE_REQUIRED',
             'AGENT_OPERATOR_NOT_FOUND',
             'AGENT_NOT_FOUND',

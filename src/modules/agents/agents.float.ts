@@ -117,21 +117,22 @@ export class AgentFloat {
 
   /**
    * Who may act on a float: staff with the permission on any; an agent admin on its own agent's floats (and a
-   * super-agent's admin on its agents' own floats). Others see 404, as for a float that does not exist.
+   * super-agent's admin on its agents' own floats); a float outside an admin's agent is 404, as if it did not exist;
+   * anyone else is refused (AGENT_FLOAT_NOT_PERMITTED).
    */
   async #mayAct(
     principal: Principal,
     holder: FloatHolder,
     staffPermission: string,
   ): Promise<OperatorScope | null> {
+    const refused = () => agentsErrors.AGENT_FLOAT_NOT_PERMITTED({ params: { permission: staffPermission } });
     if (principal.type === 'user') {
-      if (!principal.permissions.has(staffPermission)) throw commonErrors.forbidden();
+      if (!principal.permissions.has(staffPermission)) throw refused();
       return null;
     }
-    if (principal.type !== 'agent_operator') throw commonErrors.forbidden();
+    if (principal.type !== 'agent_operator') throw refused();
     const scope = await this.#scopes.scopeOf(principal);
-    if (scope.role !== 'agent_admin' || !principal.permissions.has('agent_op:admin'))
-      throw commonErrors.forbidden();
+    if (scope.role !== 'agent_admin' || !principal.permissions.has('agent_op:admin')) throw refused();
     if (holder.agent.id === scope.agentId) return scope;
     if (holder.store === null && holder.agent.parentId === scope.agentId) return scope;
     // Outside the admin's agent: as if it did not exist.
@@ -177,7 +178,10 @@ export class AgentFloat {
 
   async getDeposit(principal: Principal, id: string) {
     const row = await this.#deposit(id);
-    if (principal.type !== 'user') {
+    if (principal.type === 'user') {
+      if (!principal.permissions.has('agent:float') && !principal.permissions.has('agent:read'))
+        throw agentsErrors.AGENT_FLOAT_NOT_PERMITTED({ params: { permission: 'agent:read' } });
+    } else {
       const holder = await this.holder(row.storeId ? { store_id: row.storeId } : { agent_id: row.agentId });
       await this.#mayAct(principal, holder, 'agent:float').catch(() => {
         throw agentsErrors.AGENT_FLOAT_DEPOSIT_NOT_FOUND();

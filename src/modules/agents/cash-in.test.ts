@@ -53,13 +53,14 @@ describe('agent cash-in', () => {
     });
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().error_code, 'AGENT_CUSTOMER_NOT_FOUND');
-    // The administrator's role pattern '*' passes the guard; the scope still refuses a staff principal.
     const staff = await t.app.inject({
       method: 'GET',
       url: `/api/v1/agent/customer-lookup?phone=${encodeURIComponent(customer.phone)}`,
       headers: bearer(t.adminToken),
     });
     assert.equal(staff.statusCode, 403, staff.body);
+    // Staff roles never hold agent_op:* (the guard refuses); scopeOf would refuse a staff principal anyway.
+    assert.match(staff.json().error_code, /^(FORBIDDEN|AGENT_SCOPE_REQUIRED)$/);
   });
 
   test('a cash-in moves float to the wallet once; the replay answers the same', async () => {
@@ -135,6 +136,8 @@ describe('agent cash-in', () => {
       location: inside(),
     });
     assert.equal(staff.statusCode, 403, staff.body);
+    // Staff roles never hold agent_op:* (the guard refuses); scopeOf would refuse a staff principal anyway.
+    assert.match(staff.json().error_code, /^(FORBIDDEN|AGENT_SCOPE_REQUIRED)$/);
   });
 
   test("the customer's tier limit refuses a cash-in beyond what the wallet may receive", async () => {

@@ -119,6 +119,14 @@ describe('agent cash-out', () => {
       payload: { agent_number: agent.number, amount: 5_000, currency: 'KES', pin: '0000' },
     });
     assert.equal(badPin.statusCode, 401, badPin.body);
+    // Staff pass the permission but have no withdrawal codes of their own.
+    const staff = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agent/withdrawal-code',
+      headers: bearer(t.adminToken),
+      payload: { agent_number: agent.number, amount: 5_000, currency: 'KES', pin: TEST_PIN },
+    });
+    assert.equal(staff.statusCode, 404, staff.body);
   });
 
   test('five wrong codes cancel every pending code of the customer', async () => {

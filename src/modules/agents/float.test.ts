@@ -93,9 +93,11 @@ describe('agent float', () => {
     assert.equal(foreign.statusCode, 404, foreign.body);
     const teller = await depositAsk(agent.stores[0].tellerToken, { agent_id: agent.id });
     assert.equal(teller.statusCode, 403, teller.body);
+    assert.equal(teller.json().error_code, 'AGENT_FLOAT_NOT_PERMITTED');
     const customer = await createCustomer(t, 'Cust', randomPhone());
     const byCustomer = await depositAsk(customer.token, { agent_id: agent.id });
     assert.equal(byCustomer.statusCode, 403, byCustomer.body);
+    assert.equal(byCustomer.json().error_code, 'AGENT_FLOAT_NOT_PERMITTED');
   });
 
   test('rebalance: agent to its store and store to store; replayed once; other moves refused', async () => {
@@ -175,6 +177,7 @@ describe('agent float', () => {
       amount: 1_000,
     });
     assert.equal(teller.statusCode, 403, teller.body);
+    assert.equal(teller.json().error_code, 'AGENT_FLOAT_NOT_PERMITTED');
   });
 
   test('positions: a teller sees their store and the agent, an admin every store', async () => {
