@@ -34,7 +34,7 @@ describe('USSD home and account journeys', () => {
       assert.equal(
         menu.message,
         'Main menu\n1. Balance\n2. Send money\n3. Pay bill\n4. Pay merchant\n5. Buy airtime\n6. Loans\n' +
-          '7. Mini-statement\n8. Change PIN\n9. Language\n10. Stop USSD',
+          '7. Mini-statement\n8. Change PIN\n9. Language\n10. Stop USSD\n11. Agent',
       );
       assert.equal((await session.send('9')).message.split('\n')[0], 'Choose your language');
       assert.equal((await session.send('00')).message.split('\n')[0], 'Main menu');
@@ -59,7 +59,7 @@ describe('USSD home and account journeys', () => {
     assert.ok(!first.message.includes('10. '), first.message);
     assert.ok(first.message.length <= 160);
     const second = await session.send('98');
-    assert.equal(second.message, 'Menyu kuu\n10. Sitisha USSD\n0. Rudi');
+    assert.equal(second.message, 'Menyu kuu\n10. Sitisha USSD\n11. Wakala\n0. Rudi');
     assert.equal((await session.send('0')).message, first.message);
     // An option of the second page picked from it opens its journey.
     await session.send('98');

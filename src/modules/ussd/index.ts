@@ -15,6 +15,7 @@ import { settingsModule } from '../settings/index.ts';
 import { transactionsModule } from '../transactions/index.ts';
 import { walletsModule } from '../wallets/index.ts';
 import { UssdAccounts } from './ussd.account.ts';
+import { createUssdAgents } from './ussd.agent.ts';
 import { type EngineConfig, engineConfig } from './ussd.config.ts';
 import { UssdEngine } from './ussd.engine.ts';
 import { forgetUssdCustomer } from './ussd.erasure.ts';
@@ -62,6 +63,7 @@ export const ussdModule = defineModule({
     'merchants',
     'loans',
     'onboarding',
+    'agents',
   ],
   config: {
     ...engineConfig,
@@ -98,6 +100,8 @@ export const ussdModule = defineModule({
       loans: createUssdLoans(ctx),
       // area: registration
       registration: createUssdRegistration(ctx.use(onboardingModule)),
+      // area: agent
+      agent: createUssdAgents(ctx),
     };
     ctx.use(customersModule).customers.addErasureStep(forgetUssdCustomer);
     const engine = new UssdEngine({

@@ -19,6 +19,7 @@ const MENU = [
   ['pin_change', 'pin_change'],
   ['language', 'language'],
   ['optout', 'optout'],
+  ['agent', 'agent'],
 ] as const;
 
 export const MENU_JOURNEYS: readonly string[] = MENU.map(([, journey]) => journey);
@@ -97,6 +98,7 @@ export const homeJourney = defineJourney<UssdServices>({
     'menu.pin_change': { en: 'Change PIN', fr: 'Changer le PIN', sw: 'Badilisha PIN' },
     'menu.language': { en: 'Language', fr: 'Langue', sw: 'Lugha' },
     'menu.optout': { en: 'Stop USSD', fr: 'Arreter USSD', sw: 'Sitisha USSD' },
+    'menu.agent': { en: 'Agent', fr: 'Agent', sw: 'Wakala' },
     ...PIN_REFUSAL_PHRASES,
   },
   states: {

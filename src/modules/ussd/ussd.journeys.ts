@@ -1,4 +1,5 @@
 /** Every USSD journey the engine runs, by id (one line each: the journey files are `ussd.journey.<id>.ts`). */
+import { agentJourney } from './ussd.agent.journey.ts';
 import { airtimeJourney } from './ussd.journey.airtime.ts';
 import { balanceJourney } from './ussd.journey.balance.ts';
 import { billJourney } from './ussd.journey.bill.ts';
@@ -28,4 +29,5 @@ export const JOURNEYS: readonly Journey<UssdServices>[] = [
   languageJourney,
   optoutJourney,
   loansJourney,
+  agentJourney,
 ];
