@@ -132,13 +132,20 @@ export const PayoutRun = Type.Object({
       currency: Type.String(),
       accrued_minor: Minor(),
       reason: Type.Union(
-        [Type.Literal('clawback_debt'), Type.Literal('no_wallet'), Type.Literal('agent_closed')],
+        [
+          Type.Literal('clawback_debt'),
+          Type.Literal('no_wallet'),
+          Type.Literal('agent_closed'),
+          Type.Literal('failed'),
+        ],
         {
           description:
             'clawback_debt: the payable holds nothing (a clawback took back paid commission); no_wallet: the plan ' +
-            'pays to the owner’s wallet and there is none in the currency; agent_closed',
+            'pays to the owner’s wallet and there is none in the currency; agent_closed; failed: the payout was ' +
+            'refused (`error_code`; in a run for every agent, the others go on)',
         },
       ),
+      error_code: Type.Optional(Type.String()),
     }),
   ),
 });

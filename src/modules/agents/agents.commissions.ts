@@ -12,7 +12,7 @@
  */
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction, violatedConstraint } from '../../platform/db.ts';
-import { commonErrors } from '../../platform/errors.ts';
+import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { DomainEvent } from '../../platform/events.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
@@ -122,7 +122,9 @@ export interface PayoutSkip {
   agent_id: string;
   currency: string;
   accrued_minor: string;
-  reason: 'clawback_debt' | 'no_wallet' | 'agent_closed';
+  reason: 'clawback_debt' | 'no_wallet' | 'agent_closed' | 'failed';
+  /** For `failed`: the refusal's error code. */
+  error_code?: string;
 }
 
 export interface CommissionServiceOptions {
@@ -323,7 +325,21 @@ export class CommissionService implements CommissionPort {
     const payouts: ReturnType<typeof payoutView>[] = [];
     const skipped: PayoutSkip[] = [];
     for (const group of await accruedBefore(this.#db, end, input.agent_id)) {
-      const outcome = await this.#payOne(group, end, context);
+      let outcome: Awaited<ReturnType<CommissionService['payOne']>>;
+      try {
+        outcome = await this.payOne(group, end, context);
+      } catch (error) {
+        // One agent's refusal (its wallet frozen, its accruals changed meanwhile) does not stop the others' payouts
+        // in a run for every agent; a run for one agent answers the error itself.
+        if (input.agent_id || !(error instanceof AppError)) throw error;
+        outcome = {
+          agent_id: group.agentId,
+          currency: group.currency,
+          accrued_minor: group.total.toString(),
+          reason: 'failed',
+          error_code: error.errorCode,
+        };
+      }
       if ('reason' in outcome) skipped.push(outcome);
       else if (outcome.payout) payouts.push(payoutView(outcome.payout));
     }
@@ -333,7 +349,8 @@ export class CommissionService implements CommissionPort {
     return body;
   }
 
-  async #payOne(
+  /** One agent's payout in one currency (exposed for tests; `payout` is the use case). */
+  async payOne(
     group: { agentId: string; currency: string; count: number; total: bigint; earliest: Date },
     end: Date,
     context: RequestContext,
