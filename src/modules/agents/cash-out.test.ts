@@ -313,4 +313,23 @@ describe('agent cash-out', () => {
     const verified = await t.application.ledger.verify();
     assert.ok(verified.ok, JSON.stringify(verified));
   });
+
+  test('an operator-started cash-out replayed with its Idempotency-Key is the same request', async () => {
+    const customer = await newCustomer();
+    const headers = idem(agent.stores[0].tellerToken);
+    const body = { phone: customer.phone, amount: 1_200, currency: 'KES', location: inside() };
+    const send = () =>
+      t.app.inject({ method: 'POST', url: '/api/v1/agent/transaction/cash-out', headers, payload: body });
+    const first = await send();
+    assert.equal(first.statusCode, 202, first.body);
+    const replay = await send();
+    assert.equal(replay.statusCode, 202, replay.body);
+    assert.equal(replay.json().id, first.json().id);
+    const pending = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/agent/cash-out/pending',
+      headers: bearer(customer.token),
+    });
+    assert.equal(pending.json().items.length, 1);
+  });
 });

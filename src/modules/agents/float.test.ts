@@ -127,6 +127,13 @@ describe('agent float', () => {
       amount: 40_000,
     });
     assert.equal(down.statusCode, 201, down.body);
+    // The super-agent's admin may move its float down to its agent too.
+    const byParent = await rebalance(superAgent.adminToken, {
+      from: { agent_id: superAgent.id },
+      to: { agent_id: agent.id },
+      amount: 5_000,
+    });
+    assert.equal(byParent.statusCode, 201, byParent.body);
     const sideways = await rebalance(t.adminToken, {
       from: { agent_id: superAgent.id },
       to: { store_id: stranger.stores[0].id },
