@@ -57,10 +57,14 @@ export const GeofenceSchema = Type.Union(
   { description: 'A circle around a point, or a polygon of 3 to 50 vertices (WGS84)' },
 );
 
-const HoursRange = Type.Tuple([
-  Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }),
-  Type.String({ pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$' }),
-]);
+/** `["08:00", "18:00"]`: opening and closing time (a pair: OpenAPI 3.1 has no tuple that every client reads). */
+const HoursRange = Type.Array(
+  Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', examples: ['08:00'] }),
+  {
+    minItems: 2,
+    maxItems: 2,
+  },
+);
 export const OpeningHoursSchema = Type.Object(
   {
     '1': Type.Optional(Type.Array(HoursRange, { maxItems: 4 })),

@@ -211,10 +211,13 @@ export interface UpdateAgentInput {
   commission_plan_id?: string | null;
 }
 
+/** Opening hours as the API takes them: by ISO weekday, [open, close] pairs. */
+type HoursInput = Partial<Record<keyof OpeningHours, string[][]>>;
+
 export interface CreateStoreInput {
   name: string;
   address: string;
-  opening_hours?: OpeningHours;
+  opening_hours?: HoursInput;
   lat: number;
   lon: number;
   geofence: Geofence;
@@ -577,7 +580,7 @@ export class AgentNetwork implements AgentDirectory {
               storeNumber: number,
               name: input.name.trim(),
               address: input.address.trim(),
-              openingHours: input.opening_hours ?? {},
+              openingHours: (input.opening_hours ?? {}) as OpeningHours,
               latitude: input.lat,
               longitude: input.lon,
               geofence: input.geofence,
@@ -624,7 +627,7 @@ export class AgentNetwork implements AgentDirectory {
 
   async updateStore(
     id: string,
-    patch: { name?: string; address?: string; opening_hours?: OpeningHours; lat?: number; lon?: number },
+    patch: { name?: string; address?: string; opening_hours?: HoursInput; lat?: number; lon?: number },
     context: RequestContext,
   ) {
     return inTransaction(this.#db, async (tx) => {
@@ -641,7 +644,7 @@ export class AgentNetwork implements AgentDirectory {
       };
       if (patch.name !== undefined) set.name = patch.name.trim();
       if (patch.address !== undefined) set.address = patch.address.trim();
-      if (patch.opening_hours !== undefined) set.openingHours = patch.opening_hours;
+      if (patch.opening_hours !== undefined) set.openingHours = patch.opening_hours as OpeningHours;
       const [row] = await tx.update(agentStores).set(set).where(eq(agentStores.id, id)).returning();
       const after = storeView(row!);
       await writeAudit(tx, context, {
