@@ -11,8 +11,10 @@ export const authErrorDefinitions = {
   },
   AGENT_PIN_INVALID: {
     status: 401,
-    message: 'Wrong PIN',
-    description: 'The PIN is wrong; `details.attempts_left` says how many tries remain before the lock.',
+    message: 'Wrong PIN or password',
+    description:
+      'The teller’s PIN (or the agent admin’s password) is wrong; `details.attempts_left` says how many tries remain ' +
+      'before the lock.',
   },
   AGENT_PIN_LOCKED: {
     status: 423,

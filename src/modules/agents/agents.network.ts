@@ -16,7 +16,7 @@ import { decodeCursor, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { customerStanding, normalisePhone } from '../customers/index.ts';
+import { customerStanding, normalisePhone, pinVerdict } from '../customers/index.ts';
 import { DEVICE_ID_PATTERN, passwordProblems } from '../identity/index.ts';
 import type { LedgerService } from '../ledger/index.ts';
 import { parseOperatorDeviceKey } from './agents.auth.keys.ts';
@@ -111,6 +111,12 @@ function assertCoordinates(lat: number, lon: number): void {
     throw networkErrors.geofence('latitude must be in [-90, 90]');
   if (!Number.isFinite(lon) || lon < -180 || lon > 180)
     throw networkErrors.geofence('longitude must be in [-180, 180]');
+}
+
+/** The customers' PIN rules (no repeats, no runs): a guessable teller PIN is refused like a customer's. */
+function assertPinStrength(pin: string): void {
+  const verdict = pinVerdict(pin);
+  if (verdict) throw networkErrors.operatorInvalid(`the PIN ${verdict.reason}`);
 }
 
 function phoneOf(value: string): string {
@@ -744,6 +750,7 @@ export class AgentNetwork implements AgentDirectory {
       if (!input.store_id) throw networkErrors.operatorInvalid('a teller works at a store (store_id)');
       if (!input.pin || !OPERATOR_PIN_PATTERN.test(input.pin))
         throw networkErrors.operatorInvalid('a teller needs an initial PIN of 6 digits');
+      assertPinStrength(input.pin);
       if (input.password) throw networkErrors.operatorInvalid('a teller signs in with a PIN, not a password');
     } else {
       if (input.store_id) throw networkErrors.operatorInvalid('an agent admin has no store');
@@ -842,6 +849,7 @@ export class AgentNetwork implements AgentDirectory {
   /** Staff set a teller's PIN again (this lifts a PIN lock). */
   async resetPin(id: string, pin: string, context: RequestContext): Promise<void> {
     if (!OPERATOR_PIN_PATTERN.test(pin)) throw networkErrors.operatorInvalid('the PIN is 6 digits');
+    assertPinStrength(pin);
     await inTransaction(this.#db, async (tx) => {
       const operator = await findOperator(tx, id, true);
       if (!operator) throw networkErrors.operatorNotFound();

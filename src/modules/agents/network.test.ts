@@ -332,9 +332,7 @@ describe('agent network (staff)', () => {
       await ledger.post(tx, {
         key: `test-float-${other.stores[0]!.id}`,
         code: 'float_topup',
-        legs: [
-          { debit: pool, credit: other.stores[0]!.float_account_id, amount: 1000n, code: 'principal' },
-        ],
+        legs: [{ debit: pool, credit: other.stores[0]!.float_account_id, amount: 1000n, code: 'principal' }],
       });
     });
     const refused = await post(`/api/v1/agent/agent/${other.agent.id}/close`, officer, {
@@ -359,6 +357,11 @@ describe('agent network (staff)', () => {
     assert.equal(noStore.json().error_code, 'AGENT_OPERATOR_INVALID');
     const badPin = await add({ ...base, role: 'teller', store_id: net.stores[0]!.id, pin: '12' });
     assert.equal(badPin.statusCode, 422);
+    for (const weak of ['123456', '111111', '121212']) {
+      const refused = await add({ ...base, role: 'teller', store_id: net.stores[0]!.id, pin: weak });
+      assert.equal(refused.statusCode, 422, weak);
+      assert.equal(refused.json().error_code, 'AGENT_OPERATOR_INVALID', refused.body);
+    }
     const other = await agentNetwork(t);
     const foreignStore = await add({ ...base, role: 'teller', store_id: other.stores[0]!.id, pin: '135790' });
     assert.equal(foreignStore.statusCode, 404);
