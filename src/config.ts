@@ -213,19 +213,12 @@ export const variables = {
     text,
     true,
   ),
-  LOGIN_MAX_FAILURES: variable('Failed logins before an account is locked.', '10', integer(1, 100)),
-  LOGIN_LOCK_MINUTES: variable('How long a locked account stays locked.', '30', integer(1, 10080)),
   PASSWORD_MIN_LENGTH: variable('Shortest password accepted (NIST: 8 or more).', '8', integer(8, 64)),
   PASSWORD_MAX_LENGTH: variable('Longest password accepted (never truncated).', '128', integer(64, 1024)),
   PASSWORD_MIN_SCORE: variable(
     'Lowest zxcvbn strength score (0-4) a new password must reach; 3 means about 10^8 guesses or more, so random passwords need about 9 characters and passphrases pass easily.',
     '3',
     integer(2, 4),
-  ),
-  PASSWORD_HISTORY: variable(
-    'How many previous passwords a user may not reuse (0 turns the check off).',
-    '5',
-    integer(0, 24),
   ),
   OUTBOX_RETENTION_DAYS: variable(
     'Days a dispatched domain event is kept in outbox_events before the hourly purge (0: keep them all). An event a consumer has not yet handled, or has set aside after its attempts, is always kept.',

@@ -9,6 +9,7 @@ import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import type { IdentityConfig } from './identity.config.ts';
 import { identityErrors } from './identity.errors.ts';
 import type { Factor, MfaService } from './identity.mfa.ts';
 import { checkPassword } from './identity.passwords.ts';
@@ -123,8 +124,12 @@ export class IdentityService {
   /** Registered devices and push approvals. */
   readonly push: PushApprovals;
 
-  constructor(deps: Dependencies, tokens: TokenService) {
+  /** LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES and PASSWORD_HISTORY (the module's variables). */
+  readonly #config: IdentityConfig;
+
+  constructor(deps: Dependencies, tokens: TokenService, config: IdentityConfig) {
     this.#deps = deps;
+    this.#config = config;
     this.tokens = tokens;
     this.passwordReset = new PasswordResetService(deps, this);
     this.push = new PushApprovals(deps);
@@ -204,7 +209,7 @@ export class IdentityService {
 
   /** True when the password matches one of the user's last PASSWORD_HISTORY passwords. */
   async #inHistory(userId: string, password: string): Promise<boolean> {
-    const depth = this.#deps.config.PASSWORD_HISTORY;
+    const depth = this.#config.PASSWORD_HISTORY;
     if (depth === 0) return false;
     const earlier = await this.#db
       .select({ hash: passwordHistory.passwordHash })
@@ -254,7 +259,8 @@ export class IdentityService {
     password: string,
     context: RequestContext,
   ): Promise<IssuedTokens | MfaChallenge> {
-    const { store, config } = this.#deps;
+    const { store } = this.#deps;
+    const config = this.#config;
     const identifier = username.trim();
     // An IPv6 client counts by its /64 (one subscriber holds all of it), an IPv4-mapped one as its IPv4 address.
     const ipKey = `login:ip:${addressBucket(context.ip ?? 'unknown')}`;

@@ -1,9 +1,11 @@
 /** Identity & access: tokens, login, sessions, and the access guard every route goes through. */
 import type { FastifyInstance } from 'fastify';
+import { moduleConfigOf } from '../../config.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { commonErrors } from '../../platform/errors.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { SettingsService, settingsModule } from '../settings/index.ts';
+import { type IdentityConfig, identityConfig } from './identity.config.ts';
 import { identityErrorCatalogue, identityErrors } from './identity.errors.ts';
 import { identityTopics } from './identity.events.ts';
 import { mfaRoutes } from './identity.mfa.routes.ts';
@@ -89,10 +91,14 @@ export type { PrincipalAccess, PrincipalResolver } from './identity.service.ts';
 export { IdentityService, type UserView, userView } from './identity.service.ts';
 
 /** The identity service with its MFA, reading policy (password rules, OTP lifetime) from the runtime settings. */
-async function buildIdentity(deps: Dependencies, settings: SettingsService): Promise<IdentityService> {
+async function buildIdentity(
+  deps: Dependencies,
+  settings: SettingsService,
+  config: IdentityConfig,
+): Promise<IdentityService> {
   const tokens = new TokenService(deps.database.db, deps.keys, deps.config, deps.store);
   await tokens.init();
-  const identity = new IdentityService(deps, tokens);
+  const identity = new IdentityService(deps, tokens, config);
   const mfa = new MfaService(deps, tokens);
   mfa.otp.policy = async () => ({
     ...DEFAULT_OTP_POLICY,
@@ -115,7 +121,11 @@ async function buildIdentity(deps: Dependencies, settings: SettingsService): Pro
  * cache needs no change subscription (and nothing to stop). Stop it with `identity.tokens.stop()`.
  */
 export function createIdentity(deps: Dependencies): Promise<IdentityService> {
-  return buildIdentity(deps, new SettingsService(deps.database.db, deps.store));
+  return buildIdentity(
+    deps,
+    new SettingsService(deps.database.db, deps.store),
+    moduleConfigOf(deps.config, identityConfig) as IdentityConfig,
+  );
 }
 
 export const identityModule = defineModule({
@@ -123,6 +133,7 @@ export const identityModule = defineModule({
   description:
     'Staff identity: tokens, sign-in, sessions, MFA, push approval, and the access guard on every route',
   dependsOn: ['settings'],
+  config: identityConfig,
   tables: {
     users,
     roles,
@@ -141,7 +152,7 @@ export const identityModule = defineModule({
   },
   publishes: identityTopics,
   errors: identityErrorCatalogue,
-  create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule)),
+  create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule), ctx.config),
   guards: (identity, app) => registerAccessGuard(app, identity),
   routes: (identity) => [
     identityRoutes(identity),
