@@ -12,7 +12,7 @@ const sections: [string, string][] = [
   ['ACCESS_TOKEN_EXPIRE_MINUTES', 'Tokens'],
   ['MASTER_KEY', 'Secrets (PRODUCTION=true refuses the development defaults)'],
   ['ADMIN_EMAIL', 'Identity'],
-  ['SMTP_SERVER', 'Email, SMS and push'],
+  ['FINERACT_BASE_URL', 'Core banking (Fineract: banking and onboarding)'],
   ['SAML_CONFIG_FILE', 'Federation'],
 ];
 

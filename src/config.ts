@@ -1,8 +1,10 @@
 /**
- * One configuration schema, parsed once from the environment (and `.env`), frozen.
- * Every variable is declared here with its type, default and documentation; `.env.example`
- * must document each one (a test checks). Parsing collects every problem before failing, so an
- * operator sees the whole list at once.
+ * The platform's configuration, parsed once from the environment (and `.env`), frozen: the variables every process
+ * and several modules need (server, database, Redis, keys and pepper, tokens, logging, rate limits, idempotency,
+ * outbox, worker, first admin, and the providers more than one module uses). A variable that one module reads is
+ * declared in that module's `config` instead (docs/modules.md, "Configuration"), and parsed by `moduleConfigOf` from
+ * the same environment. `.env.example` documents each one (a test checks). Parsing collects every problem before
+ * failing, so an operator sees the whole list at once.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -246,7 +248,8 @@ export const variables = {
     undefined,
     text,
   ),
-  // Core banking (Apache Fineract): bank top-ups, withdrawals to bank, linked-account verification
+  // Core banking (Apache Fineract): bank top-ups and withdrawals to bank (banking) and the CBS identity check
+  // (onboarding): two modules share these settings
   FINERACT_BASE_URL: variable(
     'Fineract API root, e.g. https://cbs.example:8443/fineract-provider/api/v1; unset: bank transfers answer 503.',
     undefined,
@@ -257,7 +260,7 @@ export const variables = {
   FINERACT_TENANT_ID: variable('Fineract-Platform-TenantId header.', 'default', text),
   FINERACT_PAYMENT_TYPE_ID: variable('Fineract payment type of wallet transfers.', '1', integer(1, 1000000)),
   FINERACT_TIMEOUT_MS: variable('Timeout of one Fineract call.', '10000', integer(100, 120000)),
-  // Federation (spec names)
+  // Federation (spec names; planned, no code reads them yet: they will be identity's)
   SAML_CONFIG_FILE: variable('SAML service-provider settings file.', undefined, text),
   LDAP_SERVER: variable('LDAP server URL (ldap:// or ldaps://).', undefined, text),
   LDAP_BIND_DN: variable('DN used to search the directory.', undefined, text),
