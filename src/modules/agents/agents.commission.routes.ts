@@ -62,7 +62,10 @@ export function commissionRoutes(
     app.post(
       '/api/v1/agent/commission/plan',
       {
-        config: { access: { permission: 'agent:commission' }, errors: ['AGENT_COMMISSION_PLAN_EXISTS'] },
+        config: {
+          access: { permission: 'agent:commission' },
+          errors: ['AGENT_COMMISSION_PLAN_EXISTS', 'UNSUPPORTED_CURRENCY'],
+        },
         schema: {
           operationId: 'createAgentCommissionPlan',
           tags: TAGS,
