@@ -20,7 +20,6 @@ import {
   list,
   oneOf,
   parseVariables,
-  pathSecrets,
   text,
   url,
   type VariableSpec,
