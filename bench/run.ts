@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --scenarios transfer,hot,read,login,ussd,growth,anatomy,profile --quick --full --keep]`
+ * `npm run bench [-- --scenarios transfer,hot,read,login,ussd,agents,growth,anatomy,profile --quick --full --keep]`
  *
- * The HTTP benchmarks of PERFORMANCE.md (scenarios 1–6) against a real PostgreSQL and Redis, each figure a ratio to a
+ * The HTTP benchmarks of PERFORMANCE.md (scenarios 1–7) against a real PostgreSQL and Redis, each figure a ratio to a
  * reference measured minutes apart in the same run:
  *  - a scratch database `codeforge_bench_<stamp>` (migrated and seeded by the app's own code, then ≥10k customers and
  *    wallets in bulk SQL, funded by real ledger postings) and `codeforge_bench_<stamp>_tpcb` for pgbench;
@@ -41,6 +41,7 @@ import { commands, factsSection, raw, section, stoppedSection, writeReport } fro
 import { transferRequestOf } from './lib/requests.ts';
 import { Runner } from './lib/runner.ts';
 import { cleanRedis, databaseUrl, payersOf } from './lib/setup.ts';
+import { agentsScenario } from './scenarios/agents.ts';
 import { anatomyScenario } from './scenarios/anatomy.ts';
 import { growthScenario } from './scenarios/growth.ts';
 import { hotScenario } from './scenarios/hot.ts';
@@ -87,6 +88,7 @@ async function main() {
     if (scenarios.has('read')) await readScenario(bench);
     if (scenarios.has('login')) await loginScenario(bench);
     if (scenarios.has('ussd')) await ussdScenario(bench);
+    if (scenarios.has('agents')) await agentsScenario(bench);
     // The rows with more workers come last among the transfer rows: each restarts the API.
     if (scenarios.has('transfer')) await transferMoreWorkers(bench, transferRows);
     if (scenarios.has('growth')) await growthScenario(bench);

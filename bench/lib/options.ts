@@ -11,6 +11,7 @@ export const ALL_SCENARIOS = [
   'read',
   'login',
   'ussd',
+  'agents',
   'growth',
   'profile',
 ] as const;
