@@ -64,7 +64,9 @@ export const transactions = pgTable(
     failureCode: text('failure_code'),
     failureReason: text('failure_reason'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
-    initiatedByType: text('initiated_by_type', { enum: ['customer', 'user', 'system'] }).notNull(),
+    initiatedByType: text('initiated_by_type', {
+      enum: ['customer', 'user', 'agent_operator', 'system'],
+    }).notNull(),
     initiatedById: text('initiated_by_id'),
     /** The state path taken, with times: [{state, at}]. */
     history: jsonb('history').$type<{ state: TransactionState; at: string; reason?: string }[]>().notNull(),
