@@ -139,12 +139,26 @@ export class AgentFloat {
     throw holder.store ? agentsErrors.AGENT_STORE_NOT_FOUND() : agentsErrors.AGENT_NOT_FOUND();
   }
 
+  /**
+   * Refuses, before the body is looked at or anything read, whoever may act on no float at all (customers, tellers,
+   * staff without the permission): 403 AGENT_FLOAT_NOT_PERMITTED, never a 400 or 404 that would answer for them.
+   */
+  #gate(principal: Principal, ...staffPermissions: string[]): void {
+    const allowed =
+      principal.type === 'user'
+        ? staffPermissions.some((permission) => principal.permissions.has(permission))
+        : principal.type === 'agent_operator' && principal.permissions.has('agent_op:admin');
+    if (!allowed)
+      throw agentsErrors.AGENT_FLOAT_NOT_PERMITTED({ params: { permission: staffPermissions.at(-1)! } });
+  }
+
   // ---- Bank deposits -------------------------------------------------------------------------------------------
 
   async requestDeposit(
     principal: Principal,
     input: FloatRef & { amount: number; currency: string; bank_reference: string },
   ) {
+    this.#gate(principal, 'agent:float');
     const amount = positiveAmount(input.amount);
     currencyInfo(input.currency);
     const holder = await this.holder(input);
@@ -177,11 +191,9 @@ export class AgentFloat {
   }
 
   async getDeposit(principal: Principal, id: string) {
+    this.#gate(principal, 'agent:float', 'agent:read');
     const row = await this.#deposit(id);
-    if (principal.type === 'user') {
-      if (!principal.permissions.has('agent:float') && !principal.permissions.has('agent:read'))
-        throw agentsErrors.AGENT_FLOAT_NOT_PERMITTED({ params: { permission: 'agent:read' } });
-    } else {
+    if (principal.type !== 'user') {
       const holder = await this.holder(row.storeId ? { store_id: row.storeId } : { agent_id: row.agentId });
       await this.#mayAct(principal, holder, 'agent:float').catch(() => {
         throw agentsErrors.AGENT_FLOAT_DEPOSIT_NOT_FOUND();
@@ -299,6 +311,7 @@ export class AgentFloat {
     claim: IdempotencyClaim | null,
     context: RequestContext,
   ) {
+    this.#gate(principal, 'agent:float');
     const amount = positiveAmount(input.amount);
     const from = await this.holder(input.from);
     const to = await this.holder(input.to);

@@ -160,6 +160,8 @@ export class AgentShifts {
   async checkOut(principal: Principal, input: ShiftInput, context: RequestContext) {
     const { guard, db } = this.#deps;
     const scope = await this.#deps.scopes.scopeOf(principal);
+    // A store named outside the operator's scope is a 404, as at check-in (not a 409 that answers for it).
+    if (input.store_id !== undefined) await this.#deps.directory.storeFor(scope, input.store_id);
     const open = await this.#openShift(scope.operatorId);
     if (!open || (input.store_id !== undefined && input.store_id !== open.storeId))
       throw agentsErrors.AGENT_NOT_CHECKED_IN({ details: { shift_store_id: open?.storeId ?? null } });
