@@ -31,9 +31,10 @@ const STAFF_ACCOUNTS_ONLY = 'Staff accounts only: customers get 403 (they confir
 
 export function mfaRoutes(identity: IdentityService, mfa: MfaService): FastifyPluginAsyncTypebox {
   return async (app) => {
-    // Second factors are for staff sign-in; customers confirm money movements with their PIN (and OTP, later).
+    // Second factors are for staff sign-in; customers confirm money movements with their PIN (and OTP, later), agent
+    // operators sign in on a bound device (or with the agents module's own SMS code).
     app.addHook('preValidation', async (request) => {
-      if (request.url.startsWith('/api/v1/2fa/') && request.principal?.type === 'customer') {
+      if (request.url.startsWith('/api/v1/2fa/') && request.principal && request.principal.type !== 'user') {
         throw identityErrors.staffOnly();
       }
     });
