@@ -13,7 +13,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
-import { type Anatomy, type InjectRequest, measureAnatomy } from '../lib/anatomy.ts';
+import { type Anatomy, explainSamples, type InjectRequest, measureAnatomy } from '../lib/anatomy.ts';
 import { cpuLines, errorText, f0, f1, f2, HEADER, log, pick, row, sleep, verdict } from '../lib/format.ts';
 import { type BuiltRequest, combine, type LoadResult } from '../lib/load.ts';
 import { quick, S } from '../lib/options.ts';
@@ -169,6 +169,14 @@ export async function agentsScenario(bench: Runner): Promise<void> {
       })),
     ),
   );
+  // The agents module's reads of a cash-in, explained with their captured parameters on the database as the run left
+  // it (thousands of location checks per hot teller by then).
+  const plans = await admin.resilient(() =>
+    explainSamples(
+      pool,
+      [...anatomy.samples.values()].filter((sample) => /"agent_|from agent_/.test(sample.text)),
+    ),
+  );
   await admin.resilient(() => bench.primary.ledger.rollUp());
   const results = [...cells.entries()].map(([key, cell]) => {
     const [variant, connections] = key.split('@') as [Variant, string];
@@ -188,8 +196,9 @@ export async function agentsScenario(bench: Runner): Promise<void> {
     results,
     verification,
     anatomy: anatomy.anatomies,
+    plans,
   };
-  section(agentsSection(results, { rounds, slice, verification }, anatomy.anatomies));
+  section(agentsSection(results, { rounds, slice, verification }, anatomy.anatomies, plans));
 }
 
 function mergeWaits(samples: WaitSample[]): WaitSample {
@@ -222,6 +231,7 @@ function agentsSection(
   results: Measured[],
   run: { rounds: number; slice: number; verification: string },
   anatomy: Anatomy[],
+  plans: { text: string; plan: string; ms: number; seqScan: boolean }[],
 ): string {
   const find = (variant: Variant, connections: number) =>
     results.find((entry) => entry.variant === variant && entry.connections === connections)!;
@@ -345,5 +355,34 @@ function agentsSection(
         ]),
       ),
     );
+  lines.push(
+    '',
+    "The agents module's reads in a cash-in, `EXPLAIN (ANALYZE, BUFFERS)` with their captured parameters after the run:",
+    '',
+    '| execution ms | seq scan | plan nodes | statement |',
+    '|---|---|---|---|',
+    ...plans.map((entry) =>
+      row([
+        f2(entry.ms),
+        entry.seqScan ? '**yes**' : 'no',
+        planNodes(entry.plan).replace(/\|/g, '\\|'),
+        `\`${entry.text.slice(0, 110).replace(/\|/g, '\\|')}…\``,
+      ]),
+    ),
+  );
   return lines.join('\n');
+}
+
+/** "Limit → Incremental Sort → Index Scan using … on …": the plan's nodes, outermost first, without their figures. */
+function planNodes(plan: string): string {
+  return plan
+    .split('\n')
+    .filter((line, index) => index === 0 || line.includes('->'))
+    .map((line) =>
+      line
+        .replace(/^\s*->\s*/, '')
+        .replace(/\s*\(actual.*$/, '')
+        .trim(),
+    )
+    .join(' → ');
 }
