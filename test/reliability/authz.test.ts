@@ -7,10 +7,18 @@
  *   anonymous on a non-public route → 401; a role without P → 403; a customer on a staff-only route → 403;
  *   a principal allowed in → neither 401 nor 403 (nor 5xx); customer B on A's objects → 404; another principal on
  *   A's own sessions, devices, push challenges and inbox → 404.
+ * Agent operators (issue 19): X's teller and X's agent admin, and the teller of another agent Y. Their permissions
+ * are their role's (ROLE_PERMISSIONS of the agents module): an operator on staff routes and customer routes → 403;
+ * on operator routes its role holds, within its scope → allowed; Y's teller on agent X's objects (agent, stores,
+ * operators, cash-out requests, float deposits, X's store or agent named in the body or query) → 404. Staff on
+ * operator-only routes (`agent_op:*`) → 403, AGENT_SCOPE_REQUIRED when a `*` pattern gave the role the permission
+ * (the operator scope is resolved from an agent_operator principal only). The agent routes open to any signed-in
+ * principal whose handler admits staff with a permission or an agent admin (MIXED_ACCESS) are expected that way.
  * New routes are covered automatically: the suite counts that every documented operation was exercised.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ROLE_PERMISSIONS } from '../../src/modules/agents/agents.auth.ts';
 import { bearer, sharedServices } from '../helpers/app.ts';
 import { needsSharedServices } from '../helpers/databases.ts';
 import {
@@ -33,7 +41,40 @@ const AUTHORIZATION_CODES = new Set([
   'MFA_ENROLLMENT_REQUIRED',
   'ACCOUNT_INACTIVE',
   'POLICY_DENIED',
+  'AGENT_SCOPE_REQUIRED',
+  'AGENT_FLOAT_NOT_PERMITTED',
 ]);
+
+/**
+ * Agent routes whose access is "any signed-in principal" and whose handler admits staff holding `permission` or an
+ * agent admin of the agent concerned (404 for another agent's); everyone else gets 403 `code`.
+ */
+const MIXED_ACCESS: Record<string, { permission: string; code: string }> = {
+  requestAgentFloatDeposit: { permission: 'agent:float', code: 'AGENT_FLOAT_NOT_PERMITTED' },
+  getAgentFloatDeposit: { permission: 'agent:read', code: 'AGENT_FLOAT_NOT_PERMITTED' },
+  rebalanceAgentFloat: { permission: 'agent:float', code: 'AGENT_FLOAT_NOT_PERMITTED' },
+  getAgentCommissionPayout: { permission: 'agent:read', code: 'FORBIDDEN' },
+  getAgentCommissionTotals: { permission: 'agent:read', code: 'FORBIDDEN' },
+  getAgentPerformance: { permission: 'agent:read', code: 'FORBIDDEN' },
+};
+/**
+ * Routes open to any signed-in principal that serve customers and staff only (their in-app inbox, notification
+ * preferences, push approvals): an agent operator gets 403.
+ */
+const NOT_FOR_OPERATORS = new Set([
+  'listInbox',
+  'markInboxRead',
+  'markInboxAllRead',
+  'getNotificationPreferences',
+  'updateNotificationPreferences',
+  'createPushChallenge',
+]);
+
+/** AUTHZ_PRINCIPALS=name,name…: only these principals (a quicker look at some; CI runs them all). */
+const ONLY = process.env.AUTHZ_PRINCIPALS?.split(',').map((name) => name.trim());
+
+/** Routes only an agent operator passes (its scope is resolved from the agent_operator principal). */
+const OPERATOR_ONLY = /^agent_op:/;
 
 /** Routes of A's that belong to A alone (no permission lets anyone else in): any other principal gets 404. */
 const SELF_SERVICE = [
@@ -58,13 +99,51 @@ const CUSTOMERS_ONLY = /Customers only/;
 function expectation(
   operation: Operation,
   principal: Principal,
-  ownedRefs: string[],
+  refs: { ownedRefs: string[]; agentRefs: string[]; agentX: string },
   permissions: Map<string, Set<string>>,
 ): Expected {
+  const { ownedRefs } = refs;
   const access: Access = operation.access;
   if (access.kind === 'public') return { kind: 'public', why: 'public operation' };
   if (principal.kind === 'anonymous') return { kind: 'status', status: 401, why: 'no token' };
   const selfService = SELF_SERVICE.some((pattern) => pattern.test(operation.path));
+  const mixed = access.kind === 'authenticated' ? MIXED_ACCESS[operation.operationId] : undefined;
+  if (principal.kind === 'operator') {
+    const held = new Set(ROLE_PERMISSIONS[principal.role as keyof typeof ROLE_PERMISSIONS]);
+    const foreign =
+      principal.agentId !== refs.agentX && refs.agentRefs.length > 0
+        ? ({ kind: 'status', status: 404, why: `agent X's objects (${refs.agentRefs.join(', ')})` } as const)
+        : null;
+    if (access.kind === 'permission') {
+      if (!held.has(access.permission))
+        return { kind: 'status', status: 403, why: `${principal.role} lacks ${access.permission}` };
+      return foreign ?? { kind: 'allowed', why: `${principal.role} holds ${access.permission}` };
+    }
+    if (NOT_FOR_OPERATORS.has(operation.operationId))
+      return { kind: 'status', status: 403, why: 'customers and staff only' };
+    if (selfService) return { kind: 'status', status: 404, why: `A's own ${operation.path.split('/')[4]}` };
+    if (mixed) {
+      if (principal.role !== 'agent_admin')
+        return { kind: 'status', status: 403, why: 'staff or agent admins only', code: mixed.code };
+      return foreign ?? { kind: 'allowed', why: 'agent admin, own agent' };
+    }
+    if (STAFF_ACCOUNTS_ONLY.test(operation.raw.description ?? '')) {
+      return { kind: 'status', status: 403, why: 'documented as staff accounts only' };
+    }
+    return { kind: 'allowed', why: 'any signed-in' };
+  }
+  if (mixed) {
+    const holds =
+      principal.kind === 'staff' && (permissions.get(principal.role!) ?? new Set()).has(mixed.permission);
+    return holds
+      ? { kind: 'allowed', why: `${principal.role} holds ${mixed.permission}` }
+      : {
+          kind: 'status',
+          status: 403,
+          why: `staff with ${mixed.permission} or agent admins`,
+          code: mixed.code,
+        };
+  }
   if (principal.kind === 'customer') {
     if (access.kind === 'permission' && !access.allowCustomer) {
       return { kind: 'status', status: 403, why: `staff only (${access.permission})` };
@@ -91,6 +170,14 @@ function expectation(
   const held = permissions.get(principal.role!) ?? new Set<string>();
   if (!held.has(access.permission)) {
     return { kind: 'status', status: 403, why: `${principal.role} lacks ${access.permission}` };
+  }
+  if (OPERATOR_ONLY.test(access.permission)) {
+    return {
+      kind: 'status',
+      status: 403,
+      why: `${principal.role} holds ${access.permission} but is no agent operator`,
+      code: 'AGENT_SCOPE_REQUIRED',
+    };
   }
   return CUSTOMERS_ONLY.test(operation.raw.description ?? '')
     ? { kind: 'status', status: 403, why: 'documented as customers only', code: 'CUSTOMER_ONLY' }
@@ -159,7 +246,7 @@ if (sharedServices)
       world = await buildWorld({ roles: readSeed().roles.map((role) => role.code) });
       operations = destructiveLast(operationsOf(await loadDocument(world.t)));
       process.stdout.write(
-        `authz: ${operations.length} documented operations × ${2 + 1 + world.staff.size} principals\n`,
+        `authz: ${operations.length} documented operations × ${2 + 1 + 3 + world.staff.size} principals\n`,
       );
     });
     after(async () => {
@@ -215,7 +302,12 @@ if (sharedServices)
           relogins += 1;
           ({ request, response } = await send());
         }
-        const expected = expectation(operation, principal, request.ownedRefs, permissions);
+        const expected = expectation(
+          operation,
+          principal,
+          { ownedRefs: request.ownedRefs, agentRefs: request.agentRefs, agentX: world.agents.agentId },
+          permissions,
+        );
         const errorCode = errorCodeOf(response.body);
         timings.set(operation.key, (timings.get(operation.key) ?? 0) + performance.now() - started);
         responses.push({
@@ -248,15 +340,20 @@ if (sharedServices)
     }
 
     /**
-     * B first, while A's objects are intact; then A; then staff, whose writes (status changes, erasure, freezes)
-     * only ever change A's objects, never a principal.
+     * B first, while A's objects are intact; then the operators (Y's teller first, while X's objects are intact),
+     * before staff suspend or close X's agent, stores and operators; then A; then staff, whose writes (status
+     * changes, erasure, freezes) only ever change A's and X's objects, never a principal.
      */
-    const order = (): Principal[] => [
-      world.anonymous,
-      world.customerB,
-      world.customerA,
-      ...world.staff.values(),
-    ];
+    const order = (): Principal[] =>
+      [
+        world.anonymous,
+        world.customerB,
+        world.operators.tellerY,
+        world.operators.tellerX,
+        world.operators.adminX,
+        world.customerA,
+        ...world.staff.values(),
+      ].filter((principal) => !ONLY || ONLY.includes(principal.name));
 
     test('every principal gets the expected answer on every operation', async () => {
       for (const principal of order()) await run(principal);

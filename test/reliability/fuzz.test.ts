@@ -5,7 +5,8 @@
  * range, too long and huge strings, unicode and NUL bytes, missing required, extra and prototype-polluting keys,
  * malformed and deeply nested JSON, missing or odd Idempotency-Keys). They are sent with an authorised principal
  * (super_admin on staff routes, customer A or super_admin on customer routes, anonymous from a random address on
- * public ones). Every response must be < 500 and inside the document: a documented status, a documented content
+ * public ones; agent X's teller and admin on the operator routes, X's admin too on the agent routes that admit staff
+ * or an agent admin). Every response must be < 500 and inside the document: a documented status, a documented content
  * type, and a JSON body valid under the documented schema (ajv, draft 2020-12, with formats).
  *
  * CI default: FUZZ_RUNS (30) cases per operation. RELIABILITY_LONG=1: 1,000 per operation (soak). FUZZ_SEED replays
@@ -15,6 +16,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { inside, outside } from '../helpers/agents-money.ts';
 import { sharedServices } from '../helpers/app.ts';
 import { needsSharedServices } from '../helpers/databases.ts';
 import { TEST_PIN } from '../helpers/money.ts';
@@ -71,7 +73,10 @@ const HARMLESS_SETTINGS = [
   'payments.dynamic_qr_ttl_seconds',
 ];
 
-type Who = 'anonymous' | 'customer' | 'staff';
+type Who = 'anonymous' | 'customer' | 'staff' | 'operator' | 'operator_admin';
+
+/** Agent routes open to any signed-in principal whose handler admits staff or an agent admin. */
+const AGENT_ADMIN_OR_STAFF = /^\/api\/v1\/agent\//;
 
 interface Case {
   who: Who;
@@ -96,9 +101,18 @@ function principalsFor(operation: Operation): Who[] {
   if (access.kind === 'public') return ['anonymous'];
   if (/Staff accounts only/.test(operation.raw.description ?? '')) return ['staff'];
   if (/Customers only/.test(operation.raw.description ?? '')) return ['customer'];
-  if (access.kind === 'authenticated') return ['customer', 'staff'];
+  if (access.kind === 'authenticated') {
+    return AGENT_ADMIN_OR_STAFF.test(operation.path)
+      ? ['customer', 'staff', 'operator_admin']
+      : ['customer', 'staff'];
+  }
+  // Operator routes: X's teller where a teller may, X's admin always (staff only get AGENT_SCOPE_REQUIRED).
+  if (access.permission === 'agent_op:admin') return ['operator_admin'];
+  if (access.permission.startsWith('agent_op:')) return ['operator', 'operator_admin'];
   return access.allowCustomer ? ['customer', 'staff'] : ['staff'];
 }
+
+const isStringSchema = (schema: JsonSchema) => schema.type === 'string' || typeof schema.pattern === 'string';
 
 function buildFuzzer(world: World) {
   const a = world.a;
@@ -108,9 +122,33 @@ function buildFuzzer(world: World) {
   const phone = fc.integer({ min: 0, max: 99_999_999 }).map((n) => `+2547${String(n).padStart(8, '0')}`);
 
   /** Values by property name; customers act on A (and try B), staff on B and the targets, never on a principal. */
+  const x = world.agents;
   const hints = (who: Who, operation: Operation): Hints => {
     const customer = who === 'customer';
+    const operator = who === 'operator' || who === 'operator_admin';
+    const agentRoute = operation.path.startsWith('/api/v1/agent/');
     return (name, schema) => {
+      if (agentRoute) {
+        switch (name) {
+          case 'agent_id':
+            return { arbitrary: ids(x.agentId, x.otherAgentId) };
+          case 'store_id':
+            return { arbitrary: ids(x.storeId, x.otherStoreId) };
+          case 'agent_number':
+            return isStringSchema(schema)
+              ? { arbitrary: fc.constantFrom(x.agentNumber, 'A0000000') }
+              : undefined;
+          case 'phone':
+            // Operators serve A (a real customer) or an unknown number.
+            return operator && isStringSchema(schema)
+              ? { arbitrary: fc.oneof(fc.constant(world.customerA.phone!), phone) }
+              : undefined;
+          case 'location':
+            return operator
+              ? { arbitrary: fc.oneof(fc.constant(inside()), fc.constant(outside())) }
+              : undefined;
+        }
+      }
       const isString = schema.type === 'string' || typeof schema.pattern === 'string';
       switch (name) {
         case 'customer_id':
@@ -201,6 +239,14 @@ function buildFuzzer(world: World) {
       [/\/notify\/template\/\{id\}/, [world.targets.templateId]],
       [/\/notify\/notification\/\{id\}/, [world.targets.notificationId]],
       [/\/customer\/kyc\/tier\/\{code\}/, ['basic', 'standard', 'premium']],
+      [/\/agent\/agent\/\{id\}/, [world.agents.agentId, world.agents.otherAgentId]],
+      [/\/agent\/store\/\{id\}/, [world.agents.otherStoreId]],
+      [/\/agent\/operator\/\{id\}/, [world.agents.spareTellerId]],
+      [/\/agent\/admin\/operator\/\{id\}/, [world.agents.spareTellerId]],
+      [/\/agent\/(transaction\/)?cash-out\/\{id\}/, [world.agents.cashOutRequestId]],
+      [/\/agent\/withdrawal-code\/\{id\}/, [world.agents.withdrawalCodeId]],
+      [/\/agent\/float\/deposit\/\{id\}/, [world.agents.floatDepositId]],
+      [/\/agent\/commission\/plan\/\{id\}/, [world.agents.planId]],
     ];
     if (/\/admin\/config\/\{key\}/.test(path)) {
       // Only harmless keys for writes (MFA or approval settings would lock the fuzzing staff out).
@@ -485,7 +531,11 @@ if (sharedServices)
     before(async () => {
       world = await buildWorld({ roles: ['super_admin'] });
       const document = await loadDocument(world.t);
-      operations = destructiveLast(operationsOf(document));
+      // FUZZ_PATHS=<regex>: only the operations whose path matches (a quicker look at some; CI fuzzes them all).
+      const only = process.env.FUZZ_PATHS ? new RegExp(process.env.FUZZ_PATHS) : null;
+      operations = destructiveLast(operationsOf(document)).filter(
+        (operation) => !only || only.test(operation.path),
+      );
       checker = new ResponseChecker(document);
       catalog = new SecretCatalog(world.t);
     });
@@ -507,6 +557,8 @@ if (sharedServices)
         anonymous: world.anonymous,
         customer: world.customerA,
         staff: world.staff.get('super_admin')!,
+        operator: world.operators.tellerX,
+        operator_admin: world.operators.adminX,
       };
       for (const operation of operations) {
         // Sessions, PIN and password hashes appear as the run goes: the secrets to look for, as of now.
@@ -615,7 +667,7 @@ if (sharedServices)
           (process.env.FUZZ_VERBOSE === '1' || problems.length > 0 ? `${perOperation.join('\n')}\n` : ''),
       );
       // The list of special cases stays true to the document: each one names an operation that exists.
-      for (const id of Object.keys(SPECIAL)) {
+      for (const id of process.env.FUZZ_PATHS ? [] : Object.keys(SPECIAL)) {
         assert.ok(
           operations.some((operation) => operation.operationId === id),
           `special case ${id} is no longer in the document`,

@@ -163,12 +163,36 @@ export const OWNED_FIELDS = new Set([
   'loan_id',
 ]);
 
+/** Fields whose value, filled from agent X's objects, makes a request act on agent X's network. */
+export const AGENT_FIELDS = new Set(['agent_id', 'store_id']);
+
+interface PathValue {
+  value: string;
+  ownedByA: boolean;
+  /** One of agent X's objects (another agent's operator must get 404). */
+  ofAgentX?: boolean;
+}
+
 /** Path templates → the object of A (or target) their `{id}`-like parameter names. */
-function pathValue(world: World, path: string, name: string): { value: string; ownedByA: boolean } {
+function pathValue(world: World, path: string, name: string): PathValue {
   const a = world.a;
+  const x = world.agents;
   const own = (value: string) => ({ value, ownedByA: true });
   const other = (value: string) => ({ value, ownedByA: false });
-  const rules: [RegExp, () => { value: string; ownedByA: boolean }][] = [
+  // Agent X's objects take the `{id}` parameter; another (`{device_id}`) is a sample.
+  const agentX = (value: string) =>
+    name === 'id' ? { value, ownedByA: false, ofAgentX: true } : { value: 'sample', ownedByA: false };
+  const rules: [RegExp, () => PathValue][] = [
+    [/^\/api\/v1\/agent\/agent\/\{id\}/, () => agentX(x.agentId)],
+    [/^\/api\/v1\/agent\/store\/\{id\}/, () => agentX(x.otherStoreId)],
+    [/^\/api\/v1\/agent\/operator\/\{id\}/, () => agentX(x.spareTellerId)],
+    [/^\/api\/v1\/agent\/admin\/operator\/\{id\}/, () => agentX(x.spareTellerId)],
+    [/^\/api\/v1\/agent\/transaction\/cash-out\/\{id\}/, () => agentX(x.cashOutRequestId)],
+    [/^\/api\/v1\/agent\/float\/deposit\/\{id\}/, () => agentX(x.floatDepositId)],
+    // A's side of the same cash-out request, and A's withdrawal code.
+    [/^\/api\/v1\/agent\/cash-out\/\{id\}/, () => own(x.cashOutRequestId)],
+    [/^\/api\/v1\/agent\/withdrawal-code\/\{id\}/, () => own(x.withdrawalCodeId)],
+    [/^\/api\/v1\/agent\/commission\/plan\/\{id\}/, () => other(x.planId)],
     [/^\/api\/v1\/wallet\/wallet\/\{id\}/, () => own(a.walletId)],
     [/^\/api\/v1\/transaction\/transaction\/\{id\}/, () => own(a.transactionId)],
     [/^\/api\/v1\/customer\/customer\/\{id\}/, () => own(a.customerId)],
@@ -300,6 +324,16 @@ export function hintFor(world: World, operation: Operation, principal: Principal
         return 'a brand new passphrase 9';
       case 'code':
         return typeof schema.pattern === 'string' ? uniqueFromPattern(schema) : undefined;
+      // The agent network: agent X's own float, teller X's store, X's number.
+      case 'agent_id':
+        // A float is named by exactly one of agent_id and store_id: these name X's store.
+        if (['requestAgentFloatDeposit', 'rebalanceAgentFloat'].includes(operation.operationId))
+          return undefined;
+        return operation.path.startsWith('/api/v1/agent/') ? world.agents.agentId : undefined;
+      case 'store_id':
+        return operation.path.startsWith('/api/v1/agent/') ? world.agents.storeId : undefined;
+      case 'agent_number':
+        return world.agents.agentNumber;
       default:
         return undefined;
     }
@@ -322,6 +356,8 @@ export interface BuiltRequest {
   payload?: string | Buffer | object;
   /** A's objects the request references (path, query or body). */
   ownedRefs: string[];
+  /** Agent X's objects the request references (path, query or top-level body). */
+  agentRefs: string[];
   /** The JSON body sent, when there is one. */
   body?: Record<string, unknown>;
 }
@@ -353,21 +389,27 @@ export const UNDOCUMENTED_BODIES: Record<
 /** A minimal, valid-looking request for the operation as this principal would send it. */
 export function buildRequest(world: World, operation: Operation, principal: Principal): BuiltRequest {
   const ownedRefs: string[] = [];
+  const agentRefs: string[] = [];
   const context: SampleContext = { hint: hintFor(world, operation, principal), hintedOptional: true };
   const pathValues: Record<string, string> = {};
   for (const parameter of operation.pathParams) {
-    const { value, ownedByA } = pathValue(world, operation.path, parameter.name);
+    const { value, ownedByA, ofAgentX } = pathValue(world, operation.path, parameter.name);
     pathValues[parameter.name] = value;
     if (ownedByA) ownedRefs.push(`path ${parameter.name}`);
+    if (ofAgentX) agentRefs.push(`path ${parameter.name}`);
   }
   const query: Record<string, unknown> = {};
   for (const parameter of operation.queryParams) {
     const hinted = context.hint(parameter.name, parameter.schema);
     if (parameter.required)
       query[parameter.name] = hinted ?? sample(parameter.schema, context, parameter.name);
-    else if (hinted !== undefined && OWNED_FIELDS.has(parameter.name)) query[parameter.name] = hinted;
+    else if (hinted !== undefined && (OWNED_FIELDS.has(parameter.name) || AGENT_FIELDS.has(parameter.name)))
+      query[parameter.name] = hinted;
     if (query[parameter.name] !== undefined && OWNED_FIELDS.has(parameter.name)) {
       ownedRefs.push(`query ${parameter.name}`);
+    }
+    if (query[parameter.name] !== undefined && AGENT_FIELDS.has(parameter.name)) {
+      agentRefs.push(`query ${parameter.name}`);
     }
   }
   const headers: Record<string, string> = {};
@@ -377,7 +419,11 @@ export function buildRequest(world: World, operation: Operation, principal: Prin
   let body: Record<string, unknown> | undefined;
   if (operation.body?.contentType.includes('json')) {
     body = sample(operation.body.schema, context) as Record<string, unknown>;
-    for (const field of Object.keys(body ?? {})) if (OWNED_FIELDS.has(field)) ownedRefs.push(`body ${field}`);
+    for (const field of Object.keys(body ?? {})) {
+      if (OWNED_FIELDS.has(field)) ownedRefs.push(`body ${field}`);
+      if (AGENT_FIELDS.has(field) && operation.path.startsWith('/api/v1/agent/'))
+        agentRefs.push(`body ${field}`);
+    }
     payload = body as object;
   } else if (UNDOCUMENTED_BODIES[operation.operationId]) {
     const special = UNDOCUMENTED_BODIES[operation.operationId]!(world);
@@ -391,6 +437,7 @@ export function buildRequest(world: World, operation: Operation, principal: Prin
     headers,
     payload,
     ownedRefs,
+    agentRefs,
     body,
   };
 }

@@ -4,13 +4,17 @@
  * customer B the other customer, one staff user per role of seed/permissions.json) and A's objects, one of each
  * kind a customer-reachable route takes (wallet, transaction, KYC application, document, bank account, merchant,
  * QR code, dispute, session, device, push challenge, inbox item, support conversation, loan application, active
- * loan), plus staff-side targets.
+ * loan), plus staff-side targets. The agent network: agent X (a store with teller X, a second store and teller, an
+ * agent admin; a confirmed float deposit; a cash-out request X's teller made for A; A's withdrawal code at X) and
+ * agent Y, whose teller is the operator of another agent.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { customers } from '../../../src/modules/customers/customers.tables.ts';
+import { systemContext } from '../../../src/platform/audit.ts';
 import { FakeFineract } from '../../fakes/fineract.ts';
+import { fundFloat, inside, moneyAgent } from '../../helpers/agents-money.ts';
 import { bearer, login, startTestApp, type TestContext } from '../../helpers/app.ts';
 import { insertApplication, insertLoanProduct, type LoanCustomer } from '../../helpers/loans.ts';
 import { insertActiveLoan } from '../../helpers/loans-cob.ts';
@@ -24,10 +28,13 @@ export const A_BANK_ACCOUNT = '000000001';
 export const TINY_PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
 
 export interface Principal {
-  /** `anonymous`, `customer A`, `customer B` or `staff:<role>`. */
+  /** `anonymous`, `customer A`, `customer B`, `staff:<role>` or `operator:<who>`. */
   name: string;
-  kind: 'anonymous' | 'customer' | 'staff';
+  kind: 'anonymous' | 'customer' | 'staff' | 'operator';
+  /** Staff: the role code; operators: `teller` or `agent_admin`. */
   role?: string;
+  /** Operators: their agent. */
+  agentId?: string;
   /** Customer id or user id. */
   id?: string;
   token?: string;
@@ -59,12 +66,34 @@ export interface OwnedObjects {
   loanId: string;
 }
 
+/** Agent X's objects (routes of the agent network take them as ids) and agent Y, another agent. */
+export interface AgentObjects {
+  agentId: string;
+  agentNumber: string;
+  /** Teller X's store. */
+  storeId: string;
+  /** X's second store and its teller (staff and X's admin act on this teller, never on a principal). */
+  otherStoreId: string;
+  spareTellerId: string;
+  floatDepositId: string;
+  /** A cash-out request X's teller made for customer A (A approves or rejects it). */
+  cashOutRequestId: string;
+  /** Customer A's withdrawal code at agent X. */
+  withdrawalCodeId: string;
+  /** The seeded default commission plan. */
+  planId: string;
+  otherAgentId: string;
+}
+
 export interface World {
   t: TestContext;
   anonymous: Principal;
   customerA: Principal;
   customerB: Principal;
   staff: Map<string, Principal>;
+  /** Agent operators: X's teller and admin, and the teller of another agent (Y). */
+  operators: { tellerX: Principal; adminX: Principal; tellerY: Principal };
+  agents: AgentObjects;
   a: OwnedObjects;
   b: { customerId: string; walletId: string; walletNumber: string };
   /** Staff-side objects the routes act on, never one of the principals. */
@@ -464,12 +493,85 @@ async function populate(t: TestContext, close: () => Promise<void>, options: Wor
     'create template',
   );
 
+  // The agent network: X (owned by C) and Y, made by the fixtures of the agents' money tests.
+  const operatorPrincipal = async (
+    name: string,
+    operatorId: string,
+    role: 'teller' | 'agent_admin',
+    agentId: string,
+  ): Promise<Principal> => {
+    const relogin = async () =>
+      (
+        await t.application.identity.sessions.openSession(
+          t.deps.database.db,
+          { type: 'agent_operator', id: operatorId },
+          systemContext(),
+          'agent',
+        )
+      ).access_token;
+    return { name, kind: 'operator', role, agentId, id: operatorId, token: await relogin(), relogin };
+  };
+  const agentX = await moneyAgent(t, payee.id);
+  const agentY = await moneyAgent(t, payee.id);
+  const floatDeposit = (await fundFloat(t, { store_id: agentX.stores[0].id }, 1_000_000)) as {
+    deposit: { id: string };
+  };
+  const tellerX = await operatorPrincipal(
+    'operator:teller X',
+    agentX.stores[0].tellerId,
+    'teller',
+    agentX.id,
+  );
+  const adminX = await operatorPrincipal('operator:admin X', agentX.adminId, 'agent_admin', agentX.id);
+  const tellerY = await operatorPrincipal(
+    'operator:teller Y',
+    agentY.stores[0].tellerId,
+    'teller',
+    agentY.id,
+  );
+  const cashOutRequest = await expectStatus(
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agent/transaction/cash-out',
+      headers: idempotent(tellerX.token!),
+      payload: { phone: customerA.phone, amount: 1_000, currency: 'KES', location: inside() },
+    }),
+    202,
+    "X's teller asks A to approve a cash-out",
+  );
+  const withdrawalCode = await expectStatus(
+    await asA('POST', '/api/v1/agent/withdrawal-code', {
+      agent_number: agentX.number,
+      amount: 1_000,
+      currency: 'KES',
+      pin: TEST_PIN,
+    }),
+    201,
+    'A makes a withdrawal code at X',
+  );
+  const plans = await expectStatus(await admin('GET', '/api/v1/agent/commission/plan'), 200, 'list plans');
+  const defaultPlan = (plans.items as { id: string; is_default: boolean }[]).find((plan) => plan.is_default);
+  assert.ok(defaultPlan, 'a default commission plan is seeded');
+
   return {
     t,
     anonymous,
     customerA,
     customerB,
     staff,
+    operators: { tellerX, adminX, tellerY },
+    agents: {
+      agentId: agentX.id,
+      agentNumber: agentX.number,
+      storeId: agentX.stores[0].id,
+      otherStoreId: agentX.stores[1].id,
+      spareTellerId: agentX.stores[1].tellerId,
+      floatDepositId: floatDeposit.deposit.id,
+      cashOutRequestId: cashOutRequest.id as string,
+      withdrawalCodeId: withdrawalCode.id as string,
+      planId: defaultPlan.id,
+      otherAgentId: agentY.id,
+    },
     a: {
       customerId: customerA.id!,
       walletId: walletA.id,
