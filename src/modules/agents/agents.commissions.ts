@@ -371,13 +371,29 @@ export class CommissionService implements CommissionPort {
       if (!wallet) return skip('no_wallet');
       party = { kind: 'wallet', walletId: wallet.id };
     } else party = { kind: 'account', accountId: agent.floatAccountId };
-    // What a clawback took back after a payout is owed first: pay at most what the payable holds. Accruals reach
-    // the payable as deferred deltas; its guard lets a debit spend only rolled-up credits (see `payout`).
-    const [account] = await this.#ledger.accounts([agent.commissionAccountId]);
-    const held = account!.creditsPosted - account!.debitsPosted - account!.debitsPending;
-    let amount = group.total;
-    if (held < amount) amount = held;
+    // What a clawback took back after a payout is owed first: the debt is what the payable holds less than every
+    // accrual not yet paid, read in one snapshot with the payable's balance (its deferred credits included: an
+    // accrual committed after the roll-up is owed, not debt). Paying min(total, rolled-up credits) instead marked
+    // such accruals paid without paying them (found by test/reliability/agents-ledger.test.ts).
+    const { balance, held, owed } = await inTransaction(
+      this.#db,
+      async (tx) => {
+        const [account] = await this.#ledger.accounts([agent.commissionAccountId], tx);
+        const unpaid = await accruedBefore(tx, new Date('9999-12-31T00:00:00Z'), agent.id);
+        return {
+          balance: (await this.#ledger.balance(agent.commissionAccountId, tx)).balance,
+          held: account!.creditsPosted - account!.debitsPosted - account!.debitsPending,
+          owed: unpaid.find((item) => item.currency === group.currency)?.total ?? 0n,
+        };
+      },
+      { isolation: 'repeatable read' },
+    );
+    const debt = owed > balance ? owed - balance : 0n;
+    const amount = group.total - debt;
     if (amount <= 0n) return skip('clawback_debt');
+    // Accruals of the period whose credit is not rolled up yet (the payable's guard spends only rolled-up credits):
+    // nothing is paid, the next run pays them.
+    if (amount > held) throw agentsErrors.AGENT_COMMISSION_PAYOUT_CHANGED({ params: { agent_id: agent.id } });
     const previous = await lastPayout(this.#db, agent.id, group.currency);
     const periodStart =
       previous && previous.periodEnd.getTime() <= group.earliest.getTime()
@@ -441,6 +457,10 @@ export class CommissionService implements CommissionPort {
     } catch (error) {
       // A payout of the same agent and period ran at the same time and committed first: it paid these accruals.
       if (violatedConstraint(error) === 'agent_commission_payouts_period_key') return { payout: null };
+      // Another payout of this agent (another period_end) debited the payable after `held` was read: the same
+      // race as changed accruals, and nothing was paid (it answered an undeclared 422 INSUFFICIENT_BALANCE).
+      if (error instanceof AppError && error.errorCode === 'INSUFFICIENT_BALANCE')
+        throw agentsErrors.AGENT_COMMISSION_PAYOUT_CHANGED({ params: { agent_id: agent.id } });
       throw error;
     }
     return made;
