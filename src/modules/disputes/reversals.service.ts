@@ -31,6 +31,9 @@ export const REVERSIBLE_TYPES: ReadonlySet<string> = new Set([
   'bill',
   'cash_deposit',
   'cash_withdrawal',
+  // Agent cash (the agents module claws the commissions back on `transaction.reversed`).
+  'cash_in',
+  'cash_out',
 ]);
 
 export interface ReversalPayload {
@@ -176,7 +179,18 @@ export class ReversalService {
       debits.set(leg.debit, (debits.get(leg.debit) ?? 0n) + leg.amount);
       credits.set(leg.credit, (credits.get(leg.credit) ?? 0n) + leg.amount);
     }
-    const accounts = await this.#ledger.accounts([...new Set([...debits.keys(), ...credits.keys()])]);
+    const ids = [...new Set([...debits.keys(), ...credits.keys()])];
+    let accounts = await this.#ledger.accounts(ids);
+    // A deferred account with a guard (an agent's commission payable) counts only rolled-up credits: roll its deltas
+    // up first, so a reversal soon after the original is not refused for money the account holds.
+    if (
+      accounts.some(
+        (account) => account.deferred && debits.has(account.id) && account.debitsMustNotExceedCredits,
+      )
+    ) {
+      await this.#ledger.rollUp();
+      accounts = await this.#ledger.accounts(ids);
+    }
     for (const account of accounts) {
       const debit = debits.get(account.id) ?? 0n;
       const credit = credits.get(account.id) ?? 0n;
