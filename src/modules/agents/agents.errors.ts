@@ -9,6 +9,7 @@ import { commissionErrorDefinitions } from './agents.commission.errors.ts';
 import { floatErrorDefinitions } from './agents.float.errors.ts';
 import { geoErrorDefinitions } from './agents.geo.errors.ts';
 import { networkErrorDefinitions } from './agents.network.errors.ts';
+import { registrationErrorDefinitions } from './agents.registration.errors.ts';
 
 const definitions = {
   ...networkErrorDefinitions,
@@ -17,6 +18,7 @@ const definitions = {
   ...floatErrorDefinitions,
   ...cashErrorDefinitions,
   ...commissionErrorDefinitions,
+  ...registrationErrorDefinitions,
 } as const satisfies ErrorDefinitions;
 
 type AgentsErrorCodes = typeof definitions;

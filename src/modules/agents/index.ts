@@ -5,6 +5,7 @@
  * through this file. The areas meet through agents.ports.ts; each wires itself below between its `area:` markers.
  */
 import { defineModule } from '../../platform/modules.ts';
+import { onboardingModule } from '../onboarding/index.ts';
 import type { AgentAuth } from './agents.auth.ts';
 import { buildMoney, type MoneyArea, moneyAreaRoutes } from './agents.cash.wiring.ts';
 import {
@@ -29,6 +30,7 @@ import {
 } from './agents.network.wiring.ts';
 import type { PerformanceService } from './agents.performance.ts';
 import { AGENT_TRANSACTION_TYPES } from './agents.ports.ts';
+import { AgentRegistrations, registrationRoutes } from './agents.registration.ts';
 import * as tables from './agents.tables.ts';
 
 export { AGENT_TRANSACTION_TYPES, type DeviceLocation, type OperatorScope } from './agents.ports.ts';
@@ -57,6 +59,9 @@ export interface AgentsApi {
   commissions: CommissionService;
   /** Agent performance over a period (for the reports module too). */
   performance: PerformanceService;
+  // area: registration (api)
+  /** Agent-assisted customer registration through the onboarding module's rules. */
+  registrations: AgentRegistrations;
 }
 
 export const agentsModule = defineModule({
@@ -74,6 +79,7 @@ export const agentsModule = defineModule({
     'policy',
     'approvals',
     'transactions',
+    'onboarding',
   ],
   // area: config (one spread per area)
   config: { ...geoConfig },
@@ -124,12 +130,19 @@ export const agentsModule = defineModule({
     const { geo, shifts } = buildGeo(ctx, network, scopes);
     // area: commissions (create)
     const { commissions, performance } = buildCommissions(ctx);
+    // area: registration (create)
+    const registrations = new AgentRegistrations({
+      onboarding: ctx.use(onboardingModule),
+      scopes,
+      directory: network,
+    });
     // area: float (create)
     // area: cash (create)
     const money = buildMoney(ctx, { directory: network, scopes, guard: geo, commissions });
     return {
       module: 'agents',
       // area: api (values)
+      registrations,
       money,
       geo,
       shifts,
@@ -141,6 +154,7 @@ export const agentsModule = defineModule({
   },
   routes: (api, ctx) => [
     // area: routes (one plugin per area)
+    registrationRoutes(api.registrations),
     ...moneyAreaRoutes(api),
     geoAreaRoutes(api),
     ...networkAreaRoutes(api),

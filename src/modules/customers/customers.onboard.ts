@@ -34,7 +34,7 @@ export interface OnboardedCustomer {
   /** keyedHash(pepper, `pin:${id}`, pin), as CustomerAuth computes it. */
   pin_hash: string;
   /** Where the customer registered: the mobile app (the default) or USSD. */
-  channel?: 'mobile' | 'ussd';
+  channel?: 'mobile' | 'ussd' | 'agent';
   /**
    * The core-banking (Fineract) client the registration found the person as (identity path A). One bank client is
    * one customer: a client another customer is linked to answers 409 CUSTOMER_EXISTS (field `CBS client id`).

@@ -24,6 +24,8 @@ import {
   reviewPermission,
   seedOnboardingTemplates,
 } from './onboarding.activation.wiring.ts';
+import { agentRegistrationConfig } from './onboarding.agent.config.ts';
+import { AgentRegistration } from './onboarding.agent.ts';
 import { cbsDirectoryFrom } from './onboarding.cbs.ts';
 import { journeyConfig } from './onboarding.config.ts';
 import {
@@ -52,6 +54,15 @@ import {
 } from './onboarding.tables.ts';
 import { UssdRegistration, ussdRegistrationConfig } from './onboarding.ussd.ts';
 
+export {
+  type AgentPinAnswer,
+  type AgentRegistration,
+  type AgentRegistrationInput,
+  type AgentRegistrationRefusal,
+  type AgentRegistrationView,
+  type AgentStartAnswer,
+  agentRegistrationView,
+} from './onboarding.agent.ts';
 export { registrationEnded } from './onboarding.events.ts';
 export type {
   Advanced,
@@ -84,6 +95,8 @@ export interface OnboardingApi extends JourneyAreas {
   didit: DiditArea;
   /** Registration from USSD: the same machine and rules in one use case (`registerFromUssd`), the terms SMS. */
   ussd: UssdRegistration;
+  /** Agent-assisted registration: an operator starts it and verifies the phone, the customer sets the PIN on USSD. */
+  agent: AgentRegistration;
 }
 
 export const onboardingModule = defineModule({
@@ -91,7 +104,13 @@ export const onboardingModule = defineModule({
   description:
     'Onboarding: mobile self-registration as one resumable journey (phone check, CBS or Didit identity, phone and email OTP, terms, PIN, auto or manual approval)',
   dependsOn: ['settings', 'identity', 'customers', 'notifications', 'wallets'],
-  config: { ...journeyConfig, ...activationConfig, ...diditConfig, ...ussdRegistrationConfig },
+  config: {
+    ...journeyConfig,
+    ...activationConfig,
+    ...diditConfig,
+    ...ussdRegistrationConfig,
+    ...agentRegistrationConfig,
+  },
   errors: onboardingErrors,
   tables: {
     registrations,
@@ -133,7 +152,18 @@ export const onboardingModule = defineModule({
       },
       ctx.config,
     );
-    return { ...journeyAreas, activation, didit, ussd };
+    const agent = new AgentRegistration(
+      ctx.deps,
+      journeyAreas,
+      {
+        activation: activation.activation,
+        notifications,
+        settings,
+        cbs: cbsDirectoryFrom(ctx.deps.config),
+      },
+      ctx.config,
+    );
+    return { ...journeyAreas, activation, didit, ussd, agent };
   },
   routes: (api) => [
     ...journeyAreaRoutes(api),

@@ -27,6 +27,7 @@ import type { NotificationsService } from '../notifications/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import type { ActivationConfig } from './onboarding.activation.config.ts';
 import { registrationActivated } from './onboarding.activation.events.ts';
+import type { AgentTierConfig } from './onboarding.agent.config.ts';
 import type { DeclaredDetails, IdentityResult } from './onboarding.cbs.ts';
 import { mismatchCodes, normaliseNationalIdValue } from './onboarding.cbs.ts';
 import type { Journey, RegistrationRow } from './onboarding.journey.ts';
@@ -67,7 +68,7 @@ export class Activation {
   readonly #identity: IdentityService;
   readonly #wallets: WalletsService;
   readonly #screening: ScreeningPort;
-  readonly #config: ActivationConfig & Partial<UssdRegistrationConfig>;
+  readonly #config: ActivationConfig & Partial<UssdRegistrationConfig> & Partial<AgentTierConfig>;
 
   constructor(
     deps: Dependencies,
@@ -283,12 +284,15 @@ export class Activation {
       throw new Error(`registration ${row.id} reached activation without a name`);
     const path = row.path === 'cbs' ? 'cbs' : declaredIdentity(row) ? 'declared' : 'didit';
     // USSD: whatever the identity path, no document was seen and no device bound, so the USSD tier (Basic).
+    // Agent: the tier of ONBOARDING_TIER_AGENT (the operator saw the ID; no device bound).
     const kycTier =
       row.channel === 'ussd'
         ? (this.#config.ONBOARDING_TIER_USSD ?? this.#config.ONBOARDING_TIER_DIDIT)
-        : path === 'cbs'
-          ? this.#config.ONBOARDING_TIER_CBS
-          : this.#config.ONBOARDING_TIER_DIDIT;
+        : row.channel === 'agent'
+          ? (this.#config.ONBOARDING_TIER_AGENT ?? this.#config.ONBOARDING_TIER_DIDIT)
+          : path === 'cbs'
+            ? this.#config.ONBOARDING_TIER_CBS
+            : this.#config.ONBOARDING_TIER_DIDIT;
     const email = row.emailVerifiedAt ? this.#journey.open<string>(row.id, 'email', row.emailSealed) : null;
     const nationalId = declared?.national_id ?? identity?.document_number ?? null;
     const actor: RequestContext = context;
@@ -312,7 +316,7 @@ export class Activation {
         nationality: alpha2(declared?.nationality) ?? alpha2(identity?.nationality),
         kyc_tier: kycTier,
         pin_hash: row.pinHash,
-        channel: row.channel === 'ussd' ? 'ussd' : 'mobile',
+        channel: row.channel === 'app' ? 'mobile' : row.channel,
         cbs_client_id: row.path === 'cbs' ? row.cbsClientId : null,
       },
       actor,

@@ -127,7 +127,13 @@ export const TRANSITIONS: Table = {
     phone_network: 'phone_verified',
     expire: 'expired',
   },
-  identity_declared: { phone_network: 'phone_verified', expire: 'expired' },
+  identity_declared: {
+    // An agent-assisted registration proves the phone with the customer's OTP (USSD: the network proved it).
+    phone_otp_send: 'identity_declared',
+    phone_otp_verify: 'phone_verified',
+    phone_network: 'phone_verified',
+    expire: 'expired',
+  },
   phone_verified: {
     ...correctedIn('phone_verified'),
     email_otp_send: 'phone_verified',

@@ -34,10 +34,16 @@ export const registrations = pgTable(
     phoneCountry: text('phone_country').notNull(),
     deviceId: text('device_id'),
     appVersion: text('app_version').notNull(),
-    /** Where the registration was made: the mobile app, or USSD (onboarding.ussd.ts; no device, no token used). */
-    channel: text('channel', { enum: ['app', 'ussd'] })
+    /**
+     * Where the registration was made: the mobile app, USSD (onboarding.ussd.ts; no device, no token used), or an
+     * agent's operator (onboarding.agent.ts; the registrar columns say which).
+     */
+    channel: text('channel', { enum: ['app', 'ussd', 'agent'] })
       .notNull()
       .default('app'),
+    /** Agent-assisted registration: the agent and the operator who registered the customer (agents module ids). */
+    registrarAgentId: uuid('registrar_agent_id'),
+    registrarOperatorId: uuid('registrar_operator_id'),
     language: text('language').notNull(),
     /** A state of onboarding.machine.ts STATES. */
     state: text('state').notNull(),
@@ -100,6 +106,9 @@ export const registrations = pgTable(
     index('registrations_national_id_idx').on(table.nationalIdIndex),
     index('registrations_created_idx').on(table.createdAt),
     index('registrations_channel_phone_idx').on(table.channel, table.phone),
+    index('registrations_registrar_agent_idx')
+      .on(table.registrarAgentId)
+      .where(sql`${table.registrarAgentId} is not null`),
     uniqueIndex('registrations_didit_session_key')
       .on(table.diditSessionId)
       .where(sql`${table.diditSessionId} is not null`),

@@ -3,11 +3,15 @@
  * - Withdraw cash at an agent: the agent number, the amount (the one-time-code threshold is checked before the PIN),
  *   then a confirmation that takes the PIN and ends with the 6-digit withdrawal code and its expiry, for the operator
  *   to type. The code is bound to that agent, that amount and the customer, and pays out once.
+ * - Finishing an agent-assisted registration (the register journey leads here for a number an agent registered and
+ *   whose phone the customer verified at the counter): the terms (their link came by SMS), then the PIN twice on the
+ *   customer's own phone, so the operator never sees it; the onboarding module completes the registration.
  * - Approve agent withdrawal: the customer's pending cash-outs started by an operator (agent name, amount); one is
  *   chosen, the PIN approves it and the cash-out posts (approved, with fee and reference), or the refusal is shown.
  */
+import type { RequestContext } from '../../platform/audit.ts';
 import { agentNumberOf } from './ussd.agent.ts';
-import { defineJourney, type Outcome } from './ussd.menu.ts';
+import { defineJourney, type Outcome, type StateContext } from './ussd.menu.ts';
 import {
   customerOf,
   MONEY_PHRASES,
@@ -21,6 +25,16 @@ import type { UssdServices } from './ussd.ports.ts';
 
 /** Refusals of an approval that mean the request is gone (decided, expired, failed, not the customer's). */
 const GONE = new Set(['AGENT_CASH_OUT_NOT_PENDING', 'AGENT_CASH_OUT_NOT_FOUND']);
+
+/** Nobody is signed in while a registration completes: the session is the request, the actor anonymous. */
+function registrationContext(ctx: StateContext<unknown>): RequestContext {
+  return {
+    actor: { type: 'anonymous', id: null },
+    ip: null,
+    userAgent: `ussd/${ctx.gateway}`,
+    requestId: `ussd:${ctx.gateway}:${ctx.sessionId}`.slice(0, 128),
+  };
+}
 
 /** "14:05 UTC": when a code expires, as a handset shows it. */
 function clock(at: Date): string {
@@ -93,6 +107,53 @@ export const agentJourney = defineJourney<UssdServices>({
       en: 'Approved: {amount} at {agent}. Fee {fee}. Ref {reference}',
       fr: 'Approuve: {amount} chez {agent}. Frais {fee}. Ref {reference}',
       sw: 'Imeidhinishwa: {amount} kwa {agent}. Ada {fee}. Kumb {reference}',
+    },
+    reg_terms: {
+      en: 'An agent registered you. Accept the terms?',
+      fr: 'Un agent vous a inscrit. Acceptez-vous les conditions?',
+      sw: 'Wakala amekusajili. Unakubali masharti?',
+    },
+    accept: { en: 'Accept', fr: 'Accepter', sw: 'Kubali' },
+    decline: { en: 'Decline', fr: 'Refuser', sw: 'Kataa' },
+    reg_declined: {
+      en: 'Registration not finished. Dial again to accept the terms.',
+      fr: 'Inscription non terminee. Rappelez pour accepter les conditions.',
+      sw: 'Usajili haujakamilika. Piga tena kukubali masharti.',
+    },
+    reg_pin: {
+      en: 'Choose your PIN (4 to 6 digits). Do not tell it to anyone, not even the agent.',
+      fr: 'Choisissez votre PIN (4 a 6 chiffres). Ne le dites a personne, pas meme a l agent.',
+      sw: 'Chagua PIN yako (tarakimu 4 hadi 6). Usimwambie mtu, hata wakala.',
+    },
+    reg_pin_again: {
+      en: 'Enter your PIN again',
+      fr: 'Entrez encore votre PIN',
+      sw: 'Weka PIN yako tena',
+    },
+    reg_weak_pin: {
+      en: 'This PIN is too easy to guess. Choose another.',
+      fr: 'Ce PIN est trop facile a deviner. Choisissez-en un autre.',
+      sw: 'PIN hii ni rahisi kukisiwa. Chagua nyingine.',
+    },
+    reg_mismatch: {
+      en: 'The PINs do not match. Enter it again or 0 to choose another.',
+      fr: 'Les PIN ne correspondent pas. Entrez-le encore ou 0 pour en choisir un autre.',
+      sw: 'PIN hazilingani. Iweke tena au 0 kuchagua nyingine.',
+    },
+    reg_active: {
+      en: 'Your account is ready. Dial again and enter your PIN to use it. We sent you an SMS.',
+      fr: 'Votre compte est pret. Rappelez et entrez votre PIN pour l utiliser. Un SMS vous a ete envoye.',
+      sw: 'Akaunti yako iko tayari. Piga tena na uweke PIN kuitumia. Tumekutumia SMS.',
+    },
+    reg_in_review: {
+      en: 'Thank you. We are checking your details and will send you an SMS when your account is ready.',
+      fr: 'Merci. Nous verifions vos informations et vous enverrons un SMS quand votre compte sera pret.',
+      sw: 'Asante. Tunakagua taarifa zako na tutakutumia SMS akaunti yako ikiwa tayari.',
+    },
+    reg_gone: {
+      en: 'This registration is no longer waiting for your PIN. Please see the agent.',
+      fr: 'Cette inscription n attend plus votre PIN. Voyez l agent.',
+      sw: 'Usajili huu hausubiri PIN yako tena. Tafadhali muone wakala.',
     },
     gone: {
       en: 'This withdrawal is no longer waiting for approval.',
@@ -189,6 +250,56 @@ export const agentJourney = defineJourney<UssdServices>({
             },
           },
         };
+      },
+    },
+
+    // ---- Finishing an agent-assisted registration: terms and PIN on the customer's own phone -----------------------
+    reg_terms: {
+      async screen(ctx) {
+        // The agent gives the terms at the counter. (No SMS is queued from here: see docs/agents.md, Registration.)
+        void ctx;
+        return {
+          phrase: 'reg_terms',
+          options: [
+            { key: '1', label: { phrase: 'accept' }, value: 'accept' },
+            { key: '2', label: { phrase: 'decline' }, value: 'decline' },
+          ],
+        };
+      },
+      input: { type: 'choice' },
+      next(value, ctx) {
+        if (value !== 'accept') return { end: { phrase: 'reg_declined' } };
+        ctx.set('reg_terms', 'accepted');
+        return { go: 'reg_pin' };
+      },
+    },
+    reg_pin: {
+      screen: () => ({ phrase: 'reg_pin' }),
+      input: { type: 'pin' },
+      next(pin, ctx) {
+        if (ctx.services.account.pinProblem(pin)) return { retry: { phrase: 'reg_weak_pin' } };
+        ctx.set('reg_pin', ctx.pinDigest(pin));
+        return { go: 'reg_pin_again' };
+      },
+    },
+    reg_pin_again: {
+      screen: () => ({ phrase: 'reg_pin_again' }),
+      input: { type: 'pin' },
+      async next(pin, ctx): Promise<Outcome> {
+        const wanted = ctx.get('reg_pin');
+        if (!wanted || ctx.get('reg_terms') !== 'accepted') return { go: 'reg_terms' };
+        if (ctx.pinDigest(pin) !== wanted) return { retry: { phrase: 'reg_mismatch' } };
+        const answer = await ctx.services.agent.completeRegistration(
+          ctx.msisdn,
+          pin,
+          registrationContext(ctx),
+        );
+        ctx.set('reg_pin', '');
+        if (answer.outcome !== 'refused')
+          return { end: { phrase: answer.outcome === 'active' ? 'reg_active' : 'reg_in_review' } };
+        if (answer.reason === 'weak_pin') return { journey: 'agent', state: 'reg_pin' };
+        if (answer.reason === 'unavailable') return { end: { phrase: 'common.error' } };
+        return { end: { phrase: 'reg_gone' } };
       },
     },
 

@@ -6,11 +6,13 @@
  * operator started at a store. The one-time-code threshold is checked before any PIN (USSD takes no one-time code);
  * the approval runs under the step's idempotency claim, so a gateway delivering the step again pays out once.
  */
+import type { RequestContext } from '../../platform/audit.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { ModuleContext } from '../../platform/modules.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { type AgentsApi, agentsModule } from '../agents/index.ts';
+import { type AgentPinAnswer, type OnboardingApi, onboardingModule } from '../onboarding/index.ts';
 import { type SettingsService, settingsModule } from '../settings/index.ts';
 import { ussdRequestContext } from './ussd.claims.ts';
 import { type MoneyOutcome, runClaimed } from './ussd.money.claims.ts';
@@ -54,6 +56,10 @@ export interface AgentPort {
   pendingCashOuts(customerId: string): Promise<PendingAgentCashOut[]>;
   /** Approves one with the PIN: the cash-out posts (wallet pays amount and fee, the store's float gets the amount). */
   approveCashOut(call: MoneyCall, cashOutId: string, pin: string): Promise<MoneyOutcome>;
+  /** Whether an agent registered this number and waits for the customer's terms and PIN (the register journey asks). */
+  registrationAwaitingPin(msisdn: string): Promise<boolean>;
+  /** The customer accepted the terms and set the PIN on their own phone: the registration completes (or goes to review). */
+  completeRegistration(msisdn: string, pin: string, context: RequestContext): Promise<AgentPinAnswer>;
 }
 
 /** `A1234567` from what a handset types: the 7 digits, with or without the A. Null when it is not one. */
@@ -66,9 +72,16 @@ export class UssdAgents implements AgentPort {
   readonly #agents: AgentsApi;
   readonly #settings: SettingsService;
   readonly #deps: Dependencies;
+  readonly #onboarding: OnboardingApi;
 
-  constructor(options: { agents: AgentsApi; settings: SettingsService; deps: Dependencies }) {
+  constructor(options: {
+    agents: AgentsApi;
+    settings: SettingsService;
+    deps: Dependencies;
+    onboarding: OnboardingApi;
+  }) {
     this.#agents = options.agents;
+    this.#onboarding = options.onboarding;
     this.#settings = options.settings;
     this.#deps = options.deps;
   }
@@ -150,6 +163,14 @@ export class UssdAgents implements AgentPort {
       () => this.#agents.money.approveCashOut(call.customerId, cashOutId, pin),
     );
   }
+
+  async registrationAwaitingPin(msisdn: string): Promise<boolean> {
+    return (await this.#onboarding.agent.awaitingPin(msisdn)) !== null;
+  }
+
+  completeRegistration(msisdn: string, pin: string, context: RequestContext): Promise<AgentPinAnswer> {
+    return this.#onboarding.agent.completeFromUssd(msisdn, pin, context);
+  }
 }
 
 export function createUssdAgents(ctx: ModuleContext): UssdAgents {
@@ -157,5 +178,6 @@ export function createUssdAgents(ctx: ModuleContext): UssdAgents {
     agents: ctx.use(agentsModule),
     settings: ctx.use(settingsModule),
     deps: ctx.deps,
+    onboarding: ctx.use(onboardingModule),
   });
 }

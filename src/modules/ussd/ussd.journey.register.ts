@@ -181,9 +181,12 @@ export const registerJourney = defineJourney<UssdServices>({
         })),
       }),
       input: { type: 'choice' },
-      next(value, ctx) {
+      async next(value, ctx) {
         const language = LANGUAGES.find((candidate) => candidate === value);
         if (language) ctx.setLanguage(language);
+        // An agent registered this number and the customer verified it at the counter: only terms and PIN remain.
+        if (await ctx.services.agent.registrationAwaitingPin(ctx.msisdn))
+          return { journey: 'agent', state: 'reg_terms' };
         return { go: 'name' };
       },
     },
