@@ -89,6 +89,6 @@ export const networkErrorDefinitions = {
     message: 'The {what} still holds float or commission ({balance})',
     description:
       'An agent closes only with zero float on itself and every store and zero commission payable; a store only ' +
-      'with zero float. Move the float out first (or `sweep: true` for an agent).',
+      'with zero float: rebalance store floats to the agent and pay commissions out first.',
   },
 } as const satisfies ErrorDefinitions;

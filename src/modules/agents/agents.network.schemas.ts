@@ -151,15 +151,7 @@ export const ReasonBody = Type.Object(
   { additionalProperties: false },
 );
 export const CloseBody = Type.Object(
-  {
-    reason: Type.String({ minLength: 3, maxLength: 500 }),
-    sweep: Type.Optional(
-      Type.Boolean({
-        description:
-          'Move remaining float out before closing. Not available yet: a non-zero float refuses with AGENT_FLOAT_NOT_ZERO',
-      }),
-    ),
-  },
+  { reason: Type.String({ minLength: 3, maxLength: 500 }) },
   { additionalProperties: false },
 );
 

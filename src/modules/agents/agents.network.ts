@@ -515,8 +515,8 @@ export class AgentNetwork implements AgentDirectory {
   }
 
   /**
-   * Closes an agent: zero float on itself and every store and zero commission payable (the sweep of leftover float
-   * is the float area's `float_transfer`; until it exists, a non-zero balance refuses with AGENT_FLOAT_NOT_ZERO).
+   * Closes an agent: zero float on itself and every store and zero commission payable, else AGENT_FLOAT_NOT_ZERO
+   * (there is no sweep of leftover float out of the network yet: see docs/agents.md).
    */
   async closeAgent(id: string, reason: string, context: RequestContext) {
     return inTransaction(this.#db, async (tx) => {
