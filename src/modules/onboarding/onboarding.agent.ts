@@ -26,20 +26,20 @@ import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { OtpService, otpRequested } from '../../platform/otp.ts';
 import { emitEvent } from '../../platform/outbox.ts';
-import { customerIdByPhone, nationalIdBlindIndex, pinVerdict } from '../customers/index.ts';
+import { customerIdByPhone, pinVerdict } from '../customers/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { Activation } from './onboarding.activation.ts';
 import type { JourneyConfig } from './onboarding.config.ts';
 import type { Consent } from './onboarding.consent.ts';
 import type { Credentials } from './onboarding.credentials.ts';
-import type { Journey, RegistrationPatch, RegistrationRow } from './onboarding.journey.ts';
+import type { Journey, RegistrationRow } from './onboarding.journey.ts';
 import { maskPhone, stateOf } from './onboarding.journey.ts';
 import type { PhoneCheck } from './onboarding.phone.ts';
 import { denyListed, insertRegistration } from './onboarding.repository.ts';
 import { registrations } from './onboarding.tables.ts';
 import type { UssdRegistrationConfig } from './onboarding.ussd.config.ts';
-import { identifyByCbs, parseUssdDetails } from './onboarding.ussd.identity.ts';
+import { identifyByCbs, parseUssdDetails, recordIdentity } from './onboarding.ussd.identity.ts';
 
 const HOUR_MS = 3_600_000;
 const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
@@ -227,42 +227,12 @@ export class AgentRegistration {
         entityId: id,
         after: { state: 'phone_checked', phone: maskPhone(phone), country, ...audit },
       });
-      const declared = parsed.declared;
-      const identityPatch: RegistrationPatch = {
-        declaredSealed: this.#journey.seal(id, 'declared', declared),
-        nationalIdIndex: nationalIdBlindIndex(
-          this.#deps.config.HMAC_PEPPER,
-          declared.national_id_type,
-          declared.national_id,
-        ),
-      };
-      if (identified.step === 'identity_cbs')
-        await this.#journey.advance(
-          tx,
-          id,
-          'identity_cbs',
-          {
-            ...identityPatch,
-            path: 'cbs',
-            identitySealed: this.#journey.seal(id, 'identity', identified.identity),
-            identitySummary: { source: 'cbs', assurance: 'cbs', mismatches: [], didit_status: null },
-            cbsClientId: identified.identity.cbs_client_id ?? null,
-          },
-          { context, audit: { ...audit, lookup: 'national_id', mismatches: identified.mismatches } },
-        );
-      else
-        await this.#journey.advance(
-          tx,
-          id,
-          'identity_declared',
-          {
-            ...identityPatch,
-            path: null,
-            identitySealed: null,
-            identitySummary: { source: 'declared', assurance: 'declared', cbs_lookup: identified.cbs },
-          },
-          { context, audit: { ...audit, cbs_lookup: identified.cbs } },
-        );
+      await recordIdentity(
+        this.#journey,
+        tx,
+        { id, pepper: this.#deps.config.HMAC_PEPPER, declared: parsed.declared, identified },
+        { context, audit },
+      );
       const { registration } = await this.#journey.advance(tx, id, 'phone_otp_send', {}, { context, audit });
       await emitEvent(
         tx,

@@ -8,9 +8,13 @@ import {
   type CbsClientDirectory,
   FineractError,
 } from '../../integrations/fineract/fineract.client.ts';
+import type { RequestContext } from '../../platform/audit.ts';
+import type { Executor } from '../../platform/db.ts';
 import { DependencyUnavailableError } from '../../platform/errors.ts';
+import { nationalIdBlindIndex } from '../customers/index.ts';
 import { AMBIGUOUS_CLIENT, cbsFullName, matchCbsClient } from './onboarding.cbs.match.ts';
 import { type DeclaredDetails, type IdentityResult, normaliseNationalIdValue } from './onboarding.cbs.ts';
+import type { Journey, RegistrationPatch } from './onboarding.journey.ts';
 import type { UssdRegistrationInput } from './onboarding.ussd.config.ts';
 
 export type Identified =
@@ -100,4 +104,59 @@ function validBirthDate(value: string): boolean {
   if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) return false;
   const years = (Date.now() - date.getTime()) / (365.25 * 86_400_000);
   return years > 0 && years <= 120;
+}
+
+/**
+ * The identity step of a registration made without the app (USSD, an agent): the bank's record when the core banking
+ * system holds the national ID (`identity_cbs`), else the identity as declared, for review (`identity_declared`).
+ */
+export async function recordIdentity(
+  journey: Journey,
+  tx: Executor,
+  input: { id: string; pepper: string; declared: Parsed['declared']; identified: Identified },
+  options: { context: RequestContext; audit: Record<string, unknown> },
+): Promise<void> {
+  const { id, declared, identified } = input;
+  const { context, audit } = options;
+  const identityPatch: RegistrationPatch = {
+    declaredSealed: journey.seal(id, 'declared', declared),
+    nationalIdIndex: nationalIdBlindIndex(input.pepper, declared.national_id_type, declared.national_id),
+  };
+  if (identified.step === 'identity_cbs') {
+    await journey.advance(
+      tx,
+      id,
+      'identity_cbs',
+      {
+        ...identityPatch,
+        path: 'cbs',
+        identitySealed: journey.seal(id, 'identity', identified.identity),
+        identitySummary: { source: 'cbs', assurance: 'cbs', mismatches: [], didit_status: null },
+        cbsClientId: identified.identity.cbs_client_id ?? null,
+      },
+      {
+        context,
+        audit: {
+          ...audit,
+          lookup: 'national_id',
+          mismatches: identified.mismatches,
+          cbs_client_id: identified.identity.cbs_client_id ?? null,
+        },
+      },
+    );
+    return;
+  }
+  await journey.advance(
+    tx,
+    id,
+    'identity_declared',
+    {
+      ...identityPatch,
+      path: null,
+      identitySealed: null,
+      // No `mismatches` list: nothing was compared, so nothing may read as "verified without mismatch".
+      identitySummary: { source: 'declared', assurance: 'declared', cbs_lookup: identified.cbs },
+    },
+    { context, audit: { ...audit, cbs_lookup: identified.cbs } },
+  );
 }

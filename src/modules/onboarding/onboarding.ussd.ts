@@ -21,7 +21,7 @@ import { type Executor, inTransaction } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { customerIdByPhone, nationalIdBlindIndex, pinVerdict } from '../customers/index.ts';
+import { customerIdByPhone, pinVerdict } from '../customers/index.ts';
 import type { NotificationsService } from '../notifications/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { ActivationConfig } from './onboarding.activation.config.ts';
@@ -29,7 +29,7 @@ import type { Activation } from './onboarding.activation.ts';
 import type { JourneyConfig } from './onboarding.config.ts';
 import type { Consent } from './onboarding.consent.ts';
 import type { Credentials } from './onboarding.credentials.ts';
-import type { Journey, RegistrationPatch, RegistrationRow } from './onboarding.journey.ts';
+import type { Journey, RegistrationRow } from './onboarding.journey.ts';
 import { maskPhone } from './onboarding.journey.ts';
 import type { RegistrationState } from './onboarding.machine.ts';
 import type { PhoneCheck } from './onboarding.phone.ts';
@@ -41,7 +41,13 @@ import type {
   UssdRegistrationConfig,
   UssdRegistrationInput,
 } from './onboarding.ussd.config.ts';
-import { type Identified, identifyByCbs, type Parsed, parseUssdDetails } from './onboarding.ussd.identity.ts';
+import {
+  type Identified,
+  identifyByCbs,
+  type Parsed,
+  parseUssdDetails,
+  recordIdentity,
+} from './onboarding.ussd.identity.ts';
 
 export {
   type UssdRefusal,
@@ -212,51 +218,12 @@ export class UssdRegistration {
       after: { state: 'phone_checked', phone: maskPhone(phone), country: facts.country, channel: 'ussd' },
     });
     const audit = { channel: 'ussd' };
-    const declared = parsed.declared;
-    const identityPatch: RegistrationPatch = {
-      declaredSealed: this.#journey.seal(id, 'declared', declared),
-      nationalIdIndex: nationalIdBlindIndex(
-        this.#deps.config.HMAC_PEPPER,
-        declared.national_id_type,
-        declared.national_id,
-      ),
-    };
-    if (identified.step === 'identity_cbs')
-      await this.#journey.advance(
-        tx,
-        id,
-        'identity_cbs',
-        {
-          ...identityPatch,
-          path: 'cbs',
-          identitySealed: this.#journey.seal(id, 'identity', identified.identity),
-          identitySummary: { source: 'cbs', assurance: 'cbs', mismatches: [], didit_status: null },
-          cbsClientId: identified.identity.cbs_client_id ?? null,
-        },
-        {
-          context,
-          audit: {
-            ...audit,
-            lookup: 'national_id',
-            mismatches: identified.mismatches,
-            cbs_client_id: identified.identity.cbs_client_id ?? null,
-          },
-        },
-      );
-    else
-      await this.#journey.advance(
-        tx,
-        id,
-        'identity_declared',
-        {
-          ...identityPatch,
-          path: null,
-          identitySealed: null,
-          // No `mismatches` list: nothing was compared, so nothing may read as "verified without mismatch".
-          identitySummary: { source: 'declared', assurance: 'declared', cbs_lookup: identified.cbs },
-        },
-        { context, audit: { ...audit, cbs_lookup: identified.cbs } },
-      );
+    await recordIdentity(
+      this.#journey,
+      tx,
+      { id, pepper: this.#deps.config.HMAC_PEPPER, declared: parsed.declared, identified },
+      { context, audit },
+    );
     await this.#journey.advance(tx, id, 'phone_network', { phoneVerifiedAt: new Date() }, { context, audit });
     await this.#journey.advance(tx, id, 'email_skip', { emailSkipped: true }, { context, audit });
     await this.#journey.advance(
