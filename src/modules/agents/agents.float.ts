@@ -13,7 +13,7 @@ import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, positiveAmount } from '../../platform/money.ts';
 import type { LedgerService } from '../ledger/index.ts';
-import type { MovementPlan, TransactionsService } from '../transactions/index.ts';
+import type { MovementPlan, Party, TransactionsService } from '../transactions/index.ts';
 import { agentsErrors } from './agents.errors.ts';
 import type { AgentDirectory, AgentRow, OperatorScope, OperatorScopes, StoreRow } from './agents.ports.ts';
 import { agentFloatDeposits, agentStores, agents } from './agents.tables.ts';
@@ -360,6 +360,61 @@ export class AgentFloat {
       );
     } catch (error) {
       throw floatRefusal(error, name(from));
+    }
+  }
+
+  /**
+   * Moves the whole of a float to `destination` (an agent's closure sweep by staff): one `float_transfer` through the
+   * engine, its own commit. `limits: false`: a bank closure moving the agent's money to its owner, not the owner's own
+   * receipt, so a customer wallet's receive limits do not apply. Idempotent under the deterministic `sweep_key`
+   * (derived from the agent and the float): it moves what the float holds now and, inside the commit, requires the
+   * float to be empty after it, so a retried close after a crash finds it empty and moves nothing (and two closes at
+   * once cannot both move it: the float's ledger guard refuses the second). Null when there was nothing to move.
+   */
+  async sweep(
+    holder: FloatHolder,
+    destination: Party,
+    sweepKey: string,
+    context: RequestContext,
+  ): Promise<Awaited<ReturnType<TransactionsService['engine']['commit']>> | null> {
+    const { balance } = await this.#ledger.balance(holder.accountId);
+    if (balance <= 0n) return null;
+    const name = holder.store?.storeNumber ?? holder.agent.agentNumber;
+    try {
+      return await this.#transactions.engine.commit(
+        {
+          type: 'float_transfer',
+          channel: 'back_office',
+          initiator:
+            context.actor.type === 'user'
+              ? { type: 'user', id: context.actor.id }
+              : { type: 'system', id: null },
+          source: { kind: 'account', accountId: holder.accountId },
+          destination,
+          amount: balance,
+          currency: holder.agent.currency,
+          feeRule: null,
+          limits: false,
+          narration: `Closure sweep ${name}`,
+          metadata: {
+            sweep_key: sweepKey,
+            agent_id: holder.agent.id,
+            from_store_id: holder.store?.id ?? null,
+          },
+          beforeCommit: async (tx) => {
+            const after = await this.#ledger.balance(holder.accountId, tx);
+            if (after.balance !== 0n)
+              throw agentsErrors.AGENT_FLOAT_INSUFFICIENT({
+                params: { account: name, available: after.balance.toString(), required: '0' },
+                details: { required: '0', available: after.balance.toString() },
+              });
+          },
+        },
+        AUTHORIZED(),
+        context,
+      );
+    } catch (error) {
+      throw floatRefusal(error, name);
     }
   }
 

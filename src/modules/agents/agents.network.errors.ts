@@ -91,4 +91,11 @@ export const networkErrorDefinitions = {
       'An agent closes only with zero float on itself and every store and zero commission payable; a store only ' +
       'with zero float: rebalance store floats to the agent and pay commissions out first.',
   },
+  AGENT_SWEEP_NO_WALLET: {
+    status: 409,
+    message: 'The agent’s owner has no {currency} wallet to sweep the float into',
+    description:
+      'Closing with `sweep: true` moves every float and the commission to the owner’s customer wallet in the ' +
+      'agent’s currency; the owner has none (open one, or empty the floats and close without sweep). Nothing moved.',
+  },
 } as const satisfies ErrorDefinitions;

@@ -171,19 +171,34 @@ export function agentNetworkRoutes(network: AgentNetwork, scopes: AgentAuth): Fa
       {
         config: {
           access: { permission: 'agent:suspend' },
-          errors: ['AGENT_NOT_FOUND', 'AGENT_STATUS_CONFLICT', 'AGENT_FLOAT_NOT_ZERO'],
+          errors: [
+            'AGENT_NOT_FOUND',
+            'AGENT_STATUS_CONFLICT',
+            'AGENT_FLOAT_NOT_ZERO',
+            'AGENT_SWEEP_NO_WALLET',
+            'AGENT_FLOAT_INSUFFICIENT',
+            'AGENT_COMMISSION_PAYOUT_CHANGED',
+            'BALANCE_CAP_EXCEEDED',
+          ],
         },
         schema: {
           operationId: 'closeAgent',
           tags: TAGS,
           summary:
-            'Close an agent (zero float on it and its stores, zero commission payable); closes its stores and operators',
+            'Close an agent (zero float on it and its stores, zero commission payable, or `sweep: true` moves them ' +
+            'to the owner’s wallet first); closes its stores and operators',
           params: IdParams,
           body: CloseBody,
           response: { 200: AgentView },
         },
       },
-      async (request) => network.closeAgent(request.params.id, request.body.reason, contextOf(request)),
+      async (request) =>
+        network.closeAgent(
+          request.params.id,
+          request.body.reason,
+          contextOf(request),
+          request.body.sweep ?? false,
+        ),
     );
 
     // --- Stores (staff) -----------------------------------------------------------------------------------------

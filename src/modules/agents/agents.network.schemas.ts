@@ -151,7 +151,17 @@ export const ReasonBody = Type.Object(
   { additionalProperties: false },
 );
 export const CloseBody = Type.Object(
-  { reason: Type.String({ minLength: 3, maxLength: 500 }) },
+  {
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    sweep: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Before closing, move every store float to the agent, pay the commission payable out, and move the ' +
+          'agent float to the owner’s customer wallet (each an engine movement, idempotent on retry).',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

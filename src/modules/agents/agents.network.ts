@@ -255,8 +255,19 @@ export interface NetworkDeps {
   onPinReset?: (operatorId: string) => Promise<void>;
 }
 
+/** Empties an agent's floats and commission payable into its owner's wallet before a close (the money areas). */
+export interface ClosureSweeper {
+  sweep(agent: AgentRow, stores: StoreRow[], context: RequestContext): Promise<void>;
+}
+
 export class AgentNetwork implements AgentDirectory {
   readonly #deps: NetworkDeps;
+  #sweeper: ClosureSweeper | null = null;
+
+  /** The money areas are built after the network (they read agents through it): index.ts connects the sweep. */
+  connectSweeper(sweeper: ClosureSweeper): void {
+    this.#sweeper = sweeper;
+  }
 
   constructor(deps: NetworkDeps) {
     this.#deps = deps;
@@ -515,10 +526,20 @@ export class AgentNetwork implements AgentDirectory {
   }
 
   /**
-   * Closes an agent: zero float on itself and every store and zero commission payable, else AGENT_FLOAT_NOT_ZERO
-   * (there is no sweep of leftover float out of the network yet: see docs/agents.md).
+   * Closes an agent: zero float on itself and every store and zero commission payable, else AGENT_FLOAT_NOT_ZERO.
+   * With `sweep`, the ClosureSweeper first moves the store floats to the agent, pays the commission out and moves the
+   * agent's float to the owner's wallet (each its own movement, idempotent on retry), then closes as without.
    */
-  async closeAgent(id: string, reason: string, context: RequestContext) {
+  async closeAgent(id: string, reason: string, context: RequestContext, sweep = false) {
+    if (sweep) {
+      const agent = await findAgent(this.#db, id);
+      if (!agent) throw networkErrors.agentNotFound();
+      if (agent.status === 'closed') throw networkErrors.statusConflict('close', agent.status);
+      if (agent.kind === 'super_agent' && (await openChildren(this.#db, id)) > 0)
+        throw networkErrors.statusConflict('close a super-agent with open agents', agent.status);
+      if (!this.#sweeper) throw new Error('The closure sweep is not connected');
+      await this.#sweeper.sweep(agent, await storesOf(this.#db, id), context);
+    }
     return inTransaction(this.#db, async (tx) => {
       const agent = await findAgent(tx, id, true);
       if (!agent) throw networkErrors.agentNotFound();

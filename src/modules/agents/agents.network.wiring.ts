@@ -7,9 +7,13 @@ import { approvalAction, type ModuleContext } from '../../platform/modules.ts';
 import { approvalsModule } from '../approvals/index.ts';
 import { identityModule } from '../identity/index.ts';
 import { ledgerModule } from '../ledger/index.ts';
+import { walletsModule } from '../wallets/index.ts';
 import { agentAuthRoutes } from './agents.auth.routes.ts';
 import { AgentAuth } from './agents.auth.ts';
+import type { MoneyArea } from './agents.cash.wiring.ts';
+import type { CommissionService } from './agents.commissions.ts';
 import { agentNetworkRoutes } from './agents.network.routes.ts';
+import { AgentClosureSweep } from './agents.network.sweep.ts';
 import { ACTIVATE_AGENT_ACTION, type ActivatePayload, AgentNetwork } from './agents.network.ts';
 
 export function buildNetwork(ctx: ModuleContext): { network: AgentNetwork; scopes: AgentAuth } {
@@ -35,6 +39,21 @@ export function buildNetwork(ctx: ModuleContext): { network: AgentNetwork; scope
     onPinReset: (operatorId) => scopes.clearFailures(operatorId),
   });
   return { network, scopes };
+}
+
+/** The closure sweep (`close` with `sweep: true`) over the float and commission areas, once they are built. */
+export function connectClosureSweep(
+  ctx: ModuleContext,
+  network: AgentNetwork,
+  areas: { money: MoneyArea; commissions: CommissionService },
+): void {
+  network.connectSweeper(
+    new AgentClosureSweep({
+      float: areas.money.float,
+      commissions: areas.commissions,
+      wallets: ctx.use(walletsModule),
+    }),
+  );
 }
 
 export function networkAreaRoutes(api: { network: AgentNetwork; scopes: AgentAuth }) {

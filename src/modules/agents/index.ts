@@ -24,6 +24,7 @@ import { buildGeo, geoAreaRoutes, geoConfig } from './agents.location.wiring.ts'
 import type { AgentNetwork } from './agents.network.ts';
 import {
   buildNetwork,
+  connectClosureSweep,
   networkApprovalActions,
   networkAreaRoutes,
   operatorResolvers,
@@ -139,6 +140,8 @@ export const agentsModule = defineModule({
     // area: float (create)
     // area: cash (create)
     const money = buildMoney(ctx, { directory: network, scopes, guard: geo, commissions });
+    // area: network (closure sweep, over the money and commission areas)
+    connectClosureSweep(ctx, network, { money, commissions });
     return {
       module: 'agents',
       // area: api (values)
