@@ -177,6 +177,21 @@ export const EXPORT_SECTIONS = {
     query: (id) =>
       sql`(select coalesce(jsonb_agg(to_jsonb(t)), '[]'::jsonb) from ussd_profiles t where t.customer_id = ${id})`,
   },
+  agents_owned: {
+    // The agent businesses they own (the agent network): business details, status, limits.
+    tables: ['agents'],
+    query: (id) => rows('agents', sql`t.owner_customer_id = ${id}`),
+  },
+  agent_withdrawal_codes: {
+    // Their one-time withdrawal codes at agents: agent, amount, status, expiry; never the code's hash.
+    tables: ['agent_withdrawal_codes'],
+    query: (id) => rows('agent_withdrawal_codes', sql`t.customer_id = ${id}`, ['code_hash']),
+  },
+  agent_cash_out_requests: {
+    // Cash-outs an agent's teller asked them to approve, and what became of each.
+    tables: ['agent_cash_out_requests'],
+    query: (id) => rows('agent_cash_out_requests', sql`t.customer_id = ${id}`),
+  },
 } satisfies Record<string, Section>;
 
 /** Tables CustomersService.export reads itself (the customer's row, contacts, audit trail). */
@@ -200,6 +215,12 @@ export const NOT_EXPORTED: Record<string, string> = {
   loan_fraud_notes: 'investigators’ notes on a fraud case; withheld under the fraud-prevention exemption',
   // Its actor is staff or the system, never a customer.
   loan_cob_runs: 'a close-of-business run, triggered by staff or the system; holds no customer data',
+  // The agent network's own records about money that is exported under transactions.
+  agent_cash_movements:
+    'a copy of the customer’s agent cash-ins and cash-outs for agent performance; the transactions are exported',
+  agent_commissions:
+    'an agent’s commission on a transaction (its transaction_type/transaction_id pair names no customer)',
+  agent_float_deposits: 'an agent’s float deposit, asked by staff or an agent admin, never by a customer',
 };
 
 /** Every section, in one statement. */
@@ -250,6 +271,9 @@ export const HeldDataSections = {
   loan_collection_cases: Rows,
   registrations: Rows,
   ussd_profiles: Rows,
+  agents_owned: Rows,
+  agent_withdrawal_codes: Rows,
+  agent_cash_out_requests: Rows,
 } satisfies Record<keyof typeof EXPORT_SECTIONS, TSchema>;
 
 type HeldData = Static<ReturnType<typeof Type.Object<typeof HeldDataSections>>>;
