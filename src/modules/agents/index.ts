@@ -5,6 +5,7 @@
  * through this file. The areas meet through agents.ports.ts; each wires itself below between its `area:` markers.
  */
 import { defineModule } from '../../platform/modules.ts';
+import { customersModule } from '../customers/index.ts';
 import { onboardingModule } from '../onboarding/index.ts';
 import type { AgentAuth } from './agents.auth.ts';
 import { buildMoney, type MoneyArea, moneyAreaRoutes } from './agents.cash.wiring.ts';
@@ -16,6 +17,7 @@ import {
   seedCommissionArea,
 } from './agents.commission.wiring.ts';
 import type { CommissionService } from './agents.commissions.ts';
+import { agentErasureObligations } from './agents.erasure.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { agentsTopics } from './agents.events.ts';
 import type { AgentShifts } from './agents.location.shifts.ts';
@@ -126,6 +128,7 @@ export const agentsModule = defineModule({
   create: (ctx): AgentsApi => {
     // area: network (create)
     const { network, scopes } = buildNetwork(ctx);
+    ctx.use(customersModule).customers.addErasureCheck(agentErasureObligations);
     // area: auth (create)
     // area: geo (create)
     const { geo, shifts } = buildGeo(ctx, network, scopes);
