@@ -54,11 +54,12 @@ describe('onboarding state machine', () => {
     assert.equal(walk('identity_cbs', 'complete_approved'), 'completed');
     assert.equal(walk('identity_declared', 'complete_review'), 'in_review');
     assert.equal(walk('identity_declared', 'complete_approved'), 'completed');
-    // A declared identity is not a verified one: the app's phone OTP does not follow it.
-    assert.equal(nextState('identity_declared', 'phone_otp_verify'), null);
-    assert.equal(nextState('identity_declared', 'phone_otp_send'), null);
+    // A declared identity proves the phone by the network (USSD) or by the code the customer reads to an agent's
+    // operator (the phone OTP steps); no app registration reaches it (identity_declared is a system step).
+    assert.equal(nextState('identity_declared', 'phone_otp_send'), 'identity_declared');
+    assert.equal(nextState('identity_declared', 'phone_otp_verify'), 'phone_verified');
     assert.equal(nextState('identity_expired', 'identity_declared'), null);
-    assert.deepEqual(expectedSteps('identity_declared'), []);
+    assert.deepEqual(expectedSteps('identity_declared'), ['phone_otp_send', 'phone_otp_verify']);
   });
 
   test('nextState answers the table for every pair and null for every pair it lacks', () => {
