@@ -39,7 +39,12 @@ import type { PhoneCheck } from './onboarding.phone.ts';
 import { denyListed, insertRegistration } from './onboarding.repository.ts';
 import { registrations } from './onboarding.tables.ts';
 import type { UssdRegistrationConfig } from './onboarding.ussd.config.ts';
-import { identifyByCbs, parseUssdDetails, recordIdentity } from './onboarding.ussd.identity.ts';
+import {
+  finishRegistration,
+  identifyByCbs,
+  parseUssdDetails,
+  recordIdentity,
+} from './onboarding.ussd.identity.ts';
 
 const HOUR_MS = 3_600_000;
 const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
@@ -389,51 +394,19 @@ export class AgentRegistration {
   async #complete(tx: Executor, id: string, context: RequestContext): Promise<AgentPinAnswer> {
     const { registration: row } = await this.#journey.advance(tx, id, 'complete', {}, { context });
     const reasons = await this.#activation.reviewReasons(row, tx);
-    if (reasons.length === 0) {
-      try {
-        const activated = await this.#activation.activate(tx, row, context, 'automatic');
-        await this.#journey.advance(
-          tx,
-          id,
-          'complete_approved',
-          { customerId: activated.customerId, completedAt: new Date() },
-          {
-            context,
-            audit: {
-              channel: 'agent',
-              customer_id: activated.customerId,
-              kyc_tier: activated.kycTier,
-              registrar_agent_id: row.registrarAgentId,
-              registrar_operator_id: row.registrarOperatorId,
-            },
-          },
-        );
-        return { outcome: 'active' };
-      } catch (error) {
-        if (!(error instanceof AppError && error.errorCode === 'CUSTOMER_EXISTS')) throw error;
-        reasons.push(
-          `duplicate_at_activation: ${String((error.details as { field?: string })?.field ?? '')}`,
-        );
-      }
-    }
-    await this.#journey.advance(
+    return finishRegistration(
+      { journey: this.#journey, activation: this.#activation, notifications: this.#notifications },
       tx,
-      id,
-      'complete_review',
-      { reviewReasons: reasons },
-      { context, audit: { channel: 'agent', reasons: reasons.map((reason) => reason.split(':')[0]) } },
+      { registration: row, reasons },
+      {
+        context,
+        audit: {
+          channel: 'agent',
+          registrar_agent_id: row.registrarAgentId,
+          registrar_operator_id: row.registrarOperatorId,
+        },
+      },
     );
-    await this.#notifications.queue(tx, {
-      recipient: { type: 'customer', id: row.pinCustomerId! },
-      template: 'onboarding.ussd_review',
-      channels: ['sms'],
-      variables: {},
-      addresses: { sms: row.phone! },
-      language: row.language,
-      dedupeKey: `onboarding.ussd_review:${row.id}`,
-      data: { kind: 'registration_review', registration_id: row.id },
-    });
-    return { outcome: 'in_review' };
   }
 
   /** The phone's newest agent registration that has not lapsed. */

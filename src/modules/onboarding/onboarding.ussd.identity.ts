@@ -10,11 +10,13 @@ import {
 } from '../../integrations/fineract/fineract.client.ts';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
-import { DependencyUnavailableError } from '../../platform/errors.ts';
+import { AppError, DependencyUnavailableError } from '../../platform/errors.ts';
 import { nationalIdBlindIndex } from '../customers/index.ts';
+import type { NotificationsService } from '../notifications/index.ts';
+import type { Activation } from './onboarding.activation.ts';
 import { AMBIGUOUS_CLIENT, cbsFullName, matchCbsClient } from './onboarding.cbs.match.ts';
 import { type DeclaredDetails, type IdentityResult, normaliseNationalIdValue } from './onboarding.cbs.ts';
-import type { Journey, RegistrationPatch } from './onboarding.journey.ts';
+import type { Journey, RegistrationPatch, RegistrationRow } from './onboarding.journey.ts';
 import type { UssdRegistrationInput } from './onboarding.ussd.config.ts';
 
 export type Identified =
@@ -159,4 +161,56 @@ export async function recordIdentity(
     },
     { context, audit: { ...audit, cbs_lookup: identified.cbs } },
   );
+}
+
+/**
+ * The end of a registration made without the app (USSD, an agent), once it is `completed`-bound: activated at once
+ * when nothing needs a reviewer (and no customer took the phone or ID meanwhile), else sent to review with an SMS.
+ */
+export async function finishRegistration(
+  services: { journey: Journey; activation: Activation; notifications: NotificationsService },
+  tx: Executor,
+  input: { registration: RegistrationRow; reasons: string[] },
+  options: { context: RequestContext; audit: Record<string, unknown> },
+): Promise<{ outcome: 'active' | 'in_review' }> {
+  const { journey, activation, notifications } = services;
+  const { registration: row, reasons } = input;
+  const { context, audit } = options;
+  if (reasons.length === 0) {
+    try {
+      // The customer, the wallet, the credentials and the welcome event (its SMS confirms the registration).
+      const activated = await activation.activate(tx, row, context, 'automatic');
+      await journey.advance(
+        tx,
+        row.id,
+        'complete_approved',
+        { customerId: activated.customerId, completedAt: new Date() },
+        { context, audit: { ...audit, customer_id: activated.customerId, kyc_tier: activated.kycTier } },
+      );
+      return { outcome: 'active' };
+    } catch (error) {
+      // The phone or national ID became another customer's meanwhile (customers' savepoint kept this transaction).
+      if (!(error instanceof AppError && error.errorCode === 'CUSTOMER_EXISTS')) throw error;
+      reasons.push(`duplicate_at_activation: ${String((error.details as { field?: string })?.field ?? '')}`);
+    }
+  }
+  await journey.advance(
+    tx,
+    row.id,
+    'complete_review',
+    { reviewReasons: reasons },
+    { context, audit: { channel: audit.channel, reasons: reasons.map((reason) => reason.split(':')[0]) } },
+  );
+  await notifications.queue(tx, {
+    // The customer id activation will create on approval: the message is theirs from the start.
+    recipient: { type: 'customer', id: row.pinCustomerId! },
+    template: 'onboarding.ussd_review',
+    channels: ['sms'],
+    variables: {},
+    addresses: { sms: row.phone! },
+    language: row.language,
+    dedupeKey: `onboarding.ussd_review:${row.id}`,
+    data: { kind: 'registration_review', registration_id: row.id },
+  });
+  return { outcome: 'in_review' };
 }

@@ -42,6 +42,7 @@ import type {
   UssdRegistrationInput,
 } from './onboarding.ussd.config.ts';
 import {
+  finishRegistration,
   type Identified,
   identifyByCbs,
   type Parsed,
@@ -265,48 +266,12 @@ export class UssdRegistration {
   ): Promise<UssdRegistrationAnswer> {
     const reasons = await this.#activation.reviewReasons(row, tx);
     const { registration } = await this.#journey.advance(tx, row.id, 'complete', {}, { context });
-    if (reasons.length === 0) {
-      try {
-        // The customer, the wallet, the credentials and the welcome event (its SMS confirms the registration).
-        const activated = await this.#activation.activate(tx, registration, context, 'automatic');
-        await this.#journey.advance(
-          tx,
-          row.id,
-          'complete_approved',
-          { customerId: activated.customerId, completedAt: new Date() },
-          {
-            context,
-            audit: { channel: 'ussd', customer_id: activated.customerId, kyc_tier: activated.kycTier },
-          },
-        );
-        return { outcome: 'active' };
-      } catch (error) {
-        // The phone or national ID became another customer's meanwhile (customers' savepoint kept this transaction).
-        if (!(error instanceof AppError && error.errorCode === 'CUSTOMER_EXISTS')) throw error;
-        reasons.push(
-          `duplicate_at_activation: ${String((error.details as { field?: string })?.field ?? '')}`,
-        );
-      }
-    }
-    await this.#journey.advance(
+    return finishRegistration(
+      { journey: this.#journey, activation: this.#activation, notifications: this.#notifications },
       tx,
-      row.id,
-      'complete_review',
-      { reviewReasons: reasons },
-      { context, audit: { channel: 'ussd', reasons: reasons.map((reason) => reason.split(':')[0]) } },
+      { registration, reasons },
+      { context, audit: { channel: 'ussd' } },
     );
-    await this.#notifications.queue(tx, {
-      // The customer id activation will create on approval: the message is theirs from the start.
-      recipient: { type: 'customer', id: row.pinCustomerId! },
-      template: 'onboarding.ussd_review',
-      channels: ['sms'],
-      variables: {},
-      addresses: { sms: row.phone! },
-      language: row.language,
-      dedupeKey: `onboarding.ussd_review:${row.id}`,
-      data: { kind: 'registration_review', registration_id: row.id },
-    });
-    return { outcome: 'in_review' };
   }
 
   /** The phone's USSD registration that decides a retry's answer, if any. */
