@@ -26,6 +26,7 @@ import { supportModule } from './modules/support/index.ts';
 import { transactionsModule } from './modules/transactions/index.ts';
 import { ussdModule } from './modules/ussd/index.ts';
 import { walletsModule } from './modules/wallets/index.ts';
+import { amlModule } from './modules/aml/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { type ModuleDefinition, ModuleSystem, orderModules } from './platform/modules.ts';
 
@@ -53,6 +54,7 @@ export const MODULES: readonly ModuleDefinition<never>[] = [
   onboardingModule,
   ussdModule,
   agentsModule,
+  amlModule,
 ] as unknown as readonly ModuleDefinition<never>[];
 
 /** The modules in dependency order (checked: a missing dependency or a cycle throws a ModuleGraphError). */

@@ -225,6 +225,87 @@ export const settingDefinitions = {
     default: 'Africa/Nairobi',
     public: true,
   },
+  // aml: realtime (the real-time rules' own thresholds live in their versioned definitions: aml_rules)
+  'aml.realtime_enabled': {
+    description:
+      'Decide every payment with the AML real-time rules before it posts (allow, review or block); off, payments ' +
+      'are only watched after posting',
+    schema: Type.Boolean(),
+    default: true,
+    public: false,
+  },
+  'aml.review_sla_hours': {
+    description:
+      'A payment held for AML review must be released or rejected within this many hours (then an alert)',
+    schema: Type.Integer({ minimum: 1, maximum: 720 }),
+    default: 24,
+    public: false,
+  },
+  // aml: screening
+  'aml.screening_thresholds': {
+    description:
+      'Name-match scores (0..1): at or above `review` a screening raises an alert; at or above `hit` it holds ' +
+      'onboarding and raises a high-priority alert',
+    schema: Type.Object(
+      { review: Type.Number({ minimum: 0, maximum: 1 }), hit: Type.Number({ minimum: 0, maximum: 1 }) },
+      { additionalProperties: false },
+    ),
+    default: { review: 0.85, hit: 0.93 },
+    public: false,
+  },
+  'aml.beneficiary_screening_threshold_minor': {
+    description: 'Per currency: transfers of at least this many minor units have their beneficiary screened',
+    schema: ThresholdsMinor,
+    default: { KES: '10000000', USD: '100000' } as Record<string, string>,
+    public: false,
+  },
+  // aml: risk
+  'aml.high_risk_countries': {
+    description: 'ISO 3166 alpha-2 codes treated as high-risk geography in customer risk rating',
+    schema: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { maxItems: 250 }),
+    default: ['IR', 'KP', 'MM'] as string[],
+    public: false,
+  },
+  'aml.risk_bands': {
+    description: 'Risk score (0..100) at or above which a customer is rated medium, and high',
+    schema: Type.Object(
+      { medium: Type.Number({ minimum: 0, maximum: 100 }), high: Type.Number({ minimum: 0, maximum: 100 }) },
+      { additionalProperties: false },
+    ),
+    default: { medium: 40, high: 70 },
+    public: false,
+  },
+  // aml: cases
+  'aml.case_sla_hours': {
+    description: 'Per alert priority: a case must be closed within this many hours (then a breach alert)',
+    schema: Type.Object(
+      {
+        low: Type.Integer({ minimum: 1 }),
+        medium: Type.Integer({ minimum: 1 }),
+        high: Type.Integer({ minimum: 1 }),
+        critical: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    default: { low: 720, medium: 168, high: 72, critical: 24 },
+    public: false,
+  },
+  'aml.false_positive_four_eyes_band': {
+    description:
+      'Closing a case as a false positive for a customer rated at or above this band needs a second analyst',
+    schema: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+    default: 'medium' as 'low' | 'medium' | 'high',
+    public: false,
+  },
+  // aml: reports
+  'aml.ctr_threshold_minor': {
+    description:
+      'Per currency: a cash transaction (teller or agent) of at least this many minor units creates a currency ' +
+      'transaction report (CTR)',
+    schema: ThresholdsMinor,
+    default: { KES: '100000000', USD: '1000000' } as Record<string, string>,
+    public: false,
+  },
 } as const;
 
 export type SettingKey = keyof typeof settingDefinitions;

@@ -70,6 +70,42 @@ export type PrePostingHook = (check: {
   context: RequestContext;
 }) => Promise<void>;
 
+/**
+ * The payment screen (the AML module's real-time decision): asked once per payment after its checks passed and
+ * before anything is written, outside the posting's transaction, so an `allow` keeps the one-call commit.
+ * - `allow`: the payment goes on as it would without a screen.
+ * - `block`: refused with `TRANSACTION_BLOCKED` (no rule named), recorded as a failed transaction.
+ * - `review`: posted as a two-phase ledger hold (the payer's funds reserved, nothing credited), the record `held`,
+ *   answered 202; `PaymentEngine.releaseHeld` posts it, `rejectHeld` voids it.
+ */
+export type ScreenOutcome = 'allow' | 'review' | 'block';
+
+export interface ScreenInput {
+  /** The transaction's id and reference, fixed before the decision (the decision is recorded under them). */
+  transactionId: string;
+  reference: string;
+  plan: MovementPlan;
+  quote: Quote;
+  /** The plan's wallets as the checks read them (owner, customer, product, tier …). */
+  wallets: ReadonlyMap<string, WalletRow>;
+  context: RequestContext;
+}
+
+export interface ScreenDecision {
+  outcome: ScreenOutcome;
+  /** For `review`: when the ledger hold lapses if nobody resolves it (default: the engine's, 7 days). */
+  holdUntil?: Date;
+}
+
+export interface PaymentScreen {
+  decide(input: ScreenInput): Promise<ScreenDecision>;
+  /**
+   * After the payment committed (`completed`) or was held (`held`), outside its transaction, once; never throws (a
+   * screen keeping aggregates counts it here; a crash before this loses the count, which a rebuild restores).
+   */
+  recorded?(input: ScreenInput, outcome: 'completed' | 'held'): void;
+}
+
 export interface Quote {
   fee: bigint;
   tax: bigint;

@@ -1,0 +1,4 @@
+/** The AML cases area's error codes (joined into the module's catalogue in aml.errors.ts). */
+import type { ErrorDefinitions } from '../../platform/error-catalogue.ts';
+
+export const casesErrorDefinitions = {} as const satisfies ErrorDefinitions;

@@ -1,0 +1,4 @@
+/** The topics the AML reports area publishes (joined in aml.events.ts; docs/events.md is generated from them). */
+import type { Topic } from '../../platform/events.ts';
+
+export const reportsTopics: Topic[] = [];

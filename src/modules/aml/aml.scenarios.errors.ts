@@ -1,0 +1,4 @@
+/** The AML scenarios area's error codes (joined into the module's catalogue in aml.errors.ts). */
+import type { ErrorDefinitions } from '../../platform/error-catalogue.ts';
+
+export const scenariosErrorDefinitions = {} as const satisfies ErrorDefinitions;

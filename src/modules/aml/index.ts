@@ -1,0 +1,97 @@
+/**
+ * AML: real-time transaction monitoring (rules as data deciding allow, review or block before a payment posts),
+ * post-posting typologies, sanctions and PEP screening, customer risk rating, alerts grouped into cases, and goAML
+ * STR/CTR reports. Nothing of it is visible to customers or to staff without `aml:*` permissions (tipping-off).
+ * Other modules reach it only through this file. The areas meet through aml.ports.ts; each wires itself below
+ * between its `area:` markers, in this order: reports → cases → risk → screening → realtime → scenarios.
+ */
+import { defineModule } from '../../platform/modules.ts';
+import { amlErrors } from './aml.errors.ts';
+import { amlTopics } from './aml.events.ts';
+import * as tables from './aml.tables.ts';
+
+/** What other modules and the routes reach. Each area adds its fields. */
+export interface AmlApi {
+  /** Always present: the module's own name (keeps the interface non-empty while areas arrive). */
+  readonly module: 'aml';
+  // area: reports (api)
+  // area: cases (api)
+  // area: risk (api)
+  // area: screening (api)
+  // area: realtime (api)
+  // area: scenarios (api)
+}
+
+export const amlModule = defineModule({
+  name: 'aml',
+  description:
+    'AML: real-time payment decisions, typologies, sanctions/PEP screening, risk rating, cases and goAML reports',
+  dependsOn: [
+    'settings',
+    'identity',
+    'access',
+    'customers',
+    'kyc',
+    'documents',
+    'notifications',
+    'wallets',
+    'ledger',
+    'approvals',
+    'transactions',
+    'onboarding',
+    'agents',
+  ],
+  // area: config (one spread per area)
+  errors: amlErrors,
+  tables: {
+    amlRules: tables.amlRules,
+    amlDecisions: tables.amlDecisions,
+    amlPaymentFacts: tables.amlPaymentFacts,
+    amlLists: tables.amlLists,
+    amlListEntries: tables.amlListEntries,
+    amlScreenings: tables.amlScreenings,
+    amlRiskRatings: tables.amlRiskRatings,
+    amlRiskHistory: tables.amlRiskHistory,
+    amlAlerts: tables.amlAlerts,
+    amlCases: tables.amlCases,
+    amlCaseEvents: tables.amlCaseEvents,
+    amlReports: tables.amlReports,
+    // area: tables (an area's own extra tables)
+  },
+  permissions: [
+    // Tipping-off: nothing of AML is readable without one of these (never granted to customers or operators).
+    {
+      code: 'aml:read',
+      description: 'Read AML alerts, cases, decisions, screenings, risk ratings and reports',
+    },
+    {
+      code: 'aml:investigate',
+      description: 'Work AML cases: claim, assign, notes, attachments, snooze, escalate',
+    },
+    {
+      code: 'aml:decide',
+      description: 'Decide AML cases and held payments (release, reject, restrict, file STR)',
+    },
+    { code: 'aml:rules', description: 'Create and change AML rules and their versions and modes' },
+    { code: 'aml:lists', description: 'Load sanctions and PEP lists and run rescreening' },
+    { code: 'aml:reports', description: 'Generate and download goAML STR and CTR reports' },
+    // area: permissions
+  ],
+  publishes: amlTopics,
+  create: (_ctx): AmlApi => {
+    // area: reports (create)
+    // area: cases (create)
+    // area: risk (create)
+    // area: screening (create)
+    // area: realtime (create)
+    // area: scenarios (create)
+    return {
+      module: 'aml',
+      // area: api (values)
+    };
+  },
+  routes: (_api, _ctx) => [
+    // area: routes (one plugin per area)
+  ],
+  // area: module fields (approvalActions, jobs, subscribes, health, seed)
+});
