@@ -13,7 +13,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   addCustomerEmail: ['CUSTOMER_ERASED', 'CUSTOMER_EXISTS', 'NOT_FOUND'],
   addCustomerPhone: ['CUSTOMER_ERASED', 'CUSTOMER_EXISTS', 'NOT_FOUND'],
   addTransaction: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'AMOUNT_MISMATCH',
     'AMOUNT_OUT_OF_RANGE',
     'BALANCE_CAP_EXCEEDED',
@@ -91,7 +91,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   confirmTotp: ['FORBIDDEN', 'INVALID_MFA_CODE', 'MFA_ALREADY_ENABLED', 'MFA_NOT_ENROLLED'],
   connectRealtime: ['NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UPGRADE_REQUIRED'],
   convertCurrency: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'AMOUNT_TOO_SMALL',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
@@ -168,7 +168,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   deleteRole: ['ROLE_IN_USE', 'SYSTEM_ROLE'],
   deleteTransactionLimit: [],
   depositCash: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
     'COUNTERPARTY_INSUFFICIENT_FUNDS',
@@ -310,7 +310,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   ],
   openSupportConversation: ['NOT_FOUND', 'TOO_MANY_OPEN_CONVERSATIONS'],
   payBill: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'AMOUNT_OUT_OF_RANGE',
     'BALANCE_CAP_EXCEEDED',
     'BILLER_NOT_FOUND',
@@ -341,7 +341,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
     'WALLET_NOT_ACTIVE',
   ],
   payMerchant: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'AMOUNT_MISMATCH',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
@@ -407,7 +407,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   resetPassword: ['ACCOUNT_INACTIVE', 'INVALID_TOKEN', 'PASSWORD_POLICY'],
   resetSetting: [],
   resolveDispute: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
     'COUNTERPARTY_INSUFFICIENT_FUNDS',
@@ -466,7 +466,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   setFxRate: ['SAME_CURRENCY', 'UNSUPPORTED_CURRENCY'],
   setSecurityQuestions: ['DUPLICATE_QUESTION', 'FORBIDDEN', 'INVALID_CREDENTIALS', 'UNKNOWN_QUESTION'],
   staffTransfer: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'APPROVAL_ALREADY_PENDING',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
@@ -517,7 +517,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
     'WALLET_NOT_ACTIVE',
   ],
   transferFunds: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
     'COUNTERPARTY_INSUFFICIENT_FUNDS',
@@ -581,7 +581,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   verifyMfa: ['ACCOUNT_INACTIVE', 'INVALID_MFA_CODE', 'INVALID_TOKEN', 'OTP_INVALID', 'OTP_LOCKED'],
   verifyTransactionReceipt: ['NOT_FOUND', 'UNSUPPORTED_CURRENCY'],
   withdrawCash: [
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'APPROVAL_ALREADY_PENDING',
     'BALANCE_CAP_EXCEEDED',
     'CHANNEL_NOT_ALLOWED',
@@ -600,7 +600,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
   ],
   withdrawToBank: [
     'ACCOUNT_NOT_VERIFIED',
-    'AML_REFUSED',
+    'TRANSACTION_BLOCKED',
     'BANK_OUTCOME_UNKNOWN',
     'BANK_REJECTED',
     'CBS_NOT_CONFIGURED',

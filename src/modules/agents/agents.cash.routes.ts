@@ -34,7 +34,7 @@ function customerOf(principal: Principal): string {
 
 /** The payment engine's refusals (as the wallet payment routes list them). */
 const ENGINE = [
-  'AML_REFUSED',
+  'TRANSACTION_BLOCKED',
   'BALANCE_CAP_EXCEEDED',
   'CHANNEL_NOT_ALLOWED',
   'COUNTERPARTY_INSUFFICIENT_FUNDS',

@@ -30,13 +30,23 @@ export {
 export { type PaymentKind, paymentDispatchRoutes } from './transactions.dispatch.ts';
 export { PaymentEngine } from './transactions.engine.ts';
 export { transactionErrorCatalogue, transactionErrors } from './transactions.errors.ts';
-export { transactionCompleted, transactionTopics } from './transactions.events.ts';
+export {
+  transactionCompleted,
+  transactionHeld,
+  transactionRejected,
+  transactionTopics,
+} from './transactions.events.ts';
 export {
   completedEventPayload,
   type MovementPlan,
   newReference,
   type Party,
+  type PaymentScreen,
   type PrePostingHook,
+  type Quote,
+  type ScreenDecision,
+  type ScreenInput,
+  type ScreenOutcome,
   type TransactionRow,
 } from './transactions.plan.ts';
 export {

@@ -25,14 +25,18 @@ import { PaymentChecks } from './transactions.checks.ts';
 import { commitPayment } from './transactions.commit.ts';
 import type { PaymentCommit } from './transactions.config.ts';
 import { transactionErrors } from './transactions.errors.ts';
-import { transactionCompleted } from './transactions.events.ts';
+import { transactionCompleted, transactionHeld } from './transactions.events.ts';
+import { HeldPayments } from './transactions.held.ts';
 import {
   type Checked,
   completedEventPayload,
   type MovementPlan,
   newReference,
+  type PaymentScreen,
   type PrePostingHook,
   type Quote,
+  type ScreenDecision,
+  type ScreenInput,
   type Step,
   type TransactionRow,
 } from './transactions.plan.ts';
@@ -40,9 +44,12 @@ import { addMetadata, insertTransaction, settleProcessing } from './transactions
 import { transactions } from './transactions.tables.ts';
 import { type TransactionView, transactionView } from './transactions.views.ts';
 
+/** How long a payment held for review stays reserved when the screen names no time (then the ledger voids it). */
+const HOLD_MS = 7 * 86_400_000;
 /** Serialization failure and deadlock: nothing was written, the stepwise commit (which retries them) goes next. */
 const RETRIED_STATES = new Set(['40001', '40P01']);
 const RECORDED_FAILURES = new Set([
+  'TRANSACTION_BLOCKED',
   'INSUFFICIENT_BALANCE',
   'LIMIT_EXCEEDED',
   'RECIPIENT_LIMIT_EXCEEDED',
@@ -71,6 +78,8 @@ export class PaymentEngine {
   readonly #types: TransactionTypes;
   readonly #commit: PaymentCommit;
   readonly #hooks: PrePostingHook[] = [];
+  #screen: PaymentScreen | null = null;
+  readonly #held: HeldPayments;
   /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
   readonly commits = { oneCall: 0, stale: 0, locked: 0 };
 
@@ -92,6 +101,7 @@ export class PaymentEngine {
     this.#wallets = wallets;
     this.#ledger = ledger;
     this.#checks = new PaymentChecks(wallets, policy);
+    this.#held = new HeldPayments(deps, ledger);
   }
 
   get #db(): Executor {
@@ -104,6 +114,40 @@ export class PaymentEngine {
    */
   addPrePostingHook(hook: PrePostingHook): void {
     this.#hooks.push(hook);
+  }
+
+  /**
+   * The payment screen (the AML module's real-time decision), asked once per payment after its checks and before
+   * anything is written, outside the posting's transaction: `allow` keeps the one-call commit; `block` refuses with
+   * TRANSACTION_BLOCKED (recorded); `review` posts the payment as a ledger hold with the record `held`. One screen.
+   */
+  setPaymentScreen(screen: PaymentScreen | null): void {
+    this.#screen = screen;
+  }
+
+  /** Posts a held payment's hold (staff released it after review) and completes its record. */
+  releaseHeld(transactionId: string, context: RequestContext): Promise<TransactionView> {
+    return this.#held.release(transactionId, context);
+  }
+
+  /** Voids a held payment's hold (staff rejected it after review): nothing moved; the record fails. */
+  rejectHeld(transactionId: string, reason: string, context: RequestContext): Promise<TransactionView> {
+    return this.#held.reject(transactionId, reason, context);
+  }
+
+  async #decide(input: ScreenInput): Promise<ScreenDecision> {
+    const decision = await this.#screen!.decide(input);
+    if (decision.outcome === 'block') throw transactionErrors.blocked();
+    return decision;
+  }
+
+  #recorded(input: ScreenInput | null, outcome: 'completed' | 'held'): void {
+    if (!input || !this.#screen?.recorded) return;
+    try {
+      this.#screen.recorded(input, outcome);
+    } catch {
+      // The screen's bookkeeping never fails a committed payment.
+    }
   }
 
   /**
@@ -258,8 +302,27 @@ export class PaymentEngine {
       fee: await this.#ledger.houseAccount(`fee_income:${plan.currency}`),
       tax: await this.#ledger.houseAccount(`tax_payable:${plan.currency}`),
     };
+    let screened: ScreenInput | null = null;
+    let decision: ScreenDecision | null = null;
     try {
-      if (checked && this.#hooks.length === 0 && !plan.beforeCommit && this.#commit === 'one-call') {
+      if (this.#screen && checked) {
+        screened = {
+          transactionId: id,
+          reference,
+          plan,
+          quote: checked.quote,
+          wallets: checked.wallets,
+          context,
+        };
+        decision = await this.#decide(screened);
+      }
+      if (
+        checked &&
+        decision?.outcome !== 'review' &&
+        this.#hooks.length === 0 &&
+        !plan.beforeCommit &&
+        this.#commit === 'one-call'
+      ) {
         const ids = { id, reference, house };
         let view = await this.#commitInOneCall(plan, steps, context, checked, ids, pin ?? null);
         if (view === 'pin') {
@@ -270,40 +333,51 @@ export class PaymentEngine {
         }
         if (view !== null && view !== 'pin') {
           this.commits.oneCall += 1;
+          this.#recorded(screened, 'completed');
           return view;
         }
         this.commits.stale += 1;
       } else this.commits.locked += 1;
       if (pin) await pin.verify();
-      return await inTransaction(this.#db, async (tx) => {
+      const committed = await inTransaction(this.#db, async (tx) => {
         const now = new Date();
         const locked = await this.#checks.validate(tx, plan, await this.#walletsOf(tx, plan, true), now);
         const { quote, wallets } = locked;
+        if (this.#screen && !decision) {
+          // Not checked before (or checked by an older read): the screen decides on what the locks hold now.
+          screened = { transactionId: id, reference, plan, quote, wallets, context };
+          decision = await this.#decide(screened);
+        }
+        const held = decision?.outcome === 'review';
         for (const hook of this.#hooks) await hook({ tx, plan, quote, wallets, context });
         crashPoint('transfer.before-posting');
         const history: Step[] = [...steps, { state: 'processing', at: now.toISOString() }];
-        const posting = await this.#posting(plan, locked, house, id, reference);
+        const posting = {
+          ...(await this.#posting(plan, locked, house, id, reference)),
+          // Held for review: every leg pending (the payer's funds reserved, nothing credited) until released.
+          ...(held ? { pendingUntil: decision!.holdUntil ?? new Date(now.getTime() + HOLD_MS) } : {}),
+        };
         const batch = await this.#post(tx, posting, quote);
         crashPoint('transfer.after-posting');
         if (plan.limits !== false) await this.#wallets.addUsage(tx, this.#usageEntries(plan, wallets), now);
-        history.push({ state: 'completed', at: new Date().toISOString() });
+        history.push({ state: held ? 'held' : 'completed', at: new Date().toISOString() });
         const [record] = await tx
           .insert(transactions)
           .values({
             ...this.#recordValues(id, reference, plan, wallets, charges(plan, quote, posting.legs)),
             // Who asked, from where: fraud and dispute investigations start here.
             metadata: { ...plan.metadata, request_id: context.requestId, ip: context.ip },
-            status: 'completed',
+            status: held ? 'held' : 'completed',
             ledgerBatchId: batch.batchId,
             history,
-            completedAt: new Date(),
+            completedAt: held ? null : new Date(),
           })
           .returning();
         await plan.beforeCommit?.(tx, record!);
         crashPoint('transfer.after-record');
         await emitEvent(
           tx,
-          transactionCompleted,
+          held ? transactionHeld : transactionCompleted,
           { type: 'transaction', id },
           completedEventPayload(record!),
         );
@@ -312,8 +386,10 @@ export class PaymentEngine {
         const view = transactionView({ ...record!, history });
         crashPoint('transfer.after-outbox');
         await plan.claim?.commit(tx, plan.status ?? 201, view);
-        return view;
+        return { view, held };
       });
+      this.#recorded(screened, committed.held ? 'held' : 'completed');
+      return committed.view;
     } catch (error) {
       if (error instanceof AppError && RECORDED_FAILURES.has(error.errorCode))
         // When the refusal's transaction fails (at COMMIT too), neither the record nor the answer was stored: the

@@ -60,10 +60,17 @@ const definitions = {
     message: '{feature} is switched off',
     description: 'The feature is switched off.',
   },
-  AML_REFUSED: {
+  TRANSACTION_BLOCKED: {
     status: 422,
-    message: 'A screening check refused this payment',
-    description: 'A screening check (a pre-posting hook) refused the payment.',
+    message: 'This payment cannot be made',
+    description:
+      'The payment was refused by a compliance check (the AML real-time rules or a pre-posting hook). The answer ' +
+      'names no rule and no reason: telling the customer why would tip them off.',
+  },
+  TRANSACTION_NOT_HELD: {
+    status: 409,
+    message: 'The transaction is not held for review',
+    description: 'Only a transaction held for review (status `held`) can be released or rejected.',
   },
   OTP_REQUIRED: {
     status: 428,
@@ -145,6 +152,8 @@ export const transactionErrors = {
     }),
   channelNotAllowed: (channel: string) =>
     codes.CHANNEL_NOT_ALLOWED({ params: { channel }, details: { channel } }),
+  blocked: () => codes.TRANSACTION_BLOCKED(),
+  notHeld: () => codes.TRANSACTION_NOT_HELD(),
   disabled: (feature: string) => codes.FEATURE_DISABLED({ params: { feature }, details: { feature } }),
   pinRequired: () =>
     commonErrors.validation('pin is required', { errors: [{ field: 'body.pin', message: 'is required' }] }),

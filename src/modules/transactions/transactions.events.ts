@@ -40,4 +40,20 @@ export const transactionCompleted = defineTopic(
   'A payment settled: parties and amounts, for alerts, AML and webhooks.',
 );
 
-export const transactionTopics = [transactionCompleted];
+/** The same parties and amounts as `transaction.completed`: a payment held for AML review (nothing credited yet). */
+export const transactionHeld = defineTopic(
+  'transaction.held',
+  1,
+  transactionCompleted.schema,
+  "A payment was held for compliance review: the payer's funds are reserved, the payee has nothing yet.",
+);
+
+/** A held payment that staff rejected: its hold was voided, the payer's funds are free again. */
+export const transactionRejected = defineTopic(
+  'transaction.rejected',
+  1,
+  transactionCompleted.schema,
+  'A payment held for compliance review was rejected: its hold was voided and nothing moved.',
+);
+
+export const transactionTopics = [transactionCompleted, transactionHeld, transactionRejected];

@@ -28,6 +28,8 @@ export const TRANSACTION_STATES = [
   'validated',
   'authorized',
   'processing',
+  /** Held for AML review: posted as a ledger hold (the payer's funds reserved), released or rejected by staff. */
+  'held',
   'completed',
   'failed',
   'reversed',

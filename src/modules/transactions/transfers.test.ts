@@ -608,7 +608,7 @@ describe('P2P transfers and cash', () => {
     t.application.transactions.engine.addPrePostingHook(async ({ plan, context }) => {
       assert.ok(context.requestId, 'the hook sees who asked');
       if (plan.amount === 4_321n)
-        throw transactionErrorCatalogue.AML_REFUSED({ message: 'Screening refused this payment' });
+        throw transactionErrorCatalogue.TRANSACTION_BLOCKED({ message: 'Screening refused this payment' });
     });
     const before = await balanceOf(t, aliceWallet.id);
     const refused = await transfer(alice, {
@@ -618,7 +618,7 @@ describe('P2P transfers and cash', () => {
       pin: TEST_PIN,
     });
     assert.equal(refused.statusCode, 422, refused.body);
-    assert.equal(refused.json().error_code, 'AML_REFUSED');
+    assert.equal(refused.json().error_code, 'TRANSACTION_BLOCKED');
     assert.deepEqual(await balanceOf(t, aliceWallet.id), before);
     const passed = await transfer(alice, {
       to_wallet_number: bobWallet.wallet_number,
