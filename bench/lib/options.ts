@@ -12,6 +12,7 @@ export const ALL_SCENARIOS = [
   'login',
   'ussd',
   'agents',
+  'aml',
   'growth',
   'profile',
 ] as const;
