@@ -241,6 +241,15 @@ export const settingDefinitions = {
     default: 24,
     public: false,
   },
+  'aml.realtime_degraded_review_minor': {
+    description:
+      'Per currency: when the real-time aggregates are unavailable (Redis down), a payment the other rules allow ' +
+      'is held for review at or above this many minor units, and allowed below (the decision records ' +
+      '`aggregates_unavailable`); a currency not listed is always allowed',
+    schema: ThresholdsMinor,
+    default: { KES: '5000000', USD: '50000' } as Record<string, string>,
+    public: false,
+  },
   // aml: screening
   'aml.screening_thresholds': {
     description:
@@ -273,6 +282,66 @@ export const settingDefinitions = {
       { additionalProperties: false },
     ),
     default: { medium: 40, high: 70 },
+    public: false,
+  },
+  'aml.risk_weights': {
+    description:
+      'Weight of each customer risk factor (its score 0..100 counts this many times in the weighted mean); 0 ' +
+      'leaves a factor out. At least one weight must be above 0',
+    schema: Type.Object(
+      {
+        product_tier: Type.Number({ minimum: 0, maximum: 100 }),
+        geography: Type.Number({ minimum: 0, maximum: 100 }),
+        occupation_income: Type.Number({ minimum: 0, maximum: 100 }),
+        pep: Type.Number({ minimum: 0, maximum: 100 }),
+        channel_mix: Type.Number({ minimum: 0, maximum: 100 }),
+        alert_history: Type.Number({ minimum: 0, maximum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+    default: {
+      product_tier: 1,
+      geography: 2,
+      occupation_income: 1,
+      pep: 2,
+      channel_mix: 1,
+      alert_history: 2,
+    },
+    public: false,
+  },
+  'aml.high_risk_occupations': {
+    description:
+      'Words that make a declared occupation high-risk in customer risk rating (case-insensitive, matched as ' +
+      'whole words of the occupation): cash-intensive trades, dealers in high-value goods, public office',
+    schema: Type.Array(Type.String({ minLength: 2, maxLength: 50 }), { maxItems: 200 }),
+    default: [
+      'casino',
+      'gambling',
+      'betting',
+      'forex',
+      'bureau de change',
+      'money changer',
+      'remittance',
+      'jeweller',
+      'jeweler',
+      'gold',
+      'diamond',
+      'gemstone',
+      'car dealer',
+      'arms',
+      'crypto',
+      'politician',
+      'minister',
+      'legislator',
+      'real estate',
+    ] as string[],
+    public: false,
+  },
+  'aml.pep_always_high': {
+    description:
+      'A politically exposed person (the latest screening matched a PEP entry) is rated high whatever the score',
+    schema: Type.Boolean(),
+    default: true,
     public: false,
   },
   // aml: cases
