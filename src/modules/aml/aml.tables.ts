@@ -408,3 +408,58 @@ export const amlReports = pgTable(
     uniqueIndex('aml_reports_dedupe').on(table.dedupeKey),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------------------------
+// scenarios
+// ---------------------------------------------------------------------------------------------------------------
+
+export const DEVICE_EVENT_KINDS = ['new_device', 'sim_swap'] as const;
+export type DeviceEventKind = (typeof DEVICE_EVENT_KINDS)[number];
+
+/**
+ * When a customer signed in from a device they had not used before (`auth.new_device_login`), or had their SIM
+ * swapped (no module publishes that yet): the SIM-swap/new-device typology looks back 24 h from a cash-out or large
+ * transfer. One row per source event (a redelivered event adds nothing).
+ */
+export const amlDeviceEvents = pgTable(
+  'aml_device_events',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    kind: text('kind', { enum: DEVICE_EVENT_KINDS }).notNull(),
+    /** The device (user agent) as the event names it. */
+    detail: text('detail').notNull().default(''),
+    sourceEventId: bigint('source_event_id', { mode: 'bigint' }).notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('aml_device_events_source').on(table.sourceEventId),
+    index('aml_device_events_customer').on(table.customerId, table.occurredAt),
+  ],
+);
+
+/**
+ * Every time a scenario tripped, once per dedupe key: in `active` mode with the alert it raised, in `test` mode the
+ * record of what it would have raised (nothing else happens).
+ */
+export const amlScenarioHits = pgTable(
+  'aml_scenario_hits',
+  {
+    id: uuid('id').primaryKey(),
+    code: text('code').notNull(),
+    ruleVersion: integer('rule_version').notNull(),
+    mode: text('mode', { enum: ['active', 'test'] }).notNull(),
+    customerId: uuid('customer_id'),
+    agentId: uuid('agent_id'),
+    /** The payment whose event ran the scenario. */
+    transactionId: uuid('transaction_id').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    evidence: jsonb('evidence').$type<AlertEvidence>().notNull(),
+    alertId: uuid('alert_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('aml_scenario_hits_dedupe').on(table.dedupeKey),
+    index('aml_scenario_hits_code').on(table.code, table.createdAt),
+  ],
+);
