@@ -270,4 +270,30 @@ describe('USSD money port', () => {
       ],
     );
   });
+
+  test('a payment held for compliance review says so (held), not sent', async () => {
+    const engine = t.application.transactions.engine;
+    engine.setPaymentScreen({
+      decide: async ({ plan }) => ({ outcome: plan.amount === 333_000n ? 'review' : 'allow' }),
+    });
+    try {
+      const held = await port.transfer(call(sender.id), {
+        phone: recipient.phone,
+        amount: 333_000n,
+        currency: 'KES',
+        pin: TEST_PIN,
+      });
+      assert.equal(held.kind, 'done');
+      assert.equal(held.kind === 'done' && held.held, true);
+      const sent = await port.transfer(call(sender.id), {
+        phone: recipient.phone,
+        amount: 1_000n,
+        currency: 'KES',
+        pin: TEST_PIN,
+      });
+      assert.equal(sent.kind === 'done' && sent.held, false);
+    } finally {
+      engine.setPaymentScreen(null);
+    }
+  });
 });

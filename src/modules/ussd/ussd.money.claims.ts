@@ -26,6 +26,8 @@ export type MoneyOutcome =
       currency: string;
       /** True when this is the stored outcome of an earlier delivery of the same step. */
       replayed: boolean;
+      /** Held for compliance review: nothing credited yet (the customer is told, without the reason). */
+      held?: boolean;
     }
   | {
       kind: 'refused';
@@ -53,6 +55,7 @@ export function outcomeOf(status: number, body: unknown, replayed: boolean): Mon
       charges: total - amount,
       currency: String(record.currency ?? ''),
       replayed,
+      held: record.status === 'held',
     };
   }
   const details = record.details;

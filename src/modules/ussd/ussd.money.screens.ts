@@ -25,6 +25,12 @@ export const MONEY_VALUES = {
 
 export const MONEY_PHRASES = {
   ...PIN_REFUSAL_PHRASES,
+  // Held for compliance review: the customer learns that, never why (tipping-off).
+  'money.held': {
+    en: 'Your payment of {amount} is being reviewed. You will receive an SMS. Ref {reference}',
+    fr: 'Votre paiement de {amount} est en cours de verification. Vous recevrez un SMS. Ref {reference}',
+    sw: 'Malipo yako ya {amount} yanakaguliwa. Utapokea SMS. Kumb {reference}',
+  },
   'money.use_app': {
     en: 'Payments of {threshold} or more need a one-time code: please use the app, or enter a smaller amount.',
     fr: 'Paiements de {threshold} ou plus: code unique requis, utilisez l app ou un montant plus petit.',

@@ -121,6 +121,13 @@ export function paymentConfirmation<const K extends string>(
       const call = moneyCall(ctx, found.customerId, spec.action);
       const outcome = await spec.pay(ctx, call, found.got, BigInt(amount), pin);
       if (outcome.kind === 'refused') return refusalScreen(outcome, 'pay');
+      if (outcome.held)
+        return {
+          end: {
+            phrase: 'money.held',
+            values: { amount: money(outcome.amount, outcome.currency), reference: outcome.reference },
+          },
+        };
       return {
         end: {
           phrase: spec.done.phrase,
