@@ -4,7 +4,7 @@
  * module's, and AML's own tables for counterparties and channels (aml_payment_facts, 90 days), the latest
  * screening (aml_screenings) and the alerts (aml_alerts, 180 days).
  */
-import { and, desc, eq, gte, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm';
 import { systemContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
@@ -129,29 +129,20 @@ export class RiskInputsReader {
   /** The distinct counterparties of the last 90 days (either direction), most recent first, with nationality. */
   async #counterparties(customerId: string, now: Date) {
     const since = new Date(now.getTime() - 90 * DAY_MS);
-    const other = sql<string>`case when ${amlPaymentFacts.customerId} = ${customerId}
-      then ${amlPaymentFacts.counterpartyCustomerId} else ${amlPaymentFacts.customerId} end`;
-    const rows = await this.#sources.db
-      .select({ id: other, last: sql<Date>`max(${amlPaymentFacts.occurredAt})` })
-      .from(amlPaymentFacts)
-      .where(
-        and(
-          gte(amlPaymentFacts.occurredAt, since),
-          or(
-            and(
-              eq(amlPaymentFacts.customerId, customerId),
-              isNotNull(amlPaymentFacts.counterpartyCustomerId),
-            ),
-            and(
-              eq(amlPaymentFacts.counterpartyCustomerId, customerId),
-              isNotNull(amlPaymentFacts.customerId),
-            ),
-          ),
-        ),
-      )
-      .groupBy(other)
-      .orderBy(desc(sql`max(${amlPaymentFacts.occurredAt})`))
-      .limit(MAX_COUNTERPARTIES);
+    const f = amlPaymentFacts;
+    const result = (await this.#sources.db.execute(sql`
+      select party as id from (
+        select ${f.counterpartyCustomerId} as party, ${f.occurredAt} as at from ${f}
+          where ${f.customerId} = ${customerId} and ${f.counterpartyCustomerId} is not null and ${f.occurredAt} >= ${since}
+        union all
+        select ${f.customerId}, ${f.occurredAt} from ${f}
+          where ${f.counterpartyCustomerId} = ${customerId} and ${f.customerId} is not null and ${f.occurredAt} >= ${since}
+      ) parties
+      where party <> ${customerId}
+      group by party order by max(at) desc limit ${MAX_COUNTERPARTIES}`)) as unknown as {
+      rows: { id: string }[];
+    };
+    const rows = result.rows;
     const ids = rows.map((row) => row.id).filter((id) => id !== customerId);
     return Promise.all(
       ids.map(async (id) => {
