@@ -110,6 +110,10 @@ export const amlDecisions = pgTable(
     reviewDueAt: timestamp('review_due_at', { withTimezone: true }),
     /** How long the decision took, microseconds (the bench reads its distribution too). */
     durationUs: integer('duration_us').notNull().default(0),
+    /** Decided without the aggregates (Redis unavailable): the degraded policy applied (migration 0048). */
+    aggregatesUnavailable: boolean('aggregates_unavailable').notNull().default(false),
+    /** When the review SLA alert was raised for a held payment past `review_due_at` (once). */
+    slaAlertedAt: timestamp('sla_alerted_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
@@ -206,7 +210,15 @@ export const amlListEntries = pgTable(
   ],
 );
 
-export const SCREENING_SUBJECTS = ['onboarding', 'customer', 'beneficiary', 'agent', 'agent_owner'] as const;
+/** `manual`: a name staff screened on request (no customer or registration behind it; migration 0049). */
+export const SCREENING_SUBJECTS = [
+  'onboarding',
+  'customer',
+  'beneficiary',
+  'agent',
+  'agent_owner',
+  'manual',
+] as const;
 export type ScreeningSubjectKind = (typeof SCREENING_SUBJECTS)[number];
 
 /** `clear` below the review band; `review` in it (an alert); `hit` at or above the hit band (holds onboarding). */
@@ -365,6 +377,11 @@ export const amlCases = pgTable(
     uniqueIndex('aml_cases_open_per_pattern')
       .on(table.customerId, table.pattern)
       .where(sql`state <> 'closed'`),
+    // cases area (0050): an agent-only alert's case, one open per agent and pattern; the queue's index.
+    uniqueIndex('aml_cases_open_per_agent_pattern')
+      .on(table.agentId, table.pattern)
+      .where(sql`state <> 'closed' and customer_id is null`),
+    index('aml_cases_queue').on(table.state, table.assigneeId, table.id),
     index('aml_cases_due').on(table.dueAt).where(sql`state <> 'closed' and breached_at is null`),
   ],
 );
