@@ -1,0 +1,239 @@
+/**
+ * The device and agent typologies (new device then a cash-out or large transfer, agent structuring, an agent's
+ * customers cycling float) on payment facts written straight into `aml_payment_facts` (several agents, stores and
+ * operators through the API would take minutes): a trip and a near miss each, through the scenario service with
+ * the seeded default rules and a small real AlertSink writing `aml_alerts`. The first five typologies are in
+ * scenarios.test.ts; the end-to-end path through real payments in facts.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { and, eq, isNull } from 'drizzle-orm';
+import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import { settingsModule } from '../settings/index.ts';
+import { type PaymentFact, PaymentFacts } from './aml.facts.ts';
+import type { AlertSink } from './aml.ports.ts';
+import { type ScenarioCode, ScenarioRules, seedScenarioRules } from './aml.scenarios.rules.ts';
+import { ScenarioService } from './aml.scenarios.ts';
+import { amlAlerts, amlDeviceEvents, amlPaymentFacts } from './aml.tables.ts';
+
+const MINUTE = 60_000;
+const _DAY = 24 * 60 * MINUTE;
+
+describe('AML device and agent scenarios', () => {
+  let t: TestContext;
+  let db: Executor;
+  let service: ScenarioService;
+  let rules: ScenarioRules;
+
+  /** A minimal real sink: one aml_alerts row per dedupe key (no case grouping). */
+  const sink: AlertSink = {
+    async raise(tx, alert) {
+      const id = uuidv7();
+      const [row] = await tx
+        .insert(amlAlerts)
+        .values({
+          id,
+          customerId: alert.customerId ?? null,
+          agentId: alert.agentId ?? null,
+          source: alert.source,
+          pattern: alert.pattern,
+          ruleVersion: alert.ruleVersion ?? null,
+          priority: alert.priority,
+          evidence: alert.evidence,
+          dedupeKey: alert.dedupeKey ?? null,
+        })
+        .onConflictDoNothing()
+        .returning({ id: amlAlerts.id });
+      return row ? { alertId: row.id, caseId: row.id } : null;
+    },
+  };
+
+  before(async () => {
+    t = await startTestApp();
+    db = t.deps.database.db;
+    await seedScenarioRules(db);
+    rules = new ScenarioRules(db, 0);
+    service = new ScenarioService({
+      facts: new PaymentFacts(),
+      rules,
+      alerts: sink,
+      settings: t.application.system.api(settingsModule),
+    });
+  });
+  after(async () => t.close());
+
+  const now = Date.now();
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * MINUTE);
+
+  async function fact(values: Partial<PaymentFact> & { amountMinor: bigint }): Promise<PaymentFact> {
+    const [row] = await db
+      .insert(amlPaymentFacts)
+      .values({
+        transactionId: uuidv7(),
+        type: 'p2p',
+        channel: 'app',
+        currency: 'KES',
+        occurredAt: at(0),
+        ...values,
+      })
+      .returning();
+    return row!;
+  }
+
+  const run = (row: PaymentFact, code: ScenarioCode) => inTransaction(db, (tx) => service.run(tx, row, code));
+
+  async function alertsOf(pattern: string, subject: { customerId?: string; agentId?: string }) {
+    return db
+      .select()
+      .from(amlAlerts)
+      .where(
+        and(
+          eq(amlAlerts.pattern, pattern),
+          subject.customerId ? eq(amlAlerts.customerId, subject.customerId) : isNull(amlAlerts.customerId),
+          subject.agentId ? eq(amlAlerts.agentId, subject.agentId) : undefined,
+        ),
+      );
+  }
+
+  async function newDevice(customerId: string, minutesAgo: number) {
+    const [row] = await db
+      .insert(amlDeviceEvents)
+      .values({
+        id: uuidv7(),
+        customerId,
+        kind: 'new_device',
+        detail: 'Fraudster/1.0',
+        sourceEventId: BigInt(Math.floor(Math.random() * 1e12)),
+        occurredAt: at(minutesAgo),
+      })
+      .returning();
+    return row!;
+  }
+
+  test('new device then a cash-out within 24 hours', async () => {
+    const victim = uuidv7();
+    const device = await newDevice(victim, 120);
+    const cashOut = await fact({
+      type: 'cash_out',
+      channel: 'agent',
+      customerId: victim,
+      amountMinor: 150_000n,
+    });
+    assert.equal((await run(cashOut, 'scenario_new_device_cash_out')).length, 1);
+    const [alert] = await alertsOf('scenario_new_device_cash_out', { customerId: victim });
+    assert.equal(alert!.priority, 'critical');
+    assert.equal(alert!.evidence.fields?.device, 'Fraudster/1.0');
+    // A second cash-out after the same new device adds no alert (one per device event).
+    const again = await fact({ type: 'cash_out', customerId: victim, amountMinor: 150_000n });
+    assert.deepEqual(await run(again, 'scenario_new_device_cash_out'), []);
+    assert.ok(device.id);
+  });
+
+  test('new device near miss: the device is 30 hours old, or the transfer is small', async () => {
+    const customer = uuidv7();
+    await newDevice(customer, 30 * 60);
+    assert.deepEqual(
+      await run(
+        await fact({ type: 'cash_out', customerId: customer, amountMinor: 150_000n }),
+        'scenario_new_device_cash_out',
+      ),
+      [],
+    );
+    const fresh = uuidv7();
+    await newDevice(fresh, 10);
+    const small = await fact({
+      customerId: fresh,
+      counterpartyCustomerId: uuidv7(),
+      amountMinor: 1_999_999n,
+    });
+    assert.deepEqual(await run(small, 'scenario_new_device_cash_out'), []);
+    const large = await fact({
+      customerId: fresh,
+      counterpartyCustomerId: uuidv7(),
+      amountMinor: 2_000_000n,
+    });
+    assert.equal((await run(large, 'scenario_new_device_cash_out')).length, 1);
+  });
+
+  const cash = (
+    type: 'cash_in' | 'cash_out',
+    customer: string,
+    agentId: string,
+    storeId: string,
+    amount: bigint,
+    minutesAgo = 0,
+  ) =>
+    fact({
+      type,
+      channel: 'agent',
+      customerId: type === 'cash_out' ? customer : null,
+      counterpartyCustomerId: type === 'cash_in' ? customer : null,
+      agentId,
+      storeId,
+      amountMinor: amount,
+      occurredAt: at(minutesAgo),
+    });
+
+  test('agent structuring: one customer cashes in at three agents in a day, KES 30,000 in total', async () => {
+    const customer = uuidv7();
+    await cash('cash_in', customer, uuidv7(), uuidv7(), 1_000_000n, 180);
+    await cash('cash_in', customer, uuidv7(), uuidv7(), 1_000_000n, 120);
+    const last = await cash('cash_in', customer, uuidv7(), uuidv7(), 1_000_000n, 60);
+    assert.equal((await run(last, 'scenario_agent_structuring')).length, 1);
+    const [alert] = await alertsOf('scenario_agent_structuring', { customerId: customer });
+    assert.equal((alert!.evidence.fields!.agents as string[]).length, 3);
+  });
+
+  test('agent structuring near miss: three cash-ins at one store, or three agents under the total', async () => {
+    const customer = uuidv7();
+    const agent = uuidv7();
+    const store = uuidv7();
+    await cash('cash_in', customer, agent, store, 1_500_000n, 180);
+    await cash('cash_in', customer, agent, store, 1_500_000n, 120);
+    assert.deepEqual(
+      await run(await cash('cash_in', customer, agent, store, 1_500_000n), 'scenario_agent_structuring'),
+      [],
+    );
+    const other = uuidv7();
+    await cash('cash_in', other, uuidv7(), uuidv7(), 900_000n, 180);
+    await cash('cash_in', other, uuidv7(), uuidv7(), 900_000n, 120);
+    assert.deepEqual(
+      await run(await cash('cash_in', other, uuidv7(), uuidv7(), 900_000n), 'scenario_agent_structuring'),
+      [],
+    );
+  });
+
+  test("float cycling: an agent's customers cash in and out four times in a week", async () => {
+    const agent = uuidv7();
+    const store = uuidv7();
+    const [one, two] = [uuidv7(), uuidv7()];
+    let minutes = 3000;
+    for (const customer of [one, two, one, two])
+      for (const type of ['cash_in', 'cash_out'] as const) {
+        minutes -= 60;
+        await cash(type, customer, agent, store, 200_000n, minutes);
+      }
+    const last = await cash('cash_in', one, agent, store, 200_000n);
+    assert.equal((await run(last, 'scenario_agent_float_cycling')).length, 1);
+    const [alert] = await alertsOf('scenario_agent_float_cycling', { agentId: agent });
+    assert.equal(alert!.evidence.fields?.pairs, 4);
+    assert.equal(alert!.customerId, null);
+  });
+
+  test('float cycling near miss: three pairs, and cash-ins with no cash-out', async () => {
+    const agent = uuidv7();
+    const store = uuidv7();
+    const customer = uuidv7();
+    for (let index = 0; index < 3; index += 1) {
+      await cash('cash_in', customer, agent, store, 200_000n, 100 - index * 10);
+      await cash('cash_out', customer, agent, store, 200_000n, 95 - index * 10);
+    }
+    for (let index = 0; index < 4; index += 1) await cash('cash_in', uuidv7(), agent, store, 200_000n, 10);
+    assert.deepEqual(
+      await run(await cash('cash_in', uuidv7(), agent, store, 200_000n), 'scenario_agent_float_cycling'),
+      [],
+    );
+  });
+});
