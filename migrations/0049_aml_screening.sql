@@ -1,2 +1,5 @@
--- Why: placeholder for the aml module's screening area (kept so migration numbers stay in order); it changes nothing.
-SELECT 1;
+-- Why: staff screen a name on request (POST /api/v1/aml/screen) with no customer or registration behind it; the
+-- screening is recorded like the others, as subject kind `manual`.
+ALTER TABLE aml_screenings DROP CONSTRAINT aml_screenings_subject_kind_check;--> statement-breakpoint
+ALTER TABLE aml_screenings ADD CONSTRAINT aml_screenings_subject_kind_check
+  CHECK (subject_kind IN ('onboarding', 'customer', 'beneficiary', 'agent', 'agent_owner', 'manual'));

@@ -4,10 +4,12 @@
  *   ledger-roll-up | config-check
  *   | rotate-signing-key | rewrap-keys | outbox-dead-letters [consumer] | outbox-retry <consumer> [event id…]
  *   | outbox-replay <consumer> <event id | ISO time | earliest>
+ *   | aml-lists-load <un|ofac|opensanctions> <file> [alt-file]
  * Exit code 0 on success, 1 on failure (audit-verify: 1 when the chain is broken), 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, describeConfig, environmentWithDotenv, parseConfig } from './config.ts';
+import { AML_LIST_SOURCES, AmlListLoader, amlListFile } from './modules/aml/index.ts';
 import { createIdentity } from './modules/identity/index.ts';
 import { LedgerService } from './modules/ledger/index.ts';
 import { systemContext, verifyAuditChain } from './platform/audit.ts';
@@ -37,7 +39,10 @@ const USAGE = `usage: npm run cli -- <command>
   rewrap-keys          after a master-key rotation, re-wrap every data key under MASTER_KEY (payloads untouched)
   outbox-dead-letters  list the events a consumer (or every consumer) set aside after its attempts, with the error
   outbox-retry         put a consumer's set-aside events (all, or the event ids given) back in its queue
-  outbox-replay        queue a consumer every kept event of its topics from an event id, an ISO time or earliest`;
+  outbox-replay        queue a consumer every kept event of its topics from an event id, an ISO time or earliest
+  aml-lists-load       load a sanctions/PEP list file as a new version: aml-lists-load <un|ofac|opensanctions>
+                       <file> [alt-file] (OFAC: sdn.csv and its alt.csv); the same file again loads nothing; the
+                       worker rescreens every customer after a version with differences`;
 
 /** An event id, an ISO 8601 time or `earliest`, as a replay point; null when it is none of them. */
 function replayPoint(text: string | undefined): ReplayPoint | null {
@@ -214,6 +219,28 @@ async function run(argv: string[]): Promise<number> {
       }
       return withDependencies(config, async (deps) => {
         print(`${await replayConsumer(deps.database.db, rest[0]!, from)} events queued for ${rest[0]}`);
+        return 0;
+      });
+    }
+    case 'aml-lists-load': {
+      const [source, file, alt] = rest;
+      if (!source || !file || !(AML_LIST_SOURCES as readonly string[]).includes(source)) {
+        process.stderr.write('usage: aml-lists-load <un|ofac|opensanctions> <file> [alt-file]\n');
+        return 2;
+      }
+      return withDependencies(config, async (deps) => {
+        const { unchanged, list } = await new AmlListLoader(deps.database.db).load(
+          source as (typeof AML_LIST_SOURCES)[number],
+          amlListFile(file),
+          alt ? amlListFile(alt) : undefined,
+          systemContext(),
+        );
+        print(
+          unchanged
+            ? `${source}: unchanged (the same file as version ${list.version}), nothing loaded`
+            : `${source}: version ${list.version} loaded, ${list.entry_count} entries (added ${list.added}, ` +
+                `removed ${list.removed}, changed ${list.changed})`,
+        );
         return 0;
       });
     }

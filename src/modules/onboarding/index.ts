@@ -8,6 +8,7 @@
  * Every area changes a registration only through `api.journey.advance` (onboarding.journey.ts), which checks the step
  * against TRANSITIONS (onboarding.machine.ts).
  */
+import type { ScreeningPort } from '../../integrations/ports.ts';
 import { defineModule } from '../../platform/modules.ts';
 import { identityModule } from '../identity/index.ts';
 import { notificationsModule } from '../notifications/index.ts';
@@ -54,6 +55,7 @@ import {
 } from './onboarding.tables.ts';
 import { UssdRegistration, ussdRegistrationConfig } from './onboarding.ussd.ts';
 
+export { registrationActivated } from './onboarding.activation.events.ts';
 export {
   type AgentPinAnswer,
   type AgentRegistration,
@@ -97,6 +99,11 @@ export interface OnboardingApi extends JourneyAreas {
   ussd: UssdRegistration;
   /** Agent-assisted registration: an operator starts it and verifies the phone, the customer sets the PIN on USSD. */
   agent: AgentRegistration;
+  /**
+   * Sets the sanctions/PEP screening every registration's applicant passes before activation (the no-op until
+   * then). The AML module, built after this one, calls it with its port: a hit sends the registration to review.
+   */
+  useScreening(port: ScreeningPort): void;
 }
 
 export const onboardingModule = defineModule({
@@ -163,7 +170,14 @@ export const onboardingModule = defineModule({
       },
       ctx.config,
     );
-    return { ...journeyAreas, activation, didit, ussd, agent };
+    return {
+      ...journeyAreas,
+      activation,
+      didit,
+      ussd,
+      agent,
+      useScreening: (port) => activation.activation.useScreening(port),
+    };
   },
   routes: (api) => [
     ...journeyAreaRoutes(api),

@@ -67,7 +67,7 @@ export class Activation {
   readonly #journey: Journey;
   readonly #identity: IdentityService;
   readonly #wallets: WalletsService;
-  readonly #screening: ScreeningPort;
+  #screening: ScreeningPort;
   readonly #config: ActivationConfig & Partial<UssdRegistrationConfig> & Partial<AgentTierConfig>;
 
   constructor(
@@ -86,6 +86,11 @@ export class Activation {
 
   get screening(): ScreeningPort {
     return this.#screening;
+  }
+
+  /** Replaces the screening port (the AML module sets its own when it is built, after this module). */
+  useScreening(port: ScreeningPort): void {
+    this.#screening = port;
   }
 
   /** The customer's completion request: activation and tokens, or the review queue. */

@@ -108,11 +108,11 @@ export function activationAreaRoutes(journey: Journey, areas: ActivationAreas): 
 
 /** Readiness: screening as `not_configured` while it is the no-op (never failing readiness). */
 export function activationHealth(areas: ActivationAreas): Record<string, HealthCheck> {
-  const screening = areas.activation.screening;
+  // Read at each probe: the AML module sets its port after this module is built.
   return {
     'onboarding.screening': {
       critical: false,
-      probe: async () => (screening.configured ? undefined : 'not_configured'),
+      probe: async () => (areas.activation.screening.configured ? undefined : 'not_configured'),
     },
   };
 }
