@@ -10,6 +10,11 @@ import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
 import * as tables from './aml.tables.ts';
 
+// area: screening (exports: the CLI loads list files through the same loader as the route)
+export { ListLoader as AmlListLoader } from './aml.lists.ts';
+export { fileAt as amlListFile } from './aml.lists.watch.ts';
+export { LIST_SOURCES as AML_LIST_SOURCES } from './aml.tables.ts';
+
 /** What other modules and the routes reach. Each area adds its fields. */
 export interface AmlApi {
   /** Always present: the module's own name (keeps the interface non-empty while areas arrive). */
