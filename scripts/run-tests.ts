@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ALONE = ['test/reliability/bank.test.ts'];
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
@@ -12,8 +14,11 @@ const files = [...globSync('src/**/*.test.ts'), ...globSync('test/**/*.test.ts')
   .filter((file) => !ALONE.includes(file))
   .sort();
 
+// Each test file is its own process loading the same few hundred modules: Node's compile cache keeps their compiled
+// code between processes (about a quarter of the load time), unless the caller chose its own.
+const env = { NODE_COMPILE_CACHE: join(tmpdir(), 'codeforge-compile-cache'), ...process.env };
 const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--test', ...args], { stdio: 'inherit' }).status ?? 1;
+  spawnSync(process.execPath, ['--test', ...args], { stdio: 'inherit', env }).status ?? 1;
 
 const together = run([`--test-concurrency=${concurrency}`, ...files]);
 const alone = run(['--test-concurrency=1', ...ALONE]);
