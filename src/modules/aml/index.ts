@@ -8,6 +8,8 @@
 import { defineModule } from '../../platform/modules.ts';
 import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
+import type { ReportsService } from './aml.reports.ts';
+import { buildReports, reportsConfig, reportsRoutes, reportsSubscriptions } from './aml.reports.wiring.ts';
 import * as tables from './aml.tables.ts';
 
 // area: screening (exports: the CLI loads list files through the same loader as the route)
@@ -20,6 +22,8 @@ export interface AmlApi {
   /** Always present: the module's own name (keeps the interface non-empty while areas arrive). */
   readonly module: 'aml';
   // area: reports (api)
+  /** goAML STR and CTR reports; the ReportWriter the cases area files STRs through. */
+  reports: ReportsService;
   // area: cases (api)
   // area: risk (api)
   // area: screening (api)
@@ -47,6 +51,7 @@ export const amlModule = defineModule({
     'agents',
   ],
   // area: config (one spread per area)
+  config: { ...reportsConfig },
   errors: amlErrors,
   tables: {
     amlRules: tables.amlRules,
@@ -83,8 +88,9 @@ export const amlModule = defineModule({
     // area: permissions
   ],
   publishes: amlTopics,
-  create: (_ctx): AmlApi => {
+  create: (ctx): AmlApi => {
     // area: reports (create)
+    const reports = buildReports(ctx);
     // area: cases (create)
     // area: risk (create)
     // area: screening (create)
@@ -93,10 +99,13 @@ export const amlModule = defineModule({
     return {
       module: 'aml',
       // area: api (values)
+      reports,
     };
   },
-  routes: (_api, _ctx) => [
+  routes: (api, _ctx) => [
     // area: routes (one plugin per area)
+    reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
+  subscribes: (api) => [...reportsSubscriptions(api)],
 });
