@@ -3,9 +3,10 @@
  * without scanning the list.
  *
  * Every name and alias of an entry is a slot, kept as its normalised tokens. A slot is filed under keys:
- * - each token's Double Metaphone keys, and the whole name's written as one word (`s:` single keys);
- * - each pair of its tokens as sound-alike keys (`p:` pair keys, order-free), and each pair of an initial with a
- *   token's key (so "J. Smith" finds "John Smith").
+ * - each token's Double Metaphone keys, its first three letters (a typo further on keeps them), and the whole
+ *   name's sound written as one word (`s:` single keys);
+ * - each pair of its tokens as sound-alike keys and as their first three letters (`p:` pair keys, order-free), and
+ *   each pair of an initial with a token's key (so "J. Smith" finds "John Smith").
  * Keys are hashed (FNV-1a, 32 bits) into buckets of one flat posting array (CSR: offsets + slot numbers), so memory is
  * a few typed arrays whatever the number of distinct keys; a collision only adds a candidate the scorer rejects.
  *
@@ -84,11 +85,16 @@ function fnv1a(text: string): number {
 
 const pairKey = (a: string, b: string) => (a < b ? `p:${a}|${b}` : `p:${b}|${a}`);
 
-/** The keys of a normalised name: single keys of each token, pair keys of each pair of tokens. */
-export function nameKeys(tokens: readonly string[]): string[] {
+/**
+ * The keys of a normalised name: single keys of each token, pair keys of each pair of tokens. A listed name is filed
+ * under initial-and-sound pairs too; a query uses them only for the initials it has (they are broad keys).
+ */
+export function nameKeys(tokens: readonly string[], query = false): string[] {
   const keys = new Set<string>();
   const codes = tokens.map((token) => phoneticKeys(token));
   for (const list of codes) for (const code of list) keys.add(`s:${code}`);
+  // A typo that changes a token's sound keeps its first letters: "Zawahriov" still finds "Zawahirov".
+  for (const token of tokens) if (token.length >= 4) keys.add(`s:${token.slice(0, 3)}`);
   // Written together or apart ("Xi Jinping", "XiJinPing"): the whole name's sound is a single key too.
   if (tokens.length > 1) for (const code of phoneticKeys(tokens.join(''))) keys.add(`s:${code}`);
   for (let i = 0; i < tokens.length; i += 1)
@@ -98,11 +104,26 @@ export function nameKeys(tokens: readonly string[]): string[] {
       const initialA = `i${(tokens[i] as string)[0]}`;
       const initialB = `i${(tokens[j] as string)[0]}`;
       for (const x of a) for (const y of b) keys.add(pairKey(x, y));
+      if (query) {
+        if (a.length === 0 && b[0]) keys.add(pairKey(initialA, b[0]));
+        if (b.length === 0 && a[0]) keys.add(pairKey(a[0], initialB));
+        continue;
+      }
       if (a[0]) keys.add(pairKey(a[0], initialB));
       if (b[0]) keys.add(pairKey(initialA, b[0]));
     }
+  // Both tokens' first three letters: a typo further on in a common family name changes its sound, not these.
+  for (let i = 0; i < tokens.length; i += 1)
+    for (let j = i + 1; j < tokens.length; j += 1) {
+      const a = tokens[i] as string;
+      const b = tokens[j] as string;
+      if (a.length >= 3 && b.length >= 3) keys.add(pairKey(a.slice(0, 3), b.slice(0, 3)));
+    }
   return [...keys];
 }
+
+/** Single-key-only candidates scored whatever the others: a name missing a token still finds its listing. */
+const SMALL_TAIL = 200;
 
 function nextPowerOfTwo(value: number): number {
   let power = 1024;
@@ -126,8 +147,8 @@ export class NameIndex {
 
   constructor(entries: readonly IndexEntry[], options: IndexOptions = {}) {
     this.#entries = entries;
-    this.#singleCap = options.singleCap ?? 2_000;
-    this.#maxCandidates = options.maxCandidates ?? 1_500;
+    this.#singleCap = options.singleCap ?? 300;
+    this.#maxCandidates = options.maxCandidates ?? 1_000;
     const slotEntry: number[] = [];
     const slotAlias: number[] = [];
     const slotHashes: Uint32Array[] = [];
@@ -231,11 +252,17 @@ export class NameIndex {
     return [...best.values()].sort((a, b) => b.score - a.score).slice(0, options.limit ?? 10);
   }
 
+  /** How many slots a search of this name scores (the bench reports it). */
+  candidateCount(query: string): number {
+    const tokens = nameTokens(query);
+    return tokens.length === 0 ? 0 : this.#candidates(tokens).length;
+  }
+
   /** The slots sharing the query's keys, those sharing the most first, at most `maxCandidates`. */
   #candidates(tokens: readonly string[]): number[] {
     const counts = this.#counts;
     const touched: number[] = [];
-    const keys = nameKeys(tokens);
+    const keys = nameKeys(tokens, true);
     for (const key of keys) {
       const bucket = fnv1a(key) & this.#mask;
       const start = this.#offsets[bucket] as number;
@@ -251,7 +278,7 @@ export class NameIndex {
       }
     }
     let chosen = touched;
-    if (touched.length > this.#maxCandidates) {
+    if (touched.length > SMALL_TAIL) {
       // Bucket by shared-key count (≤ 255), highest first: linear, no sort of the whole list.
       const byCount: number[][] = [];
       for (const slot of touched) {
@@ -263,6 +290,9 @@ export class NameIndex {
       for (let count = byCount.length - 1; count > 0 && chosen.length < this.#maxCandidates; count -= 1) {
         const slots = byCount[count];
         if (!slots) continue;
+        // Slots sharing a single sound with the query (one token alike, the rest not) are scored only when nothing
+        // shares more, or when they are few: a long tail of them is a common name's namesakes.
+        if (count === 1 && chosen.length > 0 && slots.length > SMALL_TAIL) break;
         for (const slot of slots) {
           if (chosen.length >= this.#maxCandidates) break;
           chosen.push(slot);

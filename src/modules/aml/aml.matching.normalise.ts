@@ -63,9 +63,21 @@ export function nameTokens(raw: string): string[] {
 export function phoneticKeys(token: string): string[] {
   if (token.length < 2) return [];
   const [primary, alternate] = doubleMetaphone(token);
-  if (!primary) return [];
-  return alternate && alternate !== primary ? [primary, alternate] : [primary];
+  return !primary ? [] : alternate && alternate !== primary ? [primary, alternate] : [primary];
 }
+
+/** The same, remembered: scoring asks for the same candidate tokens again and again (bounded, emptied when full). */
+export function cachedPhoneticKeys(token: string): string[] {
+  const cached = phoneticCache.get(token);
+  if (cached) return cached;
+  const keys = phoneticKeys(token);
+  if (phoneticCache.size >= PHONETIC_CACHE_SIZE) phoneticCache.clear();
+  phoneticCache.set(token, keys);
+  return keys;
+}
+
+const PHONETIC_CACHE_SIZE = 200_000;
+const phoneticCache = new Map<string, string[]>();
 
 /** The year of an ISO date or a bare year ("1957-03-10", "1957"), or null. */
 export function birthYear(value: string | null | undefined): number | null {

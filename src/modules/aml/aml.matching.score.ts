@@ -11,7 +11,7 @@
  * "XiJinPing") are compared joined as well, and the better of the two counts.
  */
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
-import { birthYear, phoneticKeys } from './aml.matching.normalise.ts';
+import { birthYear, cachedPhoneticKeys } from './aml.matching.normalise.ts';
 
 export type TokenHow = 'exact' | 'phonetic' | 'fuzzy' | 'initial';
 
@@ -58,8 +58,8 @@ export function tokenSimilarity(query: string, candidate: string): { score: numb
   )
     return { score: Math.min(score, DERIVED_SCORE), how: 'fuzzy' };
   if (score < PHONETIC_SCORE && score >= 0.7 && query.length >= 4 && candidate.length >= 4) {
-    const keys = phoneticKeys(query);
-    if (phoneticKeys(candidate).some((key) => keys.includes(key)))
+    const keys = cachedPhoneticKeys(query);
+    if (cachedPhoneticKeys(candidate).some((key) => keys.includes(key)))
       return { score: PHONETIC_SCORE, how: 'phonetic' };
   }
   return { score, how: 'fuzzy' };
@@ -95,7 +95,8 @@ export function nameScore(query: readonly string[], candidate: readonly string[]
   for (const token of query) total += weight(token);
   for (const token of candidate) total += weight(token);
   const byToken = total > 0 ? Math.max(0, 1 - cost / total) : 0;
-  const byJoin = joinedScore(query, candidate);
+  // Only worth comparing joined when token by token falls short (token boundaries differ).
+  const byJoin = byToken < 0.95 ? joinedScore(query, candidate) : 0;
   if (byJoin > byToken)
     return {
       score: round(byJoin),
@@ -112,7 +113,7 @@ function joinedScore(query: readonly string[], candidate: readonly string[]): nu
   if (query.length === candidate.length) return 0;
   const q = query.join('');
   const c = candidate.join('');
-  if (q.length < 6 || c.length < 6) return 0;
+  if (q.length < 6 || c.length < 6 || Math.abs(q.length - c.length) > 3) return 0;
   const asWritten = jaroWinkler(q, c);
   const sorted = jaroWinkler([...query].sort().join(''), [...candidate].sort().join(''));
   // A small discount: one name written as another's tokens is a weaker sign than the same tokens.
