@@ -98,7 +98,8 @@ describe('customer risk rating', () => {
     ((await db().execute(query)) as unknown as { rows: { n: number }[] }).rows[0]!.n;
 
   before(async () => {
-    t = await startTestApp();
+    // The aml consumer also queues the screening area’s work on kyc.decided: the job queue runs.
+    t = await startTestApp({}, { startJobs: true });
     officer = await staff('risk_officer', 'compliance_officer');
     support = await staff('risk_support', 'support_agent');
   });
