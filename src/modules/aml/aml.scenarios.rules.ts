@@ -10,8 +10,11 @@ import type { Executor } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { type AlertPriority, amlRules, type RuleMode } from './aml.tables.ts';
 
-/** Money params are per currency, minor units as decimal strings (a currency not listed is not watched). */
-export type PerCurrency = Record<string, string>;
+/*
+ * Money params are per currency, one flat key each (`<name>_<currency in lower case>`, e.g. `min_in_minor_kes`), minor
+ * units as a decimal string: the rule language keeps params flat (numbers or strings). A currency without its key
+ * is not watched; staff add one by adding the key in a new version.
+ */
 
 export const SCENARIO_DEFAULTS = {
   scenario_structuring: {
@@ -25,19 +28,21 @@ export const SCENARIO_DEFAULTS = {
   scenario_pass_through: {
     name: 'Rapid in-and-out (pass-through)',
     description:
-      'Money received, then at least `out_percent` % of it paid out within `window_hours` hours (received at least `min_in_minor`)',
+      'Money received, then at least `out_percent` % of it paid out within `window_hours` hours (received at least `min_in_minor_<currency>`)',
     priority: 'high',
     params: {
       window_hours: 6,
       out_percent: 80,
-      min_in_minor: { KES: '1000000', USD: '10000' } as PerCurrency,
+      min_in_minor_kes: '1000000',
+      min_in_minor_usd: '10000',
     },
   },
   scenario_dormant: {
     name: 'Dormant account suddenly active',
-    description: 'No payment in or out for `dormant_days` days, then one of at least `min_amount_minor`',
+    description:
+      'No payment in or out for `dormant_days` days, then one of at least `min_amount_minor_<currency>`',
     priority: 'medium',
-    params: { dormant_days: 180, min_amount_minor: { KES: '2000000', USD: '20000' } as PerCurrency },
+    params: { dormant_days: 180, min_amount_minor_kes: '2000000', min_amount_minor_usd: '20000' },
   },
   scenario_fan_in: {
     name: 'Many-to-one fan-in (mule collection)',
@@ -54,13 +59,15 @@ export const SCENARIO_DEFAULTS = {
   scenario_round_amounts: {
     name: 'Round amounts',
     description:
-      'At least `min_count` payments by one customer within the window, each a multiple of `unit_minor` and at least `min_amount_minor`',
+      'At least `min_count` payments by one customer within the window, each a multiple of `unit_minor` and at least `min_amount_minor_<currency>`',
     priority: 'low',
     params: {
       window_hours: 24,
       min_count: 3,
-      unit_minor: { KES: '100000', USD: '10000' } as PerCurrency,
-      min_amount_minor: { KES: '500000', USD: '50000' } as PerCurrency,
+      unit_minor_kes: '100000',
+      unit_minor_usd: '10000',
+      min_amount_minor_kes: '500000',
+      min_amount_minor_usd: '50000',
     },
   },
   scenario_new_device_cash_out: {
@@ -70,8 +77,10 @@ export const SCENARIO_DEFAULTS = {
     priority: 'critical',
     params: {
       window_hours: 24,
-      min_cash_out_minor: { KES: '100000', USD: '1000' } as PerCurrency,
-      large_transfer_minor: { KES: '2000000', USD: '20000' } as PerCurrency,
+      min_cash_out_minor_kes: '100000',
+      min_cash_out_minor_usd: '1000',
+      large_transfer_minor_kes: '2000000',
+      large_transfer_minor_usd: '20000',
     },
   },
   scenario_agent_structuring: {
@@ -82,7 +91,8 @@ export const SCENARIO_DEFAULTS = {
     params: {
       window_hours: 24,
       min_locations: 3,
-      min_total_minor: { KES: '3000000', USD: '30000' } as PerCurrency,
+      min_total_minor_kes: '3000000',
+      min_total_minor_usd: '30000',
     },
   },
   scenario_agent_float_cycling: {
@@ -133,23 +143,26 @@ export async function seedScenarioRules(db: Executor): Promise<void> {
     .onConflictDoNothing();
 }
 
-/** Each param of the stored version when it has the default's type (a per-currency map: each amount a digit string). */
+const MINOR = /^[0-9]{1,19}$/;
+/** A per-currency money param's key: `<name>_minor_<currency>`. */
+const MONEY_KEY = /_minor_[a-z]{3}$/;
+
+/**
+ * The stored version's params over the defaults: a param of the default's type replaces it (a money param may be a
+ * digit string or a whole number), and a money key of a currency the defaults lack is added; anything else is ignored.
+ */
 export function mergeParams<C extends ScenarioCode>(code: C, stored: unknown): ParamsOf<C> {
-  const defaults = SCENARIO_DEFAULTS[code].params as Record<string, unknown>;
+  const merged: Record<string, unknown> = { ...SCENARIO_DEFAULTS[code].params };
   const given = stored && typeof stored === 'object' ? (stored as Record<string, unknown>) : {};
-  const merged: Record<string, unknown> = {};
-  for (const [key, fallback] of Object.entries(defaults)) {
-    const value = given[key];
-    if (typeof fallback === 'number')
-      merged[key] = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
-    else
-      merged[key] =
-        value &&
-        typeof value === 'object' &&
-        !Array.isArray(value) &&
-        Object.values(value).every((amount) => typeof amount === 'string' && /^[0-9]{1,19}$/.test(amount))
-          ? value
-          : fallback;
+  for (const [key, value] of Object.entries(given)) {
+    const fallback = merged[key];
+    if (typeof fallback === 'number') {
+      if (typeof value === 'number' && Number.isFinite(value) && value >= 0) merged[key] = value;
+    } else if (typeof fallback === 'string' || MONEY_KEY.test(key)) {
+      if (typeof value === 'string' && MINOR.test(value)) merged[key] = value;
+      else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+        merged[key] = String(value);
+    }
   }
   return merged as ParamsOf<C>;
 }
@@ -194,8 +207,8 @@ export class ScenarioRules {
   }
 }
 
-/** The amount for `currency` in a per-currency param, or null (that currency is not watched). */
-export function amountFor(param: PerCurrency, currency: string): bigint | null {
-  const value = param[currency];
-  return value === undefined ? null : BigInt(value);
+/** The money param `name` for `currency` (`<name>_<currency>` in the params), or null: that currency is not watched. */
+export function amountFor(params: object, name: string, currency: string): bigint | null {
+  const value = (params as Record<string, unknown>)[`${name}_${currency.toLowerCase()}`];
+  return typeof value === 'string' && MINOR.test(value) ? BigInt(value) : null;
 }

@@ -11,7 +11,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Executor, rawRows } from '../../platform/db.ts';
 import type { PaymentFact } from './aml.facts.ts';
-import { amountFor, type ParamsOf, type PerCurrency, type ScenarioCode } from './aml.scenarios.rules.ts';
+import { amountFor, type ParamsOf, type ScenarioCode } from './aml.scenarios.rules.ts';
 
 export interface Trip {
   customerId: string | null;
@@ -23,7 +23,7 @@ export interface Trip {
 
 export interface ScenarioEnv {
   /** The CTR threshold per currency (setting aml.ctr_threshold_minor). */
-  ctrThreshold: PerCurrency;
+  ctrThreshold: Record<string, string>;
 }
 
 type Typology<C extends ScenarioCode> = (
@@ -68,7 +68,7 @@ const total = (rows: WindowRow[]) => rows.reduce((sum, row) => sum + BigInt(row.
 
 /** Several payments by one customer, each within `below_percent` % under the CTR threshold. */
 export const structuring: Typology<'scenario_structuring'> = async (tx, fact, params, env) => {
-  const threshold = amountFor(env.ctrThreshold, fact.currency);
+  const threshold = env.ctrThreshold[fact.currency] ? BigInt(env.ctrThreshold[fact.currency]!) : null;
   const actor = actorOf(fact);
   if (threshold === null || !actor) return [];
   const floor = (threshold * BigInt(100 - Math.min(params.below_percent, 100))) / 100n;
@@ -100,7 +100,7 @@ export const structuring: Typology<'scenario_structuring'> = async (tx, fact, pa
 /** Money received, then at least `out_percent` % of it paid out within the window. */
 export const passThrough: Typology<'scenario_pass_through'> = async (tx, fact, params) => {
   const payer = fact.customerId;
-  const minimum = amountFor(params.min_in_minor, fact.currency);
+  const minimum = amountFor(params, 'min_in_minor', fact.currency);
   if (!payer || minimum === null) return [];
   const window = within(fact, params.window_hours);
   const incoming = await windowRows(
@@ -140,7 +140,7 @@ export const passThrough: Typology<'scenario_pass_through'> = async (tx, fact, p
 
 /** A party with no payment in or out for `dormant_days` days, then one of at least `min_amount_minor`. */
 export const dormant: Typology<'scenario_dormant'> = async (tx, fact, params) => {
-  const minimum = amountFor(params.min_amount_minor, fact.currency);
+  const minimum = amountFor(params, 'min_amount_minor', fact.currency);
   if (minimum === null || fact.amountMinor < minimum) return [];
   const parties = [...new Set([fact.customerId, fact.counterpartyCustomerId])].filter(
     (party): party is string => party !== null,
@@ -226,8 +226,8 @@ export const fanOut: Typology<'scenario_fan_out'> = async (tx, fact, params) => 
 
 /** At least `min_count` payments by one customer, each a multiple of `unit_minor` and at least `min_amount_minor`. */
 export const roundAmounts: Typology<'scenario_round_amounts'> = async (tx, fact, params) => {
-  const unit = amountFor(params.unit_minor, fact.currency);
-  const minimum = amountFor(params.min_amount_minor, fact.currency);
+  const unit = amountFor(params, 'unit_minor', fact.currency);
+  const minimum = amountFor(params, 'min_amount_minor', fact.currency);
   const actor = actorOf(fact);
   if (!actor || unit === null || unit <= 0n || minimum === null) return [];
   if (fact.amountMinor < minimum || fact.amountMinor % unit !== 0n) return [];
@@ -258,8 +258,8 @@ export const roundAmounts: Typology<'scenario_round_amounts'> = async (tx, fact,
 export const newDeviceCashOut: Typology<'scenario_new_device_cash_out'> = async (tx, fact, params) => {
   const payer = fact.customerId;
   if (!payer) return [];
-  const cashOut = amountFor(params.min_cash_out_minor, fact.currency);
-  const large = amountFor(params.large_transfer_minor, fact.currency);
+  const cashOut = amountFor(params, 'min_cash_out_minor', fact.currency);
+  const large = amountFor(params, 'large_transfer_minor', fact.currency);
   const isCashOut = CASH_OUT_TYPES.includes(fact.type) && cashOut !== null && fact.amountMinor >= cashOut;
   const isLarge = large !== null && fact.amountMinor >= large;
   if (!isCashOut && !isLarge) return [];
@@ -292,7 +292,7 @@ export const newDeviceCashOut: Typology<'scenario_new_device_cash_out'> = async 
 /** One customer's agent cash spread over at least `min_locations` agents or stores, in total `min_total_minor`. */
 export const agentStructuring: Typology<'scenario_agent_structuring'> = async (tx, fact, params) => {
   const actor = actorOf(fact);
-  const minimum = amountFor(params.min_total_minor, fact.currency);
+  const minimum = amountFor(params, 'min_total_minor', fact.currency);
   if (!fact.agentId || !AGENT_CASH.includes(fact.type) || !actor || minimum === null) return [];
   const rows = await rawRows<WindowRow & { agent: string; store: string | null }>(
     tx,

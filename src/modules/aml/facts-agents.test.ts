@@ -52,7 +52,7 @@ describe('AML facts and agent structuring through real agent cash', () => {
       ...current,
       id: uuidv7(),
       version: current.version + 1,
-      definition: { params: { window_hours: 24, min_locations: 3, min_total_minor: { KES: '150000' } } },
+      definition: { params: { window_hours: 24, min_locations: 3, min_total_minor_kes: '150000' } },
       createdAt: new Date(),
       supersededAt: null,
     });

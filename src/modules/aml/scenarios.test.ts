@@ -15,7 +15,13 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { settingsModule } from '../settings/index.ts';
 import { type PaymentFact, PaymentFacts } from './aml.facts.ts';
 import type { AlertSink } from './aml.ports.ts';
-import { type ScenarioCode, ScenarioRules, seedScenarioRules } from './aml.scenarios.rules.ts';
+import {
+  amountFor,
+  mergeParams,
+  type ScenarioCode,
+  ScenarioRules,
+  seedScenarioRules,
+} from './aml.scenarios.rules.ts';
 import { ScenarioService } from './aml.scenarios.ts';
 import { amlAlerts, amlPaymentFacts, amlRules, amlScenarioHits } from './aml.tables.ts';
 
@@ -359,5 +365,21 @@ describe('AML post-posting scenarios', () => {
       amountMinor: 50_000n,
     });
     assert.deepEqual(await run(more, 'scenario_fan_in'), []);
+  });
+
+  test("an edited version's params: a wrong type keeps the default, a new currency's amount is added", () => {
+    const params = mergeParams('scenario_pass_through', {
+      window_hours: 'soon',
+      out_percent: 90,
+      min_in_minor_kes: 'a lot',
+      min_in_minor_ugx: 5_000_000,
+      unknown_param: 3,
+    });
+    assert.equal(params.window_hours, 6);
+    assert.equal(params.out_percent, 90);
+    assert.equal(amountFor(params, 'min_in_minor', 'KES'), 1_000_000n);
+    assert.equal(amountFor(params, 'min_in_minor', 'UGX'), 5_000_000n);
+    assert.equal(amountFor(params, 'min_in_minor', 'TZS'), null);
+    assert.equal((params as Record<string, unknown>).unknown_param, undefined);
   });
 });
