@@ -234,8 +234,11 @@ export class AmlScreen implements PaymentScreen {
   /** A decision that acts (or the degraded policy's review): recorded at once with one alert per active rule. */
   async #recordWithAlerts(row: DecisionInsert, acting: FiredRule[], payment: PaymentFacts): Promise<void> {
     const priorities = (rule: FiredRule) => this.#compiled?.rules.find((r) => r.code === rule.code)?.priority;
+    // An alert belongs to a customer or an agent: a payment between house accounts is recorded without one.
+    const alertable = payment.customerId !== null || payment.agentId !== null;
     await inTransaction(this.#options.db, async (tx) => {
       await insertDecisions(tx, [row]);
+      if (!alertable) return;
       const evidence = (fields: Record<string, unknown>) => ({
         transaction_ids: [payment.transactionId],
         fields: {

@@ -180,22 +180,24 @@ export class HeldPayments {
     return inTransaction(this.#options.db, async (tx) => {
       const overdue = await overdueReviews(tx, now, SLA_BATCH);
       for (const row of overdue) {
-        await this.#options.alerts.raise(tx, {
-          source: 'rule',
-          pattern: 'review_sla',
-          priority: 'high',
-          customerId: row.customerId,
-          evidence: {
-            transaction_ids: [row.transactionId],
-            fields: {
-              review_due_at: row.reviewDueAt?.toISOString() ?? null,
-              amount_minor: row.amountMinor.toString(),
-              currency: row.currency,
-              rules: row.fired.filter((rule) => rule.mode === 'active').map((rule) => rule.code),
+        // An alert names a customer (a payment between house accounts has none: marked, nobody to alert about).
+        if (row.customerId)
+          await this.#options.alerts.raise(tx, {
+            source: 'rule',
+            pattern: 'review_sla',
+            priority: 'high',
+            customerId: row.customerId,
+            evidence: {
+              transaction_ids: [row.transactionId],
+              fields: {
+                review_due_at: row.reviewDueAt?.toISOString() ?? null,
+                amount_minor: row.amountMinor.toString(),
+                currency: row.currency,
+                rules: row.fired.filter((rule) => rule.mode === 'active').map((rule) => rule.code),
+              },
             },
-          },
-          dedupeKey: `review_sla:${row.transactionId}`,
-        });
+            dedupeKey: `review_sla:${row.transactionId}`,
+          });
         await markSlaAlerted(tx, row.id, now);
       }
       return overdue.length;
