@@ -21,7 +21,6 @@ import {
 import { caseRoutes } from './aml.cases.routes.ts';
 import { sweepCaseSla } from './aml.cases.sla.ts';
 import { CaseWork } from './aml.cases.ts';
-import type { RiskReader } from './aml.ports.ts';
 
 export interface CasesArea {
   /** The AlertSink (aml.ports.ts) the other areas raise alerts through. */
@@ -53,14 +52,8 @@ export function buildCases(ctx: ModuleContext, ports: DecisionPorts): CasesArea 
   };
 }
 
-/** Every area is built by now: a RiskReader the risk area offers on the API (found by shape) is connected here. */
-export function casesRoutes(api: { cases: CasesArea; risk?: unknown }) {
-  if (isRiskReader(api.risk)) api.cases.decisions.connect({ risk: api.risk });
+export function casesRoutes(api: { cases: CasesArea }) {
   return [caseRoutes(api.cases.work, api.cases.decisions)];
-}
-
-function isRiskReader(value: unknown): value is RiskReader {
-  return typeof (value as RiskReader | undefined)?.ratingOf === 'function';
 }
 
 /** Every 5 minutes: open cases past their due time are marked breached (aml.cases.sla.ts). */

@@ -6,6 +6,13 @@
  * between its `area:` markers, in this order: reports → cases → risk → screening → realtime → scenarios.
  */
 import { defineModule } from '../../platform/modules.ts';
+import {
+  buildCases,
+  type CasesArea,
+  casesApprovalActions,
+  casesJobs,
+  casesRoutes,
+} from './aml.cases.wiring.ts';
 import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
 import type { ReportsService } from './aml.reports.ts';
@@ -25,6 +32,8 @@ export interface AmlApi {
   /** goAML STR and CTR reports; the ReportWriter the cases area files STRs through. */
   reports: ReportsService;
   // area: cases (api)
+  /** The AlertSink (`cases.alerts`), the case queue and actions (`work`), decisions and restriction. */
+  cases: CasesArea;
   // area: risk (api)
   // area: screening (api)
   // area: realtime (api)
@@ -92,6 +101,8 @@ export const amlModule = defineModule({
     // area: reports (create)
     const reports = buildReports(ctx);
     // area: cases (create)
+    const cases = buildCases(ctx, { reports, risk: null });
+    const alerts = cases.alerts;
     // area: risk (create)
     // area: screening (create)
     // area: realtime (create)
@@ -99,13 +110,17 @@ export const amlModule = defineModule({
     return {
       module: 'aml',
       // area: api (values)
+      cases,
       reports,
     };
   },
   routes: (api, _ctx) => [
     // area: routes (one plugin per area)
+    ...casesRoutes(api),
     reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
+  approvalActions: (api) => [...casesApprovalActions(api.cases)],
+  jobs: () => [...casesJobs()],
   subscribes: (api) => [...reportsSubscriptions(api)],
 });
