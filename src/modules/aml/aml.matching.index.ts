@@ -89,9 +89,13 @@ const pairKey = (a: string, b: string) => (a < b ? `p:${a}|${b}` : `p:${b}|${a}`
  * The keys of a normalised name: single keys of each token, pair keys of each pair of tokens. A listed name is filed
  * under initial-and-sound pairs too; a query uses them only for the initials it has (they are broad keys).
  */
-export function nameKeys(tokens: readonly string[], query = false): string[] {
+export function nameKeys(
+  tokens: readonly string[],
+  query = false,
+  keysOf: (token: string) => string[] = phoneticKeys,
+): string[] {
   const keys = new Set<string>();
-  const codes = tokens.map((token) => phoneticKeys(token));
+  const codes = tokens.map(keysOf);
   for (const list of codes) for (const code of list) keys.add(`s:${code}`);
   // A typo that changes a token's sound keeps its first letters: "Zawahriov" still finds "Zawahirov".
   for (const token of tokens) if (token.length >= 4) keys.add(`s:${token.slice(0, 3)}`);
@@ -131,10 +135,49 @@ function nextPowerOfTwo(value: number): number {
   return power;
 }
 
+/** The per-name work of a build (normalise, key, hash), done in one go or in slices between other work. */
+class Prepared {
+  readonly slotTokens: string[] = [];
+  readonly slotEntry: number[] = [];
+  readonly slotAlias: number[] = [];
+  readonly slotHashes: Uint32Array[] = [];
+  occurrences = 0;
+  /** A token's phonetic keys, once per distinct token (given names repeat across the list). */
+  readonly #phonetic = new Map<string, string[]>();
+  readonly #keysOf = (token: string) => {
+    let keys = this.#phonetic.get(token);
+    if (!keys) {
+      keys = phoneticKeys(token);
+      this.#phonetic.set(token, keys);
+    }
+    return keys;
+  };
+
+  add(entry: IndexEntry, entryIndex: number): void {
+    const seen = new Set<string>();
+    const names = [entry.name, ...entry.aliases];
+    for (let nameIndex = 0; nameIndex < names.length; nameIndex += 1) {
+      const tokens = nameTokens(names[nameIndex] as string);
+      const joined = tokens.join(' ');
+      if (tokens.length === 0 || seen.has(joined)) continue;
+      seen.add(joined);
+      const hashes = Uint32Array.from(new Set(nameKeys(tokens, false, this.#keysOf).map(fnv1a)));
+      this.slotTokens.push(joined);
+      this.slotEntry.push(entryIndex);
+      this.slotAlias.push(nameIndex);
+      this.slotHashes.push(hashes);
+      this.occurrences += hashes.length;
+    }
+  }
+}
+
+/** Entries normalised per slice of the async build before the event loop gets a turn. */
+const BUILD_SLICE = 5_000;
+
 export class NameIndex {
   readonly #entries: readonly IndexEntry[];
   /** Per slot: its normalised tokens joined by spaces, its entry, and 0 for the name or 1 + the alias's index. */
-  readonly #slotTokens: string[] = [];
+  readonly #slotTokens: string[];
   readonly #slotEntry: Int32Array;
   readonly #slotAlias: Int32Array;
   readonly #mask: number;
@@ -145,30 +188,21 @@ export class NameIndex {
   /** Scratch per search: shared keys per slot (searches are synchronous, so one buffer serves them all). */
   readonly #counts: Uint8Array;
 
-  constructor(entries: readonly IndexEntry[], options: IndexOptions = {}) {
+  /**
+   * Builds without yielding (tests, the bench). A process serving requests uses `NameIndex.build`: the same index,
+   * normalised in slices so a million-entry list does not hold the event loop for the whole build.
+   */
+  constructor(entries: readonly IndexEntry[], options: IndexOptions = {}, prepared?: Prepared) {
     this.#entries = entries;
     this.#singleCap = options.singleCap ?? 300;
     this.#maxCandidates = options.maxCandidates ?? 1_000;
-    const slotEntry: number[] = [];
-    const slotAlias: number[] = [];
-    const slotHashes: Uint32Array[] = [];
-    let occurrences = 0;
-    entries.forEach((entry, entryIndex) => {
-      const names = [entry.name, ...entry.aliases];
-      const seen = new Set<string>();
-      names.forEach((name, nameIndex) => {
-        const tokens = nameTokens(name);
-        const joined = tokens.join(' ');
-        if (tokens.length === 0 || seen.has(joined)) return;
-        seen.add(joined);
-        const hashes = Uint32Array.from(new Set(nameKeys(tokens).map(fnv1a)));
-        this.#slotTokens.push(joined);
-        slotEntry.push(entryIndex);
-        slotAlias.push(nameIndex);
-        slotHashes.push(hashes);
-        occurrences += hashes.length;
-      });
-    });
+    let work = prepared;
+    if (!work) {
+      work = new Prepared();
+      for (let i = 0; i < entries.length; i += 1) work.add(entries[i] as IndexEntry, i);
+    }
+    const { slotEntry, slotAlias, slotHashes, occurrences } = work;
+    this.#slotTokens = work.slotTokens;
     this.#slotEntry = Int32Array.from(slotEntry);
     this.#slotAlias = Int32Array.from(slotAlias);
     const buckets = nextPowerOfTwo(Math.max(1, occurrences));
@@ -193,6 +227,16 @@ export class NameIndex {
     this.#offsets = offsets;
     this.#postings = postings;
     this.#counts = new Uint8Array(this.#slotTokens.length);
+  }
+
+  static async build(entries: readonly IndexEntry[], options: IndexOptions = {}): Promise<NameIndex> {
+    const prepared = new Prepared();
+    for (let start = 0; start < entries.length; start += BUILD_SLICE) {
+      const end = Math.min(entries.length, start + BUILD_SLICE);
+      for (let i = start; i < end; i += 1) prepared.add(entries[i] as IndexEntry, i);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return new NameIndex(entries, options, prepared);
   }
 
   get size(): number {

@@ -212,7 +212,7 @@ export class AmlScreener implements Screener {
     }
     const versions: Record<string, number> = {};
     for (const list of current) versions[list.source] = list.version;
-    return { index: new NameIndex(entries), versions, signature };
+    return { index: await NameIndex.build(entries), versions, signature };
   }
 }
 

@@ -204,6 +204,21 @@ describe('NameIndex', () => {
     assert.ok(index.stats().postings > 0);
   });
 
+  it('builds the same index in slices (NameIndex.build, what a serving process uses)', async () => {
+    const entries = syntheticEntries(12_000, 11);
+    const sliced = await NameIndex.build(entries);
+    const whole = new NameIndex(entries);
+    assert.deepEqual(sliced.stats(), whole.stats());
+    for (const entry of entries.slice(0, 50)) {
+      const expected = whole.search(entry.name).map((match) => [match.entry.id, match.score]);
+      assert.deepEqual(
+        sliced.search(entry.name).map((match) => [match.entry.id, match.score]),
+        expected,
+      );
+      assert.ok(expected.some(([id]) => id === entry.id));
+    }
+  });
+
   it('matches aliases and says so, with the date-of-birth and nationality fields', () => {
     const index = new NameIndex([
       entryOf('a', 'Ivan Petrov', { aliases: ['Ivan Petrenko'] }),
