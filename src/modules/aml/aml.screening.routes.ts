@@ -54,7 +54,7 @@ export function listUploadRoutes(loader: ListLoader): FastifyPluginAsyncTypebox 
       '/api/v1/aml/lists/:source',
       {
         bodyLimit: LIST_UPLOAD_LIMIT_BYTES,
-        config: { access: { permission: 'aml:lists' } },
+        config: { access: { permission: 'aml:lists' }, errors: ['AML_LIST_INVALID'] },
         schema: {
           operationId: 'loadAmlList',
           tags: TAGS,

@@ -3,6 +3,7 @@
  * aml.screener.ts), the screening points (the onboarding module's ScreeningPort, KYC changes, large transfers'
  * beneficiaries, agents and their owners, rescreening after a list change), its routes, jobs and subscriptions.
  */
+import type { Executor } from '../../platform/db.ts';
 import { on, type Subscription } from '../../platform/events.ts';
 import type { ModuleContext, ModuleJob, ScheduledTask } from '../../platform/modules.ts';
 import { agentsModule } from '../agents/index.ts';
@@ -14,7 +15,8 @@ import { transactionCompleted } from '../transactions/index.ts';
 import { type ListsConfigValues, listsConfig } from './aml.lists.config.ts';
 import { ListLoader } from './aml.lists.ts';
 import { watchLists } from './aml.lists.watch.ts';
-import type { Screener } from './aml.ports.ts';
+import type { AlertSink, Screener } from './aml.ports.ts';
+import { AmlScreener } from './aml.screener.ts';
 import { amlListLoaded } from './aml.screening.events.ts';
 import {
   RESCREEN_JOB,
@@ -34,29 +36,32 @@ export interface ScreeningArea {
   screener: Screener;
   points: ScreeningPoints;
   config: ListsConfigValues;
+  db: Executor;
 }
 
-export function buildScreening(ctx: ModuleContext, ports: { screener: Screener }): ScreeningArea {
+export function buildScreening(ctx: ModuleContext, ports: { alerts: AlertSink }): ScreeningArea {
   const db = ctx.deps.database.db;
   const config = ctx.config as unknown as ListsConfigValues;
+  const settings = ctx.use(settingsModule);
+  const screener = new AmlScreener(ctx.deps, { alerts: ports.alerts, settings });
   const points = new ScreeningPoints({
     db,
     jobs: ctx.deps.jobs,
-    screener: ports.screener,
+    screener,
     customers: ctx.use(customersModule).customers,
-    settings: ctx.use(settingsModule),
+    settings,
     agents: ctx.use(agentsModule).network,
     rescreenBatch: config.AML_LISTS_RESCREEN_BATCH,
   });
   // Onboarding screens every registration's applicant through AML from now on (a hit holds it for review).
   ctx.use(onboardingModule).useScreening(points.onboardingPort());
-  return { lists: new ListLoader(db), screener: ports.screener, points, config };
+  return { lists: new ListLoader(db), screener, points, config, db };
 }
 
-export function screeningAreaRoutes(api: { screening: ScreeningArea }, ctx: ModuleContext) {
+export function screeningAreaRoutes(api: { screening: ScreeningArea }) {
   return [
     listUploadRoutes(api.screening.lists),
-    screeningRoutes(api.screening.lists, api.screening.screener, ctx.deps.database.db),
+    screeningRoutes(api.screening.lists, api.screening.screener, api.screening.db),
   ];
 }
 

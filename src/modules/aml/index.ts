@@ -17,6 +17,15 @@ import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
 import type { ReportsService } from './aml.reports.ts';
 import { buildReports, reportsConfig, reportsRoutes, reportsSubscriptions } from './aml.reports.wiring.ts';
+import { oneHandlerPerTopic } from './aml.scenarios.wiring.ts';
+import {
+  buildScreening,
+  type ScreeningArea,
+  screeningAreaRoutes,
+  screeningConfig,
+  screeningJobs,
+  screeningSubscriptions,
+} from './aml.screening.wiring.ts';
 import * as tables from './aml.tables.ts';
 
 // area: screening (exports: the CLI loads list files through the same loader as the route)
@@ -36,6 +45,8 @@ export interface AmlApi {
   cases: CasesArea;
   // area: risk (api)
   // area: screening (api)
+  /** Lists (versions, loading), the Screener port, the screening points (onboarding's port, events, rescreening). */
+  screening: ScreeningArea;
   // area: realtime (api)
   // area: scenarios (api)
 }
@@ -60,7 +71,7 @@ export const amlModule = defineModule({
     'agents',
   ],
   // area: config (one spread per area)
-  config: { ...reportsConfig },
+  config: { ...reportsConfig, ...screeningConfig },
   errors: amlErrors,
   tables: {
     amlRules: tables.amlRules,
@@ -105,22 +116,27 @@ export const amlModule = defineModule({
     const alerts = cases.alerts;
     // area: risk (create)
     // area: screening (create)
+    const screening = buildScreening(ctx, { alerts });
     // area: realtime (create)
     // area: scenarios (create)
     return {
       module: 'aml',
       // area: api (values)
+      screening,
       cases,
       reports,
     };
   },
   routes: (api, _ctx) => [
     // area: routes (one plugin per area)
+    ...screeningAreaRoutes(api),
     ...casesRoutes(api),
     reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
   approvalActions: (api) => [...casesApprovalActions(api.cases)],
-  jobs: () => [...casesJobs()],
-  subscribes: (api) => [...reportsSubscriptions(api)],
+  jobs: (api) => [...casesJobs(), ...screeningJobs(api.screening)],
+  // One handler per topic for the module's consumer: several areas handle transaction.completed.
+  subscribes: (api) =>
+    oneHandlerPerTopic([...screeningSubscriptions(api.screening), ...reportsSubscriptions(api)]),
 });

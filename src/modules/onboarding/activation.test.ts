@@ -685,10 +685,11 @@ describe('onboarding: CBS path, completion and review', () => {
     assert.deepEqual(screened, ['Wanjiku Achieng Otieno']);
   });
 
-  test('readiness reports screening as not configured without failing', async () => {
+  test('readiness reports screening as configured: the AML module set its port at start-up', async () => {
     const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
     assert.equal(ready.statusCode, 200, ready.body);
-    assert.equal(ready.json().checks['onboarding.screening'], 'not_configured');
+    assert.equal(ready.json().checks['onboarding.screening'], 'ok');
+    assert.equal(api().activation.activation.screening.name, 'aml');
   });
 
   test('one bank client is one customer: the link is on the customer; a second registration of the client goes to review, and approving it is 409', async () => {
