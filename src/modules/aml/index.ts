@@ -17,9 +17,14 @@ import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
 import type { ReportsService } from './aml.reports.ts';
 import { buildReports, reportsConfig, reportsRoutes, reportsSubscriptions } from './aml.reports.wiring.ts';
-import type { RiskService } from './aml.risk.ts';
-import { buildRisk, riskAreaRoutes, riskJobs, riskSubscriptions } from './aml.risk.wiring.ts';
-import { oneHandlerPerTopic } from './aml.scenarios.wiring.ts';
+import {
+  buildScenarios,
+  oneHandlerPerTopic,
+  type ScenariosArea,
+  scenariosSubscriptions,
+  scenariosTables,
+  seedScenarios,
+} from './aml.scenarios.wiring.ts';
 import {
   buildScreening,
   type ScreeningArea,
@@ -46,13 +51,13 @@ export interface AmlApi {
   /** The AlertSink (`cases.alerts`), the case queue and actions (`work`), decisions and restriction. */
   cases: CasesArea;
   // area: risk (api)
-  /** Customer risk rating: the RiskReader (`ratingOf`, `recompute`) the realtime and cases areas read. */
-  risk: RiskService;
   // area: screening (api)
   /** Lists (versions, loading), the Screener port, the screening points (onboarding's port, events, rescreening). */
   screening: ScreeningArea;
   // area: realtime (api)
   // area: scenarios (api)
+  /** AML's payment facts (`facts`, which other areas may listen on) and the post-posting typologies. */
+  scenarios: ScenariosArea;
 }
 
 export const amlModule = defineModule({
@@ -91,6 +96,7 @@ export const amlModule = defineModule({
     amlCaseEvents: tables.amlCaseEvents,
     amlReports: tables.amlReports,
     // area: tables (an area's own extra tables)
+    ...scenariosTables,
   },
   permissions: [
     // Tipping-off: nothing of AML is readable without one of these (never granted to customers or operators).
@@ -119,16 +125,15 @@ export const amlModule = defineModule({
     const cases = buildCases(ctx, { reports, risk: null });
     const alerts = cases.alerts;
     // area: risk (create)
-    const { risk } = buildRisk(ctx, { alerts });
-    cases.decisions.connect({ risk });
     // area: screening (create)
     const screening = buildScreening(ctx, { alerts });
     // area: realtime (create)
     // area: scenarios (create)
+    const scenarios = buildScenarios(ctx, { alerts });
     return {
       module: 'aml',
       // area: api (values)
-      risk,
+      scenarios,
       screening,
       cases,
       reports,
@@ -136,19 +141,21 @@ export const amlModule = defineModule({
   },
   routes: (api, _ctx) => [
     // area: routes (one plugin per area)
-    riskAreaRoutes(api),
     ...screeningAreaRoutes(api),
     ...casesRoutes(api),
     reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
   approvalActions: (api) => [...casesApprovalActions(api.cases)],
-  jobs: (api) => [...casesJobs(), ...screeningJobs(api.screening), ...riskJobs(api.risk)],
+  jobs: (api) => [...casesJobs(), ...screeningJobs(api.screening)],
   // One handler per topic for the module's consumer: several areas handle transaction.completed.
   subscribes: (api) =>
     oneHandlerPerTopic([
       ...screeningSubscriptions(api.screening),
+      ...scenariosSubscriptions(api.scenarios),
       ...reportsSubscriptions(api),
-      ...riskSubscriptions(api.risk),
     ]),
+  seed: async (ctx) => {
+    await seedScenarios(ctx);
+  },
 });
