@@ -17,6 +17,8 @@ import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
 import type { ReportsService } from './aml.reports.ts';
 import { buildReports, reportsConfig, reportsRoutes, reportsSubscriptions } from './aml.reports.wiring.ts';
+import type { RiskService } from './aml.risk.ts';
+import { buildRisk, riskAreaRoutes, riskJobs, riskSubscriptions } from './aml.risk.wiring.ts';
 import {
   buildScenarios,
   oneHandlerPerTopic,
@@ -51,6 +53,8 @@ export interface AmlApi {
   /** The AlertSink (`cases.alerts`), the case queue and actions (`work`), decisions and restriction. */
   cases: CasesArea;
   // area: risk (api)
+  /** Customer risk rating: the RiskReader (`ratingOf`, `recompute`) the realtime and cases areas read. */
+  risk: RiskService;
   // area: screening (api)
   /** Lists (versions, loading), the Screener port, the screening points (onboarding's port, events, rescreening). */
   screening: ScreeningArea;
@@ -125,6 +129,8 @@ export const amlModule = defineModule({
     const cases = buildCases(ctx, { reports, risk: null });
     const alerts = cases.alerts;
     // area: risk (create)
+    const { risk } = buildRisk(ctx, { alerts });
+    cases.decisions.connect({ risk });
     // area: screening (create)
     const screening = buildScreening(ctx, { alerts });
     // area: realtime (create)
@@ -134,6 +140,7 @@ export const amlModule = defineModule({
       module: 'aml',
       // area: api (values)
       scenarios,
+      risk,
       screening,
       cases,
       reports,
@@ -141,19 +148,21 @@ export const amlModule = defineModule({
   },
   routes: (api, _ctx) => [
     // area: routes (one plugin per area)
+    riskAreaRoutes(api),
     ...screeningAreaRoutes(api),
     ...casesRoutes(api),
     reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
   approvalActions: (api) => [...casesApprovalActions(api.cases)],
-  jobs: (api) => [...casesJobs(), ...screeningJobs(api.screening)],
+  jobs: (api) => [...casesJobs(), ...screeningJobs(api.screening), ...riskJobs(api.risk)],
   // One handler per topic for the module's consumer: several areas handle transaction.completed.
   subscribes: (api) =>
     oneHandlerPerTopic([
       ...screeningSubscriptions(api.screening),
       ...scenariosSubscriptions(api.scenarios),
       ...reportsSubscriptions(api),
+      ...riskSubscriptions(api.risk),
     ]),
   seed: async (ctx) => {
     await seedScenarios(ctx);
