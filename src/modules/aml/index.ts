@@ -15,18 +15,17 @@ import {
 } from './aml.cases.wiring.ts';
 import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
+import {
+  buildRealtime,
+  type Realtime,
+  realtimeJobs,
+  realtimeRoutes,
+  realtimeSubscriptions,
+  seedRealtime,
+} from './aml.realtime.wiring.ts';
 import type { ReportsService } from './aml.reports.ts';
 import { buildReports, reportsConfig, reportsRoutes, reportsSubscriptions } from './aml.reports.wiring.ts';
-import type { RiskService } from './aml.risk.ts';
-import { buildRisk, riskAreaRoutes, riskJobs, riskSubscriptions } from './aml.risk.wiring.ts';
-import {
-  buildScenarios,
-  oneHandlerPerTopic,
-  type ScenariosArea,
-  scenariosSubscriptions,
-  scenariosTables,
-  seedScenarios,
-} from './aml.scenarios.wiring.ts';
+import { oneHandlerPerTopic } from './aml.scenarios.wiring.ts';
 import {
   buildScreening,
   type ScreeningArea,
@@ -53,15 +52,13 @@ export interface AmlApi {
   /** The AlertSink (`cases.alerts`), the case queue and actions (`work`), decisions and restriction. */
   cases: CasesArea;
   // area: risk (api)
-  /** Customer risk rating: the RiskReader (`ratingOf`, `recompute`) the realtime and cases areas read. */
-  risk: RiskService;
   // area: screening (api)
   /** Lists (versions, loading), the Screener port, the screening points (onboarding's port, events, rescreening). */
   screening: ScreeningArea;
   // area: realtime (api)
+  /** Rules as data, aggregates, the payment screen (set on the payment engine) and held payments. */
+  realtime: Realtime;
   // area: scenarios (api)
-  /** AML's payment facts (`facts`, which other areas may listen on) and the post-posting typologies. */
-  scenarios: ScenariosArea;
 }
 
 export const amlModule = defineModule({
@@ -100,7 +97,6 @@ export const amlModule = defineModule({
     amlCaseEvents: tables.amlCaseEvents,
     amlReports: tables.amlReports,
     // area: tables (an area's own extra tables)
-    ...scenariosTables,
   },
   permissions: [
     // Tipping-off: nothing of AML is readable without one of these (never granted to customers or operators).
@@ -129,42 +125,41 @@ export const amlModule = defineModule({
     const cases = buildCases(ctx, { reports, risk: null });
     const alerts = cases.alerts;
     // area: risk (create)
-    const { risk } = buildRisk(ctx, { alerts });
-    cases.decisions.connect({ risk });
     // area: screening (create)
     const screening = buildScreening(ctx, { alerts });
     // area: realtime (create)
+    const realtime = buildRealtime(ctx, { alerts, risk: null });
     // area: scenarios (create)
-    const scenarios = buildScenarios(ctx, { alerts });
     return {
       module: 'aml',
       // area: api (values)
-      scenarios,
-      risk,
       screening,
+      realtime,
       cases,
       reports,
     };
   },
   routes: (api, _ctx) => [
     // area: routes (one plugin per area)
-    riskAreaRoutes(api),
     ...screeningAreaRoutes(api),
+    ...realtimeRoutes(api.realtime),
     ...casesRoutes(api),
     reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
   approvalActions: (api) => [...casesApprovalActions(api.cases)],
-  jobs: (api) => [...casesJobs(), ...screeningJobs(api.screening), ...riskJobs(api.risk)],
+  jobs: (api) => [...realtimeJobs(api.realtime), ...casesJobs(), ...screeningJobs(api.screening)],
   // One handler per topic for the module's consumer: several areas handle transaction.completed.
   subscribes: (api) =>
     oneHandlerPerTopic([
       ...screeningSubscriptions(api.screening),
-      ...scenariosSubscriptions(api.scenarios),
+      ...realtimeSubscriptions(api.realtime),
       ...reportsSubscriptions(api),
-      ...riskSubscriptions(api.risk),
     ]),
   seed: async (ctx) => {
-    await seedScenarios(ctx);
+    await seedRealtime(ctx);
+  },
+  close: async (api) => {
+    await api.realtime.close();
   },
 });
