@@ -25,7 +25,16 @@ import {
 } from './aml.realtime.wiring.ts';
 import type { ReportsService } from './aml.reports.ts';
 import { buildReports, reportsConfig, reportsRoutes, reportsSubscriptions } from './aml.reports.wiring.ts';
-import { oneHandlerPerTopic } from './aml.scenarios.wiring.ts';
+import type { RiskService } from './aml.risk.ts';
+import { buildRisk, riskAreaRoutes, riskJobs, riskSubscriptions } from './aml.risk.wiring.ts';
+import {
+  buildScenarios,
+  oneHandlerPerTopic,
+  type ScenariosArea,
+  scenariosSubscriptions,
+  scenariosTables,
+  seedScenarios,
+} from './aml.scenarios.wiring.ts';
 import {
   buildScreening,
   type ScreeningArea,
@@ -52,6 +61,8 @@ export interface AmlApi {
   /** The AlertSink (`cases.alerts`), the case queue and actions (`work`), decisions and restriction. */
   cases: CasesArea;
   // area: risk (api)
+  /** Customer risk rating: the RiskReader (`ratingOf`, `recompute`) the realtime and cases areas read. */
+  risk: RiskService;
   // area: screening (api)
   /** Lists (versions, loading), the Screener port, the screening points (onboarding's port, events, rescreening). */
   screening: ScreeningArea;
@@ -59,6 +70,8 @@ export interface AmlApi {
   /** Rules as data, aggregates, the payment screen (set on the payment engine) and held payments. */
   realtime: Realtime;
   // area: scenarios (api)
+  /** AML's payment facts (`facts`, which other areas may listen on) and the post-posting typologies. */
+  scenarios: ScenariosArea;
 }
 
 export const amlModule = defineModule({
@@ -97,6 +110,7 @@ export const amlModule = defineModule({
     amlCaseEvents: tables.amlCaseEvents,
     amlReports: tables.amlReports,
     // area: tables (an area's own extra tables)
+    ...scenariosTables,
   },
   permissions: [
     // Tipping-off: nothing of AML is readable without one of these (never granted to customers or operators).
@@ -125,16 +139,21 @@ export const amlModule = defineModule({
     const cases = buildCases(ctx, { reports, risk: null });
     const alerts = cases.alerts;
     // area: risk (create)
+    const { risk } = buildRisk(ctx, { alerts });
+    cases.decisions.connect({ risk });
     // area: screening (create)
     const screening = buildScreening(ctx, { alerts });
     // area: realtime (create)
-    const realtime = buildRealtime(ctx, { alerts, risk: null });
+    const realtime = buildRealtime(ctx, { alerts, risk });
     // area: scenarios (create)
+    const scenarios = buildScenarios(ctx, { alerts });
     return {
       module: 'aml',
       // area: api (values)
       screening,
+      scenarios,
       realtime,
+      risk,
       cases,
       reports,
     };
@@ -143,21 +162,30 @@ export const amlModule = defineModule({
     // area: routes (one plugin per area)
     ...screeningAreaRoutes(api),
     ...realtimeRoutes(api.realtime),
+    riskAreaRoutes(api),
     ...casesRoutes(api),
     reportsRoutes(api),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
   approvalActions: (api) => [...casesApprovalActions(api.cases)],
-  jobs: (api) => [...realtimeJobs(api.realtime), ...casesJobs(), ...screeningJobs(api.screening)],
+  jobs: (api) => [
+    ...realtimeJobs(api.realtime),
+    ...casesJobs(),
+    ...riskJobs(api.risk),
+    ...screeningJobs(api.screening),
+  ],
   // One handler per topic for the module's consumer: several areas handle transaction.completed.
   subscribes: (api) =>
     oneHandlerPerTopic([
       ...screeningSubscriptions(api.screening),
+      ...scenariosSubscriptions(api.scenarios),
       ...realtimeSubscriptions(api.realtime),
       ...reportsSubscriptions(api),
+      ...riskSubscriptions(api.risk),
     ]),
   seed: async (ctx) => {
     await seedRealtime(ctx);
+    await seedScenarios(ctx);
   },
   close: async (api) => {
     await api.realtime.close();
