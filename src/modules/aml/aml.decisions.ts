@@ -11,7 +11,8 @@
  *   saw) and `duration_us`. Blocks, reviews and alerts are written at once with their alerts (one transaction);
  *   plain allows are buffered and written in batches (every 200 ms or 500 rows, and on close), so the hot path of
  *   an allowed payment pays no database round trip.
- * - aml.realtime_enabled false: allow without evaluating (nothing recorded).
+ * - aml.realtime_enabled false: allow without evaluating (nothing recorded). A payment with no customer on either
+ *   side (agent float, settlement and house accounts) is allowed unscreened too.
  *
  * Redis unavailable (the aggregates cannot be read): a bank would rather hold than wave through, but holding every
  * payment during a Redis outage would stop the business. The rules that do not need aggregates still decide; rules
@@ -143,6 +144,9 @@ export class AmlScreen implements PaymentScreen {
     if (!(await settings.get('aml.realtime_enabled'))) return { outcome: 'allow' };
     const now = this.#clock();
     const payment = paymentFacts(input, now);
+    // The real-time rules screen customers' payments: a movement with no customer on either side (an agent's float,
+    // a settlement or house account) is allowed unscreened; the post-posting scenarios watch agents.
+    if (payment.customerId === null) return { outcome: 'allow' };
     const { rules, definitions, needs, perRule } = this.#compile(
       await this.#options.rules.current('realtime'),
     );

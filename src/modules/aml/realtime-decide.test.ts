@@ -192,6 +192,42 @@ describe('AML payment screen', () => {
     assert.equal((await alertOf(again.transactionId, 'rt_large_single_payment'))?.ruleVersion, 3);
   });
 
+  test('a movement with no customer (house or float accounts) is allowed unscreened', async () => {
+    const payment = input(party(), randomUUID(), 500_000_000n);
+    payment.plan.source = { kind: 'account', accountId: randomUUID() };
+    payment.plan.destination = { kind: 'account', accountId: randomUUID() };
+    payment.plan.initiator = { type: 'user', id: randomUUID() };
+    assert.deepEqual(await screen.decide(payment), { outcome: 'allow' });
+    assert.equal(await decisionOf(payment.transactionId), undefined);
+  });
+
+  // The p99 target (< 5 ms added) is the bench's (same-run ratio); on a shared test machine the tail is noise from
+  // other processes, so the test holds the median and reports the p99.
+  test('decisions take well under 5 ms (the allow path: rules in memory, one Redis round trip)', async (context) => {
+    const payer = party();
+    const payee = randomUUID();
+    await record(input(payer, payee, 100n));
+    const ids: string[] = [];
+    for (let index = 0; index < 300; index += 1) {
+      const payment = input(payer, payee, 1_000n);
+      ids.push(payment.transactionId);
+      assert.equal((await screen.decide(payment)).outcome, 'allow');
+    }
+    await screen.idle();
+    const rows = await t.deps.database.db
+      .select({ us: amlDecisions.durationUs, id: amlDecisions.transactionId })
+      .from(amlDecisions);
+    const durations = rows
+      .filter((row) => ids.includes(row.id))
+      .map((row) => row.us)
+      .sort((a, b) => a - b);
+    assert.equal(durations.length, 300, 'every allow is written by the batch');
+    const p50 = durations[Math.floor(durations.length * 0.5)]!;
+    const p99 = durations[Math.floor(durations.length * 0.99) - 1]!;
+    context.diagnostic(`decision duration p50 ${p50} µs, p99 ${p99} µs`);
+    assert.ok(p50 < 5_000, `p50 ${p50} µs`);
+  });
+
   test('aml.realtime_enabled off: allowed without evaluating, nothing recorded', async () => {
     const settings = t.application.settings;
     await settings.update('aml.realtime_enabled', false, undefined, systemContext());
