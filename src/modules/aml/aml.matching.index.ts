@@ -140,7 +140,10 @@ class Prepared {
   readonly slotTokens: string[] = [];
   readonly slotEntry: number[] = [];
   readonly slotAlias: number[] = [];
-  readonly slotHashes: Uint32Array[] = [];
+  /** Every slot's key hashes end to end (one growing buffer: millions of small arrays would weigh on the GC). */
+  hashes = new Uint32Array(1 << 16);
+  /** Where each slot's hashes end in `hashes`. */
+  readonly slotEnd: number[] = [];
   occurrences = 0;
   /** A token's phonetic keys, once per distinct token (given names repeat across the list). */
   readonly #phonetic = new Map<string, string[]>();
@@ -161,12 +164,20 @@ class Prepared {
       const joined = tokens.join(' ');
       if (tokens.length === 0 || seen.has(joined)) continue;
       seen.add(joined);
-      const hashes = Uint32Array.from(new Set(nameKeys(tokens, false, this.#keysOf).map(fnv1a)));
+      const hashes = new Set(nameKeys(tokens, false, this.#keysOf).map(fnv1a));
+      if (this.occurrences + hashes.size > this.hashes.length) {
+        const grown = new Uint32Array(Math.max(this.hashes.length * 2, this.occurrences + hashes.size));
+        grown.set(this.hashes);
+        this.hashes = grown;
+      }
+      for (const hash of hashes) {
+        this.hashes[this.occurrences] = hash;
+        this.occurrences += 1;
+      }
       this.slotTokens.push(joined);
       this.slotEntry.push(entryIndex);
       this.slotAlias.push(nameIndex);
-      this.slotHashes.push(hashes);
-      this.occurrences += hashes.length;
+      this.slotEnd.push(this.occurrences);
     }
   }
 }
@@ -201,29 +212,29 @@ export class NameIndex {
       work = new Prepared();
       for (let i = 0; i < entries.length; i += 1) work.add(entries[i] as IndexEntry, i);
     }
-    const { slotEntry, slotAlias, slotHashes, occurrences } = work;
+    const { slotEntry, slotAlias, slotEnd, hashes, occurrences } = work;
     this.#slotTokens = work.slotTokens;
     this.#slotEntry = Int32Array.from(slotEntry);
     this.#slotAlias = Int32Array.from(slotAlias);
     const buckets = nextPowerOfTwo(Math.max(1, occurrences));
     this.#mask = buckets - 1;
     const offsets = new Uint32Array(buckets + 1);
-    for (const hashes of slotHashes)
-      for (const hash of hashes) {
-        const at = (hash & this.#mask) + 1;
-        offsets[at] = (offsets[at] as number) + 1;
-      }
+    for (let h = 0; h < occurrences; h += 1) {
+      const at = ((hashes[h] as number) & this.#mask) + 1;
+      offsets[at] = (offsets[at] as number) + 1;
+    }
     for (let b = 0; b < buckets; b += 1) offsets[b + 1] = (offsets[b + 1] as number) + (offsets[b] as number);
     const fill = offsets.slice(0, buckets);
     const postings = new Int32Array(occurrences);
-    slotHashes.forEach((hashes, slot) => {
-      for (const hash of hashes) {
-        const bucket = hash & this.#mask;
+    let h = 0;
+    for (let slot = 0; slot < slotEnd.length; slot += 1) {
+      for (const end = slotEnd[slot] as number; h < end; h += 1) {
+        const bucket = (hashes[h] as number) & this.#mask;
         const at = fill[bucket] as number;
         postings[at] = slot;
         fill[bucket] = at + 1;
       }
-    });
+    }
     this.#offsets = offsets;
     this.#postings = postings;
     this.#counts = new Uint8Array(this.#slotTokens.length);
