@@ -5,6 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
@@ -12,7 +17,7 @@ import { systemContext } from '../../platform/audit.ts';
 import { AppError } from '../../platform/error-catalogue.ts';
 import { countryCode, type ParsedEntry, parseList } from './aml.lists.parse.ts';
 import { ListLoader } from './aml.lists.ts';
-import { fileAt } from './aml.lists.watch.ts';
+import { fileAt, watchLists } from './aml.lists.watch.ts';
 import type { ListSource } from './aml.tables.ts';
 
 const DIR = 'data/aml/lists';
@@ -240,18 +245,99 @@ describe('loading lists as versions', () => {
         });
         child.on('close', (code) => resolve({ code, out, err }));
       });
-    const loaded = await run(['aml-lists-load', 'ofac', `${DIR}/v2/../ofac-sdn.csv`]);
+    const loaded = await run(['aml-lists-load', 'ofac', `${DIR}/ofac-sdn.csv`]);
     assert.equal(loaded.code, 0, loaded.err);
     // Without the alias file the checksum differs from the loaded version: a version 2 with 12 aliases fewer.
     assert.match(loaded.out, /ofac: version 2 loaded, 25 entries \(added 0, removed 0, changed 10\)/);
     const again = await run(['aml-lists-load', 'ofac', `${DIR}/ofac-sdn.csv`]);
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, /ofac: unchanged \(the same file as version 2\), nothing loaded/);
-    const usage = await run(['aml-lists-load', 'nope', `${DIR}/ofac-sdn.csv`]);
-    assert.equal(usage.code, 2);
     const bad = await run(['aml-lists-load', 'un', `${DIR}/ofac-sdn.csv`]);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /cannot be read/);
+  });
+});
+
+describe('the list watcher', () => {
+  let t: TestContext;
+  let loader: ListLoader;
+  let dir: string;
+
+  before(async () => {
+    t = await startTestApp();
+    loader = new ListLoader(t.deps.database.db);
+    dir = await mkdtemp(join(tmpdir(), 'aml-lists-test-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await t.close();
+  });
+
+  test('a directory of files named by source: loaded once, then only when a file changed', async () => {
+    await copyFile(`${DIR}/un-consolidated.xml`, join(dir, 'un-consolidated.xml'));
+    await copyFile(`${DIR}/ofac-sdn.csv`, join(dir, 'ofac-sdn.csv'));
+    await copyFile(`${DIR}/ofac-alt.csv`, join(dir, 'ofac-alt.csv'));
+    const config = { AML_LISTS_DIR: dir, AML_LISTS_RESCREEN_BATCH: 200 };
+    const first = await watchLists(loader, config);
+    assert.deepEqual(
+      first.map((result) => [result.source, result.outcome?.unchanged, result.outcome?.list.entry_count]),
+      [
+        ['un', false, 24],
+        ['ofac', false, 25],
+      ],
+    );
+    const ofac = await loader.entries(first[1]!.outcome!.list.id);
+    assert.equal(
+      ofac.find((entry) => entry.externalId === '36002')?.aliases.length,
+      2,
+      'alt.csv read beside it',
+    );
+    const second = await watchLists(loader, config);
+    assert.deepEqual(
+      second.map((result) => [result.source, result.outcome?.unchanged]),
+      [
+        ['un', true],
+        ['ofac', true],
+      ],
+    );
+    await copyFile(`${DIR}/v2/un-consolidated.xml`, join(dir, 'un-consolidated.xml'));
+    const third = await watchLists(loader, config);
+    assert.equal(third[0]?.outcome?.unchanged, false);
+    assert.equal(third[0]?.outcome?.list.version, 2);
+    assert.equal(third[1]?.outcome?.unchanged, true);
+  });
+
+  test('a configured URL is downloaded and loaded; a failing one is reported without stopping the others', async () => {
+    const body = await readFile(`${DIR}/opensanctions.jsonl`);
+    const server = createServer((request, response) => {
+      if (request.url === '/entities.ftm.json') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(body);
+      } else {
+        response.writeHead(404);
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const results = await watchLists(loader, {
+        AML_LISTS_URL_OFAC: `${base}/missing.csv`,
+        AML_LISTS_URL_OPENSANCTIONS: `${base}/entities.ftm.json`,
+        AML_LISTS_RESCREEN_BATCH: 200,
+      });
+      assert.equal(results.length, 2);
+      assert.match(results[0]?.error ?? '', /answered 404/);
+      assert.equal(results[1]?.outcome?.list.entry_count, 24);
+      assert.equal(results[1]?.outcome?.list.origin, `${base}/entities.ftm.json`);
+      const again = await watchLists(loader, {
+        AML_LISTS_URL_OPENSANCTIONS: `${base}/entities.ftm.json`,
+        AML_LISTS_RESCREEN_BATCH: 200,
+      });
+      assert.equal(again[0]?.outcome?.unchanged, true);
+    } finally {
+      server.close();
+    }
   });
 });
 
