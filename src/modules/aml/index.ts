@@ -49,6 +49,8 @@ import * as tables from './aml.tables.ts';
 export { ListLoader as AmlListLoader } from './aml.lists.ts';
 export { fileAt as amlListFile } from './aml.lists.watch.ts';
 export { LIST_SOURCES as AML_LIST_SOURCES } from './aml.tables.ts';
+// area: realtime (exports: the CLI rebuilds the real-time aggregates from aml_payment_facts, all or one customer)
+export { rebuildAggregates as rebuildAmlAggregates } from './aml.aggregates.rebuild.ts';
 
 /** What other modules and the routes reach. Each area adds its fields. */
 export interface AmlApi {
