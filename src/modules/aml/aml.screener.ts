@@ -53,10 +53,17 @@ export class AmlScreener implements Screener {
   #loaded: Loaded | null = null;
   #loading: Promise<Loaded> | null = null;
 
-  constructor(deps: Pick<Dependencies, 'database'>, ports: { alerts: AlertSink; settings: SettingsService }) {
+  readonly #loadPage: number;
+
+  constructor(
+    deps: Pick<Dependencies, 'database'>,
+    ports: { alerts: AlertSink; settings: SettingsService },
+    options: { loadPage?: number } = {},
+  ) {
     this.#db = deps.database.db;
     this.#alerts = ports.alerts;
     this.#settings = ports.settings;
+    this.#loadPage = options.loadPage ?? LOAD_PAGE;
   }
 
   /** Rebuilds the index from the current version of each source (after a load; also on first use). */
@@ -205,9 +212,9 @@ export class AmlScreener implements Screener {
             : inArray(amlListEntries.listId, listIds),
         )
         .orderBy(amlListEntries.id)
-        .limit(LOAD_PAGE);
-      entries.push(...page);
-      if (page.length < LOAD_PAGE) break;
+        .limit(this.#loadPage);
+      for (const row of page) entries.push(row);
+      if (page.length < this.#loadPage) break;
       after = (page.at(-1) as { id: string }).id;
     }
     const versions: Record<string, number> = {};
