@@ -7,7 +7,6 @@ import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import type { KeyRing } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
-import { AppError } from '../../platform/error-catalogue.ts';
 import type { PayloadOf } from '../../platform/events.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
@@ -26,7 +25,8 @@ import { validateGoaml } from './aml.goaml.validate.ts';
 import { type GoamlReport, type GoamlReportingPerson, goamlDate, goamlXml } from './aml.goaml.xml.ts';
 import type { ReportWriter } from './aml.ports.ts';
 import type { ReportsConfigValues } from './aml.reports.config.ts';
-import { CASH_TYPES, type PartySettings, ReportParties, type ToLocal } from './aml.reports.parties.ts';
+import { toLocal } from './aml.reports.fx.ts';
+import { CASH_TYPES, type PartySettings, ReportParties } from './aml.reports.parties.ts';
 import { amlAlerts, amlCaseEvents, amlCases, amlReports, type ReportKind } from './aml.tables.ts';
 
 type ReportRow = typeof amlReports.$inferSelect;
@@ -52,8 +52,6 @@ const reportErrors = {
   noTransactions: () => amlErrors.AML_REPORT_NO_TRANSACTIONS(),
   invalid: (errors: string[]) =>
     amlErrors.AML_REPORT_INVALID({ params: { reason: errors[0] ?? 'unknown' }, details: { errors } }),
-  noRate: (currency: string, local: string) =>
-    amlErrors.AML_REPORT_FX_RATE_MISSING({ params: { currency, local }, details: { currency, local } }),
 };
 
 /** A goAML indicator code from a rule or scenario code (`structuring-below` → `STRUCTURING_BELOW`). */
@@ -89,26 +87,6 @@ export class ReportsService implements ReportWriter {
       country: config.GOAML_COUNTRY,
       timeZone: await this.#deps.settings.get('institution.time_zone'),
       currencyLocal: config.GOAML_CURRENCY_LOCAL,
-    };
-  }
-
-  /** Amounts in the local currency; another currency at the payment engine's rate. */
-  #toLocal(local: string): ToLocal {
-    return async (amount, currency) => {
-      if (currency === local) return { amountLocal: formatDecimal(amount, currency), rate: null };
-      try {
-        const quote = await this.#deps.fx.quote({
-          from_currency: currency,
-          to_currency: local,
-          amount: Number(amount),
-        });
-        const converted = BigInt(quote.destination_amount);
-        const rate = Number(formatDecimal(converted, local)) / Number(formatDecimal(amount, currency));
-        return { amountLocal: formatDecimal(converted, local), rate: rate.toFixed(6) };
-      } catch (error) {
-        if (error instanceof AppError) throw reportErrors.noRate(currency, local);
-        throw error;
-      }
     };
   }
 
@@ -210,9 +188,9 @@ export class ReportsService implements ReportWriter {
 
     const settings = await this.#partySettings();
     const parties = this.#parties(tx, settings);
-    const toLocal = this.#toLocal(settings.currencyLocal);
+    const local = toLocal(this.#deps.fx, settings.currencyLocal);
     const transactions = [];
-    for (const row of rows) transactions.push(await parties.transaction(row, toLocal));
+    for (const row of rows) transactions.push(await parties.transaction(row, local));
     const patterns = [...new Set(alerts.map((alert) => alert.pattern))];
     const reason = [
       `AML case ${found.reference} (${found.priority} priority): ${alerts.length} alert(s) of ${patterns.join(', ')}.`,
@@ -304,7 +282,7 @@ export class ReportsService implements ReportWriter {
     if (!row) return null;
     const settings = await this.#partySettings();
     const parties = this.#parties(tx, settings);
-    const transaction = await parties.transaction(row, this.#toLocal(settings.currencyLocal));
+    const transaction = await parties.transaction(row, toLocal(this.#deps.fx, settings.currencyLocal));
     const customerId =
       event.destination_customer_id ??
       event.source_customer_id ??

@@ -17,8 +17,15 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
+import { systemContext } from '../../platform/audit.ts';
+import { inTransaction } from '../../platform/db.ts';
+import type { AppError } from '../../platform/error-catalogue.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { settingsModule } from '../settings/index.ts';
+import { transactionsModule } from '../transactions/index.ts';
+import { walletsModule } from '../wallets/index.ts';
 import { validateGoaml } from './aml.goaml.validate.ts';
+import { ReportsService } from './aml.reports.ts';
 import { amlAlerts, amlCaseEvents, amlCases, amlReports } from './aml.tables.ts';
 
 const PASSWORD = 'amber lantern river 7';
@@ -84,14 +91,14 @@ describe('goAML reports', () => {
     payee = await createCustomer(t, 'Otieno', '+254733200002');
     payerWallet = await openWallet(t, payer.id);
     payeeWallet = await openWallet(t, payee.id);
-    // The CTR threshold: KES 5,000.00.
+    // The CTR threshold: KES 5,000.00 and USD 500.00.
     const current = await get('/api/v1/admin/config/aml.ctr_threshold_minor', t.adminToken);
     assert.equal(current.statusCode, 200, current.body);
     const changed = await t.app.inject({
       method: 'PATCH',
       url: '/api/v1/admin/config/aml.ctr_threshold_minor',
       headers: bearer(t.adminToken),
-      payload: { value: { KES: '500000', USD: '1000000' }, version: current.json().version },
+      payload: { value: { KES: '500000', USD: '50000' }, version: current.json().version },
     });
     assert.equal(changed.statusCode, 200, changed.body);
   });
@@ -134,6 +141,30 @@ describe('goAML reports', () => {
       .from(amlReports)
       .where(eq(amlReports.dedupeKey, `ctr:${over.id}`));
     assert.equal(stored.length, 1);
+  });
+
+  test('a CTR in another currency reports the local amount at the mid rate, with the foreign amount', async () => {
+    const rate = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/fx/rate/set',
+      headers: bearer(t.adminToken),
+      payload: { base_currency: 'USD', quote_currency: 'KES', rate: '129.5', spread_bps: 100 },
+    });
+    assert.equal(rate.statusCode, 200, rate.body);
+    const usd = await openWallet(t, payee.id, 'USD');
+    const cash = await deposit(t, usd.id, 60_000, 'USD');
+    await dispatchAml();
+    const [report] = await ctrsFor(cash.id);
+    assert.ok(report, 'a CTR for USD 600.00 over the USD 500.00 threshold');
+    const xml = await get(`/api/v1/aml/reports/${report.id}/xml`, officer);
+    assert.deepEqual(await validateGoaml(xml.body), { valid: true, errors: [] });
+    // 600.00 × 129.5 (the mid rate: the customer's spread is not the value reported).
+    assert.match(xml.body, /<amount_local>77700\.00<\/amount_local>/);
+    assert.match(
+      xml.body,
+      /<from_foreign_currency>\s*<foreign_currency_code>USD<\/foreign_currency_code>\s*<foreign_amount>600\.00<\/foreign_amount>\s*<foreign_exchange_rate>129\.500000<\/foreign_exchange_rate>/,
+    );
+    assert.match(xml.body, /<currency_code>USD<\/currency_code>/);
   });
 
   test('an STR for a case lists its alerts’ transactions and the people in them, and validates', async () => {
@@ -281,6 +312,58 @@ describe('goAML reports', () => {
     }
     const badFilter = await get('/api/v1/aml/reports?kind=SAR', officer);
     assert.equal(badFilter.statusCode, 422, badFilter.body);
+  });
+
+  test('a report that does not validate is an error and is not stored', async () => {
+    // The same service with a country the schema refuses (config parsing would refuse it too: this is the last guard).
+    const system = t.application.system;
+    const reports = new ReportsService({
+      db: db(),
+      keys: t.deps.keys,
+      settings: system.api(settingsModule),
+      wallets: system.api(walletsModule),
+      fx: system.api(transactionsModule).fx,
+      config: {
+        GOAML_RENTITY_ID: 4711,
+        GOAML_RENTITY_BRANCH: undefined,
+        GOAML_CURRENCY_LOCAL: 'KES',
+        GOAML_COUNTRY: 'Kenya',
+        GOAML_LOCATION_ADDRESS: undefined,
+        GOAML_LOCATION_CITY: 'Nairobi',
+      },
+    });
+    const cash = await deposit(t, payerWallet.id, 700_000);
+    const before = await db().select({ id: amlReports.id }).from(amlReports);
+    await assert.rejects(
+      inTransaction(db(), (tx) =>
+        reports.ctrFor(
+          tx,
+          {
+            transaction_id: cash.id,
+            reference: cash.reference,
+            type: 'cash_deposit',
+            amount: '700000',
+            currency: 'KES',
+            fee: '0',
+            tax: '0',
+            source_wallet_id: null,
+            destination_wallet_id: payerWallet.id,
+            source_customer_id: null,
+            destination_customer_id: payer.id,
+            merchant_id: null,
+            biller_id: null,
+            bill_reference: null,
+          },
+          systemContext(),
+        ),
+      ),
+      (error: AppError) => {
+        assert.equal(error.errorCode, 'AML_REPORT_INVALID');
+        assert.match(error.message, /country/);
+        return true;
+      },
+    );
+    assert.equal((await db().select({ id: amlReports.id }).from(amlReports)).length, before.length);
   });
 
   test('customers and staff without aml permissions see nothing of reports (tipping-off)', async () => {
