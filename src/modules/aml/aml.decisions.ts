@@ -21,6 +21,8 @@
  * `aggregates_unavailable`, and the payment is still counted when Redis is back only through a rebuild.
  *
  * recorded(): after the payment committed or was held, adds it to the aggregates (fire and forget, never throws).
+ * A held payment counts at once and stays counted if it is later rejected: velocity measures attempts. A blocked
+ * payment is not counted (the engine does not call recorded for it).
  */
 
 import { type Executor, inTransaction } from '../../platform/db.ts';

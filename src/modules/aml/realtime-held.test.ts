@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { bearer, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
+import { needsPostgres } from '../../../test/helpers/databases.ts';
 import {
   balanceOf,
   createCustomer,
@@ -129,24 +130,6 @@ describe('AML held payments end to end', () => {
     assert.equal(item?.amount, '5555');
     assert.equal(item?.overdue, false);
 
-    // The payer is told it is under review: the aml consumer handles transaction.held.
-    const events = t.application.system.events;
-    while ((await events.handOut()) > 0) {}
-    while ((await events.dispatch('aml')) > 0) {}
-    assert.deepEqual(await events.deadLetters('aml'), []);
-    const told = await t.deps.database.db
-      .select()
-      .from(notifications)
-      .where(
-        and(eq(notifications.recipientId, alice.id), eq(notifications.templateCode, 'notification.message')),
-      );
-    assert.ok(told.length > 0, 'an under-review message is queued');
-    for (const message of told) {
-      assert.match(message.body, /review/i);
-      assert.match(message.body, new RegExp(held.reference));
-      assert.doesNotMatch(message.body, /rt_e2e|rule|alert|case|aml/i);
-    }
-
     const released = await staff('POST', `/api/v1/aml/held/${held.id}/release`);
     assert.equal(released.statusCode, 200, released.body);
     assert.equal(released.json().transaction.status, 'completed');
@@ -164,6 +147,32 @@ describe('AML held payments end to end', () => {
     assert.ok(
       !listed.json().items.some((entry: { transaction_id: string }) => entry.transaction_id === held.id),
     );
+  });
+
+  // The aml consumer queues the message's delivery job inside its dispatch transaction: on the embedded database
+  // that waits for a second connection it does not have, so this one runs against PostgreSQL (CI).
+  test('the payer of a held payment is told it is under review, with nothing of AML', {
+    skip: needsPostgres,
+  }, async () => {
+    const held = (await transfer(5_600)).json();
+    assert.equal(held.status, 'held');
+    const events = t.application.system.events;
+    while ((await events.handOut()) > 0) {}
+    while ((await events.dispatch('aml')) > 0) {}
+    assert.deepEqual(await events.deadLetters('aml'), []);
+    const told = await t.deps.database.db
+      .select()
+      .from(notifications)
+      .where(
+        and(eq(notifications.recipientId, alice.id), eq(notifications.templateCode, 'notification.message')),
+      );
+    const about = told.filter((message) => message.data.transaction_id === held.id);
+    assert.ok(about.length > 0, 'an under-review message is queued');
+    for (const message of about) {
+      assert.match(message.body, /review/i);
+      assert.match(message.body, new RegExp(held.reference));
+      assert.doesNotMatch(message.body, /rt_e2e|rule|alert|case|aml/i);
+    }
   });
 
   test('reject needs a reason; then the hold is voided and the payer has it all back', async () => {
