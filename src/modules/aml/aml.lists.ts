@@ -7,7 +7,7 @@
  * Only the current and the previous version keep their entries (the diff needs the previous one).
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
@@ -242,9 +242,7 @@ export class ListLoader {
       .where(
         and(
           eq(amlListEntries.listId, listId),
-          options.afterExternalId
-            ? lt(sql`${options.afterExternalId}`, amlListEntries.externalId)
-            : undefined,
+          options.afterExternalId ? gt(amlListEntries.externalId, options.afterExternalId) : undefined,
         ),
       )
       .orderBy(amlListEntries.externalId)

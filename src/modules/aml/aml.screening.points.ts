@@ -17,6 +17,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { ScreeningPort, ScreeningResult, ScreeningSubject } from '../../integrations/ports.ts';
 import { systemContext } from '../../platform/audit.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
+import { AppError } from '../../platform/error-catalogue.ts';
 import type { PayloadOf } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { Jobs } from '../../platform/jobs.ts';
@@ -78,12 +79,11 @@ const fullName = (customer: CustomerLike) =>
     ? customer.business_name
     : [customer.first_name, customer.middle_name, customer.last_name].filter(Boolean).join(' ');
 
-/** The reviewer's words for a hit's matches (list, its id, the listed name, the score). */
-export const matchWords = (record: ScreeningRecord): string[] =>
-  record.matches.map(
-    (match) =>
-      `${match.source.toUpperCase()} ${match.external_id} ${match.name} (${Math.round(match.score * 100)}%${match.pep ? ', PEP' : ''})`,
-  );
+/**
+ * What the onboarding reviewer reads for a hit: the screening's reference only. Its matches (lists, names, scores) are
+ * AML's, read with `aml:read` (tipping-off: the review queue is open to staff without `aml:*`).
+ */
+export const hitReference = (record: ScreeningRecord): string => `AML screening ${record.id}`;
 
 export interface ScreeningPointsDeps {
   db: Executor;
@@ -121,7 +121,7 @@ export class ScreeningPoints {
         });
         // A hit holds the registration for review; the review band only raises its alert (done by the screener).
         return record.outcome === 'hit'
-          ? { hit: true, matches: matchWords(record), provider: 'aml' }
+          ? { hit: true, matches: [hitReference(record)], provider: 'aml' }
           : { hit: false, matches: [], provider: 'aml' };
       },
     };
@@ -179,12 +179,19 @@ export class ScreeningPoints {
   async screenSubject(job: SubjectJob): Promise<ScreeningRecord | null> {
     if (await this.#screened(job.kind, [job.customer_id], job.trigger).then((done) => done.size > 0))
       return null;
-    const customer = (await this.#deps.customers.get(
-      job.customer_id,
-      READER,
-      false,
-      systemContext(),
-    )) as CustomerLike;
+    let customer: CustomerLike;
+    try {
+      customer = (await this.#deps.customers.get(
+        job.customer_id,
+        READER,
+        false,
+        systemContext(),
+      )) as CustomerLike;
+    } catch (error) {
+      // A customer gone since the event (never a retry's reason).
+      if (error instanceof AppError && error.statusCode === 404) return null;
+      throw error;
+    }
     return this.#screenCustomer(customer, job.kind, job.trigger);
   }
 

@@ -5,12 +5,14 @@
  * a list version with differences, and the authorization of every screening route (staff without `aml:*`, customers).
  */
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
+import { createAgent } from '../../../test/helpers/agents.ts';
 import { bearer, login, startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../../test/helpers/money.ts';
+import { inTransaction } from '../../platform/db.ts';
 import { onboardingModule } from '../onboarding/index.ts';
 import { amlScreenings } from './aml.tables.ts';
 import { amlModule } from './index.ts';
@@ -165,7 +167,17 @@ describe('screening points', () => {
       country: 'KE',
     });
     assert.equal(listed.hit, true);
-    assert.match(listed.matches[0] ?? '', /^OFAC 36002 Hossein KARIMI \(\d+%\)$/);
+    // The reviewer reads the screening's reference, never the list or the listed name (tipping-off).
+    assert.equal(listed.matches.length, 1);
+    const reference = /^AML screening ([0-9a-f-]{36})$/.exec(listed.matches[0] ?? '');
+    assert.ok(reference, listed.matches[0]);
+    const [recorded] = await t.deps.database.db
+      .select()
+      .from(amlScreenings)
+      .where(eq(amlScreenings.id, reference[1]!));
+    assert.equal(recorded?.subjectKind, 'onboarding');
+    assert.equal(recorded?.outcome, 'hit');
+    assert.equal(recorded?.matches[0]?.external_id, '36002');
     const clean = await port.screen({ fullName: 'Beatrice Nyokabi Kariuki', dateOfBirth: '1990-01-01' });
     assert.deepEqual(clean, { hit: false, matches: [], provider: 'aml' });
     const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
@@ -243,6 +255,52 @@ describe('screening points', () => {
     assert.equal(new Set(everyone.map((row) => row.subjectId)).size, everyone.length, 'each customer once');
     const api = t.application.system.api(amlModule);
     assert.deepEqual(await api.screening.lists.currentVersions(), { un: 2, ofac: 1, opensanctions: 1 });
+  });
+
+  test('an approved KYC change and an activation screen the customer again, once per trigger', async () => {
+    const id = await listedCustomer('Farhad', 'Rezaei Nejad', 'IR');
+    const points = t.application.system.api(amlModule).screening.points;
+    const application = randomUUID();
+    const registration = randomUUID();
+    await inTransaction(t.deps.database.db, async (tx) => {
+      await points.onKycDecided(tx, { customer_id: id, application_id: application, decision: 'approved' });
+      await points.onKycDecided(tx, { customer_id: id, application_id: randomUUID(), decision: 'rejected' });
+      await points.onActivated(tx, { customer_id: id, registration_id: registration });
+    });
+    await t.deps.jobs.work();
+    const rows = await until('both screenings', async () => {
+      const found = await screenings('customer', id);
+      return found.length >= 2 ? found : null;
+    });
+    assert.deepEqual(rows.map((row) => row.trigger).sort(), [
+      `activation:${registration}`,
+      `kyc_change:${application}`,
+    ]);
+    // The job again (a retry): the screening for that trigger exists, nothing is added.
+    assert.equal(
+      await points.screenSubject({ kind: 'customer', customer_id: id, trigger: `kyc_change:${application}` }),
+      null,
+    );
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/aml/screenings?customer_id=${id}`,
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(listed.statusCode, 200, listed.body);
+    assert.equal(listed.json().items.length, 2);
+    assert.equal(listed.json().items[0].outcome, 'hit', listed.body);
+    assert.equal(listed.json().items[0].matches[0].external_id, 'NK-fict-san-018');
+  });
+
+  test('agents and their owners are screened by the sweep, each once', async () => {
+    const agent = await createAgent(t, { activate: false });
+    const points = t.application.system.api(amlModule).screening.points;
+    assert.equal(await points.screenNewAgents(), 1);
+    const [screened] = await screenings('agent', agent.id);
+    assert.equal(screened?.name, agent.business_name);
+    assert.equal(screened?.trigger, 'agent_created');
+    assert.equal((await screenings('agent_owner', agent.owner_customer_id)).length, 1);
+    assert.equal(await points.screenNewAgents(), 0);
   });
 
   test('tipping-off: staff without aml:* and customers reach none of the screening routes', async () => {
