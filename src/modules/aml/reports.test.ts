@@ -169,13 +169,31 @@ describe('goAML reports', () => {
 
   test('an STR for a case lists its alerts’ transactions and the people in them, and validates', async () => {
     await deposit(t, payerWallet.id, 300_000);
+    // A third customer with an identity document on file receives one of the transfers.
+    const kamau = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/customer/add',
+      headers: bearer(t.adminToken),
+      payload: {
+        first_name: 'Kamau',
+        last_name: 'Test',
+        phone: '+254733200003',
+        national_id_type: 'national_id',
+        national_id: '27345678',
+      },
+    });
+    assert.equal(kamau.statusCode, 201, kamau.body);
+    const kamauWallet = await openWallet(t, kamau.json().id);
     const transfers: { id: string; reference: string }[] = [];
-    for (const amount of [90_000, 95_000]) {
+    for (const [amount, to] of [
+      [90_000, payeeWallet.wallet_number],
+      [95_000, kamauWallet.wallet_number],
+    ] as const) {
       const paid = await t.app.inject({
         method: 'POST',
         url: '/api/v1/wallet/transaction/transfer',
         headers: idempotent(payer.token),
-        payload: { to_wallet_number: payeeWallet.wallet_number, amount, currency: 'KES', pin: TEST_PIN },
+        payload: { to_wallet_number: to, amount, currency: 'KES', pin: TEST_PIN },
       });
       assert.equal(paid.statusCode, 201, paid.body);
       transfers.push(paid.json());
@@ -241,6 +259,11 @@ describe('goAML reports', () => {
     assert.match(xml.body, new RegExp(`<account>${payeeWallet.wallet_number}</account>`));
     assert.match(xml.body, /<first_name>Wanjiru<\/first_name>/);
     assert.match(xml.body, /<first_name>Otieno<\/first_name>/);
+    assert.match(xml.body, new RegExp(`<account>${kamauWallet.wallet_number}</account>`));
+    assert.match(
+      xml.body,
+      /<first_name>Kamau<\/first_name>[\s\S]*<identification>\s*<type>N<\/type>\s*<number>27345678<\/number>\s*<issue_country>KE<\/issue_country>/,
+    );
     assert.match(
       xml.body,
       /<tph_country_prefix>254<\/tph_country_prefix>\s*<tph_number>733200001<\/tph_number>/,
