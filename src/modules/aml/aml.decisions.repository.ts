@@ -54,7 +54,7 @@ export async function openReviews(
 export async function resolveDecision(
   tx: Executor,
   id: string,
-  resolution: 'released' | 'rejected',
+  resolution: 'released' | 'rejected' | 'expired',
   by: string | null,
   at: Date,
 ): Promise<void> {

@@ -15,7 +15,7 @@ import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { DomainEvent } from '../../platform/events.ts';
 import { formatMoney } from '../../platform/money.ts';
 import type { NotificationsService } from '../notifications/index.ts';
-import type { PaymentEngine, transactionHeld } from '../transactions/index.ts';
+import { findTransaction, type PaymentEngine, type transactionHeld } from '../transactions/index.ts';
 import {
   type DecisionRow,
   decisionOf,
@@ -152,10 +152,12 @@ export class HeldPayments {
           ? await engine.releaseHeld(transactionId, context)
           : await engine.rejectHeld(transactionId, reason ?? '', context);
     } catch (error) {
-      // Resolved by the engine already (a retry after a crash between the engine's commit and ours): the
-      // transaction's state is the truth; the decision cannot say which way, so it is reported, not guessed.
-      if (error instanceof AppError && error.errorCode === 'TRANSACTION_NOT_HELD')
-        throw amlErrors.AML_HELD_RESOLVED({ params: { resolution: 'resolved' } });
+      // No longer held: resolved by the engine already (a retry after a crash between the engine's commit and
+      // ours) or its ledger hold lapsed. The transaction's state closes the decision so it leaves the queue.
+      if (error instanceof AppError && error.errorCode === 'TRANSACTION_NOT_HELD') {
+        const closed = await this.#closeFromTransaction(decision, context);
+        throw amlErrors.AML_HELD_RESOLVED({ params: { resolution: closed } });
+      }
       throw error;
     }
     const at = new Date(this.#clock());
@@ -172,6 +174,23 @@ export class HeldPayments {
       return (await decisionOf(tx, transactionId))!;
     });
     return { decision: heldView(row, this.#clock()), transaction };
+  }
+
+  /** Completed → released; failed (rejected, or the hold lapsed unresolved) → expired. */
+  async #closeFromTransaction(decision: DecisionRow, context: RequestContext): Promise<string> {
+    const record = await findTransaction(this.#options.db, decision.transactionId);
+    const resolution = record?.status === 'completed' ? 'released' : 'expired';
+    await inTransaction(this.#options.db, async (tx) => {
+      await resolveDecision(tx, decision.id, resolution, context.actor.id, new Date(this.#clock()));
+      await writeAudit(tx, context, {
+        action: 'aml.held_closed',
+        entityType: 'aml_decision',
+        entityId: decision.id,
+        before: { resolution: null },
+        after: { resolution, transaction_status: record?.status ?? null },
+      });
+    });
+    return resolution;
   }
 
   /** The 5-minute job: one `review_sla` alert per held payment past its due time, raised once. */

@@ -19,6 +19,7 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
+import { systemContext } from '../../platform/audit.ts';
 import { notifications } from '../notifications/index.ts';
 import { amlAlerts, amlDecisions } from './aml.tables.ts';
 import { amlModule } from './index.ts';
@@ -193,6 +194,20 @@ describe('AML held payments end to end', () => {
     const unknown = await staff('POST', '/api/v1/aml/held/01890000-0000-7000-8000-000000000000/release');
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().error_code, 'AML_HELD_NOT_FOUND');
+  });
+
+  test('a payment the engine resolved already (a crash between the two commits) closes its decision', async () => {
+    const held = (await transfer(5_700)).json();
+    assert.equal(held.status, 'held');
+    await t.application.transactions.engine.releaseHeld(held.id, systemContext());
+    const retried = await staff('POST', `/api/v1/aml/held/${held.id}/release`);
+    assert.equal(retried.statusCode, 409, retried.body);
+    assert.equal(retried.json().error_code, 'AML_HELD_RESOLVED');
+    assert.equal((await decision(held.id))?.resolution, 'released');
+    const listed = await staff('GET', '/api/v1/aml/held');
+    assert.ok(
+      !listed.json().items.some((entry: { transaction_id: string }) => entry.transaction_id === held.id),
+    );
   });
 
   test('the review SLA job raises one review_sla alert per overdue hold, once', async () => {
