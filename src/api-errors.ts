@@ -52,6 +52,7 @@ export const API_ERRORS: Record<string, readonly ErrorCode[]> = {
     'UNSUPPORTED_CURRENCY',
     'WALLET_NOT_ACTIVE',
   ],
+  ageAmlDemoFacts: [],
   africasTalkingDeliveryReport: [],
   approveRequest: ['NOT_FOUND', 'NOT_PENDING', 'OWN_REQUEST', 'UNKNOWN_ACTION'],
   assignAmlCase: ['AML_CASE_NOT_FOUND', 'AML_CASE_STATE', 'AML_ASSIGNEE_INVALID'],

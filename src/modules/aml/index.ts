@@ -13,6 +13,7 @@ import {
   casesJobs,
   casesRoutes,
 } from './aml.cases.wiring.ts';
+import { demoAreaRoutes } from './aml.demo.routes.ts';
 import { amlErrors } from './aml.errors.ts';
 import { amlTopics } from './aml.events.ts';
 import {
@@ -45,12 +46,16 @@ import {
 } from './aml.screening.wiring.ts';
 import * as tables from './aml.tables.ts';
 
+// area: realtime (exports: the CLI rebuilds the real-time aggregates from aml_payment_facts, all or one customer)
+export { rebuildAggregates as rebuildAmlAggregates } from './aml.aggregates.rebuild.ts';
+// area: demo (exports: the CLI's aml-demo drives the dataset through the running API's routes)
+export { DemoClient as AmlDemoClient, fetchTransport as amlDemoFetchTransport } from './aml.demo.http.ts';
+export { formatTally as formatAmlDemoTally } from './aml.demo.tally.ts';
+export { runAmlDemo } from './aml.demo.ts';
 // area: screening (exports: the CLI loads list files through the same loader as the route)
 export { ListLoader as AmlListLoader } from './aml.lists.ts';
 export { fileAt as amlListFile } from './aml.lists.watch.ts';
 export { LIST_SOURCES as AML_LIST_SOURCES } from './aml.tables.ts';
-// area: realtime (exports: the CLI rebuilds the real-time aggregates from aml_payment_facts, all or one customer)
-export { rebuildAggregates as rebuildAmlAggregates } from './aml.aggregates.rebuild.ts';
 
 /** What other modules and the routes reach. Each area adds its fields. */
 export interface AmlApi {
@@ -167,6 +172,8 @@ export const amlModule = defineModule({
     riskAreaRoutes(api),
     ...casesRoutes(api),
     reportsRoutes(api),
+    // area: demo (development only: not mounted with PRODUCTION=true)
+    ...demoAreaRoutes(_ctx),
   ],
   // area: module fields (approvalActions, jobs, subscribes, health, seed)
   approvalActions: (api) => [...casesApprovalActions(api.cases)],
