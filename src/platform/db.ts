@@ -2,6 +2,7 @@
  * The database port: Drizzle over PostgreSQL (node-postgres pool) or embedded PGlite, one migration set for both.
  * Services own transactions through `inTransaction`; repositories receive the executor they run on.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ function openPostgres(url: string, poolSize: number, statementTimeoutMs: number)
 async function openPglite(directory: string | undefined): Promise<Database> {
   if (directory) mkdirSync(directory, { recursive: true });
   const client = directory ? await PGlite.create(directory) : await PGlite.create();
-  const db = drizzlePglite({ client }) as unknown as Executor;
+  const db = reentrant(drizzlePglite({ client }) as unknown as Executor);
   return {
     kind: 'pglite',
     db,
@@ -94,6 +95,43 @@ async function openPglite(directory: string | undefined): Promise<Database> {
     },
     close: () => client.close(),
   };
+}
+
+/** The transaction open in this async context on the embedded database (`open` false once it ended). */
+const openTransaction = new AsyncLocalStorage<{ tx: Executor; open: boolean }>();
+
+/**
+ * PGlite has one connection: while a transaction holds it, a query sent on the database waits until the transaction
+ * ends. Code inside a transaction that reads through the database instead of its transaction (an event handler
+ * reading a setting on a cold cache, or through another module's service that takes no executor) would wait for
+ * itself, and the whole embedded API would stop. On PGlite, then, a query sent on the database from inside a
+ * transaction's async context runs in that transaction, and a transaction begun there is a savepoint of it. What runs
+ * in other contexts (other requests, the job poller) queues for the connection as before. PostgreSQL is unchanged:
+ * there each such read takes a connection of its own.
+ */
+function reentrant(db: Executor): Executor {
+  return new Proxy(db, {
+    get(target, property) {
+      const current = openTransaction.getStore();
+      const on = current?.open ? current.tx : target;
+      if (property === 'transaction')
+        return (work: (tx: Executor) => Promise<unknown>, config?: unknown) =>
+          (on.transaction as (w: (tx: unknown) => Promise<unknown>, c?: unknown) => Promise<unknown>)(
+            async (tx) => {
+              const scope = { tx: tx as Executor, open: true };
+              try {
+                return await openTransaction.run(scope, () => work(tx as Executor));
+              } finally {
+                // Work it started and did not await (a timer, a buffer's flush) must not reach a finished transaction.
+                scope.open = false;
+              }
+            },
+            on === target ? config : undefined,
+          );
+      const value = Reflect.get(on, property, on);
+      return typeof value === 'function' ? value.bind(on) : value;
+    },
+  });
 }
 
 export async function runMigrations(database: Database): Promise<void> {

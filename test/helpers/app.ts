@@ -69,18 +69,21 @@ export async function login(app: Application['app'], username: string, password:
  */
 export async function startTestApp(
   overrides: Record<string, string | undefined> = {},
-  options: { startJobs?: boolean } = {},
+  options: { startJobs?: boolean; embedded?: boolean } = {},
 ): Promise<TestContext> {
   // A copy of a migrated, seeded template (built once per version of the code): migrating and seeding each file's
   // own database cost seconds per file.
-  const database = await createSeededTestDatabase(async (url) => {
-    const building = await openDependencies(testConfig({}, url), { migrate: true, runsWorker: false });
-    try {
-      await seedAll(building);
-    } finally {
-      await closeDependencies(building);
-    }
-  });
+  // `embedded`: on PGlite (one connection, as the quick start runs) even where PostgreSQL is given.
+  const database = options.embedded
+    ? null
+    : await createSeededTestDatabase(async (url) => {
+        const building = await openDependencies(testConfig({}, url), { migrate: true, runsWorker: false });
+        try {
+          await seedAll(building);
+        } finally {
+          await closeDependencies(building);
+        }
+      });
   let deps: Dependencies | undefined;
   let application: Application | undefined;
   // Every error answer must carry a code its route declares (src/api-errors.ts); checked when the app closes.
