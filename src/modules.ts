@@ -5,6 +5,7 @@
 import { type Config, moduleConfigsOf } from './config.ts';
 import { accessModule } from './modules/access/index.ts';
 import { agentsModule } from './modules/agents/index.ts';
+import { amlModule } from './modules/aml/index.ts';
 import { approvalsModule } from './modules/approvals/index.ts';
 import { bankingModule } from './modules/banking/index.ts';
 import { billsModule } from './modules/bills/index.ts';
@@ -26,7 +27,6 @@ import { supportModule } from './modules/support/index.ts';
 import { transactionsModule } from './modules/transactions/index.ts';
 import { ussdModule } from './modules/ussd/index.ts';
 import { walletsModule } from './modules/wallets/index.ts';
-import { amlModule } from './modules/aml/index.ts';
 import type { Dependencies } from './platform/dependencies.ts';
 import { type ModuleDefinition, ModuleSystem, orderModules } from './platform/modules.ts';
 
