@@ -221,6 +221,17 @@ export const NOT_EXPORTED: Record<string, string> = {
   agent_commissions:
     'an agent’s commission on a transaction (its transaction_type/transaction_id pair names no customer)',
   agent_float_deposits: 'an agent’s float deposit, asked by staff or an agent admin, never by a customer',
+  // Anti-money-laundering records: telling the subject what is monitored, suspected or reported is tipping-off,
+  // which AML law forbids (the access-request exemption for crime prevention); the payments themselves are exported.
+  aml_decisions: 'AML real-time decision on a payment; withheld (tipping-off: AML law forbids disclosing it)',
+  aml_payment_facts: 'AML’s copy of the customer’s payments; the transactions themselves are exported',
+  aml_risk_ratings: 'AML customer risk rating; withheld (tipping-off: AML law forbids disclosing it)',
+  aml_risk_history: 'AML customer risk rating history; withheld (tipping-off: AML law forbids disclosing it)',
+  aml_alerts: 'AML alert; withheld (tipping-off: AML law forbids disclosing it)',
+  aml_cases: 'AML investigation case; withheld (tipping-off: AML law forbids disclosing it)',
+  aml_reports: 'suspicious or currency transaction report to the FIU; disclosing it is a tipping-off offence',
+  aml_device_events: 'AML record of new-device sign-ins (the devices are exported under identity)',
+  aml_scenario_hits: 'AML typology trips in test mode; withheld (tipping-off: AML law forbids disclosing it)',
 };
 
 /** Every section, in one statement. */
