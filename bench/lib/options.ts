@@ -13,6 +13,7 @@ export const ALL_SCENARIOS = [
   'ussd',
   'agents',
   'aml',
+  'aml-screening',
   'growth',
   'profile',
 ] as const;
