@@ -34,7 +34,25 @@ export const RuleCreateBody = Type.Object(
     priority: Priority,
     definition: RuleDefinition,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        code: 'rt_cash_out_burst',
+        kind: 'realtime',
+        name: 'Cash-out burst',
+        mode: 'test',
+        action: 'review',
+        priority: 'high',
+        definition: {
+          conditions: [
+            { field: 'type', in: ['cash_out'] },
+            { field: 'aggregate', subject: 'customer', measure: 'count', window: '1h', op: 'gte', value: 5 },
+          ],
+        },
+      },
+    ],
+  },
 );
 
 export const RuleChangeBody = Type.Object(

@@ -243,6 +243,11 @@ function toScreeningMatch(match: IndexMatch): ScreeningMatch {
 }
 
 /** The `date` column takes a full ISO date; a year alone (or anything else) is kept out of it. */
+/** A full calendar date (`1960-02-29` only in a leap year), else null: a year or a month alone is matched, not stored. */
 function isoDate(value: string | null | undefined): string | null {
-  return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value) && date.getUTCFullYear() >= 1
+    ? value
+    : null;
 }

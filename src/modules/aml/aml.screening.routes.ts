@@ -8,6 +8,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Executor } from '../../platform/db.ts';
+import { commonErrors } from '../../platform/errors.ts';
 import { contextOf } from '../../platform/http.ts';
 import { amlErrors } from './aml.errors.ts';
 import { countryCode } from './aml.lists.parse.ts';
@@ -123,6 +124,11 @@ export function screeningRoutes(
         },
       },
       async (request) => {
+        const born = request.body.birth_date;
+        if (born && born.length === 10 && !isCalendarDate(born))
+          throw commonErrors.validation('birth_date is not a calendar date', {
+            errors: [{ field: 'body.birth_date', message: 'is not a calendar date' }],
+          });
         const record = await screener.screen({
           kind: 'manual',
           name: request.body.name,
@@ -154,4 +160,9 @@ export function screeningRoutes(
       async (request) => listScreenings(db, request.query),
     );
   };
+}
+
+function isCalendarDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 }

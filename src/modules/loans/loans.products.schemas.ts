@@ -148,14 +148,21 @@ export const TermsView = Type.Object({
   annual_rate: Type.String(),
   grace_principal_periods: Type.Integer(),
   grace_interest_periods: Type.Integer(),
-  upfront_fee: Type.Union([
-    Type.Object({
-      mode: Type.Enum(['deduct', 'first_instalment']),
-      fixed_minor: Type.Optional(MoneyOut),
-      percent: Type.Optional(Type.String()),
-    }),
-    Type.Null(),
-  ]),
+  // One schema typed object-or-null, not a union: the serializer picks a union's branch by validating the value, and
+  // a validator knows no bigint, so a fee with `fixed_minor` matched no branch (a 500 the fuzz found).
+  upfront_fee: Type.Unsafe<{
+    mode: 'deduct' | 'first_instalment';
+    fixed_minor?: bigint;
+    percent?: string;
+  } | null>({
+    type: ['object', 'null'],
+    properties: {
+      mode: { type: 'string', enum: ['deduct', 'first_instalment'] },
+      fixed_minor: { type: 'integer', format: 'int64' },
+      percent: { type: 'string' },
+    },
+    required: ['mode'],
+  }),
   late_penalty: Type.Union([
     Type.Object({
       type: Type.Enum(['fixed', 'percent']),

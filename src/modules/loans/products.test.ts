@@ -129,6 +129,19 @@ describe('loan products', () => {
     ])
       assert.ok(fields.includes(field), `${field} in ${fields.join(', ')}`);
 
+    // A fixed fee is answered as an int64 beside the percent (the answer's fee is object-or-null, not a union the
+    // serializer had to match a bigint against).
+    const fixed = await add(
+      'fixed-fee',
+      productTerms({ upfront_fee: { mode: 'first_instalment', fixed_minor: 25_000, percent: '0.5' } }),
+    );
+    assert.equal(fixed.statusCode, 201, fixed.body);
+    assert.deepEqual(fixed.json().terms.upfront_fee, {
+      mode: 'first_instalment',
+      fixed_minor: 25_000,
+      percent: '0.5',
+    });
+
     const rate = await add('bad-rate', productTerms({ annual_rate: '12.5.1' }));
     assert.equal(rate.statusCode, 422);
     assert.ok(fieldsOf(rate.json()).includes('body.terms.annual_rate'));
