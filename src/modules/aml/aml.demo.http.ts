@@ -26,12 +26,23 @@ export type DemoTransport = (request: DemoRequest) => Promise<DemoResponse>;
 export function fetchTransport(baseUrl: string): DemoTransport {
   const base = baseUrl.replace(/\/+$/, '');
   return async (request) => {
+    try {
+      return await exchange(request);
+    } catch (error) {
+      throw new DemoError(
+        `${request.method} ${request.path}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  };
+  async function exchange(request: DemoRequest): Promise<DemoResponse> {
     const headers: Record<string, string> = { ...request.headers };
     if (request.token) headers.authorization = `Bearer ${request.token}`;
     if (request.body !== undefined) headers['content-type'] ??= 'application/json';
     const response = await fetch(`${base}${request.path}`, {
       method: request.method,
       headers,
+      // A request the API does not answer in a minute stops the demo (with the route) instead of hanging.
+      signal: AbortSignal.timeout(60_000),
       ...(request.body === undefined
         ? {}
         : {
@@ -49,7 +60,7 @@ export function fetchTransport(baseUrl: string): DemoTransport {
       // not JSON (an XML download): kept as text
     }
     return { status: response.status, body };
-  };
+  }
 }
 
 export class DemoError extends Error {}
@@ -91,7 +102,7 @@ export class DemoClient {
 
   /** A call that must answer one of `ok` (default 200/201/202/204); anything else stops the demo with the answer. */
   async call<T = Json>(request: DemoRequest, ok: readonly number[] = [200, 201, 202, 204]): Promise<T> {
-    const response = await this.#send(request);
+    const response = await this.raw(request);
     if (!ok.includes(response.status))
       throw new DemoError(
         `${request.method} ${request.path} answered ${response.status}: ${JSON.stringify(response.body)}`,
@@ -99,8 +110,24 @@ export class DemoClient {
     return response.body as T;
   }
 
-  raw(request: DemoRequest): Promise<DemoResponse> {
-    return this.#send(request);
+  /** One exchange; a 429 RATE_LIMITED (a sign-in limit on a second run) is retried after the time it names. */
+  async raw(request: DemoRequest): Promise<DemoResponse> {
+    for (let tries = 0; ; tries++) {
+      const response = await this.#send(request);
+      const answer = response.body as {
+        error_code?: string;
+        details?: { retry_after_seconds?: number };
+      } | null;
+      const wait = answer?.details?.retry_after_seconds;
+      if (
+        response.status !== 429 ||
+        answer?.error_code !== 'RATE_LIMITED' ||
+        wait === undefined ||
+        tries >= 5
+      )
+        return response;
+      await this.#wait((wait + 1) * 1000);
+    }
   }
 
   staffCall<T = Json>(method: DemoRequest['method'], path: string, body?: unknown, headers?: Json) {
