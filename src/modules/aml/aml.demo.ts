@@ -45,10 +45,10 @@ const DEMO_CTR_MINOR = 3_000_000n;
 
 export async function runAmlDemo(options: DemoOptions): Promise<DemoResult> {
   const { client, settle, log } = options;
-  const tag = String(randomInt(0, 1000)).padStart(3, '0');
+  const tag = await freshTag(client);
   let sequence = 0;
-  const phone = () => `+2547${9}${tag}${String(sequence++).padStart(4, '0')}`;
-  log(`AML demo dataset, run ${tag} (phone numbers +2547${9}${tag}xxxx)`);
+  const phone = () => `+25479${tag}${String(sequence++).padStart(4, '0')}`;
+  log(`AML demo dataset, run ${tag} (phone numbers +25479${tag}xxxx)`);
 
   // Lists: loaded when their source has no version yet (the same file again would load nothing anyway).
   const lists = await client.staffCall<{ items: { source: string }[] }>('GET', '/api/v1/aml/lists');
@@ -347,6 +347,19 @@ async function cashOut(
     body: { phone: customer.phone, amount, currency: 'KES', code, location: fixAt(teller.point) },
     headers: { 'idempotency-key': `aml-demo-out-${randomInt(0, 2 ** 40)}` },
   });
+}
+
+/** A run tag (three digits in the phone numbers) no earlier run used: its first number belongs to no customer. */
+async function freshTag(client: DemoClient): Promise<string> {
+  for (let tries = 0; tries < 20; tries++) {
+    const tag = String(randomInt(0, 1000)).padStart(3, '0');
+    const found = await client.staffCall<{ items: unknown[] }>(
+      'GET',
+      `/api/v1/customer/customer?phone=${encodeURIComponent(`+25479${tag}0000`)}`,
+    );
+    if (found.items.length === 0) return tag;
+  }
+  throw new Error('no free run tag left for the demo phone numbers (+25479<tag>xxxx)');
 }
 
 async function waitFor<T>(
