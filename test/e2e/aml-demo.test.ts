@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DemoClient, type DemoTransport } from '../../src/modules/aml/aml.demo.http.ts';
+import { demoAreaRoutes } from '../../src/modules/aml/aml.demo.routes.ts';
 import { formatTally } from '../../src/modules/aml/aml.demo.tally.ts';
 import { type DemoResult, runAmlDemo } from '../../src/modules/aml/aml.demo.ts';
 import { SCENARIO_CODES } from '../../src/modules/aml/aml.scenarios.rules.ts';
@@ -127,5 +128,14 @@ describe('the AML demo dataset', () => {
       payload: { customer_id: result.tally[0]!.subject, days: 0 },
     });
     assert.equal(bad.statusCode, 422, bad.body);
+  });
+
+  test('with PRODUCTION=true the dormancy route is not mounted', () => {
+    const context = (production: boolean) =>
+      ({
+        deps: { ...t.deps, config: { ...t.deps.config, PRODUCTION: production } },
+      }) as unknown as Parameters<typeof demoAreaRoutes>[0];
+    assert.equal(demoAreaRoutes(context(true)).length, 0);
+    assert.equal(demoAreaRoutes(context(false)).length, 1);
   });
 });
