@@ -55,7 +55,14 @@ export function listUploadRoutes(loader: ListLoader): FastifyPluginAsyncTypebox 
       '/api/v1/aml/lists/:source',
       {
         bodyLimit: LIST_UPLOAD_LIMIT_BYTES,
-        config: { access: { permission: 'aml:lists' }, errors: ['AML_LIST_INVALID'] },
+        config: {
+          access: { permission: 'aml:lists' },
+          errors: ['AML_LIST_INVALID'],
+          rawBody: {
+            contentTypes: LIST_CONTENT_TYPES,
+            description: 'The list file as published (XML, CSV or JSON lines), as the raw body',
+          },
+        },
         schema: {
           operationId: 'loadAmlList',
           tags: TAGS,
