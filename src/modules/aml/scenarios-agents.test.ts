@@ -7,95 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { and, eq, isNull } from 'drizzle-orm';
-import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
+import { type ScenarioHarness, scenarioHarness } from '../../../test/helpers/aml-scenarios.ts';
+import type { TestContext } from '../../../test/helpers/app.ts';
+import type { Executor } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { settingsModule } from '../settings/index.ts';
-import { type PaymentFact, PaymentFacts } from './aml.facts.ts';
-import type { AlertSink } from './aml.ports.ts';
-import { type ScenarioCode, ScenarioRules, seedScenarioRules } from './aml.scenarios.rules.ts';
-import { ScenarioService } from './aml.scenarios.ts';
-import { amlAlerts, amlDeviceEvents, amlPaymentFacts } from './aml.tables.ts';
-
-const MINUTE = 60_000;
-const _DAY = 24 * 60 * MINUTE;
+import { amlDeviceEvents } from './aml.tables.ts';
 
 describe('AML device and agent scenarios', () => {
   let t: TestContext;
   let db: Executor;
-  let service: ScenarioService;
-  let rules: ScenarioRules;
-
-  /** A minimal real sink: one aml_alerts row per dedupe key (no case grouping). */
-  const sink: AlertSink = {
-    async raise(tx, alert) {
-      const id = uuidv7();
-      const [row] = await tx
-        .insert(amlAlerts)
-        .values({
-          id,
-          customerId: alert.customerId ?? null,
-          agentId: alert.agentId ?? null,
-          source: alert.source,
-          pattern: alert.pattern,
-          ruleVersion: alert.ruleVersion ?? null,
-          priority: alert.priority,
-          evidence: alert.evidence,
-          dedupeKey: alert.dedupeKey ?? null,
-        })
-        .onConflictDoNothing()
-        .returning({ id: amlAlerts.id });
-      return row ? { alertId: row.id, caseId: row.id } : null;
-    },
-  };
-
+  let h: ScenarioHarness;
   before(async () => {
-    t = await startTestApp();
-    db = t.deps.database.db;
-    await seedScenarioRules(db);
-    rules = new ScenarioRules(db, 0);
-    service = new ScenarioService({
-      facts: new PaymentFacts(),
-      rules,
-      alerts: sink,
-      settings: t.application.system.api(settingsModule),
-    });
+    h = await scenarioHarness();
+    ({ t, db } = h);
   });
   after(async () => t.close());
 
-  const now = Date.now();
-  const at = (minutesAgo: number) => new Date(now - minutesAgo * MINUTE);
-
-  async function fact(values: Partial<PaymentFact> & { amountMinor: bigint }): Promise<PaymentFact> {
-    const [row] = await db
-      .insert(amlPaymentFacts)
-      .values({
-        transactionId: uuidv7(),
-        type: 'p2p',
-        channel: 'app',
-        currency: 'KES',
-        occurredAt: at(0),
-        ...values,
-      })
-      .returning();
-    return row!;
-  }
-
-  const run = (row: PaymentFact, code: ScenarioCode) => inTransaction(db, (tx) => service.run(tx, row, code));
-
-  async function alertsOf(pattern: string, subject: { customerId?: string; agentId?: string }) {
-    return db
-      .select()
-      .from(amlAlerts)
-      .where(
-        and(
-          eq(amlAlerts.pattern, pattern),
-          subject.customerId ? eq(amlAlerts.customerId, subject.customerId) : isNull(amlAlerts.customerId),
-          subject.agentId ? eq(amlAlerts.agentId, subject.agentId) : undefined,
-        ),
-      );
-  }
+  const _now = Date.now();
+  const at = (minutesAgo: number) => h.at(minutesAgo);
+  const fact: ScenarioHarness['fact'] = (values) => h.fact(values);
+  const run: ScenarioHarness['run'] = (row, code) => h.run(row, code);
+  const alertsOf: ScenarioHarness['alertsOf'] = (pattern, subject) => h.alertsOf(pattern, subject);
 
   async function newDevice(customerId: string, minutesAgo: number) {
     const [row] = await db
