@@ -7,13 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
-import {
-  createCustomer,
-  deposit,
-  idempotent,
-  openWallet,
-  TEST_PIN,
-} from '../../../test/helpers/money.ts';
+import { createCustomer, deposit, idempotent, openWallet, TEST_PIN } from '../../../test/helpers/money.ts';
 import { amlPaymentFacts } from './aml.tables.ts';
 
 const within = <T>(promise: Promise<T>, ms: number, what: string) =>
