@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
@@ -81,7 +81,8 @@ function openPostgres(url: string, poolSize: number, statementTimeoutMs: number)
 
 async function openPglite(directory: string | undefined): Promise<Database> {
   if (directory) mkdirSync(directory, { recursive: true });
-  const client = directory ? await PGlite.create(directory) : await PGlite.create();
+  const raw = directory ? await PGlite.create(directory) : await PGlite.create();
+  const client = reentrantClient(raw);
   const db = reentrant(drizzlePglite({ client }) as unknown as Executor);
   return {
     kind: 'pglite',
@@ -93,12 +94,52 @@ async function openPglite(directory: string | undefined): Promise<Database> {
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: () => raw.close(),
   };
 }
 
 /** The transaction open in this async context on the embedded database (`open` false once it ended). */
 const openTransaction = new AsyncLocalStorage<{ tx: Executor; open: boolean }>();
+
+/** PGlite's own transaction open in this async context (what `reentrantClient` sends statements to). */
+const openClientTransaction = new AsyncLocalStorage<{ tx: Transaction; open: boolean }>();
+
+/**
+ * The PGlite client, reentrant as `reentrant` below makes the drizzle database: a statement sent on the client from
+ * inside a transaction's async context runs in that transaction. This reaches what goes to the client directly, not
+ * through a query builder made in the context: the prepared reads built once at start-up (a wallet by id, a
+ * principal's status) and pg-boss's statements on the embedded database.
+ */
+function reentrantClient(client: PGlite): PGlite {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'transaction')
+        return <T>(work: (tx: Transaction) => Promise<T>) =>
+          target.transaction(async (tx) => {
+            const scope = { tx, open: true };
+            try {
+              return await openClientTransaction.run(scope, () => work(tx));
+            } finally {
+              scope.open = false;
+            }
+          });
+      if (property === 'query' || property === 'exec' || property === 'sql') {
+        const current = openClientTransaction.getStore();
+        const on = current?.open ? current.tx : target;
+        const value = Reflect.get(on, property, on) as (...args: unknown[]) => unknown;
+        return value.bind(on);
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** On PGlite: the transaction open in the caller's async context, if any (what `reentrant` sends queries to). */
+export function openTransactionOf(): Executor | undefined {
+  const current = openTransaction.getStore();
+  return current?.open ? current.tx : undefined;
+}
 
 /**
  * PGlite has one connection: while a transaction holds it, a query sent on the database waits until the transaction

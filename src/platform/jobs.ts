@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { fromDrizzle, fromPglite, type JobResult, PgBoss, type SendOptions } from 'pg-boss';
-import type { Database, Executor } from './db.ts';
+import { type Database, type Executor, openTransactionOf } from './db.ts';
 import { serializeError } from './logging.ts';
 
 export interface JobDefinition<T extends object> {
@@ -27,6 +27,23 @@ export interface JobQueueStats {
   failed: number;
 }
 
+/**
+ * pg-boss on PGlite, whose one connection an open transaction holds: a statement pg-boss sends from inside a
+ * transaction's async context (looking a queue up while a job is enqueued in a use case's transaction) runs in that
+ * transaction, as the database's own queries do there (`reentrant` in db.ts); sent on the connection, it would wait
+ * for the transaction that waits for it, and the embedded API would stop.
+ */
+function reentrantPglite(direct: ReturnType<typeof fromPglite>): ReturnType<typeof fromPglite> {
+  return Object.assign(Object.create(direct) as ReturnType<typeof fromPglite>, {
+    executeSql(text: string, values?: unknown[]) {
+      const tx = openTransactionOf();
+      return tx
+        ? fromDrizzle(tx as unknown as Parameters<typeof fromDrizzle>[0], sql).executeSql(text, values)
+        : direct.executeSql(text, values);
+    },
+  });
+}
+
 export class Jobs {
   readonly boss: PgBoss;
   readonly #definitions = new Map<string, JobDefinition<object>>();
@@ -44,7 +61,7 @@ export class Jobs {
     };
     this.boss =
       database.kind === 'pglite'
-        ? new PgBoss({ ...common, db: fromPglite(database.pglite!), backend: 'pglite' })
+        ? new PgBoss({ ...common, db: reentrantPglite(fromPglite(database.pglite!)), backend: 'pglite' })
         : new PgBoss({ ...common, connectionString: database.connectionString!, max: 3 });
     this.boss.on('error', () => {});
   }
