@@ -36,7 +36,7 @@ declare module 'fastify' {
     /** A multipart body, described for the document (the handler parses it; Fastify does not validate it). */
     multipart?: MultipartBody;
     /** A body taken as raw bytes (a file in its own format), described for the document: its media types. */
-    rawBody?: { contentTypes: readonly string[]; description: string };
+    rawBody?: { contentTypes: readonly string[]; description: string; example: string };
     /**
      * The error codes this route may answer beyond the generic ones (`genericErrorCodes`). Set from
      * `src/api-errors.ts` by operationId unless the route sets it; checked against every answer in tests.
@@ -541,7 +541,12 @@ export function documentOperation(
     };
   } else if (config.rawBody) {
     out.consumes = [...config.rawBody.contentTypes];
-    out.body = { type: 'string', format: 'binary', description: config.rawBody.description };
+    out.body = {
+      type: 'string',
+      format: 'binary',
+      description: config.rawBody.description,
+      examples: [config.rawBody.example],
+    };
   } else if (isObject(schema.body)) {
     const value = curated.request ?? sampleFromSchema(schema.body, '', 0, true);
     out.body = value === undefined ? schema.body : { ...schema.body, examples: [value] };

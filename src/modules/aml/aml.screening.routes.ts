@@ -61,6 +61,8 @@ export function listUploadRoutes(loader: ListLoader): FastifyPluginAsyncTypebox 
           rawBody: {
             contentTypes: LIST_CONTENT_TYPES,
             description: 'The list file as published (XML, CSV or JSON lines), as the raw body',
+            example:
+              '{"id":"NK-fictional-1","schema":"Person","properties":{"name":["Jana Fiktivna"],"topics":["sanction"]}}',
           },
         },
         schema: {
