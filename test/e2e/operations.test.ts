@@ -11,6 +11,7 @@ import {
   startTestApp,
   type TestContext,
   testConfig,
+  withProductionModuleVariables,
 } from '../helpers/app.ts';
 
 const CALLBACK_SECRET = 'CANARYcallbackSecret4815';
@@ -245,14 +246,8 @@ describe('who may read /metrics', () => {
     const database = await createTestDatabase();
     const config = { ...testConfig(overrides, database?.url), PRODUCTION: production };
     const deps = await openDependencies(config, { migrate: true, runsWorker: false });
-    // Modules read their own variables from the environment (this copied config has none of its own); production
-    // refuses the development goAML reporting entity id.
-    const entity = process.env.GOAML_RENTITY_ID;
-    if (production) process.env.GOAML_RENTITY_ID = '4711';
-    const { app } = await buildApp(deps, { logStream: new LogCapture() }).finally(() => {
-      if (entity === undefined) delete process.env.GOAML_RENTITY_ID;
-      else process.env.GOAML_RENTITY_ID = entity;
-    });
+    const build = () => buildApp(deps, { logStream: new LogCapture() });
+    const { app } = await (production ? withProductionModuleVariables(build) : build());
     await app.ready();
     return {
       app,

@@ -6,15 +6,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { apiDocsMode, type Config } from '../../src/config.ts';
-import { bearer, LogCapture, startTestApp, type TestContext, testConfig } from '../helpers/app.ts';
+import {
+  bearer,
+  LogCapture,
+  startTestApp,
+  type TestContext,
+  testConfig,
+  withProductionModuleVariables,
+} from '../helpers/app.ts';
 import { createCustomer } from '../helpers/money.ts';
 
 /** Another app on the test app's database and store, built with `overrides` applied to its configuration. */
 async function appBeside(t: TestContext, overrides: Partial<Record<keyof Config, unknown>>) {
   const logs = new LogCapture();
-  const { app } = await buildApp(
-    { ...t.deps, config: { ...t.config, ...overrides } as Config },
-    { logStream: logs },
+  const { app } = await withProductionModuleVariables(() =>
+    buildApp({ ...t.deps, config: { ...t.config, ...overrides } as Config }, { logStream: logs }),
   );
   await app.ready();
   return { app, logs };

@@ -128,3 +128,19 @@ export async function startTestApp(
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * Runs `work` (building an app whose config was copied with `PRODUCTION: true`) with the module variables production
+ * refuses at their development defaults set: a copied config has no environment of its own, so modules read the
+ * process's (the goAML reporting entity id).
+ */
+export async function withProductionModuleVariables<T>(work: () => Promise<T>): Promise<T> {
+  const saved = process.env.GOAML_RENTITY_ID;
+  process.env.GOAML_RENTITY_ID = '4711';
+  try {
+    return await work();
+  } finally {
+    if (saved === undefined) delete process.env.GOAML_RENTITY_ID;
+    else process.env.GOAML_RENTITY_ID = saved;
+  }
+}
