@@ -316,7 +316,16 @@ export async function* parseOpenSanctions(file: ListFile): AsyncGenerator<Parsed
     } catch {
       throw new ListFormatError(`line ${number} is not JSON`);
     }
-    if (typeof entity.id !== 'string' || typeof entity.schema !== 'string' || !entity.properties)
+    // A line of JSON that is not an object (`null`, a number, an array) is no entity either.
+    if (
+      entity === null ||
+      typeof entity !== 'object' ||
+      Array.isArray(entity) ||
+      typeof entity.id !== 'string' ||
+      typeof entity.schema !== 'string' ||
+      !entity.properties ||
+      typeof entity.properties !== 'object'
+    )
       throw new ListFormatError(`line ${number} is not a FollowTheMoney entity (id, schema, properties)`);
     const kind = FTM_KINDS[entity.schema];
     // Addresses, sanctions, identifications … are not screened subjects.
