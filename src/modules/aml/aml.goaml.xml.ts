@@ -39,6 +39,9 @@ export interface GoamlPerson {
   lastName: string;
   /** goAML local date-time (`YYYY-MM-DDTHH:mm:ss`). */
   birthdate?: string | null;
+  passportNumber?: string | null;
+  /** The national identity number (goAML `id_number`). */
+  idNumber?: string | null;
   nationality?: string | null;
   residence?: string | null;
   phones: GoamlPhone[];
@@ -203,6 +206,8 @@ function person(node: Node, value: GoamlPerson): void {
   leaf(node, 'middle_name', value.middleName);
   leaf(node, 'last_name', value.lastName);
   leaf(node, 'birthdate', value.birthdate);
+  leaf(node, 'passport_number', value.passportNumber);
+  leaf(node, 'id_number', value.idNumber);
   leaf(node, 'nationality1', value.nationality);
   leaf(node, 'residence', value.residence);
   phones(node, value.phones);

@@ -1,21 +1,18 @@
 /**
  * The parties of a goAML report, read through the other modules' exported functions (never their tables), inside the
- * caller's transaction: the customer as a person (names, primary phone and email, identity document), a wallet as an
- * account of the bank's with its holder as signatory, and each transaction's from and to sides.
- *
- * Not reported yet, because the customers module exports no reader of them that takes the caller's transaction: the
- * date of birth, nationality and addresses (`CustomersService.get` opens the first two only for a signed-in staff
- * principal with customer:pii_read; `CustomerContacts.list` reads on the pool, a second connection the embedded
- * database does not have inside a transaction). The schema keeps them optional.
+ * caller's transaction: the customer as a person (names, gender, date of birth, nationality, residence, primary phone,
+ * residential address, email, occupation and identity document, each only when the customer record holds it), a
+ * wallet as an account of the bank's with its holder as signatory, and each transaction's from and to sides.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { KeyRing } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db.ts';
 import { formatDecimal } from '../../platform/money.ts';
-import { customerCreditIdentity, customerNames, primaryContact } from '../customers/index.ts';
+import { type CustomerReportingIdentity, customerReportingIdentity } from '../customers/index.ts';
 import type { TransactionRow } from '../transactions/index.ts';
 import type { WalletRow, WalletsService } from '../wallets/index.ts';
 import type {
+  GoamlAddress,
   GoamlClientAccount,
   GoamlFunds,
   GoamlIdentification,
@@ -69,6 +66,74 @@ function transmodeOf(row: TransactionRow): GoamlTransmode {
   return 'X';
 }
 
+const GENDERS: Record<string, GoamlPerson['gender']> = { female: 'F', male: 'M' };
+
+const ADDRESS_TYPES: Record<string, GoamlAddress['type']> = {
+  home: 'P',
+  work: 'W',
+  postal: 'O',
+  business: 'B',
+};
+
+/** An ISO 3166-1 alpha-2 code as the schema takes it; null for anything else (never guessed). */
+const country = (value: string | null | undefined) => (value && /^[A-Z]{2}$/.test(value) ? value : null);
+
+/** A date of birth (`YYYY-MM-DD`) as goAML's dateTime without a zone. */
+const birthdate = (value: string | null) =>
+  value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : null;
+
+/**
+ * The customer as a goAML person: each element only when the record holds a value the schema takes. The identity
+ * document's issuing country is not on the customer record: `documentCountry` (GOAML_COUNTRY) stands in for it.
+ */
+export function goamlPerson(customer: CustomerReportingIdentity, documentCountry: string): GoamlPerson {
+  const parsed = customer.phone ? parsePhoneNumberFromString(customer.phone) : undefined;
+  const document = customer.idDocument;
+  const idType = document ? ID_TYPES[document.type] : undefined;
+  const number = document ? document.number.trim() : '';
+  const address = customer.address;
+  const addressCountry = country(address?.country);
+  const street = address ? cut([address.line1, address.line2].filter(Boolean).join(', '), 100) : null;
+  const city = cut(address?.city, 255);
+  const goamlAddress: GoamlAddress | null =
+    address && addressCountry && street && city
+      ? {
+          type: ADDRESS_TYPES[address.kind] ?? 'P',
+          address: street,
+          city,
+          zip: cut(address.postalCode, 50),
+          countryCode: addressCountry,
+          state: cut(address.region, 255),
+        }
+      : null;
+  return {
+    gender: customer.gender ? (GENDERS[customer.gender] ?? null) : null,
+    firstName: cut(customer.firstName, 100) ?? cut(customer.businessName, 100) ?? '-',
+    middleName: cut(customer.middleName, 100),
+    lastName: cut(customer.lastName, 100) ?? cut(customer.businessName, 100) ?? '-',
+    birthdate: birthdate(customer.dateOfBirth),
+    passportNumber: idType === 'P' && number.length <= 50 ? number || null : null,
+    idNumber: idType === 'N' && number.length <= 50 ? number || null : null,
+    nationality: country(customer.nationality),
+    residence: country(customer.residenceCountry),
+    phones: parsed
+      ? [
+          {
+            contactType: 'P',
+            communicationType: 'M',
+            countryPrefix: parsed.countryCallingCode,
+            number: parsed.nationalNumber,
+          },
+        ]
+      : [],
+    addresses: goamlAddress ? [goamlAddress] : [],
+    email: cut(customer.email, 255),
+    occupation: cut(customer.occupation, 255),
+    identification:
+      idType && number ? [{ type: idType, number: number.slice(0, 255), issueCountry: documentCountry }] : [],
+  };
+}
+
 /** Reads the people and wallets of one report (each once). */
 export class ReportParties {
   readonly #tx: Executor;
@@ -102,43 +167,10 @@ export class ReportParties {
   }
 
   async #readPerson(customerId: string): Promise<GoamlPerson | null> {
-    const names = (await customerNames(this.#tx, [customerId])).get(customerId);
-    if (!names) return null;
+    const customer = (await customerReportingIdentity(this.#tx, this.#keys, [customerId])).get(customerId);
+    if (!customer) return null;
     this.customerIds.add(customerId);
-    // One statement at a time: they share the caller's transaction (one connection).
-    const phone = await primaryContact(this.#tx, customerId, 'phone');
-    const email = await primaryContact(this.#tx, customerId, 'email');
-    const identity = await customerCreditIdentity(this.#tx, this.#keys, customerId);
-    const parsed = phone ? parsePhoneNumberFromString(phone) : undefined;
-    const document = identity?.idDocument;
-    const idType = document ? ID_TYPES[document.type] : undefined;
-    return {
-      firstName: cut(names.firstName, 100) ?? names.businessName ?? '-',
-      middleName: cut(names.middleName, 100),
-      lastName: cut(names.lastName, 100) ?? names.businessName ?? '-',
-      phones: parsed
-        ? [
-            {
-              contactType: 'P',
-              communicationType: 'M',
-              countryPrefix: parsed.countryCallingCode,
-              number: parsed.nationalNumber,
-            },
-          ]
-        : [],
-      addresses: [],
-      email: cut(email, 255),
-      identification:
-        document && idType
-          ? [
-              {
-                type: idType,
-                number: document.number.slice(0, 255),
-                issueCountry: this.#settings.country,
-              },
-            ]
-          : [],
-    };
+    return goamlPerson(customer, this.#settings.country);
   }
 
   async #wallet(walletId: string): Promise<WalletRow | undefined> {

@@ -1,12 +1,16 @@
 /**
  * The goAML writer and validator without the app: a report built from data validates against the schema kept in the
  * repository; documents that break it (an element out of order, a missing required element, a value outside an
- * enumeration, a foreign element, text that is not a date) are refused with libxml2's reason.
+ * enumeration, a foreign element, text that is not a date) are refused with libxml2's reason. A customer as a goAML
+ * person: with full KYC data, birthdate, id number, nationality, residence, address and identification in the schema's
+ * order; with names only, names only; values the schema would refuse are left out.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { CustomerReportingIdentity } from '../customers/index.ts';
 import { validateGoaml } from './aml.goaml.validate.ts';
 import { type GoamlPerson, type GoamlReport, goamlDate, goamlXml } from './aml.goaml.xml.ts';
+import { goamlPerson } from './aml.reports.parties.ts';
 
 const person: GoamlPerson = {
   firstName: 'Amina',
@@ -17,7 +21,7 @@ const person: GoamlPerson = {
   identification: [{ type: 'N', number: '12345678', issueCountry: 'KE' }],
 };
 
-function report(): GoamlReport {
+function report(from: GoamlPerson = person, signatory: GoamlPerson = person): GoamlReport {
   const at = new Date('2026-12-07T09:30:00Z');
   return {
     rentityId: 4711,
@@ -33,7 +37,7 @@ function report(): GoamlReport {
         date: goamlDate(at, 'Africa/Nairobi'),
         transmode: 'K',
         amountLocal: '15000.00',
-        from: { kind: 'client_person', funds: 'K', person, country: 'KE' },
+        from: { kind: 'client_person', funds: 'K', person: from, country: 'KE' },
         to: {
           kind: 'client_account',
           funds: 'E',
@@ -44,7 +48,7 @@ function report(): GoamlReport {
             account: '1000000001',
             currency: 'KES',
             type: 'W',
-            signatories: [person],
+            signatories: [signatory],
             opened: goamlDate(at, 'Africa/Nairobi'),
             status: 'A',
           },
@@ -113,5 +117,143 @@ describe('goAML XML and its schema', () => {
       assert.ok(result.errors.length > 0, what);
       assert.match(result.errors.join('\n'), reason, `${what}: ${result.errors.join('\n')}`);
     }
+  });
+
+  const bare: CustomerReportingIdentity = {
+    customerType: 'individual',
+    firstName: 'Baraka',
+    middleName: null,
+    lastName: 'Mwangi',
+    businessName: null,
+    gender: null,
+    dateOfBirth: null,
+    nationality: null,
+    residenceCountry: null,
+    occupation: null,
+    idDocument: null,
+    phone: null,
+    email: null,
+    address: null,
+    erased: false,
+  };
+  const full: CustomerReportingIdentity = {
+    ...bare,
+    firstName: 'Achieng',
+    middleName: 'Awino',
+    lastName: 'Odhiambo',
+    gender: 'female',
+    dateOfBirth: '1988-04-17',
+    nationality: 'KE',
+    residenceCountry: 'UG',
+    occupation: 'Trader',
+    idDocument: { type: 'national_id', number: '29876543' },
+    phone: '+254733400009',
+    email: 'achieng@example.test',
+    address: {
+      kind: 'home',
+      line1: 'Oginga Odinga Street 4',
+      line2: 'Flat 2',
+      city: 'Kampala',
+      region: 'Central',
+      postalCode: '40100',
+      country: 'UG',
+    },
+  };
+
+  test('a customer with full KYC data is a person with birthdate, nationality, residence, id and address', async () => {
+    const xml = goamlXml(report(goamlPerson(full, 'KE'), goamlPerson(bare, 'KE')));
+    assert.deepEqual(await validateGoaml(xml), { valid: true, errors: [] });
+    const from = xml.match(/<from_person>[\s\S]*<\/from_person>/)?.[0] ?? '';
+    const elements = [...from.matchAll(/<([a-z_0-9]+)>/g)].map((match) => match[1]);
+    assert.deepEqual(elements, [
+      'from_person',
+      'gender',
+      'first_name',
+      'middle_name',
+      'last_name',
+      'birthdate',
+      'id_number',
+      'nationality1',
+      'residence',
+      'phones',
+      'phone',
+      'tph_contact_type',
+      'tph_communication_type',
+      'tph_country_prefix',
+      'tph_number',
+      'addresses',
+      'address',
+      'address_type',
+      'address',
+      'city',
+      'zip',
+      'country_code',
+      'state',
+      'email',
+      'occupation',
+      'identification',
+      'type',
+      'number',
+      'issue_country',
+    ]);
+    assert.match(from, /<gender>F<\/gender>/);
+    assert.match(from, /<birthdate>1988-04-17T00:00:00<\/birthdate>/);
+    assert.match(from, /<id_number>29876543<\/id_number>/);
+    assert.match(from, /<nationality1>KE<\/nationality1>/);
+    assert.match(from, /<residence>UG<\/residence>/);
+    assert.match(
+      from,
+      /<address>\s*<address_type>P<\/address_type>\s*<address>Oginga Odinga Street 4, Flat 2<\/address>\s*<city>Kampala<\/city>\s*<zip>40100<\/zip>\s*<country_code>UG<\/country_code>\s*<state>Central<\/state>\s*<\/address>/,
+    );
+    assert.match(from, /<email>achieng@example.test<\/email>\s*<occupation>Trader<\/occupation>/);
+    // The record holds no issuing country: the configured country stands in for it.
+    assert.match(
+      from,
+      /<identification>\s*<type>N<\/type>\s*<number>29876543<\/number>\s*<issue_country>KE<\/issue_country>/,
+    );
+    // The signatory with nothing but names: names only, and the report still validates.
+    const signatory = xml.match(/<t_person>[\s\S]*<\/t_person>/)?.[0] ?? '';
+    assert.deepEqual(
+      [...signatory.matchAll(/<([a-z_0-9]+)>/g)].map((match) => match[1]),
+      ['t_person', 'first_name', 'last_name'],
+    );
+  });
+
+  test('a passport is reported as such; values the schema would refuse are left out, never guessed', async () => {
+    const odd = goamlPerson(
+      {
+        ...full,
+        gender: 'undisclosed',
+        dateOfBirth: '17/04/1988',
+        nationality: 'Kenya',
+        residenceCountry: 'ke',
+        idDocument: { type: 'passport', number: 'AK1234567' },
+        address: {
+          ...full.address!,
+          kind: 'postal',
+          line2: null,
+          region: null,
+          postalCode: null,
+          country: 'KEN',
+        },
+      },
+      'KE',
+    );
+    assert.equal(odd.gender, null);
+    assert.equal(odd.birthdate, null);
+    assert.equal(odd.nationality, null);
+    assert.equal(odd.residence, null);
+    assert.equal(odd.idNumber, null);
+    assert.equal(odd.passportNumber, 'AK1234567');
+    assert.deepEqual(odd.addresses, [], 'an address without a country code the schema takes is left out');
+    assert.deepEqual(odd.identification, [{ type: 'P', number: 'AK1234567', issueCountry: 'KE' }]);
+    const xml = goamlXml(report(odd, odd));
+    assert.deepEqual(await validateGoaml(xml), { valid: true, errors: [] });
+    assert.match(
+      xml,
+      /<last_name>Odhiambo<\/last_name>\s*<passport_number>AK1234567<\/passport_number>\s*<phones>/,
+    );
+    const postal = goamlPerson({ ...full, address: { ...full.address!, kind: 'postal' } }, 'KE');
+    assert.equal(postal.addresses[0]?.type, 'O');
   });
 });

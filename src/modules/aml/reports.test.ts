@@ -169,7 +169,8 @@ describe('goAML reports', () => {
 
   test('an STR for a case lists its alerts’ transactions and the people in them, and validates', async () => {
     await deposit(t, payerWallet.id, 300_000);
-    // A third customer with an identity document on file receives one of the transfers.
+    // A third customer with full KYC data on file (identity document, date of birth, nationality, home address)
+    // receives one of the transfers; the payer and payee have names and a phone only.
     const kamau = await t.app.inject({
       method: 'POST',
       url: '/api/v1/customer/customer/add',
@@ -180,9 +181,28 @@ describe('goAML reports', () => {
         phone: '+254733200003',
         national_id_type: 'national_id',
         national_id: '27345678',
+        date_of_birth: '1990-02-28',
+        nationality: 'TZ',
+        gender: 'male',
       },
     });
     assert.equal(kamau.statusCode, 201, kamau.body);
+    const home = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customer/address/add',
+      headers: bearer(t.adminToken),
+      payload: {
+        customer_id: kamau.json().id,
+        kind: 'home',
+        line1: 'Kenyatta Avenue 9',
+        city: 'Nakuru',
+        region: 'Nakuru County',
+        postal_code: '20100',
+        country: 'KE',
+        primary: true,
+      },
+    });
+    assert.equal(home.statusCode, 200, home.body);
     const kamauWallet = await openWallet(t, kamau.json().id);
     const transfers: { id: string; reference: string }[] = [];
     for (const [amount, to] of [
@@ -260,9 +280,30 @@ describe('goAML reports', () => {
     assert.match(xml.body, /<first_name>Wanjiru<\/first_name>/);
     assert.match(xml.body, /<first_name>Otieno<\/first_name>/);
     assert.match(xml.body, new RegExp(`<account>${kamauWallet.wallet_number}</account>`));
+    const kamauPerson = xml.body.match(
+      /<t_person>(?:(?!<\/t_person>)[\s\S])*<first_name>Kamau<\/first_name>[\s\S]*?<\/t_person>/,
+    )?.[0];
+    assert.ok(kamauPerson, 'Kamau is the signatory of his wallet');
     assert.match(
-      xml.body,
-      /<first_name>Kamau<\/first_name>[\s\S]*<identification>\s*<type>N<\/type>\s*<number>27345678<\/number>\s*<issue_country>KE<\/issue_country>/,
+      kamauPerson,
+      /<gender>M<\/gender>\s*<first_name>Kamau<\/first_name>\s*<last_name>Test<\/last_name>\s*<birthdate>1990-02-28T00:00:00<\/birthdate>\s*<id_number>27345678<\/id_number>\s*<nationality1>TZ<\/nationality1>\s*<residence>KE<\/residence>/,
+    );
+    assert.match(
+      kamauPerson,
+      /<addresses>\s*<address>\s*<address_type>P<\/address_type>\s*<address>Kenyatta Avenue 9<\/address>\s*<city>Nakuru<\/city>\s*<zip>20100<\/zip>\s*<country_code>KE<\/country_code>\s*<state>Nakuru County<\/state>\s*<\/address>\s*<\/addresses>/,
+    );
+    assert.match(
+      kamauPerson,
+      /<identification>\s*<type>N<\/type>\s*<number>27345678<\/number>\s*<issue_country>KE<\/issue_country>/,
+    );
+    // The payer has no birth date, nationality, identity document or address on file: none is invented.
+    const wanjiru = xml.body.match(
+      /<t_person>(?:(?!<\/t_person>)[\s\S])*<first_name>Wanjiru<\/first_name>[\s\S]*?<\/t_person>/,
+    )?.[0];
+    assert.ok(wanjiru);
+    assert.doesNotMatch(
+      wanjiru,
+      /<birthdate>|<nationality1>|<residence>|<addresses>|<identification>|<id_number>/,
     );
     assert.match(
       xml.body,

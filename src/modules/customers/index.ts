@@ -35,6 +35,11 @@ export {
 export { pinVerdict } from './customers.pin-policy.ts';
 export { customerDisplayName, primaryContact } from './customers.read.ts';
 export {
+  type CustomerReportingAddress,
+  type CustomerReportingIdentity,
+  customerReportingIdentity,
+} from './customers.reporting.ts';
+export {
   type CustomerNames,
   type CustomerStanding,
   customerIdByPhone,
