@@ -21,12 +21,17 @@ export function riskRoutes(risk: RiskService): FastifyPluginAsyncTypebox {
           summary: 'A customer’s current AML risk rating with its factors',
           description:
             'Score 0..100 (the weighted mean of the factors: `aml.risk_weights`), band by `aml.risk_bands` (a PEP is ' +
-            'high when `aml.pep_always_high`). A customer never rated is rated now. 404 for no such customer.',
+            'high when `aml.pep_always_high`). A customer never rated is rated now. 404 for no such customer. ' +
+            '`limits` shows whether the customer’s limits are reduced, to what percent and by whom.',
           params: CustomerParams,
           response: { 200: RatingView },
         },
       },
-      async (request) => ratingView(await risk.current(request.params.customerId, contextOf(request))),
+      async (request) => {
+        const { customerId } = request.params;
+        const rating = await risk.current(customerId, contextOf(request));
+        return ratingView(rating, await risk.limitScale(customerId));
+      },
     );
 
     app.get(
@@ -55,13 +60,17 @@ export function riskRoutes(risk: RiskService): FastifyPluginAsyncTypebox {
           summary: 'Recompute a customer’s AML risk rating now',
           description:
             'Reads the factors afresh, stores the rating and its history. Becoming high raises a `risk_high` alert ' +
-            '(enhanced due diligence) once; staying high raises none.',
+            '(enhanced due diligence) once; staying high raises none. While high, the customer’s limits are scaled to ' +
+            '`aml.high_risk_limit_percent`; leaving high lifts that scale (not a staff restriction).',
           params: CustomerParams,
           response: { 200: RatingView },
         },
       },
-      async (request) =>
-        ratingView(await risk.recompute(request.params.customerId, 'staff', contextOf(request))),
+      async (request) => {
+        const { customerId } = request.params;
+        const rating = await risk.recompute(customerId, 'staff', contextOf(request));
+        return ratingView(rating, await risk.limitScale(customerId));
+      },
     );
   };
 }

@@ -24,6 +24,22 @@ export const RatingView = Type.Object({
   pep: Type.Boolean({ description: 'The latest screening matched a PEP entry at review or hit.' }),
   factors: Type.Array(Factor),
   computed_at: Type.String({ format: 'date-time' }),
+  limits: Type.Object(
+    {
+      reduced: Type.Boolean({ description: 'The customer’s payment limits count at less than 100%.' }),
+      percent: Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description: 'Every KYC-tier and product amount limit of their wallets counts at this percent.',
+      }),
+      reason: Type.Union([Type.String(), Type.Null()], {
+        description:
+          'Who reduced them: `aml_high_risk` (enhanced due diligence while rated high: ' +
+          '`aml.high_risk_limit_percent`), `staff`; null when not reduced.',
+      }),
+    },
+    { description: 'The customer’s limit scale. Staff only: the customer sees lower limits, never why.' },
+  ),
 });
 
 export const HistoryItem = Type.Object({

@@ -2,7 +2,9 @@
  * Customer risk rating (the RiskReader of aml.ports.ts): reads the factors' inputs, scores them with the weights and
  * bands in settings, stores the rating (aml_risk_ratings, upserted) and its history (aml_risk_history, appended),
  * and starts enhanced due diligence when a customer becomes high: a `risk_high` alert through the AlertSink (its case
- * is the KYC review task) and `aml.risk_band_changed`. The current rating is cached per node for a short while.
+ * is the KYC review task) and `aml.risk_band_changed`. While high, the customer's limits are scaled down to
+ * `aml.high_risk_limit_percent` (customers' limit scale, reason `aml_high_risk`), in the rating's transaction; leaving
+ * high lifts that scale only (a staff restriction stays). The current rating is cached per node for a short while.
  */
 import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import { type RequestContext, systemContext, writeAudit } from '../../platform/audit.ts';
@@ -11,6 +13,12 @@ import { AppError } from '../../platform/error-catalogue.ts';
 import { decodeCursor, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
+import {
+  type CustomerLimitScale,
+  clearCustomerLimitScale,
+  customerLimitScale,
+  setCustomerLimitScale,
+} from '../customers/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { AlertSink, RiskRating, RiskReader } from './aml.ports.ts';
 import { riskBandChanged } from './aml.risk.events.ts';
@@ -19,6 +27,8 @@ import type { RiskInputsReader } from './aml.risk.inputs.ts';
 import { amlPaymentFacts, amlRiskHistory, amlRiskRatings, type RiskBand } from './aml.tables.ts';
 
 const DEFAULT_CACHE_MS = 30_000;
+/** The reason code of the limit scale enhanced due diligence sets (customers.limits.ts). */
+export const AML_LIMIT_REASON = 'aml_high_risk';
 const MAX_CACHED = 10_000;
 
 export interface RiskServiceOptions {
@@ -76,6 +86,11 @@ export class RiskService implements RiskReader {
   async current(customerId: string, context: RequestContext): Promise<RiskRating> {
     const rating = await this.#stored(this.#db, customerId);
     return rating ?? this.#recompute(null, customerId, 'first_view', context);
+  }
+
+  /** The customer's limit scale as staff see it beside the rating (who reduced the limits, and to what). */
+  async limitScale(customerId: string): Promise<CustomerLimitScale> {
+    return (await customerLimitScale(this.#db, customerId)) ?? { percent: 100, reason: null };
   }
 
   /** The customer's ratings, newest first. */
@@ -213,6 +228,14 @@ export class RiskService implements RiskReader {
         { customer_id: customerId, old_band: oldBand, new_band: scored.band, score: scored.score, trigger },
       );
     }
+    // Enhanced due diligence: lower limits while high, on every rating (so a changed setting, or a customer rated high
+    // before the scale existed, is brought in line at the next recompute); a scale another reason set is left alone.
+    const percent = await this.#settings.get('aml.high_risk_limit_percent');
+    if (scored.band === 'high' && percent < 100)
+      await setCustomerLimitScale(tx, customerId, { percent, reason: AML_LIMIT_REASON }, context, {
+        onlyOwn: true,
+      });
+    else await clearCustomerLimitScale(tx, customerId, AML_LIMIT_REASON, context);
     if (scored.band === 'high' && oldBand !== 'high') {
       // Enhanced due diligence: the alert's case is the KYC review task (one per customer while it is open).
       await this.#alerts.raise(tx, {
@@ -275,8 +298,8 @@ export class RiskService implements RiskReader {
   }
 }
 
-/** The rating as the API shows it. */
-export function ratingView(rating: RiskRating) {
+/** The rating as the API shows it (staff only), with the customer's limit scale. */
+export function ratingView(rating: RiskRating, scale: CustomerLimitScale) {
   return {
     customer_id: rating.customerId,
     score: rating.score,
@@ -284,5 +307,6 @@ export function ratingView(rating: RiskRating) {
     pep: rating.pep,
     factors: rating.factors,
     computed_at: rating.computedAt.toISOString(),
+    limits: { reduced: scale.percent < 100, percent: scale.percent, reason: scale.reason },
   };
 }

@@ -3,7 +3,17 @@
  * row id) with an HMAC blind index for exact search; only the last four ID characters are kept for display.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { timestamps } from '../../platform/platform.tables.ts';
 
 export const customers = pgTable(
@@ -35,6 +45,12 @@ export const customers = pgTable(
     registeredById: text('registered_by_id'),
     /** The core-banking (Fineract) client this customer is, when self-registration found them there; one each. */
     cbsClientId: text('cbs_client_id'),
+    /**
+     * Every KYC-tier and product amount limit of the customer's wallets counts at this percent (1..100; 100: as set);
+     * customers.limits.ts. `limitReason` is who set it (`aml_high_risk`, `staff`), null at 100.
+     */
+    limitPercent: smallint('limit_percent').notNull().default(100),
+    limitReason: text('limit_reason'),
     erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },

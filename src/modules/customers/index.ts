@@ -32,6 +32,12 @@ export {
   nationalIdBlindIndex,
   type OnboardedCustomer,
 } from './customers.onboard.ts';
+export {
+  type CustomerLimitScale,
+  clearCustomerLimitScale,
+  customerLimitScale,
+  setCustomerLimitScale,
+} from './customers.limits.ts';
 export { pinVerdict } from './customers.pin-policy.ts';
 export { customerDisplayName, primaryContact } from './customers.read.ts';
 export {

@@ -48,6 +48,16 @@ export interface TransactionQuestion {
   amount: bigint;
   /** What the customer already moved in the current day and month (the wallet module counts it). */
   used: { daily_amount: bigint; daily_count: number; monthly_amount: bigint; monthly_count: number };
+  /**
+   * The customer's limit scale (1..100, default 100): every amount limit counts at this percent, rounded down in minor
+   * units; the violation reports the scaled limit and remaining. Counts are not scaled.
+   */
+  limit_percent?: number;
+}
+
+/** `limit` at `percent` percent, rounded down in minor units (100 and above: as set). */
+export function scaleLimit(limit: bigint, percent = 100): bigint {
+  return percent >= 100 ? limit : (limit * BigInt(Math.max(0, Math.trunc(percent)))) / 100n;
 }
 
 export class TransactionLimits {
@@ -192,14 +202,15 @@ export class TransactionLimits {
             ? [question.used.daily_amount, question.used.daily_count]
             : [question.used.monthly_amount, question.used.monthly_count];
       const total = usedAmount + question.amount;
-      if (total > row.maxAmountMinor) {
+      const maxAmount = scaleLimit(row.maxAmountMinor, question.limit_percent);
+      if (total > maxAmount) {
         violations.push({
           limit_id: row.id,
           period: row.period,
           kind: 'amount' as const,
-          limit: row.maxAmountMinor,
+          limit: maxAmount,
           would_be: total,
-          remaining: row.maxAmountMinor > usedAmount ? row.maxAmountMinor - usedAmount : 0n,
+          remaining: maxAmount > usedAmount ? maxAmount - usedAmount : 0n,
         });
       }
       if (row.maxCount !== null && row.period !== 'single' && usedCount + 1 > row.maxCount) {

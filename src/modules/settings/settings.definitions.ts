@@ -344,6 +344,15 @@ export const settingDefinitions = {
     default: true,
     public: false,
   },
+  'aml.high_risk_limit_percent': {
+    description:
+      'Enhanced due diligence: while a customer is rated high, every KYC-tier and product amount limit of their ' +
+      'wallets counts at this percent (rounded down); 100 leaves the limits as set. A staff restriction of the ' +
+      'customer’s limits is left as it is',
+    schema: Type.Integer({ minimum: 1, maximum: 100 }),
+    default: 50,
+    public: false,
+  },
   // aml: cases
   'aml.case_sla_hours': {
     description: 'Per alert priority: a case must be closed within this many hours (then a breach alert)',

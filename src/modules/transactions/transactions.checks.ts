@@ -1,7 +1,8 @@
 /**
  * Every check of a payment before it may move money: the parties exist and differ, wallet statuses and currencies,
- * the channel and the KYC tier's feature, the fee quote, product and KYC-tier limits against the day and month usage —
- * all against one read of the wallets' state (`WalletsService.facts`).
+ * the channel and the KYC tier's feature, the fee quote, product and KYC-tier limits (each amount limit at the owner's
+ * limit scale, customers.limits.ts) against the day and month usage — all against one read of the wallets' state
+ * (`WalletsService.facts`).
  */
 import type { Executor } from '../../platform/db.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -121,6 +122,7 @@ export class PaymentChecks {
           currency: wallet.currency,
           amount,
           used,
+          limit_percent: limits.limitPercent,
         },
         executor,
       );
@@ -141,8 +143,10 @@ export class PaymentChecks {
       ['daily', product.daily_minor, used.daily_amount],
       ['monthly', product.monthly_minor, used.monthly_amount],
     ];
-    for (const [period, limit, usedAmount] of checks) {
-      if (limit === null) continue;
+    for (const [period, set, usedAmount] of checks) {
+      if (set === null) continue;
+      // The customer's limit scale, as policy applies it to the tier's limits: rounded down in minor units.
+      const limit = limits.limitPercent >= 100 ? set : (set * BigInt(limits.limitPercent)) / 100n;
       if (usedAmount + amount > limit) {
         const remaining = limit > usedAmount ? limit - usedAmount : 0n;
         throw transactionErrors.limitExceeded({ scope: 'product', period, kind: 'amount', limit, remaining });

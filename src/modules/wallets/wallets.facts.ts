@@ -1,6 +1,6 @@
 /**
- * What a payment reads of its wallets before moving money: product, the owner's KYC tier (features, balance cap) and
- * the day and month usage, for all the payment's wallets in one statement.
+ * What a payment reads of its wallets before moving money: product, the owner's KYC tier (features, balance cap), the
+ * owner's limit scale and the day and month usage, for all the payment's wallets in one statement.
  */
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { type Executor, perDatabase, rawRows, readRetried } from '../../platform/db.ts';
@@ -27,6 +27,11 @@ export interface WalletLimits {
   maxBalance: bigint | null;
   /** The product's send limits in minor units of the wallet's currency; null where the product sets none. */
   product: { single_minor: bigint | null; daily_minor: bigint | null; monthly_minor: bigint | null };
+  /**
+   * The owner's limit scale (customers.limits.ts): the payment checks count every KYC-tier and product amount limit
+   * of this wallet at this percent (1..100; 100 for a wallet no customer owns). The balance cap is not scaled.
+   */
+  limitPercent: number;
 }
 
 function productLimitsOf(limits: ProductLimits): WalletLimits['product'] {
@@ -38,8 +43,8 @@ function productLimitsOf(limits: ProductLimits): WalletLimits['product'] {
 }
 
 /**
- * A wallet as `payment_wallet_state` (migration 0024) reports it: the wallet's own fields, its owner's KYC tier and
- * the day and month usage. The payment checks read nothing else of the wallet, and `payment_commit` compares it again
+ * A wallet as `payment_wallet_state` (migrations 0024, 0054) reports it: the wallet's own fields, its owner's KYC
+ * tier and limit scale, and the day and month usage. The payment checks read nothing else of the wallet, and `payment_commit` compares it again
  * under the lock, so a payment validated against this state is posted only while the state is the same.
  */
 export interface WalletState {
@@ -52,6 +57,8 @@ export interface WalletState {
   tier: string | null;
   max_balance: Record<string, string> | null;
   features: Record<string, string[]> | null;
+  /** The owning customer's limit scale (migration 0054); null for a wallet no customer owns. */
+  limit_percent: number | null;
   usage: { period: string; direction: string; amount: string; count: number }[];
 }
 
@@ -71,9 +78,16 @@ function limitsFrom(
   wallet: WalletRow,
   product: ProductRow,
   tier: { tier: string; maxBalance: Record<string, string>; features: Record<string, string[]> } | undefined,
+  limitPercent: number,
 ): WalletLimits {
   if (wallet.ownerType !== 'customer' || !wallet.customerId)
-    return { tier: null, features: {}, maxBalance: null, product: productLimitsOf(product.limits) };
+    return {
+      tier: null,
+      features: {},
+      maxBalance: null,
+      product: productLimitsOf(product.limits),
+      limitPercent: 100,
+    };
   const tierCap = tier?.maxBalance[wallet.currency] ? BigInt(tier.maxBalance[wallet.currency]!) : null;
   const productCap = productLimit(product.limits, 'max_balance_minor');
   const maxBalance =
@@ -89,6 +103,7 @@ function limitsFrom(
     features: tier?.features ?? {},
     maxBalance,
     product: productLimitsOf(product.limits),
+    limitPercent,
   };
 }
 
@@ -151,6 +166,7 @@ export async function readFacts(
         state.tier
           ? { tier: state.tier, maxBalance: state.max_balance ?? {}, features: state.features ?? {} }
           : undefined,
+        state.limit_percent ?? 100,
       ),
       usage: { send: usageOf('send'), receive: usageOf('receive') },
       state,
