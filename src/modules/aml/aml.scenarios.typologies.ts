@@ -254,21 +254,34 @@ export const roundAmounts: Typology<'scenario_round_amounts'> = async (tx, fact,
   ];
 };
 
-/** A cash-out or a large transfer within the window after a new-device sign-in (or a SIM swap). */
-export const newDeviceCashOut: Typology<'scenario_new_device_cash_out'> = async (tx, fact, params) => {
-  const payer = fact.customerId;
-  if (!payer) return [];
+/** The payment is one the new-device typology looks at: a cash-out or a transfer at or above its amounts. */
+export function newDeviceCashOutApplies(
+  fact: Pick<PaymentFact, 'customerId' | 'type' | 'amountMinor' | 'currency'>,
+  params: ParamsOf<'scenario_new_device_cash_out'>,
+): boolean {
+  if (!fact.customerId) return false;
   const cashOut = amountFor(params, 'min_cash_out_minor', fact.currency);
   const large = amountFor(params, 'large_transfer_minor', fact.currency);
   const isCashOut = CASH_OUT_TYPES.includes(fact.type) && cashOut !== null && fact.amountMinor >= cashOut;
   const isLarge = large !== null && fact.amountMinor >= large;
-  if (!isCashOut && !isLarge) return [];
-  const [device] = await rawRows<{ id: string; kind: string; detail: string; at: string }>(
+  return isCashOut || isLarge;
+}
+
+/**
+ * A cash-out or a large transfer within the window after a new-device sign-in or a SIM swap. A SIM swap in the
+ * window outranks a new device (it is the stronger signal, and often learnt later, from the operator): the alert is
+ * anchored on it, so a swap learnt after a new-device alert still raises its own. `signals` lists every kind seen.
+ */
+export const newDeviceCashOut: Typology<'scenario_new_device_cash_out'> = async (tx, fact, params) => {
+  const payer = fact.customerId;
+  if (!payer || !newDeviceCashOutApplies(fact, params)) return [];
+  const events = await rawRows<{ id: string; kind: string; detail: string; at: string }>(
     tx,
     sql`select id::text, kind, detail, occurred_at::text as at from aml_device_events
         where customer_id = ${payer}::uuid and ${within(fact, params.window_hours)}
-        order by occurred_at desc limit 1`,
+        order by (kind = 'sim_swap') desc, occurred_at desc limit 50`,
   );
+  const device = events[0];
   if (!device) return [];
   return [
     {
@@ -278,6 +291,7 @@ export const newDeviceCashOut: Typology<'scenario_new_device_cash_out'> = async 
       transactionIds: [fact.transactionId],
       fields: {
         device_event: device.kind,
+        signals: [...new Set(events.map((event) => event.kind))].sort(),
         device: device.detail,
         device_event_at: new Date(device.at).toISOString(),
         payment_type: fact.type,

@@ -6,9 +6,10 @@
  * handle `transaction.completed` (the facts and scenarios here, the CTR in reports): index.ts passes the areas'
  * subscriptions through `oneHandlerPerTopic`, which runs them one after the other in the event's transaction.
  * Another area may also listen on the facts (`api.scenarios.facts.listen(...)`, called with each fact).
+ * The SIM-swap source (aml.simswap.ts) rides on the same two subscriptions: it queues its job after them.
  */
 import { type EventHandler, on, type Subscription, type Topic } from '../../platform/events.ts';
-import type { ModuleContext, SeedContext } from '../../platform/modules.ts';
+import type { HealthCheck, ModuleContext, ModuleJob, SeedContext } from '../../platform/modules.ts';
 import { newDeviceLogin } from '../identity/index.ts';
 import { settingsModule } from '../settings/index.ts';
 import { transactionCompleted } from '../transactions/index.ts';
@@ -16,32 +17,61 @@ import { PaymentFacts } from './aml.facts.ts';
 import type { AlertSink } from './aml.ports.ts';
 import { ScenarioRules, seedScenarioRules } from './aml.scenarios.rules.ts';
 import { ScenarioService } from './aml.scenarios.ts';
+import {
+  type SimSwapConfigValues,
+  SimSwapWatch,
+  simSwapHealth,
+  simSwapJobs,
+  simSwapSourceFrom,
+} from './aml.simswap.ts';
 import { amlDeviceEvents, amlScenarioHits } from './aml.tables.ts';
 
 export interface ScenariosArea {
   /** AML's record of each completed payment (and of customers' new-device sign-ins). */
   facts: PaymentFacts;
   scenarios: ScenarioService;
+  /** The SIM-swap source (CAMARA SIM Swap API), when SIM_SWAP_API_ROOT is set. */
+  simSwap: SimSwapWatch;
 }
 
 export function buildScenarios(ctx: ModuleContext, ports: { alerts: AlertSink }): ScenariosArea {
   const facts = new PaymentFacts();
-  const scenarios = new ScenarioService({
+  const rules = new ScenarioRules(ctx.deps.database.db);
+  const settings = ctx.use(settingsModule);
+  const scenarios = new ScenarioService({ facts, rules, alerts: ports.alerts, settings });
+  const simSwap = new SimSwapWatch({
+    db: ctx.deps.database.db,
+    jobs: ctx.deps.jobs,
+    source: simSwapSourceFrom(ctx.config as unknown as SimSwapConfigValues),
+    settings,
     facts,
-    rules: new ScenarioRules(ctx.deps.database.db),
-    alerts: ports.alerts,
-    settings: ctx.use(settingsModule),
+    rules,
+    scenarios,
   });
-  return { facts, scenarios };
+  return { facts, scenarios, simSwap };
 }
 
 export function scenariosSubscriptions(area: ScenariosArea): Subscription[] {
   return [
     on(transactionCompleted, async (tx, event) => {
       await area.scenarios.onCompleted(tx, event);
+      await area.simSwap.afterPayment(tx, event.payload.transaction_id);
     }),
-    on(newDeviceLogin, (tx, event) => area.facts.recordNewDevice(tx, event)),
+    on(newDeviceLogin, async (tx, event) => {
+      await area.facts.recordNewDevice(tx, event);
+      await area.simSwap.afterNewDevice(tx, event);
+    }),
   ];
+}
+
+/** The SIM-swap job (defined whether or not a source is configured: nothing queues it without one). */
+export function scenariosJobs(area: ScenariosArea): ModuleJob[] {
+  return simSwapJobs(area.simSwap);
+}
+
+/** `aml.sim_swap`: not critical (payments never wait for it); `not_configured` without a source. */
+export function scenariosHealth(area: ScenariosArea): Record<string, HealthCheck> {
+  return simSwapHealth(area.simSwap);
 }
 
 /** The default scenario rules, version 1 of each code that has none. */

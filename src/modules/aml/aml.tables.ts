@@ -435,8 +435,9 @@ export type DeviceEventKind = (typeof DEVICE_EVENT_KINDS)[number];
 
 /**
  * When a customer signed in from a device they had not used before (`auth.new_device_login`), or had their SIM
- * swapped (no module publishes that yet): the SIM-swap/new-device typology looks back 24 h from a cash-out or large
- * transfer. One row per source event (a redelivered event adds nothing).
+ * swapped (as the operator's CAMARA SIM Swap API reports it, aml.simswap.ts): the SIM-swap/new-device typology looks
+ * back 24 h from a cash-out or large transfer. One row per source event (a redelivered event adds nothing); a SIM
+ * swap has no source event and is one row per customer and swap time.
  */
 export const amlDeviceEvents = pgTable(
   'aml_device_events',
@@ -446,11 +447,15 @@ export const amlDeviceEvents = pgTable(
     kind: text('kind', { enum: DEVICE_EVENT_KINDS }).notNull(),
     /** The device (user agent) as the event names it. */
     detail: text('detail').notNull().default(''),
-    sourceEventId: bigint('source_event_id', { mode: 'bigint' }).notNull(),
+    /** The event it came from; null for a SIM swap (asked of the provider). */
+    sourceEventId: bigint('source_event_id', { mode: 'bigint' }),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
   },
   (table) => [
     uniqueIndex('aml_device_events_source').on(table.sourceEventId),
+    uniqueIndex('aml_device_events_sim_swap')
+      .on(table.customerId, table.occurredAt)
+      .where(sql`kind = 'sim_swap'`),
     index('aml_device_events_customer').on(table.customerId, table.occurredAt),
   ],
 );

@@ -32,6 +32,8 @@ import {
   buildScenarios,
   oneHandlerPerTopic,
   type ScenariosArea,
+  scenariosHealth,
+  scenariosJobs,
   scenariosSubscriptions,
   scenariosTables,
   seedScenarios,
@@ -44,6 +46,7 @@ import {
   screeningJobs,
   screeningSubscriptions,
 } from './aml.screening.wiring.ts';
+import { simSwapConfig } from './aml.simswap.ts';
 import * as tables from './aml.tables.ts';
 
 // area: realtime (exports: the CLI rebuilds the real-time aggregates from aml_payment_facts, all or one customer)
@@ -101,7 +104,7 @@ export const amlModule = defineModule({
     'agents',
   ],
   // area: config (one spread per area)
-  config: { ...reportsConfig, ...screeningConfig },
+  config: { ...reportsConfig, ...screeningConfig, ...simSwapConfig },
   errors: amlErrors,
   tables: {
     amlRules: tables.amlRules,
@@ -182,7 +185,9 @@ export const amlModule = defineModule({
     ...casesJobs(),
     ...riskJobs(api.risk),
     ...screeningJobs(api.screening),
+    ...scenariosJobs(api.scenarios),
   ],
+  health: (api) => ({ ...scenariosHealth(api.scenarios) }),
   // One handler per topic for the module's consumer: several areas handle transaction.completed.
   subscribes: (api) =>
     oneHandlerPerTopic([

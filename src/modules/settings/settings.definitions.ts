@@ -384,6 +384,16 @@ export const settingDefinitions = {
     default: { KES: '100000000', USD: '1000000' } as Record<string, string>,
     public: false,
   },
+  // aml: scenarios (SIM swap)
+  'aml.sim_swap_lookback_hours': {
+    description:
+      'A SIM swap the operator reports (CAMARA SIM Swap API, when configured) is recorded as a device event ' +
+      'when it happened within this many hours before the question (after a cash-out, a large transfer or a ' +
+      'new-device sign-in)',
+    schema: Type.Integer({ minimum: 1, maximum: 2400 }),
+    default: 72,
+    public: false,
+  },
 } as const;
 
 export type SettingKey = keyof typeof settingDefinitions;
