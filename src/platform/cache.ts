@@ -26,6 +26,12 @@ export interface EphemeralStore {
   ttlMs(key: string): Promise<number | null>;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
+  /**
+   * Whether every subscription is live: null while the subscriber connection is down or re-subscribing (messages
+   * are being lost), else a number that changes at every (re)connection, so a reader can tell it may have missed
+   * messages since it last looked (the principal cache clears on a change).
+   */
+  subscriptionEpoch(): number | null;
   /** A lock held until released or until `ttlMs` passes; null when another holder has it. */
   acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
   /**
@@ -55,6 +61,9 @@ const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return red
 const INCREMENT_SCRIPT = `local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n`;
 const HIT_SCRIPT = `local n = redis.call('incr', KEYS[1]) local t = redis.call('pttl', KEYS[1])
 if t < 0 then redis.call('pexpire', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end return {n, t}`;
+/** The client method `defineCommand` adds for HIT_SCRIPT (EVALSHA, EVAL on NOSCRIPT). */
+export const HIT_COMMAND = 'rateLimitHit';
+type HitCommand = Record<typeof HIT_COMMAND, (key: string, windowMs: string) => Promise<unknown>>;
 
 export class RedisStore implements EphemeralStore {
   readonly kind = 'redis' as const;
@@ -62,6 +71,8 @@ export class RedisStore implements EphemeralStore {
   readonly #prefix: string;
   #subscriber: Redis | undefined;
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
+  #epoch = 0;
+  #live = false;
 
   constructor(url: string, prefix: string) {
     this.#prefix = prefix;
@@ -72,6 +83,9 @@ export class RedisStore implements EphemeralStore {
       connectTimeout: 2000,
     });
     this.client.on('error', () => {});
+    // The rate limit's script by its SHA: one EVALSHA per request (ioredis sends the body with EVAL once per
+    // connection, and again on NOSCRIPT after a Redis restart or SCRIPT FLUSH), not the whole script every time.
+    this.client.defineCommand(HIT_COMMAND, { numberOfKeys: 1, lua: HIT_SCRIPT });
   }
 
   #key(key: string): string {
@@ -118,7 +132,10 @@ export class RedisStore implements EphemeralStore {
 
   async hit(key: string, windowMs: number) {
     const reply = await this.#run(() =>
-      this.client.eval(HIT_SCRIPT, 1, this.#key(key), String(Math.max(1, Math.ceil(windowMs)))),
+      (this.client as unknown as HitCommand)[HIT_COMMAND](
+        this.#key(key),
+        String(Math.max(1, Math.ceil(windowMs))),
+      ),
     );
     // Checked, not trusted: a reply mangled on the way (a broken connection or proxy) is Redis being unavailable.
     if (!Array.isArray(reply) || reply.length !== 2 || !reply.every((value) => Number.isSafeInteger(value)))
@@ -143,10 +160,18 @@ export class RedisStore implements EphemeralStore {
       subscriber.on('message', (fullChannel: string, message: string) => {
         for (const listener of this.#handlers.get(fullChannel) ?? []) listener(message);
       });
-      // After an outage (or when Redis was down at start) every channel is subscribed again.
+      for (const down of ['close', 'end', 'reconnecting'])
+        subscriber.on(down, () => {
+          this.#live = false;
+        });
+      // After an outage (or when Redis was down at start) every channel is subscribed again; live once confirmed.
       subscriber.on('ready', () => {
         const channels = [...this.#handlers.keys()];
-        if (channels.length > 0) subscriber.subscribe(...channels).catch(() => {});
+        if (channels.length === 0) return;
+        subscriber
+          .subscribe(...channels)
+          .then(() => this.#markLive(subscriber))
+          .catch(() => {});
       });
     }
     const fullChannel = this.#key(channel);
@@ -155,7 +180,13 @@ export class RedisStore implements EphemeralStore {
       listeners = new Set();
       this.#handlers.set(fullChannel, listeners);
       // A Redis that is down must not stop the process from starting; the 'ready' handler catches up.
-      await this.#subscriber.subscribe(fullChannel).catch(() => {});
+      const subscriber = this.#subscriber;
+      await subscriber.subscribe(fullChannel).then(
+        () => this.#markLive(subscriber),
+        () => {
+          this.#live = false;
+        },
+      );
     }
     listeners.add(handler);
     return async () => {
@@ -165,6 +196,21 @@ export class RedisStore implements EphemeralStore {
         await this.#subscriber?.unsubscribe(fullChannel).catch(() => {});
       }
     };
+  }
+
+  #markLive(subscriber: Redis): void {
+    if (subscriber.status !== 'ready' || this.#live) return;
+    this.#epoch += 1;
+    this.#live = true;
+  }
+
+  subscriptionEpoch(): number | null {
+    return this.#live && this.#subscriber?.status === 'ready' ? this.#epoch : null;
+  }
+
+  /** The subscriber connection (tests cut it to simulate lost delivery); undefined before the first subscribe. */
+  get subscriberConnection(): Redis | undefined {
+    return this.#subscriber;
   }
 
   async acquireLock(name: string, ttlMs: number) {
@@ -303,6 +349,11 @@ export class MemoryStore implements EphemeralStore {
     return async () => {
       listeners.delete(handler);
     };
+  }
+
+  /** One process: delivery cannot be lost. */
+  subscriptionEpoch(): number | null {
+    return 0;
   }
 
   async acquireLock(name: string, ttlMs: number) {

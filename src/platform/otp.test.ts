@@ -90,6 +90,7 @@ function recording(inner: EphemeralStore, seen: string[]): EphemeralStore {
     ttlMs: (key) => inner.ttlMs(key),
     publish: (channel, message) => inner.publish(channel, message),
     subscribe: (channel, handler) => inner.subscribe(channel, handler),
+    subscriptionEpoch: () => inner.subscriptionEpoch(),
     acquireLock: (name, ttlMs) => inner.acquireLock(name, ttlMs),
     lockAndGet: (lock, ttlMs, key) => {
       seen.push(key);

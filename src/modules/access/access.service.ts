@@ -197,6 +197,7 @@ export class AccessService {
     });
     if (status !== 'active')
       await this.#identity.sessions.revokeAllSessions(userId, `user_${status}`, context);
+    else await this.#identity.principalChanged({ type: 'user', id: userId });
     return view;
   }
 
@@ -263,7 +264,7 @@ export class AccessService {
   }
 
   async assignRole(userId: string, roleCode: string, context: RequestContext) {
-    return inTransaction(this.#db, async (tx) => {
+    const view = await inTransaction(this.#db, async (tx) => {
       const user = await this.#user(tx, userId, true);
       const role = await this.#roleByCode(tx, roleCode);
       await this.#assertGrantable(tx, context, await permissionsOfRole(tx, role.id));
@@ -277,10 +278,13 @@ export class AccessService {
       });
       return after;
     });
+    // Every node's cached access of this user (identity's principal cache) is dropped.
+    await this.#identity.principalChanged({ type: 'user', id: userId });
+    return view;
   }
 
   async removeRole(userId: string, roleCode: string, context: RequestContext) {
-    return inTransaction(this.#db, async (tx) => {
+    const view = await inTransaction(this.#db, async (tx) => {
       const user = await this.#user(tx, userId, true);
       const role = await this.#roleByCode(tx, roleCode);
       await this.#assertNotAbove(tx, context, userId, 'remove a role from');
@@ -299,6 +303,8 @@ export class AccessService {
       });
       return after;
     });
+    await this.#identity.principalChanged({ type: 'user', id: userId });
+    return view;
   }
 
   async #roleView(tx: Executor, role: RoleRow) {
@@ -428,7 +434,7 @@ export class AccessService {
   }
 
   async grantPermissions(roleId: string, codes: string[], context: RequestContext) {
-    return inTransaction(this.#db, async (tx) => {
+    const view = await inTransaction(this.#db, async (tx) => {
       const role = await this.#role(tx, roleId);
       await this.#checkPermissions(tx, codes);
       await this.#assertGrantable(tx, context, codes);
@@ -442,10 +448,13 @@ export class AccessService {
       });
       return view;
     });
+    // A role's permissions are every holder's: every cached staff user is dropped on every node.
+    await this.#identity.principalChanged({ type: 'user' });
+    return view;
   }
 
   async revokePermissions(roleId: string, codes: string[], context: RequestContext) {
-    return inTransaction(this.#db, async (tx) => {
+    const view = await inTransaction(this.#db, async (tx) => {
       const role = await this.#role(tx, roleId);
       if (role.code === SUPER_ADMIN && codes.includes('permission:manage'))
         throw accessErrors.protectedPermission();
@@ -460,5 +469,7 @@ export class AccessService {
       });
       return view;
     });
+    await this.#identity.principalChanged({ type: 'user' });
+    return view;
   }
 }

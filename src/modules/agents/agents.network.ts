@@ -253,6 +253,11 @@ export interface NetworkDeps {
   passwordPolicy: { minLength: number; maxLength: number; minScore: number; requireComplexity: boolean };
   /** Called when an operator's PIN is reset (the auth area lifts its lock). */
   onPinReset?: (operatorId: string) => Promise<void>;
+  /**
+   * Called after a commit that suspends, reactivates or closes an agent, a store or an operator: every node drops its
+   * cached operator access (identity's principal cache), so the change holds on every node at once.
+   */
+  onStandingChanged?: () => Promise<void>;
 }
 
 /** Empties an agent's floats and commission payable into its owner's wallet before a close (the money areas). */
@@ -505,7 +510,7 @@ export class AgentNetwork implements AgentDirectory {
   ) {
     const from = action === 'suspend' ? 'active' : 'suspended';
     const to = action === 'suspend' ? 'suspended' : 'active';
-    return inTransaction(this.#db, async (tx) => {
+    const changed = await inTransaction(this.#db, async (tx) => {
       const agent = await findAgent(tx, id, true);
       if (!agent) throw networkErrors.agentNotFound();
       if (agent.status !== from) throw networkErrors.statusConflict(action, agent.status);
@@ -523,6 +528,8 @@ export class AgentNetwork implements AgentDirectory {
       });
       return agentView(row!);
     });
+    await this.#deps.onStandingChanged?.();
+    return changed;
   }
 
   /**
@@ -540,7 +547,7 @@ export class AgentNetwork implements AgentDirectory {
       if (!this.#sweeper) throw new Error('The closure sweep is not connected');
       await this.#sweeper.sweep(agent, await storesOf(this.#db, id), context);
     }
-    return inTransaction(this.#db, async (tx) => {
+    const changed = await inTransaction(this.#db, async (tx) => {
       const agent = await findAgent(tx, id, true);
       if (!agent) throw networkErrors.agentNotFound();
       if (agent.status === 'closed') throw networkErrors.statusConflict('close', agent.status);
@@ -578,6 +585,8 @@ export class AgentNetwork implements AgentDirectory {
       });
       return agentView(row!);
     });
+    await this.#deps.onStandingChanged?.();
+    return changed;
   }
 
   // --- Stores ---------------------------------------------------------------------------------------------------
@@ -715,7 +724,7 @@ export class AgentNetwork implements AgentDirectory {
   ) {
     const from = action === 'suspend' ? 'active' : 'suspended';
     const to = action === 'suspend' ? 'suspended' : 'active';
-    return inTransaction(this.#db, async (tx) => {
+    const changed = await inTransaction(this.#db, async (tx) => {
       const store = await findStore(tx, id, true);
       if (!store) throw networkErrors.storeNotFound();
       if (store.status !== from) throw networkErrors.statusConflict(action, store.status);
@@ -733,10 +742,12 @@ export class AgentNetwork implements AgentDirectory {
       });
       return storeView(row!);
     });
+    await this.#deps.onStandingChanged?.();
+    return changed;
   }
 
   async closeStore(id: string, reason: string, context: RequestContext) {
-    return inTransaction(this.#db, async (tx) => {
+    const changed = await inTransaction(this.#db, async (tx) => {
       const store = await findStore(tx, id, true);
       if (!store) throw networkErrors.storeNotFound();
       if (store.status === 'closed') throw networkErrors.statusConflict('close', store.status);
@@ -761,6 +772,8 @@ export class AgentNetwork implements AgentDirectory {
       });
       return storeView(row!);
     });
+    await this.#deps.onStandingChanged?.();
+    return changed;
   }
 
   // --- Operators ------------------------------------------------------------------------------------------------
@@ -847,7 +860,7 @@ export class AgentNetwork implements AgentDirectory {
   ) {
     const from = action === 'suspend' ? 'active' : 'suspended';
     const to = action === 'suspend' ? 'suspended' : 'active';
-    return inTransaction(this.#db, async (tx) => {
+    const changed = await inTransaction(this.#db, async (tx) => {
       const operator = await findOperator(tx, id, true);
       if (!operator) throw networkErrors.operatorNotFound();
       if (operator.status !== from) throw networkErrors.statusConflict(action, operator.status);
@@ -865,6 +878,8 @@ export class AgentNetwork implements AgentDirectory {
       });
       return operatorView(row!);
     });
+    await this.#deps.onStandingChanged?.();
+    return changed;
   }
 
   /** Staff set a teller's PIN again (this lifts a PIN lock). */

@@ -5,7 +5,7 @@
  */
 import { approvalAction, type ModuleContext } from '../../platform/modules.ts';
 import { approvalsModule } from '../approvals/index.ts';
-import { identityModule } from '../identity/index.ts';
+import { identityModule, publishPrincipalChange } from '../identity/index.ts';
 import { ledgerModule } from '../ledger/index.ts';
 import { walletsModule } from '../wallets/index.ts';
 import { agentAuthRoutes } from './agents.auth.routes.ts';
@@ -37,6 +37,8 @@ export function buildNetwork(ctx: ModuleContext): { network: AgentNetwork; scope
       requireComplexity: false,
     },
     onPinReset: (operatorId) => scopes.clearFailures(operatorId),
+    // An agent's, store's or operator's standing is every operator's under it: all are dropped from every node's cache.
+    onStandingChanged: () => publishPrincipalChange(deps.store, { type: 'agent_operator' }),
   });
   return { network, scopes };
 }

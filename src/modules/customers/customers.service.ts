@@ -5,6 +5,7 @@
  * hands each use case to its part.
  */
 import type { Dependencies } from '../../platform/dependencies.ts';
+import { publishPrincipalChange } from '../identity/index.ts';
 import { CustomerProfiles } from './customers.profile.ts';
 import { CustomerRecords } from './customers.records.ts';
 import { CustomerDataRights } from './customers.rights.ts';
@@ -18,8 +19,10 @@ type Rights = CustomerDataRights;
 export class CustomersService {
   readonly profiles: CustomerProfiles;
   readonly rights: CustomerDataRights;
+  readonly #deps: Dependencies;
 
   constructor(deps: Dependencies) {
+    this.#deps = deps;
     const records = new CustomerRecords(deps);
     this.profiles = new CustomerProfiles(records);
     this.rights = new CustomerDataRights(records);
@@ -42,8 +45,11 @@ export class CustomersService {
     return this.profiles.update(...args);
   }
 
-  changeStatus(...args: Parameters<Profiles['changeStatus']>) {
-    return this.profiles.changeStatus(...args);
+  /** After the commit, every node drops its cached access of the customer (a suspension refuses them at once). */
+  async changeStatus(...args: Parameters<Profiles['changeStatus']>) {
+    const view = await this.profiles.changeStatus(...args);
+    await publishPrincipalChange(this.#deps.store, { type: 'customer', id: args[0] });
+    return view;
   }
 
   /** Staff confirm the primary phone (e.g. at a branch). */
@@ -66,7 +72,9 @@ export class CustomersService {
   }
 
   /** Anonymises the customer and closes them; financial records stay, as the law requires. */
-  erase(...args: Parameters<Rights['erase']>) {
-    return this.rights.erase(...args);
+  async erase(...args: Parameters<Rights['erase']>) {
+    const view = await this.rights.erase(...args);
+    await publishPrincipalChange(this.#deps.store, { type: 'customer', id: args[0] });
+    return view;
   }
 }

@@ -12,6 +12,17 @@ export const identityConfig = {
     '5',
     integer(0, 24),
   ),
+  PRINCIPAL_CACHE_TTL_MS: variable(
+    "How long a node may serve a principal's access (status, roles, permissions) and a session's standing from " +
+      'its cache: a backstop only, changes reach every node at once through Redis (0 turns the cache off).',
+    '30000',
+    integer(0, 300_000),
+  ),
+  PRINCIPAL_CACHE_MAX_ENTRIES: variable(
+    'How many principals and sessions each node caches at most (least recently used dropped first).',
+    '50000',
+    integer(1, 10_000_000),
+  ),
 };
 
 /** The staff sign-in lockout and the password reuse rule. */

@@ -13,6 +13,7 @@ import type { IdentityConfig } from './identity.config.ts';
 import { identityErrors } from './identity.errors.ts';
 import type { Factor, MfaService } from './identity.mfa.ts';
 import { checkPassword } from './identity.passwords.ts';
+import { PrincipalCache, type PrincipalChange, publishPrincipalChange } from './identity.principal-cache.ts';
 import { PushApprovals } from './identity.push.ts';
 import * as repository from './identity.repository.ts';
 import { PasswordResetService } from './identity.reset.ts';
@@ -119,6 +120,10 @@ export class IdentityService {
   readonly #deps: Dependencies;
   readonly tokens: TokenService;
   readonly #resolvers = new Map<Principal['type'], PrincipalResolver>();
+  /** The resolvers `authenticate` uses: through this node's principal cache. */
+  readonly #cachedResolvers = new Map<Principal['type'], PrincipalResolver>();
+  /** This node's cache of resolved access and of sessions not revoked (identity.principal-cache.ts). */
+  readonly principalCache: PrincipalCache;
   readonly sessions: SessionService;
   readonly passwordReset: PasswordResetService;
   /** Registered devices and push approvals. */
@@ -131,29 +136,54 @@ export class IdentityService {
     this.#deps = deps;
     this.#config = config;
     this.tokens = tokens;
+    this.principalCache = new PrincipalCache(deps.store, {
+      ttlMs: config.PRINCIPAL_CACHE_TTL_MS,
+      maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES,
+    });
     this.passwordReset = new PasswordResetService(deps, this);
     this.push = new PushApprovals(deps);
     this.sessions = new SessionService(deps, tokens, async (type, id) => {
       const resolver = this.#resolvers.get(type);
       return resolver ? resolver(id) : null;
     });
-    this.#resolvers.set('user', async (id) => {
-      const access = await repository.userAccess(deps.database.db, id);
-      if (!access) return null;
-      const expiryDays = (await this.passwordSettings?.expiryDays()) ?? 0;
-      const expired =
-        expiryDays > 0 && access.passwordChangedAt.getTime() < Date.now() - expiryDays * 86_400_000;
-      // Step-up policy: when a second factor is required (all staff, or one of the user's roles) and the user has
-      // none that the policy accepts, they may only enrol one.
-      const mfaEnrollmentRequired = await this.#mustEnrol(id, access.roles);
-      return {
-        active: access.status === 'active',
-        roles: access.roles,
-        permissions: access.permissions,
-        passwordChangeRequired: access.mustChangePassword || expired,
-        mfaEnrollmentRequired,
-      };
-    });
+    this.#resolvers.set('user', (id) =>
+      this.#userAccess(id, () => repository.userAccess(deps.database.db, id)),
+    );
+    this.#cachedResolvers.set('user', (id) =>
+      this.#userAccess(id, () =>
+        this.principalCache.read(
+          `user:${id}`,
+          () => repository.userAccess(deps.database.db, id),
+          (row) => row?.status === 'active',
+        ),
+      ),
+    );
+  }
+
+  /**
+   * A staff user's access from their row (status, roles, permissions, password dates). The row may come from the
+   * cache; what depends on runtime settings (password expiry, the MFA policy) and on enrolled factors is decided here
+   * on every request, from the settings' own cache, so neither needs an invalidation of principals.
+   */
+  async #userAccess(
+    id: string,
+    row: () => ReturnType<typeof repository.userAccess>,
+  ): Promise<PrincipalAccess | null> {
+    const access = await row();
+    if (!access) return null;
+    const expiryDays = (await this.passwordSettings?.expiryDays()) ?? 0;
+    const expired =
+      expiryDays > 0 && access.passwordChangedAt.getTime() < Date.now() - expiryDays * 86_400_000;
+    // Step-up policy: when a second factor is required (all staff, or one of the user's roles) and the user has
+    // none that the policy accepts, they may only enrol one.
+    const mfaEnrollmentRequired = await this.#mustEnrol(id, access.roles);
+    return {
+      active: access.status === 'active',
+      roles: access.roles,
+      permissions: access.permissions,
+      passwordChangeRequired: access.mustChangePassword || expired,
+      mfaEnrollmentRequired,
+    };
   }
 
   async #stepUp(userId: string, roles: readonly string[]): Promise<{ required: boolean; offered: Factor[] }> {
@@ -173,9 +203,34 @@ export class IdentityService {
     return (await this.#stepUp(userId, roles)).offered.length === 0;
   }
 
-  /** Lets another module (customers) say how its principals are resolved. */
+  /**
+   * Lets another module (customers) say how its principals are resolved. Requests resolve them through the principal
+   * cache; the module's writers then call `principalChanged` (or `publishPrincipalChange`) after every commit that
+   * narrows a principal's access. Sign-in and refresh read through.
+   */
   registerPrincipalResolver(type: Principal['type'], resolver: PrincipalResolver): void {
     this.#resolvers.set(type, resolver);
+    this.#cachedResolvers.set(type, (id) =>
+      this.principalCache.read(
+        `${type}:${id}`,
+        () => resolver(id),
+        (access) => access?.active === true,
+      ),
+    );
+  }
+
+  /** Tells every node (this one at once) that a principal's access changed; after the commit. */
+  principalChanged(change: PrincipalChange): Promise<void> {
+    return publishPrincipalChange(this.#deps.store, change);
+  }
+
+  /** Whether a session is on the denylist: a session known not to be is cached (revocations are broadcast). */
+  #sessionRevoked(sessionId: string): Promise<boolean> {
+    return this.principalCache.read(
+      `sid:${sessionId}`,
+      async () => (await this.#deps.store.get(`deny:sid:${sessionId}`)) !== null,
+      (revoked) => !revoked,
+    );
   }
 
   get #db() {
@@ -224,8 +279,8 @@ export class IdentityService {
   /** Verifies an access token and resolves what its principal may do now. */
   async authenticate(token: string): Promise<Principal> {
     const claims = await this.tokens.verify(token, ACCESS_TOKEN_TYPE);
-    if (await this.#deps.store.get(`deny:sid:${claims.sid}`)) throw identityErrors.tokenRevoked();
-    const resolver = this.#resolvers.get(claims.ptype);
+    if (await this.#sessionRevoked(claims.sid)) throw identityErrors.tokenRevoked();
+    const resolver = this.#cachedResolvers.get(claims.ptype);
     const access = resolver ? await resolver(claims.sub) : null;
     if (!access?.active) throw identityErrors.tokenRevoked();
     return {

@@ -13,6 +13,7 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { identityErrors } from './identity.errors.ts';
 import { newDeviceLogin } from './identity.events.ts';
+import { publishPrincipalChange } from './identity.principal-cache.ts';
 import * as repository from './identity.repository.ts';
 import type { PrincipalAccess } from './identity.service.ts';
 import { refreshTokens } from './identity.tables.ts';
@@ -177,10 +178,14 @@ export class SessionService {
     return outcome.tokens;
   }
 
-  /** Access tokens of these sessions are refused on every node until they would have expired. */
+  /**
+   * Access tokens of these sessions are refused on every node until they would have expired: the denylist, then a
+   * broadcast that drops them from every node's principal cache (which remembers sessions known not revoked).
+   */
   async #denySessions(familyIds: string[]): Promise<void> {
     const ttlMs = this.tokens.accessTtlSeconds * 1000 + 60_000;
     for (const familyId of familyIds) await this.#deps.store.set(`deny:sid:${familyId}`, '1', ttlMs);
+    if (familyIds.length > 0) await publishPrincipalChange(this.#deps.store, { sessions: familyIds });
   }
 
   async logout(principal: Principal, context: RequestContext): Promise<void> {
@@ -208,6 +213,8 @@ export class SessionService {
       });
     });
     await this.#denySessions(families);
+    // Called after a password change or reset and a disabling: what the principal may do changed too.
+    await publishPrincipalChange(this.#deps.store, { principal: principalId });
     return families.length;
   }
 

@@ -42,6 +42,7 @@ export {
   pushChallenge,
 } from './identity.events.ts';
 export { passwordProblems } from './identity.passwords.ts';
+export { type PrincipalChange, publishPrincipalChange } from './identity.principal-cache.ts';
 export {
   type CustomerDeviceInput,
   DEVICE_ID_PATTERN,
@@ -152,7 +153,12 @@ export const identityModule = defineModule({
   },
   publishes: identityTopics,
   errors: identityErrorCatalogue,
-  create: (ctx) => buildIdentity(ctx.deps, ctx.use(settingsModule), ctx.config),
+  create: async (ctx) => {
+    const identity = await buildIdentity(ctx.deps, ctx.use(settingsModule), ctx.config);
+    // Subscribed before the first request: until the subscription is confirmed every request reads through.
+    await identity.principalCache.start();
+    return identity;
+  },
   guards: (identity, app) => registerAccessGuard(app, identity),
   routes: (identity) => [
     identityRoutes(identity),
@@ -166,7 +172,10 @@ export const identityModule = defineModule({
       run: (db) => purgeExpiredRefreshTokens(db),
     },
   ],
-  close: async (identity) => identity.tokens.stop(),
+  close: async (identity) => {
+    await identity.principalCache.stop();
+    await identity.tokens.stop();
+  },
 });
 
 /**
