@@ -67,16 +67,54 @@ describe('rate-limit store', () => {
   }, async () => {
     const store = new RedisStore(process.env.REDIS_URL!, `cft:rl:${process.pid}:`);
     const app = await appWith(store, 100);
+    const send = store.client.sendCommand;
     try {
       assert.equal((await app.inject({ url: '/' })).statusCode, 200, 'the real script counts');
       // What a mangled connection hands back instead of {count, ttl}.
       for (const reply of [null, 'OK', [1], ['1', 2], [1.5, 100]]) {
-        store.client.eval = (async () => reply) as unknown as typeof store.client.eval;
+        // Whatever command the store sends (EVALSHA of the defined script), this reply comes back.
+        store.client.sendCommand = ((command: {
+          resolve: (value: unknown) => void;
+          promise: Promise<unknown>;
+        }) => {
+          command.resolve(reply);
+          return command.promise;
+        }) as unknown as typeof store.client.sendCommand;
         await assert.rejects(store.hit('k', 1000), DependencyUnavailableError);
         const answer = await app.inject({ url: '/' });
         assert.equal(answer.statusCode, 503, `${JSON.stringify(reply)}: ${answer.body}`);
       }
     } finally {
+      store.client.sendCommand = send;
+      await app.close();
+      await store.close();
+    }
+  });
+
+  test('a request costs one Redis command: EVALSHA of the script, its body sent once per connection', {
+    skip: needsRedis,
+  }, async () => {
+    const store = new RedisStore(process.env.REDIS_URL!, `cft:rl1:${process.pid}:`);
+    const app = await appWith(store, 100);
+    await store.ping(); // connected: the handshake's commands are not the requests'
+    const sent: { name: string; first: string }[] = [];
+    const send = store.client.sendCommand.bind(store.client);
+    store.client.sendCommand = ((command: { name: string; args: unknown[] }, ...rest: unknown[]) => {
+      sent.push({ name: command.name, first: String(command.args[0]) });
+      return (send as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as unknown as typeof store.client.sendCommand;
+    try {
+      const statuses = [];
+      for (let index = 0; index < 6; index += 1) statuses.push((await app.inject({ url: '/' })).statusCode);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200]);
+      assert.equal(sent.length, 6, `one command per request: ${JSON.stringify(sent)}`);
+      // The script's body may travel on the connection's first use only; every later request names it by SHA.
+      assert.ok(
+        sent.slice(1).every((command) => command.name === 'evalsha' && /^[0-9a-f]{40}$/.test(command.first)),
+        JSON.stringify(sent),
+      );
+    } finally {
+      store.client.sendCommand = send;
       await app.close();
       await store.close();
     }
