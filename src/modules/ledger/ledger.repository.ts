@@ -141,22 +141,24 @@ export async function pendingStates(
 /**
  * A named prepared read of one row of the caller's table (`id` its key, which is also its ledger account's id, as for
  * wallets) with the account's balance, in one statement. The caller owns its table; the ledger owns the join.
+ * `condition` (the caller's, over its table; its placeholders' values are given with the key) must hold too, or no row.
  */
 export function preparedRowWithBalance<Row>(
   db: Executor,
   table: PgTable,
   id: PgColumn,
   name: string,
-): (key: string) => Promise<{ row: Row; balance: Balance } | undefined> {
+  condition?: SQL,
+): (key: string, values?: Record<string, unknown>) => Promise<{ row: Row; balance: Balance } | undefined> {
   const query = db
     .select({ row: table as PgTable & Record<string, PgColumn>, ...balanceColumns })
     .from(table)
     .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, id))
-    .where(eq(id, sql.placeholder('id')))
+    .where(condition ? and(eq(id, sql.placeholder('id')), condition) : eq(id, sql.placeholder('id')))
     .limit(1)
     .prepare(name);
-  return async (key) => {
-    const [found] = await query.execute({ id: key });
+  return async (key, values = {}) => {
+    const [found] = await query.execute({ ...values, id: key });
     return found && { row: found.row as Row, balance: balanceFrom(found) };
   };
 }

@@ -1,5 +1,5 @@
 /** Merchants: registration (maker-checker), merchant wallets, EMVCo QR codes and payment by id or QR. */
-import { eq, inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { approvalAction, defineModule } from '../../platform/modules.ts';
 import {
   PAYMENT_MODULE_DEPENDENCIES,
@@ -48,15 +48,10 @@ export const merchantsModule = defineModule({
     const service = new MerchantsService(options);
     const db = ctx.deps.database.db;
     // A merchant's owner reads the merchant wallet (balance, statement, payments) like their own.
-    options.wallets.addOwnerCheck(async (wallet, customerId) => {
-      if (!wallet.merchantId) return false;
-      const [merchant] = await db
-        .select({ owner: merchants.ownerCustomerId })
-        .from(merchants)
-        .where(eq(merchants.id, wallet.merchantId))
-        .limit(1);
-      return merchant?.owner === customerId;
-    });
+    options.wallets.addOwnerCondition(
+      (wallet, customerId) =>
+        sql`exists (select 1 from ${merchants} where ${merchants.id} = ${wallet.merchantId} and ${merchants.ownerCustomerId} = ${customerId})`,
+    );
     // Receipts and statements name the merchant paid.
     options.wallets.documents.setMerchantNames(async (ids) => {
       const rows = await db

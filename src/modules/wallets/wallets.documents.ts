@@ -3,7 +3,7 @@
  * `institution.*`), the customer's time zone (their notification preference, else `institution.time_zone`), the
  * names of wallet owners (customers here; merchants through the merchants module's lookup), and what a transaction
  * was (the transactions module's description). Modules further up the dependency order plug their lookups in at
- * start-up, as they do for `WalletsService.addOwnerCheck`.
+ * start-up, as they do for `WalletsService.addOwnerCondition`.
  */
 import type { Executor } from '../../platform/db.ts';
 import { type Institution, logoProblem } from '../../platform/pdf.ts';

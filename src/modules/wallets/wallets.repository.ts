@@ -35,8 +35,57 @@ export function preparedWalletReads(db: Executor) {
       )
       .limit(1)
       .prepare('wallets_of_customer'),
-    balance: preparedRowWithBalance<WalletRow>(db, wallets, wallets.id, 'wallets_balance'),
   };
+}
+
+/**
+ * What lets a customer see a wallet that is not theirs (a merchant's owner sees the merchant's wallet): a condition
+ * over the wallet's columns, given the customer's id. Registered by the modules that own such wallets.
+ */
+export type OwnerCondition = (wallet: typeof wallets, customerId: SQL) => SQL;
+
+/** A customer sees their own wallets and those an owner condition gives them. */
+function visibleToCustomer(customerId: SQL, conditions: readonly OwnerCondition[]): SQL {
+  return sql`(${sql.join(
+    [
+      sql`${wallets.customerId} = ${customerId}`,
+      ...conditions.map((condition) => condition(wallets, customerId)),
+    ],
+    sql` or `,
+  )})`;
+}
+
+/**
+ * The balance read in one statement: the wallet, its ledger account's balance and holds, and whether the viewer may see
+ * it. `viewer` is the customer's id, or null for staff (their permission was checked); a wallet the viewer may not
+ * see comes back as no row, like one that does not exist.
+ */
+export function preparedVisibleBalance(db: Executor, conditions: readonly OwnerCondition[]) {
+  const viewer = sql`${sql.placeholder('viewer')}::uuid`;
+  const read = preparedRowWithBalance<WalletRow>(
+    db,
+    wallets,
+    wallets.id,
+    `wallets_balance_visible_${conditions.length}`,
+    sql`(${viewer} is null or ${visibleToCustomer(viewer, conditions)})`,
+  );
+  return (id: string, viewerId: string | null) => read(id, { viewer: viewerId });
+}
+
+/** Whether a customer who is not the wallet's customer may see it (an owner condition holds), in one statement. */
+export async function visibleThroughOwnerConditions(
+  executor: Executor,
+  walletId: string,
+  customerId: string,
+  conditions: readonly OwnerCondition[],
+): Promise<boolean> {
+  if (conditions.length === 0) return false;
+  const [row] = await executor
+    .select({ id: wallets.id })
+    .from(wallets)
+    .where(and(eq(wallets.id, walletId), visibleToCustomer(sql`${customerId}::uuid`, conditions)))
+    .limit(1);
+  return row !== undefined;
 }
 
 export async function walletById(executor: Executor, id: string): Promise<WalletRow | undefined> {

@@ -46,15 +46,18 @@ import {
   insertWallet,
   listWallets,
   lockWallets,
+  type OwnerCondition,
+  preparedVisibleBalance,
   preparedWalletReads,
   setWalletStatus,
+  visibleThroughOwnerConditions,
   type WalletRow,
   walletById,
   walletByNumber,
   walletsById,
 } from './wallets.repository.ts';
 
-export type { WalletRow } from './wallets.repository.ts';
+export type { OwnerCondition, WalletRow } from './wallets.repository.ts';
 
 export function walletView(row: WalletRow, account: AccountRow, productCode: string) {
   const balance = balanceOf(account, account.debitsPosted, account.creditsPosted);
@@ -97,7 +100,7 @@ export class WalletsService {
   readonly products: ProductsService;
   /** Letterhead, time zones and names for receipts and statements. */
   readonly documents: WalletDocuments;
-  readonly #ownerChecks: ((row: WalletRow, customerId: string) => Promise<boolean>)[] = [];
+  readonly #ownerConditions: OwnerCondition[] = [];
 
   constructor(deps: Dependencies, ledger: LedgerService, products: ProductsService) {
     this.#deps = deps;
@@ -115,6 +118,9 @@ export class WalletsService {
   get #reads(): ReturnType<typeof preparedWalletReads> {
     return this.#prepared(this.#db);
   }
+
+  /** Built at the first balance read, once every module has registered its owner conditions. */
+  #balanceRead = perDatabase((db) => preparedVisibleBalance(db, [...this.#ownerConditions]));
 
   async create(
     input: { customer_id: string; currency: string; product_id?: string },
@@ -212,17 +218,18 @@ export class WalletsService {
 
   /**
    * Other owners of wallets (a merchant's owner sees the merchant wallet): modules that own such wallets register a
-   * check, so this module needs no knowledge of merchants.
+   * condition over the wallet's columns (SQL, so the balance read checks it in its one statement), so this module
+   * needs no knowledge of merchants. Registered while the modules are built, before the first request.
    */
-  addOwnerCheck(check: (row: WalletRow, customerId: string) => Promise<boolean>): void {
-    this.#ownerChecks.push(check);
+  addOwnerCondition(condition: OwnerCondition): void {
+    this.#ownerConditions.push(condition);
+    this.#balanceRead = perDatabase((db) => preparedVisibleBalance(db, [...this.#ownerConditions]));
   }
 
   /** Staff pass (their permission was checked); customers see their own wallets and those they own otherwise. */
   async visibleTo(row: WalletRow, principal: Pick<Principal, 'type' | 'id'>): Promise<boolean> {
     if (principal.type !== 'customer' || row.customerId === principal.id) return true;
-    for (const check of this.#ownerChecks) if (await check(row, principal.id)) return true;
-    return false;
+    return visibleThroughOwnerConditions(this.#db, row.id, principal.id, this.#ownerConditions);
   }
 
   async row(id: string, executor: Executor = this.#db): Promise<WalletRow> {
@@ -291,10 +298,15 @@ export class WalletsService {
     return walletView(row, account!, product.code);
   }
 
-  /** The wallet and its ledger account in one statement (a wallet's account has the wallet's id). */
+  /**
+   * The wallet, its ledger account's balance and holds, and whether the principal may see it (`visibleTo`), in one
+   * statement (a wallet's account has the wallet's id). One the principal may not see is a 404, like a missing one.
+   */
   async balance(id: string, principal: Principal): Promise<Balance & { currency: string }> {
-    const found = await readRetried(() => this.#reads.balance(id));
-    if (!found || !(await this.visibleTo(found.row, principal))) throw walletErrors.notFound();
+    const read = this.#balanceRead(this.#db);
+    const viewer = principal.type === 'customer' ? principal.id : null;
+    const found = await readRetried(() => read(id, viewer));
+    if (!found) throw walletErrors.notFound();
     return { ...found.balance, currency: found.row.currency };
   }
 
