@@ -11,7 +11,7 @@
  */
 import { and, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
-import { type Executor, inTransaction } from '../../platform/db.ts';
+import { type Executor, inTransaction, rawRows } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
@@ -37,6 +37,7 @@ import type {
   LocationGuard,
   OperatorScope,
   OperatorScopes,
+  PendingCheck,
   StoreRow,
 } from './agents.ports.ts';
 import { agentCashMovements, agentCashOutRequests, agentUsage } from './agents.tables.ts';
@@ -108,6 +109,18 @@ interface Counter {
   customerId: string;
   wallet: WalletRow;
   amount: bigint;
+}
+
+/** The geofence check a posting carries: written with it when pending, else linked to it. */
+interface ActionCheck {
+  checkId: string;
+  decision: string;
+  pending: PendingCheck | null;
+}
+
+/** A pending check is kept when its action failed (every check is); a failure to keep it does not hide the refusal. */
+async function keepCheck(pending: PendingCheck | null): Promise<void> {
+  await pending?.keep().catch(() => undefined);
 }
 
 export class AgentCash {
@@ -182,9 +195,8 @@ export class AgentCash {
   async #counter(principal: Principal, input: CashInInput): Promise<Counter> {
     const scope = await this.#scopes.scopeOf(principal);
     if (!principal.permissions.has('agent_op:transact')) throw commonErrors.forbidden();
-    const store = await this.#directory.storeFor(scope, input.store_id ?? null);
-    const agent = await this.#directory.agent(scope.agentId);
-    await this.#directory.assertOperational(agent, store);
+    // The agent, the store and the super-agent's status in one read (live: a suspension blocks at once).
+    const { agent, store } = await this.#directory.operationalStore(scope, input.store_id ?? null);
     const amount = positiveAmount(input.amount);
     currencyInfo(input.currency);
     if (input.currency !== agent.currency)
@@ -199,9 +211,21 @@ export class AgentCash {
     return { scope, agent, store, customerId, wallet, amount };
   }
 
-  /** Counts the movement against the agent's day, inside the posting's transaction: refused beyond the limit. */
-  async #countUsage(tx: Executor, agent: AgentRow, amount: bigint): Promise<void> {
-    const [row] = await tx
+  /**
+   * The agent's rows of one posting, inside its transaction, in one statement: the day's usage counted (refused
+   * beyond the daily limit: the transaction then rolls back), the movement, the commission accruals and the geofence
+   * check (written, or linked). One round trip while the payment holds the float's lock.
+   */
+  async #writeAgentRows(
+    tx: Executor,
+    counter: Counter,
+    type: AgentTransactionType,
+    quote: CommissionQuote | null,
+    check: ActionCheck,
+    record: TransactionRow,
+  ): Promise<void> {
+    const { agent, amount } = counter;
+    const usage = tx
       .insert(agentUsage)
       .values({ agentId: agent.id, period: usagePeriod(), amountMinor: amount, count: 1 })
       .onConflictDoUpdate({
@@ -212,9 +236,31 @@ export class AgentCash {
         },
       })
       .returning({ amountMinor: agentUsage.amountMinor });
+    const movement = tx.insert(agentCashMovements).values({
+      transactionId: record.id,
+      agentId: agent.id,
+      storeId: counter.store.id,
+      operatorId: counter.scope.operatorId,
+      customerId: counter.customerId,
+      type,
+      amountMinor: amount,
+      currency: record.currency,
+    });
+    const accruals = quote ? this.#commissions()?.recordStatement(tx, record.id, type, quote) : null;
+    const located = check.pending
+      ? check.pending.statement(tx, record.id)
+      : this.#guard.linkStatement(tx, check.checkId, record.id);
+    const [row] = await rawRows<{ amount_minor: string }>(
+      tx,
+      // getSQL(): a statement in a WITH takes no parentheses of its own (drizzle adds them to embedded queries).
+      sql`with usage as (${usage.getSQL()}), movement as (${movement.getSQL()}), located as (${located.getSQL()})${
+        accruals ? sql`, accruals as (${accruals.getSQL()})` : sql``
+      } select amount_minor::text as amount_minor from usage`,
+    );
     const daily = limitOf(agent, 'daily_minor');
-    if (daily !== null && row!.amountMinor > daily) {
-      const used = row!.amountMinor - amount;
+    const total = BigInt(row!.amount_minor);
+    if (daily !== null && total > daily) {
+      const used = total - amount;
       const remaining = daily > used ? daily - used : 0n;
       throw agentsErrors.AGENT_LIMIT_EXCEEDED({
         params: { period: 'daily', limit: daily.toString(), remaining: remaining.toString() },
@@ -232,28 +278,30 @@ export class AgentCash {
     counter: Counter,
     type: AgentTransactionType,
     quote: CommissionQuote | null,
-    checkId: string,
+    check: ActionCheck,
     more?: (tx: Executor, record: TransactionRow) => Promise<void>,
   ): Pick<MovementPlan, 'extraLegs' | 'beforeCommit'> {
     return {
       extraLegs: quote ? () => quote.legs : undefined,
       beforeCommit: async (tx, record) => {
         await more?.(tx, record);
-        await this.#countUsage(tx, counter.agent, counter.amount);
-        await tx.insert(agentCashMovements).values({
-          transactionId: record.id,
-          agentId: counter.agent.id,
-          storeId: counter.store.id,
-          operatorId: counter.scope.operatorId,
-          customerId: counter.customerId,
-          type,
-          amountMinor: counter.amount,
-          currency: record.currency,
-        });
-        if (quote) await this.#commissions()?.record(tx, record.id, type, quote);
-        await this.#guard.linkTransaction(tx, checkId, record.id);
+        await this.#writeAgentRows(tx, counter, type, quote, check, record);
       },
     };
+  }
+
+  /**
+   * The posting: checked first without locks against the customer's wallet as read, so the engine commits in one
+   * call with the agent's rows (`beforeCommit`) in the same transaction. A refusal of that check goes to the locked
+   * commit, which checks again and records the refusal as it always did.
+   */
+  async #commit(plan: MovementPlan, wallet: WalletRow, context: RequestContext) {
+    const engine = this.#transactions.engine;
+    const checked = await engine.check(plan, [wallet]).catch((error: unknown) => {
+      if (error instanceof AppError) return undefined;
+      throw error;
+    });
+    return engine.commit(plan, this.#steps(), context, checked);
   }
 
   #steps() {
@@ -272,15 +320,16 @@ export class AgentCash {
     context: RequestContext,
   ) {
     const counter = await this.#counter(principal, input);
-    const check = await this.#guard.check({
+    const check = await this.#guard.checkForAction({
       scope: counter.scope,
       storeId: counter.store.id,
       action: 'cash_in',
       location: input.location,
+      known: counter,
     });
-    const quote = await this.#quote(counter.agent, 'cash_in', counter.amount, input.currency);
     try {
-      return await this.#transactions.engine.commit(
+      const quote = await this.#quote(counter.agent, 'cash_in', counter.amount, input.currency);
+      return await this.#commit(
         {
           type: 'cash_in',
           channel: 'agent',
@@ -293,13 +342,14 @@ export class AgentCash {
           limits: true,
           narration: input.narration ?? null,
           metadata: this.#metadata(counter, check.checkId, check.decision),
-          ...this.#agentParts(counter, 'cash_in', quote, check.checkId),
+          ...this.#agentParts(counter, 'cash_in', quote, check),
           claim,
         },
-        this.#steps(),
+        counter.wallet,
         context,
       );
     } catch (error) {
+      await keepCheck(check.pending);
       throw floatRefusal(error, counter.store.storeNumber);
     }
   }
@@ -319,15 +369,14 @@ export class AgentCash {
   /** The customer-authorised posting of a cash-out (the code or the approval is taken inside its transaction). */
   async #postCashOut(
     counter: Counter,
-    checkId: string,
-    decision: string,
+    check: ActionCheck,
     take: (tx: Executor, record: TransactionRow) => Promise<void>,
     claim: IdempotencyClaim | null,
     context: RequestContext,
     status: 200 | 201 = 201,
   ) {
     const quote = await this.#quote(counter.agent, 'cash_out', counter.amount, counter.wallet.currency);
-    return this.#transactions.engine.commit(
+    return this.#commit(
       {
         type: 'cash_out',
         channel: 'agent',
@@ -339,12 +388,12 @@ export class AgentCash {
         feeRule: 'cash_withdrawal',
         feature: 'cash_out',
         limits: true,
-        metadata: this.#metadata(counter, checkId, decision),
-        ...this.#agentParts(counter, 'cash_out', quote, checkId, take),
+        metadata: this.#metadata(counter, check.checkId, check.decision),
+        ...this.#agentParts(counter, 'cash_out', quote, check, take),
         claim,
         status,
       },
-      this.#steps(),
+      counter.wallet,
       context,
     );
   }
@@ -369,21 +418,26 @@ export class AgentCash {
       currency: input.currency,
       code: input.code,
     });
-    const check = await this.#guard.check({
+    const check = await this.#guard.checkForAction({
       scope: counter.scope,
       storeId: counter.store.id,
       action: 'cash_out',
       location: input.location,
+      known: counter,
     });
-    const body = await this.#postCashOut(
-      counter,
-      check.checkId,
-      check.decision,
-      (tx, record) => this.#codes.take(tx, code.id, record.id),
-      claim,
-      context,
-    );
-    return { status: 201 as const, body };
+    try {
+      const body = await this.#postCashOut(
+        counter,
+        check,
+        (tx, record) => this.#codes.take(tx, code.id, record.id),
+        claim,
+        context,
+      );
+      return { status: 201 as const, body };
+    } catch (error) {
+      await keepCheck(check.pending);
+      throw error;
+    }
   }
 
   async #request(counter: Counter, input: CashOutInput, claim: IdempotencyClaim | null) {
@@ -392,6 +446,7 @@ export class AgentCash {
       storeId: counter.store.id,
       action: 'cash_out_request',
       location: input.location,
+      known: counter,
     });
     const row = await inTransaction(this.#db, async (tx) => {
       const [created] = await tx
@@ -496,8 +551,7 @@ export class AgentCash {
     try {
       return await this.#postCashOut(
         counter,
-        row.locationCheckId!,
-        'approved',
+        { checkId: row.locationCheckId!, decision: 'approved', pending: null },
         async (tx, record) => {
           const done = await tx
             .update(agentCashOutRequests)

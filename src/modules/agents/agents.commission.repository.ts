@@ -95,9 +95,15 @@ export async function insertAccruals(
   tx: Executor,
   rows: (typeof agentCommissions.$inferInsert)[],
 ): Promise<void> {
-  if (rows.length === 0) return;
+  const statement = accrualsStatement(tx, rows);
+  if (statement) await statement;
+}
+
+/** The insert of `insertAccruals`, unrun (null without rows). */
+export function accrualsStatement(tx: Executor, rows: (typeof agentCommissions.$inferInsert)[]) {
+  if (rows.length === 0) return null;
   // A retried posting writes the same (transaction, beneficiary) rows: the first ones stand.
-  await tx.insert(agentCommissions).values(rows).onConflictDoNothing();
+  return tx.insert(agentCommissions).values(rows).onConflictDoNothing();
 }
 
 /** Per beneficiary and currency: what is accrued before `before` (count, sum, earliest accrual). */

@@ -22,6 +22,7 @@ import { batchTransfers, type LedgerService, type Leg } from '../ledger/index.ts
 import { findTransaction, type Party, type PaymentEngine } from '../transactions/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import {
+  accrualsStatement,
   accruedBefore,
   agentRow,
   agentsOnPlan,
@@ -66,6 +67,8 @@ export const PAYOUT_DESTINATIONS = ['float', 'wallet'] as const;
 export type PayoutDestination = (typeof PAYOUT_DESTINATIONS)[number];
 
 export const EXPENSE_SPEC = { name: 'Agent commission expense', kind: 'expense' as const, deferred: true };
+/** How long a node keeps a commission plan it quoted with (`#quotedPlan`). */
+const PLAN_CACHE_MS = 30_000;
 export const expenseAccountCode = (currency: string) => `agent_commission_expense:${currency}`;
 
 export interface PlanInput {
@@ -141,6 +144,9 @@ export class CommissionService implements CommissionPort {
   readonly #ledger: LedgerService;
   readonly #engine: PaymentEngine;
   readonly #wallets: WalletsService;
+  /** Plans by `<agent's plan id>:<currency>` for quoting (`#quotedPlan`). */
+  readonly #plans = new Map<string, { plan: Awaited<ReturnType<typeof defaultPlan>>; until: number }>();
+  #plansGeneration = 0;
 
   constructor(options: CommissionServiceOptions) {
     this.#db = options.db;
@@ -154,59 +160,63 @@ export class CommissionService implements CommissionPort {
   async createPlan(input: PlanInput, context: RequestContext) {
     currencyInfo(input.currency);
     this.#assertRules(input.rules);
-    return inTransaction(this.#db, async (tx) => {
-      const id = uuidv7();
-      if (input.is_default) await clearDefault(tx, input.currency, id);
-      const row = await insertPlan(tx, {
-        id,
-        code: input.code,
-        name: input.name,
-        currency: input.currency,
-        rules: input.rules as Record<string, CommissionBand[]>,
-        superAgentShareBps: input.super_agent_share_bps ?? 0,
-        isDefault: input.is_default ?? false,
-        payoutDestination: input.payout_destination ?? 'float',
-      });
-      if (!row) throw agentsErrors.AGENT_COMMISSION_PLAN_EXISTS({ params: { code: input.code } });
-      await writeAudit(tx, context, {
-        action: 'agent.commission_plan.created',
-        entityType: 'agent_commission_plan',
-        entityId: row.id,
-        after: planView(row),
-      });
-      return planView(row);
-    });
+    return this.#changingPlans(() =>
+      inTransaction(this.#db, async (tx) => {
+        const id = uuidv7();
+        if (input.is_default) await clearDefault(tx, input.currency, id);
+        const row = await insertPlan(tx, {
+          id,
+          code: input.code,
+          name: input.name,
+          currency: input.currency,
+          rules: input.rules as Record<string, CommissionBand[]>,
+          superAgentShareBps: input.super_agent_share_bps ?? 0,
+          isDefault: input.is_default ?? false,
+          payoutDestination: input.payout_destination ?? 'float',
+        });
+        if (!row) throw agentsErrors.AGENT_COMMISSION_PLAN_EXISTS({ params: { code: input.code } });
+        await writeAudit(tx, context, {
+          action: 'agent.commission_plan.created',
+          entityType: 'agent_commission_plan',
+          entityId: row.id,
+          after: planView(row),
+        });
+        return planView(row);
+      }),
+    );
   }
 
   async updatePlan(id: string, change: PlanChange, context: RequestContext) {
     if (change.rules) this.#assertRules(change.rules);
-    return inTransaction(this.#db, async (tx) => {
-      const before = await planById(tx, id, true);
-      if (!before) throw agentsErrors.AGENT_COMMISSION_PLAN_NOT_FOUND();
-      if (change.active === false && (before.isDefault || (await agentsOnPlan(tx, id)) > 0))
-        throw agentsErrors.AGENT_COMMISSION_PLAN_IN_USE({ params: { code: before.code } });
-      if (change.is_default === false && before.isDefault)
-        throw agentsErrors.AGENT_COMMISSION_PLAN_IN_USE({ params: { code: before.code } });
-      if (change.is_default) await clearDefault(tx, before.currency, id);
-      const row = await updatePlan(tx, id, {
-        ...(change.name !== undefined && { name: change.name }),
-        ...(change.rules !== undefined && { rules: change.rules as Record<string, CommissionBand[]> }),
-        ...(change.super_agent_share_bps !== undefined && {
-          superAgentShareBps: change.super_agent_share_bps,
-        }),
-        ...(change.is_default !== undefined && { isDefault: change.is_default }),
-        ...(change.payout_destination !== undefined && { payoutDestination: change.payout_destination }),
-        ...(change.active !== undefined && { active: change.active }),
-      });
-      await writeAudit(tx, context, {
-        action: 'agent.commission_plan.updated',
-        entityType: 'agent_commission_plan',
-        entityId: id,
-        before: planView(before),
-        after: planView(row),
-      });
-      return planView(row);
-    });
+    return this.#changingPlans(() =>
+      inTransaction(this.#db, async (tx) => {
+        const before = await planById(tx, id, true);
+        if (!before) throw agentsErrors.AGENT_COMMISSION_PLAN_NOT_FOUND();
+        if (change.active === false && (before.isDefault || (await agentsOnPlan(tx, id)) > 0))
+          throw agentsErrors.AGENT_COMMISSION_PLAN_IN_USE({ params: { code: before.code } });
+        if (change.is_default === false && before.isDefault)
+          throw agentsErrors.AGENT_COMMISSION_PLAN_IN_USE({ params: { code: before.code } });
+        if (change.is_default) await clearDefault(tx, before.currency, id);
+        const row = await updatePlan(tx, id, {
+          ...(change.name !== undefined && { name: change.name }),
+          ...(change.rules !== undefined && { rules: change.rules as Record<string, CommissionBand[]> }),
+          ...(change.super_agent_share_bps !== undefined && {
+            superAgentShareBps: change.super_agent_share_bps,
+          }),
+          ...(change.is_default !== undefined && { isDefault: change.is_default }),
+          ...(change.payout_destination !== undefined && { payoutDestination: change.payout_destination }),
+          ...(change.active !== undefined && { active: change.active }),
+        });
+        await writeAudit(tx, context, {
+          action: 'agent.commission_plan.updated',
+          entityType: 'agent_commission_plan',
+          entityId: id,
+          before: planView(before),
+          after: planView(row),
+        });
+        return planView(row);
+      }),
+    );
   }
 
   async plan(id: string) {
@@ -238,6 +248,38 @@ export class CommissionService implements CommissionPort {
     return defaultPlan(executor, currency);
   }
 
+  /**
+   * `#planFor` for quoting a cash-in or cash-out: plans change rarely, so this node keeps the answer for
+   * PLAN_CACHE_MS (a change made here clears it at once; one made on another node is seen within that time). The
+   * agent row (which plan it is on) is read live by the caller.
+   */
+  async #quotedPlan(agent: AgentRow, currency: string) {
+    const key = `${agent.commissionPlanId ?? ''}:${currency}`;
+    const now = Date.now();
+    const cached = this.#plans.get(key);
+    if (cached && cached.until > now) return cached.plan;
+    const generation = this.#plansGeneration;
+    const plan = await this.#planFor(agent, currency);
+    // A change committed on this node while the read ran may not be in it: not kept then.
+    if (generation === this.#plansGeneration) this.#plans.set(key, { plan, until: now + PLAN_CACHE_MS });
+    return plan;
+  }
+
+  /** Runs a change of the plans, then forgets the cached ones (whatever its outcome). */
+  async #changingPlans<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      this.#plansChanged();
+    }
+  }
+
+  /** Forgets the cached plans (after a plan is created or changed on this node). */
+  #plansChanged(): void {
+    this.#plansGeneration += 1;
+    this.#plans.clear();
+  }
+
   // ---- Accrual (CommissionPort) ----
 
   async quote(
@@ -247,7 +289,7 @@ export class CommissionService implements CommissionPort {
     currency: string,
   ): Promise<CommissionQuote | null> {
     if (!(COMMISSION_TYPES as readonly string[]).includes(type) || amount <= 0n) return null;
-    const plan = await this.#planFor(agent, currency);
+    const plan = await this.#quotedPlan(agent, currency);
     if (!plan) return null;
     const band = bandFor(plan.rules[type] ?? [], amount);
     if (!band) return null;
@@ -285,18 +327,23 @@ export class CommissionService implements CommissionPort {
     type: AgentTransactionType,
     quote: CommissionQuote,
   ): Promise<void> {
-    await insertAccruals(
-      tx,
-      quote.accruals.map((accrual) => ({
-        id: uuidv7(),
-        transactionId,
-        agentId: accrual.agentId,
-        sourceAgentId: accrual.sourceAgentId,
-        transactionType: type,
-        amountMinor: accrual.amount,
-        currency: quote.currency,
-      })),
-    );
+    await insertAccruals(tx, this.#accrualRows(transactionId, type, quote));
+  }
+
+  recordStatement(tx: Executor, transactionId: string, type: AgentTransactionType, quote: CommissionQuote) {
+    return accrualsStatement(tx, this.#accrualRows(transactionId, type, quote));
+  }
+
+  #accrualRows(transactionId: string, type: AgentTransactionType, quote: CommissionQuote) {
+    return quote.accruals.map((accrual) => ({
+      id: uuidv7(),
+      transactionId,
+      agentId: accrual.agentId,
+      sourceAgentId: accrual.sourceAgentId,
+      transactionType: type,
+      amountMinor: accrual.amount,
+      currency: quote.currency,
+    }));
   }
 
   // ---- Payouts ----

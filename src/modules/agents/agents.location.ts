@@ -22,10 +22,13 @@ import { distanceMetres, distanceToFence } from './agents.geo.ts';
 import { DEFAULT_GEO_SETTINGS, type GeoSettings } from './agents.location.config.ts';
 import type {
   AgentDirectory,
+  AgentRow,
   DeviceLocation,
   LocationDecision,
   LocationGuard,
   OperatorScope,
+  PendingCheck,
+  StoreRow,
 } from './agents.ports.ts';
 import {
   agentAlerts,
@@ -134,10 +137,13 @@ export class LocationGuardService implements LocationGuard {
     storeId: string;
     action: string;
     location: DeviceLocation;
+    /** The operator's agent and store when the caller has just read and checked them (not read again). */
+    known?: { agent: AgentRow; store: StoreRow };
   }): Promise<CheckResult> {
     const { scope, action, location } = input;
-    const store = await this.#directory.storeFor(scope, input.storeId);
-    const agent = await this.#directory.agent(scope.agentId);
+    const known = input.known?.store.id === input.storeId ? input.known : undefined;
+    const store = known?.store ?? (await this.#directory.storeFor(scope, input.storeId));
+    const agent = known?.agent ?? (await this.#directory.agent(scope.agentId));
     const result = await inTransaction(this.#db, async (tx) => {
       await tx.execute(
         sql`select pg_advisory_xact_lock(hashtextextended(${`agent-geo:${scope.operatorId}`}, 0))`,
@@ -191,9 +197,64 @@ export class LocationGuardService implements LocationGuard {
     return { ...result, decision };
   }
 
+  /**
+   * A money action's check (`LocationGuard.checkForAction`). Inside the fence with no spoofing signal there is
+   * nothing to refuse, flag or alert on, so the row (read against the operator's last fix, without the lock) is
+   * written by the action's transaction, linked, or alone when the action fails: the check's own transaction and
+   * the link are saved. Any other fix takes `check`, serialised per operator, with its alerts and refusals.
+   */
+  async checkForAction(input: {
+    scope: OperatorScope;
+    storeId: string;
+    action: string;
+    location: DeviceLocation;
+    known: { agent: AgentRow; store: StoreRow };
+  }): Promise<CheckResult & { pending: PendingCheck | null }> {
+    const { scope, action, location, known } = input;
+    if (known.store.id !== input.storeId) return { ...(await this.check(input)), pending: null };
+    const now = this.#now();
+    const evaluation = evaluateLocation({
+      fence: known.store.geofence,
+      location,
+      now,
+      previous: await this.#previousFix(this.#db, scope.operatorId),
+      settings: this.settings,
+    });
+    if (evaluation.outcome !== 'inside' || evaluation.signals.length > 0)
+      return { ...(await this.check(input)), pending: null };
+    const checkId = uuidv7(now.getTime());
+    const row = {
+      id: checkId,
+      operatorId: scope.operatorId,
+      agentId: scope.agentId,
+      storeId: known.store.id,
+      action,
+      latitude: location.lat,
+      longitude: location.lon,
+      accuracyM: location.accuracy_m,
+      fixAt: new Date(location.fix_at),
+      distanceM: evaluation.distanceM,
+      outcome: evaluation.outcome,
+      decision: 'allowed' as const,
+      signals: evaluation.signals,
+      checkedAt: now,
+    };
+    const pending: PendingCheck = {
+      statement: (tx, transactionId) => tx.insert(agentLocationChecks).values({ ...row, transactionId }),
+      keep: async () => {
+        await this.#db.insert(agentLocationChecks).values(row).onConflictDoNothing();
+      },
+    };
+    return { checkId, decision: 'allowed', ...evaluation, pending };
+  }
+
   /** Links the money action's transaction to its check (once; a second link changes nothing). */
   async linkTransaction(executor: Executor, checkId: string, transactionId: string): Promise<void> {
-    await executor
+    await this.linkStatement(executor, checkId, transactionId);
+  }
+
+  linkStatement(executor: Executor, checkId: string, transactionId: string) {
+    return executor
       .update(agentLocationChecks)
       .set({ transactionId })
       .where(and(eq(agentLocationChecks.id, checkId), sql`${agentLocationChecks.transactionId} is null`));

@@ -3,6 +3,7 @@
  * rules; this file only speaks SQL.
  */
 import { and, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db.ts';
 import { humanNumber } from '../../platform/ids.ts';
 import type { AgentRow, OperatorRow, StoreRow } from './agents.ports.ts';
@@ -17,6 +18,26 @@ export async function findAgent(db: Executor, id: string, lock = false): Promise
 export async function findStore(db: Executor, id: string, lock = false): Promise<StoreRow | undefined> {
   const query = db.select().from(agentStores).where(eq(agentStores.id, id)).limit(1);
   const [row] = await (lock ? query.for('update') : query);
+  return row;
+}
+
+/**
+ * An agent with one of its stores (null when the store is not the agent's) and its super-agent's status (null
+ * without one): what an operator's money action checks, in one read.
+ */
+export async function findAgentAtStore(
+  db: Executor,
+  agentId: string,
+  storeId: string,
+): Promise<{ agent: AgentRow; store: StoreRow | null; parentStatus: string | null } | undefined> {
+  const parent = alias(agents, 'parent_agent');
+  const [row] = await db
+    .select({ agent: agents, store: agentStores, parentStatus: parent.status })
+    .from(agents)
+    .leftJoin(agentStores, and(eq(agentStores.id, storeId), eq(agentStores.agentId, agents.id)))
+    .leftJoin(parent, eq(parent.id, agents.parentId))
+    .where(eq(agents.id, agentId))
+    .limit(1);
   return row;
 }
 

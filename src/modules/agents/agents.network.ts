@@ -25,6 +25,7 @@ import {
   activeDevice,
   devicesOf,
   findAgent,
+  findAgentAtStore,
   findOperator,
   findStore,
   listAgents,
@@ -310,6 +311,24 @@ export class AgentNetwork implements AgentDirectory {
     const store = await findStore(this.#db, id);
     if (!store || store.agentId !== scope.agentId) throw networkErrors.storeNotFound();
     return store;
+  }
+
+  async operationalStore(
+    scope: OperatorScope,
+    storeId?: string | null,
+  ): Promise<{ agent: AgentRow; store: StoreRow }> {
+    const id = storeId ?? scope.storeId;
+    if (!id) throw networkErrors.storeNotFound();
+    // The same rules and refusals as storeFor, agent and assertOperational, in one read (status read live).
+    if (scope.storeId && scope.storeId !== id) throw networkErrors.storeNotFound();
+    const row = await findAgentAtStore(this.#db, scope.agentId, id);
+    if (!row?.store) throw networkErrors.storeNotFound();
+    const { agent, store } = row;
+    if (agent.status !== 'active') throw networkErrors.notActive(`agent ${agent.status}`);
+    if (agent.parentId && row.parentStatus !== 'active')
+      throw networkErrors.notActive(`super-agent ${row.parentStatus ?? 'missing'}`);
+    if (store.status !== 'active') throw networkErrors.notActive(`store ${store.status}`);
+    return { agent, store };
   }
 
   async assertOperational(agent: AgentRow, store?: StoreRow | null): Promise<void> {

@@ -8,6 +8,7 @@
  * - cash: cash-in, cash-out (withdrawal code or customer approval), agent limits.
  * - commissions: plans, accrual inside the posting, payouts, clawback, performance.
  */
+import type { SQLWrapper } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Principal } from '../../platform/http.ts';
@@ -66,10 +67,19 @@ export interface LocationDecision {
   decision: 'allowed' | 'flagged';
 }
 
+/** A geofence check evaluated but not yet written (`LocationGuard.checkForAction`). */
+export interface PendingCheck {
+  /** The statement that writes the check linked to the action's transaction, run inside that transaction. */
+  statement(tx: Executor, transactionId: string): SQLWrapper;
+  /** Writes the check alone (the action failed): every check is kept. */
+  keep(): Promise<void>;
+}
+
 /**
  * The geofence check of one operator action. It is recorded in its own short transaction (so a refusal is kept),
  * raises alerts on repeated violations and spoofing signals, and throws GEOFENCE_VIOLATION when the agent's policy
- * refuses. A money action links its transaction to the check afterwards.
+ * refuses. A money action links its transaction to the check afterwards — or, through `checkForAction`, writes a
+ * clean check (inside, no signal) in its own transaction (ADR 0028, Speed).
  */
 export interface LocationGuard {
   check(input: {
@@ -77,8 +87,24 @@ export interface LocationGuard {
     storeId: string;
     action: string;
     location: DeviceLocation;
+    /** The operator's agent and store when the caller has just read and checked them (not read again). */
+    known?: { agent: AgentRow; store: StoreRow };
   }): Promise<LocationDecision>;
+  /**
+   * `check` for a money action that posts right after: a fix inside the fence with no spoofing signal is not
+   * written here but handed back (`pending`) for the action's own transaction to write, linked; any other goes
+   * through `check`. The caller keeps a pending check alone when its action fails.
+   */
+  checkForAction(input: {
+    scope: OperatorScope;
+    storeId: string;
+    action: string;
+    location: DeviceLocation;
+    known: { agent: AgentRow; store: StoreRow };
+  }): Promise<LocationDecision & { pending: PendingCheck | null }>;
   linkTransaction(executor: Executor, checkId: string, transactionId: string): Promise<void>;
+  /** `linkTransaction` as a statement for the caller to run with its own writes. */
+  linkStatement(executor: Executor, checkId: string, transactionId: string): SQLWrapper;
 }
 
 /** The network's reads that the other areas need (rows as stored; active checks throw the area's errors). */
@@ -90,6 +116,11 @@ export interface AgentDirectory {
   storeFor(scope: OperatorScope, storeId?: string | null): Promise<StoreRow>;
   /** Throws AGENT_NOT_ACTIVE (403) unless the agent, its super-agent (if any) and the store are active. */
   assertOperational(agent: AgentRow, store?: StoreRow | null): Promise<void>;
+  /** `storeFor`, `agent` and `assertOperational` in one read: the operator's agent and store, both operational. */
+  operationalStore(
+    scope: OperatorScope,
+    storeId?: string | null,
+  ): Promise<{ agent: AgentRow; store: StoreRow }>;
 }
 
 /** A commission for one cash-in or cash-out: the legs posted with it and the accrual rows to write. */
@@ -115,6 +146,13 @@ export interface CommissionPort {
     type: AgentTransactionType,
     quote: CommissionQuote,
   ): Promise<void>;
+  /** `record` as a statement for the caller to run with its own writes (null when the quote accrues nothing). */
+  recordStatement(
+    tx: Executor,
+    transactionId: string,
+    type: AgentTransactionType,
+    quote: CommissionQuote,
+  ): SQLWrapper | null;
 }
 
 /**

@@ -283,8 +283,9 @@ export class PaymentEngine {
   /**
    * Posts the movement. `steps` carries the states already passed (initiated, validated, authorized) with their
    * times so the record shows the whole path. Given the `check` it passed, the commit is one call to PostgreSQL
-   * (`payment_commit`) while the wallets' state is still the one checked; otherwise, and for plans that write more
-   * inside the transaction (`beforeCommit`, pre-posting hooks), it locks, checks again and posts step by step. A
+   * (`payment_commit`) while the wallets' state is still the one checked (a plan's `beforeCommit` then runs right
+   * after that call, in the same transaction); otherwise, and with pre-posting hooks, it locks, checks again and posts
+   * step by step. A
    * customer's `pin` is compared inside the one call; any other outcome runs its full check before going on.
    */
   async commit(
@@ -320,7 +321,6 @@ export class PaymentEngine {
         checked &&
         decision?.outcome !== 'review' &&
         this.#hooks.length === 0 &&
-        !plan.beforeCommit &&
         this.#commit === 'one-call'
       ) {
         const ids = { id, reference, house };
@@ -556,8 +556,8 @@ export class PaymentEngine {
       : null;
     crashPoint('transfer.before-posting');
     let outcome: 'committed' | 'stale' | 'pin';
-    try {
-      outcome = await commitPayment(this.#db, {
+    const commit = (executor: Executor) =>
+      commitPayment(executor, {
         expected: new Map([...checked.facts].map(([walletId, fact]) => [walletId, fact.state])),
         day,
         month,
@@ -570,6 +570,21 @@ export class PaymentEngine {
         claim,
         pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
       });
+    const beforeCommit = plan.beforeCommit;
+    try {
+      // A plan that writes its own rows with the payment (beforeCommit) keeps the one call: the call, then those
+      // rows, in one transaction (one attempt: a conflict goes to the locked path, which retries).
+      outcome = beforeCommit
+        ? await inTransaction(
+            this.#db,
+            async (tx) => {
+              const done = await commit(tx);
+              if (done === 'committed') await beforeCommit(tx, record);
+              return done;
+            },
+            { maxAttempts: 1 },
+          )
+        : await commit(this.#db);
     } catch (error) {
       // A serialization failure or deadlock wrote nothing: the stepwise path retries those.
       if (RETRIED_STATES.has(sqlState(error) ?? '')) return null;
