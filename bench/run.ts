@@ -9,7 +9,8 @@
  *  - customers' sessions are opened by the app's own SessionService (same JWTs as a login; HTTP login is checked
  *    once and measured in the login scenario), autocannon as a library with a fresh Idempotency-Key and a random
  *    payer/payee per request;
- *  - pgbench TPC-B scale 10 at the same client count right before each transfer run; ledger-verify after each run.
+ *  - pgbench TPC-B scale 10 at the same client count right before each transfer run; ledger-verify after each run;
+ *    pgbench select-only (`-S`) on the same database right before the balance read.
  * Prints one markdown table per scenario and writes bench/results/<date>-bench[-quick|-full|-partial].md (+ .json).
  *
  * This file is the runner: setup, the order of the scenarios, and the teardown. The options are in lib/options.ts,
@@ -59,7 +60,8 @@ async function main() {
   );
   const admin = new AdminConnection(S.baseUrl);
   const facts = await machineFacts(admin, S.redisUrl);
-  const needsTpcb = scenarios.has('transfer');
+  // TPC-B for the transfer rows, its select-only script (same tables) for the balance read.
+  const needsTpcb = scenarios.has('transfer') || scenarios.has('read');
   if (needsTpcb) await admin.query(`create database ${tpcbName}`);
   const logDirectory = apiLogs ? mkdtempSync(join(tmpdir(), 'cf-bench-logs-')) : null;
   const bench = new Runner(admin, await admin.postmasterStart(), logDirectory);

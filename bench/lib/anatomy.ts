@@ -1,7 +1,8 @@
 /**
  * What one request costs in round trips: the app is built in-process on the bench database (same code as the API
  * child), requests are sent one at a time through `app.inject`, and every PostgreSQL statement (pg.Client#query) and
- * Redis command (ioredis sendCommand) is counted and timed on the client side. pg_stat_statements needs
+ * Redis command (ioredis sendCommand) is counted and timed on the client side. Round trips are the times the request
+ * waited on PostgreSQL or Redis: a statement or command sent while another is still in flight shares its round trip. pg_stat_statements needs
  * shared_preload_libraries (a server restart), which the benchmark must not do; this is the substitute.
  */
 import { Writable } from 'node:stream';
@@ -22,6 +23,8 @@ export interface Anatomy {
   failed: number;
   statementsPerRequest: number;
   redisPerRequest: number;
+  /** Waits on PostgreSQL or Redis: statements and commands in flight together count once. */
+  roundTripsPerRequest: number;
   msPerRequest: number;
   /** CPU of this process (the app's JavaScript, pg and ioredis clients, inject) per request. */
   cpuMsPerRequest: number;
@@ -56,7 +59,20 @@ export async function measureAnatomy(
   const statements: { text: string; ms: number }[] = [];
   const samples = new Map<string, Sample>();
   let redisCommands = 0;
+  let roundTrips = 0;
+  let inFlight = 0;
   let recording = false;
+  // A round trip starts when nothing else was in flight; one sent during another's flight adds no wait of its own.
+  const sent = () => {
+    if (inFlight === 0) roundTrips += 1;
+    inFlight += 1;
+    let settled = false;
+    return () => {
+      if (settled) return;
+      settled = true;
+      inFlight -= 1;
+    };
+  };
   const clientPrototype = pg.Client.prototype as unknown as { query: QueryFn };
   const originalQuery = clientPrototype.query;
   clientPrototype.query = function (this: unknown, ...args: unknown[]) {
@@ -67,7 +83,11 @@ export async function measureAnatomy(
       (Array.isArray(args[1]) ? args[1] : typeof config === 'object' ? config?.values : []) ?? [];
     if (!samples.has(text)) samples.set(text, { text, values });
     const started = performance.now();
-    const done = () => statements.push({ text, ms: performance.now() - started });
+    const back = sent();
+    const done = () => {
+      back();
+      statements.push({ text, ms: performance.now() - started });
+    };
     const last = args[args.length - 1];
     if (typeof last === 'function') {
       args[args.length - 1] = (...callbackArgs: unknown[]) => {
@@ -83,8 +103,13 @@ export async function measureAnatomy(
   const redisPrototype = Redis.prototype as unknown as { sendCommand: QueryFn };
   const originalSend = redisPrototype.sendCommand;
   redisPrototype.sendCommand = function (this: unknown, ...args: unknown[]) {
-    if (recording) redisCommands += 1;
-    return originalSend.apply(this, args);
+    if (!recording) return originalSend.apply(this, args);
+    redisCommands += 1;
+    const back = sent();
+    const result = originalSend.apply(this, args) as Promise<unknown> | undefined;
+    if (result && typeof result.then === 'function') result.then(back, back);
+    else back();
+    return result;
   };
   const anatomies: Anatomy[] = [];
   try {
@@ -92,6 +117,8 @@ export async function measureAnatomy(
       for (let index = 0; index < item.warmup; index += 1) await application.app.inject(item.next());
       statements.length = 0;
       redisCommands = 0;
+      roundTrips = 0;
+      inFlight = 0;
       recording = true;
       let failed = 0;
       const cpuBefore = process.cpuUsage();
@@ -123,6 +150,7 @@ export async function measureAnatomy(
         failed,
         statementsPerRequest: statements.length / item.count,
         redisPerRequest: redisCommands / item.count,
+        roundTripsPerRequest: roundTrips / item.count,
         msPerRequest: elapsed / item.count,
         cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / item.count,
         dbMsPerRequest: statements.reduce((sum, entry) => sum + entry.ms, 0) / item.count,

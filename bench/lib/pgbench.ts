@@ -1,6 +1,7 @@
 /**
- * The reference of the transfer scenario: pgbench TPC-B (scale 10) on its own database of the same server, at the same
- * client count and duration as the API run it is compared with, minutes apart at most. Latency percentiles come from
+ * The references of the transfer and read scenarios: pgbench TPC-B (scale 10), or its select-only script (`-S`: one
+ * primary-key read of pgbench_accounts per transaction), on its own database of the same server, at the same client
+ * count and duration as the API run it is compared with, minutes apart at most. Latency percentiles come from
  * pgbench's per-transaction log (-l).
  */
 import { execFile } from 'node:child_process';
@@ -46,22 +47,45 @@ export async function pgbenchInit(url: string, scale: number): Promise<string> {
   return command.join(' ');
 }
 
-/** `pgbench -c N -j 2 -T s -M prepared` (TPC-B-like built-in script). */
-export async function pgbench(url: string, clients: number, seconds: number): Promise<PgbenchResult> {
+/**
+ * `pgbench -c N -j 2 -T s -M prepared` (TPC-B-like built-in script), or with `selectOnly` the same with `-S`
+ * (select-only built-in script: the reference of single-row reads such as the balance).
+ */
+export async function pgbench(
+  url: string,
+  clients: number,
+  seconds: number,
+  options: { selectOnly?: boolean } = {},
+): Promise<PgbenchResult> {
   try {
-    return await pgbenchOnce(url, clients, seconds);
+    return await pgbenchOnce(url, clients, seconds, options.selectOnly === true);
   } catch {
     // A restart of the shared server (another engineer's reliability test) kills the run: once more, a bit later.
     await new Promise((resolve) => setTimeout(resolve, 5000));
-    return pgbenchOnce(url, clients, seconds);
+    return pgbenchOnce(url, clients, seconds, options.selectOnly === true);
   }
 }
 
-async function pgbenchOnce(url: string, clients: number, seconds: number): Promise<PgbenchResult> {
+async function pgbenchOnce(
+  url: string,
+  clients: number,
+  seconds: number,
+  selectOnly: boolean,
+): Promise<PgbenchResult> {
   const { args, env, database } = connectionArgs(url);
   const directory = mkdtempSync(join(tmpdir(), 'cf-pgbench-'));
   const prefix = join(directory, 'tx');
-  const measured = ['-c', String(clients), '-j', '2', '-T', String(seconds), '-M', 'prepared'];
+  const measured = [
+    ...(selectOnly ? ['-S'] : []),
+    '-c',
+    String(clients),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+    '-M',
+    'prepared',
+  ];
   const command = ['pgbench', ...measured, ...args, database];
   try {
     const { stdout } = await run(

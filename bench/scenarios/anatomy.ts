@@ -83,16 +83,17 @@ function anatomySection(anatomies: Anatomy[]): string {
   const lines = [
     '## Anatomy — round trips per request (in-process, one request at a time)',
     '',
-    'The same app code built in-process on the bench database; each request sent alone through `app.inject`; every PostgreSQL statement and Redis command counted on the client side (pg_stat_statements would need `shared_preload_libraries`, i.e. a server restart, which the benchmark must not do). "DB ms" is the sum of statement round trips as the client saw them (unloaded); "app CPU ms" is the CPU this process spent per request (the app JavaScript, the pg and ioredis clients, `inject`), PostgreSQL and Redis excluded.',
+    'The same app code built in-process on the bench database; each request sent alone through `app.inject`; every PostgreSQL statement and Redis command counted on the client side (pg_stat_statements would need `shared_preload_libraries`, i.e. a server restart, which the benchmark must not do). "Round trips" are the request\'s waits on PostgreSQL or Redis: a statement or command sent while another is in flight shares its wait. "DB ms" is the sum of statement round trips as the client saw them (unloaded); "app CPU ms" is the CPU this process spent per request (the app JavaScript, the pg and ioredis clients, `inject`), PostgreSQL and Redis excluded.',
     '',
-    '| request | statements / request | of which BEGIN | Redis commands / request | wall ms / request | DB ms / request | app CPU ms / request | failed |',
-    '|---|---|---|---|---|---|---|---|',
+    '| request | statements / request | of which BEGIN | Redis commands / request | round trips / request | wall ms / request | DB ms / request | app CPU ms / request | failed |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...anatomies.map((entry) =>
       row([
         entry.name,
         f1(entry.statementsPerRequest),
         f1(entry.transactionsPerRequest),
         f1(entry.redisPerRequest),
+        f1(entry.roundTripsPerRequest),
         f2(entry.msPerRequest),
         f2(entry.dbMsPerRequest),
         f2(entry.cpuMsPerRequest),

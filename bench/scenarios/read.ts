@@ -1,17 +1,24 @@
 /**
- * 3. read: a balance read and a 100-row statement page by random signed-in customers, against a bare Fastify 5 JSON
- * route in its own process at the same connection count.
+ * 3. read: a balance read and a 100-row statement page by random signed-in customers. The balance's reference is
+ * `pgbench -S` (select-only, scale 10) at the same client count, run seconds before it; a bare Fastify 5 JSON route in
+ * its own process at the same connection count shows the HTTP overhead.
  */
 import { cpuLines, errorText, f0, f1, f2, HEADER, log, pick, row, verdict } from '../lib/format.ts';
 import type { LoadResult } from '../lib/load.ts';
-import { S } from '../lib/options.ts';
+import { S, tpcbName } from '../lib/options.ts';
+import { type PgbenchResult, pgbench } from '../lib/pgbench.ts';
 import { freePort, startServer } from '../lib/processes.ts';
-import { raw, section } from '../lib/report.ts';
+import { commands, raw, section } from '../lib/report.ts';
 import { balanceRequestOf } from '../lib/requests.ts';
 import type { Runner } from '../lib/runner.ts';
+import { databaseUrl } from '../lib/setup.ts';
 
 export async function readScenario(bench: Runner): Promise<void> {
   const c = S.readConnections;
+  // The reference right before the figure it divides (same client count, same duration).
+  const selectOnly = await pgbench(databaseUrl(S.baseUrl, tpcbName), c, S.readSeconds, { selectOnly: true });
+  commands.push(selectOnly.command);
+  log(`read: pgbench -S -c ${c}: ${f0(selectOnly.tps)} tps`);
   const balance = await bench.measure(balanceRequestOf(bench.payers), c, S.readSeconds);
   log(`read: balance ${f0(balance.rps)} req/s`);
   const owners = bench.payers.slice(0, S.historyWallets);
@@ -49,16 +56,22 @@ export async function readScenario(bench: Runner): Promise<void> {
     await bare.stop();
   }
   log(`read: bare Fastify ${f0(bareResult.rps)} req/s`);
-  raw.read = { balance, statement, bare: bareResult };
-  section(readSection(c, balance, statement, bareResult));
+  raw.read = { balance, statement, bare: bareResult, pgbenchSelectOnly: selectOnly };
+  section(readSection(c, balance, statement, bareResult, selectOnly));
 }
 
-function readSection(c: number, balance: LoadResult, statement: LoadResult, bare: LoadResult): string {
-  const ratio = balance.rps / bare.rps;
+function readSection(
+  c: number,
+  balance: LoadResult,
+  statement: LoadResult,
+  bare: LoadResult,
+  selectOnly: PgbenchResult,
+): string {
+  const ratio = balance.rps / selectOnly.tps;
   return [
-    '## 3. read — balance and a 100-row statement page vs a bare Fastify route',
+    '## 3. read — balance vs `pgbench -S`, and a 100-row statement page; a bare Fastify route for the HTTP overhead',
     '',
-    `${c} connections, 1 API worker, ${S.readSeconds} s each; each request is a random signed-in customer reading their own wallet (statement: one of ${S.historyWallets} wallets with ≥${S.historyRounds} journal lines, \`?limit=100\`). Reference: a bare Fastify 5 JSON route (\`bench/bare-fastify.ts\`) in its own process, same connections, same run.`,
+    `${c} connections, 1 API worker, ${S.readSeconds} s each; each request is a random signed-in customer reading their own wallet (statement: one of ${S.historyWallets} wallets with ≥${S.historyRounds} journal lines, \`?limit=100\`). Goal reference of the balance (PERFORMANCE.md): \`pgbench -S -c ${c} -j 2 -T ${S.readSeconds} -M prepared\` (select-only, scale 10: one primary-key read per transaction) on the same PostgreSQL, run right before it. Also shown: a bare Fastify 5 JSON route (\`bench/bare-fastify.ts\`) in its own process, same connections, same run (what HTTP alone costs).`,
     '',
     HEADER,
     row([
@@ -66,13 +79,41 @@ function readSection(c: number, balance: LoadResult, statement: LoadResult, bare
       c,
       1,
       f0(balance.rps),
-      f0(bare.rps),
+      f0(selectOnly.tps),
       f2(ratio),
-      `≥0.30× bare: ${verdict(ratio >= 0.3)}`,
+      `≥0.30× pgbench -S: ${verdict(ratio >= 0.3)}`,
       f1(balance.p50),
       f1(balance.p90),
       f1(balance.p99),
       errorText(balance),
+      '—',
+    ]),
+    row([
+      'balance vs the bare Fastify route',
+      c,
+      1,
+      f0(balance.rps),
+      f0(bare.rps),
+      f2(balance.rps / bare.rps),
+      '(reported)',
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]),
+    row([
+      `\`pgbench -S\` (reference, select-only, scale 10)`,
+      c,
+      '—',
+      f0(selectOnly.tps),
+      '—',
+      '—',
+      '—',
+      f1(selectOnly.p50),
+      f1(selectOnly.p90),
+      f1(selectOnly.p99),
+      selectOnly.failed > 0 ? `${selectOnly.failed} failed` : '0',
       '—',
     ]),
     row([
