@@ -50,6 +50,15 @@ async function traced(work: () => Promise<unknown>) {
   return { statements, own, redis };
 }
 
+/** Waits until the app's background work (the AML decision of an earlier payment, …) has stopped sending statements. */
+async function quiet(): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const idle = await traced(() => new Promise((resolve) => setTimeout(resolve, 150)));
+    if (idle.statements.length === 0) return;
+  }
+  throw new Error('the app never went quiet');
+}
+
 describe('balance read', () => {
   let t: TestContext;
   let alice: TestCustomer;
@@ -81,6 +90,7 @@ describe('balance read', () => {
   test('the owner reads it in one statement, the answer as before, byte for byte', async () => {
     await read(aliceWallet.id, alice.token); // the statement is prepared on some connection already
     let answer: Awaited<ReturnType<typeof read>> | undefined;
+    await quiet();
     const trace = await traced(async () => {
       answer = await read(aliceWallet.id, alice.token);
     });
@@ -99,6 +109,7 @@ describe('balance read', () => {
 
   test("another customer's wallet is a 404 like a missing one, found out in the same one statement", async () => {
     let answer: Awaited<ReturnType<typeof read>> | undefined;
+    await quiet();
     const trace = await traced(async () => {
       answer = await read(aliceWallet.id, bob.token);
     });
@@ -117,6 +128,7 @@ describe('balance read', () => {
 
   test("a merchant's owner reads the merchant's wallet in one statement; other customers may not", async () => {
     let answer: Awaited<ReturnType<typeof read>> | undefined;
+    await quiet();
     const trace = await traced(async () => {
       answer = await read(shopWalletId, bob.token);
     });
