@@ -289,7 +289,8 @@ export class IdentityService {
       sessionId: claims.sid,
       tokenId: claims.jti,
       tokenExpiresAt: claims.exp,
-      roles: access.roles,
+      // A copy: `access` may be the node's cached entry, shared by every request of this principal.
+      roles: [...access.roles],
       permissions: new Set(access.permissions),
       passwordChangeRequired: access.passwordChangeRequired ?? false,
       mfaEnrollmentRequired: access.mfaEnrollmentRequired ?? false,
