@@ -67,6 +67,14 @@ if (sharedServices)
       }
     }
 
+    /**
+     * Within 100 ms of A's answer, or at B's very first request after it: then the invalidation reached B before A
+     * answered, and the time measured is only B's own request (which a loaded CI machine can stretch past 100 ms).
+     */
+    function propagated(result: { ms: number; polls: number }) {
+      assert.ok(result.ms < WITHIN_MS || result.polls === 1, `${result.ms} ms, request ${result.polls} on B`);
+    }
+
     async function until(condition: () => boolean, what: string) {
       const deadline = Date.now() + 5_000;
       while (!condition()) {
@@ -124,7 +132,7 @@ if (sharedServices)
       context.diagnostic(
         `customer refused on node B ${delay.toFixed(1)} ms after node A answered (request ${delayPolls} on B)`,
       );
-      assert.ok(delay < WITHIN_MS, `${delay} ms`);
+      propagated({ ms: delay, polls: delayPolls });
       // And node A, which made the change, at once.
       assert.equal((await me(a, customer.token)).statusCode, 401);
     });
@@ -143,7 +151,7 @@ if (sharedServices)
       context.diagnostic(
         `staff user refused on node B ${delay.toFixed(1)} ms after node A answered (request ${delayPolls} on B)`,
       );
-      assert.ok(delay < WITHIN_MS, `${delay} ms`);
+      propagated({ ms: delay, polls: delayPolls });
     });
 
     test('an agent operator, then a whole agent, suspended on node A are refused on node B within 100 ms', async (context) => {
@@ -161,7 +169,7 @@ if (sharedServices)
       context.diagnostic(
         `operator refused on node B ${delay.toFixed(1)} ms after node A answered (request ${delayPolls} on B)`,
       );
-      assert.ok(delay < WITHIN_MS, `${delay} ms`);
+      propagated({ ms: delay, polls: delayPolls });
 
       // Issue 19: suspending the agent blocks every operator under it at once, on every node.
       const other = await agentNetwork(t);
@@ -178,7 +186,7 @@ if (sharedServices)
       context.diagnostic(
         `operator of a suspended agent refused on node B after ${agentDelay.toFixed(1)} ms (request ${agentDelayPolls} on B)`,
       );
-      assert.ok(agentDelay < WITHIN_MS, `${agentDelay} ms`);
+      propagated({ ms: agentDelay, polls: agentDelayPolls });
     });
 
     test("a permission taken from a role on node A: the holder's next request on node B is 403", async (context) => {
@@ -206,7 +214,7 @@ if (sharedServices)
       context.diagnostic(
         `permission refused on node B ${delay.toFixed(1)} ms after node A answered (request ${delayPolls} on B)`,
       );
-      assert.ok(delay < WITHIN_MS);
+      propagated({ ms: delay, polls: delayPolls });
     });
 
     test('a session revoked on node A (logout) is refused on node B at the next request', async () => {
@@ -270,6 +278,6 @@ if (sharedServices)
         payload: { customer_id: fresh.id, status: 'suspended', reason: 'cache test' },
       });
       assert.equal(suspended.statusCode, 200, suspended.body);
-      assert.ok((await refusedOnB(() => me(b, fresh.token), 401)).ms < WITHIN_MS);
+      propagated(await refusedOnB(() => me(b, fresh.token), 401));
     });
   });
