@@ -26,18 +26,18 @@ export { CustomerAuth, pinErrors } from './customers.auth.ts';
 export { type CustomerCreditIdentity, customerCreditIdentity } from './customers.bureau.ts';
 export { customerErased, customerTopics } from './customers.events.ts';
 export {
+  type CustomerLimitScale,
+  clearCustomerLimitScale,
+  customerLimitScale,
+  setCustomerLimitScale,
+} from './customers.limits.ts';
+export {
   createOnboardedCustomer,
   customerIdByCbsClientId,
   customerIdByNationalId,
   nationalIdBlindIndex,
   type OnboardedCustomer,
 } from './customers.onboard.ts';
-export {
-  type CustomerLimitScale,
-  clearCustomerLimitScale,
-  customerLimitScale,
-  setCustomerLimitScale,
-} from './customers.limits.ts';
 export { pinVerdict } from './customers.pin-policy.ts';
 export { customerDisplayName, primaryContact } from './customers.read.ts';
 export {
