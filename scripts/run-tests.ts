@@ -1,7 +1,6 @@
 /**
- * `npm test`: every test file, three at a time (TEST_CONCURRENCY), each file on its own database and Redis key prefix
- * (test/helpers/databases.ts): many files spend much of their time waiting on timers, jobs and child processes, so a
- * third file uses what two leave idle on a 2-core machine. Then, alone, the files that act on the shared services themselves
+ * `npm test`: every test file, two at a time (TEST_CONCURRENCY), each file on its own database and Redis key prefix
+ * (test/helpers/databases.ts); then, alone, the files that act on the shared services themselves
  * (`bank.test.ts` restarts PostgreSQL). Exits non-zero when either run fails.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ALONE = ['test/reliability/bank.test.ts'];
-const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const files = [...globSync('src/**/*.test.ts'), ...globSync('test/**/*.test.ts')]
   .filter((file) => !ALONE.includes(file))
   .sort();
