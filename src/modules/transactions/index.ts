@@ -138,6 +138,7 @@ export const transactionsModule = defineModule({
       ctx.use(policyModule),
       ctx.transactionTypes,
       ctx.config.PAYMENT_COMMIT,
+      { maxBatch: ctx.config.PAYMENT_COMMIT_BATCH_MAX, concurrency: ctx.config.PAYMENT_COMMIT_CONCURRENCY },
     );
     const service = new TransactionsService({
       deps,

@@ -22,7 +22,7 @@ import type { PolicyService } from '../policy/index.ts';
 import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
 import type { PinCheck } from './transactions.authorize.ts';
 import { PaymentChecks } from './transactions.checks.ts';
-import { commitPayment } from './transactions.commit.ts';
+import { type CommitBatcherOptions, commitPayment, PaymentCommitBatcher } from './transactions.commit.ts';
 import type { PaymentCommit } from './transactions.config.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { transactionCompleted, transactionHeld } from './transactions.events.ts';
@@ -80,12 +80,15 @@ export class PaymentEngine {
   readonly #hooks: PrePostingHook[] = [];
   #screen: PaymentScreen | null = null;
   readonly #held: HeldPayments;
+  /** Group commit (PAYMENT_COMMIT=batched): the one-call commits of plans without rows of their own go through it. */
+  readonly batcher: PaymentCommitBatcher | null;
   /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
   readonly commits = { oneCall: 0, stale: 0, locked: 0 };
 
   /**
    * `types`: the transaction types the composed modules declare; a plan of any other type is a programming error.
-   * `commit`: PAYMENT_COMMIT (one-call, or stepwise for diagnosis and comparison).
+   * `commit`: PAYMENT_COMMIT (batched, one-call, or stepwise for diagnosis and comparison); `batching`: the group
+   * commit's batch size and calls in flight (PAYMENT_COMMIT_BATCH_MAX, PAYMENT_COMMIT_CONCURRENCY).
    */
   constructor(
     deps: Dependencies,
@@ -94,10 +97,12 @@ export class PaymentEngine {
     policy: PolicyService,
     types: TransactionTypes,
     commit: PaymentCommit = 'one-call',
+    batching: CommitBatcherOptions = { maxBatch: 32, concurrency: 2 },
   ) {
     this.#deps = deps;
     this.#types = types;
     this.#commit = commit;
+    this.batcher = commit === 'batched' ? new PaymentCommitBatcher(() => this.#db, batching) : null;
     this.#wallets = wallets;
     this.#ledger = ledger;
     this.#checks = new PaymentChecks(wallets, policy);
@@ -321,7 +326,7 @@ export class PaymentEngine {
         checked &&
         decision?.outcome !== 'review' &&
         this.#hooks.length === 0 &&
-        this.#commit === 'one-call'
+        this.#commit !== 'stepwise'
       ) {
         const ids = { id, reference, house };
         let view = await this.#commitInOneCall(plan, steps, context, checked, ids, pin ?? null);
@@ -556,24 +561,25 @@ export class PaymentEngine {
       : null;
     crashPoint('transfer.before-posting');
     let outcome: 'committed' | 'stale' | 'pin';
-    const commit = (executor: Executor) =>
-      commitPayment(executor, {
-        expected: new Map([...checked.facts].map(([walletId, fact]) => [walletId, fact.state])),
-        day,
-        month,
-        batchId: record.ledgerBatchId!,
-        ...posting,
-        legIds: posting.legs.map(() => uuidv7()),
-        usage: plan.limits === false ? [] : this.#usageEntries(plan, checked.wallets),
-        record,
-        event: outboxRecord(transactionCompleted, { type: 'transaction', id }, completedEventPayload(record)),
-        claim,
-        pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
-      });
+    const input = {
+      expected: new Map([...checked.facts].map(([walletId, fact]) => [walletId, fact.state])),
+      day,
+      month,
+      batchId: record.ledgerBatchId!,
+      ...posting,
+      legIds: posting.legs.map(() => uuidv7()),
+      usage: plan.limits === false ? [] : this.#usageEntries(plan, checked.wallets),
+      record,
+      event: outboxRecord(transactionCompleted, { type: 'transaction', id }, completedEventPayload(record)),
+      claim,
+      pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
+    };
+    const commit = (executor: Executor) => commitPayment(executor, input);
     const beforeCommit = plan.beforeCommit;
     try {
       // A plan that writes its own rows with the payment (beforeCommit) keeps the one call: the call, then those
-      // rows, in one transaction (one attempt: a conflict goes to the locked path, which retries).
+      // rows, in one transaction (one attempt: a conflict goes to the locked path, which retries). Any other plan
+      // joins the group commit when it is on.
       outcome = beforeCommit
         ? await inTransaction(
             this.#db,
@@ -584,7 +590,9 @@ export class PaymentEngine {
             },
             { maxAttempts: 1 },
           )
-        : await commit(this.#db);
+        : this.batcher
+          ? await this.batcher.submit(input)
+          : await commit(this.#db);
     } catch (error) {
       // A serialization failure or deadlock wrote nothing: the stepwise path retries those.
       if (RETRIED_STATES.has(sqlState(error) ?? '')) return null;
