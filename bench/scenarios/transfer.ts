@@ -1,7 +1,9 @@
 /**
  * 1. transfer: `POST /api/v1/wallet/transaction/transfer` at each connection count with 1 and 2 API workers, each row
  * right after pgbench TPC-B at the same client count, ledger-verify after each row; and the goal row again on an API
- * that commits statement by statement (`PAYMENT_COMMIT=stepwise`, ADR 0016).
+ * that commits one payment per call (`PAYMENT_COMMIT=one-call`: no group commit) and on one that commits statement by
+ * statement (`PAYMENT_COMMIT=stepwise`, ADR 0016). With one worker each row also shows the group commit's mean batch
+ * size (the API's `payment_commit_payments_total` ÷ `payment_commit_calls_total` over the row's warm-up and run).
  */
 import { cpuLines, errorText, f0, f1, f2, HEADER, log, row, verdict } from '../lib/format.ts';
 import type { LoadResult } from '../lib/load.ts';
@@ -19,6 +21,21 @@ export interface TransferRow {
   result: LoadResult;
   reference: PgbenchResult;
   verification: string;
+  /** Payments per commit call (group commit), with one worker and PAYMENT_COMMIT=batched; null otherwise. */
+  batch?: number | null;
+}
+
+/** The group commit's counters as the API's /metrics shows them (one worker: the process that answers). */
+async function commitCounters(base: string): Promise<{ calls: number; payments: number } | null> {
+  try {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const calls = value('payment_commit_calls_total');
+    const payments = value('payment_commit_payments_total');
+    return Number.isFinite(calls) && Number.isFinite(payments) ? { calls, payments } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** One row per connection count on the API as it runs now, each after its pgbench reference. */
@@ -27,25 +44,38 @@ async function runTransfers(
   rows: TransferRow[],
   workers: number,
   connectionCounts = S.connections,
-  commit = 'one-call',
+  commit = 'batched',
 ): Promise<void> {
   for (const connections of connectionCounts) {
     const reference = await pgbench(databaseUrl(S.baseUrl, tpcbName), connections, S.seconds);
     commands.push(reference.command);
     log(`pgbench -c ${connections}: ${f0(reference.tps)} tps`);
+    const counted = workers === 1 && commit === 'batched';
+    const before = counted ? await commitCounters(bench.primary.base) : null;
     const result = await bench.measure(bench.transferRequest, connections, S.seconds);
+    const after = counted ? await commitCounters(bench.primary.base) : null;
+    const batch =
+      before && after && after.calls > before.calls
+        ? (after.payments - before.payments) / (after.calls - before.calls)
+        : null;
     const verification = await bench.verify();
-    rows.push({ workers, connections, result, reference, verification, commit });
+    rows.push({ workers, connections, result, reference, verification, commit, batch });
     log(
-      `transfer (${commit}) c=${connections} w=${workers}: ${f0(result.rps)} req/s (ratio ${f2(result.rps / reference.tps)}), p99 ${f1(result.p99)} ms, errors ${result.errors}; ledger ${verification}`,
+      `transfer (${commit}) c=${connections} w=${workers}: ${f0(result.rps)} req/s (ratio ${f2(result.rps / reference.tps)}), p99 ${f1(result.p99)} ms, errors ${result.errors}${batch === null ? '' : `, mean batch ${f2(batch)}`}; ledger ${verification}`,
     );
   }
 }
 
-/** The one-worker rows, then the goal row on the stepwise commit path; leaves a warm one-worker API running. */
+/**
+ * The one-worker rows, then the goal row without group commit and on the stepwise commit path; leaves a warm
+ * one-worker API running.
+ */
 export async function transferOneWorker(bench: Runner, rows: TransferRow[]): Promise<void> {
   if (S.workers.includes(1)) await runTransfers(bench, rows, 1);
-  // The same goal row with the payment committed statement by statement (ADR 0016's comparison, same run).
+  // The same goal row with one payment per commit call (issue 21's unbatched form, same run).
+  await bench.restartApi(1, { PAYMENT_COMMIT: 'one-call' });
+  await runTransfers(bench, rows, 1, [S.pool], 'one-call');
+  // And committed statement by statement (ADR 0016's comparison, issue 21's reference: same run).
   await bench.restartApi(1, { PAYMENT_COMMIT: 'stepwise' });
   await runTransfers(bench, rows, 1, [S.pool], 'stepwise');
   await bench.restartApi(1);
@@ -80,12 +110,12 @@ function transferSection(rows: TransferRow[]): string {
       entry.result.p99 <= 25 &&
       entry.result.errors === 0 &&
       entry.verification.startsWith('clean');
-    const goal = entry.connections === S.pool && entry.workers === 1 && entry.commit === 'one-call';
+    const goal = entry.connections === S.pool && entry.workers === 1 && entry.commit === 'batched';
     lines.push(
       row([
         goal
           ? '**transfer (goal row)**'
-          : entry.commit === 'one-call'
+          : entry.commit === 'batched'
             ? 'transfer'
             : `transfer, PAYMENT_COMMIT=${entry.commit}`,
         entry.connections,
@@ -102,6 +132,7 @@ function transferSection(rows: TransferRow[]): string {
       ]),
     );
   }
+  lines.push('', ...groupCommitLines(rows));
   lines.push(
     '',
     'pgbench reference runs (per-transaction latencies from `-l`):',
@@ -123,11 +154,71 @@ function transferSection(rows: TransferRow[]): string {
     '',
     cpuLines(
       rows.map((entry) => ({
-        label: `c=${entry.connections} w=${entry.workers}${entry.commit === 'one-call' ? '' : ` ${entry.commit}`}`,
+        label: `c=${entry.connections} w=${entry.workers}${entry.commit === 'batched' ? '' : ` ${entry.commit}`}`,
         cpu: entry.result.cpu,
         ok: entry.result.ok,
       })),
     ),
   );
   return lines.join('\n');
+}
+
+/**
+ * Issue 21's targets on the one-worker rows: the goal row ≥ 0.25× TPC-B and ≥ 4× the stepwise commit with p99 ≤ 25 ms,
+ * no errors and a clean ledger; at 64 connections no collapse (≥ the 8-connection figure); the mean batch size at each
+ * connection count.
+ */
+function groupCommitLines(rows: TransferRow[]): string[] {
+  const one = rows.filter((entry) => entry.workers === 1);
+  const goal = one.find((entry) => entry.commit === 'batched' && entry.connections === S.pool);
+  const unbatched = one.find((entry) => entry.commit === 'one-call');
+  const stepwise = one.find((entry) => entry.commit === 'stepwise');
+  const widest = one
+    .filter((entry) => entry.commit === 'batched')
+    .sort((a, b) => b.connections - a.connections)[0];
+  if (!goal) return [];
+  const tpcb = goal.result.rps / goal.reference.tps;
+  const clean = goal.result.errors === 0 && goal.verification.startsWith('clean');
+  const lines = [
+    'Issue 21 (group commit) on one worker:',
+    '',
+    '| target | measured | |',
+    '|---|---|---|',
+    row([`goal row ≥ 0.25× TPC-B`, `${f2(tpcb)}×`, verdict(tpcb >= 0.25)]),
+  ];
+  if (stepwise) {
+    const ratio = goal.result.rps / stepwise.result.rps;
+    lines.push(row(['goal row ≥ 4× the stepwise commit', `${f2(ratio)}×`, verdict(ratio >= 4)]));
+  }
+  if (unbatched) {
+    const ratio = goal.result.rps / unbatched.result.rps;
+    lines.push(row(['(for information) batched ÷ one payment per call', `${f2(ratio)}×`, '']));
+  }
+  lines.push(
+    row([
+      'goal row p99 ≤ 25 ms, 0 errors, ledger clean',
+      `${f1(goal.result.p99)} ms, ${goal.result.errors} errors, ${goal.verification}`,
+      verdict(goal.result.p99 <= 25 && clean),
+    ]),
+  );
+  if (widest && widest !== goal) {
+    const ratio = widest.result.rps / goal.result.rps;
+    lines.push(
+      row([
+        `${widest.connections} connections ≥ the ${S.pool}-connection figure (p99 reported)`,
+        `${f0(widest.result.rps)} vs ${f0(goal.result.rps)} req/s (${f2(ratio)}×), p99 ${f1(widest.result.p99)} ms`,
+        verdict(ratio >= 1),
+      ]),
+    );
+  }
+  lines.push(
+    '',
+    `Mean batch size (payments per commit call, over each row's warm-up and run): ${
+      one
+        .filter((entry) => entry.commit === 'batched' && entry.batch !== null && entry.batch !== undefined)
+        .map((entry) => `${entry.connections} connections ${f2(entry.batch!)}`)
+        .join('; ') || 'not measured'
+    }.`,
+  );
+  return lines;
 }

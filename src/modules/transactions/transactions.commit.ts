@@ -9,6 +9,7 @@
  * outcome per payment. An idle process sends each payment at once, alone, through `payment_commit`.
  */
 import { getTableColumns, sql } from 'drizzle-orm';
+import { Counter, register } from 'prom-client';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, rawRows, sqlState } from '../../platform/db.ts';
 import { idempotencyErrors } from '../../platform/idempotency.ts';
@@ -159,6 +160,24 @@ function batchItemError(failure: { state: string; message: string; detail: strin
   });
 }
 
+/**
+ * Prometheus counters of the group commit (process-wide registry, served by /metrics after the app's own): calls made
+ * and payments they carried; payments / calls is the mean batch size.
+ */
+function counter(name: string, help: string): Counter {
+  return (
+    (register.getSingleMetric(name) as Counter | undefined) ??
+    new Counter({ name, help, registers: [register] })
+  );
+}
+const callsMetric = () =>
+  counter('payment_commit_calls_total', 'Payment commit calls made by the group commit');
+const paymentsMetric = () =>
+  counter(
+    'payment_commit_payments_total',
+    'Payments the group commit calls carried (÷ calls: mean batch size)',
+  );
+
 interface Queued {
   input: PaymentCommit;
   resolve: (outcome: CommitOutcome) => void;
@@ -219,6 +238,8 @@ export class PaymentCommitBatcher {
   async #send(batch: Queued[]): Promise<void> {
     this.stats.calls += 1;
     this.stats.payments += batch.length;
+    callsMetric().inc();
+    paymentsMetric().inc(batch.length);
     this.stats.largest = Math.max(this.stats.largest, batch.length);
     if (batch.length === 1) {
       const [only] = batch;
