@@ -191,8 +191,18 @@ if (sharedServices)
           { database: pgProxy.urlThrough(bank.databaseUrl), redis: redisProxy.urlThrough(bank.redisUrl) },
           LONG ? { ACCESS_TOKEN_EXPIRE_MINUTES: '1440' } : {},
         );
+        // Node 0 commits as shipped; every other node forces large group-commit batches (issue 21's bank-test
+        // variant): one commit call in flight at a time, so the payments that arrive meanwhile go together, up to 60.
         for (let node = 0; node < NODES; node += 1)
-          apis.push(new ApiProcess({ port: await freePort(), env }));
+          apis.push(
+            new ApiProcess({
+              port: await freePort(),
+              env:
+                node === 0
+                  ? env
+                  : { ...env, PAYMENT_COMMIT_CONCURRENCY: '1', PAYMENT_COMMIT_BATCH_MAX: '60' },
+            }),
+          );
         // The first node migrates and seeds; the others start while the customers are being created through it.
         await apis[0]!.start(FIRST_START, 180_000);
         const starting = Promise.all(apis.slice(1).map((api) => api.start({}, 180_000)));
@@ -259,6 +269,27 @@ if (sharedServices)
      * With the faults over, each node must serve again without a restart, and its database pool must hold no client
      * that was never given back (a leak that, repeated, leaves a node answering 503 until it is restarted).
      */
+    /** Each large-batch node's payments per commit call (its /metrics counters, reset at each restart). */
+    async function batchSizes(): Promise<string> {
+      const sizes = await Promise.all(
+        apis.slice(1).map(async (api, index) => {
+          try {
+            const text = await (
+              await fetch(`${api.url}/metrics`, { signal: AbortSignal.timeout(5_000) })
+            ).text();
+            const value = (name: string) =>
+              Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+            const calls = value('payment_commit_calls_total');
+            const payments = value('payment_commit_payments_total');
+            return `node ${index + 1}: ${payments} payments in ${calls} calls (mean ${(payments / calls).toFixed(2)})`;
+          } catch (error) {
+            return `node ${index + 1}: metrics unavailable (${String(error)})`;
+          }
+        }),
+      );
+      return sizes.join('; ');
+    }
+
     async function recovered() {
       const person = world.people[0]!;
       return Promise.all(
@@ -585,6 +616,9 @@ if (sharedServices)
             '\n',
         );
       process.stdout.write(`# after the faults: ${recovery.map((node) => node.summary).join('; ')}\n`);
+      process.stdout.write(
+        `# group commit on the large-batch nodes since their last start: ${await batchSizes()}\n`,
+      );
       assert.equal(driver.events.length, faults.length, 'every scheduled fault was applied');
       for (const node of recovery)
         assert.ok(node.ok, `node ${node.node} recovered without a restart: ${node.summary}`);
