@@ -37,6 +37,14 @@ export const STEPWISE_CRASH_POINTS = [
   'transfer.after-outbox',
 ] as const;
 
+/**
+ * The group commit's points (PAYMENT_COMMIT=batched, src/modules/transactions/transactions.commit.ts), passed only by
+ * a batch of two or more payments (a batch of one goes through the single-payment commit): before the call (the batch
+ * is built and nothing of it is committed) and after it (every payment of the batch committed with its stored answer,
+ * no response sent). batch-crash.test.ts arms each of them.
+ */
+export const BATCH_CRASH_POINTS = ['transfer.batch-before-call', 'transfer.batch-after-call'] as const;
+
 export type Fault =
   /** node -1: every node at once. */
   | { kind: 'kill-api'; node: number }
