@@ -150,6 +150,28 @@ describe('Idempotency-Key', () => {
     assert.equal(await service.purgeExpired(), 1);
   });
 
+  test('claims that arrive together are inserted together: each new key proceeds, a key twice in one batch once', async (context) => {
+    const service = new IdempotencyService(t.deps.database.db, 24);
+    context.after(() => service.close());
+    const hash = requestHash('POST', '/x', {}, { a: 2 });
+    const keys = Array.from({ length: 40 }, (_, index) => `together-${index}-${randomUUID()}`);
+    const outcomes = await Promise.allSettled([
+      ...keys.map((key) => service.begin('user:together', key, hash)),
+      service.begin('user:together', keys[7]!, hash),
+    ]);
+    const proceeded = outcomes.filter(
+      (outcome) => outcome.status === 'fulfilled' && outcome.value.kind === 'proceed',
+    );
+    assert.equal(proceeded.length, keys.length, 'one claim per key');
+    const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+    assert.equal(refused.length, 1);
+    assert.match(String((refused[0] as PromiseRejectedResult).reason), /still being processed/);
+    const rows = (await t.deps.database.db.execute(
+      sql`select count(*)::int as n from idempotency_keys where scope = 'user:together'`,
+    )) as unknown as { rows: { n: number }[] };
+    assert.equal(rows.rows[0]!.n, keys.length);
+  });
+
   /** The advisory lock behind a claim's holder on PostgreSQL, as a test (or an operator) sees it. */
   const holderSession = async (key: string) => {
     const result = (await t.deps.database.db.execute(

@@ -3,7 +3,8 @@
  * the same key with another body is a 422; a request still running under the key is a 409; keys live
  * IDEMPOTENCY_TTL_HOURS (>= 24 h), scoped to the principal.
  *
- * A claim row is written in its own short transaction before the use case runs. The use case stores its response
+ * A claim row is written in its own short transaction before the use case runs (claims that arrive together are
+ * inserted together: one statement and one commit for the lot). The use case stores its response
  * through `claim.commit(tx, …)` inside its own transaction, so the effect and the stored response commit together —
  * a refusal the use case records (a failed transaction) likewise stores its answer with its record. Any other
  * definite 4xx is stored after the rollback; a 5xx releases the claim so a retry runs again (nothing committed).
@@ -25,6 +26,7 @@ import {
   platformErrorCatalogue as platform,
   toAppError,
 } from './errors.ts';
+import { GroupBatcher } from './group-batch.ts';
 import { uuidv7 } from './ids.ts';
 import { canonicalJson, stringifyWithBigInt } from './json.ts';
 import { idempotencyKeys } from './platform.tables.ts';
@@ -51,6 +53,12 @@ export const HOLDER_LOCK_CLASS = 0x4944454d;
 /** This process's holder id on PGlite, where every session is this process's own. */
 const PROCESS_HOLDER = randomInt(1, 2 ** 31 - 1);
 const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
+/**
+ * Group commit of claims (issue 21): the claims of requests that arrive while CLAIM_CALLS claim inserts are in flight
+ * go together in one multi-row insert (one round trip, one commit), up to CLAIM_BATCH.
+ */
+const CLAIM_CALLS = 2;
+const CLAIM_BATCH = 64;
 /** Outcomes stored for replay after a rollback: definite refusals, not transient ones. */
 const STORABLE_FAILURES = new Set([400, 404, 422]);
 
@@ -324,11 +332,25 @@ export class IdempotencyService {
   readonly #holder: ClaimHolder;
   /** Ids of the claims this process's requests run now: begun here and not yet `finished`. */
   readonly #running = new Set<string>();
+  /** New claims, inserted together when they arrive together: true for each one inserted, false on a conflict. */
+  readonly #claims: GroupBatcher<typeof idempotencyKeys.$inferInsert, boolean>;
 
   constructor(db: Executor, ttlHours: number, holder?: ClaimHolder) {
     this.#db = db;
     this.#ttlMs = ttlHours * 3600 * 1000;
     this.#holder = holder ?? holderFor(db, () => [...this.#running]);
+    this.#claims = new GroupBatcher(
+      async (rows) => {
+        const inserted = await this.#db
+          .insert(idempotencyKeys)
+          .values(rows)
+          .onConflictDoNothing()
+          .returning({ id: idempotencyKeys.id });
+        const ids = new Set(inserted.map((row) => row.id));
+        return rows.map((row) => ({ ok: true, value: ids.has(row.id!) }));
+      },
+      { maxBatch: CLAIM_BATCH, concurrency: CLAIM_CALLS },
+    );
   }
 
   /** The request that ran under this claim is over (answered): its claim is no longer this process's to hold. */
@@ -351,21 +373,17 @@ export class IdempotencyService {
     const id = uuidv7();
     const lockedUntil = new Date(now.getTime() + CLAIM_LOCK_MS);
     const holder = await this.#holder.current();
-    const inserted = await this.#db
-      .insert(idempotencyKeys)
-      .values({
-        id,
-        scope,
-        key,
-        requestHash: hash,
-        state: 'in_progress',
-        lockedUntil,
-        holder,
-        expiresAt: new Date(now.getTime() + this.#ttlMs),
-      })
-      .onConflictDoNothing()
-      .returning({ id: idempotencyKeys.id });
-    if (inserted.length > 0) {
+    const inserted = await this.#claims.submit({
+      id,
+      scope,
+      key,
+      requestHash: hash,
+      state: 'in_progress',
+      lockedUntil,
+      holder,
+      expiresAt: new Date(now.getTime() + this.#ttlMs),
+    });
+    if (inserted) {
       this.#running.add(id);
       return { kind: 'proceed', claim: new IdempotencyClaim(id, lockedUntil) };
     }

@@ -12,6 +12,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import { Counter, register } from 'prom-client';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, rawRows, sqlState } from '../../platform/db.ts';
+import { GroupBatcher, type GroupBatchOptions, type Settled } from '../../platform/group-batch.ts';
 import { idempotencyErrors } from '../../platform/idempotency.ts';
 import { toJsonSafe } from '../../platform/json.ts';
 import type { OutboxRecord } from '../../platform/outbox.ts';
@@ -178,98 +179,57 @@ const paymentsMetric = () =>
     'Payments the group commit calls carried (÷ calls: mean batch size)',
   );
 
-interface Queued {
-  input: PaymentCommit;
-  resolve: (outcome: CommitOutcome) => void;
-  reject: (error: unknown) => void;
-}
-
-export interface CommitBatcherOptions {
-  /** The most payments one call carries. */
-  maxBatch: number;
-  /** Calls in flight at once; a payment arriving while all are busy waits for the next batch. */
-  concurrency: number;
-}
-
 /**
- * Group commit: no added wait when idle (a payment is sent at once, alone, while fewer than `concurrency` calls are
- * in flight); under load the payments that arrive meanwhile queue, and each call that returns sends the queue (up to
- * `maxBatch`) as one batch. Each payment's promise settles with its own outcome: 'committed', 'stale' (the caller
- * retries it alone on the locked path), 'pin', or its own error (a ledger refusal, a claim taken over, a
- * serialization failure the caller retries). A failed call (connection lost, timeout) fails each payment it carried
- * with that error: none of them committed.
+ * Group commit of payments (`GroupBatcher`): a payment sent alone goes through `payment_commit`; a batch through
+ * `payment_commit_batch`. Each payment's promise settles with its own outcome: 'committed', 'stale' (the caller
+ * retries it alone on the locked path), 'pin', or its own error (a ledger refusal, a claim taken over, a serialization
+ * failure the caller retries). A failed call fails each payment it carried with that error: none of them committed.
  */
 export class PaymentCommitBatcher {
   readonly #db: () => Executor;
-  readonly #options: CommitBatcherOptions;
-  #queue: Queued[] = [];
-  #inFlight = 0;
-  /** Calls made, payments committed through them, and the calls that carried more than one payment. */
-  readonly stats = { calls: 0, payments: 0, batches: 0, batchedPayments: 0, largest: 0 };
+  readonly #batcher: GroupBatcher<PaymentCommit, CommitOutcome>;
 
-  constructor(db: () => Executor, options: CommitBatcherOptions) {
+  constructor(db: () => Executor, options: GroupBatchOptions) {
     this.#db = db;
-    this.#options = options;
+    this.#batcher = new GroupBatcher((inputs) => this.#send(inputs), options);
+  }
+
+  /** Calls made, payments they carried, the calls that carried more than one, and the largest call. */
+  get stats() {
+    return this.#batcher.stats;
   }
 
   /** Payments waiting for the next call. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#batcher.queued;
   }
 
   submit(input: PaymentCommit): Promise<CommitOutcome> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ input, resolve, reject });
-      this.#pump();
-    });
+    return this.#batcher.submit(input);
   }
 
-  #pump(): void {
-    while (this.#inFlight < this.#options.concurrency && this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#options.maxBatch);
-      this.#inFlight += 1;
-      void this.#send(batch).finally(() => {
-        this.#inFlight -= 1;
-        this.#pump();
-      });
-    }
-  }
-
-  async #send(batch: Queued[]): Promise<void> {
-    this.stats.calls += 1;
-    this.stats.payments += batch.length;
+  async #send(inputs: PaymentCommit[]): Promise<Settled<CommitOutcome>[]> {
     callsMetric().inc();
-    paymentsMetric().inc(batch.length);
-    this.stats.largest = Math.max(this.stats.largest, batch.length);
-    if (batch.length === 1) {
-      const [only] = batch;
+    paymentsMetric().inc(inputs.length);
+    if (inputs.length === 1) {
       try {
-        only!.resolve(await commitPayment(this.#db(), only!.input));
+        return [{ ok: true, value: await commitPayment(this.#db(), inputs[0]!) }];
       } catch (error) {
-        only!.reject(error);
+        return [{ ok: false, error }];
       }
-      return;
     }
-    this.stats.batches += 1;
-    this.stats.batchedPayments += batch.length;
     let outcomes: BatchOutcome[];
     try {
       crashPoint('transfer.batch-before-call');
-      outcomes = await commitPaymentBatch(
-        this.#db(),
-        batch.map((queued) => queued.input),
-      );
+      outcomes = await commitPaymentBatch(this.#db(), inputs);
     } catch (error) {
-      const failure = commitError(error);
-      for (const queued of batch) queued.reject(failure);
-      return;
+      throw commitError(error);
     }
     crashPoint('transfer.batch-after-call');
-    batch.forEach((queued, index) => {
-      const result = outcomes[index];
-      if (!result) queued.reject(new Error('payment_commit_batch answered fewer outcomes than payments'));
-      else if (result.outcome === 'error') queued.reject(commitError(batchItemError(result)));
-      else queued.resolve(result.outcome);
-    });
+    return outcomes.map((result) =>
+      result.outcome === 'error'
+        ? { ok: false, error: commitError(batchItemError(result)) }
+        : { ok: true, value: result.outcome },
+    );
   }
 }

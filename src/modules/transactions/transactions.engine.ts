@@ -12,6 +12,7 @@ import { type Executor, inTransaction, sqlState } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, errorBody } from '../../platform/errors.ts';
 import type { PayloadOf } from '../../platform/events.ts';
+import type { GroupBatchOptions } from '../../platform/group-batch.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { stringifyWithBigInt } from '../../platform/json.ts';
@@ -22,7 +23,7 @@ import type { PolicyService } from '../policy/index.ts';
 import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
 import type { PinCheck } from './transactions.authorize.ts';
 import { PaymentChecks } from './transactions.checks.ts';
-import { type CommitBatcherOptions, commitPayment, PaymentCommitBatcher } from './transactions.commit.ts';
+import { commitPayment, PaymentCommitBatcher } from './transactions.commit.ts';
 import type { PaymentCommit } from './transactions.config.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { transactionCompleted, transactionHeld } from './transactions.events.ts';
@@ -97,7 +98,7 @@ export class PaymentEngine {
     policy: PolicyService,
     types: TransactionTypes,
     commit: PaymentCommit = 'one-call',
-    batching: CommitBatcherOptions = { maxBatch: 32, concurrency: 2 },
+    batching: GroupBatchOptions = { maxBatch: 32, concurrency: 2 },
   ) {
     this.#deps = deps;
     this.#types = types;
