@@ -3,7 +3,7 @@
  * on the client side — round trips, DB time and app CPU per transfer, balance read, statement page and login.
  */
 import { type Anatomy, type InjectRequest, measureAnatomy } from '../lib/anatomy.ts';
-import { f1, f2, pick, row } from '../lib/format.ts';
+import { f0, f1, f2, pick, row } from '../lib/format.ts';
 import { S } from '../lib/options.ts';
 import { raw, section } from '../lib/report.ts';
 import { transferRequestOf } from '../lib/requests.ts';
@@ -17,8 +17,117 @@ export async function anatomyScenario(bench: Runner): Promise<void> {
     measureAnatomy(primary.deps, anatomyCases(payers, primary.customers, 1)),
   );
   raw.anatomy = measured.anatomies;
-  section(anatomySection(measured.anatomies));
+  const writes = await admin.resilient(() => transferWrites(bench));
+  raw.anatomyWrites = writes;
+  section(`${anatomySection(measured.anatomies)}\n\n${writesSection(writes)}`);
   await admin.resilient(() => primary.ledger.rollUp());
+}
+
+/** PostgreSQL flushes a backend's statistics at most once a second, and an idle backend's after 10 s. */
+const STATS_SETTLE_MS = 11_000;
+const WRITE_SAMPLE = 200;
+
+interface TableWrites {
+  table: string;
+  indexes: number;
+  inserted: number;
+  updated: number;
+  hot: number;
+  deleted: number;
+}
+
+interface TransferWrites {
+  transfers: number;
+  commits: number;
+  walBytes: number;
+  tables: TableWrites[];
+}
+
+/**
+ * What a transfer writes in the database: rows inserted, updated (HOT or not) and deleted per table, index entries
+ * (each insert and each non-HOT update adds one to every index of its table: an upper bound, partial indexes
+ * included), commits and WAL bytes, over WRITE_SAMPLE transfers sent one at a time in-process.
+ */
+async function transferWrites(bench: Runner): Promise<TransferWrites> {
+  const pool = bench.primary.pool;
+  const snapshot = async () => {
+    const tables = await pool.query<{
+      relname: string;
+      indexes: number;
+      ins: string;
+      upd: string;
+      hot: string;
+      del: string;
+    }>(`select s.relname, (select count(*)::int from pg_index i where i.indrelid = s.relid) as indexes,
+               s.n_tup_ins as ins, s.n_tup_upd as upd, s.n_tup_hot_upd as hot, s.n_tup_del as del
+          from pg_stat_user_tables s`);
+    const [database] = (
+      await pool.query<{ commits: string; lsn: string }>(
+        `select xact_commit as commits, pg_current_wal_lsn()::text as lsn from pg_stat_database
+          where datname = current_database()`,
+      )
+    ).rows;
+    return { tables: tables.rows, commits: Number(database!.commits), lsn: database!.lsn };
+  };
+  const lsnBytes = async (from: string, to: string) =>
+    Number(
+      (await pool.query<{ bytes: string }>('select pg_wal_lsn_diff($2, $1) as bytes', [from, to])).rows[0]!
+        .bytes,
+    );
+  await new Promise((resolve) => setTimeout(resolve, STATS_SETTLE_MS));
+  const before = await snapshot();
+  const cases = anatomyCases(bench.payers, bench.primary.customers, 1)
+    .filter((entry) => entry.name === 'transfer')
+    .map((entry) => ({ ...entry, count: WRITE_SAMPLE, warmup: 0 }));
+  await measureAnatomy(bench.primary.deps, cases);
+  await new Promise((resolve) => setTimeout(resolve, STATS_SETTLE_MS));
+  const after = await snapshot();
+  const earlier = new Map(before.tables.map((table) => [table.relname, table]));
+  const tables = after.tables
+    .map((table) => {
+      const was = earlier.get(table.relname);
+      const delta = (key: 'ins' | 'upd' | 'hot' | 'del') => Number(table[key]) - Number(was?.[key] ?? 0);
+      return {
+        table: table.relname,
+        indexes: table.indexes,
+        inserted: delta('ins') / WRITE_SAMPLE,
+        updated: delta('upd') / WRITE_SAMPLE,
+        hot: delta('hot') / WRITE_SAMPLE,
+        deleted: delta('del') / WRITE_SAMPLE,
+      };
+    })
+    .filter((table) => table.inserted + table.updated + table.deleted > 0)
+    .sort((a, b) => b.inserted + b.updated - (a.inserted + a.updated));
+  return {
+    transfers: WRITE_SAMPLE,
+    // Minus the two statistics reads of the snapshot itself.
+    commits: (after.commits - before.commits - 2) / WRITE_SAMPLE,
+    walBytes: (await lsnBytes(before.lsn, after.lsn)) / WRITE_SAMPLE,
+    tables,
+  };
+}
+
+function writesSection(writes: TransferWrites): string {
+  const indexEntries = (table: TableWrites) => (table.inserted + table.updated - table.hot) * table.indexes;
+  const total = (pick: (table: TableWrites) => number) =>
+    writes.tables.reduce((sum, table) => sum + pick(table), 0);
+  return [
+    `What one transfer writes in PostgreSQL (${writes.transfers} transfers one at a time in-process; \`pg_stat_user_tables\` and \`pg_stat_database\` deltas after statistics settled; WAL from \`pg_current_wal_lsn()\`, server-wide, so other databases' writes meanwhile count too): **${f2(writes.commits)} commits, ${f0(writes.walBytes)} WAL bytes, ${f1(total((table) => table.inserted))} rows inserted, ${f1(total((table) => table.updated))} updated (${f1(total((table) => table.hot))} HOT), ${f1(total(indexEntries))} index entries** (inserts and non-HOT updates × the table's indexes, partial ones included: an upper bound).`,
+    '',
+    '| table | indexes | inserted | updated | of which HOT | deleted | index entries |',
+    '|---|---|---|---|---|---|---|',
+    ...writes.tables.map((table) =>
+      row([
+        table.table,
+        table.indexes,
+        f2(table.inserted),
+        f2(table.updated),
+        f2(table.hot),
+        f2(table.deleted),
+        f1(indexEntries(table)),
+      ]),
+    ),
+  ].join('\n');
 }
 
 /** The requests the anatomy step sends one at a time (`scale` shrinks the counts). */

@@ -23,16 +23,24 @@ export interface TransferRow {
   verification: string;
   /** Payments per commit call (group commit), with one worker and PAYMENT_COMMIT=batched; null otherwise. */
   batch?: number | null;
+  /** Idempotency claims per claim insert (their group commit), with one worker; null otherwise. */
+  claimBatch?: number | null;
 }
 
 /** The group commit's counters as the API's /metrics shows them (one worker: the process that answers). */
-async function commitCounters(base: string): Promise<{ calls: number; payments: number } | null> {
+async function commitCounters(
+  base: string,
+): Promise<{ calls: number; payments: number; claimCalls: number; claims: number } | null> {
   try {
     const text = await (await fetch(`${base}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const calls = value('payment_commit_calls_total');
-    const payments = value('payment_commit_payments_total');
-    return Number.isFinite(calls) && Number.isFinite(payments) ? { calls, payments } : null;
+    const counters = {
+      calls: value('payment_commit_calls_total'),
+      payments: value('payment_commit_payments_total'),
+      claimCalls: value('idempotency_claim_calls_total'),
+      claims: value('idempotency_claim_inserts_total'),
+    };
+    return Object.values(counters).every(Number.isFinite) ? counters : null;
   } catch {
     return null;
   }
@@ -50,18 +58,22 @@ async function runTransfers(
     const reference = await pgbench(databaseUrl(S.baseUrl, tpcbName), connections, S.seconds);
     commands.push(reference.command);
     log(`pgbench -c ${connections}: ${f0(reference.tps)} tps`);
-    const counted = workers === 1 && commit === 'batched';
+    const counted = workers === 1;
     const before = counted ? await commitCounters(bench.primary.base) : null;
     const result = await bench.measure(bench.transferRequest, connections, S.seconds);
     const after = counted ? await commitCounters(bench.primary.base) : null;
     const batch =
-      before && after && after.calls > before.calls
+      commit === 'batched' && before && after && after.calls > before.calls
         ? (after.payments - before.payments) / (after.calls - before.calls)
         : null;
+    const claimBatch =
+      before && after && after.claimCalls > before.claimCalls
+        ? (after.claims - before.claims) / (after.claimCalls - before.claimCalls)
+        : null;
     const verification = await bench.verify();
-    rows.push({ workers, connections, result, reference, verification, commit, batch });
+    rows.push({ workers, connections, result, reference, verification, commit, batch, claimBatch });
     log(
-      `transfer (${commit}) c=${connections} w=${workers}: ${f0(result.rps)} req/s (ratio ${f2(result.rps / reference.tps)}), p99 ${f1(result.p99)} ms, errors ${result.errors}${batch === null ? '' : `, mean batch ${f2(batch)}`}; ledger ${verification}`,
+      `transfer (${commit}) c=${connections} w=${workers}: ${f0(result.rps)} req/s (ratio ${f2(result.rps / reference.tps)}), p99 ${f1(result.p99)} ms, errors ${result.errors}${batch === null ? '' : `, mean batch ${f2(batch)}`}${claimBatch === null ? '' : `, claims per insert ${f2(claimBatch)}`}; ledger ${verification}`,
     );
   }
 }

@@ -18,6 +18,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { and, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
+import { Counter, register } from 'prom-client';
 import { crashPoint } from './crashpoints.ts';
 import type { Executor } from './db.ts';
 import {
@@ -59,6 +60,18 @@ const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
  */
 const CLAIM_CALLS = 2;
 const CLAIM_BATCH = 64;
+
+/** Prometheus counters of the claims' group commit (process-wide registry): claim inserts ÷ calls is the batch size. */
+function counter(name: string, help: string): Counter {
+  return (
+    (register.getSingleMetric(name) as Counter | undefined) ??
+    new Counter({ name, help, registers: [register] })
+  );
+}
+const claimCalls = () =>
+  counter('idempotency_claim_calls_total', 'Claim insert calls (each a group of claims)');
+const claimInserts = () =>
+  counter('idempotency_claim_inserts_total', 'Claims the claim insert calls carried');
 /** Outcomes stored for replay after a rollback: definite refusals, not transient ones. */
 const STORABLE_FAILURES = new Set([400, 404, 422]);
 
@@ -341,6 +354,8 @@ export class IdempotencyService {
     this.#holder = holder ?? holderFor(db, () => [...this.#running]);
     this.#claims = new GroupBatcher(
       async (rows) => {
+        claimCalls().inc();
+        claimInserts().inc(rows.length);
         const inserted = await this.#db
           .insert(idempotencyKeys)
           .values(rows)
