@@ -95,7 +95,7 @@ export const outboxEvents = pgTable(
   },
   (table) => [
     index('outbox_events_undispatched_idx').on(table.id).where(sql`${table.dispatchedAt} is null`),
-    index('outbox_events_aggregate_idx').on(table.aggregateType, table.aggregateId, table.id),
+    // No index by aggregate: only eventsOf (tests, support) reads by it; the bus goes by id (migration 0057).
   ],
 );
 

@@ -106,7 +106,10 @@ export const ledgerTransfers = pgTable(
   },
   (table) => [
     index('ledger_transfers_batch_idx').on(table.batchId),
-    uniqueIndex('ledger_transfers_pending_key').on(table.pendingId),
+    // Partial: posted legs (pending_id null) get no entry; every reader asks `pending_id = …` (migration 0057).
+    uniqueIndex('ledger_transfers_pending_key')
+      .on(table.pendingId)
+      .where(sql`${table.pendingId} is not null`),
     index('ledger_transfers_open_pending_idx').on(table.expiresAt).where(sql`${table.kind} = 'pending'`),
     check('ledger_transfers_amount_positive', sql`${table.amount} >= 0`),
   ],
@@ -116,7 +119,11 @@ export const ledgerTransfers = pgTable(
 export const ledgerEntries = pgTable(
   'ledger_entries',
   {
-    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    /**
+     * Posting order (from the sequence, drawn under the accounts' locks): the statement's order and cursor. No primary
+     * key: no query finds a line by id alone, and the key cost an index entry per line (migration 0057).
+     */
+    id: bigserial('id', { mode: 'bigint' }).notNull(),
     transferId: uuid('transfer_id').notNull(),
     batchId: uuid('batch_id').notNull(),
     accountId: uuid('account_id').notNull(),
@@ -131,7 +138,7 @@ export const ledgerEntries = pgTable(
     index('ledger_entries_account_idx').on(table.accountId, table.id),
     // Statements by period (and their opening balance) without walking an account's whole history.
     index('ledger_entries_account_time_idx').on(table.accountId, table.createdAt, table.id),
-    index('ledger_entries_batch_idx').on(table.batchId),
+    // No index on batch_id: no query reads lines by batch (the statement joins the batch by its key; migration 0057).
   ],
 );
 
