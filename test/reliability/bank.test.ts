@@ -864,7 +864,7 @@ if (sharedServices)
           `select b.id as batch_id, t.narration, t.fee::text, t.tax::text
              from ledger_batches b
              join transactions t on t.id = (b.metadata->>'transaction_id')::uuid
-             join lateral (select min(e.id) as first from ledger_entries e where e.batch_id = b.id) f on true
+             join (select batch_id, min(id) as first from ledger_entries group by batch_id) f on f.batch_id = b.id
             where b.code = 'p2p' order by f.first`,
         )
       ).rows;

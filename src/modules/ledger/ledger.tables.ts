@@ -119,11 +119,8 @@ export const ledgerTransfers = pgTable(
 export const ledgerEntries = pgTable(
   'ledger_entries',
   {
-    /**
-     * Posting order (from the sequence, drawn under the accounts' locks): the statement's order and cursor. No primary
-     * key: no query finds a line by id alone, and the key cost an index entry per line (migration 0057).
-     */
-    id: bigserial('id', { mode: 'bigint' }).notNull(),
+    /** Posting order (from the sequence, drawn under the accounts' locks): the statement's order and cursor. */
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
     transferId: uuid('transfer_id').notNull(),
     batchId: uuid('batch_id').notNull(),
     accountId: uuid('account_id').notNull(),
