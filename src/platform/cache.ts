@@ -81,6 +81,9 @@ export class RedisStore implements EphemeralStore {
       maxRetriesPerRequest: 1,
       commandTimeout: 2000,
       connectTimeout: 2000,
+      // Commands issued in the same turn of the event loop (concurrent requests' rate limits, denylist reads, AML
+      // aggregates) go to Redis in one write: fewer socket writes, the API's largest CPU cost under load (issue 21).
+      enableAutoPipelining: true,
     });
     this.client.on('error', () => {});
     // The rate limit's script by its SHA: one EVALSHA per request (ioredis sends the body with EVAL once per
@@ -154,7 +157,7 @@ export class RedisStore implements EphemeralStore {
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
     if (!this.#subscriber) {
-      const subscriber = this.client.duplicate();
+      const subscriber = this.client.duplicate({ enableAutoPipelining: false });
       this.#subscriber = subscriber;
       subscriber.on('error', () => {});
       subscriber.on('message', (fullChannel: string, message: string) => {

@@ -410,3 +410,29 @@ export async function rawRows<T extends Record<string, unknown>>(
   const result = (await db.execute(query)) as unknown as { rows: T[] };
   return result.rows;
 }
+
+/** A SQL text with $1…$n and its values as a Drizzle query (for executors that only take Drizzle's `sql`). */
+function boundSql(text: string, values: readonly unknown[]) {
+  const parts = text.split(/\$(\d+)/);
+  return sql.join(
+    parts.map((part, index) => (index % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1]}`)),
+    sql.raw(''),
+  );
+}
+
+/**
+ * Rows of a fixed SQL text with $1…$n parameters, as a named prepared statement on the pool's connections (parsed and
+ * planned once per connection; no query text built per call): for the hottest calls of the money path. Inside a
+ * transaction (an executor that is not the database itself) it runs through Drizzle unprepared.
+ */
+export async function preparedRows<T extends Record<string, unknown>>(
+  db: Executor,
+  name: string,
+  text: string,
+  values: readonly unknown[],
+): Promise<T[]> {
+  const client = (db as { $client?: unknown }).$client;
+  if (client instanceof pg.Pool) return (await client.query<T>({ name, text, values: [...values] })).rows;
+  if (client instanceof PGlite) return (await client.query<T>(text, [...values])).rows;
+  return rawRows<T>(db, boundSql(text, values));
+}

@@ -20,7 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
 import { Counter, register } from 'prom-client';
 import { crashPoint } from './crashpoints.ts';
-import type { Executor } from './db.ts';
+import { type Executor, preparedRows } from './db.ts';
 import {
   DependencyUnavailableError,
   errorBody,
@@ -72,6 +72,24 @@ const claimCalls = () =>
   counter('idempotency_claim_calls_total', 'Claim insert calls (each a group of claims)');
 const claimInserts = () =>
   counter('idempotency_claim_inserts_total', 'Claims the claim insert calls carried');
+
+interface NewClaim {
+  id: string;
+  scope: string;
+  key: string;
+  requestHash: string;
+  lockedUntil: Date;
+  holder: number | null;
+  expiresAt: Date;
+}
+
+/** The claims of one call as one statement (prepared: the same text whatever their number). */
+const CLAIM_INSERT = `insert into idempotency_keys (id, scope, key, request_hash, state, locked_until, holder, expires_at)
+  select c.id, c.scope, c.key, c.request_hash, 'in_progress', c.locked_until, c.holder, c.expires_at
+    from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::integer[], $7::timestamptz[])
+      as c(id, scope, key, request_hash, locked_until, holder, expires_at)
+  on conflict do nothing
+  returning id`;
 /** Outcomes stored for replay after a rollback: definite refusals, not transient ones. */
 const STORABLE_FAILURES = new Set([400, 404, 422]);
 
@@ -346,23 +364,27 @@ export class IdempotencyService {
   /** Ids of the claims this process's requests run now: begun here and not yet `finished`. */
   readonly #running = new Set<string>();
   /** New claims, inserted together when they arrive together: true for each one inserted, false on a conflict. */
-  readonly #claims: GroupBatcher<typeof idempotencyKeys.$inferInsert, boolean>;
+  readonly #claims: GroupBatcher<NewClaim, boolean>;
 
   constructor(db: Executor, ttlHours: number, holder?: ClaimHolder) {
     this.#db = db;
     this.#ttlMs = ttlHours * 3600 * 1000;
     this.#holder = holder ?? holderFor(db, () => [...this.#running]);
     this.#claims = new GroupBatcher(
-      async (rows) => {
+      async (claims) => {
         claimCalls().inc();
-        claimInserts().inc(rows.length);
-        const inserted = await this.#db
-          .insert(idempotencyKeys)
-          .values(rows)
-          .onConflictDoNothing()
-          .returning({ id: idempotencyKeys.id });
+        claimInserts().inc(claims.length);
+        const inserted = await preparedRows<{ id: string }>(this.#db, 'idempotency_claims', CLAIM_INSERT, [
+          claims.map((claim) => claim.id),
+          claims.map((claim) => claim.scope),
+          claims.map((claim) => claim.key),
+          claims.map((claim) => claim.requestHash),
+          claims.map((claim) => claim.lockedUntil.toISOString()),
+          claims.map((claim) => claim.holder),
+          claims.map((claim) => claim.expiresAt.toISOString()),
+        ]);
         const ids = new Set(inserted.map((row) => row.id));
-        return rows.map((row) => ({ ok: true, value: ids.has(row.id!) }));
+        return claims.map((claim) => ({ ok: true, value: ids.has(claim.id) }));
       },
       { maxBatch: CLAIM_BATCH, concurrency: CLAIM_CALLS },
     );
@@ -393,7 +415,6 @@ export class IdempotencyService {
       scope,
       key,
       requestHash: hash,
-      state: 'in_progress',
       lockedUntil,
       holder,
       expiresAt: new Date(now.getTime() + this.#ttlMs),

@@ -8,10 +8,10 @@
  * calls are in flight into one `payment_commit_batch` call — one round trip and one database commit for the batch, an
  * outcome per payment. An idle process sends each payment at once, alone, through `payment_commit`.
  */
-import { getTableColumns, sql } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
 import { Counter, register } from 'prom-client';
 import { crashPoint } from '../../platform/crashpoints.ts';
-import { type Executor, rawRows, sqlState } from '../../platform/db.ts';
+import { type Executor, preparedRows, sqlState } from '../../platform/db.ts';
 import { GroupBatcher, type GroupBatchOptions, type Settled } from '../../platform/group-batch.ts';
 import { idempotencyErrors } from '../../platform/idempotency.ts';
 import { toJsonSafe } from '../../platform/json.ts';
@@ -66,32 +66,54 @@ function recordJson(record: TransactionRow): Record<string, unknown> {
   return json;
 }
 
+const COMMIT_TEXT = `select payment_commit($1::uuid[], $2::jsonb, $3, $4, $5::uuid, $6, $7, $8, $9::jsonb, $10::uuid[],
+  $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::uuid[], $16::bigint[], $17::uuid[], $18::text[],
+  $19::bigint[], $20::jsonb, $21::jsonb, $22::uuid, $23::timestamptz, $24::integer, $25, $26::uuid, $27) as outcome`;
+
+/** `payment_commit`'s arguments in order, as the prepared statement binds them. */
+function commitValues(input: PaymentCommit): unknown[] {
+  const ids = [...input.expected.keys()].sort();
+  return [
+    uuidArray(ids),
+    JSON.stringify(Object.fromEntries(input.expected)),
+    input.day,
+    input.month,
+    input.batchId,
+    input.key,
+    input.code,
+    input.reference,
+    JSON.stringify(toJsonSafe(input.metadata)),
+    uuidArray(input.legIds),
+    uuidArray(input.legs.map((leg) => leg.debit)),
+    uuidArray(input.legs.map((leg) => leg.credit)),
+    bigintArray(input.legs.map((leg) => leg.amount)),
+    codeArray(input.legs.map((leg) => leg.code)),
+    uuidArray(input.caps.map((cap) => cap.accountId)),
+    bigintArray(input.caps.map((cap) => cap.cap)),
+    uuidArray(input.usage.map((entry) => entry.walletId)),
+    `{${input.usage.map((entry) => entry.direction).join(',')}}`,
+    bigintArray(input.usage.map((entry) => entry.amount)),
+    JSON.stringify(recordJson(input.record)),
+    JSON.stringify(input.event),
+    input.claim?.id ?? null,
+    input.claim?.lockedUntil.toISOString() ?? null,
+    input.claim?.status ?? null,
+    input.claim?.body ?? null,
+    input.pin?.customerId ?? null,
+    input.pin?.candidate ?? null,
+  ];
+}
+
 export async function commitPayment(
   db: Executor,
   input: PaymentCommit,
 ): Promise<'committed' | 'stale' | 'pin'> {
-  const ids = [...input.expected.keys()].sort();
-  const expected = Object.fromEntries(input.expected);
   try {
-    const [row] = await rawRows<{ outcome: 'committed' | 'stale' | 'pin' }>(
+    const [row] = await preparedRows<{ outcome: 'committed' | 'stale' | 'pin' }>(
       db,
-      sql`select payment_commit(${uuidArray(ids)}::uuid[], ${JSON.stringify(expected)}::jsonb, ${input.day},
-        ${input.month}, ${input.batchId}::uuid, ${input.key}, ${input.code}, ${input.reference},
-        ${JSON.stringify(toJsonSafe(input.metadata))}::jsonb,
-        ${uuidArray(input.legIds)}::uuid[], ${uuidArray(input.legs.map((leg) => leg.debit))}::uuid[],
-        ${uuidArray(input.legs.map((leg) => leg.credit))}::uuid[],
-        ${bigintArray(input.legs.map((leg) => leg.amount))}::bigint[],
-        ${codeArray(input.legs.map((leg) => leg.code))}::text[],
-        ${uuidArray(input.caps.map((cap) => cap.accountId))}::uuid[],
-        ${bigintArray(input.caps.map((cap) => cap.cap))}::bigint[],
-        ${uuidArray(input.usage.map((entry) => entry.walletId))}::uuid[],
-        ${`{${input.usage.map((entry) => entry.direction).join(',')}}`}::text[],
-        ${bigintArray(input.usage.map((entry) => entry.amount))}::bigint[],
-        ${JSON.stringify(recordJson(input.record))}::jsonb,
-        ${JSON.stringify(input.event)}::jsonb,
-        ${input.claim?.id ?? null}::uuid, ${input.claim?.lockedUntil.toISOString() ?? null}::timestamptz,
-        ${input.claim?.status ?? null}::integer, ${input.claim?.body ?? null},
-        ${input.pin?.customerId ?? null}::uuid, ${input.pin?.candidate ?? null}) as outcome`,
+      'payment_commit',
+      COMMIT_TEXT,
+      commitValues(input),
     );
     return row!.outcome;
   } catch (error) {
@@ -146,9 +168,11 @@ type BatchOutcome =
 
 /** Several payments in one call and one transaction, each with its own outcome (a refused one rolls back alone). */
 async function commitPaymentBatch(db: Executor, inputs: PaymentCommit[]): Promise<BatchOutcome[]> {
-  const [row] = await rawRows<{ outcomes: BatchOutcome[] }>(
+  const [row] = await preparedRows<{ outcomes: BatchOutcome[] }>(
     db,
-    sql`select payment_commit_batch(${JSON.stringify(inputs.map(batchItem))}::jsonb) as outcomes`,
+    'payment_commit_batch',
+    'select payment_commit_batch($1::jsonb) as outcomes',
+    [JSON.stringify(inputs.map(batchItem))],
   );
   return row!.outcomes;
 }
