@@ -49,6 +49,8 @@ import {
   walletBalances,
 } from './harness/world.ts';
 
+/** How long before the end of the plan an armed life must be up for its crash point to be required to go off. */
+const CRASH_POINT_MARGIN_MS = 5_000;
 const SEED = runSeed();
 const WALLETS = 60;
 const CLIENTS = LONG ? 24 : 20;
@@ -281,6 +283,7 @@ if (sharedServices)
               Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
             const calls = value('payment_commit_calls_total');
             const payments = value('payment_commit_payments_total');
+            if (!Number.isFinite(calls)) return `node ${index + 1}: no commit call since its last start`;
             return `node ${index + 1}: ${payments} payments in ${calls} calls (mean ${(payments / calls).toFixed(2)})`;
           } catch (error) {
             return `node ${index + 1}: metrics unavailable (${String(error)})`;
@@ -624,10 +627,20 @@ if (sharedServices)
         assert.ok(node.ok, `node ${node.node} recovered without a restart: ${node.summary}`);
       assert.equal(kills.died.length, 0, 'no API process died by itself (see FINDING above)');
       assert.ok(kills.requested + kills.crashPoints >= 2, 'the API was killed repeatedly');
-      assert.ok(
-        driver.crashPoints.some((entry) => entry.fired),
-        `an armed crash point went off: ${driver.crashPoints.map((entry) => entry.description).join(', ')}`,
+      // An armed life that was ready while operations were still being handed out (with time to spare) must have
+      // crashed at its point. One that came up only as the plan ended got no new operations (only retries): its
+      // point is reported, not required (seed 889129899: ready 8 s after the last operation was handed out).
+      const exercisable = driver.crashPoints.filter(
+        (entry) =>
+          entry.fired || (entry.readyAt !== null && entry.readyAt < issuedAll - CRASH_POINT_MARGIN_MS),
       );
+      if (exercisable.length === 0)
+        process.stdout.write(
+          `# no armed crash point's life was up ${CRASH_POINT_MARGIN_MS / 1000} s before the plan was handed out: ` +
+            `crash points not exercised by this seed (${driver.crashPoints.map((entry) => entry.description).join(', ') || 'none armed'})\n`,
+        );
+      for (const entry of exercisable)
+        assert.ok(entry.fired, `an armed crash point went off: ${entry.description}`);
       assert.equal(outcomes.unresolved + outcomes.pending, 0, 'every transfer reached a definite outcome');
       const evidence = serverErrors
         .slice(0, 5)

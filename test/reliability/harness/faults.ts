@@ -288,8 +288,12 @@ export class FaultDriver {
   readonly #targets: FaultTargets;
   readonly #origin = performance.now();
   readonly #background: Promise<void>[] = [];
-  /** Armed crash points: whether each went off within 20 s of its life becoming ready. */
-  readonly crashPoints: { description: string; fired: boolean }[] = [];
+  /**
+   * Armed crash points: whether each went off within 20 s of its life becoming ready, and when that life was ready
+   * (`performance.now()`; null when it never was): a life ready only after the plan was handed out gets no new
+   * operations, so its point may go untested without anything being wrong.
+   */
+  readonly crashPoints: { description: string; fired: boolean; readyAt: number | null }[] = [];
   /** Per node, the watch of a crash point armed on it: a later kill of that node waits for it (or would void it). */
   readonly #armed = new Map<ApiProcess, Promise<void>>();
   #active = 0;
@@ -368,13 +372,16 @@ export class FaultDriver {
     const fired = () =>
       api.exits.slice(base + 1).some((exit) => exit.signal === 'SIGKILL' && !exit.requested);
     const armed = () => api.lifeEnv.CRASH_POINTS === crashPoints;
-    await api.whenReady().catch(() => {});
+    const readyAt = await api.whenReady().then(
+      () => performance.now(),
+      () => null,
+    );
     const deadline = Date.now() + 20_000;
     while (!fired() && armed() && api.running && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 25));
     // Not reached in time: end that life by hand so the crash point cannot go off later unobserved.
     if (!fired() && armed() && api.running) await api.kill();
-    this.crashPoints.push({ description, fired: fired() });
+    this.crashPoints.push({ description, fired: fired(), readyAt });
   }
 
   async #apply(fault: Fault): Promise<string> {
