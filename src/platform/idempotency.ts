@@ -18,7 +18,6 @@ import { PGlite } from '@electric-sql/pglite';
 import { and, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
-import { Counter, register } from 'prom-client';
 import { crashPoint } from './crashpoints.ts';
 import { type Executor, preparedRows } from './db.ts';
 import {
@@ -30,6 +29,7 @@ import {
 import { GroupBatcher } from './group-batch.ts';
 import { uuidv7 } from './ids.ts';
 import { canonicalJson, stringifyWithBigInt } from './json.ts';
+import { processCounter } from './metrics.ts';
 import { idempotencyKeys } from './platform.tables.ts';
 
 export type IdempotencyMode = 'required' | 'optional';
@@ -62,16 +62,10 @@ const CLAIM_CALLS = 2;
 const CLAIM_BATCH = 64;
 
 /** Prometheus counters of the claims' group commit (process-wide registry): claim inserts ÷ calls is the batch size. */
-function counter(name: string, help: string): Counter {
-  return (
-    (register.getSingleMetric(name) as Counter | undefined) ??
-    new Counter({ name, help, registers: [register] })
-  );
-}
 const claimCalls = () =>
-  counter('idempotency_claim_calls_total', 'Claim insert calls (each a group of claims)');
+  processCounter('idempotency_claim_calls_total', 'Claim insert calls (each a group of claims)');
 const claimInserts = () =>
-  counter('idempotency_claim_inserts_total', 'Claims the claim insert calls carried');
+  processCounter('idempotency_claim_inserts_total', 'Claims the claim insert calls carried');
 
 interface NewClaim {
   id: string;

@@ -1,6 +1,6 @@
 /** Prometheus metrics: request latency by route, database pool, job queue depth. One registry per app. */
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, register } from 'prom-client';
 import type { Dependencies } from './dependencies.ts';
 
 export function registerMetrics(app: FastifyInstance, deps: Dependencies): Registry {
@@ -51,4 +51,15 @@ export function registerMetrics(app: FastifyInstance, deps: Dependencies): Regis
     );
   });
   return registry;
+}
+
+/**
+ * A counter in prom-client's process-wide registry (which /metrics serves after the app's own), made once per process
+ * however many apps a test process builds: for counters of process-wide machinery such as the group commit.
+ */
+export function processCounter(name: string, help: string): Counter {
+  return (
+    (register.getSingleMetric(name) as Counter | undefined) ??
+    new Counter({ name, help, registers: [register] })
+  );
 }

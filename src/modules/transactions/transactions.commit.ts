@@ -9,12 +9,12 @@
  * outcome per payment. An idle process sends each payment at once, alone, through `payment_commit`.
  */
 import { getTableColumns } from 'drizzle-orm';
-import { Counter, register } from 'prom-client';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, preparedRows, sqlState } from '../../platform/db.ts';
 import { GroupBatcher, type GroupBatchOptions, type Settled } from '../../platform/group-batch.ts';
 import { idempotencyErrors } from '../../platform/idempotency.ts';
 import { toJsonSafe } from '../../platform/json.ts';
+import { processCounter } from '../../platform/metrics.ts';
 import type { OutboxRecord } from '../../platform/outbox.ts';
 import { bigintArray, codeArray, type Leg, ledgerErrorOf, uuidArray } from '../ledger/index.ts';
 import type { WalletState } from '../wallets/index.ts';
@@ -189,16 +189,10 @@ function batchItemError(failure: { state: string; message: string; detail: strin
  * Prometheus counters of the group commit (process-wide registry, served by /metrics after the app's own): calls made
  * and payments they carried; payments / calls is the mean batch size.
  */
-function counter(name: string, help: string): Counter {
-  return (
-    (register.getSingleMetric(name) as Counter | undefined) ??
-    new Counter({ name, help, registers: [register] })
-  );
-}
 const callsMetric = () =>
-  counter('payment_commit_calls_total', 'Payment commit calls made by the group commit');
+  processCounter('payment_commit_calls_total', 'Payment commit calls made by the group commit');
 const paymentsMetric = () =>
-  counter(
+  processCounter(
     'payment_commit_payments_total',
     'Payments the group commit calls carried (÷ calls: mean batch size)',
   );
