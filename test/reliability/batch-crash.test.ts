@@ -28,10 +28,16 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { needsSharedServices } from '../helpers/databases.ts';
 import { ApiProcess, freePort } from './harness/api-process.ts';
-import { type Answer, call, errorCode } from './harness/client.ts';
+import { type Answer, errorCode } from './harness/client.ts';
 import { BATCH_CRASH_POINTS } from './harness/faults.ts';
 import { modelFee } from './harness/model.ts';
 import { announceSeed, Prng, runSeed } from './harness/prng.ts';
+import {
+  claimOf as claimOfCase,
+  completedEvents,
+  sendTransfer,
+  transactionsOf,
+} from './harness/transfer-case.ts';
 import {
   apiEnvironment,
   type Bank,
@@ -199,40 +205,14 @@ if (sharedServices)
       { timeout: CLEANUP_TIMEOUT_MS },
     );
 
-    const send = (api: ApiProcess, item: Case) =>
-      call(api.url, 'POST', '/api/v1/wallet/transaction/transfer', {
-        token: item.sender.customer.token,
-        body: item.body,
-        key: item.key,
-        timeoutMs: 30_000,
-      });
-
-    async function claimOf(item: Case) {
-      const rows = (
-        await bank.db.pool.query<{
-          state: string;
-          response_status: number | null;
-          response_body: string | null;
-          locked_until: Date;
-        }>(
-          'select state, response_status, response_body, locked_until from idempotency_keys where scope = $1 and key = $2',
-          [`customer:${item.sender.customer.id}`, item.key],
-        )
-      ).rows;
-      return rows[0];
-    }
+    const send = sendTransfer;
+    const claimOf = (item: Case) => claimOfCase(bank, item);
 
     /** What a transfer left: money moved, its transactions, ledger batches, events, claim. */
     async function stateOf(item: Case) {
       const pool = bank.db.pool;
       const balances = await walletBalances(bank, [item.sender.wallet.id, item.recipient.wallet.id]);
-      const transactions = (
-        await pool.query<{ id: string; status: string; amount: string; fee: string; tax: string }>(
-          `select id, status, amount::text, fee::text, tax::text from transactions where narration = $1
-            order by created_at`,
-          [item.key],
-        )
-      ).rows;
+      const transactions = (await transactionsOf(bank, item)).map(({ states: _states, ...row }) => row);
       const ids = transactions.map((row) => row.id);
       const batches = (
         await pool.query<{ n: number }>(
@@ -240,13 +220,7 @@ if (sharedServices)
           [ids],
         )
       ).rows[0]!.n;
-      const events = (
-        await pool.query<{ n: number }>(
-          `select count(*)::int as n from outbox_events where topic = 'transaction.completed'
-            and aggregate_id = any($1::text[])`,
-          [ids],
-        )
-      ).rows[0]!.n;
+      const events = await completedEvents(bank, ids);
       return {
         senderMoved: BigInt(OPENING) - balances.get(item.sender.wallet.id)!,
         recipientMoved: balances.get(item.recipient.wallet.id)! - BigInt(OPENING),

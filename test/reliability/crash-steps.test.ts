@@ -27,9 +27,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { needsSharedServices } from '../helpers/databases.ts';
 import { ApiProcess, freePort } from './harness/api-process.ts';
-import { type Answer, call, errorCode } from './harness/client.ts';
+import { type Answer, errorCode } from './harness/client.ts';
 import { STEPWISE_CRASH_POINTS, TRANSFER_CRASH_POINTS } from './harness/faults.ts';
 import { announceSeed, LONG, Prng, runSeed } from './harness/prng.ts';
+import {
+  claimOf as claimOfCase,
+  completedEvents,
+  sendTransfer,
+  transactionsOf,
+} from './harness/transfer-case.ts';
 import {
   apiEnvironment,
   type Bank,
@@ -163,28 +169,8 @@ if (sharedServices)
       { timeout: CLEANUP_TIMEOUT_MS },
     );
 
-    const send = (api: ApiProcess, item: Case) =>
-      call(api.url, 'POST', '/api/v1/wallet/transaction/transfer', {
-        token: item.sender.customer.token,
-        body: item.body,
-        key: item.key,
-        timeoutMs: 30_000,
-      });
-
-    async function claimOf(item: Case) {
-      const rows = (
-        await bank.db.pool.query<{
-          state: string;
-          response_status: number | null;
-          response_body: string | null;
-          locked_until: Date;
-        }>(
-          'select state, response_status, response_body, locked_until from idempotency_keys where scope = $1 and key = $2',
-          [`customer:${item.sender.customer.id}`, item.key],
-        )
-      ).rows;
-      return rows[0];
-    }
+    const send = sendTransfer;
+    const claimOf = (item: Case) => claimOfCase(bank, item);
 
     /** Everything a transfer leaves behind, without ids and times (so two pairs can be compared). */
     async function endState(item: Case) {
@@ -192,21 +178,7 @@ if (sharedServices)
       const balances = await walletBalances(bank, [item.sender.wallet.id, item.recipient.wallet.id]);
       const senderBalance = balances.get(item.sender.wallet.id)!;
       const recipientBalance = balances.get(item.recipient.wallet.id)!;
-      const transactions = (
-        await pool.query<{
-          id: string;
-          status: string;
-          amount: string;
-          fee: string;
-          tax: string;
-          states: string;
-        }>(
-          `select id, status, amount::text, fee::text, tax::text,
-                  (select string_agg(h->>'state', ',') from jsonb_array_elements(history) h) as states
-             from transactions where narration = $1 order by created_at`,
-          [item.key],
-        )
-      ).rows;
+      const transactions = await transactionsOf(bank, item);
       const ids = transactions.map((row) => row.id);
       const batches = (
         await pool.query<{ legs: string }>(
@@ -216,13 +188,7 @@ if (sharedServices)
           [ids],
         )
       ).rows.map((row) => row.legs);
-      const events = (
-        await pool.query<{ n: number }>(
-          `select count(*)::int as n from outbox_events where topic = 'transaction.completed'
-            and aggregate_id = any($1::text[])`,
-          [ids],
-        )
-      ).rows[0]!.n;
+      const events = await completedEvents(bank, ids);
       const usage = (
         await pool.query<{ direction: string; amount: string; count: number }>(
           `select direction, sum(amount)::text as amount, sum(count)::int as count from wallet_usage
