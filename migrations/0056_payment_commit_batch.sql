@@ -10,8 +10,9 @@
 -- others commit. A payment whose wallet an earlier payment of the batch changed finds its state changed and answers
 -- 'stale' (the API retries it alone on the locked path), as it would have one call later.
 --
--- p_items: a JSON array of objects with payment_commit's arguments (names without the p_ prefix, arrays as JSON arrays,
--- bigints as strings). Returns a JSON array in the same order: {"outcome": "committed" | "stale" | "pin"} or
+-- p_items: a JSON array of objects with payment_commit's arguments by name (without the p_ prefix), each in the text
+-- form the one-payment call binds (arrays as array literals, jsonb as JSON text), so one builder serves both calls.
+-- Returns a JSON array in the same order: {"outcome": "committed" | "stale" | "pin"} or
 -- {"outcome": "error", "state": SQLSTATE, "message": …, "detail": …}.
 CREATE OR REPLACE FUNCTION payment_commit_batch(p_items jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -29,12 +30,12 @@ BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RETURN (SELECT jsonb_agg(jsonb_build_object('outcome', 'stale')) FROM jsonb_array_elements(p_items));
   END IF;
-  SELECT array_agg(DISTINCT w.id::uuid) INTO v_wallets
-    FROM jsonb_array_elements(p_items) i, jsonb_array_elements_text(i->'wallet_ids') w(id);
-  SELECT array_agg(DISTINCT d.id::uuid) INTO v_debits
-    FROM jsonb_array_elements(p_items) i, jsonb_array_elements_text(i->'debits') d(id);
-  SELECT array_agg(DISTINCT c.id::uuid) INTO v_credits
-    FROM jsonb_array_elements(p_items) i, jsonb_array_elements_text(i->'credits') c(id);
+  SELECT array_agg(DISTINCT w) INTO v_wallets
+    FROM jsonb_array_elements(p_items) i, unnest((i->>'wallet_ids')::uuid[]) w;
+  SELECT array_agg(DISTINCT d) INTO v_debits
+    FROM jsonb_array_elements(p_items) i, unnest((i->>'debits')::uuid[]) d;
+  SELECT array_agg(DISTINCT c) INTO v_credits
+    FROM jsonb_array_elements(p_items) i, unnest((i->>'credits')::uuid[]) c;
   PERFORM 1 FROM wallets WHERE id = ANY (v_wallets) ORDER BY id FOR UPDATE;
   -- The accounts ledger_post locks for a posting that is not pending (payment_commit never posts pending legs).
   PERFORM 1 FROM ledger_accounts a
@@ -46,20 +47,13 @@ BEGIN
   FOR v_item IN SELECT e.value FROM jsonb_array_elements(p_items) WITH ORDINALITY AS e(value, n) ORDER BY e.n LOOP
     BEGIN
       v_outcome := payment_commit(
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'wallet_ids'))::uuid[], v_item->'expected',
-        v_item->>'day', v_item->>'month', (v_item->>'batch_id')::uuid, v_item->>'key', v_item->>'code',
-        v_item->>'reference', v_item->'metadata',
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'leg_ids'))::uuid[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'debits'))::uuid[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'credits'))::uuid[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'amounts'))::bigint[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'codes'))::text[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'cap_accounts'))::uuid[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'caps'))::bigint[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'usage_wallets'))::uuid[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'usage_directions'))::text[],
-        ARRAY(SELECT jsonb_array_elements_text(v_item->'usage_amounts'))::bigint[],
-        v_item->'record', v_item->'event',
+        (v_item->>'wallet_ids')::uuid[], (v_item->>'expected')::jsonb, v_item->>'day', v_item->>'month',
+        (v_item->>'batch_id')::uuid, v_item->>'key', v_item->>'code', v_item->>'reference',
+        (v_item->>'metadata')::jsonb, (v_item->>'leg_ids')::uuid[], (v_item->>'debits')::uuid[],
+        (v_item->>'credits')::uuid[], (v_item->>'amounts')::bigint[], (v_item->>'codes')::text[],
+        (v_item->>'cap_accounts')::uuid[], (v_item->>'caps')::bigint[], (v_item->>'usage_wallets')::uuid[],
+        (v_item->>'usage_directions')::text[], (v_item->>'usage_amounts')::bigint[],
+        (v_item->>'record')::jsonb, (v_item->>'event')::jsonb,
         (v_item->>'claim_id')::uuid, (v_item->>'claim_locked_until')::timestamptz,
         (v_item->>'response_status')::integer, v_item->>'response_body',
         (v_item->>'pin_customer')::uuid, v_item->>'pin_hash');

@@ -4,6 +4,8 @@
  * sends the queue (up to `maxBatch`) as one call. Each item's promise settles with its own outcome; a call that fails
  * as a whole (connection lost, timeout) fails every item it carried with that error.
  */
+import type { Counter } from 'prom-client';
+
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
 export interface GroupBatchOptions {
@@ -11,6 +13,8 @@ export interface GroupBatchOptions {
   maxBatch: number;
   /** Calls in flight at once; an item arriving while all are busy waits for the next call. */
   concurrency: number;
+  /** Prometheus counters of calls and the items they carried (items ÷ calls: the mean batch size). */
+  counters?: { calls: Counter; items: Counter };
 }
 
 interface Queued<I, O> {
@@ -61,6 +65,8 @@ export class GroupBatcher<I, O> {
     this.stats.items += batch.length;
     if (batch.length > 1) this.stats.batches += 1;
     this.stats.largest = Math.max(this.stats.largest, batch.length);
+    this.#options.counters?.calls.inc();
+    this.#options.counters?.items.inc(batch.length);
     let outcomes: Settled<O>[];
     try {
       outcomes = await this.#run(batch.map((queued) => queued.item));

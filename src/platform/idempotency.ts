@@ -61,12 +61,6 @@ const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
 const CLAIM_CALLS = 2;
 const CLAIM_BATCH = 64;
 
-/** Prometheus counters of the claims' group commit (process-wide registry): claim inserts ÷ calls is the batch size. */
-const claimCalls = () =>
-  processCounter('idempotency_claim_calls_total', 'Claim insert calls (each a group of claims)');
-const claimInserts = () =>
-  processCounter('idempotency_claim_inserts_total', 'Claims the claim insert calls carried');
-
 interface NewClaim {
   id: string;
   scope: string;
@@ -366,8 +360,6 @@ export class IdempotencyService {
     this.#holder = holder ?? holderFor(db, () => [...this.#running]);
     this.#claims = new GroupBatcher(
       async (claims) => {
-        claimCalls().inc();
-        claimInserts().inc(claims.length);
         const inserted = await preparedRows<{ id: string }>(this.#db, 'idempotency_claims', CLAIM_INSERT, [
           claims.map((claim) => claim.id),
           claims.map((claim) => claim.scope),
@@ -380,7 +372,17 @@ export class IdempotencyService {
         const ids = new Set(inserted.map((row) => row.id));
         return claims.map((claim) => ({ ok: true, value: ids.has(claim.id) }));
       },
-      { maxBatch: CLAIM_BATCH, concurrency: CLAIM_CALLS },
+      {
+        maxBatch: CLAIM_BATCH,
+        concurrency: CLAIM_CALLS,
+        counters: {
+          calls: processCounter(
+            'idempotency_claim_calls_total',
+            'Claim insert calls (each a group of claims)',
+          ),
+          items: processCounter('idempotency_claim_inserts_total', 'Claims the claim insert calls carried'),
+        },
+      },
     );
   }
 

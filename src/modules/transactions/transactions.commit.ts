@@ -66,9 +66,40 @@ function recordJson(record: TransactionRow): Record<string, unknown> {
   return json;
 }
 
-const COMMIT_TEXT = `select payment_commit($1::uuid[], $2::jsonb, $3, $4, $5::uuid, $6, $7, $8, $9::jsonb, $10::uuid[],
-  $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::uuid[], $16::bigint[], $17::uuid[], $18::text[],
-  $19::bigint[], $20::jsonb, $21::jsonb, $22::uuid, $23::timestamptz, $24::integer, $25, $26::uuid, $27) as outcome`;
+/** `payment_commit`'s parameters in order: the prepared call binds them by position, a batch item names them. */
+const COMMIT_ARGS = [
+  ['wallet_ids', 'uuid[]'],
+  ['expected', 'jsonb'],
+  ['day', null],
+  ['month', null],
+  ['batch_id', 'uuid'],
+  ['key', null],
+  ['code', null],
+  ['reference', null],
+  ['metadata', 'jsonb'],
+  ['leg_ids', 'uuid[]'],
+  ['debits', 'uuid[]'],
+  ['credits', 'uuid[]'],
+  ['amounts', 'bigint[]'],
+  ['codes', 'text[]'],
+  ['cap_accounts', 'uuid[]'],
+  ['caps', 'bigint[]'],
+  ['usage_wallets', 'uuid[]'],
+  ['usage_directions', 'text[]'],
+  ['usage_amounts', 'bigint[]'],
+  ['record', 'jsonb'],
+  ['event', 'jsonb'],
+  ['claim_id', 'uuid'],
+  ['claim_locked_until', 'timestamptz'],
+  ['response_status', 'integer'],
+  ['response_body', null],
+  ['pin_customer', 'uuid'],
+  ['pin_hash', null],
+] as const;
+
+const COMMIT_TEXT = `select payment_commit(${COMMIT_ARGS.map(
+  ([, type], index) => `$${index + 1}${type ? `::${type}` : ''}`,
+).join(', ')}) as outcome`;
 
 /** `payment_commit`'s arguments in order, as the prepared statement binds them. */
 function commitValues(input: PaymentCommit): unknown[] {
@@ -104,12 +135,9 @@ function commitValues(input: PaymentCommit): unknown[] {
   ];
 }
 
-export async function commitPayment(
-  db: Executor,
-  input: PaymentCommit,
-): Promise<'committed' | 'stale' | 'pin'> {
+export async function commitPayment(db: Executor, input: PaymentCommit): Promise<CommitOutcome> {
   try {
-    const [row] = await preparedRows<{ outcome: 'committed' | 'stale' | 'pin' }>(
+    const [row] = await preparedRows<{ outcome: CommitOutcome }>(
       db,
       'payment_commit',
       COMMIT_TEXT,
@@ -129,37 +157,10 @@ function commitError(error: unknown): unknown {
 
 export type CommitOutcome = 'committed' | 'stale' | 'pin';
 
-/** One payment as `payment_commit_batch` reads it: `payment_commit`'s arguments by name, bigints as strings. */
+/** One payment as `payment_commit_batch` reads it: the one-payment call's values, by name. */
 function batchItem(input: PaymentCommit): Record<string, unknown> {
-  return {
-    wallet_ids: [...input.expected.keys()].sort(),
-    expected: Object.fromEntries(input.expected),
-    day: input.day,
-    month: input.month,
-    batch_id: input.batchId,
-    key: input.key,
-    code: input.code,
-    reference: input.reference,
-    metadata: toJsonSafe(input.metadata),
-    leg_ids: input.legIds,
-    debits: input.legs.map((leg) => leg.debit),
-    credits: input.legs.map((leg) => leg.credit),
-    amounts: input.legs.map((leg) => leg.amount.toString()),
-    codes: input.legs.map((leg) => leg.code),
-    cap_accounts: input.caps.map((cap) => cap.accountId),
-    caps: input.caps.map((cap) => cap.cap.toString()),
-    usage_wallets: input.usage.map((entry) => entry.walletId),
-    usage_directions: input.usage.map((entry) => entry.direction),
-    usage_amounts: input.usage.map((entry) => entry.amount.toString()),
-    record: recordJson(input.record),
-    event: input.event,
-    claim_id: input.claim?.id ?? null,
-    claim_locked_until: input.claim?.lockedUntil.toISOString() ?? null,
-    response_status: input.claim?.status ?? null,
-    response_body: input.claim?.body ?? null,
-    pin_customer: input.pin?.customerId ?? null,
-    pin_hash: input.pin?.candidate ?? null,
-  };
+  const values = commitValues(input);
+  return Object.fromEntries(COMMIT_ARGS.map(([name], index) => [name, values[index]]));
 }
 
 type BatchOutcome =
@@ -186,18 +187,6 @@ function batchItemError(failure: { state: string; message: string; detail: strin
 }
 
 /**
- * Prometheus counters of the group commit (process-wide registry, served by /metrics after the app's own): calls made
- * and payments they carried; payments / calls is the mean batch size.
- */
-const callsMetric = () =>
-  processCounter('payment_commit_calls_total', 'Payment commit calls made by the group commit');
-const paymentsMetric = () =>
-  processCounter(
-    'payment_commit_payments_total',
-    'Payments the group commit calls carried (÷ calls: mean batch size)',
-  );
-
-/**
  * Group commit of payments (`GroupBatcher`): a payment sent alone goes through `payment_commit`; a batch through
  * `payment_commit_batch`. Each payment's promise settles with its own outcome: 'committed', 'stale' (the caller
  * retries it alone on the locked path), 'pin', or its own error (a ledger refusal, a claim taken over, a serialization
@@ -209,7 +198,16 @@ export class PaymentCommitBatcher {
 
   constructor(db: () => Executor, options: GroupBatchOptions) {
     this.#db = db;
-    this.#batcher = new GroupBatcher((inputs) => this.#send(inputs), options);
+    this.#batcher = new GroupBatcher((inputs) => this.#send(inputs), {
+      ...options,
+      counters: {
+        calls: processCounter('payment_commit_calls_total', 'Payment commit calls made by the group commit'),
+        items: processCounter(
+          'payment_commit_payments_total',
+          'Payments the group commit calls carried (÷ calls: mean batch size)',
+        ),
+      },
+    });
   }
 
   /** Calls made, payments they carried, the calls that carried more than one, and the largest call. */
@@ -227,8 +225,6 @@ export class PaymentCommitBatcher {
   }
 
   async #send(inputs: PaymentCommit[]): Promise<Settled<CommitOutcome>[]> {
-    callsMetric().inc();
-    paymentsMetric().inc(inputs.length);
     if (inputs.length === 1) {
       try {
         return [{ ok: true, value: await commitPayment(this.#db(), inputs[0]!) }];

@@ -23,7 +23,7 @@ import type { PolicyService } from '../policy/index.ts';
 import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
 import type { PinCheck } from './transactions.authorize.ts';
 import { PaymentChecks } from './transactions.checks.ts';
-import { commitPayment, PaymentCommitBatcher } from './transactions.commit.ts';
+import { type CommitOutcome, commitPayment, PaymentCommitBatcher } from './transactions.commit.ts';
 import type { PaymentCommit } from './transactions.config.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { transactionCompleted, transactionHeld } from './transactions.events.ts';
@@ -561,7 +561,7 @@ export class PaymentEngine {
       ? { id: plan.claim.id, lockedUntil: plan.claim.lockedUntil, status, body: stringifyWithBigInt(view) }
       : null;
     crashPoint('transfer.before-posting');
-    let outcome: 'committed' | 'stale' | 'pin';
+    let outcome: CommitOutcome;
     const input = {
       expected: new Map([...checked.facts].map(([walletId, fact]) => [walletId, fact.state])),
       day,
