@@ -11,7 +11,7 @@
  */
 import { and, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
-import { type Executor, inTransaction, rawRows } from '../../platform/db.ts';
+import { type Executor, inTransaction } from '../../platform/db.ts';
 import { AppError, commonErrors } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
@@ -46,6 +46,8 @@ import type { WithdrawalCodes } from './agents.withdrawal.ts';
 export type CashOutRequestRow = typeof agentCashOutRequests.$inferSelect;
 
 const DEFAULT_REQUEST_TTL_MINUTES = 5;
+/** The reason the agent's rows give `payment_part_refuse` beyond the agent's daily limit. */
+const DAILY_LIMIT_REFUSAL = 'agent_daily_limit';
 
 export interface CashInInput {
   phone: string;
@@ -212,87 +214,94 @@ export class AgentCash {
   }
 
   /**
-   * The agent's rows of one posting, inside its transaction, in one statement: the day's usage counted (refused
-   * beyond the daily limit: the transaction then rolls back), the movement, the commission accruals and the geofence
-   * check (written, or linked). One round trip while the payment holds the float's lock.
+   * The agent's rows of one posting as one statement, written right after the payment in its transaction (the
+   * engine's `part`: in a group commit's call too): the day's usage counted (refused beyond the daily limit with
+   * `payment_part_refuse`, which rolls the payment back), the movement, the commission accruals and the geofence
+   * check (written, or linked). Built from the record before the commit; nothing here runs a query.
    */
-  async #writeAgentRows(
-    tx: Executor,
+  #agentRows(
     counter: Counter,
     type: AgentTransactionType,
     quote: CommissionQuote | null,
     check: ActionCheck,
-    record: TransactionRow,
-  ): Promise<void> {
+  ): NonNullable<MovementPlan['part']> {
     const { agent, amount } = counter;
-    const usage = tx
-      .insert(agentUsage)
-      .values({ agentId: agent.id, period: usagePeriod(), amountMinor: amount, count: 1 })
-      .onConflictDoUpdate({
-        target: [agentUsage.agentId, agentUsage.period],
-        set: {
-          amountMinor: sql`${agentUsage.amountMinor} + excluded.amount_minor`,
-          count: sql`${agentUsage.count} + 1`,
-        },
-      })
-      .returning({ amountMinor: agentUsage.amountMinor });
-    const movement = tx.insert(agentCashMovements).values({
-      transactionId: record.id,
-      agentId: agent.id,
-      storeId: counter.store.id,
-      operatorId: counter.scope.operatorId,
-      customerId: counter.customerId,
-      type,
-      amountMinor: amount,
-      currency: record.currency,
-    });
-    const accruals = quote ? this.#commissions()?.recordStatement(tx, record.id, type, quote) : null;
-    const located = check.pending
-      ? check.pending.statement(tx, record.id)
-      : this.#guard.linkStatement(tx, check.checkId, record.id);
-    const [row] = await rawRows<{ amount_minor: string }>(
-      tx,
-      // getSQL(): a statement in a WITH takes no parentheses of its own (drizzle adds them to embedded queries).
-      sql`with usage as (${usage.getSQL()}), movement as (${movement.getSQL()}), located as (${located.getSQL()})${
-        accruals ? sql`, accruals as (${accruals.getSQL()})` : sql``
-      } select amount_minor::text as amount_minor from usage`,
-    );
+    const db = this.#db;
     const daily = limitOf(agent, 'daily_minor');
-    const total = BigInt(row!.amount_minor);
-    if (daily !== null && total > daily) {
-      const used = total - amount;
-      const remaining = daily > used ? daily - used : 0n;
-      throw agentsErrors.AGENT_LIMIT_EXCEEDED({
-        params: { period: 'daily', limit: daily.toString(), remaining: remaining.toString() },
-        details: { period: 'daily', limit: daily, remaining },
-      });
-    }
+    return {
+      statement: (record) => {
+        const usage = db
+          .insert(agentUsage)
+          .values({ agentId: agent.id, period: usagePeriod(), amountMinor: amount, count: 1 })
+          .onConflictDoUpdate({
+            target: [agentUsage.agentId, agentUsage.period],
+            set: {
+              amountMinor: sql`${agentUsage.amountMinor} + excluded.amount_minor`,
+              count: sql`${agentUsage.count} + 1`,
+            },
+          })
+          .returning({ amountMinor: agentUsage.amountMinor });
+        const movement = db.insert(agentCashMovements).values({
+          transactionId: record.id,
+          agentId: agent.id,
+          storeId: counter.store.id,
+          operatorId: counter.scope.operatorId,
+          customerId: counter.customerId,
+          type,
+          amountMinor: amount,
+          currency: record.currency,
+        });
+        const accruals = quote ? this.#commissions()?.recordStatement(db, record.id, type, quote) : null;
+        const located = check.pending
+          ? check.pending.statement(db, record.id)
+          : this.#guard.linkStatement(db, check.checkId, record.id);
+        // Beyond the daily limit the statement raises, so the payment and these rows roll back together.
+        const refuse =
+          daily === null
+            ? sql`select 1 from usage`
+            : sql`select payment_part_refuse(${DAILY_LIMIT_REFUSAL}, jsonb_build_object('total', amount_minor::text)) from usage where amount_minor > ${daily}`;
+        // getSQL(): a statement in a WITH takes no parentheses of its own (drizzle adds them to embedded queries).
+        return sql`with usage as (${usage.getSQL()}), movement as (${movement.getSQL()}), located as (${located.getSQL()})${
+          accruals ? sql`, accruals as (${accruals.getSQL()})` : sql``
+        } ${refuse}`;
+      },
+      refusal: (refused) => {
+        if (refused.reason !== DAILY_LIMIT_REFUSAL || daily === null) return null;
+        const used = BigInt(String(refused.detail.total)) - amount;
+        const remaining = daily > used ? daily - used : 0n;
+        return agentsErrors.AGENT_LIMIT_EXCEEDED({
+          params: { period: 'daily', limit: daily.toString(), remaining: remaining.toString() },
+          details: { period: 'daily', limit: daily, remaining },
+        });
+      },
+    };
   }
 
   async #quote(agent: AgentRow, type: AgentTransactionType, amount: bigint, currency: string) {
     return (await this.#commissions()?.quote(agent, type, amount, currency)) ?? null;
   }
 
-  /** The plan's agent-side parts: commission legs, and inside the transaction usage, accruals, location link. */
+  /**
+   * The plan's agent-side parts: commission legs, and the agent's rows written with the payment (`part`). A plan
+   * with more rows of its own (`more`: a cash-out's code or approval taken) writes them in the same transaction.
+   */
   #agentParts(
     counter: Counter,
     type: AgentTransactionType,
     quote: CommissionQuote | null,
     check: ActionCheck,
     more?: (tx: Executor, record: TransactionRow) => Promise<void>,
-  ): Pick<MovementPlan, 'extraLegs' | 'beforeCommit'> {
+  ): Pick<MovementPlan, 'extraLegs' | 'beforeCommit' | 'part'> {
     return {
       extraLegs: quote ? () => quote.legs : undefined,
-      beforeCommit: async (tx, record) => {
-        await more?.(tx, record);
-        await this.#writeAgentRows(tx, counter, type, quote, check, record);
-      },
+      part: this.#agentRows(counter, type, quote, check),
+      ...(more ? { beforeCommit: more } : {}),
     };
   }
 
   /**
    * The posting: checked first without locks against the customer's wallet as read, so the engine commits in one
-   * call with the agent's rows (`beforeCommit`) in the same transaction. A refusal of that check goes to the locked
+   * call with the agent's rows (`part`): a cash-in in the group commit's call. A refusal of that check goes to the locked
    * commit, which checks again and records the refusal as it always did.
    */
   async #commit(plan: MovementPlan, wallet: WalletRow, context: RequestContext) {

@@ -40,6 +40,7 @@ export {
   completedEventPayload,
   type MovementPlan,
   newReference,
+  type PartRefusal,
   type Party,
   type PaymentScreen,
   type PrePostingHook,

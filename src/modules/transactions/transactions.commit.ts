@@ -8,7 +8,9 @@
  * calls are in flight into one `payment_commit_batch` call — one round trip and one database commit for the batch, an
  * outcome per payment. An idle process sends each payment at once, alone, through `payment_commit`.
  */
-import { getTableColumns } from 'drizzle-orm';
+import { getTableColumns, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pgUtils from 'pg/lib/utils.js';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, preparedRows, sqlState } from '../../platform/db.ts';
 import { GroupBatcher, type GroupBatchOptions, type Settled } from '../../platform/group-batch.ts';
@@ -43,6 +45,38 @@ export interface PaymentCommit {
   claim: { id: string; lockedUntil: Date; status: number; body: string } | null;
   /** A customer's PIN attempt compared inside the call ('pin' when it is not right with nothing to reset). */
   pin: { customerId: string; candidate: string } | null;
+  /** The plan's own rows, written right after the payment in its block (`payment_part_run`, migration 0058). */
+  part?: PaymentPart | null;
+}
+
+/** A statement as `payment_part_run` takes it: its text split at the placeholders, and each value in text form. */
+export interface PaymentPart {
+  fragments: string[];
+  params: (string | null)[];
+}
+
+const dialect = new PgDialect();
+
+/** A Drizzle statement as a part: the values in the text form node-postgres would bind (`prepareValue`). */
+export function paymentPart(statement: SQL): PaymentPart {
+  const query = dialect.sqlToQuery(statement);
+  const pieces = query.sql.split(/\$(\d+)/);
+  const fragments: string[] = [];
+  const params: (string | null)[] = [];
+  pieces.forEach((piece, index) => {
+    if (index % 2 === 0) fragments.push(piece);
+    else {
+      const value = pgUtils.prepareValue(query.params[Number(piece) - 1]);
+      params.push(
+        value === null || value === undefined
+          ? null
+          : Buffer.isBuffer(value)
+            ? `\\x${value.toString('hex')}`
+            : String(value),
+      );
+    }
+  });
+  return { fragments, params };
 }
 
 /** PC001: the idempotency claim was taken over by a retry (this holder ran past its lock). */
@@ -149,6 +183,28 @@ export async function commitPayment(db: Executor, input: PaymentCommit): Promise
   }
 }
 
+/** PP001: a payment part refused (`payment_part_refuse`). */
+const PART_REFUSED = 'PP001';
+
+/** A part's refusal in an error's cause chain (the batch's item error or the driver's), or null. */
+export function partRefusalOf(error: unknown): { reason: string; detail: Record<string, unknown> } | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth += 1) {
+    const node = current as { code?: unknown; message?: unknown; detail?: unknown; cause?: unknown };
+    if (node.code === PART_REFUSED) {
+      let detail: Record<string, unknown> = {};
+      try {
+        detail = typeof node.detail === 'string' ? (JSON.parse(node.detail) as Record<string, unknown>) : {};
+      } catch {
+        // A detail that is not JSON is not ours: the reason alone.
+      }
+      return { reason: String(node.message), detail };
+    }
+    current = node.cause;
+  }
+  return null;
+}
+
 /** A failed commit's error in the payment's terms: a claim taken over is 409 in progress; ledger refusals as such. */
 function commitError(error: unknown): unknown {
   if (sqlState(error) === CLAIM_TAKEN_OVER) return idempotencyErrors.inProgress();
@@ -160,7 +216,11 @@ export type CommitOutcome = 'committed' | 'stale' | 'pin';
 /** One payment as `payment_commit_batch` reads it: the one-payment call's values, by name. */
 function batchItem(input: PaymentCommit): Record<string, unknown> {
   const values = commitValues(input);
-  return Object.fromEntries(COMMIT_ARGS.map(([name], index) => [name, values[index]]));
+  const item: Record<string, unknown> = Object.fromEntries(
+    COMMIT_ARGS.map(([name], index) => [name, values[index]]),
+  );
+  if (input.part) item.part = input.part;
+  return item;
 }
 
 type BatchOutcome =
@@ -176,6 +236,21 @@ async function commitPaymentBatch(db: Executor, inputs: PaymentCommit[]): Promis
     [JSON.stringify(inputs.map(batchItem))],
   );
   return row!.outcomes;
+}
+
+/**
+ * One payment with a part of its own, as a batch of one (the part runs in the same call): its outcome, or its error
+ * in the payment's terms.
+ */
+export async function commitPaymentWithPart(db: Executor, input: PaymentCommit): Promise<CommitOutcome> {
+  let result: BatchOutcome;
+  try {
+    [result] = (await commitPaymentBatch(db, [input])) as [BatchOutcome];
+  } catch (error) {
+    throw commitError(error);
+  }
+  if (result.outcome === 'error') throw commitError(batchItemError(result));
+  return result.outcome;
 }
 
 /** The error a payment of a batch failed with, shaped as node-postgres reports a database error. */
@@ -226,8 +301,10 @@ export class PaymentCommitBatcher {
 
   async #send(inputs: PaymentCommit[]): Promise<Settled<CommitOutcome>[]> {
     if (inputs.length === 1) {
+      const input = inputs[0]!;
       try {
-        return [{ ok: true, value: await commitPayment(this.#db(), inputs[0]!) }];
+        const commit = input.part ? commitPaymentWithPart : commitPayment;
+        return [{ ok: true, value: await commit(this.#db(), input) }];
       } catch (error) {
         return [{ ok: false, error }];
       }

@@ -23,7 +23,14 @@ import type { PolicyService } from '../policy/index.ts';
 import { periodsOf, type WalletRow, type WalletState, type WalletsService } from '../wallets/index.ts';
 import type { PinCheck } from './transactions.authorize.ts';
 import { PaymentChecks } from './transactions.checks.ts';
-import { type CommitOutcome, commitPayment, PaymentCommitBatcher } from './transactions.commit.ts';
+import {
+  type CommitOutcome,
+  commitPayment,
+  commitPaymentWithPart,
+  PaymentCommitBatcher,
+  partRefusalOf,
+  paymentPart,
+} from './transactions.commit.ts';
 import type { PaymentCommit } from './transactions.config.ts';
 import { transactionErrors } from './transactions.errors.ts';
 import { transactionCompleted, transactionHeld } from './transactions.events.ts';
@@ -380,6 +387,10 @@ export class PaymentEngine {
           })
           .returning();
         await plan.beforeCommit?.(tx, record!);
+        if (plan.part)
+          await tx.execute(plan.part.statement(record!)).catch((error: unknown) => {
+            throw this.#partRefusal(plan, error) ?? error;
+          });
         crashPoint('transfer.after-record');
         await emitEvent(
           tx,
@@ -457,6 +468,12 @@ export class PaymentEngine {
     } catch (error) {
       throw this.#refusal(error, posting.legs, quote);
     }
+  }
+
+  /** A refusal of the plan's part (`payment_part_refuse`) in the plan's terms; null for any other error. */
+  #partRefusal(plan: MovementPlan, error: unknown) {
+    const refused = plan.part ? partRefusalOf(error) : null;
+    return refused ? plan.part!.refusal(refused) : null;
   }
 
   /** A ledger refusal in the payment's terms (the payer's balance, the counterparty's, a cap); other errors as they are. */
@@ -574,8 +591,10 @@ export class PaymentEngine {
       event: outboxRecord(transactionCompleted, { type: 'transaction', id }, completedEventPayload(record)),
       claim,
       pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
+      part: plan.part ? paymentPart(plan.part.statement(record)) : null,
     };
-    const commit = (executor: Executor) => commitPayment(executor, input);
+    const commit = (executor: Executor) =>
+      input.part ? commitPaymentWithPart(executor, input) : commitPayment(executor, input);
     const beforeCommit = plan.beforeCommit;
     try {
       // A plan that writes its own rows with the payment (beforeCommit) keeps the one call: the call, then those
@@ -597,7 +616,7 @@ export class PaymentEngine {
     } catch (error) {
       // A serialization failure or deadlock wrote nothing: the stepwise path retries those.
       if (RETRIED_STATES.has(sqlState(error) ?? '')) return null;
-      throw this.#refusal(error, posting.legs, checked.quote);
+      throw this.#partRefusal(plan, error) ?? this.#refusal(error, posting.legs, checked.quote);
     }
     if (outcome === 'stale') return null;
     if (outcome === 'pin') return 'pin';

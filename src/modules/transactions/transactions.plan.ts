@@ -3,8 +3,10 @@
  * hooks), the quote and the checks it passed, the record's reference and the `transaction.completed` payload.
  */
 import { randomInt } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
+import type { AppError } from '../../platform/errors.ts';
 import type { PayloadOf } from '../../platform/events.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import type { Leg } from '../ledger/index.ts';
@@ -57,9 +59,26 @@ export interface MovementPlan {
   allowFrozen?: boolean;
   /** Runs inside the transaction after posting (mark a QR code used, link a dispute …). */
   beforeCommit?: (tx: Executor, record: TransactionRow) => Promise<void>;
+  /**
+   * The plan's own rows as one statement written right after the posting, in the payment's transaction, built from
+   * the record before the commit: unlike `beforeCommit`, such a payment still joins the group commit (the statement
+   * runs inside the batch call, in the payment's own block). It refuses by selecting
+   * `payment_part_refuse(reason, detail)` (SQLSTATE PP001), which rolls the payment back; `refusal` says it in the
+   * plan's terms (null: not a reason the plan gives, and the error goes on as it is).
+   */
+  part?: {
+    statement: (record: TransactionRow) => SQL;
+    refusal: (refused: PartRefusal) => AppError | null;
+  };
   /** Response stored with the effect for Idempotency-Key replays. */
   claim?: IdempotencyClaim | null;
   status?: 201 | 200;
+}
+
+/** A part's refusal as `payment_part_refuse` raised it. */
+export interface PartRefusal {
+  reason: string;
+  detail: Record<string, unknown>;
 }
 
 export type PrePostingHook = (check: {
