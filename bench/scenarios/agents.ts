@@ -22,6 +22,7 @@ import { idempotencyKey } from '../lib/requests.ts';
 import type { Runner } from '../lib/runner.ts';
 import type { SeededCustomer } from '../lib/seed.ts';
 import { type BenchStore, seedAgentNetwork } from './agents-seed.ts';
+import { type ProfileEntry, profiled, profileSection } from './profile.ts';
 
 const CONNECTIONS = [8, 32];
 const SPREAD = 64;
@@ -199,6 +200,26 @@ export async function agentsScenario(bench: Runner): Promise<void> {
     plans,
   };
   section(agentsSection(results, { rounds, slice, verification }, anatomy.anatomies, plans));
+  // Where the API's time goes in a cash-in against a transfer: each under the profiler at 32 connections.
+  const profiles: ProfileEntry[] = [];
+  for (const variant of ['transfer', 'spread'] as const) {
+    const entry = await profiled(
+      bench,
+      `${LABELS[variant]}, 32 connections`,
+      requests[variant],
+      32,
+      S.profileSeconds,
+    );
+    if (entry) profiles.push(entry);
+  }
+  await bench.restartApi(1);
+  raw.agentsProfile = profiles.map((entry) => ({ name: entry.name, ...entry.summary }));
+  section(
+    profileSection(
+      profiles,
+      '### Agents: the API worker under `node --cpu-prof`, transfer against spread cash-in',
+    ),
+  );
 }
 
 function mergeWaits(samples: WaitSample[]): WaitSample {

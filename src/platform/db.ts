@@ -411,6 +411,15 @@ export async function rawRows<T extends Record<string, unknown>>(
   return result.rows;
 }
 
+/** Rows of a fixed SQL text with $1…$n parameters on any executor (unprepared; inside a transaction too). */
+export async function textRows<T extends Record<string, unknown>>(
+  db: Executor,
+  text: string,
+  values: readonly unknown[],
+): Promise<T[]> {
+  return rawRows<T>(db, boundSql(text, values));
+}
+
 /** A SQL text with $1…$n and its values as a Drizzle query (for executors that only take Drizzle's `sql`). */
 function boundSql(text: string, values: readonly unknown[]) {
   const parts = text.split(/\$(\d+)/);
@@ -434,5 +443,5 @@ export async function preparedRows<T extends Record<string, unknown>>(
   const client = (db as { $client?: unknown }).$client;
   if (client instanceof pg.Pool) return (await client.query<T>({ name, text, values: [...values] })).rows;
   if (client instanceof PGlite) return (await client.query<T>(text, [...values])).rows;
-  return rawRows<T>(db, boundSql(text, values));
+  return textRows<T>(db, text, values);
 }

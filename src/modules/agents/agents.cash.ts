@@ -17,7 +17,7 @@ import type { Principal } from '../../platform/http.ts';
 import type { IdempotencyClaim } from '../../platform/idempotency.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo, positiveAmount } from '../../platform/money.ts';
-import { customerIdByPhone, customerNames, customerStanding, normalisePhone } from '../customers/index.ts';
+import { customerNames, customerStandingByPhone, normalisePhone } from '../customers/index.ts';
 import type {
   Authorization,
   MovementPlan,
@@ -25,6 +25,7 @@ import type {
   TransactionsService,
 } from '../transactions/index.ts';
 import type { WalletRow, WalletsService } from '../wallets/index.ts';
+import { agentRowsStatement, DAILY_LIMIT_REFUSAL } from './agents.cash.part.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { floatRefusal } from './agents.float.ts';
 import type {
@@ -40,14 +41,12 @@ import type {
   PendingCheck,
   StoreRow,
 } from './agents.ports.ts';
-import { agentCashMovements, agentCashOutRequests, agentUsage } from './agents.tables.ts';
+import { agentCashMovements, agentCashOutRequests } from './agents.tables.ts';
 import type { WithdrawalCodes } from './agents.withdrawal.ts';
 
 export type CashOutRequestRow = typeof agentCashOutRequests.$inferSelect;
 
 const DEFAULT_REQUEST_TTL_MINUTES = 5;
-/** The reason the agent's rows give `payment_part_refuse` beyond the agent's daily limit. */
-const DAILY_LIMIT_REFUSAL = 'agent_daily_limit';
 
 export interface CashInInput {
   phone: string;
@@ -171,12 +170,11 @@ export class AgentCash {
     } catch {
       throw notFound();
     }
-    const customerId = await customerIdByPhone(this.#db, normalised);
-    if (!customerId) throw notFound();
-    const standing = await customerStanding(this.#db, customerId);
+    const standing = await customerStandingByPhone(this.#db, normalised);
     // As the customer principal: pending (not yet fully verified) and active customers transact; suspended and
     // closed ones do not. The wallet's tier limits apply either way.
     if (!standing || !['pending', 'active'].includes(standing.status) || standing.erasedAt) throw notFound();
+    const customerId = standing.id;
     const wallet = await this.#wallets.findCustomerWallet(customerId, currency);
     if (wallet?.status !== 'active') throw notFound();
     return { customerId, wallet };
@@ -226,45 +224,23 @@ export class AgentCash {
     check: ActionCheck,
   ): NonNullable<MovementPlan['part']> {
     const { agent, amount } = counter;
-    const db = this.#db;
     const daily = limitOf(agent, 'daily_minor');
     return {
-      statement: (record) => {
-        const usage = db
-          .insert(agentUsage)
-          .values({ agentId: agent.id, period: usagePeriod(), amountMinor: amount, count: 1 })
-          .onConflictDoUpdate({
-            target: [agentUsage.agentId, agentUsage.period],
-            set: {
-              amountMinor: sql`${agentUsage.amountMinor} + excluded.amount_minor`,
-              count: sql`${agentUsage.count} + 1`,
-            },
-          })
-          .returning({ amountMinor: agentUsage.amountMinor });
-        const movement = db.insert(agentCashMovements).values({
-          transactionId: record.id,
+      statement: (record) =>
+        agentRowsStatement({
           agentId: agent.id,
+          period: usagePeriod(),
+          amount,
+          transactionId: record.id,
           storeId: counter.store.id,
           operatorId: counter.scope.operatorId,
           customerId: counter.customerId,
           type,
-          amountMinor: amount,
           currency: record.currency,
-        });
-        const accruals = quote ? this.#commissions()?.recordStatement(db, record.id, type, quote) : null;
-        const located = check.pending
-          ? check.pending.statement(db, record.id)
-          : this.#guard.linkStatement(db, check.checkId, record.id);
-        // Beyond the daily limit the statement raises, so the payment and these rows roll back together.
-        const refuse =
-          daily === null
-            ? sql`select 1 from usage`
-            : sql`select payment_part_refuse(${DAILY_LIMIT_REFUSAL}, jsonb_build_object('total', amount_minor::text)) from usage where amount_minor > ${daily}`;
-        // getSQL(): a statement in a WITH takes no parentheses of its own (drizzle adds them to embedded queries).
-        return sql`with usage as (${usage.getSQL()}), movement as (${movement.getSQL()}), located as (${located.getSQL()})${
-          accruals ? sql`, accruals as (${accruals.getSQL()})` : sql``
-        } ${refuse}`;
-      },
+          quote,
+          check: check.pending ? { write: check.pending.row } : { link: check.checkId },
+          dailyLimit: daily,
+        }),
       refusal: (refused) => {
         if (refused.reason !== DAILY_LIMIT_REFUSAL || daily === null) return null;
         const used = BigInt(String(refused.detail.total)) - amount;

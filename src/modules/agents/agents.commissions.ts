@@ -22,7 +22,6 @@ import { batchTransfers, type LedgerService, type Leg } from '../ledger/index.ts
 import { findTransaction, type Party, type PaymentEngine } from '../transactions/index.ts';
 import type { WalletsService } from '../wallets/index.ts';
 import {
-  accrualsStatement,
   accruedBefore,
   agentRow,
   agentsOnPlan,
@@ -328,10 +327,6 @@ export class CommissionService implements CommissionPort {
     quote: CommissionQuote,
   ): Promise<void> {
     await insertAccruals(tx, this.#accrualRows(transactionId, type, quote));
-  }
-
-  recordStatement(tx: Executor, transactionId: string, type: AgentTransactionType, quote: CommissionQuote) {
-    return accrualsStatement(tx, this.#accrualRows(transactionId, type, quote));
   }
 
   #accrualRows(transactionId: string, type: AgentTransactionType, quote: CommissionQuote) {

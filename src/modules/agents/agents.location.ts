@@ -240,7 +240,7 @@ export class LocationGuardService implements LocationGuard {
       checkedAt: now,
     };
     const pending: PendingCheck = {
-      statement: (tx, transactionId) => tx.insert(agentLocationChecks).values({ ...row, transactionId }),
+      row,
       keep: async () => {
         await this.#db.insert(agentLocationChecks).values(row).onConflictDoNothing();
       },

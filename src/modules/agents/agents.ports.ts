@@ -67,10 +67,28 @@ export interface LocationDecision {
   decision: 'allowed' | 'flagged';
 }
 
+/** A clean geofence check's row, as the action's transaction writes it (linked to the transaction). */
+export interface PendingCheckRow {
+  id: string;
+  operatorId: string;
+  agentId: string;
+  storeId: string;
+  action: string;
+  latitude: number;
+  longitude: number;
+  accuracyM: number;
+  fixAt: Date;
+  distanceM: number;
+  outcome: string;
+  decision: 'allowed';
+  signals: string[];
+  checkedAt: Date;
+}
+
 /** A geofence check evaluated but not yet written (`LocationGuard.checkForAction`). */
 export interface PendingCheck {
-  /** The statement that writes the check linked to the action's transaction, run inside that transaction. */
-  statement(tx: Executor, transactionId: string): SQLWrapper;
+  /** The row the action's transaction writes, linked to it. */
+  row: PendingCheckRow;
   /** Writes the check alone (the action failed): every check is kept. */
   keep(): Promise<void>;
 }
@@ -146,13 +164,6 @@ export interface CommissionPort {
     type: AgentTransactionType,
     quote: CommissionQuote,
   ): Promise<void>;
-  /** `record` as a statement for the caller to run with its own writes (null when the quote accrues nothing). */
-  recordStatement(
-    tx: Executor,
-    transactionId: string,
-    type: AgentTransactionType,
-    quote: CommissionQuote,
-  ): SQLWrapper | null;
 }
 
 /**

@@ -100,6 +100,20 @@ export async function customerIdByPhone(db: Executor, phone: string): Promise<st
   return row?.id;
 }
 
+/** The standing of the customer a phone number belongs to, in one statement (an agent's cash-in asks per request). */
+export async function customerStandingByPhone(
+  db: Executor,
+  phone: string,
+): Promise<CustomerStanding | undefined> {
+  const [row] = await db
+    .select({ id: customers.id, status: customers.status, erasedAt: customers.erasedAt })
+    .from(customerPhones)
+    .innerJoin(customers, eq(customers.id, customerPhones.customerId))
+    .where(eq(customerPhones.phone, phone))
+    .limit(1);
+  return row;
+}
+
 /**
  * The blind index of the customer's national ID (null when none is on file or the customer was erased): the loans
  * fraud rules match applicants and deny lists on it without seeing the ID.

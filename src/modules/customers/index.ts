@@ -52,6 +52,7 @@ export {
   customerNames,
   customerNationalIdIndex,
   customerStanding,
+  customerStandingByPhone,
   lockLiveCustomer,
   rewrapCustomerKeys,
 } from './customers.repository.ts';

@@ -8,8 +8,7 @@
  * calls are in flight into one `payment_commit_batch` call — one round trip and one database commit for the batch, an
  * outcome per payment. An idle process sends each payment at once, alone, through `payment_commit`.
  */
-import { getTableColumns, type SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
+import { getTableColumns } from 'drizzle-orm';
 import pgUtils from 'pg/lib/utils.js';
 import { crashPoint } from '../../platform/crashpoints.ts';
 import { type Executor, preparedRows, sqlState } from '../../platform/db.ts';
@@ -49,24 +48,37 @@ export interface PaymentCommit {
   part?: PaymentPart | null;
 }
 
+/** A part's statement: a fixed text with $1…$n, and its values (as node-postgres would bind them). */
+export interface PartStatement {
+  text: string;
+  values: readonly unknown[];
+}
+
 /** A statement as `payment_part_run` takes it: its text split at the placeholders, and each value in text form. */
 export interface PaymentPart {
   fragments: string[];
   params: (string | null)[];
 }
 
-const dialect = new PgDialect();
+/** The fragments of each part's text (a part's text is a constant of its module: a handful, split once each). */
+const fragmentsOf = new Map<string, string[]>();
 
-/** A Drizzle statement as a part: the values in the text form node-postgres would bind (`prepareValue`). */
-export function paymentPart(statement: SQL): PaymentPart {
-  const query = dialect.sqlToQuery(statement);
-  const pieces = query.sql.split(/\$(\d+)/);
+/**
+ * A part's statement as `payment_part_run` takes it: its fixed text's fragments, and its values in the text form
+ * node-postgres would bind them in (`prepareValue`), each used where its $n stood (a $n used twice is sent twice).
+ */
+export function paymentPart(statement: PartStatement): PaymentPart {
+  let pieces = fragmentsOf.get(statement.text);
+  if (!pieces) {
+    pieces = statement.text.split(/\$(\d+)/);
+    fragmentsOf.set(statement.text, pieces);
+  }
   const fragments: string[] = [];
   const params: (string | null)[] = [];
   pieces.forEach((piece, index) => {
     if (index % 2 === 0) fragments.push(piece);
     else {
-      const value = pgUtils.prepareValue(query.params[Number(piece) - 1]);
+      const value = pgUtils.prepareValue(statement.values[Number(piece) - 1]);
       params.push(
         value === null || value === undefined
           ? null

@@ -8,7 +8,7 @@
  */
 import type { RequestContext } from '../../platform/audit.ts';
 import { crashPoint } from '../../platform/crashpoints.ts';
-import { type Executor, inTransaction, sqlState } from '../../platform/db.ts';
+import { type Executor, inTransaction, sqlState, textRows } from '../../platform/db.ts';
 import type { Dependencies } from '../../platform/dependencies.ts';
 import { AppError, errorBody } from '../../platform/errors.ts';
 import type { PayloadOf } from '../../platform/events.ts';
@@ -387,10 +387,12 @@ export class PaymentEngine {
           })
           .returning();
         await plan.beforeCommit?.(tx, record!);
-        if (plan.part)
-          await tx.execute(plan.part.statement(record!)).catch((error: unknown) => {
+        if (plan.part) {
+          const part = plan.part.statement(record!);
+          await textRows(tx, part.text, part.values).catch((error: unknown) => {
             throw this.#partRefusal(plan, error) ?? error;
           });
+        }
         crashPoint('transfer.after-record');
         await emitEvent(
           tx,

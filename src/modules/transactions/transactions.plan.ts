@@ -3,7 +3,6 @@
  * hooks), the quote and the checks it passed, the record's reference and the `transaction.completed` payload.
  */
 import { randomInt } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { AppError } from '../../platform/errors.ts';
@@ -62,12 +61,13 @@ export interface MovementPlan {
   /**
    * The plan's own rows as one statement written right after the posting, in the payment's transaction, built from
    * the record before the commit: unlike `beforeCommit`, such a payment still joins the group commit (the statement
-   * runs inside the batch call, in the payment's own block). It refuses by selecting
+   * runs inside the batch call, in the payment's own block). A fixed text with $1…$n and its values (no query
+   * building per payment: it is on the money path). It refuses by selecting
    * `payment_part_refuse(reason, detail)` (SQLSTATE PP001), which rolls the payment back; `refusal` says it in the
    * plan's terms (null: not a reason the plan gives, and the error goes on as it is).
    */
   part?: {
-    statement: (record: TransactionRow) => SQL;
+    statement: (record: TransactionRow) => { text: string; values: readonly unknown[] };
     refusal: (refused: PartRefusal) => AppError | null;
   };
   /** Response stored with the effect for Idempotency-Key replays. */
