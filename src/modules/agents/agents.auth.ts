@@ -31,6 +31,7 @@ import {
   findOperatorByPhone,
   findStore,
   type OperatorStanding,
+  operatorScopeQuery,
   operatorStandingQuery,
 } from './agents.network.repository.ts';
 import { operatorPinHash, operatorView } from './agents.network.ts';
@@ -113,7 +114,7 @@ export class AgentAuth implements OperatorScopes {
 
   async scopeOf(principal: Principal): Promise<OperatorScope> {
     if (principal.type !== 'agent_operator') throw authErrors.scopeRequired();
-    const operator = await findOperator(this.#db, principal.id);
+    const [operator] = await operatorScopeQuery(this.#db).execute({ id: principal.id });
     if (!operator || operator.status === 'closed') throw codes.AGENT_OPERATOR_NOT_FOUND();
     return {
       operatorId: operator.id,

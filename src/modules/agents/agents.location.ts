@@ -15,7 +15,7 @@
  *   transaction to the check afterwards (`linkTransaction`).
  */
 import { and, desc, eq, gte, lt, ne, sql } from 'drizzle-orm';
-import { type Executor, inTransaction } from '../../platform/db.ts';
+import { type Executor, inTransaction, perDatabase } from '../../platform/db.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { agentsErrors } from './agents.errors.ts';
 import { distanceMetres, distanceToFence } from './agents.geo.ts';
@@ -43,6 +43,26 @@ const FUTURE_SKEW_MS = 30_000;
 
 export const SPOOFING_SIGNALS = ['implausible_accuracy', 'impossible_speed', 'mock_location'] as const;
 export type SpoofingSignal = (typeof SPOOFING_SIGNALS)[number];
+
+/** An operator's last fix (the speed check's reference), by a value or (prepared) a placeholder. */
+function previousFixOf(db: Executor, operatorId: string | ReturnType<typeof sql.placeholder>) {
+  return db
+    .select({
+      lat: agentLocationChecks.latitude,
+      lon: agentLocationChecks.longitude,
+      accuracyM: agentLocationChecks.accuracyM,
+      fixAt: agentLocationChecks.fixAt,
+    })
+    .from(agentLocationChecks)
+    .where(eq(agentLocationChecks.operatorId, operatorId))
+    .orderBy(desc(agentLocationChecks.checkedAt), desc(agentLocationChecks.id))
+    .limit(1);
+}
+
+/** `previousFixOf` built once per database handle: every money action reads it outside a transaction. */
+const previousFixQuery = perDatabase((db: Executor) =>
+  previousFixOf(db, sql.placeholder('operatorId')).prepare('agent_operator_previous_fix'),
+);
 
 export interface PreviousFix {
   lat: number;
@@ -286,17 +306,10 @@ export class LocationGuardService implements LocationGuard {
   }
 
   async #previousFix(tx: Executor, operatorId: string): Promise<PreviousFix | null> {
-    const [row] = await tx
-      .select({
-        lat: agentLocationChecks.latitude,
-        lon: agentLocationChecks.longitude,
-        accuracyM: agentLocationChecks.accuracyM,
-        fixAt: agentLocationChecks.fixAt,
-      })
-      .from(agentLocationChecks)
-      .where(eq(agentLocationChecks.operatorId, operatorId))
-      .orderBy(desc(agentLocationChecks.checkedAt), desc(agentLocationChecks.id))
-      .limit(1);
+    // Prepared outside a transaction (every money action); inside one (a check under the operator's lock), built there.
+    const [row] = await (tx === this.#db
+      ? previousFixQuery(tx).execute({ operatorId })
+      : previousFixOf(tx, operatorId));
     return row ?? null;
   }
 

@@ -4,7 +4,7 @@
  */
 import { and, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../platform/db.ts';
+import { type Executor, perDatabase } from '../../platform/db.ts';
 import { humanNumber } from '../../platform/ids.ts';
 import type { AgentRow, OperatorRow, StoreRow } from './agents.ports.ts';
 import { agentOperatorDevices, agentOperators, agentStores, agents } from './agents.tables.ts';
@@ -30,16 +30,41 @@ export async function findAgentAtStore(
   agentId: string,
   storeId: string,
 ): Promise<{ agent: AgentRow; store: StoreRow | null; parentStatus: string | null } | undefined> {
-  const parent = alias(agents, 'parent_agent');
-  const [row] = await db
-    .select({ agent: agents, store: agentStores, parentStatus: parent.status })
-    .from(agents)
-    .leftJoin(agentStores, and(eq(agentStores.id, storeId), eq(agentStores.agentId, agents.id)))
-    .leftJoin(parent, eq(parent.id, agents.parentId))
-    .where(eq(agents.id, agentId))
-    .limit(1);
+  const [row] = await agentAtStore(db).execute({ agentId, storeId });
   return row;
 }
+
+/** `findAgentAtStore`'s read, built once per database handle (every operator money action runs it). */
+const agentAtStore = perDatabase((db: Executor) => {
+  const parent = alias(agents, 'parent_agent');
+  return db
+    .select({ agent: agents, store: agentStores, parentStatus: parent.status })
+    .from(agents)
+    .leftJoin(
+      agentStores,
+      and(eq(agentStores.id, sql.placeholder('storeId')), eq(agentStores.agentId, agents.id)),
+    )
+    .leftJoin(parent, eq(parent.id, agents.parentId))
+    .where(eq(agents.id, sql.placeholder('agentId')))
+    .limit(1)
+    .prepare('agent_at_store');
+});
+
+/** What an operator's scope is made of (`scopeOf`, every operator route), built once per database handle. */
+export const operatorScopeQuery = perDatabase((db: Executor) =>
+  db
+    .select({
+      id: agentOperators.id,
+      agentId: agentOperators.agentId,
+      storeId: agentOperators.storeId,
+      role: agentOperators.role,
+      status: agentOperators.status,
+    })
+    .from(agentOperators)
+    .where(eq(agentOperators.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('agent_operator_scope'),
+);
 
 export async function findOperator(db: Executor, id: string, lock = false): Promise<OperatorRow | undefined> {
   const query = db.select().from(agentOperators).where(eq(agentOperators.id, id)).limit(1);

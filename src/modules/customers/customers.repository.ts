@@ -2,9 +2,9 @@
  * What other modules read of customers (read models) and the module's key rotation; each takes the executor it runs
  * on. Other modules call these through the module's index.ts, never the tables.
  */
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { KeyRing } from '../../platform/crypto.ts';
-import type { Executor } from '../../platform/db.ts';
+import { type Executor, perDatabase } from '../../platform/db.ts';
 import { rewrapColumns } from '../../platform/key-rotation.ts';
 import { customerPhones, customers } from './customers.tables.ts';
 
@@ -100,19 +100,24 @@ export async function customerIdByPhone(db: Executor, phone: string): Promise<st
   return row?.id;
 }
 
-/** The standing of the customer a phone number belongs to, in one statement (an agent's cash-in asks per request). */
+/** The standing of the customer a phone number belongs to, in one prepared statement (an agent's cash-in asks). */
 export async function customerStandingByPhone(
   db: Executor,
   phone: string,
 ): Promise<CustomerStanding | undefined> {
-  const [row] = await db
+  const [row] = await standingByPhone(db).execute({ phone });
+  return row;
+}
+
+const standingByPhone = perDatabase((db: Executor) =>
+  db
     .select({ id: customers.id, status: customers.status, erasedAt: customers.erasedAt })
     .from(customerPhones)
     .innerJoin(customers, eq(customers.id, customerPhones.customerId))
-    .where(eq(customerPhones.phone, phone))
-    .limit(1);
-  return row;
-}
+    .where(eq(customerPhones.phone, sql.placeholder('phone')))
+    .limit(1)
+    .prepare('customer_standing_by_phone'),
+);
 
 /**
  * The blind index of the customer's national ID (null when none is on file or the customer was erased): the loans
