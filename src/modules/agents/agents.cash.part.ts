@@ -1,8 +1,9 @@
 /**
  * The agent's rows of one cash movement, written with its payment as the engine's `part` (inside the group commit's
  * call): the day's usage counted, the movement, the commission accruals, and the geofence check written (a clean
- * check evaluated without the lock) or linked. One fixed text: nothing is built per cash movement but its values
- * (the query builder was a third of a cash-in's API time when these rows were built as four Drizzle inserts).
+ * check evaluated without the lock) or linked, by `agent_cash_rows` (migration 0059). One fixed call: nothing is
+ * built per cash movement but its values (the query builder was a third of a cash-in's API time when these rows
+ * were built as four Drizzle inserts), and PostgreSQL keeps the function's plans.
  *
  * Beyond the agent's daily limit it refuses with `payment_part_refuse` (migration 0058): the payment rolls back
  * with these rows, alone.
@@ -13,35 +14,9 @@ import type { AgentTransactionType, CommissionQuote, PendingCheckRow } from './a
 /** The reason the agent's rows give `payment_part_refuse` beyond the agent's daily limit. */
 export const DAILY_LIMIT_REFUSAL = 'agent_daily_limit';
 
-// $1 agent, $2 usage period, $3 amount, $4 transaction, $5 store, $6 operator, $7 customer, $8 type, $9 currency,
-// $10 accruals (JSON), $11 the check to write (JSON, or an empty array), $12 the check to link (or null),
-// $13 the refusal's reason, $14 the daily limit (null: none).
-const AGENT_ROWS = `with usage as (
-  insert into agent_usage (agent_id, period, amount_minor, count) values ($1::uuid, $2::text, $3::bigint, 1)
-  on conflict (agent_id, period) do update
-    set amount_minor = agent_usage.amount_minor + excluded.amount_minor, count = agent_usage.count + 1
-  returning amount_minor
-), movement as (
-  insert into agent_cash_movements (transaction_id, agent_id, store_id, operator_id, customer_id, type, amount_minor, currency)
-  values ($4::uuid, $1::uuid, $5::uuid, $6::uuid, $7::uuid, $8::text, $3::bigint, $9::char(3))
-), accruals as (
-  insert into agent_commissions (id, transaction_id, agent_id, source_agent_id, transaction_type, amount_minor, currency)
-  select a.id, $4::uuid, a.agent_id, a.source_agent_id, $8::text, a.amount_minor, $9::char(3)
-    from jsonb_to_recordset($10::jsonb) as a(id uuid, agent_id uuid, source_agent_id uuid, amount_minor bigint)
-  on conflict do nothing
-), written as (
-  insert into agent_location_checks (id, operator_id, agent_id, store_id, action, latitude, longitude, accuracy_m,
-    fix_at, distance_m, outcome, decision, signals, transaction_id, checked_at)
-  select c.id, c.operator_id, c.agent_id, c.store_id, c.action, c.latitude, c.longitude, c.accuracy_m, c.fix_at,
-    c.distance_m, c.outcome, c.decision, c.signals, $4::uuid, c.checked_at
-    from jsonb_to_recordset($11::jsonb) as c(id uuid, operator_id uuid, agent_id uuid, store_id uuid, action text,
-      latitude float8, longitude float8, accuracy_m float8, fix_at timestamptz, distance_m float8, outcome text,
-      decision text, signals jsonb, checked_at timestamptz)
-), linked as (
-  update agent_location_checks set transaction_id = $4::uuid where id = $12::uuid and transaction_id is null
-)
-select payment_part_refuse($13::text, jsonb_build_object('total', amount_minor::text))
-  from usage where amount_minor > $14::bigint`;
+// agent_cash_rows (migration 0059) holds the statements; the part only calls it, so each keeps its plan.
+const AGENT_ROWS = `select agent_cash_rows($1::uuid, $2::text, $3::bigint, $4::uuid, $5::uuid, $6::uuid, $7::uuid,
+  $8::text, $9::text, $10::jsonb, $11::jsonb, $12::uuid, $13::text, $14::bigint)`;
 
 export interface AgentRowsInput {
   agentId: string;
