@@ -36,6 +36,7 @@ import type {
   CommissionQuote,
   DeviceLocation,
   LocationGuard,
+  OperatorCounter,
   OperatorScope,
   OperatorScopes,
   PendingCheck,
@@ -107,6 +108,8 @@ interface Counter {
   scope: OperatorScope;
   agent: AgentRow;
   store: StoreRow;
+  /** The operator's last fix when read with the store (the geofence's speed check); else the guard reads it. */
+  lastFix?: OperatorCounter['lastFix'];
   customerId: string;
   wallet: WalletRow;
   amount: bigint;
@@ -193,10 +196,13 @@ export class AgentCash {
 
   /** The checks every operator money action passes before the geofence and the posting. */
   async #counter(principal: Principal, input: CashInInput): Promise<Counter> {
-    const scope = await this.#scopes.scopeOf(principal);
-    if (!principal.permissions.has('agent_op:transact')) throw commonErrors.forbidden();
-    // The agent, the store and the super-agent's status in one read (live: a suspension blocks at once).
-    const { agent, store } = await this.#directory.operationalStore(scope, input.store_id ?? null);
+    // The operator, the agent, the store, the super-agent's status and the last fix in one read (live: a suspension
+    // blocks at once).
+    const { scope, agent, store, lastFix } = await this.#directory.operatorCounter(
+      principal,
+      input.store_id ?? null,
+      'agent_op:transact',
+    );
     const amount = positiveAmount(input.amount);
     currencyInfo(input.currency);
     if (input.currency !== agent.currency)
@@ -208,7 +214,7 @@ export class AgentCash {
         details: { period: 'single', limit: single, remaining: single },
       });
     const { customerId, wallet } = await this.#customer(input.phone, input.currency);
-    return { scope, agent, store, customerId, wallet, amount };
+    return { scope, agent, store, lastFix, customerId, wallet, amount };
   }
 
   /**

@@ -228,7 +228,8 @@ export class LocationGuardService implements LocationGuard {
     storeId: string;
     action: string;
     location: DeviceLocation;
-    known: { agent: AgentRow; store: StoreRow };
+    /** The operator's agent and store as just read; with the operator's last fix when it was read with them. */
+    known: { agent: AgentRow; store: StoreRow; lastFix?: PreviousFix | null };
   }): Promise<CheckResult & { pending: PendingCheck | null }> {
     const { scope, action, location, known } = input;
     if (known.store.id !== input.storeId) return { ...(await this.check(input)), pending: null };
@@ -237,7 +238,8 @@ export class LocationGuardService implements LocationGuard {
       fence: known.store.geofence,
       location,
       now,
-      previous: await this.#previousFix(this.#db, scope.operatorId),
+      previous:
+        known.lastFix !== undefined ? known.lastFix : await this.#previousFix(this.#db, scope.operatorId),
       settings: this.settings,
     });
     if (evaluation.outcome !== 'inside' || evaluation.signals.length > 0)
@@ -270,11 +272,7 @@ export class LocationGuardService implements LocationGuard {
 
   /** Links the money action's transaction to its check (once; a second link changes nothing). */
   async linkTransaction(executor: Executor, checkId: string, transactionId: string): Promise<void> {
-    await this.linkStatement(executor, checkId, transactionId);
-  }
-
-  linkStatement(executor: Executor, checkId: string, transactionId: string) {
-    return executor
+    await executor
       .update(agentLocationChecks)
       .set({ transactionId })
       .where(and(eq(agentLocationChecks.id, checkId), sql`${agentLocationChecks.transactionId} is null`));

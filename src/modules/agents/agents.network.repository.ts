@@ -21,33 +21,63 @@ export async function findStore(db: Executor, id: string, lock = false): Promise
   return row;
 }
 
-/**
- * An agent with one of its stores (null when the store is not the agent's) and its super-agent's status (null
- * without one): what an operator's money action checks, in one read.
- */
-export async function findAgentAtStore(
-  db: Executor,
-  agentId: string,
-  storeId: string,
-): Promise<{ agent: AgentRow; store: StoreRow | null; parentStatus: string | null } | undefined> {
-  const [row] = await agentAtStore(db).execute({ agentId, storeId });
-  return row;
+/** An operator's last fix, as the counter read returns it (JSON: the time as text). */
+interface LastFixJson {
+  lat: number;
+  lon: number;
+  accuracyM: number;
+  fixAt: string;
 }
 
-/** `findAgentAtStore`'s read, built once per database handle (every operator money action runs it). */
-const agentAtStore = perDatabase((db: Executor) => {
+/**
+ * Everything an operator's money action checks before its geofence and posting, in one prepared read: the operator
+ * (its scope), its agent, the store it acts at (the one named, or the teller's own; null when it is not the agent's),
+ * the super-agent's status, and the operator's last fix (the speed check's reference).
+ */
+export async function findOperatorCounter(db: Executor, operatorId: string, storeId: string | null) {
+  const [row] = await operatorCounterQuery(db).execute({ operatorId, storeId });
+  if (!row) return undefined;
+  const fix = row.lastFix;
+  return {
+    ...row,
+    lastFix: fix
+      ? { lat: fix.lat, lon: fix.lon, accuracyM: fix.accuracyM, fixAt: new Date(fix.fixAt) }
+      : null,
+  };
+}
+
+const operatorCounterQuery = perDatabase((db: Executor) => {
   const parent = alias(agents, 'parent_agent');
   return db
-    .select({ agent: agents, store: agentStores, parentStatus: parent.status })
-    .from(agents)
+    .select({
+      operator: {
+        id: agentOperators.id,
+        agentId: agentOperators.agentId,
+        storeId: agentOperators.storeId,
+        role: agentOperators.role,
+        status: agentOperators.status,
+      },
+      agent: agents,
+      store: agentStores,
+      parentStatus: parent.status,
+      lastFix: sql<LastFixJson | null>`(select json_build_object('lat', c.latitude, 'lon', c.longitude,
+          'accuracyM', c.accuracy_m, 'fixAt', c.fix_at)
+        from agent_location_checks c where c.operator_id = ${agentOperators.id}
+        order by c.checked_at desc, c.id desc limit 1)`,
+    })
+    .from(agentOperators)
+    .innerJoin(agents, eq(agents.id, agentOperators.agentId))
     .leftJoin(
       agentStores,
-      and(eq(agentStores.id, sql.placeholder('storeId')), eq(agentStores.agentId, agents.id)),
+      and(
+        eq(agentStores.id, sql`coalesce(${sql.placeholder('storeId')}::uuid, ${agentOperators.storeId})`),
+        eq(agentStores.agentId, agents.id),
+      ),
     )
     .leftJoin(parent, eq(parent.id, agents.parentId))
-    .where(eq(agents.id, sql.placeholder('agentId')))
+    .where(eq(agentOperators.id, sql.placeholder('operatorId')))
     .limit(1)
-    .prepare('agent_at_store');
+    .prepare('agent_operator_counter');
 });
 
 /** What an operator's scope is made of (`scopeOf`, every operator route), built once per database handle. */

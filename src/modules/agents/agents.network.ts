@@ -12,7 +12,7 @@ import { type RequestContext, writeAudit } from '../../platform/audit.ts';
 import { hashPassword, keyedHash } from '../../platform/crypto.ts';
 import { type Executor, inTransaction } from '../../platform/db.ts';
 import { commonErrors } from '../../platform/errors.ts';
-import { decodeCursor, paginate } from '../../platform/http.ts';
+import { decodeCursor, type Principal, paginate } from '../../platform/http.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import type { ApprovalService } from '../approvals/index.ts';
@@ -25,8 +25,8 @@ import {
   activeDevice,
   devicesOf,
   findAgent,
-  findAgentAtStore,
   findOperator,
+  findOperatorCounter,
   findStore,
   listAgents,
   listOperators,
@@ -36,7 +36,28 @@ import {
   storesOf,
   violatedConstraint,
 } from './agents.network.repository.ts';
-import type { AgentDirectory, AgentRow, OperatorRow, OperatorScope, StoreRow } from './agents.ports.ts';
+import type {
+  AgentDirectory,
+  AgentRow,
+  OperatorCounter,
+  OperatorRow,
+  OperatorScope,
+  StoreRow,
+} from './agents.ports.ts';
+
+/** An agent and store read together, both operational (AGENT_NOT_ACTIVE otherwise), or 404 without the store. */
+function operational(
+  row: { agent: AgentRow; store: StoreRow | null; parentStatus: string | null } | undefined,
+): { agent: AgentRow; store: StoreRow } {
+  if (!row?.store) throw networkErrors.storeNotFound();
+  const { agent, store } = row;
+  if (agent.status !== 'active') throw networkErrors.notActive(`agent ${agent.status}`);
+  if (agent.parentId && row.parentStatus !== 'active')
+    throw networkErrors.notActive(`super-agent ${row.parentStatus ?? 'missing'}`);
+  if (store.status !== 'active') throw networkErrors.notActive(`store ${store.status}`);
+  return { agent, store };
+}
+
 import {
   type AgentKind,
   type AgentLimits,
@@ -313,22 +334,33 @@ export class AgentNetwork implements AgentDirectory {
     return store;
   }
 
-  async operationalStore(
-    scope: OperatorScope,
-    storeId?: string | null,
-  ): Promise<{ agent: AgentRow; store: StoreRow }> {
+  async operatorCounter(
+    principal: Principal,
+    storeId: string | null,
+    permission: string,
+  ): Promise<OperatorCounter> {
+    // scopeOf's refusals, the permission, then storeFor's and assertOperational's: one read (status read live).
+    if (principal.type !== 'agent_operator') throw codes.AGENT_SCOPE_REQUIRED();
+    if (!principal.permissions.has(permission)) throw commonErrors.forbidden();
+    const row = await findOperatorCounter(this.#db, principal.id, storeId);
+    if (!row || row.operator.status === 'closed') throw codes.AGENT_OPERATOR_NOT_FOUND();
+    const { operator } = row;
+    const scope = {
+      operatorId: operator.id,
+      agentId: operator.agentId,
+      storeId: operator.storeId,
+      role: operator.role,
+    };
+    this.#storeIdFor(scope, storeId);
+    return { scope, ...operational(row), lastFix: row.lastFix };
+  }
+
+  /** The store an operator acts at: the one named or the teller's own; a teller acts only at their own (404). */
+  #storeIdFor(scope: OperatorScope, storeId?: string | null): string {
     const id = storeId ?? scope.storeId;
     if (!id) throw networkErrors.storeNotFound();
-    // The same rules and refusals as storeFor, agent and assertOperational, in one read (status read live).
     if (scope.storeId && scope.storeId !== id) throw networkErrors.storeNotFound();
-    const row = await findAgentAtStore(this.#db, scope.agentId, id);
-    if (!row?.store) throw networkErrors.storeNotFound();
-    const { agent, store } = row;
-    if (agent.status !== 'active') throw networkErrors.notActive(`agent ${agent.status}`);
-    if (agent.parentId && row.parentStatus !== 'active')
-      throw networkErrors.notActive(`super-agent ${row.parentStatus ?? 'missing'}`);
-    if (store.status !== 'active') throw networkErrors.notActive(`store ${store.status}`);
-    return { agent, store };
+    return id;
   }
 
   async assertOperational(agent: AgentRow, store?: StoreRow | null): Promise<void> {

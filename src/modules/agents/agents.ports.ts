@@ -8,7 +8,6 @@
  * - cash: cash-in, cash-out (withdrawal code or customer approval), agent limits.
  * - commissions: plans, accrual inside the posting, payouts, clawback, performance.
  */
-import type { SQLWrapper } from 'drizzle-orm';
 import type { RequestContext } from '../../platform/audit.ts';
 import type { Executor } from '../../platform/db.ts';
 import type { Principal } from '../../platform/http.ts';
@@ -118,11 +117,10 @@ export interface LocationGuard {
     storeId: string;
     action: string;
     location: DeviceLocation;
-    known: { agent: AgentRow; store: StoreRow };
+    /** The operator's agent and store as just read; with the operator's last fix when it was read with them. */
+    known: { agent: AgentRow; store: StoreRow; lastFix?: OperatorCounter['lastFix'] };
   }): Promise<LocationDecision & { pending: PendingCheck | null }>;
   linkTransaction(executor: Executor, checkId: string, transactionId: string): Promise<void>;
-  /** `linkTransaction` as a statement for the caller to run with its own writes. */
-  linkStatement(executor: Executor, checkId: string, transactionId: string): SQLWrapper;
 }
 
 /** The network's reads that the other areas need (rows as stored; active checks throw the area's errors). */
@@ -134,11 +132,20 @@ export interface AgentDirectory {
   storeFor(scope: OperatorScope, storeId?: string | null): Promise<StoreRow>;
   /** Throws AGENT_NOT_ACTIVE (403) unless the agent, its super-agent (if any) and the store are active. */
   assertOperational(agent: AgentRow, store?: StoreRow | null): Promise<void>;
-  /** `storeFor`, `agent` and `assertOperational` in one read: the operator's agent and store, both operational. */
-  operationalStore(
-    scope: OperatorScope,
-    storeId?: string | null,
-  ): Promise<{ agent: AgentRow; store: StoreRow }>;
+  /**
+   * An operator's money action's counter in one read: `scopeOf`'s refusals, the permission (403), the store the
+   * operator acts at (`storeFor`'s 404s), agent, super-agent and store operational (`assertOperational`'s 403), and
+   * the operator's last fix.
+   */
+  operatorCounter(principal: Principal, storeId: string | null, permission: string): Promise<OperatorCounter>;
+}
+
+/** What `AgentDirectory.operatorCounter` reads: the scope, the operational agent and store, the last fix. */
+export interface OperatorCounter {
+  scope: OperatorScope;
+  agent: AgentRow;
+  store: StoreRow;
+  lastFix: { lat: number; lon: number; accuracyM: number; fixAt: Date } | null;
 }
 
 /** A commission for one cash-in or cash-out: the legs posted with it and the accrual rows to write. */
