@@ -31,7 +31,7 @@ describe('group batch', () => {
     assert.deepEqual(calls, [[1]], 'sent before anything else happened');
     release();
     assert.equal(await answer, 'done 1');
-    assert.deepEqual(batcher.stats, { calls: 1, items: 1, batches: 0, largest: 1 });
+    assert.deepEqual(batcher.stats, { calls: 1, items: 1, batches: 0, largest: 1, deferred: 0 });
   });
 
   test('items arriving while the calls are busy go together, each with its own outcome', async () => {
@@ -49,7 +49,7 @@ describe('group batch', () => {
     assert.deepEqual(calls[2], [6, 7]);
     release();
     assert.deepEqual(await Promise.all(queued), ['done 2', 'done 3', 'refused 5', 'done 6', 'done 7']);
-    assert.deepEqual(batcher.stats, { calls: 3, items: 6, batches: 2, largest: 3 });
+    assert.deepEqual(batcher.stats, { calls: 3, items: 6, batches: 2, largest: 3, deferred: 0 });
   });
 
   test('a call that fails fails every item it carried, and only those', async () => {
@@ -81,5 +81,42 @@ describe('group batch', () => {
     release();
     release();
     assert.deepEqual(await Promise.all(answers), ['done 1', 'done 2', 'done 3']);
+  });
+
+  test('with keys, no call takes an item whose key a call in flight holds; it goes, in order, in a later call', async () => {
+    const { calls, run, release } = gatedRun();
+    // Items 1x lock "a", 2x lock "b", 3x lock nothing shared.
+    const keysOf = (item: number) => [`k${Math.floor(item / 10)}`];
+    const batcher = new GroupBatcher(run, { maxBatch: 8, concurrency: 2, keysOf });
+    const first = batcher.submit(11);
+    // Concurrency 2: a second call may go now, but not with 12 (its key is held by the call in flight).
+    const second = batcher.submit(12);
+    const third = batcher.submit(21);
+    await tick();
+    assert.deepEqual(calls, [[11], [21]], '21 went beside 11; 12 waits for the call holding its key');
+    assert.equal(batcher.queued, 1);
+    const more = [13, 22, 31].map((item) => batcher.submit(item));
+    await tick();
+    assert.equal(calls.length, 2, 'both calls are in flight: everything queues');
+    // The call of 11 returns: k1 is free again, so 12 and 13 go with 31; 22 still waits on the call of 21 (k2).
+    const gates = calls.length;
+    release();
+    assert.equal(await first, 'done 11');
+    await tick();
+    assert.equal(calls.length, gates + 1);
+    assert.deepEqual(calls[2], [12, 13, 31], 'k1 is free now: the queue goes in order, 22 still waits on k2');
+    assert.ok(batcher.stats.deferred > 0);
+    release();
+    release();
+    await tick();
+    assert.deepEqual(calls[3], [22]);
+    release();
+    assert.deepEqual(await Promise.all([second, third, ...more]), [
+      'done 12',
+      'done 21',
+      'done 13',
+      'done 22',
+      'done 31',
+    ]);
   });
 });

@@ -46,6 +46,11 @@ export interface PaymentCommit {
   pin: { customerId: string; candidate: string } | null;
   /** The plan's own rows, written right after the payment in its block (`payment_part_run`, migration 0058). */
   part?: PaymentPart | null;
+  /**
+   * The rows the commit locks that concurrent payments contend for: its wallets and the ledger accounts that are its
+   * parties (a store's float, a till). The group commit keeps two calls in flight off each other's (`keysOf`).
+   */
+  locks: string[];
 }
 
 /** A part's statement: a fixed text with $1…$n, and its values (as node-postgres would bind them). */
@@ -287,6 +292,9 @@ export class PaymentCommitBatcher {
     this.#db = db;
     this.#batcher = new GroupBatcher((inputs) => this.#send(inputs), {
       ...options,
+      // A call never waits in PostgreSQL on another call's locks: a payment whose wallet or locked party account a
+      // call in flight holds goes in the next call (a hot float's cash-ins together, one call at a time).
+      keysOf: (input: PaymentCommit) => input.locks,
       counters: {
         calls: processCounter('payment_commit_calls_total', 'Payment commit calls made by the group commit'),
         items: processCounter(

@@ -594,6 +594,12 @@ export class PaymentEngine {
       claim,
       pin: pin && { customerId: pin.customerId, candidate: pin.candidate },
       part: plan.part ? paymentPart(plan.part.statement(record)) : null,
+      locks: [
+        ...checked.facts.keys(),
+        ...[plan.source, plan.destination].flatMap((party) =>
+          party.kind === 'account' ? [party.accountId] : [],
+        ),
+      ],
     };
     const commit = (executor: Executor) =>
       input.part ? commitPaymentWithPart(executor, input) : commitPayment(executor, input);
