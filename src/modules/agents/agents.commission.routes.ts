@@ -150,6 +150,8 @@ export function commissionRoutes(
             'WALLET_CLOSED',
             'BALANCE_CAP_EXCEEDED',
             'COUNTERPARTY_INSUFFICIENT_FUNDS',
+            // A payout to the owner's wallet is screened like any payment (AML): it may be blocked.
+            'TRANSACTION_BLOCKED',
           ],
         },
         schema: {

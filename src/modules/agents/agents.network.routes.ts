@@ -179,6 +179,8 @@ export function agentNetworkRoutes(network: AgentNetwork, scopes: AgentAuth): Fa
             'AGENT_FLOAT_INSUFFICIENT',
             'AGENT_COMMISSION_PAYOUT_CHANGED',
             'BALANCE_CAP_EXCEEDED',
+            // The sweep to the owner's wallet is a payment like any other: the AML screen may block it.
+            'TRANSACTION_BLOCKED',
           ],
         },
         schema: {
