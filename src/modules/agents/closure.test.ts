@@ -115,4 +115,35 @@ describe('agent closure with a sweep', () => {
     assert.equal(refused.json().error_code, 'AGENT_SWEEP_NO_WALLET');
     assert.equal(await f.balance(agent.floatAccountId), before);
   });
+
+  it('a sweep the payment screen holds for review refuses the close and moves nothing (no hold is left)', async () => {
+    const agent = await f.makeAgent({});
+    await drainFloat(agent.floatAccountId, 20_000n);
+    const engine = t.application.transactions.engine;
+    // The AML screen of this app answers review for the sweep into the owner's wallet.
+    engine.setPaymentScreen({
+      decide: async (input) =>
+        input.plan.type === 'float_transfer' && input.plan.destination.kind === 'wallet'
+          ? { outcome: 'review' }
+          : { outcome: 'allow' },
+    });
+    try {
+      const walletBefore = await f.balance(f.walletId);
+      const refused = await close(agent.id, { sweep: true });
+      assert.equal(refused.statusCode, 409, refused.body);
+      assert.equal(refused.json().error_code, 'AGENT_FLOAT_INSUFFICIENT');
+      assert.equal(await f.balance(agent.floatAccountId), 20_000n);
+      assert.equal(await f.balance(f.walletId), walletBefore);
+      const [row] = await t.deps.database.db.select().from(agents).where(eq(agents.id, agent.id));
+      assert.equal(row!.status, 'active');
+      const held = await t.deps.database.pool!.query(
+        `select count(*)::int as n from transactions where status = 'held' and metadata->>'agent_id' = $1`,
+        [agent.id],
+      );
+      assert.equal(held.rows[0].n, 0, 'the hold rolled back with the refused sweep');
+      assert.equal((await verifyLedger(t.deps.database.db)).ok, true);
+    } finally {
+      engine.setPaymentScreen(null);
+    }
+  });
 });
