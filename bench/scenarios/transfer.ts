@@ -5,6 +5,8 @@
  * statement (`PAYMENT_COMMIT=stepwise`, ADR 0016). With one worker each row also shows the group commit's mean batch
  * size (the API's `payment_commit_payments_total` ÷ `payment_commit_calls_total` over the row's warm-up and run).
  */
+
+import { metricValue } from '../../src/platform/metrics.ts';
 import { cpuLines, errorText, f0, f1, f2, HEADER, log, row, verdict } from '../lib/format.ts';
 import type { LoadResult } from '../lib/load.ts';
 import { S, tpcbName } from '../lib/options.ts';
@@ -33,7 +35,7 @@ async function commitCounters(
 ): Promise<{ calls: number; payments: number; claimCalls: number; claims: number } | null> {
   try {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const value = (name: string) => metricValue(text, name);
     const counters = {
       calls: value('payment_commit_calls_total'),
       payments: value('payment_commit_payments_total'),

@@ -63,3 +63,9 @@ export function processCounter(name: string, help: string): Counter {
     new Counter({ name, help, registers: [register] })
   );
 }
+
+/** A sample's value in a Prometheus text exposition (what /metrics serves), by its full name; NaN when absent. */
+export function metricValue(exposition: string, name: string): number {
+  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+}

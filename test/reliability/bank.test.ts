@@ -20,6 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { metricValue } from '../../src/platform/metrics.ts';
 import { needsSharedServices } from '../helpers/databases.ts';
 import { ApiProcess, freePort } from './harness/api-process.ts';
 import { type Answer, call, errorCode, label } from './harness/client.ts';
@@ -279,11 +280,10 @@ if (sharedServices)
             const text = await (
               await fetch(`${api.url}/metrics`, { signal: AbortSignal.timeout(5_000) })
             ).text();
-            const value = (name: string) =>
-              Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-            const calls = value('payment_commit_calls_total');
-            const payments = value('payment_commit_payments_total');
-            if (!Number.isFinite(calls)) return `node ${index + 1}: no commit call since its last start`;
+            const calls = metricValue(text, 'payment_commit_calls_total');
+            const payments = metricValue(text, 'payment_commit_payments_total');
+            if (!Number.isFinite(calls) || calls === 0)
+              return `node ${index + 1}: no commit call since its last start`;
             return `node ${index + 1}: ${payments} payments in ${calls} calls (mean ${(payments / calls).toFixed(2)})`;
           } catch (error) {
             return `node ${index + 1}: metrics unavailable (${String(error)})`;

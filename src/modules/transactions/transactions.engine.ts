@@ -88,7 +88,10 @@ export class PaymentEngine {
   readonly #hooks: PrePostingHook[] = [];
   #screen: PaymentScreen | null = null;
   readonly #held: HeldPayments;
-  /** Group commit (PAYMENT_COMMIT=batched): the one-call commits of plans without rows of their own go through it. */
+  /**
+   * Group commit (PAYMENT_COMMIT=batched): the one-call commits of plans without `beforeCommit` go through it (a
+   * plan's `part` travels with its payment).
+   */
   readonly batcher: PaymentCommitBatcher | null;
   /** How commits went since start: in one call, found stale (then locked), or locked from the outset. */
   readonly commits = { oneCall: 0, stale: 0, locked: 0 };
@@ -104,8 +107,8 @@ export class PaymentEngine {
     ledger: LedgerService,
     policy: PolicyService,
     types: TransactionTypes,
-    commit: PaymentCommit = 'one-call',
-    batching: GroupBatchOptions = { maxBatch: 32, concurrency: 2 },
+    commit: PaymentCommit,
+    batching: GroupBatchOptions,
   ) {
     this.#deps = deps;
     this.#types = types;
