@@ -58,7 +58,7 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     state: text('state', { enum: ['in_progress', 'completed'] }).notNull(),
     lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'date' }).notNull(),
-    /** The claim holder's session (src/platform/idempotency.ts `ClaimHolder`); null: the lease alone decides. */
+    /** The claim holder's session (src/platform/idempotency.holders.ts `ClaimHolder`); null: the lease alone decides. */
     holder: integer('holder'),
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
