@@ -44,20 +44,6 @@ import type {
   OperatorScope,
   StoreRow,
 } from './agents.ports.ts';
-
-/** An agent and store read together, both operational (AGENT_NOT_ACTIVE otherwise), or 404 without the store. */
-function operational(
-  row: { agent: AgentRow; store: StoreRow | null; parentStatus: string | null } | undefined,
-): { agent: AgentRow; store: StoreRow } {
-  if (!row?.store) throw networkErrors.storeNotFound();
-  const { agent, store } = row;
-  if (agent.status !== 'active') throw networkErrors.notActive(`agent ${agent.status}`);
-  if (agent.parentId && row.parentStatus !== 'active')
-    throw networkErrors.notActive(`super-agent ${row.parentStatus ?? 'missing'}`);
-  if (store.status !== 'active') throw networkErrors.notActive(`store ${store.status}`);
-  return { agent, store };
-}
-
 import {
   type AgentKind,
   type AgentLimits,
@@ -71,6 +57,19 @@ import {
   type OpeningHours,
   type OperatorRole,
 } from './agents.tables.ts';
+
+/** An agent and store read together, both operational (AGENT_NOT_ACTIVE otherwise), or 404 without the store. */
+function operational(
+  row: { agent: AgentRow; store: StoreRow | null; parentStatus: string | null } | undefined,
+): { agent: AgentRow; store: StoreRow } {
+  if (!row?.store) throw networkErrors.storeNotFound();
+  const { agent, store } = row;
+  if (agent.status !== 'active') throw networkErrors.notActive(`agent ${agent.status}`);
+  if (agent.parentId && row.parentStatus !== 'active')
+    throw networkErrors.notActive(`super-agent ${row.parentStatus ?? 'missing'}`);
+  if (store.status !== 'active') throw networkErrors.notActive(`store ${store.status}`);
+  return { agent, store };
+}
 
 export const ACTIVATE_AGENT_ACTION = 'agent.activate';
 export interface ActivatePayload {

@@ -19,15 +19,8 @@ import {
 } from '../../../test/helpers/agents-money.ts';
 import { startTestApp, type TestContext } from '../../../test/helpers/app.ts';
 import { balanceOf, createCustomer, openWallet } from '../../../test/helpers/money.ts';
+import { until } from '../../../test/helpers/until.ts';
 import type { PaymentEngine } from '../transactions/index.ts';
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('cash-ins in the group commit', () => {
   let t: TestContext;

@@ -19,6 +19,7 @@ import {
   type TestCustomer,
   type TestWallet,
 } from '../../../test/helpers/money.ts';
+import { until } from '../../../test/helpers/until.ts';
 import { inTransaction } from '../../platform/db.ts';
 import type { PaymentEngine } from './transactions.engine.ts';
 
@@ -30,14 +31,6 @@ interface Party {
   wallet: TestWallet;
   /** Each payer pays a payee of its own: a payee shared by two payments of a batch changes under the second. */
   payee: TestWallet;
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('group commit', () => {

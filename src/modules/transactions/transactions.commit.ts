@@ -186,7 +186,9 @@ function commitValues(input: PaymentCommit): unknown[] {
   ];
 }
 
+/** A payment's commit in one call: `payment_commit`, or with a part of its own a batch of one. */
 export async function commitPayment(db: Executor, input: PaymentCommit): Promise<CommitOutcome> {
+  if (input.part) return commitPaymentWithPart(db, input);
   try {
     const [row] = await preparedRows<{ outcome: CommitOutcome }>(
       db,
@@ -259,7 +261,7 @@ async function commitPaymentBatch(db: Executor, inputs: PaymentCommit[]): Promis
  * One payment with a part of its own, as a batch of one (the part runs in the same call): its outcome, or its error
  * in the payment's terms.
  */
-export async function commitPaymentWithPart(db: Executor, input: PaymentCommit): Promise<CommitOutcome> {
+async function commitPaymentWithPart(db: Executor, input: PaymentCommit): Promise<CommitOutcome> {
   let result: BatchOutcome;
   try {
     [result] = (await commitPaymentBatch(db, [input])) as [BatchOutcome];
@@ -323,8 +325,7 @@ export class PaymentCommitBatcher {
     if (inputs.length === 1) {
       const input = inputs[0]!;
       try {
-        const commit = input.part ? commitPaymentWithPart : commitPayment;
-        return [{ ok: true, value: await commit(this.#db(), input) }];
+        return [{ ok: true, value: await commitPayment(this.#db(), input) }];
       } catch (error) {
         return [{ ok: false, error }];
       }

@@ -26,7 +26,6 @@ import { PaymentChecks } from './transactions.checks.ts';
 import {
   type CommitOutcome,
   commitPayment,
-  commitPaymentWithPart,
   PaymentCommitBatcher,
   partRefusalOf,
   paymentPart,
@@ -604,8 +603,7 @@ export class PaymentEngine {
         ),
       ],
     };
-    const commit = (executor: Executor) =>
-      input.part ? commitPaymentWithPart(executor, input) : commitPayment(executor, input);
+    const commit = (executor: Executor) => commitPayment(executor, input);
     const beforeCommit = plan.beforeCommit;
     try {
       // A plan that writes its own rows with the payment (beforeCommit) keeps the one call: the call, then those
